@@ -1,0 +1,24 @@
+//! Aggregates, value objects and domain events.
+
+mod audit;
+mod email;
+mod events;
+mod password;
+pub mod profile;
+mod session;
+mod user;
+mod validation;
+
+pub use audit::{AuditEntry, AuditFilter, AuditRecord};
+pub use email::Email;
+pub use events::{
+    DomainEvent, EventType, PasswordChangedData, SessionCreatedData, SessionRevokedData, UserDeletedData,
+    UserRegisteredData, UserUpdatedData, UserVerifiedData,
+};
+pub use password::{Password, PasswordPolicy, PolicyMode};
+pub use session::{
+    Device, DeviceId, OneTimePurpose, OneTimeToken, RefreshToken, RefreshTokenId, RevocationReason, Session, SessionId,
+    TokenDigest,
+};
+pub use user::{NewUser, PasswordHash, Profile, Role, User, UserId, UserStatus, Username};
+pub use validation::{FieldError, ValidationErrors};

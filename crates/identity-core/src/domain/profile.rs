@@ -1,0 +1,342 @@
+//! The mutable profile fields and their rules (SPEC §3 "Users and profiles").
+
+use std::str::FromStr;
+
+use serde_json::{Map, Value};
+
+use super::FieldError;
+
+macro_rules! code_enum {
+    ($(#[$meta:meta])* $name:ident, default $default:ident, [$($variant:ident),+ $(,)?]) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn code(&self) -> &'static str {
+                match self {
+                    $($name::$variant => stringify!($variant)),+
+                }
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                $name::$default
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = ();
+
+            fn from_str(s: &str) -> Result<Self, ()> {
+                Self::ALL.iter().copied().find(|v| v.code() == s).ok_or(())
+            }
+        }
+    };
+}
+
+code_enum!(
+    /// Where the user is, for defaults and compliance (an ISO 3166-1 alpha-2 subset).
+    Region, default US,
+    [US, CA, MX, BR, AR, GB, IE, DE, FR, ES, IT, NL, BE, CH, AT, SE, NO, DK, FI, PL, CZ, PT, UA, TR, IL, AE, SA, IN, CN, JP, KR, SG, AU, NZ, ZA, NG, EG]
+);
+
+code_enum!(
+    /// The user's currency (an ISO 4217 subset).
+    Currency, default USD,
+    [USD, EUR, GBP, CHF, SEK, NOK, DKK, PLN, CZK, UAH, TRY, ILS, AED, SAR, INR, CNY, JPY, KRW, SGD, AUD, NZD, CAD, MXN, BRL, ARS, ZAR, NGN, EGP]
+);
+
+fn err(field: &str, code: &'static str, message: &str) -> FieldError {
+    FieldError::new(field, code, message)
+}
+
+/// Free text: trimmed, 1..=`max` characters, no control characters.
+pub fn text(field: &str, raw: &str, max: usize) -> Result<String, FieldError> {
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return Err(err(field, "required", "may not be empty; send null to clear it"));
+    }
+    if trimmed.chars().count() > max {
+        return Err(FieldError::new(field, "too_long", format!("at most {max} characters")));
+    }
+    if trimmed.chars().any(char::is_control) {
+        return Err(err(field, "invalid_characters", "may not contain control characters"));
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// E.164: `+`, then 8–15 digits, the first not 0. Spaces, dots, dashes and brackets are removed.
+pub fn phone(raw: &str) -> Result<String, FieldError> {
+    let compact: String = raw.chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')')).collect();
+    let digits = compact.strip_prefix('+').unwrap_or("");
+    let valid =
+        (8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0');
+    if !valid {
+        return Err(err("phone", "invalid_phone", "an international number in E.164 form, like +4915112345678"));
+    }
+    Ok(compact)
+}
+
+/// A Telegram username: 5–32 of `A-Z a-z 0-9 _`, starting with a letter; a leading `@` is
+/// dropped.
+pub fn telegram(raw: &str) -> Result<String, FieldError> {
+    let handle = raw.trim().trim_start_matches('@');
+    let valid = (5..=32).contains(&handle.len())
+        && handle.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && handle.bytes().next().is_some_and(|b| b.is_ascii_alphabetic());
+    if !valid {
+        return Err(err("telegram", "invalid_telegram", "5–32 letters, digits or _, starting with a letter"));
+    }
+    Ok(handle.to_owned())
+}
+
+/// An `https://` URL with a host, at most 2048 characters.
+pub fn avatar_url(raw: &str) -> Result<String, FieldError> {
+    let url = raw.trim();
+    let rest =
+        url.strip_prefix("https://").ok_or_else(|| err("avatar_url", "https_required", "must be an https:// URL"))?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let valid = url.len() <= 2048
+        && !host.is_empty()
+        && !host.contains('@')
+        && !url.chars().any(|c| c.is_whitespace() || c.is_control());
+    if !valid {
+        return Err(err("avatar_url", "invalid_url", "not a valid https URL"));
+    }
+    Ok(url.to_owned())
+}
+
+/// A BCP 47 language tag (`en`, `en-US`, `zh-Hant-TW`, `es-419`), in canonical case.
+pub fn locale(raw: &str) -> Result<String, FieldError> {
+    let invalid = || err("locale", "invalid_locale", "a BCP 47 language tag like en or pt-BR");
+    let mut parts = raw.trim().split(['-', '_']);
+    let language = parts.next().filter(|l| (2..=3).contains(&l.len()) && l.bytes().all(|b| b.is_ascii_alphabetic()));
+    let mut out = language.ok_or_else(invalid)?.to_ascii_lowercase();
+    let mut stage = 0; // 0: script allowed, 1: region allowed, 2: variants only
+    for part in parts {
+        let alpha = part.bytes().all(|b| b.is_ascii_alphabetic());
+        let digits = part.bytes().all(|b| b.is_ascii_digit());
+        out.push('-');
+        if stage == 0 && part.len() == 4 && alpha {
+            let mut chars = part.chars();
+            out.extend(chars.next().map(|c| c.to_ascii_uppercase()));
+            out.push_str(&chars.as_str().to_ascii_lowercase());
+            stage = 1;
+        } else if stage <= 1 && ((part.len() == 2 && alpha) || (part.len() == 3 && digits)) {
+            out.push_str(&part.to_ascii_uppercase());
+            stage = 2;
+        } else if (5..=8).contains(&part.len()) && part.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            out.push_str(&part.to_ascii_lowercase());
+            stage = 2;
+        } else {
+            return Err(invalid());
+        }
+    }
+    Ok(out)
+}
+
+/// An IANA time zone name (`Europe/Berlin`, `UTC`).
+pub fn time_zone(raw: &str) -> Result<String, FieldError> {
+    let name = raw.trim();
+    chrono_tz::Tz::from_str(name)
+        .map(|tz| tz.name().to_owned())
+        .map_err(|_| err("time_zone", "invalid_time_zone", "an IANA time zone like Europe/Berlin"))
+}
+
+pub fn region(raw: &str) -> Result<Region, FieldError> {
+    raw.trim().to_ascii_uppercase().parse().map_err(|()| {
+        err("region", "invalid_region", "one of the supported ISO 3166 country codes (see the API schema)")
+    })
+}
+
+pub fn currency(raw: &str) -> Result<Currency, FieldError> {
+    raw.trim().to_ascii_uppercase().parse().map_err(|()| {
+        err("currency", "invalid_currency", "one of the supported ISO 4217 currency codes (see the API schema)")
+    })
+}
+
+/// What a preference key holds.
+enum Rule {
+    Bool,
+    Text(usize),
+    OneOf(&'static [&'static str]),
+    Number(f64, f64),
+    Integer(i64, i64),
+}
+
+/// The preferences document: sections of known keys, nothing else.
+const SECTIONS: &[(&str, &[(&str, Rule)])] = &[
+    (
+        "notifications",
+        &[
+            ("email", Rule::Bool),
+            ("push", Rule::Bool),
+            ("product_updates", Rule::Bool),
+            ("digest", Rule::OneOf(&["daily", "weekly", "never"])),
+        ],
+    ),
+    (
+        "ai",
+        &[
+            ("enabled", Rule::Bool),
+            ("model", Rule::Text(100)),
+            ("temperature", Rule::Number(0.0, 2.0)),
+            ("language", Rule::Text(35)),
+        ],
+    ),
+    (
+        "focus",
+        &[("session_minutes", Rule::Integer(5, 180)), ("break_minutes", Rule::Integer(1, 60)), ("sound", Rule::Bool)],
+    ),
+];
+
+/// RFC 7386 JSON merge patch of `patch` onto `target`.
+pub fn merge_patch(target: &mut Value, patch: &Value) {
+    match patch {
+        Value::Object(entries) => {
+            if !target.is_object() {
+                *target = Value::Object(Map::new());
+            }
+            if let Value::Object(map) = target {
+                for (key, value) in entries {
+                    if value.is_null() {
+                        map.remove(key);
+                    } else {
+                        merge_patch(map.entry(key.clone()).or_insert(Value::Null), value);
+                    }
+                }
+            }
+        }
+        other => *target = other.clone(),
+    }
+}
+
+/// Checks a whole preferences document against the schema; every problem is reported.
+pub fn validate_preferences(document: &Value) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    let Some(sections) = document.as_object() else {
+        return vec![err("preferences", "invalid_type", "must be an object")];
+    };
+    for (name, section) in sections {
+        let path = format!("preferences.{name}");
+        let Some((_, keys)) = SECTIONS.iter().find(|(s, _)| s == name) else {
+            errors.push(FieldError::new(path, "unknown_field", "not a preferences section (notifications, ai, focus)"));
+            continue;
+        };
+        let Some(values) = section.as_object() else {
+            errors.push(FieldError::new(path, "invalid_type", "must be an object"));
+            continue;
+        };
+        for (key, value) in values {
+            let path = format!("preferences.{name}.{key}");
+            let Some((_, rule)) = keys.iter().find(|(k, _)| k == key) else {
+                errors.push(FieldError::new(path, "unknown_field", "not a known preference"));
+                continue;
+            };
+            let ok = match rule {
+                Rule::Bool => value.is_boolean(),
+                Rule::Text(max) => value.as_str().is_some_and(|s| !s.trim().is_empty() && s.chars().count() <= *max),
+                Rule::OneOf(allowed) => value.as_str().is_some_and(|s| allowed.contains(&s)),
+                Rule::Number(min, max) => value.as_f64().is_some_and(|n| n >= *min && n <= *max),
+                Rule::Integer(min, max) => value.as_i64().is_some_and(|n| n >= *min && n <= *max),
+            };
+            if !ok {
+                let expected = match rule {
+                    Rule::Bool => "true or false".to_owned(),
+                    Rule::Text(max) => format!("text of 1 to {max} characters"),
+                    Rule::OneOf(allowed) => format!("one of {}", allowed.join(", ")),
+                    Rule::Number(min, max) => format!("a number from {min} to {max}"),
+                    Rule::Integer(min, max) => format!("a whole number from {min} to {max}"),
+                };
+                errors.push(FieldError::new(path, "invalid_value", format!("must be {expected}")));
+            }
+        }
+    }
+    errors
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn phones_are_e164() {
+        assert_eq!(phone("+49 151 1234-5678").unwrap(), "+4915112345678");
+        for bad in ["015112345678", "+0123456789", "+12", "+1234567890123456", "+49abc12345"] {
+            assert_eq!(phone(bad).unwrap_err().code, "invalid_phone", "{bad}");
+        }
+    }
+
+    #[test]
+    fn telegram_handles() {
+        assert_eq!(telegram("@ada_lovelace").unwrap(), "ada_lovelace");
+        for bad in ["abc", "1abcde", "ada-lovelace", &"a".repeat(33)] {
+            assert!(telegram(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn avatars_are_https() {
+        assert!(avatar_url("https://cdn.example.com/a.png").is_ok());
+        assert_eq!(avatar_url("http://cdn.example.com/a.png").unwrap_err().code, "https_required");
+        for bad in ["https://", "https:// evil.com", "https://user@evil.com/x", "javascript:alert(1)"] {
+            assert!(avatar_url(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn locales_are_bcp47_in_canonical_case() {
+        assert_eq!(locale("en").unwrap(), "en");
+        assert_eq!(locale("pt_br").unwrap(), "pt-BR");
+        assert_eq!(locale("ZH-hant-tw").unwrap(), "zh-Hant-TW");
+        assert_eq!(locale("es-419").unwrap(), "es-419");
+        for bad in ["", "e", "english", "en-US-US-x", "en--US", "12"] {
+            assert!(locale(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn time_zones_are_iana() {
+        assert_eq!(time_zone("Europe/Berlin").unwrap(), "Europe/Berlin");
+        assert_eq!(time_zone("UTC").unwrap(), "UTC");
+        assert!(time_zone("Mars/Olympus").is_err());
+    }
+
+    #[test]
+    fn regions_and_currencies_are_enumerations() {
+        assert_eq!(region("de").unwrap(), Region::DE);
+        assert_eq!(currency("eur").unwrap(), Currency::EUR);
+        assert!(region("XX").is_err() && currency("BTC").is_err());
+        assert_eq!(Region::default().code(), "US");
+    }
+
+    #[test]
+    fn preferences_follow_the_schema_and_merge() {
+        let mut doc = json!({ "notifications": { "email": true }, "ai": { "model": "gpt" } });
+        merge_patch(
+            &mut doc,
+            &json!({ "notifications": { "push": false, "email": null }, "focus": { "session_minutes": 25 } }),
+        );
+        assert_eq!(
+            doc,
+            json!({ "notifications": { "push": false }, "ai": { "model": "gpt" }, "focus": { "session_minutes": 25 } })
+        );
+        assert!(validate_preferences(&doc).is_empty());
+        let errors = validate_preferences(
+            &json!({ "theme": {}, "ai": { "temperature": 3, "secret": 1 }, "focus": { "session_minutes": "long" } }),
+        );
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert!(fields.contains(&"preferences.theme"));
+        assert!(fields.contains(&"preferences.ai.temperature"));
+        assert!(fields.contains(&"preferences.ai.secret"));
+        assert!(fields.contains(&"preferences.focus.session_minutes"));
+    }
+}

@@ -1,0 +1,183 @@
+use std::fmt;
+use std::net::IpAddr;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::UserId;
+
+macro_rules! uuid_id {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(Uuid);
+
+        impl $name {
+            pub fn from_uuid(id: Uuid) -> Self {
+                Self(id)
+            }
+
+            pub fn as_uuid(&self) -> Uuid {
+                self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+uuid_id!(
+    /// A session's id (the `sid` claim).
+    SessionId
+);
+uuid_id!(
+    /// A device's id: stable across the sessions a browser or app opens.
+    DeviceId
+);
+uuid_id!(
+    /// A refresh token's row id (never the token itself).
+    RefreshTokenId
+);
+
+/// Why a session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevocationReason {
+    Logout,
+    LogoutAll,
+    RevokedByUser,
+    DeviceRemoved,
+    PasswordChanged,
+    PasswordReset,
+    RefreshTokenReuse,
+    AccountDeleted,
+    RevokedByAdmin,
+}
+
+impl RevocationReason {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Logout => "logout",
+            Self::LogoutAll => "logout_all",
+            Self::RevokedByUser => "revoked_by_user",
+            Self::DeviceRemoved => "device_removed",
+            Self::PasswordChanged => "password_changed",
+            Self::PasswordReset => "password_reset",
+            Self::RefreshTokenReuse => "refresh_token_reuse",
+            Self::AccountDeleted => "account_deleted",
+            Self::RevokedByAdmin => "revoked_by_admin",
+        }
+    }
+}
+
+/// A signed-in session: one login on one device, the parent of its access and refresh tokens.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    pub id: SessionId,
+    pub user_id: UserId,
+    pub device_id: Option<DeviceId>,
+    pub user_agent: Option<String>,
+    pub ip: Option<IpAddr>,
+    /// How the user proved who they are (`pwd`, later `otp`, `webauthn`).
+    pub amr: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl Session {
+    /// Longest user agent kept; the rest is cut (on a character boundary).
+    pub const USER_AGENT_MAX_CHARS: usize = 512;
+
+    pub fn is_live(&self, now: DateTime<Utc>) -> bool {
+        self.revoked_at.is_none() && now < self.expires_at
+    }
+
+    pub fn clip_user_agent(raw: &str) -> String {
+        raw.chars().take(Self::USER_AGENT_MAX_CHARS).collect()
+    }
+}
+
+/// A browser or app a user signs in from. Deleting it ends its sessions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Device {
+    pub id: DeviceId,
+    pub user_id: UserId,
+    pub name: Option<String>,
+    pub user_agent: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+}
+
+impl Device {
+    pub const NAME_MAX_CHARS: usize = 100;
+
+    /// A device name given by the user: trimmed, 1–100 characters, no control characters.
+    pub fn parse_name(field: &str, raw: &str) -> Result<String, super::FieldError> {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() {
+            return Err(super::FieldError::new(field, "required", "a device name is required"));
+        }
+        if trimmed.chars().count() > Self::NAME_MAX_CHARS {
+            return Err(super::FieldError::new(field, "too_long", "a device name has at most 100 characters"));
+        }
+        if trimmed.chars().any(char::is_control) {
+            return Err(super::FieldError::new(
+                field,
+                "invalid_characters",
+                "a device name may not contain control characters",
+            ));
+        }
+        Ok(trimmed.to_owned())
+    }
+}
+
+/// SHA-256 of a high-entropy secret (refresh token, reset token): what is stored and looked
+/// up instead of the secret itself.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct TokenDigest(pub [u8; 32]);
+
+impl fmt::Debug for TokenDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TokenDigest(<redacted>)")
+    }
+}
+
+/// One refresh token of a session's rotation chain.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefreshToken {
+    pub id: RefreshTokenId,
+    pub session_id: SessionId,
+    pub digest: TokenDigest,
+    pub issued_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// When it was exchanged for its successor.
+    pub consumed_at: Option<DateTime<Utc>>,
+    pub replaced_by: Option<RefreshTokenId>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// What a one-time token (email verification, password reset) is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OneTimePurpose {
+    VerifyEmail,
+    ResetPassword,
+}
+
+/// A single-use, expiring token bound to a user (stored hashed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OneTimeToken {
+    pub id: Uuid,
+    pub purpose: OneTimePurpose,
+    pub user_id: UserId,
+    /// The address a verification token confirms.
+    pub email: Option<super::Email>,
+    pub digest: TokenDigest,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub consumed_at: Option<DateTime<Utc>>,
+}

@@ -1,0 +1,275 @@
+use std::collections::BTreeSet;
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{Email, FieldError};
+
+/// A user's id: a UUIDv7, so ids sort by creation time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UserId(Uuid);
+
+impl UserId {
+    pub fn from_uuid(id: Uuid) -> Self {
+        Self(id)
+    }
+
+    pub fn as_uuid(&self) -> Uuid {
+        self.0
+    }
+}
+
+impl fmt::Display for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// An optional login name: 3–32 characters of `a-z`, `0-9`, `.`, `_` and `-`, starting with a
+/// letter or digit, stored lower-case and unique.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Username(String);
+
+impl Username {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let normalised = raw.trim().to_lowercase();
+        let len = normalised.chars().count();
+        if !(3..=32).contains(&len) {
+            return Err(FieldError::new("username", "invalid_length", "a username has 3 to 32 characters"));
+        }
+        let first_ok = normalised.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
+        let chars_ok = normalised.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        if !first_ok || !chars_ok || normalised.contains('@') {
+            return Err(FieldError::new(
+                "username",
+                "invalid_username",
+                "a username uses letters, digits, '.', '_' and '-' and starts with a letter or digit",
+            ));
+        }
+        Ok(Self(normalised))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn from_trusted(stored: String) -> Self {
+        Self(stored)
+    }
+}
+
+/// The lifecycle state of an account (`users.status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UserStatus {
+    Active,
+    Locked,
+    Disabled,
+    Deleted,
+}
+
+impl UserStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Locked => "locked",
+            Self::Disabled => "disabled",
+            Self::Deleted => "deleted",
+        }
+    }
+}
+
+impl FromStr for UserStatus {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "active" => Ok(Self::Active),
+            "locked" => Ok(Self::Locked),
+            "disabled" => Ok(Self::Disabled),
+            "deleted" => Ok(Self::Deleted),
+            other => Err(format!("unknown user status {other:?}")),
+        }
+    }
+}
+
+impl fmt::Display for UserStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A password hash in PHC string format (`$argon2id$v=19$m=19456,t=2,p=1$…`), so the
+/// parameters travel with the hash and can change later. Never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PasswordHash(String);
+
+impl PasswordHash {
+    pub fn from_phc(phc: String) -> Self {
+        Self(phc)
+    }
+
+    pub fn as_phc(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for PasswordHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PasswordHash(<redacted>)")
+    }
+}
+
+/// A role name (`admin`, `user`, …).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Role(String);
+
+impl Role {
+    pub const ADMIN: &'static str = "admin";
+    pub const USER: &'static str = "user";
+    /// The roles that exist (seeded by the migration).
+    pub const KNOWN: &'static [&'static str] = &[Self::ADMIN, Self::USER];
+
+    pub fn new(name: impl Into<String>) -> Self {
+        Self(name.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Non-credential personal data (`user_profiles`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Profile {
+    pub name: Option<String>,
+    pub display_name: Option<String>,
+    pub company: Option<String>,
+    /// E.164.
+    pub phone: Option<String>,
+    /// Telegram username, without `@`.
+    pub telegram: Option<String>,
+    pub avatar_url: Option<String>,
+    /// BCP 47.
+    pub locale: String,
+    /// IANA.
+    pub time_zone: String,
+    pub region: super::profile::Region,
+    pub currency: super::profile::Currency,
+    /// The validated preferences document (notifications, ai, focus).
+    pub preferences: serde_json::Value,
+}
+
+impl Default for Profile {
+    fn default() -> Self {
+        Self {
+            name: None,
+            display_name: None,
+            company: None,
+            phone: None,
+            telegram: None,
+            avatar_url: None,
+            locale: "en".into(),
+            time_zone: "UTC".into(),
+            region: super::profile::Region::default(),
+            currency: super::profile::Currency::default(),
+            preferences: serde_json::Value::Object(serde_json::Map::new()),
+        }
+    }
+}
+
+impl Profile {
+    pub const NAME_MAX_CHARS: usize = 100;
+
+    /// Validates a display name given at registration: trimmed, 1–100 characters, no control
+    /// characters. Blank means "not given".
+    pub fn parse_name(raw: &str) -> Result<Option<String>, FieldError> {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() {
+            return Ok(None);
+        }
+        if trimmed.chars().count() > Self::NAME_MAX_CHARS {
+            return Err(FieldError::new("name", "too_long", "a name has at most 100 characters"));
+        }
+        if trimmed.chars().any(char::is_control) {
+            return Err(FieldError::new("name", "invalid_characters", "a name may not contain control characters"));
+        }
+        Ok(Some(trimmed.to_owned()))
+    }
+}
+
+/// The user aggregate: who someone is and the state of their account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub id: UserId,
+    pub email: Email,
+    pub username: Option<Username>,
+    pub password_hash: PasswordHash,
+    pub email_verified: bool,
+    pub status: UserStatus,
+    pub roles: BTreeSet<Role>,
+    pub profile: Profile,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub last_login_at: Option<DateTime<Utc>>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    /// When a lock-out (`status = locked`) ends by itself; `None` for a lock an admin set.
+    pub locked_until: Option<DateTime<Utc>>,
+}
+
+impl User {
+    /// Whether the account may sign in and use its tokens.
+    pub fn is_active(&self) -> bool {
+        self.status == UserStatus::Active && self.deleted_at.is_none()
+    }
+
+    pub fn role_names(&self) -> Vec<String> {
+        self.roles.iter().map(|r| r.as_str().to_owned()).collect()
+    }
+}
+
+/// What a new account starts with; the use case turns it into a [`User`].
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub email: Email,
+    pub username: Option<Username>,
+    pub password_hash: PasswordHash,
+    pub email_verified: bool,
+    pub name: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_are_normalised_and_checked() {
+        assert_eq!(Username::parse(" Ada_L ").unwrap().as_str(), "ada_l");
+        for bad in ["ab", "-ada", "ada lovelace", "ada@x", &"a".repeat(33)] {
+            assert!(Username::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn status_round_trips() {
+        for status in [UserStatus::Active, UserStatus::Locked, UserStatus::Disabled, UserStatus::Deleted] {
+            assert_eq!(status.as_str().parse::<UserStatus>().unwrap(), status);
+        }
+        assert!("zombie".parse::<UserStatus>().is_err());
+    }
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(Profile::parse_name("  Ada  ").unwrap().as_deref(), Some("Ada"));
+        assert_eq!(Profile::parse_name("   ").unwrap(), None);
+        assert_eq!(Profile::parse_name(&"n".repeat(101)).unwrap_err().code, "too_long");
+        assert_eq!(Profile::parse_name("a\u{0007}b").unwrap_err().code, "invalid_characters");
+    }
+
+    #[test]
+    fn password_hash_is_never_printed() {
+        let hash = PasswordHash::from_phc("$argon2id$v=19$secret".into());
+        assert!(!format!("{hash:?}").contains("argon2id"));
+    }
+}

@@ -1,0 +1,97 @@
+//! Contract suites: the behaviour every adapter of a port must show. The memory and the real
+//! adapters run the same suites through [`store_contract_tests!`](crate::store_contract_tests),
+//! so a fake cannot drift from the real thing.
+
+pub mod codes;
+pub mod fixtures;
+pub mod store;
+
+/// Generates one `#[tokio::test]` per store contract case. `$factory` is an expression
+/// evaluating to a future of a fresh, empty [`store::StoreUnderTest`].
+#[macro_export]
+macro_rules! store_contract_tests {
+    ($factory:expr) => {
+        $crate::store_contract_tests!(@cases $factory;
+            inserted_user_is_found_by_id_email_and_username,
+            email_lookup_ignores_letter_case,
+            duplicate_email_is_a_conflict_and_writes_nothing,
+            duplicate_username_is_a_conflict,
+            update_user_persists_account_fields_and_profile,
+            dropped_transaction_leaves_nothing,
+            unknown_ids_are_none,
+            inserted_session_is_found,
+            committed_events_are_pending_in_order,
+            relay_marks_published_only_after_the_publisher_confirmed,
+            live_sessions_are_listed_newest_first_and_paged,
+            revoking_picks_sessions_and_revokes_their_refresh_tokens,
+            devices_are_stored_listed_renamed_and_deleted,
+            refresh_tokens_are_found_by_digest_and_updated,
+            sessions_are_read_and_touched_in_a_transaction,
+            one_time_tokens_are_found_by_purpose_and_consumed,
+            audit_entries_are_appended_and_filtered,
+            users_are_listed_by_id_with_filters,
+        );
+    };
+    (@cases $factory:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $case() {
+                let store = $factory.await;
+                $crate::testkit::store::$case(&store).await;
+            }
+        )*
+    };
+}
+
+/// Generates one `#[tokio::test]` per code-store and revocation-list contract case.
+/// `$codes` evaluates to a future of a fresh `Arc<dyn CodeStore>`, `$revocations` to one of
+/// an `Arc<dyn RevocationList>`.
+#[macro_export]
+macro_rules! code_store_contract_tests {
+    ($codes:expr, $revocations:expr) => {
+        $crate::code_store_contract_tests!(@cases $codes;
+            put_get_delete_and_overwrite,
+            values_expire_after_their_ttl,
+            put_if_absent_starts_a_cooldown_once,
+            take_hands_a_value_to_exactly_one_caller,
+            counters_count_from_one,
+        );
+        #[tokio::test]
+        async fn revocations_are_remembered_for_their_ttl() {
+            let list = $revocations.await;
+            $crate::testkit::codes::revocations_are_remembered_for_their_ttl(list.as_ref()).await;
+        }
+    };
+    (@cases $codes:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $case() {
+                let store = $codes.await;
+                $crate::testkit::codes::$case(store).await;
+            }
+        )*
+    };
+}
+
+/// Generates one `#[tokio::test]` per rate-limiter contract case. `$limiter` evaluates to a
+/// future of a fresh `Arc<dyn RateLimiter>`.
+#[macro_export]
+macro_rules! rate_limiter_contract_tests {
+    ($limiter:expr) => {
+        #[tokio::test]
+        async fn rate_limits_allow_a_burst_then_refuse_with_retry_after() {
+            let limiter = $limiter.await;
+            $crate::testkit::codes::rate_limits_allow_a_burst_then_refuse_with_retry_after(limiter.as_ref()).await;
+        }
+        #[tokio::test]
+        async fn rate_limits_refill_over_time() {
+            let limiter = $limiter.await;
+            $crate::testkit::codes::rate_limits_refill_over_time(limiter.as_ref()).await;
+        }
+        #[tokio::test]
+        async fn concurrent_hits_never_exceed_the_limit() {
+            let limiter = $limiter.await;
+            $crate::testkit::codes::concurrent_hits_never_exceed_the_limit(limiter).await;
+        }
+    };
+}

@@ -1,0 +1,607 @@
+//! The contract of the store ports: [`UserRepository`], [`SessionRepository`],
+//! [`UnitOfWork`]/[`Transaction`] and [`Outbox`].
+
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+
+use super::fixtures::{self, unique_email, unique_username};
+use crate::domain::*;
+use crate::ports::*;
+
+/// One store adapter, seen through each of its ports.
+#[derive(Clone)]
+pub struct StoreUnderTest {
+    pub users: Arc<dyn UserRepository>,
+    pub audit: Arc<dyn AuditRepository>,
+    pub sessions: Arc<dyn SessionRepository>,
+    pub uow: Arc<dyn UnitOfWork>,
+    pub outbox: Arc<dyn Outbox>,
+}
+
+impl StoreUnderTest {
+    /// Builds one from a store that implements every port.
+    pub fn from_store<S>(store: S) -> Self
+    where
+        S: UserRepository + SessionRepository + UnitOfWork + Outbox + AuditRepository + Clone,
+    {
+        Self {
+            users: Arc::new(store.clone()),
+            audit: Arc::new(store.clone()),
+            sessions: Arc::new(store.clone()),
+            uow: Arc::new(store.clone()),
+            outbox: Arc::new(store),
+        }
+    }
+}
+
+// The contract cases panic with a message on failure, like any test.
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod cases {
+    use super::*;
+    use chrono::Duration;
+
+    async fn insert(
+        store: &StoreUnderTest,
+        user: &crate::domain::User,
+        events: &[DomainEvent],
+    ) -> Result<(), RepoError> {
+        let mut tx = store.uow.begin().await.unwrap();
+        tx.insert_user(user).await?;
+        tx.record_events(events).await?;
+        tx.commit().await
+    }
+
+    pub async fn inserted_user_is_found_by_id_email_and_username(store: &StoreUnderTest) {
+        let mut user = fixtures::user(unique_email());
+        user.username = Some(unique_username());
+        user.profile.name = Some("Ada Lovelace".into());
+        insert(store, &user, &[]).await.unwrap();
+
+        assert_eq!(store.users.find_by_id(user.id).await.unwrap().as_ref(), Some(&user));
+        assert_eq!(store.users.find_by_email(&user.email).await.unwrap().as_ref(), Some(&user));
+        let username = user.username.clone().unwrap();
+        assert_eq!(store.users.find_by_username(&username).await.unwrap().as_ref(), Some(&user));
+    }
+
+    pub async fn email_lookup_ignores_letter_case(store: &StoreUnderTest) {
+        let user = fixtures::user(unique_email());
+        insert(store, &user, &[]).await.unwrap();
+        let shouted = Email::from_trusted(user.email.as_str().to_uppercase());
+        let found = store.users.find_by_email(&shouted).await.unwrap();
+        assert_eq!(found.map(|u| u.id), Some(user.id));
+    }
+
+    pub async fn duplicate_email_is_a_conflict_and_writes_nothing(store: &StoreUnderTest) {
+        let first = fixtures::user(unique_email());
+        insert(store, &first, &[]).await.unwrap();
+
+        let second = fixtures::user(Email::from_trusted(first.email.as_str().to_uppercase()));
+        let event = fixtures::event(EventType::UserRegistered, second.id.as_uuid());
+        let mut tx = store.uow.begin().await.unwrap();
+        let err = tx.insert_user(&second).await.unwrap_err();
+        assert!(matches!(err, RepoError::Conflict(Conflict::Email)), "got {err:?}");
+        drop(tx);
+        // The failed registration left no trace, and its event was never stored.
+        assert_eq!(store.users.find_by_id(second.id).await.unwrap(), None);
+        let pending = store.outbox.pending(1000).await.unwrap();
+        assert!(pending.iter().all(|e| e.event.id != event.id));
+        // The first account is untouched.
+        assert_eq!(store.users.find_by_id(first.id).await.unwrap(), Some(first));
+    }
+
+    pub async fn duplicate_username_is_a_conflict(store: &StoreUnderTest) {
+        let mut first = fixtures::user(unique_email());
+        first.username = Some(unique_username());
+        insert(store, &first, &[]).await.unwrap();
+
+        let mut second = fixtures::user(unique_email());
+        second.username = first.username.clone();
+        let err = insert(store, &second, &[]).await.unwrap_err();
+        assert!(matches!(err, RepoError::Conflict(Conflict::Username)), "got {err:?}");
+        assert_eq!(store.users.find_by_email(&second.email).await.unwrap(), None);
+    }
+
+    pub async fn update_user_persists_account_fields_and_profile(store: &StoreUnderTest) {
+        let mut user = fixtures::user(unique_email());
+        insert(store, &user, &[]).await.unwrap();
+
+        let later = fixtures::now() + Duration::seconds(5);
+        user.password_hash = PasswordHash::from_phc("$argon2id$v=19$m=19456,t=2,p=1$bmV3c2FsdA$bmV3aGFzaA".into());
+        user.email_verified = true;
+        user.status = UserStatus::Locked;
+        user.locked_until = Some(later + Duration::minutes(15));
+        user.last_login_at = Some(later);
+        user.updated_at = later;
+        user.profile.name = Some("Grace Hopper".into());
+        user.profile.display_name = Some("grace".into());
+        user.profile.locale = "de-DE".into();
+        user.profile.time_zone = "Europe/Berlin".into();
+        user.profile.company = Some("Analytical Engines Ltd".into());
+        user.profile.phone = Some("+4915112345678".into());
+        user.profile.telegram = Some("grace_h".into());
+        user.profile.avatar_url = Some("https://cdn.example.com/grace.png".into());
+        user.profile.region = crate::domain::profile::Region::DE;
+        user.profile.currency = crate::domain::profile::Currency::EUR;
+        user.profile.preferences = serde_json::json!({ "focus": { "session_minutes": 25 } });
+        let mut tx = store.uow.begin().await.unwrap();
+        tx.update_user(&user).await.unwrap();
+        tx.commit().await.unwrap();
+
+        assert_eq!(store.users.find_by_id(user.id).await.unwrap(), Some(user.clone()));
+
+        // Roles change only through set_roles.
+        let admin = std::collections::BTreeSet::from([Role::new(Role::ADMIN), Role::new(Role::USER)]);
+        let mut tx = store.uow.begin().await.unwrap();
+        tx.set_roles(user.id, &admin).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(store.users.find_by_id(user.id).await.unwrap().unwrap().roles, admin);
+        let mut tx = store.uow.begin().await.unwrap();
+        assert!(tx.set_roles(user.id, &std::collections::BTreeSet::from([Role::new("no-such-role")])).await.is_err());
+    }
+
+    pub async fn dropped_transaction_leaves_nothing(store: &StoreUnderTest) {
+        let user = fixtures::user(unique_email());
+        let session = fixtures::session(&user);
+        let event = fixtures::event(EventType::UserRegistered, user.id.as_uuid());
+        {
+            let mut tx = store.uow.begin().await.unwrap();
+            tx.insert_user(&user).await.unwrap();
+            tx.insert_session(&session).await.unwrap();
+            tx.record_events(std::slice::from_ref(&event)).await.unwrap();
+            // Dropped without commit: a failed request must leave no half-written state.
+        }
+        assert_eq!(store.users.find_by_id(user.id).await.unwrap(), None);
+        assert_eq!(store.users.find_by_email(&user.email).await.unwrap(), None);
+        assert_eq!(store.sessions.find_session(session.id).await.unwrap(), None);
+        assert!(store.outbox.pending(1000).await.unwrap().iter().all(|e| e.event.id != event.id));
+        // And the address is still free.
+        insert(store, &user, &[]).await.unwrap();
+    }
+
+    pub async fn unknown_ids_are_none(store: &StoreUnderTest) {
+        assert_eq!(store.users.find_by_id(UserId::from_uuid(uuid::Uuid::now_v7())).await.unwrap(), None);
+        assert_eq!(store.users.find_by_email(&unique_email()).await.unwrap(), None);
+        assert_eq!(store.users.find_by_username(&unique_username()).await.unwrap(), None);
+        assert_eq!(store.sessions.find_session(SessionId::from_uuid(uuid::Uuid::now_v7())).await.unwrap(), None);
+    }
+
+    pub async fn inserted_session_is_found(store: &StoreUnderTest) {
+        let user = fixtures::user(unique_email());
+        insert(store, &user, &[]).await.unwrap();
+        let session = fixtures::session(&user);
+        let mut anonymous = fixtures::session(&user);
+        anonymous.user_agent = None;
+        anonymous.ip = Some("2001:db8::1".parse().unwrap());
+        let mut tx = store.uow.begin().await.unwrap();
+        tx.insert_session(&session).await.unwrap();
+        tx.insert_session(&anonymous).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(store.sessions.find_session(session.id).await.unwrap(), Some(session));
+        assert_eq!(store.sessions.find_session(anonymous.id).await.unwrap(), Some(anonymous));
+    }
+
+    pub async fn committed_events_are_pending_in_order(store: &StoreUnderTest) {
+        let user = fixtures::user(unique_email());
+        let events = vec![
+            fixtures::event(EventType::UserRegistered, user.id.as_uuid()),
+            fixtures::event(EventType::SessionCreated, uuid::Uuid::now_v7()),
+        ];
+        insert(store, &user, &events).await.unwrap();
+        let more = fixtures::event(EventType::SessionCreated, uuid::Uuid::now_v7());
+        let mut tx = store.uow.begin().await.unwrap();
+        tx.record_events(std::slice::from_ref(&more)).await.unwrap();
+        tx.commit().await.unwrap();
+
+        let pending = store.outbox.pending(1000).await.unwrap();
+        let ours: Vec<_> =
+            pending.iter().filter(|e| events.iter().chain([&more]).any(|x| x.id == e.event.id)).collect();
+        assert_eq!(ours.len(), 3);
+        assert_eq!(ours[0].event, events[0]);
+        assert_eq!(ours[1].event, events[1]);
+        assert_eq!(ours[2].event, more);
+        assert!(ours[0].seq < ours[1].seq && ours[1].seq < ours[2].seq);
+        assert!(ours.iter().all(|e| e.published_at.is_none()));
+    }
+
+    /// Records what it was asked to publish; fails when told to.
+    struct RecordingPublisher {
+        fail: bool,
+        seen: Mutex<Vec<DomainEvent>>,
+    }
+
+    #[async_trait]
+    impl EventPublisher for RecordingPublisher {
+        async fn publish(&self, events: &[DomainEvent]) -> anyhow::Result<()> {
+            if self.fail {
+                anyhow::bail!("broker unavailable");
+            }
+            self.seen.lock().unwrap().extend_from_slice(events);
+            Ok(())
+        }
+    }
+
+    pub async fn relay_marks_published_only_after_the_publisher_confirmed(store: &StoreUnderTest) {
+        let user = fixtures::user(unique_email());
+        let event = fixtures::event(EventType::UserRegistered, user.id.as_uuid());
+        insert(store, &user, std::slice::from_ref(&event)).await.unwrap();
+
+        let failing = RecordingPublisher { fail: true, seen: Mutex::new(Vec::new()) };
+        assert!(store.outbox.relay(1000, &failing).await.is_err());
+        assert!(store.outbox.pending(1000).await.unwrap().iter().any(|e| e.event.id == event.id));
+
+        let working = RecordingPublisher { fail: false, seen: Mutex::new(Vec::new()) };
+        let mut published = 0;
+        // Other tests may share the store: drain until ours went out.
+        for _ in 0..100 {
+            published += store.outbox.relay(1000, &working).await.unwrap();
+            if working.seen.lock().unwrap().iter().any(|e| e.id == event.id) {
+                break;
+            }
+        }
+        assert!(published >= 1);
+        assert_eq!(working.seen.lock().unwrap().iter().filter(|e| e.id == event.id).count(), 1);
+        assert!(store.outbox.pending(1000).await.unwrap().iter().all(|e| e.event.id != event.id));
+        // Published once, never again.
+        let again = RecordingPublisher { fail: false, seen: Mutex::new(Vec::new()) };
+        store.outbox.relay(1000, &again).await.unwrap();
+        assert!(again.seen.lock().unwrap().iter().all(|e| e.id != event.id));
+    }
+
+    async fn with_sessions(store: &StoreUnderTest, n: usize) -> (crate::domain::User, Vec<crate::domain::Session>) {
+        let user = fixtures::user(unique_email());
+        insert(store, &user, &[]).await.unwrap();
+        let mut sessions = Vec::new();
+        let mut tx = store.uow.begin().await.unwrap();
+        for _ in 0..n {
+            let session = fixtures::session(&user);
+            tx.insert_session(&session).await.unwrap();
+            sessions.push(session);
+        }
+        tx.commit().await.unwrap();
+        (user, sessions)
+    }
+
+    fn page(limit: usize, after: Option<uuid::Uuid>) -> PageRequest {
+        PageRequest { limit, after }
+    }
+
+    pub async fn live_sessions_are_listed_newest_first_and_paged(store: &StoreUnderTest) {
+        let (user, sessions) = with_sessions(store, 4).await;
+        let (_, others) = with_sessions(store, 1).await;
+        let now = fixtures::now();
+        // One expired, one revoked: neither is listed.
+        let mut tx = store.uow.begin().await.unwrap();
+        let mut expired = fixtures::session(&user);
+        expired.expires_at = now - Duration::seconds(1);
+        tx.insert_session(&expired).await.unwrap();
+        let revoked = tx
+            .revoke_sessions(user.id, SessionSelector::One(sessions[0].id), now, RevocationReason::Logout)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(revoked.len(), 1);
+
+        let all = store.sessions.list_live_sessions(user.id, now, page(10, None)).await.unwrap();
+        let ids: Vec<_> = all.iter().map(|s| s.id).collect();
+        assert_eq!(ids, vec![sessions[3].id, sessions[2].id, sessions[1].id]);
+        assert!(all.iter().all(|s| s.user_id == user.id) && !ids.contains(&others[0].id));
+
+        let first = store.sessions.list_live_sessions(user.id, now, page(2, None)).await.unwrap();
+        assert_eq!(first.iter().map(|s| s.id).collect::<Vec<_>>(), vec![sessions[3].id, sessions[2].id]);
+        let rest =
+            store.sessions.list_live_sessions(user.id, now, page(2, Some(sessions[2].id.as_uuid()))).await.unwrap();
+        assert_eq!(rest.iter().map(|s| s.id).collect::<Vec<_>>(), vec![sessions[1].id]);
+    }
+
+    pub async fn revoking_picks_sessions_and_revokes_their_refresh_tokens(store: &StoreUnderTest) {
+        let (user, sessions) = with_sessions(store, 4).await;
+        let device = fixtures::device(&user);
+        let mut on_device = fixtures::session(&user);
+        on_device.device_id = Some(device.id);
+        let token = fixtures::refresh_token(&sessions[1]);
+        let mut tx = store.uow.begin().await.unwrap();
+        tx.insert_device(&device).await.unwrap();
+        tx.insert_session(&on_device).await.unwrap();
+        tx.insert_refresh_token(&token).await.unwrap();
+        tx.commit().await.unwrap();
+
+        let now = fixtures::now();
+        let mut tx = store.uow.begin().await.unwrap();
+        let one = tx
+            .revoke_sessions(user.id, SessionSelector::One(sessions[1].id), now, RevocationReason::Logout)
+            .await
+            .unwrap();
+        assert_eq!(one.iter().map(|s| s.id).collect::<Vec<_>>(), vec![sessions[1].id]);
+        assert!(one[0].revoked_at.is_some());
+        // Revoking again finds nothing: only live sessions are revoked.
+        let again = tx
+            .revoke_sessions(user.id, SessionSelector::One(sessions[1].id), now, RevocationReason::Logout)
+            .await
+            .unwrap();
+        assert!(again.is_empty());
+        // Another user's selector never reaches these sessions.
+        let stranger = fixtures::user(unique_email());
+        let none =
+            tx.revoke_sessions(stranger.id, SessionSelector::All, now, RevocationReason::LogoutAll).await.unwrap();
+        assert!(none.is_empty());
+        let by_device = tx
+            .revoke_sessions(user.id, SessionSelector::Device(device.id), now, RevocationReason::DeviceRemoved)
+            .await
+            .unwrap();
+        assert_eq!(by_device.iter().map(|s| s.id).collect::<Vec<_>>(), vec![on_device.id]);
+        let mut except = tx
+            .revoke_sessions(
+                user.id,
+                SessionSelector::AllExcept(sessions[0].id),
+                now,
+                RevocationReason::PasswordChanged,
+            )
+            .await
+            .unwrap();
+        except.sort_by_key(|s| s.id);
+        assert_eq!(except.iter().map(|s| s.id).collect::<Vec<_>>(), vec![sessions[2].id, sessions[3].id]);
+        let rest = tx.revoke_sessions(user.id, SessionSelector::All, now, RevocationReason::LogoutAll).await.unwrap();
+        assert_eq!(rest.iter().map(|s| s.id).collect::<Vec<_>>(), vec![sessions[0].id]);
+        let stored = tx.refresh_token(token.id).await.unwrap().unwrap();
+        assert_eq!(stored.revoked_at, Some(now));
+        tx.commit().await.unwrap();
+
+        let session = store.sessions.find_session(sessions[1].id).await.unwrap().unwrap();
+        assert_eq!(session.revoked_at, Some(now));
+        assert!(store.sessions.list_live_sessions(user.id, now, page(10, None)).await.unwrap().is_empty());
+    }
+
+    pub async fn devices_are_stored_listed_renamed_and_deleted(store: &StoreUnderTest) {
+        let user = fixtures::user(unique_email());
+        insert(store, &user, &[]).await.unwrap();
+        let first = fixtures::device(&user);
+        let mut second = fixtures::device(&user);
+        second.name = None;
+        let mut session = fixtures::session(&user);
+        session.device_id = Some(first.id);
+        let mut tx = store.uow.begin().await.unwrap();
+        tx.insert_device(&first).await.unwrap();
+        tx.insert_device(&second).await.unwrap();
+        tx.insert_session(&session).await.unwrap();
+        tx.commit().await.unwrap();
+
+        assert_eq!(store.sessions.find_device(first.id).await.unwrap(), Some(first.clone()));
+        let listed = store.sessions.list_devices(user.id, page(10, None)).await.unwrap();
+        assert_eq!(listed, vec![second.clone(), first.clone()]);
+        let paged = store.sessions.list_devices(user.id, page(10, Some(second.id.as_uuid()))).await.unwrap();
+        assert_eq!(paged, vec![first.clone()]);
+
+        let mut renamed = first.clone();
+        renamed.name = Some("Work laptop".into());
+        renamed.last_seen_at = fixtures::now() + Duration::seconds(3);
+        let mut tx = store.uow.begin().await.unwrap();
+        tx.update_device(&renamed).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(store.sessions.find_device(first.id).await.unwrap(), Some(renamed));
+
+        let mut tx = store.uow.begin().await.unwrap();
+        tx.delete_device(first.id).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(store.sessions.find_device(first.id).await.unwrap(), None);
+        // The session stays (as history), without its device.
+        let kept = store.sessions.find_session(session.id).await.unwrap().unwrap();
+        assert_eq!(kept.device_id, None);
+    }
+
+    pub async fn refresh_tokens_are_found_by_digest_and_updated(store: &StoreUnderTest) {
+        let (_, sessions) = with_sessions(store, 1).await;
+        let token = fixtures::refresh_token(&sessions[0]);
+        let next = fixtures::refresh_token(&sessions[0]);
+        let mut tx = store.uow.begin().await.unwrap();
+        tx.insert_refresh_token(&token).await.unwrap();
+        tx.insert_refresh_token(&next).await.unwrap();
+        tx.commit().await.unwrap();
+
+        let mut tx = store.uow.begin().await.unwrap();
+        let mut found = tx.lock_refresh_token(&token.digest).await.unwrap().unwrap();
+        assert_eq!(found, token);
+        assert_eq!(tx.lock_refresh_token(&fixtures::digest()).await.unwrap(), None);
+        found.consumed_at = Some(fixtures::now());
+        found.replaced_by = Some(next.id);
+        tx.update_refresh_token(&found).await.unwrap();
+        tx.commit().await.unwrap();
+
+        let mut tx = store.uow.begin().await.unwrap();
+        assert_eq!(tx.refresh_token(token.id).await.unwrap(), Some(found));
+        assert_eq!(tx.refresh_token(next.id).await.unwrap(), Some(next));
+    }
+
+    pub async fn sessions_are_read_and_touched_in_a_transaction(store: &StoreUnderTest) {
+        let (user, sessions) = with_sessions(store, 1).await;
+        let later = fixtures::now() + Duration::seconds(30);
+        let mut tx = store.uow.begin().await.unwrap();
+        assert_eq!(tx.session(sessions[0].id).await.unwrap().as_ref(), Some(&sessions[0]));
+        assert_eq!(tx.lock_user(user.id).await.unwrap(), Some(user.clone()));
+        assert_eq!(tx.lock_user(UserId::from_uuid(uuid::Uuid::now_v7())).await.unwrap(), None);
+        tx.touch_session(sessions[0].id, later).await.unwrap();
+        tx.record_login_attempt(&LoginAttempt {
+            user_id: Some(user.id),
+            identifier: user.email.as_str().to_owned(),
+            ip: Some("192.0.2.1".parse().unwrap()),
+            user_agent: None,
+            success: true,
+            reason: "ok",
+            at: later,
+        })
+        .await
+        .unwrap();
+        tx.record_login_attempt(&LoginAttempt {
+            user_id: None,
+            identifier: "nobody@example.com".into(),
+            ip: None,
+            user_agent: Some("curl".into()),
+            success: false,
+            reason: "unknown_account",
+            at: later,
+        })
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let touched = store.sessions.find_session(sessions[0].id).await.unwrap().unwrap();
+        assert_eq!(touched.last_seen_at, later);
+    }
+
+    pub async fn one_time_tokens_are_found_by_purpose_and_consumed(store: &StoreUnderTest) {
+        let user = fixtures::user(unique_email());
+        insert(store, &user, &[]).await.unwrap();
+        let reset = fixtures::one_time_token(&user, OneTimePurpose::ResetPassword);
+        let older = fixtures::one_time_token(&user, OneTimePurpose::ResetPassword);
+        let verify = fixtures::one_time_token(&user, OneTimePurpose::VerifyEmail);
+        let mut tx = store.uow.begin().await.unwrap();
+        for token in [&reset, &older, &verify] {
+            tx.insert_one_time_token(token).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+
+        let mut tx = store.uow.begin().await.unwrap();
+        assert_eq!(
+            tx.lock_one_time_token(OneTimePurpose::ResetPassword, &reset.digest).await.unwrap(),
+            Some(reset.clone())
+        );
+        // The purpose is part of the key: a verification token is no reset token.
+        assert_eq!(tx.lock_one_time_token(OneTimePurpose::ResetPassword, &verify.digest).await.unwrap(), None);
+        let at = fixtures::now();
+        tx.consume_one_time_tokens(user.id, OneTimePurpose::ResetPassword, at).await.unwrap();
+        tx.commit().await.unwrap();
+
+        let mut tx = store.uow.begin().await.unwrap();
+        for token in [&reset, &older] {
+            let stored = tx.lock_one_time_token(OneTimePurpose::ResetPassword, &token.digest).await.unwrap().unwrap();
+            assert_eq!(stored.consumed_at, Some(at));
+        }
+        let untouched = tx.lock_one_time_token(OneTimePurpose::VerifyEmail, &verify.digest).await.unwrap().unwrap();
+        assert_eq!(untouched.consumed_at, None);
+    }
+
+    pub async fn audit_entries_are_appended_and_filtered(store: &StoreUnderTest) {
+        let user = fixtures::user(unique_email());
+        let other = fixtures::user(unique_email());
+        let now = fixtures::now();
+        let entry = |action: &'static str, subject: &crate::domain::User, at| AuditEntry {
+            actor: Some(subject.id),
+            subject: Some(subject.id),
+            action,
+            ip: Some("192.0.2.9".parse().unwrap()),
+            user_agent: Some("contract".into()),
+            metadata: serde_json::json!({ "n": 1 }),
+            at,
+        };
+        let mut tx = store.uow.begin().await.unwrap();
+        tx.record_audit(&entry("login.failed", &user, now)).await.unwrap();
+        tx.record_audit(&entry("login.succeeded", &user, now + Duration::seconds(1))).await.unwrap();
+        tx.record_audit(&entry("login.succeeded", &other, now + Duration::seconds(2))).await.unwrap();
+        tx.commit().await.unwrap();
+        // A rolled-back entry never appears.
+        {
+            let mut tx = store.uow.begin().await.unwrap();
+            tx.record_audit(&entry("password.changed", &user, now)).await.unwrap();
+        }
+
+        let mine = store
+            .audit
+            .list_audit(&AuditFilter { subject: Some(user.id), limit: 10, ..AuditFilter::default() })
+            .await
+            .unwrap();
+        assert_eq!(mine.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), vec!["login.succeeded", "login.failed"]);
+        assert!(mine[0].id > mine[1].id);
+        assert_eq!(mine[1].ip.map(|ip| ip.to_string()).as_deref(), Some("192.0.2.9"));
+        assert_eq!(mine[1].metadata, serde_json::json!({ "n": 1 }));
+        assert_eq!(mine[1].at, now);
+        let older = store
+            .audit
+            .list_audit(&AuditFilter {
+                subject: Some(user.id),
+                before_id: Some(mine[0].id),
+                limit: 10,
+                ..AuditFilter::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(older.len(), 1);
+        let successes = store
+            .audit
+            .list_audit(&AuditFilter {
+                action: Some("login.succeeded".into()),
+                since: Some(now),
+                until: Some(now + Duration::seconds(2)),
+                limit: 10,
+                ..AuditFilter::default()
+            })
+            .await
+            .unwrap();
+        assert!(
+            successes.iter().any(|e| e.subject == Some(other.id))
+                && successes.iter().any(|e| e.subject == Some(user.id))
+        );
+        assert!(successes.iter().all(|e| e.action == "login.succeeded"));
+        let by_actor = store
+            .audit
+            .list_audit(&AuditFilter { actor: Some(other.id), limit: 1, ..AuditFilter::default() })
+            .await
+            .unwrap();
+        assert_eq!(by_actor.len(), 1);
+        assert_eq!(by_actor[0].subject, Some(other.id));
+    }
+
+    pub async fn users_are_listed_by_id_with_filters(store: &StoreUnderTest) {
+        let tag = uuid::Uuid::now_v7().simple().to_string();
+        let mut made = Vec::new();
+        for (i, status) in
+            [UserStatus::Active, UserStatus::Locked, UserStatus::Active, UserStatus::Deleted].into_iter().enumerate()
+        {
+            let mut user = fixtures::user(Email::from_trusted(format!("list{tag}{i}@example.com")));
+            user.status = status;
+            if status == UserStatus::Deleted {
+                user.deleted_at = Some(fixtures::now());
+            }
+            user.profile.name = Some(format!("Zed{tag} {i}"));
+            insert(store, &user, &[]).await.unwrap();
+            made.push(user);
+        }
+        let mut tx = store.uow.begin().await.unwrap();
+        let admin = std::collections::BTreeSet::from([Role::new(Role::ADMIN), Role::new(Role::USER)]);
+        tx.set_roles(made[2].id, &admin).await.unwrap();
+        tx.commit().await.unwrap();
+        let list = |filter: UserFilter| {
+            let store = store.clone();
+            async move { store.users.list_users(&filter).await.unwrap().into_iter().map(|u| u.id).collect::<Vec<_>>() }
+        };
+        let by_prefix = UserFilter { query: Some(format!("LIST{tag}")), limit: 10, ..UserFilter::default() };
+        assert_eq!(
+            list(by_prefix.clone()).await,
+            vec![made[0].id, made[1].id, made[2].id],
+            "deleted ones are left out"
+        );
+        let by_name = UserFilter { query: Some(format!("zed{tag}")), limit: 10, ..UserFilter::default() };
+        assert_eq!(list(by_name).await.len(), 3);
+        let locked = UserFilter { status: Some(UserStatus::Locked), ..by_prefix.clone() };
+        assert_eq!(list(locked).await, vec![made[1].id]);
+        let deleted = UserFilter { status: Some(UserStatus::Deleted), ..by_prefix.clone() };
+        assert_eq!(list(deleted).await, vec![made[3].id]);
+        let admins = UserFilter { role: Some("admin".into()), ..by_prefix.clone() };
+        assert_eq!(list(admins).await, vec![made[2].id]);
+        let page = UserFilter { limit: 2, ..by_prefix.clone() };
+        assert_eq!(list(page).await, vec![made[0].id, made[1].id]);
+        let next = UserFilter { after: Some(made[1].id.as_uuid()), ..by_prefix };
+        assert_eq!(list(next).await, vec![made[2].id]);
+        let listed = store
+            .users
+            .list_users(&UserFilter {
+                role: Some("admin".into()),
+                query: Some(format!("list{tag}")),
+                limit: 1,
+                ..UserFilter::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(listed[0].roles, std::collections::BTreeSet::from([Role::new(Role::ADMIN), Role::new(Role::USER)]));
+    }
+}
+
+pub use cases::*;

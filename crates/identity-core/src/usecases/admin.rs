@@ -1,0 +1,214 @@
+use super::{AuthService, Authenticated, CoreError};
+use crate::domain::{Email, Role, UserId, ValidationErrors};
+use crate::ports::ClientInfo;
+
+impl AuthService {
+    /// Admin routes: the `admin` role as the store holds it now (read with the user on every
+    /// request), so a demoted admin loses access at once, whatever the token says.
+    pub fn require_admin(&self, auth: &Authenticated) -> Result<(), CoreError> {
+        if auth.user.roles.contains(&Role::new(Role::ADMIN)) { Ok(()) } else { Err(CoreError::Forbidden) }
+    }
+
+    /// Whether `email` is `BOOTSTRAP_ADMIN_EMAIL` (that account gets `admin` when it registers).
+    pub(super) fn is_bootstrap_admin(&self, email: &Email) -> bool {
+        self.settings.bootstrap_admin_email.as_ref() == Some(email)
+    }
+
+    /// Gives `admin` to the account with `email` (idempotent); `Ok(false)` when there is no
+    /// such account. Used at start-up for `BOOTSTRAP_ADMIN_EMAIL` and by
+    /// `cargo xtask create-admin`.
+    pub async fn grant_admin(&self, email: &str) -> Result<bool, CoreError> {
+        let email = Email::parse(email).map_err(ValidationErrors::single)?;
+        let Some(user) = self.ports.users.find_by_email(&email).await? else { return Ok(false) };
+        let admin = Role::new(Role::ADMIN);
+        if user.roles.contains(&admin) {
+            return Ok(true);
+        }
+        let mut roles = user.roles.clone();
+        roles.insert(admin);
+        let mut tx = self.ports.uow.begin().await?;
+        tx.set_roles(user.id, &roles).await?;
+        let metadata = serde_json::json!({ "role": Role::ADMIN, "via": "bootstrap" });
+        let entry = self.audit_entry("role.granted", None::<UserId>, Some(user.id), &ClientInfo::default(), metadata);
+        tx.record_audit(&entry).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}
+
+/// `GET /v1/admin/users` parameters.
+#[derive(Debug, Clone, Default)]
+pub struct UserQuery {
+    pub query: Option<String>,
+    pub status: Option<String>,
+    pub role: Option<String>,
+    pub limit: Option<usize>,
+    pub cursor: Option<String>,
+}
+
+impl AuthService {
+    /// Users for admins: search by email or name prefix, filter by status and role, cursor
+    /// pages by id (new accounts sort last, so paging never skips or repeats a row).
+    pub async fn list_users(
+        &self,
+        auth: &Authenticated,
+        query: UserQuery,
+    ) -> Result<super::Page<crate::domain::User>, CoreError> {
+        self.require_admin(auth)?;
+        let (limit, request) = super::page_request(query.limit, query.cursor.as_deref())?;
+        let status = match query.status.as_deref().filter(|s| !s.is_empty()) {
+            None => None,
+            Some(raw) => Some(raw.parse::<crate::domain::UserStatus>().map_err(|_| {
+                ValidationErrors::single(crate::domain::FieldError::new(
+                    "status",
+                    "invalid_status",
+                    "one of active, locked, disabled, deleted",
+                ))
+            })?),
+        };
+        let filter = crate::ports::UserFilter {
+            query: query.query.filter(|q| !q.trim().is_empty()),
+            status,
+            role: query.role.filter(|r| !r.is_empty()),
+            after: request.after,
+            limit: request.limit,
+        };
+        let items = self.ports.users.list_users(&filter).await?;
+        Ok(super::Page::from_fetched(items, limit, |u| u.id.as_uuid().simple().to_string()))
+    }
+
+    /// One user, for admins (deleted ones too).
+    pub async fn get_user(&self, auth: &Authenticated, id: uuid::Uuid) -> Result<crate::domain::User, CoreError> {
+        self.require_admin(auth)?;
+        self.ports.users.find_by_id(UserId::from_uuid(id)).await?.ok_or(CoreError::NotFound)
+    }
+}
+
+/// What an admin changes on an account.
+#[derive(Debug, Clone, Default)]
+pub struct AdminUserChange {
+    pub roles: Option<Vec<String>>,
+    pub status: Option<String>,
+}
+
+impl AuthService {
+    /// `PATCH /v1/admin/users/{id}` and the lock/unlock/delete/restore shortcuts: roles and
+    /// status. Leaving `active` ends every session of the account; `deleted` is a soft delete
+    /// and `active` again restores it. The last active admin cannot lose the role or be
+    /// locked out (409 `last_admin`).
+    pub async fn admin_change_user(
+        &self,
+        auth: &Authenticated,
+        id: uuid::Uuid,
+        change: AdminUserChange,
+    ) -> Result<crate::domain::User, CoreError> {
+        use std::collections::BTreeSet;
+
+        use crate::domain::{EventType, FieldError, RevocationReason, UserStatus, UserUpdatedData};
+        use crate::ports::SessionSelector;
+
+        self.require_admin(auth)?;
+        let mut errors = ValidationErrors::new();
+        let roles: Option<BTreeSet<Role>> = match &change.roles {
+            None => None,
+            Some(names) => {
+                if let Some(unknown) = names.iter().find(|n| !Role::KNOWN.contains(&n.as_str())) {
+                    errors.push(FieldError::new(
+                        "roles",
+                        "unknown_role",
+                        format!("{unknown:?} is not a role (admin, user)"),
+                    ));
+                }
+                Some(names.iter().map(|n| Role::new(n.clone())).collect())
+            }
+        };
+        let status =
+            match change.status.as_deref() {
+                None => None,
+                Some(raw) => errors.collect(raw.parse::<UserStatus>().map_err(|_| {
+                    FieldError::new("status", "invalid_status", "one of active, locked, disabled, deleted")
+                })),
+            };
+        errors.into_result()?;
+
+        let target = UserId::from_uuid(id);
+        // Read before the transaction (the memory store's lock is not re-entrant).
+        let admins = self
+            .ports
+            .users
+            .list_users(&crate::ports::UserFilter {
+                role: Some(Role::ADMIN.into()),
+                status: Some(UserStatus::Active),
+                limit: 2,
+                ..Default::default()
+            })
+            .await?;
+        let now = self.now();
+        let mut tx = self.ports.uow.begin().await?;
+        let mut user = tx.lock_user(target).await?.ok_or(CoreError::NotFound)?;
+        let admin = Role::new(Role::ADMIN);
+        let was_active_admin = user.roles.contains(&admin) && user.status == UserStatus::Active;
+        let stays_admin = roles.as_ref().unwrap_or(&user.roles).contains(&admin);
+        let stays_active = status.unwrap_or(user.status) == UserStatus::Active;
+        if was_active_admin && !(stays_admin && stays_active) && admins.iter().all(|a| a.id == user.id) {
+            return Err(CoreError::LastAdmin);
+        }
+
+        let mut changed = Vec::new();
+        if let Some(roles) = roles.filter(|r| *r != user.roles) {
+            tx.set_roles(user.id, &roles).await?;
+            user.roles = roles;
+            changed.push("roles".to_owned());
+        }
+        let mut revoked = Vec::new();
+        if let Some(status) = status.filter(|s| *s != user.status) {
+            user.status = status;
+            user.deleted_at = (status == UserStatus::Deleted).then_some(now);
+            user.locked_until = None;
+            if status != UserStatus::Active {
+                revoked =
+                    tx.revoke_sessions(user.id, SessionSelector::All, now, RevocationReason::RevokedByAdmin).await?;
+            }
+            changed.push("status".to_owned());
+        }
+        if changed.is_empty() {
+            return Ok(user);
+        }
+        user.updated_at = now;
+        tx.update_user(&user).await?;
+        let mut events = self.revoked_events(&user, &revoked, RevocationReason::RevokedByAdmin.as_str());
+        events.push(self.event(
+            EventType::UserUpdated,
+            user.id.as_uuid(),
+            &user,
+            &UserUpdatedData { user_id: user.id.as_uuid(), changed: changed.clone(), updated_at: now },
+        ));
+        tx.record_events(&events).await?;
+        let metadata = serde_json::json!({
+            "changed": changed,
+            "roles": user.role_names(),
+            "status": user.status.as_str(),
+            "sessions_revoked": revoked.len(),
+        });
+        tx.record_audit(&self.audit_entry(
+            "user.admin_changed",
+            Some(auth.user.id),
+            Some(user.id),
+            &auth.client,
+            metadata,
+        ))
+        .await?;
+        tx.commit().await?;
+        self.publish_revocations(&revoked).await?;
+        Ok(user)
+    }
+
+    /// Ends every session of a user (admins only).
+    pub async fn admin_revoke_sessions(&self, auth: &Authenticated, id: uuid::Uuid) -> Result<usize, CoreError> {
+        self.require_admin(auth)?;
+        let user = self.ports.users.find_by_id(UserId::from_uuid(id)).await?.ok_or(CoreError::NotFound)?;
+        let selector = crate::ports::SessionSelector::All;
+        let revoked = self.revoke_for(auth, &user, selector, crate::domain::RevocationReason::RevokedByAdmin).await?;
+        Ok(revoked.len())
+    }
+}

@@ -1,0 +1,62 @@
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{AuthService, Authenticated, CoreError, Page, page_request};
+use crate::domain::{AuditFilter, AuditRecord, FieldError, UserId, ValidationErrors};
+
+/// Filters of the admin audit search (all optional).
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    pub subject: Option<Uuid>,
+    pub actor: Option<Uuid>,
+    pub action: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    pub limit: Option<usize>,
+    pub cursor: Option<String>,
+}
+
+fn before_id(cursor: Option<&str>) -> Result<Option<i64>, CoreError> {
+    match cursor.filter(|c| !c.is_empty()) {
+        None => Ok(None),
+        Some(raw) => raw.parse::<i64>().map(Some).map_err(|_| {
+            ValidationErrors::single(FieldError::new("cursor", "invalid_cursor", "this cursor is not one we issued"))
+                .into()
+        }),
+    }
+}
+
+impl AuthService {
+    /// The caller's own security events, newest first.
+    pub async fn own_audit(
+        &self,
+        auth: &Authenticated,
+        limit: Option<usize>,
+        cursor: Option<&str>,
+    ) -> Result<Page<AuditRecord>, CoreError> {
+        let (limit, request) = page_request(limit, None)?;
+        let filter = AuditFilter {
+            subject: Some(auth.user.id),
+            before_id: before_id(cursor)?,
+            limit: request.limit,
+            ..AuditFilter::default()
+        };
+        Ok(Page::from_fetched(self.ports.audit.list_audit(&filter).await?, limit, |e| e.id.to_string()))
+    }
+
+    /// Every audit entry matching `query` (admins only), newest first.
+    pub async fn search_audit(&self, auth: &Authenticated, query: AuditQuery) -> Result<Page<AuditRecord>, CoreError> {
+        self.require_admin(auth)?;
+        let (limit, request) = page_request(query.limit, None)?;
+        let filter = AuditFilter {
+            subject: query.subject.map(UserId::from_uuid),
+            actor: query.actor.map(UserId::from_uuid),
+            action: query.action.filter(|a| !a.is_empty()),
+            since: query.since,
+            until: query.until,
+            before_id: before_id(query.cursor.as_deref())?,
+            limit: request.limit,
+        };
+        Ok(Page::from_fetched(self.ports.audit.list_audit(&filter).await?, limit, |e| e.id.to_string()))
+    }
+}

@@ -1,0 +1,179 @@
+use super::{AuthService, Authenticated, CoreError, link};
+use crate::domain::{
+    Email, EventType, FieldError, OneTimePurpose, OneTimeToken, PasswordChangedData, PasswordPolicy, RevocationReason,
+    User, UserId, ValidationErrors,
+};
+use crate::ports::{ClientInfo, Mail, SessionSelector, Verification};
+
+impl AuthService {
+    /// `POST /v1/auth/password/forgot`: mails a single-use reset link when the address has an
+    /// active account. The answer is the same either way.
+    pub async fn forgot_password(&self, email: &str, client: &ClientInfo) -> Result<(), CoreError> {
+        let email = Email::parse(email).map_err(ValidationErrors::single)?;
+        self.cooldown(&format!("password-reset:cooldown:{email}")).await?;
+        match self.ports.users.find_by_email(&email).await? {
+            Some(user) if user.is_active() => self.send_reset_link(&user, None, client).await,
+            _ => Ok(()),
+        }
+    }
+
+    /// `POST /v1/auth/password/reset/request`: the signed-in variant, to the caller's address.
+    pub async fn request_password_reset(&self, auth: &Authenticated) -> Result<(), CoreError> {
+        self.cooldown(&format!("password-reset:cooldown:{}", auth.user.email)).await?;
+        self.send_reset_link(&auth.user, Some(auth.user.id), &auth.client).await
+    }
+
+    async fn send_reset_link(&self, user: &User, actor: Option<UserId>, client: &ClientInfo) -> Result<(), CoreError> {
+        let token = self.ports.secrets.new_token();
+        let now = self.now();
+        let mut tx = self.ports.uow.begin().await?;
+        // A new link voids the older ones.
+        tx.consume_one_time_tokens(user.id, OneTimePurpose::ResetPassword, now).await?;
+        tx.insert_one_time_token(&OneTimeToken {
+            id: self.ports.ids.new_id(),
+            purpose: OneTimePurpose::ResetPassword,
+            user_id: user.id,
+            email: Some(user.email.clone()),
+            digest: self.ports.secrets.digest(&token),
+            created_at: now,
+            expires_at: now + self.settings.password_reset_ttl,
+            consumed_at: None,
+        })
+        .await?;
+        let entry = self.audit_entry("password.reset_requested", actor, Some(user.id), client, serde_json::json!({}));
+        tx.record_audit(&entry).await?;
+        tx.commit().await?;
+        let ttl_minutes = u64::try_from(self.settings.password_reset_ttl.num_minutes()).unwrap_or(60);
+        self.send(Mail::PasswordReset {
+            to: user.email.clone(),
+            link: link(&self.settings.password_reset_url_template, &token),
+            ttl_minutes,
+        })
+        .await;
+        Ok(())
+    }
+
+    /// `POST /v1/auth/password/reset`: consumes the token once, stores the new password and
+    /// ends every session. Using the link also proves the address, so it becomes verified.
+    pub async fn reset_password(
+        &self,
+        token: &str,
+        new_password: &str,
+        client: &ClientInfo,
+    ) -> Result<User, CoreError> {
+        let mut errors = ValidationErrors::new();
+        if token.trim().is_empty() {
+            errors.push(FieldError::new("token", "required", "the token from the mail is required"));
+        }
+        if new_password.is_empty() {
+            errors.push(FieldError::new("new_password", "required", "a new password is required"));
+        }
+        errors.into_result()?;
+        let digest = self.ports.secrets.digest(token.trim());
+        let now = self.now();
+        let mut tx = self.ports.uow.begin().await?;
+        let record = tx.lock_one_time_token(OneTimePurpose::ResetPassword, &digest).await?;
+        let Some(record) = record.filter(|t| t.consumed_at.is_none() && t.expires_at > now) else {
+            return Err(CoreError::InvalidToken);
+        };
+        let mut user = tx.lock_user(record.user_id).await?.ok_or(CoreError::InvalidToken)?;
+        if !user.is_active() || record.email.as_ref() != Some(&user.email) {
+            return Err(CoreError::InvalidToken);
+        }
+        let password = self
+            .settings
+            .password_policy
+            .check("new_password", new_password, Some(&user.email))
+            .map_err(ValidationErrors::single)?;
+        user.password_hash = self.ports.hasher.hash(&password).await?;
+        user.email_verified = true;
+        user.updated_at = now;
+        tx.update_user(&user).await?;
+        tx.consume_one_time_tokens(user.id, OneTimePurpose::ResetPassword, now).await?;
+        let revoked = tx.revoke_sessions(user.id, SessionSelector::All, now, RevocationReason::PasswordReset).await?;
+        let mut events = self.revoked_events(&user, &revoked, RevocationReason::PasswordReset.as_str());
+        events.push(self.event(
+            EventType::PasswordChanged,
+            user.id.as_uuid(),
+            &user,
+            &PasswordChangedData { user_id: user.id.as_uuid(), method: "reset", changed_at: now },
+        ));
+        tx.record_events(&events).await?;
+        let metadata = serde_json::json!({ "sessions_revoked": revoked.len() });
+        tx.record_audit(&self.audit_entry("password.reset", None, Some(user.id), client, metadata)).await?;
+        tx.commit().await?;
+        self.publish_revocations(&revoked).await?;
+        self.send(Mail::PasswordChanged { to: user.email.clone() }).await;
+        Ok(user)
+    }
+
+    /// `POST /v1/auth/password/change`: needs the current password; ends every other session.
+    pub async fn change_password(
+        &self,
+        auth: &Authenticated,
+        current: &str,
+        new_password: &str,
+    ) -> Result<(), CoreError> {
+        let mut errors = ValidationErrors::new();
+        if current.is_empty() {
+            errors.push(FieldError::new("current_password", "required", "the current password is required"));
+        }
+        let new =
+            errors.collect(self.settings.password_policy.check("new_password", new_password, Some(&auth.user.email)));
+        if !current.is_empty() && current == new_password {
+            errors.push(FieldError::new("new_password", "unchanged", "the new password is the current one"));
+        }
+        errors.into_result()?;
+        let Some(new) = new else {
+            return Err(CoreError::Internal(anyhow::anyhow!("validated password lost")));
+        };
+        let candidate = PasswordPolicy::candidate(current);
+        if self.ports.hasher.verify(&candidate, &auth.user.password_hash).await? == Verification::Invalid {
+            return Err(ValidationErrors::single(FieldError::new(
+                "current_password",
+                "incorrect",
+                "the current password is not correct",
+            ))
+            .into());
+        }
+        let hash = self.ports.hasher.hash(&new).await?;
+        let now = self.now();
+        let mut tx = self.ports.uow.begin().await?;
+        let mut user = tx.lock_user(auth.user.id).await?.ok_or(CoreError::Unauthenticated)?;
+        if user.password_hash != auth.user.password_hash {
+            // Changed meanwhile by another request: the current password we checked is stale.
+            return Err(ValidationErrors::single(FieldError::new(
+                "current_password",
+                "incorrect",
+                "the current password is not correct",
+            ))
+            .into());
+        }
+        user.password_hash = hash;
+        user.updated_at = now;
+        tx.update_user(&user).await?;
+        let revoked = tx
+            .revoke_sessions(
+                user.id,
+                SessionSelector::AllExcept(auth.claims.sid),
+                now,
+                RevocationReason::PasswordChanged,
+            )
+            .await?;
+        let mut events = self.revoked_events(&user, &revoked, RevocationReason::PasswordChanged.as_str());
+        events.push(self.event(
+            EventType::PasswordChanged,
+            user.id.as_uuid(),
+            &user,
+            &PasswordChangedData { user_id: user.id.as_uuid(), method: "change", changed_at: now },
+        ));
+        tx.record_events(&events).await?;
+        let metadata = serde_json::json!({ "sessions_revoked": revoked.len() });
+        tx.record_audit(&self.audit_entry("password.changed", Some(user.id), Some(user.id), &auth.client, metadata))
+            .await?;
+        tx.commit().await?;
+        self.publish_revocations(&revoked).await?;
+        self.send(Mail::PasswordChanged { to: user.email.clone() }).await;
+        Ok(())
+    }
+}

@@ -1,0 +1,213 @@
+use std::time::Duration as StdDuration;
+
+use serde::{Deserialize, Serialize};
+
+use super::login::{DeviceChoice, LoginOutput, RegisterInput};
+use super::{AuthService, CoreError};
+use crate::domain::{
+    Email, EventType, FieldError, NewUser, OneTimePurpose, PasswordHash, Profile, User, UserVerifiedData, Username,
+    ValidationErrors,
+};
+use crate::ports::{ClientInfo, Mail};
+
+/// What step one of a two-step registration answered. Always the same for taken and free
+/// addresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegistrationRequested {
+    pub code_ttl_secs: u64,
+}
+
+/// Step two: the address and the code from the mail.
+#[derive(Debug, Clone, Default)]
+pub struct ConfirmRegistrationInput {
+    pub email: String,
+    pub code: String,
+    pub client: ClientInfo,
+}
+
+/// The pending registration kept in the code store (password already hashed; the code only
+/// as a digest).
+#[derive(Serialize, Deserialize)]
+struct Pending {
+    email: String,
+    password_hash: String,
+    username: Option<String>,
+    name: Option<String>,
+    code_digest: String,
+}
+
+fn pending_key(email: &Email) -> String {
+    format!("registration:pending:{email}")
+}
+
+fn attempts_key(email: &Email) -> String {
+    format!("registration:attempts:{email}")
+}
+
+fn cooldown_key(email: &Email) -> String {
+    format!("registration:cooldown:{email}")
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl AuthService {
+    fn code_ttl(&self) -> StdDuration {
+        self.settings.registration_code_ttl.to_std().unwrap_or(StdDuration::from_secs(900))
+    }
+
+    /// Step one of two-step registration: validates the input, hashes the password and keeps
+    /// the pending registration with a 6-digit code for `registration_code_ttl`, then mails
+    /// the code. A taken address gets the same answer (and, instead of a code, a mail saying
+    /// it already has an account), after the same work.
+    pub async fn request_registration(&self, input: RegisterInput) -> Result<RegistrationRequested, CoreError> {
+        let valid = self.validate_registration(&input)?;
+        self.ensure_username_free(valid.username.as_ref()).await?;
+        // The cooldown applies to every address, taken or not, so it reveals nothing.
+        self.cooldown(&cooldown_key(&valid.email)).await?;
+        let taken = self.ports.users.find_by_email(&valid.email).await?.is_some();
+        // Hash either way: the answer takes as long for a taken address as for a free one.
+        let password_hash = self.ports.hasher.hash(&valid.password).await?;
+        let answer = RegistrationRequested { code_ttl_secs: self.code_ttl().as_secs() };
+        if taken {
+            self.send(Mail::AlreadyRegistered { to: valid.email }).await;
+            return Ok(answer);
+        }
+        let code = self.ports.secrets.new_code(6);
+        let pending = Pending {
+            email: valid.email.as_str().to_owned(),
+            password_hash: password_hash.as_phc().to_owned(),
+            username: valid.username.as_ref().map(|u| u.as_str().to_owned()),
+            name: valid.name,
+            code_digest: hex(&self.ports.secrets.digest(&code).0),
+        };
+        let json = serde_json::to_string(&pending).map_err(|e| CoreError::Internal(e.into()))?;
+        self.ports.codes.put(&pending_key(&valid.email), &json, self.code_ttl()).await?;
+        self.ports.codes.delete(&attempts_key(&valid.email)).await?;
+        self.send(Mail::RegistrationCode {
+            to: valid.email,
+            code,
+            ttl_minutes: self.code_ttl().as_secs().div_ceil(60),
+        })
+        .await;
+        Ok(answer)
+    }
+
+    /// Step two: checks the code (after `registration_max_attempts` wrong codes the pending
+    /// registration is void), creates the user with a verified address and signs them in.
+    pub async fn confirm_registration(&self, input: ConfirmRegistrationInput) -> Result<LoginOutput, CoreError> {
+        let mut errors = ValidationErrors::new();
+        let email = errors.collect(Email::parse(&input.email));
+        let code = input.code.trim();
+        if code.is_empty() {
+            errors.push(FieldError::new("code", "required", "the code from the mail is required"));
+        } else if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+            errors.push(FieldError::new("code", "invalid_code", "the code has 6 digits"));
+        }
+        errors.into_result()?;
+        let Some(email) = email else {
+            return Err(CoreError::Internal(anyhow::anyhow!("validated email lost")));
+        };
+
+        let max = self.settings.registration_max_attempts;
+        let Some(json) = self.ports.codes.get(&pending_key(&email)).await? else {
+            return Err(CoreError::InvalidCode { attempts_left: 0 });
+        };
+        let pending: Pending = serde_json::from_str(&json).map_err(|e| CoreError::Internal(e.into()))?;
+        let offered = hex(&self.ports.secrets.digest(code).0);
+        if !self.ports.secrets.equal(&offered, &pending.code_digest) {
+            let used = self.ports.codes.increment(&attempts_key(&email), self.code_ttl()).await?;
+            let used = u32::try_from(used).unwrap_or(u32::MAX);
+            if used >= max {
+                self.ports.codes.delete(&pending_key(&email)).await?;
+                self.ports.codes.delete(&attempts_key(&email)).await?;
+            }
+            return Err(CoreError::InvalidCode { attempts_left: max.saturating_sub(used) });
+        }
+        // Of two confirmations racing with the right code, one takes the registration.
+        if self.ports.codes.take(&pending_key(&email)).await?.is_none() {
+            return Err(CoreError::InvalidCode { attempts_left: 0 });
+        }
+        self.ports.codes.delete(&attempts_key(&email)).await?;
+
+        let mut user = self.new_user(NewUser {
+            email,
+            username: pending.username.map(Username::from_trusted),
+            password_hash: PasswordHash::from_phc(pending.password_hash),
+            email_verified: true,
+            name: pending.name.and_then(|n| Profile::parse_name(&n).ok().flatten()),
+        });
+        user.last_login_at = Some(user.created_at);
+        let mut tx = self.ports.uow.begin().await?;
+        tx.insert_user(&user).await?;
+        tx.record_events(&[self.registered_event(&user)]).await?;
+        let metadata = serde_json::json!({ "method": "two_step" });
+        tx.record_audit(&self.audit_entry("user.registered", None, Some(user.id), &input.client, metadata)).await?;
+        let (session, refresh_token) =
+            self.open_session(tx.as_mut(), &user, &input.client, DeviceChoice::default()).await?;
+        tx.commit().await?;
+        let claims = self.claims_for(&user, &session);
+        let access_token = self.ports.tokens.issue(&claims)?;
+        Ok(LoginOutput { access_token, claims, refresh_token, session, user })
+    }
+
+    /// Confirms an address with the token from the verification mail.
+    pub async fn verify_email(&self, token: &str, client: &ClientInfo) -> Result<User, CoreError> {
+        if token.trim().is_empty() {
+            return Err(ValidationErrors::single(FieldError::new(
+                "token",
+                "required",
+                "the token from the mail is required",
+            ))
+            .into());
+        }
+        let digest = self.ports.secrets.digest(token.trim());
+        let now = self.now();
+        let mut tx = self.ports.uow.begin().await?;
+        let record = tx.lock_one_time_token(OneTimePurpose::VerifyEmail, &digest).await?;
+        let Some(record) = record.filter(|t| t.consumed_at.is_none() && t.expires_at > now) else {
+            return Err(CoreError::InvalidToken);
+        };
+        let mut user = tx.lock_user(record.user_id).await?.ok_or(CoreError::InvalidToken)?;
+        // A link for an address the account no longer has proves nothing.
+        if record.email.as_ref() != Some(&user.email) || !user.is_active() {
+            return Err(CoreError::InvalidToken);
+        }
+        tx.consume_one_time_tokens(user.id, OneTimePurpose::VerifyEmail, now).await?;
+        if !user.email_verified {
+            user.email_verified = true;
+            user.updated_at = now;
+            tx.update_user(&user).await?;
+            let event = self.event(
+                EventType::UserVerified,
+                user.id.as_uuid(),
+                &user,
+                &UserVerifiedData { user_id: user.id.as_uuid(), email: user.email.as_str(), verified_at: now },
+            );
+            tx.record_events(&[event]).await?;
+            let metadata = serde_json::json!({ "email": user.email.as_str() });
+            tx.record_audit(&self.audit_entry("user.verified", None, Some(user.id), client, metadata)).await?;
+        }
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    /// Sends a new verification mail to an unverified account. Answers the same whether the
+    /// address has an account or not.
+    pub async fn resend_verification(&self, email: &str) -> Result<(), CoreError> {
+        let email = Email::parse(email).map_err(ValidationErrors::single)?;
+        self.cooldown(&format!("verification:cooldown:{email}")).await?;
+        let Some(user) = self.ports.users.find_by_email(&email).await? else {
+            return Ok(());
+        };
+        if user.email_verified || !user.is_active() {
+            return Ok(());
+        }
+        let mut tx = self.ports.uow.begin().await?;
+        let mail = self.verification_mail(tx.as_mut(), &user).await?;
+        tx.commit().await?;
+        self.send(mail).await;
+        Ok(())
+    }
+}

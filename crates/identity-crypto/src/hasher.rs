@@ -1,0 +1,293 @@
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use argon2::password_hash::{Output, ParamsString, PasswordHash as PhcHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
+use async_trait::async_trait;
+use identity_core::ports::{HashError, PasswordHasher, Verification};
+use identity_core::{Password, PasswordHash};
+use subtle::ConstantTimeEq;
+use tokio::sync::Semaphore;
+
+/// Argon2id parameters and the bounds of the hashing pool.
+#[derive(Debug, Clone)]
+pub struct HasherSettings {
+    /// Memory in KiB (OWASP: 19456).
+    pub m_cost: u32,
+    /// Iterations (OWASP: 2).
+    pub t_cost: u32,
+    /// Lanes (OWASP: 1).
+    pub p_cost: u32,
+    /// Hashes running at once; by default the number of cores.
+    pub max_concurrency: usize,
+    /// How long a request may wait for a hashing slot before it is shed.
+    pub max_wait: Duration,
+}
+
+impl Default for HasherSettings {
+    fn default() -> Self {
+        Self {
+            m_cost: Params::DEFAULT_M_COST,
+            t_cost: Params::DEFAULT_T_COST,
+            p_cost: Params::DEFAULT_P_COST,
+            max_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            max_wait: Duration::from_secs(2),
+        }
+    }
+}
+
+/// Argon2 working memory, reused across hashes: at most one buffer per hashing slot, so the
+/// memory hashing takes is allocated once and bounded (`max_concurrency` × `m_cost`), instead
+/// of 19 MiB allocated, faulted in and left to the allocator on every login.
+struct Scratch {
+    block_count: usize,
+    free: Mutex<Vec<Vec<Block>>>,
+}
+
+impl Scratch {
+    fn take(&self, needed: usize) -> Vec<Block> {
+        if needed == self.block_count
+            && let Some(blocks) = self.free.lock().ok().and_then(|mut free| free.pop())
+        {
+            return blocks;
+        }
+        vec![Block::default(); needed]
+    }
+
+    fn give_back(&self, blocks: Vec<Block>) {
+        // Buffers for other parameters (old hashes being upgraded) are not kept.
+        if blocks.len() == self.block_count
+            && let Ok(mut free) = self.free.lock()
+        {
+            free.push(blocks);
+        }
+    }
+}
+
+/// Argon2id in PHC strings. Hashing runs on tokio's blocking pool, at most
+/// `max_concurrency` at once, so it never stalls the async executor; a request that cannot get
+/// a slot within `max_wait` fails fast with [`HashError::Overloaded`].
+#[derive(Clone)]
+pub struct Argon2Hasher {
+    params: Params,
+    permits: Arc<Semaphore>,
+    max_wait: Duration,
+    scratch: Arc<Scratch>,
+    /// A real hash of a random secret, verified against for unknown accounts.
+    dummy: Arc<String>,
+}
+
+impl Argon2Hasher {
+    pub fn new(settings: &HasherSettings) -> anyhow::Result<Self> {
+        let params = Params::new(settings.m_cost, settings.t_cost, settings.p_cost, None)
+            .map_err(|e| anyhow::anyhow!("invalid Argon2 parameters: {e}"))?;
+        let scratch = Arc::new(Scratch { block_count: params.block_count(), free: Mutex::new(Vec::new()) });
+        let secret = hex_string(&crate::random_bytes::<32>()?);
+        let dummy = hash_blocking(&params, &scratch, &secret)?;
+        Ok(Self {
+            params,
+            permits: Arc::new(Semaphore::new(settings.max_concurrency.max(1))),
+            max_wait: settings.max_wait,
+            scratch,
+            dummy: Arc::new(dummy),
+        })
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Params, &Scratch) -> anyhow::Result<T> + Send + 'static,
+    ) -> Result<T, HashError> {
+        let permit = tokio::time::timeout(self.max_wait, self.permits.clone().acquire_owned())
+            .await
+            .map_err(|_| HashError::Overloaded { retry_after_secs: self.max_wait.as_secs().max(1) })?
+            .map_err(|e| HashError::Internal(e.into()))?;
+        let params = self.params.clone();
+        let scratch = self.scratch.clone();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            work(&params, &scratch)
+        })
+        .await
+        .map_err(|e| HashError::Internal(e.into()))?
+        .map_err(HashError::Internal)
+    }
+}
+
+fn hex_string(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Runs Argon2 into `out` on reused working memory.
+fn compute(
+    algorithm: Algorithm,
+    version: Version,
+    params: &Params,
+    scratch: &Scratch,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+) -> anyhow::Result<()> {
+    let needed = params.block_count();
+    let mut blocks = scratch.take(needed);
+    let result = Argon2::new(algorithm, version, params.clone()).hash_password_into_with_memory(
+        password,
+        salt,
+        out,
+        &mut blocks[..needed],
+    );
+    scratch.give_back(blocks);
+    result.map_err(|e| anyhow::anyhow!("hashing failed: {e}"))
+}
+
+fn hash_blocking(params: &Params, scratch: &Scratch, password: &str) -> anyhow::Result<String> {
+    let salt_bytes = crate::random_bytes::<16>()?;
+    let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| anyhow::anyhow!("salt: {e}"))?;
+    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    compute(Algorithm::Argon2id, Version::V0x13, params, scratch, password.as_bytes(), &salt_bytes, &mut out)?;
+    let phc = PhcHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(params).map_err(|e| anyhow::anyhow!("params: {e}"))?,
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(&out).map_err(|e| anyhow::anyhow!("output: {e}"))?),
+    };
+    Ok(phc.to_string())
+}
+
+fn verify_blocking(params: &Params, scratch: &Scratch, password: &str, phc: &str) -> anyhow::Result<Verification> {
+    let parsed = PhcHash::new(phc).map_err(|e| anyhow::anyhow!("stored hash is not a PHC string: {e}"))?;
+    // The stored string carries its own algorithm and parameters, so old hashes still verify.
+    let algorithm = Algorithm::try_from(parsed.algorithm).map_err(|e| anyhow::anyhow!("stored hash: {e}"))?;
+    let version = match parsed.version {
+        Some(v) => Version::try_from(v).map_err(|e| anyhow::anyhow!("stored hash: {e}"))?,
+        None => Version::default(),
+    };
+    let stored_params = Params::try_from(&parsed).map_err(|e| anyhow::anyhow!("stored hash parameters: {e}"))?;
+    let expected = parsed.hash.ok_or_else(|| anyhow::anyhow!("stored hash has no output"))?;
+    let mut salt = [0u8; 64];
+    let salt = parsed
+        .salt
+        .ok_or_else(|| anyhow::anyhow!("stored hash has no salt"))?
+        .decode_b64(&mut salt)
+        .map_err(|e| anyhow::anyhow!("stored salt: {e}"))?;
+    let mut out = vec![0u8; expected.len()];
+    compute(algorithm, version, &stored_params, scratch, password.as_bytes(), salt, &mut out)?;
+    if !bool::from(out.as_slice().ct_eq(expected.as_bytes())) {
+        return Ok(Verification::Invalid);
+    }
+    let current = algorithm == Algorithm::Argon2id
+        && version == Version::V0x13
+        && stored_params.m_cost() == params.m_cost()
+        && stored_params.t_cost() == params.t_cost()
+        && stored_params.p_cost() == params.p_cost();
+    Ok(Verification::Valid { needs_rehash: !current })
+}
+
+#[async_trait]
+impl PasswordHasher for Argon2Hasher {
+    async fn hash(&self, password: &Password) -> Result<PasswordHash, HashError> {
+        let password = password.expose().to_owned();
+        let phc = self.run(move |params, scratch| hash_blocking(params, scratch, &password)).await?;
+        Ok(PasswordHash::from_phc(phc))
+    }
+
+    async fn verify(&self, password: &Password, hash: &PasswordHash) -> Result<Verification, HashError> {
+        let password = password.expose().to_owned();
+        let phc = hash.as_phc().to_owned();
+        self.run(move |params, scratch| verify_blocking(params, scratch, &password, &phc)).await
+    }
+
+    async fn verify_dummy(&self, password: &Password) -> Result<(), HashError> {
+        let password = password.expose().to_owned();
+        let dummy = self.dummy.clone();
+        self.run(move |params, scratch| verify_blocking(params, scratch, &password, &dummy).map(|_| ())).await
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use identity_core::PasswordPolicy;
+
+    use super::*;
+
+    fn fast() -> HasherSettings {
+        HasherSettings { m_cost: 1024, t_cost: 1, ..HasherSettings::default() }
+    }
+
+    #[tokio::test]
+    async fn hashes_verify_and_wrong_passwords_do_not() {
+        let hasher = Argon2Hasher::new(&fast()).unwrap();
+        let pw = PasswordPolicy::candidate("correct horse battery staple");
+        let hash = hasher.hash(&pw).await.unwrap();
+        assert!(hash.as_phc().starts_with("$argon2id$v=19$m=1024,t=1,p=1$"));
+        assert_eq!(hasher.verify(&pw, &hash).await.unwrap(), Verification::Valid { needs_rehash: false });
+        let wrong = PasswordPolicy::candidate("correct horse battery stapler");
+        assert_eq!(hasher.verify(&wrong, &hash).await.unwrap(), Verification::Invalid);
+        // Salted: the same password hashes differently each time.
+        assert_ne!(hasher.hash(&pw).await.unwrap(), hash);
+    }
+
+    #[tokio::test]
+    async fn default_parameters_are_owasp() {
+        let hasher = Argon2Hasher::new(&HasherSettings::default()).unwrap();
+        let hash = hasher.hash(&PasswordPolicy::candidate("a long passphrase")).await.unwrap();
+        assert!(hash.as_phc().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{}", hash.as_phc());
+    }
+
+    #[tokio::test]
+    async fn old_parameters_still_verify_and_ask_for_a_rehash() {
+        let old = Argon2Hasher::new(&fast()).unwrap();
+        let pw = PasswordPolicy::candidate("a long passphrase");
+        let old_hash = old.hash(&pw).await.unwrap();
+        let current =
+            Argon2Hasher::new(&HasherSettings { m_cost: 2048, t_cost: 1, ..HasherSettings::default() }).unwrap();
+        assert_eq!(current.verify(&pw, &old_hash).await.unwrap(), Verification::Valid { needs_rehash: true });
+    }
+
+    #[tokio::test]
+    async fn hashes_from_the_reference_implementation_verify() {
+        // Made by argon2's own PasswordHasher (the PHC strings other systems store).
+        use argon2::password_hash::PasswordHasher as _;
+        let salt = SaltString::encode_b64(b"sixteen byte salt").unwrap();
+        let reference = Argon2::default().hash_password(b"a long passphrase", &salt).unwrap().to_string();
+        let hasher = Argon2Hasher::new(&HasherSettings::default()).unwrap();
+        let stored = PasswordHash::from_phc(reference);
+        let pw = PasswordPolicy::candidate("a long passphrase");
+        assert_eq!(hasher.verify(&pw, &stored).await.unwrap(), Verification::Valid { needs_rehash: false });
+        let wrong = PasswordPolicy::candidate("a long passphrasf");
+        assert_eq!(hasher.verify(&wrong, &stored).await.unwrap(), Verification::Invalid);
+        // And ours verify with the reference verifier.
+        use argon2::password_hash::PasswordVerifier as _;
+        let ours = hasher.hash(&pw).await.unwrap();
+        Argon2::default().verify_password(b"a long passphrase", &PhcHash::new(ours.as_phc()).unwrap()).unwrap();
+        // Working memory is reused, not piled up: at most one buffer per slot.
+        for _ in 0..4 {
+            hasher.verify(&pw, &stored).await.unwrap();
+        }
+        assert!(hasher.scratch.free.lock().unwrap().len() <= 2);
+    }
+
+    #[tokio::test]
+    async fn garbage_hashes_are_errors_not_matches() {
+        let hasher = Argon2Hasher::new(&fast()).unwrap();
+        let pw = PasswordPolicy::candidate("whatever it is");
+        assert!(hasher.verify(&pw, &PasswordHash::from_phc("not-a-hash".into())).await.is_err());
+        hasher.verify_dummy(&pw).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn saturation_is_shed_not_queued_forever() {
+        let hasher = Argon2Hasher::new(&HasherSettings {
+            max_concurrency: 1,
+            max_wait: Duration::from_millis(1),
+            ..HasherSettings::default()
+        })
+        .unwrap();
+        let held = hasher.permits.clone().acquire_owned().await.unwrap();
+        let err = hasher.hash(&PasswordPolicy::candidate("a long passphrase")).await.unwrap_err();
+        assert!(matches!(err, HashError::Overloaded { .. }));
+        drop(held);
+        assert!(hasher.hash(&PasswordPolicy::candidate("a long passphrase")).await.is_ok());
+    }
+}

@@ -1,0 +1,12 @@
+//! Cryptography adapters: Argon2id password hashing on a bounded blocking pool, PASETO
+//! v4.public access tokens with PASERK keys, and the system clock and UUIDv7 ids.
+
+mod hasher;
+mod paseto;
+mod secrets;
+mod system;
+
+pub use hasher::{Argon2Hasher, HasherSettings};
+pub use paseto::{KeyError, PasetoKeys, PasetoTokens};
+pub use secrets::{OsSecrets, derive_key};
+pub use system::{SystemClock, UuidV7Generator, random_bytes};

@@ -1,0 +1,297 @@
+use chrono::{DateTime, SecondsFormat, Utc};
+use identity_core::ports::{AccessClaims, TokenError, TokenIssuer};
+use identity_core::{SessionId, UserId};
+use pasetors::Public;
+use pasetors::keys::{AsymmetricKeyPair, AsymmetricPublicKey, AsymmetricSecretKey, Generate};
+use pasetors::paserk::{FormatAsPaserk, Id};
+use pasetors::token::UntrustedToken;
+use pasetors::version4::{PublicToken, V4};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("not a PASERK k4.secret key: {0}")]
+    Secret(String),
+    #[error("not a PASERK k4.public key: {0}")]
+    Public(String),
+    #[error("key generation failed: {0}")]
+    Generate(String),
+}
+
+fn paserk(key: &impl FormatAsPaserk) -> String {
+    let mut out = String::new();
+    // Writing into a String cannot fail.
+    let _ = key.fmt(&mut out);
+    out
+}
+
+/// A public key with its PASERK id (`k4.pid.…`).
+#[derive(Clone)]
+struct VerificationKey {
+    kid: String,
+    key: AsymmetricPublicKey<V4>,
+}
+
+impl VerificationKey {
+    fn new(key: AsymmetricPublicKey<V4>) -> Self {
+        Self { kid: paserk(&Id::from(&key)), key }
+    }
+}
+
+/// The signing key and every key tokens are still accepted from (the signing key's public
+/// half plus retired keys kept during a rotation).
+#[derive(Clone)]
+pub struct PasetoKeys {
+    signing: AsymmetricSecretKey<V4>,
+    signing_kid: String,
+    verifying: Vec<VerificationKey>,
+}
+
+impl PasetoKeys {
+    /// Loads the signing key from its PASERK `k4.secret.…` form.
+    pub fn from_paserk(secret: &str) -> Result<Self, KeyError> {
+        let signing =
+            AsymmetricSecretKey::<V4>::try_from(secret.trim()).map_err(|e| KeyError::Secret(e.to_string()))?;
+        let public = AsymmetricPublicKey::<V4>::try_from(&signing).map_err(|e| KeyError::Secret(e.to_string()))?;
+        let current = VerificationKey::new(public);
+        Ok(Self { signing, signing_kid: current.kid.clone(), verifying: vec![current] })
+    }
+
+    /// A fresh key pair: for the embedded mode and tests. Tokens die with the process.
+    pub fn generate() -> Result<Self, KeyError> {
+        let pair = AsymmetricKeyPair::<V4>::generate().map_err(|e| KeyError::Generate(e.to_string()))?;
+        Self::from_paserk(&paserk(&pair.secret))
+    }
+
+    /// Also accepts tokens signed by `public` (PASERK `k4.public.…`), e.g. the previous key
+    /// during a rotation.
+    pub fn with_verification_key(mut self, public: &str) -> Result<Self, KeyError> {
+        let key = AsymmetricPublicKey::<V4>::try_from(public.trim()).map_err(|e| KeyError::Public(e.to_string()))?;
+        let key = VerificationKey::new(key);
+        if !self.verifying.iter().any(|k| k.kid == key.kid) {
+            self.verifying.push(key);
+        }
+        Ok(self)
+    }
+
+    /// The signing key as PASERK `k4.secret.…` (to persist a generated key).
+    pub fn secret_paserk(&self) -> String {
+        paserk(&self.signing)
+    }
+
+    /// A 32-byte key for `context` derived from the signing key: the same on every replica
+    /// that shares the signing key.
+    pub fn derive_key(&self, context: &str) -> [u8; 32] {
+        crate::derive_key(self.signing.as_bytes(), context)
+    }
+
+    /// The id of the key new tokens are signed with.
+    pub fn signing_kid(&self) -> &str {
+        &self.signing_kid
+    }
+
+    /// `(kid, k4.public.…)` of every key tokens are accepted from, signing key first.
+    pub fn public_keys(&self) -> Vec<(String, String)> {
+        self.verifying.iter().map(|k| (k.kid.clone(), paserk(&k.key))).collect()
+    }
+}
+
+/// The claims as they travel in the token: RFC 3339 times, as PASETO's registered claims are.
+#[derive(Serialize, Deserialize)]
+struct WireClaims {
+    iss: String,
+    aud: String,
+    sub: Uuid,
+    sid: Uuid,
+    iat: String,
+    nbf: String,
+    exp: String,
+    jti: Uuid,
+    #[serde(default)]
+    roles: Vec<String>,
+    #[serde(default)]
+    amr: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct WireFooter {
+    kid: String,
+}
+
+fn time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn parse_time(name: &str, raw: &str) -> Result<DateTime<Utc>, TokenError> {
+    DateTime::parse_from_rfc3339(raw)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| TokenError::Invalid(format!("claim {name} is not an RFC 3339 time")))
+}
+
+/// Issues and verifies PASETO v4.public access tokens. Only `v4.public.` tokens are ever
+/// accepted: v1–v3 and local tokens fail at parsing, before any key is touched.
+#[derive(Clone)]
+pub struct PasetoTokens {
+    keys: PasetoKeys,
+    issuer: String,
+    audience: String,
+}
+
+impl PasetoTokens {
+    pub fn new(keys: PasetoKeys, issuer: impl Into<String>, audience: impl Into<String>) -> Self {
+        Self { keys, issuer: issuer.into(), audience: audience.into() }
+    }
+
+    pub fn keys(&self) -> &PasetoKeys {
+        &self.keys
+    }
+}
+
+impl TokenIssuer for PasetoTokens {
+    fn issue(&self, claims: &AccessClaims) -> Result<String, TokenError> {
+        let wire = WireClaims {
+            iss: claims.iss.clone(),
+            aud: claims.aud.clone(),
+            sub: claims.sub.as_uuid(),
+            sid: claims.sid.as_uuid(),
+            iat: time(claims.iat),
+            nbf: time(claims.nbf),
+            exp: time(claims.exp),
+            jti: claims.jti,
+            roles: claims.roles.clone(),
+            amr: claims.amr.clone(),
+        };
+        let payload = serde_json::to_vec(&wire).map_err(|e| TokenError::Internal(e.into()))?;
+        let footer = serde_json::to_vec(&WireFooter { kid: self.keys.signing_kid.clone() })
+            .map_err(|e| TokenError::Internal(e.into()))?;
+        PublicToken::sign(&self.keys.signing, &payload, Some(&footer), None)
+            .map_err(|e| TokenError::Internal(anyhow::anyhow!("signing failed: {e}")))
+    }
+
+    fn verify(&self, token: &str) -> Result<AccessClaims, TokenError> {
+        let untrusted = UntrustedToken::<Public, V4>::try_from(token)
+            .map_err(|_| TokenError::Invalid("not a v4.public token".into()))?;
+        let footer: WireFooter = serde_json::from_slice(untrusted.untrusted_footer())
+            .map_err(|_| TokenError::Invalid("footer has no key id".into()))?;
+        let key = self
+            .keys
+            .verifying
+            .iter()
+            .find(|k| k.kid == footer.kid)
+            .ok_or_else(|| TokenError::Invalid("signed by an unknown or retired key".into()))?;
+        // The footer is covered by the signature, so the key id cannot be swapped.
+        let trusted = PublicToken::verify(&key.key, &untrusted, None, None)
+            .map_err(|_| TokenError::Invalid("bad signature".into()))?;
+        let wire: WireClaims =
+            serde_json::from_str(trusted.payload()).map_err(|_| TokenError::Invalid("malformed claims".into()))?;
+        if wire.iss != self.issuer || wire.aud != self.audience {
+            return Err(TokenError::Invalid("wrong issuer or audience".into()));
+        }
+        Ok(AccessClaims {
+            iat: parse_time("iat", &wire.iat)?,
+            nbf: parse_time("nbf", &wire.nbf)?,
+            exp: parse_time("exp", &wire.exp)?,
+            iss: wire.iss,
+            aud: wire.aud,
+            sub: UserId::from_uuid(wire.sub),
+            sid: SessionId::from_uuid(wire.sid),
+            jti: wire.jti,
+            roles: wire.roles,
+            amr: wire.amr,
+        })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use chrono::Duration;
+
+    use super::*;
+
+    fn claims() -> AccessClaims {
+        let now = DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap();
+        AccessClaims {
+            iss: "identity".into(),
+            aud: "identity".into(),
+            sub: UserId::from_uuid(Uuid::now_v7()),
+            sid: SessionId::from_uuid(Uuid::now_v7()),
+            iat: now,
+            nbf: now,
+            exp: now + Duration::minutes(15),
+            jti: Uuid::now_v7(),
+            roles: vec!["user".into()],
+            amr: vec!["pwd".into()],
+        }
+    }
+
+    fn tokens() -> PasetoTokens {
+        PasetoTokens::new(PasetoKeys::generate().unwrap(), "identity", "identity")
+    }
+
+    #[test]
+    fn round_trips_claims_with_the_key_id_in_the_footer() {
+        let tokens = tokens();
+        let claims = claims();
+        let token = tokens.issue(&claims).unwrap();
+        assert!(token.starts_with("v4.public."));
+        assert_eq!(tokens.verify(&token).unwrap(), claims);
+        let untrusted = UntrustedToken::<Public, V4>::try_from(token.as_str()).unwrap();
+        let footer = String::from_utf8(untrusted.untrusted_footer().to_vec()).unwrap();
+        assert!(footer.contains(tokens.keys().signing_kid()), "{footer}");
+        assert!(tokens.keys().signing_kid().starts_with("k4.pid."));
+    }
+
+    #[test]
+    fn tampered_tokens_and_foreign_keys_are_refused() {
+        let tokens = tokens();
+        let token = tokens.issue(&claims()).unwrap();
+        let mut chars: Vec<char> = token.chars().collect();
+        let i = "v4.public.".len() + 5;
+        chars[i] = if chars[i] == 'A' { 'B' } else { 'A' };
+        let tampered: String = chars.into_iter().collect();
+        assert!(matches!(tokens.verify(&tampered), Err(TokenError::Invalid(_))));
+
+        let other = PasetoTokens::new(PasetoKeys::generate().unwrap(), "identity", "identity");
+        assert!(matches!(other.verify(&token), Err(TokenError::Invalid(_))));
+        assert!(matches!(tokens.verify("v4.local.abc"), Err(TokenError::Invalid(_))));
+        assert!(matches!(tokens.verify("v2.public.abc"), Err(TokenError::Invalid(_))));
+        assert!(matches!(tokens.verify(""), Err(TokenError::Invalid(_))));
+    }
+
+    #[test]
+    fn wrong_audience_or_issuer_is_refused() {
+        let keys = PasetoKeys::generate().unwrap();
+        let token = PasetoTokens::new(keys.clone(), "identity", "identity").issue(&claims()).unwrap();
+        assert!(PasetoTokens::new(keys.clone(), "identity", "other-service").verify(&token).is_err());
+        assert!(PasetoTokens::new(keys, "someone-else", "identity").verify(&token).is_err());
+    }
+
+    #[test]
+    fn rotation_accepts_configured_old_keys_only() {
+        let old = PasetoKeys::generate().unwrap();
+        let old_tokens = PasetoTokens::new(old.clone(), "identity", "identity");
+        let token = old_tokens.issue(&claims()).unwrap();
+        let old_public = old.public_keys()[0].1.clone();
+        assert!(old_public.starts_with("k4.public."));
+
+        let new = PasetoKeys::generate().unwrap();
+        let without = PasetoTokens::new(new.clone(), "identity", "identity");
+        assert!(without.verify(&token).is_err());
+        let with = PasetoTokens::new(new.with_verification_key(&old_public).unwrap(), "identity", "identity");
+        assert!(with.verify(&token).is_ok());
+        assert_eq!(with.keys().public_keys().len(), 2);
+    }
+
+    #[test]
+    fn keys_round_trip_through_paserk() {
+        let keys = PasetoKeys::generate().unwrap();
+        let secret = keys.secret_paserk();
+        assert!(secret.starts_with("k4.secret."));
+        let loaded = PasetoKeys::from_paserk(&secret).unwrap();
+        assert_eq!(loaded.signing_kid(), keys.signing_kid());
+        assert!(PasetoKeys::from_paserk("k4.secret.nope").is_err());
+        assert!(PasetoKeys::from_paserk("k3.secret.AAAA").is_err());
+    }
+}

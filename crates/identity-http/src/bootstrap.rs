@@ -1,0 +1,249 @@
+//! The composition root: picks an adapter for every port from the configuration. Unset
+//! `DATABASE_URL`, `REDIS_URL` and `AMQP_URL` mean the embedded default (memory store,
+//! in-process bus, generated key), said loudly in the log.
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use identity_core::ports::{
+    AuditRepository, CodeStore, EventPublisher, HealthCheck, Notifier, Outbox, RateLimiter, RevocationList,
+    SessionRepository, UnitOfWork, UserRepository,
+};
+use identity_core::usecases::{AuthService, AuthSettings, Ports, SessionStoreRevocations};
+use identity_crypto::{
+    Argon2Hasher, HasherSettings, OsSecrets, PasetoKeys, PasetoTokens, SystemClock, UuidV7Generator,
+};
+use identity_memory::{InProcessBus, MemoryCodeStore, MemoryRateLimiter, MemoryRevocations, MemoryStore};
+use identity_postgres::{PgStore, PoolSettings};
+use secrecy::ExposeSecret;
+
+use crate::config::{Config, ConfigError};
+use crate::state::{AppState, CookieSettings};
+
+/// Everything the server runs on.
+pub struct Wiring {
+    pub state: AppState,
+    pub outbox: Arc<dyn Outbox>,
+    pub publisher: Arc<dyn EventPublisher>,
+    /// The in-process bus, when no broker is configured.
+    pub bus: Option<InProcessBus>,
+}
+
+struct Store {
+    users: Arc<dyn UserRepository>,
+    audit: Arc<dyn AuditRepository>,
+    sessions: Arc<dyn SessionRepository>,
+    uow: Arc<dyn UnitOfWork>,
+    outbox: Arc<dyn Outbox>,
+}
+
+impl Store {
+    fn from<S: UserRepository + SessionRepository + UnitOfWork + Outbox + AuditRepository + Clone>(store: S) -> Self {
+        Self {
+            users: Arc::new(store.clone()),
+            audit: Arc::new(store.clone()),
+            sessions: Arc::new(store.clone()),
+            uow: Arc::new(store.clone()),
+            outbox: Arc::new(store),
+        }
+    }
+}
+
+fn keys(config: &Config) -> anyhow::Result<PasetoKeys> {
+    let keys = match &config.paseto_secret_key {
+        Some(secret) => PasetoKeys::from_paserk(secret.expose_secret())
+            .map_err(|e| ConfigError { var: "PASETO_SECRET_KEY", message: e.to_string() })?,
+        None => {
+            let keys = PasetoKeys::generate()?;
+            tracing::warn!(
+                kid = keys.signing_kid(),
+                "PASETO_SECRET_KEY is not set: signing with a freshly generated key. Tokens stop \
+                 verifying when this process exits and other replicas reject them. Set \
+                 PASETO_SECRET_KEY (PASERK k4.secret) in production."
+            );
+            keys
+        }
+    };
+    config.paseto_verification_keys.iter().try_fold(keys, |keys, public| {
+        keys.with_verification_key(public)
+            .map_err(|e| ConfigError { var: "PASETO_VERIFICATION_KEYS", message: e.to_string() }.into())
+    })
+}
+
+/// Adapters the caller supplies instead of the configured ones (tests capture mail).
+#[derive(Default, Clone)]
+pub struct Overrides {
+    pub notifier: Option<Arc<dyn Notifier>>,
+}
+
+fn duration(d: std::time::Duration) -> anyhow::Result<Duration> {
+    Ok(Duration::from_std(d)?)
+}
+
+/// Connects every configured dependency (running migrations first) and builds the state.
+pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wiring> {
+    let mut checks: Vec<Arc<dyn HealthCheck>> = Vec::new();
+
+    let store = match &config.database_url {
+        Some(url) => {
+            let applied = identity_postgres::run_migrations(url.expose_secret()).await?;
+            tracing::info!(applied = ?applied, "database migrations are up to date");
+            let pg = PgStore::connect(
+                url.expose_secret(),
+                &PoolSettings { max_size: config.database_pool_size, ..PoolSettings::default() },
+            )
+            .await?;
+            checks.push(Arc::new(pg.clone()));
+            Store::from(pg)
+        }
+        None => {
+            tracing::warn!(
+                "DATABASE_URL is not set: using the in-memory store. All data is ephemeral and lost at exit."
+            );
+            Store::from(MemoryStore::new())
+        }
+    };
+
+    let clock = Arc::new(SystemClock);
+    type Shared = (Arc<dyn CodeStore>, Arc<dyn RevocationList>, Arc<dyn RateLimiter>);
+    let (codes, revocations, limiter): Shared = match &config.redis_url {
+        Some(url) => {
+            let redis =
+                identity_redis::RedisStore::connect(url.expose_secret(), config.redis_key_prefix.clone()).await?;
+            checks.push(Arc::new(redis.clone()));
+            (Arc::new(redis.clone()), Arc::new(redis.clone()), Arc::new(redis))
+        }
+        None if config.database_url.is_some() => {
+            tracing::warn!(
+                "REDIS_URL is not set: one-time codes, cooldowns and rate limits live in this process only, and \
+                 revocations are checked against PostgreSQL on every request. Set REDIS_URL when running several \
+                 replicas."
+            );
+            (
+                Arc::new(MemoryCodeStore::new()),
+                Arc::new(SessionStoreRevocations::new(store.sessions.clone(), clock.clone())),
+                Arc::new(MemoryRateLimiter::new()),
+            )
+        }
+        None => {
+            (Arc::new(MemoryCodeStore::new()), Arc::new(MemoryRevocations::new()), Arc::new(MemoryRateLimiter::new()))
+        }
+    };
+
+    let idempotency_codes = codes.clone();
+    let notifier: Arc<dyn Notifier> = match (overrides.notifier, &config.smtp_url) {
+        (Some(notifier), _) => notifier,
+        (None, Some(url)) => Arc::new(identity_mail::SmtpNotifier::new(
+            url.expose_secret(),
+            &config.mail_from,
+            config.mail_templates.clone(),
+        )?),
+        (None, None) => {
+            tracing::warn!("SMTP_URL is not set: mails are written to the log instead of being sent.");
+            Arc::new(identity_mail::LogNotifier::new(config.mail_templates.clone(), config.mail_log_bodies))
+        }
+    };
+
+    let (publisher, bus): (Arc<dyn EventPublisher>, Option<InProcessBus>) = match &config.amqp_url {
+        Some(url) => {
+            let amqp = Arc::new(
+                identity_amqp::AmqpPublisher::connect(identity_amqp::AmqpSettings {
+                    url: url.expose_secret().to_owned(),
+                    exchange: config.amqp_exchange.clone(),
+                    source: config.event_source.clone(),
+                })
+                .await?,
+            );
+            checks.push(amqp.clone());
+            (amqp, None)
+        }
+        None => {
+            tracing::warn!("AMQP_URL is not set: domain events go to the in-process bus only.");
+            let bus = InProcessBus::default();
+            (Arc::new(bus.clone()), Some(bus))
+        }
+    };
+
+    let keys = keys(config)?;
+    let public_keys = keys.public_keys();
+    let secrets = OsSecrets::new(keys.derive_key("refresh-token-successor"));
+    let tokens = PasetoTokens::new(keys, config.token_issuer.clone(), config.token_audience.clone());
+    let hasher = Argon2Hasher::new(&HasherSettings {
+        m_cost: config.argon2_memory_kib,
+        t_cost: config.argon2_iterations,
+        p_cost: config.argon2_parallelism,
+        max_concurrency: config.hash_concurrency,
+        max_wait: config.hash_queue_timeout,
+    })?;
+
+    let auth = AuthService::new(
+        Ports {
+            users: store.users,
+            audit: store.audit,
+            sessions: store.sessions,
+            uow: store.uow,
+            hasher: Arc::new(hasher),
+            tokens: Arc::new(tokens),
+            secrets: Arc::new(secrets),
+            codes,
+            revocations,
+            notifier,
+            limiter,
+            clock,
+            ids: Arc::new(UuidV7Generator),
+        },
+        AuthSettings {
+            issuer: config.token_issuer.clone(),
+            audience: config.token_audience.clone(),
+            access_token_ttl: duration(config.access_token_ttl)?,
+            session_ttl: duration(config.refresh_token_ttl)?,
+            refresh_reuse_grace: duration(config.refresh_reuse_grace)?,
+            require_verified_email: config.require_verified_email,
+            password_policy: config.password_policy.clone(),
+            registration_code_ttl: duration(config.registration_code_ttl)?,
+            registration_max_attempts: config.registration_max_attempts,
+            mail_cooldown: duration(config.mail_cooldown)?,
+            email_verification_ttl: duration(config.email_verification_ttl)?,
+            email_verification_url_template: config.email_verification_url_template.clone(),
+            password_reset_ttl: duration(config.password_reset_ttl)?,
+            password_reset_url_template: config.password_reset_url_template.clone(),
+            auth_rate_limit_per_minute: config.rate_limit_auth_per_minute,
+            login_backoff_after: config.login_backoff_after,
+            login_backoff_max: duration(config.login_backoff_max)?,
+            login_failure_window: duration(config.login_failure_window)?,
+            lockout_threshold: config.lockout_threshold,
+            lockout_duration: duration(config.lockout_duration)?,
+            bootstrap_admin_email: config.bootstrap_admin_email.clone(),
+        },
+    );
+
+    if let Some(email) = &config.bootstrap_admin_email {
+        match auth.grant_admin(email.as_str()).await {
+            Ok(true) => tracing::info!("BOOTSTRAP_ADMIN_EMAIL has the admin role"),
+            Ok(false) => tracing::info!("BOOTSTRAP_ADMIN_EMAIL has no account yet; it becomes admin when it registers"),
+            Err(error) => return Err(anyhow::anyhow!("granting admin to BOOTSTRAP_ADMIN_EMAIL failed: {error}")),
+        }
+    }
+
+    Ok(Wiring {
+        state: AppState {
+            auth,
+            cookies: CookieSettings {
+                access_name: config.auth_cookie_name.clone(),
+                refresh_name: config.refresh_cookie_name.clone(),
+                secure: config.cookie_secure,
+                same_site: config.cookie_same_site,
+                access_max_age: config.access_token_ttl,
+                refresh_max_age: config.refresh_token_ttl,
+            },
+            checks,
+            public_keys,
+            trusted_proxies: config.trusted_proxies.clone(),
+            allowed_origins: config.allowed_origins.clone(),
+            codes: idempotency_codes,
+        },
+        outbox: store.outbox,
+        publisher,
+        bus,
+    })
+}

@@ -1,0 +1,248 @@
+//! The one mapping from errors to HTTP answers: RFC 9457 `application/problem+json` with a
+//! stable machine `code`. 5xx are logged with their whole cause chain and never leak it.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use identity_core::usecases::CoreError;
+use identity_core::{FieldError, ValidationErrors};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// One invalid field.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProblemField {
+    /// The JSON field the problem is about (`email`, `password`, `device.name`, …).
+    #[schema(example = "email")]
+    pub field: String,
+    /// Stable machine code (`required`, `invalid_email`, `too_short`, `common_password`, …).
+    #[schema(example = "invalid_email")]
+    pub code: String,
+    /// Human-readable explanation.
+    #[schema(example = "this is not a valid email address")]
+    pub message: String,
+}
+
+impl From<&FieldError> for ProblemField {
+    fn from(e: &FieldError) -> Self {
+        Self { field: e.field.clone(), code: e.code.to_owned(), message: e.message.clone() }
+    }
+}
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "urn:identity:problem:invalid_credentials",
+    "title": "Unauthorized",
+    "status": 401,
+    "detail": "invalid email, username or password",
+    "code": "invalid_credentials"
+}))]
+pub struct Problem {
+    /// URI identifying the problem type: `urn:identity:problem:<code>`.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    /// Short summary (the HTTP reason phrase).
+    pub title: String,
+    pub status: u16,
+    /// What went wrong, for a human.
+    pub detail: String,
+    /// Stable machine code; clients branch on this.
+    pub code: String,
+    /// Invalid fields, for `validation_failed`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ProblemField>,
+    /// Wrong registration codes still allowed before the registration is void
+    /// (`invalid_code` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempts_left: Option<u32>,
+}
+
+/// An error answer. Build one from a [`CoreError`] or with the constructors below.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    detail: String,
+    errors: Vec<ProblemField>,
+    retry_after: Option<u32>,
+    attempts_left: Option<u32>,
+    headers: Vec<(&'static str, String)>,
+    source: Option<anyhow::Error>,
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.detail)
+    }
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            detail: detail.into(),
+            errors: Vec::new(),
+            retry_after: None,
+            attempts_left: None,
+            headers: Vec::new(),
+            source: None,
+        }
+    }
+
+    pub fn validation(errors: &[FieldError]) -> Self {
+        let detail = match errors {
+            [one] => format!("{}: {}", one.field, one.message),
+            _ => "some fields are invalid".to_owned(),
+        };
+        Self {
+            errors: errors.iter().map(ProblemField::from).collect(),
+            ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", detail)
+        }
+    }
+
+    pub fn malformed(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "malformed_body", detail)
+    }
+
+    pub fn unauthenticated() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", "missing or invalid access token")
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", "no such resource")
+    }
+
+    fn internal(source: anyhow::Error) -> Self {
+        Self {
+            source: Some(source),
+            ..Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "an unexpected error occurred")
+        }
+    }
+
+    fn unavailable(source: anyhow::Error) -> Self {
+        Self {
+            source: Some(source),
+            retry_after: Some(5),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "service_unavailable",
+                "a dependency is unavailable; retry shortly",
+            )
+        }
+    }
+
+    /// Adds a header to the error answer (rate-limit headers on refusals).
+    pub fn with_header(mut self, name: &'static str, value: String) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    pub fn problem(&self) -> Problem {
+        Problem {
+            problem_type: format!("urn:identity:problem:{}", self.code),
+            title: self.status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: self.status.as_u16(),
+            detail: self.detail.clone(),
+            code: self.code.to_owned(),
+            errors: self.errors.clone(),
+            attempts_left: self.attempts_left,
+        }
+    }
+}
+
+impl From<ValidationErrors> for ApiError {
+    fn from(errors: ValidationErrors) -> Self {
+        Self::validation(errors.errors())
+    }
+}
+
+impl From<CoreError> for ApiError {
+    fn from(error: CoreError) -> Self {
+        let detail = error.to_string();
+        match error {
+            CoreError::Validation(errors) => errors.into(),
+            CoreError::EmailTaken => Self::new(StatusCode::CONFLICT, "email_taken", detail),
+            CoreError::UsernameTaken => Self::new(StatusCode::CONFLICT, "username_taken", detail),
+            CoreError::InvalidCredentials => Self::new(StatusCode::UNAUTHORIZED, "invalid_credentials", detail),
+            CoreError::Unauthenticated => Self::unauthenticated(),
+            CoreError::InvalidRefreshToken => Self::new(StatusCode::UNAUTHORIZED, "invalid_refresh_token", detail),
+            CoreError::RefreshTokenReused => Self::new(StatusCode::UNAUTHORIZED, "refresh_token_reused", detail),
+            CoreError::InvalidToken => Self::new(StatusCode::BAD_REQUEST, "invalid_token", detail),
+            CoreError::InvalidCode { attempts_left } => Self {
+                attempts_left: Some(attempts_left),
+                ..Self::new(StatusCode::BAD_REQUEST, "invalid_code", detail)
+            },
+            CoreError::NotFound => Self::not_found(),
+            CoreError::Forbidden => Self::new(StatusCode::FORBIDDEN, "forbidden", detail),
+            CoreError::LastAdmin => Self::new(StatusCode::CONFLICT, "last_admin", detail),
+            CoreError::Cooldown { retry_after_secs } => Self {
+                retry_after: Some(secs(retry_after_secs)),
+                ..Self::new(StatusCode::TOO_MANY_REQUESTS, "cooldown", detail)
+            },
+            CoreError::AccountLocked => Self::new(StatusCode::FORBIDDEN, "account_locked", detail),
+            CoreError::AccountDisabled => Self::new(StatusCode::FORBIDDEN, "account_disabled", detail),
+            CoreError::EmailNotVerified => Self::new(StatusCode::FORBIDDEN, "email_not_verified", detail),
+            CoreError::RateLimited(decision) => {
+                let mut error = Self {
+                    retry_after: Some(secs(decision.retry_after.as_secs_f64().ceil().max(1.0) as u64)),
+                    ..Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", detail)
+                };
+                for (name, value) in crate::limits::rate_headers(&decision) {
+                    error = error.with_header(name, value);
+                }
+                error
+            }
+            CoreError::LoginThrottled { retry_after_secs } => Self {
+                retry_after: Some(secs(retry_after_secs)),
+                ..Self::new(StatusCode::TOO_MANY_REQUESTS, "login_throttled", detail)
+            },
+            CoreError::Overloaded { retry_after_secs } => Self {
+                retry_after: Some(secs(retry_after_secs)),
+                ..Self::new(StatusCode::SERVICE_UNAVAILABLE, "overloaded", detail)
+            },
+            CoreError::Unavailable(source) => Self::unavailable(source),
+            CoreError::Internal(source) => Self::internal(source),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if self.status.is_server_error() {
+            match &self.source {
+                Some(source) => {
+                    tracing::error!(code = self.code, error = ?source, "request failed")
+                }
+                None => tracing::warn!(code = self.code, "request refused"),
+            }
+        }
+        let mut response = HttpResponse::build(self.status);
+        response.content_type("application/problem+json");
+        response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+        if let Some(secs) = self.retry_after {
+            response.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
+        for (name, value) in &self.headers {
+            response.insert_header((*name, value.as_str()));
+        }
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+        }
+        response.json(self.problem())
+    }
+}
+
+/// Seconds for `Retry-After`, saturating.
+fn secs(value: u64) -> u32 {
+    u32::try_from(value).unwrap_or(u32::MAX)
+}

@@ -1,0 +1,223 @@
+//! Request extractors that answer bad input with problem documents: a JSON body with a size
+//! limit and field-level errors, and the caller's access token.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use futures_util::StreamExt;
+use identity_core::FieldError;
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Largest body a JSON route reads, in bytes (`MAX_BODY_BYTES`).
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+/// A JSON request body. Answers 415 for another content type, 413 past the size limit
+/// (checked against `Content-Length` before reading, and while reading), 400 for malformed
+/// JSON and 422 naming the field for a missing, unknown or mistyped field.
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req.app_data::<BodyLimit>().copied().unwrap_or(BodyLimit(64 * 1024)).0;
+        let is_json = req.mime_type().ok().flatten().is_some_and(|m| {
+            m.type_() == actix_web::mime::APPLICATION
+                && (m.subtype() == actix_web::mime::JSON || m.suffix() == Some(actix_web::mime::JSON))
+        });
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !is_json {
+                return Err(ApiError::new(
+                    actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    "send the body as application/json",
+                ));
+            }
+            if declared.is_some_and(|len| len > limit) {
+                return Err(too_large(limit));
+            }
+            let mut body = web::BytesMut::with_capacity(declared.unwrap_or(0).min(limit));
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|_| ApiError::malformed("the request body could not be read"))?;
+                if body.len() + chunk.len() > limit {
+                    return Err(too_large(limit));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            parse(&body).map(JsonBody)
+        })
+    }
+}
+
+fn too_large(limit: usize) -> ApiError {
+    ApiError::new(
+        actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!("the request body is larger than {limit} bytes"),
+    )
+}
+
+/// Parses JSON, telling syntax errors (400) from shape errors (422 with the field's path).
+pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::malformed("the request body is empty; send a JSON object"));
+    }
+    // Every request body is a JSON object; valid JSON of another shape is a 422 on the body.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+            Ok(_) => {
+                Err(ApiError::validation(&[FieldError::new("body", "invalid_type", "the body must be a JSON object")]))
+            }
+            Err(e) => Err(ApiError::malformed(format!("the request body is not valid JSON: {e}"))),
+        };
+    }
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => ApiError::validation(&[field_error(&path, &inner)]),
+            _ => ApiError::malformed(format!("the request body is not valid JSON: {inner}")),
+        }
+    })?;
+    de.end().map_err(|e| ApiError::malformed(format!("the request body is not valid JSON: {e}")))?;
+    Ok(value)
+}
+
+/// Turns serde's data error into a field error: which field, and what was wrong with it.
+fn field_error(path: &str, error: &serde_json::Error) -> FieldError {
+    let message = error.to_string();
+    // serde's messages end in " at line L column C"; the position is not useful to a client.
+    let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
+    let quoted = || message.split('`').nth(1).map(str::to_owned);
+    let join = |name: String| {
+        if path == "." || path.is_empty() { name } else { format!("{path}.{name}") }
+    };
+    if message.starts_with("missing field") {
+        let field = quoted().map_or_else(|| path.to_owned(), join);
+        FieldError::new(field, "required", "this field is required")
+    } else if message.starts_with("unknown field") {
+        // The path already ends with the unknown field's name.
+        let field = if path == "." { quoted().unwrap_or_else(|| "body".to_owned()) } else { path.to_owned() };
+        FieldError::new(field, "unknown_field", "this field is not part of the request")
+    } else {
+        let field = if path == "." { "body".to_owned() } else { path.to_owned() };
+        FieldError::new(field, "invalid_type", message)
+    }
+}
+
+/// Where a request's access token came from.
+pub enum AccessToken {
+    Bearer(String),
+    Cookie(String),
+}
+
+/// The access token of a request: `Authorization: Bearer …`, or else the auth cookie.
+pub fn access_token(req: &HttpRequest, cookie_name: &str) -> Option<AccessToken> {
+    if let Some(value) = req.headers().get(header::AUTHORIZATION) {
+        let value = value.to_str().ok()?;
+        let (scheme, token) = value.split_once(' ')?;
+        return scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| token.trim().to_owned())
+            .filter(|t| !t.is_empty())
+            .map(AccessToken::Bearer);
+    }
+    req.cookie(cookie_name).map(|c| c.value().to_owned()).filter(|t| !t.is_empty()).map(AccessToken::Cookie)
+}
+
+/// The signed-in caller. Extracting it answers 401 `unauthenticated` when the token is
+/// missing, invalid, expired, or its session or account ended.
+pub struct CurrentUser(pub identity_core::usecases::Authenticated);
+
+impl FromRequest for CurrentUser {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = state.as_ref().and_then(|s| access_token(req, &s.cookies.access_name));
+        // A cookie is sent by the browser on its own: unsafe requests must prove their origin.
+        let csrf = match (&token, &state) {
+            (Some(AccessToken::Cookie(_)), Some(state)) => crate::security::check_origin(req, &state.allowed_origins),
+            _ => Ok(()),
+        };
+        let client = match &state {
+            Some(state) => crate::routes::auth::client_info(req, state),
+            None => identity_core::ports::ClientInfo::default(),
+        };
+        Box::pin(async move {
+            let state = state.ok_or_else(|| {
+                ApiError::from(identity_core::usecases::CoreError::Internal(anyhow::anyhow!("no state")))
+            })?;
+            let token = match token.ok_or_else(ApiError::unauthenticated)? {
+                AccessToken::Bearer(token) => token,
+                AccessToken::Cookie(token) => {
+                    csrf?;
+                    token
+                }
+            };
+            let mut auth = state.auth.authenticate(&token).await?;
+            auth.client = client;
+            Ok(CurrentUser(auth))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Input {
+        email: String,
+        age: Option<u32>,
+    }
+
+    fn problem(body: &str) -> crate::error::Problem {
+        parse::<Input>(body.as_bytes()).err().map(|e| e.problem()).unwrap_or_else(|| panic!("{body} parsed"))
+    }
+
+    #[test]
+    fn syntax_errors_are_400() {
+        for body in ["{", "not json", "", "   ", "{\"email\": \"a\"} trailing"] {
+            let p = problem(body);
+            assert_eq!((p.status, p.code.as_str()), (400, "malformed_body"), "{body:?}");
+        }
+    }
+
+    #[test]
+    fn shape_errors_are_422_naming_the_field() {
+        let p = problem("{}");
+        assert_eq!((p.status, p.code.as_str()), (422, "validation_failed"));
+        assert_eq!((p.errors[0].field.as_str(), p.errors[0].code.as_str()), ("email", "required"));
+
+        let p = problem(r#"{"email": 42}"#);
+        assert_eq!((p.errors[0].field.as_str(), p.errors[0].code.as_str()), ("email", "invalid_type"));
+
+        let p = problem(r#"{"email": "a", "role": "admin"}"#);
+        assert_eq!((p.errors[0].field.as_str(), p.errors[0].code.as_str()), ("role", "unknown_field"));
+
+        let p = problem("[1, 2]");
+        assert_eq!((p.status, p.errors[0].field.as_str()), (422, "body"));
+    }
+}

@@ -1,0 +1,141 @@
+//! `Idempotency-Key` on POSTs that create things: the first answer is kept for 24 hours and
+//! replayed for a retry with the same key and body; the same key with another body is a 422;
+//! of concurrent duplicates one runs and the others get a 409. Server errors are not kept, so
+//! a retry after one runs again. Answers that carry tokens are never stored.
+
+use std::time::Duration;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The routes whose `Idempotency-Key` is honoured.
+const ROUTES: &[&str] = &["/v1/auth/register"];
+const KEEP: Duration = Duration::from_secs(24 * 3600);
+/// How long a claim lives if the request never finishes (the process died).
+const CLAIM: Duration = Duration::from_secs(60);
+
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+enum Record {
+    Running { fingerprint: String },
+    Done { fingerprint: String, status: u16, content_type: Option<String>, body: String },
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn problem(status: StatusCode, code: &'static str, detail: &str) -> ApiError {
+    ApiError::new(status, code, detail)
+}
+
+/// Answers with a problem document (as an answer, so outer middleware still adds headers).
+fn refuse(req: ServiceRequest, error: ApiError) -> ServiceResponse<BoxBody> {
+    req.into_response(actix_web::ResponseError::error_response(&error))
+}
+
+pub async fn middleware(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let key = req.headers().get("idempotency-key").map(|v| v.to_str().map(str::to_owned));
+    let applies = req.method() == actix_web::http::Method::POST && ROUTES.contains(&req.path());
+    let (Some(key), true) = (key, applies) else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let Some(key) = key.ok().filter(|k| !k.is_empty() && k.len() <= 255) else {
+        let error = problem(
+            StatusCode::BAD_REQUEST,
+            "invalid_idempotency_key",
+            "Idempotency-Key is 1–255 visible ASCII characters",
+        );
+        return Ok(refuse(req, error));
+    };
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let body = req.extract::<web::Bytes>().await?;
+    let fingerprint = hex(&Sha256::new().chain_update(req.path()).chain_update([0]).chain_update(&body).finalize());
+    let store_key = format!("idempotency:{}:{}", req.path(), hex(&Sha256::digest(key.as_bytes())));
+    let codes = state.codes.clone();
+    let unavailable = |e: identity_core::ports::RepoError| -> actix_web::Error {
+        ApiError::from(identity_core::usecases::CoreError::from(e)).into()
+    };
+
+    let running = serde_json::to_string(&Record::Running { fingerprint: fingerprint.clone() }).unwrap_or_default();
+    if !codes.put_if_absent(&store_key, &running, CLAIM).await.map_err(unavailable)? {
+        let stored = codes.get(&store_key).await.map_err(unavailable)?;
+        return match stored.and_then(|s| serde_json::from_str::<Record>(&s).ok()) {
+            Some(Record::Done { fingerprint: seen, .. } | Record::Running { fingerprint: seen })
+                if seen != fingerprint =>
+            {
+                Ok(refuse(
+                    req,
+                    problem(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "idempotency_key_reused",
+                        "this Idempotency-Key was used with another request body",
+                    ),
+                ))
+            }
+            Some(Record::Done { status, content_type, body, .. }) => {
+                let mut replay = HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::OK));
+                if let Some(content_type) = content_type {
+                    replay.insert_header((header::CONTENT_TYPE, content_type));
+                }
+                replay.insert_header(("Idempotent-Replayed", "true"));
+                Ok(req.into_response(replay.body(body)))
+            }
+            _ => Ok(refuse(
+                req,
+                problem(
+                    StatusCode::CONFLICT,
+                    "idempotency_in_progress",
+                    "a request with this Idempotency-Key is still running; retry shortly",
+                ),
+            )),
+        };
+    }
+
+    req.set_payload(actix_web::dev::Payload::from(body));
+    let res = next.call(req).await?;
+    let status = res.status();
+    if status.is_server_error() {
+        // Nothing was done (or nothing is known): let a retry run again.
+        codes.delete(&store_key).await.map_err(unavailable)?;
+        return Ok(res.map_into_boxed_body());
+    }
+    let (req, response) = res.into_parts();
+    let (head, body) = response.into_parts();
+    let bytes = actix_web::body::to_bytes(body).await.map_err(|_| {
+        actix_web::Error::from(problem(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "the answer could not be read",
+        ))
+    })?;
+    let content_type = head.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let record = Record::Done {
+        fingerprint,
+        status: status.as_u16(),
+        content_type,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    };
+    if let Ok(json) = serde_json::to_string(&record) {
+        codes.put(&store_key, &json, KEEP).await.map_err(unavailable)?;
+    }
+    let mut response = head.set_body(BoxBody::new(bytes));
+    response
+        .headers_mut()
+        .insert(header::HeaderName::from_static("idempotent-replayed"), HeaderValue::from_static("false"));
+    Ok(ServiceResponse::new(req, response))
+}

@@ -1,0 +1,19 @@
+//! The HTTP API (actix-web): handlers, extractors, the error mapping, the OpenAPI document,
+//! configuration and the composition root. Thin: every rule lives in `identity-core`.
+
+pub mod bootstrap;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod idempotency;
+pub mod limits;
+pub mod openapi;
+pub mod relay;
+pub mod routes;
+pub mod security;
+pub mod server;
+pub mod state;
+pub mod telemetry;
+
+pub use config::Config;
+pub use server::Application;

@@ -1,0 +1,212 @@
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use identity_core::usecases::{AdminUserChange, UserQuery};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::views::UserView;
+use crate::error::{ApiError, Problem};
+use crate::extract::{CurrentUser, JsonBody};
+use crate::state::AppState;
+
+/// Search and filters of the admin user list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UserSearch {
+    /// Case-insensitive prefix of the email address or the name.
+    pub query: Option<String>,
+    /// `active`, `locked`, `disabled` or `deleted` (deleted accounts are listed only when
+    /// asked for).
+    pub status: Option<String>,
+    /// Only users with this role, e.g. `admin`.
+    pub role: Option<String>,
+    /// Items per page, 1–100 (default 50).
+    pub limit: Option<usize>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// One page of users, oldest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserPage {
+    pub items: Vec<UserView>,
+    /// Pass as `cursor` to get the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Lists users (admins only): stable cursor pages that never skip or repeat a row, even
+/// while accounts are being created.
+#[utoipa::path(
+    operation_id = "admin_list_users",
+    tag = "admin",
+    path = "/v1/admin/users",
+    params(UserSearch),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = OK, body = UserPage),
+        (status = UNAUTHORIZED, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
+        (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = UNPROCESSABLE_ENTITY, description = "Bad `status`, `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/admin/users")]
+pub async fn list_users(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    search: web::Query<UserSearch>,
+) -> Result<HttpResponse, ApiError> {
+    let UserSearch { query, status, role, limit, cursor } = search.into_inner();
+    let page = state.auth.list_users(&user.0, UserQuery { query, status, role, limit, cursor }).await?;
+    let items = page.items.iter().map(UserView::from).collect();
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(UserPage { items, next_cursor: page.next_cursor }))
+}
+
+/// One user (admins only; deleted accounts too).
+#[utoipa::path(
+    operation_id = "admin_get_user",
+    tag = "admin",
+    path = "/v1/admin/users/{id}",
+    params(("id" = Uuid, Path, description = "User id")),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = OK, body = UserView),
+        (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = NOT_FOUND, description = "No such user", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/admin/users/{id}")]
+pub async fn get_user(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let found = state.auth.get_user(&user.0, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(UserView::from(&found)))
+}
+
+/// What an admin changes: roles and/or status.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdminUserPatch {
+    /// The complete set of roles (`admin`, `user`).
+    #[schema(example = json!(["user"]))]
+    pub roles: Option<Vec<String>>,
+    /// `active`, `locked`, `disabled` or `deleted`. Leaving `active` ends every session;
+    /// `active` restores a deleted account.
+    #[schema(example = "locked")]
+    pub status: Option<String>,
+}
+
+async fn change(
+    state: &AppState,
+    user: &CurrentUser,
+    id: Uuid,
+    change: AdminUserChange,
+) -> Result<HttpResponse, ApiError> {
+    let updated = state.auth.admin_change_user(&user.0, id, change).await?;
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(UserView::from(&updated)))
+}
+
+fn status(value: &str) -> AdminUserChange {
+    AdminUserChange { status: Some(value.to_owned()), ..AdminUserChange::default() }
+}
+
+/// Changes a user's roles and/or status (admins only). The last active admin keeps both.
+#[utoipa::path(
+    operation_id = "admin_update_user",
+    tag = "admin",
+    path = "/v1/admin/users/{id}",
+    params(("id" = Uuid, Path, description = "User id")),
+    request_body = AdminUserPatch,
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = OK, body = UserView),
+        (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = NOT_FOUND, description = "No such user", body = Problem, content_type = "application/problem+json"),
+        (status = CONFLICT, description = "`last_admin`", body = Problem, content_type = "application/problem+json"),
+        (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: unknown role or status", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/admin/users/{id}")]
+pub async fn patch_user(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+    body: JsonBody<AdminUserPatch>,
+) -> Result<HttpResponse, ApiError> {
+    let JsonBody(body) = body;
+    change(&state, &user, id.into_inner(), AdminUserChange { roles: body.roles, status: body.status }).await
+}
+
+/// Locks an account (admins only): it cannot sign in and its sessions end.
+#[utoipa::path(
+    operation_id = "admin_lock_user",tag = "admin", path = "/v1/admin/users/{id}/lock", params(("id" = Uuid, Path)), security(("bearer" = []), ("cookie" = [])),
+    responses((status = OK, body = UserView), (status = FORBIDDEN, body = Problem, content_type = "application/problem+json"),
+              (status = NOT_FOUND, body = Problem, content_type = "application/problem+json"), (status = CONFLICT, description = "`last_admin`", body = Problem, content_type = "application/problem+json")))]
+#[post("/admin/users/{id}/lock")]
+pub async fn lock_user(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    change(&state, &user, id.into_inner(), status("locked")).await
+}
+
+/// Unlocks an account (admins only).
+#[utoipa::path(
+    operation_id = "admin_unlock_user",tag = "admin", path = "/v1/admin/users/{id}/unlock", params(("id" = Uuid, Path)), security(("bearer" = []), ("cookie" = [])),
+    responses((status = OK, body = UserView), (status = FORBIDDEN, body = Problem, content_type = "application/problem+json"),
+              (status = NOT_FOUND, body = Problem, content_type = "application/problem+json")))]
+#[post("/admin/users/{id}/unlock")]
+pub async fn unlock_user(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    change(&state, &user, id.into_inner(), status("active")).await
+}
+
+/// Soft-deletes an account (admins only); `POST …/restore` brings it back.
+#[utoipa::path(
+    operation_id = "admin_delete_user",tag = "admin", path = "/v1/admin/users/{id}", params(("id" = Uuid, Path)), security(("bearer" = []), ("cookie" = [])),
+    responses((status = OK, body = UserView), (status = FORBIDDEN, body = Problem, content_type = "application/problem+json"),
+              (status = NOT_FOUND, body = Problem, content_type = "application/problem+json"), (status = CONFLICT, description = "`last_admin`", body = Problem, content_type = "application/problem+json")))]
+#[delete("/admin/users/{id}")]
+pub async fn delete_user(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    change(&state, &user, id.into_inner(), status("deleted")).await
+}
+
+/// Restores a soft-deleted account (admins only).
+#[utoipa::path(
+    operation_id = "admin_restore_user",tag = "admin", path = "/v1/admin/users/{id}/restore", params(("id" = Uuid, Path)), security(("bearer" = []), ("cookie" = [])),
+    responses((status = OK, body = UserView), (status = FORBIDDEN, body = Problem, content_type = "application/problem+json"),
+              (status = NOT_FOUND, body = Problem, content_type = "application/problem+json")))]
+#[post("/admin/users/{id}/restore")]
+pub async fn restore_user(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    change(&state, &user, id.into_inner(), status("active")).await
+}
+
+/// Ends every session of a user (admins only).
+#[utoipa::path(
+    operation_id = "admin_revoke_sessions",tag = "admin", path = "/v1/admin/users/{id}/sessions", params(("id" = Uuid, Path)), security(("bearer" = []), ("cookie" = [])),
+    responses((status = NO_CONTENT, description = "Every session ended"), (status = FORBIDDEN, body = Problem, content_type = "application/problem+json"),
+              (status = NOT_FOUND, body = Problem, content_type = "application/problem+json")))]
+#[delete("/admin/users/{id}/sessions")]
+pub async fn revoke_sessions(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    state.auth.admin_revoke_sessions(&user.0, id.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

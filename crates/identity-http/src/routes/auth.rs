@@ -1,0 +1,476 @@
+use actix_web::cookie::{Cookie, SameSite as CookieSameSite, time::Duration as CookieDuration};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, get, post, web};
+use chrono::{DateTime, Utc};
+use identity_core::ports::ClientInfo;
+use identity_core::usecases::{ConfirmRegistrationInput, DeviceInput, LoginInput, LoginOutput, RegisterInput};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::views::{SessionView, UserView};
+use crate::config::SameSite;
+use crate::error::{ApiError, Problem};
+use crate::extract::{CurrentUser, JsonBody};
+use crate::limits::auth_bucket;
+use crate::state::{AppState, CookieSettings};
+
+/// Registration (one-step, and step one of two-step).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    /// Case-insensitively unique; stored lower-cased.
+    #[schema(example = "ada@example.com")]
+    pub email: String,
+    /// 8–128 characters, not a common password, not containing the address.
+    #[schema(example = "correct horse battery staple", format = Password)]
+    pub password: String,
+    /// Optional unique login name: 3–32 of `a-z 0-9 . _ -`.
+    #[serde(default)]
+    #[schema(example = "ada")]
+    pub username: Option<String>,
+    /// Optional display name, up to 100 characters.
+    #[serde(default)]
+    #[schema(example = "Ada Lovelace")]
+    pub name: Option<String>,
+}
+
+impl RegisterRequest {
+    fn into_input(self, client: ClientInfo) -> RegisterInput {
+        RegisterInput { email: self.email, password: self.password, username: self.username, name: self.name, client }
+    }
+}
+
+/// Creates an account with an unverified address, mails a verification link and emits
+/// `user.registered`. With `REQUIRE_VERIFIED_EMAIL` the account can sign in once verified.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RegisterRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the first answer is replayed for 24 h (same body), another body with the same key is a 422")),
+    responses(
+        (status = CREATED, description = "The new account (`Idempotent-Replayed: true` on a replay)", body = UserView),
+        (status = BAD_REQUEST, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = CONFLICT, description = "`email_taken`, `username_taken`, or `idempotency_in_progress`", body = Problem, content_type = "application/problem+json"),
+        (status = PAYLOAD_TOO_LARGE, description = "Body over the size limit", body = Problem, content_type = "application/problem+json"),
+        (status = UNSUPPORTED_MEDIA_TYPE, description = "Not application/json", body = Problem, content_type = "application/problem+json"),
+        (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: missing or invalid fields, weak password", body = Problem, content_type = "application/problem+json"),
+        (status = TOO_MANY_REQUESTS, description = "`rate_limited`; see `Retry-After` and `RateLimit-*`", body = Problem, content_type = "application/problem+json"),
+        (status = SERVICE_UNAVAILABLE, description = "Overloaded or a dependency is down; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/register")]
+pub async fn register(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: JsonBody<RegisterRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let limited = auth_bucket(&req, &state, Some(&body.0.email)).await?;
+    let result = state.auth.register(body.0.into_input(client_info(&req, &state))).await;
+    limited.apply(result.map_err(ApiError::from).map(|user| {
+        HttpResponse::Created().insert_header((header::CACHE_CONTROL, "no-store")).json(UserView::from(&user))
+    }))
+}
+
+/// The answer of step one: the same for free and taken addresses.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegistrationPending {
+    #[schema(example = "pending")]
+    pub status: &'static str,
+    /// How long the mailed code stays valid.
+    #[schema(example = 900)]
+    pub code_ttl_seconds: u64,
+}
+
+/// Two-step registration, step one: validates everything and mails a 6-digit code. Answers
+/// 202 whether or not the address already has an account (that owner gets a different mail).
+#[utoipa::path(
+    tag = "auth",
+    path = "/v1/auth/register/request",
+    request_body = RegisterRequest,
+    responses(
+        (status = ACCEPTED, description = "A code is on its way (or the owner was told they have an account)", body = RegistrationPending),
+        (status = CONFLICT, description = "`username_taken`", body = Problem, content_type = "application/problem+json"),
+        (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`", body = Problem, content_type = "application/problem+json"),
+        (status = TOO_MANY_REQUESTS, description = "`cooldown`: a code was sent moments ago, or `rate_limited`; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/register/request")]
+pub async fn register_request(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: JsonBody<RegisterRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let limited = auth_bucket(&req, &state, Some(&body.0.email)).await?;
+    let result = state.auth.request_registration(body.0.into_input(client_info(&req, &state))).await;
+    limited.apply(result.map_err(ApiError::from).map(|pending| {
+        HttpResponse::Accepted()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(RegistrationPending { status: "pending", code_ttl_seconds: pending.code_ttl_secs })
+    }))
+}
+
+/// Step two of two-step registration.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmRegistrationRequest {
+    #[schema(example = "ada@example.com")]
+    pub email: String,
+    /// The 6-digit code from the mail.
+    #[schema(example = "042517")]
+    pub code: String,
+}
+
+/// Two-step registration, step two: creates the account with a verified address and signs
+/// in (same answer and cookies as login). Five wrong codes void the registration.
+#[utoipa::path(
+    tag = "auth",
+    path = "/v1/auth/register/confirm",
+    request_body = ConfirmRegistrationRequest,
+    responses(
+        (status = CREATED, description = "Account created and signed in", body = LoginResponse),
+        (status = BAD_REQUEST, description = "`invalid_code`: wrong or expired code, with `attempts_left`", body = Problem, content_type = "application/problem+json"),
+        (status = CONFLICT, description = "`email_taken`: registered meanwhile", body = Problem, content_type = "application/problem+json"),
+        (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/register/confirm")]
+pub async fn register_confirm(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: JsonBody<ConfirmRegistrationRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let JsonBody(body) = body;
+    let limited = auth_bucket(&req, &state, Some(&body.email)).await?;
+    let input = ConfirmRegistrationInput { email: body.email, code: body.code, client: client_info(&req, &state) };
+    limited.apply(
+        async {
+            let out = state.auth.confirm_registration(input).await?;
+            Ok(signed_in(HttpResponse::Created(), &state.cookies, &out))
+        }
+        .await,
+    )
+}
+
+/// A token from a verification mail.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyEmailRequest {
+    pub token: String,
+}
+
+/// Confirms an address with the token from the verification mail (single use).
+#[utoipa::path(
+    tag = "auth",
+    path = "/v1/auth/email/verify",
+    request_body = VerifyEmailRequest,
+    responses(
+        (status = OK, description = "The address is verified", body = UserView),
+        (status = BAD_REQUEST, description = "`invalid_token`: unknown, expired or used", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/email/verify")]
+pub async fn verify_email(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: JsonBody<VerifyEmailRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let user = state.auth.verify_email(&body.0.token, &client_info(&req, &state)).await?;
+    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(UserView::from(&user)))
+}
+
+/// An address to send a mail to.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmailRequest {
+    #[schema(example = "ada@example.com")]
+    pub email: String,
+}
+
+/// Sends a new verification mail when the address has an unverified account; answers 202
+/// either way.
+#[utoipa::path(
+    tag = "auth",
+    path = "/v1/auth/email/verify/resend",
+    request_body = EmailRequest,
+    responses(
+        (status = ACCEPTED, description = "Sent if there was something to send"),
+        (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`", body = Problem, content_type = "application/problem+json"),
+        (status = TOO_MANY_REQUESTS, description = "`cooldown` or `rate_limited`; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/email/verify/resend")]
+pub async fn resend_verification(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: JsonBody<EmailRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let limited = auth_bucket(&req, &state, Some(&body.0.email)).await?;
+    limited.apply(
+        async {
+            state.auth.resend_verification(&body.0.email).await?;
+            Ok(HttpResponse::Accepted().finish())
+        }
+        .await,
+    )
+}
+
+/// The device a login comes from.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceRequest {
+    /// `session.device_id` of an earlier login from this browser or app.
+    #[serde(default)]
+    pub id: Option<Uuid>,
+    /// A name for the device (shown in the device list).
+    #[serde(default)]
+    #[schema(example = "Ada's laptop")]
+    pub name: Option<String>,
+}
+
+/// Password login with an email address or a username.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// The account's email address (or give `username`).
+    #[serde(default)]
+    #[schema(example = "ada@example.com")]
+    pub email: Option<String>,
+    /// The account's username (instead of `email`).
+    #[serde(default)]
+    pub username: Option<String>,
+    #[schema(example = "correct horse battery staple", format = Password)]
+    pub password: String,
+    #[serde(default)]
+    pub device: Option<DeviceRequest>,
+}
+
+/// A session and its tokens.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginResponse {
+    /// PASETO v4.public access token; also sent as `X-Auth-Token` and an `HttpOnly` cookie.
+    pub access_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    #[schema(example = 900)]
+    pub expires_in: i64,
+    pub expires_at: DateTime<Utc>,
+    /// Opaque refresh token for `POST /v1/auth/refresh` (also an `HttpOnly` cookie scoped to
+    /// `/v1/auth`). Single use: every refresh returns a new one.
+    pub refresh_token: String,
+    pub user: UserView,
+    pub session: SessionView,
+}
+
+pub(crate) fn client_info(req: &HttpRequest, state: &AppState) -> ClientInfo {
+    ClientInfo {
+        ip: crate::limits::client_ip(req, &state.trusted_proxies),
+        user_agent: req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
+    }
+}
+
+fn cookie(
+    settings: &CookieSettings,
+    name: &str,
+    value: &str,
+    path: &str,
+    max_age: std::time::Duration,
+) -> Cookie<'static> {
+    let max_age = i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX);
+    Cookie::build(name.to_owned(), value.to_owned())
+        .path(path.to_owned())
+        .http_only(true)
+        .secure(settings.secure)
+        .same_site(match settings.same_site {
+            SameSite::Strict => CookieSameSite::Strict,
+            SameSite::Lax => CookieSameSite::Lax,
+            SameSite::None => CookieSameSite::None,
+        })
+        .max_age(CookieDuration::seconds(max_age))
+        .finish()
+}
+
+/// Where the refresh cookie is sent: the auth routes only.
+const REFRESH_COOKIE_PATH: &str = "/v1/auth";
+
+/// The answer of every sign-in (login, registration confirm, refresh): tokens in the body,
+/// the access token as `X-Auth-Token`, both as `HttpOnly` cookies.
+pub(crate) fn signed_in(mut builder: HttpResponseBuilder, cookies: &CookieSettings, out: &LoginOutput) -> HttpResponse {
+    let expires_in = (out.claims.exp - Utc::now()).num_seconds().max(0);
+    builder
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"))
+        .insert_header(("X-Auth-Token", out.access_token.as_str()))
+        .cookie(cookie(cookies, &cookies.access_name, &out.access_token, "/", cookies.access_max_age))
+        .cookie(cookie(
+            cookies,
+            &cookies.refresh_name,
+            &out.refresh_token,
+            REFRESH_COOKIE_PATH,
+            cookies.refresh_max_age,
+        ))
+        .json(LoginResponse {
+            access_token: out.access_token.clone(),
+            token_type: "Bearer",
+            expires_in,
+            expires_at: out.claims.exp,
+            refresh_token: out.refresh_token.clone(),
+            user: UserView::from(&out.user),
+            session: SessionView::from(&out.session),
+        })
+}
+
+/// Both auth cookies, expired.
+fn signed_out(mut builder: HttpResponseBuilder, cookies: &CookieSettings) -> HttpResponse {
+    let zero = std::time::Duration::ZERO;
+    builder
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .cookie(cookie(cookies, &cookies.access_name, "", "/", zero))
+        .cookie(cookie(cookies, &cookies.refresh_name, "", REFRESH_COOKIE_PATH, zero))
+        .finish()
+}
+
+/// Signs in: answers the tokens in the body, the access token as `X-Auth-Token`, and both as
+/// `HttpOnly` cookies. Unknown accounts and wrong passwords get the same 401
+/// `invalid_credentials`.
+#[utoipa::path(
+    tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = OK, description = "Signed in", body = LoginResponse,
+         headers(("X-Auth-Token" = String, description = "The access token"),
+                 ("Set-Cookie" = String, description = "Access token (path /) and refresh token (path /v1/auth) as HttpOnly cookies"))),
+        (status = BAD_REQUEST, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = UNAUTHORIZED, description = "`invalid_credentials`", body = Problem, content_type = "application/problem+json"),
+        (status = FORBIDDEN, description = "`account_locked`, `account_disabled` or `email_not_verified` (only after a correct password)", body = Problem, content_type = "application/problem+json"),
+        (status = TOO_MANY_REQUESTS, description = "`rate_limited` (see `Retry-After` and `RateLimit-*`), or `login_throttled` after repeated failures", body = Problem, content_type = "application/problem+json"),
+        (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`", body = Problem, content_type = "application/problem+json"),
+        (status = SERVICE_UNAVAILABLE, description = "Overloaded or a dependency is down; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/login")]
+pub async fn login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: JsonBody<LoginRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let JsonBody(body) = body;
+    let identifier = body.email.or(body.username).unwrap_or_default();
+    let limited = match auth_bucket(&req, &state, Some(&identifier)).await {
+        Ok(limited) => limited,
+        Err(refused) => {
+            state.auth.record_rate_limited_login(&identifier, &client_info(&req, &state)).await?;
+            return Err(refused);
+        }
+    };
+    let device = body.device.map(|d| DeviceInput { id: d.id, name: d.name });
+    let input = LoginInput { identifier, password: body.password, device, client: client_info(&req, &state) };
+    limited.apply(
+        async {
+            let out = state.auth.login(input).await?;
+            Ok(signed_in(HttpResponse::Ok(), &state.cookies, &out))
+        }
+        .await,
+    )
+}
+
+/// A refresh token in the body; without one the refresh cookie is used.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    #[serde(default)]
+    pub refresh_token: Option<String>,
+}
+
+/// Exchanges a refresh token (body or cookie) for a new pair. The old token is consumed;
+/// replaying it within `REFRESH_REUSE_GRACE_SECONDS` returns the same new pair's refresh
+/// token (racing tabs stay signed in), replaying it later revokes the session.
+#[utoipa::path(
+    tag = "auth",
+    request_body(content = Option<RefreshRequest>, description = "Optional when the refresh cookie is sent"),
+    responses(
+        (status = OK, description = "A new pair", body = LoginResponse),
+        (status = UNAUTHORIZED, description = "`invalid_refresh_token`, or `refresh_token_reused` (the session was revoked)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/refresh")]
+pub async fn refresh(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+    // The body is optional: a browser relying on the cookie may send none at all.
+    let from_body = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        crate::extract::parse::<RefreshRequest>(&body)?.refresh_token
+    };
+    let from_cookie = || match req.cookie(&state.cookies.refresh_name) {
+        // The browser sends the cookie on its own: the request must prove its origin.
+        Some(cookie) => {
+            crate::security::check_origin(&req, &state.allowed_origins).map(|()| Some(cookie.value().to_owned()))
+        }
+        None => Ok(None),
+    };
+    let token = match from_body {
+        Some(token) => Some(token),
+        None => from_cookie()?,
+    }
+    .filter(|t| !t.is_empty())
+    .ok_or_else(|| ApiError::from(identity_core::usecases::CoreError::InvalidRefreshToken))?;
+    let out = state.auth.refresh(&token, &client_info(&req, &state)).await?;
+    Ok(signed_in(HttpResponse::Ok(), &state.cookies, &out))
+}
+
+/// Ends this session: its access and refresh tokens stop working, the cookies are cleared.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = NO_CONTENT, description = "Signed out"),
+        (status = UNAUTHORIZED, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/logout")]
+pub async fn logout(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, ApiError> {
+    state.auth.logout(&user.0).await?;
+    Ok(signed_out(HttpResponse::NoContent(), &state.cookies))
+}
+
+/// Ends every session of the caller, this one included.
+#[utoipa::path(
+    tag = "auth",
+    path = "/v1/auth/logout-all",
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = NO_CONTENT, description = "Every session ended"),
+        (status = UNAUTHORIZED, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/logout-all")]
+pub async fn logout_all(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, ApiError> {
+    state.auth.logout_all(&user.0).await?;
+    Ok(signed_out(HttpResponse::NoContent(), &state.cookies))
+}
+
+/// The caller with its current session.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeResponse {
+    pub user: UserView,
+    pub session: SessionView,
+}
+
+/// Who the access token belongs to (bearer header or auth cookie).
+#[utoipa::path(
+    operation_id = "current_user",
+    tag = "auth",
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = OK, body = MeResponse),
+        (status = UNAUTHORIZED, description = "`unauthenticated`: missing, invalid or expired token, or ended session", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/me")]
+pub async fn me(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, ApiError> {
+    let CurrentUser(auth) = user;
+    let session = state.auth.current_user(&auth).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(MeResponse { user: UserView::from(&auth.user), session: SessionView::from(&session) }))
+}

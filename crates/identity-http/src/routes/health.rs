@@ -1,0 +1,90 @@
+use actix_web::{HttpResponse, get, web};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::state::AppState;
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    #[schema(example = "ok")]
+    pub status: &'static str,
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(tag = "operations", responses((status = OK, body = Health)))]
+#[get("/health")]
+pub async fn health() -> web::Json<Health> {
+    web::Json(Health { status: "ok" })
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DependencyStatus {
+    #[schema(example = "postgres")]
+    pub name: &'static str,
+    /// `ok` or `unavailable`.
+    #[schema(example = "ok")]
+    pub status: &'static str,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Readiness {
+    /// `ok` when every configured dependency answers, else `unavailable`.
+    #[schema(example = "ok")]
+    pub status: &'static str,
+    pub dependencies: Vec<DependencyStatus>,
+}
+
+/// Readiness: every configured dependency (PostgreSQL, Redis, RabbitMQ) answers. 503 while
+/// one does not, so a load balancer stops sending traffic.
+#[utoipa::path(
+    tag = "operations",
+    responses(
+        (status = OK, body = Readiness),
+        (status = SERVICE_UNAVAILABLE, body = Readiness, description = "A dependency is down"),
+    )
+)]
+#[get("/ready")]
+pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
+    let checks = state.checks.iter().map(|check| async move {
+        let outcome = tokio::time::timeout(std::time::Duration::from_secs(2), check.check()).await;
+        let ok = matches!(outcome, Ok(Ok(())));
+        if !ok {
+            let error = match outcome {
+                Ok(Err(e)) => format!("{e:#}"),
+                _ => "timed out".to_owned(),
+            };
+            tracing::warn!(dependency = check.name(), %error, "readiness check failed");
+        }
+        DependencyStatus { name: check.name(), status: if ok { "ok" } else { "unavailable" } }
+    });
+    let dependencies = futures_util::future::join_all(checks).await;
+    let all_ok = dependencies.iter().all(|d| d.status == "ok");
+    let body = Readiness { status: if all_ok { "ok" } else { "unavailable" }, dependencies };
+    if all_ok { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PublicKey {
+    /// PASERK key id, as in the token footer's `kid`.
+    #[schema(example = "k4.pid.…")]
+    pub kid: String,
+    /// The Ed25519 public key as PASERK `k4.public.…`.
+    #[schema(example = "k4.public.…")]
+    pub paserk: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PublicKeys {
+    pub keys: Vec<PublicKey>,
+}
+
+/// The public keys access tokens are verified with (PASETO v4.public). Services verify
+/// tokens offline: pick the key whose `kid` matches the token footer.
+#[utoipa::path(
+    operation_id = "public_keys",tag = "tokens", responses((status = OK, body = PublicKeys)))]
+#[get("/.well-known/paserk")]
+pub async fn paserk(state: web::Data<AppState>) -> HttpResponse {
+    let keys =
+        state.public_keys.iter().map(|(kid, paserk)| PublicKey { kid: kid.clone(), paserk: paserk.clone() }).collect();
+    HttpResponse::Ok().insert_header(("Cache-Control", "public, max-age=300")).json(PublicKeys { keys })
+}

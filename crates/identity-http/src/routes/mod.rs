@@ -1,0 +1,58 @@
+//! Handlers: authenticate, validate, call one use case, map the answer.
+
+pub mod admin;
+pub mod audit;
+pub mod auth;
+pub mod health;
+pub mod oauth;
+pub mod passwords;
+pub mod sessions;
+pub mod users;
+pub mod views;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Registers every documented route; the server and `openapi()` both use it, so the document
+/// can never miss a route.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(health::health).service(health::ready).service(health::paserk);
+    cfg.service(
+        utoipa_actix_web::scope("/v1/auth")
+            .service(auth::register)
+            .service(auth::register_request)
+            .service(auth::register_confirm)
+            .service(auth::verify_email)
+            .service(auth::resend_verification)
+            .service(auth::login)
+            .service(oauth::token)
+            .service(auth::refresh)
+            .service(auth::logout)
+            .service(auth::logout_all)
+            .service(auth::me)
+            .service(passwords::forgot)
+            .service(passwords::reset)
+            .service(passwords::reset_request)
+            .service(passwords::change),
+    );
+    cfg.service(
+        utoipa_actix_web::scope("/v1")
+            .service(sessions::list_sessions)
+            .service(sessions::delete_session)
+            .service(sessions::list_devices)
+            .service(sessions::rename_device)
+            .service(sessions::delete_device)
+            .service(users::get_me)
+            .service(users::patch_me)
+            .service(users::delete_me)
+            .service(audit::own)
+            .service(audit::search)
+            .service(admin::list_users)
+            .service(admin::get_user)
+            .service(admin::patch_user)
+            .service(admin::lock_user)
+            .service(admin::unlock_user)
+            .service(admin::delete_user)
+            .service(admin::restore_user)
+            .service(admin::revoke_sessions),
+    );
+}

@@ -1,0 +1,122 @@
+use actix_web::{HttpRequest, HttpResponse, post, web};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::auth::EmailRequest;
+use crate::error::{ApiError, Problem};
+use crate::extract::{CurrentUser, JsonBody};
+use crate::limits::auth_bucket;
+use crate::state::AppState;
+
+/// Mails a single-use reset link when the address has an active account; always 202.
+#[utoipa::path(
+    operation_id = "forgot_password",
+    tag = "passwords",
+    path = "/v1/auth/password/forgot",
+    request_body = EmailRequest,
+    responses(
+        (status = ACCEPTED, description = "A link is on its way if the address has an account"),
+        (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`", body = Problem, content_type = "application/problem+json"),
+        (status = TOO_MANY_REQUESTS, description = "`cooldown` or `rate_limited`; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/password/forgot")]
+pub async fn forgot(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: JsonBody<EmailRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let limited = auth_bucket(&req, &state, Some(&body.0.email)).await?;
+    limited.apply(
+        async {
+            state.auth.forgot_password(&body.0.email, &super::auth::client_info(&req, &state)).await?;
+            Ok(HttpResponse::Accepted().finish())
+        }
+        .await,
+    )
+}
+
+/// A reset token from the mail and the new password.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetPasswordRequest {
+    pub token: String,
+    #[schema(format = Password, example = "a brand new passphrase")]
+    pub new_password: String,
+}
+
+/// Sets a new password with the token from the reset mail (single use, expires) and ends
+/// every session of the account.
+#[utoipa::path(
+    operation_id = "reset_password",
+    tag = "passwords",
+    path = "/v1/auth/password/reset",
+    request_body = ResetPasswordRequest,
+    responses(
+        (status = NO_CONTENT, description = "Password changed; every session ended"),
+        (status = BAD_REQUEST, description = "`invalid_token`: unknown, expired or used", body = Problem, content_type = "application/problem+json"),
+        (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: weak new password", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/password/reset")]
+pub async fn reset(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: JsonBody<ResetPasswordRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let JsonBody(body) = body;
+    state.auth.reset_password(&body.token, &body.new_password, &super::auth::client_info(&req, &state)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Mails a reset link to the signed-in caller's own address.
+#[utoipa::path(
+    operation_id = "request_password_reset",
+    tag = "passwords",
+    path = "/v1/auth/password/reset/request",
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = ACCEPTED, description = "A link is on its way"),
+        (status = UNAUTHORIZED, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
+        (status = TOO_MANY_REQUESTS, description = "`cooldown`; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/password/reset/request")]
+pub async fn reset_request(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, ApiError> {
+    state.auth.request_password_reset(&user.0).await?;
+    Ok(HttpResponse::Accepted().finish())
+}
+
+/// The current and the new password.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordRequest {
+    #[schema(format = Password)]
+    pub current_password: String,
+    #[schema(format = Password)]
+    pub new_password: String,
+}
+
+/// Changes the password (the current one is required) and ends every other session.
+#[utoipa::path(
+    operation_id = "change_password",
+    tag = "passwords",
+    path = "/v1/auth/password/change",
+    request_body = ChangePasswordRequest,
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = NO_CONTENT, description = "Changed; other sessions ended"),
+        (status = UNAUTHORIZED, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
+        (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: wrong current password (`current_password`/`incorrect`) or weak new one", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/password/change")]
+pub async fn change(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    body: JsonBody<ChangePasswordRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let JsonBody(body) = body;
+    state.auth.change_password(&user.0, &body.current_password, &body.new_password).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

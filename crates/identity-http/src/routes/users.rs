@@ -1,0 +1,113 @@
+use actix_web::{HttpResponse, delete, get, patch, web};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::views::UserView;
+use crate::error::{ApiError, Problem};
+use crate::extract::{CurrentUser, JsonBody};
+use crate::state::AppState;
+
+/// A JSON merge patch (RFC 7386) of the profile: absent fields stay, `null` clears (or
+/// restores the default of `locale`, `time_zone`, `region`, `currency`), `preferences` merges
+/// key by key. Any other field (`email`, `status`, `roles`, ids, …) is refused with a 422
+/// naming it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct ProfilePatch {
+    /// Up to 100 characters.
+    name: Option<String>,
+    /// Up to 100 characters.
+    display_name: Option<String>,
+    /// Up to 200 characters.
+    company: Option<String>,
+    /// E.164, e.g. `+4915112345678`.
+    phone: Option<String>,
+    /// 5–32 of `A-Z a-z 0-9 _`, starting with a letter; a leading `@` is dropped.
+    telegram: Option<String>,
+    /// `https://` only.
+    avatar_url: Option<String>,
+    /// BCP 47, e.g. `pt-BR`.
+    locale: Option<String>,
+    /// IANA, e.g. `Europe/Berlin`.
+    time_zone: Option<String>,
+    #[schema(schema_with = super::views::region_schema)]
+    region: Option<String>,
+    #[schema(schema_with = super::views::currency_schema)]
+    currency: Option<String>,
+    /// Merged into the stored document; unknown sections or keys are refused.
+    #[schema(value_type = Option<Object>, example = json!({ "notifications": { "email": false }, "focus": { "session_minutes": 25 } }))]
+    preferences: Option<serde_json::Value>,
+}
+
+/// The caller's account and profile.
+#[utoipa::path(
+    operation_id = "get_profile",
+    tag = "users",
+    path = "/v1/users/me",
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = OK, body = UserView),
+        (status = UNAUTHORIZED, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/users/me")]
+pub async fn get_me(user: CurrentUser) -> HttpResponse {
+    HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(UserView::from(&user.0.user))
+}
+
+/// Changes profile fields (JSON merge patch; `application/merge-patch+json` or
+/// `application/json`). Emits `user.updated` with the changed fields.
+#[utoipa::path(
+    operation_id = "update_profile",
+    tag = "users",
+    path = "/v1/users/me",
+    request_body(content = ProfilePatch, content_type = "application/merge-patch+json"),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = OK, description = "The updated account", body = UserView),
+        (status = UNAUTHORIZED, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
+        (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: each invalid, read-only or unknown field named", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/users/me")]
+pub async fn patch_me(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    body: JsonBody<serde_json::Value>,
+) -> Result<HttpResponse, ApiError> {
+    let updated = state.auth.update_profile(&user.0, &body.0).await?;
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(UserView::from(&updated)))
+}
+
+/// The password that confirms a deletion.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteAccountRequest {
+    #[schema(format = Password)]
+    pub password: String,
+}
+
+/// Deletes the caller's account (soft delete, confirmed with the current password): every
+/// session ends at once, the address stays reserved, the data is kept for the retention
+/// period and an admin can restore it. Emits `user.deleted`.
+#[utoipa::path(
+    operation_id = "delete_account",
+    tag = "users",
+    path = "/v1/users/me",
+    request_body = DeleteAccountRequest,
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = NO_CONTENT, description = "Deleted; signed out everywhere"),
+        (status = UNAUTHORIZED, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
+        (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: missing or wrong password", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/users/me")]
+pub async fn delete_me(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    body: JsonBody<DeleteAccountRequest>,
+) -> Result<HttpResponse, ApiError> {
+    state.auth.delete_account(&user.0, &body.0.password).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,201 @@
+//! Response bodies: what clients see of the domain. Never a hash, never a secret.
+
+use chrono::{DateTime, Utc};
+use identity_core::usecases::Page;
+use identity_core::{Device, Session, User};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// The enumeration of `Region` codes, for the OpenAPI document.
+pub fn region_schema() -> utoipa::openapi::Object {
+    code_schema(identity_core::profile::Region::ALL.iter().map(|r| r.code()), "US")
+}
+
+/// The enumeration of `Currency` codes, for the OpenAPI document.
+pub fn currency_schema() -> utoipa::openapi::Object {
+    code_schema(identity_core::profile::Currency::ALL.iter().map(|c| c.code()), "USD")
+}
+
+fn code_schema(codes: impl Iterator<Item = &'static str>, example: &str) -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(codes))
+        .examples([serde_json::json!(example)])
+        .build()
+}
+
+/// Personal data; every field but the ids is changeable with `PATCH /v1/users/me`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProfileView {
+    #[schema(example = "Ada Lovelace")]
+    pub name: Option<String>,
+    pub display_name: Option<String>,
+    pub company: Option<String>,
+    /// E.164.
+    #[schema(example = "+4915112345678")]
+    pub phone: Option<String>,
+    /// Telegram username, without `@`.
+    pub telegram: Option<String>,
+    pub avatar_url: Option<String>,
+    /// BCP 47.
+    #[schema(example = "en")]
+    pub locale: String,
+    /// IANA time zone.
+    #[schema(example = "UTC")]
+    pub time_zone: String,
+    #[schema(schema_with = region_schema)]
+    pub region: &'static str,
+    #[schema(schema_with = currency_schema)]
+    pub currency: &'static str,
+    /// `{notifications: {email, push, product_updates, digest}, ai: {enabled, model,
+    /// temperature, language}, focus: {session_minutes, break_minutes, sound}}`.
+    #[schema(value_type = Object)]
+    pub preferences: serde_json::Value,
+}
+
+/// A user account as its owner sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserView {
+    pub id: Uuid,
+    #[schema(example = "ada@example.com")]
+    pub email: String,
+    #[schema(example = "ada")]
+    pub username: Option<String>,
+    pub email_verified: bool,
+    /// `active`, `locked`, `disabled` or `deleted`.
+    #[schema(example = "active")]
+    pub status: String,
+    #[schema(example = json!(["user"]))]
+    pub roles: Vec<String>,
+    pub profile: ProfileView,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub last_login_at: Option<DateTime<Utc>>,
+}
+
+impl From<&User> for UserView {
+    fn from(user: &User) -> Self {
+        Self {
+            id: user.id.as_uuid(),
+            email: user.email.as_str().to_owned(),
+            username: user.username.as_ref().map(|u| u.as_str().to_owned()),
+            email_verified: user.email_verified,
+            status: user.status.as_str().to_owned(),
+            roles: user.role_names(),
+            profile: ProfileView {
+                name: user.profile.name.clone(),
+                display_name: user.profile.display_name.clone(),
+                company: user.profile.company.clone(),
+                phone: user.profile.phone.clone(),
+                telegram: user.profile.telegram.clone(),
+                avatar_url: user.profile.avatar_url.clone(),
+                locale: user.profile.locale.clone(),
+                time_zone: user.profile.time_zone.clone(),
+                region: user.profile.region.code(),
+                currency: user.profile.currency.code(),
+                preferences: user.profile.preferences.clone(),
+            },
+            created_at: user.created_at,
+            updated_at: user.updated_at,
+            last_login_at: user.last_login_at,
+        }
+    }
+}
+
+/// A signed-in session.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionView {
+    pub id: Uuid,
+    /// The device the session belongs to; send it back as `device.id` at the next login from
+    /// the same browser or app.
+    pub device_id: Option<Uuid>,
+    pub user_agent: Option<String>,
+    #[schema(example = "203.0.113.7")]
+    pub ip: Option<String>,
+    /// How the user signed in (`pwd`, `otp`, `webauthn`).
+    #[schema(example = json!(["pwd"]))]
+    pub amr: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl From<&Session> for SessionView {
+    fn from(session: &Session) -> Self {
+        Self {
+            id: session.id.as_uuid(),
+            device_id: session.device_id.map(|d| d.as_uuid()),
+            user_agent: session.user_agent.clone(),
+            ip: session.ip.map(|ip| ip.to_string()),
+            amr: session.amr.clone(),
+            created_at: session.created_at,
+            last_seen_at: session.last_seen_at,
+            expires_at: session.expires_at,
+        }
+    }
+}
+
+/// A device a user signed in from.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeviceView {
+    pub id: Uuid,
+    #[schema(example = "Work laptop")]
+    pub name: Option<String>,
+    pub user_agent: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+}
+
+impl From<&Device> for DeviceView {
+    fn from(device: &Device) -> Self {
+        Self {
+            id: device.id.as_uuid(),
+            name: device.name.clone(),
+            user_agent: device.user_agent.clone(),
+            created_at: device.created_at,
+            last_seen_at: device.last_seen_at,
+        }
+    }
+}
+
+/// A session in a list, marked when it is the caller's own.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionListItem {
+    #[serde(flatten)]
+    pub session: SessionView,
+    /// The session this request was made with.
+    pub current: bool,
+}
+
+/// One page of sessions.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionPage {
+    pub items: Vec<SessionListItem>,
+    /// Pass as `cursor` to get the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// One page of devices.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DevicePage {
+    pub items: Vec<DeviceView>,
+    /// Pass as `cursor` to get the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl DevicePage {
+    pub fn from_page(page: &Page<Device>) -> Self {
+        Self { items: page.items.iter().map(DeviceView::from).collect(), next_cursor: page.next_cursor.clone() }
+    }
+}
+
+/// `?limit=&cursor=` of every list.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Items per page, 1–100 (default 50).
+    pub limit: Option<usize>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}

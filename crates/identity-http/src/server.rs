@@ -1,0 +1,161 @@
+//! The HTTP server: middleware, routes, docs, and its lifecycle.
+
+use std::net::TcpListener;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, Next, from_fn};
+use actix_web::{App, HttpMessage, HttpServer, web};
+use identity_memory::InProcessBus;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tracing_actix_web::{RequestId, TracingLogger};
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::bootstrap::{Overrides, wire};
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::extract::BodyLimit;
+
+/// A bound, wired server that has not started yet.
+pub struct Application {
+    port: u16,
+    server: Server,
+    relay: JoinHandle<()>,
+    stop_relay: watch::Sender<bool>,
+    bus: Option<InProcessBus>,
+}
+
+/// Echoes the request id (from `tracing-actix-web`) as `X-Request-Id`, so a client can quote
+/// it and operators find the request's log lines.
+async fn request_id_header(
+    req: actix_web::dev::ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let id = req.extensions().get::<RequestId>().map(|id| id.to_string());
+    let mut res = next.call(req).await?;
+    if let Some(id) = id.and_then(|id| HeaderValue::from_str(&id).ok()) {
+        res.headers_mut().insert(header::HeaderName::from_static("x-request-id"), id);
+    }
+    Ok(res)
+}
+
+/// Turns error answers produced outside our handlers (unknown route, wrong method) into
+/// problem documents, so every error a client sees has the same shape.
+fn problem_for_framework_errors<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    // Our handlers always answer with a body and its content type; only the framework's own
+    // bare answers (unknown route, wrong method) are rewritten.
+    if res.headers().contains_key(header::CONTENT_TYPE) {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let error = match res.status() {
+        StatusCode::NOT_FOUND => ApiError::not_found(),
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "this method is not allowed on this resource",
+        ),
+        status if status.is_server_error() => ApiError::new(status, "internal_error", "an unexpected error occurred"),
+        status => ApiError::new(status, "bad_request", status.canonical_reason().unwrap_or("bad request")),
+    };
+    let (req, _) = res.into_parts();
+    let response = actix_web::ResponseError::error_response(&error);
+    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, response).map_into_right_body()))
+}
+
+/// Form bodies (the OAuth2 token endpoint): 415, 413 and 400 like the JSON routes, with an
+/// RFC 6749 error member for OAuth2 clients.
+fn form_error(error: actix_web::error::UrlencodedError, _: &actix_web::HttpRequest) -> actix_web::Error {
+    use actix_web::error::UrlencodedError;
+    let api = match error {
+        UrlencodedError::ContentType => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the body as application/x-www-form-urlencoded",
+        ),
+        UrlencodedError::Overflow { .. } => {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the request body is too large")
+        }
+        other => ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", format!("the form is invalid: {other}")),
+    };
+    api.into()
+}
+
+/// `/docs` → `/docs/`, where Swagger UI lives (its assets are relative to the slash).
+async fn docs_redirect() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::PermanentRedirect().insert_header((header::LOCATION, "/docs/")).finish()
+}
+
+impl Application {
+    /// Wires the dependencies and binds `BIND_ADDR:PORT` (port 0 picks a free one).
+    pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        Self::build_with(config, Overrides::default()).await
+    }
+
+    /// Like [`Application::build`], with some adapters supplied by the caller.
+    pub async fn build_with(config: &Config, overrides: Overrides) -> anyhow::Result<Self> {
+        let wiring = wire(config, overrides).await?;
+        let listener = TcpListener::bind((config.bind_addr, config.port))
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}:{}: {e}", config.bind_addr, config.port))?;
+        let port = listener.local_addr()?.port();
+        let state = web::Data::new(wiring.state);
+        let limit = BodyLimit(config.max_body_bytes);
+        let origins = config.allowed_origins.clone();
+        let server = HttpServer::new(move || {
+            App::new()
+                .into_utoipa_app()
+                .openapi(crate::openapi::openapi())
+                .app_data(state.clone())
+                .app_data(limit)
+                .app_data(web::QueryConfig::default().error_handler(|error, _| {
+                    ApiError::validation(&[identity_core::FieldError::new("query", "invalid_query", error.to_string())])
+                        .into()
+                }))
+                // A path id that is not a UUID names no resource.
+                .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::not_found().into()))
+                .app_data(web::FormConfig::default().limit(limit.0).error_handler(form_error))
+                .configure(crate::routes::configure)
+                .route("/docs", web::get().to(docs_redirect))
+                .openapi_service(|api| SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
+                .map(|app| {
+                    app.wrap(ErrorHandlers::new().default_handler(problem_for_framework_errors))
+                        .wrap(from_fn(crate::idempotency::middleware))
+                        .wrap(from_fn(crate::security::headers))
+                        .wrap(crate::security::cors(origins.clone()))
+                        .wrap(from_fn(request_id_header))
+                        .wrap(TracingLogger::default())
+                })
+                .into_app()
+        })
+        .listen(listener)?
+        .shutdown_timeout(30)
+        .run();
+        let (stop_relay, stop) = watch::channel(false);
+        let relay = crate::relay::spawn(wiring.outbox, wiring.publisher, stop);
+        tracing::info!(address = %config.bind_addr, port, "identity is listening; API docs at /docs");
+        Ok(Self { port, server, relay, stop_relay, bus: wiring.bus })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The in-process event bus (embedded mode only).
+    pub fn bus(&self) -> Option<&InProcessBus> {
+        self.bus.as_ref()
+    }
+
+    /// Serves until SIGINT/SIGTERM: stops accepting, finishes in-flight requests, then
+    /// flushes the outbox relay.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let served = self.server.await;
+        let _ = self.stop_relay.send(true);
+        let _ = self.relay.await;
+        Ok(served?)
+    }
+}

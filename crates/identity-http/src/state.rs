@@ -1,0 +1,36 @@
+//! What handlers share: the use cases and the HTTP-only settings.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use identity_core::ports::HealthCheck;
+use identity_core::usecases::AuthService;
+
+use crate::config::SameSite;
+
+/// How auth cookies are set.
+#[derive(Debug, Clone)]
+pub struct CookieSettings {
+    pub access_name: String,
+    /// The refresh-token cookie, scoped to `/v1/auth`.
+    pub refresh_name: String,
+    pub secure: bool,
+    pub same_site: SameSite,
+    pub access_max_age: Duration,
+    pub refresh_max_age: Duration,
+}
+
+pub struct AppState {
+    pub auth: AuthService,
+    pub cookies: CookieSettings,
+    /// The dependencies `GET /ready` checks (empty in the embedded mode).
+    pub checks: Vec<Arc<dyn HealthCheck>>,
+    /// Public keys for `GET /.well-known/paserk`: `(kid, k4.public.…)`.
+    pub public_keys: Vec<(String, String)>,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Origins cookie-authenticated unsafe requests may come from (besides the API's own).
+    pub allowed_origins: Vec<String>,
+    /// Kept answers of `Idempotency-Key` requests.
+    pub codes: Arc<dyn identity_core::ports::CodeStore>,
+}

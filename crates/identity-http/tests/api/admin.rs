@@ -1,0 +1,225 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::Command;
+
+use serde_json::{Value, json};
+
+use crate::both_backends;
+use crate::helpers::{Backend, PASSWORD, assert_problem, spawn_app, spawn_app_with, unique_email};
+
+both_backends!(
+    the_bootstrap_admin_email_registers_as_admin,
+    admins_list_and_search_users,
+    paging_never_skips_or_repeats_under_concurrent_registrations,
+    admins_lock_delete_restore_and_change_roles,
+);
+
+async fn admins_lock_delete_restore_and_change_roles(backend: Backend) {
+    let boss = unique_email();
+    let app = spawn_app_with(backend, &[("BOOTSTRAP_ADMIN_EMAIL", &boss)]).await;
+    let token = admin(&app, &boss).await;
+    let (email, login) = app.signed_in().await;
+    let id = login["user"]["id"].as_str().unwrap().to_owned();
+    let user_token = login["access_token"].as_str().unwrap().to_owned();
+    let post = |path: String| {
+        let app = &app;
+        let token = token.clone();
+        async move { app.client.post(app.url(&path)).bearer_auth(token).send().await.unwrap() }
+    };
+
+    // Lock: sessions end, sign-in refused; unlock: back.
+    let locked: Value = post(format!("/v1/admin/users/{id}/lock")).await.json().await.unwrap();
+    assert_eq!(locked["status"], "locked");
+    assert_eq!(app.me_with_bearer(&user_token).await.status(), 401);
+    assert_problem(app.login(&email, PASSWORD).await, 403, "account_locked").await;
+    assert_eq!(post(format!("/v1/admin/users/{id}/unlock")).await.status(), 200);
+    app.login_ok(&email, PASSWORD).await;
+
+    // Soft delete and restore.
+    let deleted =
+        app.client.delete(app.url(&format!("/v1/admin/users/{id}"))).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(deleted.json::<Value>().await.unwrap()["status"], "deleted");
+    assert_problem(app.login(&email, PASSWORD).await, 401, "invalid_credentials").await;
+    let listed: Value = app.get_authed("/v1/admin/users?status=deleted", &token).await.json().await.unwrap();
+    assert_eq!(listed["items"][0]["id"], id.as_str());
+    assert_eq!(post(format!("/v1/admin/users/{id}/restore")).await.status(), 200);
+    let fresh = app.login_ok(&email, PASSWORD).await;
+
+    // Roles: promote, then the promoted one may use admin routes at once.
+    let res = app
+        .client
+        .patch(app.url(&format!("/v1/admin/users/{id}")))
+        .bearer_auth(&token)
+        .json(&json!({ "roles": ["admin", "user"] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.json::<Value>().await.unwrap()["roles"], json!(["admin", "user"]));
+    let their_token = fresh["access_token"].as_str().unwrap();
+    assert_eq!(app.get_authed("/v1/admin/users", their_token).await.status(), 200);
+    let bad = app
+        .client
+        .patch(app.url(&format!("/v1/admin/users/{id}")))
+        .bearer_auth(&token)
+        .json(&json!({ "roles": ["root"], "status": "zombie" }))
+        .send()
+        .await
+        .unwrap();
+    let problem = assert_problem(bad, 422, "validation_failed").await;
+    assert_eq!(problem["errors"].as_array().unwrap().len(), 2);
+
+    // Admin-ended sessions.
+    let res =
+        app.client.delete(app.url(&format!("/v1/admin/users/{id}/sessions"))).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(res.status(), 204);
+    assert_eq!(app.me_with_bearer(their_token).await.status(), 401);
+}
+
+async fn admin(app: &crate::helpers::TestApp, email: &str) -> String {
+    assert_eq!(app.register(email, PASSWORD).await.status(), 201);
+    app.login_ok(email, PASSWORD).await["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn admins_list_and_search_users(backend: Backend) {
+    let boss = unique_email();
+    let app = spawn_app_with(backend, &[("BOOTSTRAP_ADMIN_EMAIL", &boss)]).await;
+    let token = admin(&app, &boss).await;
+    let tag = uuid::Uuid::now_v7().simple().to_string();
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let res = app
+            .post_json("/v1/auth/register", &json!({ "email": format!("find{tag}{i}@example.com"), "password": PASSWORD, "name": format!("Quinn {i}") }))
+            .await;
+        ids.push(res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned());
+    }
+    let page: Value = app.get_authed(&format!("/v1/admin/users?query=FIND{tag}"), &token).await.json().await.unwrap();
+    let found: Vec<&str> = page["items"].as_array().unwrap().iter().map(|u| u["id"].as_str().unwrap()).collect();
+    assert_eq!(found, ids.iter().map(String::as_str).collect::<Vec<_>>());
+    let by_name: Value = app.get_authed("/v1/admin/users?query=quinn&limit=2", &token).await.json().await.unwrap();
+    assert_eq!(by_name["items"].as_array().unwrap().len(), 2);
+    assert!(by_name["next_cursor"].is_string());
+    let admins: Value = app.get_authed("/v1/admin/users?role=admin", &token).await.json().await.unwrap();
+    assert_eq!(admins["items"].as_array().unwrap().len(), 1);
+    assert_eq!(admins["items"][0]["email"], boss);
+    let one: Value = app.get_authed(&format!("/v1/admin/users/{}", ids[1]), &token).await.json().await.unwrap();
+    assert_eq!(one["profile"]["name"], "Quinn 1");
+    assert_problem(
+        app.get_authed(&format!("/v1/admin/users/{}", uuid::Uuid::now_v7()), &token).await,
+        404,
+        "not_found",
+    )
+    .await;
+    assert_problem(app.get_authed("/v1/admin/users?status=zombie", &token).await, 422, "validation_failed").await;
+    // Not for plain users: not the list, not someone's record by id.
+    let (_, plain) = app.signed_in_user().await;
+    assert_problem(app.get_authed("/v1/admin/users", &plain).await, 403, "forbidden").await;
+    assert_problem(app.get_authed(&format!("/v1/admin/users/{}", ids[0]), &plain).await, 403, "forbidden").await;
+}
+
+async fn paging_never_skips_or_repeats_under_concurrent_registrations(backend: Backend) {
+    let boss = unique_email();
+    let app = spawn_app_with(backend, &[("BOOTSTRAP_ADMIN_EMAIL", &boss)]).await;
+    let token = admin(&app, &boss).await;
+    for _ in 0..12 {
+        assert_eq!(app.register(&unique_email(), PASSWORD).await.status(), 201);
+    }
+    let before: Value = app.get_authed("/v1/admin/users?limit=100", &token).await.json().await.unwrap();
+    let existing: Vec<String> =
+        before["items"].as_array().unwrap().iter().map(|u| u["id"].as_str().unwrap().to_owned()).collect();
+
+    // Walk the list 3 at a time while new accounts keep arriving.
+    let walker = async {
+        let mut seen = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let path = match &cursor {
+                Some(c) => format!("/v1/admin/users?limit=3&cursor={c}"),
+                None => "/v1/admin/users?limit=3".to_owned(),
+            };
+            let page: Value = app.get_authed(&path, &token).await.json().await.unwrap();
+            seen.extend(page["items"].as_array().unwrap().iter().map(|u| u["id"].as_str().unwrap().to_owned()));
+            match page["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => break seen,
+            }
+        }
+    };
+    let inserter = async {
+        for _ in 0..10 {
+            assert_eq!(app.register(&unique_email(), PASSWORD).await.status(), 201);
+        }
+    };
+    let (seen, ()) = tokio::join!(walker, inserter);
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), seen.len(), "no row twice");
+    for id in &existing {
+        assert!(seen.contains(id), "every row that existed is seen exactly once");
+    }
+}
+
+async fn the_bootstrap_admin_email_registers_as_admin(backend: Backend) {
+    let email = unique_email();
+    let app = spawn_app_with(backend, &[("BOOTSTRAP_ADMIN_EMAIL", &email)]).await;
+    let res = app.register(&email.to_uppercase(), PASSWORD).await;
+    assert_eq!(res.status(), 201);
+    assert_eq!(res.json::<Value>().await.unwrap()["roles"], json!(["admin", "user"]));
+    let login = app.login_ok(&email, PASSWORD).await;
+    let token = login["access_token"].as_str().unwrap();
+    assert_eq!(app.get_authed("/v1/admin/audit-logs", token).await.status(), 200);
+    // Everyone else is a plain user.
+    let (_, other) = app.signed_in_user().await;
+    assert_problem(app.get_authed("/v1/admin/audit-logs", &other).await, 403, "forbidden").await;
+}
+
+/// An existing account becomes admin at start-up; a demoted admin loses access with the
+/// token still in hand; `identity create-admin` grants the role from the command line.
+#[tokio::test]
+async fn admins_are_granted_at_start_up_and_by_command_and_demoted_at_once() {
+    let app = spawn_app(Backend::Postgres).await;
+    let url = app.database_url.clone().unwrap();
+    let (email, token) = app.signed_in_user().await;
+    assert_problem(app.get_authed("/v1/admin/audit-logs", &token).await, 403, "forbidden").await;
+
+    let restarted = spawn_app_with(Backend::Memory, &[("DATABASE_URL", &url), ("BOOTSTRAP_ADMIN_EMAIL", &email)]).await;
+    assert_eq!(app.get_authed("/v1/admin/audit-logs", &token).await.status(), 200, "the same token, now admin");
+    drop(restarted);
+
+    let mut db = crate::helpers::Db::connect(&url).await;
+    db.execute("DELETE FROM user_roles WHERE role_id = (SELECT id FROM roles WHERE name = 'admin')").await.unwrap();
+    assert_problem(app.get_authed("/v1/admin/audit-logs", &token).await, 403, "forbidden").await;
+
+    let run = |email: &str| {
+        Command::new(env!("CARGO_BIN_EXE_identity"))
+            .args(["create-admin", email])
+            .env_clear()
+            .env("DATABASE_URL", &url)
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let out = run(&email);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(app.get_authed("/v1/admin/audit-logs", &token).await.status(), 200);
+    let missing = run(&unique_email());
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no account"));
+
+    // The last active admin can neither lose the role nor be locked out.
+    let me: Value = app.get_authed("/v1/users/me", &token).await.json().await.unwrap();
+    let my_id = me["id"].as_str().unwrap();
+    let demote = app
+        .client
+        .patch(app.url(&format!("/v1/admin/users/{my_id}")))
+        .bearer_auth(&token)
+        .json(&json!({ "roles": ["user"] }))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(demote, 409, "last_admin").await;
+    let lock =
+        app.client.post(app.url(&format!("/v1/admin/users/{my_id}/lock"))).bearer_auth(&token).send().await.unwrap();
+    assert_problem(lock, 409, "last_admin").await;
+    assert_eq!(app.get_authed("/v1/admin/audit-logs", &token).await.status(), 200);
+}

@@ -1,0 +1,312 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use identity_http::bootstrap::Overrides;
+use identity_http::config::{Config, LogFormat};
+use identity_http::{Application, telemetry};
+use serde_json::{Value, json};
+
+/// What the server under test runs on: the embedded default, or PostgreSQL + Redis (each
+/// test with its own database and Redis key prefix).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Memory,
+    Postgres,
+}
+
+/// Generates one test per backend from `async fn name(backend: Backend)`.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod memory {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Memory).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Postgres).await;
+                }
+            )*
+        }
+    };
+}
+
+/// Every log line any test server wrote, at debug level.
+pub fn captured_logs() -> String {
+    String::from_utf8_lossy(&log_buffer().lock().unwrap()).into_owned()
+}
+
+fn log_buffer() -> &'static Arc<Mutex<Vec<u8>>> {
+    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let buffer = Arc::new(Mutex::new(Vec::new()));
+        let writer = BufferWriter(buffer.clone());
+        let subscriber = telemetry::subscriber(LogFormat::Json, "debug", move || writer.clone());
+        tracing::subscriber::set_global_default(subscriber).expect("one global subscriber per test binary");
+        buffer
+    })
+}
+
+#[derive(Clone)]
+struct BufferWriter(Arc<Mutex<Vec<u8>>>);
+
+impl Write for BufferWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub backend: Backend,
+    pub database_url: Option<String>,
+    pub bus: Option<identity_memory::InProcessBus>,
+    /// Every mail the server sent.
+    pub mail: identity_memory::CapturingNotifier,
+}
+
+/// Starts a server with test settings (cheap Argon2 parameters, a fresh database) plus
+/// `overrides`.
+pub async fn spawn_app_with(backend: Backend, overrides: &[(&str, &str)]) -> TestApp {
+    log_buffer();
+    let mut vars: HashMap<String, String> = HashMap::from([
+        ("BIND_ADDR".into(), "127.0.0.1".into()),
+        ("PORT".into(), "0".into()),
+        ("ARGON2_MEMORY_KIB".into(), "1024".into()),
+        ("ARGON2_ITERATIONS".into(), "1".into()),
+        // Tests make many logins from one address; the limit itself has tests of its own.
+        ("RATE_LIMIT_AUTH_PER_MINUTE".into(), "100000".into()),
+    ]);
+    let database_url = match backend {
+        Backend::Memory => None,
+        Backend::Postgres => Some(identity_postgres::testkit::fresh_database().await),
+    };
+    if let Some(url) = &database_url {
+        vars.insert("DATABASE_URL".into(), url.clone());
+        let redis = std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+        vars.insert("REDIS_URL".into(), redis);
+        vars.insert("REDIS_KEY_PREFIX".into(), format!("identity-test:{}:", uuid::Uuid::now_v7().simple()));
+    }
+    for (k, v) in overrides {
+        vars.insert((*k).into(), (*v).into());
+    }
+    let config = Config::from_env(&move |name: &str| vars.get(name).cloned()).expect("test configuration is valid");
+    let mail = identity_memory::CapturingNotifier::new();
+    let overrides = Overrides { notifier: Some(std::sync::Arc::new(mail.clone())) };
+    let app = Application::build_with(&config, overrides).await.expect("the server starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let bus = app.bus().cloned();
+    tokio::spawn(app.run_until_stopped());
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    TestApp { address, client, backend, database_url, bus, mail }
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, &[]).await
+}
+
+pub fn unique_email() -> String {
+    format!("user-{}@example.com", uuid::Uuid::now_v7().simple())
+}
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// GETs `path` and parses the JSON answer.
+    pub async fn get_json(&self, path: &str) -> Value {
+        self.client.get(self.url(path)).send().await.unwrap().json().await.unwrap()
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client.post(self.url(path)).json(body).send().await.unwrap()
+    }
+
+    pub async fn register(&self, email: &str, password: &str) -> reqwest::Response {
+        self.post_json("/v1/auth/register", &json!({ "email": email, "password": password })).await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.post_json("/v1/auth/login", &json!({ "email": email, "password": password })).await
+    }
+
+    /// Registers and logs in a new account; returns `(email, access token)`.
+    pub async fn signed_in_user(&self) -> (String, String) {
+        let (email, body) = self.signed_in().await;
+        (email, body["access_token"].as_str().unwrap().to_owned())
+    }
+
+    /// Registers and logs in a new account; returns `(email, login answer)`.
+    pub async fn signed_in(&self) -> (String, Value) {
+        let email = unique_email();
+        assert_eq!(self.register(&email, PASSWORD).await.status(), 201);
+        (email.clone(), self.login_ok(&email, PASSWORD).await)
+    }
+
+    /// Logs in and returns the answer, asserting 200.
+    pub async fn login_ok(&self, email: &str, password: &str) -> Value {
+        let res = self.login(email, password).await;
+        assert_eq!(res.status(), 200);
+        res.json().await.unwrap()
+    }
+
+    /// POSTs `path` with a bearer token and an optional JSON body.
+    pub async fn post_authed(&self, path: &str, token: &str, body: Option<&Value>) -> reqwest::Response {
+        let mut req = self.client.post(self.url(path)).bearer_auth(token);
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        req.send().await.unwrap()
+    }
+
+    pub async fn get_authed(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).bearer_auth(token).send().await.unwrap()
+    }
+
+    pub async fn delete_authed(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client.delete(self.url(path)).bearer_auth(token).send().await.unwrap()
+    }
+
+    pub async fn refresh(&self, refresh_token: &str) -> reqwest::Response {
+        self.post_json("/v1/auth/refresh", &json!({ "refresh_token": refresh_token })).await
+    }
+
+    /// The mails sent to `email` so far.
+    pub fn mails_to(&self, email: &str) -> Vec<identity_core::ports::Mail> {
+        self.mail.sent_to(email)
+    }
+
+    pub async fn me_with_bearer(&self, token: &str) -> reqwest::Response {
+        self.client.get(self.url("/v1/auth/me")).bearer_auth(token).send().await.unwrap()
+    }
+}
+
+/// Asserts a problem+json answer with `status` and `code`, and returns its body.
+pub async fn assert_problem(res: reqwest::Response, status: u16, code: &str) -> Value {
+    assert_eq!(res.status().as_u16(), status, "status");
+    let content_type = res.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned());
+    assert_eq!(content_type.as_deref(), Some("application/problem+json"));
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["status"], status, "{body}");
+    assert_eq!(body["type"], format!("urn:identity:problem:{code}"));
+    assert!(body["title"].is_string() && body["detail"].is_string(), "{body}");
+    body
+}
+
+/// Direct reads of the test database, to check what a request left behind.
+pub struct Db {
+    conn: diesel_async::AsyncPgConnection,
+}
+
+#[derive(Debug, diesel::QueryableByName)]
+pub struct UserRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub email: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub password_hash: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub status: String,
+}
+
+#[derive(Debug, diesel::QueryableByName)]
+pub struct OutboxRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub event_type: String,
+    #[diesel(sql_type = diesel::sql_types::Jsonb)]
+    pub payload: Value,
+}
+
+impl Db {
+    pub async fn connect(url: &str) -> Self {
+        use diesel_async::AsyncConnection;
+        Self { conn: diesel_async::AsyncPgConnection::establish(url).await.unwrap() }
+    }
+
+    pub async fn user(&mut self, id: uuid::Uuid) -> Option<UserRow> {
+        use diesel_async::RunQueryDsl;
+        diesel::sql_query("SELECT email::text AS email, password_hash, status FROM users WHERE id = $1")
+            .bind::<diesel::sql_types::Uuid, _>(id)
+            .get_result(&mut self.conn)
+            .await
+            .ok()
+    }
+
+    pub async fn outbox_for(&mut self, aggregate: uuid::Uuid) -> Vec<OutboxRow> {
+        use diesel_async::RunQueryDsl;
+        diesel::sql_query("SELECT type AS event_type, payload FROM outbox WHERE aggregate_id = $1 ORDER BY seq")
+            .bind::<diesel::sql_types::Uuid, _>(aggregate)
+            .load(&mut self.conn)
+            .await
+            .unwrap()
+    }
+
+    /// Kills every other connection to this database, as a PostgreSQL restart would.
+    pub async fn terminate_other_connections(&mut self) -> i64 {
+        use diesel_async::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let row: Count = diesel::sql_query(
+            "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .get_result(&mut self.conn)
+        .await
+        .unwrap();
+        row.n
+    }
+
+    /// Runs a statement; `Err` carries the database's refusal.
+    pub async fn execute(&mut self, sql: &str) -> Result<usize, String> {
+        use diesel_async::RunQueryDsl;
+        diesel::sql_query(sql).execute(&mut self.conn).await.map_err(|e| e.to_string())
+    }
+
+    pub async fn count(&mut self, table: &str) -> i64 {
+        use diesel_async::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let row: Count =
+            diesel::sql_query(format!("SELECT count(*) AS n FROM {table}")).get_result(&mut self.conn).await.unwrap();
+        row.n
+    }
+}
+
+/// The value of cookie `name` among the response's `Set-Cookie` headers, with its attributes.
+pub fn set_cookie(res: &reqwest::Response, name: &str) -> Option<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(str::to_owned)
+}
+
+/// The token inside a link like `https://…?token=abc`.
+pub fn token_from_link(link: &str) -> String {
+    link.rsplit("token=").next().unwrap().to_owned()
+}

@@ -1,0 +1,61 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use serde_json::{Value, json};
+
+use crate::both_backends;
+use crate::helpers::{Backend, PASSWORD, TestApp, assert_problem, spawn_app, unique_email};
+
+both_backends!(retries_with_the_same_key_replay_the_first_answer, concurrent_duplicates_run_once);
+
+async fn register_with_key(app: &TestApp, key: &str, body: &Value) -> reqwest::Response {
+    app.client.post(app.url("/v1/auth/register")).header("Idempotency-Key", key).json(body).send().await.unwrap()
+}
+
+async fn retries_with_the_same_key_replay_the_first_answer(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = uuid::Uuid::now_v7().to_string();
+    let body = json!({ "email": unique_email(), "password": PASSWORD });
+    let first = register_with_key(&app, &key, &body).await;
+    assert_eq!(first.status(), 201);
+    assert_eq!(first.headers()["idempotent-replayed"], "false");
+    let first: Value = first.json().await.unwrap();
+
+    // The retry does not register twice: it gets the first answer again.
+    let retry = register_with_key(&app, &key, &body).await;
+    assert_eq!(retry.status(), 201);
+    assert_eq!(retry.headers()["idempotent-replayed"], "true");
+    assert_eq!(retry.headers()["content-type"], "application/json");
+    assert_eq!(retry.json::<Value>().await.unwrap(), first);
+    assert_eq!(app.mails_to(body["email"].as_str().unwrap()).len(), 1, "one account, one mail");
+
+    // The same key with another body is a client bug.
+    let other = json!({ "email": unique_email(), "password": PASSWORD });
+    assert_problem(register_with_key(&app, &key, &other).await, 422, "idempotency_key_reused").await;
+    // Errors are kept too: a refused request stays refused for its key.
+    let key2 = uuid::Uuid::now_v7().to_string();
+    let weak = json!({ "email": unique_email(), "password": "short" });
+    assert_problem(register_with_key(&app, &key2, &weak).await, 422, "validation_failed").await;
+    let replayed = register_with_key(&app, &key2, &weak).await;
+    assert_eq!(replayed.headers()["idempotent-replayed"], "true");
+    assert_problem(replayed, 422, "validation_failed").await;
+    // Without a key nothing is kept; a bad key is refused.
+    assert_eq!(
+        app.post_json("/v1/auth/register", &json!({ "email": unique_email(), "password": PASSWORD })).await.status(),
+        201
+    );
+    assert_problem(register_with_key(&app, &"k".repeat(300), &body).await, 400, "invalid_idempotency_key").await;
+}
+
+async fn concurrent_duplicates_run_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = uuid::Uuid::now_v7().to_string();
+    let body = json!({ "email": unique_email(), "password": PASSWORD });
+    let requests = (0..6).map(|_| register_with_key(&app, &key, &body));
+    let statuses: Vec<u16> =
+        futures_util::future::join_all(requests).await.iter().map(|r| r.status().as_u16()).collect();
+    assert!(statuses.iter().all(|s| *s == 201 || *s == 409), "{statuses:?}");
+    assert!(statuses.contains(&201));
+    assert_eq!(app.mails_to(body["email"].as_str().unwrap()).len(), 1, "registered once: {statuses:?}");
+    // Never a 409 email_taken: duplicates did not run.
+    assert_eq!(register_with_key(&app, &key, &body).await.status(), 201);
+}

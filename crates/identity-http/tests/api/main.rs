@@ -1,0 +1,19 @@
+//! Black-box tests of the HTTP API: each test starts the real server on a random port and
+//! talks HTTP to it like a client would, on the embedded default and on PostgreSQL (a fresh
+//! database per test).
+
+mod helpers;
+
+mod admin;
+mod audit;
+mod auth;
+mod errors;
+mod idempotency;
+mod logs;
+mod openapi;
+mod operations;
+mod passwords;
+mod profile;
+mod registration;
+mod security;
+mod sessions;

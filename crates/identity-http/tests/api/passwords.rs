@@ -1,0 +1,143 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use identity_core::ports::Mail;
+use serde_json::{Value, json};
+
+use crate::both_backends;
+use crate::helpers::{
+    Backend, PASSWORD, TestApp, assert_problem, spawn_app, spawn_app_with, token_from_link, unique_email,
+};
+
+both_backends!(
+    forgot_answers_the_same_for_everyone_and_mails_a_link,
+    reset_is_single_use_and_ends_every_session,
+    change_needs_the_current_password_and_ends_other_sessions,
+    signed_in_users_can_ask_for_a_reset_link,
+);
+
+fn reset_token(app: &TestApp, email: &str) -> String {
+    match app.mails_to(email).last() {
+        Some(Mail::PasswordReset { link, .. }) => {
+            assert!(link.starts_with("https://app.example/reset/"), "{link}");
+            link.rsplit('/').next().unwrap().to_owned()
+        }
+        other => panic!("expected a reset mail, got {other:?}"),
+    }
+}
+
+const RESET_TEMPLATE: (&str, &str) = ("PASSWORD_RESET_URL_TEMPLATE", "https://app.example/reset/{token}");
+
+async fn forgot_answers_the_same_for_everyone_and_mails_a_link(backend: Backend) {
+    let app = spawn_app_with(backend, &[RESET_TEMPLATE]).await;
+    let email = unique_email();
+    assert_eq!(app.register(&email, PASSWORD).await.status(), 201);
+    let known = app.post_json("/v1/auth/password/forgot", &json!({ "email": email })).await;
+    let unknown = app.post_json("/v1/auth/password/forgot", &json!({ "email": unique_email() })).await;
+    assert_eq!(known.status(), 202);
+    assert_eq!(unknown.status(), 202);
+    assert_eq!(known.text().await.unwrap(), unknown.text().await.unwrap());
+    assert_eq!(reset_token(&app, &email).len(), 43);
+    assert_problem(
+        app.post_json("/v1/auth/password/forgot", &json!({ "email": "nope" })).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    // The default link template works too.
+    let plain = spawn_app(backend).await;
+    assert_eq!(plain.register(&email, PASSWORD).await.status(), 201);
+    assert_eq!(plain.post_json("/v1/auth/password/forgot", &json!({ "email": email })).await.status(), 202);
+    match plain.mails_to(&email).last() {
+        Some(Mail::PasswordReset { link, .. }) => assert_eq!(token_from_link(link).len(), 43),
+        other => panic!("{other:?}"),
+    }
+}
+
+async fn reset_is_single_use_and_ends_every_session(backend: Backend) {
+    let app = spawn_app_with(backend, &[RESET_TEMPLATE]).await;
+    let (email, login) = app.signed_in().await;
+    assert_eq!(app.post_json("/v1/auth/password/forgot", &json!({ "email": email })).await.status(), 202);
+    let token = reset_token(&app, &email);
+
+    let weak = app.post_json("/v1/auth/password/reset", &json!({ "token": token, "new_password": "password" })).await;
+    let problem = assert_problem(weak, 422, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["field"], "new_password");
+    // A refused password does not spend the token.
+    let res = app
+        .post_json("/v1/auth/password/reset", &json!({ "token": token, "new_password": "a brand new passphrase" }))
+        .await;
+    assert_eq!(res.status(), 204);
+    let again = app
+        .post_json("/v1/auth/password/reset", &json!({ "token": token, "new_password": "yet another passphrase" }))
+        .await;
+    assert_problem(again, 400, "invalid_token").await;
+
+    // Every old session is dead; the new password works, the old one does not.
+    assert_eq!(app.me_with_bearer(login["access_token"].as_str().unwrap()).await.status(), 401);
+    assert_eq!(app.refresh(login["refresh_token"].as_str().unwrap()).await.status(), 401);
+    assert_problem(app.login(&email, PASSWORD).await, 401, "invalid_credentials").await;
+    app.login_ok(&email, "a brand new passphrase").await;
+    assert!(matches!(app.mails_to(&email).last(), Some(Mail::PasswordChanged { .. })));
+    if backend == Backend::Postgres {
+        let mut db = crate::helpers::Db::connect(app.database_url.as_deref().unwrap()).await;
+        assert_eq!(db.count("outbox WHERE type = 'password.changed'").await, 1);
+        assert_eq!(db.count("password_resets WHERE consumed_at IS NOT NULL").await, 1);
+    }
+}
+
+async fn change_needs_the_current_password_and_ends_other_sessions(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (email, login) = app.signed_in().await;
+    let other = app.login_ok(&email, PASSWORD).await;
+    let token = login["access_token"].as_str().unwrap();
+
+    let wrong = app
+        .post_authed(
+            "/v1/auth/password/change",
+            token,
+            Some(&json!({ "current_password": "not it at all", "new_password": "a brand new passphrase" })),
+        )
+        .await;
+    let problem = assert_problem(wrong, 422, "validation_failed").await;
+    assert_eq!(
+        (problem["errors"][0]["field"].as_str(), problem["errors"][0]["code"].as_str()),
+        (Some("current_password"), Some("incorrect"))
+    );
+    let unchanged = app
+        .post_authed(
+            "/v1/auth/password/change",
+            token,
+            Some(&json!({ "current_password": PASSWORD, "new_password": PASSWORD })),
+        )
+        .await;
+    assert_problem(unchanged, 422, "validation_failed").await;
+
+    let res = app
+        .post_authed(
+            "/v1/auth/password/change",
+            token,
+            Some(&json!({ "current_password": PASSWORD, "new_password": "a brand new passphrase" })),
+        )
+        .await;
+    assert_eq!(res.status(), 204);
+    assert_eq!(app.me_with_bearer(token).await.status(), 200, "this session stays");
+    assert_eq!(app.me_with_bearer(other["access_token"].as_str().unwrap()).await.status(), 401, "others end");
+    app.login_ok(&email, "a brand new passphrase").await;
+    let anonymous =
+        app.post_json("/v1/auth/password/change", &json!({ "current_password": "x", "new_password": "y" })).await;
+    assert_problem(anonymous, 401, "unauthenticated").await;
+}
+
+async fn signed_in_users_can_ask_for_a_reset_link(backend: Backend) {
+    let app = spawn_app_with(backend, &[RESET_TEMPLATE]).await;
+    let (email, login) = app.signed_in().await;
+    let token = login["access_token"].as_str().unwrap();
+    assert_eq!(app.post_authed("/v1/auth/password/reset/request", token, None).await.status(), 202);
+    let reset = reset_token(&app, &email);
+    assert_problem(app.post_authed("/v1/auth/password/reset/request", token, None).await, 429, "cooldown").await;
+    let res = app
+        .post_json("/v1/auth/password/reset", &json!({ "token": reset, "new_password": "a brand new passphrase" }))
+        .await;
+    assert_eq!(res.status(), 204);
+    let _: Value = app.login_ok(&email, "a brand new passphrase").await;
+}

@@ -1,0 +1,13 @@
+//! PostgreSQL adapters for the store ports (diesel + diesel-async on a deadpool pool), and
+//! the schema migrations of the top-level `migrations/` folder, embedded in the binary.
+
+mod errors;
+mod migrate;
+mod models;
+mod schema;
+mod store;
+#[cfg(feature = "testkit")]
+pub mod testkit;
+
+pub use migrate::run_migrations;
+pub use store::{PgStore, PoolSettings};

@@ -1,0 +1,190 @@
+//! Diesel's view of the tables the adapter reads and writes (see `migrations/`).
+
+pub mod sql_types {
+    /// PostgreSQL's case-insensitive text type (extension `citext`).
+    #[derive(diesel::sql_types::SqlType, diesel::query_builder::QueryId)]
+    #[diesel(postgres_type(name = "citext"))]
+    pub struct Citext;
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::Citext;
+
+    users (id) {
+        id -> Uuid,
+        email -> Citext,
+        username -> Nullable<Citext>,
+        password_hash -> Text,
+        email_verified -> Bool,
+        email_verified_at -> Nullable<Timestamptz>,
+        status -> Text,
+        locked_until -> Nullable<Timestamptz>,
+        failed_login_count -> Int4,
+        last_login_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    user_profiles (user_id) {
+        user_id -> Uuid,
+        name -> Nullable<Text>,
+        display_name -> Nullable<Text>,
+        company -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        telegram -> Nullable<Text>,
+        avatar_url -> Nullable<Text>,
+        locale -> Text,
+        time_zone -> Text,
+        region -> Nullable<Text>,
+        currency -> Nullable<Text>,
+        preferences -> Jsonb,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    roles (id) {
+        id -> Uuid,
+        name -> Text,
+        description -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    user_roles (user_id, role_id) {
+        user_id -> Uuid,
+        role_id -> Uuid,
+        granted_at -> Timestamptz,
+        granted_by -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        device_id -> Nullable<Uuid>,
+        user_agent -> Nullable<Text>,
+        ip_addr -> Nullable<Inet>,
+        amr -> Array<Text>,
+        mfa_level -> Int2,
+        created_at -> Timestamptz,
+        last_seen_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        revoked_at -> Nullable<Timestamptz>,
+        revoked_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> Uuid,
+        seq -> Int8,
+        aggregate_type -> Text,
+        aggregate_id -> Uuid,
+        subject -> Nullable<Uuid>,
+        #[sql_name = "type"]
+        event_type -> Text,
+        payload -> Jsonb,
+        occurred_at -> Timestamptz,
+        created_at -> Timestamptz,
+        published_at -> Nullable<Timestamptz>,
+        attempts -> Int4,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(user_profiles -> users (user_id));
+diesel::joinable!(user_roles -> roles (role_id));
+diesel::joinable!(sessions -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(users, user_profiles, roles, user_roles, sessions, outbox);
+
+diesel::table! {
+    devices (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        name -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        created_at -> Timestamptz,
+        last_seen_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (id) {
+        id -> Uuid,
+        session_id -> Uuid,
+        token_hash -> Bytea,
+        issued_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        consumed_at -> Nullable<Timestamptz>,
+        replaced_by -> Nullable<Uuid>,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::Citext;
+
+    login_attempts (id) {
+        id -> Int8,
+        user_id -> Nullable<Uuid>,
+        email -> Nullable<Citext>,
+        ip_addr -> Nullable<Inet>,
+        user_agent -> Nullable<Text>,
+        success -> Bool,
+        reason -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::Citext;
+
+    password_resets (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        email -> Citext,
+        token_hash -> Bytea,
+        requested_ip -> Nullable<Inet>,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        consumed_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::Citext;
+
+    email_verifications (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        email -> Citext,
+        token_hash -> Bytea,
+        attempts -> Int4,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        consumed_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    audit_logs (id) {
+        id -> Int8,
+        user_id -> Nullable<Uuid>,
+        actor_id -> Nullable<Uuid>,
+        action -> Text,
+        ip_addr -> Nullable<Inet>,
+        user_agent -> Nullable<Text>,
+        metadata -> Jsonb,
+        created_at -> Timestamptz,
+    }
+}

@@ -1,0 +1,817 @@
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::Utc;
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use diesel::sql_types::{Array, Text, Uuid as SqlUuid};
+use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, TransactionManager};
+use identity_core::ports::{
+    EventPublisher, HealthCheck, LoginAttempt, Outbox, OutboxEntry, PageRequest, RepoError, SessionRepository,
+    SessionSelector, Transaction, UnitOfWork, UserRepository,
+};
+use identity_core::{
+    Device, DeviceId, DomainEvent, Email, OneTimePurpose, OneTimeToken, RefreshToken, RefreshTokenId, RevocationReason,
+    Session, SessionId, TokenDigest, User, UserId, Username,
+};
+use uuid::Uuid;
+
+use crate::errors::{pool_error, repo_error};
+use crate::models::{
+    CiText, DeviceRow, NewLoginAttemptRow, NewOutboxRow, OneTimeRow, OutboxRow, ProfileRow, RefreshTokenRow,
+    SessionRow, UserRow,
+};
+use crate::schema::{
+    devices, email_verifications, login_attempts, outbox, password_resets, refresh_tokens, roles, sessions,
+    user_profiles, user_roles, users,
+};
+
+type Conn = Object<AsyncPgConnection>;
+type Tm = <Conn as AsyncConnection>::TransactionManager;
+
+/// Pool sizing and timeouts.
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    pub max_size: usize,
+    /// How long a request waits for a connection before it gets a 503.
+    pub wait_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self { max_size: 16, wait_timeout: Duration::from_secs(5) }
+    }
+}
+
+/// Every store port on PostgreSQL.
+#[derive(Clone)]
+pub struct PgStore {
+    pool: Pool<AsyncPgConnection>,
+}
+
+impl PgStore {
+    /// Builds the pool (connections open lazily) and checks that one connection works.
+    pub async fn connect(url: &str, settings: &PoolSettings) -> anyhow::Result<Self> {
+        let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+        let pool = Pool::builder(manager)
+            .max_size(settings.max_size)
+            .wait_timeout(Some(settings.wait_timeout))
+            .create_timeout(Some(settings.wait_timeout))
+            .recycle_timeout(Some(settings.wait_timeout))
+            .runtime(deadpool::Runtime::Tokio1)
+            .build()?;
+        let store = Self { pool };
+        store.ping().await?;
+        Ok(store)
+    }
+
+    async fn conn(&self) -> Result<Conn, RepoError> {
+        self.pool.get().await.map_err(pool_error)
+    }
+
+    /// Runs `SELECT 1`.
+    pub async fn ping(&self) -> anyhow::Result<()> {
+        let mut conn = self.conn().await?;
+        diesel::sql_query("SELECT 1").execute(&mut conn).await?;
+        Ok(())
+    }
+}
+
+async fn load_user(conn: &mut Conn, row: Option<(UserRow, Option<ProfileRow>)>) -> Result<Option<User>, RepoError> {
+    let Some((user, profile)) = row else {
+        return Ok(None);
+    };
+    let role_names: Vec<String> = user_roles::table
+        .inner_join(roles::table)
+        .filter(user_roles::user_id.eq(user.id))
+        .select(roles::name)
+        .order(roles::name)
+        .load(conn)
+        .await
+        .map_err(repo_error)?;
+    Ok(Some(user.into_domain(profile, role_names)?))
+}
+
+type UserQuery = diesel::dsl::IntoBoxed<'static, diesel::dsl::LeftJoin<users::table, user_profiles::table>, Pg>;
+
+/// Users with their profile; callers add the filter.
+fn user_query() -> UserQuery {
+    users::table.left_join(user_profiles::table).into_boxed()
+}
+
+async fn find_user(conn: &mut Conn, query: UserQuery) -> Result<Option<User>, RepoError> {
+    let row = query
+        .select((UserRow::as_select(), Option::<ProfileRow>::as_select()))
+        .first::<(UserRow, Option<ProfileRow>)>(conn)
+        .await
+        .optional()
+        .map_err(repo_error)?;
+    load_user(conn, row).await
+}
+
+#[async_trait]
+impl UserRepository for PgStore {
+    async fn find_by_id(&self, id: UserId) -> Result<Option<User>, RepoError> {
+        let mut conn = self.conn().await?;
+        find_user(&mut conn, user_query().filter(users::id.eq(id.as_uuid()))).await
+    }
+
+    async fn find_by_email(&self, email: &Email) -> Result<Option<User>, RepoError> {
+        let mut conn = self.conn().await?;
+        find_user(&mut conn, user_query().filter(users::email.eq(CiText(email.as_str().to_owned())))).await
+    }
+
+    async fn find_by_username(&self, username: &Username) -> Result<Option<User>, RepoError> {
+        let mut conn = self.conn().await?;
+        find_user(&mut conn, user_query().filter(users::username.eq(CiText(username.as_str().to_owned())))).await
+    }
+
+    async fn list_users(&self, filter: &identity_core::ports::UserFilter) -> Result<Vec<User>, RepoError> {
+        let mut conn = self.conn().await?;
+        let mut query = user_query();
+        if let Some(prefix) = filter.query.as_ref().map(|q| q.trim()).filter(|q| !q.is_empty()) {
+            // A prefix match; LIKE wildcards in the input are matched literally.
+            let escaped = prefix.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            let pattern = format!("{escaped}%");
+            let email_like = diesel::dsl::sql::<diesel::sql_types::Bool>("users.email::text ILIKE ")
+                .bind::<Text, _>(pattern.clone());
+            query = query.filter(email_like.or(user_profiles::name.ilike(pattern).assume_not_null()));
+        }
+        query = match filter.status {
+            Some(status) => query.filter(users::status.eq(status.as_str())),
+            None => query.filter(users::status.ne("deleted")),
+        };
+        if let Some(role) = &filter.role {
+            let with_role = user_roles::table
+                .inner_join(roles::table)
+                .filter(roles::name.eq(role.clone()))
+                .select(user_roles::user_id);
+            query = query.filter(users::id.eq_any(with_role));
+        }
+        if let Some(after) = filter.after {
+            query = query.filter(users::id.gt(after));
+        }
+        let rows: Vec<(UserRow, Option<ProfileRow>)> = query
+            .order(users::id.asc())
+            .limit(limit(filter.limit))
+            .select((UserRow::as_select(), Option::<ProfileRow>::as_select()))
+            .load(&mut conn)
+            .await
+            .map_err(repo_error)?;
+        // Every page's roles in one query.
+        let ids: Vec<uuid::Uuid> = rows.iter().map(|(u, _)| u.id).collect();
+        let pairs: Vec<(uuid::Uuid, String)> = user_roles::table
+            .inner_join(roles::table)
+            .filter(user_roles::user_id.eq_any(&ids))
+            .select((user_roles::user_id, roles::name))
+            .order(roles::name)
+            .load(&mut conn)
+            .await
+            .map_err(repo_error)?;
+        rows.into_iter()
+            .map(|(user, profile)| {
+                let names = pairs.iter().filter(|(id, _)| *id == user.id).map(|(_, n)| n.clone()).collect();
+                user.into_domain(profile, names).map_err(RepoError::Unknown)
+            })
+            .collect()
+    }
+}
+
+#[async_trait]
+impl SessionRepository for PgStore {
+    async fn find_session(&self, id: SessionId) -> Result<Option<Session>, RepoError> {
+        let mut conn = self.conn().await?;
+        let row = sessions::table
+            .find(id.as_uuid())
+            .select(SessionRow::as_select())
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(repo_error)?;
+        Ok(row.map(SessionRow::into_domain))
+    }
+
+    async fn list_live_sessions(
+        &self,
+        user: UserId,
+        now: chrono::DateTime<Utc>,
+        page: PageRequest,
+    ) -> Result<Vec<Session>, RepoError> {
+        let mut conn = self.conn().await?;
+        let mut query = sessions::table
+            .filter(sessions::user_id.eq(user.as_uuid()))
+            .filter(sessions::revoked_at.is_null())
+            .filter(sessions::expires_at.gt(now))
+            .into_boxed();
+        if let Some(after) = page.after {
+            query = query.filter(sessions::id.lt(after));
+        }
+        let rows: Vec<SessionRow> = query
+            .order(sessions::id.desc())
+            .limit(limit(page.limit))
+            .select(SessionRow::as_select())
+            .load(&mut conn)
+            .await
+            .map_err(repo_error)?;
+        Ok(rows.into_iter().map(SessionRow::into_domain).collect())
+    }
+
+    async fn find_device(&self, id: DeviceId) -> Result<Option<Device>, RepoError> {
+        let mut conn = self.conn().await?;
+        let row = devices::table
+            .find(id.as_uuid())
+            .select(DeviceRow::as_select())
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(repo_error)?;
+        Ok(row.map(DeviceRow::into_domain))
+    }
+
+    async fn list_devices(&self, user: UserId, page: PageRequest) -> Result<Vec<Device>, RepoError> {
+        let mut conn = self.conn().await?;
+        let mut query = devices::table.filter(devices::user_id.eq(user.as_uuid())).into_boxed();
+        if let Some(after) = page.after {
+            query = query.filter(devices::id.lt(after));
+        }
+        let rows: Vec<DeviceRow> = query
+            .order(devices::id.desc())
+            .limit(limit(page.limit))
+            .select(DeviceRow::as_select())
+            .load(&mut conn)
+            .await
+            .map_err(repo_error)?;
+        Ok(rows.into_iter().map(DeviceRow::into_domain).collect())
+    }
+}
+
+fn limit(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+#[async_trait]
+impl UnitOfWork for PgStore {
+    async fn begin(&self) -> Result<Box<dyn Transaction>, RepoError> {
+        let mut conn = self.conn().await?;
+        Tm::begin_transaction(&mut conn).await.map_err(repo_error)?;
+        Ok(Box::new(PgTransaction { conn: Some(conn) }))
+    }
+}
+
+/// A transaction on one pooled connection. Dropped without commit, it is rolled back (and
+/// if even that cannot run, the pool discards the connection rather than reuse it).
+struct PgTransaction {
+    conn: Option<Conn>,
+}
+
+impl PgTransaction {
+    fn conn(&mut self) -> Result<&mut Conn, RepoError> {
+        self.conn.as_mut().ok_or_else(|| RepoError::Unknown(anyhow::anyhow!("transaction already finished")))
+    }
+}
+
+#[async_trait]
+impl Transaction for PgTransaction {
+    async fn insert_user(&mut self, user: &User) -> Result<(), RepoError> {
+        let conn = self.conn()?;
+        diesel::insert_into(users::table).values(UserRow::from_domain(user)).execute(conn).await.map_err(repo_error)?;
+        diesel::insert_into(user_profiles::table)
+            .values(ProfileRow::from_domain(user))
+            .execute(conn)
+            .await
+            .map_err(repo_error)?;
+        let names = user.role_names();
+        let granted = diesel::sql_query(
+            "INSERT INTO user_roles (user_id, role_id) SELECT $1, id FROM roles WHERE name = ANY($2)",
+        )
+        .bind::<SqlUuid, _>(user.id.as_uuid())
+        .bind::<Array<Text>, _>(&names)
+        .execute(conn)
+        .await
+        .map_err(repo_error)?;
+        if granted != names.len() {
+            return Err(RepoError::Unknown(anyhow::anyhow!("unknown role among {names:?}")));
+        }
+        Ok(())
+    }
+
+    async fn update_user(&mut self, user: &User) -> Result<(), RepoError> {
+        let conn = self.conn()?;
+        let updated = diesel::update(users::table.find(user.id.as_uuid()))
+            .set(UserRow::from_domain(user))
+            .execute(conn)
+            .await
+            .map_err(repo_error)?;
+        if updated != 1 {
+            return Err(RepoError::Unknown(anyhow::anyhow!("no user {} to update", user.id)));
+        }
+        let profile = ProfileRow::from_domain(user);
+        diesel::insert_into(user_profiles::table)
+            .values(&profile)
+            .on_conflict(user_profiles::user_id)
+            .do_update()
+            .set(&profile)
+            .execute(conn)
+            .await
+            .map_err(repo_error)?;
+        Ok(())
+    }
+
+    async fn insert_session(&mut self, session: &Session) -> Result<(), RepoError> {
+        let conn = self.conn()?;
+        diesel::insert_into(sessions::table)
+            .values(SessionRow::from_domain(session))
+            .execute(conn)
+            .await
+            .map_err(repo_error)?;
+        Ok(())
+    }
+
+    async fn set_roles(
+        &mut self,
+        user: UserId,
+        roles: &std::collections::BTreeSet<identity_core::Role>,
+    ) -> Result<(), RepoError> {
+        let conn = self.conn()?;
+        let names: Vec<String> = roles.iter().map(|r| r.as_str().to_owned()).collect();
+        diesel::delete(user_roles::table.filter(user_roles::user_id.eq(user.as_uuid())))
+            .execute(conn)
+            .await
+            .map_err(repo_error)?;
+        let granted = diesel::sql_query(
+            "INSERT INTO user_roles (user_id, role_id) SELECT $1, id FROM roles WHERE name = ANY($2)",
+        )
+        .bind::<SqlUuid, _>(user.as_uuid())
+        .bind::<Array<Text>, _>(&names)
+        .execute(conn)
+        .await
+        .map_err(repo_error)?;
+        if granted != names.len() {
+            return Err(RepoError::Unknown(anyhow::anyhow!("unknown role among {names:?}")));
+        }
+        Ok(())
+    }
+
+    async fn lock_user(&mut self, id: UserId) -> Result<Option<User>, RepoError> {
+        let conn = self.conn()?;
+        let locked: Option<uuid::Uuid> = users::table
+            .find(id.as_uuid())
+            .select(users::id)
+            .for_update()
+            .first(conn)
+            .await
+            .optional()
+            .map_err(repo_error)?;
+        if locked.is_none() {
+            return Ok(None);
+        }
+        find_user(conn, user_query().filter(users::id.eq(id.as_uuid()))).await
+    }
+
+    async fn session(&mut self, id: SessionId) -> Result<Option<Session>, RepoError> {
+        let conn = self.conn()?;
+        let row = sessions::table
+            .find(id.as_uuid())
+            .select(SessionRow::as_select())
+            .first(conn)
+            .await
+            .optional()
+            .map_err(repo_error)?;
+        Ok(row.map(SessionRow::into_domain))
+    }
+
+    async fn touch_session(&mut self, id: SessionId, at: chrono::DateTime<Utc>) -> Result<(), RepoError> {
+        let conn = self.conn()?;
+        diesel::update(sessions::table.find(id.as_uuid()))
+            .set(sessions::last_seen_at.eq(at))
+            .execute(conn)
+            .await
+            .map_err(repo_error)?;
+        Ok(())
+    }
+
+    async fn revoke_sessions(
+        &mut self,
+        user: UserId,
+        selector: SessionSelector,
+        at: chrono::DateTime<Utc>,
+        reason: RevocationReason,
+    ) -> Result<Vec<Session>, RepoError> {
+        let conn = self.conn()?;
+        let picked: Box<dyn BoxableExpression<sessions::table, Pg, SqlType = diesel::sql_types::Bool>> = match selector
+        {
+            SessionSelector::One(id) => Box::new(sessions::id.eq(id.as_uuid())),
+            SessionSelector::All => Box::new(sessions::revoked_at.is_null()),
+            SessionSelector::AllExcept(id) => Box::new(sessions::id.ne(id.as_uuid())),
+            SessionSelector::Device(device) => Box::new(sessions::device_id.eq(device.as_uuid()).assume_not_null()),
+        };
+        let mut rows: Vec<SessionRow> = diesel::update(
+            sessions::table
+                .filter(sessions::user_id.eq(user.as_uuid()))
+                .filter(sessions::revoked_at.is_null())
+                .filter(picked),
+        )
+        .set((sessions::revoked_at.eq(at), sessions::revoked_reason.eq(reason.as_str())))
+        .returning(SessionRow::as_returning())
+        .get_results(conn)
+        .await
+        .map_err(repo_error)?;
+        rows.sort_by_key(|r| r.id);
+        let ids: Vec<uuid::Uuid> = rows.iter().map(|r| r.id).collect();
+        if !ids.is_empty() {
+            diesel::update(
+                refresh_tokens::table
+                    .filter(refresh_tokens::session_id.eq_any(&ids))
+                    .filter(refresh_tokens::revoked_at.is_null()),
+            )
+            .set(refresh_tokens::revoked_at.eq(at))
+            .execute(conn)
+            .await
+            .map_err(repo_error)?;
+        }
+        Ok(rows.into_iter().map(SessionRow::into_domain).collect())
+    }
+
+    async fn insert_device(&mut self, device: &Device) -> Result<(), RepoError> {
+        let conn = self.conn()?;
+        diesel::insert_into(devices::table)
+            .values(DeviceRow::from_domain(device))
+            .execute(conn)
+            .await
+            .map_err(repo_error)?;
+        Ok(())
+    }
+
+    async fn update_device(&mut self, device: &Device) -> Result<(), RepoError> {
+        let conn = self.conn()?;
+        let updated = diesel::update(devices::table.find(device.id.as_uuid()))
+            .set((devices::name.eq(&device.name), devices::last_seen_at.eq(device.last_seen_at)))
+            .execute(conn)
+            .await
+            .map_err(repo_error)?;
+        if updated != 1 {
+            return Err(RepoError::Unknown(anyhow::anyhow!("no device {} to update", device.id)));
+        }
+        Ok(())
+    }
+
+    async fn delete_device(&mut self, id: DeviceId) -> Result<(), RepoError> {
+        let conn = self.conn()?;
+        diesel::delete(devices::table.find(id.as_uuid())).execute(conn).await.map_err(repo_error)?;
+        Ok(())
+    }
+
+    async fn insert_refresh_token(&mut self, token: &RefreshToken) -> Result<(), RepoError> {
+        let conn = self.conn()?;
+        diesel::insert_into(refresh_tokens::table)
+            .values(RefreshTokenRow::from_domain(token))
+            .execute(conn)
+            .await
+            .map_err(repo_error)?;
+        Ok(())
+    }
+
+    async fn lock_refresh_token(&mut self, digest: &TokenDigest) -> Result<Option<RefreshToken>, RepoError> {
+        let conn = self.conn()?;
+        let row: Option<RefreshTokenRow> = refresh_tokens::table
+            .filter(refresh_tokens::token_hash.eq(digest.0.as_slice()))
+            .select(RefreshTokenRow::as_select())
+            .for_update()
+            .first(conn)
+            .await
+            .optional()
+            .map_err(repo_error)?;
+        row.map(RefreshTokenRow::into_domain).transpose().map_err(RepoError::Unknown)
+    }
+
+    async fn refresh_token(&mut self, id: RefreshTokenId) -> Result<Option<RefreshToken>, RepoError> {
+        let conn = self.conn()?;
+        let row: Option<RefreshTokenRow> = refresh_tokens::table
+            .find(id.as_uuid())
+            .select(RefreshTokenRow::as_select())
+            .first(conn)
+            .await
+            .optional()
+            .map_err(repo_error)?;
+        row.map(RefreshTokenRow::into_domain).transpose().map_err(RepoError::Unknown)
+    }
+
+    async fn update_refresh_token(&mut self, token: &RefreshToken) -> Result<(), RepoError> {
+        let conn = self.conn()?;
+        let updated = diesel::update(refresh_tokens::table.find(token.id.as_uuid()))
+            .set((
+                refresh_tokens::consumed_at.eq(token.consumed_at),
+                refresh_tokens::replaced_by.eq(token.replaced_by.map(|id| id.as_uuid())),
+                refresh_tokens::revoked_at.eq(token.revoked_at),
+            ))
+            .execute(conn)
+            .await
+            .map_err(repo_error)?;
+        if updated != 1 {
+            return Err(RepoError::Unknown(anyhow::anyhow!("no refresh token {} to update", token.id)));
+        }
+        Ok(())
+    }
+
+    async fn record_login_attempt(&mut self, attempt: &LoginAttempt) -> Result<(), RepoError> {
+        let conn = self.conn()?;
+        diesel::insert_into(login_attempts::table)
+            .values(NewLoginAttemptRow::from_domain(attempt))
+            .execute(conn)
+            .await
+            .map_err(repo_error)?;
+        Ok(())
+    }
+
+    async fn insert_one_time_token(&mut self, token: &OneTimeToken) -> Result<(), RepoError> {
+        let conn = self.conn()?;
+        let email = token
+            .email
+            .as_ref()
+            .map(|e| CiText(e.as_str().to_owned()))
+            .ok_or_else(|| RepoError::Unknown(anyhow::anyhow!("a one-time token needs its address")))?;
+        let hash = token.digest.0.to_vec();
+        match token.purpose {
+            OneTimePurpose::ResetPassword => {
+                diesel::insert_into(password_resets::table)
+                    .values((
+                        password_resets::id.eq(token.id),
+                        password_resets::user_id.eq(token.user_id.as_uuid()),
+                        password_resets::email.eq(email),
+                        password_resets::token_hash.eq(hash),
+                        password_resets::created_at.eq(token.created_at),
+                        password_resets::expires_at.eq(token.expires_at),
+                        password_resets::consumed_at.eq(token.consumed_at),
+                    ))
+                    .execute(conn)
+                    .await
+            }
+            OneTimePurpose::VerifyEmail => {
+                diesel::insert_into(email_verifications::table)
+                    .values((
+                        email_verifications::id.eq(token.id),
+                        email_verifications::user_id.eq(token.user_id.as_uuid()),
+                        email_verifications::email.eq(email),
+                        email_verifications::token_hash.eq(hash),
+                        email_verifications::created_at.eq(token.created_at),
+                        email_verifications::expires_at.eq(token.expires_at),
+                        email_verifications::consumed_at.eq(token.consumed_at),
+                    ))
+                    .execute(conn)
+                    .await
+            }
+        }
+        .map_err(repo_error)?;
+        Ok(())
+    }
+
+    async fn lock_one_time_token(
+        &mut self,
+        purpose: OneTimePurpose,
+        digest: &TokenDigest,
+    ) -> Result<Option<OneTimeToken>, RepoError> {
+        let conn = self.conn()?;
+        let hash = digest.0.as_slice();
+        let row: Option<OneTimeRow> = match purpose {
+            OneTimePurpose::ResetPassword => {
+                password_resets::table
+                    .filter(password_resets::token_hash.eq(hash))
+                    .select((
+                        password_resets::id,
+                        password_resets::user_id,
+                        password_resets::email,
+                        password_resets::token_hash,
+                        password_resets::created_at,
+                        password_resets::expires_at,
+                        password_resets::consumed_at,
+                    ))
+                    .for_update()
+                    .first(conn)
+                    .await
+            }
+            OneTimePurpose::VerifyEmail => {
+                email_verifications::table
+                    .filter(email_verifications::token_hash.eq(hash))
+                    .select((
+                        email_verifications::id,
+                        email_verifications::user_id,
+                        email_verifications::email,
+                        email_verifications::token_hash,
+                        email_verifications::created_at,
+                        email_verifications::expires_at,
+                        email_verifications::consumed_at,
+                    ))
+                    .for_update()
+                    .first(conn)
+                    .await
+            }
+        }
+        .optional()
+        .map_err(repo_error)?;
+        row.map(|r| r.into_domain(purpose)).transpose().map_err(RepoError::Unknown)
+    }
+
+    async fn consume_one_time_tokens(
+        &mut self,
+        user: UserId,
+        purpose: OneTimePurpose,
+        at: chrono::DateTime<Utc>,
+    ) -> Result<(), RepoError> {
+        let conn = self.conn()?;
+        match purpose {
+            OneTimePurpose::ResetPassword => {
+                diesel::update(
+                    password_resets::table
+                        .filter(password_resets::user_id.eq(user.as_uuid()))
+                        .filter(password_resets::consumed_at.is_null()),
+                )
+                .set(password_resets::consumed_at.eq(at))
+                .execute(conn)
+                .await
+            }
+            OneTimePurpose::VerifyEmail => {
+                diesel::update(
+                    email_verifications::table
+                        .filter(email_verifications::user_id.eq(user.as_uuid()))
+                        .filter(email_verifications::consumed_at.is_null()),
+                )
+                .set(email_verifications::consumed_at.eq(at))
+                .execute(conn)
+                .await
+            }
+        }
+        .map_err(repo_error)?;
+        Ok(())
+    }
+
+    async fn record_audit(&mut self, entry: &identity_core::AuditEntry) -> Result<(), RepoError> {
+        use crate::schema::audit_logs;
+        let conn = self.conn()?;
+        diesel::insert_into(audit_logs::table)
+            .values((
+                audit_logs::user_id.eq(entry.subject.map(|u| u.as_uuid())),
+                audit_logs::actor_id.eq(entry.actor.map(|u| u.as_uuid())),
+                audit_logs::action.eq(entry.action),
+                audit_logs::ip_addr.eq(entry.ip.map(ipnet::IpNet::from)),
+                audit_logs::user_agent.eq(entry.user_agent.as_deref()),
+                audit_logs::metadata.eq(&entry.metadata),
+                audit_logs::created_at.eq(entry.at),
+            ))
+            .execute(conn)
+            .await
+            .map_err(repo_error)?;
+        Ok(())
+    }
+
+    async fn record_events(&mut self, events: &[DomainEvent]) -> Result<(), RepoError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let conn = self.conn()?;
+        let rows: Vec<NewOutboxRow> = events.iter().map(NewOutboxRow::from_domain).collect();
+        diesel::insert_into(outbox::table).values(rows).execute(conn).await.map_err(repo_error)?;
+        Ok(())
+    }
+
+    async fn commit(mut self: Box<Self>) -> Result<(), RepoError> {
+        let mut conn =
+            self.conn.take().ok_or_else(|| RepoError::Unknown(anyhow::anyhow!("transaction already finished")))?;
+        Tm::commit_transaction(&mut conn).await.map_err(repo_error)
+    }
+}
+
+impl Drop for PgTransaction {
+    fn drop(&mut self) {
+        let Some(mut conn) = self.conn.take() else {
+            return;
+        };
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Err(error) = Tm::rollback_transaction(&mut conn).await {
+                    tracing::warn!(%error, "rollback of an abandoned transaction failed");
+                }
+            });
+        }
+    }
+}
+
+#[async_trait]
+impl identity_core::ports::AuditRepository for PgStore {
+    async fn list_audit(
+        &self,
+        filter: &identity_core::AuditFilter,
+    ) -> Result<Vec<identity_core::AuditRecord>, RepoError> {
+        use crate::models::AuditRow;
+        use crate::schema::audit_logs;
+        let mut conn = self.conn().await?;
+        let mut query = audit_logs::table.into_boxed();
+        if let Some(subject) = filter.subject {
+            query = query.filter(audit_logs::user_id.eq(subject.as_uuid()));
+        }
+        if let Some(actor) = filter.actor {
+            query = query.filter(audit_logs::actor_id.eq(actor.as_uuid()));
+        }
+        if let Some(action) = &filter.action {
+            query = query.filter(audit_logs::action.eq(action.clone()));
+        }
+        if let Some(since) = filter.since {
+            query = query.filter(audit_logs::created_at.ge(since));
+        }
+        if let Some(until) = filter.until {
+            query = query.filter(audit_logs::created_at.le(until));
+        }
+        if let Some(before) = filter.before_id {
+            query = query.filter(audit_logs::id.lt(before));
+        }
+        let rows: Vec<AuditRow> = query
+            .order(audit_logs::id.desc())
+            .limit(limit(filter.limit))
+            .select(AuditRow::as_select())
+            .load(&mut conn)
+            .await
+            .map_err(repo_error)?;
+        Ok(rows.into_iter().map(AuditRow::into_domain).collect())
+    }
+}
+
+#[async_trait]
+impl Outbox for PgStore {
+    async fn pending(&self, limit: usize) -> Result<Vec<OutboxEntry>, RepoError> {
+        let mut conn = self.conn().await?;
+        let rows: Vec<OutboxRow> = outbox::table
+            .filter(outbox::published_at.is_null())
+            .order(outbox::seq)
+            .limit(i64::try_from(limit).unwrap_or(i64::MAX))
+            .select(OutboxRow::as_select())
+            .load(&mut conn)
+            .await
+            .map_err(repo_error)?;
+        rows.into_iter().map(|r| r.into_domain().map_err(RepoError::Unknown)).collect()
+    }
+
+    async fn relay(&self, limit: usize, publisher: &dyn EventPublisher) -> Result<usize, RepoError> {
+        let mut conn = self.conn().await?;
+        Tm::begin_transaction(&mut conn).await.map_err(repo_error)?;
+        let mut tx = PgTransaction { conn: Some(conn) };
+        let conn = tx.conn()?;
+        // SKIP LOCKED: concurrent relays (one per replica) each take different rows.
+        let rows: Vec<OutboxRow> = outbox::table
+            .filter(outbox::published_at.is_null())
+            .order(outbox::seq)
+            .limit(i64::try_from(limit).unwrap_or(i64::MAX))
+            .select(OutboxRow::as_select())
+            .for_update()
+            .skip_locked()
+            .load(conn)
+            .await
+            .map_err(repo_error)?;
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+        let events = rows
+            .into_iter()
+            .map(|r| r.into_domain().map(|e| e.event))
+            .collect::<anyhow::Result<Vec<_>>>()
+            .map_err(RepoError::Unknown)?;
+        publisher.publish(&events).await.map_err(RepoError::Unavailable)?;
+        let conn = tx.conn()?;
+        diesel::update(outbox::table.filter(outbox::id.eq_any(&ids)))
+            .set((outbox::published_at.eq(Utc::now()), outbox::attempts.eq(outbox::attempts + 1)))
+            .execute(conn)
+            .await
+            .map_err(repo_error)?;
+        Box::new(tx).commit().await?;
+        Ok(ids.len())
+    }
+}
+
+#[async_trait]
+impl HealthCheck for PgStore {
+    fn name(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn check(&self) -> anyhow::Result<()> {
+        self.ping().await
+    }
+}
+
+#[cfg(all(test, feature = "testkit"))]
+mod contract {
+    use identity_core::testkit::store::StoreUnderTest;
+
+    use super::{PgStore, PoolSettings};
+
+    async fn store() -> StoreUnderTest {
+        let url = crate::testkit::fresh_database().await;
+        let store = PgStore::connect(&url, &PoolSettings { max_size: 4, ..PoolSettings::default() })
+            .await
+            .unwrap_or_else(|e| panic!("cannot connect to {url}: {e:#}"));
+        StoreUnderTest::from_store(store)
+    }
+
+    identity_core::store_contract_tests!(store());
+}

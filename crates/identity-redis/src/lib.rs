@@ -1,0 +1,264 @@
+//! Redis adapter (deadpool-redis). Every key is prefixed with `REDIS_KEY_PREFIX`, so several
+//! deployments or test runs share one Redis without seeing each other's keys. The one-time
+//! code store, cooldowns, rate limits, idempotency records and the session revocation cache
+//! build on [`RedisStore`].
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use deadpool_redis::redis::{AsyncCommands, RedisError, Script};
+use deadpool_redis::{Config, Connection, Pool, Runtime};
+use identity_core::SessionId;
+use identity_core::ports::{CodeStore, HealthCheck, RateDecision, RateLimiter, RepoError, RevocationList};
+
+/// A pooled Redis connection with a key prefix.
+#[derive(Clone)]
+pub struct RedisStore {
+    pool: Pool,
+    prefix: String,
+}
+
+impl RedisStore {
+    /// Builds the pool and checks that Redis answers.
+    pub async fn connect(url: &str, prefix: impl Into<String>) -> anyhow::Result<Self> {
+        let pool = Config::from_url(url).create_pool(Some(Runtime::Tokio1))?;
+        let store = Self { pool, prefix: prefix.into() };
+        store.ping().await?;
+        Ok(store)
+    }
+
+    /// `prefix` + `key`: the only way keys are built.
+    pub fn key(&self, key: &str) -> String {
+        format!("{}{}", self.prefix, key)
+    }
+
+    pub async fn connection(&self) -> anyhow::Result<Connection> {
+        Ok(self.pool.get().await?)
+    }
+
+    pub async fn ping(&self) -> anyhow::Result<()> {
+        let mut conn = self.connection().await?;
+        let pong: String = deadpool_redis::redis::cmd("PING").query_async(&mut conn).await?;
+        anyhow::ensure!(pong == "PONG", "unexpected PING answer {pong:?}");
+        Ok(())
+    }
+
+    /// Stores `value` under the prefixed `key` for `ttl_secs`.
+    pub async fn set_ex(&self, key: &str, value: &str, ttl_secs: u64) -> anyhow::Result<()> {
+        let mut conn = self.connection().await?;
+        let _: () = conn.set_ex(self.key(key), value, ttl_secs).await?;
+        Ok(())
+    }
+
+    pub async fn get(&self, key: &str) -> anyhow::Result<Option<String>> {
+        let mut conn = self.connection().await?;
+        Ok(conn.get(self.key(key)).await?)
+    }
+}
+
+fn unavailable(error: impl Into<anyhow::Error>) -> RepoError {
+    RepoError::Unavailable(error.into().context("redis"))
+}
+
+fn redis_error(error: RedisError) -> RepoError {
+    unavailable(error)
+}
+
+/// Milliseconds for `PX`, at least 1.
+fn millis(ttl: Duration) -> u64 {
+    u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1)
+}
+
+impl RedisStore {
+    async fn conn(&self) -> Result<Connection, RepoError> {
+        self.pool.get().await.map_err(unavailable)
+    }
+}
+
+#[async_trait]
+impl CodeStore for RedisStore {
+    async fn put(&self, key: &str, value: &str, ttl: Duration) -> Result<(), RepoError> {
+        let mut conn = self.conn().await?;
+        deadpool_redis::redis::cmd("SET")
+            .arg(self.key(key))
+            .arg(value)
+            .arg("PX")
+            .arg(millis(ttl))
+            .query_async::<()>(&mut conn)
+            .await
+            .map_err(redis_error)
+    }
+
+    async fn put_if_absent(&self, key: &str, value: &str, ttl: Duration) -> Result<bool, RepoError> {
+        let mut conn = self.conn().await?;
+        let set: Option<String> = deadpool_redis::redis::cmd("SET")
+            .arg(self.key(key))
+            .arg(value)
+            .arg("NX")
+            .arg("PX")
+            .arg(millis(ttl))
+            .query_async(&mut conn)
+            .await
+            .map_err(redis_error)?;
+        Ok(set.is_some())
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<String>, RepoError> {
+        let mut conn = self.conn().await?;
+        conn.get(self.key(key)).await.map_err(redis_error)
+    }
+
+    async fn take(&self, key: &str) -> Result<Option<String>, RepoError> {
+        let mut conn = self.conn().await?;
+        deadpool_redis::redis::cmd("GETDEL").arg(self.key(key)).query_async(&mut conn).await.map_err(redis_error)
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), RepoError> {
+        let mut conn = self.conn().await?;
+        conn.del::<_, ()>(self.key(key)).await.map_err(redis_error)
+    }
+
+    async fn increment(&self, key: &str, ttl: Duration) -> Result<u64, RepoError> {
+        // One script: the counter and its expiry are set together or not at all.
+        let script = Script::new(
+            "local n = redis.call('INCR', KEYS[1]) \
+             if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end \
+             return n",
+        );
+        let mut conn = self.conn().await?;
+        script.key(self.key(key)).arg(millis(ttl)).invoke_async(&mut conn).await.map_err(redis_error)
+    }
+
+    async fn time_to_live(&self, key: &str) -> Result<Option<Duration>, RepoError> {
+        let mut conn = self.conn().await?;
+        let ms: i64 =
+            deadpool_redis::redis::cmd("PTTL").arg(self.key(key)).query_async(&mut conn).await.map_err(redis_error)?;
+        // -2: no such key; -1: no expiry (never written by this adapter).
+        Ok(u64::try_from(ms).ok().map(Duration::from_millis))
+    }
+}
+
+#[async_trait]
+impl RevocationList for RedisStore {
+    async fn revoke(&self, session: SessionId, ttl: Duration) -> Result<(), RepoError> {
+        self.put(&format!("revoked-session:{session}"), "1", ttl).await
+    }
+
+    async fn is_revoked(&self, session: SessionId) -> Result<bool, RepoError> {
+        let mut conn = self.conn().await?;
+        conn.exists(self.key(&format!("revoked-session:{session}"))).await.map_err(redis_error)
+    }
+}
+
+/// GCRA in one script, on Redis's own clock (replicas' clocks never enter): the key holds
+/// the theoretical arrival time in microseconds; a refused request changes nothing.
+/// Returns {allowed, remaining, reset_after_us, retry_after_us}.
+const GCRA: &str = r#"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local emission = tonumber(ARGV[1])
+local period = tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local new_tat = tat + emission
+local allow_at = new_tat - period
+if now < allow_at then
+  return {0, 0, tat - now, allow_at - now}
+end
+redis.call('SET', KEYS[1], new_tat, 'PX', math.ceil((new_tat - now) / 1000))
+return {1, math.floor((period - (new_tat - now)) / emission), new_tat - now, 0}
+"#;
+
+#[async_trait]
+impl RateLimiter for RedisStore {
+    async fn hit(&self, key: &str, limit: u32, period: Duration) -> Result<RateDecision, RepoError> {
+        let limit = limit.max(1);
+        let period_us = u64::try_from(period.as_micros()).unwrap_or(u64::MAX).max(1);
+        let emission_us = (period_us / u64::from(limit)).max(1);
+        let mut conn = self.conn().await?;
+        let (allowed, remaining, reset_us, retry_us): (i64, i64, i64, i64) = Script::new(GCRA)
+            .key(self.key(&format!("rate:{key}")))
+            .arg(emission_us)
+            .arg(period_us)
+            .invoke_async(&mut conn)
+            .await
+            .map_err(redis_error)?;
+        let micros = |v: i64| Duration::from_micros(u64::try_from(v).unwrap_or(0));
+        Ok(RateDecision {
+            allowed: allowed == 1,
+            limit,
+            remaining: u32::try_from(remaining).unwrap_or(0),
+            reset_after: micros(reset_us),
+            retry_after: micros(retry_us),
+        })
+    }
+}
+
+#[async_trait]
+impl HealthCheck for RedisStore {
+    fn name(&self) -> &'static str {
+        "redis"
+    }
+
+    async fn check(&self) -> anyhow::Result<()> {
+        self.ping().await
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn url() -> String {
+        std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+    }
+
+    async fn store() -> RedisStore {
+        let prefix = format!("identity-test:{}:", uuid::Uuid::now_v7().simple());
+        RedisStore::connect(&url(), prefix)
+            .await
+            .unwrap_or_else(|e| panic!("Redis is not reachable at {} ({e:#}); cargo xtask test starts it", url()))
+    }
+
+    mod contract {
+        use std::sync::Arc;
+
+        use identity_core::ports::{CodeStore, RevocationList};
+
+        identity_core::code_store_contract_tests!(
+            async { Arc::new(super::store().await) as Arc<dyn CodeStore> },
+            async { Arc::new(super::store().await) as Arc<dyn RevocationList> }
+        );
+
+        mod rate {
+            use std::sync::Arc;
+
+            use identity_core::ports::RateLimiter;
+
+            identity_core::rate_limiter_contract_tests!(async {
+                Arc::new(super::super::store().await) as Arc<dyn RateLimiter>
+            });
+        }
+    }
+
+    #[tokio::test]
+    async fn keys_are_prefixed_and_expire() {
+        let prefix = format!("identity-test:{}:", uuid::Uuid::now_v7().simple());
+        let store = RedisStore::connect(&url(), prefix.clone())
+            .await
+            .unwrap_or_else(|e| panic!("Redis is not reachable at {} ({e:#}); cargo xtask test starts it", url()));
+        store.check().await.unwrap();
+        store.set_ex("greeting", "hello", 60).await.unwrap();
+        assert_eq!(store.get("greeting").await.unwrap().as_deref(), Some("hello"));
+
+        // The raw key carries the prefix; another prefix does not see it.
+        let mut conn = store.connection().await.unwrap();
+        let raw: Option<String> = conn.get(format!("{prefix}greeting")).await.unwrap();
+        assert_eq!(raw.as_deref(), Some("hello"));
+        let ttl: i64 = conn.ttl(format!("{prefix}greeting")).await.unwrap();
+        assert!((1..=60).contains(&ttl), "ttl {ttl}");
+        let other = RedisStore::connect(&url(), "identity-test:other:").await.unwrap();
+        assert_eq!(other.get("greeting").await.unwrap(), None);
+    }
+}

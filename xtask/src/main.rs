@@ -1,0 +1,242 @@
+//! `cargo xtask` — developer commands. Standard library only, so it builds in seconds.
+//!
+//! ```text
+//! cargo xtask run [ARGS]      start the server (embedded default unless DATABASE_URL etc. are set)
+//! cargo xtask test            start local services if down, then fmt check, clippy -D warnings, all tests
+//! cargo xtask services        start local PostgreSQL, Redis and RabbitMQ if they are down
+//! cargo xtask migrate         apply migrations to DATABASE_URL
+//! cargo xtask create-admin EMAIL  give that account the admin role (DATABASE_URL)
+//! cargo xtask openapi [--check]  write docs/openapi.json (or fail if it is stale)
+//! cargo xtask bench [FILTER]  criterion benchmarks (hashing, tokens, HTTP round trips)
+//! ```
+
+#![allow(clippy::print_stdout)]
+
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+type Result<T = ()> = std::result::Result<T, String>;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("run") => cargo(&["run", "-p", "identity-http", "--bin", "identity", "--", "serve"], &args[1..]),
+        Some("test") => test(),
+        Some("services") => services(),
+        Some("create-admin") => {
+            cargo(&["run", "-q", "-p", "identity-http", "--bin", "identity", "--", "create-admin"], &args[1..])
+        }
+        Some("migrate") => cargo(&["run", "-q", "-p", "identity-http", "--bin", "identity", "--", "migrate"], &[]),
+        Some("openapi") => openapi(args.get(1).is_some_and(|a| a == "--check")),
+        Some("bench") => cargo(&["bench", "-p", "identity-http", "--bench", "identity", "--"], &args[1..]),
+        _ => {
+            eprintln!(
+                "usage: cargo xtask <run|test|services|migrate|create-admin EMAIL|openapi [--check]|bench [FILTER]>"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root. Read at run time (`cargo run` sets `CARGO_MANIFEST_DIR`): with one
+/// target directory shared by several checkouts, the compiled-in path may be another tree's.
+fn root() -> PathBuf {
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir.parent().map(PathBuf::from).unwrap_or_default()
+}
+
+fn cargo_bin() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+}
+
+fn run(program: &str, args: &[&str]) -> Result {
+    eprintln!("$ {program} {}", args.join(" "));
+    let status = Command::new(program)
+        .args(args)
+        .current_dir(root())
+        .status()
+        .map_err(|e| format!("cannot run {program}: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("`{program} {}` failed ({status})", args.join(" "))) }
+}
+
+fn cargo(args: &[&str], extra: &[String]) -> Result {
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(extra.iter().map(String::as_str));
+    run(&cargo_bin(), &all)
+}
+
+fn test() -> Result {
+    services()?;
+    drop_test_databases();
+    cargo(&["fmt", "--all", "--", "--check"], &[])?;
+    cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"], &[])?;
+    let (passed, failed) = cargo_test(&["test", "--workspace", "--all-targets", "--no-fail-fast"])?;
+    // One closing line for the whole run, whatever binary ran last.
+    println!("{passed} passed, {failed} failed");
+    if failed > 0 || passed == 0 { Err(format!("{failed} tests failed, {passed} passed")) } else { Ok(()) }
+}
+
+/// Runs `cargo test …`, echoing its output, and adds up the `test result:` lines.
+fn cargo_test(args: &[&str]) -> Result<(usize, usize)> {
+    use std::io::{BufRead, BufReader};
+    eprintln!("$ cargo {}", args.join(" "));
+    let mut child = Command::new(cargo_bin())
+        .args(args)
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    let (mut passed, mut failed) = (0, 0);
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines().map_while(std::result::Result::ok) {
+            println!("{line}");
+            if let Some(rest) = line.strip_prefix("test result: ") {
+                passed += count(rest, " passed");
+                failed += count(rest, " failed");
+            }
+        }
+    }
+    let status = child.wait().map_err(|e| format!("cargo test did not finish: {e}"))?;
+    if !status.success() && failed == 0 {
+        return Err(format!("cargo test failed ({status})"));
+    }
+    Ok((passed, failed))
+}
+
+/// The number before `word` in `ok. 41 passed; 0 failed; …`.
+fn count(summary: &str, word: &str) -> usize {
+    summary
+        .split(';')
+        .find_map(|part| part.trim().strip_suffix(word))
+        .and_then(|n| n.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// A local service: the port it listens on and the command that starts it (the machine's
+/// own commands; see docs/operations.md).
+struct Service {
+    name: &'static str,
+    port: u16,
+    start: &'static str,
+}
+
+const SERVICES: [Service; 3] = [
+    Service {
+        name: "PostgreSQL",
+        port: 5432,
+        start: "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
+    },
+    Service {
+        name: "Redis",
+        port: 6379,
+        start: "redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save \"\" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log",
+    },
+    Service { name: "RabbitMQ", port: 5672, start: "rabbitmq-server -detached" },
+];
+
+fn listening(port: u16) -> bool {
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_ok()
+}
+
+/// Starts every service that does not answer on its port, and waits until it does.
+fn services() -> Result {
+    for service in &SERVICES {
+        if listening(service.port) {
+            continue;
+        }
+        eprintln!("xtask: {} is down on port {}; starting it", service.name, service.port);
+        let status = Command::new("sh")
+            .args(["-c", service.start])
+            .stdout(Stdio::null())
+            .status()
+            .map_err(|e| format!("cannot start {}: {e}", service.name))?;
+        if !status.success() {
+            eprintln!("xtask: `{}` exited with {status}; waiting for the port anyway", service.start);
+        }
+        let deadline = Instant::now() + Duration::from_secs(90);
+        while !listening(service.port) {
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "{} did not come up on port {} (started with `{}`)",
+                    service.name, service.port, service.start
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        eprintln!("xtask: {} is up", service.name);
+    }
+    Ok(())
+}
+
+/// Drops the `identity_test_*` databases earlier test runs left behind.
+fn drop_test_databases() {
+    let list = Command::new("psql")
+        .args(["-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-Atc"])
+        .arg("SELECT datname FROM pg_database WHERE datname LIKE 'identity\\_test\\_%'")
+        .output();
+    let Ok(list) = list else {
+        eprintln!("xtask: psql not found; old test databases are kept");
+        return;
+    };
+    let names = String::from_utf8_lossy(&list.stdout);
+    let mut dropped = 0;
+    for name in names.lines().filter(|n| !n.is_empty()) {
+        let ok = Command::new("psql")
+            .args(["-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-qc"])
+            .arg(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .status()
+            .is_ok_and(|s| s.success());
+        dropped += usize::from(ok);
+    }
+    if dropped > 0 {
+        eprintln!("xtask: dropped {dropped} old test databases");
+    }
+}
+
+fn openapi(check: bool) -> Result {
+    let output = Command::new(cargo_bin())
+        .args(["run", "-q", "-p", "identity-http", "--bin", "identity", "--", "openapi"])
+        .current_dir(root())
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !output.status.success() {
+        return Err("rendering the OpenAPI document failed".into());
+    }
+    let path = root().join("docs/openapi.json");
+    if check {
+        let committed = std::fs::read(&path).unwrap_or_default();
+        if committed != output.stdout {
+            return Err("docs/openapi.json is stale: run `cargo xtask openapi` and commit it".into());
+        }
+        eprintln!("xtask: docs/openapi.json is up to date");
+        return Ok(());
+    }
+    std::fs::write(&path, &output.stdout).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    eprintln!("xtask: wrote {}", path.display());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn counts_test_results() {
+        let line = "ok. 41 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out; finished in 1.96s";
+        assert_eq!(super::count(line, " passed"), 41);
+        assert_eq!(super::count(line, " failed"), 2);
+        assert_eq!(super::count("FAILED. 0 passed; 1 failed;", " passed"), 0);
+    }
+}
