@@ -10,8 +10,9 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::domain::{
-    Device, DeviceId, DomainEvent, Email, OneTimePurpose, OneTimeToken, Password, PasswordHash, RefreshToken,
-    RefreshTokenId, RevocationReason, Session, SessionId, TokenDigest, User, UserId, Username,
+    AppGrant, AppKey, Device, DeviceId, DomainEvent, Email, Grantee, Group, GroupId, GroupMember, OneTimePurpose,
+    OneTimeToken, Password, PasswordHash, RefreshToken, RefreshTokenId, RevocationReason, Session, SessionId,
+    TokenDigest, User, UserId, Username,
 };
 
 /// What a store answers when it cannot do what it was asked.
@@ -33,6 +34,8 @@ pub enum RepoError {
 pub enum Conflict {
     Email,
     Username,
+    /// Another group has this name (names are unique regardless of case).
+    GroupName,
 }
 
 /// Reads of the user aggregate outside a transaction.
@@ -93,6 +96,21 @@ pub trait AuditRepository: Send + Sync + 'static {
     ) -> Result<Vec<crate::domain::AuditRecord>, RepoError>;
 }
 
+/// Reads of groups, memberships and app grants outside a transaction.
+#[async_trait]
+pub trait AccessRepository: Send + Sync + 'static {
+    async fn find_group(&self, id: GroupId) -> Result<Option<Group>, RepoError>;
+    /// Groups whose name starts with `query` (case-insensitive; all when `None`), by id
+    /// ascending after `page.after`, at most `page.limit`.
+    async fn list_groups(&self, query: Option<&str>, page: PageRequest) -> Result<Vec<Group>, RepoError>;
+    /// Members of the group, by user id ascending after `page.after`, at most `page.limit`.
+    async fn list_members(&self, group: GroupId, page: PageRequest) -> Result<Vec<GroupMember>, RepoError>;
+    /// The groups the user is a member of, by name.
+    async fn groups_of(&self, user: UserId) -> Result<Vec<Group>, RepoError>;
+    /// The grants given to any of `grantees`, by app key.
+    async fn grants_of(&self, grantees: &[Grantee]) -> Result<Vec<AppGrant>, RepoError>;
+}
+
 /// Which of a user's sessions a revocation ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SessionSelector {
@@ -137,6 +155,10 @@ pub trait Transaction: Send {
         user: UserId,
         roles: &std::collections::BTreeSet<crate::domain::Role>,
     ) -> Result<(), RepoError>;
+    /// How many active accounts hold `admin`. Changes of the admin set are serialised: the
+    /// count is taken under a lock that this method holds until commit, so two admins
+    /// demoting each other at once cannot both succeed.
+    async fn count_active_admins(&mut self) -> Result<usize, RepoError>;
     /// Locks the user's row until commit (serialises password changes and the like).
     async fn lock_user(&mut self, id: UserId) -> Result<Option<User>, RepoError>;
     async fn insert_session(&mut self, session: &Session) -> Result<(), RepoError>;
@@ -178,6 +200,24 @@ pub trait Transaction: Send {
         purpose: OneTimePurpose,
         at: DateTime<Utc>,
     ) -> Result<(), RepoError>;
+    /// Inserts a group; a taken name is `RepoError::Conflict(Conflict::GroupName)`.
+    async fn insert_group(&mut self, group: &Group) -> Result<(), RepoError>;
+    /// The group, locked until commit.
+    async fn lock_group(&mut self, id: GroupId) -> Result<Option<Group>, RepoError>;
+    /// Writes name, description and `updated_at`; a taken name is a conflict.
+    async fn update_group(&mut self, group: &Group) -> Result<(), RepoError>;
+    /// Deletes the group with its memberships and grants; `false` when there was none.
+    async fn delete_group(&mut self, id: GroupId) -> Result<bool, RepoError>;
+    /// Every member's id (for the events a group change causes).
+    async fn member_ids(&mut self, group: GroupId) -> Result<Vec<UserId>, RepoError>;
+    /// Adds the user to the group; `false` when they already were a member.
+    async fn add_member(&mut self, group: GroupId, user: UserId, at: DateTime<Utc>) -> Result<bool, RepoError>;
+    /// `false` when the user was not a member.
+    async fn remove_member(&mut self, group: GroupId, user: UserId) -> Result<bool, RepoError>;
+    /// Stores the grant; `false` when the grantee already had that app.
+    async fn grant_app(&mut self, grant: &AppGrant) -> Result<bool, RepoError>;
+    /// `false` when the grantee did not have that app.
+    async fn revoke_app(&mut self, grantee: Grantee, app: &AppKey) -> Result<bool, RepoError>;
     /// Appends an entry to the audit log (never updated or deleted).
     async fn record_audit(&mut self, entry: &crate::domain::AuditEntry) -> Result<(), RepoError>;
     /// Appends events to the outbox, to be published after commit.

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use identity_core::ports::{
-    AuditRepository, CodeStore, EventPublisher, HealthCheck, Notifier, Outbox, RateLimiter, RevocationList,
-    SessionRepository, UnitOfWork, UserRepository,
+    AccessRepository, AuditRepository, CodeStore, EventPublisher, HealthCheck, Notifier, Outbox, RateLimiter,
+    RevocationList, SessionRepository, UnitOfWork, UserRepository,
 };
 use identity_core::usecases::{AuthService, AuthSettings, Ports, SessionStoreRevocations};
 use identity_crypto::{
@@ -32,16 +32,21 @@ pub struct Wiring {
 struct Store {
     users: Arc<dyn UserRepository>,
     audit: Arc<dyn AuditRepository>,
+    access: Arc<dyn AccessRepository>,
     sessions: Arc<dyn SessionRepository>,
     uow: Arc<dyn UnitOfWork>,
     outbox: Arc<dyn Outbox>,
 }
 
 impl Store {
-    fn from<S: UserRepository + SessionRepository + UnitOfWork + Outbox + AuditRepository + Clone>(store: S) -> Self {
+    fn from<S>(store: S) -> Self
+    where
+        S: UserRepository + SessionRepository + UnitOfWork + Outbox + AuditRepository + AccessRepository + Clone,
+    {
         Self {
             users: Arc::new(store.clone()),
             audit: Arc::new(store.clone()),
+            access: Arc::new(store.clone()),
             sessions: Arc::new(store.clone()),
             uow: Arc::new(store.clone()),
             outbox: Arc::new(store),
@@ -180,6 +185,7 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
         Ports {
             users: store.users,
             audit: store.audit,
+            access: store.access,
             sessions: store.sessions,
             uow: store.uow,
             hasher: Arc::new(hasher),

@@ -180,6 +180,7 @@ impl From<CoreError> for ApiError {
             },
             CoreError::NotFound => Self::not_found(),
             CoreError::Forbidden => Self::new(StatusCode::FORBIDDEN, "forbidden", detail),
+            CoreError::GroupNameTaken => Self::new(StatusCode::CONFLICT, "group_name_taken", detail),
             CoreError::LastAdmin => Self::new(StatusCode::CONFLICT, "last_admin", detail),
             CoreError::Cooldown { retry_after_secs } => Self {
                 retry_after: Some(secs(retry_after_secs)),

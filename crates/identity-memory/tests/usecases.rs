@@ -84,6 +84,7 @@ impl World {
             Ports {
                 users: Arc::new(self.store.clone()),
                 audit: Arc::new(self.store.clone()),
+                access: Arc::new(self.store.clone()),
                 sessions: Arc::new(self.store.clone()),
                 uow: Arc::new(self.store.clone()),
                 hasher,

@@ -8,6 +8,7 @@ pub fn repo_error(error: DieselError) -> RepoError {
         DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => match info.constraint_name() {
             Some("users_email_key") => RepoError::Conflict(Conflict::Email),
             Some("users_username_key") => RepoError::Conflict(Conflict::Username),
+            Some("groups_name_key") => RepoError::Conflict(Conflict::GroupName),
             _ => RepoError::Unknown(error.into()),
         },
         DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) | DieselError::BrokenTransactionManager => {

@@ -188,3 +188,51 @@ diesel::table! {
         created_at -> Timestamptz,
     }
 }
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::Citext;
+
+    groups (id) {
+        id -> Uuid,
+        name -> Citext,
+        description -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    group_memberships (group_id, user_id) {
+        group_id -> Uuid,
+        user_id -> Uuid,
+        added_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    app_permissions (id) {
+        id -> Uuid,
+        app_key -> Text,
+        user_id -> Nullable<Uuid>,
+        group_id -> Nullable<Uuid>,
+        granted_at -> Timestamptz,
+        granted_by -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    settings (namespace) {
+        namespace -> Text,
+        value -> Jsonb,
+        secrets -> Jsonb,
+        updated_at -> Timestamptz,
+        updated_by -> Nullable<Uuid>,
+    }
+}
+
+diesel::joinable!(group_memberships -> groups (group_id));
+diesel::joinable!(group_memberships -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(groups, group_memberships, app_permissions);
+diesel::allow_tables_to_appear_in_same_query!(group_memberships, users);
+diesel::allow_tables_to_appear_in_same_query!(group_memberships, user_profiles);

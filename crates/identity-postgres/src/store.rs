@@ -28,7 +28,7 @@ use crate::schema::{
     user_profiles, user_roles, users,
 };
 
-type Conn = Object<AsyncPgConnection>;
+pub(crate) type Conn = Object<AsyncPgConnection>;
 type Tm = <Conn as AsyncConnection>::TransactionManager;
 
 /// Pool sizing and timeouts.
@@ -249,6 +249,37 @@ impl SessionRepository for PgStore {
 
 fn limit(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+#[async_trait]
+impl identity_core::ports::AccessRepository for PgStore {
+    async fn find_group(&self, id: identity_core::GroupId) -> Result<Option<identity_core::Group>, RepoError> {
+        crate::access::find_group(&mut self.conn().await?, id, false).await
+    }
+
+    async fn list_groups(
+        &self,
+        query: Option<&str>,
+        page: PageRequest,
+    ) -> Result<Vec<identity_core::Group>, RepoError> {
+        crate::access::list_groups(&mut self.conn().await?, query, page).await
+    }
+
+    async fn list_members(
+        &self,
+        group: identity_core::GroupId,
+        page: PageRequest,
+    ) -> Result<Vec<identity_core::GroupMember>, RepoError> {
+        crate::access::list_members(&mut self.conn().await?, group, page).await
+    }
+
+    async fn groups_of(&self, user: UserId) -> Result<Vec<identity_core::Group>, RepoError> {
+        crate::access::groups_of(&mut self.conn().await?, user).await
+    }
+
+    async fn grants_of(&self, grantees: &[identity_core::Grantee]) -> Result<Vec<identity_core::AppGrant>, RepoError> {
+        crate::access::grants_of(&mut self.conn().await?, grantees).await
+    }
 }
 
 #[async_trait]
@@ -644,6 +675,55 @@ impl Transaction for PgTransaction {
         }
         .map_err(repo_error)?;
         Ok(())
+    }
+
+    async fn count_active_admins(&mut self) -> Result<usize, RepoError> {
+        crate::access::count_active_admins(self.conn()?).await
+    }
+
+    async fn insert_group(&mut self, group: &identity_core::Group) -> Result<(), RepoError> {
+        crate::access::insert_group(self.conn()?, group).await
+    }
+
+    async fn lock_group(&mut self, id: identity_core::GroupId) -> Result<Option<identity_core::Group>, RepoError> {
+        crate::access::find_group(self.conn()?, id, true).await
+    }
+
+    async fn update_group(&mut self, group: &identity_core::Group) -> Result<(), RepoError> {
+        crate::access::update_group(self.conn()?, group).await
+    }
+
+    async fn delete_group(&mut self, id: identity_core::GroupId) -> Result<bool, RepoError> {
+        crate::access::delete_group(self.conn()?, id).await
+    }
+
+    async fn member_ids(&mut self, group: identity_core::GroupId) -> Result<Vec<UserId>, RepoError> {
+        crate::access::member_ids(self.conn()?, group).await
+    }
+
+    async fn add_member(
+        &mut self,
+        group: identity_core::GroupId,
+        user: UserId,
+        at: chrono::DateTime<Utc>,
+    ) -> Result<bool, RepoError> {
+        crate::access::add_member(self.conn()?, group, user, at).await
+    }
+
+    async fn remove_member(&mut self, group: identity_core::GroupId, user: UserId) -> Result<bool, RepoError> {
+        crate::access::remove_member(self.conn()?, group, user).await
+    }
+
+    async fn grant_app(&mut self, grant: &identity_core::AppGrant) -> Result<bool, RepoError> {
+        crate::access::grant_app(self.conn()?, grant).await
+    }
+
+    async fn revoke_app(
+        &mut self,
+        grantee: identity_core::Grantee,
+        app: &identity_core::AppKey,
+    ) -> Result<bool, RepoError> {
+        crate::access::revoke_app(self.conn()?, grantee, app).await
     }
 
     async fn record_audit(&mut self, entry: &identity_core::AuditEntry) -> Result<(), RepoError> {

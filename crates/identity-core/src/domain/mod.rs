@@ -1,5 +1,6 @@
 //! Aggregates, value objects and domain events.
 
+mod access;
 mod audit;
 mod email;
 mod events;
@@ -9,6 +10,7 @@ mod session;
 mod user;
 mod validation;
 
+pub use access::{AppGrant, AppKey, Grantee, Group, GroupId, GroupMember, UserApp};
 pub use audit::{AuditEntry, AuditFilter, AuditRecord};
 pub use email::Email;
 pub use events::{

@@ -30,6 +30,9 @@ macro_rules! store_contract_tests {
             one_time_tokens_are_found_by_purpose_and_consumed,
             audit_entries_are_appended_and_filtered,
             users_are_listed_by_id_with_filters,
+            groups_are_created_renamed_listed_and_deleted,
+            memberships_and_grants_reach_their_users,
+            active_admins_are_counted,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {

@@ -132,17 +132,6 @@ impl AuthService {
         errors.into_result()?;
 
         let target = UserId::from_uuid(id);
-        // Read before the transaction (the memory store's lock is not re-entrant).
-        let admins = self
-            .ports
-            .users
-            .list_users(&crate::ports::UserFilter {
-                role: Some(Role::ADMIN.into()),
-                status: Some(UserStatus::Active),
-                limit: 2,
-                ..Default::default()
-            })
-            .await?;
         let now = self.now();
         let mut tx = self.ports.uow.begin().await?;
         let mut user = tx.lock_user(target).await?.ok_or(CoreError::NotFound)?;
@@ -150,7 +139,8 @@ impl AuthService {
         let was_active_admin = user.roles.contains(&admin) && user.status == UserStatus::Active;
         let stays_admin = roles.as_ref().unwrap_or(&user.roles).contains(&admin);
         let stays_active = status.unwrap_or(user.status) == UserStatus::Active;
-        if was_active_admin && !(stays_admin && stays_active) && admins.iter().all(|a| a.id == user.id) {
+        // Counted under the admin-set lock, so concurrent demotions cannot both pass.
+        if was_active_admin && !(stays_admin && stays_active) && tx.count_active_admins().await? <= 1 {
             return Err(CoreError::LastAdmin);
         }
 

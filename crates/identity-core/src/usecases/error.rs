@@ -35,6 +35,8 @@ pub enum CoreError {
     AccountDisabled,
     #[error("this email address is not verified yet")]
     EmailNotVerified,
+    #[error("another group already has this name")]
+    GroupNameTaken,
     /// The change would leave no active admin.
     #[error("this is the last active admin: make someone else admin first")]
     LastAdmin,
@@ -68,6 +70,7 @@ impl From<RepoError> for CoreError {
         match error {
             RepoError::Conflict(Conflict::Email) => Self::EmailTaken,
             RepoError::Conflict(Conflict::Username) => Self::UsernameTaken,
+            RepoError::Conflict(Conflict::GroupName) => Self::GroupNameTaken,
             RepoError::Unavailable(e) => Self::Unavailable(e),
             RepoError::Unknown(e) => Self::Internal(e),
         }

@@ -29,8 +29,8 @@ pub use sessions::{MAX_PAGE, Page, page_request};
 
 use crate::domain::{AuditEntry, DomainEvent, EventType, Session, SessionRevokedData, User, UserId};
 use crate::ports::{
-    AccessClaims, AuditRepository, ClientInfo, Clock, CodeStore, IdGenerator, Notifier, PasswordHasher, RateLimiter,
-    RevocationList, Secrets, SessionRepository, TokenIssuer, UnitOfWork, UserRepository,
+    AccessClaims, AccessRepository, AuditRepository, ClientInfo, Clock, CodeStore, IdGenerator, Notifier,
+    PasswordHasher, RateLimiter, RevocationList, Secrets, SessionRepository, TokenIssuer, UnitOfWork, UserRepository,
 };
 
 /// The adapters the use cases run on.
@@ -38,6 +38,7 @@ use crate::ports::{
 pub struct Ports {
     pub users: Arc<dyn UserRepository>,
     pub audit: Arc<dyn AuditRepository>,
+    pub access: Arc<dyn AccessRepository>,
     pub sessions: Arc<dyn SessionRepository>,
     pub uow: Arc<dyn UnitOfWork>,
     pub hasher: Arc<dyn PasswordHasher>,

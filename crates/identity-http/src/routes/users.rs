@@ -100,6 +100,7 @@ pub struct DeleteAccountRequest {
         (status = NO_CONTENT, description = "Deleted; signed out everywhere"),
         (status = UNAUTHORIZED, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
         (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: missing or wrong password", body = Problem, content_type = "application/problem+json"),
+        (status = CONFLICT, description = "`last_admin`: the last active admin cannot delete their account", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/users/me")]
