@@ -18,7 +18,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// The routes whose `Idempotency-Key` is honoured.
-const ROUTES: &[&str] = &["/v1/auth/register"];
+const ROUTES: &[&str] = &["/v1/auth/register", "/v1/admin/groups"];
 const KEEP: Duration = Duration::from_secs(24 * 3600);
 /// How long a claim lives if the request never finishes (the process died).
 const CLAIM: Duration = Duration::from_secs(60);
@@ -63,9 +63,21 @@ pub async fn middleware(
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
+    // Keys belong to their caller: a stored answer is replayed only to the account that made
+    // it (and an anonymous one only to anonymous callers). An invalid token is the handler's
+    // to refuse.
+    let scope = match crate::extract::access_token(req.request(), &state.cookies.access_name) {
+        Some(crate::extract::AccessToken::Bearer(token) | crate::extract::AccessToken::Cookie(token)) => {
+            match state.auth.authenticate(&token).await {
+                Ok(auth) => auth.user.id.to_string(),
+                Err(_) => return Ok(next.call(req).await?.map_into_boxed_body()),
+            }
+        }
+        None => "anonymous".to_owned(),
+    };
     let body = req.extract::<web::Bytes>().await?;
     let fingerprint = hex(&Sha256::new().chain_update(req.path()).chain_update([0]).chain_update(&body).finalize());
-    let store_key = format!("idempotency:{}:{}", req.path(), hex(&Sha256::digest(key.as_bytes())));
+    let store_key = format!("idempotency:{scope}:{}:{}", req.path(), hex(&Sha256::digest(key.as_bytes())));
     let codes = state.codes.clone();
     let unavailable = |e: identity_core::ports::RepoError| -> actix_web::Error {
         ApiError::from(identity_core::usecases::CoreError::from(e)).into()

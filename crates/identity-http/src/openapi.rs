@@ -53,6 +53,7 @@ impl Modify for SecuritySchemes {
         (name = "users", description = "The caller's account and profile"),
         (name = "audit", description = "Security events"),
         (name = "admin", description = "Administration (the `admin` role)"),
+        (name = "groups", description = "Groups, memberships and app grants (the `admin` role)"),
         (name = "operations", description = "Health and readiness"),
     )
 )]

@@ -4,6 +4,7 @@
 //! authentication), `registration` (two-step registration, email verification), `passwords`
 //! and `sessions` (sessions and devices).
 
+mod access;
 mod admin;
 mod audit;
 mod error;
@@ -18,6 +19,7 @@ mod sessions;
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
+pub use access::GroupChange;
 pub use admin::{AdminUserChange, UserQuery};
 pub use audit::AuditQuery;
 use chrono::{DateTime, Duration, Utc};

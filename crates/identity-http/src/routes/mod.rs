@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod groups;
 pub mod health;
 pub mod oauth;
 pub mod passwords;
@@ -53,6 +54,22 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(admin::unlock_user)
             .service(admin::delete_user)
             .service(admin::restore_user)
-            .service(admin::revoke_sessions),
+            .service(admin::revoke_sessions)
+            .service(groups::my_apps)
+            .service(groups::list_groups)
+            .service(groups::create_group)
+            .service(groups::get_group)
+            .service(groups::patch_group)
+            .service(groups::delete_group)
+            .service(groups::list_members)
+            .service(groups::add_member)
+            .service(groups::remove_member)
+            .service(groups::group_apps)
+            .service(groups::grant_group_app)
+            .service(groups::revoke_group_app)
+            .service(groups::user_groups)
+            .service(groups::user_apps)
+            .service(groups::grant_user_app)
+            .service(groups::revoke_user_app),
     );
 }

@@ -12,6 +12,7 @@ both_backends!(
     admins_list_and_search_users,
     paging_never_skips_or_repeats_under_concurrent_registrations,
     admins_lock_delete_restore_and_change_roles,
+    concurrent_demotions_leave_an_admin,
 );
 
 async fn admins_lock_delete_restore_and_change_roles(backend: Backend) {
@@ -222,4 +223,64 @@ async fn admins_are_granted_at_start_up_and_by_command_and_demoted_at_once() {
         app.client.post(app.url(&format!("/v1/admin/users/{my_id}/lock"))).bearer_auth(&token).send().await.unwrap();
     assert_problem(lock, 409, "last_admin").await;
     assert_eq!(app.get_authed("/v1/admin/audit-logs", &token).await.status(), 200);
+    // Nor delete their own account.
+    let res = app
+        .client
+        .delete(app.url("/v1/users/me"))
+        .bearer_auth(&token)
+        .json(&json!({ "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 409, "last_admin").await;
+}
+
+/// Two admins demoting each other at the same instant: one wins, one admin stays.
+async fn concurrent_demotions_leave_an_admin(backend: Backend) {
+    let boss = unique_email();
+    let app = spawn_app_with(backend, &[("BOOTSTRAP_ADMIN_EMAIL", &boss)]).await;
+    let boss_token = admin(&app, &boss).await;
+    for round in 0..5 {
+        let (_, login) = app.signed_in().await;
+        let other_id = login["user"]["id"].as_str().unwrap().to_owned();
+        let other_token = login["access_token"].as_str().unwrap().to_owned();
+        let promote = app
+            .client
+            .patch(app.url(&format!("/v1/admin/users/{other_id}")))
+            .bearer_auth(&boss_token)
+            .json(&json!({ "roles": ["admin", "user"] }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(promote.status(), 200);
+        let me: Value = app.get_authed("/v1/users/me", &boss_token).await.json().await.unwrap();
+        let boss_id = me["id"].as_str().unwrap().to_owned();
+        let demote = |target: String, token: String| {
+            let app = &app;
+            async move {
+                app.client
+                    .patch(app.url(&format!("/v1/admin/users/{target}")))
+                    .bearer_auth(token)
+                    .json(&json!({ "roles": ["user"] }))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            }
+        };
+        let (a, b) = tokio::join!(demote(other_id.clone(), boss_token.clone()), demote(boss_id, other_token));
+        let mut statuses = [a, b];
+        statuses.sort_unstable();
+        // Either one demotion won and the other found the last admin (409), or the loser had
+        // already lost the role by the time its request was checked (403).
+        assert!(statuses == [200, 409] || statuses == [200, 403], "round {round}: {statuses:?}");
+        let admins: Value = app.get_authed("/v1/admin/users?role=admin", &boss_token).await.json().await.unwrap();
+        if a == 200 {
+            assert_eq!(admins["items"].as_array().unwrap().len(), 1, "round {round}");
+        } else {
+            // The boss was demoted: the game is over.
+            return;
+        }
+    }
 }

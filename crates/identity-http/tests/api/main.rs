@@ -8,6 +8,7 @@ mod admin;
 mod audit;
 mod auth;
 mod errors;
+mod groups;
 mod idempotency;
 mod logs;
 mod openapi;

@@ -1,0 +1,324 @@
+//! Groups, memberships and app grants (admins), and the apps a user may open.
+
+use uuid::Uuid;
+
+use super::{AuthService, Authenticated, CoreError, Page, page_request};
+use crate::domain::{
+    AppGrant, AppKey, DomainEvent, EventType, Grantee, Group, GroupId, GroupMember, UserApp, UserId, UserUpdatedData,
+    ValidationErrors,
+};
+use crate::ports::Transaction;
+
+/// What an admin changes on a group: `None` keeps a field; `description: Some(None)` clears it.
+#[derive(Debug, Clone, Default)]
+pub struct GroupChange {
+    pub name: Option<String>,
+    pub description: Option<Option<String>>,
+}
+
+fn app_key(raw: &str) -> Result<AppKey, CoreError> {
+    Ok(AppKey::parse(raw).map_err(ValidationErrors::single)?)
+}
+
+impl AuthService {
+    /// Groups by id (creation order), optionally by name prefix.
+    pub async fn list_groups(
+        &self,
+        auth: &Authenticated,
+        query: Option<&str>,
+        limit: Option<usize>,
+        cursor: Option<&str>,
+    ) -> Result<Page<Group>, CoreError> {
+        self.require_admin(auth)?;
+        let (limit, request) = page_request(limit, cursor)?;
+        let query = query.map(str::trim).filter(|q| !q.is_empty());
+        let items = self.ports.access.list_groups(query, request).await?;
+        Ok(Page::from_fetched(items, limit, |g| g.id.as_uuid().simple().to_string()))
+    }
+
+    pub async fn get_group(&self, auth: &Authenticated, id: Uuid) -> Result<Group, CoreError> {
+        self.require_admin(auth)?;
+        self.find_group(id).await
+    }
+
+    async fn find_group(&self, id: Uuid) -> Result<Group, CoreError> {
+        self.ports.access.find_group(GroupId::from_uuid(id)).await?.ok_or(CoreError::NotFound)
+    }
+
+    /// Creates a group; a name taken by another group (in any case) is 409.
+    pub async fn create_group(
+        &self,
+        auth: &Authenticated,
+        name: &str,
+        description: Option<&str>,
+    ) -> Result<Group, CoreError> {
+        self.require_admin(auth)?;
+        let mut errors = ValidationErrors::new();
+        let name = errors.collect(Group::parse_name(name));
+        let description = match description {
+            Some(raw) => errors.collect(Group::parse_description(raw)).flatten(),
+            None => None,
+        };
+        errors.into_result()?;
+        let now = self.now();
+        let group = Group {
+            id: GroupId::from_uuid(self.ports.ids.new_id()),
+            name: name.unwrap_or_default(),
+            description,
+            created_at: now,
+            updated_at: now,
+        };
+        let mut tx = self.ports.uow.begin().await?;
+        tx.insert_group(&group).await?;
+        let metadata = serde_json::json!({ "group_id": group.id.as_uuid(), "name": group.name });
+        tx.record_audit(&self.audit_entry("group.created", Some(auth.user.id), None, &auth.client, metadata)).await?;
+        tx.commit().await?;
+        Ok(group)
+    }
+
+    /// Renames a group or changes its description.
+    pub async fn update_group(&self, auth: &Authenticated, id: Uuid, change: GroupChange) -> Result<Group, CoreError> {
+        self.require_admin(auth)?;
+        let mut errors = ValidationErrors::new();
+        let name = change.name.as_deref().and_then(|raw| errors.collect(Group::parse_name(raw)));
+        let description = match &change.description {
+            Some(Some(raw)) => errors.collect(Group::parse_description(raw)),
+            Some(None) => Some(None),
+            None => None,
+        };
+        errors.into_result()?;
+        let mut tx = self.ports.uow.begin().await?;
+        let mut group = tx.lock_group(GroupId::from_uuid(id)).await?.ok_or(CoreError::NotFound)?;
+        let mut changed = Vec::new();
+        if let Some(name) = name.filter(|n| *n != group.name) {
+            group.name = name;
+            changed.push("name");
+        }
+        if let Some(description) = description.filter(|d| *d != group.description) {
+            group.description = description;
+            changed.push("description");
+        }
+        if changed.is_empty() {
+            return Ok(group);
+        }
+        group.updated_at = self.now();
+        tx.update_group(&group).await?;
+        let metadata = serde_json::json!({ "group_id": group.id.as_uuid(), "changed": changed, "name": group.name });
+        tx.record_audit(&self.audit_entry("group.updated", Some(auth.user.id), None, &auth.client, metadata)).await?;
+        tx.commit().await?;
+        Ok(group)
+    }
+
+    /// Deletes a group with its memberships and grants; each former member gets a
+    /// `user.updated` event.
+    pub async fn delete_group(&self, auth: &Authenticated, id: Uuid) -> Result<(), CoreError> {
+        self.require_admin(auth)?;
+        let mut tx = self.ports.uow.begin().await?;
+        let group = tx.lock_group(GroupId::from_uuid(id)).await?.ok_or(CoreError::NotFound)?;
+        let members = tx.member_ids(group.id).await?;
+        tx.delete_group(group.id).await?;
+        tx.record_events(&self.access_events(&members, &["groups", "apps"])).await?;
+        let metadata =
+            serde_json::json!({ "group_id": group.id.as_uuid(), "name": group.name, "members": members.len() });
+        tx.record_audit(&self.audit_entry("group.deleted", Some(auth.user.id), None, &auth.client, metadata)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Members of a group, by user id.
+    pub async fn list_members(
+        &self,
+        auth: &Authenticated,
+        id: Uuid,
+        limit: Option<usize>,
+        cursor: Option<&str>,
+    ) -> Result<Page<GroupMember>, CoreError> {
+        self.require_admin(auth)?;
+        let (limit, request) = page_request(limit, cursor)?;
+        let group = self.find_group(id).await?;
+        let items = self.ports.access.list_members(group.id, request).await?;
+        Ok(Page::from_fetched(items, limit, |m| m.user_id.as_uuid().simple().to_string()))
+    }
+
+    /// Adds a user to a group (idempotent: `Ok(false)` when they already were a member).
+    pub async fn add_member(&self, auth: &Authenticated, group: Uuid, user: Uuid) -> Result<bool, CoreError> {
+        self.require_admin(auth)?;
+        let mut tx = self.ports.uow.begin().await?;
+        let group = tx.lock_group(GroupId::from_uuid(group)).await?.ok_or(CoreError::NotFound)?;
+        let user = tx.lock_user(UserId::from_uuid(user)).await?.ok_or(CoreError::NotFound)?;
+        if !tx.add_member(group.id, user.id, self.now()).await? {
+            return Ok(false);
+        }
+        self.membership_changed(tx, auth, "group.member_added", &group, user.id).await?;
+        Ok(true)
+    }
+
+    /// Removes a user from a group; 404 when they were not a member.
+    pub async fn remove_member(&self, auth: &Authenticated, group: Uuid, user: Uuid) -> Result<(), CoreError> {
+        self.require_admin(auth)?;
+        let mut tx = self.ports.uow.begin().await?;
+        let group = tx.lock_group(GroupId::from_uuid(group)).await?.ok_or(CoreError::NotFound)?;
+        let user = UserId::from_uuid(user);
+        if !tx.remove_member(group.id, user).await? {
+            return Err(CoreError::NotFound);
+        }
+        self.membership_changed(tx, auth, "group.member_removed", &group, user).await
+    }
+
+    async fn membership_changed(
+        &self,
+        mut tx: Box<dyn Transaction>,
+        auth: &Authenticated,
+        action: &'static str,
+        group: &Group,
+        user: UserId,
+    ) -> Result<(), CoreError> {
+        tx.record_events(&self.access_events(&[user], &["groups", "apps"])).await?;
+        let metadata = serde_json::json!({ "group_id": group.id.as_uuid(), "name": group.name });
+        tx.record_audit(&self.audit_entry(action, Some(auth.user.id), Some(user), &auth.client, metadata)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The groups a user is a member of, by name (admins).
+    pub async fn user_groups(&self, auth: &Authenticated, user: Uuid) -> Result<Vec<Group>, CoreError> {
+        self.require_admin(auth)?;
+        let user = self.ports.users.find_by_id(UserId::from_uuid(user)).await?.ok_or(CoreError::NotFound)?;
+        Ok(self.ports.access.groups_of(user.id).await?)
+    }
+
+    /// The apps granted to a group, by app key.
+    pub async fn group_apps(&self, auth: &Authenticated, group: Uuid) -> Result<Vec<AppGrant>, CoreError> {
+        self.require_admin(auth)?;
+        let group = self.find_group(group).await?;
+        Ok(self.ports.access.grants_of(&[Grantee::Group(group.id)]).await?)
+    }
+
+    /// Grants an app to a group (idempotent); every member gets a `user.updated` event.
+    pub async fn grant_group_app(&self, auth: &Authenticated, group: Uuid, app: &str) -> Result<bool, CoreError> {
+        self.require_admin(auth)?;
+        let app = app_key(app)?;
+        let mut tx = self.ports.uow.begin().await?;
+        let group = tx.lock_group(GroupId::from_uuid(group)).await?.ok_or(CoreError::NotFound)?;
+        let grant = AppGrant {
+            app_key: app,
+            grantee: Grantee::Group(group.id),
+            granted_at: self.now(),
+            granted_by: Some(auth.user.id),
+        };
+        if !tx.grant_app(&grant).await? {
+            return Ok(false);
+        }
+        self.grant_changed(tx, auth, "app.granted", &grant.app_key, Grantee::Group(group.id)).await?;
+        Ok(true)
+    }
+
+    /// Takes an app back from a group; 404 when the group did not have it.
+    pub async fn revoke_group_app(&self, auth: &Authenticated, group: Uuid, app: &str) -> Result<(), CoreError> {
+        self.require_admin(auth)?;
+        let app = app_key(app)?;
+        let mut tx = self.ports.uow.begin().await?;
+        let group = tx.lock_group(GroupId::from_uuid(group)).await?.ok_or(CoreError::NotFound)?;
+        if !tx.revoke_app(Grantee::Group(group.id), &app).await? {
+            return Err(CoreError::NotFound);
+        }
+        self.grant_changed(tx, auth, "app.revoked", &app, Grantee::Group(group.id)).await
+    }
+
+    /// Grants an app to one user (idempotent).
+    pub async fn grant_user_app(&self, auth: &Authenticated, user: Uuid, app: &str) -> Result<bool, CoreError> {
+        self.require_admin(auth)?;
+        let app = app_key(app)?;
+        let mut tx = self.ports.uow.begin().await?;
+        let user = tx.lock_user(UserId::from_uuid(user)).await?.ok_or(CoreError::NotFound)?;
+        let grant = AppGrant {
+            app_key: app,
+            grantee: Grantee::User(user.id),
+            granted_at: self.now(),
+            granted_by: Some(auth.user.id),
+        };
+        if !tx.grant_app(&grant).await? {
+            return Ok(false);
+        }
+        self.grant_changed(tx, auth, "app.granted", &grant.app_key, Grantee::User(user.id)).await?;
+        Ok(true)
+    }
+
+    /// Takes a directly granted app back from a user; 404 when they did not have it directly.
+    pub async fn revoke_user_app(&self, auth: &Authenticated, user: Uuid, app: &str) -> Result<(), CoreError> {
+        self.require_admin(auth)?;
+        let app = app_key(app)?;
+        let mut tx = self.ports.uow.begin().await?;
+        let user = tx.lock_user(UserId::from_uuid(user)).await?.ok_or(CoreError::NotFound)?;
+        if !tx.revoke_app(Grantee::User(user.id), &app).await? {
+            return Err(CoreError::NotFound);
+        }
+        self.grant_changed(tx, auth, "app.revoked", &app, Grantee::User(user.id)).await
+    }
+
+    async fn grant_changed(
+        &self,
+        mut tx: Box<dyn Transaction>,
+        auth: &Authenticated,
+        action: &'static str,
+        app: &AppKey,
+        grantee: Grantee,
+    ) -> Result<(), CoreError> {
+        let (affected, subject, metadata) = match grantee {
+            Grantee::User(user) => (vec![user], Some(user), serde_json::json!({ "app_key": app.as_str() })),
+            Grantee::Group(group) => (
+                tx.member_ids(group).await?,
+                None,
+                serde_json::json!({ "app_key": app.as_str(), "group_id": group.as_uuid() }),
+            ),
+        };
+        tx.record_events(&self.access_events(&affected, &["apps"])).await?;
+        tx.record_audit(&self.audit_entry(action, Some(auth.user.id), subject, &auth.client, metadata)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The apps the signed-in user may open: the union of their own grants and those of
+    /// their groups.
+    pub async fn my_apps(&self, auth: &Authenticated) -> Result<Vec<UserApp>, CoreError> {
+        self.apps_of(auth.user.id).await
+    }
+
+    /// The apps a user may open, for admins.
+    pub async fn user_apps(&self, auth: &Authenticated, user: Uuid) -> Result<Vec<UserApp>, CoreError> {
+        self.require_admin(auth)?;
+        let user = self.ports.users.find_by_id(UserId::from_uuid(user)).await?.ok_or(CoreError::NotFound)?;
+        self.apps_of(user.id).await
+    }
+
+    async fn apps_of(&self, user: UserId) -> Result<Vec<UserApp>, CoreError> {
+        let groups = self.ports.access.groups_of(user).await?;
+        let mut grantees = vec![Grantee::User(user)];
+        grantees.extend(groups.iter().map(|g| Grantee::Group(g.id)));
+        let grants = self.ports.access.grants_of(&grantees).await?;
+        Ok(UserApp::union(user, &groups, &grants))
+    }
+
+    /// `user.updated` for each user whose groups or apps changed.
+    fn access_events(&self, users: &[UserId], changed: &[&str]) -> Vec<DomainEvent> {
+        let now = self.now();
+        users
+            .iter()
+            .map(|user| {
+                let data = UserUpdatedData {
+                    user_id: user.as_uuid(),
+                    changed: changed.iter().map(|c| (*c).to_owned()).collect(),
+                    updated_at: now,
+                };
+                DomainEvent::new(
+                    self.ports.ids.new_id(),
+                    EventType::UserUpdated,
+                    user.as_uuid(),
+                    Some(user.as_uuid()),
+                    now,
+                    &data,
+                )
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,578 @@
+//! Groups, memberships and app grants (admins), and `GET /v1/users/me/apps`.
+
+use actix_web::{HttpResponse, delete, get, patch, post, put, web};
+use chrono::{DateTime, Utc};
+use identity_core::usecases::GroupChange;
+use identity_core::{AppGrant, Group, GroupMember, UserApp};
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::views::PageQuery;
+use crate::error::{ApiError, Problem};
+use crate::extract::{CurrentUser, JsonBody};
+use crate::state::AppState;
+
+/// A group of users; app grants given to it reach every member.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GroupView {
+    pub id: Uuid,
+    #[schema(example = "Editors")]
+    pub name: String,
+    #[schema(example = "Everyone who edits documents")]
+    pub description: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&Group> for GroupView {
+    fn from(group: &Group) -> Self {
+        Self {
+            id: group.id.as_uuid(),
+            name: group.name.clone(),
+            description: group.description.clone(),
+            created_at: group.created_at,
+            updated_at: group.updated_at,
+        }
+    }
+}
+
+/// One page of groups, oldest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GroupPage {
+    pub items: Vec<GroupView>,
+    /// Pass as `cursor` to get the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Groups, without paging (a user's groups).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GroupList {
+    pub items: Vec<GroupView>,
+}
+
+/// A member of a group.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberView {
+    pub user_id: Uuid,
+    #[schema(example = "ada@example.com")]
+    pub email: String,
+    #[schema(example = "Ada Lovelace")]
+    pub name: Option<String>,
+    #[schema(example = "active")]
+    pub status: String,
+    pub added_at: DateTime<Utc>,
+}
+
+impl From<&GroupMember> for MemberView {
+    fn from(member: &GroupMember) -> Self {
+        Self {
+            user_id: member.user_id.as_uuid(),
+            email: member.email.as_str().to_owned(),
+            name: member.name.clone(),
+            status: member.status.as_str().to_owned(),
+            added_at: member.added_at,
+        }
+    }
+}
+
+/// One page of members, by user id.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberPage {
+    pub items: Vec<MemberView>,
+    /// Pass as `cursor` to get the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// An app granted to a user or a group.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AppGrantView {
+    #[schema(example = "docs")]
+    pub app_key: String,
+    pub granted_at: DateTime<Utc>,
+    /// The admin who granted it (`null` once that account is gone).
+    pub granted_by: Option<Uuid>,
+}
+
+impl From<&AppGrant> for AppGrantView {
+    fn from(grant: &AppGrant) -> Self {
+        Self {
+            app_key: grant.app_key.as_str().to_owned(),
+            granted_at: grant.granted_at,
+            granted_by: grant.granted_by.map(|u| u.as_uuid()),
+        }
+    }
+}
+
+/// Apps granted to one grantee, by app key.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AppGrantList {
+    pub items: Vec<AppGrantView>,
+}
+
+/// A group through which a user has an app.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GroupRef {
+    pub id: Uuid,
+    #[schema(example = "Editors")]
+    pub name: String,
+}
+
+/// An app the user may open, and why.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserAppView {
+    #[schema(example = "docs")]
+    pub app_key: String,
+    /// Granted to the user directly.
+    pub direct: bool,
+    /// The user's groups that were granted the app, by name.
+    pub groups: Vec<GroupRef>,
+}
+
+/// The apps a user may open: the union of their own grants and their groups', by app key.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserAppList {
+    pub items: Vec<UserAppView>,
+}
+
+impl UserAppList {
+    fn from_apps(apps: &[UserApp]) -> Self {
+        let items = apps
+            .iter()
+            .map(|app| UserAppView {
+                app_key: app.app_key.as_str().to_owned(),
+                direct: app.direct,
+                groups: app.groups.iter().map(|(id, name)| GroupRef { id: id.as_uuid(), name: name.clone() }).collect(),
+            })
+            .collect();
+        Self { items }
+    }
+}
+
+fn ok(body: impl Serialize) -> HttpResponse {
+    HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(body)
+}
+
+/// Search of the group list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct GroupSearch {
+    /// Case-insensitive prefix of the group name.
+    pub query: Option<String>,
+    /// Items per page, 1–100 (default 50).
+    pub limit: Option<usize>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Lists groups (admins only), oldest first, in stable cursor pages.
+#[utoipa::path(
+    operation_id = "admin_list_groups",
+    tag = "groups",
+    path = "/v1/admin/groups",
+    params(GroupSearch),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = OK, body = GroupPage),
+        (status = UNAUTHORIZED, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
+        (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = UNPROCESSABLE_ENTITY, description = "Bad `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/admin/groups")]
+pub async fn list_groups(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    search: web::Query<GroupSearch>,
+) -> Result<HttpResponse, ApiError> {
+    let GroupSearch { query, limit, cursor } = search.into_inner();
+    let page = state.auth.list_groups(&user.0, query.as_deref(), limit, cursor.as_deref()).await?;
+    Ok(ok(GroupPage { items: page.items.iter().map(GroupView::from).collect(), next_cursor: page.next_cursor }))
+}
+
+/// A new group.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewGroup {
+    /// 1–100 characters, unique regardless of case.
+    #[schema(example = "Editors")]
+    pub name: String,
+    /// At most 1000 characters.
+    #[schema(example = "Everyone who edits documents")]
+    pub description: Option<String>,
+}
+
+/// Creates a group (admins only). Honours `Idempotency-Key`.
+#[utoipa::path(
+    operation_id = "admin_create_group",
+    tag = "groups",
+    path = "/v1/admin/groups",
+    request_body = NewGroup,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first answer again (24 h)")),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = CREATED, body = GroupView, headers(("Location" = String, description = "The new group"))),
+        (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = CONFLICT, description = "`group_name_taken`", body = Problem, content_type = "application/problem+json"),
+        (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: bad name or description", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/admin/groups")]
+pub async fn create_group(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    body: JsonBody<NewGroup>,
+) -> Result<HttpResponse, ApiError> {
+    let JsonBody(body) = body;
+    let group = state.auth.create_group(&user.0, &body.name, body.description.as_deref()).await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/v1/admin/groups/{}", group.id)))
+        .insert_header(("Cache-Control", "no-store"))
+        .json(GroupView::from(&group)))
+}
+
+/// One group (admins only).
+#[utoipa::path(
+    operation_id = "admin_get_group",
+    tag = "groups",
+    path = "/v1/admin/groups/{id}",
+    params(("id" = Uuid, Path, description = "Group id")),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = OK, body = GroupView),
+        (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = NOT_FOUND, description = "No such group", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/admin/groups/{id}")]
+pub async fn get_group(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(ok(GroupView::from(&state.auth.get_group(&user.0, id.into_inner()).await?)))
+}
+
+/// `null` and absent differ: `Some(None)` clears the field.
+fn nullable<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(deserializer).map(Some)
+}
+
+/// A change of a group: absent fields stay, `description: null` clears it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GroupPatch {
+    #[schema(example = "Senior editors")]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub description: Option<Option<String>>,
+}
+
+/// Renames a group or changes its description (admins only).
+#[utoipa::path(
+    operation_id = "admin_update_group",
+    tag = "groups",
+    path = "/v1/admin/groups/{id}",
+    params(("id" = Uuid, Path, description = "Group id")),
+    request_body = GroupPatch,
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = OK, body = GroupView),
+        (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = NOT_FOUND, description = "No such group", body = Problem, content_type = "application/problem+json"),
+        (status = CONFLICT, description = "`group_name_taken`", body = Problem, content_type = "application/problem+json"),
+        (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/admin/groups/{id}")]
+pub async fn patch_group(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+    body: JsonBody<GroupPatch>,
+) -> Result<HttpResponse, ApiError> {
+    let JsonBody(body) = body;
+    let change = GroupChange { name: body.name, description: body.description };
+    Ok(ok(GroupView::from(&state.auth.update_group(&user.0, id.into_inner(), change).await?)))
+}
+
+/// Deletes a group with its memberships and grants (admins only).
+#[utoipa::path(
+    operation_id = "admin_delete_group",
+    tag = "groups",
+    path = "/v1/admin/groups/{id}",
+    params(("id" = Uuid, Path, description = "Group id")),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = NO_CONTENT, description = "Deleted"),
+        (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = NOT_FOUND, description = "No such group", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/admin/groups/{id}")]
+pub async fn delete_group(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    state.auth.delete_group(&user.0, id.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Members of a group (admins only), by user id.
+#[utoipa::path(
+    operation_id = "admin_list_group_members",
+    tag = "groups",
+    path = "/v1/admin/groups/{id}/members",
+    params(("id" = Uuid, Path, description = "Group id"), PageQuery),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = OK, body = MemberPage),
+        (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = NOT_FOUND, description = "No such group", body = Problem, content_type = "application/problem+json"),
+        (status = UNPROCESSABLE_ENTITY, description = "Bad `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/admin/groups/{id}/members")]
+pub async fn list_members(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page = state.auth.list_members(&user.0, id.into_inner(), query.limit, query.cursor.as_deref()).await?;
+    Ok(ok(MemberPage { items: page.items.iter().map(MemberView::from).collect(), next_cursor: page.next_cursor }))
+}
+
+/// Adds a user to a group (admins only; idempotent).
+#[utoipa::path(
+    operation_id = "admin_add_group_member",
+    tag = "groups",
+    path = "/v1/admin/groups/{id}/members/{user_id}",
+    params(("id" = Uuid, Path, description = "Group id"), ("user_id" = Uuid, Path, description = "User id")),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = NO_CONTENT, description = "The user is a member"),
+        (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = NOT_FOUND, description = "No such group or user", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/admin/groups/{id}/members/{user_id}")]
+pub async fn add_member(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let (group, member) = path.into_inner();
+    state.auth.add_member(&user.0, group, member).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Removes a user from a group (admins only).
+#[utoipa::path(
+    operation_id = "admin_remove_group_member",
+    tag = "groups",
+    path = "/v1/admin/groups/{id}/members/{user_id}",
+    params(("id" = Uuid, Path, description = "Group id"), ("user_id" = Uuid, Path, description = "User id")),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = NO_CONTENT, description = "Removed"),
+        (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = NOT_FOUND, description = "No such group, or the user is not a member", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/admin/groups/{id}/members/{user_id}")]
+pub async fn remove_member(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let (group, member) = path.into_inner();
+    state.auth.remove_member(&user.0, group, member).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The apps granted to a group (admins only).
+#[utoipa::path(
+    operation_id = "admin_list_group_apps",
+    tag = "groups",
+    path = "/v1/admin/groups/{id}/apps",
+    params(("id" = Uuid, Path, description = "Group id")),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = OK, body = AppGrantList),
+        (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = NOT_FOUND, description = "No such group", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/admin/groups/{id}/apps")]
+pub async fn group_apps(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let grants = state.auth.group_apps(&user.0, id.into_inner()).await?;
+    Ok(ok(AppGrantList { items: grants.iter().map(AppGrantView::from).collect() }))
+}
+
+/// Grants an app to every member of a group (admins only; idempotent).
+#[utoipa::path(
+    operation_id = "admin_grant_group_app",
+    tag = "groups",
+    path = "/v1/admin/groups/{id}/apps/{app_key}",
+    params(("id" = Uuid, Path, description = "Group id"), ("app_key" = String, Path, description = "App key, e.g. `docs`")),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = NO_CONTENT, description = "The group has the app"),
+        (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = NOT_FOUND, description = "No such group", body = Problem, content_type = "application/problem+json"),
+        (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: bad `app_key`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/admin/groups/{id}/apps/{app_key}")]
+pub async fn grant_group_app(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(Uuid, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (group, app) = path.into_inner();
+    state.auth.grant_group_app(&user.0, group, &app).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Takes an app back from a group (admins only).
+#[utoipa::path(
+    operation_id = "admin_revoke_group_app",
+    tag = "groups",
+    path = "/v1/admin/groups/{id}/apps/{app_key}",
+    params(("id" = Uuid, Path, description = "Group id"), ("app_key" = String, Path, description = "App key")),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = NO_CONTENT, description = "Revoked"),
+        (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = NOT_FOUND, description = "No such group, or it does not have the app", body = Problem, content_type = "application/problem+json"),
+        (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: bad `app_key`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/admin/groups/{id}/apps/{app_key}")]
+pub async fn revoke_group_app(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(Uuid, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (group, app) = path.into_inner();
+    state.auth.revoke_group_app(&user.0, group, &app).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The groups of a user (admins only), by name.
+#[utoipa::path(
+    operation_id = "admin_list_user_groups",
+    tag = "groups",
+    path = "/v1/admin/users/{id}/groups",
+    params(("id" = Uuid, Path, description = "User id")),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = OK, body = GroupList),
+        (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = NOT_FOUND, description = "No such user", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/admin/users/{id}/groups")]
+pub async fn user_groups(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let groups = state.auth.user_groups(&user.0, id.into_inner()).await?;
+    Ok(ok(GroupList { items: groups.iter().map(GroupView::from).collect() }))
+}
+
+/// The apps a user may open, direct and through groups (admins only).
+#[utoipa::path(
+    operation_id = "admin_list_user_apps",
+    tag = "groups",
+    path = "/v1/admin/users/{id}/apps",
+    params(("id" = Uuid, Path, description = "User id")),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = OK, body = UserAppList),
+        (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = NOT_FOUND, description = "No such user", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/admin/users/{id}/apps")]
+pub async fn user_apps(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(ok(UserAppList::from_apps(&state.auth.user_apps(&user.0, id.into_inner()).await?)))
+}
+
+/// Grants an app to one user (admins only; idempotent).
+#[utoipa::path(
+    operation_id = "admin_grant_user_app",
+    tag = "groups",
+    path = "/v1/admin/users/{id}/apps/{app_key}",
+    params(("id" = Uuid, Path, description = "User id"), ("app_key" = String, Path, description = "App key, e.g. `docs`")),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = NO_CONTENT, description = "The user has the app"),
+        (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = NOT_FOUND, description = "No such user", body = Problem, content_type = "application/problem+json"),
+        (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: bad `app_key`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/admin/users/{id}/apps/{app_key}")]
+pub async fn grant_user_app(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(Uuid, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (target, app) = path.into_inner();
+    state.auth.grant_user_app(&user.0, target, &app).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Takes a directly granted app back from a user (admins only). Grants through groups stay.
+#[utoipa::path(
+    operation_id = "admin_revoke_user_app",
+    tag = "groups",
+    path = "/v1/admin/users/{id}/apps/{app_key}",
+    params(("id" = Uuid, Path, description = "User id"), ("app_key" = String, Path, description = "App key")),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = NO_CONTENT, description = "Revoked"),
+        (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = NOT_FOUND, description = "No such user, or no direct grant of the app", body = Problem, content_type = "application/problem+json"),
+        (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: bad `app_key`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/admin/users/{id}/apps/{app_key}")]
+pub async fn revoke_user_app(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(Uuid, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (target, app) = path.into_inner();
+    state.auth.revoke_user_app(&user.0, target, &app).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The apps the signed-in user may open: their own grants and their groups', by app key.
+#[utoipa::path(
+    operation_id = "list_my_apps",
+    tag = "users",
+    path = "/v1/users/me/apps",
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = OK, body = UserAppList),
+        (status = UNAUTHORIZED, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/users/me/apps")]
+pub async fn my_apps(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, ApiError> {
+    Ok(ok(UserAppList::from_apps(&state.auth.my_apps(&user.0).await?)))
+}
