@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::domain::settings::{SecretValue, StoredSettings};
 use crate::domain::{
     AppGrant, AppKey, Device, DeviceId, DomainEvent, Email, Grantee, Group, GroupId, GroupMember, OneTimePurpose,
     OneTimeToken, Password, PasswordHash, RefreshToken, RefreshTokenId, RevocationReason, Session, SessionId,
@@ -109,6 +110,13 @@ pub trait AccessRepository: Send + Sync + 'static {
     async fn groups_of(&self, user: UserId) -> Result<Vec<Group>, RepoError>;
     /// The grants given to any of `grantees`, by app key.
     async fn grants_of(&self, grantees: &[Grantee]) -> Result<Vec<AppGrant>, RepoError>;
+}
+
+/// Reads of the admin settings outside a transaction.
+#[async_trait]
+pub trait SettingsRepository: Send + Sync + 'static {
+    /// The stored settings of `namespace`; `None` when nothing was ever stored.
+    async fn get_settings(&self, namespace: &str) -> Result<Option<StoredSettings>, RepoError>;
 }
 
 /// Which of a user's sessions a revocation ends.
@@ -218,6 +226,11 @@ pub trait Transaction: Send {
     async fn grant_app(&mut self, grant: &AppGrant) -> Result<bool, RepoError>;
     /// `false` when the grantee did not have that app.
     async fn revoke_app(&mut self, grantee: Grantee, app: &AppKey) -> Result<bool, RepoError>;
+    /// The settings of `namespace`, locked until commit (even when none are stored yet, so
+    /// two first writes do not lose each other's fields).
+    async fn lock_settings(&mut self, namespace: &str) -> Result<StoredSettings, RepoError>;
+    /// Replaces the stored settings of `namespace`.
+    async fn put_settings(&mut self, namespace: &str, settings: &StoredSettings) -> Result<(), RepoError>;
     /// Appends an entry to the audit log (never updated or deleted).
     async fn record_audit(&mut self, entry: &crate::domain::AuditEntry) -> Result<(), RepoError>;
     /// Appends events to the outbox, to be published after commit.
@@ -452,4 +465,44 @@ pub struct RateDecision {
 #[async_trait]
 pub trait RateLimiter: Send + Sync + 'static {
     async fn hit(&self, key: &str, limit: u32, period: Duration) -> Result<RateDecision, RepoError>;
+}
+
+/// Encrypts secrets at rest (settings secrets). `context` names where the secret belongs
+/// (`settings/ai/api_key`) and is authenticated with it, so a sealed value moved elsewhere
+/// does not open.
+pub trait SecretBox: Send + Sync + 'static {
+    fn seal(&self, secret: &SecretValue, context: &str) -> anyhow::Result<String>;
+    /// Fails when the value was tampered with, sealed for another context or with another key.
+    fn open(&self, sealed: &str, context: &str) -> anyhow::Result<SecretValue>;
+}
+
+/// A request of a connection check (`POST /v1/admin/settings/{namespace}/test`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct ProbeRequest {
+    pub url: String,
+    /// Header names and values; values may hold secrets (never logged).
+    pub headers: Vec<(String, SecretValue)>,
+    pub timeout: Duration,
+}
+
+impl std::fmt::Debug for ProbeRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("ProbeRequest").field("url", &self.url).field("headers", &names).finish()
+    }
+}
+
+/// How a connection check went at the HTTP level.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProbeResponse {
+    /// The server answered with this status.
+    Status(u16),
+    /// No answer: refused, unresolvable, TLS failure or timeout (a short reason).
+    Failed(String),
+}
+
+/// Makes the `GET` of a connection check (no redirects are followed; the body is not read).
+#[async_trait]
+pub trait HttpProbe: Send + Sync + 'static {
+    async fn get(&self, request: &ProbeRequest) -> ProbeResponse;
 }

@@ -3,10 +3,12 @@
 
 mod hasher;
 mod paseto;
+mod sealing;
 mod secrets;
 mod system;
 
 pub use hasher::{Argon2Hasher, HasherSettings};
 pub use paseto::{KeyError, PasetoKeys, PasetoTokens};
+pub use sealing::SealingKey;
 pub use secrets::{OsSecrets, derive_key};
 pub use system::{SystemClock, UuidV7Generator, random_bytes};

@@ -7,11 +7,11 @@ use std::sync::Arc;
 use chrono::Duration;
 use identity_core::ports::{
     AccessRepository, AuditRepository, CodeStore, EventPublisher, HealthCheck, Notifier, Outbox, RateLimiter,
-    RevocationList, SessionRepository, UnitOfWork, UserRepository,
+    RevocationList, SessionRepository, SettingsRepository, UnitOfWork, UserRepository,
 };
 use identity_core::usecases::{AuthService, AuthSettings, Ports, SessionStoreRevocations};
 use identity_crypto::{
-    Argon2Hasher, HasherSettings, OsSecrets, PasetoKeys, PasetoTokens, SystemClock, UuidV7Generator,
+    Argon2Hasher, HasherSettings, OsSecrets, PasetoKeys, PasetoTokens, SealingKey, SystemClock, UuidV7Generator,
 };
 use identity_memory::{InProcessBus, MemoryCodeStore, MemoryRateLimiter, MemoryRevocations, MemoryStore};
 use identity_postgres::{PgStore, PoolSettings};
@@ -33,6 +33,7 @@ struct Store {
     users: Arc<dyn UserRepository>,
     audit: Arc<dyn AuditRepository>,
     access: Arc<dyn AccessRepository>,
+    settings: Arc<dyn SettingsRepository>,
     sessions: Arc<dyn SessionRepository>,
     uow: Arc<dyn UnitOfWork>,
     outbox: Arc<dyn Outbox>,
@@ -41,12 +42,20 @@ struct Store {
 impl Store {
     fn from<S>(store: S) -> Self
     where
-        S: UserRepository + SessionRepository + UnitOfWork + Outbox + AuditRepository + AccessRepository + Clone,
+        S: UserRepository
+            + SessionRepository
+            + UnitOfWork
+            + Outbox
+            + AuditRepository
+            + AccessRepository
+            + SettingsRepository
+            + Clone,
     {
         Self {
             users: Arc::new(store.clone()),
             audit: Arc::new(store.clone()),
             access: Arc::new(store.clone()),
+            settings: Arc::new(store.clone()),
             sessions: Arc::new(store.clone()),
             uow: Arc::new(store.clone()),
             outbox: Arc::new(store),
@@ -172,6 +181,11 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
     let keys = keys(config)?;
     let public_keys = keys.public_keys();
     let secrets = OsSecrets::new(keys.derive_key("refresh-token-successor"));
+    let secret_box = match &config.secrets_encryption_key {
+        Some(key) => SealingKey::from_base64(key.expose_secret())
+            .map_err(|e| ConfigError { var: "SECRETS_ENCRYPTION_KEY", message: e.to_string() })?,
+        None => SealingKey::new(keys.derive_key("secrets-at-rest")),
+    };
     let tokens = PasetoTokens::new(keys, config.token_issuer.clone(), config.token_audience.clone());
     let hasher = Argon2Hasher::new(&HasherSettings {
         m_cost: config.argon2_memory_kib,
@@ -186,11 +200,14 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
             users: store.users,
             audit: store.audit,
             access: store.access,
+            settings: store.settings,
             sessions: store.sessions,
             uow: store.uow,
             hasher: Arc::new(hasher),
             tokens: Arc::new(tokens),
             secrets: Arc::new(secrets),
+            secret_box: Arc::new(secret_box),
+            probe: Arc::new(crate::probe::ReqwestProbe::new()?),
             codes,
             revocations,
             notifier,

@@ -47,6 +47,9 @@ pub struct Config {
     pub event_source: String,
     pub paseto_secret_key: Option<SecretString>,
     pub paseto_verification_keys: Vec<String>,
+    /// Key of secrets at rest (settings secrets): 32 bytes in base64. Unset: derived from the
+    /// signing key (so rotating the signing key makes stored secrets unreadable).
+    pub secrets_encryption_key: Option<SecretString>,
     pub token_issuer: String,
     pub token_audience: String,
     pub access_token_ttl: Duration,
@@ -196,6 +199,18 @@ impl Config {
             .get("PASETO_VERIFICATION_KEYS")
             .map(|v| v.split(',').map(|k| k.trim().to_owned()).filter(|k| !k.is_empty()).collect())
             .unwrap_or_default();
+        let secrets_encryption_key = match r.get("SECRETS_ENCRYPTION_KEY") {
+            Some(raw) => {
+                identity_crypto::SealingKey::from_base64(&raw).map_err(|e| {
+                    invalid(
+                        "SECRETS_ENCRYPTION_KEY",
+                        format!("{e}: give 32 random bytes in base64 (e.g. `openssl rand -base64 32`)"),
+                    )
+                })?;
+                Some(SecretString::from(raw))
+            }
+            None => None,
+        };
         let password_policy = match r.string("PASSWORD_POLICY", "nist").to_ascii_lowercase().as_str() {
             "nist" => PasswordPolicy::default(),
             "strict" => PasswordPolicy::strict(),
@@ -338,6 +353,7 @@ impl Config {
                 event_source: r.string("EVENT_SOURCE", "/identity"),
                 paseto_secret_key,
                 paseto_verification_keys,
+                secrets_encryption_key,
                 token_issuer: r.string("TOKEN_ISSUER", "identity"),
                 token_audience: r.string("TOKEN_AUDIENCE", "identity"),
                 access_token_ttl: r.seconds("ACCESS_TOKEN_TTL_SECONDS", 900, 30, 86_400)?,

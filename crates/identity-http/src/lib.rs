@@ -8,6 +8,7 @@ pub mod extract;
 pub mod idempotency;
 pub mod limits;
 pub mod openapi;
+pub mod probe;
 pub mod relay;
 pub mod routes;
 pub mod security;

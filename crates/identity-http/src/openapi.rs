@@ -54,6 +54,7 @@ impl Modify for SecuritySchemes {
         (name = "audit", description = "Security events"),
         (name = "admin", description = "Administration (the `admin` role)"),
         (name = "groups", description = "Groups, memberships and app grants (the `admin` role)"),
+        (name = "settings", description = "Namespaced admin settings with encrypted secrets (the `admin` role)"),
         (name = "operations", description = "Health and readiness"),
     )
 )]

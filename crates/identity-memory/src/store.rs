@@ -5,8 +5,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use identity_core::ports::{
     AccessRepository, AuditRepository, Conflict, EventPublisher, LoginAttempt, Outbox, OutboxEntry, PageRequest,
-    RepoError, SessionRepository, SessionSelector, Transaction, UnitOfWork, UserRepository,
+    RepoError, SessionRepository, SessionSelector, SettingsRepository, Transaction, UnitOfWork, UserRepository,
 };
+use identity_core::settings::StoredSettings;
 use identity_core::{
     AppGrant, AppKey, AuditEntry, AuditFilter, AuditRecord, Device, DeviceId, DomainEvent, Email, Grantee, Group,
     GroupId, GroupMember, OneTimePurpose, OneTimeToken, RefreshToken, RefreshTokenId, RevocationReason, Session,
@@ -37,6 +38,7 @@ struct State {
     outbox: Vec<OutboxEntry>,
     next_seq: i64,
     access: Access,
+    settings: HashMap<String, StoredSettings>,
 }
 
 /// Groups, memberships and grants (small: a transaction's undo is a snapshot of all of it).
@@ -226,6 +228,13 @@ impl AccessRepository for MemoryStore {
             state.access.grants.iter().filter(|g| grantees.contains(&g.grantee)).cloned().collect();
         grants.sort_by(|a, b| a.app_key.cmp(&b.app_key));
         Ok(grants)
+    }
+}
+
+#[async_trait]
+impl SettingsRepository for MemoryStore {
+    async fn get_settings(&self, namespace: &str) -> Result<Option<StoredSettings>, RepoError> {
+        Ok(self.state.lock().await.settings.get(namespace).cloned())
     }
 }
 
@@ -570,6 +579,25 @@ impl Transaction for MemoryTransaction {
             self.put_one_time(token)?;
         }
         Ok(())
+    }
+
+    async fn lock_settings(&mut self, namespace: &str) -> Result<StoredSettings, RepoError> {
+        Ok(self.state()?.settings.get(namespace).cloned().unwrap_or_default())
+    }
+
+    async fn put_settings(&mut self, namespace: &str, settings: &StoredSettings) -> Result<(), RepoError> {
+        let (namespace, settings) = (namespace.to_owned(), settings.clone());
+        self.write(|state| {
+            let previous = state.settings.insert(namespace.clone(), settings);
+            Box::new(move |state: &mut State| match previous {
+                Some(previous) => {
+                    state.settings.insert(namespace, previous);
+                }
+                None => {
+                    state.settings.remove(&namespace);
+                }
+            })
+        })
     }
 
     async fn count_active_admins(&mut self) -> Result<usize, RepoError> {

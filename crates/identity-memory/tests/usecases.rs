@@ -85,11 +85,14 @@ impl World {
                 users: Arc::new(self.store.clone()),
                 audit: Arc::new(self.store.clone()),
                 access: Arc::new(self.store.clone()),
+                settings: Arc::new(self.store.clone()),
                 sessions: Arc::new(self.store.clone()),
                 uow: Arc::new(self.store.clone()),
                 hasher,
                 tokens: Arc::new(PasetoTokens::new(self.keys.clone(), "identity", "identity")),
                 secrets: Arc::new(OsSecrets::new([9; 32])),
+                secret_box: Arc::new(identity_crypto::SealingKey::new([5; 32])),
+                probe: Arc::new(NoNetwork),
                 codes: Arc::new(MemoryCodeStore::new()),
                 revocations: Arc::new(MemoryRevocations::new()),
                 notifier: Arc::new(self.mail.clone()),
@@ -295,4 +298,14 @@ async fn lock_outs_end_by_themselves() {
     let out = auth.login(login_input(PW)).await.unwrap();
     assert_eq!(out.user.status, UserStatus::Active);
     assert_eq!(out.user.locked_until, None);
+}
+
+/// The use-case tests never reach out.
+struct NoNetwork;
+
+#[async_trait::async_trait]
+impl identity_core::ports::HttpProbe for NoNetwork {
+    async fn get(&self, _: &identity_core::ports::ProbeRequest) -> identity_core::ports::ProbeResponse {
+        identity_core::ports::ProbeResponse::Failed("no network in tests".into())
+    }
 }

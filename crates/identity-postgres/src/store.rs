@@ -283,6 +283,16 @@ impl identity_core::ports::AccessRepository for PgStore {
 }
 
 #[async_trait]
+impl identity_core::ports::SettingsRepository for PgStore {
+    async fn get_settings(
+        &self,
+        namespace: &str,
+    ) -> Result<Option<identity_core::settings::StoredSettings>, RepoError> {
+        crate::access::get_settings(&mut self.conn().await?, namespace, false).await
+    }
+}
+
+#[async_trait]
 impl UnitOfWork for PgStore {
     async fn begin(&self) -> Result<Box<dyn Transaction>, RepoError> {
         let mut conn = self.conn().await?;
@@ -675,6 +685,18 @@ impl Transaction for PgTransaction {
         }
         .map_err(repo_error)?;
         Ok(())
+    }
+
+    async fn lock_settings(&mut self, namespace: &str) -> Result<identity_core::settings::StoredSettings, RepoError> {
+        crate::access::lock_settings(self.conn()?, namespace).await
+    }
+
+    async fn put_settings(
+        &mut self,
+        namespace: &str,
+        settings: &identity_core::settings::StoredSettings,
+    ) -> Result<(), RepoError> {
+        crate::access::put_settings(self.conn()?, namespace, settings).await
     }
 
     async fn count_active_admins(&mut self) -> Result<usize, RepoError> {

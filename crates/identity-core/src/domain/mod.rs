@@ -7,6 +7,7 @@ mod events;
 mod password;
 pub mod profile;
 mod session;
+pub mod settings;
 mod user;
 mod validation;
 

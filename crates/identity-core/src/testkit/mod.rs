@@ -33,6 +33,7 @@ macro_rules! store_contract_tests {
             groups_are_created_renamed_listed_and_deleted,
             memberships_and_grants_reach_their_users,
             active_admins_are_counted,
+            settings_are_stored_locked_and_replaced,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {

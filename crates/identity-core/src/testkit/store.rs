@@ -15,6 +15,7 @@ pub struct StoreUnderTest {
     pub users: Arc<dyn UserRepository>,
     pub audit: Arc<dyn AuditRepository>,
     pub access: Arc<dyn AccessRepository>,
+    pub settings: Arc<dyn SettingsRepository>,
     pub sessions: Arc<dyn SessionRepository>,
     pub uow: Arc<dyn UnitOfWork>,
     pub outbox: Arc<dyn Outbox>,
@@ -24,12 +25,20 @@ impl StoreUnderTest {
     /// Builds one from a store that implements every port.
     pub fn from_store<S>(store: S) -> Self
     where
-        S: UserRepository + SessionRepository + UnitOfWork + Outbox + AuditRepository + AccessRepository + Clone,
+        S: UserRepository
+            + SessionRepository
+            + UnitOfWork
+            + Outbox
+            + AuditRepository
+            + AccessRepository
+            + SettingsRepository
+            + Clone,
     {
         Self {
             users: Arc::new(store.clone()),
             audit: Arc::new(store.clone()),
             access: Arc::new(store.clone()),
+            settings: Arc::new(store.clone()),
             sessions: Arc::new(store.clone()),
             uow: Arc::new(store.clone()),
             outbox: Arc::new(store),
@@ -766,6 +775,41 @@ mod cases {
         })
         .await;
         assert_eq!(in_tx(store, async |tx| tx.count_active_admins().await.unwrap()).await, before + 1);
+    }
+    pub async fn settings_are_stored_locked_and_replaced(store: &StoreUnderTest) {
+        use crate::domain::settings::{SealedSecret, StoredSettings};
+        let admin = fixtures::user(unique_email());
+        insert(store, &admin, &[]).await.unwrap();
+        assert_eq!(store.settings.get_settings("ai").await.unwrap(), None);
+        // Locking before the first write stores nothing by itself.
+        let mut tx = store.uow.begin().await.unwrap();
+        assert_eq!(tx.lock_settings("ai").await.unwrap(), StoredSettings::default());
+        drop(tx);
+        assert_eq!(store.settings.get_settings("ai").await.unwrap(), None);
+
+        let mut stored = StoredSettings::default();
+        stored.values.insert("model".into(), serde_json::json!("gpt-4.1"));
+        stored.values.insert("max".into(), serde_json::json!(25));
+        stored.secrets.insert("api_key".into(), SealedSecret { sealed: "v1.kid.body".into(), hint: "sk-…abcd".into() });
+        stored.updated_at = Some(fixtures::now());
+        stored.updated_by = Some(admin.id);
+        in_tx(store, async |tx| {
+            assert_eq!(tx.lock_settings("ai").await.unwrap(), StoredSettings::default());
+            tx.put_settings("ai", &stored).await.unwrap();
+        })
+        .await;
+        assert_eq!(store.settings.get_settings("ai").await.unwrap(), Some(stored.clone()));
+        assert_eq!(store.settings.get_settings("documents").await.unwrap(), None);
+
+        let mut replaced = stored.clone();
+        replaced.secrets.clear();
+        replaced.values.remove("max");
+        replaced.updated_at = Some(fixtures::now() + Duration::seconds(5));
+        let mut tx = store.uow.begin().await.unwrap();
+        assert_eq!(tx.lock_settings("ai").await.unwrap(), stored);
+        tx.put_settings("ai", &replaced).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(store.settings.get_settings("ai").await.unwrap(), Some(replaced));
     }
 }
 

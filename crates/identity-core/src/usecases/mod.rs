@@ -15,6 +15,7 @@ mod profile;
 mod registration;
 mod revocation;
 mod sessions;
+mod settings;
 
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
@@ -28,11 +29,13 @@ pub use login::{DeviceInput, LoginInput, LoginOutput, RegisterInput};
 pub use registration::{ConfirmRegistrationInput, RegistrationRequested};
 pub use revocation::SessionStoreRevocations;
 pub use sessions::{MAX_PAGE, Page, page_request};
+pub use settings::{ProbeOutcome, SettingsView};
 
 use crate::domain::{AuditEntry, DomainEvent, EventType, Session, SessionRevokedData, User, UserId};
 use crate::ports::{
-    AccessClaims, AccessRepository, AuditRepository, ClientInfo, Clock, CodeStore, IdGenerator, Notifier,
-    PasswordHasher, RateLimiter, RevocationList, Secrets, SessionRepository, TokenIssuer, UnitOfWork, UserRepository,
+    AccessClaims, AccessRepository, AuditRepository, ClientInfo, Clock, CodeStore, HttpProbe, IdGenerator, Notifier,
+    PasswordHasher, RateLimiter, RevocationList, SecretBox, Secrets, SessionRepository, SettingsRepository,
+    TokenIssuer, UnitOfWork, UserRepository,
 };
 
 /// The adapters the use cases run on.
@@ -41,11 +44,16 @@ pub struct Ports {
     pub users: Arc<dyn UserRepository>,
     pub audit: Arc<dyn AuditRepository>,
     pub access: Arc<dyn AccessRepository>,
+    pub settings: Arc<dyn SettingsRepository>,
     pub sessions: Arc<dyn SessionRepository>,
     pub uow: Arc<dyn UnitOfWork>,
     pub hasher: Arc<dyn PasswordHasher>,
     pub tokens: Arc<dyn TokenIssuer>,
     pub secrets: Arc<dyn Secrets>,
+    /// Seals secrets at rest (settings secrets).
+    pub secret_box: Arc<dyn SecretBox>,
+    /// Makes the HTTP requests of settings connection checks.
+    pub probe: Arc<dyn HttpProbe>,
     pub codes: Arc<dyn CodeStore>,
     pub revocations: Arc<dyn RevocationList>,
     pub notifier: Arc<dyn Notifier>,

@@ -8,6 +8,7 @@ pub mod health;
 pub mod oauth;
 pub mod passwords;
 pub mod sessions;
+pub mod settings;
 pub mod users;
 pub mod views;
 
@@ -70,6 +71,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(groups::user_groups)
             .service(groups::user_apps)
             .service(groups::grant_user_app)
-            .service(groups::revoke_user_app),
+            .service(groups::revoke_user_app)
+            .service(settings::list_namespaces)
+            .service(settings::get_settings)
+            .service(settings::patch_settings)
+            .service(settings::test_settings),
     );
 }

@@ -18,3 +18,4 @@ mod profile;
 mod registration;
 mod security;
 mod sessions;
+mod settings;

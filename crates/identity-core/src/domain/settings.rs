@@ -1,0 +1,411 @@
+//! Namespaced admin settings: each namespace has a fixed schema; fields marked secret are
+//! stored sealed (encrypted) with a non-secret hint, and never leave the service in clear.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+
+use super::{FieldError, UserId, ValidationErrors};
+
+/// The type and rules of one setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    /// Free text of 1 to `max` characters, no control characters.
+    Text { max: usize },
+    /// An absolute `http://` or `https://` URL with a host.
+    Url,
+    /// One of the listed values.
+    Choice(&'static [&'static str]),
+    /// A whole number in `min..=max`.
+    Integer { min: i64, max: i64 },
+    /// A secret string (an API key): sealed at rest, shown only as a hint.
+    Secret,
+}
+
+/// One setting of a namespace.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FieldSpec {
+    pub name: &'static str,
+    pub kind: FieldKind,
+    /// What the setting is when nothing is stored (`None`: unset).
+    pub default: Option<DefaultValue>,
+    pub description: &'static str,
+}
+
+/// A default (a `const`-friendly subset of JSON).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum DefaultValue {
+    Str(&'static str),
+    Int(i64),
+}
+
+impl DefaultValue {
+    pub fn to_json(self) -> Value {
+        match self {
+            Self::Str(s) => Value::from(s),
+            Self::Int(n) => Value::from(n),
+        }
+    }
+}
+
+/// Which connection check `POST …/test` runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Probe {
+    /// An OpenAI-style provider: `GET {base_url}/models` with the API key.
+    AiProvider,
+    /// Nothing to connect to: the check is that the stored settings are valid.
+    None,
+}
+
+/// A settings namespace and its schema.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Namespace {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub fields: &'static [FieldSpec],
+    pub probe: Probe,
+}
+
+/// AI providers the `ai` namespace knows how to reach.
+pub const AI_PROVIDERS: &[&str] = &["openai", "anthropic", "azure_openai", "ollama", "openai_compatible"];
+
+pub const AI: Namespace = Namespace {
+    name: "ai",
+    description: "The AI provider that AI features call",
+    fields: &[
+        FieldSpec {
+            name: "provider",
+            kind: FieldKind::Choice(AI_PROVIDERS),
+            default: Some(DefaultValue::Str("openai")),
+            description: "Which API the base URL speaks",
+        },
+        FieldSpec {
+            name: "base_url",
+            kind: FieldKind::Url,
+            default: None,
+            description: "API base URL; unset uses the provider's public endpoint",
+        },
+        FieldSpec {
+            name: "model",
+            kind: FieldKind::Text { max: 200 },
+            default: Some(DefaultValue::Str("gpt-4o-mini")),
+            description: "Model name",
+        },
+        FieldSpec { name: "api_key", kind: FieldKind::Secret, default: None, description: "API key (secret)" },
+    ],
+    probe: Probe::AiProvider,
+};
+
+pub const DOCUMENTS: Namespace = Namespace {
+    name: "documents",
+    description: "Limits of the document service",
+    fields: &[FieldSpec {
+        name: "max_upload_size_mb",
+        kind: FieldKind::Integer { min: 1, max: 1024 },
+        default: Some(DefaultValue::Int(25)),
+        description: "Largest upload accepted, in MiB",
+    }],
+    probe: Probe::None,
+};
+
+impl Namespace {
+    pub const ALL: [Namespace; 2] = [AI, DOCUMENTS];
+
+    pub fn find(name: &str) -> Option<Namespace> {
+        Self::ALL.into_iter().find(|ns| ns.name == name)
+    }
+
+    pub fn field(&self, name: &str) -> Option<&'static FieldSpec> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+
+    /// Validates a JSON merge patch of this namespace: every key must be a field, every value
+    /// valid for it or `null` (back to the default; a secret is removed). Reports every
+    /// problem at once.
+    pub fn validate_patch(&self, patch: &Value) -> Result<SettingsPatch, ValidationErrors> {
+        let Value::Object(entries) = patch else {
+            return Err(ValidationErrors::single(FieldError::new(
+                "body",
+                "invalid_type",
+                "a JSON object of settings is expected",
+            )));
+        };
+        let mut errors = ValidationErrors::new();
+        let mut values = BTreeMap::new();
+        let mut secrets = BTreeMap::new();
+        for (key, raw) in entries {
+            let Some(spec) = self.field(key) else {
+                let known: Vec<&str> = self.fields.iter().map(|f| f.name).collect();
+                errors.push(FieldError::new(
+                    key.clone(),
+                    "unknown_field",
+                    format!("{:?} has no setting {key:?} (known: {})", self.name, known.join(", ")),
+                ));
+                continue;
+            };
+            if raw.is_null() {
+                if spec.kind == FieldKind::Secret {
+                    secrets.insert(spec.name, SecretChange::Clear);
+                } else {
+                    values.insert(spec.name, None);
+                }
+                continue;
+            }
+            match (spec.kind, check(spec, raw)) {
+                (_, Err(error)) => errors.push(error),
+                (FieldKind::Secret, Ok(Value::String(secret))) => {
+                    secrets.insert(spec.name, SecretChange::Set(SecretValue::new(secret)));
+                }
+                (_, Ok(value)) => {
+                    values.insert(spec.name, Some(value));
+                }
+            }
+        }
+        errors.into_result()?;
+        Ok(SettingsPatch { values, secrets })
+    }
+}
+
+fn check(spec: &FieldSpec, raw: &Value) -> Result<Value, FieldError> {
+    let name = spec.name;
+    let wrong_type = |what: &str| FieldError::new(name, "invalid_type", format!("{name} must be {what}"));
+    match spec.kind {
+        FieldKind::Text { max } => {
+            let text = raw.as_str().ok_or_else(|| wrong_type("a string"))?.trim();
+            if text.is_empty() || text.chars().count() > max {
+                return Err(FieldError::new(name, "invalid_length", format!("{name} has 1 to {max} characters")));
+            }
+            if text.chars().any(char::is_control) {
+                return Err(FieldError::new(
+                    name,
+                    "invalid_characters",
+                    format!("{name} may not contain control characters"),
+                ));
+            }
+            Ok(Value::from(text))
+        }
+        FieldKind::Url => {
+            let text = raw.as_str().ok_or_else(|| wrong_type("a URL string"))?.trim();
+            let invalid = || FieldError::new(name, "invalid_url", format!("{name} must be an absolute http(s) URL"));
+            let url = url::Url::parse(text).map_err(|_| invalid())?;
+            let ok = matches!(url.scheme(), "http" | "https")
+                && url.host_str().is_some_and(|h| !h.is_empty())
+                && url.username().is_empty()
+                && url.password().is_none()
+                && url.query().is_none()
+                && url.fragment().is_none()
+                && text.len() <= 2048;
+            if !ok {
+                return Err(invalid());
+            }
+            Ok(Value::from(text.trim_end_matches('/')))
+        }
+        FieldKind::Choice(options) => {
+            let text = raw.as_str().ok_or_else(|| wrong_type("a string"))?;
+            if !options.contains(&text) {
+                return Err(FieldError::new(
+                    name,
+                    "invalid_choice",
+                    format!("{name} is one of {}", options.join(", ")),
+                ));
+            }
+            Ok(Value::from(text))
+        }
+        FieldKind::Integer { min, max } => {
+            let n = raw.as_i64().ok_or_else(|| wrong_type("a whole number"))?;
+            if !(min..=max).contains(&n) {
+                return Err(FieldError::new(name, "out_of_range", format!("{name} is between {min} and {max}")));
+            }
+            Ok(Value::from(n))
+        }
+        FieldKind::Secret => {
+            let text = raw.as_str().ok_or_else(|| wrong_type("a string"))?.trim();
+            if text.is_empty() || text.len() > 4096 || text.chars().any(|c| c.is_control() || c.is_whitespace()) {
+                return Err(FieldError::new(
+                    name,
+                    "invalid_secret",
+                    format!("{name} has 1 to 4096 visible characters (send null to remove it)"),
+                ));
+            }
+            Ok(Value::from(text))
+        }
+    }
+}
+
+/// A secret in clear, in memory only. Its `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretValue(String);
+
+impl SecretValue {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// What may be shown of it: `sk-…abcd` (first three and last four characters) for
+    /// secrets of 16 characters or more, only `…` for shorter ones.
+    pub fn hint(&self) -> String {
+        let chars: Vec<char> = self.0.chars().collect();
+        if chars.len() < 16 {
+            return "…".to_owned();
+        }
+        let head: String = chars[..3].iter().collect();
+        let tail: String = chars[chars.len() - 4..].iter().collect();
+        format!("{head}…{tail}")
+    }
+}
+
+impl fmt::Debug for SecretValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretValue(…)")
+    }
+}
+
+/// What a patch does to a secret.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SecretChange {
+    Set(SecretValue),
+    Clear,
+}
+
+/// A validated patch: `values` maps a field to its new value (`None`: back to the default).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SettingsPatch {
+    pub values: BTreeMap<&'static str, Option<Value>>,
+    pub secrets: BTreeMap<&'static str, SecretChange>,
+}
+
+/// A secret at rest: the sealed value and the hint shown instead of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedSecret {
+    pub sealed: String,
+    pub hint: String,
+}
+
+/// A namespace as stored: values that differ from nothing (defaults are not stored), and
+/// sealed secrets.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StoredSettings {
+    pub values: Map<String, Value>,
+    pub secrets: BTreeMap<String, SealedSecret>,
+    pub updated_at: Option<DateTime<Utc>>,
+    pub updated_by: Option<UserId>,
+}
+
+impl StoredSettings {
+    /// Every field of `namespace` with its stored value or default (`null` when unset);
+    /// secrets appear as their hint, or `null` when not set.
+    pub fn effective(&self, namespace: &Namespace) -> Map<String, Value> {
+        namespace
+            .fields
+            .iter()
+            .map(|spec| {
+                let value = match spec.kind {
+                    FieldKind::Secret => {
+                        self.secrets.get(spec.name).map_or(Value::Null, |s| Value::from(s.hint.clone()))
+                    }
+                    _ => self
+                        .values
+                        .get(spec.name)
+                        .cloned()
+                        .or_else(|| spec.default.map(DefaultValue::to_json))
+                        .unwrap_or(Value::Null),
+                };
+                (spec.name.to_owned(), value)
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn fields(errors: &ValidationErrors) -> Vec<(&str, &str)> {
+        errors.errors().iter().map(|e| (e.field.as_str(), e.code)).collect()
+    }
+
+    #[test]
+    fn patches_are_checked_field_by_field() {
+        let patch = AI
+            .validate_patch(&json!({
+                "provider": "anthropic",
+                "base_url": "https://api.example.com/v1/",
+                "model": " claude ",
+                "api_key": "sk-ant-0123456789abcdef",
+            }))
+            .unwrap();
+        assert_eq!(patch.values["base_url"], Some(json!("https://api.example.com/v1")));
+        assert_eq!(patch.values["model"], Some(json!("claude")));
+        assert!(matches!(&patch.secrets["api_key"], SecretChange::Set(s) if s.expose() == "sk-ant-0123456789abcdef"));
+
+        let errors = AI
+            .validate_patch(&json!({
+                "provider": "skynet",
+                "base_url": "ftp://x",
+                "model": "",
+                "api_key": 42,
+                "temperature": 1,
+            }))
+            .unwrap_err();
+        let mut got = fields(&errors);
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                ("api_key", "invalid_type"),
+                ("base_url", "invalid_url"),
+                ("model", "invalid_length"),
+                ("provider", "invalid_choice"),
+                ("temperature", "unknown_field")
+            ]
+        );
+        for bad in ["https://user:pw@host/v1", "https://host/v1?x=1", "not a url", "https://"] {
+            assert_eq!(
+                fields(&AI.validate_patch(&json!({ "base_url": bad })).unwrap_err()),
+                [("base_url", "invalid_url")],
+                "{bad}"
+            );
+        }
+        let limits = DOCUMENTS.validate_patch(&json!({ "max_upload_size_mb": 0 })).unwrap_err();
+        assert_eq!(fields(&limits), [("max_upload_size_mb", "out_of_range")]);
+        let limits = DOCUMENTS.validate_patch(&json!({ "max_upload_size_mb": 2.5 })).unwrap_err();
+        assert_eq!(fields(&limits), [("max_upload_size_mb", "invalid_type")]);
+        assert_eq!(fields(&DOCUMENTS.validate_patch(&json!([])).unwrap_err()), [("body", "invalid_type")]);
+    }
+
+    #[test]
+    fn null_resets_and_clears() {
+        let patch = AI.validate_patch(&json!({ "model": null, "api_key": null })).unwrap();
+        assert_eq!(patch.values["model"], None);
+        assert_eq!(patch.secrets["api_key"], SecretChange::Clear);
+    }
+
+    #[test]
+    fn hints_show_little_and_debug_nothing() {
+        assert_eq!(SecretValue::new("sk-proj-abcdefghijklmnop1234").hint(), "sk-…1234");
+        assert_eq!(SecretValue::new("short-secret").hint(), "…");
+        assert_eq!(format!("{:?}", SecretValue::new("sk-proj-abcdefghijklmnop1234")), "SecretValue(…)");
+    }
+
+    #[test]
+    fn effective_settings_fill_in_defaults_and_hide_secrets() {
+        let mut stored = StoredSettings::default();
+        stored.values.insert("model".into(), json!("gpt-4.1"));
+        stored.secrets.insert("api_key".into(), SealedSecret { sealed: "v1:…".into(), hint: "sk-…abcd".into() });
+        let view = stored.effective(&AI);
+        assert_eq!(
+            Value::Object(view),
+            json!({ "provider": "openai", "base_url": null, "model": "gpt-4.1", "api_key": "sk-…abcd" })
+        );
+        assert_eq!(Value::Object(StoredSettings::default().effective(&DOCUMENTS)), json!({ "max_upload_size_mb": 25 }));
+    }
+}
