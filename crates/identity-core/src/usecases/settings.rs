@@ -134,25 +134,26 @@ impl AuthService {
             let default = namespace.field(field).and_then(|f| f.default).map(|d| d.to_json());
             values.insert((*field).to_owned(), value.clone().or(default).unwrap_or(Value::Null));
         }
-        let secret = |field: &str| -> Result<Option<SecretValue>, CoreError> {
+        // A stored secret that does not open (the key changed) fails the check, it is not a
+        // server error: the admin can enter the secret again.
+        let secret = |field: &str| -> Result<Option<SecretValue>, String> {
             match patch.secrets.get(field) {
                 Some(SecretChange::Set(s)) if stored.secrets.get(field).is_none_or(|old| old.hint != s.expose()) => {
                     Ok(Some(s.clone()))
                 }
                 Some(SecretChange::Clear) => Ok(None),
                 _ => match stored.secrets.get(field) {
-                    Some(sealed) => {
-                        let opened = self.ports.secret_box.open(&sealed.sealed, &context(&namespace, field));
-                        Ok(Some(opened.map_err(|e| {
-                            CoreError::Internal(
-                                e.context(format!("cannot open the stored {field} of {}", namespace.name)),
-                            )
-                        })?))
-                    }
+                    Some(sealed) => self
+                        .ports
+                        .secret_box
+                        .open(&sealed.sealed, &context(&namespace, field))
+                        .map(Some)
+                        .map_err(|e| format!("the stored {field} cannot be opened ({e}); enter it again")),
                     None => Ok(None),
                 },
             }
         };
+        let unusable = |detail: String| ProbeOutcome { ok: false, status: None, latency_ms: 0, detail };
         let outcome = match namespace.probe {
             Probe::None => ProbeOutcome {
                 ok: true,
@@ -160,7 +161,10 @@ impl AuthService {
                 latency_ms: 0,
                 detail: format!("{} has nothing to connect to; its settings are valid", namespace.name),
             },
-            Probe::AiProvider => self.probe_ai(&values, secret("api_key")?).await,
+            Probe::AiProvider => match secret("api_key") {
+                Ok(key) => self.probe_ai(&values, key).await,
+                Err(detail) => unusable(detail),
+            },
         };
         let metadata = serde_json::json!({ "namespace": namespace.name, "ok": outcome.ok, "status": outcome.status });
         let mut tx = self.ports.uow.begin().await?;

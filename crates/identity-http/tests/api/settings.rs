@@ -282,3 +282,43 @@ async fn only_admins_read_or_change_settings(backend: Backend) {
     let limits: Value = app.get_authed("/v1/admin/settings/documents", &token).await.json().await.unwrap();
     assert_eq!(limits["values"]["max_upload_size_mb"], 50);
 }
+
+/// A replica with another `SECRETS_ENCRYPTION_KEY` cannot open the stored key: its check
+/// says so (not a 500) and a fresh PATCH makes the secret usable again.
+#[tokio::test]
+async fn a_changed_encryption_key_is_reported_not_a_crash() {
+    use base64::Engine;
+    let key_of = |byte: u8| base64::engine::general_purpose::STANDARD.encode([byte; 32]);
+    let boss = unique_email();
+    let (first_key, second_key) = (key_of(1), key_of(2));
+    let first =
+        spawn_app_with(Backend::Postgres, &[("BOOTSTRAP_ADMIN_EMAIL", &boss), ("SECRETS_ENCRYPTION_KEY", &first_key)])
+            .await;
+    assert_eq!(first.register(&boss, PASSWORD).await.status(), 201);
+    let token = first.login_ok(&boss, PASSWORD).await["access_token"].as_str().unwrap().to_owned();
+    let api_key = format!("sk-test-{}", uuid::Uuid::now_v7().simple());
+    let (provider_url, _) = fake_provider(&api_key).await;
+    let body = json!({ "provider": "openai_compatible", "base_url": provider_url, "api_key": api_key });
+    assert_eq!(patch(&first, &token, "ai", &body).await.status(), 200);
+    assert_eq!(check(&first, &token, "ai", None).await["ok"], true);
+
+    let url = first.database_url.clone().unwrap();
+    let second =
+        spawn_app_with(Backend::Postgres, &[("DATABASE_URL", &url), ("SECRETS_ENCRYPTION_KEY", &second_key)]).await;
+    let token = second.login_ok(&boss, PASSWORD).await["access_token"].as_str().unwrap().to_owned();
+    let outcome = check(&second, &token, "ai", None).await;
+    assert_eq!(outcome["ok"], false);
+    assert!(outcome["detail"].as_str().unwrap().contains("another key"), "{outcome}");
+    // The hint still shows; entering the key again repairs it.
+    let read: Value = second.get_authed("/v1/admin/settings/ai", &token).await.json().await.unwrap();
+    assert!(read["values"]["api_key"].as_str().unwrap().starts_with("sk-…"));
+    assert_eq!(patch(&second, &token, "ai", &json!({ "api_key": api_key })).await.status(), 200);
+    assert_eq!(check(&second, &token, "ai", None).await["ok"], true);
+
+    // A key that is not 32 bytes of base64 stops start-up, naming the variable.
+    let bad = identity_http::config::Config::from_env(&|name: &str| {
+        (name == "SECRETS_ENCRYPTION_KEY").then(|| "c2hvcnQ=".to_owned())
+    })
+    .unwrap_err();
+    assert_eq!(bad.var, "SECRETS_ENCRYPTION_KEY");
+}
