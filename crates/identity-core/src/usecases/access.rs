@@ -16,6 +16,15 @@ pub struct GroupChange {
     pub description: Option<Option<String>>,
 }
 
+/// Locks the grantee of a grant change; 404 when it does not exist.
+async fn lock_grantee(tx: &mut dyn Transaction, grantee: Grantee) -> Result<(), CoreError> {
+    let found = match grantee {
+        Grantee::User(user) => tx.lock_user(user).await?.is_some(),
+        Grantee::Group(group) => tx.lock_group(group).await?.is_some(),
+    };
+    if found { Ok(()) } else { Err(CoreError::NotFound) }
+}
+
 fn app_key(raw: &str) -> Result<AppKey, CoreError> {
     Ok(AppKey::parse(raw).map_err(ValidationErrors::single)?)
 }
@@ -194,66 +203,32 @@ impl AuthService {
         Ok(self.ports.access.grants_of(&[Grantee::Group(group.id)]).await?)
     }
 
-    /// Grants an app to a group (idempotent); every member gets a `user.updated` event.
-    pub async fn grant_group_app(&self, auth: &Authenticated, group: Uuid, app: &str) -> Result<bool, CoreError> {
+    /// Grants an app to a user or a group (idempotent: `Ok(false)` when the grantee already
+    /// had it). Each affected user gets a `user.updated` event.
+    pub async fn grant_app(&self, auth: &Authenticated, grantee: Grantee, app: &str) -> Result<bool, CoreError> {
         self.require_admin(auth)?;
         let app = app_key(app)?;
         let mut tx = self.ports.uow.begin().await?;
-        let group = tx.lock_group(GroupId::from_uuid(group)).await?.ok_or(CoreError::NotFound)?;
-        let grant = AppGrant {
-            app_key: app,
-            grantee: Grantee::Group(group.id),
-            granted_at: self.now(),
-            granted_by: Some(auth.user.id),
-        };
+        lock_grantee(tx.as_mut(), grantee).await?;
+        let grant = AppGrant { app_key: app, grantee, granted_at: self.now(), granted_by: Some(auth.user.id) };
         if !tx.grant_app(&grant).await? {
             return Ok(false);
         }
-        self.grant_changed(tx, auth, "app.granted", &grant.app_key, Grantee::Group(group.id)).await?;
+        self.grant_changed(tx, auth, "app.granted", &grant.app_key, grantee).await?;
         Ok(true)
     }
 
-    /// Takes an app back from a group; 404 when the group did not have it.
-    pub async fn revoke_group_app(&self, auth: &Authenticated, group: Uuid, app: &str) -> Result<(), CoreError> {
+    /// Takes an app back from a user (their direct grant only) or a group; 404 when the
+    /// grantee did not have it.
+    pub async fn revoke_app(&self, auth: &Authenticated, grantee: Grantee, app: &str) -> Result<(), CoreError> {
         self.require_admin(auth)?;
         let app = app_key(app)?;
         let mut tx = self.ports.uow.begin().await?;
-        let group = tx.lock_group(GroupId::from_uuid(group)).await?.ok_or(CoreError::NotFound)?;
-        if !tx.revoke_app(Grantee::Group(group.id), &app).await? {
+        lock_grantee(tx.as_mut(), grantee).await?;
+        if !tx.revoke_app(grantee, &app).await? {
             return Err(CoreError::NotFound);
         }
-        self.grant_changed(tx, auth, "app.revoked", &app, Grantee::Group(group.id)).await
-    }
-
-    /// Grants an app to one user (idempotent).
-    pub async fn grant_user_app(&self, auth: &Authenticated, user: Uuid, app: &str) -> Result<bool, CoreError> {
-        self.require_admin(auth)?;
-        let app = app_key(app)?;
-        let mut tx = self.ports.uow.begin().await?;
-        let user = tx.lock_user(UserId::from_uuid(user)).await?.ok_or(CoreError::NotFound)?;
-        let grant = AppGrant {
-            app_key: app,
-            grantee: Grantee::User(user.id),
-            granted_at: self.now(),
-            granted_by: Some(auth.user.id),
-        };
-        if !tx.grant_app(&grant).await? {
-            return Ok(false);
-        }
-        self.grant_changed(tx, auth, "app.granted", &grant.app_key, Grantee::User(user.id)).await?;
-        Ok(true)
-    }
-
-    /// Takes a directly granted app back from a user; 404 when they did not have it directly.
-    pub async fn revoke_user_app(&self, auth: &Authenticated, user: Uuid, app: &str) -> Result<(), CoreError> {
-        self.require_admin(auth)?;
-        let app = app_key(app)?;
-        let mut tx = self.ports.uow.begin().await?;
-        let user = tx.lock_user(UserId::from_uuid(user)).await?.ok_or(CoreError::NotFound)?;
-        if !tx.revoke_app(Grantee::User(user.id), &app).await? {
-            return Err(CoreError::NotFound);
-        }
-        self.grant_changed(tx, auth, "app.revoked", &app, Grantee::User(user.id)).await
+        self.grant_changed(tx, auth, "app.revoked", &app, grantee).await
     }
 
     async fn grant_changed(

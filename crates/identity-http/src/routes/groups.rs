@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, delete, get, patch, post, put, web};
 use chrono::{DateTime, Utc};
 use identity_core::usecases::GroupChange;
-use identity_core::{AppGrant, Group, GroupMember, UserApp};
+use identity_core::{AppGrant, Grantee, Group, GroupId, GroupMember, UserApp, UserId};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -437,7 +437,7 @@ pub async fn grant_group_app(
     path: web::Path<(Uuid, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (group, app) = path.into_inner();
-    state.auth.grant_group_app(&user.0, group, &app).await?;
+    state.auth.grant_app(&user.0, Grantee::Group(GroupId::from_uuid(group)), &app).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -462,7 +462,7 @@ pub async fn revoke_group_app(
     path: web::Path<(Uuid, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (group, app) = path.into_inner();
-    state.auth.revoke_group_app(&user.0, group, &app).await?;
+    state.auth.revoke_app(&user.0, Grantee::Group(GroupId::from_uuid(group)), &app).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -532,7 +532,7 @@ pub async fn grant_user_app(
     path: web::Path<(Uuid, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (target, app) = path.into_inner();
-    state.auth.grant_user_app(&user.0, target, &app).await?;
+    state.auth.grant_app(&user.0, Grantee::User(UserId::from_uuid(target)), &app).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -557,7 +557,7 @@ pub async fn revoke_user_app(
     path: web::Path<(Uuid, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (target, app) = path.into_inner();
-    state.auth.revoke_user_app(&user.0, target, &app).await?;
+    state.auth.revoke_app(&user.0, Grantee::User(UserId::from_uuid(target)), &app).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use crate::both_backends;
-use crate::helpers::{Backend, PASSWORD, TestApp, assert_problem, spawn_app_with, unique_email};
+use crate::helpers::{Backend, TestApp, assert_problem, spawn_app_with_admin};
 
 both_backends!(
     admins_manage_groups,
@@ -11,15 +11,6 @@ both_backends!(
     only_admins_touch_groups_and_grants,
     bad_group_input_is_refused_by_field,
 );
-
-/// An app whose `BOOTSTRAP_ADMIN_EMAIL` admin is signed in: (app, admin token).
-async fn with_admin(backend: Backend) -> (TestApp, String) {
-    let boss = unique_email();
-    let app = spawn_app_with(backend, &[("BOOTSTRAP_ADMIN_EMAIL", &boss)]).await;
-    assert_eq!(app.register(&boss, PASSWORD).await.status(), 201);
-    let token = app.login_ok(&boss, PASSWORD).await["access_token"].as_str().unwrap().to_owned();
-    (app, token)
-}
 
 async fn send(
     app: &TestApp,
@@ -42,7 +33,7 @@ async fn create_group(app: &TestApp, token: &str, name: &str) -> Value {
 }
 
 async fn admins_manage_groups(backend: Backend) {
-    let (app, token) = with_admin(backend).await;
+    let (app, token) = spawn_app_with_admin(backend).await;
     use reqwest::Method;
 
     let res = send(
@@ -165,7 +156,7 @@ async fn admins_manage_groups(backend: Backend) {
 }
 
 async fn apps_are_the_union_of_direct_and_group_grants(backend: Backend) {
-    let (app, token) = with_admin(backend).await;
+    let (app, token) = spawn_app_with_admin(backend).await;
     use reqwest::Method;
     let (_, login) = app.signed_in().await;
     let uid = login["user"]["id"].as_str().unwrap().to_owned();
@@ -282,7 +273,7 @@ async fn apps_are_the_union_of_direct_and_group_grants(backend: Backend) {
 }
 
 async fn only_admins_touch_groups_and_grants(backend: Backend) {
-    let (app, token) = with_admin(backend).await;
+    let (app, token) = spawn_app_with_admin(backend).await;
     let group = create_group(&app, &token, "Staff").await;
     let gid = group["id"].as_str().unwrap();
     let (_, login) = app.signed_in().await;
@@ -326,7 +317,7 @@ async fn only_admins_touch_groups_and_grants(backend: Backend) {
 }
 
 async fn bad_group_input_is_refused_by_field(backend: Backend) {
-    let (app, token) = with_admin(backend).await;
+    let (app, token) = spawn_app_with_admin(backend).await;
     use reqwest::Method;
     let post = |body: Value| {
         let (app, token) = (&app, token.clone());

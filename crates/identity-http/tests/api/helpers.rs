@@ -116,6 +116,16 @@ pub async fn spawn_app_with(backend: Backend, overrides: &[(&str, &str)]) -> Tes
     TestApp { address, client, backend, database_url, bus, mail }
 }
 
+/// A server whose `BOOTSTRAP_ADMIN_EMAIL` admin is registered and signed in:
+/// (app, admin access token).
+pub async fn spawn_app_with_admin(backend: Backend) -> (TestApp, String) {
+    let boss = unique_email();
+    let app = spawn_app_with(backend, &[("BOOTSTRAP_ADMIN_EMAIL", &boss)]).await;
+    assert_eq!(app.register(&boss, PASSWORD).await.status(), 201);
+    let token = app.login_ok(&boss, PASSWORD).await["access_token"].as_str().unwrap().to_owned();
+    (app, token)
+}
+
 pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_app_with(backend, &[]).await
 }

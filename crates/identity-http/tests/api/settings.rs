@@ -6,7 +6,9 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::both_backends;
-use crate::helpers::{Backend, PASSWORD, TestApp, assert_problem, captured_logs, spawn_app_with, unique_email};
+use crate::helpers::{
+    Backend, PASSWORD, TestApp, assert_problem, captured_logs, spawn_app_with, spawn_app_with_admin, unique_email,
+};
 
 both_backends!(
     secrets_are_sealed_masked_kept_and_tested,
@@ -52,14 +54,6 @@ async fn fake_provider(key: &str) -> (String, Arc<Mutex<Vec<String>>>) {
     (url, seen)
 }
 
-async fn with_admin(backend: Backend) -> (TestApp, String) {
-    let boss = unique_email();
-    let app = spawn_app_with(backend, &[("BOOTSTRAP_ADMIN_EMAIL", &boss)]).await;
-    assert_eq!(app.register(&boss, PASSWORD).await.status(), 201);
-    let token = app.login_ok(&boss, PASSWORD).await["access_token"].as_str().unwrap().to_owned();
-    (app, token)
-}
-
 async fn patch(app: &TestApp, token: &str, namespace: &str, body: &Value) -> reqwest::Response {
     app.client
         .patch(app.url(&format!("/v1/admin/settings/{namespace}")))
@@ -82,7 +76,7 @@ async fn check(app: &TestApp, token: &str, namespace: &str, body: Option<&Value>
 }
 
 async fn secrets_are_sealed_masked_kept_and_tested(backend: Backend) {
-    let (app, token) = with_admin(backend).await;
+    let (app, token) = spawn_app_with_admin(backend).await;
     let key = format!("sk-test-{}", uuid::Uuid::now_v7().simple());
     let hint = format!("sk-…{}", &key[key.len() - 4..]);
     let (provider_url, seen) = fake_provider(&key).await;
@@ -193,7 +187,7 @@ async fn secrets_are_sealed_masked_kept_and_tested(backend: Backend) {
 }
 
 async fn settings_input_is_checked_by_field(backend: Backend) {
-    let (app, token) = with_admin(backend).await;
+    let (app, token) = spawn_app_with_admin(backend).await;
     let res = patch(
         &app,
         &token,
@@ -267,7 +261,7 @@ async fn settings_input_is_checked_by_field(backend: Backend) {
 }
 
 async fn only_admins_read_or_change_settings(backend: Backend) {
-    let (app, token) = with_admin(backend).await;
+    let (app, token) = spawn_app_with_admin(backend).await;
     let (_, login) = app.signed_in().await;
     let user_token = login["access_token"].as_str().unwrap();
     assert_eq!(patch(&app, &token, "documents", &json!({ "max_upload_size_mb": 50 })).await.status(), 200);
