@@ -390,6 +390,8 @@ pub enum Mail {
     PasswordChanged { to: Email },
     /// Too many failed sign-ins locked the account for a while.
     AccountLocked { to: Email, minutes: u64 },
+    /// An admin created the account: a link to choose a password.
+    Invitation { to: Email, link: String, ttl_minutes: u64 },
 }
 
 impl Mail {
@@ -400,7 +402,8 @@ impl Mail {
             | Self::AlreadyRegistered { to }
             | Self::PasswordReset { to, .. }
             | Self::PasswordChanged { to }
-            | Self::AccountLocked { to, .. } => to,
+            | Self::AccountLocked { to, .. }
+            | Self::Invitation { to, .. } => to,
         }
     }
 
@@ -413,6 +416,7 @@ impl Mail {
             Self::PasswordReset { .. } => "password_reset",
             Self::PasswordChanged { .. } => "password_changed",
             Self::AccountLocked { .. } => "account_locked",
+            Self::Invitation { .. } => "invitation",
         }
     }
 }

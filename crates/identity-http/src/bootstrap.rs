@@ -229,6 +229,7 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
             email_verification_ttl: duration(config.email_verification_ttl)?,
             email_verification_url_template: config.email_verification_url_template.clone(),
             password_reset_ttl: duration(config.password_reset_ttl)?,
+            invitation_ttl: duration(config.invitation_ttl)?,
             password_reset_url_template: config.password_reset_url_template.clone(),
             auth_rate_limit_per_minute: config.rate_limit_auth_per_minute,
             login_backoff_after: config.login_backoff_after,

@@ -66,6 +66,8 @@ pub struct Config {
     pub email_verification_ttl: Duration,
     pub email_verification_url_template: String,
     pub password_reset_ttl: Duration,
+    /// How long the link of an admin-created account's invitation works.
+    pub invitation_ttl: Duration,
     pub password_reset_url_template: String,
     pub smtp_url: Option<SecretString>,
     pub mail_from: String,
@@ -297,6 +299,7 @@ impl Config {
                 "ACCOUNT_LOCKED_EMAIL_BODY",
                 &defaults.account_locked,
             ),
+            invitation: template("INVITATION_EMAIL_SUBJECT", "INVITATION_EMAIL_BODY", &defaults.invitation),
         };
         let log_format = match r.string("LOG_FORMAT", "json").to_ascii_lowercase().as_str() {
             "json" => LogFormat::Json,
@@ -370,6 +373,7 @@ impl Config {
                 email_verification_ttl: r.seconds("EMAIL_VERIFICATION_TTL_SECONDS", 86_400, 300, 30 * 86_400)?,
                 email_verification_url_template,
                 password_reset_ttl: r.seconds("PASSWORD_RESET_TTL_SECONDS", 3_600, 300, 7 * 86_400)?,
+                invitation_ttl: r.seconds("INVITATION_TTL_SECONDS", 7 * 86_400, 3_600, 30 * 86_400)?,
                 password_reset_url_template,
                 smtp_url: r.url("SMTP_URL", &["smtp", "smtps"])?,
                 mail_from: r.string("MAIL_FROM", "identity <no-reply@localhost>"),

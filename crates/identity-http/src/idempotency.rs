@@ -18,7 +18,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// The routes whose `Idempotency-Key` is honoured.
-const ROUTES: &[&str] = &["/v1/auth/register", "/v1/admin/groups"];
+const ROUTES: &[&str] = &["/v1/auth/register", "/v1/admin/users", "/v1/admin/groups"];
 const KEEP: Duration = Duration::from_secs(24 * 3600);
 /// How long a claim lives if the request never finishes (the process died).
 const CLAIM: Duration = Duration::from_secs(60);

@@ -35,6 +35,7 @@ pub struct MailTemplates {
     pub password_reset: Template,
     pub password_changed: Template,
     pub account_locked: Template,
+    pub invitation: Template,
 }
 
 impl Default for MailTemplates {
@@ -59,6 +60,10 @@ impl Default for MailTemplates {
             account_locked: Template::new(
                 "Your account was locked",
                 "Hello,\n\nafter too many failed sign-ins, your account {email} is locked for {minutes} minutes.\nIf this was not you, someone may be guessing your password: reset it once the lock ends.\n",
+            ),
+            invitation: Template::new(
+                "You have been invited",
+                "Hello,\n\nan account was created for you ({email}). Open this link to choose your password:\n\n{link}\n\nIt is valid for {minutes} minutes and works once.\n",
             ),
             password_changed: Template::new(
                 "Your password was changed",
@@ -91,6 +96,9 @@ impl MailTemplates {
             }
             Mail::PasswordChanged { .. } => (&self.password_changed, vec![]),
             Mail::AccountLocked { minutes, .. } => (&self.account_locked, vec![("{minutes}", minutes.to_string())]),
+            Mail::Invitation { link, ttl_minutes, .. } => {
+                (&self.invitation, vec![("{link}", link.clone()), ("{minutes}", ttl_minutes.to_string())])
+            }
         };
         let fill = |text: &str| {
             let mut out = text.replace("{email}", mail.to().as_str());

@@ -202,3 +202,95 @@ impl AuthService {
         Ok(revoked.len())
     }
 }
+
+/// An account an admin creates.
+#[derive(Debug, Clone, Default)]
+pub struct AdminNewUser {
+    pub email: String,
+    /// Without one, the user gets an invitation mail with a link to choose it.
+    pub password: Option<String>,
+    pub username: Option<String>,
+    pub name: Option<String>,
+    /// Default `["user"]`.
+    pub roles: Option<Vec<String>>,
+    /// Whether the address counts as verified (default: only once the invitation is used).
+    pub email_verified: Option<bool>,
+}
+
+impl AuthService {
+    /// `POST /v1/admin/users`: creates an active account. With a password the user can sign
+    /// in at once; without one they are mailed a single-use link (`INVITATION_TTL_SECONDS`) to
+    /// choose it, which also verifies the address.
+    pub async fn admin_create_user(
+        &self,
+        auth: &Authenticated,
+        input: AdminNewUser,
+    ) -> Result<crate::domain::User, CoreError> {
+        use std::collections::BTreeSet;
+
+        use crate::domain::{FieldError, NewUser};
+
+        self.require_admin(auth)?;
+        // The registration rules, with a throwaway password when none is given (it is never
+        // shown to anyone; only the invitation link lets the user in).
+        let invite = input.password.is_none();
+        let password = input.password.clone().unwrap_or_else(|| self.ports.secrets.new_token());
+        let registration = super::RegisterInput {
+            email: input.email.clone(),
+            password,
+            username: input.username.clone(),
+            name: input.name.clone(),
+            client: auth.client.clone(),
+        };
+        let checked = self.validate_registration(&registration);
+        let mut errors = match &checked {
+            Err(CoreError::Validation(errors)) => errors.clone(),
+            _ => ValidationErrors::new(),
+        };
+        let roles: Option<BTreeSet<Role>> = input.roles.as_ref().map(|names| names.iter().map(Role::new).collect());
+        if let Some(unknown) = input.roles.iter().flatten().find(|n| !Role::KNOWN.contains(&n.as_str())) {
+            errors.push(FieldError::new("roles", "unknown_role", format!("{unknown:?} is not a role (admin, user)")));
+        }
+        errors.into_result()?;
+        let valid = checked?;
+        if self.ports.users.find_by_email(&valid.email).await?.is_some() {
+            return Err(CoreError::EmailTaken);
+        }
+        self.ensure_username_free(valid.username.as_ref()).await?;
+        let password_hash = self.ports.hasher.hash(&valid.password).await?;
+        let mut user = self.new_user(NewUser {
+            email: valid.email,
+            username: valid.username,
+            password_hash,
+            email_verified: input.email_verified.unwrap_or(false),
+            name: valid.name,
+        });
+        if let Some(roles) = roles {
+            user.roles.extend(roles);
+        }
+        let mut tx = self.ports.uow.begin().await?;
+        tx.insert_user(&user).await?;
+        let token = if invite {
+            Some(self.password_token(tx.as_mut(), &user, self.settings.invitation_ttl).await?)
+        } else {
+            None
+        };
+        tx.record_events(&[self.registered_event(&user)]).await?;
+        let metadata = serde_json::json!({ "method": "admin", "roles": user.role_names(), "invited": invite });
+        tx.record_audit(&self.audit_entry(
+            "user.registered",
+            Some(auth.user.id),
+            Some(user.id),
+            &auth.client,
+            metadata,
+        ))
+        .await?;
+        tx.commit().await?;
+        if let Some(token) = token {
+            let ttl_minutes = u64::try_from(self.settings.invitation_ttl.num_minutes()).unwrap_or(0);
+            let link = super::link(&self.settings.password_reset_url_template, &token);
+            self.send(crate::ports::Mail::Invitation { to: user.email.clone(), link, ttl_minutes }).await;
+        }
+        Ok(user)
+    }
+}

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 pub use access::GroupChange;
-pub use admin::{AdminUserChange, UserQuery};
+pub use admin::{AdminNewUser, AdminUserChange, UserQuery};
 pub use audit::AuditQuery;
 use chrono::{DateTime, Duration, Utc};
 pub use error::CoreError;
@@ -82,6 +82,8 @@ pub struct AuthSettings {
     /// Link in the verification mail; `{token}` is replaced by the token.
     pub email_verification_url_template: String,
     pub password_reset_ttl: Duration,
+    /// How long the password link of an admin-created account works.
+    pub invitation_ttl: Duration,
     /// Link in the reset mail; `{token}` is replaced by the token.
     pub password_reset_url_template: String,
     /// The `auth` rate-limit bucket: requests per minute per client address and per account.
@@ -115,6 +117,7 @@ impl Default for AuthSettings {
             email_verification_ttl: Duration::hours(24),
             email_verification_url_template: "http://localhost:8080/verify-email?token={token}".into(),
             password_reset_ttl: Duration::hours(1),
+            invitation_ttl: Duration::days(7),
             password_reset_url_template: "http://localhost:8080/reset-password?token={token}".into(),
             auth_rate_limit_per_minute: 10,
             login_backoff_after: 5,

@@ -23,11 +23,16 @@ impl AuthService {
         self.send_reset_link(&auth.user, Some(auth.user.id), &auth.client).await
     }
 
-    async fn send_reset_link(&self, user: &User, actor: Option<UserId>, client: &ClientInfo) -> Result<(), CoreError> {
+    /// A new single-use link token to choose a password (voiding older ones), valid for `ttl`;
+    /// `POST /v1/auth/password/reset` redeems it.
+    pub(super) async fn password_token(
+        &self,
+        tx: &mut dyn crate::ports::Transaction,
+        user: &User,
+        ttl: chrono::Duration,
+    ) -> Result<String, CoreError> {
         let token = self.ports.secrets.new_token();
         let now = self.now();
-        let mut tx = self.ports.uow.begin().await?;
-        // A new link voids the older ones.
         tx.consume_one_time_tokens(user.id, OneTimePurpose::ResetPassword, now).await?;
         tx.insert_one_time_token(&OneTimeToken {
             id: self.ports.ids.new_id(),
@@ -36,10 +41,16 @@ impl AuthService {
             email: Some(user.email.clone()),
             digest: self.ports.secrets.digest(&token),
             created_at: now,
-            expires_at: now + self.settings.password_reset_ttl,
+            expires_at: now + ttl,
             consumed_at: None,
         })
         .await?;
+        Ok(token)
+    }
+
+    async fn send_reset_link(&self, user: &User, actor: Option<UserId>, client: &ClientInfo) -> Result<(), CoreError> {
+        let mut tx = self.ports.uow.begin().await?;
+        let token = self.password_token(tx.as_mut(), user, self.settings.password_reset_ttl).await?;
         let entry = self.audit_entry("password.reset_requested", actor, Some(user.id), client, serde_json::json!({}));
         tx.record_audit(&entry).await?;
         tx.commit().await?;

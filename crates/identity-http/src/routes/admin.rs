@@ -1,5 +1,5 @@
 use actix_web::{HttpResponse, delete, get, patch, post, web};
-use identity_core::usecases::{AdminUserChange, UserQuery};
+use identity_core::usecases::{AdminNewUser, AdminUserChange, UserQuery};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -61,6 +61,65 @@ pub async fn list_users(
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(UserPage { items, next_cursor: page.next_cursor }))
+}
+
+/// An account an admin creates.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdminCreateUser {
+    #[schema(example = "grace@example.com")]
+    pub email: String,
+    /// Leave it out to mail the user an invitation link to choose their own
+    /// (`INVITATION_TTL_SECONDS`, single use; using it verifies the address).
+    pub password: Option<String>,
+    #[schema(example = "grace")]
+    pub username: Option<String>,
+    #[schema(example = "Grace Hopper")]
+    pub name: Option<String>,
+    /// Roles besides `user` (which every account has).
+    #[schema(example = json!(["admin"]))]
+    pub roles: Option<Vec<String>>,
+    /// Treat the address as verified (default `false`).
+    pub email_verified: Option<bool>,
+}
+
+/// Creates an account (admins only). Honours `Idempotency-Key`.
+#[utoipa::path(
+    operation_id = "admin_create_user",
+    tag = "admin",
+    path = "/v1/admin/users",
+    request_body = AdminCreateUser,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first answer again (24 h)")),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = CREATED, body = UserView, headers(("Location" = String, description = "The new account"))),
+        (status = UNAUTHORIZED, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
+        (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = CONFLICT, description = "`email_taken` or `username_taken`", body = Problem, content_type = "application/problem+json"),
+        (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: each invalid field named", body = Problem, content_type = "application/problem+json"),
+        (status = SERVICE_UNAVAILABLE, description = "`overloaded`: password hashing is saturated", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/admin/users")]
+pub async fn create_user(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    body: JsonBody<AdminCreateUser>,
+) -> Result<HttpResponse, ApiError> {
+    let JsonBody(body) = body;
+    let input = AdminNewUser {
+        email: body.email,
+        password: body.password,
+        username: body.username,
+        name: body.name,
+        roles: body.roles,
+        email_verified: body.email_verified,
+    };
+    let created = state.auth.admin_create_user(&user.0, input).await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/v1/admin/users/{}", created.id)))
+        .insert_header(("Cache-Control", "no-store"))
+        .json(UserView::from(&created)))
 }
 
 /// One user (admins only; deleted accounts too).

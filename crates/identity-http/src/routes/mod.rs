@@ -49,6 +49,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(audit::own)
             .service(audit::search)
             .service(admin::list_users)
+            .service(admin::create_user)
             .service(admin::get_user)
             .service(admin::patch_user)
             .service(admin::lock_user)

@@ -5,7 +5,9 @@ use std::process::Command;
 use serde_json::{Value, json};
 
 use crate::both_backends;
-use crate::helpers::{Backend, PASSWORD, assert_problem, spawn_app, spawn_app_with, unique_email};
+use crate::helpers::{
+    Backend, PASSWORD, assert_problem, spawn_app, spawn_app_with, spawn_app_with_admin, token_from_link, unique_email,
+};
 
 both_backends!(
     the_bootstrap_admin_email_registers_as_admin,
@@ -13,6 +15,7 @@ both_backends!(
     paging_never_skips_or_repeats_under_concurrent_registrations,
     admins_lock_delete_restore_and_change_roles,
     concurrent_demotions_leave_an_admin,
+    admins_create_accounts_with_a_password_or_an_invitation,
 );
 
 async fn admins_lock_delete_restore_and_change_roles(backend: Backend) {
@@ -282,5 +285,103 @@ async fn concurrent_demotions_leave_an_admin(backend: Backend) {
             // The boss was demoted: the game is over.
             return;
         }
+    }
+}
+
+async fn admins_create_accounts_with_a_password_or_an_invitation(backend: Backend) {
+    let (app, token) = spawn_app_with_admin(backend).await;
+    let create = |body: Value, key: Option<&'static str>| {
+        let (app, token) = (&app, token.clone());
+        async move {
+            let mut req = app.client.post(app.url("/v1/admin/users")).bearer_auth(token).json(&body);
+            if let Some(key) = key {
+                req = req.header("Idempotency-Key", key);
+            }
+            req.send().await.unwrap()
+        }
+    };
+
+    // With a password: usable at once, with the roles asked for.
+    let grace = unique_email();
+    let res = create(
+        json!({ "email": grace, "password": PASSWORD, "name": "Grace Hopper", "roles": ["admin"], "email_verified": true }),
+        Some("create-grace"),
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    let created: Value = res.json().await.unwrap();
+    assert!(created.get("password_hash").is_none() && created.get("password").is_none());
+    assert_eq!(created["roles"], json!(["admin", "user"]));
+    assert_eq!(created["email_verified"], true);
+    assert_eq!(location, format!("/v1/admin/users/{}", created["id"].as_str().unwrap()));
+    assert_eq!(app.get_authed(&location, &token).await.json::<Value>().await.unwrap()["email"], grace.as_str());
+    app.login_ok(&grace, PASSWORD).await;
+    assert!(app.mails_to(&grace).is_empty(), "no mail when the admin set the password");
+    // A retry with the same key gets the same answer, not a 409.
+    let again = create(
+        json!({ "email": grace, "password": PASSWORD, "name": "Grace Hopper", "roles": ["admin"], "email_verified": true }),
+        Some("create-grace"),
+    )
+    .await;
+    assert_eq!((again.status().as_u16(), again.headers()["idempotent-replayed"].to_str().unwrap()), (201, "true"));
+    assert_eq!(again.json::<Value>().await.unwrap(), created);
+    assert_problem(create(json!({ "email": grace.to_uppercase() }), None).await, 409, "email_taken").await;
+
+    // Without one: an invitation whose link sets the password and verifies the address.
+    let linus = unique_email();
+    let res = create(json!({ "email": linus }), None).await;
+    assert_eq!(res.status(), 201);
+    let invited: Value = res.json().await.unwrap();
+    assert_eq!((invited["roles"].clone(), invited["email_verified"].clone()), (json!(["user"]), json!(false)));
+    let link = match app.mails_to(&linus).last() {
+        Some(identity_core::ports::Mail::Invitation { link, ttl_minutes, .. }) => {
+            assert_eq!(*ttl_minutes, 7 * 24 * 60);
+            link.clone()
+        }
+        other => panic!("expected an invitation, got {other:?}"),
+    };
+    assert_problem(app.login(&linus, PASSWORD).await, 401, "invalid_credentials").await;
+    let set = app
+        .post_json("/v1/auth/password/reset", &json!({ "token": token_from_link(&link), "new_password": PASSWORD }))
+        .await;
+    assert_eq!(set.status(), 204);
+    let signed_in = app.login_ok(&linus, PASSWORD).await;
+    assert_eq!(signed_in["user"]["email_verified"], true);
+
+    // Bad input, every field named; non-admins refused.
+    let res =
+        create(json!({ "email": "not-an-address", "password": "short", "username": "x", "roles": ["root"] }), None)
+            .await;
+    let problem = assert_problem(res, 422, "validation_failed").await;
+    let mut fields: Vec<&str> =
+        problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    fields.sort_unstable();
+    assert_eq!(fields, ["email", "password", "roles", "username"]);
+    let problem = assert_problem(
+        create(json!({ "email": unique_email(), "status": "active" }), None).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(problem["errors"][0]["field"], "status");
+    let user_token = signed_in["access_token"].as_str().unwrap();
+    let res = app
+        .client
+        .post(app.url("/v1/admin/users"))
+        .bearer_auth(user_token)
+        .json(&json!({ "email": unique_email() }))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 403, "forbidden").await;
+
+    if backend == Backend::Postgres {
+        let mut db = crate::helpers::Db::connect(app.database_url.as_deref().unwrap()).await;
+        let id: uuid::Uuid = invited["id"].as_str().unwrap().parse().unwrap();
+        let events: Vec<String> = db.outbox_for(id).await.into_iter().map(|e| e.event_type).collect();
+        assert_eq!(events[0], "user.registered");
+        assert_eq!(db.count("audit_logs WHERE action = 'user.registered' AND metadata->>'method' = 'admin'").await, 2);
+        assert_eq!(db.count(&format!("audit_logs WHERE actor_id <> user_id AND user_id = '{id}'")).await, 1);
     }
 }
