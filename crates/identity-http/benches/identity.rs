@@ -5,9 +5,10 @@
 //! - `paseto/issue` and `paseto/verify`: one access token;
 //! - `saturation/*`: raw Argon2 throughput with every core hashing, beside HTTP logins at
 //!   saturation; then the p50/p99 of `/health` and `/v1/auth/me` while logins flood;
-//! - `http/me`, `http/refresh`: full round trips over loopback to a server on the embedded
-//!   default (authenticated read; refresh-token rotation); with `BENCH_DATABASE_URL` and
-//!   `BENCH_REDIS_URL` set, on PostgreSQL and Redis instead.
+//! - `http/me`, `http/refresh`, `http/my_apps`, `http/admin_users_page`: full round trips over
+//!   loopback to a server on the embedded default (authenticated read; refresh-token
+//!   rotation; the union of a user's direct and group app grants, 3 groups; a 50-user admin
+//!   page); with `BENCH_DATABASE_URL` and `BENCH_REDIS_URL` set, on PostgreSQL and Redis.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
@@ -75,6 +76,9 @@ fn http(c: &mut Criterion) {
             }
         }
         let email = format!("bench-{}@example.com", uuid::Uuid::now_v7().simple());
+        // The bench user is the admin, so it can build groups and list users.
+        vars.insert("BOOTSTRAP_ADMIN_EMAIL".into(), email.clone());
+        vars.insert("RATE_LIMIT_AUTH_PER_MINUTE".into(), "100000".into());
         let config = Config::from_env(&move |name: &str| vars.get(name).cloned()).unwrap();
         let app = Application::build(&config).await.unwrap();
         let base = format!("http://127.0.0.1:{}", app.port());
@@ -84,6 +88,31 @@ fn http(c: &mut Criterion) {
         client.post(format!("{base}/v1/auth/register")).json(&credentials).send().await.unwrap();
         let login: Value =
             client.post(format!("{base}/v1/auth/login")).json(&credentials).send().await.unwrap().json().await.unwrap();
+        let (token, me) = (login["access_token"].as_str().unwrap(), login["user"]["id"].as_str().unwrap());
+        let put = |path: String| client.put(format!("{base}{path}")).bearer_auth(token).send();
+        for g in 0..3 {
+            let name = format!("bench group {g} {}", uuid::Uuid::now_v7().simple());
+            let group: Value = client
+                .post(format!("{base}/v1/admin/groups"))
+                .bearer_auth(token)
+                .json(&json!({ "name": name }))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let id = group["id"].as_str().unwrap();
+            put(format!("/v1/admin/groups/{id}/members/{me}")).await.unwrap();
+            for app in ["docs", &format!("app-{g}")] {
+                put(format!("/v1/admin/groups/{id}/apps/{app}")).await.unwrap();
+            }
+        }
+        put(format!("/v1/admin/users/{me}/apps/chat")).await.unwrap();
+        for n in 0..60 {
+            let other = json!({ "email": format!("bench-{n}-{}@example.com", uuid::Uuid::now_v7().simple()), "password": "correct horse battery staple" });
+            client.post(format!("{base}/v1/admin/users")).bearer_auth(token).json(&other).send().await.unwrap();
+        }
         (base, client, login)
     });
     let access = login["access_token"].as_str().unwrap().to_owned();
@@ -93,6 +122,21 @@ fn http(c: &mut Criterion) {
     group.bench_function("me", |b| {
         b.to_async(&rt).iter(|| async {
             let res = client.get(format!("{base}/v1/auth/me")).bearer_auth(&access).send().await.unwrap();
+            assert_eq!(res.status(), 200);
+            res.bytes().await.unwrap()
+        })
+    });
+    group.bench_function("my_apps", |b| {
+        b.to_async(&rt).iter(|| async {
+            let res = client.get(format!("{base}/v1/users/me/apps")).bearer_auth(&access).send().await.unwrap();
+            assert_eq!(res.status(), 200);
+            let apps: Value = res.json().await.unwrap();
+            assert_eq!(apps["items"].as_array().unwrap().len(), 5);
+        })
+    });
+    group.bench_function("admin_users_page", |b| {
+        b.to_async(&rt).iter(|| async {
+            let res = client.get(format!("{base}/v1/admin/users?limit=50")).bearer_auth(&access).send().await.unwrap();
             assert_eq!(res.status(), 200);
             res.bytes().await.unwrap()
         })
