@@ -207,7 +207,7 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
             tokens: Arc::new(tokens),
             secrets: Arc::new(secrets),
             secret_box: Arc::new(secret_box),
-            probe: Arc::new(crate::probe::ReqwestProbe::new()?),
+            probe: Arc::new(crate::probe::ReqwestProbe::new()),
             codes,
             revocations,
             notifier,
