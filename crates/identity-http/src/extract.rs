@@ -121,6 +121,45 @@ fn field_error(path: &str, error: &serde_json::Error) -> FieldError {
     }
 }
 
+/// Query parameters. A value of the wrong type is a 422 naming the parameter (actix's own
+/// `Query` cannot say which one).
+#[derive(Debug)]
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest for Query<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(parse_query(req.query_string()).map(Query))
+    }
+}
+
+impl<T> std::ops::Deref for Query<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> Query<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+/// Parses a query string into `T`, naming the parameter a bad value was given for.
+pub fn parse_query<T: DeserializeOwned>(raw: &str) -> Result<T, ApiError> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(raw.as_bytes()));
+    serde_path_to_error::deserialize(de).map_err(|error| {
+        let path = error.path().to_string();
+        let field = if path == "." || path.is_empty() { "query".to_owned() } else { path };
+        let message = error.into_inner().to_string();
+        ApiError::validation(&[FieldError::new(field, "invalid_type", message)])
+    })
+}
+
 /// Where a request's access token came from.
 pub enum AccessToken {
     Bearer(String),
@@ -202,6 +241,26 @@ mod tests {
         for body in ["{", "not json", "", "   ", "{\"email\": \"a\"} trailing"] {
             let p = problem(body);
             assert_eq!((p.status, p.code.as_str()), (400, "malformed_body"), "{body:?}");
+        }
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Page {
+        limit: Option<usize>,
+        since: Option<chrono::DateTime<chrono::Utc>>,
+        cursor: Option<String>,
+    }
+
+    #[test]
+    fn bad_query_values_name_their_parameter() {
+        let page: Page = parse_query("limit=20&cursor=abc&extra=1").unwrap();
+        assert_eq!((page.limit, page.cursor.as_deref()), (Some(20), Some("abc")));
+        let empty: Page = parse_query("").unwrap();
+        assert!(empty.limit.is_none());
+        for (raw, field) in [("limit=abc", "limit"), ("limit=-1", "limit"), ("cursor=x&since=yesterday", "since")] {
+            let problem = parse_query::<Page>(raw).unwrap_err().problem();
+            assert_eq!((problem.status, problem.errors[0].field.as_str()), (422, field), "{raw}");
         }
     }
 

@@ -112,10 +112,6 @@ impl Application {
                 .openapi(crate::openapi::openapi())
                 .app_data(state.clone())
                 .app_data(limit)
-                .app_data(web::QueryConfig::default().error_handler(|error, _| {
-                    ApiError::validation(&[identity_core::FieldError::new("query", "invalid_query", error.to_string())])
-                        .into()
-                }))
                 // A path id that is not a UUID names no resource.
                 .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::not_found().into()))
                 .app_data(web::FormConfig::default().limit(limit.0).error_handler(form_error))

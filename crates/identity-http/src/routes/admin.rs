@@ -53,7 +53,7 @@ pub struct UserPage {
 pub async fn list_users(
     state: web::Data<AppState>,
     user: CurrentUser,
-    search: web::Query<UserSearch>,
+    search: crate::extract::Query<UserSearch>,
 ) -> Result<HttpResponse, ApiError> {
     let UserSearch { query, status, role, limit, cursor } = search.into_inner();
     let page = state.auth.list_users(&user.0, UserQuery { query, status, role, limit, cursor }).await?;

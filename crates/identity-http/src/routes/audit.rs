@@ -78,7 +78,7 @@ impl AuditPage {
 pub async fn own(
     state: web::Data<AppState>,
     user: CurrentUser,
-    query: web::Query<PageQuery>,
+    query: crate::extract::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = state.auth.own_audit(&user.0, query.limit, query.cursor.as_deref()).await?;
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(AuditPage::from_page(&page)))
@@ -122,7 +122,7 @@ pub struct AuditSearch {
 pub async fn search(
     state: web::Data<AppState>,
     user: CurrentUser,
-    query: web::Query<AuditSearch>,
+    query: crate::extract::Query<AuditSearch>,
 ) -> Result<HttpResponse, ApiError> {
     let AuditSearch { user_id, actor_id, action, since, until, limit, cursor } = query.into_inner();
     let query = AuditQuery { subject: user_id, actor: actor_id, action, since, until, limit, cursor };

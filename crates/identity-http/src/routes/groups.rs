@@ -183,7 +183,7 @@ pub struct GroupSearch {
 pub async fn list_groups(
     state: web::Data<AppState>,
     user: CurrentUser,
-    search: web::Query<GroupSearch>,
+    search: crate::extract::Query<GroupSearch>,
 ) -> Result<HttpResponse, ApiError> {
     let GroupSearch { query, limit, cursor } = search.into_inner();
     let page = state.auth.list_groups(&user.0, query.as_deref(), limit, cursor.as_deref()).await?;
@@ -339,7 +339,7 @@ pub async fn list_members(
     state: web::Data<AppState>,
     user: CurrentUser,
     id: web::Path<Uuid>,
-    query: web::Query<PageQuery>,
+    query: crate::extract::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = state.auth.list_members(&user.0, id.into_inner(), query.limit, query.cursor.as_deref()).await?;
     Ok(ok(MemberPage { items: page.items.iter().map(MemberView::from).collect(), next_cursor: page.next_cursor }))

@@ -23,7 +23,7 @@ use crate::state::AppState;
 pub async fn list_sessions(
     state: web::Data<AppState>,
     user: CurrentUser,
-    query: web::Query<PageQuery>,
+    query: crate::extract::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = state.auth.list_sessions(&user.0, query.limit, query.cursor.as_deref()).await?;
     let current = user.0.claims.sid;
@@ -70,7 +70,7 @@ pub async fn delete_session(
 pub async fn list_devices(
     state: web::Data<AppState>,
     user: CurrentUser,
-    query: web::Query<PageQuery>,
+    query: crate::extract::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = state.auth.list_devices(&user.0, query.limit, query.cursor.as_deref()).await?;
     Ok(HttpResponse::Ok().json(DevicePage::from_page(&page)))

@@ -348,6 +348,10 @@ async fn bad_group_input_is_refused_by_field(backend: Backend) {
     assert_eq!(res.headers()["content-type"], "application/problem+json");
     let res = send(&app, Method::GET, "/v1/admin/groups?limit=0", &token, None).await;
     assert_problem(res, 422, "validation_failed").await;
+    for query in ["limit=abc", "limit=-5"] {
+        let res = send(&app, Method::GET, &format!("/v1/admin/groups?{query}"), &token, None).await;
+        assert_eq!(field(&assert_problem(res, 422, "validation_failed").await), "limit", "{query}");
+    }
     // Idempotent creation: a retry with the same key gets the same group, not a 409.
     let create = |key: &'static str| {
         let (app, token) = (&app, token.clone());
