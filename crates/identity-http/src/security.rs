@@ -43,6 +43,8 @@ pub fn cors(allowed: Vec<String>) -> Cors {
             HeaderName::from_static("ratelimit-limit"),
             HeaderName::from_static("ratelimit-remaining"),
             HeaderName::from_static("ratelimit-reset"),
+            header::LOCATION,
+            HeaderName::from_static("idempotent-replayed"),
         ])
         .supports_credentials()
         .max_age(600)

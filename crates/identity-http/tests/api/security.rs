@@ -110,7 +110,9 @@ async fn cors_answers_allowed_origins_only(backend: Backend) {
         .unwrap();
     assert_eq!(res.headers()["access-control-allow-origin"], "https://app.example.com");
     let exposed = res.headers()["access-control-expose-headers"].to_str().unwrap().to_lowercase();
-    assert!(exposed.contains("x-auth-token") && exposed.contains("retry-after"), "{exposed}");
+    for name in ["x-auth-token", "retry-after", "location", "idempotent-replayed"] {
+        assert!(exposed.contains(name), "{name} not exposed: {exposed}");
+    }
 }
 
 async fn cookie_authenticated_unsafe_requests_need_an_allowed_origin(backend: Backend) {
