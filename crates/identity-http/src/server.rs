@@ -53,7 +53,14 @@ fn problem_for_framework_errors<B: MessageBody + 'static>(
     if res.headers().contains_key(header::CONTENT_TYPE) {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
+    // actix answers 404 for a known path with another method: tell the two apart.
+    let allow = (res.status() == StatusCode::NOT_FOUND).then(|| allowed_methods(res.request().path())).flatten();
     let error = match res.status() {
+        StatusCode::NOT_FOUND if allow.is_some() => ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            format!("this resource allows {}", allow.as_deref().unwrap_or_default()),
+        ),
         StatusCode::NOT_FOUND => ApiError::not_found(),
         StatusCode::METHOD_NOT_ALLOWED => ApiError::new(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -64,8 +71,47 @@ fn problem_for_framework_errors<B: MessageBody + 'static>(
         status => ApiError::new(status, "bad_request", status.canonical_reason().unwrap_or("bad request")),
     };
     let (req, _) = res.into_parts();
-    let response = actix_web::ResponseError::error_response(&error);
+    let mut response = actix_web::ResponseError::error_response(&error);
+    if let Some(allow) = allow.and_then(|a| HeaderValue::from_str(&a).ok()) {
+        response.headers_mut().insert(header::ALLOW, allow);
+    }
     Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, response).map_into_right_body()))
+}
+
+/// The methods the API documents for `path` (joined for an `Allow` header), or `None` when
+/// no documented path matches it. Built once from the OpenAPI document, which lists every
+/// route.
+fn allowed_methods(path: &str) -> Option<String> {
+    type Routes = Vec<(Vec<String>, Vec<String>)>;
+    static ROUTES: std::sync::OnceLock<Routes> = std::sync::OnceLock::new();
+    const METHODS: [&str; 7] = ["get", "put", "post", "delete", "options", "head", "patch"];
+    let routes = ROUTES.get_or_init(|| {
+        let doc = serde_json::to_value(crate::openapi::openapi()).unwrap_or_default();
+        let Some(paths) = doc["paths"].as_object() else { return Vec::new() };
+        paths
+            .iter()
+            .map(|(template, item)| {
+                let methods = item
+                    .as_object()
+                    .map(|ops| ops.keys().filter(|k| METHODS.contains(&k.as_str())).map(|k| k.to_uppercase()).collect())
+                    .unwrap_or_default();
+                (template.split('/').map(str::to_owned).collect(), methods)
+            })
+            .collect()
+    });
+    let parts: Vec<&str> = path.split('/').collect();
+    let matches = |template: &[String]| {
+        template.len() == parts.len()
+            && template.iter().zip(&parts).all(|(t, p)| t == p || (t.starts_with('{') && !p.is_empty()))
+    };
+    let mut methods: Vec<&str> =
+        routes.iter().filter(|(t, _)| matches(t)).flat_map(|(_, m)| m.iter().map(String::as_str)).collect();
+    if methods.is_empty() {
+        return None;
+    }
+    methods.sort_unstable();
+    methods.dedup();
+    Some(methods.join(", "))
 }
 
 /// Form bodies (the OAuth2 token endpoint): 415, 413 and 400 like the JSON routes, with an
@@ -153,5 +199,15 @@ impl Application {
         let _ = self.stop_relay.send(true);
         let _ = self.relay.await;
         Ok(served?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn allowed_methods_come_from_the_document() {
+        assert_eq!(super::allowed_methods("/v1/users/me").as_deref(), Some("DELETE, GET, PATCH"));
+        assert_eq!(super::allowed_methods("/v1/sessions").as_deref(), Some("GET"));
+        assert_eq!(super::allowed_methods("/v1/nothing"), None);
     }
 }

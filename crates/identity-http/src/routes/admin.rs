@@ -39,7 +39,6 @@ pub struct UserPage {
 #[utoipa::path(
     operation_id = "admin_list_users",
     tag = "admin",
-    path = "/v1/admin/users",
     params(UserSearch),
     security(("bearer" = []), ("cookie" = [])),
     responses(
@@ -87,7 +86,6 @@ pub struct AdminCreateUser {
 #[utoipa::path(
     operation_id = "admin_create_user",
     tag = "admin",
-    path = "/v1/admin/users",
     request_body = AdminCreateUser,
     params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first answer again (24 h)")),
     security(("bearer" = []), ("cookie" = [])),
@@ -126,7 +124,6 @@ pub async fn create_user(
 #[utoipa::path(
     operation_id = "admin_get_user",
     tag = "admin",
-    path = "/v1/admin/users/{id}",
     params(("id" = Uuid, Path, description = "User id")),
     security(("bearer" = []), ("cookie" = [])),
     responses(
@@ -176,7 +173,6 @@ fn status(value: &str) -> AdminUserChange {
 #[utoipa::path(
     operation_id = "admin_update_user",
     tag = "admin",
-    path = "/v1/admin/users/{id}",
     params(("id" = Uuid, Path, description = "User id")),
     request_body = AdminUserPatch,
     security(("bearer" = []), ("cookie" = [])),
@@ -201,7 +197,7 @@ pub async fn patch_user(
 
 /// Locks an account (admins only): it cannot sign in and its sessions end.
 #[utoipa::path(
-    operation_id = "admin_lock_user",tag = "admin", path = "/v1/admin/users/{id}/lock", params(("id" = Uuid, Path)), security(("bearer" = []), ("cookie" = [])),
+    operation_id = "admin_lock_user",tag = "admin", params(("id" = Uuid, Path)), security(("bearer" = []), ("cookie" = [])),
     responses((status = OK, body = UserView), (status = FORBIDDEN, body = Problem, content_type = "application/problem+json"),
               (status = NOT_FOUND, body = Problem, content_type = "application/problem+json"), (status = CONFLICT, description = "`last_admin`", body = Problem, content_type = "application/problem+json")))]
 #[post("/admin/users/{id}/lock")]
@@ -215,7 +211,7 @@ pub async fn lock_user(
 
 /// Unlocks an account (admins only).
 #[utoipa::path(
-    operation_id = "admin_unlock_user",tag = "admin", path = "/v1/admin/users/{id}/unlock", params(("id" = Uuid, Path)), security(("bearer" = []), ("cookie" = [])),
+    operation_id = "admin_unlock_user",tag = "admin", params(("id" = Uuid, Path)), security(("bearer" = []), ("cookie" = [])),
     responses((status = OK, body = UserView), (status = FORBIDDEN, body = Problem, content_type = "application/problem+json"),
               (status = NOT_FOUND, body = Problem, content_type = "application/problem+json")))]
 #[post("/admin/users/{id}/unlock")]
@@ -229,7 +225,7 @@ pub async fn unlock_user(
 
 /// Soft-deletes an account (admins only); `POST …/restore` brings it back.
 #[utoipa::path(
-    operation_id = "admin_delete_user",tag = "admin", path = "/v1/admin/users/{id}", params(("id" = Uuid, Path)), security(("bearer" = []), ("cookie" = [])),
+    operation_id = "admin_delete_user",tag = "admin", params(("id" = Uuid, Path)), security(("bearer" = []), ("cookie" = [])),
     responses((status = OK, body = UserView), (status = FORBIDDEN, body = Problem, content_type = "application/problem+json"),
               (status = NOT_FOUND, body = Problem, content_type = "application/problem+json"), (status = CONFLICT, description = "`last_admin`", body = Problem, content_type = "application/problem+json")))]
 #[delete("/admin/users/{id}")]
@@ -243,7 +239,7 @@ pub async fn delete_user(
 
 /// Restores a soft-deleted account (admins only).
 #[utoipa::path(
-    operation_id = "admin_restore_user",tag = "admin", path = "/v1/admin/users/{id}/restore", params(("id" = Uuid, Path)), security(("bearer" = []), ("cookie" = [])),
+    operation_id = "admin_restore_user",tag = "admin", params(("id" = Uuid, Path)), security(("bearer" = []), ("cookie" = [])),
     responses((status = OK, body = UserView), (status = FORBIDDEN, body = Problem, content_type = "application/problem+json"),
               (status = NOT_FOUND, body = Problem, content_type = "application/problem+json")))]
 #[post("/admin/users/{id}/restore")]
@@ -257,7 +253,7 @@ pub async fn restore_user(
 
 /// Ends every session of a user (admins only).
 #[utoipa::path(
-    operation_id = "admin_revoke_sessions",tag = "admin", path = "/v1/admin/users/{id}/sessions", params(("id" = Uuid, Path)), security(("bearer" = []), ("cookie" = [])),
+    operation_id = "admin_revoke_sessions",tag = "admin", params(("id" = Uuid, Path)), security(("bearer" = []), ("cookie" = [])),
     responses((status = NO_CONTENT, description = "Every session ended"), (status = FORBIDDEN, body = Problem, content_type = "application/problem+json"),
               (status = NOT_FOUND, body = Problem, content_type = "application/problem+json")))]
 #[delete("/admin/users/{id}/sessions")]

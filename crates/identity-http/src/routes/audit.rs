@@ -65,7 +65,6 @@ impl AuditPage {
 #[utoipa::path(
     operation_id = "list_own_audit",
     tag = "audit",
-    path = "/v1/users/me/audit",
     params(PageQuery),
     security(("bearer" = []), ("cookie" = [])),
     responses(
@@ -108,7 +107,6 @@ pub struct AuditSearch {
 #[utoipa::path(
     operation_id = "search_audit_logs",
     tag = "audit",
-    path = "/v1/admin/audit-logs",
     params(AuditSearch),
     security(("bearer" = []), ("cookie" = [])),
     responses(

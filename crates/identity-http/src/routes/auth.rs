@@ -85,7 +85,6 @@ pub struct RegistrationPending {
 /// 202 whether or not the address already has an account (that owner gets a different mail).
 #[utoipa::path(
     tag = "auth",
-    path = "/v1/auth/register/request",
     request_body = RegisterRequest,
     responses(
         (status = ACCEPTED, description = "A code is on its way (or the owner was told they have an account)", body = RegistrationPending),
@@ -124,7 +123,6 @@ pub struct ConfirmRegistrationRequest {
 /// in (same answer and cookies as login). Five wrong codes void the registration.
 #[utoipa::path(
     tag = "auth",
-    path = "/v1/auth/register/confirm",
     request_body = ConfirmRegistrationRequest,
     responses(
         (status = CREATED, description = "Account created and signed in", body = LoginResponse),
@@ -161,7 +159,6 @@ pub struct VerifyEmailRequest {
 /// Confirms an address with the token from the verification mail (single use).
 #[utoipa::path(
     tag = "auth",
-    path = "/v1/auth/email/verify",
     request_body = VerifyEmailRequest,
     responses(
         (status = OK, description = "The address is verified", body = UserView),
@@ -190,7 +187,6 @@ pub struct EmailRequest {
 /// either way.
 #[utoipa::path(
     tag = "auth",
-    path = "/v1/auth/email/verify/resend",
     request_body = EmailRequest,
     responses(
         (status = ACCEPTED, description = "Sent if there was something to send"),
@@ -436,7 +432,6 @@ pub async fn logout(state: web::Data<AppState>, user: CurrentUser) -> Result<Htt
 /// Ends every session of the caller, this one included.
 #[utoipa::path(
     tag = "auth",
-    path = "/v1/auth/logout-all",
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = NO_CONTENT, description = "Every session ended"),

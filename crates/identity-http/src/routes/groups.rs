@@ -169,7 +169,6 @@ pub struct GroupSearch {
 #[utoipa::path(
     operation_id = "admin_list_groups",
     tag = "groups",
-    path = "/v1/admin/groups",
     params(GroupSearch),
     security(("bearer" = []), ("cookie" = [])),
     responses(
@@ -206,7 +205,6 @@ pub struct NewGroup {
 #[utoipa::path(
     operation_id = "admin_create_group",
     tag = "groups",
-    path = "/v1/admin/groups",
     request_body = NewGroup,
     params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first answer again (24 h)")),
     security(("bearer" = []), ("cookie" = [])),
@@ -235,7 +233,6 @@ pub async fn create_group(
 #[utoipa::path(
     operation_id = "admin_get_group",
     tag = "groups",
-    path = "/v1/admin/groups/{id}",
     params(("id" = Uuid, Path, description = "Group id")),
     security(("bearer" = []), ("cookie" = [])),
     responses(
@@ -273,7 +270,6 @@ pub struct GroupPatch {
 #[utoipa::path(
     operation_id = "admin_update_group",
     tag = "groups",
-    path = "/v1/admin/groups/{id}",
     params(("id" = Uuid, Path, description = "Group id")),
     request_body = GroupPatch,
     security(("bearer" = []), ("cookie" = [])),
@@ -301,7 +297,6 @@ pub async fn patch_group(
 #[utoipa::path(
     operation_id = "admin_delete_group",
     tag = "groups",
-    path = "/v1/admin/groups/{id}",
     params(("id" = Uuid, Path, description = "Group id")),
     security(("bearer" = []), ("cookie" = [])),
     responses(
@@ -324,7 +319,6 @@ pub async fn delete_group(
 #[utoipa::path(
     operation_id = "admin_list_group_members",
     tag = "groups",
-    path = "/v1/admin/groups/{id}/members",
     params(("id" = Uuid, Path, description = "Group id"), PageQuery),
     security(("bearer" = []), ("cookie" = [])),
     responses(
@@ -349,7 +343,6 @@ pub async fn list_members(
 #[utoipa::path(
     operation_id = "admin_add_group_member",
     tag = "groups",
-    path = "/v1/admin/groups/{id}/members/{user_id}",
     params(("id" = Uuid, Path, description = "Group id"), ("user_id" = Uuid, Path, description = "User id")),
     security(("bearer" = []), ("cookie" = [])),
     responses(
@@ -373,7 +366,6 @@ pub async fn add_member(
 #[utoipa::path(
     operation_id = "admin_remove_group_member",
     tag = "groups",
-    path = "/v1/admin/groups/{id}/members/{user_id}",
     params(("id" = Uuid, Path, description = "Group id"), ("user_id" = Uuid, Path, description = "User id")),
     security(("bearer" = []), ("cookie" = [])),
     responses(
@@ -397,7 +389,6 @@ pub async fn remove_member(
 #[utoipa::path(
     operation_id = "admin_list_group_apps",
     tag = "groups",
-    path = "/v1/admin/groups/{id}/apps",
     params(("id" = Uuid, Path, description = "Group id")),
     security(("bearer" = []), ("cookie" = [])),
     responses(
@@ -420,7 +411,6 @@ pub async fn group_apps(
 #[utoipa::path(
     operation_id = "admin_grant_group_app",
     tag = "groups",
-    path = "/v1/admin/groups/{id}/apps/{app_key}",
     params(("id" = Uuid, Path, description = "Group id"), ("app_key" = String, Path, description = "App key, e.g. `docs`")),
     security(("bearer" = []), ("cookie" = [])),
     responses(
@@ -445,7 +435,6 @@ pub async fn grant_group_app(
 #[utoipa::path(
     operation_id = "admin_revoke_group_app",
     tag = "groups",
-    path = "/v1/admin/groups/{id}/apps/{app_key}",
     params(("id" = Uuid, Path, description = "Group id"), ("app_key" = String, Path, description = "App key")),
     security(("bearer" = []), ("cookie" = [])),
     responses(
@@ -470,7 +459,6 @@ pub async fn revoke_group_app(
 #[utoipa::path(
     operation_id = "admin_list_user_groups",
     tag = "groups",
-    path = "/v1/admin/users/{id}/groups",
     params(("id" = Uuid, Path, description = "User id")),
     security(("bearer" = []), ("cookie" = [])),
     responses(
@@ -493,7 +481,6 @@ pub async fn user_groups(
 #[utoipa::path(
     operation_id = "admin_list_user_apps",
     tag = "groups",
-    path = "/v1/admin/users/{id}/apps",
     params(("id" = Uuid, Path, description = "User id")),
     security(("bearer" = []), ("cookie" = [])),
     responses(
@@ -515,7 +502,6 @@ pub async fn user_apps(
 #[utoipa::path(
     operation_id = "admin_grant_user_app",
     tag = "groups",
-    path = "/v1/admin/users/{id}/apps/{app_key}",
     params(("id" = Uuid, Path, description = "User id"), ("app_key" = String, Path, description = "App key, e.g. `docs`")),
     security(("bearer" = []), ("cookie" = [])),
     responses(
@@ -540,7 +526,6 @@ pub async fn grant_user_app(
 #[utoipa::path(
     operation_id = "admin_revoke_user_app",
     tag = "groups",
-    path = "/v1/admin/users/{id}/apps/{app_key}",
     params(("id" = Uuid, Path, description = "User id"), ("app_key" = String, Path, description = "App key")),
     security(("bearer" = []), ("cookie" = [])),
     responses(
@@ -565,7 +550,6 @@ pub async fn revoke_user_app(
 #[utoipa::path(
     operation_id = "list_my_apps",
     tag = "users",
-    path = "/v1/users/me/apps",
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = OK, body = UserAppList),

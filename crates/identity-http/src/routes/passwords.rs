@@ -12,7 +12,6 @@ use crate::state::AppState;
 #[utoipa::path(
     operation_id = "forgot_password",
     tag = "passwords",
-    path = "/v1/auth/password/forgot",
     request_body = EmailRequest,
     responses(
         (status = ACCEPTED, description = "A link is on its way if the address has an account"),
@@ -50,7 +49,6 @@ pub struct ResetPasswordRequest {
 #[utoipa::path(
     operation_id = "reset_password",
     tag = "passwords",
-    path = "/v1/auth/password/reset",
     request_body = ResetPasswordRequest,
     responses(
         (status = NO_CONTENT, description = "Password changed; every session ended"),
@@ -73,7 +71,6 @@ pub async fn reset(
 #[utoipa::path(
     operation_id = "request_password_reset",
     tag = "passwords",
-    path = "/v1/auth/password/reset/request",
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = ACCEPTED, description = "A link is on its way"),
@@ -101,7 +98,6 @@ pub struct ChangePasswordRequest {
 #[utoipa::path(
     operation_id = "change_password",
     tag = "passwords",
-    path = "/v1/auth/password/change",
     request_body = ChangePasswordRequest,
     security(("bearer" = []), ("cookie" = [])),
     responses(

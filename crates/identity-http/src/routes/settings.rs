@@ -179,7 +179,6 @@ fn ok(body: impl Serialize) -> HttpResponse {
 #[utoipa::path(
     operation_id = "admin_list_settings_namespaces",
     tag = "settings",
-    path = "/v1/admin/settings",
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = OK, body = NamespaceList),
@@ -197,7 +196,6 @@ pub async fn list_namespaces(state: web::Data<AppState>, user: CurrentUser) -> R
 #[utoipa::path(
     operation_id = "admin_get_settings",
     tag = "settings",
-    path = "/v1/admin/settings/{namespace}",
     params(("namespace" = String, Path, description = "`ai` or `documents`")),
     security(("bearer" = []), ("cookie" = [])),
     responses(
@@ -222,7 +220,6 @@ pub async fn get_settings(
 #[utoipa::path(
     operation_id = "admin_update_settings",
     tag = "settings",
-    path = "/v1/admin/settings/{namespace}",
     params(("namespace" = String, Path, description = "`ai` or `documents`")),
     request_body(
         content = SettingsValues,
@@ -256,7 +253,6 @@ pub async fn patch_settings(
 #[utoipa::path(
     operation_id = "admin_test_settings",
     tag = "settings",
-    path = "/v1/admin/settings/{namespace}/test",
     params(("namespace" = String, Path, description = "`ai` or `documents`")),
     request_body(content = Option<SettingsValues>, description = "Values to try instead of the stored ones (optional)"),
     security(("bearer" = []), ("cookie" = [])),

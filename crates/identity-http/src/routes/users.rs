@@ -43,7 +43,6 @@ pub struct ProfilePatch {
 #[utoipa::path(
     operation_id = "get_profile",
     tag = "users",
-    path = "/v1/users/me",
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = OK, body = UserView),
@@ -60,7 +59,6 @@ pub async fn get_me(user: CurrentUser) -> HttpResponse {
 #[utoipa::path(
     operation_id = "update_profile",
     tag = "users",
-    path = "/v1/users/me",
     request_body(content = ProfilePatch, content_type = "application/merge-patch+json"),
     security(("bearer" = []), ("cookie" = [])),
     responses(
@@ -93,7 +91,6 @@ pub struct DeleteAccountRequest {
 #[utoipa::path(
     operation_id = "delete_account",
     tag = "users",
-    path = "/v1/users/me",
     request_body = DeleteAccountRequest,
     security(("bearer" = []), ("cookie" = [])),
     responses(

@@ -182,4 +182,17 @@ async fn unknown_routes_are_problem_404(backend: Backend) {
     let res = app.client.get(app.url("/v1/nothing-here")).send().await.unwrap();
     let body: Value = assert_problem(res, 404, "not_found").await;
     assert!(body.get("errors").is_none());
+    // A known path with a method it does not have: 405 with the methods it does have.
+    let id = uuid::Uuid::now_v7();
+    for (method, path, allow) in [
+        (reqwest::Method::DELETE, "/v1/auth/login".to_owned(), "POST"),
+        (reqwest::Method::PUT, format!("/v1/admin/users/{id}"), "DELETE, GET, PATCH"),
+        (reqwest::Method::POST, "/v1/admin/settings/ai".to_owned(), "GET, PATCH"),
+    ] {
+        let res = app.client.request(method.clone(), app.url(&path)).send().await.unwrap();
+        assert_eq!(res.headers()["allow"], allow, "{method} {path}");
+        assert_problem(res, 405, "method_not_allowed").await;
+    }
+    let res = app.client.get(app.url(&format!("/v1/admin/users/{id}/nothing"))).send().await.unwrap();
+    assert_problem(res, 404, "not_found").await;
 }
