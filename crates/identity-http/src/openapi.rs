@@ -62,9 +62,42 @@ struct ApiDoc;
 
 /// The complete document, as served at `/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, api) =
+    let (_, mut api) =
         App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(crate::routes::configure).split_for_parts();
+    describe_responses(&mut api);
     api
+}
+
+/// OpenAPI 3.1 requires a description on every response: the ones a route left without get
+/// their status's reason phrase (`OK`, `Created`, …).
+fn describe_responses(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::RefOr;
+    for item in api.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.options,
+            &mut item.head,
+            &mut item.patch,
+            &mut item.trace,
+        ];
+        for operation in operations.into_iter().flatten() {
+            for (status, response) in &mut operation.responses.responses {
+                if let RefOr::T(response) = response
+                    && response.description.is_empty()
+                {
+                    let reason = status
+                        .parse::<u16>()
+                        .ok()
+                        .and_then(|s| actix_web::http::StatusCode::from_u16(s).ok())
+                        .and_then(|s| s.canonical_reason());
+                    response.description = reason.unwrap_or("Response").to_owned();
+                }
+            }
+        }
+    }
 }
 
 /// The document as `docs/openapi.json` holds it: pretty JSON with a final newline.

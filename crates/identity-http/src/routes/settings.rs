@@ -82,13 +82,24 @@ pub struct NamespaceList {
     pub items: Vec<NamespaceView>,
 }
 
+/// The APIs the `ai` namespace can reach (default `openai`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum AiProvider {
+    Openai,
+    Anthropic,
+    AzureOpenai,
+    Ollama,
+    OpenaiCompatible,
+}
+
 /// The `ai` namespace's values. In a PATCH every field is optional; `null` resets it (or
 /// removes the key).
 #[derive(Debug, Serialize, ToSchema)]
 #[allow(dead_code)]
 pub struct AiSettings {
-    #[schema(value_type = String, example = "openai", pattern = "^(openai|anthropic|azure_openai|ollama|openai_compatible)$")]
-    provider: String,
+    provider: AiProvider,
     /// `null`: the provider's public endpoint.
     #[schema(example = "https://api.openai.com/v1")]
     base_url: Option<String>,
