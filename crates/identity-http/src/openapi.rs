@@ -44,7 +44,7 @@ impl Modify for SecuritySchemes {
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
     modifiers(&SecuritySchemes),
-    components(schemas(Problem, ProblemField)),
+    components(schemas(Problem, ProblemField, crate::routes::settings::SettingsNamespace)),
     tags(
         (name = "auth", description = "Registration, login and the current user"),
         (name = "tokens", description = "Keys for services that verify access tokens"),

@@ -82,6 +82,15 @@ pub struct NamespaceList {
     pub items: Vec<NamespaceView>,
 }
 
+/// A settings namespace.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum SettingsNamespace {
+    Ai,
+    Documents,
+}
+
 /// The APIs the `ai` namespace can reach (default `openai`).
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -94,17 +103,17 @@ pub enum AiProvider {
     OpenaiCompatible,
 }
 
-/// The `ai` namespace's values. In a PATCH every field is optional; `null` resets it (or
-/// removes the key).
+/// The `ai` namespace's values. Reads list every field (defaults filled in); a PATCH sends
+/// only what changes, `null` resetting a field (or removing the key).
 #[derive(Debug, Serialize, ToSchema)]
 #[allow(dead_code)]
 pub struct AiSettings {
-    provider: AiProvider,
+    provider: Option<AiProvider>,
     /// `null`: the provider's public endpoint.
     #[schema(example = "https://api.openai.com/v1")]
     base_url: Option<String>,
     #[schema(example = "gpt-4o-mini")]
-    model: String,
+    model: Option<String>,
     /// Write-only in clear: reads show a hint (`sk-…abcd`), or `null` when unset. Leave it out
     /// of a PATCH to keep it.
     #[schema(example = "sk-…abcd")]
@@ -117,7 +126,7 @@ pub struct AiSettings {
 pub struct DocumentsSettings {
     /// 1–1024 MiB (default 25).
     #[schema(example = 25, minimum = 1, maximum = 1024)]
-    max_upload_size_mb: i64,
+    max_upload_size_mb: Option<i64>,
 }
 
 /// The fields of one namespace: `AiSettings` for `ai`, `DocumentsSettings` for `documents`.
@@ -207,7 +216,7 @@ pub async fn list_namespaces(state: web::Data<AppState>, user: CurrentUser) -> R
 #[utoipa::path(
     operation_id = "admin_get_settings",
     tag = "settings",
-    params(("namespace" = String, Path, description = "`ai` or `documents`")),
+    params(("namespace" = SettingsNamespace, Path, description = "`ai` or `documents`")),
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = OK, body = SettingsDocument),
@@ -231,7 +240,7 @@ pub async fn get_settings(
 #[utoipa::path(
     operation_id = "admin_update_settings",
     tag = "settings",
-    params(("namespace" = String, Path, description = "`ai` or `documents`")),
+    params(("namespace" = SettingsNamespace, Path, description = "`ai` or `documents`")),
     request_body(
         content = SettingsValues,
         content_type = "application/merge-patch+json",
@@ -264,7 +273,7 @@ pub async fn patch_settings(
 #[utoipa::path(
     operation_id = "admin_test_settings",
     tag = "settings",
-    params(("namespace" = String, Path, description = "`ai` or `documents`")),
+    params(("namespace" = SettingsNamespace, Path, description = "`ai` or `documents`")),
     request_body(content = Option<SettingsValues>, description = "Values to try instead of the stored ones (optional)"),
     security(("bearer" = []), ("cookie" = [])),
     responses(

@@ -150,6 +150,8 @@ fn settings_schemas_follow_the_namespaces() {
     let doc: Value = serde_json::from_str(&identity_http::openapi::openapi_json().unwrap()).unwrap();
     let schemas = &doc["components"]["schemas"];
     assert_eq!(schemas["AiProvider"]["enum"], serde_json::json!(identity_core::settings::AI_PROVIDERS));
+    let namespaces: Vec<&str> = identity_core::settings::Namespace::ALL.iter().map(|n| n.name).collect();
+    assert_eq!(schemas["SettingsNamespace"]["enum"], serde_json::json!(namespaces));
     for (schema, namespace) in
         [("AiSettings", identity_core::settings::AI), ("DocumentsSettings", identity_core::settings::DOCUMENTS)]
     {
