@@ -64,17 +64,17 @@ pub async fn middleware(
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     // Keys belong to their caller: a stored answer is replayed only to the account that made
-    // it (and an anonymous one only to anonymous callers). An invalid token is the handler's
-    // to refuse.
-    let scope = match crate::extract::access_token(req.request(), &state.cookies.access_name) {
-        Some(crate::extract::AccessToken::Bearer(token) | crate::extract::AccessToken::Cookie(token)) => {
-            match state.auth.authenticate(&token).await {
-                Ok(auth) => auth.user.id.to_string(),
-                Err(_) => return Ok(next.call(req).await?.map_into_boxed_body()),
-            }
-        }
-        None => "anonymous".to_owned(),
+    // it. Callers without a valid token share the anonymous scope (a stale cookie on a
+    // registration must not switch idempotency off); routes that need a token refuse them.
+    let token = match crate::extract::access_token(req.request(), &state.cookies.access_name) {
+        Some(crate::extract::AccessToken::Bearer(token) | crate::extract::AccessToken::Cookie(token)) => Some(token),
+        None => None,
     };
+    let scope = match token {
+        Some(token) => state.auth.authenticate(&token).await.map(|auth| auth.user.id.to_string()).ok(),
+        None => None,
+    }
+    .unwrap_or_else(|| "anonymous".to_owned());
     let body = req.extract::<web::Bytes>().await?;
     let fingerprint = hex(&Sha256::new().chain_update(req.path()).chain_update([0]).chain_update(&body).finalize());
     let store_key = format!("idempotency:{scope}:{}:{}", req.path(), hex(&Sha256::digest(key.as_bytes())));

@@ -44,6 +44,25 @@ async fn retries_with_the_same_key_replay_the_first_answer(backend: Backend) {
         201
     );
     assert_problem(register_with_key(&app, &"k".repeat(300), &body).await, 400, "invalid_idempotency_key").await;
+    // A stale access token on a registration does not switch idempotency off.
+    let key3 = uuid::Uuid::now_v7().to_string();
+    let fresh = json!({ "email": unique_email(), "password": PASSWORD });
+    let stale = |key: String| {
+        let (app, fresh) = (&app, fresh.clone());
+        async move {
+            app.client
+                .post(app.url("/v1/auth/register"))
+                .header("Idempotency-Key", key)
+                .bearer_auth("v4.public.expired-or-forged")
+                .json(&fresh)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(stale(key3.clone()).await.status(), 201);
+    let again = stale(key3).await;
+    assert_eq!((again.status().as_u16(), again.headers()["idempotent-replayed"].to_str().unwrap()), (201, "true"));
 }
 
 async fn concurrent_duplicates_run_once(backend: Backend) {
