@@ -84,6 +84,18 @@ impl AuthService {
     }
 }
 
+/// Role names as an admin gives them: each must be a known role.
+fn parse_roles(names: &[String]) -> Result<std::collections::BTreeSet<Role>, crate::domain::FieldError> {
+    match names.iter().find(|n| !Role::KNOWN.contains(&n.as_str())) {
+        Some(unknown) => Err(crate::domain::FieldError::new(
+            "roles",
+            "unknown_role",
+            format!("{unknown:?} is not a role ({})", Role::KNOWN.join(", ")),
+        )),
+        None => Ok(names.iter().map(Role::new).collect()),
+    }
+}
+
 /// What an admin changes on an account.
 #[derive(Debug, Clone, Default)]
 pub struct AdminUserChange {
@@ -102,26 +114,12 @@ impl AuthService {
         id: uuid::Uuid,
         change: AdminUserChange,
     ) -> Result<crate::domain::User, CoreError> {
-        use std::collections::BTreeSet;
-
         use crate::domain::{EventType, FieldError, RevocationReason, UserStatus, UserUpdatedData};
         use crate::ports::SessionSelector;
 
         self.require_admin(auth)?;
         let mut errors = ValidationErrors::new();
-        let roles: Option<BTreeSet<Role>> = match &change.roles {
-            None => None,
-            Some(names) => {
-                if let Some(unknown) = names.iter().find(|n| !Role::KNOWN.contains(&n.as_str())) {
-                    errors.push(FieldError::new(
-                        "roles",
-                        "unknown_role",
-                        format!("{unknown:?} is not a role (admin, user)"),
-                    ));
-                }
-                Some(names.iter().map(|n| Role::new(n.clone())).collect())
-            }
-        };
+        let roles = change.roles.as_deref().and_then(|names| errors.collect(parse_roles(names)));
         let status =
             match change.status.as_deref() {
                 None => None,
@@ -226,9 +224,7 @@ impl AuthService {
         auth: &Authenticated,
         input: AdminNewUser,
     ) -> Result<crate::domain::User, CoreError> {
-        use std::collections::BTreeSet;
-
-        use crate::domain::{FieldError, NewUser};
+        use crate::domain::NewUser;
 
         self.require_admin(auth)?;
         // The registration rules, with a throwaway password when none is given (it is never
@@ -247,10 +243,7 @@ impl AuthService {
             Err(CoreError::Validation(errors)) => errors.clone(),
             _ => ValidationErrors::new(),
         };
-        let roles: Option<BTreeSet<Role>> = input.roles.as_ref().map(|names| names.iter().map(Role::new).collect());
-        if let Some(unknown) = input.roles.iter().flatten().find(|n| !Role::KNOWN.contains(&n.as_str())) {
-            errors.push(FieldError::new("roles", "unknown_role", format!("{unknown:?} is not a role (admin, user)")));
-        }
+        let roles = input.roles.as_deref().and_then(|names| errors.collect(parse_roles(names)));
         errors.into_result()?;
         let valid = checked?;
         if self.ports.users.find_by_email(&valid.email).await?.is_some() {
