@@ -57,9 +57,7 @@ pub async fn list_users(
     let UserSearch { query, status, role, limit, cursor } = search.into_inner();
     let page = state.auth.list_users(&user.0, UserQuery { query, status, role, limit, cursor }).await?;
     let items = page.items.iter().map(UserView::from).collect();
-    Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-store"))
-        .json(UserPage { items, next_cursor: page.next_cursor }))
+    Ok(super::private_json(UserPage { items, next_cursor: page.next_cursor }))
 }
 
 /// An account an admin creates.
@@ -114,10 +112,7 @@ pub async fn create_user(
         email_verified: body.email_verified,
     };
     let created = state.auth.admin_create_user(&user.0, input).await?;
-    Ok(HttpResponse::Created()
-        .insert_header(("Location", format!("/v1/admin/users/{}", created.id)))
-        .insert_header(("Cache-Control", "no-store"))
-        .json(UserView::from(&created)))
+    Ok(super::created(format!("/v1/admin/users/{}", created.id), UserView::from(&created)))
 }
 
 /// One user (admins only; deleted accounts too).
@@ -139,7 +134,7 @@ pub async fn get_user(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let found = state.auth.get_user(&user.0, id.into_inner()).await?;
-    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(UserView::from(&found)))
+    Ok(super::private_json(UserView::from(&found)))
 }
 
 /// What an admin changes: roles and/or status.
@@ -162,7 +157,7 @@ async fn change(
     change: AdminUserChange,
 ) -> Result<HttpResponse, ApiError> {
     let updated = state.auth.admin_change_user(&user.0, id, change).await?;
-    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(UserView::from(&updated)))
+    Ok(super::private_json(UserView::from(&updated)))
 }
 
 fn status(value: &str) -> AdminUserChange {

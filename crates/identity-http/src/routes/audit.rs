@@ -80,7 +80,7 @@ pub async fn own(
     query: crate::extract::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = state.auth.own_audit(&user.0, query.limit, query.cursor.as_deref()).await?;
-    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(AuditPage::from_page(&page)))
+    Ok(super::private_json(AuditPage::from_page(&page)))
 }
 
 /// Filters of the audit search.
@@ -125,5 +125,5 @@ pub async fn search(
     let AuditSearch { user_id, actor_id, action, since, until, limit, cursor } = query.into_inner();
     let query = AuditQuery { subject: user_id, actor: actor_id, action, since, until, limit, cursor };
     let page = state.auth.search_audit(&user.0, query).await?;
-    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(AuditPage::from_page(&page)))
+    Ok(super::private_json(AuditPage::from_page(&page)))
 }

@@ -172,7 +172,7 @@ pub async fn verify_email(
     body: JsonBody<VerifyEmailRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let user = state.auth.verify_email(&body.0.token, &client_info(&req, &state)).await?;
-    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(UserView::from(&user)))
+    Ok(super::private_json(UserView::from(&user)))
 }
 
 /// An address to send a mail to.

@@ -8,6 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::private_json;
 use super::views::PageQuery;
 use crate::error::{ApiError, Problem};
 use crate::extract::{CurrentUser, JsonBody};
@@ -149,10 +150,6 @@ impl UserAppList {
     }
 }
 
-fn ok(body: impl Serialize) -> HttpResponse {
-    HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(body)
-}
-
 /// Search of the group list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -186,7 +183,10 @@ pub async fn list_groups(
 ) -> Result<HttpResponse, ApiError> {
     let GroupSearch { query, limit, cursor } = search.into_inner();
     let page = state.auth.list_groups(&user.0, query.as_deref(), limit, cursor.as_deref()).await?;
-    Ok(ok(GroupPage { items: page.items.iter().map(GroupView::from).collect(), next_cursor: page.next_cursor }))
+    Ok(private_json(GroupPage {
+        items: page.items.iter().map(GroupView::from).collect(),
+        next_cursor: page.next_cursor,
+    }))
 }
 
 /// A new group.
@@ -223,10 +223,7 @@ pub async fn create_group(
 ) -> Result<HttpResponse, ApiError> {
     let JsonBody(body) = body;
     let group = state.auth.create_group(&user.0, &body.name, body.description.as_deref()).await?;
-    Ok(HttpResponse::Created()
-        .insert_header(("Location", format!("/v1/admin/groups/{}", group.id)))
-        .insert_header(("Cache-Control", "no-store"))
-        .json(GroupView::from(&group)))
+    Ok(super::created(format!("/v1/admin/groups/{}", group.id), GroupView::from(&group)))
 }
 
 /// One group (admins only).
@@ -247,7 +244,7 @@ pub async fn get_group(
     user: CurrentUser,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(ok(GroupView::from(&state.auth.get_group(&user.0, id.into_inner()).await?)))
+    Ok(private_json(GroupView::from(&state.auth.get_group(&user.0, id.into_inner()).await?)))
 }
 
 /// `null` and absent differ: `Some(None)` clears the field.
@@ -290,7 +287,7 @@ pub async fn patch_group(
 ) -> Result<HttpResponse, ApiError> {
     let JsonBody(body) = body;
     let change = GroupChange { name: body.name, description: body.description };
-    Ok(ok(GroupView::from(&state.auth.update_group(&user.0, id.into_inner(), change).await?)))
+    Ok(private_json(GroupView::from(&state.auth.update_group(&user.0, id.into_inner(), change).await?)))
 }
 
 /// Deletes a group with its memberships and grants (admins only).
@@ -336,7 +333,10 @@ pub async fn list_members(
     query: crate::extract::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = state.auth.list_members(&user.0, id.into_inner(), query.limit, query.cursor.as_deref()).await?;
-    Ok(ok(MemberPage { items: page.items.iter().map(MemberView::from).collect(), next_cursor: page.next_cursor }))
+    Ok(private_json(MemberPage {
+        items: page.items.iter().map(MemberView::from).collect(),
+        next_cursor: page.next_cursor,
+    }))
 }
 
 /// Adds a user to a group (admins only; idempotent).
@@ -404,7 +404,7 @@ pub async fn group_apps(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let grants = state.auth.group_apps(&user.0, id.into_inner()).await?;
-    Ok(ok(AppGrantList { items: grants.iter().map(AppGrantView::from).collect() }))
+    Ok(private_json(AppGrantList { items: grants.iter().map(AppGrantView::from).collect() }))
 }
 
 /// Grants an app to every member of a group (admins only; idempotent).
@@ -474,7 +474,7 @@ pub async fn user_groups(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let groups = state.auth.user_groups(&user.0, id.into_inner()).await?;
-    Ok(ok(GroupList { items: groups.iter().map(GroupView::from).collect() }))
+    Ok(private_json(GroupList { items: groups.iter().map(GroupView::from).collect() }))
 }
 
 /// The apps a user may open, direct and through groups (admins only).
@@ -495,7 +495,7 @@ pub async fn user_apps(
     user: CurrentUser,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(ok(UserAppList::from_apps(&state.auth.user_apps(&user.0, id.into_inner()).await?)))
+    Ok(private_json(UserAppList::from_apps(&state.auth.user_apps(&user.0, id.into_inner()).await?)))
 }
 
 /// Grants an app to one user (admins only; idempotent).
@@ -558,5 +558,5 @@ pub async fn revoke_user_app(
 )]
 #[get("/users/me/apps")]
 pub async fn my_apps(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, ApiError> {
-    Ok(ok(UserAppList::from_apps(&state.auth.my_apps(&user.0).await?)))
+    Ok(private_json(UserAppList::from_apps(&state.auth.my_apps(&user.0).await?)))
 }

@@ -12,7 +12,22 @@ pub mod settings;
 pub mod users;
 pub mod views;
 
+use actix_web::HttpResponse;
+use serde::Serialize;
 use utoipa_actix_web::service_config::ServiceConfig;
+
+/// 200 with a JSON body that belongs to the caller: never stored by a cache.
+pub fn private_json(body: impl Serialize) -> HttpResponse {
+    HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(body)
+}
+
+/// 201 with the new resource's `Location` and its JSON (never cached).
+pub fn created(location: String, body: impl Serialize) -> HttpResponse {
+    HttpResponse::Created()
+        .insert_header(("Location", location))
+        .insert_header(("Cache-Control", "no-store"))
+        .json(body)
+}
 
 /// Registers every documented route; the server and `openapi()` both use it, so the document
 /// can never miss a route.

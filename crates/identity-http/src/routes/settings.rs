@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::private_json;
 use crate::error::{ApiError, Problem};
 use crate::extract::{CurrentUser, JsonBody};
 use crate::state::AppState;
@@ -191,10 +192,6 @@ impl From<ProbeOutcome> for SettingsTestResult {
     }
 }
 
-fn ok(body: impl Serialize) -> HttpResponse {
-    HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(body)
-}
-
 /// The settings namespaces and their schemas (admins only).
 #[utoipa::path(
     operation_id = "admin_list_settings_namespaces",
@@ -209,7 +206,7 @@ fn ok(body: impl Serialize) -> HttpResponse {
 #[get("/admin/settings")]
 pub async fn list_namespaces(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, ApiError> {
     let namespaces = state.auth.settings_namespaces(&user.0)?;
-    Ok(ok(NamespaceList { items: namespaces.iter().map(NamespaceView::from).collect() }))
+    Ok(private_json(NamespaceList { items: namespaces.iter().map(NamespaceView::from).collect() }))
 }
 
 /// One namespace's settings (admins only). Secrets are never returned, only hinted.
@@ -231,7 +228,7 @@ pub async fn get_settings(
     namespace: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let view = state.auth.get_settings(&user.0, &namespace).await?;
-    Ok(ok(SettingsDocument::from(&view)))
+    Ok(private_json(SettingsDocument::from(&view)))
 }
 
 /// Changes settings as a JSON merge patch (admins only): listed fields change, `null` resets
@@ -263,7 +260,7 @@ pub async fn patch_settings(
 ) -> Result<HttpResponse, ApiError> {
     let JsonBody(patch) = body;
     let view = state.auth.patch_settings(&user.0, &namespace, &patch).await?;
-    Ok(ok(SettingsDocument::from(&view)))
+    Ok(private_json(SettingsDocument::from(&view)))
 }
 
 /// Runs the namespace's connection check (admins only): for `ai`, `GET {base_url}/models`
@@ -293,5 +290,5 @@ pub async fn test_settings(
     let patch: Option<Value> =
         if body.iter().all(u8::is_ascii_whitespace) { None } else { Some(crate::extract::parse(&body)?) };
     let outcome = state.auth.test_settings(&user.0, &namespace, patch.as_ref()).await?;
-    Ok(ok(SettingsTestResult::from(outcome)))
+    Ok(private_json(SettingsTestResult::from(outcome)))
 }

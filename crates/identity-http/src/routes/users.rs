@@ -51,7 +51,7 @@ pub struct ProfilePatch {
 )]
 #[get("/users/me")]
 pub async fn get_me(user: CurrentUser) -> HttpResponse {
-    HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(UserView::from(&user.0.user))
+    super::private_json(UserView::from(&user.0.user))
 }
 
 /// Changes profile fields (JSON merge patch; `application/merge-patch+json` or
@@ -74,7 +74,7 @@ pub async fn patch_me(
     body: JsonBody<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
     let updated = state.auth.update_profile(&user.0, &body.0).await?;
-    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(UserView::from(&updated)))
+    Ok(super::private_json(UserView::from(&updated)))
 }
 
 /// The password that confirms a deletion.
