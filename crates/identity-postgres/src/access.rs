@@ -329,8 +329,11 @@ pub async fn lock_settings(conn: &mut Conn, namespace: &str) -> Result<StoredSet
         .execute(conn)
         .await
         .map_err(repo_error)?;
-    let stored = get_settings(conn, namespace, true).await?.unwrap_or_default();
-    Ok(if created == 1 { StoredSettings::default() } else { stored })
+    if created == 1 {
+        // Our own new row is ours alone until commit; nothing is stored yet.
+        return Ok(StoredSettings::default());
+    }
+    Ok(get_settings(conn, namespace, true).await?.unwrap_or_default())
 }
 
 pub async fn put_settings(conn: &mut Conn, namespace: &str, stored: &StoredSettings) -> Result<(), RepoError> {
