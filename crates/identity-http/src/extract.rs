@@ -196,6 +196,8 @@ impl FromRequest for CurrentUser {
             (Some(AccessToken::Cookie(_)), Some(state)) => crate::security::check_origin(req, &state.allowed_origins),
             _ => Ok(()),
         };
+        // Already authenticated by the idempotency middleware (same request, same token).
+        let authenticated = req.extensions().get::<identity_core::usecases::Authenticated>().cloned();
         let client = match &state {
             Some(state) => crate::routes::auth::client_info(req, state),
             None => identity_core::ports::ClientInfo::default(),
@@ -211,7 +213,10 @@ impl FromRequest for CurrentUser {
                     token
                 }
             };
-            let mut auth = state.auth.authenticate(&token).await?;
+            let mut auth = match authenticated {
+                Some(auth) => auth,
+                None => state.auth.authenticate(&token).await?,
+            };
             auth.client = client;
             Ok(CurrentUser(auth))
         })

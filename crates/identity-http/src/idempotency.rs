@@ -10,7 +10,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpMessage, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -70,11 +70,15 @@ pub async fn middleware(
         Some(crate::extract::AccessToken::Bearer(token) | crate::extract::AccessToken::Cookie(token)) => Some(token),
         None => None,
     };
-    let scope = match token {
-        Some(token) => state.auth.authenticate(&token).await.map(|auth| auth.user.id.to_string()).ok(),
+    let authenticated = match token {
+        Some(token) => state.auth.authenticate(&token).await.ok(),
         None => None,
+    };
+    let scope = authenticated.as_ref().map_or_else(|| "anonymous".to_owned(), |auth| auth.user.id.to_string());
+    // The handler's `CurrentUser` takes it from here instead of authenticating again.
+    if let Some(auth) = authenticated {
+        req.extensions_mut().insert(auth);
     }
-    .unwrap_or_else(|| "anonymous".to_owned());
     let body = req.extract::<web::Bytes>().await?;
     let fingerprint = hex(&Sha256::new().chain_update(req.path()).chain_update([0]).chain_update(&body).finalize());
     let store_key = format!("idempotency:{scope}:{}:{}", req.path(), hex(&Sha256::digest(key.as_bytes())));
