@@ -3,6 +3,7 @@
 //! `identity-crypto`); every port has a contract suite in [`crate::testkit`].
 
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -85,6 +86,44 @@ pub struct UserFilter {
     /// last and paging never skips or repeats a row).
     pub after: Option<Uuid>,
     pub limit: usize,
+}
+
+/// One store adapter, seen through each of its store ports (what the composition root wires
+/// and what the store contract suite tests).
+#[derive(Clone)]
+pub struct StorePorts {
+    pub users: Arc<dyn UserRepository>,
+    pub audit: Arc<dyn AuditRepository>,
+    pub access: Arc<dyn AccessRepository>,
+    pub settings: Arc<dyn SettingsRepository>,
+    pub sessions: Arc<dyn SessionRepository>,
+    pub uow: Arc<dyn UnitOfWork>,
+    pub outbox: Arc<dyn Outbox>,
+}
+
+impl StorePorts {
+    /// Builds one from a store that implements every port.
+    pub fn from_store<S>(store: S) -> Self
+    where
+        S: UserRepository
+            + SessionRepository
+            + UnitOfWork
+            + Outbox
+            + AuditRepository
+            + AccessRepository
+            + SettingsRepository
+            + Clone,
+    {
+        Self {
+            users: Arc::new(store.clone()),
+            audit: Arc::new(store.clone()),
+            access: Arc::new(store.clone()),
+            settings: Arc::new(store.clone()),
+            sessions: Arc::new(store.clone()),
+            uow: Arc::new(store.clone()),
+            outbox: Arc::new(store),
+        }
+    }
 }
 
 /// Reads of the audit log.

@@ -6,8 +6,7 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use identity_core::ports::{
-    AccessRepository, AuditRepository, CodeStore, EventPublisher, HealthCheck, Notifier, Outbox, RateLimiter,
-    RevocationList, SessionRepository, SettingsRepository, UnitOfWork, UserRepository,
+    CodeStore, EventPublisher, HealthCheck, Notifier, Outbox, RateLimiter, RevocationList, StorePorts,
 };
 use identity_core::usecases::{AuthService, AuthSettings, Ports, SessionStoreRevocations};
 use identity_crypto::{
@@ -27,40 +26,6 @@ pub struct Wiring {
     pub publisher: Arc<dyn EventPublisher>,
     /// The in-process bus, when no broker is configured.
     pub bus: Option<InProcessBus>,
-}
-
-struct Store {
-    users: Arc<dyn UserRepository>,
-    audit: Arc<dyn AuditRepository>,
-    access: Arc<dyn AccessRepository>,
-    settings: Arc<dyn SettingsRepository>,
-    sessions: Arc<dyn SessionRepository>,
-    uow: Arc<dyn UnitOfWork>,
-    outbox: Arc<dyn Outbox>,
-}
-
-impl Store {
-    fn from<S>(store: S) -> Self
-    where
-        S: UserRepository
-            + SessionRepository
-            + UnitOfWork
-            + Outbox
-            + AuditRepository
-            + AccessRepository
-            + SettingsRepository
-            + Clone,
-    {
-        Self {
-            users: Arc::new(store.clone()),
-            audit: Arc::new(store.clone()),
-            access: Arc::new(store.clone()),
-            settings: Arc::new(store.clone()),
-            sessions: Arc::new(store.clone()),
-            uow: Arc::new(store.clone()),
-            outbox: Arc::new(store),
-        }
-    }
 }
 
 fn keys(config: &Config) -> anyhow::Result<PasetoKeys> {
@@ -108,13 +73,13 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
             )
             .await?;
             checks.push(Arc::new(pg.clone()));
-            Store::from(pg)
+            StorePorts::from_store(pg)
         }
         None => {
             tracing::warn!(
                 "DATABASE_URL is not set: using the in-memory store. All data is ephemeral and lost at exit."
             );
-            Store::from(MemoryStore::new())
+            StorePorts::from_store(MemoryStore::new())
         }
     };
 

@@ -1,7 +1,7 @@
 //! The contract of the store ports: [`UserRepository`], [`SessionRepository`],
 //! [`UnitOfWork`]/[`Transaction`] and [`Outbox`].
 
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use async_trait::async_trait;
 
@@ -10,41 +10,7 @@ use crate::domain::*;
 use crate::ports::*;
 
 /// One store adapter, seen through each of its ports.
-#[derive(Clone)]
-pub struct StoreUnderTest {
-    pub users: Arc<dyn UserRepository>,
-    pub audit: Arc<dyn AuditRepository>,
-    pub access: Arc<dyn AccessRepository>,
-    pub settings: Arc<dyn SettingsRepository>,
-    pub sessions: Arc<dyn SessionRepository>,
-    pub uow: Arc<dyn UnitOfWork>,
-    pub outbox: Arc<dyn Outbox>,
-}
-
-impl StoreUnderTest {
-    /// Builds one from a store that implements every port.
-    pub fn from_store<S>(store: S) -> Self
-    where
-        S: UserRepository
-            + SessionRepository
-            + UnitOfWork
-            + Outbox
-            + AuditRepository
-            + AccessRepository
-            + SettingsRepository
-            + Clone,
-    {
-        Self {
-            users: Arc::new(store.clone()),
-            audit: Arc::new(store.clone()),
-            access: Arc::new(store.clone()),
-            settings: Arc::new(store.clone()),
-            sessions: Arc::new(store.clone()),
-            uow: Arc::new(store.clone()),
-            outbox: Arc::new(store),
-        }
-    }
-}
+pub use crate::ports::StorePorts as StoreUnderTest;
 
 // The contract cases panic with a message on failure, like any test.
 #[allow(clippy::unwrap_used, clippy::expect_used)]
