@@ -187,6 +187,7 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
             session_ttl: duration(config.refresh_token_ttl)?,
             refresh_reuse_grace: duration(config.refresh_reuse_grace)?,
             require_verified_email: config.require_verified_email,
+            hide_taken_emails: config.registration_hide_taken_emails,
             password_policy: config.password_policy.clone(),
             registration_code_ttl: duration(config.registration_code_ttl)?,
             registration_max_attempts: config.registration_max_attempts,

@@ -59,6 +59,9 @@ pub struct Config {
     pub cookie_secure: bool,
     pub cookie_same_site: SameSite,
     pub require_verified_email: bool,
+    /// `REGISTRATION_HIDE_TAKEN_EMAILS`: one-step registration answers a taken address like a
+    /// free one (and mails the owner) instead of 409 `email_taken`.
+    pub registration_hide_taken_emails: bool,
     pub refresh_reuse_grace: Duration,
     pub registration_code_ttl: Duration,
     pub registration_max_attempts: u32,
@@ -366,6 +369,7 @@ impl Config {
                 cookie_secure,
                 cookie_same_site,
                 require_verified_email: r.boolean("REQUIRE_VERIFIED_EMAIL", false)?,
+                registration_hide_taken_emails: r.boolean("REGISTRATION_HIDE_TAKEN_EMAILS", false)?,
                 refresh_reuse_grace: r.seconds("REFRESH_REUSE_GRACE_SECONDS", 10, 0, 300)?,
                 registration_code_ttl: r.seconds("REGISTRATION_CODE_TTL_SECONDS", 900, 60, 86_400)?,
                 registration_max_attempts: r.number("REGISTRATION_MAX_ATTEMPTS", 5, 1, 20)?,

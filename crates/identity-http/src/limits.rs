@@ -5,6 +5,7 @@ use std::net::IpAddr;
 
 use actix_web::{HttpRequest, HttpResponse};
 use identity_core::ports::RateDecision;
+use identity_core::usecases::AuthFlow;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -66,9 +67,14 @@ fn lower(name: &'static str) -> &'static str {
     }
 }
 
-/// Checks the `auth` bucket for this client and `account` (the email or username the request
-/// is about).
-pub async fn auth_bucket(req: &HttpRequest, state: &AppState, account: Option<&str>) -> Result<Limited, ApiError> {
+/// Checks the `auth` bucket of `flow` for this client and `account` (the email or username the
+/// request is about).
+pub async fn auth_bucket(
+    req: &HttpRequest,
+    state: &AppState,
+    flow: AuthFlow,
+    account: Option<&str>,
+) -> Result<Limited, ApiError> {
     let ip = client_ip(req, &state.trusted_proxies);
-    Ok(Limited(state.auth.check_auth_rate(ip, account).await?))
+    Ok(Limited(state.auth.check_auth_rate(flow, ip, account).await?))
 }

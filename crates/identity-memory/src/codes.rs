@@ -52,6 +52,11 @@ impl MemoryCodeStore {
     fn lock(&self) -> Result<MutexGuard<'_, Entries<String>>, RepoError> {
         self.entries.lock().map_err(|_| poisoned())
     }
+
+    /// The keys held now, live or not yet swept (for tests and diagnostics).
+    pub fn keys(&self) -> Vec<String> {
+        self.lock().map(|entries| entries.map.keys().cloned().collect()).unwrap_or_default()
+    }
 }
 
 #[async_trait]
@@ -158,6 +163,11 @@ pub struct MemoryRateLimiter {
 impl MemoryRateLimiter {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The keys that have been hit (for tests and diagnostics).
+    pub fn keys(&self) -> Vec<String> {
+        self.tat.lock().map(|tats| tats.keys().cloned().collect()).unwrap_or_default()
     }
 }
 

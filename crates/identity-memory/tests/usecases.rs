@@ -57,6 +57,8 @@ struct World {
     hasher: Arc<CountingHasher>,
     keys: PasetoKeys,
     mail: CapturingNotifier,
+    codes: MemoryCodeStore,
+    limiter: MemoryRateLimiter,
 }
 
 fn cheap(m_cost: u32) -> Argon2Hasher {
@@ -76,6 +78,8 @@ impl World {
             }),
             keys: PasetoKeys::generate().unwrap(),
             mail: CapturingNotifier::new(),
+            codes: MemoryCodeStore::new(),
+            limiter: MemoryRateLimiter::new(),
         }
     }
 
@@ -93,10 +97,10 @@ impl World {
                 secrets: Arc::new(OsSecrets::new([9; 32])),
                 secret_box: Arc::new(identity_crypto::SealingKey::new([5; 32])),
                 probe: Arc::new(NoNetwork),
-                codes: Arc::new(MemoryCodeStore::new()),
+                codes: Arc::new(self.codes.clone()),
                 revocations: Arc::new(MemoryRevocations::new()),
                 notifier: Arc::new(self.mail.clone()),
-                limiter: Arc::new(MemoryRateLimiter::new()),
+                limiter: Arc::new(self.limiter.clone()),
                 clock: Arc::new(self.clock.clone()),
                 ids: Arc::new(UuidV7Generator),
             },
@@ -151,28 +155,29 @@ async fn a_token_never_outlives_its_session() {
     assert!(matches!(auth.authenticate(&out.access_token).await, Err(CoreError::Unauthenticated)));
 }
 
+/// A locked or disabled account is no oracle: the right password gets exactly the answer of a
+/// wrong one, after the same hashing work.
 #[tokio::test]
-async fn account_states_decide_after_the_password_only() {
+async fn locked_and_disabled_accounts_answer_like_a_wrong_password() {
     let world = World::new();
     let auth = world.service(AuthSettings::default());
     let user = auth.register(register_input()).await.unwrap();
     let token = auth.login(login_input(PW)).await.unwrap().access_token;
 
-    for (status, expected) in [
-        (UserStatus::Locked, "AccountLocked"),
-        (UserStatus::Disabled, "AccountDisabled"),
-        (UserStatus::Deleted, "InvalidCredentials"),
-    ] {
+    for status in [UserStatus::Locked, UserStatus::Disabled, UserStatus::Deleted] {
         let mut changed = user.clone();
         changed.status = status;
         let mut tx = identity_core::ports::UnitOfWork::begin(&world.store).await.unwrap();
         tx.update_user(&changed).await.unwrap();
         tx.commit().await.unwrap();
 
-        let err = auth.login(login_input(PW)).await.unwrap_err();
-        assert!(format!("{err:?}").starts_with(expected), "{status:?}: {err:?}");
-        // A wrong password never reveals the state.
-        assert!(matches!(auth.login(login_input("wrong password here")).await, Err(CoreError::InvalidCredentials)));
+        let hashes_before = world.hasher.verifies.load(Ordering::SeqCst) + world.hasher.dummies.load(Ordering::SeqCst);
+        let right = auth.login(login_input(PW)).await.unwrap_err();
+        let wrong = auth.login(login_input("wrong password here")).await.unwrap_err();
+        assert!(matches!(right, CoreError::InvalidCredentials), "{status:?}: {right:?}");
+        assert!(matches!(wrong, CoreError::InvalidCredentials), "{status:?}: {wrong:?}");
+        let hashes = world.hasher.verifies.load(Ordering::SeqCst) + world.hasher.dummies.load(Ordering::SeqCst);
+        assert_eq!(hashes - hashes_before, 2, "{status:?}: one hash each");
         // Tokens of an account that is no longer active stop working at once.
         assert!(matches!(auth.authenticate(&token).await, Err(CoreError::Unauthenticated)));
     }
@@ -293,11 +298,168 @@ async fn lock_outs_end_by_themselves() {
     for _ in 0..2 {
         assert!(matches!(auth.login(login_input("wrong password here")).await, Err(CoreError::InvalidCredentials)));
     }
-    assert!(matches!(auth.login(login_input(PW)).await, Err(CoreError::AccountLocked)));
+    // Locked: the right password learns nothing either.
+    assert!(matches!(auth.login(login_input(PW)).await, Err(CoreError::InvalidCredentials)));
     world.clock.advance(Duration::minutes(15));
     let out = auth.login(login_input(PW)).await.unwrap();
     assert_eq!(out.user.status, UserStatus::Active);
     assert_eq!(out.user.locked_until, None);
+}
+
+fn reset_token(world: &World) -> String {
+    match world.mail.sent().last() {
+        Some(identity_core::ports::Mail::PasswordReset { link, .. }) => {
+            link.rsplit("token=").next().unwrap().to_owned()
+        }
+        other => panic!("expected a reset mail, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_locked_out_owner_can_reset_and_the_reset_ends_the_lock() {
+    let world = World::new();
+    let settings = AuthSettings { lockout_threshold: 2, login_backoff_after: 0, ..AuthSettings::default() };
+    let auth = world.service(settings);
+    auth.register(register_input()).await.unwrap();
+    for _ in 0..2 {
+        assert!(matches!(auth.login(login_input("wrong password here")).await, Err(CoreError::InvalidCredentials)));
+    }
+    auth.forgot_password(EMAIL, &Default::default()).await.unwrap();
+    let token = reset_token(&world);
+    let user = auth.reset_password(&token, "a brand new passphrase", &Default::default()).await.unwrap();
+    assert_eq!((user.status, user.locked_until), (UserStatus::Active, None));
+    let out = auth.login(login_input("a brand new passphrase")).await.unwrap();
+    assert_eq!(out.user.status, UserStatus::Active);
+    // The failures went with the lock: two new mistakes lock again, not one.
+    assert!(matches!(auth.login(login_input("wrong password here")).await, Err(CoreError::InvalidCredentials)));
+    assert!(auth.login(login_input("a brand new passphrase")).await.is_ok());
+}
+
+#[tokio::test]
+async fn an_admins_lock_is_not_ended_by_a_reset() {
+    let world = World::new();
+    let auth = world.service(AuthSettings { mail_cooldown: Duration::zero(), ..AuthSettings::default() });
+    let user = auth.register(register_input()).await.unwrap();
+    auth.forgot_password(EMAIL, &Default::default()).await.unwrap();
+    let token = reset_token(&world);
+    let mut locked = user.clone();
+    locked.status = UserStatus::Locked;
+    locked.locked_until = None;
+    let mut tx = identity_core::ports::UnitOfWork::begin(&world.store).await.unwrap();
+    tx.update_user(&locked).await.unwrap();
+    tx.commit().await.unwrap();
+    let mails = world.mail.sent().len();
+    auth.forgot_password(EMAIL, &Default::default()).await.unwrap();
+    assert_eq!(world.mail.sent().len(), mails, "no link for an account an admin locked");
+    assert!(matches!(
+        auth.reset_password(&token, "a brand new passphrase", &Default::default()).await,
+        Err(CoreError::InvalidToken)
+    ));
+}
+
+#[tokio::test]
+async fn wrong_current_passwords_count_like_failed_logins() {
+    let world = World::new();
+    let settings = AuthSettings { lockout_threshold: 3, login_backoff_after: 0, ..AuthSettings::default() };
+    let auth = world.service(settings);
+    auth.register(register_input()).await.unwrap();
+    let out = auth.login(login_input(PW)).await.unwrap();
+    let me = auth.authenticate(&out.access_token).await.unwrap();
+    let err = auth.change_password(&me, "wrong password here", "a brand new passphrase").await.unwrap_err();
+    assert!(format!("{err:?}").contains("incorrect"), "{err:?}");
+    let err = auth.delete_account(&me, "wrong password here").await.unwrap_err();
+    assert!(format!("{err:?}").contains("incorrect"), "{err:?}");
+    // The third failure, a login this time, reaches the threshold: one counter for all.
+    assert!(matches!(auth.login(login_input("wrong password here")).await, Err(CoreError::InvalidCredentials)));
+    let stored = identity_core::ports::UserRepository::find_by_id(&world.store, me.user.id).await.unwrap().unwrap();
+    assert_eq!(stored.status, UserStatus::Locked);
+    assert!(matches!(auth.authenticate(&out.access_token).await, Err(CoreError::Unauthenticated)));
+    let filter = identity_core::AuditFilter {
+        subject: Some(me.user.id),
+        actor: None,
+        action: Some("reauth.failed".into()),
+        since: None,
+        until: None,
+        before_id: None,
+        limit: 10,
+    };
+    let audit = identity_core::ports::AuditRepository::list_audit(&world.store, &filter).await.unwrap();
+    assert_eq!(audit.len(), 2, "both failed re-authentications are audited");
+}
+
+#[tokio::test]
+async fn re_authentication_backs_off_like_login() {
+    let world = World::new();
+    let auth = world.service(AuthSettings { login_backoff_after: 2, ..AuthSettings::default() });
+    auth.register(register_input()).await.unwrap();
+    let out = auth.login(login_input(PW)).await.unwrap();
+    let me = auth.authenticate(&out.access_token).await.unwrap();
+    for _ in 0..2 {
+        let err = auth.change_password(&me, "wrong password here", "a brand new passphrase").await.unwrap_err();
+        assert!(format!("{err:?}").contains("incorrect"), "{err:?}");
+    }
+    let hashes = world.hasher.verifies.load(Ordering::SeqCst);
+    // Now the account must wait, even with the right password, and nothing is hashed.
+    let err = auth.change_password(&me, PW, "a brand new passphrase").await.unwrap_err();
+    assert!(matches!(err, CoreError::LoginThrottled { .. }), "{err:?}");
+    assert!(matches!(auth.login(login_input(PW)).await, Err(CoreError::LoginThrottled { .. })));
+    assert_eq!(world.hasher.verifies.load(Ordering::SeqCst), hashes);
+}
+
+#[tokio::test]
+async fn hidden_taken_emails_register_like_free_ones() {
+    let world = World::new();
+    let auth = world.service(AuthSettings { hide_taken_emails: true, ..AuthSettings::default() });
+    let owner = auth.register(register_input()).await.unwrap();
+    let hashes = world.hasher.verifies.load(Ordering::SeqCst);
+    let again = auth.register(register_input()).await.unwrap();
+    assert_ne!(again.id, owner.id, "a new id, as for a free address");
+    assert_eq!((again.email.as_str(), again.email_verified), (EMAIL, false));
+    assert_eq!(world.hasher.verifies.load(Ordering::SeqCst), hashes);
+    assert!(matches!(world.mail.sent().last(), Some(identity_core::ports::Mail::AlreadyRegistered { .. })));
+    let stored = identity_core::ports::UserRepository::find_by_id(&world.store, again.id).await.unwrap();
+    assert!(stored.is_none(), "nothing was stored");
+    assert!(auth.login(login_input(PW)).await.is_ok(), "the owner's account is untouched");
+    // By default the conflict is told.
+    let plain = world.service(AuthSettings::default());
+    assert!(matches!(plain.register(register_input()).await, Err(CoreError::EmailTaken)));
+}
+
+#[tokio::test]
+async fn store_keys_never_carry_the_bytes_a_client_sent() {
+    let world = World::new();
+    let auth = world.service(AuthSettings { login_backoff_after: 1, ..AuthSettings::default() });
+    let hostile = "evil\r\nFLUSHALL\r\n\u{1b}[31m@example.com";
+    let ip = Some("198.51.100.7".parse().unwrap());
+    auth.check_auth_rate(identity_core::usecases::AuthFlow::Login, ip, Some(hostile)).await.unwrap();
+    let input = LoginInput { identifier: hostile.into(), password: PW.into(), ..LoginInput::default() };
+    assert!(matches!(auth.login(input.clone()).await, Err(CoreError::InvalidCredentials)));
+    assert!(matches!(auth.login(input).await, Err(CoreError::LoginThrottled { .. })));
+    auth.record_rate_limited_login(hostile, &Default::default()).await.unwrap();
+    let keys: Vec<String> = world.codes.keys().into_iter().chain(world.limiter.keys()).collect();
+    assert!(keys.len() >= 4, "{keys:?}");
+    for key in &keys {
+        assert!(key.chars().all(|c| c.is_ascii_graphic()), "{key:?}");
+        assert!(!key.contains("evil") && !key.contains("FLUSHALL"), "{key:?}");
+    }
+}
+
+#[tokio::test]
+async fn an_account_has_one_failure_counter_by_address_or_username() {
+    let world = World::new();
+    let auth = world.service(AuthSettings { login_backoff_after: 2, ..AuthSettings::default() });
+    auth.register(RegisterInput { username: Some("ada".into()), ..register_input() }).await.unwrap();
+    let by = |identifier: &str, password: &str| LoginInput {
+        identifier: identifier.into(),
+        password: password.into(),
+        ..LoginInput::default()
+    };
+    assert!(matches!(
+        auth.login(by("ADA@example.com ", "wrong password here")).await,
+        Err(CoreError::InvalidCredentials)
+    ));
+    assert!(matches!(auth.login(by("ada", "wrong password here")).await, Err(CoreError::InvalidCredentials)));
+    assert!(matches!(auth.login(by(EMAIL, PW)).await, Err(CoreError::LoginThrottled { .. })));
 }
 
 /// The use-case tests never reach out.

@@ -224,6 +224,14 @@ impl User {
         self.status == UserStatus::Active && self.deleted_at.is_none()
     }
 
+    /// Whether a reset link may be mailed to and redeemed by this account: an active one, or
+    /// one locked out by failed sign-ins (`locked_until` set) — proving the address is how
+    /// its owner gets back in. An admin's lock, a disabled or a deleted account may not.
+    pub fn may_reset_password(&self) -> bool {
+        self.deleted_at.is_none()
+            && (self.status == UserStatus::Active || (self.status == UserStatus::Locked && self.locked_until.is_some()))
+    }
+
     pub fn role_names(&self) -> Vec<String> {
         self.roles.iter().map(|r| r.as_str().to_owned()).collect()
     }

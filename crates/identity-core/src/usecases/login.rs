@@ -1,7 +1,5 @@
 use std::collections::BTreeSet;
 
-use std::time::Duration as StdDuration;
-
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -159,16 +157,24 @@ impl AuthService {
 
     /// One-step registration: validates everything, hashes the password, stores the user
     /// unverified with its `user.registered` event in one transaction, and mails a
-    /// verification link.
+    /// verification link. A taken address is a 409 `email_taken`, unless
+    /// `hide_taken_emails`: then it gets the answer a free one gets, after the same work, and
+    /// its owner a mail instead.
     pub async fn register(&self, input: RegisterInput) -> Result<User, CoreError> {
         let valid = self.validate_registration(&input)?;
-        // Cheap checks first, so a taken address costs no hash. The unique constraints decide
-        // races between two registrations of the same address.
-        if self.ports.users.find_by_email(&valid.email).await?.is_some() {
-            return Err(CoreError::EmailTaken);
-        }
-        self.ensure_username_free(valid.username.as_ref()).await?;
-
+        // Cheap checks first, so a taken address costs no hash (unless it must not show).
+        // The unique constraints decide races between two registrations of the same address.
+        let owner = if self.settings.hide_taken_emails {
+            // The username first: its 409 must not depend on whether the address is taken.
+            self.ensure_username_free(valid.username.as_ref()).await?;
+            self.ports.users.find_by_email(&valid.email).await?
+        } else {
+            if self.ports.users.find_by_email(&valid.email).await?.is_some() {
+                return Err(CoreError::EmailTaken);
+            }
+            self.ensure_username_free(valid.username.as_ref()).await?;
+            None
+        };
         let password_hash = self.ports.hasher.hash(&valid.password).await?;
         let user = self.new_user(NewUser {
             email: valid.email,
@@ -177,15 +183,51 @@ impl AuthService {
             email_verified: false,
             name: valid.name,
         });
+        if let Some(owner) = owner {
+            return self.registered_in_appearance(owner, user, &input.client).await;
+        }
+        match self.insert_registered(&user, &input.client).await {
+            Err(CoreError::EmailTaken) if self.settings.hide_taken_emails => {
+                // Registered meanwhile by a racing request: the same answer, the same mail.
+                let owner = self.ports.users.find_by_email(&user.email).await?.ok_or(CoreError::EmailTaken)?;
+                self.registered_in_appearance(owner, user, &input.client).await
+            }
+            Err(error) => Err(error),
+            Ok(mail) => {
+                self.send(mail).await;
+                Ok(user)
+            }
+        }
+    }
+
+    /// Stores a new registration with its event, verification token and audit entry; returns
+    /// the verification mail to send.
+    async fn insert_registered(&self, user: &User, client: &ClientInfo) -> Result<Mail, CoreError> {
         let mut tx = self.ports.uow.begin().await?;
-        tx.insert_user(&user).await?;
-        let mail = self.verification_mail(tx.as_mut(), &user).await?;
-        tx.record_events(&[self.registered_event(&user)]).await?;
+        tx.insert_user(user).await?;
+        let mail = self.verification_mail(tx.as_mut(), user).await?;
+        tx.record_events(&[self.registered_event(user)]).await?;
         let metadata = serde_json::json!({ "method": "one_step" });
-        tx.record_audit(&self.audit_entry("user.registered", None, Some(user.id), &input.client, metadata)).await?;
+        tx.record_audit(&self.audit_entry("user.registered", None, Some(user.id), client, metadata)).await?;
         tx.commit().await?;
-        self.send(mail).await;
-        Ok(user)
+        Ok(mail)
+    }
+
+    /// `hide_taken_emails` and the address has an account: answer with `unsaved` (a new,
+    /// never stored user, as a free address would get), audit the attempt on the owner's
+    /// account and mail the owner that someone tried to register their address.
+    async fn registered_in_appearance(
+        &self,
+        owner: User,
+        unsaved: User,
+        client: &ClientInfo,
+    ) -> Result<User, CoreError> {
+        let mut tx = self.ports.uow.begin().await?;
+        let metadata = serde_json::json!({ "method": "one_step" });
+        tx.record_audit(&self.audit_entry("registration.duplicate", None, Some(owner.id), client, metadata)).await?;
+        tx.commit().await?;
+        self.send(Mail::AlreadyRegistered { to: owner.email }).await;
+        Ok(unsaved)
     }
 
     /// Password login. Unknown accounts, wrong passwords and deleted accounts all answer
@@ -204,28 +246,23 @@ impl AuthService {
         };
         errors.into_result()?;
         let password = PasswordPolicy::candidate(&input.password);
-        let account = throttle_key(&input.identifier);
-        if let Some(wait) = self.ports.codes.time_to_live(&format!("login:backoff:{account}")).await? {
+        // The account is looked up first (one read, known or not) so that its failures are
+        // counted once, whether it is named by address or by username.
+        let found = self.find_by_identifier(&input.identifier).await?;
+        let found = found.filter(|u| u.status != UserStatus::Deleted && u.deleted_at.is_none());
+        let account = self.account_key(found.as_ref(), &input.identifier);
+        if let Some(wait) = self.backoff(&account).await? {
             // Refused before any hashing: the attacker pays nothing, and neither do we.
-            self.record_failure(None, &input, "throttled").await?;
+            self.record_failure(found.as_ref().map(|u| u.id), &input, "throttled").await?;
             return Err(CoreError::LoginThrottled { retry_after_secs: wait.as_secs().max(1) });
         }
-
-        let found = self.find_by_identifier(&input.identifier).await?;
-        let Some(mut user) = found.filter(|u| u.status != UserStatus::Deleted && u.deleted_at.is_none()) else {
+        let Some(mut user) = found else {
             self.ports.hasher.verify_dummy(&password).await?;
             self.record_failure(None, &input, "unknown_account").await?;
             self.count_failure(&account, None, &input.client).await?;
             return Err(CoreError::InvalidCredentials);
         };
-        let needs_rehash = match self.ports.hasher.verify(&password, &user.password_hash).await? {
-            Verification::Invalid => {
-                self.record_failure(Some(user.id), &input, "invalid_password").await?;
-                self.count_failure(&account, Some(&user), &input.client).await?;
-                return Err(CoreError::InvalidCredentials);
-            }
-            Verification::Valid { needs_rehash } => needs_rehash,
-        };
+        let verified = self.ports.hasher.verify(&password, &user.password_hash).await?;
         let now = self.now();
         // A lock-out ends by itself.
         let lock_expired = user.status == UserStatus::Locked && user.locked_until.is_some_and(|until| until <= now);
@@ -233,18 +270,27 @@ impl AuthService {
             user.status = UserStatus::Active;
             user.locked_until = None;
         }
-        // Only someone who knows the password learns the account's state.
-        let refusal = match user.status {
-            UserStatus::Active if self.settings.require_verified_email && !user.email_verified => {
-                Some(("email_not_verified", CoreError::EmailNotVerified))
-            }
-            UserStatus::Active => None,
-            UserStatus::Locked => Some(("locked", CoreError::AccountLocked)),
-            UserStatus::Disabled | UserStatus::Deleted => Some(("disabled", CoreError::AccountDisabled)),
+        // A locked or disabled account answers every password, right or wrong, exactly as a
+        // wrong one (after the same hashing work, counted the same way): guessing on while it
+        // is locked teaches nothing. Its owner learns of a lock-out from the mail.
+        let refusal = match (&verified, user.status) {
+            (Verification::Invalid, _) => Some("invalid_password"),
+            (_, UserStatus::Locked) => Some("locked"),
+            (_, UserStatus::Disabled | UserStatus::Deleted) => Some("disabled"),
+            (_, UserStatus::Active) => None,
         };
-        if let Some((reason, error)) = refusal {
+        if let Some(reason) = refusal {
             self.record_failure(Some(user.id), &input, reason).await?;
-            return Err(error);
+            self.count_failure(&account, Some(&user), &input.client).await?;
+            return Err(CoreError::InvalidCredentials);
+        }
+        let Verification::Valid { needs_rehash } = verified else {
+            return Err(CoreError::InvalidCredentials);
+        };
+        // Only someone who knows the password of an active account learns it is unverified.
+        if self.settings.require_verified_email && !user.email_verified {
+            self.record_failure(Some(user.id), &input, "email_not_verified").await?;
+            return Err(CoreError::EmailNotVerified);
         }
         if needs_rehash {
             user.password_hash = self.ports.hasher.hash(&password).await?;
@@ -278,43 +324,11 @@ impl AuthService {
             .await?;
         tx.commit().await?;
         // A success forgets the failures.
-        self.ports.codes.delete(&format!("login:failures:{account}")).await?;
+        self.clear_failures(&account).await?;
 
         let claims = self.claims_for(&user, &session);
         let access_token = self.ports.tokens.issue(&claims)?;
         Ok(LoginOutput { access_token, claims, refresh_token, session, user })
-    }
-
-    /// Counts a failed login of `account`: past `login_backoff_after` failures the next
-    /// attempt must wait (doubling up to `login_backoff_max`); at `lockout_threshold` an
-    /// existing active account is locked for `lockout_duration` and its owner told by mail.
-    async fn count_failure(&self, account: &str, user: Option<&User>, client: &ClientInfo) -> Result<(), CoreError> {
-        let window = self.settings.login_failure_window.to_std().unwrap_or(StdDuration::from_secs(900));
-        let failures = self.ports.codes.increment(&format!("login:failures:{account}"), window).await?;
-        let failures = u32::try_from(failures).unwrap_or(u32::MAX);
-        let after = self.settings.login_backoff_after;
-        if after > 0 && failures >= after {
-            let exponent = (failures - after).min(20);
-            let max = self.settings.login_backoff_max.to_std().unwrap_or(StdDuration::from_secs(900));
-            let wait = StdDuration::from_secs(1u64 << exponent).min(max);
-            self.ports.codes.put(&format!("login:backoff:{account}"), "1", wait).await?;
-        }
-        let threshold = self.settings.lockout_threshold;
-        if let Some(user) = user.filter(|u| threshold > 0 && failures >= threshold && u.status == UserStatus::Active) {
-            let now = self.now();
-            let mut tx = self.ports.uow.begin().await?;
-            let Some(mut locked) = tx.lock_user(user.id).await? else { return Ok(()) };
-            locked.status = UserStatus::Locked;
-            locked.locked_until = Some(now + self.settings.lockout_duration);
-            locked.updated_at = now;
-            tx.update_user(&locked).await?;
-            let metadata = serde_json::json!({ "failures": failures, "locked_until": locked.locked_until });
-            tx.record_audit(&self.audit_entry("account.locked", None, Some(locked.id), client, metadata)).await?;
-            tx.commit().await?;
-            let minutes = u64::try_from(self.settings.lockout_duration.num_minutes()).unwrap_or(15);
-            self.send(Mail::AccountLocked { to: locked.email.clone(), minutes }).await;
-        }
-        Ok(())
     }
 
     async fn record_failure(
@@ -619,10 +633,4 @@ impl AuthService {
         }
         Ok(session)
     }
-}
-
-/// The key failed logins are counted under: the identifier as the client sent it,
-/// normalised, whether or not it names an account (so throttling reveals nothing).
-fn throttle_key(identifier: &str) -> String {
-    identifier.trim().to_lowercase()
 }

@@ -16,6 +16,7 @@ mod registration;
 mod revocation;
 mod sessions;
 mod settings;
+mod throttle;
 
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
@@ -25,6 +26,7 @@ pub use admin::{AdminNewUser, AdminUserChange, UserQuery};
 pub use audit::AuditQuery;
 use chrono::{DateTime, Duration, Utc};
 pub use error::CoreError;
+pub use limits::AuthFlow;
 pub use login::{DeviceInput, LoginInput, LoginOutput, RegisterInput};
 pub use registration::{ConfirmRegistrationInput, RegistrationRequested};
 pub use revocation::SessionStoreRevocations;
@@ -73,6 +75,9 @@ pub struct AuthSettings {
     /// How long a just-used refresh token still returns the same successor.
     pub refresh_reuse_grace: Duration,
     pub require_verified_email: bool,
+    /// One-step registration answers a taken address like a free one (and mails its owner)
+    /// instead of 409 `email_taken`.
+    pub hide_taken_emails: bool,
     pub password_policy: crate::domain::PasswordPolicy,
     pub registration_code_ttl: Duration,
     pub registration_max_attempts: u32,
@@ -110,6 +115,7 @@ impl Default for AuthSettings {
             session_ttl: Duration::days(30),
             refresh_reuse_grace: Duration::seconds(10),
             require_verified_email: false,
+            hide_taken_emails: false,
             password_policy: crate::domain::PasswordPolicy::default(),
             registration_code_ttl: Duration::minutes(15),
             registration_max_attempts: 5,

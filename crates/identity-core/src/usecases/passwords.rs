@@ -1,20 +1,37 @@
 use super::{AuthService, Authenticated, CoreError, link};
 use crate::domain::{
-    Email, EventType, FieldError, OneTimePurpose, OneTimeToken, PasswordChangedData, PasswordPolicy, RevocationReason,
-    User, UserId, ValidationErrors,
+    Email, EventType, FieldError, OneTimePurpose, OneTimeToken, PasswordChangedData, RevocationReason, User, UserId,
+    UserStatus, ValidationErrors,
 };
-use crate::ports::{ClientInfo, Mail, SessionSelector, Verification};
+use crate::ports::{ClientInfo, Mail, SessionSelector};
 
 impl AuthService {
     /// `POST /v1/auth/password/forgot`: mails a single-use reset link when the address has an
-    /// active account. The answer is the same either way.
+    /// active or a locked-out account (a reset is how its owner gets back in). The answer is
+    /// the same either way, after the same work: both paths write one transaction with the
+    /// same statements and an audit entry.
     pub async fn forgot_password(&self, email: &str, client: &ClientInfo) -> Result<(), CoreError> {
         let email = Email::parse(email).map_err(ValidationErrors::single)?;
         self.cooldown(&format!("password-reset:cooldown:{email}")).await?;
         match self.ports.users.find_by_email(&email).await? {
-            Some(user) if user.is_active() => self.send_reset_link(&user, None, client).await,
-            _ => Ok(()),
+            Some(user) if user.may_reset_password() => self.send_reset_link(&user, None, client).await,
+            _ => self.reset_link_for_nobody(client).await,
         }
+    }
+
+    /// The work of [`Self::send_reset_link`] for an address with no account that may reset:
+    /// a token made and digested, the same voiding update (it matches no row) and an audit
+    /// entry, in one transaction; no mail and nothing a link could redeem.
+    async fn reset_link_for_nobody(&self, client: &ClientInfo) -> Result<(), CoreError> {
+        let token = self.ports.secrets.new_token();
+        let _ = self.ports.secrets.digest(&token);
+        let nobody = UserId::from_uuid(self.ports.ids.new_id());
+        let mut tx = self.ports.uow.begin().await?;
+        tx.consume_one_time_tokens(nobody, OneTimePurpose::ResetPassword, self.now()).await?;
+        let metadata = serde_json::json!({ "account": false });
+        tx.record_audit(&self.audit_entry("password.reset_requested", None, None, client, metadata)).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// `POST /v1/auth/password/reset/request`: the signed-in variant, to the caller's address.
@@ -51,7 +68,8 @@ impl AuthService {
     async fn send_reset_link(&self, user: &User, actor: Option<UserId>, client: &ClientInfo) -> Result<(), CoreError> {
         let mut tx = self.ports.uow.begin().await?;
         let token = self.password_token(tx.as_mut(), user, self.settings.password_reset_ttl).await?;
-        let entry = self.audit_entry("password.reset_requested", actor, Some(user.id), client, serde_json::json!({}));
+        let metadata = serde_json::json!({ "account": true });
+        let entry = self.audit_entry("password.reset_requested", actor, Some(user.id), client, metadata);
         tx.record_audit(&entry).await?;
         tx.commit().await?;
         let ttl_minutes = u64::try_from(self.settings.password_reset_ttl.num_minutes()).unwrap_or(60);
@@ -88,7 +106,7 @@ impl AuthService {
             return Err(CoreError::InvalidToken);
         };
         let mut user = tx.lock_user(record.user_id).await?.ok_or(CoreError::InvalidToken)?;
-        if !user.is_active() || record.email.as_ref() != Some(&user.email) {
+        if !user.may_reset_password() || record.email.as_ref() != Some(&user.email) {
             return Err(CoreError::InvalidToken);
         }
         let password = self
@@ -99,6 +117,12 @@ impl AuthService {
         user.password_hash = self.ports.hasher.hash(&password).await?;
         user.email_verified = true;
         user.updated_at = now;
+        // Proving the address ends a lock-out (not an admin's lock: that account cannot reset).
+        let unlocked = user.status == UserStatus::Locked;
+        if unlocked {
+            user.status = UserStatus::Active;
+            user.locked_until = None;
+        }
         tx.update_user(&user).await?;
         tx.consume_one_time_tokens(user.id, OneTimePurpose::ResetPassword, now).await?;
         let revoked = tx.revoke_sessions(user.id, SessionSelector::All, now, RevocationReason::PasswordReset).await?;
@@ -110,10 +134,12 @@ impl AuthService {
             &PasswordChangedData { user_id: user.id.as_uuid(), method: "reset", changed_at: now },
         ));
         tx.record_events(&events).await?;
-        let metadata = serde_json::json!({ "sessions_revoked": revoked.len() });
+        let metadata = serde_json::json!({ "sessions_revoked": revoked.len(), "unlocked": unlocked });
         tx.record_audit(&self.audit_entry("password.reset", None, Some(user.id), client, metadata)).await?;
         tx.commit().await?;
         self.publish_revocations(&revoked).await?;
+        // The failures that led to the lock-out are forgotten with it.
+        self.clear_failures(&self.account_key(Some(&user), "")).await?;
         self.send(Mail::PasswordChanged { to: user.email.clone() }).await;
         Ok(user)
     }
@@ -138,15 +164,7 @@ impl AuthService {
         let Some(new) = new else {
             return Err(CoreError::Internal(anyhow::anyhow!("validated password lost")));
         };
-        let candidate = PasswordPolicy::candidate(current);
-        if self.ports.hasher.verify(&candidate, &auth.user.password_hash).await? == Verification::Invalid {
-            return Err(ValidationErrors::single(FieldError::new(
-                "current_password",
-                "incorrect",
-                "the current password is not correct",
-            ))
-            .into());
-        }
+        self.reauthenticate_with_password(auth, "current_password", current, "password.change").await?;
         let hash = self.ports.hasher.hash(&new).await?;
         let now = self.now();
         let mut tx = self.ports.uow.begin().await?;

@@ -3,10 +3,10 @@ use serde_json::Value;
 use super::{AuthService, Authenticated, CoreError};
 use crate::domain::profile::{self, merge_patch, validate_preferences};
 use crate::domain::{
-    EventType, FieldError, PasswordPolicy, Profile, RevocationReason, User, UserDeletedData, UserStatus,
-    UserUpdatedData, ValidationErrors,
+    EventType, FieldError, Profile, RevocationReason, User, UserDeletedData, UserStatus, UserUpdatedData,
+    ValidationErrors,
 };
-use crate::ports::{SessionSelector, Verification};
+use crate::ports::SessionSelector;
 
 /// Fields a client may never set through the profile, however it asks.
 const READ_ONLY: &[&str] = &[
@@ -157,15 +157,7 @@ impl AuthService {
             ))
             .into());
         }
-        let candidate = PasswordPolicy::candidate(password);
-        if self.ports.hasher.verify(&candidate, &auth.user.password_hash).await? == Verification::Invalid {
-            return Err(ValidationErrors::single(FieldError::new(
-                "password",
-                "incorrect",
-                "the password is not correct",
-            ))
-            .into());
-        }
+        self.reauthenticate_with_password(auth, "password", password, "account.delete").await?;
         let now = self.now();
         let mut tx = self.ports.uow.begin().await?;
         let mut user = tx.lock_user(auth.user.id).await?.ok_or(CoreError::Unauthenticated)?;

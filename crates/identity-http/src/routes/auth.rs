@@ -3,7 +3,9 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, get, post, web};
 use chrono::{DateTime, Utc};
 use identity_core::ports::ClientInfo;
-use identity_core::usecases::{ConfirmRegistrationInput, DeviceInput, LoginInput, LoginOutput, RegisterInput};
+use identity_core::usecases::{
+    AuthFlow, ConfirmRegistrationInput, DeviceInput, LoginInput, LoginOutput, RegisterInput,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -50,7 +52,7 @@ impl RegisterRequest {
     responses(
         (status = CREATED, description = "The new account (`Idempotent-Replayed: true` on a replay)", body = UserView),
         (status = BAD_REQUEST, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = CONFLICT, description = "`email_taken`, `username_taken`, or `idempotency_in_progress`", body = Problem, content_type = "application/problem+json"),
+        (status = CONFLICT, description = "`email_taken` (not with `REGISTRATION_HIDE_TAKEN_EMAILS`: then a taken address gets a 201 like a free one and its owner a mail), `username_taken`, or `idempotency_in_progress`", body = Problem, content_type = "application/problem+json"),
         (status = PAYLOAD_TOO_LARGE, description = "Body over the size limit", body = Problem, content_type = "application/problem+json"),
         (status = UNSUPPORTED_MEDIA_TYPE, description = "Not application/json", body = Problem, content_type = "application/problem+json"),
         (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: missing or invalid fields, weak password", body = Problem, content_type = "application/problem+json"),
@@ -64,7 +66,7 @@ pub async fn register(
     state: web::Data<AppState>,
     body: JsonBody<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let limited = auth_bucket(&req, &state, Some(&body.0.email)).await?;
+    let limited = auth_bucket(&req, &state, AuthFlow::Registration, Some(&body.0.email)).await?;
     let result = state.auth.register(body.0.into_input(client_info(&req, &state))).await;
     limited.apply(result.map_err(ApiError::from).map(|user| {
         HttpResponse::Created().insert_header((header::CACHE_CONTROL, "no-store")).json(UserView::from(&user))
@@ -99,7 +101,7 @@ pub async fn register_request(
     state: web::Data<AppState>,
     body: JsonBody<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let limited = auth_bucket(&req, &state, Some(&body.0.email)).await?;
+    let limited = auth_bucket(&req, &state, AuthFlow::Registration, Some(&body.0.email)).await?;
     let result = state.auth.request_registration(body.0.into_input(client_info(&req, &state))).await;
     limited.apply(result.map_err(ApiError::from).map(|pending| {
         HttpResponse::Accepted()
@@ -138,7 +140,7 @@ pub async fn register_confirm(
     body: JsonBody<ConfirmRegistrationRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let JsonBody(body) = body;
-    let limited = auth_bucket(&req, &state, Some(&body.email)).await?;
+    let limited = auth_bucket(&req, &state, AuthFlow::Registration, Some(&body.email)).await?;
     let input = ConfirmRegistrationInput { email: body.email, code: body.code, client: client_info(&req, &state) };
     limited.apply(
         async {
@@ -200,7 +202,7 @@ pub async fn resend_verification(
     state: web::Data<AppState>,
     body: JsonBody<EmailRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let limited = auth_bucket(&req, &state, Some(&body.0.email)).await?;
+    let limited = auth_bucket(&req, &state, AuthFlow::Verification, Some(&body.0.email)).await?;
     limited.apply(
         async {
             state.auth.resend_verification(&body.0.email).await?;
@@ -337,8 +339,8 @@ fn signed_out(mut builder: HttpResponseBuilder, cookies: &CookieSettings) -> Htt
          headers(("X-Auth-Token" = String, description = "The access token"),
                  ("Set-Cookie" = String, description = "Access token (path /) and refresh token (path /v1/auth) as HttpOnly cookies"))),
         (status = BAD_REQUEST, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
-        (status = UNAUTHORIZED, description = "`invalid_credentials`", body = Problem, content_type = "application/problem+json"),
-        (status = FORBIDDEN, description = "`account_locked`, `account_disabled` or `email_not_verified` (only after a correct password)", body = Problem, content_type = "application/problem+json"),
+        (status = UNAUTHORIZED, description = "`invalid_credentials`: unknown account, wrong password, or a locked, disabled or deleted account (whatever the password)", body = Problem, content_type = "application/problem+json"),
+        (status = FORBIDDEN, description = "`email_not_verified` (with `REQUIRE_VERIFIED_EMAIL`, only after the right password of an active account)", body = Problem, content_type = "application/problem+json"),
         (status = TOO_MANY_REQUESTS, description = "`rate_limited` (see `Retry-After` and `RateLimit-*`), or `login_throttled` after repeated failures", body = Problem, content_type = "application/problem+json"),
         (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`", body = Problem, content_type = "application/problem+json"),
         (status = SERVICE_UNAVAILABLE, description = "Overloaded or a dependency is down; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
@@ -352,7 +354,7 @@ pub async fn login(
 ) -> Result<HttpResponse, ApiError> {
     let JsonBody(body) = body;
     let identifier = body.email.or(body.username).unwrap_or_default();
-    let limited = match auth_bucket(&req, &state, Some(&identifier)).await {
+    let limited = match auth_bucket(&req, &state, AuthFlow::Login, Some(&identifier)).await {
         Ok(limited) => limited,
         Err(refused) => {
             state.auth.record_rate_limited_login(&identifier, &client_info(&req, &state)).await?;

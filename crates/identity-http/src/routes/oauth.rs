@@ -89,7 +89,9 @@ pub async fn token(
     form: web::Form<TokenForm>,
 ) -> Result<HttpResponse, ApiError> {
     let form = form.into_inner();
-    let limited = crate::limits::auth_bucket(&req, &state, form.username.as_deref()).await?;
+    let limited =
+        crate::limits::auth_bucket(&req, &state, identity_core::usecases::AuthFlow::Login, form.username.as_deref())
+            .await?;
     limited.apply(grant(&req, &state, form).await)
 }
 

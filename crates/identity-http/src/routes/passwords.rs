@@ -25,7 +25,8 @@ pub async fn forgot(
     state: web::Data<AppState>,
     body: JsonBody<EmailRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let limited = auth_bucket(&req, &state, Some(&body.0.email)).await?;
+    let limited =
+        auth_bucket(&req, &state, identity_core::usecases::AuthFlow::PasswordReset, Some(&body.0.email)).await?;
     limited.apply(
         async {
             state.auth.forgot_password(&body.0.email, &super::auth::client_info(&req, &state)).await?;
@@ -103,7 +104,8 @@ pub struct ChangePasswordRequest {
     responses(
         (status = NO_CONTENT, description = "Changed; other sessions ended"),
         (status = UNAUTHORIZED, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
-        (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: wrong current password (`current_password`/`incorrect`) or weak new one", body = Problem, content_type = "application/problem+json"),
+        (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: wrong current password (`current_password`/`incorrect`; counted like a failed login) or weak new one", body = Problem, content_type = "application/problem+json"),
+        (status = TOO_MANY_REQUESTS, description = "`login_throttled`: too many wrong passwords for this account; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/password/change")]

@@ -96,7 +96,8 @@ pub struct DeleteAccountRequest {
     responses(
         (status = NO_CONTENT, description = "Deleted; signed out everywhere"),
         (status = UNAUTHORIZED, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
-        (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: missing or wrong password", body = Problem, content_type = "application/problem+json"),
+        (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: missing or wrong password (`password`/`incorrect`; counted like a failed login)", body = Problem, content_type = "application/problem+json"),
+        (status = TOO_MANY_REQUESTS, description = "`login_throttled`: too many wrong passwords for this account; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
         (status = CONFLICT, description = "`last_admin`: the last active admin cannot delete their account", body = Problem, content_type = "application/problem+json"),
     )
 )]
