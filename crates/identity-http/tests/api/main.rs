@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod account_protection;
 mod admin;
 mod audit;
 mod auth;

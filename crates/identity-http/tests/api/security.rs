@@ -265,8 +265,8 @@ async fn repeated_failures_can_lock_the_account(backend: Backend) {
     for _ in 0..3 {
         assert_problem(app.login(&email, "not the password").await, 401, "invalid_credentials").await;
     }
-    // Locked: the right password is told so, a wrong one learns nothing.
-    assert_problem(app.login(&email, PASSWORD).await, 403, "account_locked").await;
+    // Locked: the right password learns no more than a wrong one (issue 8: no oracle).
+    assert_problem(app.login(&email, PASSWORD).await, 401, "invalid_credentials").await;
     assert_problem(app.login(&email, "not the password").await, 401, "invalid_credentials").await;
     match app.mails_to(&email).last() {
         Some(identity_core::ports::Mail::AccountLocked { minutes, .. }) => assert_eq!(*minutes, 15),
