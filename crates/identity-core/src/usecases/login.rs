@@ -467,7 +467,11 @@ impl AuthService {
         };
         let now = self.now();
         let session = tx.session(current.session_id).await?.ok_or(CoreError::InvalidRefreshToken)?;
-        if current.revoked_at.is_some() || !session.is_live(now) || current.expires_at <= now {
+        if current.revoked_at.is_some() || !session.is_live(now, None) || current.expires_at <= now {
+            return Err(CoreError::InvalidRefreshToken);
+        }
+        if session.is_idle(now, self.settings.session_idle_timeout) {
+            self.end_idle_session(tx, &session, client).await?;
             return Err(CoreError::InvalidRefreshToken);
         }
         let user = tx.lock_user(session.user_id).await?.ok_or(CoreError::InvalidRefreshToken)?;
@@ -614,7 +618,7 @@ impl AuthService {
     /// `GET /v1/auth/me`: the caller with its current session.
     pub async fn current_user(&self, auth: &Authenticated) -> Result<Session, CoreError> {
         let session = self.ports.sessions.find_session(auth.claims.sid).await?.ok_or(CoreError::Unauthenticated)?;
-        if session.user_id != auth.user.id || !session.is_live(self.now()) {
+        if session.user_id != auth.user.id || !session.is_live(self.now(), self.settings.session_idle_timeout) {
             return Err(CoreError::Unauthenticated);
         }
         Ok(session)
