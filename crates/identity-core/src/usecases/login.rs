@@ -597,12 +597,27 @@ impl AuthService {
         Ok(revoked)
     }
 
-    /// Checks an access token: it must verify, be within its validity window, belong to a
-    /// session that was not revoked, and to an active user.
+    /// How far ahead of this clock an access token's `iat` may be: replicas' clocks drift a
+    /// little; a token issued further ahead was not issued by a replica of ours.
+    pub const ACCESS_TOKEN_MAX_CLOCK_SKEW_SECONDS: i64 = 60;
+
+    /// Whether the times of `claims` are ones this service gives its tokens: issued no later
+    /// than [`Self::ACCESS_TOKEN_MAX_CLOCK_SKEW_SECONDS`] ahead of `now`, valid for no longer
+    /// than `access_token_ttl` from issue (shorter is fine: a token ends with its session),
+    /// and valid at `now`. So no token accepted at `now` outlives `now + ttl + skew`.
+    fn token_times_acceptable(&self, claims: &crate::ports::AccessClaims, now: DateTime<Utc>) -> bool {
+        let skew = chrono::Duration::seconds(Self::ACCESS_TOKEN_MAX_CLOCK_SKEW_SECONDS);
+        claims.iat <= now + skew
+            && claims.exp - claims.iat <= self.settings.access_token_ttl
+            && claims.nbf <= now
+            && now < claims.exp
+    }
+
+    /// Checks an access token: it must verify, have coherent times and be within its validity
+    /// window, belong to a session that was not revoked, and to an active user.
     pub async fn authenticate(&self, token: &str) -> Result<Authenticated, CoreError> {
         let claims = self.ports.tokens.verify(token)?;
-        let now = self.now();
-        if now < claims.nbf || now >= claims.exp {
+        if !self.token_times_acceptable(&claims, self.now()) {
             return Err(CoreError::Unauthenticated);
         }
         if self.ports.revocations.is_revoked(claims.sid).await? {
