@@ -62,11 +62,13 @@ pub struct PageRequest {
 #[async_trait]
 pub trait SessionRepository: Send + Sync + 'static {
     async fn find_session(&self, id: SessionId) -> Result<Option<Session>, RepoError>;
-    /// The user's sessions that are neither revoked nor expired at `now`, newest first.
+    /// The user's sessions that are live at `now` by [`Session::is_live`] (neither revoked
+    /// nor expired, nor idle for `idle_timeout` when there is one), newest first.
     async fn list_live_sessions(
         &self,
         user: UserId,
         now: DateTime<Utc>,
+        idle_timeout: Option<chrono::Duration>,
         page: PageRequest,
     ) -> Result<Vec<Session>, RepoError>;
     async fn find_device(&self, id: DeviceId) -> Result<Option<Device>, RepoError>;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use identity_core::ports::{
-    CodeStore, EventPublisher, HealthCheck, Notifier, Outbox, RateLimiter, RevocationList, StorePorts,
+    Clock, CodeStore, EventPublisher, HealthCheck, Notifier, Outbox, RateLimiter, RevocationList, StorePorts,
 };
 use identity_core::usecases::{AuthService, AuthSettings, Ports, SessionStoreRevocations};
 use identity_crypto::{
@@ -53,6 +53,8 @@ fn keys(config: &Config) -> anyhow::Result<PasetoKeys> {
 #[derive(Default, Clone)]
 pub struct Overrides {
     pub notifier: Option<Arc<dyn Notifier>>,
+    /// The time every use case reads (tests move it instead of sleeping).
+    pub clock: Option<Arc<dyn Clock>>,
 }
 
 fn duration(d: std::time::Duration) -> anyhow::Result<Duration> {
@@ -83,7 +85,8 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
         }
     };
 
-    let clock = Arc::new(SystemClock);
+    let clock: Arc<dyn Clock> = overrides.clock.clone().unwrap_or_else(|| Arc::new(SystemClock));
+    let idle_timeout = config.session_idle_timeout.map(duration).transpose()?;
     type Shared = (Arc<dyn CodeStore>, Arc<dyn RevocationList>, Arc<dyn RateLimiter>);
     let (codes, revocations, limiter): Shared = match &config.redis_url {
         Some(url) => {
@@ -100,7 +103,9 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
             );
             (
                 Arc::new(MemoryCodeStore::new()),
-                Arc::new(SessionStoreRevocations::new(store.sessions.clone(), clock.clone())),
+                Arc::new(
+                    SessionStoreRevocations::new(store.sessions.clone(), clock.clone()).with_idle_timeout(idle_timeout),
+                ),
                 Arc::new(MemoryRateLimiter::new()),
             )
         }
@@ -185,6 +190,7 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
             audience: config.token_audience.clone(),
             access_token_ttl: duration(config.access_token_ttl)?,
             session_ttl: duration(config.refresh_token_ttl)?,
+            session_idle_timeout: idle_timeout,
             refresh_reuse_grace: duration(config.refresh_reuse_grace)?,
             require_verified_email: config.require_verified_email,
             hide_taken_emails: config.registration_hide_taken_emails,

@@ -54,6 +54,8 @@ pub struct Config {
     pub token_audience: String,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
+    /// A session unused (no login or refresh) this long ends (`None`: never).
+    pub session_idle_timeout: Option<Duration>,
     pub auth_cookie_name: String,
     pub refresh_cookie_name: String,
     pub cookie_secure: bool,
@@ -364,6 +366,8 @@ impl Config {
                 token_audience: r.string("TOKEN_AUDIENCE", "identity"),
                 access_token_ttl: r.seconds("ACCESS_TOKEN_TTL_SECONDS", 900, 30, 86_400)?,
                 refresh_token_ttl: r.seconds("REFRESH_TOKEN_TTL_SECONDS", 30 * 86_400, 60, 365 * 86_400)?,
+                session_idle_timeout: Some(r.seconds("SESSION_IDLE_TIMEOUT_SECONDS", 0, 0, 365 * 86_400)?)
+                    .filter(|t| !t.is_zero()),
                 auth_cookie_name,
                 refresh_cookie_name,
                 cookie_secure,
@@ -410,6 +414,14 @@ impl Config {
         if config.refresh_token_ttl < config.access_token_ttl {
             return Err(invalid("REFRESH_TOKEN_TTL_SECONDS", "must not be shorter than ACCESS_TOKEN_TTL_SECONDS"));
         }
+        // Only logins and refreshes mark a session used, and a client refreshes about once per
+        // access token lifetime: a shorter idle timeout would end sessions in active use.
+        if config.session_idle_timeout.is_some_and(|idle| idle < config.access_token_ttl) {
+            return Err(invalid(
+                "SESSION_IDLE_TIMEOUT_SECONDS",
+                "must be 0 (off) or not shorter than ACCESS_TOKEN_TTL_SECONDS",
+            ));
+        }
         Ok(config)
     }
 }
@@ -436,6 +448,7 @@ mod tests {
         assert_eq!(config.bind_addr.to_string(), "0.0.0.0");
         assert!(config.database_url.is_none() && config.redis_url.is_none() && config.amqp_url.is_none());
         assert_eq!(config.access_token_ttl, Duration::from_secs(900));
+        assert_eq!(config.session_idle_timeout, None);
         assert_eq!(config.auth_cookie_name, "identity_access");
         assert!(config.cookie_secure);
         assert_eq!(config.log_format, LogFormat::Json);
@@ -448,6 +461,7 @@ mod tests {
             ("BIND_ADDR", "127.0.0.1"),
             ("DATABASE_URL", "postgres://u:p@db/identity"),
             ("ACCESS_TOKEN_TTL_SECONDS", "60"),
+            ("SESSION_IDLE_TIMEOUT_SECONDS", "1800"),
             ("REQUIRE_VERIFIED_EMAIL", "true"),
             ("PASSWORD_POLICY", "strict"),
             ("PASETO_VERIFICATION_KEYS", "k4.public.a, k4.public.b"),
@@ -457,6 +471,8 @@ mod tests {
         assert_eq!(config.bind_addr.to_string(), "127.0.0.1");
         assert_eq!(config.database_url.unwrap().expose_secret(), "postgres://u:p@db/identity");
         assert_eq!(config.access_token_ttl, Duration::from_secs(60));
+        assert_eq!(config.session_idle_timeout, Some(Duration::from_secs(1800)));
+        assert_eq!(load(&[("SESSION_IDLE_TIMEOUT_SECONDS", "0")]).unwrap().session_idle_timeout, None);
         assert!(config.require_verified_email);
         assert_eq!(config.password_policy.mode, PolicyMode::Strict);
         assert_eq!(config.paseto_verification_keys, vec!["k4.public.a", "k4.public.b"]);
@@ -480,6 +496,8 @@ mod tests {
             ("EMAIL_VERIFICATION_URL_TEMPLATE", "javascript:{token}"),
             ("SMTP_URL", "http://mail"),
             ("REFRESH_REUSE_GRACE_SECONDS", "9999"),
+            ("SESSION_IDLE_TIMEOUT_SECONDS", "-1"),
+            ("SESSION_IDLE_TIMEOUT_SECONDS", "soon"),
             ("MAIL_LOG_BODIES", "sometimes"),
             ("ALLOWED_ORIGINS", "https://app.example.com/path"),
             ("ALLOWED_ORIGINS", "*"),
@@ -510,6 +528,9 @@ mod tests {
             load(&[("ACCESS_TOKEN_TTL_SECONDS", "3600"), ("REFRESH_TOKEN_TTL_SECONDS", "600")]).unwrap_err().var,
             "REFRESH_TOKEN_TTL_SECONDS"
         );
+        // Shorter than the access token lifetime (default 900 s) would end sessions in use.
+        assert_eq!(load(&[("SESSION_IDLE_TIMEOUT_SECONDS", "600")]).unwrap_err().var, "SESSION_IDLE_TIMEOUT_SECONDS");
+        assert!(load(&[("SESSION_IDLE_TIMEOUT_SECONDS", "900")]).is_ok());
         assert_eq!(
             load(&[("PASETO_SECRET_KEY", "k4.secret.x"), ("PASETO_SECRET_KEY_FILE", "/nope")]).unwrap_err().var,
             "PASETO_SECRET_KEY_FILE"

@@ -166,6 +166,7 @@ impl Application {
                 .openapi_service(|api| SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
                 .map(|app| {
                     app.wrap(ErrorHandlers::new().default_handler(problem_for_framework_errors))
+                        .wrap(from_fn(crate::admin_guard::middleware))
                         .wrap(from_fn(crate::idempotency::middleware))
                         .wrap(from_fn(crate::security::headers))
                         .wrap(crate::security::cors(origins.clone()))

@@ -149,10 +149,11 @@ impl SessionRepository for MemoryStore {
         &self,
         user: UserId,
         now: DateTime<Utc>,
+        idle_timeout: Option<chrono::Duration>,
         request: PageRequest,
     ) -> Result<Vec<Session>, RepoError> {
         let state = self.state.lock().await;
-        let live = state.sessions.values().filter(|s| s.user_id == user && s.is_live(now)).collect();
+        let live = state.sessions.values().filter(|s| s.user_id == user && s.is_live(now, idle_timeout)).collect();
         Ok(page(live, |s| s.id.as_uuid(), request))
     }
 

@@ -471,3 +471,80 @@ impl identity_core::ports::HttpProbe for NoNetwork {
         identity_core::ports::ProbeResponse::Failed("no network in tests".into())
     }
 }
+
+#[tokio::test]
+async fn tokens_with_impossible_times_are_refused() {
+    use identity_core::ports::TokenIssuer;
+
+    let world = World::new();
+    let auth = world.service(AuthSettings::default());
+    auth.register(register_input()).await.unwrap();
+    let out = auth.login(login_input(PW)).await.unwrap();
+    let tokens = PasetoTokens::new(world.keys.clone(), "identity", "identity");
+    let now = world.clock.now();
+    let sign = |iat, nbf, exp| {
+        let claims = identity_core::ports::AccessClaims { iat, nbf, exp, ..out.claims.clone() };
+        tokens.issue(&claims).unwrap()
+    };
+    let ttl = Duration::seconds(900);
+    let ok = |token: String| {
+        let auth = auth.clone();
+        async move { auth.authenticate(&token).await.is_ok() }
+    };
+    assert!(ok(sign(now, now, now + ttl)).await, "the service's own shape");
+    assert!(ok(sign(now + Duration::seconds(60), now, now + ttl)).await, "issued within the skew");
+    assert!(!ok(sign(now + Duration::seconds(61), now, now + ttl)).await, "issued in the future");
+    assert!(!ok(sign(now, now, now + ttl + Duration::seconds(1))).await, "living longer than the TTL");
+    assert!(!ok(sign(now - ttl, now - ttl, now + ttl)).await, "twice the TTL");
+}
+
+#[tokio::test]
+async fn idle_sessions_end_at_their_next_refresh() {
+    let world = World::new();
+    let settings = AuthSettings { session_idle_timeout: Some(Duration::minutes(30)), ..AuthSettings::default() };
+    let auth = world.service(settings);
+    auth.register(register_input()).await.unwrap();
+    let out = auth.login(login_input(PW)).await.unwrap();
+    world.clock.advance(Duration::minutes(29));
+    let rotated = auth.refresh(&out.refresh_token, &Default::default()).await.unwrap();
+    let authed = auth.authenticate(&rotated.access_token).await.unwrap();
+    world.clock.advance(Duration::minutes(29));
+    assert!(auth.current_user(&authed).await.is_ok(), "a refresh renews the session");
+    assert_eq!(auth.list_sessions(&authed, None, None).await.unwrap().items.len(), 1);
+    world.clock.advance(Duration::minutes(1));
+    assert!(matches!(auth.current_user(&authed).await, Err(CoreError::Unauthenticated)));
+    assert!(auth.list_sessions(&authed, None, None).await.unwrap().items.is_empty());
+    assert!(matches!(
+        auth.refresh(&rotated.refresh_token, &Default::default()).await,
+        Err(CoreError::InvalidRefreshToken)
+    ));
+    let session = identity_core::ports::SessionRepository::find_session(&world.store, out.session.id).await.unwrap();
+    assert_eq!(session.unwrap().revoked_at, Some(world.clock.now()));
+}
+
+#[tokio::test]
+async fn admin_refusals_are_audited_at_most_once_a_minute() {
+    let world = World::new();
+    let auth = world.service(AuthSettings::default());
+    auth.register(register_input()).await.unwrap();
+    let out = auth.login(login_input(PW)).await.unwrap();
+    let authed = auth.authenticate(&out.access_token).await.unwrap();
+    for _ in 0..3 {
+        let refused = auth.authorize_admin(&authed, "get", "/v1/admin/users").await;
+        assert!(matches!(refused, Err(CoreError::Forbidden)));
+    }
+    let refused = auth.authorize_admin(&authed, "DELETE", "/v1/admin/users/{id}").await;
+    assert!(matches!(refused, Err(CoreError::Forbidden)));
+    let filter = identity_core::AuditFilter {
+        action: Some("authorization.denied".into()),
+        limit: 10,
+        ..identity_core::AuditFilter::default()
+    };
+    let entries = identity_core::ports::AuditRepository::list_audit(&world.store, &filter).await.unwrap();
+    let seen: Vec<(&str, &str)> = entries
+        .iter()
+        .map(|e| (e.metadata["method"].as_str().unwrap(), e.metadata["route"].as_str().unwrap()))
+        .collect();
+    assert_eq!(seen, vec![("DELETE", "/v1/admin/users/{id}"), ("GET", "/v1/admin/users")]);
+    assert!(entries.iter().all(|e| e.actor == Some(authed.user.id) && e.subject == Some(authed.user.id)));
+}

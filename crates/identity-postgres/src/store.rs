@@ -197,14 +197,19 @@ impl SessionRepository for PgStore {
         &self,
         user: UserId,
         now: chrono::DateTime<Utc>,
+        idle_timeout: Option<chrono::Duration>,
         page: PageRequest,
     ) -> Result<Vec<Session>, RepoError> {
         let mut conn = self.conn().await?;
+        // `Session::is_live`, in SQL.
         let mut query = sessions::table
             .filter(sessions::user_id.eq(user.as_uuid()))
             .filter(sessions::revoked_at.is_null())
             .filter(sessions::expires_at.gt(now))
             .into_boxed();
+        if let Some(cutoff) = Session::idle_cutoff(now, idle_timeout) {
+            query = query.filter(sessions::last_seen_at.gt(cutoff));
+        }
         if let Some(after) = page.after {
             query = query.filter(sessions::id.lt(after));
         }

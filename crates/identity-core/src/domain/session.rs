@@ -1,7 +1,7 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
 use super::UserId;
@@ -55,6 +55,8 @@ pub enum RevocationReason {
     RefreshTokenReuse,
     AccountDeleted,
     RevokedByAdmin,
+    /// Unused for longer than `SESSION_IDLE_TIMEOUT_SECONDS`.
+    IdleTimeout,
 }
 
 impl RevocationReason {
@@ -69,6 +71,7 @@ impl RevocationReason {
             Self::RefreshTokenReuse => "refresh_token_reuse",
             Self::AccountDeleted => "account_deleted",
             Self::RevokedByAdmin => "revoked_by_admin",
+            Self::IdleTimeout => "idle_timeout",
         }
     }
 }
@@ -93,8 +96,23 @@ impl Session {
     /// Longest user agent kept; the rest is cut (on a character boundary).
     pub const USER_AGENT_MAX_CHARS: usize = 512;
 
-    pub fn is_live(&self, now: DateTime<Utc>) -> bool {
-        self.revoked_at.is_none() && now < self.expires_at
+    /// Whether the session still counts at `now`: not revoked, not past its absolute
+    /// lifetime and, with an idle timeout, used (signed in or refreshed) less than
+    /// `idle_timeout` ago. The stores' "live sessions" listings follow the same rule
+    /// (see [`Session::idle_cutoff`]).
+    pub fn is_live(&self, now: DateTime<Utc>, idle_timeout: Option<Duration>) -> bool {
+        self.revoked_at.is_none() && now < self.expires_at && !self.is_idle(now, idle_timeout)
+    }
+
+    /// Whether the session went unused for `idle_timeout` or longer (never without one).
+    pub fn is_idle(&self, now: DateTime<Utc>, idle_timeout: Option<Duration>) -> bool {
+        Self::idle_cutoff(now, idle_timeout).is_some_and(|cutoff| self.last_seen_at <= cutoff)
+    }
+
+    /// With an idle timeout: the instant at or before which a `last_seen_at` makes a session
+    /// idle at `now` (a live session was seen strictly after it).
+    pub fn idle_cutoff(now: DateTime<Utc>, idle_timeout: Option<Duration>) -> Option<DateTime<Utc>> {
+        idle_timeout.map(|timeout| now - timeout)
     }
 
     pub fn clip_user_agent(raw: &str) -> String {
@@ -180,4 +198,40 @@ pub struct OneTimeToken {
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub consumed_at: Option<DateTime<Utc>>,
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn session(last_seen_at: DateTime<Utc>) -> Session {
+        Session {
+            id: SessionId::from_uuid(Uuid::now_v7()),
+            user_id: UserId::from_uuid(Uuid::now_v7()),
+            device_id: None,
+            user_agent: None,
+            ip: None,
+            amr: vec!["pwd".into()],
+            created_at: last_seen_at,
+            last_seen_at,
+            expires_at: last_seen_at + Duration::days(30),
+            revoked_at: None,
+        }
+    }
+
+    #[test]
+    fn a_session_is_live_until_revoked_expired_or_idle_for_the_timeout() {
+        let t0 = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let s = session(t0);
+        let idle = Some(Duration::minutes(30));
+        assert!(s.is_live(t0 + Duration::days(29), None), "no idle timeout: only the lifetime counts");
+        assert!(s.is_live(t0 + Duration::minutes(29), idle));
+        assert!(!s.is_live(t0 + Duration::minutes(30), idle) && s.is_idle(t0 + Duration::minutes(30), idle));
+        assert!(!s.is_live(t0 + Duration::days(30), None));
+        let revoked = Session { revoked_at: Some(t0), ..s.clone() };
+        assert!(!revoked.is_live(t0, None) && !revoked.is_idle(t0, idle));
+        assert_eq!(Session::idle_cutoff(t0, idle), Some(t0 - Duration::minutes(30)));
+        assert_eq!(Session::idle_cutoff(t0, None), None);
+    }
 }

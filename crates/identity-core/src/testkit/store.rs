@@ -259,16 +259,32 @@ mod cases {
         tx.commit().await.unwrap();
         assert_eq!(revoked.len(), 1);
 
-        let all = store.sessions.list_live_sessions(user.id, now, page(10, None)).await.unwrap();
+        let all = store.sessions.list_live_sessions(user.id, now, None, page(10, None)).await.unwrap();
         let ids: Vec<_> = all.iter().map(|s| s.id).collect();
         assert_eq!(ids, vec![sessions[3].id, sessions[2].id, sessions[1].id]);
         assert!(all.iter().all(|s| s.user_id == user.id) && !ids.contains(&others[0].id));
 
-        let first = store.sessions.list_live_sessions(user.id, now, page(2, None)).await.unwrap();
+        let first = store.sessions.list_live_sessions(user.id, now, None, page(2, None)).await.unwrap();
         assert_eq!(first.iter().map(|s| s.id).collect::<Vec<_>>(), vec![sessions[3].id, sessions[2].id]);
-        let rest =
-            store.sessions.list_live_sessions(user.id, now, page(2, Some(sessions[2].id.as_uuid()))).await.unwrap();
+        let rest = store
+            .sessions
+            .list_live_sessions(user.id, now, None, page(2, Some(sessions[2].id.as_uuid())))
+            .await
+            .unwrap();
         assert_eq!(rest.iter().map(|s| s.id).collect::<Vec<_>>(), vec![sessions[1].id]);
+
+        // With an idle timeout, a session last seen that long ago or longer is not live either;
+        // one seen more recently still is (the rule of `Session::is_live`).
+        let idle = Some(Duration::minutes(30));
+        let mut tx = store.uow.begin().await.unwrap();
+        tx.touch_session(sessions[3].id, now - Duration::minutes(30)).await.unwrap();
+        tx.touch_session(sessions[2].id, now - Duration::minutes(29)).await.unwrap();
+        tx.commit().await.unwrap();
+        let live = store.sessions.list_live_sessions(user.id, now, idle, page(10, None)).await.unwrap();
+        assert_eq!(live.iter().map(|s| s.id).collect::<Vec<_>>(), vec![sessions[2].id, sessions[1].id]);
+        assert!(live.iter().all(|s| s.is_live(now, idle)));
+        let unlimited = store.sessions.list_live_sessions(user.id, now, None, page(10, None)).await.unwrap();
+        assert_eq!(unlimited.len(), 3);
     }
 
     pub async fn revoking_picks_sessions_and_revokes_their_refresh_tokens(store: &StoreUnderTest) {
@@ -326,7 +342,7 @@ mod cases {
 
         let session = store.sessions.find_session(sessions[1].id).await.unwrap().unwrap();
         assert_eq!(session.revoked_at, Some(now));
-        assert!(store.sessions.list_live_sessions(user.id, now, page(10, None)).await.unwrap().is_empty());
+        assert!(store.sessions.list_live_sessions(user.id, now, None, page(10, None)).await.unwrap().is_empty());
     }
 
     pub async fn devices_are_stored_listed_renamed_and_deleted(store: &StoreUnderTest) {

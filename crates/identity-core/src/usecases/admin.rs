@@ -9,6 +9,35 @@ impl AuthService {
         if auth.user.roles.contains(&Role::new(Role::ADMIN)) { Ok(()) } else { Err(CoreError::Forbidden) }
     }
 
+    /// The gate of every admin route, passed before the route reads its input (so a caller
+    /// who is not an admin learns nothing from validation answers). Refuses with `Forbidden`
+    /// unless the caller holds `admin` now, and audits the refusal: `authorization.denied`,
+    /// actor and subject the caller, metadata the `method` and the route's `template` (never
+    /// the path with its ids, a body or a token). One entry per caller, method and template
+    /// a minute at most, so a flood of refusals is not a flood of writes.
+    pub async fn authorize_admin(&self, auth: &Authenticated, method: &str, template: &str) -> Result<(), CoreError> {
+        if self.require_admin(auth).is_ok() {
+            return Ok(());
+        }
+        let method: String = method.chars().take(16).collect::<String>().to_ascii_uppercase();
+        let template: String = template.chars().take(200).collect();
+        let marker = format!("authz:denied-logged:{}:{method}:{template}", auth.user.id);
+        if self.ports.codes.put_if_absent(&marker, "1", std::time::Duration::from_secs(60)).await? {
+            let metadata = serde_json::json!({ "method": method, "route": template });
+            let entry = self.audit_entry(
+                "authorization.denied",
+                Some(auth.user.id),
+                Some(auth.user.id),
+                &auth.client,
+                metadata,
+            );
+            let mut tx = self.ports.uow.begin().await?;
+            tx.record_audit(&entry).await?;
+            tx.commit().await?;
+        }
+        Err(CoreError::Forbidden)
+    }
+
     /// Whether `email` is `BOOTSTRAP_ADMIN_EMAIL` (that account gets `admin` when it registers).
     pub(super) fn is_bootstrap_admin(&self, email: &Email) -> bool {
         self.settings.bootstrap_admin_email.as_ref() == Some(email)

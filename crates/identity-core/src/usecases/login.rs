@@ -481,7 +481,11 @@ impl AuthService {
         };
         let now = self.now();
         let session = tx.session(current.session_id).await?.ok_or(CoreError::InvalidRefreshToken)?;
-        if current.revoked_at.is_some() || !session.is_live(now) || current.expires_at <= now {
+        if current.revoked_at.is_some() || !session.is_live(now, None) || current.expires_at <= now {
+            return Err(CoreError::InvalidRefreshToken);
+        }
+        if session.is_idle(now, self.settings.session_idle_timeout) {
+            self.end_idle_session(tx, &session, client).await?;
             return Err(CoreError::InvalidRefreshToken);
         }
         let user = tx.lock_user(session.user_id).await?.ok_or(CoreError::InvalidRefreshToken)?;
@@ -607,12 +611,27 @@ impl AuthService {
         Ok(revoked)
     }
 
-    /// Checks an access token: it must verify, be within its validity window, belong to a
-    /// session that was not revoked, and to an active user.
+    /// How far ahead of this clock an access token's `iat` may be: replicas' clocks drift a
+    /// little; a token issued further ahead was not issued by a replica of ours.
+    pub const ACCESS_TOKEN_MAX_CLOCK_SKEW_SECONDS: i64 = 60;
+
+    /// Whether the times of `claims` are ones this service gives its tokens: issued no later
+    /// than [`Self::ACCESS_TOKEN_MAX_CLOCK_SKEW_SECONDS`] ahead of `now`, valid for no longer
+    /// than `access_token_ttl` from issue (shorter is fine: a token ends with its session),
+    /// and valid at `now`. So no token accepted at `now` outlives `now + ttl + skew`.
+    fn token_times_acceptable(&self, claims: &crate::ports::AccessClaims, now: DateTime<Utc>) -> bool {
+        let skew = chrono::Duration::seconds(Self::ACCESS_TOKEN_MAX_CLOCK_SKEW_SECONDS);
+        claims.iat <= now + skew
+            && claims.exp - claims.iat <= self.settings.access_token_ttl
+            && claims.nbf <= now
+            && now < claims.exp
+    }
+
+    /// Checks an access token: it must verify, have coherent times and be within its validity
+    /// window, belong to a session that was not revoked, and to an active user.
     pub async fn authenticate(&self, token: &str) -> Result<Authenticated, CoreError> {
         let claims = self.ports.tokens.verify(token)?;
-        let now = self.now();
-        if now < claims.nbf || now >= claims.exp {
+        if !self.token_times_acceptable(&claims, self.now()) {
             return Err(CoreError::Unauthenticated);
         }
         if self.ports.revocations.is_revoked(claims.sid).await? {
@@ -628,7 +647,7 @@ impl AuthService {
     /// `GET /v1/auth/me`: the caller with its current session.
     pub async fn current_user(&self, auth: &Authenticated) -> Result<Session, CoreError> {
         let session = self.ports.sessions.find_session(auth.claims.sid).await?.ok_or(CoreError::Unauthenticated)?;
-        if session.user_id != auth.user.id || !session.is_live(self.now()) {
+        if session.user_id != auth.user.id || !session.is_live(self.now(), self.settings.session_idle_timeout) {
             return Err(CoreError::Unauthenticated);
         }
         Ok(session)

@@ -72,6 +72,9 @@ pub struct AuthSettings {
     pub access_token_ttl: Duration,
     /// Lifetime of a session and of its refresh tokens.
     pub session_ttl: Duration,
+    /// A session unused (no login or refresh) for this long is no longer live: its refresh
+    /// fails and it ends with reason `idle_timeout`. `None`: no idle timeout.
+    pub session_idle_timeout: Option<Duration>,
     /// How long a just-used refresh token still returns the same successor.
     pub refresh_reuse_grace: Duration,
     pub require_verified_email: bool,
@@ -113,6 +116,7 @@ impl Default for AuthSettings {
             audience: "identity".into(),
             access_token_ttl: Duration::seconds(900),
             session_ttl: Duration::days(30),
+            session_idle_timeout: None,
             refresh_reuse_grace: Duration::seconds(10),
             require_verified_email: false,
             hide_taken_emails: false,

@@ -11,11 +11,18 @@ use crate::ports::{Clock, RepoError, RevocationList, SessionRepository};
 pub struct SessionStoreRevocations {
     sessions: Arc<dyn SessionRepository>,
     clock: Arc<dyn Clock>,
+    idle_timeout: Option<chrono::Duration>,
 }
 
 impl SessionStoreRevocations {
     pub fn new(sessions: Arc<dyn SessionRepository>, clock: Arc<dyn Clock>) -> Self {
-        Self { sessions, clock }
+        Self { sessions, clock, idle_timeout: None }
+    }
+
+    /// Counts sessions idle for `idle_timeout` as revoked too (`SESSION_IDLE_TIMEOUT_SECONDS`).
+    pub fn with_idle_timeout(mut self, idle_timeout: Option<chrono::Duration>) -> Self {
+        self.idle_timeout = idle_timeout;
+        self
     }
 }
 
@@ -28,6 +35,6 @@ impl RevocationList for SessionStoreRevocations {
 
     async fn is_revoked(&self, session: SessionId) -> Result<bool, RepoError> {
         let session = self.sessions.find_session(session).await?;
-        Ok(!session.is_some_and(|s| s.is_live(self.clock.now())))
+        Ok(!session.is_some_and(|s| s.is_live(self.clock.now(), self.idle_timeout)))
     }
 }

@@ -2,7 +2,7 @@ use uuid::Uuid;
 
 use super::{AuthService, Authenticated, CoreError};
 use crate::domain::{Device, DeviceId, RevocationReason, Session, SessionId, ValidationErrors};
-use crate::ports::{PageRequest, SessionSelector};
+use crate::ports::{ClientInfo, PageRequest, SessionSelector, Transaction};
 
 /// One page of a list: `next_cursor` is set when more items follow.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,7 +60,8 @@ impl AuthService {
         cursor: Option<&str>,
     ) -> Result<Page<Session>, CoreError> {
         let (limit, request) = page_request(limit, cursor)?;
-        let items = self.ports.sessions.list_live_sessions(auth.user.id, self.now(), request).await?;
+        let idle_timeout = self.settings.session_idle_timeout;
+        let items = self.ports.sessions.list_live_sessions(auth.user.id, self.now(), idle_timeout, request).await?;
         Ok(Page::from_fetched(items, limit, |s| s.id.as_uuid().simple().to_string()))
     }
 
@@ -68,7 +69,9 @@ impl AuthService {
     pub async fn revoke_session(&self, auth: &Authenticated, id: Uuid) -> Result<(), CoreError> {
         let id = SessionId::from_uuid(id);
         let session = self.ports.sessions.find_session(id).await?;
-        if !session.is_some_and(|s| s.user_id == auth.user.id && s.is_live(self.now())) {
+        if !session
+            .is_some_and(|s| s.user_id == auth.user.id && s.is_live(self.now(), self.settings.session_idle_timeout))
+        {
             return Err(CoreError::NotFound);
         }
         self.revoke(auth, SessionSelector::One(id), RevocationReason::RevokedByUser).await?;
@@ -123,5 +126,29 @@ impl AuthService {
         tx.commit().await?;
         self.publish_revocations(&revoked).await?;
         Ok(())
+    }
+}
+
+impl AuthService {
+    /// A refresh found its session idle for `session_idle_timeout`: ends it in `tx` (reason
+    /// `idle_timeout`, with its `session.revoked` event and audit entry) and commits. The
+    /// refresh then answers as for any invalid refresh token.
+    pub(super) async fn end_idle_session(
+        &self,
+        mut tx: Box<dyn Transaction>,
+        session: &Session,
+        client: &ClientInfo,
+    ) -> Result<(), CoreError> {
+        let reason = RevocationReason::IdleTimeout;
+        let Some(user) = tx.lock_user(session.user_id).await? else {
+            return Ok(());
+        };
+        let revoked = tx.revoke_sessions(user.id, SessionSelector::One(session.id), self.now(), reason).await?;
+        tx.record_events(&self.revoked_events(&user, &revoked, reason.as_str())).await?;
+        let ids: Vec<Uuid> = revoked.iter().map(|s| s.id.as_uuid()).collect();
+        let metadata = serde_json::json!({ "reason": reason.as_str(), "sessions": ids });
+        tx.record_audit(&self.audit_entry("session.revoked", None, Some(user.id), client, metadata)).await?;
+        tx.commit().await?;
+        self.publish_revocations(&revoked).await
     }
 }

@@ -80,9 +80,39 @@ pub struct TestApp {
     pub mail: identity_memory::CapturingNotifier,
 }
 
+/// A clock the test moves (the server's use cases read it instead of the system clock).
+#[derive(Clone)]
+pub struct TestClock(Arc<Mutex<chrono::DateTime<chrono::Utc>>>);
+
+impl TestClock {
+    pub fn advance(&self, seconds: i64) {
+        *self.0.lock().unwrap() += chrono::Duration::seconds(seconds);
+    }
+}
+
+impl identity_core::ports::Clock for TestClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        *self.0.lock().unwrap()
+    }
+}
+
+/// [`spawn_app_with`] on a clock that starts now and moves only when the test says.
+pub async fn spawn_app_with_clock(backend: Backend, overrides: &[(&str, &str)]) -> (TestApp, TestClock) {
+    let clock = TestClock(Arc::new(Mutex::new(chrono::Utc::now())));
+    (spawn(backend, overrides, Some(Arc::new(clock.clone()))).await, clock)
+}
+
 /// Starts a server with test settings (cheap Argon2 parameters, a fresh database) plus
 /// `overrides`.
 pub async fn spawn_app_with(backend: Backend, overrides: &[(&str, &str)]) -> TestApp {
+    spawn(backend, overrides, None).await
+}
+
+async fn spawn(
+    backend: Backend,
+    overrides: &[(&str, &str)],
+    clock: Option<Arc<dyn identity_core::ports::Clock>>,
+) -> TestApp {
     log_buffer();
     let mut vars: HashMap<String, String> = HashMap::from([
         ("BIND_ADDR".into(), "127.0.0.1".into()),
@@ -107,7 +137,7 @@ pub async fn spawn_app_with(backend: Backend, overrides: &[(&str, &str)]) -> Tes
     }
     let config = Config::from_env(&move |name: &str| vars.get(name).cloned()).expect("test configuration is valid");
     let mail = identity_memory::CapturingNotifier::new();
-    let overrides = Overrides { notifier: Some(std::sync::Arc::new(mail.clone())) };
+    let overrides = Overrides { notifier: Some(std::sync::Arc::new(mail.clone())), clock };
     let app = Application::build_with(&config, overrides).await.expect("the server starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     let bus = app.bus().cloned();

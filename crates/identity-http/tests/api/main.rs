@@ -8,6 +8,7 @@ mod account_protection;
 mod admin;
 mod audit;
 mod auth;
+mod authz;
 mod errors;
 mod groups;
 mod idempotency;
