@@ -97,8 +97,9 @@ impl Session {
         self.revoked_at.is_none() && now < self.expires_at
     }
 
+    /// Control characters (a tab, say) are dropped: a user agent is one line of text.
     pub fn clip_user_agent(raw: &str) -> String {
-        raw.chars().take(Self::USER_AGENT_MAX_CHARS).collect()
+        raw.chars().filter(|c| !c.is_control()).take(Self::USER_AGENT_MAX_CHARS).collect()
     }
 }
 
