@@ -7,6 +7,7 @@ mod helpers;
 mod admin;
 mod audit;
 mod auth;
+mod control_chars;
 mod errors;
 mod groups;
 mod idempotency;
