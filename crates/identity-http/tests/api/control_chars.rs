@@ -217,6 +217,15 @@ enum Expect {
     No5xx,
 }
 
+/// One request of the sweep: the one input that holds NUL (a path parameter, a query
+/// parameter, or a body: content type and document), and what the answer must be.
+struct Case<'a> {
+    path_param: Option<&'a str>,
+    query: Option<&'a str>,
+    body: Option<(String, Value)>,
+    expect: Expect,
+}
+
 async fn nul_in_any_documented_input_is_refused_not_a_500(backend: Backend) {
     let w = world(backend).await;
     let doc = w.app.get_json("/openapi.json").await;
@@ -233,20 +242,26 @@ async fn nul_in_any_documented_input_is_refused_not_a_500(backend: Backend) {
                 parameters.iter().filter(|p| p["in"] == "query").filter_map(|p| p["name"].as_str()).collect();
             let body = op["requestBody"]["content"].as_object().and_then(|c| c.iter().next());
 
-            // (what to send, what it must answer): one NUL at a time.
-            let mut cases: Vec<(Option<&str>, Option<(&str, &str)>, Option<(String, Value)>, Expect)> = Vec::new();
+            // One NUL at a time.
+            let mut cases: Vec<Case> = Vec::new();
             for name in &path_params {
-                cases.push((Some(*name), None, None, Expect::No5xx));
+                cases.push(Case { path_param: Some(name), query: None, body: None, expect: Expect::No5xx });
             }
             for name in &query_params {
-                cases.push((None, Some((*name, NUL)), None, Expect::Field((*name).to_owned())));
+                cases.push(Case {
+                    path_param: None,
+                    query: Some(name),
+                    body: None,
+                    expect: Expect::Field((*name).to_owned()),
+                });
             }
             if let Some((content_type, media)) = body {
                 let schema = &media["schema"];
                 if content_type == "application/x-www-form-urlencoded" {
                     let properties = variants(&doc, schema)[0]["properties"].as_object().unwrap();
                     for field in properties.keys() {
-                        cases.push((None, None, Some((content_type.clone(), json!(field))), Expect::OAuth));
+                        let body = Some((content_type.clone(), json!(field)));
+                        cases.push(Case { path_param: None, query: None, body, expect: Expect::OAuth });
                     }
                 } else {
                     let mut places = Vec::new();
@@ -257,12 +272,13 @@ async fn nul_in_any_documented_input_is_refused_not_a_500(backend: Backend) {
                             value = json!({});
                         }
                         put(&mut value, &place, json!(NUL));
-                        cases.push((
-                            None,
-                            None,
-                            Some((content_type.clone(), value)),
-                            Expect::Field(field_name(&place)),
-                        ));
+                        let body = Some((content_type.clone(), value));
+                        cases.push(Case {
+                            path_param: None,
+                            query: None,
+                            body,
+                            expect: Expect::Field(field_name(&place)),
+                        });
                     }
                 }
             }
@@ -270,7 +286,7 @@ async fn nul_in_any_documented_input_is_refused_not_a_500(backend: Backend) {
                 continue;
             }
             operations += 1;
-            for (nul_path_param, query, body, expect) in cases {
+            for Case { path_param: nul_path_param, query, body, expect } in cases {
                 inputs += 1;
                 let mut path = template.clone();
                 for name in &path_params {
@@ -282,8 +298,8 @@ async fn nul_in_any_documented_input_is_refused_not_a_500(backend: Backend) {
                     path = path.replace(&format!("{{{name}}}"), &value);
                 }
                 let mut req = w.app.client.request(method.clone(), w.app.url(&path)).bearer_auth(&w.token);
-                if let Some(query) = query {
-                    req = req.query(&[query]);
+                if let Some(name) = query {
+                    req = req.query(&[(name, NUL)]);
                 }
                 let mut described = format!("{method} {path}");
                 match &body {
@@ -305,7 +321,7 @@ async fn nul_in_any_documented_input_is_refused_not_a_500(backend: Backend) {
                     }
                     None => {}
                 }
-                if let Some((name, _)) = query {
+                if let Some(name) = query {
                     described.push_str(&format!(" ?{name}=NUL"));
                 }
                 let res = req.send().await.unwrap();
