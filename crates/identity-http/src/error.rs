@@ -15,7 +15,8 @@ pub struct ProblemField {
     /// The JSON field the problem is about (`email`, `password`, `device.name`, …).
     #[schema(example = "email")]
     pub field: String,
-    /// Stable machine code (`required`, `invalid_email`, `too_short`, `common_password`, …).
+    /// Stable machine code (`required`, `invalid_email`, `too_short`, `common_password`,
+    /// `invalid_characters` for NUL or a control character the field cannot hold, …).
     #[schema(example = "invalid_email")]
     pub code: String,
     /// Human-readable explanation.

@@ -88,6 +88,7 @@ pub struct AppKey(String);
 
 impl AppKey {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        super::single_line("app_key", raw)?;
         let first_ok = raw.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
         let rest_ok = raw.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '.' | '-'));
         if !first_ok || !rest_ok || raw.len() > 64 {

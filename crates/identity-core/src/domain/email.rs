@@ -24,6 +24,7 @@ impl Email {
         if trimmed.is_empty() {
             return Err(FieldError::new(field, "required", "an email address is required"));
         }
+        super::single_line(field, trimmed)?;
         if trimmed.len() > Self::MAX_LEN {
             return Err(FieldError::new(
                 field,
@@ -102,5 +103,12 @@ mod tests {
         let err = Email::parse("nope").unwrap_err();
         assert_eq!(err.field, "email");
         assert_eq!(err.code, "invalid_email");
+    }
+
+    #[test]
+    fn refuses_control_characters() {
+        for raw in ["a\0b@example.com", "a\tb@example.com", "\"a\u{1}b\"@example.com", "a@exa\u{85}mple.com"] {
+            assert_eq!(Email::parse(raw).unwrap_err().code, "invalid_characters", "{raw:?}");
+        }
     }
 }

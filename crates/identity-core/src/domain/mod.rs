@@ -24,4 +24,4 @@ pub use session::{
     TokenDigest,
 };
 pub use user::{NewUser, PasswordHash, Profile, Role, User, UserId, UserStatus, Username};
-pub use validation::{FieldError, ValidationErrors};
+pub use validation::{FieldError, ValidationErrors, free_text, no_nul, single_line};

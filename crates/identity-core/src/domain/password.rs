@@ -70,6 +70,7 @@ impl PasswordPolicy {
         if raw.is_empty() {
             return Err(FieldError::new(field, "required", "a password is required"));
         }
+        super::no_nul(field, raw)?;
         if chars < self.min_chars {
             return Err(FieldError::new(
                 field,
@@ -140,6 +141,10 @@ mod tests {
         let policy = PasswordPolicy::default();
         assert!(policy.check("password", "correct horse battery staple", Some(&email())).is_ok());
         assert!(policy.check("password", "ünïcödé-ok", None).is_ok());
+        // Anything but NUL: a tab or another control character is the user's business.
+        assert!(policy.check("password", "tab\there and \u{1} too", None).is_ok());
+        let nul = policy.check("new_password", "correct horse\0battery", None).unwrap_err();
+        assert_eq!((nul.field.as_str(), nul.code), ("new_password", "invalid_characters"));
     }
 
     #[test]

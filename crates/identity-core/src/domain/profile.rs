@@ -73,6 +73,7 @@ pub fn text(field: &str, raw: &str, max: usize) -> Result<String, FieldError> {
 
 /// E.164: `+`, then 8–15 digits, the first not 0. Spaces, dots, dashes and brackets are removed.
 pub fn phone(raw: &str) -> Result<String, FieldError> {
+    super::single_line("phone", raw.trim())?;
     let compact: String = raw.chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')')).collect();
     let digits = compact.strip_prefix('+').unwrap_or("");
     let valid =
@@ -86,6 +87,7 @@ pub fn phone(raw: &str) -> Result<String, FieldError> {
 /// A Telegram username: 5–32 of `A-Z a-z 0-9 _`, starting with a letter; a leading `@` is
 /// dropped.
 pub fn telegram(raw: &str) -> Result<String, FieldError> {
+    super::single_line("telegram", raw.trim())?;
     let handle = raw.trim().trim_start_matches('@');
     let valid = (5..=32).contains(&handle.len())
         && handle.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
@@ -99,6 +101,7 @@ pub fn telegram(raw: &str) -> Result<String, FieldError> {
 /// An `https://` URL with a host, at most 2048 characters.
 pub fn avatar_url(raw: &str) -> Result<String, FieldError> {
     let url = raw.trim();
+    super::single_line("avatar_url", url)?;
     let rest =
         url.strip_prefix("https://").ok_or_else(|| err("avatar_url", "https_required", "must be an https:// URL"))?;
     let host = rest.split(['/', '?', '#']).next().unwrap_or("");
@@ -114,6 +117,7 @@ pub fn avatar_url(raw: &str) -> Result<String, FieldError> {
 
 /// A BCP 47 language tag (`en`, `en-US`, `zh-Hant-TW`, `es-419`), in canonical case.
 pub fn locale(raw: &str) -> Result<String, FieldError> {
+    super::single_line("locale", raw.trim())?;
     let invalid = || err("locale", "invalid_locale", "a BCP 47 language tag like en or pt-BR");
     let mut parts = raw.trim().split(['-', '_']);
     let language = parts.next().filter(|l| (2..=3).contains(&l.len()) && l.bytes().all(|b| b.is_ascii_alphabetic()));
@@ -144,18 +148,21 @@ pub fn locale(raw: &str) -> Result<String, FieldError> {
 /// An IANA time zone name (`Europe/Berlin`, `UTC`).
 pub fn time_zone(raw: &str) -> Result<String, FieldError> {
     let name = raw.trim();
+    super::single_line("time_zone", name)?;
     chrono_tz::Tz::from_str(name)
         .map(|tz| tz.name().to_owned())
         .map_err(|_| err("time_zone", "invalid_time_zone", "an IANA time zone like Europe/Berlin"))
 }
 
 pub fn region(raw: &str) -> Result<Region, FieldError> {
+    super::single_line("region", raw.trim())?;
     raw.trim().to_ascii_uppercase().parse().map_err(|()| {
         err("region", "invalid_region", "one of the supported ISO 3166 country codes (see the API schema)")
     })
 }
 
 pub fn currency(raw: &str) -> Result<Currency, FieldError> {
+    super::single_line("currency", raw.trim())?;
     raw.trim().to_ascii_uppercase().parse().map_err(|()| {
         err("currency", "invalid_currency", "one of the supported ISO 4217 currency codes (see the API schema)")
     })
@@ -239,6 +246,10 @@ pub fn validate_preferences(document: &Value) -> Vec<FieldError> {
                 errors.push(FieldError::new(path, "unknown_field", "not a known preference"));
                 continue;
             };
+            if let Some(Err(error)) = value.as_str().map(|text| super::free_text(&path, text)) {
+                errors.push(error);
+                continue;
+            }
             let ok = match rule {
                 Rule::Bool => value.is_boolean(),
                 Rule::Text(max) => value.as_str().is_some_and(|s| !s.trim().is_empty() && s.chars().count() <= *max),
@@ -338,5 +349,25 @@ mod tests {
         assert!(fields.contains(&"preferences.ai.temperature"));
         assert!(fields.contains(&"preferences.ai.secret"));
         assert!(fields.contains(&"preferences.focus.session_minutes"));
+    }
+
+    #[test]
+    fn control_characters_are_refused_by_name() {
+        for (field, result) in [
+            ("phone", phone("+4915112345678\0").map(|_| ())),
+            ("telegram", telegram("ada_\0lovelace").map(|_| ())),
+            ("avatar_url", avatar_url("https://cdn.example.com/a\0.png").map(|_| ())),
+            ("locale", locale("en\0").map(|_| ())),
+            ("time_zone", time_zone("UTC\0").map(|_| ())),
+            ("region", region("D\0E").map(|_| ())),
+            ("currency", currency("EU\tR").map(|_| ())),
+            ("name", text("name", "Ada\u{1b}", 100).map(|_| ())),
+        ] {
+            let error = result.unwrap_err();
+            assert_eq!((error.field.as_str(), error.code), (field, "invalid_characters"));
+        }
+        let errors = validate_preferences(&json!({ "ai": { "model": "gpt\u{0}", "language": "two\nlines" } }));
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!((errors[0].field.as_str(), errors[0].code), ("preferences.ai.model", "invalid_characters"));
     }
 }

@@ -115,8 +115,9 @@ impl Session {
         idle_timeout.map(|timeout| now - timeout)
     }
 
+    /// Control characters (a tab, say) are dropped: a user agent is one line of text.
     pub fn clip_user_agent(raw: &str) -> String {
-        raw.chars().take(Self::USER_AGENT_MAX_CHARS).collect()
+        raw.chars().filter(|c| !c.is_control()).take(Self::USER_AGENT_MAX_CHARS).collect()
     }
 }
 

@@ -188,6 +188,8 @@ fn check(spec: &FieldSpec, raw: &Value) -> Result<Value, FieldError> {
         }
         FieldKind::Url => {
             let text = raw.as_str().ok_or_else(|| wrong_type("a URL string"))?.trim();
+            // The URL parser drops tabs and line breaks; the stored text must not keep them.
+            super::single_line(name, text)?;
             let invalid = || FieldError::new(name, "invalid_url", format!("{name} must be an absolute http(s) URL"));
             let url = url::Url::parse(text).map_err(|_| invalid())?;
             let ok = matches!(url.scheme(), "http" | "https")

@@ -35,6 +35,7 @@ pub struct Username(String);
 impl Username {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let normalised = raw.trim().to_lowercase();
+        super::single_line("username", &normalised)?;
         let len = normalised.chars().count();
         if !(3..=32).contains(&len) {
             return Err(FieldError::new("username", "invalid_length", "a username has 3 to 32 characters"));
@@ -256,6 +257,9 @@ mod tests {
         assert_eq!(Username::parse(" Ada_L ").unwrap().as_str(), "ada_l");
         for bad in ["ab", "-ada", "ada lovelace", "ada@x", &"a".repeat(33)] {
             assert!(Username::parse(bad).is_err(), "{bad:?}");
+        }
+        for bad in ["ada\0", "a\u{0}da", "ad\ta", "ada\u{9b}x"] {
+            assert_eq!(Username::parse(bad).unwrap_err().code, "invalid_characters", "{bad:?}");
         }
     }
 

@@ -15,6 +15,32 @@ impl FieldError {
     }
 }
 
+/// Refuses control characters (C0 and C1, tab and line breaks included) in a single-line
+/// value: names, addresses, handles, codes, search filters. `invalid_characters` names `field`.
+pub fn single_line(field: &str, raw: &str) -> Result<(), FieldError> {
+    if raw.chars().any(char::is_control) {
+        return Err(FieldError::new(field, "invalid_characters", "may not contain control characters or line breaks"));
+    }
+    Ok(())
+}
+
+/// Refuses control characters other than tab and line feed in free text (descriptions,
+/// preference texts): NUL never reaches a store.
+pub fn free_text(field: &str, raw: &str) -> Result<(), FieldError> {
+    if raw.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(FieldError::new(field, "invalid_characters", "may not contain control characters"));
+    }
+    Ok(())
+}
+
+/// Refuses NUL, the one character no text column can hold (passwords may hold anything else).
+pub fn no_nul(field: &str, raw: &str) -> Result<(), FieldError> {
+    if raw.contains('\0') {
+        return Err(FieldError::new(field, "invalid_characters", "may not contain NUL characters"));
+    }
+    Ok(())
+}
+
 /// Every problem found in one input, so a client can show them all at once.
 #[derive(Debug, Clone, Default, PartialEq, Eq, thiserror::Error)]
 #[error("validation failed: {}", .0.iter().map(|e| e.field.as_str()).collect::<Vec<_>>().join(", "))]
@@ -55,5 +81,24 @@ impl ValidationErrors {
     /// `Ok(())` when nothing was recorded.
     pub fn into_result(self) -> Result<(), ValidationErrors> {
         if self.is_empty() { Ok(()) } else { Err(self) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn character_rules() {
+        for bad in ["a\0b", "a\tb", "a\nb", "a\rb", "\u{7f}", "\u{85}", "\u{9f}x"] {
+            assert_eq!(single_line("f", bad).unwrap_err().code, "invalid_characters", "{bad:?}");
+        }
+        assert!(single_line("f", "Zoë Ünïcødé ✓").is_ok());
+        assert!(free_text("f", "two\nlines\tand a tab").is_ok());
+        for bad in ["a\0b", "a\rb", "\u{1b}[31m", "\u{85}"] {
+            assert_eq!(free_text("f", bad).unwrap_err().field, "f", "{bad:?}");
+        }
+        assert!(no_nul("password", "tab\there \u{1} ok").is_ok());
+        assert_eq!(no_nul("password", "a\0").unwrap_err().code, "invalid_characters");
     }
 }

@@ -39,6 +39,9 @@ impl AuthService {
         cursor: Option<&str>,
     ) -> Result<Page<Group>, CoreError> {
         self.require_admin(auth)?;
+        if let Some(query) = query {
+            crate::domain::single_line("query", query).map_err(ValidationErrors::single)?;
+        }
         let (limit, request) = page_request(limit, cursor)?;
         let query = query.map(str::trim).filter(|q| !q.is_empty());
         let items = self.ports.access.list_groups(query, request).await?;

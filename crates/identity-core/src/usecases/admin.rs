@@ -84,6 +84,11 @@ impl AuthService {
         query: UserQuery,
     ) -> Result<super::Page<crate::domain::User>, CoreError> {
         self.require_admin(auth)?;
+        for (field, value) in [("query", &query.query), ("role", &query.role), ("status", &query.status)] {
+            if let Some(value) = value {
+                crate::domain::single_line(field, value).map_err(ValidationErrors::single)?;
+            }
+        }
         let (limit, request) = super::page_request(query.limit, query.cursor.as_deref())?;
         let status = match query.status.as_deref().filter(|s| !s.is_empty()) {
             None => None,

@@ -47,6 +47,9 @@ impl AuthService {
     /// Every audit entry matching `query` (admins only), newest first.
     pub async fn search_audit(&self, auth: &Authenticated, query: AuditQuery) -> Result<Page<AuditRecord>, CoreError> {
         self.require_admin(auth)?;
+        if let Some(action) = &query.action {
+            crate::domain::single_line("action", action).map_err(ValidationErrors::single)?;
+        }
         let (limit, request) = page_request(query.limit, None)?;
         let filter = AuditFilter {
             subject: query.subject.map(UserId::from_uuid),

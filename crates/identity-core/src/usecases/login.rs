@@ -237,9 +237,11 @@ impl AuthService {
         if input.identifier.trim().is_empty() {
             errors.push(FieldError::new("email", "required", "an email address or username is required"));
         }
+        errors.collect(crate::domain::single_line("email", input.identifier.trim()));
         if input.password.is_empty() {
             errors.push(FieldError::new("password", "required", "a password is required"));
         }
+        errors.collect(crate::domain::no_nul("password", &input.password));
         let device_name = match input.device.as_ref().and_then(|d| d.name.as_deref()) {
             Some(raw) => errors.collect(Device::parse_name("device.name", raw)),
             None => None,

@@ -263,8 +263,16 @@ pub struct LoginResponse {
 pub(crate) fn client_info(req: &HttpRequest, state: &AppState) -> ClientInfo {
     ClientInfo {
         ip: crate::limits::client_ip(req, &state.trusted_proxies),
-        user_agent: req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned),
+        user_agent: req.headers().get(header::USER_AGENT).and_then(|v| user_agent(v.as_bytes())),
     }
+}
+
+/// A `User-Agent` as text: bytes that are not UTF-8 (obs-text) become U+FFFD, control
+/// characters are dropped, so whatever a client sends can be stored.
+fn user_agent(raw: &[u8]) -> Option<String> {
+    let text: String = String::from_utf8_lossy(raw).chars().filter(|c| !c.is_control()).collect();
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_owned())
 }
 
 fn cookie(

@@ -29,6 +29,27 @@ pub struct TokenForm {
     pub client_id: Option<String>,
 }
 
+impl TokenForm {
+    /// The first field holding a character it cannot hold: a control character in the
+    /// one-line fields, NUL in the password (no store can keep it).
+    fn invalid_field(&self) -> Option<&'static str> {
+        let control = |value: &Option<String>| value.as_deref().is_some_and(|v| v.chars().any(char::is_control));
+        if self.grant_type.chars().any(char::is_control) {
+            return Some("grant_type");
+        }
+        [
+            ("username", &self.username),
+            ("refresh_token", &self.refresh_token),
+            ("scope", &self.scope),
+            ("client_id", &self.client_id),
+        ]
+        .into_iter()
+        .find(|(_, value)| control(value))
+        .map(|(name, _)| name)
+        .or_else(|| self.password.as_deref().is_some_and(|p| p.contains('\0')).then_some("password"))
+    }
+}
+
 /// RFC 6749 §5.1.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TokenResponse {
@@ -89,6 +110,13 @@ pub async fn token(
     form: web::Form<TokenForm>,
 ) -> Result<HttpResponse, ApiError> {
     let form = form.into_inner();
+    if let Some(field) = form.invalid_field() {
+        return Ok(oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            format!("{field} contains a character that is not allowed (NUL or a control character)"),
+        ));
+    }
     let limited =
         crate::limits::auth_bucket(&req, &state, identity_core::usecases::AuthFlow::Login, form.username.as_deref())
             .await?;

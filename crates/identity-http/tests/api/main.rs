@@ -9,6 +9,7 @@ mod admin;
 mod audit;
 mod auth;
 mod authz;
+mod control_chars;
 mod errors;
 mod groups;
 mod idempotency;
