@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use identity_core::ports::{
-    CodeStore, EventPublisher, HealthCheck, Notifier, Outbox, RateLimiter, RevocationList, StorePorts,
+    Clock, CodeStore, EventPublisher, HealthCheck, Notifier, Outbox, RateLimiter, RevocationList, StorePorts,
 };
 use identity_core::usecases::{AuthService, AuthSettings, Ports, SessionStoreRevocations};
 use identity_crypto::{
@@ -24,6 +24,8 @@ pub struct Wiring {
     pub state: AppState,
     pub outbox: Arc<dyn Outbox>,
     pub publisher: Arc<dyn EventPublisher>,
+    /// The time the outbox relay stamps its passes with.
+    pub clock: Arc<dyn Clock>,
     /// The in-process bus, when no broker is configured.
     pub bus: Option<InProcessBus>,
 }
@@ -83,7 +85,7 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
         }
     };
 
-    let clock = Arc::new(SystemClock);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     type Shared = (Arc<dyn CodeStore>, Arc<dyn RevocationList>, Arc<dyn RateLimiter>);
     let (codes, revocations, limiter): Shared = match &config.redis_url {
         Some(url) => {
@@ -177,7 +179,7 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
             revocations,
             notifier,
             limiter,
-            clock,
+            clock: clock.clone(),
             ids: Arc::new(UuidV7Generator),
         },
         AuthSettings {
@@ -230,9 +232,11 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
             trusted_proxies: config.trusted_proxies.clone(),
             allowed_origins: config.allowed_origins.clone(),
             codes: idempotency_codes,
+            outbox: store.outbox.clone(),
         },
         outbox: store.outbox,
         publisher,
+        clock,
         bus,
     })
 }

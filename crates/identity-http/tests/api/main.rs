@@ -8,6 +8,7 @@ mod admin;
 mod audit;
 mod auth;
 mod errors;
+mod events;
 mod groups;
 mod idempotency;
 mod logs;
