@@ -5,7 +5,7 @@
 
 use async_trait::async_trait;
 use identity_core::DomainEvent;
-use identity_core::ports::{EventPublisher, HealthCheck};
+use identity_core::ports::{EventPublisher, HealthCheck, PublishError};
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions};
 use lapin::types::FieldTable;
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind};
@@ -106,10 +106,13 @@ impl AmqpPublisher {
         Ok(channel)
     }
 
-    async fn publish_on(&self, channel: &Channel, events: &[DomainEvent]) -> anyhow::Result<()> {
+    /// Publishes every event, then waits for every confirm. A nack names its event
+    /// ([`PublishError::Rejected`]); anything else says nothing about the events.
+    async fn publish_on(&self, channel: &Channel, events: &[DomainEvent]) -> Result<(), PublishError> {
         let mut confirms = Vec::with_capacity(events.len());
         for event in events {
-            let body = serde_json::to_vec(&CloudEvent::from_event(event, &self.settings.source))?;
+            let body = serde_json::to_vec(&CloudEvent::from_event(event, &self.settings.source))
+                .map_err(|e| PublishError::Unavailable(e.into()))?;
             let properties = BasicProperties::default()
                 .with_message_id(event.id.to_string().into())
                 .with_type(event.event_type.as_str().into())
@@ -124,26 +127,32 @@ impl AmqpPublisher {
                     &body,
                     properties,
                 )
-                .await?;
-            confirms.push(confirm);
+                .await
+                .map_err(|e| PublishError::Unavailable(e.into()))?;
+            confirms.push((event.id, confirm));
         }
-        for confirm in confirms {
-            let confirmation = confirm.await?;
+        let mut refused = Vec::new();
+        for (id, confirm) in confirms {
+            let confirmation = confirm.await.map_err(|e| PublishError::Unavailable(e.into()))?;
             if confirmation.is_nack() {
-                anyhow::bail!("RabbitMQ refused an event (nack)");
+                refused.push(id);
             }
         }
-        Ok(())
+        if refused.is_empty() {
+            Ok(())
+        } else {
+            Err(PublishError::Rejected { ids: refused, reason: "RabbitMQ refused the event (nack)".into() })
+        }
     }
 }
 
 #[async_trait]
 impl EventPublisher for AmqpPublisher {
-    async fn publish(&self, events: &[DomainEvent]) -> anyhow::Result<()> {
-        let channel = self.channel().await?;
+    async fn publish(&self, events: &[DomainEvent]) -> Result<(), PublishError> {
+        let channel = self.channel().await.map_err(PublishError::Unavailable)?;
         let result = self.publish_on(&channel, events).await;
-        if result.is_err() {
-            // Start from a fresh connection next time.
+        if let Err(PublishError::Unavailable(_)) = &result {
+            // Start from a fresh connection next time (a nack leaves the channel usable).
             *self.link.lock().await = None;
         }
         result
@@ -230,6 +239,54 @@ mod tests {
         // session.created does not match user.*: nothing else is queued.
         let rest = channel.basic_get(queue.name().clone(), BasicGetOptions { no_ack: true }).await.unwrap();
         assert!(rest.is_none());
+        channel.exchange_delete(exchange.as_str().into(), ExchangeDeleteOptions::default()).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_refused_event_is_named_and_the_others_are_confirmed() {
+        let exchange = format!("identity.test.{}", uuid::Uuid::now_v7().simple());
+        let settings = AmqpSettings { url: url(), exchange: exchange.clone(), source: "/identity/test".into() };
+        let publisher = AmqpPublisher::connect(settings).await.unwrap();
+
+        // A queue that holds one message and refuses the next: RabbitMQ nacks what it refuses.
+        let conn = Connection::connect(&url(), ConnectionProperties::default()).await.unwrap();
+        let channel = conn.create_channel().await.unwrap();
+        let mut arguments = FieldTable::default();
+        arguments.insert("x-max-length".into(), lapin::types::AMQPValue::LongInt(1));
+        arguments.insert("x-overflow".into(), lapin::types::AMQPValue::LongString("reject-publish".into()));
+        let queue = channel
+            .queue_declare(
+                "".into(),
+                QueueDeclareOptions { exclusive: true, auto_delete: true, ..Default::default() },
+                arguments,
+            )
+            .await
+            .unwrap();
+        channel
+            .queue_bind(
+                queue.name().clone(),
+                exchange.as_str().into(),
+                "session.*".into(),
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            )
+            .await
+            .unwrap();
+
+        let first = fixtures::event(EventType::SessionCreated, uuid::Uuid::now_v7());
+        let refused = fixtures::event(EventType::SessionRevoked, uuid::Uuid::now_v7());
+        let other = fixtures::event(EventType::UserVerified, uuid::Uuid::now_v7());
+        let error = publisher.publish(&[first.clone(), refused.clone(), other.clone()]).await.unwrap_err();
+        match &error {
+            PublishError::Rejected { ids, .. } => assert_eq!(ids, &vec![refused.id]),
+            other => panic!("expected a rejection, got {other:?}"),
+        }
+        assert!(error.failed(refused.id) && !error.failed(first.id) && !error.failed(other.id));
+        assert!(error.retry_later());
+        // The channel is still usable after a nack.
+        let message = channel.basic_get(queue.name().clone(), BasicGetOptions { no_ack: true }).await.unwrap().unwrap();
+        assert_eq!(message.delivery.routing_key.as_str(), "session.created");
+        publisher.publish(std::slice::from_ref(&other)).await.unwrap();
         channel.exchange_delete(exchange.as_str().into(), ExchangeDeleteOptions::default()).await.unwrap();
     }
 }

@@ -24,6 +24,8 @@ pub struct Wiring {
     pub state: AppState,
     pub outbox: Arc<dyn Outbox>,
     pub publisher: Arc<dyn EventPublisher>,
+    /// The time the outbox relay stamps its passes with.
+    pub clock: Arc<dyn Clock>,
     /// The in-process bus, when no broker is configured.
     pub bus: Option<InProcessBus>,
 }
@@ -182,7 +184,7 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
             revocations,
             notifier,
             limiter,
-            clock,
+            clock: clock.clone(),
             ids: Arc::new(UuidV7Generator),
         },
         AuthSettings {
@@ -237,9 +239,11 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
             trusted_proxies: config.trusted_proxies.clone(),
             allowed_origins: config.allowed_origins.clone(),
             codes: idempotency_codes,
+            outbox: store.outbox.clone(),
         },
         outbox: store.outbox,
         publisher,
+        clock,
         bus,
     })
 }

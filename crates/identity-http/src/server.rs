@@ -179,7 +179,7 @@ impl Application {
         .shutdown_timeout(30)
         .run();
         let (stop_relay, stop) = watch::channel(false);
-        let relay = crate::relay::spawn(wiring.outbox, wiring.publisher, stop);
+        let relay = crate::relay::spawn(wiring.outbox, wiring.publisher, wiring.clock, stop);
         tracing::info!(address = %config.bind_addr, port, "identity is listening; API docs at /docs");
         Ok(Self { port, server, relay, stop_relay, bus: wiring.bus })
     }

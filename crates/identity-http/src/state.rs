@@ -33,4 +33,6 @@ pub struct AppState {
     pub allowed_origins: Vec<String>,
     /// Kept answers of `Idempotency-Key` requests.
     pub codes: Arc<dyn identity_core::ports::CodeStore>,
+    /// The outbox, for the parked-row count `GET /ready` reports.
+    pub outbox: Arc<dyn identity_core::ports::Outbox>,
 }

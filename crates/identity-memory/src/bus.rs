@@ -1,6 +1,6 @@
 use async_trait::async_trait;
 use identity_core::DomainEvent;
-use identity_core::ports::EventPublisher;
+use identity_core::ports::{EventPublisher, PublishError};
 use tokio::sync::broadcast;
 
 /// The in-process event bus of the embedded mode: the outbox relay publishes here when no
@@ -30,7 +30,7 @@ impl Default for InProcessBus {
 
 #[async_trait]
 impl EventPublisher for InProcessBus {
-    async fn publish(&self, events: &[DomainEvent]) -> anyhow::Result<()> {
+    async fn publish(&self, events: &[DomainEvent]) -> Result<(), PublishError> {
         for event in events {
             // No subscriber is not an error: the event is simply not observed in-process.
             let _ = self.sender.send(event.clone());

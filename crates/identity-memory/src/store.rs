@@ -5,7 +5,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use identity_core::ports::{
     AccessRepository, AuditRepository, Conflict, EventPublisher, LoginAttempt, Outbox, OutboxEntry, PageRequest,
-    RepoError, SessionRepository, SessionSelector, SettingsRepository, Transaction, UnitOfWork, UserRepository,
+    ParkedEntry, RelayReport, RepoError, SessionRepository, SessionSelector, SettingsRepository, Transaction,
+    UnitOfWork, UserRepository, retry_delay,
 };
 use identity_core::settings::StoredSettings;
 use identity_core::{
@@ -727,7 +728,14 @@ impl Transaction for MemoryTransaction {
             let (len, seq) = (state.outbox.len(), state.next_seq);
             for event in events {
                 state.next_seq += 1;
-                state.outbox.push(OutboxEntry { seq: state.next_seq, event, published_at: None });
+                state.outbox.push(OutboxEntry {
+                    seq: state.next_seq,
+                    event,
+                    published_at: None,
+                    attempts: 0,
+                    last_error: None,
+                    next_attempt_at: None,
+                });
             }
             Box::new(move |state: &mut State| {
                 state.outbox.truncate(len);
@@ -781,24 +789,55 @@ impl Outbox for MemoryStore {
         Ok(state.outbox.iter().filter(|e| e.published_at.is_none()).take(limit).cloned().collect())
     }
 
-    async fn relay(&self, limit: usize, publisher: &dyn EventPublisher) -> Result<usize, RepoError> {
+    async fn relay(
+        &self,
+        limit: usize,
+        publisher: &dyn EventPublisher,
+        now: DateTime<Utc>,
+    ) -> Result<RelayReport, RepoError> {
         // The lock is held while publishing: one relay at a time, like SKIP LOCKED would do.
+        // Entries are decoded values here, so nothing is ever parked.
         let mut state = self.state.lock().await;
-        let batch: Vec<DomainEvent> =
-            state.outbox.iter().filter(|e| e.published_at.is_none()).take(limit).map(|e| e.event.clone()).collect();
+        let batch: Vec<DomainEvent> = state
+            .outbox
+            .iter()
+            .filter(|e| e.published_at.is_none() && e.next_attempt_at.is_none_or(|at| at <= now))
+            .take(limit)
+            .map(|e| e.event.clone())
+            .collect();
+        let mut report = RelayReport::default();
         if batch.is_empty() {
-            return Ok(0);
+            return Ok(report);
         }
-        publisher.publish(&batch).await.map_err(RepoError::Unavailable)?;
-        let now = Utc::now();
-        let mut marked = 0;
-        for entry in state.outbox.iter_mut().filter(|e| e.published_at.is_none()).take(batch.len()) {
-            entry.published_at = Some(now);
-            marked += 1;
+        let outcome = publisher.publish(&batch).await;
+        for entry in state.outbox.iter_mut().filter(|e| batch.iter().any(|b| b.id == e.event.id)) {
+            match &outcome {
+                Err(error) if error.failed(entry.event.id) => {
+                    entry.attempts += 1;
+                    entry.last_error = Some(error.to_string());
+                    if error.retry_later() {
+                        entry.next_attempt_at = Some(now + retry_delay(entry.attempts));
+                    }
+                    report.failed += 1;
+                }
+                _ => {
+                    entry.published_at = Some(now);
+                    report.published += 1;
+                }
+            }
         }
+        report.error = outcome.err().map(|e| e.to_string());
         // Published entries are not needed any more; keep memory bounded.
         state.outbox.retain(|e| e.published_at.is_none());
-        Ok(marked)
+        Ok(report)
+    }
+
+    async fn parked(&self, _limit: usize) -> Result<Vec<ParkedEntry>, RepoError> {
+        Ok(Vec::new())
+    }
+
+    async fn parked_count(&self) -> Result<u64, RepoError> {
+        Ok(0)
     }
 }
 

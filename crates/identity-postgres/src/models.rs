@@ -11,7 +11,7 @@ use diesel::pg::{Pg, PgValue};
 use diesel::prelude::*;
 use diesel::serialize::{self, IsNull, Output, ToSql};
 use diesel::sql_types::Text;
-use identity_core::ports::{LoginAttempt, OutboxEntry};
+use identity_core::ports::{LoginAttempt, OutboxEntry, ParkedEntry};
 use identity_core::{
     Device, DeviceId, DomainEvent, Email, EventType, OneTimePurpose, OneTimeToken, PasswordHash, Profile, RefreshToken,
     RefreshTokenId, Session, SessionId, TokenDigest, User, UserId, UserStatus, Username,
@@ -231,12 +231,19 @@ pub struct OutboxRow {
     pub payload: serde_json::Value,
     pub occurred_at: DateTime<Utc>,
     pub published_at: Option<DateTime<Utc>>,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub next_attempt_at: Option<DateTime<Utc>>,
 }
 
 impl OutboxRow {
-    pub fn into_domain(self) -> anyhow::Result<OutboxEntry> {
+    /// The stored event, or why this row cannot be published (the relay parks it).
+    pub fn into_domain(self) -> Result<OutboxEntry, String> {
         let event_type = EventType::parse(&self.event_type)
-            .ok_or_else(|| anyhow::anyhow!("unknown event type {:?} in outbox", self.event_type))?;
+            .ok_or_else(|| format!("unknown event type {:?} in outbox", self.event_type))?;
+        if !self.payload.is_object() {
+            return Err(format!("the payload of this {:?} event is not a JSON object", self.event_type));
+        }
         Ok(OutboxEntry {
             seq: self.seq,
             event: DomainEvent {
@@ -248,6 +255,34 @@ impl OutboxRow {
                 payload: self.payload,
             },
             published_at: self.published_at,
+            attempts: self.attempts,
+            last_error: self.last_error,
+            next_attempt_at: self.next_attempt_at,
+        })
+    }
+}
+
+/// A parked outbox row, as operators see it.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = outbox, check_for_backend(Pg))]
+pub struct ParkedRow {
+    pub id: Uuid,
+    pub seq: i64,
+    pub event_type: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub parked_at: Option<DateTime<Utc>>,
+}
+
+impl ParkedRow {
+    pub fn into_domain(self) -> Option<ParkedEntry> {
+        Some(ParkedEntry {
+            id: self.id,
+            seq: self.seq,
+            event_type: self.event_type,
+            attempts: self.attempts,
+            last_error: self.last_error,
+            parked_at: self.parked_at?,
         })
     }
 }

@@ -96,6 +96,8 @@ diesel::table! {
         published_at -> Nullable<Timestamptz>,
         attempts -> Int4,
         last_error -> Nullable<Text>,
+        parked_at -> Nullable<Timestamptz>,
+        next_attempt_at -> Nullable<Timestamptz>,
     }
 }
 

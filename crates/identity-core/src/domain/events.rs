@@ -49,8 +49,47 @@ impl EventType {
         }
     }
 
+    /// The event type named `s` (its routing key), if it is one of [`Self::ALL`].
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::UserRegistered, Self::SessionCreated].into_iter().find(|t| t.as_str() == s)
+        Self::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EventType;
+
+    #[test]
+    fn every_event_type_round_trips_through_its_name() {
+        for event_type in EventType::ALL {
+            assert_eq!(EventType::parse(event_type.as_str()), Some(event_type), "{event_type:?}");
+        }
+        let mut names: Vec<&str> = EventType::ALL.iter().map(EventType::as_str).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), EventType::ALL.len(), "two event types share a name");
+        assert_eq!(EventType::parse("nonsense.event"), None);
+        assert_eq!(EventType::parse("USER.REGISTERED"), None);
+    }
+
+    /// An exhaustive match: a new variant does not compile here until it has a place in
+    /// `ALL` (and so in `parse` and in the store contract that relays every type).
+    #[test]
+    fn all_lists_every_variant_once() {
+        fn position(event_type: EventType) -> usize {
+            match event_type {
+                EventType::UserRegistered => 0,
+                EventType::UserVerified => 1,
+                EventType::UserUpdated => 2,
+                EventType::UserDeleted => 3,
+                EventType::SessionCreated => 4,
+                EventType::SessionRevoked => 5,
+                EventType::PasswordChanged => 6,
+            }
+        }
+        for (i, event_type) in EventType::ALL.into_iter().enumerate() {
+            assert_eq!(position(event_type), i, "{event_type:?}");
+        }
     }
 }
 

@@ -27,15 +27,27 @@ pub struct DependencyStatus {
 }
 
 #[derive(Serialize, ToSchema)]
+pub struct OutboxStatus {
+    /// Outbox rows the relay parked because it cannot decode them (see docs/operations.md).
+    /// Information only: parked rows never make readiness fail.
+    #[schema(example = 0)]
+    pub parked: u64,
+}
+
+#[derive(Serialize, ToSchema)]
 pub struct Readiness {
     /// `ok` when every configured dependency answers, else `unavailable`.
     #[schema(example = "ok")]
     pub status: &'static str,
     pub dependencies: Vec<DependencyStatus>,
+    /// The outbox, when the store answered in time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outbox: Option<OutboxStatus>,
 }
 
 /// Readiness: every configured dependency (PostgreSQL, Redis, RabbitMQ) answers. 503 while
-/// one does not, so a load balancer stops sending traffic.
+/// one does not, so a load balancer stops sending traffic. Also reports how many outbox rows
+/// are parked, without letting them affect the status.
 #[utoipa::path(
     tag = "operations",
     responses(
@@ -57,9 +69,14 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
         }
         DependencyStatus { name: check.name(), status: if ok { "ok" } else { "unavailable" } }
     });
-    let dependencies = futures_util::future::join_all(checks).await;
+    let parked = tokio::time::timeout(std::time::Duration::from_secs(2), state.outbox.parked_count());
+    let (dependencies, parked) = futures_util::future::join(futures_util::future::join_all(checks), parked).await;
+    let outbox = match parked {
+        Ok(Ok(parked)) => Some(OutboxStatus { parked }),
+        _ => None,
+    };
     let all_ok = dependencies.iter().all(|d| d.status == "ok");
-    let body = Readiness { status: if all_ok { "ok" } else { "unavailable" }, dependencies };
+    let body = Readiness { status: if all_ok { "ok" } else { "unavailable" }, dependencies, outbox };
     if all_ok { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
 }
 

@@ -11,6 +11,7 @@ mod auth;
 mod authz;
 mod control_chars;
 mod errors;
+mod events;
 mod groups;
 mod idempotency;
 mod logs;

@@ -1,0 +1,266 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+//! Domain events leave the process: on PostgreSQL + Redis + RabbitMQ through the outbox and a
+//! real broker, on the embedded default through the in-process bus.
+
+use std::time::{Duration, Instant};
+
+use identity_core::ports::Mail;
+use lapin::options::{
+    BasicGetOptions, ExchangeDeclareOptions, ExchangeDeleteOptions, QueueBindOptions, QueueDeclareOptions,
+};
+use lapin::types::FieldTable;
+use lapin::{Channel, Connection, ConnectionProperties, ExchangeKind};
+use serde_json::{Value, json};
+
+use crate::both_backends;
+use crate::helpers::{Backend, Db, PASSWORD, TestApp, captured_logs, spawn_app, spawn_app_with, unique_email};
+
+both_backends!(every_flow_event_is_published);
+
+/// What the flow below must publish, in this order (other events may come in between).
+const EXPECTED: [&str; 5] = ["user.registered", "user.verified", "session.created", "session.revoked", "user.updated"];
+
+/// How long delivery may take: the relay runs every 200 ms.
+const DELIVERY: Duration = Duration::from_secs(15);
+
+fn amqp_url() -> String {
+    std::env::var("TEST_AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
+}
+
+/// A topic exchange of the test's own (so tests run in parallel) with a queue bound to all of
+/// it.
+struct Broker {
+    exchange: String,
+    _connection: Connection,
+    channel: Channel,
+    queue: String,
+}
+
+impl Broker {
+    async fn bind() -> Self {
+        let exchange = format!("identity.test.{}", uuid::Uuid::now_v7().simple());
+        let connection = Connection::connect(&amqp_url(), ConnectionProperties::default()).await.unwrap_or_else(|e| {
+            panic!("RabbitMQ is not reachable at {} ({e}); cargo xtask test starts it", amqp_url())
+        });
+        let channel = connection.create_channel().await.unwrap();
+        // Declared as the server declares it, before the server starts, so no event is
+        // published to an exchange without our queue.
+        channel
+            .exchange_declare(
+                exchange.as_str().into(),
+                ExchangeKind::Topic,
+                ExchangeDeclareOptions { durable: true, ..ExchangeDeclareOptions::default() },
+                FieldTable::default(),
+            )
+            .await
+            .unwrap();
+        let queue = channel
+            .queue_declare(
+                "".into(),
+                QueueDeclareOptions { exclusive: true, auto_delete: true, ..Default::default() },
+                FieldTable::default(),
+            )
+            .await
+            .unwrap();
+        channel
+            .queue_bind(
+                queue.name().clone(),
+                exchange.as_str().into(),
+                "#".into(),
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            )
+            .await
+            .unwrap();
+        let queue = queue.name().as_str().to_owned();
+        Self { exchange, _connection: connection, channel, queue }
+    }
+
+    /// The next message, if one is queued: (routing key, CloudEvents body).
+    async fn next(&self) -> Option<(String, Value)> {
+        let message =
+            self.channel.basic_get(self.queue.as_str().into(), BasicGetOptions { no_ack: true }).await.unwrap()?;
+        let delivery = message.delivery;
+        let body: Value = serde_json::from_slice(&delivery.data).unwrap();
+        assert_eq!(
+            delivery.properties.message_id().as_ref().map(|id| id.as_str().to_owned()),
+            body["id"].as_str().map(str::to_owned),
+            "message id = event id"
+        );
+        Some((delivery.routing_key.as_str().to_owned(), body))
+    }
+
+    async fn delete(self) {
+        self.channel.exchange_delete(self.exchange.as_str().into(), ExchangeDeleteOptions::default()).await.unwrap();
+    }
+}
+
+/// Register, verify the address by the mailed link, log in, log out, log in again and change
+/// the profile: every step's event reaches the outside.
+async fn run_flow(app: &TestApp) -> uuid::Uuid {
+    let email = unique_email();
+    let res = app.register(&email, PASSWORD).await;
+    assert_eq!(res.status(), 201);
+    let user: Value = res.json().await.unwrap();
+    let user_id = uuid::Uuid::parse_str(user["id"].as_str().unwrap()).unwrap();
+    let token = match app.mails_to(&email).last() {
+        Some(Mail::VerifyEmail { token, .. }) => token.clone(),
+        other => panic!("expected a verification mail, got {other:?}"),
+    };
+    assert_eq!(app.post_json("/v1/auth/email/verify", &json!({ "token": token })).await.status(), 200);
+    let login = app.login_ok(&email, PASSWORD).await;
+    let access = login["access_token"].as_str().unwrap();
+    assert_eq!(app.post_authed("/v1/auth/logout", access, None).await.status(), 204);
+    let login = app.login_ok(&email, PASSWORD).await;
+    let access = login["access_token"].as_str().unwrap();
+    let res = app
+        .client
+        .patch(app.url("/v1/users/me"))
+        .bearer_auth(access)
+        .header("Content-Type", "application/merge-patch+json")
+        .body(json!({ "name": "Ada Lovelace" }).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    user_id
+}
+
+/// Asserts that `received` holds every expected type, in the expected order.
+fn assert_in_order(received: &[String]) {
+    let positions: Vec<usize> = EXPECTED
+        .iter()
+        .map(|t| received.iter().position(|r| r == t).unwrap_or_else(|| panic!("{t} missing from {received:?}")))
+        .collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "out of order: {received:?}");
+}
+
+fn all_seen(received: &[String]) -> bool {
+    EXPECTED.iter().all(|t| received.iter().any(|r| r == t))
+}
+
+async fn every_flow_event_is_published(backend: Backend) {
+    match backend {
+        Backend::Postgres => {
+            let broker = Broker::bind().await;
+            let url = amqp_url();
+            let app =
+                spawn_app_with(backend, &[("AMQP_URL", url.as_str()), ("AMQP_EXCHANGE", broker.exchange.as_str())])
+                    .await;
+            let user_id = run_flow(&app).await;
+
+            let mut received = Vec::new();
+            let deadline = Instant::now() + DELIVERY;
+            while !all_seen(&received) {
+                assert!(Instant::now() < deadline, "RabbitMQ delivered only {received:?} within {DELIVERY:?}");
+                match broker.next().await {
+                    Some((key, body)) => {
+                        assert_eq!(body["type"], key.as_str());
+                        assert_eq!(body["specversion"], "1.0");
+                        if body["subject"] == user_id.to_string() {
+                            received.push(key);
+                        }
+                    }
+                    None => tokio::time::sleep(Duration::from_millis(50)).await,
+                }
+            }
+            assert_in_order(&received);
+
+            // Everything was marked published (the mark commits right after the confirm).
+            let mut db = Db::connect(app.database_url.as_deref().unwrap()).await;
+            let deadline = Instant::now() + DELIVERY;
+            loop {
+                let left = db.count("outbox WHERE published_at IS NULL").await;
+                if left == 0 {
+                    break;
+                }
+                assert!(Instant::now() < deadline, "{left} outbox rows were never marked published");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            assert_eq!(db.count("outbox WHERE parked_at IS NOT NULL").await, 0);
+            let ready = app.client.get(app.url("/ready")).send().await.unwrap();
+            assert_eq!(ready.status(), 200);
+            let ready: Value = ready.json().await.unwrap();
+            let names: Vec<&str> =
+                ready["dependencies"].as_array().unwrap().iter().map(|d| d["name"].as_str().unwrap()).collect();
+            assert_eq!(names, ["postgres", "redis", "rabbitmq"]);
+            assert_eq!(ready["outbox"]["parked"], 0);
+            broker.delete().await;
+        }
+        Backend::Memory => {
+            let app = spawn_app(backend).await;
+            let mut bus = app.bus.as_ref().unwrap().subscribe();
+            let user_id = run_flow(&app).await;
+            let mut received = Vec::new();
+            let deadline = Instant::now() + DELIVERY;
+            while !all_seen(&received) {
+                let event = tokio::time::timeout_at(deadline.into(), bus.recv())
+                    .await
+                    .unwrap_or_else(|_| panic!("the bus got only {received:?} within {DELIVERY:?}"))
+                    .unwrap();
+                if event.subject == Some(user_id) {
+                    received.push(event.event_type.as_str().to_owned());
+                }
+            }
+            assert_in_order(&received);
+        }
+    }
+}
+
+/// A row this version cannot decode (say, written by a newer version) is parked: logged once
+/// at ERROR, counted on `/ready` (which stays 200), and the events after it still go out.
+#[tokio::test]
+async fn an_undecodable_outbox_row_is_parked_and_does_not_hold_back_later_events() {
+    let app = spawn_app(Backend::Postgres).await;
+    let mut bus = app.bus.as_ref().expect("no AMQP_URL: the in-process bus").subscribe();
+    let mut db = Db::connect(app.database_url.as_deref().unwrap()).await;
+    let stranger = uuid::Uuid::now_v7();
+    db.execute(&format!(
+        "INSERT INTO outbox (id, aggregate_type, aggregate_id, type, payload, occurred_at) \
+         VALUES ('{stranger}', 'user', '{stranger}', 'nonsense.event', '{{}}'::jsonb, now())"
+    ))
+    .await
+    .unwrap();
+
+    app.signed_in().await;
+    let deadline = Instant::now() + DELIVERY;
+    loop {
+        let event = tokio::time::timeout_at(deadline.into(), bus.recv()).await.expect("events keep flowing").unwrap();
+        if event.event_type.as_str() == "session.created" {
+            break;
+        }
+    }
+    let deadline = Instant::now() + DELIVERY;
+    while db.count("outbox WHERE published_at IS NULL AND parked_at IS NULL").await > 0 {
+        assert!(Instant::now() < deadline, "unpublished rows left behind");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        db.count(&format!("outbox WHERE id = '{stranger}' AND parked_at IS NOT NULL AND attempts = 1")).await,
+        1
+    );
+
+    let ready = app.client.get(app.url("/ready")).send().await.unwrap();
+    assert_eq!(ready.status(), 200, "parked rows never take a replica out of service");
+    let ready: Value = ready.json().await.unwrap();
+    assert_eq!(ready["status"], "ok");
+    assert_eq!(ready["outbox"]["parked"], 1);
+
+    // Logged once, at ERROR, with its id and type (the line follows the pass's commit).
+    let parked_lines = || -> Vec<String> {
+        captured_logs()
+            .lines()
+            .filter(|l| l.contains("outbox row parked") && l.contains(&stranger.to_string()))
+            .map(str::to_owned)
+            .collect()
+    };
+    let deadline = Instant::now() + DELIVERY;
+    while parked_lines().is_empty() {
+        assert!(Instant::now() < deadline, "the parked row was never logged");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let lines = parked_lines();
+    assert_eq!(lines.len(), 1, "logged once: {lines:?}");
+    assert!(lines[0].contains("\"level\":\"ERROR\"") && lines[0].contains("nonsense.event"), "{}", lines[0]);
+}
