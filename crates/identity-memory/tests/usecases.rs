@@ -432,7 +432,12 @@ async fn store_keys_never_carry_the_bytes_a_client_sent() {
     let hostile = "evil\r\nFLUSHALL\r\n\u{1b}[31m@example.com";
     let ip = Some("198.51.100.7".parse().unwrap());
     auth.check_auth_rate(identity_core::usecases::AuthFlow::Login, ip, Some(hostile)).await.unwrap();
+    // Control characters are refused before anything is counted...
     let input = LoginInput { identifier: hostile.into(), password: PW.into(), ..LoginInput::default() };
+    assert!(matches!(auth.login(input).await, Err(CoreError::Validation(_))));
+    // ...and what is counted is keyed by a digest, spaces and all.
+    let odd = "evil ünïcode {FLUSHALL} name";
+    let input = LoginInput { identifier: odd.into(), password: PW.into(), ..LoginInput::default() };
     assert!(matches!(auth.login(input.clone()).await, Err(CoreError::InvalidCredentials)));
     assert!(matches!(auth.login(input).await, Err(CoreError::LoginThrottled { .. })));
     auth.record_rate_limited_login(hostile, &Default::default()).await.unwrap();
@@ -442,6 +447,7 @@ async fn store_keys_never_carry_the_bytes_a_client_sent() {
         assert!(key.chars().all(|c| c.is_ascii_graphic()), "{key:?}");
         assert!(!key.contains("evil") && !key.contains("FLUSHALL"), "{key:?}");
     }
+    assert!(keys.iter().any(|k| k.starts_with("login:failures:id:")), "{keys:?}");
 }
 
 #[tokio::test]
