@@ -1,9 +1,9 @@
 use super::{AuthService, Authenticated, CoreError, link};
 use crate::domain::{
-    Email, EventType, FieldError, OneTimePurpose, OneTimeToken, PasswordChangedData, RevocationReason, User, UserId,
-    UserStatus, ValidationErrors,
+    Email, EventType, FieldError, OneTimePurpose, OneTimeToken, PasswordChangedData, RevocationReason, Session, User,
+    UserId, UserStatus, ValidationErrors,
 };
-use crate::ports::{ClientInfo, Mail, SessionSelector};
+use crate::ports::{ClientInfo, LoginAttempt, Mail, SessionSelector};
 
 impl AuthService {
     /// `POST /v1/auth/password/forgot`: mails a single-use reset link when the address has an
@@ -15,19 +15,32 @@ impl AuthService {
         self.cooldown(&format!("password-reset:cooldown:{email}")).await?;
         match self.ports.users.find_by_email(&email).await? {
             Some(user) if user.may_reset_password() => self.send_reset_link(&user, None, client).await,
-            _ => self.reset_link_for_nobody(client).await,
+            _ => self.reset_link_for_nobody(&email, client).await,
         }
     }
 
-    /// The work of [`Self::send_reset_link`] for an address with no account that may reset:
-    /// a token made and digested, the same voiding update (it matches no row) and an audit
-    /// entry, in one transaction; no mail and nothing a link could redeem.
-    async fn reset_link_for_nobody(&self, client: &ClientInfo) -> Result<(), CoreError> {
+    /// The work of [`Self::send_reset_link`] for an address with no account that may reset,
+    /// statement for statement: a token made and digested, the same voiding update (it matches
+    /// no row), a row in place of the token's (the probe, as a failed `login_attempts` row:
+    /// someone asked for a link to an address with no account) and an audit entry, in one
+    /// transaction; no mail and nothing a link could redeem.
+    async fn reset_link_for_nobody(&self, email: &Email, client: &ClientInfo) -> Result<(), CoreError> {
         let token = self.ports.secrets.new_token();
         let _ = self.ports.secrets.digest(&token);
         let nobody = UserId::from_uuid(self.ports.ids.new_id());
+        let now = self.now();
         let mut tx = self.ports.uow.begin().await?;
-        tx.consume_one_time_tokens(nobody, OneTimePurpose::ResetPassword, self.now()).await?;
+        tx.consume_one_time_tokens(nobody, OneTimePurpose::ResetPassword, now).await?;
+        tx.record_login_attempt(&LoginAttempt {
+            user_id: None,
+            identifier: email.as_str().to_owned(),
+            ip: client.ip,
+            user_agent: client.user_agent.as_deref().map(Session::clip_user_agent),
+            success: false,
+            reason: "password_reset_unknown_account",
+            at: now,
+        })
+        .await?;
         let metadata = serde_json::json!({ "account": false });
         tx.record_audit(&self.audit_entry("password.reset_requested", None, None, client, metadata)).await?;
         tx.commit().await?;
