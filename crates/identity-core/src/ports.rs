@@ -449,6 +449,14 @@ pub struct AccessClaims {
     pub amr: Vec<String>,
 }
 
+impl AccessClaims {
+    /// The token's lifetime in whole seconds (`expires_in` of a token answer): a token is
+    /// answered in the instant it is issued, so this is `exp − iat`, on the service's `Clock`.
+    pub fn lifetime_secs(&self) -> i64 {
+        (self.exp - self.iat).num_seconds().max(0)
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
     /// Malformed, wrongly signed, signed by an unknown key, or for another issuer/audience.

@@ -302,7 +302,7 @@ const REFRESH_COOKIE_PATH: &str = "/v1/auth";
 /// The answer of every sign-in (login, registration confirm, refresh): tokens in the body,
 /// the access token as `X-Auth-Token`, both as `HttpOnly` cookies.
 pub(crate) fn signed_in(mut builder: HttpResponseBuilder, cookies: &CookieSettings, out: &LoginOutput) -> HttpResponse {
-    let expires_in = (out.claims.exp - Utc::now()).num_seconds().max(0);
+    let expires_in = out.claims.lifetime_secs();
     builder
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::PRAGMA, "no-cache"))

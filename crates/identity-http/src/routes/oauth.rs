@@ -156,7 +156,7 @@ async fn grant(req: &HttpRequest, state: &AppState, form: TokenForm) -> Result<H
             ));
         }
     };
-    let expires_in = (claims.exp - chrono::Utc::now()).num_seconds().max(0);
+    let expires_in = claims.lifetime_secs();
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::PRAGMA, "no-cache"))

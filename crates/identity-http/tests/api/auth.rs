@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use crate::both_backends;
-use crate::helpers::{Backend, PASSWORD, assert_problem, spawn_app, unique_email};
+use crate::helpers::{Backend, PASSWORD, assert_problem, spawn_app, spawn_app_with_clock, unique_email};
 
 both_backends!(
     register_login_and_me_with_body_header_and_cookie_token,
@@ -13,6 +13,7 @@ both_backends!(
     duplicate_email_in_any_letter_case_is_409,
     duplicate_username_is_409,
     registration_events_reach_the_outbox,
+    expires_in_follows_the_service_clock,
 );
 
 async fn register_login_and_me_with_body_header_and_cookie_token(backend: Backend) {
@@ -211,4 +212,21 @@ async fn registration_events_reach_the_outbox(backend: Backend) {
             assert_eq!(event.payload["email"], email);
         }
     }
+}
+
+/// `expires_in` is the token's lifetime on the service's clock, not on the wall clock of the
+/// handler: a server whose clock is an hour behind still answers the configured lifetime.
+async fn expires_in_follows_the_service_clock(backend: Backend) {
+    let (app, clock) = spawn_app_with_clock(backend, &[("ACCESS_TOKEN_TTL_SECONDS", "600")]).await;
+    clock.advance(-3600);
+    let (email, body) = app.signed_in().await;
+    assert_eq!(body["expires_in"], 600);
+    let form = [("grant_type", "password"), ("username", email.as_str()), ("password", PASSWORD)];
+    let res = app.client.post(app.url("/v1/auth/token")).form(&form).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let token: Value = res.json().await.unwrap();
+    assert_eq!(token["expires_in"], 600);
+    let refresh = json!({ "refresh_token": token["refresh_token"] });
+    let refreshed: Value = app.post_json("/v1/auth/refresh", &refresh).await.json().await.unwrap();
+    assert_eq!(refreshed["expires_in"], 600);
 }
