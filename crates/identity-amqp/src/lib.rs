@@ -183,6 +183,18 @@ mod tests {
         std::env::var("TEST_AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
     }
 
+    /// A private queue bound to `exchange` for the routing keys `pattern`.
+    async fn bound_queue(channel: &Channel, exchange: &str, pattern: &str, arguments: FieldTable) -> lapin::Queue {
+        let options = QueueDeclareOptions { exclusive: true, auto_delete: true, ..Default::default() };
+        let queue = channel.queue_declare("".into(), options, arguments).await.unwrap();
+        let bind = QueueBindOptions::default();
+        channel
+            .queue_bind(queue.name().clone(), exchange.into(), pattern.into(), bind, FieldTable::default())
+            .await
+            .unwrap();
+        queue
+    }
+
     #[tokio::test]
     async fn publishes_cloudevents_with_confirms_routing_key_and_message_id() {
         // An exchange of its own, so parallel runs never see each other's messages.
@@ -195,24 +207,7 @@ mod tests {
 
         let conn = Connection::connect(&url(), ConnectionProperties::default()).await.unwrap();
         let channel = conn.create_channel().await.unwrap();
-        let queue = channel
-            .queue_declare(
-                "".into(),
-                QueueDeclareOptions { exclusive: true, auto_delete: true, ..Default::default() },
-                FieldTable::default(),
-            )
-            .await
-            .unwrap();
-        channel
-            .queue_bind(
-                queue.name().clone(),
-                exchange.as_str().into(),
-                "user.*".into(),
-                QueueBindOptions::default(),
-                FieldTable::default(),
-            )
-            .await
-            .unwrap();
+        let queue = bound_queue(&channel, &exchange, "user.*", FieldTable::default()).await;
 
         let registered = fixtures::event(EventType::UserRegistered, uuid::Uuid::now_v7());
         let session = fixtures::event(EventType::SessionCreated, uuid::Uuid::now_v7());
@@ -254,24 +249,7 @@ mod tests {
         let mut arguments = FieldTable::default();
         arguments.insert("x-max-length".into(), lapin::types::AMQPValue::LongInt(1));
         arguments.insert("x-overflow".into(), lapin::types::AMQPValue::LongString("reject-publish".into()));
-        let queue = channel
-            .queue_declare(
-                "".into(),
-                QueueDeclareOptions { exclusive: true, auto_delete: true, ..Default::default() },
-                arguments,
-            )
-            .await
-            .unwrap();
-        channel
-            .queue_bind(
-                queue.name().clone(),
-                exchange.as_str().into(),
-                "session.*".into(),
-                QueueBindOptions::default(),
-                FieldTable::default(),
-            )
-            .await
-            .unwrap();
+        let queue = bound_queue(&channel, &exchange, "session.*", arguments).await;
 
         let first = fixtures::event(EventType::SessionCreated, uuid::Uuid::now_v7());
         let refused = fixtures::event(EventType::SessionRevoked, uuid::Uuid::now_v7());

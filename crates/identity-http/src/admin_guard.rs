@@ -12,7 +12,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
 
-use crate::error::ApiError;
+use crate::error::refuse;
 use crate::extract::CurrentUser;
 use crate::state::AppState;
 
@@ -63,11 +63,6 @@ pub fn admin_route(method: &str, path: &str) -> Option<&'static str> {
                 && route.segments.iter().zip(&parts).all(|(t, p)| t == p || (t.starts_with('{') && !p.is_empty()))
         })
         .map(|route| route.template.as_str())
-}
-
-/// Answers with a problem document (as an answer, so outer middleware still adds headers).
-fn refuse(req: ServiceRequest, error: ApiError) -> ServiceResponse<BoxBody> {
-    req.into_response(actix_web::ResponseError::error_response(&error))
 }
 
 pub async fn middleware(

@@ -1,6 +1,8 @@
 //! The one mapping from errors to HTTP answers: RFC 9457 `application/problem+json` with a
 //! stable machine `code`. 5xx are logged with their whole cause chain and never leak it.
 
+use actix_web::body::BoxBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
@@ -247,4 +249,10 @@ impl ResponseError for ApiError {
 /// Seconds for `Retry-After`, saturating.
 fn secs(value: u64) -> u32 {
     u32::try_from(value).unwrap_or(u32::MAX)
+}
+
+/// A middleware's refusal: the problem document as the answer to `req` (an answer, not an
+/// error, so outer middleware still adds its headers).
+pub(crate) fn refuse(req: ServiceRequest, error: ApiError) -> ServiceResponse<BoxBody> {
+    req.into_response(error.error_response())
 }

@@ -14,7 +14,7 @@ use actix_web::{HttpMessage, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, refuse};
 use crate::state::AppState;
 
 /// The routes whose `Idempotency-Key` is honoured.
@@ -36,11 +36,6 @@ fn hex(bytes: &[u8]) -> String {
 
 fn problem(status: StatusCode, code: &'static str, detail: &str) -> ApiError {
     ApiError::new(status, code, detail)
-}
-
-/// Answers with a problem document (as an answer, so outer middleware still adds headers).
-fn refuse(req: ServiceRequest, error: ApiError) -> ServiceResponse<BoxBody> {
-    req.into_response(actix_web::ResponseError::error_response(&error))
 }
 
 pub async fn middleware(

@@ -186,35 +186,25 @@ async fn failed_logins_for_an_address_never_block_registering_it(backend: Backen
         limited += usize::from(res.status() == 429);
     }
     assert!(limited >= 2, "the login budget of the address ran out ({limited} refused)");
-    let res = app
-        .client
-        .post(app.url("/v1/auth/register"))
-        .header("X-Forwarded-For", from(50))
-        .json(&json!({ "email": email, "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201);
+    let register_from = |n: usize| {
+        let (app, email) = (&app, &email);
+        async move {
+            let body = json!({ "email": email, "password": PASSWORD });
+            app.client
+                .post(app.url("/v1/auth/register"))
+                .header("X-Forwarded-For", from(n))
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(register_from(50).await.status(), 201);
     // Registration keeps a budget of its own per address.
     for n in 51..=60 {
-        let res = app
-            .client
-            .post(app.url("/v1/auth/register"))
-            .header("X-Forwarded-For", from(n))
-            .json(&json!({ "email": email, "password": PASSWORD }))
-            .send()
-            .await
-            .unwrap();
-        assert_ne!(res.status(), 201);
+        assert_ne!(register_from(n).await.status(), 201);
     }
-    let res = app
-        .client
-        .post(app.url("/v1/auth/register"))
-        .header("X-Forwarded-For", from(61))
-        .json(&json!({ "email": email, "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap();
+    let res = register_from(61).await;
     assert_problem(res, 429, "rate_limited").await;
 }
 
