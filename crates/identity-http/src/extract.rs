@@ -126,9 +126,7 @@ fn nul_fields(body: &[u8]) -> Vec<FieldError> {
 fn find_nul(value: &serde_json::Value, path: &str, errors: &mut Vec<FieldError>) {
     let here = || if path.is_empty() { "body".to_owned() } else { path.to_owned() };
     match value {
-        serde_json::Value::String(text) if text.contains('\0') => {
-            errors.push(FieldError::new(here(), "invalid_characters", "may not contain NUL characters"))
-        }
+        serde_json::Value::String(text) => errors.extend(identity_core::no_nul(&here(), text).err()),
         serde_json::Value::Array(items) => {
             for (index, item) in items.iter().enumerate() {
                 find_nul(item, &format!("{path}[{index}]"), errors);
@@ -136,12 +134,8 @@ fn find_nul(value: &serde_json::Value, path: &str, errors: &mut Vec<FieldError>)
         }
         serde_json::Value::Object(fields) => {
             for (key, item) in fields {
-                if key.contains('\0') {
-                    errors.push(FieldError::new(
-                        here(),
-                        "invalid_characters",
-                        "a field name may not contain NUL characters",
-                    ));
+                if let Err(error) = identity_core::no_nul(&here(), key) {
+                    errors.push(error);
                 } else if path.is_empty() {
                     find_nul(item, key, errors);
                 } else {
@@ -208,15 +202,9 @@ impl<T> Query<T> {
 /// `invalid_characters` naming the parameter.
 pub fn parse_query<T: DeserializeOwned>(raw: &str) -> Result<T, ApiError> {
     let controls: Vec<FieldError> = form_urlencoded::parse(raw.as_bytes())
-        .filter_map(|(name, value)| {
-            let field = if name.chars().any(char::is_control) {
-                "query".to_owned()
-            } else if value.chars().any(char::is_control) {
-                name.into_owned()
-            } else {
-                return None;
-            };
-            Some(FieldError::new(field, "invalid_characters", "may not contain control characters"))
+        .filter_map(|(name, value)| match identity_core::single_line("query", &name) {
+            Err(error) => Some(error),
+            Ok(()) => identity_core::single_line(&name, &value).err(),
         })
         .collect();
     if !controls.is_empty() {

@@ -66,8 +66,7 @@ impl AuthService {
     /// not) use in the code store: the hex digest of its normalised form. Raw client bytes (CR,
     /// LF, escape sequences) never reach a key name, and every key has the same length.
     pub(super) fn identifier_key(&self, identifier: &str) -> String {
-        let digest = self.ports.secrets.digest(&identifier.trim().to_lowercase());
-        digest.0.iter().map(|b| format!("{b:02x}")).collect()
+        super::hex(&self.ports.secrets.digest(&identifier.trim().to_lowercase()).0)
     }
 
     /// Records that a login for `identifier` was refused by the rate limit: a `login_attempts`

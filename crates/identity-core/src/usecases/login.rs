@@ -286,9 +286,7 @@ impl AuthService {
             self.count_failure(&account, Some(&user), &input.client).await?;
             return Err(CoreError::InvalidCredentials);
         }
-        let Verification::Valid { needs_rehash } = verified else {
-            return Err(CoreError::InvalidCredentials);
-        };
+        let needs_rehash = matches!(verified, Verification::Valid { needs_rehash: true });
         // Only someone who knows the password of an active account learns it is unverified.
         if self.settings.require_verified_email && !user.email_verified {
             self.record_failure(Some(user.id), &input, "email_not_verified").await?;

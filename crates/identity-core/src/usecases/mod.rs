@@ -247,6 +247,11 @@ impl AuthService {
     }
 }
 
+/// Lower-case hex of `bytes` (digests in keys and stored codes).
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// `template` with `{token}` replaced.
 fn link(template: &str, token: &str) -> String {
     template.replace("{token}", token)

@@ -1,3 +1,4 @@
+use super::throttle::AccountKey;
 use super::{AuthService, Authenticated, CoreError, link};
 use crate::domain::{
     Email, EventType, FieldError, OneTimePurpose, OneTimeToken, PasswordChangedData, RevocationReason, Session, User,
@@ -152,7 +153,7 @@ impl AuthService {
         tx.commit().await?;
         self.publish_revocations(&revoked).await?;
         // The failures that led to the lock-out are forgotten with it.
-        self.clear_failures(&self.account_key(Some(&user), "")).await?;
+        self.clear_failures(&AccountKey::of(&user)).await?;
         self.send(Mail::PasswordChanged { to: user.email.clone() }).await;
         Ok(user)
     }

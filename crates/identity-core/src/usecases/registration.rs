@@ -2,6 +2,7 @@ use std::time::Duration as StdDuration;
 
 use serde::{Deserialize, Serialize};
 
+use super::hex;
 use super::login::{DeviceChoice, LoginOutput, RegisterInput};
 use super::{AuthService, CoreError};
 use crate::domain::{
@@ -46,10 +47,6 @@ fn attempts_key(email: &Email) -> String {
 
 fn cooldown_key(email: &Email) -> String {
     format!("registration:cooldown:{email}")
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl AuthService {

@@ -13,10 +13,18 @@ use crate::ports::{ClientInfo, Mail, Verification};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct AccountKey(String);
 
+impl AccountKey {
+    /// The counter of a known account.
+    pub(super) fn of(user: &User) -> Self {
+        Self(format!("user:{}", user.id.as_uuid().simple()))
+    }
+}
+
 impl AuthService {
+    /// The counter of the account `identifier` names: `user`'s when it names one.
     pub(super) fn account_key(&self, user: Option<&User>, identifier: &str) -> AccountKey {
         match user {
-            Some(user) => AccountKey(format!("user:{}", user.id.as_uuid().simple())),
+            Some(user) => AccountKey::of(user),
             None => AccountKey(format!("id:{}", self.identifier_key(identifier))),
         }
     }
@@ -86,7 +94,7 @@ impl AuthService {
         password: &str,
         purpose: &'static str,
     ) -> Result<(), CoreError> {
-        let account = self.account_key(Some(&auth.user), "");
+        let account = AccountKey::of(&auth.user);
         if let Some(wait) = self.backoff(&account).await? {
             self.audit_reauth_failure(auth, purpose, "throttled").await?;
             return Err(CoreError::LoginThrottled { retry_after_secs: wait.as_secs().max(1) });

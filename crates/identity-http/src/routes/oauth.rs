@@ -33,8 +33,9 @@ impl TokenForm {
     /// The first field holding a character it cannot hold: a control character in the
     /// one-line fields, NUL in the password (no store can keep it).
     fn invalid_field(&self) -> Option<&'static str> {
-        let control = |value: &Option<String>| value.as_deref().is_some_and(|v| v.chars().any(char::is_control));
-        if self.grant_type.chars().any(char::is_control) {
+        let control =
+            |value: &Option<String>| value.as_deref().is_some_and(|v| identity_core::single_line("", v).is_err());
+        if identity_core::single_line("", &self.grant_type).is_err() {
             return Some("grant_type");
         }
         [
@@ -46,7 +47,9 @@ impl TokenForm {
         .into_iter()
         .find(|(_, value)| control(value))
         .map(|(name, _)| name)
-        .or_else(|| self.password.as_deref().is_some_and(|p| p.contains('\0')).then_some("password"))
+        .or_else(|| {
+            self.password.as_deref().is_some_and(|p| identity_core::no_nul("", p).is_err()).then_some("password")
+        })
     }
 }
 
