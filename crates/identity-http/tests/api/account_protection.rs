@@ -87,14 +87,7 @@ async fn locked_and_disabled_accounts_answer_like_a_wrong_password(backend: Back
     assert_eq!(right.0, 401);
 
     // The OAuth2 form tells nothing either.
-    let form = app
-        .client
-        .post(app.url("/v1/auth/token"))
-        .form(&[("grant_type", "password"), ("username", email.as_str()), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    let body: Value = form.json().await.unwrap();
+    let body: Value = app.password_grant(&email, PASSWORD).await.json().await.unwrap();
     assert_eq!(body["error"], "invalid_grant");
     assert!(!body.to_string().contains("locked"), "{body}");
 

@@ -221,8 +221,7 @@ async fn expires_in_follows_the_service_clock(backend: Backend) {
     clock.advance(-3600);
     let (email, body) = app.signed_in().await;
     assert_eq!(body["expires_in"], 600);
-    let form = [("grant_type", "password"), ("username", email.as_str()), ("password", PASSWORD)];
-    let res = app.client.post(app.url("/v1/auth/token")).form(&form).send().await.unwrap();
+    let res = app.password_grant(&email, PASSWORD).await;
     assert_eq!(res.status(), 200);
     let token: Value = res.json().await.unwrap();
     assert_eq!(token["expires_in"], 600);

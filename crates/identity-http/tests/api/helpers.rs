@@ -225,6 +225,12 @@ impl TestApp {
         self.client.delete(self.url(path)).bearer_auth(token).send().await.unwrap()
     }
 
+    /// `POST /v1/auth/token` with the OAuth2 password grant.
+    pub async fn password_grant(&self, username: &str, password: &str) -> reqwest::Response {
+        let form = [("grant_type", "password"), ("username", username), ("password", password)];
+        self.client.post(self.url("/v1/auth/token")).form(&form).send().await.unwrap()
+    }
+
     pub async fn refresh(&self, refresh_token: &str) -> reqwest::Response {
         self.post_json("/v1/auth/refresh", &json!({ "refresh_token": refresh_token })).await
     }

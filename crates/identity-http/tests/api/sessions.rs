@@ -82,13 +82,7 @@ async fn refresh_from_the_cookie_and_token_grant(backend: Backend) {
     assert_ne!(new_cookie.split(';').next().unwrap(), pair);
 
     // The OAuth2 token endpoint: password grant, then refresh grant.
-    let res = app
-        .client
-        .post(app.url("/v1/auth/token"))
-        .form(&[("grant_type", "password"), ("username", email.as_str()), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
+    let res = app.password_grant(&email, PASSWORD).await;
     assert_eq!(res.status(), 200);
     let token: Value = res.json().await.unwrap();
     assert_eq!(token["token_type"], "bearer");
@@ -103,13 +97,7 @@ async fn refresh_from_the_cookie_and_token_grant(backend: Backend) {
         .unwrap();
     assert_eq!(res.status(), 200);
 
-    let wrong = app
-        .client
-        .post(app.url("/v1/auth/token"))
-        .form(&[("grant_type", "password"), ("username", email.as_str()), ("password", "wrong password!")])
-        .send()
-        .await
-        .unwrap();
+    let wrong = app.password_grant(&email, "wrong password!").await;
     assert_eq!(wrong.status(), 400);
     let body: Value = wrong.json().await.unwrap();
     assert_eq!(body["error"], "invalid_grant", "{body}");
