@@ -83,7 +83,7 @@ impl AuthService {
             user_id: None,
             identifier: identifier.trim().to_lowercase().chars().take(254).collect(),
             ip: client.ip,
-            user_agent: client.user_agent.clone(),
+            user_agent: client.user_agent.as_deref().map(crate::domain::Session::clip_user_agent),
             success: false,
             reason: "rate_limited",
             at: self.now(),

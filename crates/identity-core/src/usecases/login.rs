@@ -313,7 +313,7 @@ impl AuthService {
             user_id: Some(user.id),
             identifier: user.email.as_str().to_owned(),
             ip: input.client.ip,
-            user_agent: input.client.user_agent.clone(),
+            user_agent: input.client.user_agent.as_deref().map(Session::clip_user_agent),
             success: true,
             reason: "ok",
             at: now,

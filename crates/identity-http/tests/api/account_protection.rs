@@ -251,6 +251,30 @@ async fn taken_addresses_are_a_conflict_by_default(backend: Backend) {
     assert_problem(app.register(&email, PASSWORD).await, 409, "email_taken").await;
 }
 
+/// Every `login_attempts` row keeps at most 512 characters of the user agent, like sessions
+/// and audit entries: successful, failed and rate-limited attempts alike.
+#[tokio::test]
+async fn login_attempts_clip_the_user_agent() {
+    let app = spawn_app_with(Backend::Postgres, &[("RATE_LIMIT_AUTH_PER_MINUTE", "3")]).await;
+    let email = unique_email();
+    assert_eq!(app.register(&email, PASSWORD).await.status(), 201);
+    let agent = "A".repeat(2000);
+    let login = |password: &'static str| {
+        let (app, email, agent) = (&app, &email, &agent);
+        async move {
+            let body = json!({ "email": email, "password": password });
+            let req = app.client.post(app.url("/v1/auth/login")).header("user-agent", agent.as_str()).json(&body);
+            req.send().await.unwrap().status().as_u16()
+        }
+    };
+    assert_eq!(login(PASSWORD).await, 200);
+    assert_eq!(login(WRONG).await, 401);
+    assert_eq!(login(WRONG).await, 429);
+    let mut db = crate::helpers::Db::connect(app.database_url.as_deref().unwrap()).await;
+    assert_eq!(db.count("login_attempts").await, 3);
+    assert_eq!(db.count("login_attempts WHERE length(user_agent) = 512").await, 3);
+}
+
 /// Keys in Redis are digests: a client's CR, LF and escape bytes never reach a key name.
 #[tokio::test]
 async fn redis_keys_never_carry_what_a_client_sent() {
