@@ -78,7 +78,7 @@ pub async fn middleware(
         Ok(CurrentUser(auth)) => auth,
         Err(error) => return Ok(refuse(req, error)),
     };
-    if let Err(error) = state.auth.authorize_admin(&auth, req.method().as_str(), template).await {
+    if let Err(error) = state.services.admin.authorize_admin(&auth, req.method().as_str(), template).await {
         return Ok(refuse(req, error.into()));
     }
     // The handler's `CurrentUser` takes it from here instead of authenticating again.

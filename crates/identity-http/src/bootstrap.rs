@@ -8,7 +8,7 @@ use chrono::Duration;
 use identity_core::ports::{
     Clock, CodeStore, EventPublisher, HealthCheck, Notifier, Outbox, RateLimiter, RevocationList, StorePorts,
 };
-use identity_core::usecases::{AuthService, AuthSettings, Ports, SessionStoreRevocations};
+use identity_core::usecases::{AuthSettings, Ports, Services, SessionStoreRevocations};
 use identity_crypto::{
     Argon2Hasher, HasherSettings, OsSecrets, PasetoKeys, PasetoTokens, SealingKey, SystemClock, UuidV7Generator,
 };
@@ -167,7 +167,7 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
         max_wait: config.hash_queue_timeout,
     })?;
 
-    let auth = AuthService::new(
+    let services = Services::new(
         Ports {
             users: store.users,
             audit: store.audit,
@@ -216,7 +216,7 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
     );
 
     if let Some(email) = &config.bootstrap_admin_email {
-        match auth.grant_admin(email.as_str()).await {
+        match services.admin.grant_admin(email.as_str()).await {
             Ok(true) => tracing::info!("BOOTSTRAP_ADMIN_EMAIL has the admin role"),
             Ok(false) => tracing::info!("BOOTSTRAP_ADMIN_EMAIL has no account yet; it becomes admin when it registers"),
             Err(error) => return Err(anyhow::anyhow!("granting admin to BOOTSTRAP_ADMIN_EMAIL failed: {error}")),
@@ -225,7 +225,7 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
 
     Ok(Wiring {
         state: AppState {
-            auth,
+            services,
             cookies: CookieSettings {
                 access_name: config.auth_cookie_name.clone(),
                 refresh_name: config.refresh_cookie_name.clone(),

@@ -274,7 +274,7 @@ impl FromRequest for CurrentUser {
             };
             let mut auth = match authenticated {
                 Some(auth) => auth,
-                None => state.auth.authenticate(&token).await?,
+                None => state.services.sessions.authenticate(&token).await?,
             };
             auth.client = client;
             Ok(CurrentUser(auth))

@@ -1,4 +1,5 @@
-//! `Idempotency-Key` on POSTs that create things: the first answer is kept for 24 hours and
+//! `Idempotency-Key` on POSTs that create things (each such route declares it where it is
+//! defined: `#[post(…, wrap = "…from_fn(crate::idempotency::middleware)")]`): the first answer is kept for 24 hours and
 //! replayed for a retry with the same key and body; the same key with another body is a 422;
 //! of concurrent duplicates one runs and the others get a 409. Server errors are not kept, so
 //! a retry after one runs again. Answers that carry tokens are never stored.
@@ -17,8 +18,6 @@ use sha2::{Digest, Sha256};
 use crate::error::{ApiError, refuse};
 use crate::state::AppState;
 
-/// The routes whose `Idempotency-Key` is honoured.
-const ROUTES: &[&str] = &["/v1/auth/register", "/v1/admin/users", "/v1/admin/groups"];
 const KEEP: Duration = Duration::from_secs(24 * 3600);
 /// How long a claim lives if the request never finishes (the process died).
 const CLAIM: Duration = Duration::from_secs(60);
@@ -43,8 +42,7 @@ pub async fn middleware(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let key = req.headers().get("idempotency-key").map(|v| v.to_str().map(str::to_owned));
-    let applies = req.method() == actix_web::http::Method::POST && ROUTES.contains(&req.path());
-    let (Some(key), true) = (key, applies) else {
+    let Some(key) = key else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     let Some(key) = key.ok().filter(|k| !k.is_empty() && k.len() <= 255) else {
@@ -66,7 +64,7 @@ pub async fn middleware(
         None => None,
     };
     let authenticated = match token {
-        Some(token) => state.auth.authenticate(&token).await.ok(),
+        Some(token) => state.services.sessions.authenticate(&token).await.ok(),
         None => None,
     };
     let scope = authenticated.as_ref().map_or_else(|| "anonymous".to_owned(), |auth| auth.user.id.to_string());

@@ -5,10 +5,8 @@ use std::net::IpAddr;
 
 use actix_web::{HttpRequest, HttpResponse};
 use identity_core::ports::RateDecision;
-use identity_core::usecases::AuthFlow;
 
 use crate::error::ApiError;
-use crate::state::AppState;
 
 /// The client's address: the peer, or — when the peer is a trusted proxy — the right-most
 /// `X-Forwarded-For` entry that is not itself a trusted proxy.
@@ -38,7 +36,7 @@ pub fn rate_headers(decision: &RateDecision) -> Vec<(&'static str, String)> {
 }
 
 /// A passed rate-limit check; its headers go on the answer, success or error.
-pub struct Limited(RateDecision);
+pub struct Limited(pub RateDecision);
 
 impl Limited {
     pub fn apply(self, result: Result<HttpResponse, ApiError>) -> Result<HttpResponse, ApiError> {
@@ -67,14 +65,12 @@ fn lower(name: &'static str) -> &'static str {
     }
 }
 
-/// Checks the `auth` bucket of `flow` for this client and `account` (the email or username the
-/// request is about).
-pub async fn auth_bucket(
-    req: &HttpRequest,
-    state: &AppState,
-    flow: AuthFlow,
-    account: Option<&str>,
-) -> Result<Limited, ApiError> {
-    let ip = client_ip(req, &state.trusted_proxies);
-    Ok(Limited(state.auth.check_auth_rate(flow, ip, account).await?))
+/// The answer of a flow guarded by the `auth` bucket: `ok` makes the success response, and
+/// the bucket's `RateLimit-*` headers go on it, success or error (a refusal carries its own).
+pub fn limited<T>(
+    answer: Result<identity_core::usecases::Limited<T>, identity_core::usecases::CoreError>,
+    ok: impl FnOnce(T) -> HttpResponse,
+) -> Result<HttpResponse, ApiError> {
+    let answer = answer?;
+    Limited(answer.decision).apply(answer.outcome.map(ok).map_err(ApiError::from))
 }

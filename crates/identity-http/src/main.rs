@@ -80,7 +80,7 @@ async fn create_admin(config: &Config, email: Option<String>) -> anyhow::Result<
     let email = email.ok_or_else(|| anyhow::anyhow!("usage: identity create-admin EMAIL"))?;
     anyhow::ensure!(config.database_url.is_some(), "DATABASE_URL is not set: an in-memory admin would vanish at exit");
     let wiring = identity_http::bootstrap::wire(config, Default::default()).await?;
-    if wiring.state.auth.grant_admin(&email).await.map_err(|e| anyhow::anyhow!("{e}"))? {
+    if wiring.state.services.admin.grant_admin(&email).await.map_err(|e| anyhow::anyhow!("{e}"))? {
         tracing::info!("the account now has the admin role");
         Ok(())
     } else {

@@ -167,7 +167,6 @@ impl Application {
                 .map(|app| {
                     app.wrap(ErrorHandlers::new().default_handler(problem_for_framework_errors))
                         .wrap(from_fn(crate::admin_guard::middleware))
-                        .wrap(from_fn(crate::idempotency::middleware))
                         .wrap(from_fn(crate::security::headers))
                         .wrap(crate::security::cors(origins.clone()))
                         .wrap(from_fn(request_id_header))

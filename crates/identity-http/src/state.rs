@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use identity_core::ports::HealthCheck;
-use identity_core::usecases::AuthService;
+use identity_core::usecases::Services;
 
 use crate::config::SameSite;
 
@@ -21,7 +21,8 @@ pub struct CookieSettings {
 }
 
 pub struct AppState {
-    pub auth: AuthService,
+    /// The use cases, one service per concern.
+    pub services: Services,
     pub cookies: CookieSettings,
     /// The dependencies `GET /ready` checks (empty in the embedded mode).
     pub checks: Vec<Arc<dyn HealthCheck>>,

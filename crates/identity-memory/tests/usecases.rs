@@ -8,9 +8,12 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
-use identity_core::ports::{Clock, HashError, PasswordHasher, Verification};
-use identity_core::usecases::{AuthService, AuthSettings, CoreError, LoginInput, Ports, RegisterInput};
+use identity_core::ports::{ClientInfo, Clock, HashError, PasswordHasher, Verification};
+use identity_core::usecases::{
+    AuthSettings, Authenticated, CoreError, LoginInput, LoginOutput, Ports, RegisterInput, Services,
+};
 use identity_core::{Password, PasswordHash, UserStatus};
+use identity_core::{Session, User};
 use identity_crypto::{Argon2Hasher, HasherSettings, OsSecrets, PasetoKeys, PasetoTokens, UuidV7Generator};
 use identity_memory::{CapturingNotifier, MemoryCodeStore, MemoryRateLimiter, MemoryRevocations, MemoryStore};
 
@@ -83,8 +86,8 @@ impl World {
         }
     }
 
-    fn service_with(&self, settings: AuthSettings, hasher: Arc<dyn PasswordHasher>) -> AuthService {
-        AuthService::new(
+    fn service_with(&self, settings: AuthSettings, hasher: Arc<dyn PasswordHasher>) -> Auth {
+        Auth(Services::new(
             Ports {
                 users: Arc::new(self.store.clone()),
                 audit: Arc::new(self.store.clone()),
@@ -105,11 +108,60 @@ impl World {
                 ids: Arc::new(UuidV7Generator),
             },
             settings,
-        )
+        ))
     }
 
-    fn service(&self, settings: AuthSettings) -> AuthService {
+    fn service(&self, settings: AuthSettings) -> Auth {
         self.service_with(settings, self.hasher.clone())
+    }
+}
+
+/// The services under test, called the way the handlers call them (the `auth` bucket's
+/// decision set aside: these tests are about the flows).
+#[derive(Clone)]
+struct Auth(Services);
+
+impl Auth {
+    async fn register(&self, input: RegisterInput) -> Result<User, CoreError> {
+        self.0.registration.register(input).await.and_then(|l| l.outcome)
+    }
+    async fn verify_email(&self, token: &str, client: &ClientInfo) -> Result<User, CoreError> {
+        self.0.registration.verify_email(token, client).await
+    }
+    async fn login(&self, input: LoginInput) -> Result<LoginOutput, CoreError> {
+        self.0.login.login(input).await.and_then(|l| l.outcome)
+    }
+    async fn refresh(&self, token: &str, client: &ClientInfo) -> Result<LoginOutput, CoreError> {
+        self.0.login.refresh(token, client).await
+    }
+    async fn authenticate(&self, token: &str) -> Result<Authenticated, CoreError> {
+        self.0.sessions.authenticate(token).await
+    }
+    async fn current_user(&self, auth: &Authenticated) -> Result<Session, CoreError> {
+        self.0.sessions.current_user(auth).await
+    }
+    async fn list_sessions(
+        &self,
+        auth: &Authenticated,
+        limit: Option<usize>,
+        cursor: Option<&str>,
+    ) -> Result<identity_core::usecases::Page<Session>, CoreError> {
+        self.0.sessions.list_sessions(auth, limit, cursor).await
+    }
+    async fn forgot_password(&self, email: &str, client: &ClientInfo) -> Result<(), CoreError> {
+        self.0.passwords.forgot_password(email, client).await.and_then(|l| l.outcome)
+    }
+    async fn reset_password(&self, token: &str, password: &str, client: &ClientInfo) -> Result<User, CoreError> {
+        self.0.passwords.reset_password(token, password, client).await
+    }
+    async fn change_password(&self, auth: &Authenticated, current: &str, new: &str) -> Result<(), CoreError> {
+        self.0.passwords.change_password(auth, current, new).await
+    }
+    async fn delete_account(&self, auth: &Authenticated, password: &str) -> Result<(), CoreError> {
+        self.0.profile.delete_account(auth, password).await
+    }
+    async fn authorize_admin(&self, auth: &Authenticated, method: &str, template: &str) -> Result<(), CoreError> {
+        self.0.admin.authorize_admin(auth, method, template).await
     }
 }
 
@@ -431,16 +483,19 @@ async fn store_keys_never_carry_the_bytes_a_client_sent() {
     let auth = world.service(AuthSettings { login_backoff_after: 1, ..AuthSettings::default() });
     let hostile = "evil\r\nFLUSHALL\r\n\u{1b}[31m@example.com";
     let ip = Some("198.51.100.7".parse().unwrap());
-    auth.check_auth_rate(identity_core::usecases::AuthFlow::Login, ip, Some(hostile)).await.unwrap();
-    // Control characters are refused before anything is counted...
-    let input = LoginInput { identifier: hostile.into(), password: PW.into(), ..LoginInput::default() };
-    assert!(matches!(auth.login(input).await, Err(CoreError::Validation(_))));
+    let client = ClientInfo { ip, user_agent: None };
+    // The `auth` bucket counts the attempt (by digest); control characters are refused before
+    // anything else is counted...
+    let input = LoginInput { identifier: hostile.into(), password: PW.into(), client, ..LoginInput::default() };
+    assert!(matches!(auth.login(input.clone()).await, Err(CoreError::Validation(_))));
+    // ...and a refusal of the bucket is recorded under a digest too.
+    let strict = world.service(AuthSettings { auth_rate_limit_per_minute: 1, ..AuthSettings::default() });
+    assert!(matches!(strict.login(input).await, Err(CoreError::RateLimited(_))));
     // ...and what is counted is keyed by a digest, spaces and all.
     let odd = "evil ünïcode {FLUSHALL} name";
     let input = LoginInput { identifier: odd.into(), password: PW.into(), ..LoginInput::default() };
     assert!(matches!(auth.login(input.clone()).await, Err(CoreError::InvalidCredentials)));
     assert!(matches!(auth.login(input).await, Err(CoreError::LoginThrottled { .. })));
-    auth.record_rate_limited_login(hostile, &Default::default()).await.unwrap();
     let keys: Vec<String> = world.codes.keys().into_iter().chain(world.limiter.keys()).collect();
     assert!(keys.len() >= 4, "{keys:?}");
     for key in &keys {

@@ -2,12 +2,16 @@
 
 use uuid::Uuid;
 
-use super::{AuthService, Authenticated, CoreError, Page, page_request};
+use std::sync::Arc;
+
+use super::admin::require_admin;
+use super::context::Context;
+use super::{Authenticated, CoreError, Page, page_request};
 use crate::domain::{
     AppGrant, AppKey, DomainEvent, EventType, Grantee, Group, GroupId, GroupMember, UserApp, UserId, UserUpdatedData,
     ValidationErrors,
 };
-use crate::ports::Transaction;
+use crate::ports::{AccessRepository, Transaction, UnitOfWork, UserRepository};
 
 /// What an admin changes on a group: `None` keeps a field; `description: Some(None)` clears it.
 #[derive(Debug, Clone, Default)]
@@ -29,7 +33,16 @@ fn app_key(raw: &str) -> Result<AppKey, CoreError> {
     Ok(AppKey::parse(raw).map_err(ValidationErrors::single)?)
 }
 
-impl AuthService {
+/// Groups, memberships and app grants (admins), and the apps a user may open.
+#[derive(Clone)]
+pub struct AccessService {
+    pub(super) ctx: Context,
+    pub(super) users: Arc<dyn UserRepository>,
+    pub(super) access: Arc<dyn AccessRepository>,
+    pub(super) uow: Arc<dyn UnitOfWork>,
+}
+
+impl AccessService {
     /// Groups by id (creation order), optionally by name prefix.
     pub async fn list_groups(
         &self,
@@ -38,23 +51,23 @@ impl AuthService {
         limit: Option<usize>,
         cursor: Option<&str>,
     ) -> Result<Page<Group>, CoreError> {
-        self.require_admin(auth)?;
+        require_admin(auth)?;
         if let Some(query) = query {
             crate::domain::single_line("query", query).map_err(ValidationErrors::single)?;
         }
         let (limit, request) = page_request(limit, cursor)?;
         let query = query.map(str::trim).filter(|q| !q.is_empty());
-        let items = self.ports.access.list_groups(query, request).await?;
+        let items = self.access.list_groups(query, request).await?;
         Ok(Page::from_fetched(items, limit, |g| g.id.as_uuid().simple().to_string()))
     }
 
     pub async fn get_group(&self, auth: &Authenticated, id: Uuid) -> Result<Group, CoreError> {
-        self.require_admin(auth)?;
+        require_admin(auth)?;
         self.find_group(id).await
     }
 
     async fn find_group(&self, id: Uuid) -> Result<Group, CoreError> {
-        self.ports.access.find_group(GroupId::from_uuid(id)).await?.ok_or(CoreError::NotFound)
+        self.access.find_group(GroupId::from_uuid(id)).await?.ok_or(CoreError::NotFound)
     }
 
     /// Creates a group; a name taken by another group (in any case) is 409.
@@ -64,7 +77,7 @@ impl AuthService {
         name: &str,
         description: Option<&str>,
     ) -> Result<Group, CoreError> {
-        self.require_admin(auth)?;
+        require_admin(auth)?;
         let mut errors = ValidationErrors::new();
         let name = errors.collect(Group::parse_name(name));
         let description = match description {
@@ -72,25 +85,26 @@ impl AuthService {
             None => None,
         };
         errors.into_result()?;
-        let now = self.now();
+        let now = self.ctx.now();
         let group = Group {
-            id: GroupId::from_uuid(self.ports.ids.new_id()),
+            id: GroupId::from_uuid(self.ctx.new_id()),
             name: name.unwrap_or_default(),
             description,
             created_at: now,
             updated_at: now,
         };
-        let mut tx = self.ports.uow.begin().await?;
+        let mut tx = self.uow.begin().await?;
         tx.insert_group(&group).await?;
         let metadata = serde_json::json!({ "group_id": group.id.as_uuid(), "name": group.name });
-        tx.record_audit(&self.audit_entry("group.created", Some(auth.user.id), None, &auth.client, metadata)).await?;
+        tx.record_audit(&self.ctx.audit_entry("group.created", Some(auth.user.id), None, &auth.client, metadata))
+            .await?;
         tx.commit().await?;
         Ok(group)
     }
 
     /// Renames a group or changes its description.
     pub async fn update_group(&self, auth: &Authenticated, id: Uuid, change: GroupChange) -> Result<Group, CoreError> {
-        self.require_admin(auth)?;
+        require_admin(auth)?;
         let mut errors = ValidationErrors::new();
         let name = change.name.as_deref().and_then(|raw| errors.collect(Group::parse_name(raw)));
         let description = match &change.description {
@@ -99,7 +113,7 @@ impl AuthService {
             None => None,
         };
         errors.into_result()?;
-        let mut tx = self.ports.uow.begin().await?;
+        let mut tx = self.uow.begin().await?;
         let mut group = tx.lock_group(GroupId::from_uuid(id)).await?.ok_or(CoreError::NotFound)?;
         let mut changed = Vec::new();
         if let Some(name) = name.filter(|n| *n != group.name) {
@@ -113,10 +127,11 @@ impl AuthService {
         if changed.is_empty() {
             return Ok(group);
         }
-        group.updated_at = self.now();
+        group.updated_at = self.ctx.now();
         tx.update_group(&group).await?;
         let metadata = serde_json::json!({ "group_id": group.id.as_uuid(), "changed": changed, "name": group.name });
-        tx.record_audit(&self.audit_entry("group.updated", Some(auth.user.id), None, &auth.client, metadata)).await?;
+        tx.record_audit(&self.ctx.audit_entry("group.updated", Some(auth.user.id), None, &auth.client, metadata))
+            .await?;
         tx.commit().await?;
         Ok(group)
     }
@@ -124,15 +139,16 @@ impl AuthService {
     /// Deletes a group with its memberships and grants; each former member gets a
     /// `user.updated` event.
     pub async fn delete_group(&self, auth: &Authenticated, id: Uuid) -> Result<(), CoreError> {
-        self.require_admin(auth)?;
-        let mut tx = self.ports.uow.begin().await?;
+        require_admin(auth)?;
+        let mut tx = self.uow.begin().await?;
         let group = tx.lock_group(GroupId::from_uuid(id)).await?.ok_or(CoreError::NotFound)?;
         let members = tx.member_ids(group.id).await?;
         tx.delete_group(group.id).await?;
         tx.record_events(&self.access_events(&members, &["groups", "apps"])).await?;
         let metadata =
             serde_json::json!({ "group_id": group.id.as_uuid(), "name": group.name, "members": members.len() });
-        tx.record_audit(&self.audit_entry("group.deleted", Some(auth.user.id), None, &auth.client, metadata)).await?;
+        tx.record_audit(&self.ctx.audit_entry("group.deleted", Some(auth.user.id), None, &auth.client, metadata))
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -145,20 +161,20 @@ impl AuthService {
         limit: Option<usize>,
         cursor: Option<&str>,
     ) -> Result<Page<GroupMember>, CoreError> {
-        self.require_admin(auth)?;
+        require_admin(auth)?;
         let (limit, request) = page_request(limit, cursor)?;
         let group = self.find_group(id).await?;
-        let items = self.ports.access.list_members(group.id, request).await?;
+        let items = self.access.list_members(group.id, request).await?;
         Ok(Page::from_fetched(items, limit, |m| m.user_id.as_uuid().simple().to_string()))
     }
 
     /// Adds a user to a group (idempotent: `Ok(false)` when they already were a member).
     pub async fn add_member(&self, auth: &Authenticated, group: Uuid, user: Uuid) -> Result<bool, CoreError> {
-        self.require_admin(auth)?;
-        let mut tx = self.ports.uow.begin().await?;
+        require_admin(auth)?;
+        let mut tx = self.uow.begin().await?;
         let group = tx.lock_group(GroupId::from_uuid(group)).await?.ok_or(CoreError::NotFound)?;
         let user = tx.lock_user(UserId::from_uuid(user)).await?.ok_or(CoreError::NotFound)?;
-        if !tx.add_member(group.id, user.id, self.now()).await? {
+        if !tx.add_member(group.id, user.id, self.ctx.now()).await? {
             return Ok(false);
         }
         self.membership_changed(tx, auth, "group.member_added", &group, user.id).await?;
@@ -167,8 +183,8 @@ impl AuthService {
 
     /// Removes a user from a group; 404 when they were not a member.
     pub async fn remove_member(&self, auth: &Authenticated, group: Uuid, user: Uuid) -> Result<(), CoreError> {
-        self.require_admin(auth)?;
-        let mut tx = self.ports.uow.begin().await?;
+        require_admin(auth)?;
+        let mut tx = self.uow.begin().await?;
         let group = tx.lock_group(GroupId::from_uuid(group)).await?.ok_or(CoreError::NotFound)?;
         let user = UserId::from_uuid(user);
         if !tx.remove_member(group.id, user).await? {
@@ -187,33 +203,33 @@ impl AuthService {
     ) -> Result<(), CoreError> {
         tx.record_events(&self.access_events(&[user], &["groups", "apps"])).await?;
         let metadata = serde_json::json!({ "group_id": group.id.as_uuid(), "name": group.name });
-        tx.record_audit(&self.audit_entry(action, Some(auth.user.id), Some(user), &auth.client, metadata)).await?;
+        tx.record_audit(&self.ctx.audit_entry(action, Some(auth.user.id), Some(user), &auth.client, metadata)).await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// The groups a user is a member of, by name (admins).
     pub async fn user_groups(&self, auth: &Authenticated, user: Uuid) -> Result<Vec<Group>, CoreError> {
-        self.require_admin(auth)?;
-        let user = self.ports.users.find_by_id(UserId::from_uuid(user)).await?.ok_or(CoreError::NotFound)?;
-        Ok(self.ports.access.groups_of(user.id).await?)
+        require_admin(auth)?;
+        let user = self.users.find_by_id(UserId::from_uuid(user)).await?.ok_or(CoreError::NotFound)?;
+        Ok(self.access.groups_of(user.id).await?)
     }
 
     /// The apps granted to a group, by app key.
     pub async fn group_apps(&self, auth: &Authenticated, group: Uuid) -> Result<Vec<AppGrant>, CoreError> {
-        self.require_admin(auth)?;
+        require_admin(auth)?;
         let group = self.find_group(group).await?;
-        Ok(self.ports.access.grants_of(&[Grantee::Group(group.id)]).await?)
+        Ok(self.access.grants_of(&[Grantee::Group(group.id)]).await?)
     }
 
     /// Grants an app to a user or a group (idempotent: `Ok(false)` when the grantee already
     /// had it). Each affected user gets a `user.updated` event.
     pub async fn grant_app(&self, auth: &Authenticated, grantee: Grantee, app: &str) -> Result<bool, CoreError> {
-        self.require_admin(auth)?;
+        require_admin(auth)?;
         let app = app_key(app)?;
-        let mut tx = self.ports.uow.begin().await?;
+        let mut tx = self.uow.begin().await?;
         lock_grantee(tx.as_mut(), grantee).await?;
-        let grant = AppGrant { app_key: app, grantee, granted_at: self.now(), granted_by: Some(auth.user.id) };
+        let grant = AppGrant { app_key: app, grantee, granted_at: self.ctx.now(), granted_by: Some(auth.user.id) };
         if !tx.grant_app(&grant).await? {
             return Ok(false);
         }
@@ -224,9 +240,9 @@ impl AuthService {
     /// Takes an app back from a user (their direct grant only) or a group; 404 when the
     /// grantee did not have it.
     pub async fn revoke_app(&self, auth: &Authenticated, grantee: Grantee, app: &str) -> Result<(), CoreError> {
-        self.require_admin(auth)?;
+        require_admin(auth)?;
         let app = app_key(app)?;
-        let mut tx = self.ports.uow.begin().await?;
+        let mut tx = self.uow.begin().await?;
         lock_grantee(tx.as_mut(), grantee).await?;
         if !tx.revoke_app(grantee, &app).await? {
             return Err(CoreError::NotFound);
@@ -251,7 +267,7 @@ impl AuthService {
             ),
         };
         tx.record_events(&self.access_events(&affected, &["apps"])).await?;
-        tx.record_audit(&self.audit_entry(action, Some(auth.user.id), subject, &auth.client, metadata)).await?;
+        tx.record_audit(&self.ctx.audit_entry(action, Some(auth.user.id), subject, &auth.client, metadata)).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -264,22 +280,22 @@ impl AuthService {
 
     /// The apps a user may open, for admins.
     pub async fn user_apps(&self, auth: &Authenticated, user: Uuid) -> Result<Vec<UserApp>, CoreError> {
-        self.require_admin(auth)?;
-        let user = self.ports.users.find_by_id(UserId::from_uuid(user)).await?.ok_or(CoreError::NotFound)?;
+        require_admin(auth)?;
+        let user = self.users.find_by_id(UserId::from_uuid(user)).await?.ok_or(CoreError::NotFound)?;
         self.apps_of(user.id).await
     }
 
     async fn apps_of(&self, user: UserId) -> Result<Vec<UserApp>, CoreError> {
-        let groups = self.ports.access.groups_of(user).await?;
+        let groups = self.access.groups_of(user).await?;
         let mut grantees = vec![Grantee::User(user)];
         grantees.extend(groups.iter().map(|g| Grantee::Group(g.id)));
-        let grants = self.ports.access.grants_of(&grantees).await?;
+        let grants = self.access.grants_of(&grantees).await?;
         Ok(UserApp::union(user, &groups, &grants))
     }
 
     /// `user.updated` for each user whose groups or apps changed.
     fn access_events(&self, users: &[UserId], changed: &[&str]) -> Vec<DomainEvent> {
-        let now = self.now();
+        let now = self.ctx.now();
         users
             .iter()
             .map(|user| {
@@ -289,7 +305,7 @@ impl AuthService {
                     updated_at: now,
                 };
                 DomainEvent::new(
-                    self.ports.ids.new_id(),
+                    self.ctx.new_id(),
                     EventType::UserUpdated,
                     user.as_uuid(),
                     Some(user.as_uuid()),

@@ -1,14 +1,33 @@
-use super::{AuthService, Authenticated, CoreError};
+//! Admins managing accounts: the admin gate, listing, creating and changing users.
+
+use std::sync::Arc;
+
+use super::accounts::Accounts;
+use super::context::{Context, Mailer, Revoker};
+use super::{Authenticated, CoreError};
 use crate::domain::{Email, Role, UserId, ValidationErrors};
-use crate::ports::ClientInfo;
+use crate::ports::{ClientInfo, CodeStore, PasswordHasher, UnitOfWork};
 
-impl AuthService {
-    /// Admin routes: the `admin` role as the store holds it now (read with the user on every
-    /// request), so a demoted admin loses access at once, whatever the token says.
-    pub fn require_admin(&self, auth: &Authenticated) -> Result<(), CoreError> {
-        if auth.user.roles.contains(&Role::new(Role::ADMIN)) { Ok(()) } else { Err(CoreError::Forbidden) }
-    }
+/// Admin routes: the `admin` role as the store holds it now (read with the user on every
+/// request), so a demoted admin loses access at once, whatever the token says.
+pub fn require_admin(auth: &Authenticated) -> Result<(), CoreError> {
+    if auth.user.roles.contains(&Role::new(Role::ADMIN)) { Ok(()) } else { Err(CoreError::Forbidden) }
+}
 
+/// Accounts as admins see and change them, and the gate of every admin route.
+#[derive(Clone)]
+pub struct AdminUserService {
+    pub(super) ctx: Context,
+    pub(super) uow: Arc<dyn UnitOfWork>,
+    /// Remembers which refusals were audited this minute.
+    pub(super) codes: Arc<dyn CodeStore>,
+    pub(super) hasher: Arc<dyn PasswordHasher>,
+    pub(super) accounts: Accounts,
+    pub(super) revoker: Revoker,
+    pub(super) mailer: Mailer,
+}
+
+impl AdminUserService {
     /// The gate of every admin route, passed before the route reads its input (so a caller
     /// who is not an admin learns nothing from validation answers). Refuses with `Forbidden`
     /// unless the caller holds `admin` now, and audits the refusal: `authorization.denied`,
@@ -16,31 +35,26 @@ impl AuthService {
     /// the path with its ids, a body or a token). One entry per caller, method and template
     /// a minute at most, so a flood of refusals is not a flood of writes.
     pub async fn authorize_admin(&self, auth: &Authenticated, method: &str, template: &str) -> Result<(), CoreError> {
-        if self.require_admin(auth).is_ok() {
+        if require_admin(auth).is_ok() {
             return Ok(());
         }
         let method: String = method.chars().take(16).collect::<String>().to_ascii_uppercase();
         let template: String = template.chars().take(200).collect();
         let marker = format!("authz:denied-logged:{}:{method}:{template}", auth.user.id);
-        if self.ports.codes.put_if_absent(&marker, "1", std::time::Duration::from_secs(60)).await? {
+        if self.codes.put_if_absent(&marker, "1", std::time::Duration::from_secs(60)).await? {
             let metadata = serde_json::json!({ "method": method, "route": template });
-            let entry = self.audit_entry(
+            let entry = self.ctx.audit_entry(
                 "authorization.denied",
                 Some(auth.user.id),
                 Some(auth.user.id),
                 &auth.client,
                 metadata,
             );
-            let mut tx = self.ports.uow.begin().await?;
+            let mut tx = self.uow.begin().await?;
             tx.record_audit(&entry).await?;
             tx.commit().await?;
         }
         Err(CoreError::Forbidden)
-    }
-
-    /// Whether `email` is `BOOTSTRAP_ADMIN_EMAIL` (that account gets `admin` when it registers).
-    pub(super) fn is_bootstrap_admin(&self, email: &Email) -> bool {
-        self.settings.bootstrap_admin_email.as_ref() == Some(email)
     }
 
     /// Gives `admin` to the account with `email` (idempotent); `Ok(false)` when there is no
@@ -48,17 +62,18 @@ impl AuthService {
     /// `cargo xtask create-admin`.
     pub async fn grant_admin(&self, email: &str) -> Result<bool, CoreError> {
         let email = Email::parse(email).map_err(ValidationErrors::single)?;
-        let Some(user) = self.ports.users.find_by_email(&email).await? else { return Ok(false) };
+        let Some(user) = self.accounts.users.find_by_email(&email).await? else { return Ok(false) };
         let admin = Role::new(Role::ADMIN);
         if user.roles.contains(&admin) {
             return Ok(true);
         }
         let mut roles = user.roles.clone();
         roles.insert(admin);
-        let mut tx = self.ports.uow.begin().await?;
+        let mut tx = self.uow.begin().await?;
         tx.set_roles(user.id, &roles).await?;
         let metadata = serde_json::json!({ "role": Role::ADMIN, "via": "bootstrap" });
-        let entry = self.audit_entry("role.granted", None::<UserId>, Some(user.id), &ClientInfo::default(), metadata);
+        let entry =
+            self.ctx.audit_entry("role.granted", None::<UserId>, Some(user.id), &ClientInfo::default(), metadata);
         tx.record_audit(&entry).await?;
         tx.commit().await?;
         Ok(true)
@@ -75,7 +90,7 @@ pub struct UserQuery {
     pub cursor: Option<String>,
 }
 
-impl AuthService {
+impl AdminUserService {
     /// Users for admins: search by email or name prefix, filter by status and role, cursor
     /// pages by id (new accounts sort last, so paging never skips or repeats a row).
     pub async fn list_users(
@@ -83,7 +98,7 @@ impl AuthService {
         auth: &Authenticated,
         query: UserQuery,
     ) -> Result<super::Page<crate::domain::User>, CoreError> {
-        self.require_admin(auth)?;
+        require_admin(auth)?;
         for (field, value) in [("query", &query.query), ("role", &query.role), ("status", &query.status)] {
             if let Some(value) = value {
                 crate::domain::single_line(field, value).map_err(ValidationErrors::single)?;
@@ -107,14 +122,14 @@ impl AuthService {
             after: request.after,
             limit: request.limit,
         };
-        let items = self.ports.users.list_users(&filter).await?;
+        let items = self.accounts.users.list_users(&filter).await?;
         Ok(super::Page::from_fetched(items, limit, |u| u.id.as_uuid().simple().to_string()))
     }
 
     /// One user, for admins (deleted ones too).
     pub async fn get_user(&self, auth: &Authenticated, id: uuid::Uuid) -> Result<crate::domain::User, CoreError> {
-        self.require_admin(auth)?;
-        self.ports.users.find_by_id(UserId::from_uuid(id)).await?.ok_or(CoreError::NotFound)
+        require_admin(auth)?;
+        self.accounts.users.find_by_id(UserId::from_uuid(id)).await?.ok_or(CoreError::NotFound)
     }
 }
 
@@ -137,7 +152,7 @@ pub struct AdminUserChange {
     pub status: Option<String>,
 }
 
-impl AuthService {
+impl AdminUserService {
     /// `PATCH /v1/admin/users/{id}` and the lock/unlock/delete/restore shortcuts: roles and
     /// status. Leaving `active` ends every session of the account; `deleted` is a soft delete
     /// and `active` again restores it. The last active admin cannot lose the role or be
@@ -151,7 +166,7 @@ impl AuthService {
         use crate::domain::{EventType, FieldError, RevocationReason, UserStatus, UserUpdatedData};
         use crate::ports::SessionSelector;
 
-        self.require_admin(auth)?;
+        require_admin(auth)?;
         let mut errors = ValidationErrors::new();
         let roles = change.roles.as_deref().and_then(|names| errors.collect(parse_roles(names)));
         let status =
@@ -164,8 +179,8 @@ impl AuthService {
         errors.into_result()?;
 
         let target = UserId::from_uuid(id);
-        let now = self.now();
-        let mut tx = self.ports.uow.begin().await?;
+        let now = self.ctx.now();
+        let mut tx = self.uow.begin().await?;
         let mut user = tx.lock_user(target).await?.ok_or(CoreError::NotFound)?;
         let admin = Role::new(Role::ADMIN);
         let was_active_admin = user.roles.contains(&admin) && user.status == UserStatus::Active;
@@ -198,8 +213,8 @@ impl AuthService {
         }
         user.updated_at = now;
         tx.update_user(&user).await?;
-        let mut events = self.revoked_events(&user, &revoked, RevocationReason::RevokedByAdmin.as_str());
-        events.push(self.event(
+        let mut events = self.ctx.revoked_events(&user, &revoked, RevocationReason::RevokedByAdmin.as_str());
+        events.push(self.ctx.event(
             EventType::UserUpdated,
             user.id.as_uuid(),
             &user,
@@ -212,7 +227,7 @@ impl AuthService {
             "status": user.status.as_str(),
             "sessions_revoked": revoked.len(),
         });
-        tx.record_audit(&self.audit_entry(
+        tx.record_audit(&self.ctx.audit_entry(
             "user.admin_changed",
             Some(auth.user.id),
             Some(user.id),
@@ -221,16 +236,17 @@ impl AuthService {
         ))
         .await?;
         tx.commit().await?;
-        self.publish_revocations(&revoked).await?;
+        self.revoker.publish(&revoked).await?;
         Ok(user)
     }
 
     /// Ends every session of a user (admins only).
     pub async fn admin_revoke_sessions(&self, auth: &Authenticated, id: uuid::Uuid) -> Result<usize, CoreError> {
-        self.require_admin(auth)?;
-        let user = self.ports.users.find_by_id(UserId::from_uuid(id)).await?.ok_or(CoreError::NotFound)?;
+        require_admin(auth)?;
+        let user = self.accounts.users.find_by_id(UserId::from_uuid(id)).await?.ok_or(CoreError::NotFound)?;
         let selector = crate::ports::SessionSelector::All;
-        let revoked = self.revoke_for(auth, &user, selector, crate::domain::RevocationReason::RevokedByAdmin).await?;
+        let revoked =
+            self.revoker.revoke_for(auth, &user, selector, crate::domain::RevocationReason::RevokedByAdmin).await?;
         Ok(revoked.len())
     }
 }
@@ -249,7 +265,7 @@ pub struct AdminNewUser {
     pub email_verified: Option<bool>,
 }
 
-impl AuthService {
+impl AdminUserService {
     /// `POST /v1/admin/users`: creates an active account. With a password the user can sign
     /// in at once; without one they are mailed a single-use link (`INVITATION_TTL_SECONDS`) to
     /// choose it, which also verifies the address.
@@ -260,11 +276,11 @@ impl AuthService {
     ) -> Result<crate::domain::User, CoreError> {
         use crate::domain::NewUser;
 
-        self.require_admin(auth)?;
+        require_admin(auth)?;
         // The registration rules, with a throwaway password when none is given (it is never
         // shown to anyone; only the invitation link lets the user in).
         let invite = input.password.is_none();
-        let password = input.password.clone().unwrap_or_else(|| self.ports.secrets.new_token());
+        let password = input.password.clone().unwrap_or_else(|| self.accounts.secrets.new_token());
         let registration = super::RegisterInput {
             email: input.email.clone(),
             password,
@@ -272,7 +288,7 @@ impl AuthService {
             name: input.name.clone(),
             client: auth.client.clone(),
         };
-        let checked = self.validate_registration(&registration);
+        let checked = self.accounts.validate_registration(&registration);
         let mut errors = match &checked {
             Err(CoreError::Validation(errors)) => errors.clone(),
             _ => ValidationErrors::new(),
@@ -280,12 +296,12 @@ impl AuthService {
         let roles = input.roles.as_deref().and_then(|names| errors.collect(parse_roles(names)));
         errors.into_result()?;
         let valid = checked?;
-        if self.ports.users.find_by_email(&valid.email).await?.is_some() {
+        if self.accounts.users.find_by_email(&valid.email).await?.is_some() {
             return Err(CoreError::EmailTaken);
         }
-        self.ensure_username_free(valid.username.as_ref()).await?;
-        let password_hash = self.ports.hasher.hash(&valid.password).await?;
-        let mut user = self.new_user(NewUser {
+        self.accounts.ensure_username_free(valid.username.as_ref()).await?;
+        let password_hash = self.hasher.hash(&valid.password).await?;
+        let mut user = self.accounts.new_user(NewUser {
             email: valid.email,
             username: valid.username,
             password_hash,
@@ -295,16 +311,16 @@ impl AuthService {
         if let Some(roles) = roles {
             user.roles.extend(roles);
         }
-        let mut tx = self.ports.uow.begin().await?;
+        let mut tx = self.uow.begin().await?;
         tx.insert_user(&user).await?;
         let token = if invite {
-            Some(self.password_token(tx.as_mut(), &user, self.settings.invitation_ttl).await?)
+            Some(self.accounts.password_token(tx.as_mut(), &user, self.ctx.settings.invitation_ttl).await?)
         } else {
             None
         };
-        tx.record_events(&[self.registered_event(&user)]).await?;
+        tx.record_events(&[self.accounts.registered_event(&user)]).await?;
         let metadata = serde_json::json!({ "method": "admin", "roles": user.role_names(), "invited": invite });
-        tx.record_audit(&self.audit_entry(
+        tx.record_audit(&self.ctx.audit_entry(
             "user.registered",
             Some(auth.user.id),
             Some(user.id),
@@ -314,9 +330,9 @@ impl AuthService {
         .await?;
         tx.commit().await?;
         if let Some(token) = token {
-            let ttl_minutes = u64::try_from(self.settings.invitation_ttl.num_minutes()).unwrap_or(0);
-            let link = super::link(&self.settings.password_reset_url_template, &token);
-            self.send(crate::ports::Mail::Invitation { to: user.email.clone(), link, ttl_minutes }).await;
+            let ttl_minutes = u64::try_from(self.ctx.settings.invitation_ttl.num_minutes()).unwrap_or(0);
+            let link = super::link(&self.ctx.settings.password_reset_url_template, &token);
+            self.mailer.send(crate::ports::Mail::Invitation { to: user.email.clone(), link, ttl_minutes }).await;
         }
         Ok(user)
     }

@@ -1,8 +1,12 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{AuthService, Authenticated, CoreError, Page, page_request};
+use std::sync::Arc;
+
+use super::admin::require_admin;
+use super::{Authenticated, CoreError, Page, page_request};
 use crate::domain::{AuditFilter, AuditRecord, FieldError, UserId, ValidationErrors};
+use crate::ports::AuditRepository;
 
 /// Filters of the admin audit search (all optional).
 #[derive(Debug, Clone, Default)]
@@ -26,7 +30,13 @@ fn before_id(cursor: Option<&str>) -> Result<Option<i64>, CoreError> {
     }
 }
 
-impl AuthService {
+/// The audit log: the caller's own security events, and the admin search.
+#[derive(Clone)]
+pub struct AuditService {
+    pub(super) audit: Arc<dyn AuditRepository>,
+}
+
+impl AuditService {
     /// The caller's own security events, newest first.
     pub async fn own_audit(
         &self,
@@ -41,12 +51,12 @@ impl AuthService {
             limit: request.limit,
             ..AuditFilter::default()
         };
-        Ok(Page::from_fetched(self.ports.audit.list_audit(&filter).await?, limit, |e| e.id.to_string()))
+        Ok(Page::from_fetched(self.audit.list_audit(&filter).await?, limit, |e| e.id.to_string()))
     }
 
     /// Every audit entry matching `query` (admins only), newest first.
     pub async fn search_audit(&self, auth: &Authenticated, query: AuditQuery) -> Result<Page<AuditRecord>, CoreError> {
-        self.require_admin(auth)?;
+        require_admin(auth)?;
         if let Some(action) = &query.action {
             crate::domain::single_line("action", action).map_err(ValidationErrors::single)?;
         }
@@ -60,6 +70,6 @@ impl AuthService {
             before_id: before_id(query.cursor.as_deref())?,
             limit: request.limit,
         };
-        Ok(Page::from_fetched(self.ports.audit.list_audit(&filter).await?, limit, |e| e.id.to_string()))
+        Ok(Page::from_fetched(self.audit.list_audit(&filter).await?, limit, |e| e.id.to_string()))
     }
 }

@@ -1,14 +1,30 @@
-//! The use cases: every flow of the service, written against the ports only.
+//! The use cases: every flow of the service, written against the ports only, as one service
+//! per concern (each a struct over only the ports it uses, built once by [`Services::new`]):
 //!
-//! [`AuthService`] is split by flow: `login` (one-step registration, login, refresh, logout,
-//! authentication), `registration` (two-step registration, email verification), `passwords`
-//! and `sessions` (sessions and devices).
+//! | service | flows |
+//! |---|---|
+//! | [`RegistrationService`] | one- and two-step registration, email verification |
+//! | [`LoginService`] | password login, the OAuth2 token endpoint, refresh |
+//! | [`SessionService`] | access-token authentication, `me`, logout, sessions and devices |
+//! | [`PasswordService`] | forgotten, reset and changed passwords |
+//! | [`ProfileService`] | the caller's profile, deleting the account |
+//! | [`AdminUserService`] | the admin gate, admin listing, creation and changes of users |
+//! | [`AccessService`] | groups, memberships, app grants, a user's apps |
+//! | [`SettingsService`] | admin settings and their connection checks |
+//! | [`AuditService`] | the caller's audit trail and the admin search |
+//!
+//! What several services share lives in components that are not services themselves:
+//! `context` (settings, clock, ids, events, audit entries, mail, revocations), `issuer`
+//! (opening sessions, signing tokens), `accounts` (registration rules, link tokens) and
+//! `throttle` (the `auth` bucket and the per-account failure counter).
 
 mod access;
+mod accounts;
 mod admin;
 mod audit;
+mod context;
 mod error;
-mod limits;
+mod issuer;
 mod login;
 mod passwords;
 mod profile;
@@ -21,19 +37,27 @@ mod throttle;
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
-pub use access::GroupChange;
-pub use admin::{AdminNewUser, AdminUserChange, UserQuery};
-pub use audit::AuditQuery;
-use chrono::{DateTime, Duration, Utc};
+pub use access::{AccessService, GroupChange};
+use accounts::Accounts;
+pub use accounts::RegisterInput;
+pub use admin::{AdminNewUser, AdminUserChange, AdminUserService, UserQuery, require_admin};
+pub use audit::{AuditQuery, AuditService};
+use chrono::Duration;
+use context::{Context, Mailer, Revoker};
 pub use error::CoreError;
-pub use limits::AuthFlow;
-pub use login::{DeviceInput, LoginInput, LoginOutput, RegisterInput};
-pub use registration::{ConfirmRegistrationInput, RegistrationRequested};
+use issuer::SessionIssuer;
+pub use issuer::{DeviceInput, LoginOutput};
+pub use login::{LoginInput, LoginService, TokenGrant};
+pub use passwords::PasswordService;
+pub use profile::ProfileService;
+pub use registration::{ConfirmRegistrationInput, RegistrationRequested, RegistrationService};
 pub use revocation::SessionStoreRevocations;
-pub use sessions::{MAX_PAGE, Page, page_request};
-pub use settings::{ProbeOutcome, SettingsView};
+pub use sessions::{MAX_PAGE, Page, SessionService, page_request};
+pub use settings::{ProbeOutcome, SettingsService, SettingsView};
+use throttle::Throttle;
+pub use throttle::{AuthFlow, Limited};
 
-use crate::domain::{AuditEntry, DomainEvent, EventType, Session, SessionRevokedData, User, UserId};
+use crate::domain::User;
 use crate::ports::{
     AccessClaims, AccessRepository, AuditRepository, ClientInfo, Clock, CodeStore, HttpProbe, IdGenerator, Notifier,
     PasswordHasher, RateLimiter, RevocationList, SecretBox, Secrets, SessionRepository, SettingsRepository,
@@ -149,101 +173,107 @@ pub struct Authenticated {
     pub client: ClientInfo,
 }
 
-/// Every account and session flow.
+/// Every service, built once from the ports by the composition root.
 #[derive(Clone)]
-pub struct AuthService {
-    ports: Ports,
-    settings: AuthSettings,
+pub struct Services {
+    pub registration: RegistrationService,
+    pub login: LoginService,
+    pub sessions: SessionService,
+    pub passwords: PasswordService,
+    pub profile: ProfileService,
+    pub admin: AdminUserService,
+    pub access: AccessService,
+    pub settings: SettingsService,
+    pub audit: AuditService,
 }
 
-impl AuthService {
+impl Services {
+    /// Builds each service over only the ports it uses.
     pub fn new(ports: Ports, settings: AuthSettings) -> Self {
-        Self { ports, settings }
-    }
-
-    pub fn settings(&self) -> &AuthSettings {
-        &self.settings
-    }
-
-    fn now(&self) -> DateTime<Utc> {
-        self.ports.clock.now()
-    }
-
-    fn event(
-        &self,
-        event_type: EventType,
-        aggregate: uuid::Uuid,
-        user: &User,
-        data: &impl serde::Serialize,
-    ) -> DomainEvent {
-        DomainEvent::new(self.ports.ids.new_id(), event_type, aggregate, Some(user.id.as_uuid()), self.now(), data)
-    }
-
-    fn revoked_events(&self, user: &User, revoked: &[Session], reason: &'static str) -> Vec<DomainEvent> {
-        let now = self.now();
-        revoked
-            .iter()
-            .map(|s| {
-                self.event(
-                    EventType::SessionRevoked,
-                    s.id.as_uuid(),
-                    user,
-                    &SessionRevokedData {
-                        session_id: s.id.as_uuid(),
-                        user_id: user.id.as_uuid(),
-                        reason,
-                        revoked_at: now,
-                    },
-                )
-            })
-            .collect()
-    }
-
-    /// After a commit that revoked sessions: tell every replica at once. A failure here is
-    /// logged by the caller's error path only if the cache is down; the store already holds
-    /// the revocation.
-    async fn publish_revocations(&self, revoked: &[Session]) -> Result<(), CoreError> {
-        let ttl = self.settings.access_token_ttl.to_std().unwrap_or(StdDuration::from_secs(900));
-        for session in revoked {
-            self.ports.revocations.revoke(session.id, ttl).await?;
+        let ctx = Context { settings: Arc::new(settings), clock: ports.clock, ids: ports.ids };
+        let cooldown = ctx.settings.mail_cooldown.to_std().unwrap_or(StdDuration::from_secs(60));
+        let mailer = Mailer { notifier: ports.notifier, codes: ports.codes.clone(), cooldown };
+        let revoker = Revoker { ctx: ctx.clone(), uow: ports.uow.clone(), revocations: ports.revocations.clone() };
+        let accounts = Accounts { ctx: ctx.clone(), users: ports.users.clone(), secrets: ports.secrets.clone() };
+        let issuer = SessionIssuer { ctx: ctx.clone(), tokens: ports.tokens.clone(), secrets: ports.secrets.clone() };
+        let throttle = Throttle {
+            ctx: ctx.clone(),
+            codes: ports.codes.clone(),
+            limiter: ports.limiter,
+            hasher: ports.hasher.clone(),
+            uow: ports.uow.clone(),
+            secrets: ports.secrets.clone(),
+            mailer: mailer.clone(),
+        };
+        Self {
+            registration: RegistrationService {
+                ctx: ctx.clone(),
+                uow: ports.uow.clone(),
+                hasher: ports.hasher.clone(),
+                codes: ports.codes.clone(),
+                accounts: accounts.clone(),
+                issuer: issuer.clone(),
+                mailer: mailer.clone(),
+                throttle: throttle.clone(),
+            },
+            login: LoginService {
+                ctx: ctx.clone(),
+                users: ports.users.clone(),
+                devices: ports.sessions.clone(),
+                uow: ports.uow.clone(),
+                hasher: ports.hasher.clone(),
+                issuer,
+                throttle: throttle.clone(),
+                revoker: revoker.clone(),
+            },
+            sessions: SessionService {
+                ctx: ctx.clone(),
+                users: ports.users.clone(),
+                sessions: ports.sessions,
+                uow: ports.uow.clone(),
+                tokens: ports.tokens,
+                revocations: ports.revocations,
+                revoker: revoker.clone(),
+            },
+            passwords: PasswordService {
+                ctx: ctx.clone(),
+                uow: ports.uow.clone(),
+                hasher: ports.hasher.clone(),
+                accounts: accounts.clone(),
+                throttle: throttle.clone(),
+                revoker: revoker.clone(),
+                mailer: mailer.clone(),
+            },
+            profile: ProfileService { ctx: ctx.clone(), uow: ports.uow.clone(), throttle, revoker: revoker.clone() },
+            admin: AdminUserService {
+                ctx: ctx.clone(),
+                uow: ports.uow.clone(),
+                codes: ports.codes,
+                hasher: ports.hasher,
+                accounts,
+                revoker,
+                mailer,
+            },
+            access: AccessService {
+                ctx: ctx.clone(),
+                users: ports.users,
+                access: ports.access,
+                uow: ports.uow.clone(),
+            },
+            settings: SettingsService {
+                ctx,
+                settings: ports.settings,
+                uow: ports.uow,
+                secret_box: ports.secret_box,
+                probe: ports.probe,
+            },
+            audit: AuditService { audit: ports.audit },
         }
-        Ok(())
     }
 
-    /// An audit entry of `action` about `subject`, done by `actor`, from `client`.
-    fn audit_entry(
-        &self,
-        action: &'static str,
-        actor: Option<UserId>,
-        subject: Option<UserId>,
-        client: &ClientInfo,
-        metadata: serde_json::Value,
-    ) -> AuditEntry {
-        AuditEntry {
-            actor,
-            subject,
-            action,
-            ip: client.ip,
-            user_agent: client.user_agent.as_deref().map(Session::clip_user_agent),
-            metadata,
-            at: self.now(),
-        }
-    }
-
-    /// Starts a cooldown under `key`; `Cooldown` when one is already running.
-    async fn cooldown(&self, key: &str) -> Result<(), CoreError> {
-        let ttl = self.settings.mail_cooldown.to_std().unwrap_or(StdDuration::from_secs(60));
-        if self.ports.codes.put_if_absent(key, "1", ttl).await? {
-            return Ok(());
-        }
-        let left = self.ports.codes.time_to_live(key).await?.unwrap_or(ttl);
-        Err(CoreError::Cooldown { retry_after_secs: left.as_secs().max(1) })
-    }
-
-    /// Queues a mail. Failing to queue is logged by the adapter and never fails the request
-    /// (the answer must not depend on whether a mail went out).
-    async fn send(&self, mail: crate::ports::Mail) {
-        let _ = self.ports.notifier.send(mail).await;
+    /// The settings the services were built with.
+    pub fn auth_settings(&self) -> &AuthSettings {
+        &self.login.ctx.settings
     }
 }
 

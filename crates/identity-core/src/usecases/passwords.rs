@@ -1,20 +1,42 @@
-use super::throttle::AccountKey;
-use super::{AuthService, Authenticated, CoreError, link};
-use crate::domain::{
-    Email, EventType, FieldError, OneTimePurpose, OneTimeToken, PasswordChangedData, RevocationReason, Session, User,
-    UserId, UserStatus, ValidationErrors,
-};
-use crate::ports::{ClientInfo, LoginAttempt, Mail, SessionSelector};
+//! Passwords: forgotten (a mailed link), reset with the link, and changed while signed in.
 
-impl AuthService {
+use std::sync::Arc;
+
+use super::accounts::Accounts;
+use super::context::{Context, Mailer, Revoker};
+use super::throttle::{AccountKey, AuthFlow, Limited, Throttle};
+use super::{Authenticated, CoreError, link};
+use crate::domain::{
+    Email, EventType, FieldError, OneTimePurpose, PasswordChangedData, RevocationReason, Session, User, UserId,
+    UserStatus, ValidationErrors,
+};
+use crate::ports::{ClientInfo, LoginAttempt, Mail, PasswordHasher, SessionSelector, UnitOfWork};
+
+/// Forgotten, reset and changed passwords.
+#[derive(Clone)]
+pub struct PasswordService {
+    pub(super) ctx: Context,
+    pub(super) uow: Arc<dyn UnitOfWork>,
+    pub(super) hasher: Arc<dyn PasswordHasher>,
+    pub(super) accounts: Accounts,
+    pub(super) throttle: Throttle,
+    pub(super) revoker: Revoker,
+    pub(super) mailer: Mailer,
+}
+
+impl PasswordService {
     /// `POST /v1/auth/password/forgot`: mails a single-use reset link when the address has an
     /// active or a locked-out account (a reset is how its owner gets back in). The answer is
     /// the same either way, after the same work: both paths write one transaction with the
     /// same statements and an audit entry.
-    pub async fn forgot_password(&self, email: &str, client: &ClientInfo) -> Result<(), CoreError> {
+    pub async fn forgot_password(&self, email: &str, client: &ClientInfo) -> Result<Limited<()>, CoreError> {
+        self.throttle.guard(AuthFlow::PasswordReset, client, Some(email), self.forgot_unguarded(email, client)).await
+    }
+
+    async fn forgot_unguarded(&self, email: &str, client: &ClientInfo) -> Result<(), CoreError> {
         let email = Email::parse(email).map_err(ValidationErrors::single)?;
-        self.cooldown(&format!("password-reset:cooldown:{email}")).await?;
-        match self.ports.users.find_by_email(&email).await? {
+        self.mailer.cooldown(&format!("password-reset:cooldown:{email}")).await?;
+        match self.accounts.users.find_by_email(&email).await? {
             Some(user) if user.may_reset_password() => self.send_reset_link(&user, None, client).await,
             _ => self.reset_link_for_nobody(&email, client).await,
         }
@@ -26,11 +48,11 @@ impl AuthService {
     /// someone asked for a link to an address with no account) and an audit entry, in one
     /// transaction; no mail and nothing a link could redeem.
     async fn reset_link_for_nobody(&self, email: &Email, client: &ClientInfo) -> Result<(), CoreError> {
-        let token = self.ports.secrets.new_token();
-        let _ = self.ports.secrets.digest(&token);
-        let nobody = UserId::from_uuid(self.ports.ids.new_id());
-        let now = self.now();
-        let mut tx = self.ports.uow.begin().await?;
+        let token = self.accounts.secrets.new_token();
+        let _ = self.accounts.secrets.digest(&token);
+        let nobody = UserId::from_uuid(self.ctx.new_id());
+        let now = self.ctx.now();
+        let mut tx = self.uow.begin().await?;
         tx.consume_one_time_tokens(nobody, OneTimePurpose::ResetPassword, now).await?;
         tx.record_login_attempt(&LoginAttempt {
             user_id: None,
@@ -43,56 +65,32 @@ impl AuthService {
         })
         .await?;
         let metadata = serde_json::json!({ "account": false });
-        tx.record_audit(&self.audit_entry("password.reset_requested", None, None, client, metadata)).await?;
+        tx.record_audit(&self.ctx.audit_entry("password.reset_requested", None, None, client, metadata)).await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// `POST /v1/auth/password/reset/request`: the signed-in variant, to the caller's address.
     pub async fn request_password_reset(&self, auth: &Authenticated) -> Result<(), CoreError> {
-        self.cooldown(&format!("password-reset:cooldown:{}", auth.user.email)).await?;
+        self.mailer.cooldown(&format!("password-reset:cooldown:{}", auth.user.email)).await?;
         self.send_reset_link(&auth.user, Some(auth.user.id), &auth.client).await
     }
 
-    /// A new single-use link token to choose a password (voiding older ones), valid for `ttl`;
-    /// `POST /v1/auth/password/reset` redeems it.
-    pub(super) async fn password_token(
-        &self,
-        tx: &mut dyn crate::ports::Transaction,
-        user: &User,
-        ttl: chrono::Duration,
-    ) -> Result<String, CoreError> {
-        let token = self.ports.secrets.new_token();
-        let now = self.now();
-        tx.consume_one_time_tokens(user.id, OneTimePurpose::ResetPassword, now).await?;
-        tx.insert_one_time_token(&OneTimeToken {
-            id: self.ports.ids.new_id(),
-            purpose: OneTimePurpose::ResetPassword,
-            user_id: user.id,
-            email: Some(user.email.clone()),
-            digest: self.ports.secrets.digest(&token),
-            created_at: now,
-            expires_at: now + ttl,
-            consumed_at: None,
-        })
-        .await?;
-        Ok(token)
-    }
-
     async fn send_reset_link(&self, user: &User, actor: Option<UserId>, client: &ClientInfo) -> Result<(), CoreError> {
-        let mut tx = self.ports.uow.begin().await?;
-        let token = self.password_token(tx.as_mut(), user, self.settings.password_reset_ttl).await?;
+        let mut tx = self.uow.begin().await?;
+        let token = self.accounts.password_token(tx.as_mut(), user, self.ctx.settings.password_reset_ttl).await?;
         let metadata = serde_json::json!({ "account": true });
-        let entry = self.audit_entry("password.reset_requested", actor, Some(user.id), client, metadata);
+        let entry = self.ctx.audit_entry("password.reset_requested", actor, Some(user.id), client, metadata);
         tx.record_audit(&entry).await?;
         tx.commit().await?;
-        let ttl_minutes = u64::try_from(self.settings.password_reset_ttl.num_minutes()).unwrap_or(60);
-        self.send(Mail::PasswordReset {
-            to: user.email.clone(),
-            link: link(&self.settings.password_reset_url_template, &token),
-            ttl_minutes,
-        })
-        .await;
+        let ttl_minutes = u64::try_from(self.ctx.settings.password_reset_ttl.num_minutes()).unwrap_or(60);
+        self.mailer
+            .send(Mail::PasswordReset {
+                to: user.email.clone(),
+                link: link(&self.ctx.settings.password_reset_url_template, &token),
+                ttl_minutes,
+            })
+            .await;
         Ok(())
     }
 
@@ -112,9 +110,9 @@ impl AuthService {
             errors.push(FieldError::new("new_password", "required", "a new password is required"));
         }
         errors.into_result()?;
-        let digest = self.ports.secrets.digest(token.trim());
-        let now = self.now();
-        let mut tx = self.ports.uow.begin().await?;
+        let digest = self.accounts.secrets.digest(token.trim());
+        let now = self.ctx.now();
+        let mut tx = self.uow.begin().await?;
         let record = tx.lock_one_time_token(OneTimePurpose::ResetPassword, &digest).await?;
         let Some(record) = record.filter(|t| t.consumed_at.is_none() && t.expires_at > now) else {
             return Err(CoreError::InvalidToken);
@@ -124,11 +122,12 @@ impl AuthService {
             return Err(CoreError::InvalidToken);
         }
         let password = self
+            .ctx
             .settings
             .password_policy
             .check("new_password", new_password, Some(&user.email))
             .map_err(ValidationErrors::single)?;
-        user.password_hash = self.ports.hasher.hash(&password).await?;
+        user.password_hash = self.hasher.hash(&password).await?;
         user.email_verified = true;
         user.updated_at = now;
         // Proving the address ends a lock-out (not an admin's lock: that account cannot reset).
@@ -140,8 +139,8 @@ impl AuthService {
         tx.update_user(&user).await?;
         tx.consume_one_time_tokens(user.id, OneTimePurpose::ResetPassword, now).await?;
         let revoked = tx.revoke_sessions(user.id, SessionSelector::All, now, RevocationReason::PasswordReset).await?;
-        let mut events = self.revoked_events(&user, &revoked, RevocationReason::PasswordReset.as_str());
-        events.push(self.event(
+        let mut events = self.ctx.revoked_events(&user, &revoked, RevocationReason::PasswordReset.as_str());
+        events.push(self.ctx.event(
             EventType::PasswordChanged,
             user.id.as_uuid(),
             &user,
@@ -149,12 +148,12 @@ impl AuthService {
         ));
         tx.record_events(&events).await?;
         let metadata = serde_json::json!({ "sessions_revoked": revoked.len(), "unlocked": unlocked });
-        tx.record_audit(&self.audit_entry("password.reset", None, Some(user.id), client, metadata)).await?;
+        tx.record_audit(&self.ctx.audit_entry("password.reset", None, Some(user.id), client, metadata)).await?;
         tx.commit().await?;
-        self.publish_revocations(&revoked).await?;
+        self.revoker.publish(&revoked).await?;
         // The failures that led to the lock-out are forgotten with it.
-        self.clear_failures(&AccountKey::of(&user)).await?;
-        self.send(Mail::PasswordChanged { to: user.email.clone() }).await;
+        self.throttle.clear_failures(&AccountKey::of(&user)).await?;
+        self.mailer.send(Mail::PasswordChanged { to: user.email.clone() }).await;
         Ok(user)
     }
 
@@ -169,8 +168,11 @@ impl AuthService {
         if current.is_empty() {
             errors.push(FieldError::new("current_password", "required", "the current password is required"));
         }
-        let new =
-            errors.collect(self.settings.password_policy.check("new_password", new_password, Some(&auth.user.email)));
+        let new = errors.collect(self.ctx.settings.password_policy.check(
+            "new_password",
+            new_password,
+            Some(&auth.user.email),
+        ));
         if !current.is_empty() && current == new_password {
             errors.push(FieldError::new("new_password", "unchanged", "the new password is the current one"));
         }
@@ -178,10 +180,10 @@ impl AuthService {
         let Some(new) = new else {
             return Err(CoreError::Internal(anyhow::anyhow!("validated password lost")));
         };
-        self.reauthenticate_with_password(auth, "current_password", current, "password.change").await?;
-        let hash = self.ports.hasher.hash(&new).await?;
-        let now = self.now();
-        let mut tx = self.ports.uow.begin().await?;
+        self.throttle.reauthenticate_with_password(auth, "current_password", current, "password.change").await?;
+        let hash = self.hasher.hash(&new).await?;
+        let now = self.ctx.now();
+        let mut tx = self.uow.begin().await?;
         let mut user = tx.lock_user(auth.user.id).await?.ok_or(CoreError::Unauthenticated)?;
         if user.password_hash != auth.user.password_hash {
             // Changed meanwhile by another request: the current password we checked is stale.
@@ -203,8 +205,8 @@ impl AuthService {
                 RevocationReason::PasswordChanged,
             )
             .await?;
-        let mut events = self.revoked_events(&user, &revoked, RevocationReason::PasswordChanged.as_str());
-        events.push(self.event(
+        let mut events = self.ctx.revoked_events(&user, &revoked, RevocationReason::PasswordChanged.as_str());
+        events.push(self.ctx.event(
             EventType::PasswordChanged,
             user.id.as_uuid(),
             &user,
@@ -212,11 +214,17 @@ impl AuthService {
         ));
         tx.record_events(&events).await?;
         let metadata = serde_json::json!({ "sessions_revoked": revoked.len() });
-        tx.record_audit(&self.audit_entry("password.changed", Some(user.id), Some(user.id), &auth.client, metadata))
-            .await?;
+        tx.record_audit(&self.ctx.audit_entry(
+            "password.changed",
+            Some(user.id),
+            Some(user.id),
+            &auth.client,
+            metadata,
+        ))
+        .await?;
         tx.commit().await?;
-        self.publish_revocations(&revoked).await?;
-        self.send(Mail::PasswordChanged { to: user.email.clone() }).await;
+        self.revoker.publish(&revoked).await?;
+        self.mailer.send(Mail::PasswordChanged { to: user.email.clone() }).await;
         Ok(())
     }
 }

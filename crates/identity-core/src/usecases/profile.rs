@@ -1,12 +1,16 @@
 use serde_json::Value;
 
-use super::{AuthService, Authenticated, CoreError};
+use std::sync::Arc;
+
+use super::context::{Context, Revoker};
+use super::throttle::Throttle;
+use super::{Authenticated, CoreError};
 use crate::domain::profile::{self, merge_patch, validate_preferences};
 use crate::domain::{
     EventType, FieldError, Profile, RevocationReason, User, UserDeletedData, UserStatus, UserUpdatedData,
     ValidationErrors,
 };
-use crate::ports::SessionSelector;
+use crate::ports::{SessionSelector, UnitOfWork};
 
 /// Fields a client may never set through the profile, however it asks.
 const READ_ONLY: &[&str] = &[
@@ -53,7 +57,16 @@ fn with_default<T>(
     }
 }
 
-impl AuthService {
+/// The caller's own account: the profile, and deleting the account.
+#[derive(Clone)]
+pub struct ProfileService {
+    pub(super) ctx: Context,
+    pub(super) uow: Arc<dyn UnitOfWork>,
+    pub(super) throttle: Throttle,
+    pub(super) revoker: Revoker,
+}
+
+impl ProfileService {
     /// `PATCH /v1/users/me` (JSON merge patch, RFC 7386): only the profile fields change;
     /// anything else is refused naming the field. A change bumps `updated_at` and emits
     /// `user.updated` with the changed fields.
@@ -61,7 +74,7 @@ impl AuthService {
         let Some(patch) = patch.as_object() else {
             return Err(ValidationErrors::single(FieldError::new("body", "invalid_type", "send a JSON object")).into());
         };
-        let mut tx = self.ports.uow.begin().await?;
+        let mut tx = self.uow.begin().await?;
         let mut user = tx.lock_user(auth.user.id).await?.ok_or(CoreError::Unauthenticated)?;
         let before = user.profile.clone();
         let mut next = before.clone();
@@ -128,11 +141,11 @@ impl AuthService {
         if changed.is_empty() {
             return Ok(user);
         }
-        let now = self.now();
+        let now = self.ctx.now();
         user.profile = next;
         user.updated_at = now;
         tx.update_user(&user).await?;
-        let event = self.event(
+        let event = self.ctx.event(
             EventType::UserUpdated,
             user.id.as_uuid(),
             &user,
@@ -142,9 +155,7 @@ impl AuthService {
         tx.commit().await?;
         Ok(user)
     }
-}
 
-impl AuthService {
     /// `DELETE /v1/users/me`: a soft delete, confirmed with the current password. The account
     /// stops working at once (every session ends), its address stays reserved and its data is
     /// kept (an admin can restore it).
@@ -157,9 +168,9 @@ impl AuthService {
             ))
             .into());
         }
-        self.reauthenticate_with_password(auth, "password", password, "account.delete").await?;
-        let now = self.now();
-        let mut tx = self.ports.uow.begin().await?;
+        self.throttle.reauthenticate_with_password(auth, "password", password, "account.delete").await?;
+        let now = self.ctx.now();
+        let mut tx = self.uow.begin().await?;
         let mut user = tx.lock_user(auth.user.id).await?.ok_or(CoreError::Unauthenticated)?;
         // The last active admin cannot leave the service without an admin.
         let is_active_admin = user.status == UserStatus::Active
@@ -172,8 +183,8 @@ impl AuthService {
         user.updated_at = now;
         tx.update_user(&user).await?;
         let revoked = tx.revoke_sessions(user.id, SessionSelector::All, now, RevocationReason::AccountDeleted).await?;
-        let mut events = self.revoked_events(&user, &revoked, RevocationReason::AccountDeleted.as_str());
-        events.push(self.event(
+        let mut events = self.ctx.revoked_events(&user, &revoked, RevocationReason::AccountDeleted.as_str());
+        events.push(self.ctx.event(
             EventType::UserDeleted,
             user.id.as_uuid(),
             &user,
@@ -181,10 +192,10 @@ impl AuthService {
         ));
         tx.record_events(&events).await?;
         let metadata = serde_json::json!({ "sessions_revoked": revoked.len() });
-        tx.record_audit(&self.audit_entry("user.deleted", Some(user.id), Some(user.id), &auth.client, metadata))
+        tx.record_audit(&self.ctx.audit_entry("user.deleted", Some(user.id), Some(user.id), &auth.client, metadata))
             .await?;
         tx.commit().await?;
-        self.publish_revocations(&revoked).await?;
+        self.revoker.publish(&revoked).await?;
         Ok(())
     }
 }

@@ -1,15 +1,19 @@
 use std::time::Duration as StdDuration;
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
-use super::hex;
-use super::login::{DeviceChoice, LoginOutput, RegisterInput};
-use super::{AuthService, CoreError};
+use super::accounts::{Accounts, RegisterInput};
+use super::context::{Context, Mailer};
+use super::issuer::{DeviceChoice, LoginOutput, SessionIssuer};
+use super::throttle::{AuthFlow, Limited, Throttle};
+use super::{CoreError, hex};
 use crate::domain::{
     Email, EventType, FieldError, NewUser, OneTimePurpose, PasswordHash, Profile, User, UserVerifiedData, Username,
     ValidationErrors,
 };
-use crate::ports::{ClientInfo, Mail};
+use crate::ports::{ClientInfo, CodeStore, Mail, PasswordHasher, UnitOfWork};
 
 /// What step one of a two-step registration answered. Always the same for taken and free
 /// addresses.
@@ -49,51 +53,168 @@ fn cooldown_key(email: &Email) -> String {
     format!("registration:cooldown:{email}")
 }
 
-impl AuthService {
+/// New accounts: one-step registration with a mailed link, two-step registration with a
+/// mailed code, and verifying an address.
+#[derive(Clone)]
+pub struct RegistrationService {
+    pub(super) ctx: Context,
+    pub(super) uow: Arc<dyn UnitOfWork>,
+    pub(super) hasher: Arc<dyn PasswordHasher>,
+    pub(super) codes: Arc<dyn CodeStore>,
+    pub(super) accounts: Accounts,
+    pub(super) issuer: SessionIssuer,
+    pub(super) mailer: Mailer,
+    pub(super) throttle: Throttle,
+}
+
+impl RegistrationService {
+    /// `POST /v1/auth/register` under the `auth` bucket of the client and the address: see
+    /// [`Self::register_unguarded`].
+    pub async fn register(&self, input: RegisterInput) -> Result<Limited<User>, CoreError> {
+        let (client, email) = (input.client.clone(), input.email.clone());
+        self.throttle.guard(AuthFlow::Registration, &client, Some(&email), self.register_unguarded(input)).await
+    }
+
+    /// `POST /v1/auth/register/request` under the `auth` bucket: see [`Self::request_unguarded`].
+    pub async fn request_registration(
+        &self,
+        input: RegisterInput,
+    ) -> Result<Limited<RegistrationRequested>, CoreError> {
+        let (client, email) = (input.client.clone(), input.email.clone());
+        self.throttle.guard(AuthFlow::Registration, &client, Some(&email), self.request_unguarded(input)).await
+    }
+
+    /// `POST /v1/auth/register/confirm` under the `auth` bucket: see [`Self::confirm_unguarded`].
+    pub async fn confirm_registration(
+        &self,
+        input: ConfirmRegistrationInput,
+    ) -> Result<Limited<LoginOutput>, CoreError> {
+        let (client, email) = (input.client.clone(), input.email.clone());
+        self.throttle.guard(AuthFlow::Registration, &client, Some(&email), self.confirm_unguarded(input)).await
+    }
+
+    /// `POST /v1/auth/email/resend` under the `auth` bucket: see [`Self::resend_unguarded`].
+    pub async fn resend_verification(&self, email: &str, client: &ClientInfo) -> Result<Limited<()>, CoreError> {
+        self.throttle.guard(AuthFlow::Verification, client, Some(email), self.resend_unguarded(email)).await
+    }
+
+    /// One-step registration: validates everything, hashes the password, stores the user
+    /// unverified with its `user.registered` event in one transaction, and mails a
+    /// verification link. A taken address is a 409 `email_taken`, unless
+    /// `hide_taken_emails`: then it gets the answer a free one gets, after the same work, and
+    /// its owner a mail instead.
+    async fn register_unguarded(&self, input: RegisterInput) -> Result<User, CoreError> {
+        let valid = self.accounts.validate_registration(&input)?;
+        // Cheap checks first, so a taken address costs no hash (unless it must not show).
+        // The unique constraints decide races between two registrations of the same address.
+        let owner = if self.ctx.settings.hide_taken_emails {
+            // The username first: its 409 must not depend on whether the address is taken.
+            self.accounts.ensure_username_free(valid.username.as_ref()).await?;
+            self.accounts.users.find_by_email(&valid.email).await?
+        } else {
+            if self.accounts.users.find_by_email(&valid.email).await?.is_some() {
+                return Err(CoreError::EmailTaken);
+            }
+            self.accounts.ensure_username_free(valid.username.as_ref()).await?;
+            None
+        };
+        let password_hash = self.hasher.hash(&valid.password).await?;
+        let user = self.accounts.new_user(NewUser {
+            email: valid.email,
+            username: valid.username,
+            password_hash,
+            email_verified: false,
+            name: valid.name,
+        });
+        if let Some(owner) = owner {
+            return self.registered_in_appearance(owner, user, &input.client).await;
+        }
+        match self.insert_registered(&user, &input.client).await {
+            Err(CoreError::EmailTaken) if self.ctx.settings.hide_taken_emails => {
+                // Registered meanwhile by a racing request: the same answer, the same mail.
+                let owner = self.accounts.users.find_by_email(&user.email).await?.ok_or(CoreError::EmailTaken)?;
+                self.registered_in_appearance(owner, user, &input.client).await
+            }
+            Err(error) => Err(error),
+            Ok(mail) => {
+                self.mailer.send(mail).await;
+                Ok(user)
+            }
+        }
+    }
+
+    /// Stores a new registration with its event, verification token and audit entry; returns
+    /// the verification mail to send.
+    async fn insert_registered(&self, user: &User, client: &ClientInfo) -> Result<Mail, CoreError> {
+        let mut tx = self.uow.begin().await?;
+        tx.insert_user(user).await?;
+        let mail = self.accounts.verification_mail(tx.as_mut(), user).await?;
+        tx.record_events(&[self.accounts.registered_event(user)]).await?;
+        let metadata = serde_json::json!({ "method": "one_step" });
+        tx.record_audit(&self.ctx.audit_entry("user.registered", None, Some(user.id), client, metadata)).await?;
+        tx.commit().await?;
+        Ok(mail)
+    }
+
+    /// `hide_taken_emails` and the address has an account: answer with `unsaved` (a new,
+    /// never stored user, as a free address would get), audit the attempt on the owner's
+    /// account and mail the owner that someone tried to register their address.
+    async fn registered_in_appearance(
+        &self,
+        owner: User,
+        unsaved: User,
+        client: &ClientInfo,
+    ) -> Result<User, CoreError> {
+        let mut tx = self.uow.begin().await?;
+        let metadata = serde_json::json!({ "method": "one_step" });
+        tx.record_audit(&self.ctx.audit_entry("registration.duplicate", None, Some(owner.id), client, metadata))
+            .await?;
+        tx.commit().await?;
+        self.mailer.send(Mail::AlreadyRegistered { to: owner.email }).await;
+        Ok(unsaved)
+    }
+
     fn code_ttl(&self) -> StdDuration {
-        self.settings.registration_code_ttl.to_std().unwrap_or(StdDuration::from_secs(900))
+        self.ctx.settings.registration_code_ttl.to_std().unwrap_or(StdDuration::from_secs(900))
     }
 
     /// Step one of two-step registration: validates the input, hashes the password and keeps
     /// the pending registration with a 6-digit code for `registration_code_ttl`, then mails
     /// the code. A taken address gets the same answer (and, instead of a code, a mail saying
     /// it already has an account), after the same work.
-    pub async fn request_registration(&self, input: RegisterInput) -> Result<RegistrationRequested, CoreError> {
-        let valid = self.validate_registration(&input)?;
-        self.ensure_username_free(valid.username.as_ref()).await?;
+    async fn request_unguarded(&self, input: RegisterInput) -> Result<RegistrationRequested, CoreError> {
+        let valid = self.accounts.validate_registration(&input)?;
+        self.accounts.ensure_username_free(valid.username.as_ref()).await?;
         // The cooldown applies to every address, taken or not, so it reveals nothing.
-        self.cooldown(&cooldown_key(&valid.email)).await?;
-        let taken = self.ports.users.find_by_email(&valid.email).await?.is_some();
+        self.mailer.cooldown(&cooldown_key(&valid.email)).await?;
+        let taken = self.accounts.users.find_by_email(&valid.email).await?.is_some();
         // Hash either way: the answer takes as long for a taken address as for a free one.
-        let password_hash = self.ports.hasher.hash(&valid.password).await?;
+        let password_hash = self.hasher.hash(&valid.password).await?;
         let answer = RegistrationRequested { code_ttl_secs: self.code_ttl().as_secs() };
         if taken {
-            self.send(Mail::AlreadyRegistered { to: valid.email }).await;
+            self.mailer.send(Mail::AlreadyRegistered { to: valid.email }).await;
             return Ok(answer);
         }
-        let code = self.ports.secrets.new_code(6);
+        let code = self.accounts.secrets.new_code(6);
         let pending = Pending {
             email: valid.email.as_str().to_owned(),
             password_hash: password_hash.as_phc().to_owned(),
             username: valid.username.as_ref().map(|u| u.as_str().to_owned()),
             name: valid.name,
-            code_digest: hex(&self.ports.secrets.digest(&code).0),
+            code_digest: hex(&self.accounts.secrets.digest(&code).0),
         };
         let json = serde_json::to_string(&pending).map_err(|e| CoreError::Internal(e.into()))?;
-        self.ports.codes.put(&pending_key(&valid.email), &json, self.code_ttl()).await?;
-        self.ports.codes.delete(&attempts_key(&valid.email)).await?;
-        self.send(Mail::RegistrationCode {
-            to: valid.email,
-            code,
-            ttl_minutes: self.code_ttl().as_secs().div_ceil(60),
-        })
-        .await;
+        self.codes.put(&pending_key(&valid.email), &json, self.code_ttl()).await?;
+        self.codes.delete(&attempts_key(&valid.email)).await?;
+        self.mailer
+            .send(Mail::RegistrationCode { to: valid.email, code, ttl_minutes: self.code_ttl().as_secs().div_ceil(60) })
+            .await;
         Ok(answer)
     }
 
     /// Step two: checks the code (after `registration_max_attempts` wrong codes the pending
     /// registration is void), creates the user with a verified address and signs them in.
-    pub async fn confirm_registration(&self, input: ConfirmRegistrationInput) -> Result<LoginOutput, CoreError> {
+    async fn confirm_unguarded(&self, input: ConfirmRegistrationInput) -> Result<LoginOutput, CoreError> {
         let mut errors = ValidationErrors::new();
         let email = errors.collect(Email::parse(&input.email));
         let code = input.code.trim();
@@ -107,28 +228,28 @@ impl AuthService {
             return Err(CoreError::Internal(anyhow::anyhow!("validated email lost")));
         };
 
-        let max = self.settings.registration_max_attempts;
-        let Some(json) = self.ports.codes.get(&pending_key(&email)).await? else {
+        let max = self.ctx.settings.registration_max_attempts;
+        let Some(json) = self.codes.get(&pending_key(&email)).await? else {
             return Err(CoreError::InvalidCode { attempts_left: 0 });
         };
         let pending: Pending = serde_json::from_str(&json).map_err(|e| CoreError::Internal(e.into()))?;
-        let offered = hex(&self.ports.secrets.digest(code).0);
-        if !self.ports.secrets.equal(&offered, &pending.code_digest) {
-            let used = self.ports.codes.increment(&attempts_key(&email), self.code_ttl()).await?;
+        let offered = hex(&self.accounts.secrets.digest(code).0);
+        if !self.accounts.secrets.equal(&offered, &pending.code_digest) {
+            let used = self.codes.increment(&attempts_key(&email), self.code_ttl()).await?;
             let used = u32::try_from(used).unwrap_or(u32::MAX);
             if used >= max {
-                self.ports.codes.delete(&pending_key(&email)).await?;
-                self.ports.codes.delete(&attempts_key(&email)).await?;
+                self.codes.delete(&pending_key(&email)).await?;
+                self.codes.delete(&attempts_key(&email)).await?;
             }
             return Err(CoreError::InvalidCode { attempts_left: max.saturating_sub(used) });
         }
         // Of two confirmations racing with the right code, one takes the registration.
-        if self.ports.codes.take(&pending_key(&email)).await?.is_none() {
+        if self.codes.take(&pending_key(&email)).await?.is_none() {
             return Err(CoreError::InvalidCode { attempts_left: 0 });
         }
-        self.ports.codes.delete(&attempts_key(&email)).await?;
+        self.codes.delete(&attempts_key(&email)).await?;
 
-        let mut user = self.new_user(NewUser {
+        let mut user = self.accounts.new_user(NewUser {
             email,
             username: pending.username.map(Username::from_trusted),
             password_hash: PasswordHash::from_phc(pending.password_hash),
@@ -136,17 +257,15 @@ impl AuthService {
             name: pending.name.and_then(|n| Profile::parse_name(&n).ok().flatten()),
         });
         user.last_login_at = Some(user.created_at);
-        let mut tx = self.ports.uow.begin().await?;
+        let mut tx = self.uow.begin().await?;
         tx.insert_user(&user).await?;
-        tx.record_events(&[self.registered_event(&user)]).await?;
+        tx.record_events(&[self.accounts.registered_event(&user)]).await?;
         let metadata = serde_json::json!({ "method": "two_step" });
-        tx.record_audit(&self.audit_entry("user.registered", None, Some(user.id), &input.client, metadata)).await?;
+        tx.record_audit(&self.ctx.audit_entry("user.registered", None, Some(user.id), &input.client, metadata)).await?;
         let (session, refresh_token) =
-            self.open_session(tx.as_mut(), &user, &input.client, DeviceChoice::default()).await?;
+            self.issuer.open_session(tx.as_mut(), &user, &input.client, DeviceChoice::default()).await?;
         tx.commit().await?;
-        let claims = self.claims_for(&user, &session);
-        let access_token = self.ports.tokens.issue(&claims)?;
-        Ok(LoginOutput { access_token, claims, refresh_token, session, user })
+        self.issuer.signed_in(user, session, refresh_token)
     }
 
     /// Confirms an address with the token from the verification mail.
@@ -159,9 +278,9 @@ impl AuthService {
             ))
             .into());
         }
-        let digest = self.ports.secrets.digest(token.trim());
-        let now = self.now();
-        let mut tx = self.ports.uow.begin().await?;
+        let digest = self.accounts.secrets.digest(token.trim());
+        let now = self.ctx.now();
+        let mut tx = self.uow.begin().await?;
         let record = tx.lock_one_time_token(OneTimePurpose::VerifyEmail, &digest).await?;
         let Some(record) = record.filter(|t| t.consumed_at.is_none() && t.expires_at > now) else {
             return Err(CoreError::InvalidToken);
@@ -176,7 +295,7 @@ impl AuthService {
             user.email_verified = true;
             user.updated_at = now;
             tx.update_user(&user).await?;
-            let event = self.event(
+            let event = self.ctx.event(
                 EventType::UserVerified,
                 user.id.as_uuid(),
                 &user,
@@ -184,7 +303,7 @@ impl AuthService {
             );
             tx.record_events(&[event]).await?;
             let metadata = serde_json::json!({ "email": user.email.as_str() });
-            tx.record_audit(&self.audit_entry("user.verified", None, Some(user.id), client, metadata)).await?;
+            tx.record_audit(&self.ctx.audit_entry("user.verified", None, Some(user.id), client, metadata)).await?;
         }
         tx.commit().await?;
         Ok(user)
@@ -192,19 +311,19 @@ impl AuthService {
 
     /// Sends a new verification mail to an unverified account. Answers the same whether the
     /// address has an account or not.
-    pub async fn resend_verification(&self, email: &str) -> Result<(), CoreError> {
+    async fn resend_unguarded(&self, email: &str) -> Result<(), CoreError> {
         let email = Email::parse(email).map_err(ValidationErrors::single)?;
-        self.cooldown(&format!("verification:cooldown:{email}")).await?;
-        let Some(user) = self.ports.users.find_by_email(&email).await? else {
+        self.mailer.cooldown(&format!("verification:cooldown:{email}")).await?;
+        let Some(user) = self.accounts.users.find_by_email(&email).await? else {
             return Ok(());
         };
         if user.email_verified || !user.is_active() {
             return Ok(());
         }
-        let mut tx = self.ports.uow.begin().await?;
-        let mail = self.verification_mail(tx.as_mut(), &user).await?;
+        let mut tx = self.uow.begin().await?;
+        let mail = self.accounts.verification_mail(tx.as_mut(), &user).await?;
         tx.commit().await?;
-        self.send(mail).await;
+        self.mailer.send(mail).await;
         Ok(())
     }
 }

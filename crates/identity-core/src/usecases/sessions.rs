@@ -1,8 +1,16 @@
 use uuid::Uuid;
 
-use super::{AuthService, Authenticated, CoreError};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use super::context::{Context, Revoker};
+use super::{Authenticated, CoreError};
 use crate::domain::{Device, DeviceId, RevocationReason, Session, SessionId, ValidationErrors};
-use crate::ports::{ClientInfo, PageRequest, SessionSelector, Transaction};
+use crate::ports::{
+    AccessClaims, ClientInfo, PageRequest, RevocationList, SessionRepository, SessionSelector, TokenIssuer, UnitOfWork,
+    UserRepository,
+};
 
 /// One page of a list: `next_cursor` is set when more items follow.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,7 +59,81 @@ pub fn page_request(limit: Option<usize>, cursor: Option<&str>) -> Result<(usize
     Ok((limit, PageRequest { limit: limit + 1, after }))
 }
 
-impl AuthService {
+/// Who the caller is (access tokens), and the caller's sessions and devices.
+#[derive(Clone)]
+pub struct SessionService {
+    pub(super) ctx: Context,
+    pub(super) users: Arc<dyn UserRepository>,
+    pub(super) sessions: Arc<dyn SessionRepository>,
+    pub(super) uow: Arc<dyn UnitOfWork>,
+    pub(super) tokens: Arc<dyn TokenIssuer>,
+    pub(super) revocations: Arc<dyn RevocationList>,
+    pub(super) revoker: Revoker,
+}
+
+impl SessionService {
+    /// How far ahead of this clock an access token's `iat` may be: replicas' clocks drift a
+    /// little; a token issued further ahead was not issued by a replica of ours.
+    pub const ACCESS_TOKEN_MAX_CLOCK_SKEW_SECONDS: i64 = 60;
+
+    /// Whether the times of `claims` are ones this service gives its tokens: issued no later
+    /// than [`Self::ACCESS_TOKEN_MAX_CLOCK_SKEW_SECONDS`] ahead of `now`, valid for no longer
+    /// than `access_token_ttl` from issue (shorter is fine: a token ends with its session),
+    /// and valid at `now`. So no token accepted at `now` outlives `now + ttl + skew`.
+    fn token_times_acceptable(&self, claims: &AccessClaims, now: DateTime<Utc>) -> bool {
+        let skew = chrono::Duration::seconds(Self::ACCESS_TOKEN_MAX_CLOCK_SKEW_SECONDS);
+        claims.iat <= now + skew
+            && claims.exp - claims.iat <= self.ctx.settings.access_token_ttl
+            && claims.nbf <= now
+            && now < claims.exp
+    }
+
+    /// Checks an access token: it must verify, have coherent times and be within its validity
+    /// window, belong to a session that was not revoked, and to an active user.
+    pub async fn authenticate(&self, token: &str) -> Result<Authenticated, CoreError> {
+        let claims = self.tokens.verify(token)?;
+        if !self.token_times_acceptable(&claims, self.ctx.now()) {
+            return Err(CoreError::Unauthenticated);
+        }
+        if self.revocations.is_revoked(claims.sid).await? {
+            return Err(CoreError::Unauthenticated);
+        }
+        let user = self.users.find_by_id(claims.sub).await?.ok_or(CoreError::Unauthenticated)?;
+        if !user.is_active() {
+            return Err(CoreError::Unauthenticated);
+        }
+        Ok(Authenticated { user, claims, client: ClientInfo::default() })
+    }
+
+    /// `GET /v1/auth/me`: the caller with its current session.
+    pub async fn current_user(&self, auth: &Authenticated) -> Result<Session, CoreError> {
+        let session = self.sessions.find_session(auth.claims.sid).await?.ok_or(CoreError::Unauthenticated)?;
+        if session.user_id != auth.user.id || !session.is_live(self.ctx.now(), self.ctx.settings.session_idle_timeout) {
+            return Err(CoreError::Unauthenticated);
+        }
+        Ok(session)
+    }
+
+    /// Ends the caller's current session.
+    pub async fn logout(&self, auth: &Authenticated) -> Result<(), CoreError> {
+        self.revoke(auth, SessionSelector::One(auth.claims.sid), RevocationReason::Logout).await.map(|_| ())
+    }
+
+    /// Ends every session of the caller, this one included.
+    pub async fn logout_all(&self, auth: &Authenticated) -> Result<usize, CoreError> {
+        self.revoke(auth, SessionSelector::All, RevocationReason::LogoutAll).await.map(|r| r.len())
+    }
+
+    /// Ends the caller's sessions picked by `selector`, with events and an audit entry.
+    async fn revoke(
+        &self,
+        auth: &Authenticated,
+        selector: SessionSelector,
+        reason: RevocationReason,
+    ) -> Result<Vec<Session>, CoreError> {
+        self.revoker.revoke_for(auth, &auth.user, selector, reason).await
+    }
+
     /// The caller's live sessions, newest first.
     pub async fn list_sessions(
         &self,
@@ -60,18 +142,18 @@ impl AuthService {
         cursor: Option<&str>,
     ) -> Result<Page<Session>, CoreError> {
         let (limit, request) = page_request(limit, cursor)?;
-        let idle_timeout = self.settings.session_idle_timeout;
-        let items = self.ports.sessions.list_live_sessions(auth.user.id, self.now(), idle_timeout, request).await?;
+        let idle_timeout = self.ctx.settings.session_idle_timeout;
+        let items = self.sessions.list_live_sessions(auth.user.id, self.ctx.now(), idle_timeout, request).await?;
         Ok(Page::from_fetched(items, limit, |s| s.id.as_uuid().simple().to_string()))
     }
 
     /// Ends one of the caller's sessions. Someone else's session is "not found".
     pub async fn revoke_session(&self, auth: &Authenticated, id: Uuid) -> Result<(), CoreError> {
         let id = SessionId::from_uuid(id);
-        let session = self.ports.sessions.find_session(id).await?;
-        if !session
-            .is_some_and(|s| s.user_id == auth.user.id && s.is_live(self.now(), self.settings.session_idle_timeout))
-        {
+        let session = self.sessions.find_session(id).await?;
+        if !session.is_some_and(|s| {
+            s.user_id == auth.user.id && s.is_live(self.ctx.now(), self.ctx.settings.session_idle_timeout)
+        }) {
             return Err(CoreError::NotFound);
         }
         self.revoke(auth, SessionSelector::One(id), RevocationReason::RevokedByUser).await?;
@@ -86,13 +168,12 @@ impl AuthService {
         cursor: Option<&str>,
     ) -> Result<Page<Device>, CoreError> {
         let (limit, request) = page_request(limit, cursor)?;
-        let items = self.ports.sessions.list_devices(auth.user.id, request).await?;
+        let items = self.sessions.list_devices(auth.user.id, request).await?;
         Ok(Page::from_fetched(items, limit, |d| d.id.as_uuid().simple().to_string()))
     }
 
     async fn own_device(&self, auth: &Authenticated, id: Uuid) -> Result<Device, CoreError> {
-        self.ports
-            .sessions
+        self.sessions
             .find_device(DeviceId::from_uuid(id))
             .await?
             .filter(|d| d.user_id == auth.user.id)
@@ -103,7 +184,7 @@ impl AuthService {
         let name = Device::parse_name("name", name).map_err(ValidationErrors::single)?;
         let mut device = self.own_device(auth, id).await?;
         device.name = Some(name);
-        let mut tx = self.ports.uow.begin().await?;
+        let mut tx = self.uow.begin().await?;
         tx.update_device(&device).await?;
         tx.commit().await?;
         Ok(device)
@@ -112,43 +193,21 @@ impl AuthService {
     /// Forgets a device and ends its sessions.
     pub async fn delete_device(&self, auth: &Authenticated, id: Uuid) -> Result<(), CoreError> {
         let device = self.own_device(auth, id).await?;
-        let now = self.now();
-        let mut tx = self.ports.uow.begin().await?;
+        let now = self.ctx.now();
+        let mut tx = self.uow.begin().await?;
         let revoked = tx
             .revoke_sessions(auth.user.id, SessionSelector::Device(device.id), now, RevocationReason::DeviceRemoved)
             .await?;
-        tx.record_events(&self.revoked_events(&auth.user, &revoked, RevocationReason::DeviceRemoved.as_str())).await?;
+        tx.record_events(&self.ctx.revoked_events(&auth.user, &revoked, RevocationReason::DeviceRemoved.as_str()))
+            .await?;
         tx.delete_device(device.id).await?;
         let ids: Vec<Uuid> = revoked.iter().map(|s| s.id.as_uuid()).collect();
         let metadata = serde_json::json!({ "device_id": device.id.as_uuid(), "sessions": ids });
-        let entry = self.audit_entry("device.removed", Some(auth.user.id), Some(auth.user.id), &auth.client, metadata);
+        let entry =
+            self.ctx.audit_entry("device.removed", Some(auth.user.id), Some(auth.user.id), &auth.client, metadata);
         tx.record_audit(&entry).await?;
         tx.commit().await?;
-        self.publish_revocations(&revoked).await?;
+        self.revoker.publish(&revoked).await?;
         Ok(())
-    }
-}
-
-impl AuthService {
-    /// A refresh found its session idle for `session_idle_timeout`: ends it in `tx` (reason
-    /// `idle_timeout`, with its `session.revoked` event and audit entry) and commits. The
-    /// refresh then answers as for any invalid refresh token.
-    pub(super) async fn end_idle_session(
-        &self,
-        mut tx: Box<dyn Transaction>,
-        session: &Session,
-        client: &ClientInfo,
-    ) -> Result<(), CoreError> {
-        let reason = RevocationReason::IdleTimeout;
-        let Some(user) = tx.lock_user(session.user_id).await? else {
-            return Ok(());
-        };
-        let revoked = tx.revoke_sessions(user.id, SessionSelector::One(session.id), self.now(), reason).await?;
-        tx.record_events(&self.revoked_events(&user, &revoked, reason.as_str())).await?;
-        let ids: Vec<Uuid> = revoked.iter().map(|s| s.id.as_uuid()).collect();
-        let metadata = serde_json::json!({ "reason": reason.as_str(), "sessions": ids });
-        tx.record_audit(&self.audit_entry("session.revoked", None, Some(user.id), client, metadata)).await?;
-        tx.commit().await?;
-        self.publish_revocations(&revoked).await
     }
 }

@@ -6,10 +6,14 @@ use std::time::Duration as StdDuration;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
-use super::{AuthService, Authenticated, CoreError};
+use std::sync::Arc;
+
+use super::admin::require_admin;
+use super::context::Context;
+use super::{Authenticated, CoreError};
 use crate::domain::UserId;
 use crate::domain::settings::{Namespace, Probe, SealedSecret, SecretChange, SecretValue, StoredSettings};
-use crate::ports::{ProbeRequest, ProbeResponse};
+use crate::ports::{HttpProbe, ProbeRequest, ProbeResponse, SecretBox, SettingsRepository, UnitOfWork};
 
 /// A namespace as admins see it: every field with its value or default, secrets as hints.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,18 +46,29 @@ fn context(namespace: &Namespace, field: &str) -> String {
     format!("settings/{}/{field}", namespace.name)
 }
 
-impl AuthService {
+/// Admin settings: namespaces, their values with secrets sealed at rest, and their
+/// connection checks.
+#[derive(Clone)]
+pub struct SettingsService {
+    pub(super) ctx: Context,
+    pub(super) settings: Arc<dyn SettingsRepository>,
+    pub(super) uow: Arc<dyn UnitOfWork>,
+    pub(super) secret_box: Arc<dyn SecretBox>,
+    pub(super) probe: Arc<dyn HttpProbe>,
+}
+
+impl SettingsService {
     /// The namespaces and their schemas.
     pub fn settings_namespaces(&self, auth: &Authenticated) -> Result<Vec<Namespace>, CoreError> {
-        self.require_admin(auth)?;
+        require_admin(auth)?;
         Ok(Namespace::ALL.to_vec())
     }
 
     /// One namespace's settings; an unknown namespace is 404.
     pub async fn get_settings(&self, auth: &Authenticated, name: &str) -> Result<SettingsView, CoreError> {
-        self.require_admin(auth)?;
+        require_admin(auth)?;
         let namespace = namespace(name)?;
-        let stored = self.ports.settings.get_settings(namespace.name).await?.unwrap_or_default();
+        let stored = self.settings.get_settings(namespace.name).await?.unwrap_or_default();
         Ok(view(namespace, &stored))
     }
 
@@ -66,10 +81,10 @@ impl AuthService {
         name: &str,
         patch: &Value,
     ) -> Result<SettingsView, CoreError> {
-        self.require_admin(auth)?;
+        require_admin(auth)?;
         let namespace = namespace(name)?;
         let patch = namespace.validate_patch(patch)?;
-        let mut tx = self.ports.uow.begin().await?;
+        let mut tx = self.uow.begin().await?;
         let mut stored = tx.lock_settings(namespace.name).await?;
         let mut changed = Vec::new();
         for (field, value) in &patch.values {
@@ -89,7 +104,7 @@ impl AuthService {
                         continue;
                     }
                     let sealed =
-                        self.ports.secret_box.seal(secret, &context(&namespace, field)).map_err(CoreError::Internal)?;
+                        self.secret_box.seal(secret, &context(&namespace, field)).map_err(CoreError::Internal)?;
                     stored.secrets.insert((*field).to_owned(), SealedSecret { sealed, hint: secret.hint() });
                 }
                 SecretChange::Clear => {
@@ -103,12 +118,12 @@ impl AuthService {
         if changed.is_empty() {
             return Ok(view(namespace, &stored));
         }
-        stored.updated_at = Some(self.now());
+        stored.updated_at = Some(self.ctx.now());
         stored.updated_by = Some(auth.user.id);
         tx.put_settings(namespace.name, &stored).await?;
         // Names only: values of secret fields never reach the audit log.
         let metadata = serde_json::json!({ "namespace": namespace.name, "changed": changed });
-        tx.record_audit(&self.audit_entry("settings.updated", Some(auth.user.id), None, &auth.client, metadata))
+        tx.record_audit(&self.ctx.audit_entry("settings.updated", Some(auth.user.id), None, &auth.client, metadata))
             .await?;
         tx.commit().await?;
         Ok(view(namespace, &stored))
@@ -122,13 +137,13 @@ impl AuthService {
         name: &str,
         patch: Option<&Value>,
     ) -> Result<ProbeOutcome, CoreError> {
-        self.require_admin(auth)?;
+        require_admin(auth)?;
         let namespace = namespace(name)?;
         let patch = match patch {
             Some(patch) => namespace.validate_patch(patch)?,
             None => Default::default(),
         };
-        let stored = self.ports.settings.get_settings(namespace.name).await?.unwrap_or_default();
+        let stored = self.settings.get_settings(namespace.name).await?.unwrap_or_default();
         let mut values = stored.effective(&namespace);
         for (field, value) in &patch.values {
             let default = namespace.field(field).and_then(|f| f.default).map(|d| d.to_json());
@@ -144,7 +159,6 @@ impl AuthService {
                 Some(SecretChange::Clear) => Ok(None),
                 _ => match stored.secrets.get(field) {
                     Some(sealed) => self
-                        .ports
                         .secret_box
                         .open(&sealed.sealed, &context(&namespace, field))
                         .map(Some)
@@ -167,8 +181,9 @@ impl AuthService {
             },
         };
         let metadata = serde_json::json!({ "namespace": namespace.name, "ok": outcome.ok, "status": outcome.status });
-        let mut tx = self.ports.uow.begin().await?;
-        tx.record_audit(&self.audit_entry("settings.tested", Some(auth.user.id), None, &auth.client, metadata)).await?;
+        let mut tx = self.uow.begin().await?;
+        tx.record_audit(&self.ctx.audit_entry("settings.tested", Some(auth.user.id), None, &auth.client, metadata))
+            .await?;
         tx.commit().await?;
         Ok(outcome)
     }
@@ -207,9 +222,9 @@ impl AuthService {
         if provider == "anthropic" {
             headers.push(("anthropic-version".to_owned(), SecretValue::new("2023-06-01")));
         }
-        let started = self.now();
-        let response = self.ports.probe.get(&ProbeRequest { url, headers, timeout: PROBE_TIMEOUT }).await;
-        let latency_ms = u64::try_from((self.now() - started).num_milliseconds()).unwrap_or(0);
+        let started = self.ctx.now();
+        let response = self.probe.get(&ProbeRequest { url, headers, timeout: PROBE_TIMEOUT }).await;
+        let latency_ms = u64::try_from((self.ctx.now() - started).num_milliseconds()).unwrap_or(0);
         match response {
             ProbeResponse::Status(status) if (200..300).contains(&status) => ProbeOutcome {
                 ok: true,

@@ -55,7 +55,7 @@ pub async fn list_users(
     search: crate::extract::Query<UserSearch>,
 ) -> Result<HttpResponse, ApiError> {
     let UserSearch { query, status, role, limit, cursor } = search.into_inner();
-    let page = state.auth.list_users(&user.0, UserQuery { query, status, role, limit, cursor }).await?;
+    let page = state.services.admin.list_users(&user.0, UserQuery { query, status, role, limit, cursor }).await?;
     let items = page.items.iter().map(UserView::from).collect();
     Ok(super::private_json(UserPage { items, next_cursor: page.next_cursor }))
 }
@@ -96,7 +96,8 @@ pub struct AdminCreateUser {
         (status = SERVICE_UNAVAILABLE, description = "`overloaded`: password hashing is saturated", body = Problem, content_type = "application/problem+json"),
     )
 )]
-#[post("/admin/users")]
+// Retries with the same `Idempotency-Key` get the first answer (see `crate::idempotency`).
+#[post("/admin/users", wrap = "actix_web::middleware::from_fn(crate::idempotency::middleware)")]
 pub async fn create_user(
     state: web::Data<AppState>,
     user: CurrentUser,
@@ -111,7 +112,7 @@ pub async fn create_user(
         roles: body.roles,
         email_verified: body.email_verified,
     };
-    let created = state.auth.admin_create_user(&user.0, input).await?;
+    let created = state.services.admin.admin_create_user(&user.0, input).await?;
     Ok(super::created(format!("/v1/admin/users/{}", created.id), UserView::from(&created)))
 }
 
@@ -133,7 +134,7 @@ pub async fn get_user(
     user: CurrentUser,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let found = state.auth.get_user(&user.0, id.into_inner()).await?;
+    let found = state.services.admin.get_user(&user.0, id.into_inner()).await?;
     Ok(super::private_json(UserView::from(&found)))
 }
 
@@ -156,7 +157,7 @@ async fn change(
     id: Uuid,
     change: AdminUserChange,
 ) -> Result<HttpResponse, ApiError> {
-    let updated = state.auth.admin_change_user(&user.0, id, change).await?;
+    let updated = state.services.admin.admin_change_user(&user.0, id, change).await?;
     Ok(super::private_json(UserView::from(&updated)))
 }
 
@@ -257,6 +258,6 @@ pub async fn revoke_sessions(
     user: CurrentUser,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    state.auth.admin_revoke_sessions(&user.0, id.into_inner()).await?;
+    state.services.admin.admin_revoke_sessions(&user.0, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

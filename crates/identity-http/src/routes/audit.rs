@@ -79,7 +79,7 @@ pub async fn own(
     user: CurrentUser,
     query: crate::extract::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = state.auth.own_audit(&user.0, query.limit, query.cursor.as_deref()).await?;
+    let page = state.services.audit.own_audit(&user.0, query.limit, query.cursor.as_deref()).await?;
     Ok(super::private_json(AuditPage::from_page(&page)))
 }
 
@@ -124,6 +124,6 @@ pub async fn search(
 ) -> Result<HttpResponse, ApiError> {
     let AuditSearch { user_id, actor_id, action, since, until, limit, cursor } = query.into_inner();
     let query = AuditQuery { subject: user_id, actor: actor_id, action, since, until, limit, cursor };
-    let page = state.auth.search_audit(&user.0, query).await?;
+    let page = state.services.audit.search_audit(&user.0, query).await?;
     Ok(super::private_json(AuditPage::from_page(&page)))
 }

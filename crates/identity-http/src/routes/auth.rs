@@ -3,9 +3,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, get, post, web};
 use chrono::{DateTime, Utc};
 use identity_core::ports::ClientInfo;
-use identity_core::usecases::{
-    AuthFlow, ConfirmRegistrationInput, DeviceInput, LoginInput, LoginOutput, RegisterInput,
-};
+use identity_core::usecases::{ConfirmRegistrationInput, DeviceInput, LoginInput, LoginOutput, RegisterInput};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -14,7 +12,7 @@ use super::views::{SessionView, UserView};
 use crate::config::SameSite;
 use crate::error::{ApiError, Problem};
 use crate::extract::{CurrentUser, JsonBody};
-use crate::limits::auth_bucket;
+use crate::limits::limited;
 use crate::state::{AppState, CookieSettings};
 
 /// Registration (one-step, and step one of two-step).
@@ -60,17 +58,17 @@ impl RegisterRequest {
         (status = SERVICE_UNAVAILABLE, description = "Overloaded or a dependency is down; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
     )
 )]
-#[post("/register")]
+// Retries with the same `Idempotency-Key` get the first answer (see `crate::idempotency`).
+#[post("/register", wrap = "actix_web::middleware::from_fn(crate::idempotency::middleware)")]
 pub async fn register(
     req: HttpRequest,
     state: web::Data<AppState>,
     body: JsonBody<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let limited = auth_bucket(&req, &state, AuthFlow::Registration, Some(&body.0.email)).await?;
-    let result = state.auth.register(body.0.into_input(client_info(&req, &state))).await;
-    limited.apply(result.map_err(ApiError::from).map(|user| {
+    let answer = state.services.registration.register(body.0.into_input(client_info(&req, &state))).await;
+    limited(answer, |user| {
         HttpResponse::Created().insert_header((header::CACHE_CONTROL, "no-store")).json(UserView::from(&user))
-    }))
+    })
 }
 
 /// The answer of step one: the same for free and taken addresses.
@@ -101,13 +99,12 @@ pub async fn register_request(
     state: web::Data<AppState>,
     body: JsonBody<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let limited = auth_bucket(&req, &state, AuthFlow::Registration, Some(&body.0.email)).await?;
-    let result = state.auth.request_registration(body.0.into_input(client_info(&req, &state))).await;
-    limited.apply(result.map_err(ApiError::from).map(|pending| {
+    let answer = state.services.registration.request_registration(body.0.into_input(client_info(&req, &state))).await;
+    limited(answer, |pending| {
         HttpResponse::Accepted()
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .json(RegistrationPending { status: "pending", code_ttl_seconds: pending.code_ttl_secs })
-    }))
+    })
 }
 
 /// Step two of two-step registration.
@@ -140,15 +137,9 @@ pub async fn register_confirm(
     body: JsonBody<ConfirmRegistrationRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let JsonBody(body) = body;
-    let limited = auth_bucket(&req, &state, AuthFlow::Registration, Some(&body.email)).await?;
     let input = ConfirmRegistrationInput { email: body.email, code: body.code, client: client_info(&req, &state) };
-    limited.apply(
-        async {
-            let out = state.auth.confirm_registration(input).await?;
-            Ok(signed_in(HttpResponse::Created(), &state.cookies, &out))
-        }
-        .await,
-    )
+    let answer = state.services.registration.confirm_registration(input).await;
+    limited(answer, |out| signed_in(HttpResponse::Created(), &state.cookies, &out))
 }
 
 /// A token from a verification mail.
@@ -173,7 +164,7 @@ pub async fn verify_email(
     state: web::Data<AppState>,
     body: JsonBody<VerifyEmailRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = state.auth.verify_email(&body.0.token, &client_info(&req, &state)).await?;
+    let user = state.services.registration.verify_email(&body.0.token, &client_info(&req, &state)).await?;
     Ok(super::private_json(UserView::from(&user)))
 }
 
@@ -202,14 +193,8 @@ pub async fn resend_verification(
     state: web::Data<AppState>,
     body: JsonBody<EmailRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let limited = auth_bucket(&req, &state, AuthFlow::Verification, Some(&body.0.email)).await?;
-    limited.apply(
-        async {
-            state.auth.resend_verification(&body.0.email).await?;
-            Ok(HttpResponse::Accepted().finish())
-        }
-        .await,
-    )
+    let answer = state.services.registration.resend_verification(&body.0.email, &client_info(&req, &state)).await;
+    limited(answer, |()| HttpResponse::Accepted().finish())
 }
 
 /// The device a login comes from.
@@ -362,22 +347,10 @@ pub async fn login(
 ) -> Result<HttpResponse, ApiError> {
     let JsonBody(body) = body;
     let identifier = body.email.or(body.username).unwrap_or_default();
-    let limited = match auth_bucket(&req, &state, AuthFlow::Login, Some(&identifier)).await {
-        Ok(limited) => limited,
-        Err(refused) => {
-            state.auth.record_rate_limited_login(&identifier, &client_info(&req, &state)).await?;
-            return Err(refused);
-        }
-    };
     let device = body.device.map(|d| DeviceInput { id: d.id, name: d.name });
     let input = LoginInput { identifier, password: body.password, device, client: client_info(&req, &state) };
-    limited.apply(
-        async {
-            let out = state.auth.login(input).await?;
-            Ok(signed_in(HttpResponse::Ok(), &state.cookies, &out))
-        }
-        .await,
-    )
+    let answer = state.services.login.login(input).await;
+    limited(answer, |out| signed_in(HttpResponse::Ok(), &state.cookies, &out))
 }
 
 /// A refresh token in the body; without one the refresh cookie is used.
@@ -420,7 +393,7 @@ pub async fn refresh(req: HttpRequest, state: web::Data<AppState>, body: web::By
     }
     .filter(|t| !t.is_empty())
     .ok_or_else(|| ApiError::from(identity_core::usecases::CoreError::InvalidRefreshToken))?;
-    let out = state.auth.refresh(&token, &client_info(&req, &state)).await?;
+    let out = state.services.login.refresh(&token, &client_info(&req, &state)).await?;
     Ok(signed_in(HttpResponse::Ok(), &state.cookies, &out))
 }
 
@@ -435,7 +408,7 @@ pub async fn refresh(req: HttpRequest, state: web::Data<AppState>, body: web::By
 )]
 #[post("/logout")]
 pub async fn logout(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, ApiError> {
-    state.auth.logout(&user.0).await?;
+    state.services.sessions.logout(&user.0).await?;
     Ok(signed_out(HttpResponse::NoContent(), &state.cookies))
 }
 
@@ -450,7 +423,7 @@ pub async fn logout(state: web::Data<AppState>, user: CurrentUser) -> Result<Htt
 )]
 #[post("/logout-all")]
 pub async fn logout_all(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, ApiError> {
-    state.auth.logout_all(&user.0).await?;
+    state.services.sessions.logout_all(&user.0).await?;
     Ok(signed_out(HttpResponse::NoContent(), &state.cookies))
 }
 
@@ -474,7 +447,7 @@ pub struct MeResponse {
 #[get("/me")]
 pub async fn me(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, ApiError> {
     let CurrentUser(auth) = user;
-    let session = state.auth.current_user(&auth).await?;
+    let session = state.services.sessions.current_user(&auth).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(MeResponse { user: UserView::from(&auth.user), session: SessionView::from(&session) }))

@@ -182,7 +182,7 @@ pub async fn list_groups(
     search: crate::extract::Query<GroupSearch>,
 ) -> Result<HttpResponse, ApiError> {
     let GroupSearch { query, limit, cursor } = search.into_inner();
-    let page = state.auth.list_groups(&user.0, query.as_deref(), limit, cursor.as_deref()).await?;
+    let page = state.services.access.list_groups(&user.0, query.as_deref(), limit, cursor.as_deref()).await?;
     Ok(private_json(GroupPage {
         items: page.items.iter().map(GroupView::from).collect(),
         next_cursor: page.next_cursor,
@@ -215,14 +215,15 @@ pub struct NewGroup {
         (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: bad name or description", body = Problem, content_type = "application/problem+json"),
     )
 )]
-#[post("/admin/groups")]
+// Retries with the same `Idempotency-Key` get the first answer (see `crate::idempotency`).
+#[post("/admin/groups", wrap = "actix_web::middleware::from_fn(crate::idempotency::middleware)")]
 pub async fn create_group(
     state: web::Data<AppState>,
     user: CurrentUser,
     body: JsonBody<NewGroup>,
 ) -> Result<HttpResponse, ApiError> {
     let JsonBody(body) = body;
-    let group = state.auth.create_group(&user.0, &body.name, body.description.as_deref()).await?;
+    let group = state.services.access.create_group(&user.0, &body.name, body.description.as_deref()).await?;
     Ok(super::created(format!("/v1/admin/groups/{}", group.id), GroupView::from(&group)))
 }
 
@@ -244,7 +245,7 @@ pub async fn get_group(
     user: CurrentUser,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(private_json(GroupView::from(&state.auth.get_group(&user.0, id.into_inner()).await?)))
+    Ok(private_json(GroupView::from(&state.services.access.get_group(&user.0, id.into_inner()).await?)))
 }
 
 /// `null` and absent differ: `Some(None)` clears the field.
@@ -287,7 +288,7 @@ pub async fn patch_group(
 ) -> Result<HttpResponse, ApiError> {
     let JsonBody(body) = body;
     let change = GroupChange { name: body.name, description: body.description };
-    Ok(private_json(GroupView::from(&state.auth.update_group(&user.0, id.into_inner(), change).await?)))
+    Ok(private_json(GroupView::from(&state.services.access.update_group(&user.0, id.into_inner(), change).await?)))
 }
 
 /// Deletes a group with its memberships and grants (admins only).
@@ -308,7 +309,7 @@ pub async fn delete_group(
     user: CurrentUser,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    state.auth.delete_group(&user.0, id.into_inner()).await?;
+    state.services.access.delete_group(&user.0, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -332,7 +333,8 @@ pub async fn list_members(
     id: web::Path<Uuid>,
     query: crate::extract::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = state.auth.list_members(&user.0, id.into_inner(), query.limit, query.cursor.as_deref()).await?;
+    let page =
+        state.services.access.list_members(&user.0, id.into_inner(), query.limit, query.cursor.as_deref()).await?;
     Ok(private_json(MemberPage {
         items: page.items.iter().map(MemberView::from).collect(),
         next_cursor: page.next_cursor,
@@ -358,7 +360,7 @@ pub async fn add_member(
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (group, member) = path.into_inner();
-    state.auth.add_member(&user.0, group, member).await?;
+    state.services.access.add_member(&user.0, group, member).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -381,7 +383,7 @@ pub async fn remove_member(
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (group, member) = path.into_inner();
-    state.auth.remove_member(&user.0, group, member).await?;
+    state.services.access.remove_member(&user.0, group, member).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -403,7 +405,7 @@ pub async fn group_apps(
     user: CurrentUser,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let grants = state.auth.group_apps(&user.0, id.into_inner()).await?;
+    let grants = state.services.access.group_apps(&user.0, id.into_inner()).await?;
     Ok(private_json(AppGrantList { items: grants.iter().map(AppGrantView::from).collect() }))
 }
 
@@ -427,7 +429,7 @@ pub async fn grant_group_app(
     path: web::Path<(Uuid, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (group, app) = path.into_inner();
-    state.auth.grant_app(&user.0, Grantee::Group(GroupId::from_uuid(group)), &app).await?;
+    state.services.access.grant_app(&user.0, Grantee::Group(GroupId::from_uuid(group)), &app).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -451,7 +453,7 @@ pub async fn revoke_group_app(
     path: web::Path<(Uuid, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (group, app) = path.into_inner();
-    state.auth.revoke_app(&user.0, Grantee::Group(GroupId::from_uuid(group)), &app).await?;
+    state.services.access.revoke_app(&user.0, Grantee::Group(GroupId::from_uuid(group)), &app).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -473,7 +475,7 @@ pub async fn user_groups(
     user: CurrentUser,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let groups = state.auth.user_groups(&user.0, id.into_inner()).await?;
+    let groups = state.services.access.user_groups(&user.0, id.into_inner()).await?;
     Ok(private_json(GroupList { items: groups.iter().map(GroupView::from).collect() }))
 }
 
@@ -495,7 +497,7 @@ pub async fn user_apps(
     user: CurrentUser,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(private_json(UserAppList::from_apps(&state.auth.user_apps(&user.0, id.into_inner()).await?)))
+    Ok(private_json(UserAppList::from_apps(&state.services.access.user_apps(&user.0, id.into_inner()).await?)))
 }
 
 /// Grants an app to one user (admins only; idempotent).
@@ -518,7 +520,7 @@ pub async fn grant_user_app(
     path: web::Path<(Uuid, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (target, app) = path.into_inner();
-    state.auth.grant_app(&user.0, Grantee::User(UserId::from_uuid(target)), &app).await?;
+    state.services.access.grant_app(&user.0, Grantee::User(UserId::from_uuid(target)), &app).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -542,7 +544,7 @@ pub async fn revoke_user_app(
     path: web::Path<(Uuid, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (target, app) = path.into_inner();
-    state.auth.revoke_app(&user.0, Grantee::User(UserId::from_uuid(target)), &app).await?;
+    state.services.access.revoke_app(&user.0, Grantee::User(UserId::from_uuid(target)), &app).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -558,5 +560,5 @@ pub async fn revoke_user_app(
 )]
 #[get("/users/me/apps")]
 pub async fn my_apps(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, ApiError> {
-    Ok(private_json(UserAppList::from_apps(&state.auth.my_apps(&user.0).await?)))
+    Ok(private_json(UserAppList::from_apps(&state.services.access.my_apps(&user.0).await?)))
 }

@@ -3,7 +3,8 @@
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, post, web};
-use identity_core::usecases::{CoreError, LoginInput};
+use identity_core::ports::AccessClaims;
+use identity_core::usecases::{CoreError, TokenGrant};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -120,14 +121,7 @@ pub async fn token(
             format!("{field} contains a character that is not allowed (NUL or a control character)"),
         ));
     }
-    let limited =
-        crate::limits::auth_bucket(&req, &state, identity_core::usecases::AuthFlow::Login, form.username.as_deref())
-            .await?;
-    limited.apply(grant(&req, &state, form).await)
-}
-
-async fn grant(req: &HttpRequest, state: &AppState, form: TokenForm) -> Result<HttpResponse, ApiError> {
-    let (access_token, claims, refresh_token) = match form.grant_type.as_str() {
+    let grant = match form.grant_type.as_str() {
         "password" => {
             let (Some(username), Some(password)) = (form.username, form.password) else {
                 return Ok(oauth_error(
@@ -136,20 +130,13 @@ async fn grant(req: &HttpRequest, state: &AppState, form: TokenForm) -> Result<H
                     "username and password are required",
                 ));
             };
-            let input = LoginInput { identifier: username, password, device: None, client: client_info(req, state) };
-            match state.auth.login(input).await {
-                Ok(out) => (out.access_token, out.claims, out.refresh_token),
-                Err(e) => return from_core(e),
-            }
+            TokenGrant::Password { username, password }
         }
         "refresh_token" => {
             let Some(refresh) = form.refresh_token else {
                 return Ok(oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "refresh_token is required"));
             };
-            match state.auth.refresh(&refresh, &client_info(req, state)).await {
-                Ok(out) => (out.access_token, out.claims, out.refresh_token),
-                Err(e) => return from_core(e),
-            }
+            TokenGrant::RefreshToken(refresh)
         }
         other => {
             return Ok(oauth_error(
@@ -159,9 +146,19 @@ async fn grant(req: &HttpRequest, state: &AppState, form: TokenForm) -> Result<H
             ));
         }
     };
+    // A refusal of the rate limit is a problem+json 429 like every other route's; the
+    // grant's own failures are RFC 6749 errors.
+    let answer = state.services.login.token(grant, client_info(&req, &state)).await?;
+    crate::limits::Limited(answer.decision).apply(match answer.outcome {
+        Ok(out) => Ok(token_response(out.access_token, &out.claims, out.refresh_token)),
+        Err(e) => from_core(e),
+    })
+}
+
+fn token_response(access_token: String, claims: &AccessClaims, refresh_token: String) -> HttpResponse {
     let expires_in = claims.lifetime_secs();
-    Ok(HttpResponse::Ok()
+    HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::PRAGMA, "no-cache"))
-        .json(TokenResponse { access_token, token_type: "bearer", expires_in, refresh_token }))
+        .json(TokenResponse { access_token, token_type: "bearer", expires_in, refresh_token })
 }

@@ -5,7 +5,7 @@ use utoipa::ToSchema;
 use super::auth::EmailRequest;
 use crate::error::{ApiError, Problem};
 use crate::extract::{CurrentUser, JsonBody};
-use crate::limits::auth_bucket;
+use crate::limits::limited;
 use crate::state::AppState;
 
 /// Mails a single-use reset link when the address has an active account; always 202.
@@ -25,15 +25,8 @@ pub async fn forgot(
     state: web::Data<AppState>,
     body: JsonBody<EmailRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let limited =
-        auth_bucket(&req, &state, identity_core::usecases::AuthFlow::PasswordReset, Some(&body.0.email)).await?;
-    limited.apply(
-        async {
-            state.auth.forgot_password(&body.0.email, &super::auth::client_info(&req, &state)).await?;
-            Ok(HttpResponse::Accepted().finish())
-        }
-        .await,
-    )
+    let answer = state.services.passwords.forgot_password(&body.0.email, &super::auth::client_info(&req, &state)).await;
+    limited(answer, |()| HttpResponse::Accepted().finish())
 }
 
 /// A reset token from the mail and the new password.
@@ -64,7 +57,11 @@ pub async fn reset(
     body: JsonBody<ResetPasswordRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let JsonBody(body) = body;
-    state.auth.reset_password(&body.token, &body.new_password, &super::auth::client_info(&req, &state)).await?;
+    state
+        .services
+        .passwords
+        .reset_password(&body.token, &body.new_password, &super::auth::client_info(&req, &state))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -81,7 +78,7 @@ pub async fn reset(
 )]
 #[post("/password/reset/request")]
 pub async fn reset_request(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, ApiError> {
-    state.auth.request_password_reset(&user.0).await?;
+    state.services.passwords.request_password_reset(&user.0).await?;
     Ok(HttpResponse::Accepted().finish())
 }
 
@@ -115,6 +112,6 @@ pub async fn change(
     body: JsonBody<ChangePasswordRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let JsonBody(body) = body;
-    state.auth.change_password(&user.0, &body.current_password, &body.new_password).await?;
+    state.services.passwords.change_password(&user.0, &body.current_password, &body.new_password).await?;
     Ok(HttpResponse::NoContent().finish())
 }

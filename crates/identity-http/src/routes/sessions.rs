@@ -25,7 +25,7 @@ pub async fn list_sessions(
     user: CurrentUser,
     query: crate::extract::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = state.auth.list_sessions(&user.0, query.limit, query.cursor.as_deref()).await?;
+    let page = state.services.sessions.list_sessions(&user.0, query.limit, query.cursor.as_deref()).await?;
     let current = user.0.claims.sid;
     let items = page
         .items
@@ -52,7 +52,7 @@ pub async fn delete_session(
     user: CurrentUser,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    state.auth.revoke_session(&user.0, id.into_inner()).await?;
+    state.services.sessions.revoke_session(&user.0, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -72,7 +72,7 @@ pub async fn list_devices(
     user: CurrentUser,
     query: crate::extract::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = state.auth.list_devices(&user.0, query.limit, query.cursor.as_deref()).await?;
+    let page = state.services.sessions.list_devices(&user.0, query.limit, query.cursor.as_deref()).await?;
     Ok(HttpResponse::Ok().json(DevicePage::from_page(&page)))
 }
 
@@ -103,7 +103,7 @@ pub async fn rename_device(
     id: web::Path<Uuid>,
     body: JsonBody<RenameDeviceRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let device = state.auth.rename_device(&user.0, id.into_inner(), &body.0.name).await?;
+    let device = state.services.sessions.rename_device(&user.0, id.into_inner(), &body.0.name).await?;
     Ok(HttpResponse::Ok().json(DeviceView::from(&device)))
 }
 
@@ -123,6 +123,6 @@ pub async fn delete_device(
     user: CurrentUser,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    state.auth.delete_device(&user.0, id.into_inner()).await?;
+    state.services.sessions.delete_device(&user.0, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

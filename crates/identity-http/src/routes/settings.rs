@@ -205,7 +205,7 @@ impl From<ProbeOutcome> for SettingsTestResult {
 )]
 #[get("/admin/settings")]
 pub async fn list_namespaces(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, ApiError> {
-    let namespaces = state.auth.settings_namespaces(&user.0)?;
+    let namespaces = state.services.settings.settings_namespaces(&user.0)?;
     Ok(private_json(NamespaceList { items: namespaces.iter().map(NamespaceView::from).collect() }))
 }
 
@@ -227,7 +227,7 @@ pub async fn get_settings(
     user: CurrentUser,
     namespace: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let view = state.auth.get_settings(&user.0, &namespace).await?;
+    let view = state.services.settings.get_settings(&user.0, &namespace).await?;
     Ok(private_json(SettingsDocument::from(&view)))
 }
 
@@ -259,7 +259,7 @@ pub async fn patch_settings(
     body: JsonBody<Value>,
 ) -> Result<HttpResponse, ApiError> {
     let JsonBody(patch) = body;
-    let view = state.auth.patch_settings(&user.0, &namespace, &patch).await?;
+    let view = state.services.settings.patch_settings(&user.0, &namespace, &patch).await?;
     Ok(private_json(SettingsDocument::from(&view)))
 }
 
@@ -289,6 +289,6 @@ pub async fn test_settings(
 ) -> Result<HttpResponse, ApiError> {
     let patch: Option<Value> =
         if body.iter().all(u8::is_ascii_whitespace) { None } else { Some(crate::extract::parse(&body)?) };
-    let outcome = state.auth.test_settings(&user.0, &namespace, patch.as_ref()).await?;
+    let outcome = state.services.settings.test_settings(&user.0, &namespace, patch.as_ref()).await?;
     Ok(private_json(SettingsTestResult::from(outcome)))
 }

@@ -73,7 +73,7 @@ pub async fn patch_me(
     user: CurrentUser,
     body: JsonBody<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
-    let updated = state.auth.update_profile(&user.0, &body.0).await?;
+    let updated = state.services.profile.update_profile(&user.0, &body.0).await?;
     Ok(super::private_json(UserView::from(&updated)))
 }
 
@@ -107,6 +107,6 @@ pub async fn delete_me(
     user: CurrentUser,
     body: JsonBody<DeleteAccountRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    state.auth.delete_account(&user.0, &body.0.password).await?;
+    state.services.profile.delete_account(&user.0, &body.0.password).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,0 +1,162 @@
+//! New accounts and their single-use links: registration rules, the user a registration
+//! creates, its event, and the tokens of verification and password links.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use super::context::Context;
+use super::{CoreError, link};
+use crate::domain::{
+    DomainEvent, Email, EventType, NewUser, OneTimePurpose, OneTimeToken, Profile, Role, User, UserId,
+    UserRegisteredData, UserStatus, Username, ValidationErrors,
+};
+use crate::ports::{ClientInfo, Mail, Secrets, Transaction, UserRepository};
+
+/// Registration, as sent by the client.
+#[derive(Debug, Clone, Default)]
+pub struct RegisterInput {
+    pub email: String,
+    pub password: String,
+    pub username: Option<String>,
+    pub name: Option<String>,
+    pub client: ClientInfo,
+}
+
+/// Validated registration input.
+pub(super) struct ValidRegistration {
+    pub email: Email,
+    pub password: crate::domain::Password,
+    pub username: Option<Username>,
+    pub name: Option<String>,
+}
+
+/// The rules every new account follows, whoever creates it.
+#[derive(Clone)]
+pub(super) struct Accounts {
+    pub ctx: Context,
+    pub users: Arc<dyn UserRepository>,
+    pub secrets: Arc<dyn Secrets>,
+}
+
+impl Accounts {
+    pub fn validate_registration(&self, input: &RegisterInput) -> Result<ValidRegistration, CoreError> {
+        let mut errors = ValidationErrors::new();
+        let email = errors.collect(Email::parse(&input.email));
+        let password =
+            errors.collect(self.ctx.settings.password_policy.check("password", &input.password, email.as_ref()));
+        let username = match input.username.as_deref() {
+            Some(raw) => errors.collect(Username::parse(raw)),
+            None => None,
+        };
+        let name = match input.name.as_deref() {
+            Some(raw) => errors.collect(Profile::parse_name(raw)).flatten(),
+            None => None,
+        };
+        errors.into_result()?;
+        match (email, password) {
+            (Some(email), Some(password)) => Ok(ValidRegistration { email, password, username, name }),
+            _ => Err(CoreError::Internal(anyhow::anyhow!("validated input lost a field"))),
+        }
+    }
+
+    pub async fn ensure_username_free(&self, username: Option<&Username>) -> Result<(), CoreError> {
+        if let Some(username) = username
+            && self.users.find_by_username(username).await?.is_some()
+        {
+            return Err(CoreError::UsernameTaken);
+        }
+        Ok(())
+    }
+
+    pub fn new_user(&self, new: NewUser) -> User {
+        let now = self.ctx.now();
+        let mut roles = BTreeSet::from([Role::new(Role::USER)]);
+        if self.is_bootstrap_admin(&new.email) {
+            roles.insert(Role::new(Role::ADMIN));
+        }
+        User {
+            id: UserId::from_uuid(self.ctx.new_id()),
+            email: new.email,
+            username: new.username,
+            password_hash: new.password_hash,
+            email_verified: new.email_verified,
+            status: UserStatus::Active,
+            roles,
+            profile: Profile { name: new.name, ..Profile::default() },
+            created_at: now,
+            updated_at: now,
+            last_login_at: None,
+            deleted_at: None,
+            locked_until: None,
+        }
+    }
+
+    pub fn registered_event(&self, user: &User) -> DomainEvent {
+        self.ctx.event(
+            EventType::UserRegistered,
+            user.id.as_uuid(),
+            user,
+            &UserRegisteredData {
+                user_id: user.id.as_uuid(),
+                email: user.email.as_str(),
+                username: user.username.as_ref().map(Username::as_str),
+                email_verified: user.email_verified,
+                registered_at: user.created_at,
+            },
+        )
+    }
+
+    /// Creates an email-verification token for `user` in `tx` and returns the mail to send
+    /// after commit.
+    pub async fn verification_mail(&self, tx: &mut dyn Transaction, user: &User) -> Result<Mail, CoreError> {
+        let token = self.secrets.new_token();
+        let now = self.ctx.now();
+        tx.consume_one_time_tokens(user.id, OneTimePurpose::VerifyEmail, now).await?;
+        tx.insert_one_time_token(&OneTimeToken {
+            id: self.ctx.new_id(),
+            purpose: OneTimePurpose::VerifyEmail,
+            user_id: user.id,
+            email: Some(user.email.clone()),
+            digest: self.secrets.digest(&token),
+            created_at: now,
+            expires_at: now + self.ctx.settings.email_verification_ttl,
+            consumed_at: None,
+        })
+        .await?;
+        Ok(Mail::VerifyEmail {
+            to: user.email.clone(),
+            link: link(&self.ctx.settings.email_verification_url_template, &token),
+            token,
+        })
+    }
+
+    /// Whether `email` is `BOOTSTRAP_ADMIN_EMAIL` (that account gets `admin` when it registers).
+    pub fn is_bootstrap_admin(&self, email: &Email) -> bool {
+        self.ctx.settings.bootstrap_admin_email.as_ref() == Some(email)
+    }
+
+    /// A new single-use link token to choose a password (voiding older ones), valid for `ttl`;
+    /// `POST /v1/auth/password/reset` redeems it.
+    pub async fn password_token(
+        &self,
+        tx: &mut dyn Transaction,
+        user: &User,
+        ttl: chrono::Duration,
+    ) -> Result<String, CoreError> {
+        let token = self.secrets.new_token();
+        let now = self.ctx.now();
+        tx.consume_one_time_tokens(user.id, OneTimePurpose::ResetPassword, now).await?;
+        tx.insert_one_time_token(&OneTimeToken {
+            id: self.ctx.new_id(),
+            purpose: OneTimePurpose::ResetPassword,
+            user_id: user.id,
+            email: Some(user.email.clone()),
+            digest: self.secrets.digest(&token),
+            created_at: now,
+            expires_at: now + ttl,
+            consumed_at: None,
+        })
+        .await?;
+        Ok(token)
+    }
+}
