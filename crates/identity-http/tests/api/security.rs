@@ -14,6 +14,7 @@ both_backends!(
     security_headers_are_on_every_answer,
     failed_logins_back_off_per_account_and_success_resets,
     repeated_failures_can_lock_the_account,
+    the_token_endpoint_is_the_login_use_case_with_its_bucket_and_records,
 );
 
 async fn the_auth_bucket_limits_each_client_and_each_account(backend: Backend) {
@@ -365,4 +366,41 @@ async fn saturated_login_is_shed_and_other_routes_keep_answering() {
         assert!(*elapsed < std::time::Duration::from_secs(2), "shed quickly, not queued: {elapsed:?}");
     }
     assert!(worst_probe < std::time::Duration::from_secs(1), "health and me stay responsive: {worst_probe:?}");
+}
+
+/// `/v1/auth/token`'s password grant is the login use case: the same per-account bucket, and a
+/// refusal is recorded like a refused login.
+async fn the_token_endpoint_is_the_login_use_case_with_its_bucket_and_records(backend: Backend) {
+    let app = spawn_app_with(backend, &[("RATE_LIMIT_AUTH_PER_MINUTE", "2"), ("TRUSTED_PROXIES", "127.0.0.1")]).await;
+    // Every request from its own address: only the per-account budget is spent.
+    let next_ip = std::sync::atomic::AtomicU8::new(1);
+    let ip = || format!("198.51.100.{}", next_ip.fetch_add(1, std::sync::atomic::Ordering::SeqCst));
+    let grant = |email: &str, ip: String| {
+        let form = [("grant_type", "password"), ("username", email), ("password", "not the password")];
+        app.client.post(app.url("/v1/auth/token")).header("X-Forwarded-For", ip).form(&form).send()
+    };
+    let login = |email: &str, ip: String| {
+        let body = json!({ "email": email, "password": "not the password" });
+        app.client.post(app.url("/v1/auth/login")).header("X-Forwarded-For", ip).json(&body).send()
+    };
+    let email = unique_email();
+    for remaining in ["1", "0"] {
+        let res = grant(&email, ip()).await.unwrap();
+        assert_eq!(res.status(), 400);
+        assert_eq!(res.headers()["ratelimit-remaining"], remaining);
+        assert_eq!(res.json::<Value>().await.unwrap()["error"], "invalid_grant");
+    }
+    assert_problem(grant(&email, ip()).await.unwrap(), 429, "rate_limited").await;
+    // One budget per account, whichever endpoint spends it.
+    let other = unique_email();
+    for _ in 0..2 {
+        assert_problem(login(&other, ip()).await.unwrap(), 401, "invalid_credentials").await;
+    }
+    assert_problem(grant(&other, ip()).await.unwrap(), 429, "rate_limited").await;
+    if backend == Backend::Postgres {
+        let mut db = crate::helpers::Db::connect(app.database_url.as_deref().unwrap()).await;
+        // Refusals at the token endpoint are recorded like refused logins.
+        assert_eq!(db.count("login_attempts WHERE reason = 'rate_limited'").await, 2);
+        assert_eq!(db.count("login_attempts WHERE reason = 'unknown_account'").await, 4);
+    }
 }
