@@ -1,5 +1,5 @@
 //! The gate of the admin routes: a request for a documented `/v1/admin/*` operation is
-//! authenticated and authorized (`AuthService::authorize_admin`, which audits refusals) before
+//! authenticated and authorized (`AdminUserService::authorize_admin`, which audits refusals) before
 //! anything else looks at it. The handler's extractors (JSON body, query, path) run only for
 //! admins, so a caller who is not one gets 401 or 403 whatever the body, and never learns the
 //! schema from 422s. (A handler's extractors are polled together, so putting the caller
