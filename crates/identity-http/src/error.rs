@@ -216,20 +216,23 @@ impl From<CoreError> for ApiError {
     }
 }
 
+impl ApiError {
+    /// The problem code and what caused it, outermost first (`a: b: c`), for the log.
+    pub fn cause_chain(&self) -> String {
+        match &self.source {
+            Some(source) => format!("{}: {source:#}", self.code),
+            None => self.code.to_owned(),
+        }
+    }
+}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         self.status
     }
 
     fn error_response(&self) -> HttpResponse {
-        if self.status.is_server_error() {
-            match &self.source {
-                Some(source) => {
-                    tracing::error!(code = self.code, error = ?source, "request failed")
-                }
-                None => tracing::warn!(code = self.code, "request refused"),
-            }
-        }
+        // Logged once, by the access line (`crate::access_log`), with `cause_chain`.
         let mut response = HttpResponse::build(self.status);
         response.content_type("application/problem+json");
         response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));

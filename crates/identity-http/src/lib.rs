@@ -1,6 +1,7 @@
 //! The HTTP API (actix-web): handlers, extractors, the error mapping, the OpenAPI document,
 //! configuration and the composition root. Thin: every rule lives in `identity-core`.
 
+pub mod access_log;
 pub mod admin_guard;
 pub mod bootstrap;
 pub mod config;

@@ -6,12 +6,11 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, Next, from_fn};
-use actix_web::{App, HttpMessage, HttpServer, web};
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, from_fn};
+use actix_web::{App, HttpServer, web};
 use identity_memory::InProcessBus;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use tracing_actix_web::{RequestId, TracingLogger};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -27,20 +26,6 @@ pub struct Application {
     relay: JoinHandle<()>,
     stop_relay: watch::Sender<bool>,
     bus: Option<InProcessBus>,
-}
-
-/// Echoes the request id (from `tracing-actix-web`) as `X-Request-Id`, so a client can quote
-/// it and operators find the request's log lines.
-async fn request_id_header(
-    req: actix_web::dev::ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let id = req.extensions().get::<RequestId>().map(|id| id.to_string());
-    let mut res = next.call(req).await?;
-    if let Some(id) = id.and_then(|id| HeaderValue::from_str(&id).ok()) {
-        res.headers_mut().insert(header::HeaderName::from_static("x-request-id"), id);
-    }
-    Ok(res)
 }
 
 /// Turns error answers produced outside our handlers (unknown route, wrong method) into
@@ -169,8 +154,7 @@ impl Application {
                         .wrap(from_fn(crate::admin_guard::middleware))
                         .wrap(from_fn(crate::security::headers))
                         .wrap(crate::security::cors(origins.clone()))
-                        .wrap(from_fn(request_id_header))
-                        .wrap(TracingLogger::default())
+                        .wrap(from_fn(crate::access_log::middleware))
                 })
                 .into_app()
         })

@@ -1,10 +1,10 @@
-//! Structured logs (tracing). JSON by default, one line per event, with the request id on
-//! every line of a request. Secrets never reach a log: passwords and hashes print as
+//! Structured logs (tracing). JSON by default (`LOG_FORMAT=pretty` for people), one line per
+//! event, filtered by `RUST_LOG`, with the request id on every line of a request and one
+//! access line per request (`crate::access_log`). Secrets never reach a log: passwords and hashes print as
 //! `<redacted>`, tokens are not logged, and configuration errors name the variable only.
 
 use tracing::Subscriber;
 use tracing_subscriber::fmt::MakeWriter;
-use tracing_subscriber::fmt::format::FmtSpan;
 use tracing_subscriber::{EnvFilter, layer::SubscriberExt};
 
 use crate::config::LogFormat;
@@ -22,19 +22,10 @@ where
         .add_directive(quiet("diesel_async"));
     let registry = tracing_subscriber::registry().with(filter);
     match format {
-        LogFormat::Json => Box::new(
-            registry.with(
-                tracing_subscriber::fmt::layer()
-                    .json()
-                    .with_current_span(true)
-                    .with_span_list(false)
-                    .with_span_events(FmtSpan::CLOSE)
-                    .with_writer(writer),
-            ),
-        ),
-        LogFormat::Pretty => Box::new(
-            registry.with(tracing_subscriber::fmt::layer().with_span_events(FmtSpan::CLOSE).with_writer(writer)),
-        ),
+        LogFormat::Json => Box::new(registry.with(
+            tracing_subscriber::fmt::layer().json().with_current_span(true).with_span_list(false).with_writer(writer),
+        )),
+        LogFormat::Pretty => Box::new(registry.with(tracing_subscriber::fmt::layer().with_writer(writer))),
     }
 }
 
