@@ -97,15 +97,23 @@ impl Argon2Hasher {
         &self,
         work: impl FnOnce(&Params, &Scratch) -> anyhow::Result<T> + Send + 'static,
     ) -> Result<T, HashError> {
-        let permit = tokio::time::timeout(self.max_wait, self.permits.clone().acquire_owned())
-            .await
-            .map_err(|_| HashError::Overloaded { retry_after_secs: self.max_wait.as_secs().max(1) })?
-            .map_err(|e| HashError::Internal(e.into()))?;
+        let queued = std::time::Instant::now();
+        let permit = match tokio::time::timeout(self.max_wait, self.permits.clone().acquire_owned()).await {
+            Ok(permit) => permit.map_err(|e| HashError::Internal(e.into()))?,
+            Err(_) => {
+                metrics::counter!("identity_load_shed_total", "reason" => "password_hash_queue").increment(1);
+                return Err(HashError::Overloaded { retry_after_secs: self.max_wait.as_secs().max(1) });
+            }
+        };
+        metrics::histogram!("identity_password_hash_queue_wait_seconds").record(queued.elapsed().as_secs_f64());
         let params = self.params.clone();
         let scratch = self.scratch.clone();
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            work(&params, &scratch)
+            let started = std::time::Instant::now();
+            let result = work(&params, &scratch);
+            metrics::histogram!("identity_password_hash_duration_seconds").record(started.elapsed().as_secs_f64());
+            result
         })
         .await
         .map_err(|e| HashError::Internal(e.into()))?

@@ -21,6 +21,11 @@ use tracing::Instrument;
 use crate::error::ApiError;
 use crate::state::AppState;
 
+/// The outcome code of an answer that is not a problem document (the token endpoint's RFC 6749
+/// errors), set by the handler in the response's extensions for the outcome metrics.
+#[derive(Debug, Clone, Copy)]
+pub struct Outcome(pub &'static str);
+
 /// The id of the request being served (in the request's extensions).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestId(pub String);
@@ -61,6 +66,13 @@ pub async fn middleware(
         Ok(mut res) => {
             let status = res.status().as_u16();
             let route = route_of(res.request());
+            let code = res
+                .response()
+                .error()
+                .and_then(|e| e.as_error::<ApiError>())
+                .map(ApiError::code)
+                .or_else(|| res.response().extensions().get::<Outcome>().map(|o| o.0));
+            crate::metrics::record_request(&method, &route, status, duration_ms / 1000.0, code);
             if res.status().is_server_error() {
                 let cause = res.response().error().map(cause_chain).unwrap_or_default();
                 tracing::error!(target: "access", method, route, status, duration_ms, client, cause, "request failed");
@@ -76,6 +88,8 @@ pub async fn middleware(
             // An error no handler turned into an answer: actix answers it with its status.
             let status = error.as_response_error().status_code().as_u16();
             let cause = cause_chain(&error);
+            let code = error.as_error::<ApiError>().map(ApiError::code);
+            crate::metrics::record_request(&method, "unmatched", status, duration_ms / 1000.0, code);
             if status >= 500 {
                 tracing::error!(target: "access", method, route = "unmatched", status, duration_ms, client, cause, "request failed");
             } else {

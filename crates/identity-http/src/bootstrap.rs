@@ -239,6 +239,7 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
             trusted_proxies: config.trusted_proxies.clone(),
             allowed_origins: config.allowed_origins.clone(),
             codes: idempotency_codes,
+            gauges: vec![Arc::new(crate::metrics::OutboxGauges(store.outbox.clone()))],
             outbox: store.outbox.clone(),
         },
         outbox: store.outbox,

@@ -130,6 +130,7 @@ impl Application {
 
     /// Like [`Application::build`], with some adapters supplied by the caller.
     pub async fn build_with(config: &Config, overrides: Overrides) -> anyhow::Result<Self> {
+        crate::metrics::handle();
         let wiring = wire(config, overrides).await?;
         let listener = TcpListener::bind((config.bind_addr, config.port))
             .map_err(|e| anyhow::anyhow!("cannot listen on {}:{}: {e}", config.bind_addr, config.port))?;
@@ -148,6 +149,7 @@ impl Application {
                 .app_data(web::FormConfig::default().limit(limit.0).error_handler(form_error))
                 .configure(crate::routes::configure)
                 .route("/docs", web::get().to(docs_redirect))
+                .route("/metrics", web::get().to(crate::metrics::render))
                 .openapi_service(|api| SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
                 .map(|app| {
                     app.wrap(ErrorHandlers::new().default_handler(problem_for_framework_errors))

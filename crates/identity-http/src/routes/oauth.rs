@@ -75,10 +75,13 @@ pub struct OAuthError {
 }
 
 fn oauth_error(status: StatusCode, error: &'static str, description: impl Into<String>) -> HttpResponse {
-    HttpResponse::build(status)
+    let mut response = HttpResponse::build(status)
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::PRAGMA, "no-cache"))
-        .json(OAuthError { error, error_description: description.into() })
+        .json(OAuthError { error, error_description: description.into() });
+    // The outcome metrics count it by its RFC 6749 code.
+    response.extensions_mut().insert(crate::access_log::Outcome(error));
+    response
 }
 
 fn from_core(error: CoreError) -> Result<HttpResponse, ApiError> {

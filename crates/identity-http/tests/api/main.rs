@@ -15,6 +15,7 @@ mod events;
 mod groups;
 mod idempotency;
 mod logs;
+mod metrics;
 mod openapi;
 mod operations;
 mod passwords;

@@ -163,3 +163,12 @@ fn settings_schemas_follow_the_namespaces() {
         assert_eq!(documented, fields, "{schema}");
     }
 }
+
+/// Every path the OpenAPI document lists, plus what the server serves undocumented (the
+/// metrics, the document itself and Swagger UI): the route labels a metric may carry.
+pub fn documented_paths() -> std::collections::BTreeSet<String> {
+    let doc = serde_json::to_value(identity_http::openapi::openapi()).unwrap();
+    let mut paths: std::collections::BTreeSet<String> = doc["paths"].as_object().unwrap().keys().cloned().collect();
+    paths.extend(["/metrics", "/openapi.json", "/docs", "/docs/{_:.*}"].map(str::to_owned));
+    paths
+}
