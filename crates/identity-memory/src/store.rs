@@ -4,9 +4,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use identity_core::ports::{
-    AccessRepository, AuditRepository, Conflict, EventPublisher, LoginAttempt, Outbox, OutboxEntry, PageRequest,
-    ParkedEntry, RelayReport, RepoError, SessionRepository, SessionSelector, SettingsRepository, Transaction,
-    UnitOfWork, UserRepository, retry_delay,
+    AccessRepository, AccessWrites, AuditRepository, Conflict, EventPublisher, JournalWrites, LoginAttempt,
+    OneTimeTokenWrites, Outbox, OutboxEntry, PageRequest, ParkedEntry, RelayReport, RepoError, SessionRepository,
+    SessionSelector, SessionWrites, SettingsRepository, SettingsWrites, Transaction, UnitOfWork, UserRepository,
+    UserWrites, retry_delay,
 };
 use identity_core::settings::StoredSettings;
 use identity_core::{
@@ -345,7 +346,7 @@ impl MemoryTransaction {
 }
 
 #[async_trait]
-impl Transaction for MemoryTransaction {
+impl UserWrites for MemoryTransaction {
     async fn insert_user(&mut self, user: &User) -> Result<(), RepoError> {
         let state = self.state()?;
         if state.find_by_email(user.email.as_str()).is_some() {
@@ -421,10 +422,24 @@ impl Transaction for MemoryTransaction {
         })
     }
 
+    async fn count_active_admins(&mut self) -> Result<usize, RepoError> {
+        // The transaction holds the store's only lock: nothing else changes the admin set.
+        let admin = identity_core::Role::new(identity_core::Role::ADMIN);
+        Ok(self
+            .state()?
+            .users
+            .values()
+            .filter(|u| u.status == identity_core::UserStatus::Active && u.roles.contains(&admin))
+            .count())
+    }
+
     async fn lock_user(&mut self, id: UserId) -> Result<Option<User>, RepoError> {
         Ok(self.state()?.users.get(&id).cloned())
     }
+}
 
+#[async_trait]
+impl SessionWrites for MemoryTransaction {
     async fn insert_session(&mut self, session: &Session) -> Result<(), RepoError> {
         let state = self.state()?;
         if !state.users.contains_key(&session.user_id) {
@@ -535,22 +550,10 @@ impl Transaction for MemoryTransaction {
         }
         self.put_refresh_token(token.clone())
     }
+}
 
-    async fn record_login_attempt(&mut self, attempt: &LoginAttempt) -> Result<(), RepoError> {
-        let attempt = attempt.clone();
-        self.write(|state| {
-            let dropped =
-                if state.login_attempts.len() >= MAX_LOGIN_ATTEMPTS { state.login_attempts.pop_front() } else { None };
-            state.login_attempts.push_back(attempt);
-            Box::new(move |state: &mut State| {
-                state.login_attempts.pop_back();
-                if let Some(dropped) = dropped {
-                    state.login_attempts.push_front(dropped);
-                }
-            })
-        })
-    }
-
+#[async_trait]
+impl OneTimeTokenWrites for MemoryTransaction {
     async fn insert_one_time_token(&mut self, token: &OneTimeToken) -> Result<(), RepoError> {
         self.put_one_time(token.clone())
     }
@@ -582,37 +585,10 @@ impl Transaction for MemoryTransaction {
         }
         Ok(())
     }
+}
 
-    async fn lock_settings(&mut self, namespace: &str) -> Result<StoredSettings, RepoError> {
-        Ok(self.state()?.settings.get(namespace).cloned().unwrap_or_default())
-    }
-
-    async fn put_settings(&mut self, namespace: &str, settings: &StoredSettings) -> Result<(), RepoError> {
-        let (namespace, settings) = (namespace.to_owned(), settings.clone());
-        self.write(|state| {
-            let previous = state.settings.insert(namespace.clone(), settings);
-            Box::new(move |state: &mut State| match previous {
-                Some(previous) => {
-                    state.settings.insert(namespace, previous);
-                }
-                None => {
-                    state.settings.remove(&namespace);
-                }
-            })
-        })
-    }
-
-    async fn count_active_admins(&mut self) -> Result<usize, RepoError> {
-        // The transaction holds the store's only lock: nothing else changes the admin set.
-        let admin = identity_core::Role::new(identity_core::Role::ADMIN);
-        Ok(self
-            .state()?
-            .users
-            .values()
-            .filter(|u| u.status == identity_core::UserStatus::Active && u.roles.contains(&admin))
-            .count())
-    }
-
+#[async_trait]
+impl AccessWrites for MemoryTransaction {
     async fn insert_group(&mut self, group: &Group) -> Result<(), RepoError> {
         let access = &self.state()?.access;
         if access.name_taken(group) {
@@ -701,6 +677,46 @@ impl Transaction for MemoryTransaction {
             true
         })
     }
+}
+
+#[async_trait]
+impl SettingsWrites for MemoryTransaction {
+    async fn lock_settings(&mut self, namespace: &str) -> Result<StoredSettings, RepoError> {
+        Ok(self.state()?.settings.get(namespace).cloned().unwrap_or_default())
+    }
+
+    async fn put_settings(&mut self, namespace: &str, settings: &StoredSettings) -> Result<(), RepoError> {
+        let (namespace, settings) = (namespace.to_owned(), settings.clone());
+        self.write(|state| {
+            let previous = state.settings.insert(namespace.clone(), settings);
+            Box::new(move |state: &mut State| match previous {
+                Some(previous) => {
+                    state.settings.insert(namespace, previous);
+                }
+                None => {
+                    state.settings.remove(&namespace);
+                }
+            })
+        })
+    }
+}
+
+#[async_trait]
+impl JournalWrites for MemoryTransaction {
+    async fn record_login_attempt(&mut self, attempt: &LoginAttempt) -> Result<(), RepoError> {
+        let attempt = attempt.clone();
+        self.write(|state| {
+            let dropped =
+                if state.login_attempts.len() >= MAX_LOGIN_ATTEMPTS { state.login_attempts.pop_front() } else { None };
+            state.login_attempts.push_back(attempt);
+            Box::new(move |state: &mut State| {
+                state.login_attempts.pop_back();
+                if let Some(dropped) = dropped {
+                    state.login_attempts.push_front(dropped);
+                }
+            })
+        })
+    }
 
     async fn record_audit(&mut self, entry: &AuditEntry) -> Result<(), RepoError> {
         let entry = entry.clone();
@@ -743,7 +759,10 @@ impl Transaction for MemoryTransaction {
             })
         })
     }
+}
 
+#[async_trait]
+impl Transaction for MemoryTransaction {
     async fn commit(mut self: Box<Self>) -> Result<(), RepoError> {
         self.undo.clear();
         self.state = None;

@@ -9,8 +9,9 @@ use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, TransactionManager};
 use identity_core::ports::{
-    EventPublisher, HealthCheck, LoginAttempt, Outbox, OutboxEntry, PageRequest, ParkedEntry, RelayReport, RepoError,
-    SessionRepository, SessionSelector, Transaction, UnitOfWork, UserRepository, retry_delay,
+    AccessWrites, EventPublisher, HealthCheck, JournalWrites, LoginAttempt, OneTimeTokenWrites, Outbox, OutboxEntry,
+    PageRequest, ParkedEntry, RelayReport, RepoError, SessionRepository, SessionSelector, SessionWrites,
+    SettingsWrites, Transaction, UnitOfWork, UserRepository, UserWrites, retry_delay,
 };
 use identity_core::{
     Device, DeviceId, DomainEvent, Email, OneTimePurpose, OneTimeToken, RefreshToken, RefreshTokenId, RevocationReason,
@@ -319,7 +320,7 @@ impl PgTransaction {
 }
 
 #[async_trait]
-impl Transaction for PgTransaction {
+impl UserWrites for PgTransaction {
     async fn insert_user(&mut self, user: &User) -> Result<(), RepoError> {
         let conn = self.conn()?;
         diesel::insert_into(users::table).values(UserRow::from_domain(user)).execute(conn).await.map_err(repo_error)?;
@@ -365,16 +366,6 @@ impl Transaction for PgTransaction {
         Ok(())
     }
 
-    async fn insert_session(&mut self, session: &Session) -> Result<(), RepoError> {
-        let conn = self.conn()?;
-        diesel::insert_into(sessions::table)
-            .values(SessionRow::from_domain(session))
-            .execute(conn)
-            .await
-            .map_err(repo_error)?;
-        Ok(())
-    }
-
     async fn set_roles(
         &mut self,
         user: UserId,
@@ -400,6 +391,10 @@ impl Transaction for PgTransaction {
         Ok(())
     }
 
+    async fn count_active_admins(&mut self) -> Result<usize, RepoError> {
+        crate::access::count_active_admins(self.conn()?).await
+    }
+
     async fn lock_user(&mut self, id: UserId) -> Result<Option<User>, RepoError> {
         let conn = self.conn()?;
         let locked: Option<uuid::Uuid> = users::table
@@ -414,6 +409,19 @@ impl Transaction for PgTransaction {
             return Ok(None);
         }
         find_user(conn, user_query().filter(users::id.eq(id.as_uuid()))).await
+    }
+}
+
+#[async_trait]
+impl SessionWrites for PgTransaction {
+    async fn insert_session(&mut self, session: &Session) -> Result<(), RepoError> {
+        let conn = self.conn()?;
+        diesel::insert_into(sessions::table)
+            .values(SessionRow::from_domain(session))
+            .execute(conn)
+            .await
+            .map_err(repo_error)?;
+        Ok(())
     }
 
     async fn session(&mut self, id: SessionId) -> Result<Option<Session>, RepoError> {
@@ -560,17 +568,10 @@ impl Transaction for PgTransaction {
         }
         Ok(())
     }
+}
 
-    async fn record_login_attempt(&mut self, attempt: &LoginAttempt) -> Result<(), RepoError> {
-        let conn = self.conn()?;
-        diesel::insert_into(login_attempts::table)
-            .values(NewLoginAttemptRow::from_domain(attempt))
-            .execute(conn)
-            .await
-            .map_err(repo_error)?;
-        Ok(())
-    }
-
+#[async_trait]
+impl OneTimeTokenWrites for PgTransaction {
     async fn insert_one_time_token(&mut self, token: &OneTimeToken) -> Result<(), RepoError> {
         let conn = self.conn()?;
         let email = token
@@ -691,23 +692,10 @@ impl Transaction for PgTransaction {
         .map_err(repo_error)?;
         Ok(())
     }
+}
 
-    async fn lock_settings(&mut self, namespace: &str) -> Result<identity_core::settings::StoredSettings, RepoError> {
-        crate::access::lock_settings(self.conn()?, namespace).await
-    }
-
-    async fn put_settings(
-        &mut self,
-        namespace: &str,
-        settings: &identity_core::settings::StoredSettings,
-    ) -> Result<(), RepoError> {
-        crate::access::put_settings(self.conn()?, namespace, settings).await
-    }
-
-    async fn count_active_admins(&mut self) -> Result<usize, RepoError> {
-        crate::access::count_active_admins(self.conn()?).await
-    }
-
+#[async_trait]
+impl AccessWrites for PgTransaction {
     async fn insert_group(&mut self, group: &identity_core::Group) -> Result<(), RepoError> {
         crate::access::insert_group(self.conn()?, group).await
     }
@@ -752,6 +740,34 @@ impl Transaction for PgTransaction {
     ) -> Result<bool, RepoError> {
         crate::access::revoke_app(self.conn()?, grantee, app).await
     }
+}
+
+#[async_trait]
+impl SettingsWrites for PgTransaction {
+    async fn lock_settings(&mut self, namespace: &str) -> Result<identity_core::settings::StoredSettings, RepoError> {
+        crate::access::lock_settings(self.conn()?, namespace).await
+    }
+
+    async fn put_settings(
+        &mut self,
+        namespace: &str,
+        settings: &identity_core::settings::StoredSettings,
+    ) -> Result<(), RepoError> {
+        crate::access::put_settings(self.conn()?, namespace, settings).await
+    }
+}
+
+#[async_trait]
+impl JournalWrites for PgTransaction {
+    async fn record_login_attempt(&mut self, attempt: &LoginAttempt) -> Result<(), RepoError> {
+        let conn = self.conn()?;
+        diesel::insert_into(login_attempts::table)
+            .values(NewLoginAttemptRow::from_domain(attempt))
+            .execute(conn)
+            .await
+            .map_err(repo_error)?;
+        Ok(())
+    }
 
     async fn record_audit(&mut self, entry: &identity_core::AuditEntry) -> Result<(), RepoError> {
         use crate::schema::audit_logs;
@@ -781,7 +797,10 @@ impl Transaction for PgTransaction {
         diesel::insert_into(outbox::table).values(rows).execute(conn).await.map_err(repo_error)?;
         Ok(())
     }
+}
 
+#[async_trait]
+impl Transaction for PgTransaction {
     async fn commit(mut self: Box<Self>) -> Result<(), RepoError> {
         let mut conn =
             self.conn.take().ok_or_else(|| RepoError::Unknown(anyhow::anyhow!("transaction already finished")))?;

@@ -25,4 +25,7 @@ pub use store::{
     UserRepository,
 };
 pub use system::{ClientInfo, Clock, HealthCheck, IdGenerator};
-pub use transaction::{LoginAttempt, SessionSelector, Transaction, UnitOfWork};
+pub use transaction::{
+    AccessWrites, JournalWrites, LoginAttempt, OneTimeTokenWrites, SessionSelector, SessionWrites, SettingsWrites,
+    Transaction, UnitOfWork, UserWrites, WritePorts,
+};

@@ -1,5 +1,9 @@
-//! Writes: [`UnitOfWork`] begins a [`Transaction`], which hands out one write port per
-//! aggregate.
+//! Writes: [`UnitOfWork`] begins a [`Transaction`], and the transaction is one write port per
+//! aggregate ([`UserWrites`], [`SessionWrites`], [`OneTimeTokenWrites`], [`AccessWrites`],
+//! [`SettingsWrites`], [`JournalWrites`]). Their methods are callable on a
+//! `Box<dyn Transaction>` or `&mut dyn Transaction` without importing the write traits, and
+//! [`WritePorts`] hands out each one alone (`tx.users()`, `tx.sessions()`, …) for code that
+//! needs only one aggregate.
 
 use std::net::IpAddr;
 
@@ -43,9 +47,60 @@ pub trait UnitOfWork: Send + Sync + 'static {
     async fn begin(&self) -> Result<Box<dyn Transaction>, RepoError>;
 }
 
-/// One open transaction. Dropping it without [`Transaction::commit`] rolls everything back.
+/// One open transaction: every write port of one store, in one transaction. Dropping it
+/// without [`Transaction::commit`] rolls everything back.
+///
+/// An adapter implements each write port and `commit`; [`WritePorts`] comes with them.
 #[async_trait]
-pub trait Transaction: Send {
+pub trait Transaction:
+    UserWrites + SessionWrites + OneTimeTokenWrites + AccessWrites + SettingsWrites + JournalWrites + WritePorts + Send
+{
+    async fn commit(self: Box<Self>) -> Result<(), RepoError>;
+}
+
+/// Each write port of a transaction on its own. Implemented for every type that implements
+/// all of them, so adapters never write it; callable on a `dyn Transaction`.
+pub trait WritePorts {
+    fn users(&mut self) -> &mut dyn UserWrites;
+    fn sessions(&mut self) -> &mut dyn SessionWrites;
+    fn one_time_tokens(&mut self) -> &mut dyn OneTimeTokenWrites;
+    fn access(&mut self) -> &mut dyn AccessWrites;
+    fn settings(&mut self) -> &mut dyn SettingsWrites;
+    fn journal(&mut self) -> &mut dyn JournalWrites;
+}
+
+impl<T> WritePorts for T
+where
+    T: UserWrites + SessionWrites + OneTimeTokenWrites + AccessWrites + SettingsWrites + JournalWrites,
+{
+    fn users(&mut self) -> &mut dyn UserWrites {
+        self
+    }
+
+    fn sessions(&mut self) -> &mut dyn SessionWrites {
+        self
+    }
+
+    fn one_time_tokens(&mut self) -> &mut dyn OneTimeTokenWrites {
+        self
+    }
+
+    fn access(&mut self) -> &mut dyn AccessWrites {
+        self
+    }
+
+    fn settings(&mut self) -> &mut dyn SettingsWrites {
+        self
+    }
+
+    fn journal(&mut self) -> &mut dyn JournalWrites {
+        self
+    }
+}
+
+/// Writes of the user aggregate (account, profile, roles) in a transaction.
+#[async_trait]
+pub trait UserWrites: Send {
     /// Inserts the user with its profile and roles. A taken email or username is
     /// `RepoError::Conflict`, and nothing is written.
     async fn insert_user(&mut self, user: &User) -> Result<(), RepoError>;
@@ -63,6 +118,11 @@ pub trait Transaction: Send {
     async fn count_active_admins(&mut self) -> Result<usize, RepoError>;
     /// Locks the user's row until commit (serialises password changes and the like).
     async fn lock_user(&mut self, id: UserId) -> Result<Option<User>, RepoError>;
+}
+
+/// Writes of sessions, devices and refresh tokens in a transaction.
+#[async_trait]
+pub trait SessionWrites: Send {
     async fn insert_session(&mut self, session: &Session) -> Result<(), RepoError>;
     async fn session(&mut self, id: SessionId) -> Result<Option<Session>, RepoError>;
     /// Writes `last_seen_at` (the rest of a session does not change).
@@ -87,7 +147,11 @@ pub trait Transaction: Send {
     async fn refresh_token(&mut self, id: RefreshTokenId) -> Result<Option<RefreshToken>, RepoError>;
     /// Writes `consumed_at`, `replaced_by` and `revoked_at`.
     async fn update_refresh_token(&mut self, token: &RefreshToken) -> Result<(), RepoError>;
-    async fn record_login_attempt(&mut self, attempt: &LoginAttempt) -> Result<(), RepoError>;
+}
+
+/// Writes of one-time tokens (email verification, password reset) in a transaction.
+#[async_trait]
+pub trait OneTimeTokenWrites: Send {
     async fn insert_one_time_token(&mut self, token: &OneTimeToken) -> Result<(), RepoError>;
     /// The token of `purpose` with this digest, locked until commit (consumed or not).
     async fn lock_one_time_token(
@@ -102,6 +166,11 @@ pub trait Transaction: Send {
         purpose: OneTimePurpose,
         at: DateTime<Utc>,
     ) -> Result<(), RepoError>;
+}
+
+/// Writes of groups, memberships and app grants in a transaction.
+#[async_trait]
+pub trait AccessWrites: Send {
     /// Inserts a group; a taken name is `RepoError::Conflict(Conflict::GroupName)`.
     async fn insert_group(&mut self, group: &Group) -> Result<(), RepoError>;
     /// The group, locked until commit.
@@ -120,14 +189,25 @@ pub trait Transaction: Send {
     async fn grant_app(&mut self, grant: &AppGrant) -> Result<bool, RepoError>;
     /// `false` when the grantee did not have that app.
     async fn revoke_app(&mut self, grantee: Grantee, app: &AppKey) -> Result<bool, RepoError>;
+}
+
+/// Writes of the admin settings in a transaction.
+#[async_trait]
+pub trait SettingsWrites: Send {
     /// The settings of `namespace`, locked until commit (even when none are stored yet, so
     /// two first writes do not lose each other's fields).
     async fn lock_settings(&mut self, namespace: &str) -> Result<StoredSettings, RepoError>;
     /// Replaces the stored settings of `namespace`.
     async fn put_settings(&mut self, namespace: &str, settings: &StoredSettings) -> Result<(), RepoError>;
+}
+
+/// Append-only records written in a transaction: login attempts, the audit log and the
+/// outbox of domain events.
+#[async_trait]
+pub trait JournalWrites: Send {
+    async fn record_login_attempt(&mut self, attempt: &LoginAttempt) -> Result<(), RepoError>;
     /// Appends an entry to the audit log (never updated or deleted).
     async fn record_audit(&mut self, entry: &crate::domain::AuditEntry) -> Result<(), RepoError>;
     /// Appends events to the outbox, to be published after commit.
     async fn record_events(&mut self, events: &[DomainEvent]) -> Result<(), RepoError>;
-    async fn commit(self: Box<Self>) -> Result<(), RepoError>;
 }
