@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{Outbox, RepoError, UnitOfWork};
+pub use crate::domain::UserFilter;
 use crate::domain::settings::StoredSettings;
 use crate::domain::{
     AppGrant, Device, DeviceId, Email, Grantee, Group, GroupId, GroupMember, Session, SessionId, User, UserId, Username,
@@ -21,7 +22,7 @@ pub trait UserRepository: Send + Sync + 'static {
     /// Case-insensitive: `email` is already normalised.
     async fn find_by_email(&self, email: &Email) -> Result<Option<User>, RepoError>;
     async fn find_by_username(&self, username: &Username) -> Result<Option<User>, RepoError>;
-    /// Users matching `filter`, by id ascending, at most `filter.limit`.
+    /// Users for which [`UserFilter::matches`] holds, by id ascending, at most `filter.limit`.
     async fn list_users(&self, filter: &UserFilter) -> Result<Vec<User>, RepoError>;
 }
 
@@ -48,20 +49,6 @@ pub trait SessionRepository: Send + Sync + 'static {
     async fn find_device(&self, id: DeviceId) -> Result<Option<Device>, RepoError>;
     /// The user's devices, most recently created first.
     async fn list_devices(&self, user: UserId, page: PageRequest) -> Result<Vec<Device>, RepoError>;
-}
-
-/// Which users an admin listing shows (all conditions must hold), oldest first.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct UserFilter {
-    /// Case-insensitive prefix of the email address or the name.
-    pub query: Option<String>,
-    /// Deleted accounts are listed only when asked for with `status = deleted`.
-    pub status: Option<crate::domain::UserStatus>,
-    pub role: Option<String>,
-    /// Only users with an id above this (the cursor; ids are UUIDv7, so new accounts sort
-    /// last and paging never skips or repeats a row).
-    pub after: Option<Uuid>,
-    pub limit: usize,
 }
 
 /// One store adapter, seen through each of its store ports (what the composition root wires
@@ -116,8 +103,9 @@ pub trait AuditRepository: Send + Sync + 'static {
 #[async_trait]
 pub trait AccessRepository: Send + Sync + 'static {
     async fn find_group(&self, id: GroupId) -> Result<Option<Group>, RepoError>;
-    /// Groups whose name starts with `query` (case-insensitive; all when `None`), by id
-    /// ascending after `page.after`, at most `page.limit`.
+    /// Groups whose name starts with `query` (a [`SearchPrefix`](crate::domain::SearchPrefix):
+    /// case-insensitive; all when `None` or blank), by id ascending after `page.after`, at most
+    /// `page.limit`.
     async fn list_groups(&self, query: Option<&str>, page: PageRequest) -> Result<Vec<Group>, RepoError>;
     /// Members of the group, by user id ascending after `page.after`, at most `page.limit`.
     async fn list_members(&self, group: GroupId, page: PageRequest) -> Result<Vec<GroupMember>, RepoError>;

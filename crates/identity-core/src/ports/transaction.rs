@@ -112,9 +112,9 @@ pub trait UserWrites: Send {
         user: UserId,
         roles: &std::collections::BTreeSet<crate::domain::Role>,
     ) -> Result<(), RepoError>;
-    /// How many active accounts hold `admin`. Changes of the admin set are serialised: the
-    /// count is taken under a lock that this method holds until commit, so two admins
-    /// demoting each other at once cannot both succeed.
+    /// How many accounts count as active admins ([`User::counts_as_active_admin`]). Changes
+    /// of the admin set are serialised: the count is taken under a lock that this method
+    /// holds until commit, so two admins demoting each other at once cannot both succeed.
     async fn count_active_admins(&mut self) -> Result<usize, RepoError>;
     /// Locks the user's row until commit (serialises password changes and the like).
     async fn lock_user(&mut self, id: UserId) -> Result<Option<User>, RepoError>;

@@ -23,6 +23,9 @@ macro_rules! store_contract_tests {
                 unknown_ids_are_none,
                 users_are_listed_by_id_with_filters,
                 active_admins_are_counted,
+                only_active_admins_count_as_active_admins,
+                deleted_users_are_listed_only_when_asked_for,
+                user_search_matches_a_prefix_of_the_address_or_the_name,
             },
             transactions {
                 dropped_transaction_leaves_nothing,
@@ -41,6 +44,7 @@ macro_rules! store_contract_tests {
             access {
                 groups_are_created_renamed_listed_and_deleted,
                 memberships_and_grants_reach_their_users,
+                group_search_matches_a_prefix_of_the_name,
             },
             settings {
                 settings_are_stored_locked_and_replaced,

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use identity_core::ports::{AccessRepository, AccessWrites, Conflict, PageRequest, RepoError};
-use identity_core::{AppGrant, AppKey, Grantee, Group, GroupId, GroupMember, UserId};
+use identity_core::{AppGrant, AppKey, Grantee, Group, GroupId, GroupMember, SearchPrefix, UserId};
 
 use super::{MemoryStore, MemoryTransaction, State, finished};
 
@@ -32,12 +32,12 @@ impl AccessRepository for MemoryStore {
 
     async fn list_groups(&self, query: Option<&str>, page: PageRequest) -> Result<Vec<Group>, RepoError> {
         let state = self.state.lock().await;
-        let prefix = query.map(|q| q.trim().to_lowercase());
+        let search = query.and_then(SearchPrefix::parse);
         Ok(state
             .access
             .groups
             .values()
-            .filter(|g| prefix.as_ref().is_none_or(|p| g.name.to_lowercase().starts_with(p.as_str())))
+            .filter(|g| search.as_ref().is_none_or(|s| s.matches(&g.name)))
             .filter(|g| page.after.is_none_or(|after| g.id.as_uuid() > after))
             .take(page.limit)
             .cloned()

@@ -24,9 +24,6 @@ use uuid::Uuid;
 
 use access::Access;
 
-/// The roles that exist (the twin of the `roles` rows the migration seeds).
-const KNOWN_ROLES: &[&str] = &["admin", "user"];
-
 #[derive(Default)]
 struct State {
     users: HashMap<UserId, User>,

@@ -3,9 +3,9 @@
 
 use async_trait::async_trait;
 use identity_core::ports::{Conflict, RepoError, UserRepository, UserWrites};
-use identity_core::{Email, User, UserId, Username};
+use identity_core::{Email, Role, User, UserFilter, UserId, Username};
 
-use super::{KNOWN_ROLES, MemoryStore, MemoryTransaction, State};
+use super::{MemoryStore, MemoryTransaction, State};
 
 impl State {
     fn find_by_email(&self, email: &str) -> Option<&User> {
@@ -42,27 +42,12 @@ impl UserRepository for MemoryStore {
         Ok(state.by_username.get(username.as_str()).and_then(|id| state.users.get(id)).cloned())
     }
 
-    async fn list_users(&self, filter: &identity_core::ports::UserFilter) -> Result<Vec<User>, RepoError> {
+    async fn list_users(&self, filter: &UserFilter) -> Result<Vec<User>, RepoError> {
         let state = self.state.lock().await;
-        let mut users: Vec<&User> = state.users.values().filter(|u| matches(u, filter)).collect();
+        let mut users: Vec<&User> = state.users.values().filter(|u| filter.matches(u)).collect();
         users.sort_by_key(|u| u.id);
         Ok(users.into_iter().take(filter.limit).cloned().collect())
     }
-}
-
-fn matches(user: &User, filter: &identity_core::ports::UserFilter) -> bool {
-    let prefix = filter.query.as_ref().map(|q| q.trim().to_lowercase());
-    let query_ok = prefix.as_ref().is_none_or(|p| {
-        user.email.as_str().starts_with(p.as_str())
-            || user.profile.name.as_ref().is_some_and(|n| n.to_lowercase().starts_with(p.as_str()))
-    });
-    let status_ok = match filter.status {
-        Some(status) => user.status == status,
-        None => user.status != identity_core::UserStatus::Deleted,
-    };
-    let role_ok = filter.role.as_ref().is_none_or(|r| user.roles.iter().any(|role| role.as_str() == r));
-    let after_ok = filter.after.is_none_or(|after| user.id.as_uuid() > after);
-    query_ok && status_ok && role_ok && after_ok
 }
 
 #[async_trait]
@@ -80,7 +65,7 @@ impl UserWrites for MemoryTransaction {
         if state.users.contains_key(&user.id) {
             return Err(RepoError::Unknown(anyhow::anyhow!("duplicate user id {}", user.id)));
         }
-        if let Some(unknown) = user.roles.iter().find(|r| !KNOWN_ROLES.contains(&r.as_str())) {
+        if let Some(unknown) = user.roles.iter().find(|r| !Role::KNOWN.contains(&r.as_str())) {
             return Err(RepoError::Unknown(anyhow::anyhow!("unknown role {unknown:?}")));
         }
         let user = user.clone();
@@ -127,7 +112,7 @@ impl UserWrites for MemoryTransaction {
         user: UserId,
         roles: &std::collections::BTreeSet<identity_core::Role>,
     ) -> Result<(), RepoError> {
-        if let Some(unknown) = roles.iter().find(|r| !KNOWN_ROLES.contains(&r.as_str())) {
+        if let Some(unknown) = roles.iter().find(|r| !Role::KNOWN.contains(&r.as_str())) {
             return Err(RepoError::Unknown(anyhow::anyhow!("unknown role {unknown:?}")));
         }
         let Some(old) = self.state()?.users.get(&user).cloned() else {
@@ -144,13 +129,7 @@ impl UserWrites for MemoryTransaction {
 
     async fn count_active_admins(&mut self) -> Result<usize, RepoError> {
         // The transaction holds the store's only lock: nothing else changes the admin set.
-        let admin = identity_core::Role::new(identity_core::Role::ADMIN);
-        Ok(self
-            .state()?
-            .users
-            .values()
-            .filter(|u| u.status == identity_core::UserStatus::Active && u.roles.contains(&admin))
-            .count())
+        Ok(self.state()?.users.values().filter(|u| u.counts_as_active_admin()).count())
     }
 
     async fn lock_user(&mut self, id: UserId) -> Result<Option<User>, RepoError> {

@@ -5,10 +5,10 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use identity_core::ports::{AccessRepository, AccessWrites, PageRequest, RepoError};
-use identity_core::{AppGrant, AppKey, Email, Grantee, Group, GroupId, GroupMember, UserId, UserStatus};
+use identity_core::{AppGrant, AppKey, Email, Grantee, Group, GroupId, GroupMember, SearchPrefix, UserId, UserStatus};
 use uuid::Uuid;
 
-use super::{Conn, PgStore, PgTransaction, limit};
+use super::{Conn, PgStore, PgTransaction, like_prefix, limit};
 use crate::errors::repo_error;
 use crate::models::CiText;
 use crate::schema::{app_permissions, group_memberships, groups, user_profiles, users};
@@ -74,10 +74,6 @@ impl GrantRow {
     }
 }
 
-fn escape_like(raw: &str) -> String {
-    raw.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
-}
-
 async fn find_group(conn: &mut Conn, id: GroupId, lock: bool) -> Result<Option<Group>, RepoError> {
     let query = groups::table.find(id.as_uuid()).select(GroupRow::as_select());
     let row = if lock { query.for_update().first(conn).await.optional() } else { query.first(conn).await.optional() };
@@ -90,8 +86,8 @@ async fn list_groups(conn: &mut Conn, query: Option<&str>, page: PageRequest) ->
     if let Some(after) = page.after {
         select = select.filter(groups::id.gt(after));
     }
-    if let Some(prefix) = query.map(str::trim).filter(|q| !q.is_empty()) {
-        let pattern = format!("{}%", escape_like(prefix));
+    if let Some(search) = query.and_then(SearchPrefix::parse) {
+        let pattern = like_prefix(&search);
         select = select.filter(
             diesel::dsl::sql::<diesel::sql_types::Bool>("groups.name::text ILIKE ")
                 .bind::<diesel::sql_types::Text, _>(pattern),

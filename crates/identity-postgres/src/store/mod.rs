@@ -15,6 +15,7 @@ use async_trait::async_trait;
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, TransactionManager};
+use identity_core::SearchPrefix;
 use identity_core::ports::{HealthCheck, RepoError, Transaction, UnitOfWork};
 
 use crate::errors::{pool_error, repo_error};
@@ -72,6 +73,13 @@ impl PgStore {
 
 fn limit(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// The `ILIKE` pattern of a [`SearchPrefix`]: the prefix with `LIKE`'s wildcards and escape
+/// character matched literally, then `%`.
+fn like_prefix(search: &SearchPrefix) -> String {
+    let escaped = search.as_str().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("{escaped}%")
 }
 
 #[async_trait]

@@ -6,9 +6,9 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, Text, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
 use identity_core::ports::{RepoError, UserRepository, UserWrites};
-use identity_core::{Email, User, UserId, Username};
+use identity_core::{Email, Role, User, UserFilter, UserId, UserStatus, Username};
 
-use super::{Conn, PgStore, PgTransaction, limit};
+use super::{Conn, PgStore, PgTransaction, like_prefix, limit};
 use crate::errors::repo_error;
 use crate::models::{CiText, ProfileRow, UserRow};
 use crate::schema::{roles, user_profiles, user_roles, users};
@@ -62,20 +62,20 @@ impl UserRepository for PgStore {
         find_user(&mut conn, user_query().filter(users::username.eq(CiText(username.as_str().to_owned())))).await
     }
 
-    async fn list_users(&self, filter: &identity_core::ports::UserFilter) -> Result<Vec<User>, RepoError> {
+    /// `UserFilter::matches`, in SQL.
+    async fn list_users(&self, filter: &UserFilter) -> Result<Vec<User>, RepoError> {
         let mut conn = self.conn().await?;
         let mut query = user_query();
-        if let Some(prefix) = filter.query.as_ref().map(|q| q.trim()).filter(|q| !q.is_empty()) {
-            // A prefix match; LIKE wildcards in the input are matched literally.
-            let escaped = prefix.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-            let pattern = format!("{escaped}%");
+        if let Some(search) = filter.search() {
+            let pattern = like_prefix(&search);
             let email_like = diesel::dsl::sql::<diesel::sql_types::Bool>("users.email::text ILIKE ")
                 .bind::<Text, _>(pattern.clone());
             query = query.filter(email_like.or(user_profiles::name.ilike(pattern).assume_not_null()));
         }
+        // `UserFilter::lists_status`.
         query = match filter.status {
             Some(status) => query.filter(users::status.eq(status.as_str())),
-            None => query.filter(users::status.ne("deleted")),
+            None => query.filter(users::status.ne(UserStatus::Deleted.as_str())),
         };
         if let Some(role) = &filter.role {
             let with_role = user_roles::table
@@ -196,10 +196,13 @@ impl UserWrites for PgTransaction {
         let conn = self.conn()?;
         // An arbitrary, fixed key of this service's advisory locks: "admin" in ASCII.
         diesel::sql_query("SELECT pg_advisory_xact_lock(418430053742)").execute(conn).await.map_err(repo_error)?;
+        // `User::counts_as_active_admin`, in SQL.
         let count: Count = diesel::sql_query(
             "SELECT count(*) AS n FROM users u JOIN user_roles ur ON ur.user_id = u.id JOIN roles r ON r.id = ur.role_id \
-             WHERE r.name = 'admin' AND u.status = 'active'",
+             WHERE r.name = $1 AND u.status = $2",
         )
+        .bind::<Text, _>(Role::ADMIN)
+        .bind::<Text, _>(UserStatus::Active.as_str())
         .get_result(conn)
         .await
         .map_err(repo_error)?;

@@ -142,3 +142,28 @@ pub async fn memberships_and_grants_reach_their_users(store: &StoreUnderTest) {
     assert!(store.access.grants_of(&[Grantee::Group(readers.id)]).await.unwrap().is_empty());
     assert_eq!(names(store.access.groups_of(ada.id).await.unwrap()), vec![editors.name.clone()]);
 }
+
+/// Group names are searched like users ([`SearchPrefix`]): a case-insensitive prefix, never
+/// in the middle, wildcards literal.
+pub async fn group_search_matches_a_prefix_of_the_name(store: &StoreUnderTest) {
+    let tag = uuid::Uuid::now_v7().simple().to_string();
+    let alpha = group(&format!("Alpha{tag}"));
+    let beta = group(&format!("Beta{tag} alpha{tag}"));
+    for g in [&alpha, &beta] {
+        in_tx(store, async |tx| tx.insert_group(g).await.unwrap()).await;
+    }
+    let page = PageRequest { limit: 10, after: None };
+    for (query, expected) in [
+        (format!(" ALPHA{} ", tag.to_uppercase()), vec![alpha.id]),
+        (format!("beta{tag} A"), vec![beta.id]),
+        (format!("lpha{tag}"), vec![]),
+        (format!("%{tag}"), vec![]),
+        (format!("_lpha{tag}"), vec![]),
+    ] {
+        let found: Vec<GroupId> =
+            store.access.list_groups(Some(&query), page).await.unwrap().into_iter().map(|g| g.id).collect();
+        assert_eq!(found, expected, "{query:?}");
+        let search = SearchPrefix::parse(&query).unwrap();
+        assert!([&alpha, &beta].iter().all(|g| search.matches(&g.name) == expected.contains(&g.id)), "{query:?}");
+    }
+}

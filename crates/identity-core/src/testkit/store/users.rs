@@ -169,3 +169,98 @@ pub async fn active_admins_are_counted(store: &StoreUnderTest) {
     .await;
     assert_eq!(in_tx(store, async |tx| tx.count_active_admins().await.unwrap()).await, before + 1);
 }
+
+/// The rule of [`User::counts_as_active_admin`]: an admin counts only while its account is
+/// active; locked, disabled and deleted admins do not, nor do active non-admins.
+pub async fn only_active_admins_count_as_active_admins(store: &StoreUnderTest) {
+    let before = in_tx(store, async |tx| tx.count_active_admins().await.unwrap()).await;
+    let now = fixtures::now();
+    let mut made = Vec::new();
+    for status in [UserStatus::Active, UserStatus::Locked, UserStatus::Disabled, UserStatus::Deleted] {
+        let mut admin = fixtures::user(unique_email());
+        admin.roles.insert(Role::new(Role::ADMIN));
+        admin.status = status;
+        admin.locked_until = (status == UserStatus::Locked).then_some(now + Duration::minutes(15));
+        admin.deleted_at = (status == UserStatus::Deleted).then_some(now);
+        made.push(admin);
+    }
+    made.push(fixtures::user(unique_email()));
+    for user in &made {
+        insert(store, user, &[]).await.unwrap();
+    }
+    assert_eq!(made.iter().filter(|u| u.counts_as_active_admin()).count(), 1);
+    assert_eq!(in_tx(store, async |tx| tx.count_active_admins().await.unwrap()).await, before + 1);
+
+    // Disabling the one active admin takes it out of the count.
+    let mut disabled = made[0].clone();
+    disabled.status = UserStatus::Disabled;
+    assert!(!disabled.counts_as_active_admin());
+    in_tx(store, async |tx| tx.update_user(&disabled).await.unwrap()).await;
+    assert_eq!(in_tx(store, async |tx| tx.count_active_admins().await.unwrap()).await, before);
+}
+
+/// The store's listing of `filter`, checked against the rule of [`UserFilter::matches`]
+/// applied to `made` (the store holds no other matching user).
+async fn listed_as_the_rule_says(store: &StoreUnderTest, made: &[User], filter: UserFilter) -> Vec<UserId> {
+    let listed: Vec<UserId> = store.users.list_users(&filter).await.unwrap().into_iter().map(|u| u.id).collect();
+    let mut expected: Vec<UserId> = made.iter().filter(|u| filter.matches(u)).map(|u| u.id).collect();
+    expected.sort();
+    assert_eq!(listed, expected, "{filter:?}");
+    listed
+}
+
+/// The rule of [`UserFilter::lists_status`]: without a status every account but the deleted
+/// ones is listed; a deleted account is listed only with `status = deleted`.
+pub async fn deleted_users_are_listed_only_when_asked_for(store: &StoreUnderTest) {
+    let tag = uuid::Uuid::now_v7().simple().to_string();
+    let statuses = [UserStatus::Active, UserStatus::Locked, UserStatus::Disabled, UserStatus::Deleted];
+    let mut made = Vec::new();
+    for (i, status) in statuses.into_iter().enumerate() {
+        let mut user = fixtures::user(Email::from_trusted(format!("status{tag}{i}@example.com")));
+        user.status = status;
+        user.deleted_at = (status == UserStatus::Deleted).then(fixtures::now);
+        insert(store, &user, &[]).await.unwrap();
+        made.push(user);
+    }
+    let ours = UserFilter { query: Some(format!("status{tag}")), limit: 10, ..UserFilter::default() };
+    let listed = listed_as_the_rule_says(store, &made, ours.clone()).await;
+    assert_eq!(listed, vec![made[0].id, made[1].id, made[2].id]);
+    for (i, status) in statuses.into_iter().enumerate() {
+        let filter = UserFilter { status: Some(status), ..ours.clone() };
+        assert_eq!(listed_as_the_rule_says(store, &made, filter).await, vec![made[i].id], "{status}");
+    }
+}
+
+/// The rule of [`SearchPrefix`]: a case-insensitive prefix of the address or the name,
+/// trimmed, never matching in the middle, with `%` and `_` matching only themselves.
+pub async fn user_search_matches_a_prefix_of_the_address_or_the_name(store: &StoreUnderTest) {
+    let tag = uuid::Uuid::now_v7().simple().to_string();
+    let mut ada = fixtures::user(Email::from_trusted(format!("ada{tag}@example.com")));
+    ada.profile.name = Some(format!("Lovelace{tag}"));
+    let bob = fixtures::user(Email::from_trusted(format!("bob{tag}@example.com")));
+    let mut eve = fixtures::user(Email::from_trusted(format!("eve{tag}@example.com")));
+    eve.profile.name = Some(format!("Ada{tag}"));
+    let made = vec![ada.clone(), bob.clone(), eve.clone()];
+    for user in &made {
+        insert(store, user, &[]).await.unwrap();
+    }
+    let search = |query: String| UserFilter { query: Some(query), limit: 10, ..UserFilter::default() };
+    let upper = tag.to_uppercase();
+    for (query, expected) in [
+        (format!("ADA{upper}"), vec![ada.id, eve.id]),
+        (format!("lovelace{tag}"), vec![ada.id]),
+        (format!("LoveLace{upper}"), vec![ada.id]),
+        (format!("  bob{tag}  "), vec![bob.id]),
+        (format!("ada{tag}@EXAMPLE"), vec![ada.id]),
+        (format!("da{tag}"), vec![]),
+        (format!("velace{tag}"), vec![]),
+        ("example.com".to_owned(), vec![]),
+        (format!("%{tag}"), vec![]),
+        (format!("_da{tag}"), vec![]),
+        (format!("ada{tag}%"), vec![]),
+    ] {
+        let mut expected = expected;
+        expected.sort();
+        assert_eq!(listed_as_the_rule_says(store, &made, search(query.clone())).await, expected, "{query:?}");
+    }
+}
