@@ -152,6 +152,8 @@ pub trait SessionWrites: Send {
 /// Writes of one-time tokens (email verification, password reset) in a transaction.
 #[async_trait]
 pub trait OneTimeTokenWrites: Send {
+    /// Stores the token. One without an address (`email: None`) is refused with
+    /// `RepoError::Unknown`, and nothing is written.
     async fn insert_one_time_token(&mut self, token: &OneTimeToken) -> Result<(), RepoError>;
     /// The token of `purpose` with this digest, locked until commit (consumed or not).
     async fn lock_one_time_token(

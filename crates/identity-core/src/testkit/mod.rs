@@ -40,6 +40,7 @@ macro_rules! store_contract_tests {
             },
             one_time_tokens {
                 one_time_tokens_are_found_by_purpose_and_consumed,
+                one_time_token_without_an_address_is_refused,
             },
             access {
                 groups_are_created_renamed_listed_and_deleted,

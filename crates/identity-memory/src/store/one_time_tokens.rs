@@ -27,6 +27,9 @@ impl MemoryTransaction {
 #[async_trait]
 impl OneTimeTokenWrites for MemoryTransaction {
     async fn insert_one_time_token(&mut self, token: &OneTimeToken) -> Result<(), RepoError> {
+        if token.email.is_none() {
+            return Err(RepoError::Unknown(anyhow::anyhow!("a one-time token needs its address")));
+        }
         self.put_one_time(token.clone())
     }
 

@@ -2,6 +2,7 @@
 
 use super::{StoreUnderTest, insert};
 use crate::domain::*;
+use crate::ports::RepoError;
 use crate::testkit::fixtures::{self, unique_email};
 
 pub async fn one_time_tokens_are_found_by_purpose_and_consumed(store: &StoreUnderTest) {
@@ -34,4 +35,21 @@ pub async fn one_time_tokens_are_found_by_purpose_and_consumed(store: &StoreUnde
     }
     let untouched = tx.lock_one_time_token(OneTimePurpose::VerifyEmail, &verify.digest).await.unwrap().unwrap();
     assert_eq!(untouched.consumed_at, None);
+}
+
+/// A one-time token is stored with the address it was mailed to (it is redeemed only for
+/// that address): every store refuses one without, and writes nothing.
+pub async fn one_time_token_without_an_address_is_refused(store: &StoreUnderTest) {
+    let user = fixtures::user(unique_email());
+    insert(store, &user, &[]).await.unwrap();
+    for purpose in [OneTimePurpose::VerifyEmail, OneTimePurpose::ResetPassword] {
+        let mut token = fixtures::one_time_token(&user, purpose);
+        token.email = None;
+        let mut tx = store.uow.begin().await.unwrap();
+        let refused = tx.insert_one_time_token(&token).await;
+        assert!(matches!(refused, Err(RepoError::Unknown(_))), "{purpose:?}: {refused:?}");
+        drop(tx);
+        let mut tx = store.uow.begin().await.unwrap();
+        assert_eq!(tx.lock_one_time_token(purpose, &token.digest).await.unwrap(), None, "{purpose:?}");
+    }
 }
