@@ -1,7 +1,6 @@
 //! PostgreSQL adapters for the store ports (diesel + diesel-async on a deadpool pool), and
 //! the schema migrations of the top-level `migrations/` folder, embedded in the binary.
 
-mod access;
 mod errors;
 mod migrate;
 mod models;

@@ -4,6 +4,7 @@ mod access;
 mod audit;
 mod email;
 mod events;
+mod listing;
 mod password;
 pub mod profile;
 mod session;
@@ -18,6 +19,7 @@ pub use events::{
     DomainEvent, EventType, PasswordChangedData, SessionCreatedData, SessionRevokedData, UserDeletedData,
     UserRegisteredData, UserUpdatedData, UserVerifiedData,
 };
+pub use listing::{SearchPrefix, UserFilter};
 pub use password::{Password, PasswordPolicy, PolicyMode};
 pub use session::{
     Device, DeviceId, OneTimePurpose, OneTimeToken, RefreshToken, RefreshTokenId, RevocationReason, Session, SessionId,

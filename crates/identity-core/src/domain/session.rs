@@ -193,7 +193,9 @@ pub struct OneTimeToken {
     pub id: Uuid,
     pub purpose: OneTimePurpose,
     pub user_id: UserId,
-    /// The address a verification token confirms.
+    /// The address the token was mailed to: the one a verification token confirms, the one a
+    /// reset must still belong to. Required: every store refuses a token without one
+    /// (`email_verifications.email` and `password_resets.email` are `NOT NULL`).
     pub email: Option<super::Email>,
     pub digest: TokenDigest,
     pub created_at: DateTime<Utc>,

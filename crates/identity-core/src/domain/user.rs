@@ -233,6 +233,14 @@ impl User {
             && (self.status == UserStatus::Active || (self.status == UserStatus::Locked && self.locked_until.is_some()))
     }
 
+    /// Whether the account counts among the active admins, the set that must never become
+    /// empty: `status = active` and the `admin` role. A locked, disabled or deleted admin does
+    /// not count. `count_active_admins` of every store counts exactly these (PostgreSQL:
+    /// `roles.name = 'admin' AND users.status = 'active'`).
+    pub fn counts_as_active_admin(&self) -> bool {
+        self.status == UserStatus::Active && self.roles.iter().any(|r| r.as_str() == Role::ADMIN)
+    }
+
     pub fn role_names(&self) -> Vec<String> {
         self.roles.iter().map(|r| r.as_str().to_owned()).collect()
     }
@@ -277,6 +285,33 @@ mod tests {
         assert_eq!(Profile::parse_name("   ").unwrap(), None);
         assert_eq!(Profile::parse_name(&"n".repeat(101)).unwrap_err().code, "too_long");
         assert_eq!(Profile::parse_name("a\u{0007}b").unwrap_err().code, "invalid_characters");
+    }
+
+    #[test]
+    fn only_active_accounts_count_as_admins() {
+        let now = chrono::Utc::now();
+        let mut user = User {
+            id: UserId::from_uuid(Uuid::now_v7()),
+            email: Email::from_trusted("root@example.com".into()),
+            username: None,
+            password_hash: PasswordHash::from_phc("$argon2id$v=19$x".into()),
+            email_verified: true,
+            status: UserStatus::Active,
+            roles: BTreeSet::from([Role::new(Role::USER)]),
+            profile: Profile::default(),
+            created_at: now,
+            updated_at: now,
+            last_login_at: None,
+            deleted_at: None,
+            locked_until: None,
+        };
+        assert!(!user.counts_as_active_admin(), "not an admin");
+        user.roles.insert(Role::new(Role::ADMIN));
+        assert!(user.counts_as_active_admin());
+        for status in [UserStatus::Locked, UserStatus::Disabled, UserStatus::Deleted] {
+            user.status = status;
+            assert!(!user.counts_as_active_admin(), "{status}");
+        }
     }
 
     #[test]

@@ -6,45 +6,75 @@ pub mod codes;
 pub mod fixtures;
 pub mod store;
 
-/// Generates one `#[tokio::test]` per store contract case. `$factory` is an expression
-/// evaluating to a future of a fresh, empty [`store::StoreUnderTest`].
+/// Generates one `#[tokio::test]` per store contract case, in one module per port
+/// (`contract::users::…`, `contract::outbox::…`). `$factory` is an expression evaluating to a
+/// future of a fresh, empty [`store::StoreUnderTest`]; it is evaluated inside those modules,
+/// which import everything of the invoking module.
 #[macro_export]
 macro_rules! store_contract_tests {
     ($factory:expr) => {
-        $crate::store_contract_tests!(@cases $factory;
-            inserted_user_is_found_by_id_email_and_username,
-            email_lookup_ignores_letter_case,
-            duplicate_email_is_a_conflict_and_writes_nothing,
-            duplicate_username_is_a_conflict,
-            update_user_persists_account_fields_and_profile,
-            dropped_transaction_leaves_nothing,
-            unknown_ids_are_none,
-            inserted_session_is_found,
-            committed_events_are_pending_in_order,
-            relay_marks_published_only_after_the_publisher_confirmed,
-            every_event_type_is_recorded_and_relayed_in_order,
-            publish_failure_keeps_events_pending_with_attempts_recorded,
-            refused_event_waits_for_its_retry_time_without_blocking_others,
-            live_sessions_are_listed_newest_first_and_paged,
-            revoking_picks_sessions_and_revokes_their_refresh_tokens,
-            devices_are_stored_listed_renamed_and_deleted,
-            refresh_tokens_are_found_by_digest_and_updated,
-            sessions_are_read_and_touched_in_a_transaction,
-            one_time_tokens_are_found_by_purpose_and_consumed,
-            audit_entries_are_appended_and_filtered,
-            users_are_listed_by_id_with_filters,
-            groups_are_created_renamed_listed_and_deleted,
-            memberships_and_grants_reach_their_users,
-            active_admins_are_counted,
-            settings_are_stored_locked_and_replaced,
+        $crate::store_contract_tests!(@ports $factory;
+            users {
+                inserted_user_is_found_by_id_email_and_username,
+                email_lookup_ignores_letter_case,
+                duplicate_email_is_a_conflict_and_writes_nothing,
+                duplicate_username_is_a_conflict,
+                update_user_persists_account_fields_and_profile,
+                unknown_ids_are_none,
+                users_are_listed_by_id_with_filters,
+                active_admins_are_counted,
+                only_active_admins_count_as_active_admins,
+                deleted_users_are_listed_only_when_asked_for,
+                user_search_matches_a_prefix_of_the_address_or_the_name,
+            },
+            transactions {
+                dropped_transaction_leaves_nothing,
+            },
+            sessions {
+                inserted_session_is_found,
+                live_sessions_are_listed_newest_first_and_paged,
+                revoking_picks_sessions_and_revokes_their_refresh_tokens,
+                devices_are_stored_listed_renamed_and_deleted,
+                refresh_tokens_are_found_by_digest_and_updated,
+                sessions_are_read_and_touched_in_a_transaction,
+            },
+            one_time_tokens {
+                one_time_tokens_are_found_by_purpose_and_consumed,
+                one_time_token_without_an_address_is_refused,
+            },
+            access {
+                groups_are_created_renamed_listed_and_deleted,
+                memberships_and_grants_reach_their_users,
+                group_search_matches_a_prefix_of_the_name,
+            },
+            settings {
+                settings_are_stored_locked_and_replaced,
+            },
+            audit {
+                audit_entries_are_appended_and_filtered,
+            },
+            outbox {
+                committed_events_are_pending_in_order,
+                relay_marks_published_only_after_the_publisher_confirmed,
+                every_event_type_is_recorded_and_relayed_in_order,
+                publish_failure_keeps_events_pending_with_attempts_recorded,
+                refused_event_waits_for_its_retry_time_without_blocking_others,
+            },
         );
     };
-    (@cases $factory:expr; $($case:ident),* $(,)?) => {
+    (@ports $factory:expr; $($port:ident { $($case:ident),* $(,)? }),* $(,)?) => {
         $(
-            #[tokio::test]
-            async fn $case() {
-                let store = $factory.await;
-                $crate::testkit::store::$case(&store).await;
+            mod $port {
+                #[allow(unused_imports)]
+                use super::*;
+
+                $(
+                    #[tokio::test]
+                    async fn $case() {
+                        let store = $factory.await;
+                        $crate::testkit::store::$port::$case(&store).await;
+                    }
+                )*
             }
         )*
     };

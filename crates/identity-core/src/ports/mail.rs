@@ -1,0 +1,65 @@
+//! Mail the use cases send.
+
+use async_trait::async_trait;
+
+use crate::domain::Email;
+
+/// A mail to send. Adapters render subject and body from their templates.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Mail {
+    /// One-step registration: confirm the address with a link (`link`) or the raw `token`.
+    VerifyEmail { to: Email, link: String, token: String },
+    /// Two-step registration: the 6-digit code.
+    RegistrationCode { to: Email, code: String, ttl_minutes: u64 },
+    /// Someone tried to register an address that already has an account.
+    AlreadyRegistered { to: Email },
+    /// A password reset link.
+    PasswordReset { to: Email, link: String, ttl_minutes: u64 },
+    /// The password was changed or reset.
+    PasswordChanged { to: Email },
+    /// Too many failed sign-ins locked the account for a while.
+    AccountLocked { to: Email, minutes: u64 },
+    /// An admin created the account: a link to choose a password.
+    Invitation { to: Email, link: String, ttl_minutes: u64 },
+}
+
+impl Mail {
+    pub fn to(&self) -> &Email {
+        match self {
+            Self::VerifyEmail { to, .. }
+            | Self::RegistrationCode { to, .. }
+            | Self::AlreadyRegistered { to }
+            | Self::PasswordReset { to, .. }
+            | Self::PasswordChanged { to }
+            | Self::AccountLocked { to, .. }
+            | Self::Invitation { to, .. } => to,
+        }
+    }
+
+    /// A stable name of the kind of mail (`verify_email`, `registration_code`, …).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::VerifyEmail { .. } => "verify_email",
+            Self::RegistrationCode { .. } => "registration_code",
+            Self::AlreadyRegistered { .. } => "already_registered",
+            Self::PasswordReset { .. } => "password_reset",
+            Self::PasswordChanged { .. } => "password_changed",
+            Self::AccountLocked { .. } => "account_locked",
+            Self::Invitation { .. } => "invitation",
+        }
+    }
+}
+
+impl std::fmt::Debug for Mail {
+    // Codes and links are secrets: never in a debug print.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Mail({} to {})", self.kind(), self.to())
+    }
+}
+
+/// Sends mail. Implementations return quickly (they queue), so the time a request takes does
+/// not tell whether a mail was sent.
+#[async_trait]
+pub trait Notifier: Send + Sync + 'static {
+    async fn send(&self, mail: Mail) -> anyhow::Result<()>;
+}

@@ -1,0 +1,134 @@
+//! The transactional outbox and the broker it is relayed to.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::RepoError;
+use crate::domain::DomainEvent;
+
+/// A stored event waiting in (or already out of) the outbox.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxEntry {
+    /// Position in the outbox: strictly increasing in commit order within one store.
+    pub seq: i64,
+    pub event: DomainEvent,
+    pub published_at: Option<DateTime<Utc>>,
+    /// Failed publish attempts so far.
+    pub attempts: i32,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+    /// Not offered to a publisher before this time (set when the broker refused this event).
+    pub next_attempt_at: Option<DateTime<Utc>>,
+}
+
+/// An outbox row the relay could not decode (an event type this version does not know, a
+/// malformed row). It is set aside instead of blocking the rows after it, and stays until an
+/// operator fixes the cause and re-queues it (`docs/operations.md`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParkedEntry {
+    pub id: Uuid,
+    pub seq: i64,
+    /// The stored type, as written (it may name no [`crate::EventType`]).
+    pub event_type: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub parked_at: DateTime<Utc>,
+}
+
+/// What one relay pass did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RelayReport {
+    /// Rows the publisher confirmed, now marked published.
+    pub published: usize,
+    /// Rows whose publish failed: still pending, with `attempts` and `last_error` recorded.
+    pub failed: usize,
+    /// The publisher's error when `failed > 0`.
+    pub error: Option<String>,
+    /// Rows parked by this pass (each row is reported once: parked rows are not claimed again).
+    pub parked: Vec<ParkedEntry>,
+}
+
+impl RelayReport {
+    /// How many rows the pass claimed.
+    pub fn claimed(&self) -> usize {
+        self.published + self.failed + self.parked.len()
+    }
+}
+
+/// How long the relay leaves a row the broker refused before offering it again: 1 s after
+/// the first refusal, doubling with every further one, at most 5 minutes.
+pub fn retry_delay(attempts: i32) -> chrono::Duration {
+    let exponent = attempts.saturating_sub(1).clamp(0, 16).unsigned_abs();
+    chrono::Duration::seconds(2_i64.pow(exponent)).min(chrono::Duration::minutes(5))
+}
+
+/// The transactional outbox, read by the relay. Both adapters implement the same rules
+/// (checked by the store contract suite):
+///
+/// - A row is *due* when it is unpublished, not parked and its `next_attempt_at` is unset or
+///   not after `now`. [`Outbox::relay`] claims up to `limit` due rows in `seq` order; rows
+///   another relay holds are skipped (PostgreSQL: `FOR UPDATE SKIP LOCKED`), so replicas never
+///   publish a row twice at the same time.
+/// - A claimed row that cannot be decoded is *parked*: `attempts + 1`, `last_error`,
+///   `parked_at = now`. It is reported once, never claimed again until re-queued, and does not
+///   hold back the rows after it.
+/// - The other claimed rows go to the publisher in one call, in `seq` order. Confirmed rows get
+///   `published_at = now`. On [`PublishError::Rejected`] the refused rows get `attempts + 1`,
+///   `last_error` and `next_attempt_at = now + retry_delay(attempts)`, so they cannot block the
+///   head of the queue; the others are published. On [`PublishError::Unavailable`] every row of
+///   the call gets `attempts + 1` and `last_error` and stays due: nothing is parked or lost,
+///   the relay's own backoff paces the retry, and order is kept.
+#[async_trait]
+pub trait Outbox: Send + Sync + 'static {
+    /// Up to `limit` unpublished, unparked entries (waiting for a retry or not), oldest first.
+    /// Rows that cannot be decoded are left out (the relay parks them).
+    async fn pending(&self, limit: usize) -> Result<Vec<OutboxEntry>, RepoError>;
+    /// One relay pass at time `now` (see the trait's rules). `Err` only when the store itself
+    /// failed; publisher failures are recorded on the rows and reported.
+    async fn relay(
+        &self,
+        limit: usize,
+        publisher: &dyn EventPublisher,
+        now: DateTime<Utc>,
+    ) -> Result<RelayReport, RepoError>;
+    /// Up to `limit` parked rows, oldest first.
+    async fn parked(&self, limit: usize) -> Result<Vec<ParkedEntry>, RepoError>;
+    /// How many rows are parked.
+    async fn parked_count(&self) -> Result<u64, RepoError>;
+}
+
+/// Why a publish failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    /// Nothing is known about the events (broker unreachable, connection or channel lost,
+    /// confirms missing): retry them all later.
+    #[error("broker unavailable: {0:#}")]
+    Unavailable(#[source] anyhow::Error),
+    /// The broker refused these events (nack) and confirmed every other one of the call.
+    #[error("broker refused {} event(s): {reason}", .ids.len())]
+    Rejected { ids: Vec<Uuid>, reason: String },
+}
+
+impl PublishError {
+    /// Whether the event `id` of the failed call went unconfirmed.
+    pub fn failed(&self, id: Uuid) -> bool {
+        match self {
+            Self::Unavailable(_) => true,
+            Self::Rejected { ids, .. } => ids.contains(&id),
+        }
+    }
+
+    /// Whether the failed events get a retry time of their own (the broker refused them while
+    /// it accepted others) rather than staying due.
+    pub fn retry_later(&self) -> bool {
+        matches!(self, Self::Rejected { .. })
+    }
+}
+
+/// Delivers events to the message broker (or the in-process bus).
+#[async_trait]
+pub trait EventPublisher: Send + Sync {
+    /// Publishes every event, in order, and returns once the broker confirmed all of them.
+    async fn publish(&self, events: &[DomainEvent]) -> Result<(), PublishError>;
+}

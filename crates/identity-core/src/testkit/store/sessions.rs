@@ -1,0 +1,224 @@
+//! Sessions, devices and refresh tokens: [`SessionRepository`] and the [`SessionWrites`] of a
+//! transaction.
+
+use chrono::Duration;
+
+use super::{StoreUnderTest, insert};
+use crate::domain::*;
+use crate::ports::*;
+use crate::testkit::fixtures::{self, unique_email};
+
+async fn with_sessions(store: &StoreUnderTest, n: usize) -> (crate::domain::User, Vec<crate::domain::Session>) {
+    let user = fixtures::user(unique_email());
+    insert(store, &user, &[]).await.unwrap();
+    let mut sessions = Vec::new();
+    let mut tx = store.uow.begin().await.unwrap();
+    for _ in 0..n {
+        let session = fixtures::session(&user);
+        tx.insert_session(&session).await.unwrap();
+        sessions.push(session);
+    }
+    tx.commit().await.unwrap();
+    (user, sessions)
+}
+
+fn page(limit: usize, after: Option<uuid::Uuid>) -> PageRequest {
+    PageRequest { limit, after }
+}
+
+pub async fn inserted_session_is_found(store: &StoreUnderTest) {
+    let user = fixtures::user(unique_email());
+    insert(store, &user, &[]).await.unwrap();
+    let session = fixtures::session(&user);
+    let mut anonymous = fixtures::session(&user);
+    anonymous.user_agent = None;
+    anonymous.ip = Some("2001:db8::1".parse().unwrap());
+    let mut tx = store.uow.begin().await.unwrap();
+    tx.insert_session(&session).await.unwrap();
+    tx.insert_session(&anonymous).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(store.sessions.find_session(session.id).await.unwrap(), Some(session));
+    assert_eq!(store.sessions.find_session(anonymous.id).await.unwrap(), Some(anonymous));
+}
+
+pub async fn live_sessions_are_listed_newest_first_and_paged(store: &StoreUnderTest) {
+    let (user, sessions) = with_sessions(store, 4).await;
+    let (_, others) = with_sessions(store, 1).await;
+    let now = fixtures::now();
+    // One expired, one revoked: neither is listed.
+    let mut tx = store.uow.begin().await.unwrap();
+    let mut expired = fixtures::session(&user);
+    expired.expires_at = now - Duration::seconds(1);
+    tx.insert_session(&expired).await.unwrap();
+    let revoked =
+        tx.revoke_sessions(user.id, SessionSelector::One(sessions[0].id), now, RevocationReason::Logout).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(revoked.len(), 1);
+
+    let all = store.sessions.list_live_sessions(user.id, now, None, page(10, None)).await.unwrap();
+    let ids: Vec<_> = all.iter().map(|s| s.id).collect();
+    assert_eq!(ids, vec![sessions[3].id, sessions[2].id, sessions[1].id]);
+    assert!(all.iter().all(|s| s.user_id == user.id) && !ids.contains(&others[0].id));
+
+    let first = store.sessions.list_live_sessions(user.id, now, None, page(2, None)).await.unwrap();
+    assert_eq!(first.iter().map(|s| s.id).collect::<Vec<_>>(), vec![sessions[3].id, sessions[2].id]);
+    let rest =
+        store.sessions.list_live_sessions(user.id, now, None, page(2, Some(sessions[2].id.as_uuid()))).await.unwrap();
+    assert_eq!(rest.iter().map(|s| s.id).collect::<Vec<_>>(), vec![sessions[1].id]);
+
+    // With an idle timeout, a session last seen that long ago or longer is not live either;
+    // one seen more recently still is (the rule of `Session::is_live`).
+    let idle = Some(Duration::minutes(30));
+    let mut tx = store.uow.begin().await.unwrap();
+    tx.touch_session(sessions[3].id, now - Duration::minutes(30)).await.unwrap();
+    tx.touch_session(sessions[2].id, now - Duration::minutes(29)).await.unwrap();
+    tx.commit().await.unwrap();
+    let live = store.sessions.list_live_sessions(user.id, now, idle, page(10, None)).await.unwrap();
+    assert_eq!(live.iter().map(|s| s.id).collect::<Vec<_>>(), vec![sessions[2].id, sessions[1].id]);
+    assert!(live.iter().all(|s| s.is_live(now, idle)));
+    let unlimited = store.sessions.list_live_sessions(user.id, now, None, page(10, None)).await.unwrap();
+    assert_eq!(unlimited.len(), 3);
+}
+
+pub async fn revoking_picks_sessions_and_revokes_their_refresh_tokens(store: &StoreUnderTest) {
+    let (user, sessions) = with_sessions(store, 4).await;
+    let device = fixtures::device(&user);
+    let mut on_device = fixtures::session(&user);
+    on_device.device_id = Some(device.id);
+    let token = fixtures::refresh_token(&sessions[1]);
+    let mut tx = store.uow.begin().await.unwrap();
+    tx.insert_device(&device).await.unwrap();
+    tx.insert_session(&on_device).await.unwrap();
+    tx.insert_refresh_token(&token).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let now = fixtures::now();
+    let mut tx = store.uow.begin().await.unwrap();
+    let one =
+        tx.revoke_sessions(user.id, SessionSelector::One(sessions[1].id), now, RevocationReason::Logout).await.unwrap();
+    assert_eq!(one.iter().map(|s| s.id).collect::<Vec<_>>(), vec![sessions[1].id]);
+    assert!(one[0].revoked_at.is_some());
+    // Revoking again finds nothing: only live sessions are revoked.
+    let again =
+        tx.revoke_sessions(user.id, SessionSelector::One(sessions[1].id), now, RevocationReason::Logout).await.unwrap();
+    assert!(again.is_empty());
+    // Another user's selector never reaches these sessions.
+    let stranger = fixtures::user(unique_email());
+    let none = tx.revoke_sessions(stranger.id, SessionSelector::All, now, RevocationReason::LogoutAll).await.unwrap();
+    assert!(none.is_empty());
+    let by_device = tx
+        .revoke_sessions(user.id, SessionSelector::Device(device.id), now, RevocationReason::DeviceRemoved)
+        .await
+        .unwrap();
+    assert_eq!(by_device.iter().map(|s| s.id).collect::<Vec<_>>(), vec![on_device.id]);
+    let mut except = tx
+        .revoke_sessions(user.id, SessionSelector::AllExcept(sessions[0].id), now, RevocationReason::PasswordChanged)
+        .await
+        .unwrap();
+    except.sort_by_key(|s| s.id);
+    assert_eq!(except.iter().map(|s| s.id).collect::<Vec<_>>(), vec![sessions[2].id, sessions[3].id]);
+    let rest = tx.revoke_sessions(user.id, SessionSelector::All, now, RevocationReason::LogoutAll).await.unwrap();
+    assert_eq!(rest.iter().map(|s| s.id).collect::<Vec<_>>(), vec![sessions[0].id]);
+    let stored = tx.refresh_token(token.id).await.unwrap().unwrap();
+    assert_eq!(stored.revoked_at, Some(now));
+    tx.commit().await.unwrap();
+
+    let session = store.sessions.find_session(sessions[1].id).await.unwrap().unwrap();
+    assert_eq!(session.revoked_at, Some(now));
+    assert!(store.sessions.list_live_sessions(user.id, now, None, page(10, None)).await.unwrap().is_empty());
+}
+
+pub async fn devices_are_stored_listed_renamed_and_deleted(store: &StoreUnderTest) {
+    let user = fixtures::user(unique_email());
+    insert(store, &user, &[]).await.unwrap();
+    let first = fixtures::device(&user);
+    let mut second = fixtures::device(&user);
+    second.name = None;
+    let mut session = fixtures::session(&user);
+    session.device_id = Some(first.id);
+    let mut tx = store.uow.begin().await.unwrap();
+    tx.insert_device(&first).await.unwrap();
+    tx.insert_device(&second).await.unwrap();
+    tx.insert_session(&session).await.unwrap();
+    tx.commit().await.unwrap();
+
+    assert_eq!(store.sessions.find_device(first.id).await.unwrap(), Some(first.clone()));
+    let listed = store.sessions.list_devices(user.id, page(10, None)).await.unwrap();
+    assert_eq!(listed, vec![second.clone(), first.clone()]);
+    let paged = store.sessions.list_devices(user.id, page(10, Some(second.id.as_uuid()))).await.unwrap();
+    assert_eq!(paged, vec![first.clone()]);
+
+    let mut renamed = first.clone();
+    renamed.name = Some("Work laptop".into());
+    renamed.last_seen_at = fixtures::now() + Duration::seconds(3);
+    let mut tx = store.uow.begin().await.unwrap();
+    tx.update_device(&renamed).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(store.sessions.find_device(first.id).await.unwrap(), Some(renamed));
+
+    let mut tx = store.uow.begin().await.unwrap();
+    tx.delete_device(first.id).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(store.sessions.find_device(first.id).await.unwrap(), None);
+    // The session stays (as history), without its device.
+    let kept = store.sessions.find_session(session.id).await.unwrap().unwrap();
+    assert_eq!(kept.device_id, None);
+}
+
+pub async fn refresh_tokens_are_found_by_digest_and_updated(store: &StoreUnderTest) {
+    let (_, sessions) = with_sessions(store, 1).await;
+    let token = fixtures::refresh_token(&sessions[0]);
+    let next = fixtures::refresh_token(&sessions[0]);
+    let mut tx = store.uow.begin().await.unwrap();
+    tx.insert_refresh_token(&token).await.unwrap();
+    tx.insert_refresh_token(&next).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = store.uow.begin().await.unwrap();
+    let mut found = tx.lock_refresh_token(&token.digest).await.unwrap().unwrap();
+    assert_eq!(found, token);
+    assert_eq!(tx.lock_refresh_token(&fixtures::digest()).await.unwrap(), None);
+    found.consumed_at = Some(fixtures::now());
+    found.replaced_by = Some(next.id);
+    tx.update_refresh_token(&found).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = store.uow.begin().await.unwrap();
+    assert_eq!(tx.refresh_token(token.id).await.unwrap(), Some(found));
+    assert_eq!(tx.refresh_token(next.id).await.unwrap(), Some(next));
+}
+
+pub async fn sessions_are_read_and_touched_in_a_transaction(store: &StoreUnderTest) {
+    let (user, sessions) = with_sessions(store, 1).await;
+    let later = fixtures::now() + Duration::seconds(30);
+    let mut tx = store.uow.begin().await.unwrap();
+    assert_eq!(tx.session(sessions[0].id).await.unwrap().as_ref(), Some(&sessions[0]));
+    assert_eq!(tx.lock_user(user.id).await.unwrap(), Some(user.clone()));
+    assert_eq!(tx.lock_user(UserId::from_uuid(uuid::Uuid::now_v7())).await.unwrap(), None);
+    tx.touch_session(sessions[0].id, later).await.unwrap();
+    tx.record_login_attempt(&LoginAttempt {
+        user_id: Some(user.id),
+        identifier: user.email.as_str().to_owned(),
+        ip: Some("192.0.2.1".parse().unwrap()),
+        user_agent: None,
+        success: true,
+        reason: "ok",
+        at: later,
+    })
+    .await
+    .unwrap();
+    tx.record_login_attempt(&LoginAttempt {
+        user_id: None,
+        identifier: "nobody@example.com".into(),
+        ip: None,
+        user_agent: Some("curl".into()),
+        success: false,
+        reason: "unknown_account",
+        at: later,
+    })
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let touched = store.sessions.find_session(sessions[0].id).await.unwrap().unwrap();
+    assert_eq!(touched.last_seen_at, later);
+}

@@ -1,0 +1,156 @@
+//! Every store port on PostgreSQL: the pool, the unit of work and its transactions. Each
+//! aggregate's reads and writes live in a file of their own.
+
+mod access;
+mod journal;
+mod one_time_tokens;
+mod outbox;
+mod sessions;
+mod settings;
+mod users;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, TransactionManager};
+use identity_core::SearchPrefix;
+use identity_core::ports::{HealthCheck, RepoError, Transaction, UnitOfWork};
+
+use crate::errors::{pool_error, repo_error};
+
+pub(crate) type Conn = Object<AsyncPgConnection>;
+type Tm = <Conn as AsyncConnection>::TransactionManager;
+
+/// Pool sizing and timeouts.
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    pub max_size: usize,
+    /// How long a request waits for a connection before it gets a 503.
+    pub wait_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self { max_size: 16, wait_timeout: Duration::from_secs(5) }
+    }
+}
+
+/// Every store port on PostgreSQL.
+#[derive(Clone)]
+pub struct PgStore {
+    pool: Pool<AsyncPgConnection>,
+}
+
+impl PgStore {
+    /// Builds the pool (connections open lazily) and checks that one connection works.
+    pub async fn connect(url: &str, settings: &PoolSettings) -> anyhow::Result<Self> {
+        let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+        let pool = Pool::builder(manager)
+            .max_size(settings.max_size)
+            .wait_timeout(Some(settings.wait_timeout))
+            .create_timeout(Some(settings.wait_timeout))
+            .recycle_timeout(Some(settings.wait_timeout))
+            .runtime(deadpool::Runtime::Tokio1)
+            .build()?;
+        let store = Self { pool };
+        store.ping().await?;
+        Ok(store)
+    }
+
+    async fn conn(&self) -> Result<Conn, RepoError> {
+        self.pool.get().await.map_err(pool_error)
+    }
+
+    /// Runs `SELECT 1`.
+    pub async fn ping(&self) -> anyhow::Result<()> {
+        let mut conn = self.conn().await?;
+        diesel::sql_query("SELECT 1").execute(&mut conn).await?;
+        Ok(())
+    }
+}
+
+fn limit(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// The `ILIKE` pattern of a [`SearchPrefix`]: the prefix with `LIKE`'s wildcards and escape
+/// character matched literally, then `%`.
+fn like_prefix(search: &SearchPrefix) -> String {
+    let escaped = search.as_str().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("{escaped}%")
+}
+
+#[async_trait]
+impl UnitOfWork for PgStore {
+    async fn begin(&self) -> Result<Box<dyn Transaction>, RepoError> {
+        let mut conn = self.conn().await?;
+        Tm::begin_transaction(&mut conn).await.map_err(repo_error)?;
+        Ok(Box::new(PgTransaction { conn: Some(conn) }))
+    }
+}
+
+/// A transaction on one pooled connection. Dropped without commit, it is rolled back (and
+/// if even that cannot run, the pool discards the connection rather than reuse it).
+struct PgTransaction {
+    conn: Option<Conn>,
+}
+
+impl PgTransaction {
+    fn conn(&mut self) -> Result<&mut Conn, RepoError> {
+        self.conn.as_mut().ok_or_else(|| RepoError::Unknown(anyhow::anyhow!("transaction already finished")))
+    }
+}
+
+#[async_trait]
+impl Transaction for PgTransaction {
+    async fn commit(mut self: Box<Self>) -> Result<(), RepoError> {
+        let mut conn =
+            self.conn.take().ok_or_else(|| RepoError::Unknown(anyhow::anyhow!("transaction already finished")))?;
+        Tm::commit_transaction(&mut conn).await.map_err(repo_error)
+    }
+}
+
+impl Drop for PgTransaction {
+    fn drop(&mut self) {
+        let Some(mut conn) = self.conn.take() else {
+            return;
+        };
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Err(error) = Tm::rollback_transaction(&mut conn).await {
+                    tracing::warn!(%error, "rollback of an abandoned transaction failed");
+                }
+            });
+        }
+    }
+}
+
+#[async_trait]
+impl HealthCheck for PgStore {
+    fn name(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn check(&self) -> anyhow::Result<()> {
+        self.ping().await
+    }
+}
+
+#[cfg(all(test, feature = "testkit"))]
+mod contract {
+    use identity_core::testkit::store::StoreUnderTest;
+
+    use super::{PgStore, PoolSettings};
+
+    async fn store() -> StoreUnderTest {
+        let url = crate::testkit::fresh_database().await;
+        let store = PgStore::connect(&url, &PoolSettings { max_size: 4, ..PoolSettings::default() })
+            .await
+            .unwrap_or_else(|e| panic!("cannot connect to {url}: {e:#}"));
+        StoreUnderTest::from_store(store)
+    }
+
+    identity_core::store_contract_tests!(store());
+}

@@ -1,0 +1,237 @@
+//! The outbox relay on PostgreSQL (`FOR UPDATE SKIP LOCKED`, parking of undecodable rows).
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{RunQueryDsl, TransactionManager};
+use identity_core::DomainEvent;
+use identity_core::ports::{
+    EventPublisher, Outbox, OutboxEntry, ParkedEntry, RelayReport, RepoError, Transaction, retry_delay,
+};
+use uuid::Uuid;
+
+use super::{PgStore, PgTransaction, Tm};
+use crate::errors::repo_error;
+use crate::models::{OutboxRow, ParkedRow};
+use crate::schema::outbox;
+
+#[async_trait]
+impl Outbox for PgStore {
+    async fn pending(&self, limit: usize) -> Result<Vec<OutboxEntry>, RepoError> {
+        let mut conn = self.conn().await?;
+        let rows: Vec<OutboxRow> = outbox::table
+            .filter(outbox::published_at.is_null())
+            .filter(outbox::parked_at.is_null())
+            .order(outbox::seq)
+            .limit(i64::try_from(limit).unwrap_or(i64::MAX))
+            .select(OutboxRow::as_select())
+            .load(&mut conn)
+            .await
+            .map_err(repo_error)?;
+        // A row that cannot be decoded is not pending: the next relay pass parks it.
+        Ok(rows.into_iter().filter_map(|r| r.into_domain().ok()).collect())
+    }
+
+    async fn relay(
+        &self,
+        limit: usize,
+        publisher: &dyn EventPublisher,
+        now: DateTime<Utc>,
+    ) -> Result<RelayReport, RepoError> {
+        let mut conn = self.conn().await?;
+        Tm::begin_transaction(&mut conn).await.map_err(repo_error)?;
+        let mut tx = PgTransaction { conn: Some(conn) };
+        let conn = tx.conn()?;
+        // SKIP LOCKED: concurrent relays (one per replica) each take different rows.
+        let rows: Vec<OutboxRow> = outbox::table
+            .filter(outbox::published_at.is_null())
+            .filter(outbox::parked_at.is_null())
+            .filter(outbox::next_attempt_at.is_null().or(outbox::next_attempt_at.le(now)))
+            .order(outbox::seq)
+            .limit(i64::try_from(limit).unwrap_or(i64::MAX))
+            .select(OutboxRow::as_select())
+            .for_update()
+            .skip_locked()
+            .load(conn)
+            .await
+            .map_err(repo_error)?;
+        let mut report = RelayReport::default();
+        if rows.is_empty() {
+            return Ok(report);
+        }
+        let mut entries = Vec::with_capacity(rows.len());
+        for row in rows {
+            let (id, seq, event_type, attempts) = (row.id, row.seq, row.event_type.clone(), row.attempts + 1);
+            match row.into_domain() {
+                Ok(entry) => entries.push(entry),
+                Err(error) => {
+                    diesel::update(outbox::table.find(id))
+                        .set((outbox::attempts.eq(attempts), outbox::last_error.eq(&error), outbox::parked_at.eq(now)))
+                        .execute(conn)
+                        .await
+                        .map_err(repo_error)?;
+                    report.parked.push(ParkedEntry {
+                        id,
+                        seq,
+                        event_type,
+                        attempts,
+                        last_error: Some(error),
+                        parked_at: now,
+                    });
+                }
+            }
+        }
+        if !entries.is_empty() {
+            let events: Vec<DomainEvent> = entries.iter().map(|e| e.event.clone()).collect();
+            let outcome = publisher.publish(&events).await;
+            let conn = tx.conn()?;
+            let (failed, confirmed): (Vec<&OutboxEntry>, Vec<&OutboxEntry>) =
+                entries.iter().partition(|e| outcome.as_ref().is_err_and(|error| error.failed(e.event.id)));
+            let confirmed: Vec<Uuid> = confirmed.iter().map(|e| e.event.id).collect();
+            if !confirmed.is_empty() {
+                diesel::update(outbox::table.filter(outbox::id.eq_any(&confirmed)))
+                    .set((outbox::published_at.eq(now), outbox::next_attempt_at.eq(None::<DateTime<Utc>>)))
+                    .execute(conn)
+                    .await
+                    .map_err(repo_error)?;
+            }
+            if let Err(error) = &outcome {
+                let message = error.to_string();
+                for entry in &failed {
+                    let attempts = entry.attempts + 1;
+                    let next_attempt_at = error.retry_later().then(|| now + retry_delay(attempts));
+                    diesel::update(outbox::table.find(entry.event.id))
+                        .set((
+                            outbox::attempts.eq(attempts),
+                            outbox::last_error.eq(&message),
+                            outbox::next_attempt_at.eq(next_attempt_at),
+                        ))
+                        .execute(conn)
+                        .await
+                        .map_err(repo_error)?;
+                }
+                report.error = Some(message);
+            }
+            report.published = confirmed.len();
+            report.failed = failed.len();
+        }
+        Box::new(tx).commit().await?;
+        Ok(report)
+    }
+
+    async fn parked(&self, limit: usize) -> Result<Vec<ParkedEntry>, RepoError> {
+        let mut conn = self.conn().await?;
+        let rows: Vec<ParkedRow> = outbox::table
+            .filter(outbox::published_at.is_null())
+            .filter(outbox::parked_at.is_not_null())
+            .order(outbox::seq)
+            .limit(i64::try_from(limit).unwrap_or(i64::MAX))
+            .select(ParkedRow::as_select())
+            .load(&mut conn)
+            .await
+            .map_err(repo_error)?;
+        Ok(rows.into_iter().filter_map(ParkedRow::into_domain).collect())
+    }
+
+    async fn parked_count(&self) -> Result<u64, RepoError> {
+        let mut conn = self.conn().await?;
+        let n: i64 = outbox::table
+            .filter(outbox::published_at.is_null())
+            .filter(outbox::parked_at.is_not_null())
+            .count()
+            .get_result(&mut conn)
+            .await
+            .map_err(repo_error)?;
+        Ok(u64::try_from(n).unwrap_or_default())
+    }
+}
+
+/// What only PostgreSQL can hold: rows this version cannot decode (written by a newer
+/// version, or by hand).
+#[cfg(all(test, feature = "testkit"))]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod parking {
+    use std::sync::Mutex;
+
+    use async_trait::async_trait;
+    use diesel_async::RunQueryDsl;
+    use identity_core::ports::{EventPublisher, Outbox, PublishError, UnitOfWork};
+    use identity_core::testkit::fixtures;
+    use identity_core::{DomainEvent, EventType};
+
+    use crate::store::{PgStore, PoolSettings};
+
+    #[derive(Default)]
+    struct Recording(Mutex<Vec<DomainEvent>>);
+
+    #[async_trait]
+    impl EventPublisher for Recording {
+        async fn publish(&self, events: &[DomainEvent]) -> Result<(), PublishError> {
+            self.0.lock().unwrap().extend_from_slice(events);
+            Ok(())
+        }
+    }
+
+    async fn insert_raw(store: &PgStore, event_type: &str, payload: &str) -> uuid::Uuid {
+        let id = uuid::Uuid::now_v7();
+        let mut conn = store.conn().await.unwrap();
+        diesel::sql_query(format!(
+            "INSERT INTO outbox (id, aggregate_type, aggregate_id, type, payload, occurred_at) \
+             VALUES ('{id}', 'user', '{id}', '{event_type}', '{payload}'::jsonb, now())"
+        ))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        id
+    }
+
+    #[tokio::test]
+    async fn undecodable_rows_are_parked_and_the_rows_after_them_are_published() {
+        let url = crate::testkit::fresh_database().await;
+        let store = PgStore::connect(&url, &PoolSettings { max_size: 4, ..PoolSettings::default() }).await.unwrap();
+        let nonsense = insert_raw(&store, "nonsense.event", r#"{"x":1}"#).await;
+        let events: Vec<DomainEvent> =
+            EventType::ALL.into_iter().map(|t| fixtures::event(t, uuid::Uuid::now_v7())).collect();
+        let mut tx = store.begin().await.unwrap();
+        tx.record_events(&events).await.unwrap();
+        tx.commit().await.unwrap();
+        let not_an_object = insert_raw(&store, "user.updated", "[1,2]").await;
+        // A row that cannot be decoded is not pending: only the valid ones are.
+        let pending = store.pending(1000).await.unwrap();
+        assert_eq!(pending.iter().map(|e| e.event.clone()).collect::<Vec<_>>(), events);
+
+        let publisher = Recording::default();
+        let now = fixtures::now();
+        let report = store.relay(1000, &publisher, now).await.unwrap();
+        assert_eq!((report.published, report.failed), (events.len(), 0), "{report:?}");
+        assert_eq!(*publisher.0.lock().unwrap(), events, "the rows after the parked one went out, in order");
+        assert_eq!(report.parked.len(), 2, "{report:?}");
+        let parked = &report.parked[0];
+        assert_eq!((parked.id, parked.event_type.as_str(), parked.attempts), (nonsense, "nonsense.event", 1));
+        assert!(parked.last_error.as_deref().unwrap().contains("unknown event type \"nonsense.event\""), "{parked:?}");
+        assert_eq!(parked.parked_at, now);
+        assert_eq!(report.parked[1].id, not_an_object);
+        assert!(report.parked[1].last_error.as_deref().unwrap().contains("not a JSON object"), "{report:?}");
+
+        // Operators see them; the relay never claims them again.
+        assert_eq!(store.parked(1000).await.unwrap(), report.parked);
+        assert_eq!(store.parked(1).await.unwrap(), report.parked[..1]);
+        assert_eq!(store.parked_count().await.unwrap(), 2);
+        let again = store.relay(1000, &publisher, now).await.unwrap();
+        assert_eq!(again, identity_core::ports::RelayReport::default());
+        assert!(store.pending(1000).await.unwrap().is_empty());
+
+        // Re-queued after the cause is fixed (docs/operations.md), it is published.
+        let mut conn = store.conn().await.unwrap();
+        diesel::sql_query(format!(
+            "UPDATE outbox SET type = 'user.verified', parked_at = NULL, last_error = NULL WHERE id = '{nonsense}'"
+        ))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        let report = store.relay(1000, &publisher, now).await.unwrap();
+        assert_eq!((report.published, report.parked.len()), (1, 0), "{report:?}");
+        assert_eq!(publisher.0.lock().unwrap().last().unwrap().id, nonsense);
+        assert_eq!(store.parked_count().await.unwrap(), 1);
+    }
+}

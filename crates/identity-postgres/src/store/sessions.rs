@@ -1,0 +1,247 @@
+//! Sessions, devices and refresh tokens on PostgreSQL.
+
+use async_trait::async_trait;
+use chrono::Utc;
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use identity_core::ports::{PageRequest, RepoError, SessionRepository, SessionSelector, SessionWrites};
+use identity_core::{
+    Device, DeviceId, RefreshToken, RefreshTokenId, RevocationReason, Session, SessionId, TokenDigest, UserId,
+};
+
+use super::{PgStore, PgTransaction, limit};
+use crate::errors::repo_error;
+use crate::models::{DeviceRow, RefreshTokenRow, SessionRow};
+use crate::schema::{devices, refresh_tokens, sessions};
+
+#[async_trait]
+impl SessionRepository for PgStore {
+    async fn find_session(&self, id: SessionId) -> Result<Option<Session>, RepoError> {
+        let mut conn = self.conn().await?;
+        let row = sessions::table
+            .find(id.as_uuid())
+            .select(SessionRow::as_select())
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(repo_error)?;
+        Ok(row.map(SessionRow::into_domain))
+    }
+
+    async fn list_live_sessions(
+        &self,
+        user: UserId,
+        now: chrono::DateTime<Utc>,
+        idle_timeout: Option<chrono::Duration>,
+        page: PageRequest,
+    ) -> Result<Vec<Session>, RepoError> {
+        let mut conn = self.conn().await?;
+        // `Session::is_live`, in SQL.
+        let mut query = sessions::table
+            .filter(sessions::user_id.eq(user.as_uuid()))
+            .filter(sessions::revoked_at.is_null())
+            .filter(sessions::expires_at.gt(now))
+            .into_boxed();
+        if let Some(cutoff) = Session::idle_cutoff(now, idle_timeout) {
+            query = query.filter(sessions::last_seen_at.gt(cutoff));
+        }
+        if let Some(after) = page.after {
+            query = query.filter(sessions::id.lt(after));
+        }
+        let rows: Vec<SessionRow> = query
+            .order(sessions::id.desc())
+            .limit(limit(page.limit))
+            .select(SessionRow::as_select())
+            .load(&mut conn)
+            .await
+            .map_err(repo_error)?;
+        Ok(rows.into_iter().map(SessionRow::into_domain).collect())
+    }
+
+    async fn find_device(&self, id: DeviceId) -> Result<Option<Device>, RepoError> {
+        let mut conn = self.conn().await?;
+        let row = devices::table
+            .find(id.as_uuid())
+            .select(DeviceRow::as_select())
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(repo_error)?;
+        Ok(row.map(DeviceRow::into_domain))
+    }
+
+    async fn list_devices(&self, user: UserId, page: PageRequest) -> Result<Vec<Device>, RepoError> {
+        let mut conn = self.conn().await?;
+        let mut query = devices::table.filter(devices::user_id.eq(user.as_uuid())).into_boxed();
+        if let Some(after) = page.after {
+            query = query.filter(devices::id.lt(after));
+        }
+        let rows: Vec<DeviceRow> = query
+            .order(devices::id.desc())
+            .limit(limit(page.limit))
+            .select(DeviceRow::as_select())
+            .load(&mut conn)
+            .await
+            .map_err(repo_error)?;
+        Ok(rows.into_iter().map(DeviceRow::into_domain).collect())
+    }
+}
+
+#[async_trait]
+impl SessionWrites for PgTransaction {
+    async fn insert_session(&mut self, session: &Session) -> Result<(), RepoError> {
+        let conn = self.conn()?;
+        diesel::insert_into(sessions::table)
+            .values(SessionRow::from_domain(session))
+            .execute(conn)
+            .await
+            .map_err(repo_error)?;
+        Ok(())
+    }
+
+    async fn session(&mut self, id: SessionId) -> Result<Option<Session>, RepoError> {
+        let conn = self.conn()?;
+        let row = sessions::table
+            .find(id.as_uuid())
+            .select(SessionRow::as_select())
+            .first(conn)
+            .await
+            .optional()
+            .map_err(repo_error)?;
+        Ok(row.map(SessionRow::into_domain))
+    }
+
+    async fn touch_session(&mut self, id: SessionId, at: chrono::DateTime<Utc>) -> Result<(), RepoError> {
+        let conn = self.conn()?;
+        diesel::update(sessions::table.find(id.as_uuid()))
+            .set(sessions::last_seen_at.eq(at))
+            .execute(conn)
+            .await
+            .map_err(repo_error)?;
+        Ok(())
+    }
+
+    async fn revoke_sessions(
+        &mut self,
+        user: UserId,
+        selector: SessionSelector,
+        at: chrono::DateTime<Utc>,
+        reason: RevocationReason,
+    ) -> Result<Vec<Session>, RepoError> {
+        let conn = self.conn()?;
+        let picked: Box<dyn BoxableExpression<sessions::table, Pg, SqlType = diesel::sql_types::Bool>> = match selector
+        {
+            SessionSelector::One(id) => Box::new(sessions::id.eq(id.as_uuid())),
+            SessionSelector::All => Box::new(sessions::revoked_at.is_null()),
+            SessionSelector::AllExcept(id) => Box::new(sessions::id.ne(id.as_uuid())),
+            SessionSelector::Device(device) => Box::new(sessions::device_id.eq(device.as_uuid()).assume_not_null()),
+        };
+        let mut rows: Vec<SessionRow> = diesel::update(
+            sessions::table
+                .filter(sessions::user_id.eq(user.as_uuid()))
+                .filter(sessions::revoked_at.is_null())
+                .filter(picked),
+        )
+        .set((sessions::revoked_at.eq(at), sessions::revoked_reason.eq(reason.as_str())))
+        .returning(SessionRow::as_returning())
+        .get_results(conn)
+        .await
+        .map_err(repo_error)?;
+        rows.sort_by_key(|r| r.id);
+        let ids: Vec<uuid::Uuid> = rows.iter().map(|r| r.id).collect();
+        if !ids.is_empty() {
+            diesel::update(
+                refresh_tokens::table
+                    .filter(refresh_tokens::session_id.eq_any(&ids))
+                    .filter(refresh_tokens::revoked_at.is_null()),
+            )
+            .set(refresh_tokens::revoked_at.eq(at))
+            .execute(conn)
+            .await
+            .map_err(repo_error)?;
+        }
+        Ok(rows.into_iter().map(SessionRow::into_domain).collect())
+    }
+
+    async fn insert_device(&mut self, device: &Device) -> Result<(), RepoError> {
+        let conn = self.conn()?;
+        diesel::insert_into(devices::table)
+            .values(DeviceRow::from_domain(device))
+            .execute(conn)
+            .await
+            .map_err(repo_error)?;
+        Ok(())
+    }
+
+    async fn update_device(&mut self, device: &Device) -> Result<(), RepoError> {
+        let conn = self.conn()?;
+        let updated = diesel::update(devices::table.find(device.id.as_uuid()))
+            .set((devices::name.eq(&device.name), devices::last_seen_at.eq(device.last_seen_at)))
+            .execute(conn)
+            .await
+            .map_err(repo_error)?;
+        if updated != 1 {
+            return Err(RepoError::Unknown(anyhow::anyhow!("no device {} to update", device.id)));
+        }
+        Ok(())
+    }
+
+    async fn delete_device(&mut self, id: DeviceId) -> Result<(), RepoError> {
+        let conn = self.conn()?;
+        diesel::delete(devices::table.find(id.as_uuid())).execute(conn).await.map_err(repo_error)?;
+        Ok(())
+    }
+
+    async fn insert_refresh_token(&mut self, token: &RefreshToken) -> Result<(), RepoError> {
+        let conn = self.conn()?;
+        diesel::insert_into(refresh_tokens::table)
+            .values(RefreshTokenRow::from_domain(token))
+            .execute(conn)
+            .await
+            .map_err(repo_error)?;
+        Ok(())
+    }
+
+    async fn lock_refresh_token(&mut self, digest: &TokenDigest) -> Result<Option<RefreshToken>, RepoError> {
+        let conn = self.conn()?;
+        let row: Option<RefreshTokenRow> = refresh_tokens::table
+            .filter(refresh_tokens::token_hash.eq(digest.0.as_slice()))
+            .select(RefreshTokenRow::as_select())
+            .for_update()
+            .first(conn)
+            .await
+            .optional()
+            .map_err(repo_error)?;
+        row.map(RefreshTokenRow::into_domain).transpose().map_err(RepoError::Unknown)
+    }
+
+    async fn refresh_token(&mut self, id: RefreshTokenId) -> Result<Option<RefreshToken>, RepoError> {
+        let conn = self.conn()?;
+        let row: Option<RefreshTokenRow> = refresh_tokens::table
+            .find(id.as_uuid())
+            .select(RefreshTokenRow::as_select())
+            .first(conn)
+            .await
+            .optional()
+            .map_err(repo_error)?;
+        row.map(RefreshTokenRow::into_domain).transpose().map_err(RepoError::Unknown)
+    }
+
+    async fn update_refresh_token(&mut self, token: &RefreshToken) -> Result<(), RepoError> {
+        let conn = self.conn()?;
+        let updated = diesel::update(refresh_tokens::table.find(token.id.as_uuid()))
+            .set((
+                refresh_tokens::consumed_at.eq(token.consumed_at),
+                refresh_tokens::replaced_by.eq(token.replaced_by.map(|id| id.as_uuid())),
+                refresh_tokens::revoked_at.eq(token.revoked_at),
+            ))
+            .execute(conn)
+            .await
+            .map_err(repo_error)?;
+        if updated != 1 {
+            return Err(RepoError::Unknown(anyhow::anyhow!("no refresh token {} to update", token.id)));
+        }
+        Ok(())
+    }
+}
