@@ -182,12 +182,14 @@ impl AdminUserService {
         let now = self.ctx.now();
         let mut tx = self.uow.begin().await?;
         let mut user = tx.lock_user(target).await?.ok_or(CoreError::NotFound)?;
-        let admin = Role::new(Role::ADMIN);
-        let was_active_admin = user.roles.contains(&admin) && user.status == UserStatus::Active;
-        let stays_admin = roles.as_ref().unwrap_or(&user.roles).contains(&admin);
-        let stays_active = status.unwrap_or(user.status) == UserStatus::Active;
+        // The account as it would be after the change: does it still count as an active admin?
+        let mut after = user.clone();
+        if let Some(roles) = &roles {
+            after.roles = roles.clone();
+        }
+        after.status = status.unwrap_or(user.status);
         // Counted under the admin-set lock, so concurrent demotions cannot both pass.
-        if was_active_admin && !(stays_admin && stays_active) && tx.count_active_admins().await? <= 1 {
+        if user.counts_as_active_admin() && !after.counts_as_active_admin() && tx.count_active_admins().await? <= 1 {
             return Err(CoreError::LastAdmin);
         }
 

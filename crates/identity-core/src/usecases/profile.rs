@@ -173,9 +173,7 @@ impl ProfileService {
         let mut tx = self.uow.begin().await?;
         let mut user = tx.lock_user(auth.user.id).await?.ok_or(CoreError::Unauthenticated)?;
         // The last active admin cannot leave the service without an admin.
-        let is_active_admin = user.status == UserStatus::Active
-            && user.roles.contains(&crate::domain::Role::new(crate::domain::Role::ADMIN));
-        if is_active_admin && tx.count_active_admins().await? <= 1 {
+        if user.counts_as_active_admin() && tx.count_active_admins().await? <= 1 {
             return Err(CoreError::LastAdmin);
         }
         user.status = UserStatus::Deleted;
