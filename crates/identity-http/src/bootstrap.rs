@@ -17,6 +17,7 @@ use identity_postgres::{PgStore, PoolSettings};
 use secrecy::ExposeSecret;
 
 use crate::config::{Config, ConfigError};
+use crate::metrics::{OutboxGauges, PoolGauges, ScrapeGauges};
 use crate::state::{AppState, CookieSettings};
 
 /// Everything the server runs on.
@@ -66,6 +67,7 @@ fn duration(d: std::time::Duration) -> anyhow::Result<Duration> {
 /// Connects every configured dependency (running migrations first) and builds the state.
 pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wiring> {
     let mut checks: Vec<Arc<dyn HealthCheck>> = Vec::new();
+    let mut gauges: Vec<Arc<dyn ScrapeGauges>> = Vec::new();
 
     let store = match &config.database_url {
         Some(url) => {
@@ -77,6 +79,8 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
             )
             .await?;
             checks.push(Arc::new(pg.clone()));
+            let pool = pg.clone();
+            gauges.push(Arc::new(PoolGauges { pool: "postgres", read: Box::new(move || pool.pool_use()) }));
             StorePorts::from_store(pg)
         }
         None => {
@@ -95,6 +99,8 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
             let redis =
                 identity_redis::RedisStore::connect(url.expose_secret(), config.redis_key_prefix.clone()).await?;
             checks.push(Arc::new(redis.clone()));
+            let pool = redis.clone();
+            gauges.push(Arc::new(PoolGauges { pool: "redis", read: Box::new(move || pool.pool_use()) }));
             (Arc::new(redis.clone()), Arc::new(redis.clone()), Arc::new(redis))
         }
         None if config.database_url.is_some() => {
@@ -239,7 +245,10 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
             trusted_proxies: config.trusted_proxies.clone(),
             allowed_origins: config.allowed_origins.clone(),
             codes: idempotency_codes,
-            gauges: vec![Arc::new(crate::metrics::OutboxGauges(store.outbox.clone()))],
+            gauges: {
+                gauges.push(Arc::new(OutboxGauges(store.outbox.clone())));
+                gauges
+            },
             outbox: store.outbox.clone(),
         },
         outbox: store.outbox,

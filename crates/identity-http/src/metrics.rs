@@ -121,14 +121,35 @@ pub async fn render(state: web::Data<AppState>) -> HttpResponse {
         .body(handle.render())
 }
 
-/// The outbox's parked rows (backlog and age come with the store's backlog query).
+/// The outbox: rows waiting, how old the oldest is, and parked rows.
 pub struct OutboxGauges(pub std::sync::Arc<dyn identity_core::ports::Outbox>);
 
 #[async_trait::async_trait]
 impl ScrapeGauges for OutboxGauges {
     async fn record(&self) {
+        if let Ok(backlog) = self.0.backlog().await {
+            metrics::gauge!("identity_outbox_backlog").set(backlog.waiting as f64);
+            let age = backlog.oldest.map(|at| (chrono::Utc::now() - at).num_milliseconds().max(0) as f64 / 1000.0);
+            metrics::gauge!("identity_outbox_oldest_unpublished_age_seconds").set(age.unwrap_or(0.0));
+        }
         if let Ok(parked) = self.0.parked_count().await {
             metrics::gauge!("identity_outbox_parked").set(parked as f64);
+        }
+    }
+}
+
+/// A connection pool's use: `(in use, idle, most allowed)` read at scrape time.
+pub struct PoolGauges {
+    pub pool: &'static str,
+    pub read: Box<dyn Fn() -> (usize, usize, usize) + Send + Sync>,
+}
+
+#[async_trait::async_trait]
+impl ScrapeGauges for PoolGauges {
+    async fn record(&self) {
+        let (in_use, idle, max) = (self.read)();
+        for (state, value) in [("in_use", in_use), ("idle", idle), ("max", max)] {
+            metrics::gauge!("identity_pool_connections", "pool" => self.pool, "state" => state).set(value as f64);
         }
     }
 }

@@ -28,6 +28,12 @@ impl RedisStore {
     }
 
     /// `prefix` + `key`: the only way keys are built.
+    /// Connections of the pool: (in use, idle, most allowed), for the metrics.
+    pub fn pool_use(&self) -> (usize, usize, usize) {
+        let status = self.pool.status();
+        (status.size.saturating_sub(status.available), status.available, status.max_size)
+    }
+
     pub fn key(&self, key: &str) -> String {
         format!("{}{}", self.prefix, key)
     }

@@ -96,6 +96,17 @@ pub trait Outbox: Send + Sync + 'static {
     async fn parked(&self, limit: usize) -> Result<Vec<ParkedEntry>, RepoError>;
     /// How many rows are parked.
     async fn parked_count(&self) -> Result<u64, RepoError>;
+    /// The rows waiting to be published (unpublished, not parked, due or waiting for a retry)
+    /// and when the oldest of them happened: what `/metrics` reports as the relay's lag.
+    async fn backlog(&self) -> Result<Backlog, RepoError>;
+}
+
+/// The outbox rows still to be published.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Backlog {
+    pub waiting: u64,
+    /// `occurred_at` of the oldest waiting row.
+    pub oldest: Option<DateTime<Utc>>,
 }
 
 /// Why a publish failed.

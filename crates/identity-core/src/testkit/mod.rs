@@ -59,6 +59,7 @@ macro_rules! store_contract_tests {
                 every_event_type_is_recorded_and_relayed_in_order,
                 publish_failure_keeps_events_pending_with_attempts_recorded,
                 refused_event_waits_for_its_retry_time_without_blocking_others,
+                backlog_counts_waiting_rows_and_the_oldest,
             },
         );
     };

@@ -89,6 +89,15 @@ async fn every_named_series_appears_after_its_requests(backend: Backend) {
     assert!(value(&text, "identity_password_hash_duration_seconds_count", &[]).unwrap() >= 3.0);
     assert!(value(&text, "identity_password_hash_queue_wait_seconds_count", &[]).unwrap() >= 3.0);
     assert_eq!(value(&text, "identity_outbox_parked", &[]), Some(0.0));
+    assert!(value(&text, "identity_outbox_backlog", &[]).is_some());
+    assert!(value(&text, "identity_outbox_oldest_unpublished_age_seconds", &[]).is_some());
+    if backend == Backend::Postgres {
+        for pool in ["postgres", "redis"] {
+            let max = value(&text, "identity_pool_connections", &[("pool", pool), ("state", "max")]);
+            assert!(max.unwrap_or(0.0) >= 1.0, "{pool}");
+            assert!(value(&text, "identity_pool_connections", &[("pool", pool), ("state", "in_use")]).is_some());
+        }
+    }
     for process in ["process_resident_memory_bytes", "process_open_fds", "process_cpu_seconds_total"] {
         assert!(value(&text, process, &[]).unwrap() > 0.0, "{process}");
     }

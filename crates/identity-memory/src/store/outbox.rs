@@ -3,7 +3,9 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use identity_core::DomainEvent;
-use identity_core::ports::{EventPublisher, Outbox, OutboxEntry, ParkedEntry, RelayReport, RepoError, retry_delay};
+use identity_core::ports::{
+    Backlog, EventPublisher, Outbox, OutboxEntry, ParkedEntry, RelayReport, RepoError, retry_delay,
+};
 
 use super::MemoryStore;
 
@@ -63,5 +65,11 @@ impl Outbox for MemoryStore {
 
     async fn parked_count(&self) -> Result<u64, RepoError> {
         Ok(0)
+    }
+
+    async fn backlog(&self) -> Result<Backlog, RepoError> {
+        let state = self.state.lock().await;
+        let waiting = state.outbox.iter().filter(|e| e.published_at.is_none());
+        Ok(Backlog { waiting: waiting.clone().count() as u64, oldest: waiting.map(|e| e.event.occurred_at).min() })
     }
 }

@@ -154,3 +154,11 @@ mod contract {
 
     identity_core::store_contract_tests!(store());
 }
+
+impl PgStore {
+    /// Connections of the pool: (in use, idle, most allowed), for the metrics.
+    pub fn pool_use(&self) -> (usize, usize, usize) {
+        let status = self.pool.status();
+        (status.size.saturating_sub(status.available), status.available, status.max_size)
+    }
+}

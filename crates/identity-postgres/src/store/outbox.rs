@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use diesel_async::{RunQueryDsl, TransactionManager};
 use identity_core::DomainEvent;
 use identity_core::ports::{
-    EventPublisher, Outbox, OutboxEntry, ParkedEntry, RelayReport, RepoError, Transaction, retry_delay,
+    Backlog, EventPublisher, Outbox, OutboxEntry, ParkedEntry, RelayReport, RepoError, Transaction, retry_delay,
 };
 use uuid::Uuid;
 
@@ -143,6 +143,18 @@ impl Outbox for PgStore {
             .await
             .map_err(repo_error)?;
         Ok(u64::try_from(n).unwrap_or_default())
+    }
+
+    async fn backlog(&self) -> Result<Backlog, RepoError> {
+        let mut conn = self.conn().await?;
+        let (waiting, oldest): (i64, Option<DateTime<Utc>>) = outbox::table
+            .filter(outbox::published_at.is_null())
+            .filter(outbox::parked_at.is_null())
+            .select((diesel::dsl::count_star(), diesel::dsl::min(outbox::occurred_at)))
+            .get_result(&mut conn)
+            .await
+            .map_err(repo_error)?;
+        Ok(Backlog { waiting: u64::try_from(waiting).unwrap_or_default(), oldest })
     }
 }
 

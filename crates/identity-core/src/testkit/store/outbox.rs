@@ -31,6 +31,22 @@ pub async fn committed_events_are_pending_in_order(store: &StoreUnderTest) {
     assert!(ours.iter().all(|e| e.published_at.is_none()));
 }
 
+pub async fn backlog_counts_waiting_rows_and_the_oldest(store: &StoreUnderTest) {
+    assert_eq!(store.outbox.backlog().await.unwrap(), Backlog::default());
+    let user = fixtures::user(unique_email());
+    let mut first = fixtures::event(EventType::UserRegistered, user.id.as_uuid());
+    first.occurred_at -= chrono::Duration::seconds(30);
+    let second = fixtures::event(EventType::SessionCreated, uuid::Uuid::now_v7());
+    insert(store, &user, &[first.clone(), second]).await.unwrap();
+    let backlog = store.outbox.backlog().await.unwrap();
+    assert_eq!(backlog.waiting, 2);
+    let oldest = backlog.oldest.unwrap();
+    assert!((oldest - first.occurred_at).num_milliseconds().abs() < 1, "{oldest} vs {}", first.occurred_at);
+    let publisher = RecordingPublisher::new(Answer::Confirm);
+    store.outbox.relay(100, &publisher, chrono::Utc::now()).await.unwrap();
+    assert_eq!(store.outbox.backlog().await.unwrap(), Backlog::default());
+}
+
 /// How a [`RecordingPublisher`] answers.
 enum Answer {
     Confirm,
