@@ -177,7 +177,10 @@ impl Config {
     /// Reads and validates the whole configuration.
     pub fn from_env(env: &dyn Env) -> Result<Self, ConfigError> {
         let r = Reader { env };
-        let paseto_secret_key = r.secret("PASETO_SECRET_KEY", "PASETO_SECRET_KEY_FILE")?;
+        // Parsed here too (bootstrap loads it) so that a bad key names the file it came from.
+        let paseto_secret_key = r.checked_secret("PASETO_SECRET_KEY", "PASETO_SECRET_KEY_FILE", |raw| {
+            identity_crypto::PasetoKeys::from_paserk(raw).map(drop).map_err(|e| e.to_string())
+        })?;
         let paseto_verification_keys = r
             .get("PASETO_VERIFICATION_KEYS")
             .map(|v| v.split(',').map(|k| k.trim().to_owned()).filter(|k| !k.is_empty()).collect())

@@ -141,15 +141,6 @@ impl Reader<'_> {
         }
     }
 
-    /// A secret taken as it is (the signing key).
-    pub(super) fn secret(
-        &self,
-        var: &'static str,
-        file_var: &'static str,
-    ) -> Result<Option<SecretString>, ConfigError> {
-        Ok(self.sourced(var, file_var)?.map(|s| SecretString::from(s.value)))
-    }
-
     /// A secret checked by `check`, whose error is reported against the variable (and file)
     /// the value came from.
     pub(super) fn checked_secret(
@@ -240,6 +231,11 @@ mod tests {
 
     const SEALING_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
+    fn paseto_key() -> &'static str {
+        static KEY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        KEY.get_or_init(|| identity_crypto::PasetoKeys::generate().unwrap().secret_paserk())
+    }
+
     /// Every secret and its `_FILE` form, with a valid value and a reader of the loaded value.
     #[allow(clippy::type_complexity)]
     fn secrets() -> Vec<(&'static str, &'static str, &'static str, fn(&Config) -> Option<String>)> {
@@ -251,7 +247,7 @@ mod tests {
             ("REDIS_URL", "REDIS_URL_FILE", "redis://:p@cache:6379/0", |c| get(&c.redis_url)),
             ("AMQP_URL", "AMQP_URL_FILE", "amqp://u:p@mq:5672/%2f", |c| get(&c.amqp_url)),
             ("SMTP_URL", "SMTP_URL_FILE", "smtps://u:p@mail:465", |c| get(&c.smtp_url)),
-            ("PASETO_SECRET_KEY", "PASETO_SECRET_KEY_FILE", "k4.secret.abc", |c| get(&c.paseto_secret_key)),
+            ("PASETO_SECRET_KEY", "PASETO_SECRET_KEY_FILE", paseto_key(), |c| get(&c.paseto_secret_key)),
             ("SECRETS_ENCRYPTION_KEY", "SECRETS_ENCRYPTION_KEY_FILE", SEALING_KEY, |c| get(&c.secrets_encryption_key)),
         ]
     }
@@ -304,6 +300,7 @@ mod tests {
             ("REDIS_URL_FILE", "http://:hunter2@cache"),
             ("AMQP_URL_FILE", "hunter2"),
             ("SMTP_URL_FILE", "http://u:hunter2@mail"),
+            ("PASETO_SECRET_KEY_FILE", "k4.secret.hunter2"),
             ("SECRETS_ENCRYPTION_KEY_FILE", "hunter2"),
         ];
         for (file_var, value) in cases {
