@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! cargo xtask run [ARGS]      start the server (embedded default unless DATABASE_URL etc. are set)
-//! cargo xtask test            start local services if down, then fmt check, clippy -D warnings, all tests
+//! cargo xtask test            start local services if down, then fmt check, deploy-check, clippy -D warnings, all tests
+//! cargo xtask deploy-check    validate deploy/ offline: Kubernetes manifests, compose file, Dockerfile
 //! cargo xtask services        start local PostgreSQL, Redis and RabbitMQ if they are down
 //! cargo xtask migrate         apply migrations to DATABASE_URL
 //! cargo xtask create-admin EMAIL  give that account the admin role (DATABASE_URL)
@@ -11,6 +12,8 @@
 //! ```
 
 #![allow(clippy::print_stdout)]
+
+mod deploy;
 
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
@@ -25,6 +28,7 @@ fn main() -> ExitCode {
         Some("run") => cargo(&["run", "-p", "identity-http", "--bin", "identity", "--", "serve"], &args[1..]),
         Some("test") => test(),
         Some("services") => services(),
+        Some("deploy-check") => deploy::check(),
         Some("create-admin") => {
             cargo(&["run", "-q", "-p", "identity-http", "--bin", "identity", "--", "create-admin"], &args[1..])
         }
@@ -33,7 +37,7 @@ fn main() -> ExitCode {
         Some("bench") => cargo(&["bench", "-p", "identity-http", "--bench", "identity", "--"], &args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run|test|services|migrate|create-admin EMAIL|openapi [--check]|bench [FILTER]>"
+                "usage: cargo xtask <run|test|services|deploy-check|migrate|create-admin EMAIL|openapi [--check]|bench [FILTER]>"
             );
             return ExitCode::from(2);
         }
@@ -80,6 +84,7 @@ fn test() -> Result {
     services()?;
     drop_test_databases();
     cargo(&["fmt", "--all", "--", "--check"], &[])?;
+    deploy::check()?;
     cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"], &[])?;
     let (passed, failed) = cargo_test(&["test", "--workspace", "--all-targets", "--no-fail-fast"])?;
     // One closing line for the whole run, whatever binary ran last.

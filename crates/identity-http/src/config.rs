@@ -1,5 +1,6 @@
 //! Configuration from the environment (12-factor), validated once at start-up. A bad value
-//! stops start-up with a message naming the variable; nothing falls back silently.
+//! stops start-up with a message naming the variable; nothing falls back silently. Every
+//! secret may also come from a file (`secrets`).
 
 use std::net::IpAddr;
 use std::str::FromStr;
@@ -7,6 +8,8 @@ use std::time::Duration;
 
 use identity_core::PasswordPolicy;
 use secrecy::SecretString;
+
+mod secrets;
 
 /// A configuration value that could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -168,56 +171,26 @@ impl Reader<'_> {
             Some(v) => Err(invalid(var, format!("{v:?} is not a boolean (true/false)"))),
         }
     }
-
-    fn url(&self, var: &'static str, schemes: &[&str]) -> Result<Option<SecretString>, ConfigError> {
-        let Some(raw) = self.get(var) else {
-            return Ok(None);
-        };
-        let scheme_ok =
-            raw.split_once("://").is_some_and(|(scheme, rest)| schemes.contains(&scheme) && !rest.is_empty());
-        if !scheme_ok {
-            // The value may hold a password: name the expected form, never echo it.
-            return Err(invalid(var, format!("expected a URL starting with {}", schemes.join("://, ") + "://")));
-        }
-        Ok(Some(SecretString::from(raw)))
-    }
 }
 
 impl Config {
     /// Reads and validates the whole configuration.
     pub fn from_env(env: &dyn Env) -> Result<Self, ConfigError> {
         let r = Reader { env };
-        let paseto_secret_key = match (r.get("PASETO_SECRET_KEY"), r.get("PASETO_SECRET_KEY_FILE")) {
-            (Some(_), Some(_)) => {
-                return Err(invalid(
-                    "PASETO_SECRET_KEY_FILE",
-                    "set either PASETO_SECRET_KEY or PASETO_SECRET_KEY_FILE, not both",
-                ));
-            }
-            (Some(key), None) => Some(SecretString::from(key)),
-            (None, Some(path)) => {
-                let key = std::fs::read_to_string(&path)
-                    .map_err(|e| invalid("PASETO_SECRET_KEY_FILE", format!("cannot read {path}: {e}")))?;
-                Some(SecretString::from(key.trim().to_owned()))
-            }
-            (None, None) => None,
-        };
+        // Parsed here too (bootstrap loads it) so that a bad key names the file it came from.
+        let paseto_secret_key = r.checked_secret("PASETO_SECRET_KEY", "PASETO_SECRET_KEY_FILE", |raw| {
+            identity_crypto::PasetoKeys::from_paserk(raw).map(drop).map_err(|e| e.to_string())
+        })?;
         let paseto_verification_keys = r
             .get("PASETO_VERIFICATION_KEYS")
             .map(|v| v.split(',').map(|k| k.trim().to_owned()).filter(|k| !k.is_empty()).collect())
             .unwrap_or_default();
-        let secrets_encryption_key = match r.get("SECRETS_ENCRYPTION_KEY") {
-            Some(raw) => {
-                identity_crypto::SealingKey::from_base64(&raw).map_err(|e| {
-                    invalid(
-                        "SECRETS_ENCRYPTION_KEY",
-                        format!("{e}: give 32 random bytes in base64 (e.g. `openssl rand -base64 32`)"),
-                    )
-                })?;
-                Some(SecretString::from(raw))
-            }
-            None => None,
-        };
+        let secrets_encryption_key =
+            r.checked_secret("SECRETS_ENCRYPTION_KEY", "SECRETS_ENCRYPTION_KEY_FILE", |raw| {
+                identity_crypto::SealingKey::from_base64(raw)
+                    .map(drop)
+                    .map_err(|e| format!("{e}: give 32 random bytes in base64 (e.g. `openssl rand -base64 32`)"))
+            })?;
         let password_policy = match r.string("PASSWORD_POLICY", "nist").to_ascii_lowercase().as_str() {
             "nist" => PasswordPolicy::default(),
             "strict" => PasswordPolicy::strict(),
@@ -352,11 +325,11 @@ impl Config {
             Self {
                 bind_addr: r.parse("BIND_ADDR", IpAddr::from([0, 0, 0, 0]), "an IP address")?,
                 port: r.parse("PORT", 8080, "a port number (0-65535)")?,
-                database_url: r.url("DATABASE_URL", &["postgres", "postgresql"])?,
+                database_url: r.database_url()?,
                 database_pool_size: r.number("DATABASE_POOL_SIZE", 16, 1, 1000)?,
-                redis_url: r.url("REDIS_URL", &["redis", "rediss", "redis+unix", "unix"])?,
+                redis_url: r.secret_url("REDIS_URL", "REDIS_URL_FILE", &["redis", "rediss", "redis+unix", "unix"])?,
                 redis_key_prefix: r.string("REDIS_KEY_PREFIX", "identity:"),
-                amqp_url: r.url("AMQP_URL", &["amqp", "amqps"])?,
+                amqp_url: r.secret_url("AMQP_URL", "AMQP_URL_FILE", &["amqp", "amqps"])?,
                 amqp_exchange: r.string("AMQP_EXCHANGE", "identity.events"),
                 event_source: r.string("EVENT_SOURCE", "/identity"),
                 paseto_secret_key,
@@ -383,7 +356,7 @@ impl Config {
                 password_reset_ttl: r.seconds("PASSWORD_RESET_TTL_SECONDS", 3_600, 300, 7 * 86_400)?,
                 invitation_ttl: r.seconds("INVITATION_TTL_SECONDS", 7 * 86_400, 3_600, 30 * 86_400)?,
                 password_reset_url_template,
-                smtp_url: r.url("SMTP_URL", &["smtp", "smtps"])?,
+                smtp_url: r.secret_url("SMTP_URL", "SMTP_URL_FILE", &["smtp", "smtps"])?,
                 mail_from: r.string("MAIL_FROM", "identity <no-reply@localhost>"),
                 mail_log_bodies: r.boolean("MAIL_LOG_BODIES", false)?,
                 mail_templates,

@@ -67,10 +67,11 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
 }
 
 async fn migrate(config: &Config) -> anyhow::Result<()> {
-    let url = config
-        .database_url
-        .as_ref()
-        .ok_or_else(|| anyhow::anyhow!("DATABASE_URL is not set: there is no database to migrate"))?;
+    let url = config.database_url.as_ref().ok_or_else(|| {
+        anyhow::anyhow!(
+            "none of DATABASE_URL, DATABASE_URL_FILE, DATABASE_SECRET_FILE is set: there is no database to migrate"
+        )
+    })?;
     let applied = identity_postgres::run_migrations(url.expose_secret()).await?;
     tracing::info!(applied = ?applied, "migrations applied");
     Ok(())
