@@ -73,7 +73,9 @@ pub async fn middleware(
                 .map(ApiError::code)
                 .or_else(|| res.response().extensions().get::<Outcome>().map(|o| o.0));
             crate::metrics::record_request(&method, &route, status, duration_ms / 1000.0, code);
-            if res.status().is_server_error() {
+            // `/ready` answering 503 reports a state (a dependency down, or draining), it is not
+            // a failure of the request: the readiness check logs what is down.
+            if res.status().is_server_error() && route != "/ready" {
                 let cause = res.response().error().map(cause_chain).unwrap_or_default();
                 tracing::error!(target: "access", method, route, status, duration_ms, client, cause, "request failed");
             } else {

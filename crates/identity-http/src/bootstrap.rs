@@ -245,6 +245,7 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
             trusted_proxies: config.trusted_proxies.clone(),
             allowed_origins: config.allowed_origins.clone(),
             codes: idempotency_codes,
+            draining: Arc::default(),
             gauges: {
                 gauges.push(Arc::new(OutboxGauges(store.outbox.clone())));
                 gauges

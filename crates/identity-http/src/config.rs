@@ -88,6 +88,11 @@ pub struct Config {
     pub hash_concurrency: usize,
     pub hash_queue_timeout: Duration,
     pub max_body_bytes: usize,
+    /// After SIGTERM/SIGINT: how long `/ready` answers 503 while requests are still served
+    /// (so load balancers stop sending), before the listener closes.
+    pub shutdown_drain: Duration,
+    /// Then: how long in-flight requests may take to finish before they are cut off.
+    pub shutdown_timeout: Duration,
     /// Origins browsers may call the API from (CORS) and that cookie-authenticated unsafe
     /// requests must come from (CSRF). Exact `scheme://host[:port]`.
     pub allowed_origins: Vec<String>,
@@ -367,6 +372,8 @@ impl Config {
                 hash_concurrency: r.number("HASH_CONCURRENCY", cores, 1, 1024)?,
                 hash_queue_timeout: Duration::from_millis(r.number("HASH_QUEUE_TIMEOUT_MS", 2_000, 1, 60_000)?),
                 max_body_bytes: r.number("MAX_BODY_BYTES", 64 * 1024, 1024, 16 * 1024 * 1024)?,
+                shutdown_drain: r.seconds("SHUTDOWN_DRAIN_SECONDS", 5, 0, 300)?,
+                shutdown_timeout: r.seconds("SHUTDOWN_TIMEOUT_SECONDS", 25, 1, 600)?,
                 allowed_origins,
                 trusted_proxies,
                 rate_limit_auth_per_minute: r.number("RATE_LIMIT_AUTH_PER_MINUTE", 10, 1, 100_000)?,

@@ -23,6 +23,8 @@ use crate::extract::BodyLimit;
 pub struct Application {
     port: u16,
     server: Server,
+    draining: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    drain: std::time::Duration,
     relay: JoinHandle<()>,
     stop_relay: watch::Sender<bool>,
     bus: Option<InProcessBus>,
@@ -135,6 +137,7 @@ impl Application {
         let listener = TcpListener::bind((config.bind_addr, config.port))
             .map_err(|e| anyhow::anyhow!("cannot listen on {}:{}: {e}", config.bind_addr, config.port))?;
         let port = listener.local_addr()?.port();
+        let draining = wiring.state.draining.clone();
         let state = web::Data::new(wiring.state);
         let limit = BodyLimit(config.max_body_bytes);
         let origins = config.allowed_origins.clone();
@@ -161,12 +164,14 @@ impl Application {
                 .into_app()
         })
         .listen(listener)?
-        .shutdown_timeout(30)
+        // Signals are ours (`run_until_stopped`): readiness turns 503 before the listener closes.
+        .disable_signals()
+        .shutdown_timeout(config.shutdown_timeout.as_secs())
         .run();
         let (stop_relay, stop) = watch::channel(false);
         let relay = crate::relay::spawn(wiring.outbox, wiring.publisher, wiring.clock, stop);
         tracing::info!(address = %config.bind_addr, port, "identity is listening; API docs at /docs");
-        Ok(Self { port, server, relay, stop_relay, bus: wiring.bus })
+        Ok(Self { port, server, draining, drain: config.shutdown_drain, relay, stop_relay, bus: wiring.bus })
     }
 
     pub fn port(&self) -> u16 {
@@ -178,13 +183,56 @@ impl Application {
         self.bus.as_ref()
     }
 
-    /// Serves until SIGINT/SIGTERM: stops accepting, finishes in-flight requests, then
-    /// flushes the outbox relay.
+    /// Serves until SIGTERM or SIGINT, then stops gracefully (see [`Application::run_until`]).
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let served = self.server.await;
+        self.run_until(stop_signal()).await
+    }
+
+    /// Serves until `stop` completes, then shuts down in order: `/ready` answers 503
+    /// `draining` for `SHUTDOWN_DRAIN_SECONDS` while requests are still served (load
+    /// balancers take the replica out), then the listener closes and in-flight requests get
+    /// up to `SHUTDOWN_TIMEOUT_SECONDS` to finish, then the outbox relay flushes once and
+    /// stops.
+    pub async fn run_until(self, stop: impl std::future::Future<Output = ()>) -> anyhow::Result<()> {
+        let handle = self.server.handle();
+        let mut server = std::pin::pin!(self.server);
+        let served = tokio::select! {
+            served = &mut server => served,
+            () = stop => {
+                tracing::info!(drain_seconds = self.drain.as_secs(), "stopping: readiness is 503 from now on");
+                self.draining.store(true, std::sync::atomic::Ordering::SeqCst);
+                tokio::time::sleep(self.drain).await;
+                tracing::info!("stopping: no new connections; finishing in-flight requests");
+                // The server future does the stopping: poll it while the stop is pending.
+                let (_, served) = tokio::join!(handle.stop(true), server);
+                served
+            }
+        };
         let _ = self.stop_relay.send(true);
         let _ = self.relay.await;
+        tracing::info!("stopped");
         Ok(served?)
+    }
+}
+
+/// SIGTERM (what Kubernetes and docker send) or SIGINT (Ctrl-C).
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
+            }
+            _ => std::future::pending().await,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 

@@ -34,6 +34,8 @@ pub struct AppState {
     pub allowed_origins: Vec<String>,
     /// Kept answers of `Idempotency-Key` requests.
     pub codes: Arc<dyn identity_core::ports::CodeStore>,
+    /// Set when the process was told to stop: `/ready` answers 503 from then on.
+    pub draining: Arc<std::sync::atomic::AtomicBool>,
     /// Gauges `GET /metrics` reads when scraped (pools, the outbox).
     pub gauges: Vec<Arc<dyn crate::metrics::ScrapeGauges>>,
     /// The outbox, for the parked-row count `GET /ready` reports.

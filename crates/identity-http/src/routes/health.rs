@@ -46,13 +46,14 @@ pub struct Readiness {
 }
 
 /// Readiness: every configured dependency (PostgreSQL, Redis, RabbitMQ) answers. 503 while
-/// one does not, so a load balancer stops sending traffic. Also reports how many outbox rows
-/// are parked, without letting them affect the status.
+/// one does not, so a load balancer stops sending traffic, and 503 `draining` from the moment
+/// the process is told to stop. Also reports how many outbox rows are parked, without letting
+/// them affect the status.
 #[utoipa::path(
     tag = "operations",
     responses(
         (status = OK, body = Readiness),
-        (status = SERVICE_UNAVAILABLE, body = Readiness, description = "A dependency is down"),
+        (status = SERVICE_UNAVAILABLE, body = Readiness, description = "A dependency is down (`unavailable`), or the process is shutting down (`draining`)"),
     )
 )]
 #[get("/ready")]
@@ -76,8 +77,14 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
         _ => None,
     };
     let all_ok = dependencies.iter().all(|d| d.status == "ok");
-    let body = Readiness { status: if all_ok { "ok" } else { "unavailable" }, dependencies, outbox };
-    if all_ok { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
+    let draining = state.draining.load(std::sync::atomic::Ordering::SeqCst);
+    let status = match (draining, all_ok) {
+        (true, _) => "draining",
+        (false, true) => "ok",
+        (false, false) => "unavailable",
+    };
+    let body = Readiness { status, dependencies, outbox };
+    if status == "ok" { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
 }
 
 #[derive(Serialize, ToSchema)]

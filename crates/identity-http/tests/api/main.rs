@@ -25,3 +25,4 @@ mod secret_files;
 mod security;
 mod sessions;
 mod settings;
+mod shutdown;

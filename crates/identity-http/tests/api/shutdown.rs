@@ -1,0 +1,83 @@
+//! SIGTERM: readiness turns 503 first, a request in flight finishes, the process exits 0.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+/// The server process, killed when dropped (if it is still running).
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn sigterm_lets_a_slow_request_finish_after_readiness_turns_503() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = Server(
+        Command::new(env!("CARGO_BIN_EXE_identity"))
+            .env_clear()
+            .env("BIND_ADDR", "127.0.0.1")
+            .env("PORT", port.to_string())
+            // A login that takes a while: the request in flight when the signal comes.
+            .env("ARGON2_MEMORY_KIB", "65536")
+            .env("ARGON2_ITERATIONS", "6")
+            .env("SHUTDOWN_DRAIN_SECONDS", "1")
+            .env("SHUTDOWN_TIMEOUT_SECONDS", "30")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let client = reqwest::Client::new();
+    for _ in 0..300 {
+        if client.get(format!("{base}/health")).send().await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let credentials = json!({ "email": "slow@example.com", "password": "correct horse battery staple" });
+    let res = client.post(format!("{base}/v1/auth/register")).json(&credentials).send().await.unwrap();
+    assert_eq!(res.status(), 201);
+
+    let login = tokio::spawn({
+        let client = client.clone();
+        let url = format!("{base}/v1/auth/login");
+        async move {
+            let res = client.post(url).json(&credentials).send().await.unwrap();
+            (res.status().as_u16(), Instant::now())
+        }
+    });
+    // The login is hashing when the signal arrives.
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let signalled = Instant::now();
+    let kill = Command::new("kill").args(["-TERM", &server.0.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    // Still serving, but no longer ready.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let ready = client.get(format!("{base}/ready")).send().await.unwrap();
+    assert_eq!(ready.status(), 503);
+    assert_eq!(ready.json::<serde_json::Value>().await.unwrap()["status"], "draining");
+
+    let (status, answered) = login.await.unwrap();
+    assert_eq!(status, 200, "the request in flight finished");
+    assert!(answered > signalled, "it was still in flight when the signal came");
+    let exit = loop {
+        if let Some(status) = server.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(signalled.elapsed() < Duration::from_secs(30), "the process did not stop");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(exit.success(), "exit status {exit:?}");
+    assert!(signalled.elapsed() >= Duration::from_secs(1), "readiness was 503 for the drain time first");
+    assert!(client.get(format!("{base}/health")).send().await.is_err(), "the listener is closed");
+}
