@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! cargo xtask run [ARGS]      start the server (embedded default unless DATABASE_URL etc. are set)
-//! cargo xtask test            start local services if down, then fmt check, deploy-check, clippy -D warnings, all tests
+//! cargo xtask test            start local services if down, install test tools (nginx), then fmt check, deploy-check, clippy -D warnings, all tests
+//! cargo xtask tools           install what tests drive besides our code when missing (nginx-light from Debian)
 //! cargo xtask deploy-check    validate deploy/ offline: Kubernetes manifests, compose file, Dockerfile
 //! cargo xtask services        start local PostgreSQL, Redis and RabbitMQ if they are down
 //! cargo xtask migrate         apply migrations to DATABASE_URL
@@ -29,6 +30,7 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("services") => services(),
         Some("deploy-check") => deploy::check(),
+        Some("tools") => tools(),
         Some("create-admin") => {
             cargo(&["run", "-q", "-p", "identity-http", "--bin", "identity", "--", "create-admin"], &args[1..])
         }
@@ -37,7 +39,7 @@ fn main() -> ExitCode {
         Some("bench") => cargo(&["bench", "-p", "identity-http", "--bench", "identity", "--"], &args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run|test|services|deploy-check|migrate|create-admin EMAIL|openapi [--check]|bench [FILTER]>"
+                "usage: cargo xtask <run|test|services|tools|deploy-check|migrate|create-admin EMAIL|openapi [--check]|bench [FILTER]>"
             );
             return ExitCode::from(2);
         }
@@ -82,6 +84,7 @@ fn cargo(args: &[&str], extra: &[String]) -> Result {
 
 fn test() -> Result {
     services()?;
+    tools()?;
     drop_test_databases();
     cargo(&["fmt", "--all", "--", "--check"], &[])?;
     deploy::check()?;
@@ -157,6 +160,28 @@ fn listening(port: u16) -> bool {
 }
 
 /// Starts every service that does not answer on its port, and waits until it does.
+/// The programs tests drive besides our own: nginx (the scale-out test's load balancer), from
+/// Debian's `nginx-light` when it is missing.
+fn tools() -> Result {
+    let present = ["/usr/sbin/nginx", "/usr/bin/nginx"].iter().any(|p| std::path::Path::new(p).exists());
+    if present {
+        return Ok(());
+    }
+    eprintln!("nginx is missing: installing nginx-light from Debian");
+    let sudo = if run_quiet("id", &["-u"]).is_some_and(|uid| uid.trim() == "0") { "" } else { "sudo " };
+    let install = format!(
+        "{sudo}apt-get update -q && DEBIAN_FRONTEND=noninteractive {sudo}apt-get install -y -q --no-install-recommends nginx-light"
+    );
+    let status = Command::new("sh").args(["-c", &install]).status().map_err(|e| format!("cannot run apt-get: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("installing nginx-light failed ({status})")) }
+}
+
+/// The standard output of a command that succeeded.
+fn run_quiet(program: &str, args: &[&str]) -> Option<String> {
+    let out = Command::new(program).args(args).output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
 fn services() -> Result {
     for service in &SERVICES {
         if listening(service.port) {

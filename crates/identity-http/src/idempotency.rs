@@ -19,8 +19,11 @@ use crate::error::{ApiError, refuse};
 use crate::state::AppState;
 
 const KEEP: Duration = Duration::from_secs(24 * 3600);
-/// How long a claim lives if the request never finishes (the process died).
-const CLAIM: Duration = Duration::from_secs(60);
+/// How long a claim lives if the request never finishes (the replica died): longer than any
+/// request takes (bounded by the hashing queue and the pools' timeouts), short enough that a
+/// client retrying after a crash waits seconds, not minutes. The in-progress answer says how
+/// long (`Retry-After`).
+const CLAIM: Duration = Duration::from_secs(10);
 
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
@@ -104,14 +107,16 @@ pub async fn middleware(
                 replay.insert_header(("Idempotent-Replayed", "true"));
                 Ok(req.into_response(replay.body(body)))
             }
-            _ => Ok(refuse(
-                req,
-                problem(
+            _ => {
+                let left = codes.time_to_live(&store_key).await.map_err(unavailable)?.unwrap_or(CLAIM);
+                let error = problem(
                     StatusCode::CONFLICT,
                     "idempotency_in_progress",
-                    "a request with this Idempotency-Key is still running; retry shortly",
-                ),
-            )),
+                    "a request with this Idempotency-Key is still running; retry after Retry-After seconds",
+                )
+                .with_header("Retry-After", left.as_secs().max(1).to_string());
+                Ok(refuse(req, error))
+            }
         };
     }
 

@@ -30,15 +30,15 @@ fn amqp_url() -> String {
 
 /// A topic exchange of the test's own (so tests run in parallel) with a queue bound to all of
 /// it.
-struct Broker {
-    exchange: String,
+pub(crate) struct Broker {
+    pub(crate) exchange: String,
     _connection: Connection,
     channel: Channel,
     queue: String,
 }
 
 impl Broker {
-    async fn bind() -> Self {
+    pub(crate) async fn bind() -> Self {
         let exchange = format!("identity.test.{}", uuid::Uuid::now_v7().simple());
         let connection = Connection::connect(&amqp_url(), ConnectionProperties::default()).await.unwrap_or_else(|e| {
             panic!("RabbitMQ is not reachable at {} ({e}); cargo xtask test starts it", amqp_url())
@@ -78,7 +78,7 @@ impl Broker {
     }
 
     /// The next message, if one is queued: (routing key, CloudEvents body).
-    async fn next(&self) -> Option<(String, Value)> {
+    pub(crate) async fn next(&self) -> Option<(String, Value)> {
         let message =
             self.channel.basic_get(self.queue.as_str().into(), BasicGetOptions { no_ack: true }).await.unwrap()?;
         let delivery = message.delivery;
@@ -91,7 +91,7 @@ impl Broker {
         Some((delivery.routing_key.as_str().to_owned(), body))
     }
 
-    async fn delete(self) {
+    pub(crate) async fn delete(self) {
         self.channel.exchange_delete(self.exchange.as_str().into(), ExchangeDeleteOptions::default()).await.unwrap();
     }
 }

@@ -21,6 +21,7 @@ mod operations;
 mod passwords;
 mod profile;
 mod registration;
+mod scale_out;
 mod secret_files;
 mod security;
 mod sessions;
