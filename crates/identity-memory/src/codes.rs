@@ -165,13 +165,25 @@ mod contract {
     use std::sync::Arc;
 
     use identity_core::ports::{CodeStore, RevocationList};
-    use identity_crypto::SystemClock;
+    use identity_core::testkit::time::{ManualClock, TimeTravel};
 
     use super::{MemoryCodeStore, MemoryRevocations};
 
     identity_core::code_store_contract_tests!(
-        async { Arc::new(MemoryCodeStore::new(Arc::new(SystemClock))) as Arc<dyn CodeStore> },
-        async { Arc::new(MemoryRevocations::new(Arc::new(SystemClock))) as Arc<dyn RevocationList> }
+        async {
+            let clock = ManualClock::default();
+            (
+                Arc::new(MemoryCodeStore::new(Arc::new(clock.clone()))) as Arc<dyn CodeStore>,
+                Arc::new(clock) as Arc<dyn TimeTravel>,
+            )
+        },
+        async {
+            let clock = ManualClock::default();
+            (
+                Arc::new(MemoryRevocations::new(Arc::new(clock.clone()))) as Arc<dyn RevocationList>,
+                Arc::new(clock) as Arc<dyn TimeTravel>,
+            )
+        }
     );
 }
 
@@ -234,11 +246,15 @@ mod rate_contract {
     use std::sync::Arc;
 
     use identity_core::ports::RateLimiter;
-    use identity_crypto::SystemClock;
+    use identity_core::testkit::time::{ManualClock, TimeTravel};
 
     use super::MemoryRateLimiter;
 
     identity_core::rate_limiter_contract_tests!(async {
-        Arc::new(MemoryRateLimiter::new(Arc::new(SystemClock))) as Arc<dyn RateLimiter>
+        let clock = ManualClock::default();
+        (
+            Arc::new(MemoryRateLimiter::new(Arc::new(clock.clone()))) as Arc<dyn RateLimiter>,
+            Arc::new(clock) as Arc<dyn TimeTravel>,
+        )
     });
 }
