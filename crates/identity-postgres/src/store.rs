@@ -990,13 +990,14 @@ mod contract {
     use identity_core::testkit::store::StoreUnderTest;
 
     use super::{PgStore, PoolSettings};
+    use crate::testkit::{TestDatabase, WithDatabase};
 
-    async fn store() -> StoreUnderTest {
-        let url = crate::testkit::fresh_database().await;
-        let store = PgStore::connect(&url, &PoolSettings { max_size: 4, ..PoolSettings::default() })
+    async fn store() -> WithDatabase<StoreUnderTest> {
+        let database = TestDatabase::create().await;
+        let store = PgStore::connect(database.url(), &PoolSettings { max_size: 4, ..PoolSettings::default() })
             .await
-            .unwrap_or_else(|e| panic!("cannot connect to {url}: {e:#}"));
-        StoreUnderTest::from_store(store)
+            .unwrap_or_else(|e| panic!("cannot connect to {}: {e:#}", database.url()));
+        database.with(StoreUnderTest::from_store(store))
     }
 
     identity_core::store_contract_tests!(store());
@@ -1043,8 +1044,9 @@ mod parking {
 
     #[tokio::test]
     async fn undecodable_rows_are_parked_and_the_rows_after_them_are_published() {
-        let url = crate::testkit::fresh_database().await;
-        let store = PgStore::connect(&url, &PoolSettings { max_size: 4, ..PoolSettings::default() }).await.unwrap();
+        let database = crate::testkit::TestDatabase::create().await;
+        let store =
+            PgStore::connect(database.url(), &PoolSettings { max_size: 4, ..PoolSettings::default() }).await.unwrap();
         let nonsense = insert_raw(&store, "nonsense.event", r#"{"x":1}"#).await;
         let events: Vec<DomainEvent> =
             EventType::ALL.into_iter().map(|t| fixtures::event(t, uuid::Uuid::now_v7())).collect();

@@ -8,6 +8,7 @@ use identity_core::testkit::time::{ManualClock, TimeTravel};
 use identity_http::bootstrap::Overrides;
 use identity_http::config::{Config, LogFormat};
 use identity_http::{Application, telemetry};
+use identity_postgres::testkit::TestDatabase;
 use identity_redis::RedisStore;
 use serde_json::{Value, json};
 
@@ -80,6 +81,8 @@ pub struct TestApp {
     pub bus: Option<identity_memory::InProcessBus>,
     /// Every mail the server sent.
     pub mail: identity_memory::CapturingNotifier,
+    /// The test's database (PostgreSQL backend), dropped with the app.
+    _database: Option<TestDatabase>,
 }
 
 /// The server's clock in a test: it stands still until the test moves it.
@@ -139,12 +142,12 @@ async fn spawn(
         // Tests make many logins from one address; the limit itself has tests of its own.
         ("RATE_LIMIT_AUTH_PER_MINUTE".into(), "100000".into()),
     ]);
-    let database_url = match backend {
+    let database = match backend {
         Backend::Memory => None,
-        Backend::Postgres => Some(identity_postgres::testkit::fresh_database().await),
+        Backend::Postgres => Some(TestDatabase::create().await),
     };
-    if let Some(url) = &database_url {
-        vars.insert("DATABASE_URL".into(), url.clone());
+    if let Some(database) = &database {
+        vars.insert("DATABASE_URL".into(), database.url().to_owned());
         let redis = std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
         vars.insert("REDIS_URL".into(), redis);
         vars.insert("REDIS_KEY_PREFIX".into(), format!("identity-test:{}:", uuid::Uuid::now_v7().simple()));
@@ -165,7 +168,8 @@ async fn spawn(
     let bus = app.bus().cloned();
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    (TestApp { address, client, backend, database_url, bus, mail }, redis)
+    let database_url = database.as_ref().map(|d| d.url().to_owned());
+    (TestApp { address, client, backend, database_url, bus, mail, _database: database }, redis)
 }
 
 /// A server whose `BOOTSTRAP_ADMIN_EMAIL` admin is registered and signed in:

@@ -201,10 +201,10 @@ async fn start_process(database_url: &str, redis_prefix: &str) -> Server {
 /// counted together.
 #[tokio::test]
 async fn the_limit_is_global_across_server_processes() {
-    let database_url = identity_postgres::testkit::fresh_database().await;
+    let database = identity_postgres::testkit::TestDatabase::create().await;
     let prefix = format!("identity-test:{}:", uuid::Uuid::now_v7().simple());
-    let a = start_process(&database_url, &prefix).await;
-    let b = start_process(&database_url, &prefix).await;
+    let a = start_process(database.url(), &prefix).await;
+    let b = start_process(database.url(), &prefix).await;
     let client = reqwest::Client::new();
     let mut statuses = Vec::new();
     for i in 0..6 {
