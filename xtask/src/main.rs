@@ -211,7 +211,8 @@ fn services() -> Result {
     Ok(())
 }
 
-/// Drops the `identity_test_*` databases earlier test runs left behind.
+/// Drops the `identity_test_*` databases earlier test runs left behind: the migrated
+/// templates (so each run migrates afresh) and the databases of failed or killed tests.
 fn drop_test_databases() {
     let list = Command::new("psql")
         .args(["-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-Atc"])

@@ -56,7 +56,8 @@ fn keys(config: &Config) -> anyhow::Result<PasetoKeys> {
 #[derive(Default, Clone)]
 pub struct Overrides {
     pub notifier: Option<Arc<dyn Notifier>>,
-    /// The time every use case reads (tests move it instead of sleeping).
+    /// The time every use case and every in-memory expiry (codes, cooldowns, rate limits,
+    /// revocations) reads: tests move it instead of sleeping. Redis keeps its own clock.
     pub clock: Option<Arc<dyn Clock>>,
 }
 
@@ -110,16 +111,18 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
                  replicas."
             );
             (
-                Arc::new(MemoryCodeStore::new()),
+                Arc::new(MemoryCodeStore::new(clock.clone())),
                 Arc::new(
                     SessionStoreRevocations::new(store.sessions.clone(), clock.clone()).with_idle_timeout(idle_timeout),
                 ),
-                Arc::new(MemoryRateLimiter::new()),
+                Arc::new(MemoryRateLimiter::new(clock.clone())),
             )
         }
-        None => {
-            (Arc::new(MemoryCodeStore::new()), Arc::new(MemoryRevocations::new()), Arc::new(MemoryRateLimiter::new()))
-        }
+        None => (
+            Arc::new(MemoryCodeStore::new(clock.clone())),
+            Arc::new(MemoryRevocations::new(clock.clone())),
+            Arc::new(MemoryRateLimiter::new(clock.clone())),
+        ),
     };
 
     let idempotency_codes = codes.clone();

@@ -1,16 +1,39 @@
+//! Expiring values and rate limits in memory. Time is the [`Clock`] port, as everywhere in
+//! the service: production passes the system clock; a test moves its own clock, and values
+//! expire, cooldowns end and rate limits refill without anyone sleeping.
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
+use chrono::{DateTime, TimeDelta, Utc};
 use identity_core::SessionId;
-use identity_core::ports::{CodeStore, RepoError, RevocationList};
+use identity_core::ports::{Clock, CodeStore, RateDecision, RateLimiter, RepoError, RevocationList};
+
+/// A point in time on the [`Clock`].
+type Time = DateTime<Utc>;
+
+/// `at + d`, saturating at the end of time.
+fn after(at: Time, d: Duration) -> Time {
+    TimeDelta::from_std(d).ok().and_then(|d| at.checked_add_signed(d)).unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+/// `at - d`, saturating at the beginning of time.
+fn before(at: Time, d: Duration) -> Time {
+    TimeDelta::from_std(d).ok().and_then(|d| at.checked_sub_signed(d)).unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
+/// How long from `from` to `to`; zero when `to` is not later.
+fn between(from: Time, to: Time) -> Duration {
+    (to - from).to_std().unwrap_or(Duration::ZERO)
+}
 
 /// Expired entries are swept on every this many writes, so memory stays bounded.
 const SWEEP_EVERY: u64 = 1024;
 
 struct Entries<K> {
-    map: HashMap<K, (String, Instant)>,
+    map: HashMap<K, (String, Time)>,
     writes: u64,
 }
 
@@ -21,11 +44,11 @@ impl<K> Default for Entries<K> {
 }
 
 impl<K: std::hash::Hash + Eq> Entries<K> {
-    fn live(&self, key: &K, now: Instant) -> Option<&(String, Instant)> {
+    fn live(&self, key: &K, now: Time) -> Option<&(String, Time)> {
         self.map.get(key).filter(|(_, until)| *until > now)
     }
 
-    fn insert(&mut self, key: K, value: String, until: Instant, now: Instant) {
+    fn insert(&mut self, key: K, value: String, until: Time, now: Time) {
         self.writes += 1;
         if self.writes.is_multiple_of(SWEEP_EVERY) {
             self.map.retain(|_, (_, until)| *until > now);
@@ -38,15 +61,16 @@ fn poisoned() -> RepoError {
     RepoError::Unknown(anyhow::anyhow!("the in-memory code store lock was poisoned"))
 }
 
-/// [`CodeStore`] in memory (the embedded default). Expiry follows the monotonic clock.
-#[derive(Clone, Default)]
+/// [`CodeStore`] in memory (the embedded default). Expiry follows `clock`.
+#[derive(Clone)]
 pub struct MemoryCodeStore {
     entries: Arc<Mutex<Entries<String>>>,
+    clock: Arc<dyn Clock>,
 }
 
 impl MemoryCodeStore {
-    pub fn new() -> Self {
-        Self::default()
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        Self { entries: Arc::default(), clock }
     }
 
     fn lock(&self) -> Result<MutexGuard<'_, Entries<String>>, RepoError> {
@@ -62,27 +86,27 @@ impl MemoryCodeStore {
 #[async_trait]
 impl CodeStore for MemoryCodeStore {
     async fn put(&self, key: &str, value: &str, ttl: Duration) -> Result<(), RepoError> {
-        let now = Instant::now();
-        self.lock()?.insert(key.to_owned(), value.to_owned(), now + ttl, now);
+        let now = self.clock.now();
+        self.lock()?.insert(key.to_owned(), value.to_owned(), after(now, ttl), now);
         Ok(())
     }
 
     async fn put_if_absent(&self, key: &str, value: &str, ttl: Duration) -> Result<bool, RepoError> {
-        let now = Instant::now();
+        let now = self.clock.now();
         let mut entries = self.lock()?;
         if entries.live(&key.to_owned(), now).is_some() {
             return Ok(false);
         }
-        entries.insert(key.to_owned(), value.to_owned(), now + ttl, now);
+        entries.insert(key.to_owned(), value.to_owned(), after(now, ttl), now);
         Ok(true)
     }
 
     async fn get(&self, key: &str) -> Result<Option<String>, RepoError> {
-        Ok(self.lock()?.live(&key.to_owned(), Instant::now()).map(|(v, _)| v.clone()))
+        Ok(self.lock()?.live(&key.to_owned(), self.clock.now()).map(|(v, _)| v.clone()))
     }
 
     async fn take(&self, key: &str) -> Result<Option<String>, RepoError> {
-        let now = Instant::now();
+        let now = self.clock.now();
         let removed = self.lock()?.map.remove(key);
         Ok(removed.filter(|(_, until)| *until > now).map(|(v, _)| v))
     }
@@ -93,50 +117,46 @@ impl CodeStore for MemoryCodeStore {
     }
 
     async fn increment(&self, key: &str, ttl: Duration) -> Result<u64, RepoError> {
-        let now = Instant::now();
+        let now = self.clock.now();
         let mut entries = self.lock()?;
         let (count, until) = match entries.live(&key.to_owned(), now) {
             Some((value, until)) => (value.parse::<u64>().unwrap_or(0) + 1, *until),
-            None => (1, now + ttl),
+            None => (1, after(now, ttl)),
         };
         entries.insert(key.to_owned(), count.to_string(), until, now);
         Ok(count)
     }
 
     async fn time_to_live(&self, key: &str) -> Result<Option<Duration>, RepoError> {
-        let now = Instant::now();
-        Ok(self.lock()?.live(&key.to_owned(), now).map(|(_, until)| until.duration_since(now)))
+        let now = self.clock.now();
+        Ok(self.lock()?.live(&key.to_owned(), now).map(|(_, until)| between(now, *until)))
     }
 }
 
-/// [`RevocationList`] in memory: enough for one process (the embedded default).
+/// [`RevocationList`] in memory: enough for one process (the embedded default). Entries end
+/// with their TTL on `clock`.
 #[derive(Clone)]
 pub struct MemoryRevocations {
     entries: Arc<Mutex<Entries<SessionId>>>,
+    clock: Arc<dyn Clock>,
 }
 
 impl MemoryRevocations {
-    pub fn new() -> Self {
-        Self { entries: Arc::new(Mutex::new(Entries::default())) }
-    }
-}
-
-impl Default for MemoryRevocations {
-    fn default() -> Self {
-        Self::new()
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        Self { entries: Arc::default(), clock }
     }
 }
 
 #[async_trait]
 impl RevocationList for MemoryRevocations {
     async fn revoke(&self, session: SessionId, ttl: Duration) -> Result<(), RepoError> {
-        let now = Instant::now();
-        self.entries.lock().map_err(|_| poisoned())?.insert(session, String::new(), now + ttl, now);
+        let now = self.clock.now();
+        self.entries.lock().map_err(|_| poisoned())?.insert(session, String::new(), after(now, ttl), now);
         Ok(())
     }
 
     async fn is_revoked(&self, session: SessionId) -> Result<bool, RepoError> {
-        Ok(self.entries.lock().map_err(|_| poisoned())?.live(&session, Instant::now()).is_some())
+        Ok(self.entries.lock().map_err(|_| poisoned())?.live(&session, self.clock.now()).is_some())
     }
 }
 
@@ -145,24 +165,39 @@ mod contract {
     use std::sync::Arc;
 
     use identity_core::ports::{CodeStore, RevocationList};
+    use identity_core::testkit::time::{ManualClock, TimeTravel};
 
     use super::{MemoryCodeStore, MemoryRevocations};
 
     identity_core::code_store_contract_tests!(
-        async { Arc::new(MemoryCodeStore::new()) as Arc<dyn CodeStore> },
-        async { Arc::new(MemoryRevocations::new()) as Arc<dyn RevocationList> }
+        async {
+            let clock = ManualClock::default();
+            (
+                Arc::new(MemoryCodeStore::new(Arc::new(clock.clone()))) as Arc<dyn CodeStore>,
+                Arc::new(clock) as Arc<dyn TimeTravel>,
+            )
+        },
+        async {
+            let clock = ManualClock::default();
+            (
+                Arc::new(MemoryRevocations::new(Arc::new(clock.clone()))) as Arc<dyn RevocationList>,
+                Arc::new(clock) as Arc<dyn TimeTravel>,
+            )
+        }
     );
 }
 
-/// GCRA in memory (the embedded default): the theoretical arrival time of each key.
-#[derive(Clone, Default)]
+/// GCRA in memory (the embedded default): the theoretical arrival time of each key, on
+/// `clock`.
+#[derive(Clone)]
 pub struct MemoryRateLimiter {
-    tat: Arc<Mutex<HashMap<String, Instant>>>,
+    tat: Arc<Mutex<HashMap<String, Time>>>,
+    clock: Arc<dyn Clock>,
 }
 
 impl MemoryRateLimiter {
-    pub fn new() -> Self {
-        Self::default()
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        Self { tat: Arc::default(), clock }
     }
 
     /// The keys that have been hit (for tests and diagnostics).
@@ -172,40 +207,35 @@ impl MemoryRateLimiter {
 }
 
 #[async_trait]
-impl identity_core::ports::RateLimiter for MemoryRateLimiter {
-    async fn hit(
-        &self,
-        key: &str,
-        limit: u32,
-        period: Duration,
-    ) -> Result<identity_core::ports::RateDecision, RepoError> {
+impl RateLimiter for MemoryRateLimiter {
+    async fn hit(&self, key: &str, limit: u32, period: Duration) -> Result<RateDecision, RepoError> {
         let limit = limit.max(1);
         let emission = period / limit;
-        let now = Instant::now();
+        let now = self.clock.now();
         let mut tats = self.tat.lock().map_err(|_| poisoned())?;
         if tats.len() > 100_000 {
             tats.retain(|_, tat| *tat > now);
         }
         let tat = tats.get(key).copied().filter(|t| *t > now).unwrap_or(now);
-        let new_tat = tat + emission;
-        let allow_at = new_tat.checked_sub(period).unwrap_or(now);
+        let new_tat = after(tat, emission);
+        let allow_at = before(new_tat, period);
         if now < allow_at {
-            return Ok(identity_core::ports::RateDecision {
+            return Ok(RateDecision {
                 allowed: false,
                 limit,
                 remaining: 0,
-                reset_after: tat - now,
-                retry_after: allow_at - now,
+                reset_after: between(now, tat),
+                retry_after: between(now, allow_at),
             });
         }
         tats.insert(key.to_owned(), new_tat);
-        let headroom = period.saturating_sub(new_tat - now);
+        let headroom = period.saturating_sub(between(now, new_tat));
         let remaining = u32::try_from(headroom.as_nanos() / emission.as_nanos().max(1)).unwrap_or(u32::MAX);
-        Ok(identity_core::ports::RateDecision {
+        Ok(RateDecision {
             allowed: true,
             limit,
             remaining,
-            reset_after: new_tat - now,
+            reset_after: between(now, new_tat),
             retry_after: Duration::ZERO,
         })
     }
@@ -216,8 +246,15 @@ mod rate_contract {
     use std::sync::Arc;
 
     use identity_core::ports::RateLimiter;
+    use identity_core::testkit::time::{ManualClock, TimeTravel};
 
     use super::MemoryRateLimiter;
 
-    identity_core::rate_limiter_contract_tests!(async { Arc::new(MemoryRateLimiter::new()) as Arc<dyn RateLimiter> });
+    identity_core::rate_limiter_contract_tests!(async {
+        let clock = ManualClock::default();
+        (
+            Arc::new(MemoryRateLimiter::new(Arc::new(clock.clone()))) as Arc<dyn RateLimiter>,
+            Arc::new(clock) as Arc<dyn TimeTravel>,
+        )
+    });
 }

@@ -2,6 +2,10 @@
 //! deployments or test runs share one Redis without seeing each other's keys. The one-time
 //! code store, cooldowns, rate limits, idempotency records and the session revocation cache
 //! build on [`RedisStore`].
+//!
+//! Expiry and rate limits run on Redis's clock (one clock for every replica), not on the
+//! service's `Clock` port. Tests that move the service clock make the same time pass here with
+//! [`RedisStore::elapse`] (feature `testkit`).
 
 use std::time::Duration;
 
@@ -36,6 +40,11 @@ impl RedisStore {
 
     pub fn key(&self, key: &str) -> String {
         format!("{}{}", self.prefix, key)
+    }
+
+    /// Where the rate limiter keeps `key`'s theoretical arrival time.
+    fn rate_key(&self, key: &str) -> String {
+        self.key(&format!("{RATE}{key}"))
     }
 
     pub async fn connection(&self) -> anyhow::Result<Connection> {
@@ -156,6 +165,9 @@ impl RevocationList for RedisStore {
     }
 }
 
+/// The namespace of the rate limiter's keys, under the prefix.
+const RATE: &str = "rate:";
+
 /// GCRA in one script, on Redis's own clock (replicas' clocks never enter): the key holds
 /// the theoretical arrival time in microseconds; a refused request changes nothing.
 /// Returns {allowed, remaining, reset_after_us, retry_after_us}.
@@ -183,7 +195,7 @@ impl RateLimiter for RedisStore {
         let emission_us = (period_us / u64::from(limit)).max(1);
         let mut conn = self.conn().await?;
         let (allowed, remaining, reset_us, retry_us): (i64, i64, i64, i64) = Script::new(GCRA)
-            .key(self.key(&format!("rate:{key}")))
+            .key(self.rate_key(key))
             .arg(emission_us)
             .arg(period_us)
             .invoke_async(&mut conn)
@@ -198,6 +210,105 @@ impl RateLimiter for RedisStore {
             retry_after: micros(retry_us),
         })
     }
+}
+
+/// Ages the keys given as KEYS by ARGV[1] milliseconds: a TTL that runs out deletes its key,
+/// a longer one is shortened; keys under ARGV[2] (rate limits) also have their theoretical
+/// arrival time (microseconds) moved back, as [`GCRA`] would see it after that wait. Keys
+/// without a TTL are left alone.
+#[cfg(any(test, feature = "testkit"))]
+const AGE: &str = r#"
+local by_ms = tonumber(ARGV[1])
+local rate = ARGV[2]
+for _, key in ipairs(KEYS) do
+  local ttl = redis.call('PTTL', key)
+  if ttl > 0 then
+    if ttl <= by_ms then
+      redis.call('DEL', key)
+    else
+      local tat = nil
+      if string.sub(key, 1, #rate) == rate then tat = tonumber(redis.call('GET', key)) end
+      if tat then
+        redis.call('SET', key, string.format('%.0f', tat - by_ms * 1000), 'PX', ttl - by_ms)
+      else
+        redis.call('PEXPIRE', key, ttl - by_ms)
+      end
+    end
+  end
+end
+return #KEYS
+"#;
+
+#[cfg(any(test, feature = "testkit"))]
+impl RedisStore {
+    /// Test-only time travel: makes `by` (in whole milliseconds) pass for every key under this
+    /// store's prefix, as if Redis's clock had moved. TTLs shrink by `by` (a key whose TTL
+    /// runs out is deleted) and rate-limit arrival times move back by `by`, so values expire,
+    /// cooldowns end and rate limits refill. Redis's own clock keeps running; tests pair this
+    /// with moving the service's `Clock` by the same amount.
+    ///
+    /// Only for tests, on a prefix of their own: it rewrites every key under the prefix, one
+    /// batch at a time (not one atomic step), and never runs in production builds.
+    pub async fn elapse(&self, by: Duration) -> anyhow::Result<()> {
+        let by_ms = u64::try_from(by.as_millis())?;
+        if by_ms == 0 {
+            return Ok(());
+        }
+        let mut conn = self.connection().await?;
+        // SCAN may return a key twice; ageing it twice would be wrong, so collect first.
+        let pattern = format!("{}*", glob_escape(&self.prefix));
+        let mut keys = std::collections::BTreeSet::new();
+        let mut cursor = 0u64;
+        loop {
+            let (next, batch): (u64, Vec<String>) = deadpool_redis::redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(&pattern)
+                .arg("COUNT")
+                .arg(1000)
+                .query_async(&mut conn)
+                .await?;
+            keys.extend(batch);
+            if next == 0 {
+                break;
+            }
+            cursor = next;
+        }
+        let keys: Vec<String> = keys.into_iter().collect();
+        let script = Script::new(AGE);
+        for chunk in keys.chunks(500) {
+            let mut invocation = script.prepare_invoke();
+            for key in chunk {
+                invocation.key(key);
+            }
+            let _: i64 = invocation.arg(by_ms).arg(self.key(RATE)).invoke_async(&mut conn).await?;
+        }
+        Ok(())
+    }
+}
+
+/// For the contract suites: time passes for a Redis store by ageing its keys.
+#[cfg(any(test, feature = "testkit"))]
+#[async_trait]
+impl identity_core::testkit::time::TimeTravel for RedisStore {
+    async fn elapse(&self, by: Duration) {
+        if let Err(error) = RedisStore::elapse(self, by).await {
+            panic!("ageing the keys under {:?} failed: {error:#}", self.prefix);
+        }
+    }
+}
+
+/// `text` with the glob metacharacters of `SCAN MATCH` escaped.
+#[cfg(any(test, feature = "testkit"))]
+fn glob_escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
 }
 
 #[async_trait]
@@ -231,19 +342,28 @@ mod tests {
         use std::sync::Arc;
 
         use identity_core::ports::{CodeStore, RevocationList};
+        use identity_core::testkit::time::TimeTravel;
 
         identity_core::code_store_contract_tests!(
-            async { Arc::new(super::store().await) as Arc<dyn CodeStore> },
-            async { Arc::new(super::store().await) as Arc<dyn RevocationList> }
+            async {
+                let store = Arc::new(super::store().await);
+                (store.clone() as Arc<dyn CodeStore>, store as Arc<dyn TimeTravel>)
+            },
+            async {
+                let store = Arc::new(super::store().await);
+                (store.clone() as Arc<dyn RevocationList>, store as Arc<dyn TimeTravel>)
+            }
         );
 
         mod rate {
             use std::sync::Arc;
 
             use identity_core::ports::RateLimiter;
+            use identity_core::testkit::time::TimeTravel;
 
             identity_core::rate_limiter_contract_tests!(async {
-                Arc::new(super::super::store().await) as Arc<dyn RateLimiter>
+                let store = Arc::new(super::super::store().await);
+                (store.clone() as Arc<dyn RateLimiter>, store as Arc<dyn TimeTravel>)
             });
         }
     }
@@ -266,5 +386,35 @@ mod tests {
         assert!((1..=60).contains(&ttl), "ttl {ttl}");
         let other = RedisStore::connect(&url(), "identity-test:other:").await.unwrap();
         assert_eq!(other.get("greeting").await.unwrap(), None);
+    }
+
+    /// `elapse` ages what is under its own prefix only: TTLs shrink or run out, rate-limit
+    /// arrival times move back, keys without a TTL and other prefixes are left alone.
+    #[tokio::test]
+    async fn elapse_ages_the_keys_under_the_prefix_only() {
+        let (store, other) = (store().await, store().await);
+        let minute = Duration::from_secs(60);
+        store.put("long", "1", minute).await.unwrap();
+        store.put("short", "1", Duration::from_secs(5)).await.unwrap();
+        other.put("long", "1", minute).await.unwrap();
+        let mut conn = store.connection().await.unwrap();
+        let _: () = conn.set(store.key("forever"), "1").await.unwrap();
+        for _ in 0..3 {
+            assert!(store.hit("k", 3, minute).await.unwrap().allowed);
+        }
+        assert!(!store.hit("k", 3, minute).await.unwrap().allowed);
+
+        store.elapse(Duration::from_secs(30)).await.unwrap();
+
+        let left = store.time_to_live("long").await.unwrap().unwrap();
+        assert!(left <= Duration::from_secs(30) && left > Duration::from_secs(25), "{left:?}");
+        assert_eq!(store.get("short").await.unwrap(), None, "a TTL that ran out deletes the key");
+        assert!(other.time_to_live("long").await.unwrap().unwrap() > Duration::from_secs(55));
+        assert_eq!(conn.ttl::<_, i64>(store.key("forever")).await.unwrap(), -1);
+        assert_eq!(store.get("forever").await.unwrap().as_deref(), Some("1"));
+        // 30 s of a 20 s emission interval: one request is back, and only one.
+        let decision = store.hit("k", 3, minute).await.unwrap();
+        assert!(decision.allowed && decision.remaining == 0, "{decision:?}");
+        assert!(!store.hit("k", 3, minute).await.unwrap().allowed);
     }
 }

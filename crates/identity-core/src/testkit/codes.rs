@@ -1,4 +1,5 @@
-//! The contract of [`CodeStore`] and [`RevocationList`].
+//! The contract of [`CodeStore`], [`RevocationList`] and [`RateLimiter`]. Time passes through
+//! a [`TimeTravel`] handle, never by sleeping.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -9,6 +10,7 @@ use uuid::Uuid;
 
 use crate::domain::SessionId;
 use crate::ports::{CodeStore, RateLimiter, RevocationList};
+use crate::testkit::time::TimeTravel;
 
 fn key(name: &str) -> String {
     format!("contract:{name}:{}", Uuid::now_v7().simple())
@@ -32,11 +34,11 @@ pub async fn put_get_delete_and_overwrite(store: Arc<dyn CodeStore>) {
     store.delete(&k).await.unwrap();
 }
 
-pub async fn values_expire_after_their_ttl(store: Arc<dyn CodeStore>) {
+pub async fn values_expire_after_their_ttl(store: Arc<dyn CodeStore>, time: &dyn TimeTravel) {
     let k = key("ttl");
     store.put(&k, "short-lived", Duration::from_secs(1)).await.unwrap();
     assert!(store.get(&k).await.unwrap().is_some());
-    tokio_sleep(Duration::from_millis(1300)).await;
+    time.elapse(Duration::from_millis(1300)).await;
     assert_eq!(store.get(&k).await.unwrap(), None);
     assert_eq!(store.take(&k).await.unwrap(), None);
     assert!(store.put_if_absent(&k, "again", MINUTE).await.unwrap(), "an expired key is absent");
@@ -75,7 +77,7 @@ pub async fn counters_count_from_one(store: Arc<dyn CodeStore>) {
     assert_eq!(store.increment(&k, MINUTE).await.unwrap(), 1);
 }
 
-pub async fn revocations_are_remembered_for_their_ttl(list: &dyn RevocationList) {
+pub async fn revocations_are_remembered_for_their_ttl(list: &dyn RevocationList, time: &dyn TimeTravel) {
     let revoked = SessionId::from_uuid(Uuid::now_v7());
     let other = SessionId::from_uuid(Uuid::now_v7());
     let brief = SessionId::from_uuid(Uuid::now_v7());
@@ -84,7 +86,7 @@ pub async fn revocations_are_remembered_for_their_ttl(list: &dyn RevocationList)
     assert!(list.is_revoked(revoked).await.unwrap());
     assert!(list.is_revoked(brief).await.unwrap());
     assert!(!list.is_revoked(other).await.unwrap());
-    tokio_sleep(Duration::from_millis(1300)).await;
+    time.elapse(Duration::from_millis(1300)).await;
     assert!(!list.is_revoked(brief).await.unwrap(), "entries end with their ttl");
     assert!(list.is_revoked(revoked).await.unwrap());
 }
@@ -115,14 +117,14 @@ pub async fn rate_limits_allow_a_burst_then_refuse_with_retry_after(limiter: &dy
     assert!(limiter.hit(&key("other"), 3, period).await.unwrap().allowed);
 }
 
-pub async fn rate_limits_refill_over_time(limiter: &dyn RateLimiter) {
+pub async fn rate_limits_refill_over_time(limiter: &dyn RateLimiter, time: &dyn TimeTravel) {
     let k = key("refill");
     // 2 per second: one request back every 500 ms.
     let period = Duration::from_secs(1);
     assert!(limiter.hit(&k, 2, period).await.unwrap().allowed);
     assert!(limiter.hit(&k, 2, period).await.unwrap().allowed);
     assert!(!limiter.hit(&k, 2, period).await.unwrap().allowed);
-    tokio_sleep(Duration::from_millis(600)).await;
+    time.elapse(Duration::from_millis(600)).await;
     assert!(limiter.hit(&k, 2, period).await.unwrap().allowed);
 }
 
@@ -135,28 +137,6 @@ pub async fn concurrent_hits_never_exceed_the_limit(limiter: Arc<dyn RateLimiter
     });
     let allowed = futures_join_all(hits.collect()).await.into_iter().filter(|a| *a).count();
     assert_eq!(allowed, 5);
-}
-
-/// Sleeps without a runtime dependency: a thread timer wakes the future.
-async fn tokio_sleep(duration: Duration) {
-    let (tx, rx) = std::sync::mpsc::channel::<()>();
-    let waker_slot: Arc<std::sync::Mutex<Option<std::task::Waker>>> = Arc::new(std::sync::Mutex::new(None));
-    let slot = waker_slot.clone();
-    std::thread::spawn(move || {
-        std::thread::sleep(duration);
-        let _ = tx.send(());
-        if let Some(waker) = slot.lock().unwrap().take() {
-            waker.wake();
-        }
-    });
-    std::future::poll_fn(|cx| {
-        if rx.try_recv().is_ok() {
-            return std::task::Poll::Ready(());
-        }
-        *waker_slot.lock().unwrap() = Some(cx.waker().clone());
-        if rx.try_recv().is_ok() { std::task::Poll::Ready(()) } else { std::task::Poll::Pending }
-    })
-    .await
 }
 
 /// Polls every future to completion, interleaved (no runtime dependency).

@@ -5,6 +5,7 @@
 pub mod codes;
 pub mod fixtures;
 pub mod store;
+pub mod time;
 
 /// Generates one `#[tokio::test]` per store contract case, in one module per port
 /// (`contract::users::…`, `contract::outbox::…`). `$factory` is an expression evaluating to a
@@ -82,29 +83,34 @@ macro_rules! store_contract_tests {
 }
 
 /// Generates one `#[tokio::test]` per code-store and revocation-list contract case.
-/// `$codes` evaluates to a future of a fresh `Arc<dyn CodeStore>`, `$revocations` to one of
-/// an `Arc<dyn RevocationList>`.
+/// `$codes` evaluates to a future of a fresh `(Arc<dyn CodeStore>, Arc<dyn TimeTravel>)`,
+/// `$revocations` to one of an `(Arc<dyn RevocationList>, Arc<dyn TimeTravel>)`: the second
+/// half lets time pass for that adapter (see [`TimeTravel`](crate::testkit::time::TimeTravel)).
 #[macro_export]
 macro_rules! code_store_contract_tests {
     ($codes:expr, $revocations:expr) => {
         $crate::code_store_contract_tests!(@cases $codes;
             put_get_delete_and_overwrite,
-            values_expire_after_their_ttl,
             put_if_absent_starts_a_cooldown_once,
             take_hands_a_value_to_exactly_one_caller,
             counters_count_from_one,
         );
         #[tokio::test]
+        async fn values_expire_after_their_ttl() {
+            let (store, time) = $codes.await;
+            $crate::testkit::codes::values_expire_after_their_ttl(store, time.as_ref()).await;
+        }
+        #[tokio::test]
         async fn revocations_are_remembered_for_their_ttl() {
-            let list = $revocations.await;
-            $crate::testkit::codes::revocations_are_remembered_for_their_ttl(list.as_ref()).await;
+            let (list, time) = $revocations.await;
+            $crate::testkit::codes::revocations_are_remembered_for_their_ttl(list.as_ref(), time.as_ref()).await;
         }
     };
     (@cases $codes:expr; $($case:ident),* $(,)?) => {
         $(
             #[tokio::test]
             async fn $case() {
-                let store = $codes.await;
+                let (store, _time) = $codes.await;
                 $crate::testkit::codes::$case(store).await;
             }
         )*
@@ -112,23 +118,23 @@ macro_rules! code_store_contract_tests {
 }
 
 /// Generates one `#[tokio::test]` per rate-limiter contract case. `$limiter` evaluates to a
-/// future of a fresh `Arc<dyn RateLimiter>`.
+/// future of a fresh `(Arc<dyn RateLimiter>, Arc<dyn TimeTravel>)`.
 #[macro_export]
 macro_rules! rate_limiter_contract_tests {
     ($limiter:expr) => {
         #[tokio::test]
         async fn rate_limits_allow_a_burst_then_refuse_with_retry_after() {
-            let limiter = $limiter.await;
+            let (limiter, _time) = $limiter.await;
             $crate::testkit::codes::rate_limits_allow_a_burst_then_refuse_with_retry_after(limiter.as_ref()).await;
         }
         #[tokio::test]
         async fn rate_limits_refill_over_time() {
-            let limiter = $limiter.await;
-            $crate::testkit::codes::rate_limits_refill_over_time(limiter.as_ref()).await;
+            let (limiter, time) = $limiter.await;
+            $crate::testkit::codes::rate_limits_refill_over_time(limiter.as_ref(), time.as_ref()).await;
         }
         #[tokio::test]
         async fn concurrent_hits_never_exceed_the_limit() {
-            let limiter = $limiter.await;
+            let (limiter, _time) = $limiter.await;
             $crate::testkit::codes::concurrent_hits_never_exceed_the_limit(limiter).await;
         }
     };

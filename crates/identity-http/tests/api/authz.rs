@@ -193,11 +193,11 @@ async fn idle_sessions_end(backend: Backend) {
     let refresh_token = |body: &Value| body["refresh_token"].as_str().unwrap().to_owned();
 
     // Used within the timeout, a session lives on: each refresh renews it.
-    clock.advance(100);
+    clock.elapse(std::time::Duration::from_secs(100)).await;
     let res = app.refresh(&refresh_token(&login)).await;
     assert_eq!(res.status(), 200);
     let refreshed: Value = res.json().await.unwrap();
-    clock.advance(100);
+    clock.elapse(std::time::Duration::from_secs(100)).await;
     let res = app.refresh(&refresh_token(&refreshed)).await;
     assert_eq!(res.status(), 200, "200 s after login, 100 s after the last refresh");
     let refreshed: Value = res.json().await.unwrap();
@@ -210,7 +210,7 @@ async fn idle_sessions_end(backend: Backend) {
 
     // Unused for longer than the timeout: refresh fails as for any invalid token, and the
     // session is gone from the live list and from /me.
-    clock.advance(121);
+    clock.elapse(std::time::Duration::from_secs(121)).await;
     assert_problem(app.refresh(&refresh_token(&refreshed)).await, 401, "invalid_refresh_token").await;
     assert_problem(app.refresh(&refresh_token(&second)).await, 401, "invalid_refresh_token").await;
     assert_problem(app.me_with_bearer(&access).await, 401, "unauthenticated").await;

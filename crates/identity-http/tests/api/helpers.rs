@@ -4,9 +4,12 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 
+use identity_core::testkit::time::{ManualClock, TimeTravel};
 use identity_http::bootstrap::Overrides;
 use identity_http::config::{Config, LogFormat};
 use identity_http::{Application, telemetry};
+use identity_postgres::testkit::TestDatabase;
+use identity_redis::RedisStore;
 use serde_json::{Value, json};
 
 /// What the server under test runs on: the embedded default, or PostgreSQL + Redis (each
@@ -78,41 +81,58 @@ pub struct TestApp {
     pub bus: Option<identity_memory::InProcessBus>,
     /// Every mail the server sent.
     pub mail: identity_memory::CapturingNotifier,
+    /// The test's database (PostgreSQL backend), dropped with the app.
+    _database: Option<TestDatabase>,
 }
 
-/// A clock the test moves (the server's use cases read it instead of the system clock).
+/// The server's clock in a test: it stands still until the test moves it.
+///
+/// [`elapse`](Self::elapse) makes time pass for the whole server: its clock moves, which
+/// expires what the in-memory adapters hold, and on the PostgreSQL backend the Redis keys
+/// under the test's prefix age by as much (Redis runs on a clock of its own), so a test of a
+/// TTL, a cooldown or a rate limit works on both backends without sleeping.
 #[derive(Clone)]
-pub struct TestClock(Arc<Mutex<chrono::DateTime<chrono::Utc>>>);
+pub struct TestClock {
+    now: ManualClock,
+    redis: Option<RedisStore>,
+}
 
 impl TestClock {
-    pub fn advance(&self, seconds: i64) {
-        *self.0.lock().unwrap() += chrono::Duration::seconds(seconds);
+    /// Lets `by` pass on the server.
+    pub async fn elapse(&self, by: std::time::Duration) {
+        self.now.elapse(by).await;
+        if let Some(redis) = &self.redis {
+            redis.elapse(by).await.unwrap();
+        }
     }
-}
 
-impl identity_core::ports::Clock for TestClock {
-    fn now(&self) -> chrono::DateTime<chrono::Utc> {
-        *self.0.lock().unwrap()
+    /// Sets the server's clock off by `by` (either way) while no time passes: a clock that
+    /// is wrong, not time going by. Redis is left alone.
+    pub fn skew(&self, by: chrono::Duration) {
+        self.now.shift(by);
     }
 }
 
 /// [`spawn_app_with`] on a clock that starts now and moves only when the test says.
 pub async fn spawn_app_with_clock(backend: Backend, overrides: &[(&str, &str)]) -> (TestApp, TestClock) {
-    let clock = TestClock(Arc::new(Mutex::new(chrono::Utc::now())));
-    (spawn(backend, overrides, Some(Arc::new(clock.clone()))).await, clock)
+    let now = ManualClock::new(chrono::Utc::now());
+    let (app, redis) = spawn(backend, overrides, Some(Arc::new(now.clone()))).await;
+    (app, TestClock { now, redis })
 }
 
 /// Starts a server with test settings (cheap Argon2 parameters, a fresh database) plus
 /// `overrides`.
 pub async fn spawn_app_with(backend: Backend, overrides: &[(&str, &str)]) -> TestApp {
-    spawn(backend, overrides, None).await
+    spawn(backend, overrides, None).await.0
 }
 
+/// The server, and when the test moves the clock and the server uses Redis, a handle on the
+/// server's Redis key prefix.
 async fn spawn(
     backend: Backend,
     overrides: &[(&str, &str)],
     clock: Option<Arc<dyn identity_core::ports::Clock>>,
-) -> TestApp {
+) -> (TestApp, Option<RedisStore>) {
     log_buffer();
     let mut vars: HashMap<String, String> = HashMap::from([
         ("BIND_ADDR".into(), "127.0.0.1".into()),
@@ -122,12 +142,12 @@ async fn spawn(
         // Tests make many logins from one address; the limit itself has tests of its own.
         ("RATE_LIMIT_AUTH_PER_MINUTE".into(), "100000".into()),
     ]);
-    let database_url = match backend {
+    let database = match backend {
         Backend::Memory => None,
-        Backend::Postgres => Some(identity_postgres::testkit::fresh_database().await),
+        Backend::Postgres => Some(TestDatabase::create().await),
     };
-    if let Some(url) = &database_url {
-        vars.insert("DATABASE_URL".into(), url.clone());
+    if let Some(database) = &database {
+        vars.insert("DATABASE_URL".into(), database.url().to_owned());
         let redis = std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
         vars.insert("REDIS_URL".into(), redis);
         vars.insert("REDIS_KEY_PREFIX".into(), format!("identity-test:{}:", uuid::Uuid::now_v7().simple()));
@@ -135,6 +155,11 @@ async fn spawn(
     for (k, v) in overrides {
         vars.insert((*k).into(), (*v).into());
     }
+    // Moving a test clock ages the server's Redis keys too.
+    let redis = match (&clock, vars.get("REDIS_URL"), vars.get("REDIS_KEY_PREFIX")) {
+        (Some(_), Some(url), Some(prefix)) => Some(RedisStore::connect(url, prefix.clone()).await.unwrap()),
+        _ => None,
+    };
     let config = Config::from_env(&move |name: &str| vars.get(name).cloned()).expect("test configuration is valid");
     let mail = identity_memory::CapturingNotifier::new();
     let overrides = Overrides { notifier: Some(std::sync::Arc::new(mail.clone())), clock };
@@ -143,7 +168,8 @@ async fn spawn(
     let bus = app.bus().cloned();
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    TestApp { address, client, backend, database_url, bus, mail }
+    let database_url = database.as_ref().map(|d| d.url().to_owned());
+    (TestApp { address, client, backend, database_url, bus, mail, _database: database }, redis)
 }
 
 /// A server whose `BOOTSTRAP_ADMIN_EMAIL` admin is registered and signed in:

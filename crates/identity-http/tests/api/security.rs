@@ -5,7 +5,7 @@ use std::process::{Child, Command, Stdio};
 use serde_json::{Value, json};
 
 use crate::both_backends;
-use crate::helpers::{Backend, PASSWORD, assert_problem, spawn_app_with, unique_email};
+use crate::helpers::{Backend, PASSWORD, assert_problem, spawn_app_with, spawn_app_with_clock, unique_email};
 
 both_backends!(
     the_auth_bucket_limits_each_client_and_each_account,
@@ -202,10 +202,10 @@ async fn start_process(database_url: &str, redis_prefix: &str) -> Server {
 /// counted together.
 #[tokio::test]
 async fn the_limit_is_global_across_server_processes() {
-    let database_url = identity_postgres::testkit::fresh_database().await;
+    let database = identity_postgres::testkit::TestDatabase::create().await;
     let prefix = format!("identity-test:{}:", uuid::Uuid::now_v7().simple());
-    let a = start_process(&database_url, &prefix).await;
-    let b = start_process(&database_url, &prefix).await;
+    let a = start_process(database.url(), &prefix).await;
+    let b = start_process(database.url(), &prefix).await;
     let client = reqwest::Client::new();
     let mut statuses = Vec::new();
     for i in 0..6 {
@@ -232,7 +232,7 @@ async fn the_limit_is_global_across_server_processes() {
 }
 
 async fn failed_logins_back_off_per_account_and_success_resets(backend: Backend) {
-    let app = spawn_app_with(backend, &[("LOGIN_BACKOFF_AFTER", "3")]).await;
+    let (app, clock) = spawn_app_with_clock(backend, &[("LOGIN_BACKOFF_AFTER", "3")]).await;
     let email = unique_email();
     assert_eq!(app.register(&email, PASSWORD).await.status(), 201);
     let unknown = unique_email();
@@ -245,7 +245,7 @@ async fn failed_logins_back_off_per_account_and_success_resets(backend: Backend)
         assert_eq!(res.headers()["retry-after"], "1");
         assert_problem(res, 429, "login_throttled").await;
     }
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    clock.elapse(std::time::Duration::from_millis(1100)).await;
     app.login_ok(&email, PASSWORD).await;
     // The success reset the count: a new mistake is just a mistake.
     assert_problem(app.login(&email, "not the password").await, 401, "invalid_credentials").await;

@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use crate::both_backends;
-use crate::helpers::{Backend, PASSWORD, assert_problem, set_cookie, spawn_app, spawn_app_with, unique_email};
+use crate::helpers::{Backend, PASSWORD, assert_problem, set_cookie, spawn_app, spawn_app_with_clock, unique_email};
 
 both_backends!(
     refresh_rotates_and_old_tokens_replay_the_same_successor,
@@ -125,13 +125,13 @@ async fn parallel_refreshes_never_fork_the_session(backend: Backend) {
 }
 
 async fn reuse_after_the_grace_window_revokes_the_session(backend: Backend) {
-    let app = spawn_app_with(backend, &[("REFRESH_REUSE_GRACE_SECONDS", "1")]).await;
+    let (app, clock) = spawn_app_with_clock(backend, &[("REFRESH_REUSE_GRACE_SECONDS", "1")]).await;
     let mut bus = app.bus.as_ref().map(|b| b.subscribe());
     let (_, login) = app.signed_in().await;
     let first = str_of(&login, "refresh_token");
     let rotated: Value = app.refresh(&first).await.json().await.unwrap();
     let access = str_of(&rotated, "access_token");
-    tokio::time::sleep(std::time::Duration::from_millis(1600)).await;
+    clock.elapse(std::time::Duration::from_millis(1600)).await;
 
     // A stolen token replayed later: the whole session is revoked.
     assert_problem(app.refresh(&first).await, 401, "refresh_token_reused").await;
