@@ -223,7 +223,8 @@ async fn flow(client: &Client, ip: &str) -> uuid::Uuid {
 
 #[tokio::test]
 async fn three_replicas_behind_nginx_survive_losing_one() {
-    let database_url = identity_postgres::testkit::fresh_database().await;
+    let database = identity_postgres::testkit::TestDatabase::create().await;
+    let database_url = database.url().to_owned();
     let broker = Broker::bind().await;
     let mut cluster = start(&database_url, &broker.exchange).await;
     let client = Client {

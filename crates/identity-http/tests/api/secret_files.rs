@@ -45,7 +45,8 @@ impl Drop for Server {
 #[tokio::test]
 async fn the_server_starts_on_a_database_secret_file_and_a_key_file() {
     // A fresh database on the test server; the JSON names its parts the way AWS does.
-    let database = reqwest::Url::parse(&identity_postgres::testkit::fresh_database().await).unwrap();
+    let test_database = identity_postgres::testkit::TestDatabase::create().await;
+    let database = reqwest::Url::parse(test_database.url()).unwrap();
     let secrets = SecretDir::new();
     // Trust authentication ignores the password, but it must survive the URL intact.
     let db_secret = json!({

@@ -69,9 +69,10 @@ pub fn cheap(m_cost: u32) -> Argon2Hasher {
 impl World {
     pub fn new() -> Self {
         let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let clock = TestClock(Arc::new(Mutex::new(now)));
         Self {
             store: MemoryStore::new(),
-            clock: TestClock(Arc::new(Mutex::new(now))),
+            clock: clock.clone(),
             hasher: Arc::new(CountingHasher {
                 inner: cheap(1024),
                 verifies: AtomicUsize::new(0),
@@ -79,8 +80,8 @@ impl World {
             }),
             keys: PasetoKeys::generate().unwrap(),
             mail: CapturingNotifier::new(),
-            codes: MemoryCodeStore::new(),
-            limiter: MemoryRateLimiter::new(),
+            codes: MemoryCodeStore::new(Arc::new(clock.clone())),
+            limiter: MemoryRateLimiter::new(Arc::new(clock)),
         }
     }
 
@@ -99,7 +100,7 @@ impl World {
                 secret_box: Arc::new(identity_crypto::SealingKey::new([5; 32])),
                 probe: Arc::new(NoNetwork),
                 codes: Arc::new(self.codes.clone()),
-                revocations: Arc::new(MemoryRevocations::new()),
+                revocations: Arc::new(MemoryRevocations::new(Arc::new(self.clock.clone()))),
                 notifier: Arc::new(self.mail.clone()),
                 limiter: Arc::new(self.limiter.clone()),
                 clock: Arc::new(self.clock.clone()),

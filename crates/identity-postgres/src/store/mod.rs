@@ -143,13 +143,14 @@ mod contract {
     use identity_core::testkit::store::StoreUnderTest;
 
     use super::{PgStore, PoolSettings};
+    use crate::testkit::{TestDatabase, WithDatabase};
 
-    async fn store() -> StoreUnderTest {
-        let url = crate::testkit::fresh_database().await;
-        let store = PgStore::connect(&url, &PoolSettings { max_size: 4, ..PoolSettings::default() })
+    async fn store() -> WithDatabase<StoreUnderTest> {
+        let database = TestDatabase::create().await;
+        let store = PgStore::connect(database.url(), &PoolSettings { max_size: 4, ..PoolSettings::default() })
             .await
-            .unwrap_or_else(|e| panic!("cannot connect to {url}: {e:#}"));
-        StoreUnderTest::from_store(store)
+            .unwrap_or_else(|e| panic!("cannot connect to {}: {e:#}", database.url()));
+        database.with(StoreUnderTest::from_store(store))
     }
 
     identity_core::store_contract_tests!(store());

@@ -199,8 +199,9 @@ mod parking {
 
     #[tokio::test]
     async fn undecodable_rows_are_parked_and_the_rows_after_them_are_published() {
-        let url = crate::testkit::fresh_database().await;
-        let store = PgStore::connect(&url, &PoolSettings { max_size: 4, ..PoolSettings::default() }).await.unwrap();
+        let database = crate::testkit::TestDatabase::create().await;
+        let store =
+            PgStore::connect(database.url(), &PoolSettings { max_size: 4, ..PoolSettings::default() }).await.unwrap();
         let nonsense = insert_raw(&store, "nonsense.event", r#"{"x":1}"#).await;
         let events: Vec<DomainEvent> =
             EventType::ALL.into_iter().map(|t| fixtures::event(t, uuid::Uuid::now_v7())).collect();
