@@ -144,6 +144,11 @@ impl TestDatabase {
         execute(&mut admin, &format!("CREATE DATABASE {name} TEMPLATE {template}"))
             .await
             .unwrap_or_else(|e| panic!("cannot create test database {name} from {template}: {e}"));
+        // A test's commits need not survive a crash of the test server: no WAL flush wait per
+        // commit (each test runs dozens). Every connection to this database gets it.
+        execute(&mut admin, &format!("ALTER DATABASE {name} SET synchronous_commit = off"))
+            .await
+            .unwrap_or_else(|e| panic!("cannot configure test database {name}: {e}"));
         let url = database_url(&admin_url, &name);
         // Closing the session releases the lock too; this only releases it sooner.
         let _ = execute(&mut admin, &format!("SELECT pg_advisory_unlock({TEMPLATE_LOCK})")).await;

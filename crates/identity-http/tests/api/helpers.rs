@@ -81,6 +81,9 @@ pub struct TestApp {
     pub bus: Option<identity_memory::InProcessBus>,
     /// Every mail the server sent.
     pub mail: identity_memory::CapturingNotifier,
+    /// Stops the server (listener, workers, outbox relay) when the app is dropped, so a
+    /// finished test leaves nothing running behind it.
+    _stop: tokio::sync::oneshot::Sender<()>,
     /// The test's database (PostgreSQL backend), dropped with the app.
     _database: Option<TestDatabase>,
 }
@@ -141,6 +144,8 @@ async fn spawn(
         ("ARGON2_ITERATIONS".into(), "1".into()),
         // Tests make many logins from one address; the limit itself has tests of its own.
         ("RATE_LIMIT_AUTH_PER_MINUTE".into(), "100000".into()),
+        // A finished test's server stops at once (the shutdown sequence has a test of its own).
+        ("SHUTDOWN_DRAIN_SECONDS".into(), "0".into()),
     ]);
     let database = match backend {
         Backend::Memory => None,
@@ -166,10 +171,14 @@ async fn spawn(
     let app = Application::build_with(&config, overrides).await.expect("the server starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     let bus = app.bus().cloned();
-    tokio::spawn(app.run_until_stopped());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.run_until(async move {
+        let _ = stopped.await;
+    }));
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let database_url = database.as_ref().map(|d| d.url().to_owned());
-    (TestApp { address, client, backend, database_url, bus, mail, _database: database }, redis)
+    let app = TestApp { address, client, backend, database_url, bus, mail, _stop: stop, _database: database };
+    (app, redis)
 }
 
 /// A server whose `BOOTSTRAP_ADMIN_EMAIL` admin is registered and signed in:
