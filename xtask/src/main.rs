@@ -10,6 +10,9 @@
 //! cargo xtask openapi [--check]  write docs/openapi.json (or fail if it is stale)
 //! cargo xtask bench [FILTER]  criterion benchmarks (hashing, tokens, HTTP round trips)
 //! ```
+//!
+//! Every cargo command xtask runs (and the `cargo xtask` alias) passes `--locked`: Cargo.lock
+//! is the truth, and a stale one fails instead of being rewritten.
 
 #![allow(clippy::print_stdout)]
 
@@ -74,8 +77,12 @@ fn run(program: &str, args: &[&str]) -> Result {
     if status.success() { Ok(()) } else { Err(format!("`{program} {}` failed ({status})", args.join(" "))) }
 }
 
+/// `cargo COMMAND --locked ARGS… EXTRA…` (`cargo fmt` resolves nothing and takes no `--locked`).
 fn cargo(args: &[&str], extra: &[String]) -> Result {
     let mut all: Vec<&str> = args.to_vec();
+    if all.first().is_some_and(|command| *command != "fmt") {
+        all.insert(1, "--locked");
+    }
     all.extend(extra.iter().map(String::as_str));
     run(&cargo_bin(), &all)
 }
@@ -86,7 +93,7 @@ fn test() -> Result {
     cargo(&["fmt", "--all", "--", "--check"], &[])?;
     deploy::check()?;
     cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"], &[])?;
-    let (passed, failed) = cargo_test(&["test", "--workspace", "--all-targets", "--no-fail-fast"])?;
+    let (passed, failed) = cargo_test(&["test", "--locked", "--workspace", "--all-targets", "--no-fail-fast"])?;
     // One closing line for the whole run, whatever binary ran last.
     println!("{passed} passed, {failed} failed");
     if failed > 0 || passed == 0 { Err(format!("{failed} tests failed, {passed} passed")) } else { Ok(()) }
@@ -213,7 +220,7 @@ fn drop_test_databases() {
 
 fn openapi(check: bool) -> Result {
     let output = Command::new(cargo_bin())
-        .args(["run", "-q", "-p", "identity-http", "--bin", "identity", "--", "openapi"])
+        .args(["run", "-q", "--locked", "-p", "identity-http", "--bin", "identity", "--", "openapi"])
         .current_dir(root())
         .stderr(Stdio::inherit())
         .output()
