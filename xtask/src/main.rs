@@ -2,8 +2,9 @@
 //!
 //! ```text
 //! cargo xtask run [ARGS]      start the server (embedded default unless DATABASE_URL etc. are set)
-//! cargo xtask test            start local services if down, then fmt check, deploy-check, clippy -D warnings, all tests
+//! cargo xtask test            start local services if down, then fmt check, deploy-check, audit, clippy -D warnings, all tests
 //! cargo xtask deploy-check    validate deploy/ offline: Kubernetes manifests, compose file, Dockerfile
+//! cargo xtask audit           cargo deny check: advisories (offline RustSec snapshot), licences, bans, sources
 //! cargo xtask services        start local PostgreSQL, Redis and RabbitMQ if they are down
 //! cargo xtask migrate         apply migrations to DATABASE_URL
 //! cargo xtask create-admin EMAIL  give that account the admin role (DATABASE_URL)
@@ -17,6 +18,7 @@
 #![allow(clippy::print_stdout)]
 
 mod deploy;
+mod supply;
 
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
@@ -32,6 +34,7 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("services") => services(),
         Some("deploy-check") => deploy::check(),
+        Some("audit") => supply::audit(),
         Some("create-admin") => {
             cargo(&["run", "-q", "-p", "identity-http", "--bin", "identity", "--", "create-admin"], &args[1..])
         }
@@ -40,7 +43,7 @@ fn main() -> ExitCode {
         Some("bench") => cargo(&["bench", "-p", "identity-http", "--bench", "identity", "--"], &args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run|test|services|deploy-check|migrate|create-admin EMAIL|openapi [--check]|bench [FILTER]>"
+                "usage: cargo xtask <run|test|services|deploy-check|audit|migrate|create-admin EMAIL|openapi [--check]|bench [FILTER]>"
             );
             return ExitCode::from(2);
         }
@@ -92,6 +95,7 @@ fn test() -> Result {
     drop_test_databases();
     cargo(&["fmt", "--all", "--", "--check"], &[])?;
     deploy::check()?;
+    supply::audit()?;
     cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"], &[])?;
     let (passed, failed) = cargo_test(&["test", "--locked", "--workspace", "--all-targets", "--no-fail-fast"])?;
     // One closing line for the whole run, whatever binary ran last.
