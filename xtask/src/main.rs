@@ -1,10 +1,12 @@
-//! `cargo xtask` — developer commands. Standard library only, so it builds in seconds.
+//! `cargo xtask` — developer commands. The standard library and serde_json only, so it builds
+//! in seconds.
 //!
 //! ```text
 //! cargo xtask run [ARGS]      start the server (embedded default unless DATABASE_URL etc. are set)
 //! cargo xtask test            start local services if down, then fmt check, deploy-check, audit, clippy -D warnings, all tests
 //! cargo xtask deploy-check    validate deploy/ offline: Kubernetes manifests, compose file, Dockerfile
 //! cargo xtask audit           cargo deny check: advisories (offline RustSec snapshot), licences, bans, sources
+//! cargo xtask sbom [--target TRIPLE] [PATH]  CycloneDX SBOM of the binary (default target/sbom/identity.cdx.json)
 //! cargo xtask services        start local PostgreSQL, Redis and RabbitMQ if they are down
 //! cargo xtask migrate         apply migrations to DATABASE_URL
 //! cargo xtask create-admin EMAIL  give that account the admin role (DATABASE_URL)
@@ -35,6 +37,7 @@ fn main() -> ExitCode {
         Some("services") => services(),
         Some("deploy-check") => deploy::check(),
         Some("audit") => supply::audit(),
+        Some("sbom") => supply::sbom(&args[1..]),
         Some("create-admin") => {
             cargo(&["run", "-q", "-p", "identity-http", "--bin", "identity", "--", "create-admin"], &args[1..])
         }
@@ -43,7 +46,7 @@ fn main() -> ExitCode {
         Some("bench") => cargo(&["bench", "-p", "identity-http", "--bench", "identity", "--"], &args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run|test|services|deploy-check|audit|migrate|create-admin EMAIL|openapi [--check]|bench [FILTER]>"
+                "usage: cargo xtask <run|test|services|deploy-check|audit|sbom [--target TRIPLE] [PATH]|migrate|create-admin EMAIL|openapi [--check]|bench [FILTER]>"
             );
             return ExitCode::from(2);
         }

@@ -1,14 +1,21 @@
-//! Supply chain: `cargo xtask audit`.
+//! Supply chain: `cargo xtask audit` and `cargo xtask sbom`.
 //!
 //! `audit` runs `cargo deny check` with `deny.toml`: advisories (offline, against the RustSec
 //! snapshot in `../shared/advisory-db` or `$IDENTITY_ADVISORY_DB`), licences, bans and sources.
 //! cargo-deny is built from crates.io at a pinned version into `~/.cache/identity-tools` (or
 //! `$IDENTITY_TOOLS_DIR`) when missing; nothing is skipped: a tool that cannot be installed or
 //! a snapshot that cannot be read fails the check.
+//!
+//! `sbom` writes a CycloneDX 1.5 JSON SBOM of the `identity` binary (package `identity-http`):
+//! the crates it is built from for one target, as `cargo tree -e normal` resolves them, with
+//! the SHA-256 of every crate from `Cargo.lock`.
 
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime};
+
+use serde_json::{Value, json};
 
 use crate::deploy::{tool, tools_dir};
 use crate::{Result, cargo_bin, root};
@@ -22,6 +29,9 @@ const CARGO_DENY_VERSION: &str = "0.20.2";
 /// XxHash64 of it (cargo-deny's `url_to_db_path`). If a new cargo-deny names it otherwise,
 /// the check fails loudly ("failed to get 'FETCH_HEAD' metadata"): see `cargo deny -L debug`.
 const DB_DIR: &str = "advisory-db-3157b0e258782691";
+
+/// The package whose binary (`identity`) the SBOM describes.
+const SERVICE_PACKAGE: &str = "identity-http";
 
 pub fn audit() -> Result {
     let deny = cargo_deny()?;
@@ -173,6 +183,230 @@ fn unix_midnight(date: &str) -> Option<u64> {
     u64::try_from((era * 146_097 + day_of_era - 719_468) * 86_400).ok()
 }
 
+/// `cargo xtask sbom [--target TRIPLE] [PATH]`: writes the SBOM (default
+/// `target/sbom/identity.cdx.json`) for TRIPLE (default: this machine's).
+pub fn sbom(args: &[String]) -> Result {
+    let mut target = None;
+    let mut path = None;
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--target" => target = Some(args.next().ok_or("--target needs a target triple")?.clone()),
+            other if other.starts_with('-') => return Err(format!("sbom: unknown option {other}")),
+            other => path = Some(PathBuf::from(other)),
+        }
+    }
+    let target = match target {
+        Some(target) => target,
+        None => host_triple()?,
+    };
+    let path = path.unwrap_or_else(|| root().join("target/sbom/identity.cdx.json"));
+    let bom = service_bom(&target)?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    let mut text = serde_json::to_string_pretty(&bom).map_err(|e| format!("cannot render the SBOM: {e}"))?;
+    text.push('\n');
+    std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    let count = bom["components"].as_array().map_or(0, Vec::len);
+    eprintln!("xtask: wrote {} (CycloneDX 1.5, {count} components, target {target})", path.display());
+    Ok(())
+}
+
+fn host_triple() -> Result<String> {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let output =
+        Command::new(&rustc).arg("-vV").current_dir(root()).output().map_err(|e| format!("cannot run {rustc}: {e}"))?;
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .find_map(|line| line.strip_prefix("host: "))
+        .map(str::to_owned)
+        .ok_or_else(|| format!("`{rustc} -vV` names no host triple"))
+}
+
+/// The SBOM of the service for `target`. The graph comes from `cargo tree -e normal`, which
+/// resolves features as `cargo build -p identity-http` does (cargo metadata's resolve unifies
+/// the whole workspace, dev-dependencies included, and so lists crates the binary lacks); the
+/// crates' details come from `cargo metadata`, their SHA-256 from `Cargo.lock`.
+fn service_bom(target: &str) -> Result<Value> {
+    let tree = cargo_output(&[
+        "tree",
+        "--locked",
+        "-p",
+        SERVICE_PACKAGE,
+        "-e",
+        "normal",
+        "--target",
+        target,
+        "--prefix",
+        "depth",
+        "-f",
+        "{p}",
+    ])?;
+    let graph = Graph::parse(&String::from_utf8_lossy(&tree))?;
+    let metadata = cargo_output(&["metadata", "--format-version", "1", "--locked"])?;
+    let metadata: Value =
+        serde_json::from_slice(&metadata).map_err(|e| format!("cannot parse cargo metadata's output: {e}"))?;
+    let lock_path = root().join("Cargo.lock");
+    let lock = std::fs::read_to_string(&lock_path).map_err(|e| format!("cannot read {}: {e}", lock_path.display()))?;
+    bom(&graph, &metadata, &lock_checksums(&lock))
+}
+
+fn cargo_output(args: &[&str]) -> Result<Vec<u8>> {
+    let output = Command::new(cargo_bin())
+        .args(args)
+        .current_dir(root())
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot run cargo {}: {e}", args[0]))?;
+    if !output.status.success() {
+        return Err(format!("`cargo {}` failed ({})", args.join(" "), output.status));
+    }
+    Ok(output.stdout)
+}
+
+/// A dependency graph of `name@version` keys.
+struct Graph {
+    root: String,
+    deps: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl Graph {
+    /// Reads `cargo tree --prefix depth -f '{p}'`: lines such as `2actix-web v4.18.1`, each a
+    /// dependency of the nearest line above it one level up. A crate already shown is shown
+    /// again, marked `(*)`, without its dependencies.
+    fn parse(tree: &str) -> Result<Self> {
+        let mut deps = BTreeMap::<String, BTreeSet<String>>::new();
+        let mut path: Vec<String> = Vec::new();
+        let mut root = None;
+        for line in tree.lines().filter(|l| !l.trim().is_empty()) {
+            let unexpected = || format!("unexpected cargo tree line: {line}");
+            let digits = line.find(|c: char| !c.is_ascii_digit()).unwrap_or(line.len());
+            let depth: usize = line[..digits].parse().map_err(|_| unexpected())?;
+            let mut words = line[digits..].split_whitespace();
+            let (Some(name), Some(version)) = (words.next(), words.next().and_then(|v| v.strip_prefix('v'))) else {
+                return Err(unexpected());
+            };
+            // One root, and no line deeper than one below the line above it.
+            if depth > path.len() || (depth == 0 && root.is_some()) {
+                return Err(unexpected());
+            }
+            let key = format!("{name}@{version}");
+            path.truncate(depth);
+            match path.last() {
+                Some(parent) => deps.entry(parent.clone()).or_default().insert(key.clone()),
+                None => root.replace(key.clone()).is_none(),
+            };
+            deps.entry(key.clone()).or_default();
+            path.push(key);
+        }
+        Ok(Self { root: root.ok_or("cargo tree printed no crate")?, deps })
+    }
+
+    /// Everything the root reaches, not descending into crates for which `stop` holds.
+    fn reach(&self, stop: impl Fn(&str) -> bool) -> BTreeSet<&str> {
+        let mut seen = BTreeSet::from([self.root.as_str()]);
+        let mut queue = VecDeque::from([self.root.as_str()]);
+        while let Some(key) = queue.pop_front() {
+            for dep in self.deps.get(key).into_iter().flatten() {
+                if seen.insert(dep.as_str()) && !stop(dep) {
+                    queue.push_back(dep.as_str());
+                }
+            }
+        }
+        seen
+    }
+}
+
+/// `name@version` → the SHA-256 of its `.crate`, from Cargo.lock's `checksum` lines.
+fn lock_checksums(lock: &str) -> BTreeMap<String, String> {
+    let mut checksums = BTreeMap::new();
+    for entry in lock.split("[[package]]").skip(1) {
+        let field =
+            |key: &str| entry.lines().find_map(|line| line.strip_prefix(key)?.strip_prefix(" = \"")?.strip_suffix('"'));
+        if let (Some(name), Some(version), Some(checksum)) = (field("name"), field("version"), field("checksum")) {
+            checksums.insert(format!("{name}@{version}"), checksum.to_owned());
+        }
+    }
+    checksums
+}
+
+/// A CycloneDX 1.5 BOM of `graph`, its root as the described application. Crates reached only
+/// through a proc-macro run at compile time and are marked `"scope": "excluded"`.
+fn bom(graph: &Graph, metadata: &Value, checksums: &BTreeMap<String, String>) -> Result<Value> {
+    let packages: BTreeMap<String, &Value> = metadata["packages"]
+        .as_array()
+        .ok_or("cargo metadata lists no packages")?
+        .iter()
+        .map(|p| {
+            (format!("{}@{}", p["name"].as_str().unwrap_or_default(), p["version"].as_str().unwrap_or_default()), p)
+        })
+        .collect();
+    let package = |key: &str| packages.get(key).copied().ok_or_else(|| format!("cargo metadata does not list {key}"));
+    let is_proc_macro = |key: &str| {
+        let targets = packages.get(key).and_then(|p| p["targets"].as_array());
+        targets.into_iter().flatten().any(|t| t["kind"].as_array().into_iter().flatten().any(|k| k == "proc-macro"))
+    };
+    let all = graph.reach(|_| false);
+    let runtime: BTreeSet<&str> = graph.reach(is_proc_macro).into_iter().filter(|k| !is_proc_macro(k)).collect();
+
+    // Workspace crates are not published: no package URL.
+    let bom_ref = |key: &str| match packages.get(key) {
+        Some(p) if !p["source"].is_null() => format!("pkg:cargo/{key}"),
+        _ => key.to_owned(),
+    };
+    let component = |key: &str, kind: &str| -> Result<Value> {
+        let p = package(key)?;
+        let mut c = json!({ "type": kind, "bom-ref": bom_ref(key), "name": p["name"], "version": p["version"] });
+        if let Some(description) = p["description"].as_str() {
+            c["description"] = json!(description.split_whitespace().collect::<Vec<_>>().join(" "));
+        }
+        if let Some(license) = p["license"].as_str() {
+            // Old crates write `MIT/Apache-2.0`, which crates.io reads as `OR`.
+            let expression = license.split('/').map(str::trim).collect::<Vec<_>>().join(" OR ");
+            c["licenses"] = json!([{ "expression": expression }]);
+        } else if let Some(file) = p["license_file"].as_str() {
+            let file = Path::new(file).file_name().map(|f| f.to_string_lossy()).unwrap_or_default();
+            c["licenses"] = json!([{ "license": { "name": format!("see {file} in the crate") } }]);
+        }
+        if !p["source"].is_null() {
+            c["purl"] = json!(bom_ref(key));
+        }
+        if let Some(checksum) = checksums.get(key) {
+            c["hashes"] = json!([{ "alg": "SHA-256", "content": checksum }]);
+        }
+        if let Some(repository) = p["repository"].as_str() {
+            c["externalReferences"] = json!([{ "type": "vcs", "url": repository }]);
+        }
+        if kind != "application" && !runtime.contains(key) {
+            c["scope"] = json!("excluded");
+        }
+        Ok(c)
+    };
+
+    let components =
+        all.iter().filter(|k| **k != graph.root).map(|k| component(k, "library")).collect::<Result<Vec<_>>>()?;
+    let dependencies: Vec<Value> = all
+        .iter()
+        .map(|key| {
+            let depends_on: BTreeSet<String> = graph.deps.get(*key).into_iter().flatten().map(|d| bom_ref(d)).collect();
+            json!({ "ref": bom_ref(key), "dependsOn": depends_on })
+        })
+        .collect();
+    Ok(json!({
+        "$schema": "http://cyclonedx.org/schema/bom-1.5.schema.json",
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.5",
+        "version": 1,
+        "metadata": {
+            "tools": { "components": [{ "type": "application", "name": "cargo xtask sbom" }] },
+            "component": component(&graph.root, "application")?,
+        },
+        "components": components,
+        "dependencies": dependencies,
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,5 +418,53 @@ mod tests {
         assert_eq!(unix_midnight("2024-02-29"), Some(1_709_164_800));
         assert_eq!(unix_midnight("2026-13-01"), None);
         assert_eq!(unix_midnight("bf5c0d2-45"), None);
+    }
+
+    #[test]
+    fn reads_checksums_from_the_lock_file() {
+        let lock = "version = 4\n\n[[package]]\nname = \"a\"\nversion = \"1.0.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"abc\"\ndependencies = [\n \"b\",\n]\n\n[[package]]\nname = \"b\"\nversion = \"0.1.0\"\n";
+        assert_eq!(lock_checksums(lock), BTreeMap::from([("a@1.0.0".to_owned(), "abc".to_owned())]));
+    }
+
+    #[test]
+    fn reads_the_cargo_tree_graph() {
+        let tree = "0app v0.1.0 (/src/app)\n1a v1.0.0\n2c v0.3.1\n1b v2.0.0\n2a v1.0.0 (*)\n2m v1.2.0 (proc-macro)\n3c v0.3.1 (*)\n";
+        let graph = Graph::parse(tree).unwrap();
+        assert_eq!(graph.root, "app@0.1.0");
+        let deps = |k: &str| graph.deps[k].iter().map(String::as_str).collect::<Vec<_>>();
+        assert_eq!(deps("app@0.1.0"), ["a@1.0.0", "b@2.0.0"]);
+        assert_eq!(deps("b@2.0.0"), ["a@1.0.0", "m@1.2.0"]);
+        assert_eq!(deps("m@1.2.0"), ["c@0.3.1"]);
+        assert!(deps("c@0.3.1").is_empty());
+        assert_eq!(graph.reach(|k| k == "m@1.2.0").len(), 5);
+        assert!(Graph::parse("1a v1.0.0\n").is_err());
+    }
+
+    #[test]
+    fn the_service_sbom_is_cyclonedx() {
+        let bom = service_bom(&host_triple().unwrap()).unwrap();
+        assert_eq!(bom["bomFormat"], "CycloneDX");
+        assert_eq!(bom["specVersion"], "1.5");
+        assert_eq!(bom["metadata"]["component"]["name"], SERVICE_PACKAGE);
+        let components = bom["components"].as_array().unwrap();
+        let actix = components.iter().find(|c| c["name"] == "actix-web").expect("actix-web is a component");
+        let purl = actix["purl"].as_str().unwrap();
+        assert_eq!(purl, format!("pkg:cargo/actix-web@{}", actix["version"].as_str().unwrap()));
+        assert_eq!(actix["hashes"][0]["alg"], "SHA-256");
+        assert_eq!(actix["hashes"][0]["content"].as_str().unwrap().len(), 64);
+        assert!(actix["licenses"][0]["expression"].as_str().unwrap().contains("MIT"));
+        assert!(actix.get("scope").is_none());
+        let serde_derive = components.iter().find(|c| c["name"] == "serde_derive").unwrap();
+        assert_eq!(serde_derive["scope"], "excluded", "proc-macros run at build time only");
+        // Dev-dependencies are not part of the binary.
+        assert!(!components.iter().any(|c| c["name"] == "criterion"));
+        // The service speaks HTTP/1.1 only (docs/operations.md, "Supply chain").
+        assert!(!components.iter().any(|c| c["name"] == "h2"), "h2 is back in the service's tree");
+        let service = bom["dependencies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["ref"] == bom["metadata"]["component"]["bom-ref"]);
+        assert!(service.unwrap()["dependsOn"].as_array().unwrap().iter().any(|r| r.as_str() == Some(purl)));
     }
 }
