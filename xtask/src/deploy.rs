@@ -43,12 +43,13 @@ pub fn check() -> Result {
     Ok(())
 }
 
-fn tools_dir() -> Result<PathBuf> {
+/// Where xtask keeps the tools it installs: `$IDENTITY_TOOLS_DIR`, or `~/.cache/identity-tools`.
+pub fn tools_dir() -> Result<PathBuf> {
     if let Some(dir) = std::env::var_os("IDENTITY_TOOLS_DIR") {
         return Ok(dir.into());
     }
-    let home = std::env::var_os("HOME")
-        .ok_or("HOME is not set: set IDENTITY_TOOLS_DIR to where deploy-check may keep its Python tools")?;
+    let home =
+        std::env::var_os("HOME").ok_or("HOME is not set: set IDENTITY_TOOLS_DIR to where xtask may keep its tools")?;
     Ok(PathBuf::from(home).join(".cache/identity-tools"))
 }
 
@@ -84,7 +85,7 @@ fn tools() -> Result<PathBuf> {
 }
 
 /// Runs one step of the install; its failure names what could not be done.
-fn tool(command: &mut Command, what: &str) -> Result {
+pub fn tool(command: &mut Command, what: &str) -> Result {
     let args: Vec<_> = command.get_args().map(|a| a.to_string_lossy()).collect();
     let shown = format!("{} {}", command.get_program().to_string_lossy(), args.join(" "));
     eprintln!("$ {shown}");

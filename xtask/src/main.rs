@@ -1,20 +1,27 @@
-//! `cargo xtask` — developer commands. Standard library only, so it builds in seconds.
+//! `cargo xtask` — developer commands. The standard library and serde_json only, so it builds
+//! in seconds.
 //!
 //! ```text
 //! cargo xtask run [ARGS]      start the server (embedded default unless DATABASE_URL etc. are set)
-//! cargo xtask test            start local services if down, install test tools (nginx), then fmt check, deploy-check, clippy -D warnings, all tests
+//! cargo xtask test            start local services if down, install test tools (nginx), then fmt check, deploy-check, audit, clippy -D warnings, all tests
 //! cargo xtask tools           install what tests drive besides our code when missing (nginx-light from Debian)
 //! cargo xtask deploy-check    validate deploy/ offline: Kubernetes manifests, compose file, Dockerfile
+//! cargo xtask audit           cargo deny check: advisories (offline RustSec snapshot), licences, bans, sources
+//! cargo xtask sbom [--target TRIPLE] [PATH]  CycloneDX SBOM of the binary (default target/sbom/identity.cdx.json)
 //! cargo xtask services        start local PostgreSQL, Redis and RabbitMQ if they are down
 //! cargo xtask migrate         apply migrations to DATABASE_URL
 //! cargo xtask create-admin EMAIL  give that account the admin role (DATABASE_URL)
 //! cargo xtask openapi [--check]  write docs/openapi.json (or fail if it is stale)
 //! cargo xtask bench [FILTER]  criterion benchmarks (hashing, tokens, HTTP round trips)
 //! ```
+//!
+//! Every cargo command xtask runs (and the `cargo xtask` alias) passes `--locked`: Cargo.lock
+//! is the truth, and a stale one fails instead of being rewritten.
 
 #![allow(clippy::print_stdout)]
 
 mod deploy;
+mod supply;
 
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
@@ -31,6 +38,8 @@ fn main() -> ExitCode {
         Some("services") => services(),
         Some("deploy-check") => deploy::check(),
         Some("tools") => tools(),
+        Some("audit") => supply::audit(),
+        Some("sbom") => supply::sbom(&args[1..]),
         Some("create-admin") => {
             cargo(&["run", "-q", "-p", "identity-http", "--bin", "identity", "--", "create-admin"], &args[1..])
         }
@@ -39,7 +48,7 @@ fn main() -> ExitCode {
         Some("bench") => cargo(&["bench", "-p", "identity-http", "--bench", "identity", "--"], &args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run|test|services|tools|deploy-check|migrate|create-admin EMAIL|openapi [--check]|bench [FILTER]>"
+                "usage: cargo xtask <run|test|services|tools|deploy-check|audit|sbom [--target TRIPLE] [PATH]|migrate|create-admin EMAIL|openapi [--check]|bench [FILTER]>"
             );
             return ExitCode::from(2);
         }
@@ -76,8 +85,12 @@ fn run(program: &str, args: &[&str]) -> Result {
     if status.success() { Ok(()) } else { Err(format!("`{program} {}` failed ({status})", args.join(" "))) }
 }
 
+/// `cargo COMMAND --locked ARGS… EXTRA…` (`cargo fmt` resolves nothing and takes no `--locked`).
 fn cargo(args: &[&str], extra: &[String]) -> Result {
     let mut all: Vec<&str> = args.to_vec();
+    if all.first().is_some_and(|command| *command != "fmt") {
+        all.insert(1, "--locked");
+    }
     all.extend(extra.iter().map(String::as_str));
     run(&cargo_bin(), &all)
 }
@@ -88,8 +101,9 @@ fn test() -> Result {
     drop_test_databases();
     cargo(&["fmt", "--all", "--", "--check"], &[])?;
     deploy::check()?;
+    supply::audit()?;
     cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"], &[])?;
-    let (passed, failed) = cargo_test(&["test", "--workspace", "--all-targets", "--no-fail-fast"])?;
+    let (passed, failed) = cargo_test(&["test", "--locked", "--workspace", "--all-targets", "--no-fail-fast"])?;
     // One closing line for the whole run, whatever binary ran last.
     println!("{passed} passed, {failed} failed");
     if failed > 0 || passed == 0 { Err(format!("{failed} tests failed, {passed} passed")) } else { Ok(()) }
@@ -239,7 +253,7 @@ fn drop_test_databases() {
 
 fn openapi(check: bool) -> Result {
     let output = Command::new(cargo_bin())
-        .args(["run", "-q", "-p", "identity-http", "--bin", "identity", "--", "openapi"])
+        .args(["run", "-q", "--locked", "-p", "identity-http", "--bin", "identity", "--", "openapi"])
         .current_dir(root())
         .stderr(Stdio::inherit())
         .output()
