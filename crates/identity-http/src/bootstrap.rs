@@ -250,7 +250,7 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
             codes: idempotency_codes,
             draining: Arc::default(),
             gauges: {
-                gauges.push(Arc::new(OutboxGauges(store.outbox.clone())));
+                gauges.push(Arc::new(OutboxGauges { outbox: store.outbox.clone(), clock: clock.clone() }));
                 gauges
             },
             outbox: store.outbox.clone(),

@@ -122,17 +122,22 @@ pub async fn render(state: web::Data<AppState>) -> HttpResponse {
 }
 
 /// The outbox: rows waiting, how old the oldest is, and parked rows.
-pub struct OutboxGauges(pub std::sync::Arc<dyn identity_core::ports::Outbox>);
+pub struct OutboxGauges {
+    pub outbox: std::sync::Arc<dyn identity_core::ports::Outbox>,
+    /// The service's clock (the age is measured on it, like every other time).
+    pub clock: std::sync::Arc<dyn identity_core::ports::Clock>,
+}
 
 #[async_trait::async_trait]
 impl ScrapeGauges for OutboxGauges {
     async fn record(&self) {
-        if let Ok(backlog) = self.0.backlog().await {
+        if let Ok(backlog) = self.outbox.backlog().await {
             metrics::gauge!("identity_outbox_backlog").set(backlog.waiting as f64);
-            let age = backlog.oldest.map(|at| (chrono::Utc::now() - at).num_milliseconds().max(0) as f64 / 1000.0);
+            let now = self.clock.now();
+            let age = backlog.oldest.map(|at| (now - at).num_milliseconds().max(0) as f64 / 1000.0);
             metrics::gauge!("identity_outbox_oldest_unpublished_age_seconds").set(age.unwrap_or(0.0));
         }
-        if let Ok(parked) = self.0.parked_count().await {
+        if let Ok(parked) = self.outbox.parked_count().await {
             metrics::gauge!("identity_outbox_parked").set(parked as f64);
         }
     }

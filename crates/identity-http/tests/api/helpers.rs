@@ -391,3 +391,13 @@ pub fn set_cookie(res: &reqwest::Response, name: &str) -> Option<String> {
 pub fn token_from_link(link: &str) -> String {
     link.rsplit("token=").next().unwrap().to_owned()
 }
+
+/// A child process (a server binary, nginx), killed when dropped if it still runs.
+pub struct Process(pub std::process::Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

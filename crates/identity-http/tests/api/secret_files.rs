@@ -5,8 +5,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
+use crate::helpers::Process;
 use serde_json::{Value, json};
 
 /// Files in a directory of their own, removed when dropped.
@@ -32,16 +33,6 @@ impl Drop for SecretDir {
     }
 }
 
-/// The server process, killed when dropped.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[tokio::test]
 async fn the_server_starts_on_a_database_secret_file_and_a_key_file() {
     // A fresh database on the test server; the JSON names its parts the way AWS does.
@@ -63,7 +54,7 @@ async fn the_server_starts_on_a_database_secret_file_and_a_key_file() {
 
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let base = format!("http://127.0.0.1:{port}");
-    let _server = Server(
+    let _server = Process(
         Command::new(env!("CARGO_BIN_EXE_identity"))
             .env_clear()
             .env("BIND_ADDR", "127.0.0.1")

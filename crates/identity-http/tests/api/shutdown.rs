@@ -2,26 +2,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::helpers::Process;
 use serde_json::json;
-
-/// The server process, killed when dropped (if it is still running).
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 #[tokio::test]
 async fn sigterm_lets_a_slow_request_finish_after_readiness_turns_503() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let base = format!("http://127.0.0.1:{port}");
-    let mut server = Server(
+    let mut server = Process(
         Command::new(env!("CARGO_BIN_EXE_identity"))
             .env_clear()
             .env("BIND_ADDR", "127.0.0.1")
