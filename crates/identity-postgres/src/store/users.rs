@@ -123,19 +123,7 @@ impl UserWrites for PgTransaction {
             .execute(conn)
             .await
             .map_err(repo_error)?;
-        let names = user.role_names();
-        let granted = diesel::sql_query(
-            "INSERT INTO user_roles (user_id, role_id) SELECT $1, id FROM roles WHERE name = ANY($2)",
-        )
-        .bind::<SqlUuid, _>(user.id.as_uuid())
-        .bind::<Array<Text>, _>(&names)
-        .execute(conn)
-        .await
-        .map_err(repo_error)?;
-        if granted != names.len() {
-            return Err(RepoError::Unknown(anyhow::anyhow!("unknown role among {names:?}")));
-        }
-        Ok(())
+        grant_roles(conn, user.id, &user.role_names()).await
     }
 
     async fn update_user(&mut self, user: &User) -> Result<(), RepoError> {
@@ -171,18 +159,7 @@ impl UserWrites for PgTransaction {
             .execute(conn)
             .await
             .map_err(repo_error)?;
-        let granted = diesel::sql_query(
-            "INSERT INTO user_roles (user_id, role_id) SELECT $1, id FROM roles WHERE name = ANY($2)",
-        )
-        .bind::<SqlUuid, _>(user.as_uuid())
-        .bind::<Array<Text>, _>(&names)
-        .execute(conn)
-        .await
-        .map_err(repo_error)?;
-        if granted != names.len() {
-            return Err(RepoError::Unknown(anyhow::anyhow!("unknown role among {names:?}")));
-        }
-        Ok(())
+        grant_roles(conn, user, &names).await
     }
 
     /// Serialises changes of the admin set for the rest of the transaction, then counts the
@@ -224,4 +201,24 @@ impl UserWrites for PgTransaction {
         }
         find_user(conn, user_query().filter(users::id.eq(id.as_uuid()))).await
     }
+}
+
+/// Gives `user` the roles named `names`; every name must be a role (else nothing is known to
+/// have been written, and the transaction is abandoned).
+async fn grant_roles(
+    conn: &mut diesel_async::AsyncPgConnection,
+    user: UserId,
+    names: &[String],
+) -> Result<(), RepoError> {
+    let granted =
+        diesel::sql_query("INSERT INTO user_roles (user_id, role_id) SELECT $1, id FROM roles WHERE name = ANY($2)")
+            .bind::<SqlUuid, _>(user.as_uuid())
+            .bind::<Array<Text>, _>(names)
+            .execute(conn)
+            .await
+            .map_err(repo_error)?;
+    if granted != names.len() {
+        return Err(RepoError::Unknown(anyhow::anyhow!("unknown role among {names:?}")));
+    }
+    Ok(())
 }
