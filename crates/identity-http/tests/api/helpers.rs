@@ -401,3 +401,16 @@ impl Drop for Process {
         let _ = self.0.wait();
     }
 }
+
+/// Waits until `url` answers with a success status (a server process coming up), for at most
+/// 20 s.
+pub async fn wait_until_up(url: &str) {
+    let client = reqwest::Client::new();
+    for _ in 0..400 {
+        if client.get(url).send().await.is_ok_and(|r| r.status().is_success()) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("{url} did not come up");
+}

@@ -14,7 +14,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::events::Broker;
-use crate::helpers::{PASSWORD, Process, unique_email};
+use crate::helpers::{PASSWORD, Process, unique_email, wait_until_up};
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
@@ -41,17 +41,6 @@ impl Drop for Cluster {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
-}
-
-async fn wait_until_up(url: &str) {
-    let client = reqwest::Client::new();
-    for _ in 0..400 {
-        if client.get(url).send().await.is_ok_and(|r| r.status().is_success()) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{url} did not come up");
 }
 
 async fn start(database_url: &str, exchange: &str) -> Cluster {

@@ -188,14 +188,8 @@ async fn start_process(database_url: &str, redis_prefix: &str) -> Server {
         .spawn()
         .unwrap();
     let server = Server(child, format!("http://127.0.0.1:{port}"));
-    let client = reqwest::Client::new();
-    for _ in 0..200 {
-        if client.get(format!("{}/health", server.1)).send().await.is_ok() {
-            return server;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("the server process did not come up");
+    crate::helpers::wait_until_up(&format!("{}/health", server.1)).await;
+    server
 }
 
 /// Two server processes on one Redis share one limit: requests spread over both are

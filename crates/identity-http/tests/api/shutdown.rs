@@ -28,13 +28,8 @@ async fn sigterm_lets_a_slow_request_finish_after_readiness_turns_503() {
             .spawn()
             .unwrap(),
     );
+    crate::helpers::wait_until_up(&format!("{base}/health")).await;
     let client = reqwest::Client::new();
-    for _ in 0..300 {
-        if client.get(format!("{base}/health")).send().await.is_ok() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
     let credentials = json!({ "email": "slow@example.com", "password": "correct horse battery staple" });
     let res = client.post(format!("{base}/v1/auth/register")).json(&credentials).send().await.unwrap();
     assert_eq!(res.status(), 201);
