@@ -1,13 +1,18 @@
-//! Test databases: each test gets a fresh, migrated database of its own, so tests run in
-//! parallel without seeing each other's rows, and the database is dropped when the test is
-//! done with it. A missing server is a test failure, never a skip.
+//! Test databases: each test gets a migrated database of its own, holding exactly what the
+//! migrations leave in it, so tests run in parallel without seeing each other's rows. A
+//! missing server is a test failure, never a skip.
 //!
-//! Migrating is the slow part, so it happens once per version of the migrations: the first
-//! test process that needs it migrates a template database named after a fingerprint of the
-//! `migrations/` folder, and every test clones it (`CREATE DATABASE … TEMPLATE …`), which
-//! copies the files instead of replaying the schema. Later test processes reuse the template
-//! as long as the migrations are unchanged; `cargo xtask test` (and `.ci/run`) drops it with
-//! any other leftover before each run.
+//! Migrating is slow, so it happens once per version of the migrations: the first test
+//! process that needs it migrates a template database named after a fingerprint of the
+//! `migrations/` folder. Copying the template (`CREATE DATABASE … TEMPLATE …`) is slow too
+//! (about 0.6 s here, and copies are serialised), and dropping a database costs PostgreSQL a
+//! checkpoint, so tests do neither: they lease one of a small pool of copies
+//! (`identity_test_pool_<fingerprint>_<n>`). A lease is a session advisory lock, held by a
+//! connection of the test's own for as long as the test holds the database, so any number
+//! of test processes share the pool; a leased copy is first emptied back to what the
+//! migrations left (`identity_test_seed.reset()`, a few tens of milliseconds), and a new copy
+//! is made only when every one is leased. `cargo xtask test` (and `.ci/run`) drops the pool
+//! with any other leftover before each run.
 
 use std::ops::Deref;
 
@@ -36,6 +41,53 @@ async fn admin_connection(admin_url: &str) -> AsyncPgConnection {
 async fn execute(conn: &mut AsyncPgConnection, sql: &str) -> Result<usize, diesel::result::Error> {
     diesel::sql_query(sql).execute(conn).await
 }
+
+/// Part of the template's name: a template made by an older version of this file (one
+/// without what [`SEED`] adds) is never used.
+const TESTKIT_VERSION: &str = "v2";
+
+/// Run once in the template after migrating it: keeps a copy of every row the migrations
+/// wrote (schema `identity_test_seed`, outside the search path) and defines
+/// `identity_test_seed.reset()`, which empties every table of `public` and puts those rows
+/// back. Foreign keys and triggers are not enforced while it runs
+/// (`session_replication_role = replica`, which needs a superuser, as creating the test
+/// databases does), so the tables can be emptied in any order. The migrations write no
+/// sequence values (checked here), so restarting every sequence is what they left.
+const SEED: &str = r#"
+CREATE SCHEMA identity_test_seed;
+DO $$
+DECLARE
+  t text;
+  filled boolean;
+BEGIN
+  IF EXISTS (SELECT 1 FROM pg_sequences WHERE schemaname = 'public' AND last_value IS NOT NULL) THEN
+    RAISE EXCEPTION 'the migrations use a sequence: identity_test_seed.reset() cannot restore it';
+  END IF;
+  FOR t IN SELECT tablename FROM pg_tables
+           WHERE schemaname = 'public' AND tablename <> '__diesel_schema_migrations' LOOP
+    EXECUTE format('SELECT EXISTS (SELECT 1 FROM public.%I)', t) INTO filled;
+    IF filled THEN
+      EXECUTE format('CREATE TABLE identity_test_seed.%I AS TABLE public.%I', t, t);
+    END IF;
+  END LOOP;
+END $$;
+CREATE FUNCTION identity_test_seed.reset() RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  t text;
+BEGIN
+  SET LOCAL session_replication_role = replica;
+  FOR t IN SELECT tablename FROM pg_tables
+           WHERE schemaname = 'public' AND tablename <> '__diesel_schema_migrations' LOOP
+    EXECUTE format('DELETE FROM public.%I', t);
+  END LOOP;
+  FOR t IN SELECT tablename FROM pg_tables WHERE schemaname = 'identity_test_seed' LOOP
+    EXECUTE format('INSERT INTO public.%I OVERRIDING SYSTEM VALUE SELECT * FROM identity_test_seed.%I', t, t);
+  END LOOP;
+  FOR t IN SELECT format('%I.%I', schemaname, sequencename) FROM pg_sequences WHERE schemaname = 'public' LOOP
+    EXECUTE 'ALTER SEQUENCE ' || t || ' RESTART';
+  END LOOP;
+END $$;
+"#;
 
 /// Serialises the template work of every test process on the server (an advisory lock of the
 /// admin connection's session): PostgreSQL copies a template only while nobody else is using
@@ -68,16 +120,17 @@ fn migrations_fingerprint() -> Option<u64> {
 
 /// The migrated template, made by the first test (of any process) that asks for this version
 /// of the migrations. It is migrated under a temporary name and renamed when complete, so a
-/// process killed half-way never leaves a half-migrated template behind.
+/// process killed half-way never leaves a half-migrated template behind. Next to the
+/// migrated schema it keeps what a lease needs to empty a copy (see [`SEED`]).
 async fn template() -> &'static str {
     static TEMPLATE: OnceCell<String> = OnceCell::const_new();
     TEMPLATE
         .get_or_init(|| async {
             let admin_url = server_url();
             let name = match migrations_fingerprint() {
-                Some(fingerprint) => format!("identity_test_template_{fingerprint:016x}"),
+                Some(fingerprint) => format!("identity_test_template_{TESTKIT_VERSION}_{fingerprint:016x}"),
                 // Cannot tell the version: a template of this process only.
-                None => format!("identity_test_template_{}", uuid::Uuid::now_v7().simple()),
+                None => format!("identity_test_template_{TESTKIT_VERSION}_{}", uuid::Uuid::now_v7().simple()),
             };
             let mut admin = admin_connection(&admin_url).await;
             execute(&mut admin, &format!("SELECT pg_advisory_lock({TEMPLATE_LOCK})"))
@@ -100,6 +153,11 @@ async fn template() -> &'static str {
                     .unwrap_or_else(|e| panic!("cannot create the template database {building}: {e}"));
                 let url = database_url(&admin_url, &building);
                 crate::run_migrations(&url).await.unwrap_or_else(|e| panic!("migrating {building} failed: {e:#}"));
+                let mut template = admin_connection(&url).await;
+                diesel_async::SimpleAsyncConnection::batch_execute(&mut template, SEED)
+                    .await
+                    .unwrap_or_else(|e| panic!("cannot keep the seed rows of {building}: {e}"));
+                drop(template);
                 // Nobody connects to a template: a connection would block every copy.
                 execute(&mut admin, &format!("ALTER DATABASE {building} ALLOW_CONNECTIONS false"))
                     .await
@@ -116,12 +174,10 @@ async fn template() -> &'static str {
         .await
 }
 
-/// A fresh, migrated database of one test: `identity_test_<random>`, a copy of the template.
-/// Dropping the value drops the database (`WITH (FORCE)`, so connections still open to it do
-/// not matter; in the background, so the test does not wait: see `reaper` below) — unless the
-/// test is failing:
-/// then it is kept for a look, and its name is printed; `cargo xtask test` drops such
-/// leftovers before the next run.
+/// A migrated database of one test, holding exactly what the migrations left in it: a leased
+/// copy of the template (see the module documentation). Dropping the value ends the lease —
+/// unless the test is failing: then the copy is renamed `identity_test_failed_<id>` and kept
+/// for a look (its name is printed), and `cargo xtask test` drops it before the next run.
 ///
 /// Hold it as long as anything uses the database: the API tests' `TestApp` owns its one, and
 /// [`TestDatabase::with`] pairs one with a store.
@@ -129,30 +185,40 @@ async fn template() -> &'static str {
 pub struct TestDatabase {
     name: String,
     url: String,
+    lease: Option<Lease>,
+}
+
+/// The thread that holds the lease's connection (and so its advisory lock), on a runtime of
+/// its own: the test's runtime may be gone, or busy, when the test lets go.
+#[derive(Debug)]
+struct Lease {
+    /// Sends whether to keep the database (the test failed).
+    release: tokio::sync::oneshot::Sender<bool>,
+    thread: std::thread::JoinHandle<()>,
 }
 
 impl TestDatabase {
-    /// Creates the database on the test server (`TEST_DATABASE_URL`).
+    /// Leases a database on the test server (`TEST_DATABASE_URL`).
     pub async fn create() -> Self {
-        let template = template().await;
-        let admin_url = server_url();
-        let name = format!("identity_test_{}", uuid::Uuid::now_v7().simple());
-        let mut admin = admin_connection(&admin_url).await;
-        execute(&mut admin, &format!("SELECT pg_advisory_lock({TEMPLATE_LOCK})"))
-            .await
-            .unwrap_or_else(|e| panic!("cannot take the test template lock: {e}"));
-        execute(&mut admin, &format!("CREATE DATABASE {name} TEMPLATE {template}"))
-            .await
-            .unwrap_or_else(|e| panic!("cannot create test database {name} from {template}: {e}"));
-        // A test's commits need not survive a crash of the test server: no WAL flush wait per
-        // commit (each test runs dozens). Every connection to this database gets it.
-        execute(&mut admin, &format!("ALTER DATABASE {name} SET synchronous_commit = off"))
-            .await
-            .unwrap_or_else(|e| panic!("cannot configure test database {name}: {e}"));
-        let url = database_url(&admin_url, &name);
-        // Closing the session releases the lock too; this only releases it sooner.
-        let _ = execute(&mut admin, &format!("SELECT pg_advisory_unlock({TEMPLATE_LOCK})")).await;
-        Self { name, url }
+        let template = template().await.to_owned();
+        let (ready, leased) = tokio::sync::oneshot::channel();
+        let (release, released) = tokio::sync::oneshot::channel();
+        let thread = std::thread::Builder::new()
+            .name("test-database-lease".into())
+            .spawn(move || match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(runtime) => runtime.block_on(lease::hold(&template, ready, released)),
+                Err(e) => {
+                    let _ = ready.send(Err(format!("cannot start the lease's runtime: {e}")));
+                }
+            })
+            .unwrap_or_else(|e| panic!("cannot start the test database lease thread: {e}"));
+        let name = match leased.await {
+            Ok(Ok(name)) => name,
+            Ok(Err(error)) => panic!("{error}"),
+            Err(_) => panic!("the test database lease thread died"),
+        };
+        let url = database_url(&server_url(), &name);
+        Self { name, url, lease: Some(Lease { release, thread }) }
     }
 
     pub fn url(&self) -> &str {
@@ -171,99 +237,157 @@ impl TestDatabase {
 }
 
 impl Drop for TestDatabase {
-    /// Hands the drop to this process's reapers (`reaper` below), so no test waits for it.
-    /// Without `psql`, drops the database here, on a thread and a runtime of its own (the
-    /// test's runtime never runs this work, whatever its flavour). Nothing here panics: a
-    /// failure is printed, and `cargo xtask test` drops the leftover.
+    /// Ends the lease, and waits for it only when the database is kept (renaming it takes a
+    /// moment; the process must not exit first). Nothing here panics: a failure is printed.
     fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!("test failed: its database {} is kept ({})", self.name, self.url);
-            return;
+        let Some(Lease { release, thread }) = self.lease.take() else { return };
+        let keep = std::thread::panicking();
+        if release.send(keep).is_err() {
+            eprintln!("the lease of test database {} had ended already", self.name);
         }
-        if reaper::drop_later(&self.name).is_ok() {
-            return;
-        }
-        let name = self.name.clone();
-        let dropped = std::thread::Builder::new()
-            .name("drop-test-database".into())
-            .spawn(move || drop_database(&name))
-            .map_err(anyhow::Error::from)
-            .and_then(|worker| worker.join().unwrap_or_else(|_| Err(anyhow::anyhow!("the dropping thread panicked"))));
-        if let Err(error) = dropped {
-            eprintln!("cannot drop test database {}: {error:#}", self.name);
+        if keep && thread.join().is_err() {
+            eprintln!("keeping test database {} failed", self.name);
         }
     }
 }
 
-fn drop_statement(name: &str) -> String {
-    format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-}
+/// Leasing a copy of the template: the lease thread's side.
+mod lease {
+    use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+    use tokio::sync::oneshot;
 
-/// A few `psql` processes per test process that drop its test databases, each fed one
-/// statement a line on its standard input.
-///
-/// Why not drop right away: PostgreSQL 15 takes a checkpoint for every `DROP DATABASE`, and
-/// under a parallel test run (every clone dirties megabytes of buffers) that takes from a
-/// tenth of a second to seconds, longer than most tests. Why a few and not one per drop:
-/// drops that wait together share a checkpoint, but each holds a connection until it is done,
-/// and one per test ran the server out of connections. Why processes, not threads: the test
-/// process exits as soon as its last test reports, and a thread would die with it; `psql`
-/// runs the statements still queued in its pipe and exits when done. They have a process
-/// group of their own, so a Ctrl-C that stops the tests does not stop them.
-mod reaper {
-    use std::io::Write;
-    use std::process::{ChildStdin, Command, Stdio};
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::{Mutex, PoisonError};
+    use super::{TEMPLATE_LOCK, admin_connection, database_url, execute, server_url};
 
-    const REAPERS: usize = 4;
-    static STDINS: [Mutex<Option<ChildStdin>>; REAPERS] = [const { Mutex::new(None) }; REAPERS];
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    #[derive(diesel::QueryableByName)]
+    struct Flag {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        flag: bool,
+    }
 
-    /// Queues the drop of `name`; an error when `psql` cannot be started or is gone.
-    pub(super) fn drop_later(name: &str) -> std::io::Result<()> {
-        let slot = &STDINS[NEXT.fetch_add(1, Ordering::Relaxed) % REAPERS];
-        let mut reaper = slot.lock().unwrap_or_else(PoisonError::into_inner);
-        let stdin = match reaper.as_mut() {
-            Some(stdin) => stdin,
-            None => reaper.insert(start()?),
+    /// Leases a copy of `template`, reports its name on `ready`, holds the lease until
+    /// `released` says whether to keep the copy (or its sender is dropped), then lets go.
+    pub(super) async fn hold(
+        template: &str,
+        ready: oneshot::Sender<Result<String, String>>,
+        released: oneshot::Receiver<bool>,
+    ) {
+        let admin_url = server_url();
+        let mut admin = match AsyncPgConnection::establish(&admin_url).await {
+            Ok(admin) => admin,
+            Err(e) => {
+                let _ = ready.send(Err(format!(
+                    "PostgreSQL is not reachable at {admin_url} ({e}); start it (cargo xtask test does) or set TEST_DATABASE_URL"
+                )));
+                return;
+            }
         };
-        let queued = writeln!(stdin, "{};", super::drop_statement(name)).and_then(|()| stdin.flush());
-        if queued.is_err() {
-            // This psql is gone (it could not connect, say): the next drop here starts another.
-            *reaper = None;
+        let name = match lease(&mut admin, &admin_url, template).await {
+            Ok(name) => name,
+            Err(error) => {
+                let _ = ready.send(Err(error));
+                return;
+            }
+        };
+        if ready.send(Ok(name.clone())).is_err() {
+            return; // The test is gone already: closing the connection ends the lease.
         }
-        queued
+        if released.await.unwrap_or(false) {
+            keep(&mut admin, &name).await;
+        }
     }
 
-    fn start() -> std::io::Result<ChildStdin> {
-        let mut command = Command::new("psql");
-        command
-            .args(["-X", "-q", "-d"])
-            .arg(super::server_url())
-            .env("PGOPTIONS", "-c client_min_messages=warning")
-            .env("PGAPPNAME", "identity-test-drop")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null());
-        #[cfg(unix)]
-        std::os::unix::process::CommandExt::process_group(&mut command, 0);
-        let mut psql = command.spawn()?;
-        let stdin = psql.stdin.take().ok_or_else(|| std::io::Error::other("psql without a standard input"))?;
-        // Reaps psql should it exit while this process lives; afterwards, init does.
-        std::thread::Builder::new().name("test-database-reaper".into()).spawn(move || {
-            let _ = psql.wait();
-        })?;
-        Ok(stdin)
+    /// The pool's copies are `identity_test_pool_<template suffix>_<n>`; copy `n` is leased by
+    /// the session that holds the advisory lock (`class`, `n`), `class` being drawn from the
+    /// template's name so that pools of different migrations never wait for each other.
+    async fn lease(admin: &mut AsyncPgConnection, admin_url: &str, template: &str) -> Result<String, String> {
+        let suffix = template.trim_start_matches("identity_test_template_");
+        let class =
+            suffix.bytes().fold(0x811c_9dc5_u32, |hash, byte| (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193));
+        let class = i32::from_ne_bytes(class.to_ne_bytes());
+        let mut slot: i32 = 0;
+        loop {
+            let locked: Flag = diesel::sql_query("SELECT pg_try_advisory_lock($1, $2) AS flag")
+                .bind::<diesel::sql_types::Integer, _>(class)
+                .bind::<diesel::sql_types::Integer, _>(slot)
+                .get_result(admin)
+                .await
+                .map_err(|e| format!("cannot lease a test database: {e}"))?;
+            if locked.flag {
+                break;
+            }
+            slot += 1;
+        }
+        let name = format!("identity_test_pool_{suffix}_{slot}");
+        let exists: Flag = diesel::sql_query("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS flag")
+            .bind::<diesel::sql_types::Text, _>(&name)
+            .get_result(admin)
+            .await
+            .map_err(|e| format!("cannot look for test database {name}: {e}"))?;
+        if exists.flag {
+            reset(admin, admin_url, &name).await?;
+        } else {
+            copy(admin, template, &name).await?;
+        }
+        Ok(name)
     }
-}
 
-fn drop_database(name: &str) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    runtime.block_on(async {
-        let mut admin = AsyncPgConnection::establish(&server_url()).await?;
-        execute(&mut admin, &drop_statement(name)).await?;
+    /// A new copy of the template (under the template lock: PostgreSQL copies a template only
+    /// while nobody else is using it, and a copy started at the same moment counts).
+    async fn copy(admin: &mut AsyncPgConnection, template: &str, name: &str) -> Result<(), String> {
+        execute(admin, &format!("SELECT pg_advisory_lock({TEMPLATE_LOCK})"))
+            .await
+            .map_err(|e| format!("cannot take the test template lock: {e}"))?;
+        let copied = execute(admin, &format!("CREATE DATABASE {name} TEMPLATE {template}")).await;
+        let _ = execute(admin, &format!("SELECT pg_advisory_unlock({TEMPLATE_LOCK})")).await;
+        copied.map_err(|e| format!("cannot create test database {name} from {template}: {e}"))?;
+        // A test's commits need not survive a crash of the test server: no WAL flush wait per
+        // commit (each test runs dozens). Every connection to this database gets it.
+        execute(admin, &format!("ALTER DATABASE {name} SET synchronous_commit = off"))
+            .await
+            .map_err(|e| format!("cannot configure test database {name}: {e}"))?;
         Ok(())
-    })
+    }
+
+    /// Empties a copy a previous test used back to what the migrations left. Connections the
+    /// previous holder left open (a pool of a process that was killed, say) are closed first:
+    /// they could hold locks, or write after the reset.
+    async fn reset(admin: &mut AsyncPgConnection, admin_url: &str, name: &str) -> Result<(), String> {
+        disconnect_others(admin, name).await?;
+        let url = database_url(admin_url, name);
+        let mut conn = admin_connection(&url).await;
+        conn.batch_execute("SELECT identity_test_seed.reset()")
+            .await
+            .map_err(|e| format!("cannot empty test database {name}: {e}"))
+    }
+
+    async fn disconnect_others(admin: &mut AsyncPgConnection, name: &str) -> Result<(), String> {
+        diesel::sql_query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+        )
+        .bind::<diesel::sql_types::Text, _>(name)
+        .execute(admin)
+        .await
+        .map(drop)
+        .map_err(|e| format!("cannot close the connections to test database {name}: {e}"))
+    }
+
+    /// Takes a failed test's copy out of the pool, under a name of its own, for a look.
+    async fn keep(admin: &mut AsyncPgConnection, name: &str) {
+        let kept = format!("identity_test_failed_{}", uuid::Uuid::now_v7().simple());
+        // The failed test's own connections may come back between closing them and the
+        // rename: a few attempts.
+        for _ in 0..5 {
+            if disconnect_others(admin, name).await.is_ok()
+                && execute(admin, &format!("ALTER DATABASE {name} RENAME TO {kept}")).await.is_ok()
+            {
+                let url = database_url(&server_url(), &kept);
+                eprintln!("test failed: its database {name} is kept as {kept} ({url})");
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        eprintln!("test failed: its database {name} could not be kept (it goes back to the pool)");
+    }
 }
 
 /// A value that lives on a [`TestDatabase`], and the database, dropped in that order.
