@@ -183,6 +183,7 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
             access: store.access,
             settings: store.settings,
             sessions: store.sessions,
+            requests: store.requests,
             uow: store.uow,
             hasher: Arc::new(hasher),
             tokens: Arc::new(tokens),

@@ -93,6 +93,9 @@ pub struct Config {
     pub shutdown_drain: Duration,
     /// Then: how long in-flight requests may take to finish before they are cut off.
     pub shutdown_timeout: Duration,
+    /// Where `GET /metrics` is served instead of the public listener (`METRICS_ADDR`,
+    /// `ip:port`); unset, the public listener serves it.
+    pub metrics_addr: Option<std::net::SocketAddr>,
     /// Origins browsers may call the API from (CORS) and that cookie-authenticated unsafe
     /// requests must come from (CSRF). Exact `scheme://host[:port]`.
     pub allowed_origins: Vec<String>,
@@ -373,6 +376,12 @@ impl Config {
                 hash_queue_timeout: Duration::from_millis(r.number("HASH_QUEUE_TIMEOUT_MS", 2_000, 1, 60_000)?),
                 max_body_bytes: r.number("MAX_BODY_BYTES", 64 * 1024, 1024, 16 * 1024 * 1024)?,
                 shutdown_drain: r.seconds("SHUTDOWN_DRAIN_SECONDS", 5, 0, 300)?,
+                metrics_addr: match r.get("METRICS_ADDR") {
+                    None => None,
+                    Some(raw) => Some(raw.parse().map_err(|_| {
+                        invalid("METRICS_ADDR", format!("{raw:?} is not an address with a port (say 0.0.0.0:9100)"))
+                    })?),
+                },
                 shutdown_timeout: r.seconds("SHUTDOWN_TIMEOUT_SECONDS", 25, 1, 600)?,
                 allowed_origins,
                 trusted_proxies,
@@ -445,8 +454,11 @@ mod tests {
             ("REQUIRE_VERIFIED_EMAIL", "true"),
             ("PASSWORD_POLICY", "strict"),
             ("PASETO_VERIFICATION_KEYS", "k4.public.a, k4.public.b"),
+            ("METRICS_ADDR", "0.0.0.0:9100"),
         ])
         .unwrap();
+        assert_eq!(config.metrics_addr.map(|a| a.to_string()).as_deref(), Some("0.0.0.0:9100"));
+        assert_eq!(load(&[]).unwrap().metrics_addr, None);
         assert_eq!(config.port, 9000);
         assert_eq!(config.bind_addr.to_string(), "127.0.0.1");
         assert_eq!(config.database_url.unwrap().expose_secret(), "postgres://u:p@db/identity");
@@ -484,6 +496,8 @@ mod tests {
             ("TRUSTED_PROXIES", "10.0.0.0/33"),
             ("RATE_LIMIT_AUTH_PER_MINUTE", "0"),
             ("BOOTSTRAP_ADMIN_EMAIL", "admin"),
+            ("METRICS_ADDR", "9100"),
+            ("METRICS_ADDR", "localhost:9100"),
         ];
         for (var, value) in cases {
             let err = load(&[(var, value)]).unwrap_err();

@@ -172,6 +172,9 @@ impl From<CoreError> for ApiError {
             CoreError::Validation(errors) => errors.into(),
             CoreError::EmailTaken => Self::new(StatusCode::CONFLICT, "email_taken", detail),
             CoreError::UsernameTaken => Self::new(StatusCode::CONFLICT, "username_taken", detail),
+            CoreError::IdempotencyKeyReused => {
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused", detail)
+            }
             CoreError::InvalidCredentials => Self::new(StatusCode::UNAUTHORIZED, "invalid_credentials", detail),
             CoreError::Unauthenticated => Self::unauthenticated(),
             CoreError::InvalidRefreshToken => Self::new(StatusCode::UNAUTHORIZED, "invalid_refresh_token", detail),

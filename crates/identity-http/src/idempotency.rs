@@ -15,6 +15,8 @@ use actix_web::{HttpMessage, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use identity_core::domain::RequestKey;
+
 use crate::error::{ApiError, refuse};
 use crate::state::AppState;
 
@@ -120,6 +122,9 @@ pub async fn middleware(
         };
     }
 
+    // The use case records the request in the transaction that creates the resource: should
+    // this process die before the answer below is kept, a retry still gets that resource.
+    req.extensions_mut().insert(RequestKey { key: store_key.clone(), fingerprint: fingerprint.clone() });
     req.set_payload(actix_web::dev::Payload::from(body));
     let res = next.call(req).await?;
     let status = res.status();
@@ -152,4 +157,17 @@ pub async fn middleware(
         .headers_mut()
         .insert(header::HeaderName::from_static("idempotent-replayed"), HeaderValue::from_static("false"));
     Ok(ServiceResponse::new(req, response))
+}
+
+/// The request's `Idempotency-Key` as the use cases record it (set by [`middleware`]; none
+/// without a key).
+pub struct Keyed(pub Option<RequestKey>);
+
+impl actix_web::FromRequest for Keyed {
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &actix_web::HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        std::future::ready(Ok(Self(req.extensions().get::<RequestKey>().cloned())))
+    }
 }

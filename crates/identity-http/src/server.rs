@@ -23,6 +23,8 @@ use crate::extract::BodyLimit;
 pub struct Application {
     port: u16,
     server: Server,
+    /// The `METRICS_ADDR` listener: its port, and its server, running.
+    metrics: Option<Running>,
     draining: std::sync::Arc<std::sync::atomic::AtomicBool>,
     drain: std::time::Duration,
     relay: JoinHandle<()>,
@@ -139,8 +141,11 @@ impl Application {
         let port = listener.local_addr()?.port();
         let draining = wiring.state.draining.clone();
         let state = web::Data::new(wiring.state);
+        let metrics_state = state.clone();
         let limit = BodyLimit(config.max_body_bytes);
         let origins = config.allowed_origins.clone();
+        // With `METRICS_ADDR`, `/metrics` is served there only: not on the public listener.
+        let public_metrics = config.metrics_addr.is_none();
         let server = HttpServer::new(move || {
             App::new()
                 .into_utoipa_app()
@@ -152,7 +157,11 @@ impl Application {
                 .app_data(web::FormConfig::default().limit(limit.0).error_handler(form_error))
                 .configure(crate::routes::configure)
                 .route("/docs", web::get().to(docs_redirect))
-                .route("/metrics", web::get().to(crate::metrics::render))
+                .configure(|app| {
+                    if public_metrics {
+                        app.route("/metrics", web::get().to(crate::metrics::render));
+                    }
+                })
                 .openapi_service(|api| SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
                 .map(|app| {
                     app.wrap(ErrorHandlers::new().default_handler(problem_for_framework_errors))
@@ -168,14 +177,23 @@ impl Application {
         .disable_signals()
         .shutdown_timeout(config.shutdown_timeout.as_secs())
         .run();
+        let metrics = match config.metrics_addr {
+            Some(addr) => Some(metrics_server(addr, config.shutdown_timeout, metrics_state)?),
+            None => None,
+        };
         let (stop_relay, stop) = watch::channel(false);
         let relay = crate::relay::spawn(wiring.outbox, wiring.publisher, wiring.clock, stop);
         tracing::info!(address = %config.bind_addr, port, "identity is listening; API docs at /docs");
-        Ok(Self { port, server, draining, drain: config.shutdown_drain, relay, stop_relay, bus: wiring.bus })
+        Ok(Self { port, server, metrics, draining, drain: config.shutdown_drain, relay, stop_relay, bus: wiring.bus })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of the `METRICS_ADDR` listener, when there is one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _, _)| *port)
     }
 
     /// The in-process event bus (embedded mode only).
@@ -208,11 +226,44 @@ impl Application {
                 served
             }
         };
+        // Metrics are served until the rest has stopped (a scrape during the drain sees it).
+        if let Some((_, handle, running)) = self.metrics {
+            handle.stop(true).await;
+            let _ = running.await;
+        }
         let _ = self.stop_relay.send(true);
         let _ = self.relay.await;
         tracing::info!("stopped");
         Ok(served?)
     }
+}
+
+/// A server started on its own task: its port, its handle, its task.
+type Running = (u16, actix_web::dev::ServerHandle, tokio::task::JoinHandle<std::io::Result<()>>);
+
+/// The `METRICS_ADDR` listener: `GET /metrics` and nothing else (every other path is a
+/// problem+json 404), on one worker, started. Its port, handle and task.
+fn metrics_server(
+    addr: std::net::SocketAddr,
+    shutdown_timeout: std::time::Duration,
+    state: web::Data<crate::state::AppState>,
+) -> anyhow::Result<Running> {
+    let listener = TcpListener::bind(addr).map_err(|e| anyhow::anyhow!("cannot listen on METRICS_ADDR {addr}: {e}"))?;
+    let port = listener.local_addr()?.port();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .route("/metrics", web::get().to(crate::metrics::render))
+            .default_service(web::to(|| async { actix_web::HttpResponse::from_error(ApiError::not_found()) }))
+    })
+    .workers(1)
+    .listen(listener)?
+    .disable_signals()
+    .shutdown_timeout(shutdown_timeout.as_secs())
+    .run();
+    tracing::info!(%addr, port, "metrics are served at /metrics on their own listener");
+    let handle = server.handle();
+    Ok((port, handle, tokio::spawn(server)))
 }
 
 /// SIGTERM (what Kubernetes and docker send) or SIGINT (Ctrl-C).

@@ -233,6 +233,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    request_keys (key) {
+        key -> Text,
+        fingerprint -> Text,
+        resource_id -> Uuid,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(group_memberships -> groups (group_id));
 diesel::joinable!(group_memberships -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(groups, group_memberships, app_permissions);

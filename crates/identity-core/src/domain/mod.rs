@@ -7,6 +7,7 @@ mod events;
 mod listing;
 mod password;
 pub mod profile;
+mod request;
 mod session;
 pub mod settings;
 mod user;
@@ -21,6 +22,7 @@ pub use events::{
 };
 pub use listing::{SearchPrefix, UserFilter};
 pub use password::{Password, PasswordPolicy, PolicyMode};
+pub use request::{REQUEST_KEY_TTL, RequestKey, RequestRecord};
 pub use session::{
     Device, DeviceId, OneTimePurpose, OneTimeToken, RefreshToken, RefreshTokenId, RevocationReason, Session, SessionId,
     TokenDigest,

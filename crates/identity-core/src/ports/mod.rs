@@ -21,8 +21,8 @@ pub use mail::{Mail, Notifier};
 pub use outbox::{Backlog, EventPublisher, Outbox, OutboxEntry, ParkedEntry, PublishError, RelayReport, retry_delay};
 pub use probe::{HttpProbe, ProbeRequest, ProbeResponse};
 pub use store::{
-    AccessRepository, AuditRepository, PageRequest, SessionRepository, SettingsRepository, StorePorts, UserFilter,
-    UserRepository,
+    AccessRepository, AuditRepository, PageRequest, RequestLog, SessionRepository, SettingsRepository, StorePorts,
+    UserFilter, UserRepository,
 };
 pub use system::{ClientInfo, Clock, HealthCheck, IdGenerator};
 pub use transaction::{

@@ -62,6 +62,7 @@ pub struct StorePorts {
     pub sessions: Arc<dyn SessionRepository>,
     pub uow: Arc<dyn UnitOfWork>,
     pub outbox: Arc<dyn Outbox>,
+    pub requests: Arc<dyn RequestLog>,
 }
 
 impl StorePorts {
@@ -75,6 +76,7 @@ impl StorePorts {
             + AuditRepository
             + AccessRepository
             + SettingsRepository
+            + RequestLog
             + Clone,
     {
         Self {
@@ -84,9 +86,19 @@ impl StorePorts {
             settings: Arc::new(store.clone()),
             sessions: Arc::new(store.clone()),
             uow: Arc::new(store.clone()),
-            outbox: Arc::new(store),
+            outbox: Arc::new(store.clone()),
+            requests: Arc::new(store),
         }
     }
+}
+
+/// Reads of the keyed create requests that transactions recorded
+/// ([`JournalWrites::record_request`](super::JournalWrites::record_request)).
+#[async_trait]
+pub trait RequestLog: Send + Sync + 'static {
+    /// The request recorded under `key`, if any (current or not: see
+    /// [`RequestRecord::is_current`](crate::domain::RequestRecord::is_current)).
+    async fn find_request(&self, key: &str) -> Result<Option<crate::domain::RequestRecord>, RepoError>;
 }
 
 /// Reads of the audit log.

@@ -212,4 +212,8 @@ pub trait JournalWrites: Send {
     async fn record_audit(&mut self, entry: &crate::domain::AuditEntry) -> Result<(), RepoError>;
     /// Appends events to the outbox, to be published after commit.
     async fn record_events(&mut self, events: &[DomainEvent]) -> Result<(), RepoError>;
+    /// Records which resource a keyed create request made (replacing an older record under
+    /// the same key), and forgets records older than [`REQUEST_KEY_TTL`](crate::domain::REQUEST_KEY_TTL)
+    /// before `record.at`.
+    async fn record_request(&mut self, record: &crate::domain::RequestRecord) -> Result<(), RepoError>;
 }

@@ -54,6 +54,10 @@ macro_rules! store_contract_tests {
             audit {
                 audit_entries_are_appended_and_filtered,
             },
+            requests {
+                requests_are_recorded_with_their_transaction_and_replaced,
+                requests_older_than_a_day_are_forgotten_by_later_ones,
+            },
             outbox {
                 committed_events_are_pending_in_order,
                 relay_marks_published_only_after_the_publisher_confirmed,

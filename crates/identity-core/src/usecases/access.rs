@@ -40,6 +40,7 @@ pub struct AccessService {
     pub(super) users: Arc<dyn UserRepository>,
     pub(super) access: Arc<dyn AccessRepository>,
     pub(super) uow: Arc<dyn UnitOfWork>,
+    pub(super) requests: super::Requests,
 }
 
 impl AccessService {
@@ -76,8 +77,15 @@ impl AccessService {
         auth: &Authenticated,
         name: &str,
         description: Option<&str>,
+        request: Option<&crate::domain::RequestKey>,
     ) -> Result<Group, CoreError> {
         require_admin(auth)?;
+        // A retry whose first attempt made the group, but whose answer was lost.
+        if let Some(id) = self.requests.made(request).await?
+            && let Some(group) = self.access.find_group(GroupId::from_uuid(id)).await?
+        {
+            return Ok(group);
+        }
         let mut errors = ValidationErrors::new();
         let name = errors.collect(Group::parse_name(name));
         let description = match description {
@@ -95,6 +103,7 @@ impl AccessService {
         };
         let mut tx = self.uow.begin().await?;
         tx.insert_group(&group).await?;
+        self.requests.record(tx.as_mut(), request, group.id.as_uuid()).await?;
         let metadata = serde_json::json!({ "group_id": group.id.as_uuid(), "name": group.name });
         tx.record_audit(&self.ctx.audit_entry("group.created", Some(auth.user.id), None, &auth.client, metadata))
             .await?;

@@ -20,6 +20,9 @@ pub struct RegisterInput {
     pub username: Option<String>,
     pub name: Option<String>,
     pub client: ClientInfo,
+    /// The `Idempotency-Key` of the request, if it had one: a retry gets the account the
+    /// first attempt made.
+    pub request: Option<crate::domain::RequestKey>,
 }
 
 /// Validated registration input.
@@ -36,9 +39,18 @@ pub(super) struct Accounts {
     pub ctx: Context,
     pub users: Arc<dyn UserRepository>,
     pub secrets: Arc<dyn Secrets>,
+    pub requests: super::Requests,
 }
 
 impl Accounts {
+    /// The account an earlier attempt of this keyed request made, if it still exists.
+    pub async fn made_by(&self, request: Option<&crate::domain::RequestKey>) -> Result<Option<User>, CoreError> {
+        match self.requests.made(request).await? {
+            Some(id) => Ok(self.users.find_by_id(UserId::from_uuid(id)).await?),
+            None => Ok(None),
+        }
+    }
+
     pub fn validate_registration(&self, input: &RegisterInput) -> Result<ValidRegistration, CoreError> {
         let mut errors = ValidationErrors::new();
         let email = errors.collect(Email::parse(&input.email));

@@ -265,6 +265,9 @@ pub struct AdminNewUser {
     pub roles: Option<Vec<String>>,
     /// Whether the address counts as verified (default: only once the invitation is used).
     pub email_verified: Option<bool>,
+    /// The `Idempotency-Key` of the request, if it had one: a retry gets the account the
+    /// first attempt made.
+    pub request: Option<crate::domain::RequestKey>,
 }
 
 impl AdminUserService {
@@ -279,6 +282,10 @@ impl AdminUserService {
         use crate::domain::NewUser;
 
         require_admin(auth)?;
+        // A retry whose first attempt made the account, but whose answer was lost.
+        if let Some(user) = self.accounts.made_by(input.request.as_ref()).await? {
+            return Ok(user);
+        }
         // The registration rules, with a throwaway password when none is given (it is never
         // shown to anyone; only the invitation link lets the user in).
         let invite = input.password.is_none();
@@ -289,6 +296,7 @@ impl AdminUserService {
             username: input.username.clone(),
             name: input.name.clone(),
             client: auth.client.clone(),
+            request: None,
         };
         let checked = self.accounts.validate_registration(&registration);
         let mut errors = match &checked {
@@ -315,6 +323,7 @@ impl AdminUserService {
         }
         let mut tx = self.uow.begin().await?;
         tx.insert_user(&user).await?;
+        self.accounts.requests.record(tx.as_mut(), input.request.as_ref(), user.id.as_uuid()).await?;
         let token = if invite {
             Some(self.accounts.password_token(tx.as_mut(), &user, self.ctx.settings.invitation_ttl).await?)
         } else {

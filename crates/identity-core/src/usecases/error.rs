@@ -11,6 +11,9 @@ pub enum CoreError {
     EmailTaken,
     #[error("this username is already taken")]
     UsernameTaken,
+    /// A keyed create request whose key was used with another request body.
+    #[error("this Idempotency-Key was used with another request body")]
+    IdempotencyKeyReused,
     /// Unknown account, wrong password, or a deleted account: one answer for all three.
     #[error("invalid email, username or password")]
     InvalidCredentials,

@@ -29,6 +29,7 @@ mod login;
 mod passwords;
 mod profile;
 mod registration;
+mod requests;
 mod revocation;
 mod sessions;
 mod settings;
@@ -51,6 +52,7 @@ pub use login::{LoginInput, LoginService, TokenGrant};
 pub use passwords::PasswordService;
 pub use profile::ProfileService;
 pub use registration::{ConfirmRegistrationInput, RegistrationRequested, RegistrationService};
+use requests::Requests;
 pub use revocation::SessionStoreRevocations;
 pub use sessions::{MAX_PAGE, Page, SessionService, page_request};
 pub use settings::{ProbeOutcome, SettingsService, SettingsView};
@@ -60,7 +62,7 @@ pub use throttle::{AuthFlow, Limited};
 use crate::domain::User;
 use crate::ports::{
     AccessClaims, AccessRepository, AuditRepository, ClientInfo, Clock, CodeStore, HttpProbe, IdGenerator, Notifier,
-    PasswordHasher, RateLimiter, RevocationList, SecretBox, Secrets, SessionRepository, SettingsRepository,
+    PasswordHasher, RateLimiter, RequestLog, RevocationList, SecretBox, Secrets, SessionRepository, SettingsRepository,
     TokenIssuer, UnitOfWork, UserRepository,
 };
 
@@ -72,6 +74,8 @@ pub struct Ports {
     pub access: Arc<dyn AccessRepository>,
     pub settings: Arc<dyn SettingsRepository>,
     pub sessions: Arc<dyn SessionRepository>,
+    /// Keyed create requests the transactions recorded.
+    pub requests: Arc<dyn RequestLog>,
     pub uow: Arc<dyn UnitOfWork>,
     pub hasher: Arc<dyn PasswordHasher>,
     pub tokens: Arc<dyn TokenIssuer>,
@@ -194,7 +198,13 @@ impl Services {
         let cooldown = ctx.settings.mail_cooldown.to_std().unwrap_or(StdDuration::from_secs(60));
         let mailer = Mailer { notifier: ports.notifier, codes: ports.codes.clone(), cooldown };
         let revoker = Revoker { ctx: ctx.clone(), uow: ports.uow.clone(), revocations: ports.revocations.clone() };
-        let accounts = Accounts { ctx: ctx.clone(), users: ports.users.clone(), secrets: ports.secrets.clone() };
+        let requests = Requests { ctx: ctx.clone(), log: ports.requests };
+        let accounts = Accounts {
+            ctx: ctx.clone(),
+            users: ports.users.clone(),
+            secrets: ports.secrets.clone(),
+            requests: requests.clone(),
+        };
         let issuer = SessionIssuer { ctx: ctx.clone(), tokens: ports.tokens.clone(), secrets: ports.secrets.clone() };
         let throttle = Throttle {
             ctx: ctx.clone(),
@@ -259,6 +269,7 @@ impl Services {
                 users: ports.users,
                 access: ports.access,
                 uow: ports.uow.clone(),
+                requests,
             },
             settings: SettingsService {
                 ctx,

@@ -104,6 +104,10 @@ impl RegistrationService {
     /// `hide_taken_emails`: then it gets the answer a free one gets, after the same work, and
     /// its owner a mail instead.
     async fn register_unguarded(&self, input: RegisterInput) -> Result<User, CoreError> {
+        // A retry whose first attempt made the account, but whose answer was lost.
+        if let Some(user) = self.accounts.made_by(input.request.as_ref()).await? {
+            return Ok(user);
+        }
         let valid = self.accounts.validate_registration(&input)?;
         // Cheap checks first, so a taken address costs no hash (unless it must not show).
         // The unique constraints decide races between two registrations of the same address.
@@ -129,7 +133,7 @@ impl RegistrationService {
         if let Some(owner) = owner {
             return self.registered_in_appearance(owner, user, &input.client).await;
         }
-        match self.insert_registered(&user, &input.client).await {
+        match self.insert_registered(&user, &input).await {
             Err(CoreError::EmailTaken) if self.ctx.settings.hide_taken_emails => {
                 // Registered meanwhile by a racing request: the same answer, the same mail.
                 let owner = self.accounts.users.find_by_email(&user.email).await?.ok_or(CoreError::EmailTaken)?;
@@ -145,9 +149,11 @@ impl RegistrationService {
 
     /// Stores a new registration with its event, verification token and audit entry; returns
     /// the verification mail to send.
-    async fn insert_registered(&self, user: &User, client: &ClientInfo) -> Result<Mail, CoreError> {
+    async fn insert_registered(&self, user: &User, input: &RegisterInput) -> Result<Mail, CoreError> {
+        let client = &input.client;
         let mut tx = self.uow.begin().await?;
         tx.insert_user(user).await?;
+        self.accounts.requests.record(tx.as_mut(), input.request.as_ref(), user.id.as_uuid()).await?;
         let mail = self.accounts.verification_mail(tx.as_mut(), user).await?;
         tx.record_events(&[self.accounts.registered_event(user)]).await?;
         let metadata = serde_json::json!({ "method": "one_step" });

@@ -101,6 +101,7 @@ pub struct AdminCreateUser {
 pub async fn create_user(
     state: web::Data<AppState>,
     user: CurrentUser,
+    keyed: crate::idempotency::Keyed,
     body: JsonBody<AdminCreateUser>,
 ) -> Result<HttpResponse, ApiError> {
     let JsonBody(body) = body;
@@ -111,6 +112,7 @@ pub async fn create_user(
         name: body.name,
         roles: body.roles,
         email_verified: body.email_verified,
+        request: keyed.0,
     };
     let created = state.services.admin.admin_create_user(&user.0, input).await?;
     Ok(super::created(format!("/v1/admin/users/{}", created.id), UserView::from(&created)))

@@ -37,7 +37,14 @@ pub struct RegisterRequest {
 
 impl RegisterRequest {
     fn into_input(self, client: ClientInfo) -> RegisterInput {
-        RegisterInput { email: self.email, password: self.password, username: self.username, name: self.name, client }
+        RegisterInput {
+            email: self.email,
+            password: self.password,
+            username: self.username,
+            name: self.name,
+            client,
+            request: None,
+        }
     }
 }
 
@@ -63,9 +70,11 @@ impl RegisterRequest {
 pub async fn register(
     req: HttpRequest,
     state: web::Data<AppState>,
+    keyed: crate::idempotency::Keyed,
     body: JsonBody<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let answer = state.services.registration.register(body.0.into_input(client_info(&req, &state))).await;
+    let input = RegisterInput { request: keyed.0, ..body.0.into_input(client_info(&req, &state)) };
+    let answer = state.services.registration.register(input).await;
     limited(answer, |user| {
         HttpResponse::Created().insert_header((header::CACHE_CONTROL, "no-store")).json(UserView::from(&user))
     })

@@ -220,10 +220,12 @@ pub struct NewGroup {
 pub async fn create_group(
     state: web::Data<AppState>,
     user: CurrentUser,
+    keyed: crate::idempotency::Keyed,
     body: JsonBody<NewGroup>,
 ) -> Result<HttpResponse, ApiError> {
     let JsonBody(body) = body;
-    let group = state.services.access.create_group(&user.0, &body.name, body.description.as_deref()).await?;
+    let group =
+        state.services.access.create_group(&user.0, &body.name, body.description.as_deref(), keyed.0.as_ref()).await?;
     Ok(super::created(format!("/v1/admin/groups/{}", group.id), GroupView::from(&group)))
 }
 

@@ -78,6 +78,10 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub backend: Backend,
     pub database_url: Option<String>,
+    /// The server's Redis URL and key prefix (PostgreSQL backend).
+    pub redis: Option<(String, String)>,
+    /// The port of the `METRICS_ADDR` listener, when the test set one.
+    pub metrics_port: Option<u16>,
     pub bus: Option<identity_memory::InProcessBus>,
     /// Every mail the server sent.
     pub mail: identity_memory::CapturingNotifier,
@@ -165,19 +169,36 @@ async fn spawn(
         (Some(_), Some(url), Some(prefix)) => Some(RedisStore::connect(url, prefix.clone()).await.unwrap()),
         _ => None,
     };
+    let (vars_redis_url, vars_redis_prefix) = (vars.get("REDIS_URL").cloned(), vars.get("REDIS_KEY_PREFIX").cloned());
     let config = Config::from_env(&move |name: &str| vars.get(name).cloned()).expect("test configuration is valid");
     let mail = identity_memory::CapturingNotifier::new();
     let overrides = Overrides { notifier: Some(std::sync::Arc::new(mail.clone())), clock };
     let app = Application::build_with(&config, overrides).await.expect("the server starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     let bus = app.bus().cloned();
+    let metrics_port = app.metrics_port();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(app.run_until(async move {
         let _ = stopped.await;
     }));
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let database_url = database.as_ref().map(|d| d.url().to_owned());
-    let app = TestApp { address, client, backend, database_url, bus, mail, _stop: stop, _database: database };
+    let redis_vars = match (vars_redis_url, vars_redis_prefix) {
+        (Some(url), Some(prefix)) => Some((url, prefix)),
+        _ => None,
+    };
+    let app = TestApp {
+        address,
+        client,
+        backend,
+        database_url,
+        redis: redis_vars,
+        metrics_port,
+        bus,
+        mail,
+        _stop: stop,
+        _database: database,
+    };
     (app, redis)
 }
 
@@ -207,6 +228,19 @@ impl TestApp {
     }
 
     /// GETs `path` and parses the JSON answer.
+    /// Deletes every answer the server keeps for `Idempotency-Key` retries (their Redis keys),
+    /// as if the replica that should have kept them had died first; the number deleted.
+    pub async fn forget_kept_answers(&self) -> usize {
+        let (url, prefix) = self.redis.as_ref().expect("a server on Redis");
+        let mut redis = redis::Client::open(url.as_str()).unwrap().get_multiplexed_async_connection().await.unwrap();
+        let keys: Vec<String> =
+            redis::cmd("KEYS").arg(format!("{prefix}idempotency:*")).query_async(&mut redis).await.unwrap();
+        for key in &keys {
+            let _: () = redis::cmd("DEL").arg(key).query_async(&mut redis).await.unwrap();
+        }
+        keys.len()
+    }
+
     pub async fn get_json(&self, path: &str) -> Value {
         self.client.get(self.url(path)).send().await.unwrap().json().await.unwrap()
     }

@@ -7,6 +7,44 @@ use crate::helpers::{Backend, PASSWORD, TestApp, assert_problem, spawn_app, uniq
 
 both_backends!(retries_with_the_same_key_replay_the_first_answer, concurrent_duplicates_run_once);
 
+/// A replica commits a keyed registration and dies before keeping its answer: the retry gets
+/// the account the first attempt made (201, the same id), not `email_taken`; so does a keyed
+/// group creation. The creating transaction recorded the key (table `request_keys`).
+#[tokio::test]
+async fn a_retry_whose_answer_was_lost_gets_what_its_first_attempt_made() {
+    let (app, admin) = crate::helpers::spawn_app_with_admin(Backend::Postgres).await;
+    let key = uuid::Uuid::now_v7().to_string();
+    let body = json!({ "email": unique_email(), "password": PASSWORD });
+    let first = register_with_key(&app, &key, &body).await;
+    assert_eq!(first.status(), 201);
+    let first: Value = first.json().await.unwrap();
+    assert!(app.forget_kept_answers().await >= 1);
+
+    let retry = register_with_key(&app, &key, &body).await;
+    assert_eq!(retry.status(), 201, "not email_taken");
+    let retry: Value = retry.json().await.unwrap();
+    assert_eq!((&retry["id"], &retry["email"]), (&first["id"], &first["email"]));
+    assert_eq!(app.mails_to(body["email"].as_str().unwrap()).len(), 1, "one account, one mail");
+    // The same key with another body is still refused.
+    app.forget_kept_answers().await;
+    let other = json!({ "email": unique_email(), "password": PASSWORD });
+    assert_problem(register_with_key(&app, &key, &other).await, 422, "idempotency_key_reused").await;
+
+    let create_group = || {
+        app.client
+            .post(app.url("/v1/admin/groups"))
+            .bearer_auth(&admin)
+            .header("Idempotency-Key", "group-lost-answer")
+            .json(&json!({ "name": "Lost answers" }))
+            .send()
+    };
+    let group: Value = create_group().await.unwrap().json().await.unwrap();
+    assert!(app.forget_kept_answers().await >= 1);
+    let again = create_group().await.unwrap();
+    assert_eq!(again.status(), 201, "not group_name_taken");
+    assert_eq!(again.json::<Value>().await.unwrap()["id"], group["id"]);
+}
+
 async fn register_with_key(app: &TestApp, key: &str, body: &Value) -> reqwest::Response {
     app.client.post(app.url("/v1/auth/register")).header("Idempotency-Key", key).json(body).send().await.unwrap()
 }

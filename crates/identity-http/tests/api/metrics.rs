@@ -162,3 +162,23 @@ async fn route_labels_stay_bounded_after_random_paths() {
     assert!(made_up.iter().all(|segment| !text.contains(segment.as_str())));
     assert!(value(&text, "identity_http_requests_total", &[("route", "unmatched")]).unwrap() >= 1000.0);
 }
+
+/// With `METRICS_ADDR`, metrics are served on that listener only: the public one answers a
+/// problem+json 404 for `/metrics`, and the metrics listener serves nothing else.
+#[tokio::test]
+async fn metrics_addr_moves_metrics_off_the_public_listener() {
+    let app = spawn_app_with(Backend::Memory, &[("METRICS_ADDR", "127.0.0.1:0")]).await;
+    assert_eq!(app.client.get(app.url("/health")).send().await.unwrap().status(), 200);
+    let public = app.client.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(public.status(), 404);
+    assert_eq!(public.headers()["content-type"], "application/problem+json");
+
+    let port = app.metrics_port.expect("a metrics listener");
+    let private = app.client.get(format!("http://127.0.0.1:{port}/metrics")).send().await.unwrap();
+    assert_eq!(private.status(), 200);
+    assert!(private.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+    let body = private.text().await.unwrap();
+    assert!(body.contains("identity_http_requests_total"), "{body}");
+    let other = app.client.get(format!("http://127.0.0.1:{port}/v1/auth/me")).send().await.unwrap();
+    assert_eq!(other.status(), 404);
+}

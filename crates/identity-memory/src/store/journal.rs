@@ -1,7 +1,8 @@
 //! Login attempts, the audit log and the outbox's writes in memory.
 
 use async_trait::async_trait;
-use identity_core::ports::{AuditRepository, JournalWrites, LoginAttempt, OutboxEntry, RepoError};
+use identity_core::domain::{REQUEST_KEY_TTL, RequestRecord};
+use identity_core::ports::{AuditRepository, JournalWrites, LoginAttempt, OutboxEntry, RepoError, RequestLog};
 use identity_core::{AuditEntry, AuditFilter, AuditRecord, DomainEvent};
 
 use super::{MemoryStore, MemoryTransaction, State};
@@ -46,6 +47,26 @@ impl JournalWrites for MemoryTransaction {
         })
     }
 
+    async fn record_request(&mut self, record: &RequestRecord) -> Result<(), RepoError> {
+        let record = record.clone();
+        self.write(|state| {
+            let forgotten: Vec<RequestRecord> = state
+                .requests
+                .extract_if(|_, kept| record.at - kept.at >= REQUEST_KEY_TTL)
+                .map(|(_, kept)| kept)
+                .collect();
+            let key = record.key.clone();
+            let replaced = state.requests.insert(key.clone(), record);
+            Box::new(move |state: &mut State| {
+                state.requests.remove(&key);
+                if let Some(replaced) = replaced {
+                    state.requests.insert(key, replaced);
+                }
+                state.requests.extend(forgotten.into_iter().map(|kept| (kept.key.clone(), kept)));
+            })
+        })
+    }
+
     async fn record_events(&mut self, events: &[DomainEvent]) -> Result<(), RepoError> {
         let events = events.to_vec();
         self.write(|state| {
@@ -66,6 +87,13 @@ impl JournalWrites for MemoryTransaction {
                 state.next_seq = seq;
             })
         })
+    }
+}
+
+#[async_trait]
+impl RequestLog for MemoryStore {
+    async fn find_request(&self, key: &str) -> Result<Option<RequestRecord>, RepoError> {
+        Ok(self.state.lock().await.requests.get(key).cloned())
     }
 }
 

@@ -41,6 +41,8 @@ struct State {
     next_seq: i64,
     access: Access,
     settings: HashMap<String, StoredSettings>,
+    /// Keyed create requests by key.
+    requests: HashMap<String, identity_core::domain::RequestRecord>,
 }
 
 /// Newest first (ids are UUIDv7), after the cursor, at most `limit`.

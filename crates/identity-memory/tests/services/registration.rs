@@ -20,3 +20,30 @@ async fn hidden_taken_emails_register_like_free_ones() {
     let plain = world.service(AuthSettings::default());
     assert!(matches!(plain.register(register_input()).await, Err(CoreError::EmailTaken)));
 }
+
+/// The answer to a keyed registration was lost (the replica died after the commit): the
+/// retry gets the account its first attempt made, not `email_taken`; the same key with
+/// another body is refused; a day later the key is forgotten.
+#[tokio::test]
+async fn a_keyed_retry_gets_the_account_its_first_attempt_made() {
+    use identity_core::domain::RequestKey;
+    let world = World::new();
+    let auth = world.service(AuthSettings::default());
+    let key = RequestKey { key: "anonymous:/v1/auth/register:k1".into(), fingerprint: "body-1".into() };
+    let keyed = || RegisterInput { request: Some(key.clone()), ..register_input() };
+    let first = auth.register(keyed()).await.unwrap();
+    let mails = world.mail.sent().len();
+
+    let retry = auth.register(keyed()).await.unwrap();
+    assert_eq!((retry.id, retry.email.as_str()), (first.id, EMAIL));
+    assert_eq!(world.mail.sent().len(), mails, "no second verification mail");
+
+    let other_body =
+        RegisterInput { request: Some(RequestKey { fingerprint: "body-2".into(), ..key.clone() }), ..register_input() };
+    assert!(matches!(auth.register(other_body).await, Err(CoreError::IdempotencyKeyReused)));
+    // Without the key, the address is taken.
+    assert!(matches!(auth.register(register_input()).await, Err(CoreError::EmailTaken)));
+
+    world.clock.advance(identity_core::domain::REQUEST_KEY_TTL);
+    assert!(matches!(auth.register(keyed()).await, Err(CoreError::EmailTaken)), "forgotten after a day");
+}

@@ -93,6 +93,7 @@ impl World {
                 access: Arc::new(self.store.clone()),
                 settings: Arc::new(self.store.clone()),
                 sessions: Arc::new(self.store.clone()),
+                requests: Arc::new(self.store.clone()),
                 uow: Arc::new(self.store.clone()),
                 hasher,
                 tokens: Arc::new(PasetoTokens::new(self.keys.clone(), "identity", "identity")),

@@ -4,12 +4,13 @@ use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use identity_core::DomainEvent;
-use identity_core::ports::{AuditRepository, JournalWrites, LoginAttempt, RepoError};
+use identity_core::domain::{REQUEST_KEY_TTL, RequestRecord};
+use identity_core::ports::{AuditRepository, JournalWrites, LoginAttempt, RepoError, RequestLog};
 
 use super::{PgStore, PgTransaction, limit};
 use crate::errors::repo_error;
 use crate::models::{NewLoginAttemptRow, NewOutboxRow};
-use crate::schema::{login_attempts, outbox};
+use crate::schema::{login_attempts, outbox, request_keys};
 
 #[async_trait]
 impl JournalWrites for PgTransaction {
@@ -42,6 +43,29 @@ impl JournalWrites for PgTransaction {
         Ok(())
     }
 
+    async fn record_request(&mut self, record: &RequestRecord) -> Result<(), RepoError> {
+        let conn = self.conn()?;
+        diesel::delete(request_keys::table.filter(request_keys::created_at.le(record.at - REQUEST_KEY_TTL)))
+            .execute(conn)
+            .await
+            .map_err(repo_error)?;
+        let values = (
+            request_keys::key.eq(&record.key),
+            request_keys::fingerprint.eq(&record.fingerprint),
+            request_keys::resource_id.eq(record.resource),
+            request_keys::created_at.eq(record.at),
+        );
+        diesel::insert_into(request_keys::table)
+            .values(values)
+            .on_conflict(request_keys::key)
+            .do_update()
+            .set(values)
+            .execute(conn)
+            .await
+            .map_err(repo_error)?;
+        Ok(())
+    }
+
     async fn record_events(&mut self, events: &[DomainEvent]) -> Result<(), RepoError> {
         if events.is_empty() {
             return Ok(());
@@ -50,6 +74,21 @@ impl JournalWrites for PgTransaction {
         let rows: Vec<NewOutboxRow> = events.iter().map(NewOutboxRow::from_domain).collect();
         diesel::insert_into(outbox::table).values(rows).execute(conn).await.map_err(repo_error)?;
         Ok(())
+    }
+}
+
+#[async_trait]
+impl RequestLog for PgStore {
+    async fn find_request(&self, key: &str) -> Result<Option<RequestRecord>, RepoError> {
+        let mut conn = self.conn().await?;
+        let row: Option<(String, String, uuid::Uuid, chrono::DateTime<chrono::Utc>)> = request_keys::table
+            .find(key)
+            .select((request_keys::key, request_keys::fingerprint, request_keys::resource_id, request_keys::created_at))
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(repo_error)?;
+        Ok(row.map(|(key, fingerprint, resource, at)| RequestRecord { key, fingerprint, resource, at }))
     }
 }
 

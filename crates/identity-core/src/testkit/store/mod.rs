@@ -17,6 +17,8 @@ pub mod one_time_tokens;
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 pub mod outbox;
 #[allow(clippy::unwrap_used, clippy::expect_used)]
+pub mod requests;
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 pub mod sessions;
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 pub mod settings;
