@@ -70,7 +70,7 @@ impl AuditPage {
     responses(
         (status = OK, body = AuditPage),
         (status = UNAUTHORIZED, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
-        (status = UNPROCESSABLE_ENTITY, description = "Bad `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
+        (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: bad `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/users/me/audit")]
@@ -98,6 +98,7 @@ pub struct AuditSearch {
     /// At or before this time (RFC 3339).
     pub until: Option<DateTime<Utc>>,
     /// Items per page, 1–100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<usize>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -105,7 +106,7 @@ pub struct AuditSearch {
 
 /// Searches the whole audit log (admins only), newest first.
 #[utoipa::path(
-    operation_id = "search_audit_logs",
+    operation_id = "admin_search_audit_logs",
     tag = "audit",
     params(AuditSearch),
     security(("bearer" = []), ("cookie" = [])),
@@ -113,7 +114,7 @@ pub struct AuditSearch {
         (status = OK, body = AuditPage),
         (status = UNAUTHORIZED, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
         (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = UNPROCESSABLE_ENTITY, description = "Bad filter, `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
+        (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: bad filter, `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/admin/audit-logs")]

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::views::{SessionView, UserView};
 use crate::config::SameSite;
 use crate::error::{ApiError, Problem};
-use crate::extract::{CurrentUser, JsonBody};
+use crate::extract::{CurrentUser, JsonBody, OptionalJsonBody};
 use crate::limits::limited;
 use crate::state::{AppState, CookieSettings};
 
@@ -44,18 +44,16 @@ impl RegisterRequest {
 /// Creates an account with an unverified address, mails a verification link and emits
 /// `user.registered`. With `REQUIRE_VERIFIED_EMAIL` the account can sign in once verified.
 #[utoipa::path(
+    operation_id = "register",
     tag = "auth",
     request_body = RegisterRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the first answer is replayed for 24 h (same body), another body with the same key is a 422")),
     responses(
         (status = CREATED, description = "The new account (`Idempotent-Replayed: true` on a replay)", body = UserView),
-        (status = BAD_REQUEST, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = CONFLICT, description = "`email_taken` (not with `REGISTRATION_HIDE_TAKEN_EMAILS`: then a taken address gets a 201 like a free one and its owner a mail), `username_taken`, or `idempotency_in_progress`", body = Problem, content_type = "application/problem+json"),
-        (status = PAYLOAD_TOO_LARGE, description = "Body over the size limit", body = Problem, content_type = "application/problem+json"),
-        (status = UNSUPPORTED_MEDIA_TYPE, description = "Not application/json", body = Problem, content_type = "application/problem+json"),
         (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: missing or invalid fields, weak password", body = Problem, content_type = "application/problem+json"),
         (status = TOO_MANY_REQUESTS, description = "`rate_limited`; see `Retry-After` and `RateLimit-*`", body = Problem, content_type = "application/problem+json"),
-        (status = SERVICE_UNAVAILABLE, description = "Overloaded or a dependency is down; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+        (status = SERVICE_UNAVAILABLE, description = "`overloaded`: password hashing is saturated, or `service_unavailable`: a dependency is down; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 // Retries with the same `Idempotency-Key` get the first answer (see `crate::idempotency`).
@@ -84,6 +82,7 @@ pub struct RegistrationPending {
 /// Two-step registration, step one: validates everything and mails a 6-digit code. Answers
 /// 202 whether or not the address already has an account (that owner gets a different mail).
 #[utoipa::path(
+    operation_id = "register_request",
     tag = "auth",
     request_body = RegisterRequest,
     responses(
@@ -121,6 +120,7 @@ pub struct ConfirmRegistrationRequest {
 /// Two-step registration, step two: creates the account with a verified address and signs
 /// in (same answer and cookies as login). Five wrong codes void the registration.
 #[utoipa::path(
+    operation_id = "register_confirm",
     tag = "auth",
     request_body = ConfirmRegistrationRequest,
     responses(
@@ -151,6 +151,7 @@ pub struct VerifyEmailRequest {
 
 /// Confirms an address with the token from the verification mail (single use).
 #[utoipa::path(
+    operation_id = "verify_email",
     tag = "auth",
     request_body = VerifyEmailRequest,
     responses(
@@ -179,6 +180,7 @@ pub struct EmailRequest {
 /// Sends a new verification mail when the address has an unverified account; answers 202
 /// either way.
 #[utoipa::path(
+    operation_id = "resend_verification",
     tag = "auth",
     request_body = EmailRequest,
     responses(
@@ -227,13 +229,19 @@ pub struct LoginRequest {
     pub device: Option<DeviceRequest>,
 }
 
+/// How to present the access token: `Authorization: Bearer <token>` (RFC 6750), the same
+/// from every endpoint that issues one.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub enum TokenType {
+    Bearer,
+}
+
 /// A session and its tokens.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LoginResponse {
     /// PASETO v4.public access token; also sent as `X-Auth-Token` and an `HttpOnly` cookie.
     pub access_token: String,
-    #[schema(example = "Bearer")]
-    pub token_type: &'static str,
+    pub token_type: TokenType,
     /// Seconds until the access token expires.
     #[schema(example = 900)]
     pub expires_in: i64,
@@ -302,7 +310,7 @@ pub(crate) fn signed_in(mut builder: HttpResponseBuilder, cookies: &CookieSettin
         ))
         .json(LoginResponse {
             access_token: out.access_token.clone(),
-            token_type: "Bearer",
+            token_type: TokenType::Bearer,
             expires_in,
             expires_at: out.claims.exp,
             refresh_token: out.refresh_token.clone(),
@@ -325,18 +333,18 @@ fn signed_out(mut builder: HttpResponseBuilder, cookies: &CookieSettings) -> Htt
 /// `HttpOnly` cookies. Unknown accounts and wrong passwords get the same 401
 /// `invalid_credentials`.
 #[utoipa::path(
+    operation_id = "login",
     tag = "auth",
     request_body = LoginRequest,
     responses(
         (status = OK, description = "Signed in", body = LoginResponse,
          headers(("X-Auth-Token" = String, description = "The access token"),
                  ("Set-Cookie" = String, description = "Access token (path /) and refresh token (path /v1/auth) as HttpOnly cookies"))),
-        (status = BAD_REQUEST, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = UNAUTHORIZED, description = "`invalid_credentials`: unknown account, wrong password, or a locked, disabled or deleted account (whatever the password)", body = Problem, content_type = "application/problem+json"),
         (status = FORBIDDEN, description = "`email_not_verified` (with `REQUIRE_VERIFIED_EMAIL`, only after the right password of an active account)", body = Problem, content_type = "application/problem+json"),
         (status = TOO_MANY_REQUESTS, description = "`rate_limited` (see `Retry-After` and `RateLimit-*`), or `login_throttled` after repeated failures", body = Problem, content_type = "application/problem+json"),
         (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`", body = Problem, content_type = "application/problem+json"),
-        (status = SERVICE_UNAVAILABLE, description = "Overloaded or a dependency is down; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+        (status = SERVICE_UNAVAILABLE, description = "`overloaded`: password hashing is saturated, or `service_unavailable`: a dependency is down; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/login")]
@@ -365,21 +373,23 @@ pub struct RefreshRequest {
 /// replaying it within `REFRESH_REUSE_GRACE_SECONDS` returns the same new pair's refresh
 /// token (racing tabs stay signed in), replaying it later revokes the session.
 #[utoipa::path(
+    operation_id = "refresh",
     tag = "auth",
-    request_body(content = Option<RefreshRequest>, description = "Optional when the refresh cookie is sent"),
+    request_body(content = Option<RefreshRequest>, description = "Optional: leave the body out (no `null`) to use the refresh cookie"),
     responses(
         (status = OK, description = "A new pair", body = LoginResponse),
         (status = UNAUTHORIZED, description = "`invalid_refresh_token`, or `refresh_token_reused` (the session was revoked)", body = Problem, content_type = "application/problem+json"),
+        (status = FORBIDDEN, description = "`csrf_rejected`: the refresh cookie came without an allowed `Origin`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/refresh")]
-pub async fn refresh(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+pub async fn refresh(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: OptionalJsonBody<RefreshRequest>,
+) -> Result<HttpResponse, ApiError> {
     // The body is optional: a browser relying on the cookie may send none at all.
-    let from_body = if body.iter().all(u8::is_ascii_whitespace) {
-        None
-    } else {
-        crate::extract::parse::<RefreshRequest>(&body)?.refresh_token
-    };
+    let from_body = body.0.and_then(|b| b.refresh_token);
     let from_cookie = || match req.cookie(&state.cookies.refresh_name) {
         // The browser sends the cookie on its own: the request must prove its origin.
         Some(cookie) => {
@@ -399,6 +409,7 @@ pub async fn refresh(req: HttpRequest, state: web::Data<AppState>, body: web::By
 
 /// Ends this session: its access and refresh tokens stop working, the cookies are cleared.
 #[utoipa::path(
+    operation_id = "logout",
     tag = "auth",
     security(("bearer" = []), ("cookie" = [])),
     responses(
@@ -414,6 +425,7 @@ pub async fn logout(state: web::Data<AppState>, user: CurrentUser) -> Result<Htt
 
 /// Ends every session of the caller, this one included.
 #[utoipa::path(
+    operation_id = "logout_all",
     tag = "auth",
     security(("bearer" = []), ("cookie" = [])),
     responses(

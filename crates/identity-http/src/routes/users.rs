@@ -30,12 +30,15 @@ pub struct ProfilePatch {
     locale: Option<String>,
     /// IANA, e.g. `Europe/Berlin`.
     time_zone: Option<String>,
-    #[schema(schema_with = super::views::region_schema)]
+    /// `null` restores the default (`US`).
+    #[schema(schema_with = super::views::nullable_region_schema)]
     region: Option<String>,
-    #[schema(schema_with = super::views::currency_schema)]
+    /// `null` restores the default (`USD`).
+    #[schema(schema_with = super::views::nullable_currency_schema)]
     currency: Option<String>,
-    /// Merged into the stored document; unknown sections or keys are refused.
-    #[schema(value_type = Option<Object>, example = json!({ "notifications": { "email": false }, "focus": { "session_minutes": 25 } }))]
+    /// Merged into the stored document key by key (RFC 7386: `null` removes a key); unknown
+    /// sections or keys are refused.
+    #[schema(value_type = Option<super::preferences::PreferencesPatch>)]
     preferences: Option<serde_json::Value>,
 }
 
