@@ -116,6 +116,7 @@ fn operation_rules(path: &str, method: &str, operation: &mut Value) {
     offer_oauth2(operation);
     optional_bodies_are_absent(operation);
     constrain_idempotency_key(operation);
+    constrain_app_key(operation);
     let common = common_codes(path, method, operation);
     let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) else { return };
     // Status → codes: the handler's, then the shared ones.
@@ -183,6 +184,23 @@ fn constrain_idempotency_key(operation: &mut Value) {
             "maxLength": 255,
             "pattern": "^[!-~]+$",
             "examples": ["5f1d7c1e-3b7a-4c55-9d0e-0c8f4f8a2b11"],
+        });
+    }
+}
+
+/// What `identity_core::AppKey::parse` accepts: 1–64 of `a-z 0-9 _ . -`, starting with a
+/// letter or digit.
+pub const APP_KEY_PATTERN: &str = "^[a-z0-9][a-z0-9_.-]{0,63}$";
+
+fn constrain_app_key(operation: &mut Value) {
+    let Some(parameters) = operation.get_mut("parameters").and_then(Value::as_array_mut) else { return };
+    for parameter in parameters.iter_mut().filter(|p| p["in"] == "path" && p["name"] == "app_key") {
+        parameter["schema"] = json!({
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 64,
+            "pattern": APP_KEY_PATTERN,
+            "examples": ["docs"],
         });
     }
 }

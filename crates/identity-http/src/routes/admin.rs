@@ -65,7 +65,7 @@ pub async fn list_users(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AdminCreateUser {
-    #[schema(example = "grace@example.com")]
+    #[schema(example = "grace@example.com", format = Email, min_length = 3, max_length = 254)]
     pub email: String,
     /// Leave it out to mail the user an invitation link to choose their own
     /// (`INVITATION_TTL_SECONDS`, single use; using it verifies the address).

@@ -26,9 +26,24 @@ pub struct AuditView {
     pub subject_id: Option<Uuid>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
-    #[schema(value_type = Object)]
+    #[schema(schema_with = metadata_schema)]
     pub metadata: serde_json::Value,
     pub created_at: DateTime<Utc>,
+}
+
+fn metadata_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::Object)
+        .description(Some(
+            "Details of the event, by action (e.g. `{\"reason\": \"wrong_password\"}` for `login.failed`, \
+             `{\"namespace\": \"ai\", \"ok\": true, \"status\": 200}` for a settings test): an object of JSON \
+             values, never a secret; `{}` when there is nothing to add.",
+        ))
+        .additional_properties(Some(
+            utoipa::openapi::schema::AdditionalProperties::<utoipa::openapi::Schema>::FreeForm(true),
+        ))
+        .examples([serde_json::json!({"reason": "wrong_password"})])
+        .build()
 }
 
 impl From<&AuditRecord> for AuditView {

@@ -20,10 +20,11 @@ use crate::state::{AppState, CookieSettings};
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
     /// Case-insensitively unique; stored lower-cased.
-    #[schema(example = "ada@example.com")]
+    #[schema(example = "ada@example.com", format = Email, min_length = 3, max_length = 254)]
     pub email: String,
-    /// 8–128 characters, not a common password, not containing the address.
-    #[schema(example = "correct horse battery staple", format = Password)]
+    /// 8–128 characters (by default; the policy is configurable), not a common password, not
+    /// containing the address.
+    #[schema(example = "correct horse battery staple", format = Password, min_length = 8, max_length = 128)]
     pub password: String,
     /// Optional unique login name: 3–32 of `a-z 0-9 . _ -`.
     #[serde(default)]
@@ -110,10 +111,10 @@ pub async fn register_request(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConfirmRegistrationRequest {
-    #[schema(example = "ada@example.com")]
+    #[schema(example = "ada@example.com", format = Email, min_length = 3, max_length = 254)]
     pub email: String,
     /// The 6-digit code from the mail.
-    #[schema(example = "042517")]
+    #[schema(example = "042517", min_length = 1, max_length = 64)]
     pub code: String,
 }
 
@@ -146,6 +147,7 @@ pub async fn register_confirm(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyEmailRequest {
+    #[schema(min_length = 1)]
     pub token: String,
 }
 
@@ -173,7 +175,7 @@ pub async fn verify_email(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EmailRequest {
-    #[schema(example = "ada@example.com")]
+    #[schema(example = "ada@example.com", format = Email, min_length = 3, max_length = 254)]
     pub email: String,
 }
 
@@ -223,7 +225,7 @@ pub struct LoginRequest {
     /// The account's username (instead of `email`).
     #[serde(default)]
     pub username: Option<String>,
-    #[schema(example = "correct horse battery staple", format = Password)]
+    #[schema(example = "correct horse battery staple", format = Password, min_length = 1)]
     pub password: String,
     #[serde(default)]
     pub device: Option<DeviceRequest>,

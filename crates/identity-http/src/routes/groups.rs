@@ -195,7 +195,7 @@ pub async fn list_groups(
 #[serde(deny_unknown_fields)]
 pub struct NewGroup {
     /// 1–100 characters, unique regardless of case.
-    #[schema(example = "Editors")]
+    #[schema(example = "Editors", min_length = 1, max_length = 100, pattern = r"\S")]
     pub name: String,
     /// At most 1000 characters.
     #[schema(example = "Everyone who edits documents")]
