@@ -70,7 +70,8 @@ pub struct AdminCreateUser {
     /// Leave it out to mail the user an invitation link to choose their own
     /// (`INVITATION_TTL_SECONDS`, single use; using it verifies the address).
     pub password: Option<String>,
-    #[schema(example = "grace")]
+    /// 3–32 of `a-z 0-9 . _ -`, starting with a letter or digit.
+    #[schema(example = "grace", pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{2,31}$")]
     pub username: Option<String>,
     #[schema(example = "Grace Hopper")]
     pub name: Option<String>,

@@ -26,9 +26,10 @@ pub struct RegisterRequest {
     /// containing the address.
     #[schema(example = "correct horse battery staple", format = Password, min_length = 8, max_length = 128)]
     pub password: String,
-    /// Optional unique login name: 3–32 of `a-z 0-9 . _ -`.
+    /// Optional unique login name: 3–32 of `a-z 0-9 . _ -` (upper case is lowered), starting
+    /// with a letter or digit.
     #[serde(default)]
-    #[schema(example = "ada")]
+    #[schema(example = "ada", pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{2,31}$")]
     pub username: Option<String>,
     /// Optional display name, up to 100 characters.
     #[serde(default)]
@@ -227,8 +228,33 @@ pub struct LoginRequest {
     pub username: Option<String>,
     #[schema(example = "correct horse battery staple", format = Password, min_length = 1)]
     pub password: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object_or_null")]
     pub device: Option<DeviceRequest>,
+}
+
+/// A nested object of a body: serde would also take a struct from an array (`[id, name]`);
+/// the document says object, so that is refused (422) like any other type.
+fn object_or_null<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    use serde::de::Error;
+    match serde_json::Value::deserialize(deserializer)? {
+        serde_json::Value::Null => Ok(None),
+        value @ serde_json::Value::Object(_) => serde_json::from_value(value).map(Some).map_err(D::Error::custom),
+        other => Err(D::Error::custom(format!("invalid type: {}, expected an object", kind(&other)))),
+    }
+}
+
+fn kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Array(_) => "sequence",
+        serde_json::Value::String(_) => "string",
+        serde_json::Value::Number(_) => "number",
+        serde_json::Value::Bool(_) => "boolean",
+        _ => "value",
+    }
 }
 
 /// How to present the access token: `Authorization: Bearer <token>` (RFC 6750), the same

@@ -14,21 +14,29 @@ use crate::state::AppState;
 #[derive(Debug, Deserialize, ToSchema)]
 #[allow(dead_code)]
 pub struct ProfilePatch {
-    /// Up to 100 characters.
+    /// Up to 100 characters (`null` clears it; `""` is refused).
+    #[schema(min_length = 1, max_length = 100)]
     name: Option<String>,
     /// Up to 100 characters.
+    #[schema(min_length = 1, max_length = 100)]
     display_name: Option<String>,
     /// Up to 200 characters.
+    #[schema(min_length = 1, max_length = 200)]
     company: Option<String>,
     /// E.164, e.g. `+4915112345678`.
+    #[schema(min_length = 1, example = "+4915112345678")]
     phone: Option<String>,
     /// 5–32 of `A-Z a-z 0-9 _`, starting with a letter; a leading `@` is dropped.
+    #[schema(pattern = "^@?[A-Za-z][A-Za-z0-9_]{4,31}$", example = "ada_lovelace")]
     telegram: Option<String>,
     /// `https://` only.
+    #[schema(pattern = "^https://", example = "https://cdn.example.com/ada.png")]
     avatar_url: Option<String>,
     /// BCP 47, e.g. `pt-BR`.
+    #[schema(min_length = 1, example = "pt-BR")]
     locale: Option<String>,
     /// IANA, e.g. `Europe/Berlin`.
+    #[schema(min_length = 1, example = "Europe/Berlin")]
     time_zone: Option<String>,
     /// `null` restores the default (`US`).
     #[schema(schema_with = super::views::nullable_region_schema)]

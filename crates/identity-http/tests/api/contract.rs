@@ -409,3 +409,17 @@ async fn the_token_endpoint_answers_rfc6749_errors_in_every_case() {
         assert!(answer["error_description"].as_str().is_some_and(|d| !d.is_empty()), "{answer}");
     }
 }
+
+/// A nested object given as an array (which serde would take for a struct) is refused like
+/// any value of the wrong type: the document says object.
+#[tokio::test]
+async fn nested_objects_must_be_objects() {
+    let (app, _) = spawn_app_with_admin(Backend::Memory).await;
+    let (email, _) = app.signed_in().await;
+    let body = json!({ "email": email, "password": crate::helpers::PASSWORD, "device": [null, "laptop"] });
+    let problem =
+        crate::helpers::assert_problem(app.post_json("/v1/auth/login", &body).await, 422, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["field"], "device", "{problem}");
+    let body = json!({ "email": email, "password": crate::helpers::PASSWORD, "device": { "name": "laptop" } });
+    assert_eq!(app.post_json("/v1/auth/login", &body).await.status(), 200);
+}
