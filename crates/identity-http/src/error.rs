@@ -11,6 +11,8 @@ use identity_core::{FieldError, ValidationErrors};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+pub use crate::problem_code::ProblemCode;
+
 /// One invalid field.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ProblemField {
@@ -35,11 +37,12 @@ impl From<&FieldError> for ProblemField {
 /// An RFC 9457 problem document.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(example = json!({
-    "type": "urn:identity:problem:invalid_credentials",
-    "title": "Unauthorized",
-    "status": 401,
-    "detail": "invalid email, username or password",
-    "code": "invalid_credentials"
+    "type": "urn:identity:problem:validation_failed",
+    "title": "Unprocessable Entity",
+    "status": 422,
+    "detail": "email: this is not a valid email address",
+    "code": "validation_failed",
+    "errors": [{"field": "email", "code": "invalid_email", "message": "this is not a valid email address"}]
 }))]
 pub struct Problem {
     /// URI identifying the problem type: `urn:identity:problem:<code>`.
@@ -51,7 +54,7 @@ pub struct Problem {
     /// What went wrong, for a human.
     pub detail: String,
     /// Stable machine code; clients branch on this.
-    pub code: String,
+    pub code: ProblemCode,
     /// Invalid fields, for `validation_failed`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<ProblemField>,
@@ -65,7 +68,7 @@ pub struct Problem {
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
-    code: &'static str,
+    code: ProblemCode,
     detail: String,
     errors: Vec<ProblemField>,
     retry_after: Option<u32>,
@@ -81,9 +84,10 @@ impl std::fmt::Display for ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+    /// A problem with `code`, answered with the code's status.
+    pub fn new(code: ProblemCode, detail: impl Into<String>) -> Self {
         Self {
-            status,
+            status: code.status(),
             code,
             detail: detail.into(),
             errors: Vec::new(),
@@ -94,6 +98,12 @@ impl ApiError {
         }
     }
 
+    /// The same problem with another status (the framework's own refusals: 414, 431, …).
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
+    }
+
     pub fn validation(errors: &[FieldError]) -> Self {
         let detail = match errors {
             [one] => format!("{}: {}", one.field, one.message),
@@ -101,38 +111,31 @@ impl ApiError {
         };
         Self {
             errors: errors.iter().map(ProblemField::from).collect(),
-            ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", detail)
+            ..Self::new(ProblemCode::ValidationFailed, detail)
         }
     }
 
     pub fn malformed(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "malformed_body", detail)
+        Self::new(ProblemCode::MalformedBody, detail)
     }
 
     pub fn unauthenticated() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", "missing or invalid access token")
+        Self::new(ProblemCode::Unauthenticated, "missing or invalid access token")
     }
 
     pub fn not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", "no such resource")
+        Self::new(ProblemCode::NotFound, "no such resource")
     }
 
     fn internal(source: anyhow::Error) -> Self {
-        Self {
-            source: Some(source),
-            ..Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "an unexpected error occurred")
-        }
+        Self { source: Some(source), ..Self::new(ProblemCode::InternalError, "an unexpected error occurred") }
     }
 
     fn unavailable(source: anyhow::Error) -> Self {
         Self {
             source: Some(source),
             retry_after: Some(5),
-            ..Self::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "service_unavailable",
-                "a dependency is unavailable; retry shortly",
-            )
+            ..Self::new(ProblemCode::ServiceUnavailable, "a dependency is unavailable; retry shortly")
         }
     }
 
@@ -143,7 +146,7 @@ impl ApiError {
     }
 
     pub fn code(&self) -> &'static str {
-        self.code
+        self.code.as_str()
     }
 
     pub fn problem(&self) -> Problem {
@@ -152,7 +155,7 @@ impl ApiError {
             title: self.status.canonical_reason().unwrap_or("Error").to_owned(),
             status: self.status.as_u16(),
             detail: self.detail.clone(),
-            code: self.code.to_owned(),
+            code: self.code,
             errors: self.errors.clone(),
             attempts_left: self.attempts_left,
         }
@@ -170,49 +173,43 @@ impl From<CoreError> for ApiError {
         let detail = error.to_string();
         match error {
             CoreError::Validation(errors) => errors.into(),
-            CoreError::EmailTaken => Self::new(StatusCode::CONFLICT, "email_taken", detail),
-            CoreError::UsernameTaken => Self::new(StatusCode::CONFLICT, "username_taken", detail),
-            CoreError::IdempotencyKeyReused => {
-                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused", detail)
-            }
-            CoreError::InvalidCredentials => Self::new(StatusCode::UNAUTHORIZED, "invalid_credentials", detail),
+            CoreError::EmailTaken => Self::new(ProblemCode::EmailTaken, detail),
+            CoreError::UsernameTaken => Self::new(ProblemCode::UsernameTaken, detail),
+            CoreError::IdempotencyKeyReused => Self::new(ProblemCode::IdempotencyKeyReused, detail),
+            CoreError::InvalidCredentials => Self::new(ProblemCode::InvalidCredentials, detail),
             CoreError::Unauthenticated => Self::unauthenticated(),
-            CoreError::InvalidRefreshToken => Self::new(StatusCode::UNAUTHORIZED, "invalid_refresh_token", detail),
-            CoreError::RefreshTokenReused => Self::new(StatusCode::UNAUTHORIZED, "refresh_token_reused", detail),
-            CoreError::InvalidToken => Self::new(StatusCode::BAD_REQUEST, "invalid_token", detail),
-            CoreError::InvalidCode { attempts_left } => Self {
-                attempts_left: Some(attempts_left),
-                ..Self::new(StatusCode::BAD_REQUEST, "invalid_code", detail)
-            },
+            CoreError::InvalidRefreshToken => Self::new(ProblemCode::InvalidRefreshToken, detail),
+            CoreError::RefreshTokenReused => Self::new(ProblemCode::RefreshTokenReused, detail),
+            CoreError::InvalidToken => Self::new(ProblemCode::InvalidToken, detail),
+            CoreError::InvalidCode { attempts_left } => {
+                Self { attempts_left: Some(attempts_left), ..Self::new(ProblemCode::InvalidCode, detail) }
+            }
             CoreError::NotFound => Self::not_found(),
-            CoreError::Forbidden => Self::new(StatusCode::FORBIDDEN, "forbidden", detail),
-            CoreError::GroupNameTaken => Self::new(StatusCode::CONFLICT, "group_name_taken", detail),
-            CoreError::LastAdmin => Self::new(StatusCode::CONFLICT, "last_admin", detail),
-            CoreError::Cooldown { retry_after_secs } => Self {
-                retry_after: Some(secs(retry_after_secs)),
-                ..Self::new(StatusCode::TOO_MANY_REQUESTS, "cooldown", detail)
-            },
-            CoreError::AccountLocked => Self::new(StatusCode::FORBIDDEN, "account_locked", detail),
-            CoreError::AccountDisabled => Self::new(StatusCode::FORBIDDEN, "account_disabled", detail),
-            CoreError::EmailNotVerified => Self::new(StatusCode::FORBIDDEN, "email_not_verified", detail),
+            CoreError::Forbidden => Self::new(ProblemCode::Forbidden, detail),
+            CoreError::GroupNameTaken => Self::new(ProblemCode::GroupNameTaken, detail),
+            CoreError::LastAdmin => Self::new(ProblemCode::LastAdmin, detail),
+            CoreError::Cooldown { retry_after_secs } => {
+                Self { retry_after: Some(secs(retry_after_secs)), ..Self::new(ProblemCode::Cooldown, detail) }
+            }
+            CoreError::AccountLocked => Self::new(ProblemCode::AccountLocked, detail),
+            CoreError::AccountDisabled => Self::new(ProblemCode::AccountDisabled, detail),
+            CoreError::EmailNotVerified => Self::new(ProblemCode::EmailNotVerified, detail),
             CoreError::RateLimited(decision) => {
                 let mut error = Self {
                     retry_after: Some(secs(decision.retry_after.as_secs_f64().ceil().max(1.0) as u64)),
-                    ..Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", detail)
+                    ..Self::new(ProblemCode::RateLimited, detail)
                 };
                 for (name, value) in crate::limits::rate_headers(&decision) {
                     error = error.with_header(name, value);
                 }
                 error
             }
-            CoreError::LoginThrottled { retry_after_secs } => Self {
-                retry_after: Some(secs(retry_after_secs)),
-                ..Self::new(StatusCode::TOO_MANY_REQUESTS, "login_throttled", detail)
-            },
-            CoreError::Overloaded { retry_after_secs } => Self {
-                retry_after: Some(secs(retry_after_secs)),
-                ..Self::new(StatusCode::SERVICE_UNAVAILABLE, "overloaded", detail)
-            },
+            CoreError::LoginThrottled { retry_after_secs } => {
+                Self { retry_after: Some(secs(retry_after_secs)), ..Self::new(ProblemCode::LoginThrottled, detail) }
+            }
+            CoreError::Overloaded { retry_after_secs } => {
+                Self { retry_after: Some(secs(retry_after_secs)), ..Self::new(ProblemCode::Overloaded, detail) }
+            }
             CoreError::Unavailable(source) => Self::unavailable(source),
             CoreError::Internal(source) => Self::internal(source),
         }
@@ -224,7 +221,7 @@ impl ApiError {
     pub fn cause_chain(&self) -> String {
         match &self.source {
             Some(source) => format!("{}: {source:#}", self.code),
-            None => self.code.to_owned(),
+            None => self.code.as_str().to_owned(),
         }
     }
 }

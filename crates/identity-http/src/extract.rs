@@ -29,47 +29,79 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req.app_data::<BodyLimit>().copied().unwrap_or(BodyLimit(64 * 1024)).0;
-        let is_json = req.mime_type().ok().flatten().is_some_and(|m| {
-            m.type_() == actix_web::mime::APPLICATION
-                && (m.subtype() == actix_web::mime::JSON || m.suffix() == Some(actix_web::mime::JSON))
-        });
-        let declared = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        let mut payload = payload.take();
+        let body = read_json(req, payload, false);
         Box::pin(async move {
-            if !is_json {
-                return Err(ApiError::new(
-                    actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported_media_type",
-                    "send the body as application/json",
-                ));
-            }
-            if declared.is_some_and(|len| len > limit) {
-                return Err(too_large(limit));
-            }
-            let mut body = web::BytesMut::with_capacity(declared.unwrap_or(0).min(limit));
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|_| ApiError::malformed("the request body could not be read"))?;
-                if body.len() + chunk.len() > limit {
-                    return Err(too_large(limit));
-                }
-                body.extend_from_slice(&chunk);
-            }
-            parse(&body).map(JsonBody)
+            let body = body.await?;
+            parse(body.as_deref().unwrap_or_default()).map(JsonBody)
         })
     }
 }
 
+/// A JSON request body that may be left out: no body at all (or only whitespace) is `None`;
+/// any other body is read like [`JsonBody`] (415, 413, 400, 422). `null` is not "no body":
+/// like every body that is not an object, it is a 422.
+#[derive(Debug)]
+pub struct OptionalJsonBody<T>(pub Option<T>);
+
+impl<T: DeserializeOwned + 'static> FromRequest for OptionalJsonBody<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = read_json(req, payload, true);
+        Box::pin(async move {
+            match body.await? {
+                Some(body) => parse(&body).map(|value| OptionalJsonBody(Some(value))),
+                None => Ok(OptionalJsonBody(None)),
+            }
+        })
+    }
+}
+
+/// Reads a JSON body within the size limit. `optional`: an empty body is `None` whatever its
+/// content type (a client that sends nothing need not declare a type).
+fn read_json(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    optional: bool,
+) -> impl Future<Output = Result<Option<web::BytesMut>, ApiError>> + 'static {
+    let limit = req.app_data::<BodyLimit>().copied().unwrap_or(BodyLimit(64 * 1024)).0;
+    let is_json = req.mime_type().ok().flatten().is_some_and(|m| {
+        m.type_() == actix_web::mime::APPLICATION
+            && (m.subtype() == actix_web::mime::JSON || m.suffix() == Some(actix_web::mime::JSON))
+    });
+    let declared =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    let mut payload = payload.take();
+    let unsupported =
+        || ApiError::new(crate::error::ProblemCode::UnsupportedMediaType, "send the body as application/json");
+    async move {
+        if !is_json && !optional {
+            return Err(unsupported());
+        }
+        if declared.is_some_and(|len| len > limit) {
+            return Err(too_large(limit));
+        }
+        let mut body = web::BytesMut::with_capacity(declared.unwrap_or(0).min(limit));
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|_| ApiError::malformed("the request body could not be read"))?;
+            if body.len() + chunk.len() > limit {
+                return Err(too_large(limit));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        if optional && body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(None);
+        }
+        if !is_json {
+            return Err(unsupported());
+        }
+        Ok(Some(body))
+    }
+}
+
 fn too_large(limit: usize) -> ApiError {
-    ApiError::new(
-        actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
-        format!("the request body is larger than {limit} bytes"),
-    )
+    ApiError::new(crate::error::ProblemCode::PayloadTooLarge, format!("the request body is larger than {limit} bytes"))
 }
 
 /// Parses JSON, telling syntax errors (400) from shape errors (422 with the field's path).

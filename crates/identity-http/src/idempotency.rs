@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 
 use identity_core::domain::RequestKey;
 
-use crate::error::{ApiError, refuse};
+use crate::error::{ApiError, ProblemCode, refuse};
 use crate::state::AppState;
 
 const KEEP: Duration = Duration::from_secs(24 * 3600);
@@ -38,8 +38,13 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn problem(status: StatusCode, code: &'static str, detail: &str) -> ApiError {
-    ApiError::new(status, code, detail)
+fn problem(code: ProblemCode, detail: &str) -> ApiError {
+    ApiError::new(code, detail)
+}
+
+/// 1–255 visible ASCII characters (`!` to `~`), as documented.
+pub fn valid_key(key: &str) -> bool {
+    (1..=255).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic())
 }
 
 pub async fn middleware(
@@ -50,12 +55,8 @@ pub async fn middleware(
     let Some(key) = key else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
-    let Some(key) = key.ok().filter(|k| !k.is_empty() && k.len() <= 255) else {
-        let error = problem(
-            StatusCode::BAD_REQUEST,
-            "invalid_idempotency_key",
-            "Idempotency-Key is 1–255 visible ASCII characters",
-        );
+    let Some(key) = key.ok().filter(|k| valid_key(k)) else {
+        let error = problem(ProblemCode::InvalidIdempotencyKey, "Idempotency-Key is 1–255 visible ASCII characters");
         return Ok(refuse(req, error));
     };
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
@@ -95,8 +96,7 @@ pub async fn middleware(
                 Ok(refuse(
                     req,
                     problem(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "idempotency_key_reused",
+                        ProblemCode::IdempotencyKeyReused,
                         "this Idempotency-Key was used with another request body",
                     ),
                 ))
@@ -112,8 +112,7 @@ pub async fn middleware(
             _ => {
                 let left = codes.time_to_live(&store_key).await.map_err(unavailable)?.unwrap_or(CLAIM);
                 let error = problem(
-                    StatusCode::CONFLICT,
-                    "idempotency_in_progress",
+                    ProblemCode::IdempotencyInProgress,
                     "a request with this Idempotency-Key is still running; retry after Retry-After seconds",
                 )
                 .with_header("Retry-After", left.as_secs().max(1).to_string());
@@ -135,13 +134,9 @@ pub async fn middleware(
     }
     let (req, response) = res.into_parts();
     let (head, body) = response.into_parts();
-    let bytes = actix_web::body::to_bytes(body).await.map_err(|_| {
-        actix_web::Error::from(problem(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
-            "the answer could not be read",
-        ))
-    })?;
+    let bytes = actix_web::body::to_bytes(body)
+        .await
+        .map_err(|_| actix_web::Error::from(problem(ProblemCode::InternalError, "the answer could not be read")))?;
     let content_type = head.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let record = Record::Done {
         fingerprint,

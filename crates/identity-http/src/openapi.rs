@@ -3,11 +3,13 @@
 //! `docs/openapi.json` and compared by a test.
 
 use actix_web::App;
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityScheme,
+};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
-use crate::error::{Problem, ProblemField};
+use crate::error::{Problem, ProblemCode, ProblemField};
 
 struct SecuritySchemes;
 
@@ -27,6 +29,15 @@ impl Modify for SecuritySchemes {
             ),
         );
         components.add_security_scheme(
+            "oauth2",
+            SecurityScheme::OAuth2(OAuth2::with_description(
+                [Flow::Password(Password::new("/v1/auth/token", Scopes::new()))],
+                "The OAuth2 password grant of `POST /v1/auth/token` (Swagger UI's *Authorize*): the token it \
+                 returns is sent as `Authorization: Bearer <token>`, so every operation that takes `bearer` \
+                 takes this too.",
+            )),
+        );
+        components.add_security_scheme(
             "cookie",
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
                 "identity_access",
@@ -44,7 +55,16 @@ impl Modify for SecuritySchemes {
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
     modifiers(&SecuritySchemes),
-    components(schemas(Problem, ProblemField, crate::routes::settings::SettingsNamespace)),
+    components(schemas(
+        Problem,
+        ProblemField,
+        ProblemCode,
+        crate::routes::settings::SettingsNamespace,
+        crate::routes::settings::AiSettingsDocument,
+        crate::routes::settings::DocumentsSettingsDocument,
+        crate::routes::settings::AiSettingsPatch,
+        crate::routes::settings::DocumentsSettingsPatch,
+    )),
     tags(
         (name = "auth", description = "Registration, login and the current user"),
         (name = "tokens", description = "Keys for services that verify access tokens"),
@@ -52,55 +72,41 @@ impl Modify for SecuritySchemes {
         (name = "sessions", description = "The caller's sessions and devices"),
         (name = "users", description = "The caller's account and profile"),
         (name = "audit", description = "Security events"),
-        (name = "admin", description = "Administration (the `admin` role)"),
-        (name = "groups", description = "Groups, memberships and app grants (the `admin` role)"),
+        (name = "admin", description = "User administration: accounts, their sessions, groups and app grants (the `admin` role)"),
+        (name = "groups", description = "Groups, their members and their app grants (the `admin` role)"),
         (name = "settings", description = "Namespaced admin settings with encrypted secrets (the `admin` role)"),
         (name = "operations", description = "Health and readiness"),
     )
 )]
 struct ApiDoc;
 
-/// The complete document, as served at `/openapi.json`.
+/// The complete document, as served at `/openapi.json`: the handlers' annotations, then
+/// [`crate::openapi_rules::apply`] adds what the shared extractors and middleware answer.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, mut api) =
+    let (_, api) =
         App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(crate::routes::configure).split_for_parts();
-    describe_responses(&mut api);
-    api
-}
-
-/// OpenAPI 3.1 requires a description on every response: the ones a route left without get
-/// their status's reason phrase (`OK`, `Created`, …).
-fn describe_responses(api: &mut utoipa::openapi::OpenApi) {
-    use utoipa::openapi::RefOr;
-    for item in api.paths.paths.values_mut() {
-        let operations = [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.options,
-            &mut item.head,
-            &mut item.patch,
-            &mut item.trace,
-        ];
-        for operation in operations.into_iter().flatten() {
-            for (status, response) in &mut operation.responses.responses {
-                if let RefOr::T(response) = response
-                    && response.description.is_empty()
-                {
-                    let reason = status
-                        .parse::<u16>()
-                        .ok()
-                        .and_then(|s| actix_web::http::StatusCode::from_u16(s).ok())
-                        .and_then(|s| s.canonical_reason());
-                    response.description = reason.unwrap_or("Response").to_owned();
-                }
-            }
-        }
-    }
+    let Ok(mut doc) = serde_json::to_value(&api) else { return api };
+    crate::openapi_rules::apply(&mut doc);
+    // A test compares the served document with this one: a lossy round trip would show.
+    serde_json::from_value(doc).unwrap_or(api)
 }
 
 /// The document as `docs/openapi.json` holds it: pretty JSON with a final newline.
 pub fn openapi_json() -> anyhow::Result<String> {
     Ok(openapi().to_pretty_json()? + "\n")
+}
+
+/// Every operation as `METHOD /path operation_id`, one a line, in document order: the list
+/// `docs/operations.txt` holds, so that a renamed operation (a renamed method in every
+/// generated client) is a visible, deliberate change.
+pub fn operation_list() -> String {
+    let doc = serde_json::to_value(openapi()).unwrap_or_default();
+    let mut lines = String::new();
+    for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+        for (method, operation) in item.as_object().into_iter().flatten() {
+            let id = operation["operationId"].as_str().unwrap_or("-");
+            lines.push_str(&format!("{} {path} {id}\n", method.to_uppercase()));
+        }
+    }
+    lines
 }

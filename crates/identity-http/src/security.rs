@@ -5,8 +5,8 @@ use actix_cors::Cors;
 use actix_web::HttpRequest;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
-use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 
 use crate::error::ApiError;
@@ -59,8 +59,7 @@ pub fn check_origin(req: &HttpRequest, allowed: &[String]) -> Result<(), ApiErro
     }
     let refused = || {
         ApiError::new(
-            StatusCode::FORBIDDEN,
-            "csrf_rejected",
+            crate::error::ProblemCode::CsrfRejected,
             "cookie-authenticated requests must come from an allowed origin",
         )
     };

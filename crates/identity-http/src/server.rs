@@ -16,7 +16,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::bootstrap::{Overrides, wire};
 use crate::config::Config;
-use crate::error::ApiError;
+use crate::error::{ApiError, ProblemCode};
 use crate::extract::BodyLimit;
 
 /// A bound, wired server that has not started yet.
@@ -46,18 +46,18 @@ fn problem_for_framework_errors<B: MessageBody + 'static>(
     let allow = (res.status() == StatusCode::NOT_FOUND).then(|| allowed_methods(res.request().path())).flatten();
     let error = match res.status() {
         StatusCode::NOT_FOUND if allow.is_some() => ApiError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
+            ProblemCode::MethodNotAllowed,
             format!("this resource allows {}", allow.as_deref().unwrap_or_default()),
         ),
         StatusCode::NOT_FOUND => ApiError::not_found(),
-        StatusCode::METHOD_NOT_ALLOWED => ApiError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
-            "this method is not allowed on this resource",
-        ),
-        status if status.is_server_error() => ApiError::new(status, "internal_error", "an unexpected error occurred"),
-        status => ApiError::new(status, "bad_request", status.canonical_reason().unwrap_or("bad request")),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            ApiError::new(ProblemCode::MethodNotAllowed, "this method is not allowed on this resource")
+        }
+        status if status.is_server_error() => {
+            ApiError::new(ProblemCode::InternalError, "an unexpected error occurred").with_status(status)
+        }
+        status => ApiError::new(ProblemCode::BadRequest, status.canonical_reason().unwrap_or("bad request"))
+            .with_status(status),
     };
     let (req, _) = res.into_parts();
     let mut response = actix_web::ResponseError::error_response(&error);
@@ -103,24 +103,6 @@ fn allowed_methods(path: &str) -> Option<String> {
     Some(methods.join(", "))
 }
 
-/// Form bodies (the OAuth2 token endpoint): 415, 413 and 400 like the JSON routes, with an
-/// RFC 6749 error member for OAuth2 clients.
-fn form_error(error: actix_web::error::UrlencodedError, _: &actix_web::HttpRequest) -> actix_web::Error {
-    use actix_web::error::UrlencodedError;
-    let api = match error {
-        UrlencodedError::ContentType => ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "send the body as application/x-www-form-urlencoded",
-        ),
-        UrlencodedError::Overflow { .. } => {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the request body is too large")
-        }
-        other => ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", format!("the form is invalid: {other}")),
-    };
-    api.into()
-}
-
 /// `/docs` → `/docs/`, where Swagger UI lives (its assets are relative to the slash).
 async fn docs_redirect() -> actix_web::HttpResponse {
     actix_web::HttpResponse::PermanentRedirect().insert_header((header::LOCATION, "/docs/")).finish()
@@ -154,7 +136,6 @@ impl Application {
                 .app_data(limit)
                 // A path id that is not a UUID names no resource.
                 .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::not_found().into()))
-                .app_data(web::FormConfig::default().limit(limit.0).error_handler(form_error))
                 .configure(crate::routes::configure)
                 .route("/docs", web::get().to(docs_redirect))
                 .configure(|app| {

@@ -169,7 +169,8 @@ pub fn currency(raw: &str) -> Result<Currency, FieldError> {
 }
 
 /// What a preference key holds.
-enum Rule {
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PreferenceRule {
     Bool,
     Text(usize),
     OneOf(&'static [&'static str]),
@@ -177,29 +178,34 @@ enum Rule {
     Integer(i64, i64),
 }
 
-/// The preferences document: sections of known keys, nothing else.
-const SECTIONS: &[(&str, &[(&str, Rule)])] = &[
+/// The preferences document: sections of known keys, nothing else. (The OpenAPI document's
+/// `Preferences` schema is generated from this.)
+pub const PREFERENCE_SECTIONS: &[(&str, &[(&str, PreferenceRule)])] = &[
     (
         "notifications",
         &[
-            ("email", Rule::Bool),
-            ("push", Rule::Bool),
-            ("product_updates", Rule::Bool),
-            ("digest", Rule::OneOf(&["daily", "weekly", "never"])),
+            ("email", PreferenceRule::Bool),
+            ("push", PreferenceRule::Bool),
+            ("product_updates", PreferenceRule::Bool),
+            ("digest", PreferenceRule::OneOf(&["daily", "weekly", "never"])),
         ],
     ),
     (
         "ai",
         &[
-            ("enabled", Rule::Bool),
-            ("model", Rule::Text(100)),
-            ("temperature", Rule::Number(0.0, 2.0)),
-            ("language", Rule::Text(35)),
+            ("enabled", PreferenceRule::Bool),
+            ("model", PreferenceRule::Text(100)),
+            ("temperature", PreferenceRule::Number(0.0, 2.0)),
+            ("language", PreferenceRule::Text(35)),
         ],
     ),
     (
         "focus",
-        &[("session_minutes", Rule::Integer(5, 180)), ("break_minutes", Rule::Integer(1, 60)), ("sound", Rule::Bool)],
+        &[
+            ("session_minutes", PreferenceRule::Integer(5, 180)),
+            ("break_minutes", PreferenceRule::Integer(1, 60)),
+            ("sound", PreferenceRule::Bool),
+        ],
     ),
 ];
 
@@ -232,7 +238,7 @@ pub fn validate_preferences(document: &Value) -> Vec<FieldError> {
     };
     for (name, section) in sections {
         let path = format!("preferences.{name}");
-        let Some((_, keys)) = SECTIONS.iter().find(|(s, _)| s == name) else {
+        let Some((_, keys)) = PREFERENCE_SECTIONS.iter().find(|(s, _)| s == name) else {
             errors.push(FieldError::new(path, "unknown_field", "not a preferences section (notifications, ai, focus)"));
             continue;
         };
@@ -251,19 +257,21 @@ pub fn validate_preferences(document: &Value) -> Vec<FieldError> {
                 continue;
             }
             let ok = match rule {
-                Rule::Bool => value.is_boolean(),
-                Rule::Text(max) => value.as_str().is_some_and(|s| !s.trim().is_empty() && s.chars().count() <= *max),
-                Rule::OneOf(allowed) => value.as_str().is_some_and(|s| allowed.contains(&s)),
-                Rule::Number(min, max) => value.as_f64().is_some_and(|n| n >= *min && n <= *max),
-                Rule::Integer(min, max) => value.as_i64().is_some_and(|n| n >= *min && n <= *max),
+                PreferenceRule::Bool => value.is_boolean(),
+                PreferenceRule::Text(max) => {
+                    value.as_str().is_some_and(|s| !s.trim().is_empty() && s.chars().count() <= *max)
+                }
+                PreferenceRule::OneOf(allowed) => value.as_str().is_some_and(|s| allowed.contains(&s)),
+                PreferenceRule::Number(min, max) => value.as_f64().is_some_and(|n| n >= *min && n <= *max),
+                PreferenceRule::Integer(min, max) => value.as_i64().is_some_and(|n| n >= *min && n <= *max),
             };
             if !ok {
                 let expected = match rule {
-                    Rule::Bool => "true or false".to_owned(),
-                    Rule::Text(max) => format!("text of 1 to {max} characters"),
-                    Rule::OneOf(allowed) => format!("one of {}", allowed.join(", ")),
-                    Rule::Number(min, max) => format!("a number from {min} to {max}"),
-                    Rule::Integer(min, max) => format!("a whole number from {min} to {max}"),
+                    PreferenceRule::Bool => "true or false".to_owned(),
+                    PreferenceRule::Text(max) => format!("text of 1 to {max} characters"),
+                    PreferenceRule::OneOf(allowed) => format!("one of {}", allowed.join(", ")),
+                    PreferenceRule::Number(min, max) => format!("a number from {min} to {max}"),
+                    PreferenceRule::Integer(min, max) => format!("a whole number from {min} to {max}"),
                 };
                 errors.push(FieldError::new(path, "invalid_value", format!("must be {expected}")));
             }

@@ -15,12 +15,13 @@ use crate::state::AppState;
 pub struct UserSearch {
     /// Case-insensitive prefix of the email address or the name.
     pub query: Option<String>,
-    /// `active`, `locked`, `disabled` or `deleted` (deleted accounts are listed only when
-    /// asked for).
+    /// Only accounts in this status (deleted accounts are listed only when asked for).
+    #[param(schema_with = super::views::status_schema)]
     pub status: Option<String>,
     /// Only users with this role, e.g. `admin`.
     pub role: Option<String>,
     /// Items per page, 1–100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<usize>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -45,7 +46,7 @@ pub struct UserPage {
         (status = OK, body = UserPage),
         (status = UNAUTHORIZED, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
         (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = UNPROCESSABLE_ENTITY, description = "Bad `status`, `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
+        (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: bad `status`, `role`, `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/admin/users")]
@@ -64,17 +65,18 @@ pub async fn list_users(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AdminCreateUser {
-    #[schema(example = "grace@example.com")]
+    #[schema(example = "grace@example.com", format = Email, min_length = 3, max_length = 254)]
     pub email: String,
     /// Leave it out to mail the user an invitation link to choose their own
     /// (`INVITATION_TTL_SECONDS`, single use; using it verifies the address).
     pub password: Option<String>,
-    #[schema(example = "grace")]
+    /// 3–32 of `a-z 0-9 . _ -`, starting with a letter or digit.
+    #[schema(example = "grace", pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{2,31}$")]
     pub username: Option<String>,
     #[schema(example = "Grace Hopper")]
     pub name: Option<String>,
     /// Roles besides `user` (which every account has).
-    #[schema(example = json!(["admin"]))]
+    #[schema(schema_with = super::views::nullable_roles_schema)]
     pub roles: Option<Vec<String>>,
     /// Treat the address as verified (default `false`).
     pub email_verified: Option<bool>,
@@ -127,7 +129,7 @@ pub async fn create_user(
     responses(
         (status = OK, body = UserView),
         (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = NOT_FOUND, description = "No such user", body = Problem, content_type = "application/problem+json"),
+        (status = NOT_FOUND, description = "`not_found`: no such user", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/admin/users/{id}")]
@@ -144,12 +146,11 @@ pub async fn get_user(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AdminUserPatch {
-    /// The complete set of roles (`admin`, `user`).
-    #[schema(example = json!(["user"]))]
+    /// The complete set of roles.
+    #[schema(schema_with = super::views::nullable_roles_schema)]
     pub roles: Option<Vec<String>>,
-    /// `active`, `locked`, `disabled` or `deleted`. Leaving `active` ends every session;
-    /// `active` restores a deleted account.
-    #[schema(example = "locked")]
+    /// Leaving `active` ends every session; `active` restores a deleted account.
+    #[schema(schema_with = super::views::nullable_status_schema)]
     pub status: Option<String>,
 }
 
@@ -177,7 +178,7 @@ fn status(value: &str) -> AdminUserChange {
     responses(
         (status = OK, body = UserView),
         (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = NOT_FOUND, description = "No such user", body = Problem, content_type = "application/problem+json"),
+        (status = NOT_FOUND, description = "`not_found`: no such user", body = Problem, content_type = "application/problem+json"),
         (status = CONFLICT, description = "`last_admin`", body = Problem, content_type = "application/problem+json"),
         (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: unknown role or status", body = Problem, content_type = "application/problem+json"),
     )
@@ -195,9 +196,16 @@ pub async fn patch_user(
 
 /// Locks an account (admins only): it cannot sign in and its sessions end.
 #[utoipa::path(
-    operation_id = "admin_lock_user",tag = "admin", params(("id" = Uuid, Path)), security(("bearer" = []), ("cookie" = [])),
-    responses((status = OK, body = UserView), (status = FORBIDDEN, body = Problem, content_type = "application/problem+json"),
-              (status = NOT_FOUND, body = Problem, content_type = "application/problem+json"), (status = CONFLICT, description = "`last_admin`", body = Problem, content_type = "application/problem+json")))]
+    operation_id = "admin_lock_user",
+    tag = "admin",
+    params(("id" = Uuid, Path, description = "User id")),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = OK, description = "The locked account", body = UserView),
+        (status = NOT_FOUND, description = "`not_found`: no such user", body = Problem, content_type = "application/problem+json"),
+        (status = CONFLICT, description = "`last_admin`: the last active admin stays active", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[post("/admin/users/{id}/lock")]
 pub async fn lock_user(
     state: web::Data<AppState>,
@@ -209,9 +217,15 @@ pub async fn lock_user(
 
 /// Unlocks an account (admins only).
 #[utoipa::path(
-    operation_id = "admin_unlock_user",tag = "admin", params(("id" = Uuid, Path)), security(("bearer" = []), ("cookie" = [])),
-    responses((status = OK, body = UserView), (status = FORBIDDEN, body = Problem, content_type = "application/problem+json"),
-              (status = NOT_FOUND, body = Problem, content_type = "application/problem+json")))]
+    operation_id = "admin_unlock_user",
+    tag = "admin",
+    params(("id" = Uuid, Path, description = "User id")),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = OK, description = "The active account", body = UserView),
+        (status = NOT_FOUND, description = "`not_found`: no such user", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[post("/admin/users/{id}/unlock")]
 pub async fn unlock_user(
     state: web::Data<AppState>,
@@ -223,23 +237,37 @@ pub async fn unlock_user(
 
 /// Soft-deletes an account (admins only); `POST …/restore` brings it back.
 #[utoipa::path(
-    operation_id = "admin_delete_user",tag = "admin", params(("id" = Uuid, Path)), security(("bearer" = []), ("cookie" = [])),
-    responses((status = OK, body = UserView), (status = FORBIDDEN, body = Problem, content_type = "application/problem+json"),
-              (status = NOT_FOUND, body = Problem, content_type = "application/problem+json"), (status = CONFLICT, description = "`last_admin`", body = Problem, content_type = "application/problem+json")))]
+    operation_id = "admin_delete_user",
+    tag = "admin",
+    params(("id" = Uuid, Path, description = "User id")),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = NO_CONTENT, description = "Deleted (soft): its sessions ended"),
+        (status = NOT_FOUND, description = "`not_found`: no such user", body = Problem, content_type = "application/problem+json"),
+        (status = CONFLICT, description = "`last_admin`: the last active admin stays active", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[delete("/admin/users/{id}")]
 pub async fn delete_user(
     state: web::Data<AppState>,
     user: CurrentUser,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    change(&state, &user, id.into_inner(), status("deleted")).await
+    state.services.admin.admin_change_user(&user.0, id.into_inner(), status("deleted")).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// Restores a soft-deleted account (admins only).
 #[utoipa::path(
-    operation_id = "admin_restore_user",tag = "admin", params(("id" = Uuid, Path)), security(("bearer" = []), ("cookie" = [])),
-    responses((status = OK, body = UserView), (status = FORBIDDEN, body = Problem, content_type = "application/problem+json"),
-              (status = NOT_FOUND, body = Problem, content_type = "application/problem+json")))]
+    operation_id = "admin_restore_user",
+    tag = "admin",
+    params(("id" = Uuid, Path, description = "User id")),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = OK, description = "The restored account", body = UserView),
+        (status = NOT_FOUND, description = "`not_found`: no such user", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[post("/admin/users/{id}/restore")]
 pub async fn restore_user(
     state: web::Data<AppState>,
@@ -251,9 +279,15 @@ pub async fn restore_user(
 
 /// Ends every session of a user (admins only).
 #[utoipa::path(
-    operation_id = "admin_revoke_sessions",tag = "admin", params(("id" = Uuid, Path)), security(("bearer" = []), ("cookie" = [])),
-    responses((status = NO_CONTENT, description = "Every session ended"), (status = FORBIDDEN, body = Problem, content_type = "application/problem+json"),
-              (status = NOT_FOUND, body = Problem, content_type = "application/problem+json")))]
+    operation_id = "admin_revoke_sessions",
+    tag = "admin",
+    params(("id" = Uuid, Path, description = "User id")),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = NO_CONTENT, description = "Every session ended"),
+        (status = NOT_FOUND, description = "`not_found`: no such user", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[delete("/admin/users/{id}/sessions")]
 pub async fn revoke_sessions(
     state: web::Data<AppState>,

@@ -26,9 +26,24 @@ pub struct AuditView {
     pub subject_id: Option<Uuid>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
-    #[schema(value_type = Object)]
+    #[schema(schema_with = metadata_schema)]
     pub metadata: serde_json::Value,
     pub created_at: DateTime<Utc>,
+}
+
+fn metadata_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::Object)
+        .description(Some(
+            "Details of the event, by action (e.g. `{\"reason\": \"wrong_password\"}` for `login.failed`, \
+             `{\"namespace\": \"ai\", \"ok\": true, \"status\": 200}` for a settings test): an object of JSON \
+             values, never a secret; `{}` when there is nothing to add.",
+        ))
+        .additional_properties(Some(
+            utoipa::openapi::schema::AdditionalProperties::<utoipa::openapi::Schema>::FreeForm(true),
+        ))
+        .examples([serde_json::json!({"reason": "wrong_password"})])
+        .build()
 }
 
 impl From<&AuditRecord> for AuditView {
@@ -70,7 +85,7 @@ impl AuditPage {
     responses(
         (status = OK, body = AuditPage),
         (status = UNAUTHORIZED, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
-        (status = UNPROCESSABLE_ENTITY, description = "Bad `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
+        (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: bad `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/users/me/audit")]
@@ -98,6 +113,7 @@ pub struct AuditSearch {
     /// At or before this time (RFC 3339).
     pub until: Option<DateTime<Utc>>,
     /// Items per page, 1–100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<usize>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -105,7 +121,7 @@ pub struct AuditSearch {
 
 /// Searches the whole audit log (admins only), newest first.
 #[utoipa::path(
-    operation_id = "search_audit_logs",
+    operation_id = "admin_search_audit_logs",
     tag = "audit",
     params(AuditSearch),
     security(("bearer" = []), ("cookie" = [])),
@@ -113,7 +129,7 @@ pub struct AuditSearch {
         (status = OK, body = AuditPage),
         (status = UNAUTHORIZED, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
         (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = UNPROCESSABLE_ENTITY, description = "Bad filter, `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
+        (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: bad filter, `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/admin/audit-logs")]

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::views::{SessionView, UserView};
 use crate::config::SameSite;
 use crate::error::{ApiError, Problem};
-use crate::extract::{CurrentUser, JsonBody};
+use crate::extract::{CurrentUser, JsonBody, OptionalJsonBody};
 use crate::limits::limited;
 use crate::state::{AppState, CookieSettings};
 
@@ -20,14 +20,16 @@ use crate::state::{AppState, CookieSettings};
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
     /// Case-insensitively unique; stored lower-cased.
-    #[schema(example = "ada@example.com")]
+    #[schema(example = "ada@example.com", format = Email, min_length = 3, max_length = 254)]
     pub email: String,
-    /// 8–128 characters, not a common password, not containing the address.
-    #[schema(example = "correct horse battery staple", format = Password)]
+    /// 8–128 characters (by default; the policy is configurable), not a common password, not
+    /// containing the address.
+    #[schema(example = "correct horse battery staple", format = Password, min_length = 8, max_length = 128)]
     pub password: String,
-    /// Optional unique login name: 3–32 of `a-z 0-9 . _ -`.
+    /// Optional unique login name: 3–32 of `a-z 0-9 . _ -` (upper case is lowered), starting
+    /// with a letter or digit.
     #[serde(default)]
-    #[schema(example = "ada")]
+    #[schema(example = "ada", pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{2,31}$")]
     pub username: Option<String>,
     /// Optional display name, up to 100 characters.
     #[serde(default)]
@@ -51,18 +53,16 @@ impl RegisterRequest {
 /// Creates an account with an unverified address, mails a verification link and emits
 /// `user.registered`. With `REQUIRE_VERIFIED_EMAIL` the account can sign in once verified.
 #[utoipa::path(
+    operation_id = "register",
     tag = "auth",
     request_body = RegisterRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the first answer is replayed for 24 h (same body), another body with the same key is a 422")),
     responses(
         (status = CREATED, description = "The new account (`Idempotent-Replayed: true` on a replay)", body = UserView),
-        (status = BAD_REQUEST, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = CONFLICT, description = "`email_taken` (not with `REGISTRATION_HIDE_TAKEN_EMAILS`: then a taken address gets a 201 like a free one and its owner a mail), `username_taken`, or `idempotency_in_progress`", body = Problem, content_type = "application/problem+json"),
-        (status = PAYLOAD_TOO_LARGE, description = "Body over the size limit", body = Problem, content_type = "application/problem+json"),
-        (status = UNSUPPORTED_MEDIA_TYPE, description = "Not application/json", body = Problem, content_type = "application/problem+json"),
         (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: missing or invalid fields, weak password", body = Problem, content_type = "application/problem+json"),
         (status = TOO_MANY_REQUESTS, description = "`rate_limited`; see `Retry-After` and `RateLimit-*`", body = Problem, content_type = "application/problem+json"),
-        (status = SERVICE_UNAVAILABLE, description = "Overloaded or a dependency is down; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+        (status = SERVICE_UNAVAILABLE, description = "`overloaded`: password hashing is saturated, or `service_unavailable`: a dependency is down; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 // Retries with the same `Idempotency-Key` get the first answer (see `crate::idempotency`).
@@ -93,6 +93,7 @@ pub struct RegistrationPending {
 /// Two-step registration, step one: validates everything and mails a 6-digit code. Answers
 /// 202 whether or not the address already has an account (that owner gets a different mail).
 #[utoipa::path(
+    operation_id = "register_request",
     tag = "auth",
     request_body = RegisterRequest,
     responses(
@@ -120,16 +121,17 @@ pub async fn register_request(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConfirmRegistrationRequest {
-    #[schema(example = "ada@example.com")]
+    #[schema(example = "ada@example.com", format = Email, min_length = 3, max_length = 254)]
     pub email: String,
     /// The 6-digit code from the mail.
-    #[schema(example = "042517")]
+    #[schema(example = "042517", min_length = 1, max_length = 64)]
     pub code: String,
 }
 
 /// Two-step registration, step two: creates the account with a verified address and signs
 /// in (same answer and cookies as login). Five wrong codes void the registration.
 #[utoipa::path(
+    operation_id = "register_confirm",
     tag = "auth",
     request_body = ConfirmRegistrationRequest,
     responses(
@@ -155,11 +157,13 @@ pub async fn register_confirm(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyEmailRequest {
+    #[schema(min_length = 1)]
     pub token: String,
 }
 
 /// Confirms an address with the token from the verification mail (single use).
 #[utoipa::path(
+    operation_id = "verify_email",
     tag = "auth",
     request_body = VerifyEmailRequest,
     responses(
@@ -181,13 +185,14 @@ pub async fn verify_email(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EmailRequest {
-    #[schema(example = "ada@example.com")]
+    #[schema(example = "ada@example.com", format = Email, min_length = 3, max_length = 254)]
     pub email: String,
 }
 
 /// Sends a new verification mail when the address has an unverified account; answers 202
 /// either way.
 #[utoipa::path(
+    operation_id = "resend_verification",
     tag = "auth",
     request_body = EmailRequest,
     responses(
@@ -230,10 +235,42 @@ pub struct LoginRequest {
     /// The account's username (instead of `email`).
     #[serde(default)]
     pub username: Option<String>,
-    #[schema(example = "correct horse battery staple", format = Password)]
+    #[schema(example = "correct horse battery staple", format = Password, min_length = 1)]
     pub password: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object_or_null")]
     pub device: Option<DeviceRequest>,
+}
+
+/// A nested object of a body: serde would also take a struct from an array (`[id, name]`);
+/// the document says object, so that is refused (422) like any other type.
+fn object_or_null<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    use serde::de::Error;
+    match serde_json::Value::deserialize(deserializer)? {
+        serde_json::Value::Null => Ok(None),
+        value @ serde_json::Value::Object(_) => serde_json::from_value(value).map(Some).map_err(D::Error::custom),
+        other => Err(D::Error::custom(format!("invalid type: {}, expected an object", kind(&other)))),
+    }
+}
+
+fn kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Array(_) => "sequence",
+        serde_json::Value::String(_) => "string",
+        serde_json::Value::Number(_) => "number",
+        serde_json::Value::Bool(_) => "boolean",
+        _ => "value",
+    }
+}
+
+/// How to present the access token: `Authorization: Bearer <token>` (RFC 6750), the same
+/// from every endpoint that issues one.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub enum TokenType {
+    Bearer,
 }
 
 /// A session and its tokens.
@@ -241,8 +278,7 @@ pub struct LoginRequest {
 pub struct LoginResponse {
     /// PASETO v4.public access token; also sent as `X-Auth-Token` and an `HttpOnly` cookie.
     pub access_token: String,
-    #[schema(example = "Bearer")]
-    pub token_type: &'static str,
+    pub token_type: TokenType,
     /// Seconds until the access token expires.
     #[schema(example = 900)]
     pub expires_in: i64,
@@ -311,7 +347,7 @@ pub(crate) fn signed_in(mut builder: HttpResponseBuilder, cookies: &CookieSettin
         ))
         .json(LoginResponse {
             access_token: out.access_token.clone(),
-            token_type: "Bearer",
+            token_type: TokenType::Bearer,
             expires_in,
             expires_at: out.claims.exp,
             refresh_token: out.refresh_token.clone(),
@@ -334,18 +370,18 @@ fn signed_out(mut builder: HttpResponseBuilder, cookies: &CookieSettings) -> Htt
 /// `HttpOnly` cookies. Unknown accounts and wrong passwords get the same 401
 /// `invalid_credentials`.
 #[utoipa::path(
+    operation_id = "login",
     tag = "auth",
     request_body = LoginRequest,
     responses(
         (status = OK, description = "Signed in", body = LoginResponse,
          headers(("X-Auth-Token" = String, description = "The access token"),
                  ("Set-Cookie" = String, description = "Access token (path /) and refresh token (path /v1/auth) as HttpOnly cookies"))),
-        (status = BAD_REQUEST, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = UNAUTHORIZED, description = "`invalid_credentials`: unknown account, wrong password, or a locked, disabled or deleted account (whatever the password)", body = Problem, content_type = "application/problem+json"),
         (status = FORBIDDEN, description = "`email_not_verified` (with `REQUIRE_VERIFIED_EMAIL`, only after the right password of an active account)", body = Problem, content_type = "application/problem+json"),
         (status = TOO_MANY_REQUESTS, description = "`rate_limited` (see `Retry-After` and `RateLimit-*`), or `login_throttled` after repeated failures", body = Problem, content_type = "application/problem+json"),
         (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`", body = Problem, content_type = "application/problem+json"),
-        (status = SERVICE_UNAVAILABLE, description = "Overloaded or a dependency is down; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+        (status = SERVICE_UNAVAILABLE, description = "`overloaded`: password hashing is saturated, or `service_unavailable`: a dependency is down; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/login")]
@@ -374,21 +410,23 @@ pub struct RefreshRequest {
 /// replaying it within `REFRESH_REUSE_GRACE_SECONDS` returns the same new pair's refresh
 /// token (racing tabs stay signed in), replaying it later revokes the session.
 #[utoipa::path(
+    operation_id = "refresh",
     tag = "auth",
-    request_body(content = Option<RefreshRequest>, description = "Optional when the refresh cookie is sent"),
+    request_body(content = Option<RefreshRequest>, description = "Optional: leave the body out (no `null`) to use the refresh cookie"),
     responses(
         (status = OK, description = "A new pair", body = LoginResponse),
         (status = UNAUTHORIZED, description = "`invalid_refresh_token`, or `refresh_token_reused` (the session was revoked)", body = Problem, content_type = "application/problem+json"),
+        (status = FORBIDDEN, description = "`csrf_rejected`: the refresh cookie came without an allowed `Origin`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/refresh")]
-pub async fn refresh(req: HttpRequest, state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+pub async fn refresh(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: OptionalJsonBody<RefreshRequest>,
+) -> Result<HttpResponse, ApiError> {
     // The body is optional: a browser relying on the cookie may send none at all.
-    let from_body = if body.iter().all(u8::is_ascii_whitespace) {
-        None
-    } else {
-        crate::extract::parse::<RefreshRequest>(&body)?.refresh_token
-    };
+    let from_body = body.0.and_then(|b| b.refresh_token);
     let from_cookie = || match req.cookie(&state.cookies.refresh_name) {
         // The browser sends the cookie on its own: the request must prove its origin.
         Some(cookie) => {
@@ -408,6 +446,7 @@ pub async fn refresh(req: HttpRequest, state: web::Data<AppState>, body: web::By
 
 /// Ends this session: its access and refresh tokens stop working, the cookies are cleared.
 #[utoipa::path(
+    operation_id = "logout",
     tag = "auth",
     security(("bearer" = []), ("cookie" = [])),
     responses(
@@ -423,6 +462,7 @@ pub async fn logout(state: web::Data<AppState>, user: CurrentUser) -> Result<Htt
 
 /// Ends every session of the caller, this one included.
 #[utoipa::path(
+    operation_id = "logout_all",
     tag = "auth",
     security(("bearer" = []), ("cookie" = [])),
     responses(

@@ -60,7 +60,7 @@ pub struct MemberView {
     pub email: String,
     #[schema(example = "Ada Lovelace")]
     pub name: Option<String>,
-    #[schema(example = "active")]
+    #[schema(schema_with = super::views::status_schema)]
     pub status: String,
     pub added_at: DateTime<Utc>,
 }
@@ -157,6 +157,7 @@ pub struct GroupSearch {
     /// Case-insensitive prefix of the group name.
     pub query: Option<String>,
     /// Items per page, 1–100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<usize>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -172,7 +173,7 @@ pub struct GroupSearch {
         (status = OK, body = GroupPage),
         (status = UNAUTHORIZED, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
         (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = UNPROCESSABLE_ENTITY, description = "Bad `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
+        (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: bad `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/admin/groups")]
@@ -194,7 +195,7 @@ pub async fn list_groups(
 #[serde(deny_unknown_fields)]
 pub struct NewGroup {
     /// 1–100 characters, unique regardless of case.
-    #[schema(example = "Editors")]
+    #[schema(example = "Editors", min_length = 1, max_length = 100, pattern = r"\S")]
     pub name: String,
     /// At most 1000 characters.
     #[schema(example = "Everyone who edits documents")]
@@ -238,7 +239,7 @@ pub async fn create_group(
     responses(
         (status = OK, body = GroupView),
         (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = NOT_FOUND, description = "No such group", body = Problem, content_type = "application/problem+json"),
+        (status = NOT_FOUND, description = "`not_found`: no such group", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/admin/groups/{id}")]
@@ -276,7 +277,7 @@ pub struct GroupPatch {
     responses(
         (status = OK, body = GroupView),
         (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = NOT_FOUND, description = "No such group", body = Problem, content_type = "application/problem+json"),
+        (status = NOT_FOUND, description = "`not_found`: no such group", body = Problem, content_type = "application/problem+json"),
         (status = CONFLICT, description = "`group_name_taken`", body = Problem, content_type = "application/problem+json"),
         (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`", body = Problem, content_type = "application/problem+json"),
     )
@@ -302,7 +303,7 @@ pub async fn patch_group(
     responses(
         (status = NO_CONTENT, description = "Deleted"),
         (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = NOT_FOUND, description = "No such group", body = Problem, content_type = "application/problem+json"),
+        (status = NOT_FOUND, description = "`not_found`: no such group", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/admin/groups/{id}")]
@@ -324,8 +325,8 @@ pub async fn delete_group(
     responses(
         (status = OK, body = MemberPage),
         (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = NOT_FOUND, description = "No such group", body = Problem, content_type = "application/problem+json"),
-        (status = UNPROCESSABLE_ENTITY, description = "Bad `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
+        (status = NOT_FOUND, description = "`not_found`: no such group", body = Problem, content_type = "application/problem+json"),
+        (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: bad `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/admin/groups/{id}/members")]
@@ -352,7 +353,7 @@ pub async fn list_members(
     responses(
         (status = NO_CONTENT, description = "The user is a member"),
         (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = NOT_FOUND, description = "No such group or user", body = Problem, content_type = "application/problem+json"),
+        (status = NOT_FOUND, description = "`not_found`: no such group or user", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[put("/admin/groups/{id}/members/{user_id}")]
@@ -375,7 +376,7 @@ pub async fn add_member(
     responses(
         (status = NO_CONTENT, description = "Removed"),
         (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = NOT_FOUND, description = "No such group, or the user is not a member", body = Problem, content_type = "application/problem+json"),
+        (status = NOT_FOUND, description = "`not_found`: no such group, or the user is not a member", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/admin/groups/{id}/members/{user_id}")]
@@ -398,7 +399,7 @@ pub async fn remove_member(
     responses(
         (status = OK, body = AppGrantList),
         (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = NOT_FOUND, description = "No such group", body = Problem, content_type = "application/problem+json"),
+        (status = NOT_FOUND, description = "`not_found`: no such group", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/admin/groups/{id}/apps")]
@@ -420,7 +421,7 @@ pub async fn group_apps(
     responses(
         (status = NO_CONTENT, description = "The group has the app"),
         (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = NOT_FOUND, description = "No such group", body = Problem, content_type = "application/problem+json"),
+        (status = NOT_FOUND, description = "`not_found`: no such group", body = Problem, content_type = "application/problem+json"),
         (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: bad `app_key`", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -444,7 +445,7 @@ pub async fn grant_group_app(
     responses(
         (status = NO_CONTENT, description = "Revoked"),
         (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = NOT_FOUND, description = "No such group, or it does not have the app", body = Problem, content_type = "application/problem+json"),
+        (status = NOT_FOUND, description = "`not_found`: no such group, or it does not have the app", body = Problem, content_type = "application/problem+json"),
         (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: bad `app_key`", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -462,13 +463,13 @@ pub async fn revoke_group_app(
 /// The groups of a user (admins only), by name.
 #[utoipa::path(
     operation_id = "admin_list_user_groups",
-    tag = "groups",
+    tag = "admin",
     params(("id" = Uuid, Path, description = "User id")),
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = OK, body = GroupList),
         (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = NOT_FOUND, description = "No such user", body = Problem, content_type = "application/problem+json"),
+        (status = NOT_FOUND, description = "`not_found`: no such user", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/admin/users/{id}/groups")]
@@ -484,13 +485,13 @@ pub async fn user_groups(
 /// The apps a user may open, direct and through groups (admins only).
 #[utoipa::path(
     operation_id = "admin_list_user_apps",
-    tag = "groups",
+    tag = "admin",
     params(("id" = Uuid, Path, description = "User id")),
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = OK, body = UserAppList),
         (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = NOT_FOUND, description = "No such user", body = Problem, content_type = "application/problem+json"),
+        (status = NOT_FOUND, description = "`not_found`: no such user", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/admin/users/{id}/apps")]
@@ -505,13 +506,13 @@ pub async fn user_apps(
 /// Grants an app to one user (admins only; idempotent).
 #[utoipa::path(
     operation_id = "admin_grant_user_app",
-    tag = "groups",
+    tag = "admin",
     params(("id" = Uuid, Path, description = "User id"), ("app_key" = String, Path, description = "App key, e.g. `docs`")),
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = NO_CONTENT, description = "The user has the app"),
         (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = NOT_FOUND, description = "No such user", body = Problem, content_type = "application/problem+json"),
+        (status = NOT_FOUND, description = "`not_found`: no such user", body = Problem, content_type = "application/problem+json"),
         (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: bad `app_key`", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -529,13 +530,13 @@ pub async fn grant_user_app(
 /// Takes a directly granted app back from a user (admins only). Grants through groups stay.
 #[utoipa::path(
     operation_id = "admin_revoke_user_app",
-    tag = "groups",
+    tag = "admin",
     params(("id" = Uuid, Path, description = "User id"), ("app_key" = String, Path, description = "App key")),
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = NO_CONTENT, description = "Revoked"),
         (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = NOT_FOUND, description = "No such user, or no direct grant of the app", body = Problem, content_type = "application/problem+json"),
+        (status = NOT_FOUND, description = "`not_found`: no such user, or no direct grant of the app", body = Problem, content_type = "application/problem+json"),
         (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: bad `app_key`", body = Problem, content_type = "application/problem+json"),
     )
 )]

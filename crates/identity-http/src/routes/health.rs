@@ -11,7 +11,7 @@ pub struct Health {
 }
 
 /// Liveness: the process answers.
-#[utoipa::path(tag = "operations", responses((status = OK, body = Health)))]
+#[utoipa::path(operation_id = "health", tag = "operations", responses((status = OK, body = Health)))]
 #[get("/health")]
 pub async fn health() -> web::Json<Health> {
     web::Json(Health { status: "ok" })
@@ -50,6 +50,7 @@ pub struct Readiness {
 /// the process is told to stop. Also reports how many outbox rows are parked, without letting
 /// them affect the status.
 #[utoipa::path(
+    operation_id = "ready",
     tag = "operations",
     responses(
         (status = OK, body = Readiness),
@@ -105,7 +106,7 @@ pub struct PublicKeys {
 /// The public keys access tokens are verified with (PASETO v4.public). Services verify
 /// tokens offline: pick the key whose `kid` matches the token footer.
 #[utoipa::path(
-    operation_id = "public_keys",tag = "tokens", responses((status = OK, body = PublicKeys)))]
+    operation_id = "public_keys", tag = "tokens", responses((status = OK, body = PublicKeys)))]
 #[get("/.well-known/paserk")]
 pub async fn paserk(state: web::Data<AppState>) -> HttpResponse {
     let keys =

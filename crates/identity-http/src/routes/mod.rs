@@ -7,6 +7,7 @@ pub mod groups;
 pub mod health;
 pub mod oauth;
 pub mod passwords;
+pub mod preferences;
 pub mod sessions;
 pub mod settings;
 pub mod users;

@@ -2,22 +2,35 @@
 //! grant and §6 refresh), so Swagger UI's *Authorize* and OAuth2 client libraries work.
 
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpRequest, HttpResponse, post, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError, post, web};
+use futures_util::StreamExt;
 use identity_core::ports::AccessClaims;
 use identity_core::usecases::{CoreError, TokenGrant};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::auth::client_info;
+use super::auth::{TokenType, client_info};
 use crate::error::ApiError;
+use crate::extract::BodyLimit;
 use crate::state::AppState;
 
-/// The form of the token endpoint (`application/x-www-form-urlencoded`).
+/// The grants the token endpoint serves.
+#[derive(Debug, ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum GrantType {
+    Password,
+    RefreshToken,
+}
+
+/// The form of the token endpoint (`application/x-www-form-urlencoded`). Parameters it does
+/// not know (e.g. `client_secret`) are ignored, as RFC 6749 §3.2 asks; each one may be sent
+/// once.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct TokenForm {
-    /// `password` or `refresh_token`.
-    #[schema(example = "password")]
-    pub grant_type: String,
+    /// `password` (with `username` and `password`) or `refresh_token` (with `refresh_token`).
+    #[schema(value_type = GrantType, example = "password")]
+    pub grant_type: Option<String>,
     /// Email address or username (password grant).
     pub username: Option<String>,
     #[schema(format = Password)]
@@ -36,10 +49,8 @@ impl TokenForm {
     fn invalid_field(&self) -> Option<&'static str> {
         let control =
             |value: &Option<String>| value.as_deref().is_some_and(|v| identity_core::single_line("", v).is_err());
-        if identity_core::single_line("", &self.grant_type).is_err() {
-            return Some("grant_type");
-        }
         [
+            ("grant_type", &self.grant_type),
             ("username", &self.username),
             ("refresh_token", &self.refresh_token),
             ("scope", &self.scope),
@@ -58,104 +69,212 @@ impl TokenForm {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TokenResponse {
     pub access_token: String,
-    #[schema(example = "bearer")]
-    pub token_type: &'static str,
+    pub token_type: TokenType,
+    /// Seconds until the access token expires.
     #[schema(example = 900)]
     pub expires_in: i64,
     pub refresh_token: String,
 }
 
-/// RFC 6749 §5.2 error body.
+/// The `error` of an RFC 6749 §5.2 answer.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OAuthErrorCode {
+    /// The form is missing, malformed, of another content type, too large, misses a required
+    /// parameter, repeats one, or holds a character it cannot hold.
+    InvalidRequest,
+    /// Wrong credentials, an account that may not sign in, or a bad refresh token.
+    InvalidGrant,
+    /// A `grant_type` other than `password` and `refresh_token`.
+    UnsupportedGrantType,
+    /// Rate-limited (429), or overloaded or a dependency is down (503); see `Retry-After`.
+    TemporarilyUnavailable,
+    /// An unexpected error (500).
+    ServerError,
+}
+
+impl OAuthErrorCode {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidRequest => "invalid_request",
+            Self::InvalidGrant => "invalid_grant",
+            Self::UnsupportedGrantType => "unsupported_grant_type",
+            Self::TemporarilyUnavailable => "temporarily_unavailable",
+            Self::ServerError => "server_error",
+        }
+    }
+}
+
+/// RFC 6749 §5.2 error body: every error of the token endpoint has this shape.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"error": "invalid_grant", "error_description": "invalid email, username or password"}))]
 pub struct OAuthError {
-    /// `invalid_request`, `invalid_grant`, `unsupported_grant_type`, `temporarily_unavailable`.
-    #[schema(example = "invalid_grant")]
-    pub error: &'static str,
+    pub error: OAuthErrorCode,
+    /// What went wrong, for a human.
     pub error_description: String,
 }
 
-fn oauth_error(status: StatusCode, error: &'static str, description: impl Into<String>) -> HttpResponse {
-    let mut response = HttpResponse::build(status)
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((header::PRAGMA, "no-cache"))
-        .json(OAuthError { error, error_description: description.into() });
-    // The outcome metrics count it by its RFC 6749 code.
-    response.extensions_mut().insert(crate::access_log::Outcome(error));
-    response
+/// An RFC 6749 error answer.
+pub struct OAuthRefusal {
+    status: StatusCode,
+    error: OAuthErrorCode,
+    description: String,
+    /// `Retry-After` and `RateLimit-*` of a refusal that has them.
+    headers: Vec<(header::HeaderName, header::HeaderValue)>,
 }
 
-fn from_core(error: CoreError) -> Result<HttpResponse, ApiError> {
-    Ok(match error {
-        CoreError::Validation(e) => oauth_error(StatusCode::BAD_REQUEST, "invalid_request", e.to_string()),
-        CoreError::InvalidCredentials
-        | CoreError::InvalidRefreshToken
-        | CoreError::RefreshTokenReused
-        | CoreError::AccountLocked
-        | CoreError::AccountDisabled
-        | CoreError::EmailNotVerified => oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", error.to_string()),
-        // Overload and outages keep their problem document and Retry-After.
-        other => return Err(other.into()),
-    })
+impl OAuthRefusal {
+    fn bad_request(error: OAuthErrorCode, description: impl Into<String>) -> Self {
+        Self { status: StatusCode::BAD_REQUEST, error, description: description.into(), headers: Vec::new() }
+    }
+
+    fn invalid_request(description: impl Into<String>) -> Self {
+        Self::bad_request(OAuthErrorCode::InvalidRequest, description)
+    }
+
+    fn response(self) -> HttpResponse {
+        let mut builder = HttpResponse::build(self.status);
+        for header in self.headers {
+            builder.insert_header(header);
+        }
+        let mut response = builder
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .insert_header((header::PRAGMA, "no-cache"))
+            .json(OAuthError { error: self.error, error_description: self.description });
+        // The outcome metrics count it by its RFC 6749 code.
+        response.extensions_mut().insert(crate::access_log::Outcome(self.error.as_str()));
+        response
+    }
 }
 
-/// OAuth2 token endpoint: `grant_type=password` (with `username`, `password`) or
-/// `grant_type=refresh_token`. Errors follow RFC 6749 (`400 {"error": "invalid_grant"}`).
+impl From<CoreError> for OAuthRefusal {
+    fn from(error: CoreError) -> Self {
+        let description = error.to_string();
+        match error {
+            CoreError::Validation(_) => Self::invalid_request(description),
+            CoreError::RateLimited(_)
+            | CoreError::LoginThrottled { .. }
+            | CoreError::Cooldown { .. }
+            | CoreError::Overloaded { .. }
+            | CoreError::Unavailable(_)
+            | CoreError::Internal(_) => {
+                // The problem answer's status and headers (`Retry-After`, `RateLimit-*`), in
+                // RFC 6749's body; a 5xx is logged with its cause by the access line.
+                let problem = ApiError::from(error);
+                let answer = problem.error_response();
+                let status = answer.status();
+                let error = if status == StatusCode::INTERNAL_SERVER_ERROR {
+                    OAuthErrorCode::ServerError
+                } else {
+                    OAuthErrorCode::TemporarilyUnavailable
+                };
+                let keep =
+                    |name: &header::HeaderName| name == header::RETRY_AFTER || name.as_str().starts_with("ratelimit-");
+                let headers =
+                    answer.headers().iter().filter(|(n, _)| keep(n)).map(|(n, v)| (n.clone(), v.clone())).collect();
+                Self { status, error, description: problem.problem().detail, headers }
+            }
+            // Credentials, account state and refresh tokens: one answer, no oracle.
+            _ => Self::bad_request(OAuthErrorCode::InvalidGrant, description),
+        }
+    }
+}
+
+/// Reads the form: RFC 6749 §4.3.2 wants `application/x-www-form-urlencoded`; anything else,
+/// an unreadable or oversized body, or a malformed form is an `invalid_request`.
+async fn read_form(req: &HttpRequest, mut payload: web::Payload) -> Result<TokenForm, OAuthRefusal> {
+    let is_form = req.mime_type().ok().flatten().is_some_and(|m| {
+        m.type_() == actix_web::mime::APPLICATION && m.subtype() == actix_web::mime::WWW_FORM_URLENCODED
+    });
+    if !is_form {
+        return Err(OAuthRefusal::invalid_request("send the form as application/x-www-form-urlencoded"));
+    }
+    let limit = req.app_data::<BodyLimit>().copied().unwrap_or(BodyLimit(64 * 1024)).0;
+    let too_large = || OAuthRefusal::invalid_request(format!("the form is larger than {limit} bytes"));
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| OAuthRefusal::invalid_request("the form could not be read"))?;
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    serde_urlencoded::from_bytes::<TokenForm>(&body)
+        .map_err(|e| OAuthRefusal::invalid_request(format!("the form is invalid: {e}")))
+}
+
+/// OAuth2 token endpoint (RFC 6749): `grant_type=password` (with `username`, `password`) or
+/// `grant_type=refresh_token`, as `application/x-www-form-urlencoded`. Every error, of the
+/// request or of the grant, is an RFC 6749 §5.2 JSON answer (`{"error": "invalid_grant", …}`)
+/// with `Cache-Control: no-store`; rate limits and outages keep their `Retry-After`.
 #[utoipa::path(
     operation_id = "oauth_token",
     tag = "auth",
     request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = OK, description = "Tokens", body = TokenResponse),
-        (status = BAD_REQUEST, description = "RFC 6749 error: `invalid_request`, `invalid_grant`, `unsupported_grant_type`", body = OAuthError),
-        (status = SERVICE_UNAVAILABLE, description = "Overloaded or a dependency is down", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = BAD_REQUEST, description = "`invalid_request` (the form: content type, size, syntax, a missing or repeated parameter, a character it cannot hold), `invalid_grant` (wrong credentials, an account that may not sign in, a bad refresh token) or `unsupported_grant_type`", body = OAuthError,
+         example = json!({"error": "invalid_grant", "error_description": "invalid email, username or password"})),
+        (status = TOO_MANY_REQUESTS, description = "`temporarily_unavailable`: rate-limited or throttled; see `Retry-After` and `RateLimit-*`", body = OAuthError,
+         headers(("Retry-After" = u32, description = "Seconds to wait")),
+         example = json!({"error": "temporarily_unavailable", "error_description": "too many requests; retry later"})),
+        (status = INTERNAL_SERVER_ERROR, description = "`server_error`", body = OAuthError,
+         example = json!({"error": "server_error", "error_description": "an unexpected error occurred"})),
+        (status = SERVICE_UNAVAILABLE, description = "`temporarily_unavailable`: overloaded or a dependency is down; see `Retry-After`", body = OAuthError,
+         headers(("Retry-After" = u32, description = "Seconds to wait")),
+         example = json!({"error": "temporarily_unavailable", "error_description": "a dependency is unavailable; retry shortly"})),
     )
 )]
 #[post("/token")]
-pub async fn token(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    form: web::Form<TokenForm>,
-) -> Result<HttpResponse, ApiError> {
-    let form = form.into_inner();
-    if let Some(field) = form.invalid_field() {
-        return Ok(oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            format!("{field} contains a character that is not allowed (NUL or a control character)"),
-        ));
+pub async fn token(req: HttpRequest, state: web::Data<AppState>, payload: web::Payload) -> HttpResponse {
+    match grant(&req, &state, payload).await {
+        Ok(response) | Err(response) => response,
     }
-    let grant = match form.grant_type.as_str() {
-        "password" => {
+}
+
+async fn grant(req: &HttpRequest, state: &AppState, payload: web::Payload) -> Result<HttpResponse, HttpResponse> {
+    let refuse = |refusal: OAuthRefusal| refusal.response();
+    let form = read_form(req, payload).await.map_err(refuse)?;
+    if let Some(field) = form.invalid_field() {
+        return Err(refuse(OAuthRefusal::invalid_request(format!(
+            "{field} contains a character that is not allowed (NUL or a control character)"
+        ))));
+    }
+    let grant = match form.grant_type.as_deref() {
+        None | Some("") => return Err(refuse(OAuthRefusal::invalid_request("grant_type is required"))),
+        Some("password") => {
             let (Some(username), Some(password)) = (form.username, form.password) else {
-                return Ok(oauth_error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_request",
-                    "username and password are required",
-                ));
+                return Err(refuse(OAuthRefusal::invalid_request("username and password are required")));
             };
             TokenGrant::Password { username, password }
         }
-        "refresh_token" => {
+        Some("refresh_token") => {
             let Some(refresh) = form.refresh_token else {
-                return Ok(oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "refresh_token is required"));
+                return Err(refuse(OAuthRefusal::invalid_request("refresh_token is required")));
             };
             TokenGrant::RefreshToken(refresh)
         }
-        other => {
-            return Ok(oauth_error(
-                StatusCode::BAD_REQUEST,
-                "unsupported_grant_type",
+        Some(other) => {
+            return Err(refuse(OAuthRefusal::bad_request(
+                OAuthErrorCode::UnsupportedGrantType,
                 format!("grant_type {other:?} is not supported; use password or refresh_token"),
-            ));
+            )));
         }
     };
-    // A refusal of the rate limit is a problem+json 429 like every other route's; the
-    // grant's own failures are RFC 6749 errors.
-    let answer = state.services.login.token(grant, client_info(&req, &state)).await?;
-    crate::limits::Limited(answer.decision).apply(match answer.outcome {
-        Ok(out) => Ok(token_response(out.access_token, &out.claims, out.refresh_token)),
-        Err(e) => from_core(e),
-    })
+    let answer = state.services.login.token(grant, client_info(req, state)).await.map_err(|e| refuse(e.into()))?;
+    // The bucket's `RateLimit-*` headers go on the answer, success or error.
+    let mut response = match answer.outcome {
+        Ok(out) => token_response(out.access_token, &out.claims, out.refresh_token),
+        Err(e) => refuse(e.into()),
+    };
+    for (name, value) in crate::limits::rate_headers(&answer.decision) {
+        if let (Ok(name), Ok(value)) =
+            (header::HeaderName::try_from(name.to_ascii_lowercase()), header::HeaderValue::from_str(&value))
+        {
+            response.headers_mut().insert(name, value);
+        }
+    }
+    Ok(response)
 }
 
 fn token_response(access_token: String, claims: &AccessClaims, refresh_token: String) -> HttpResponse {
@@ -163,5 +282,5 @@ fn token_response(access_token: String, claims: &AccessClaims, refresh_token: St
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::PRAGMA, "no-cache"))
-        .json(TokenResponse { access_token, token_type: "bearer", expires_in, refresh_token })
+        .json(TokenResponse { access_token, token_type: TokenType::Bearer, expires_in, refresh_token })
 }

@@ -33,8 +33,10 @@ pub async fn forgot(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResetPasswordRequest {
+    #[schema(min_length = 1)]
     pub token: String,
-    #[schema(format = Password, example = "a brand new passphrase")]
+    /// 8–128 characters by default (see registration).
+    #[schema(format = Password, example = "a brand new passphrase", min_length = 8, max_length = 128)]
     pub new_password: String,
 }
 
@@ -86,9 +88,10 @@ pub async fn reset_request(state: web::Data<AppState>, user: CurrentUser) -> Res
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangePasswordRequest {
-    #[schema(format = Password)]
+    #[schema(format = Password, min_length = 1)]
     pub current_password: String,
-    #[schema(format = Password)]
+    /// 8–128 characters by default (see registration).
+    #[schema(format = Password, min_length = 8, max_length = 128)]
     pub new_password: String,
 }
 

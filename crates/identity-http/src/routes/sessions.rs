@@ -10,13 +10,14 @@ use crate::state::AppState;
 
 /// The caller's live sessions, newest first, the current one marked.
 #[utoipa::path(
+    operation_id = "list_sessions",
     tag = "sessions",
     params(PageQuery),
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = OK, body = SessionPage),
         (status = UNAUTHORIZED, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
-        (status = UNPROCESSABLE_ENTITY, description = "Bad `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
+        (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: bad `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/sessions")]
@@ -37,13 +38,14 @@ pub async fn list_sessions(
 
 /// Ends one of the caller's sessions. Someone else's session answers 404.
 #[utoipa::path(
+    operation_id = "delete_session",
     tag = "sessions",
     params(("id" = Uuid, Path, description = "Session id")),
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = NO_CONTENT, description = "Ended"),
         (status = UNAUTHORIZED, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
-        (status = NOT_FOUND, description = "No such live session of the caller's", body = Problem, content_type = "application/problem+json"),
+        (status = NOT_FOUND, description = "`not_found`: no such live session of the caller's", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/sessions/{id}")]
@@ -58,6 +60,7 @@ pub async fn delete_session(
 
 /// The caller's devices, newest first.
 #[utoipa::path(
+    operation_id = "list_devices",
     tag = "sessions",
     params(PageQuery),
     security(("bearer" = []), ("cookie" = [])),
@@ -80,19 +83,20 @@ pub async fn list_devices(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RenameDeviceRequest {
-    #[schema(example = "Work laptop")]
+    #[schema(example = "Work laptop", min_length = 1, max_length = 100, pattern = r"\S")]
     pub name: String,
 }
 
 /// Renames one of the caller's devices.
 #[utoipa::path(
+    operation_id = "rename_device",
     tag = "sessions",
     params(("id" = Uuid, Path, description = "Device id")),
     request_body = RenameDeviceRequest,
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = OK, body = DeviceView),
-        (status = NOT_FOUND, description = "No such device of the caller's", body = Problem, content_type = "application/problem+json"),
+        (status = NOT_FOUND, description = "`not_found`: no such device of the caller's", body = Problem, content_type = "application/problem+json"),
         (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -109,12 +113,13 @@ pub async fn rename_device(
 
 /// Forgets one of the caller's devices and ends its sessions.
 #[utoipa::path(
+    operation_id = "delete_device",
     tag = "sessions",
     params(("id" = Uuid, Path, description = "Device id")),
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = NO_CONTENT, description = "Removed; its sessions ended"),
-        (status = NOT_FOUND, description = "No such device of the caller's", body = Problem, content_type = "application/problem+json"),
+        (status = NOT_FOUND, description = "`not_found`: no such device of the caller's", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/devices/{id}")]

@@ -8,11 +8,13 @@ use identity_core::usecases::{ProbeOutcome, SettingsView};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
+use utoipa::openapi::schema::Schema;
+use utoipa::openapi::{Ref, RefOr};
 use uuid::Uuid;
 
 use super::private_json;
 use crate::error::{ApiError, Problem};
-use crate::extract::{CurrentUser, JsonBody};
+use crate::extract::{CurrentUser, JsonBody, OptionalJsonBody};
 use crate::state::AppState;
 
 /// One setting of a namespace's schema.
@@ -25,8 +27,8 @@ pub struct SettingFieldView {
     pub r#type: &'static str,
     /// Stored encrypted; reads show only a hint such as `sk-…abcd`.
     pub secret: bool,
-    /// The value when nothing is stored (`null`: unset).
-    #[schema(value_type = Object)]
+    /// The value when nothing is stored: text, a number, or `null` (unset).
+    #[schema(schema_with = default_schema)]
     pub default: Value,
     /// The allowed values of a `choice`.
     pub choices: Option<Vec<&'static str>>,
@@ -36,6 +38,14 @@ pub struct SettingFieldView {
     /// Longest `text`.
     pub max_length: Option<usize>,
     pub description: &'static str,
+}
+
+fn default_schema() -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{SchemaType, Type};
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Integer, Type::Null]))
+        .examples([serde_json::json!("openai"), serde_json::json!(25)])
+        .build()
 }
 
 /// A settings namespace and its schema.
@@ -104,55 +114,149 @@ pub enum AiProvider {
     OpenaiCompatible,
 }
 
-/// The `ai` namespace's values. Reads list every field (defaults filled in); a PATCH sends
-/// only what changes, `null` resetting a field (or removing the key).
+/// The `ai` namespace's values as read: every field, defaults filled in (`null`: unset).
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct AiSettings {
+    #[schema(required = true)]
     provider: Option<AiProvider>,
     /// `null`: the provider's public endpoint.
-    #[schema(example = "https://api.openai.com/v1")]
+    #[schema(required = true, example = "https://api.openai.com/v1")]
     base_url: Option<String>,
-    #[schema(example = "gpt-4o-mini")]
+    #[schema(required = true, example = "gpt-4o-mini")]
     model: Option<String>,
-    /// Write-only in clear: reads show a hint (`sk-…abcd`), or `null` when unset. Leave it out
-    /// of a PATCH to keep it.
-    #[schema(example = "sk-…abcd")]
+    /// Never in clear: a hint (`sk-…abcd`), or `null` when unset.
+    #[schema(required = true, example = "sk-…abcd")]
     api_key: Option<String>,
 }
 
-/// The `documents` namespace's values.
+/// The `documents` namespace's values as read: every field, defaults filled in.
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct DocumentsSettings {
     /// 1–1024 MiB (default 25).
     #[schema(example = 25, minimum = 1, maximum = 1024)]
+    max_upload_size_mb: i64,
+}
+
+/// A merge patch of the `ai` namespace: listed fields change, `null` resets one (or removes
+/// the API key), a left-out `api_key` is kept.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct AiSettingsPatch {
+    provider: Option<AiProvider>,
+    #[schema(example = "https://api.openai.com/v1")]
+    base_url: Option<String>,
+    #[schema(example = "gpt-4o-mini")]
+    model: Option<String>,
+    /// Write-only: send the key in clear; sending back its hint keeps it.
+    api_key: Option<String>,
+}
+
+/// A merge patch of the `documents` namespace (`null` resets to the default).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct DocumentsSettingsPatch {
+    /// 1–1024 MiB.
+    #[schema(example = 25, minimum = 1, maximum = 1024)]
     max_upload_size_mb: Option<i64>,
 }
 
-/// The fields of one namespace: `AiSettings` for `ai`, `DocumentsSettings` for `documents`.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(untagged)]
+/// The body of a settings PATCH or test: `AiSettingsPatch` for `ai`, `DocumentsSettingsPatch`
+/// for `documents` (the path's namespace decides; neither allows the other's fields).
+pub struct SettingsPatch;
+
+impl utoipa::PartialSchema for SettingsPatch {
+    fn schema() -> RefOr<Schema> {
+        utoipa::openapi::schema::AnyOfBuilder::new()
+            .item(Ref::from_schema_name("AiSettingsPatch"))
+            .item(Ref::from_schema_name("DocumentsSettingsPatch"))
+            .description(Some("The fields of the path's namespace: `AiSettingsPatch` for `ai`, `DocumentsSettingsPatch` for `documents`."))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for SettingsPatch {}
+
+/// A namespace's settings (what `SettingsDocument` holds for `ai`).
+#[derive(Debug, ToSchema)]
 #[allow(dead_code)]
-pub enum SettingsValues {
-    Ai(AiSettings),
-    Documents(DocumentsSettings),
+pub struct AiSettingsDocument {
+    #[schema(schema_with = ai_namespace)]
+    namespace: String,
+    values: AiSettings,
+    /// The secret fields that hold a value.
+    #[schema(example = json!(["api_key"]))]
+    secrets_set: Vec<String>,
+    updated_at: Option<DateTime<Utc>>,
+    updated_by: Option<Uuid>,
+}
+
+/// A namespace's settings (what `SettingsDocument` holds for `documents`).
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct DocumentsSettingsDocument {
+    #[schema(schema_with = documents_namespace)]
+    namespace: String,
+    values: DocumentsSettings,
+    /// Always empty: the namespace has no secrets.
+    secrets_set: Vec<String>,
+    updated_at: Option<DateTime<Utc>>,
+    updated_by: Option<Uuid>,
+}
+
+fn one_value(value: &str) -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some([value]))
+        .build()
+}
+
+fn ai_namespace() -> utoipa::openapi::Object {
+    one_value(identity_core::settings::AI.name)
+}
+
+fn documents_namespace() -> utoipa::openapi::Object {
+    one_value(identity_core::settings::DOCUMENTS.name)
 }
 
 /// A namespace's settings: every field with its stored value or default; secrets as hints.
-#[derive(Debug, Serialize, ToSchema)]
+/// `namespace` tells which shape `values` has.
+#[derive(Debug, Serialize)]
 pub struct SettingsDocument {
-    #[schema(example = "ai")]
     pub namespace: &'static str,
-    #[schema(value_type = SettingsValues)]
     pub values: Map<String, Value>,
     /// The secret fields that hold a value.
-    #[schema(example = json!(["api_key"]))]
     pub secrets_set: Vec<&'static str>,
     /// `null` until first saved.
     pub updated_at: Option<DateTime<Utc>>,
     pub updated_by: Option<Uuid>,
 }
+
+impl utoipa::PartialSchema for SettingsDocument {
+    fn schema() -> RefOr<Schema> {
+        let reference = |name: &str| format!("#/components/schemas/{name}");
+        let discriminator = utoipa::openapi::Discriminator::with_mapping(
+            "namespace",
+            [
+                (identity_core::settings::AI.name, reference("AiSettingsDocument")),
+                (identity_core::settings::DOCUMENTS.name, reference("DocumentsSettingsDocument")),
+            ],
+        );
+        utoipa::openapi::schema::OneOfBuilder::new()
+            .item(Ref::from_schema_name("AiSettingsDocument"))
+            .item(Ref::from_schema_name("DocumentsSettingsDocument"))
+            .discriminator(Some(discriminator))
+            .description(Some("A namespace's settings: every field with its stored value or default; secrets as hints. `namespace` tells the shape of `values`."))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for SettingsDocument {}
 
 impl From<&SettingsView> for SettingsDocument {
     fn from(view: &SettingsView) -> Self {
@@ -218,7 +322,7 @@ pub async fn list_namespaces(state: web::Data<AppState>, user: CurrentUser) -> R
     responses(
         (status = OK, body = SettingsDocument),
         (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = NOT_FOUND, description = "No such namespace", body = Problem, content_type = "application/problem+json"),
+        (status = NOT_FOUND, description = "`not_found`: no such namespace", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/admin/settings/{namespace}")]
@@ -239,7 +343,7 @@ pub async fn get_settings(
     tag = "settings",
     params(("namespace" = SettingsNamespace, Path, description = "`ai` or `documents`")),
     request_body(
-        content = SettingsValues,
+        content = SettingsPatch,
         content_type = "application/merge-patch+json",
         description = "A partial document of the namespace's fields (`AiSettings` for `ai`, `DocumentsSettings` for `documents`); `application/json` is accepted too"
     ),
@@ -247,7 +351,7 @@ pub async fn get_settings(
     responses(
         (status = OK, body = SettingsDocument),
         (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = NOT_FOUND, description = "No such namespace", body = Problem, content_type = "application/problem+json"),
+        (status = NOT_FOUND, description = "`not_found`: no such namespace", body = Problem, content_type = "application/problem+json"),
         (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: each unknown or invalid field named", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -271,12 +375,12 @@ pub async fn patch_settings(
     operation_id = "admin_test_settings",
     tag = "settings",
     params(("namespace" = SettingsNamespace, Path, description = "`ai` or `documents`")),
-    request_body(content = Option<SettingsValues>, description = "Values to try instead of the stored ones (optional)"),
+    request_body(content = Option<SettingsPatch>, description = "Values to try instead of the stored ones; optional: leave the body out (no `null`) to test the stored ones"),
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = OK, body = SettingsTestResult),
         (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = NOT_FOUND, description = "No such namespace", body = Problem, content_type = "application/problem+json"),
+        (status = NOT_FOUND, description = "`not_found`: no such namespace", body = Problem, content_type = "application/problem+json"),
         (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: the tried values are invalid", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -285,10 +389,8 @@ pub async fn test_settings(
     state: web::Data<AppState>,
     user: CurrentUser,
     namespace: web::Path<String>,
-    body: web::Bytes,
+    body: OptionalJsonBody<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    let patch: Option<Value> =
-        if body.iter().all(u8::is_ascii_whitespace) { None } else { Some(crate::extract::parse(&body)?) };
-    let outcome = state.services.settings.test_settings(&user.0, &namespace, patch.as_ref()).await?;
+    let outcome = state.services.settings.test_settings(&user.0, &namespace, body.0.as_ref()).await?;
     Ok(private_json(SettingsTestResult::from(outcome)))
 }

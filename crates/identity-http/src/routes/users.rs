@@ -14,28 +14,39 @@ use crate::state::AppState;
 #[derive(Debug, Deserialize, ToSchema)]
 #[allow(dead_code)]
 pub struct ProfilePatch {
-    /// Up to 100 characters.
+    /// Up to 100 characters (`null` clears it; `""` is refused).
+    #[schema(min_length = 1, max_length = 100)]
     name: Option<String>,
     /// Up to 100 characters.
+    #[schema(min_length = 1, max_length = 100)]
     display_name: Option<String>,
     /// Up to 200 characters.
+    #[schema(min_length = 1, max_length = 200)]
     company: Option<String>,
     /// E.164, e.g. `+4915112345678`.
+    #[schema(min_length = 1, example = "+4915112345678")]
     phone: Option<String>,
     /// 5–32 of `A-Z a-z 0-9 _`, starting with a letter; a leading `@` is dropped.
+    #[schema(pattern = "^@?[A-Za-z][A-Za-z0-9_]{4,31}$", example = "ada_lovelace")]
     telegram: Option<String>,
     /// `https://` only.
+    #[schema(pattern = "^https://", example = "https://cdn.example.com/ada.png")]
     avatar_url: Option<String>,
     /// BCP 47, e.g. `pt-BR`.
+    #[schema(min_length = 1, example = "pt-BR")]
     locale: Option<String>,
     /// IANA, e.g. `Europe/Berlin`.
+    #[schema(min_length = 1, example = "Europe/Berlin")]
     time_zone: Option<String>,
-    #[schema(schema_with = super::views::region_schema)]
+    /// `null` restores the default (`US`).
+    #[schema(schema_with = super::views::nullable_region_schema)]
     region: Option<String>,
-    #[schema(schema_with = super::views::currency_schema)]
+    /// `null` restores the default (`USD`).
+    #[schema(schema_with = super::views::nullable_currency_schema)]
     currency: Option<String>,
-    /// Merged into the stored document; unknown sections or keys are refused.
-    #[schema(value_type = Option<Object>, example = json!({ "notifications": { "email": false }, "focus": { "session_minutes": 25 } }))]
+    /// Merged into the stored document key by key (RFC 7386: `null` removes a key); unknown
+    /// sections or keys are refused.
+    #[schema(value_type = Option<super::preferences::PreferencesPatch>)]
     preferences: Option<serde_json::Value>,
 }
 
@@ -81,7 +92,7 @@ pub async fn patch_me(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteAccountRequest {
-    #[schema(format = Password)]
+    #[schema(format = Password, min_length = 1)]
     pub password: String,
 }
 

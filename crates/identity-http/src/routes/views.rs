@@ -17,12 +17,65 @@ pub fn currency_schema() -> utoipa::openapi::Object {
     code_schema(identity_core::profile::Currency::ALL.iter().map(|c| c.code()), "USD")
 }
 
+/// `region` in a profile patch: a code, or `null` to restore the default.
+pub fn nullable_region_schema() -> utoipa::openapi::Object {
+    nullable(region_schema())
+}
+
+/// `currency` in a profile patch: a code, or `null` to restore the default.
+pub fn nullable_currency_schema() -> utoipa::openapi::Object {
+    nullable(currency_schema())
+}
+
 fn code_schema(codes: impl Iterator<Item = &'static str>, example: &str) -> utoipa::openapi::Object {
     utoipa::openapi::ObjectBuilder::new()
         .schema_type(utoipa::openapi::schema::Type::String)
         .enum_values(Some(codes))
         .examples([serde_json::json!(example)])
         .build()
+}
+
+/// The same enumeration, with `null` allowed.
+fn nullable(schema: utoipa::openapi::Object) -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{SchemaType, Type};
+    let mut schema = schema;
+    schema.schema_type = SchemaType::from_iter([Type::String, Type::Null]);
+    if let Some(values) = schema.enum_values.as_mut() {
+        values.push(serde_json::Value::Null);
+    }
+    schema
+}
+
+/// The account statuses.
+pub const STATUSES: [identity_core::UserStatus; 4] = [
+    identity_core::UserStatus::Active,
+    identity_core::UserStatus::Locked,
+    identity_core::UserStatus::Disabled,
+    identity_core::UserStatus::Deleted,
+];
+
+/// An account status.
+pub fn status_schema() -> utoipa::openapi::Object {
+    code_schema(STATUSES.iter().map(|s| s.as_str()), "active")
+}
+
+/// An account status, or `null` (no change).
+pub fn nullable_status_schema() -> utoipa::openapi::Object {
+    nullable(status_schema())
+}
+
+/// A set of roles (`user` is every account's).
+pub fn roles_schema() -> utoipa::openapi::schema::Array {
+    let role = code_schema(identity_core::Role::KNOWN.iter().copied(), "user");
+    utoipa::openapi::schema::ArrayBuilder::new().items(role).unique_items(true).build()
+}
+
+/// A set of roles, or `null` (no change).
+pub fn nullable_roles_schema() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{SchemaType, Type};
+    let mut schema = roles_schema();
+    schema.schema_type = SchemaType::from_iter([Type::Array, Type::Null]);
+    schema
 }
 
 /// Personal data; every field but the ids is changeable with `PATCH /v1/users/me`.
@@ -48,10 +101,7 @@ pub struct ProfileView {
     pub region: &'static str,
     #[schema(schema_with = currency_schema)]
     pub currency: &'static str,
-    /// `{notifications: {email, push, product_updates, digest}, ai: {enabled, model,
-    /// temperature, language}, focus: {session_minutes, break_minutes, sound}}`.
-    #[schema(value_type = Object)]
-    pub preferences: serde_json::Value,
+    pub preferences: super::preferences::Preferences,
 }
 
 /// A user account as its owner sees it.
@@ -63,10 +113,9 @@ pub struct UserView {
     #[schema(example = "ada")]
     pub username: Option<String>,
     pub email_verified: bool,
-    /// `active`, `locked`, `disabled` or `deleted`.
-    #[schema(example = "active")]
+    #[schema(schema_with = status_schema)]
     pub status: String,
-    #[schema(example = json!(["user"]))]
+    #[schema(schema_with = roles_schema)]
     pub roles: Vec<String>,
     pub profile: ProfileView,
     pub created_at: DateTime<Utc>,
@@ -94,7 +143,7 @@ impl From<&User> for UserView {
                 time_zone: user.profile.time_zone.clone(),
                 region: user.profile.region.code(),
                 currency: user.profile.currency.code(),
-                preferences: user.profile.preferences.clone(),
+                preferences: super::preferences::Preferences(user.profile.preferences.clone()),
             },
             created_at: user.created_at,
             updated_at: user.updated_at,
@@ -195,6 +244,7 @@ impl DevicePage {
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Items per page, 1–100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<usize>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,

@@ -43,7 +43,11 @@ async fn admins_lock_delete_restore_and_change_roles(backend: Backend) {
     // Soft delete and restore.
     let deleted =
         app.client.delete(app.url(&format!("/v1/admin/users/{id}"))).bearer_auth(&token).send().await.unwrap();
-    assert_eq!(deleted.json::<Value>().await.unwrap()["status"], "deleted");
+    // Like every DELETE: 204 without a body.
+    assert_eq!(deleted.status(), 204);
+    assert!(deleted.text().await.unwrap().is_empty());
+    let one: Value = app.get_authed(&format!("/v1/admin/users/{id}"), &token).await.json().await.unwrap();
+    assert_eq!(one["status"], "deleted");
     assert_problem(app.login(&email, PASSWORD).await, 401, "invalid_credentials").await;
     let listed: Value = app.get_authed("/v1/admin/users?status=deleted", &token).await.json().await.unwrap();
     assert_eq!(listed["items"][0]["id"], id.as_str());

@@ -9,6 +9,7 @@ mod admin;
 mod audit;
 mod auth;
 mod authz;
+mod contract;
 mod control_chars;
 mod errors;
 mod events;

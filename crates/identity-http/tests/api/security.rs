@@ -384,13 +384,20 @@ async fn the_token_endpoint_is_the_login_use_case_with_its_bucket_and_records(ba
         assert_eq!(res.headers()["ratelimit-remaining"], remaining);
         assert_eq!(res.json::<Value>().await.unwrap()["error"], "invalid_grant");
     }
-    assert_problem(grant(&email, ip()).await.unwrap(), 429, "rate_limited").await;
+    // Refused by the limit: still an RFC 6749 error, with `Retry-After`.
+    let refused = grant(&email, ip()).await.unwrap();
+    assert_eq!(refused.status(), 429);
+    assert!(refused.headers()["retry-after"].to_str().unwrap().parse::<u64>().unwrap() >= 1);
+    assert_eq!(refused.headers()["cache-control"], "no-store");
+    assert_eq!(refused.json::<Value>().await.unwrap()["error"], "temporarily_unavailable");
     // One budget per account, whichever endpoint spends it.
     let other = unique_email();
     for _ in 0..2 {
         assert_problem(login(&other, ip()).await.unwrap(), 401, "invalid_credentials").await;
     }
-    assert_problem(grant(&other, ip()).await.unwrap(), 429, "rate_limited").await;
+    let refused = grant(&other, ip()).await.unwrap();
+    assert_eq!(refused.status(), 429);
+    assert_eq!(refused.json::<Value>().await.unwrap()["error"], "temporarily_unavailable");
     if backend == Backend::Postgres {
         let mut db = crate::helpers::Db::connect(app.database_url.as_deref().unwrap()).await;
         // Refusals at the token endpoint are recorded like refused logins.

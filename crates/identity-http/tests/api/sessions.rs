@@ -85,7 +85,8 @@ async fn refresh_from_the_cookie_and_token_grant(backend: Backend) {
     let res = app.password_grant(&email, PASSWORD).await;
     assert_eq!(res.status(), 200);
     let token: Value = res.json().await.unwrap();
-    assert_eq!(token["token_type"], "bearer");
+    // The same token type as the login's (RFC 6750 spelling).
+    assert_eq!(token["token_type"], "Bearer");
     assert!(token["expires_in"].as_i64().unwrap() > 0);
     assert_eq!(app.me_with_bearer(&str_of(&token, "access_token")).await.status(), 200);
     let res = app
@@ -104,8 +105,11 @@ async fn refresh_from_the_cookie_and_token_grant(backend: Backend) {
     let unsupported =
         app.client.post(app.url("/v1/auth/token")).form(&[("grant_type", "client_credentials")]).send().await.unwrap();
     assert_eq!(unsupported.json::<Value>().await.unwrap()["error"], "unsupported_grant_type");
+    // Every refusal is an RFC 6749 error, the form's own problems included.
     let json_body = app.post_json("/v1/auth/token", &json!({ "grant_type": "password" })).await;
-    assert_problem(json_body, 415, "unsupported_media_type").await;
+    assert_eq!(json_body.status(), 400);
+    assert_eq!(json_body.headers()["cache-control"], "no-store");
+    assert_eq!(json_body.json::<Value>().await.unwrap()["error"], "invalid_request");
 }
 
 async fn parallel_refreshes_never_fork_the_session(backend: Backend) {

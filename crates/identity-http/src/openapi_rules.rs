@@ -1,0 +1,288 @@
+//! What every operation answers besides its own outcomes, added to the document in one place
+//! instead of in each handler's annotation: the refusals of the shared extractors and
+//! middleware ([`crate::extract::JsonBody`], [`crate::extract::Query`], `CurrentUser` with its
+//! CSRF check, the admin gate, [`crate::idempotency`], the path parser, the stores).
+//!
+//! A handler documents its own error answers with `body = Problem` and names their problem
+//! codes in backticks in the description (``"`email_taken` or `username_taken`"``). This pass
+//! merges both, and gives every problem answer one example per code it can carry; the API
+//! tests check the codes against [`ProblemCode`]'s statuses and the server's real answers.
+
+use serde_json::{Map, Value, json};
+
+use crate::error::ProblemCode;
+
+const PROBLEM_JSON: &str = "application/problem+json";
+const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+/// Operations outside the rules: probes and keys that touch no store and take no input, and
+/// the OAuth2 token endpoint, which answers RFC 6749 errors instead of problems.
+const EXEMPT: [&str; 4] = ["/health", "/ready", "/.well-known/paserk", "/v1/auth/token"];
+
+/// The problem codes the shared machinery can answer for an operation, from what the
+/// document says about it (its body, parameters, security and path).
+pub fn common_codes(path: &str, method: &str, operation: &Value) -> Vec<ProblemCode> {
+    use ProblemCode::*;
+    if EXEMPT.contains(&path) {
+        return Vec::new();
+    }
+    // Every operation reads a store (a session, an account, a limit): it can be down.
+    let mut codes = vec![ServiceUnavailable];
+    let json_body = operation["requestBody"]["content"]
+        .as_object()
+        .is_some_and(|content| content.keys().any(|t| t == "application/json" || t.ends_with("+json")));
+    if json_body {
+        codes.extend([MalformedBody, PayloadTooLarge, UnsupportedMediaType, ValidationFailed]);
+    }
+    let parameters = operation["parameters"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let has = |place: &str| parameters.iter().any(|p| p["in"] == place);
+    if has("query") {
+        codes.push(ValidationFailed);
+    }
+    if has("path") {
+        // A malformed id names no resource (`web::PathConfig`).
+        codes.push(NotFound);
+    }
+    if parameters.iter().any(|p| p["in"] == "header" && p["name"] == "Idempotency-Key") {
+        codes.extend([InvalidIdempotencyKey, IdempotencyInProgress, IdempotencyKeyReused]);
+    }
+    let schemes: Vec<&str> = operation["security"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_object)
+        .flat_map(|requirement| requirement.keys().map(String::as_str))
+        .collect();
+    if !schemes.is_empty() {
+        codes.push(Unauthenticated);
+    }
+    if schemes.contains(&"cookie") && matches!(method, "post" | "put" | "patch" | "delete") {
+        codes.push(CsrfRejected);
+    }
+    if path.starts_with("/v1/admin/") {
+        codes.push(Forbidden);
+    }
+    codes
+}
+
+/// The problem codes a response's description names in backticks.
+pub fn named_codes(description: &str) -> Vec<ProblemCode> {
+    description.split('`').skip(1).step_by(2).filter_map(ProblemCode::parse).collect()
+}
+
+/// An example problem document for `code`.
+pub fn example(code: ProblemCode) -> Value {
+    let status = code.status();
+    let mut problem = json!({
+        "type": format!("urn:identity:problem:{code}"),
+        "title": status.canonical_reason().unwrap_or("Error"),
+        "status": status.as_u16(),
+        "detail": code.meaning(),
+        "code": code.as_str(),
+    });
+    match code {
+        ProblemCode::ValidationFailed => {
+            problem["detail"] = json!("email: this is not a valid email address");
+            problem["errors"] =
+                json!([{"field": "email", "code": "invalid_email", "message": "this is not a valid email address"}]);
+        }
+        ProblemCode::InvalidCode => problem["attempts_left"] = json!(4),
+        _ => {}
+    }
+    problem
+}
+
+/// Applies every rule to the whole document.
+pub fn apply(doc: &mut Value) {
+    // One example per code, referenced by every answer that can carry it.
+    let examples: Map<String, Value> = ProblemCode::ALL
+        .iter()
+        .map(|c| (c.as_str().to_owned(), json!({ "summary": c.meaning(), "value": example(*c) })))
+        .collect();
+    if let Some(components) = doc.get_mut("components").and_then(Value::as_object_mut) {
+        components.insert("examples".to_owned(), Value::Object(examples));
+    }
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else { return };
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else { continue };
+        for (method, operation) in item.iter_mut() {
+            if METHODS.contains(&method.as_str()) {
+                operation_rules(path, method, operation);
+            }
+        }
+    }
+}
+
+fn operation_rules(path: &str, method: &str, operation: &mut Value) {
+    offer_oauth2(operation);
+    optional_bodies_are_absent(operation);
+    constrain_idempotency_key(operation);
+    constrain_app_key(operation);
+    let common = common_codes(path, method, operation);
+    let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) else { return };
+    // Status → codes: the handler's, then the shared ones.
+    let mut by_status: std::collections::BTreeMap<String, Vec<ProblemCode>> = Default::default();
+    for (status, response) in responses.iter() {
+        if response["content"][PROBLEM_JSON].is_object() {
+            let named = named_codes(response["description"].as_str().unwrap_or_default());
+            by_status.entry(status.clone()).or_default().extend(named);
+        }
+    }
+    for code in &common {
+        by_status.entry(code.status().as_u16().to_string()).or_default().push(*code);
+    }
+    for (status, mut codes) in by_status {
+        codes.dedup();
+        let mut seen = std::collections::BTreeSet::new();
+        codes.retain(|c| seen.insert(*c));
+        let response = responses.entry(status.clone()).or_insert_with(|| json!({}));
+        problem_response(&status, response, &codes);
+    }
+    for (status, response) in responses.iter_mut() {
+        describe(status, response);
+    }
+}
+
+/// The routes that take a bearer token take the `oauth2` scheme's token too (the same token,
+/// obtained from `/v1/auth/token`), so Swagger UI's *Authorize* works for them.
+fn offer_oauth2(operation: &mut Value) {
+    // (`get_mut`: indexing a `Value` mutably would insert a `null` where nothing is.)
+    let Some(security) = operation.get_mut("security").and_then(Value::as_array_mut) else { return };
+    if let Some(at) = security.iter().position(|r| r.get("bearer").is_some())
+        && !security.iter().any(|r| r.get("oauth2").is_some())
+    {
+        security.insert(at + 1, json!({ "oauth2": [] }));
+    }
+}
+
+/// An optional body is left out, never `null` (the server refuses `null` like any other
+/// non-object): `oneOf: [X, null]` becomes `X`, and the body is not required.
+fn optional_bodies_are_absent(operation: &mut Value) {
+    let Some(body) = operation.get_mut("requestBody") else { return };
+    let Some(content) = body.get_mut("content").and_then(Value::as_object_mut) else { return };
+    for media in content.values_mut() {
+        let schema = &mut media["schema"];
+        let Some(branches) = schema["oneOf"].as_array() else { continue };
+        let not_null: Vec<&Value> = branches.iter().filter(|b| b["type"] != "null").collect();
+        if let [only] = not_null[..]
+            && not_null.len() < branches.len()
+        {
+            *schema = only.clone();
+        }
+    }
+    if let Some(body) = body.as_object_mut() {
+        body.entry("required").or_insert(json!(false));
+    }
+}
+
+/// `Idempotency-Key`: what [`crate::idempotency::valid_key`] accepts.
+fn constrain_idempotency_key(operation: &mut Value) {
+    let Some(parameters) = operation.get_mut("parameters").and_then(Value::as_array_mut) else { return };
+    for parameter in parameters.iter_mut().filter(|p| p["in"] == "header" && p["name"] == "Idempotency-Key") {
+        parameter["schema"] = json!({
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 255,
+            "pattern": "^[!-~]+$",
+            "examples": ["5f1d7c1e-3b7a-4c55-9d0e-0c8f4f8a2b11"],
+        });
+    }
+}
+
+/// What `identity_core::AppKey::parse` accepts: 1–64 of `a-z 0-9 _ . -`, starting with a
+/// letter or digit.
+pub const APP_KEY_PATTERN: &str = "^[a-z0-9][a-z0-9_.-]{0,63}$";
+
+fn constrain_app_key(operation: &mut Value) {
+    let Some(parameters) = operation.get_mut("parameters").and_then(Value::as_array_mut) else { return };
+    for parameter in parameters.iter_mut().filter(|p| p["in"] == "path" && p["name"] == "app_key") {
+        parameter["schema"] = json!({
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 64,
+            "pattern": APP_KEY_PATTERN,
+            "examples": ["docs"],
+        });
+    }
+}
+
+/// A problem answer carrying `codes`: the `Problem` schema, one example per code, and the
+/// codes the handler's description does not name appended to it.
+fn problem_response(status: &str, response: &mut Value, codes: &[ProblemCode]) {
+    let described = response["description"].as_str().unwrap_or_default().to_owned();
+    let named = named_codes(&described);
+    let extra: Vec<String> =
+        codes.iter().filter(|c| !named.contains(c)).map(|c| format!("`{}`: {}", c.as_str(), c.meaning())).collect();
+    let description = match (described.is_empty(), extra.is_empty()) {
+        (true, _) => extra.join("\n\n"),
+        (false, true) => described,
+        (false, false) => format!("{described}\n\nAlso {}", extra.join("\n\n")),
+    };
+    let examples: Map<String, Value> = codes
+        .iter()
+        .map(|c| (c.as_str().to_owned(), json!({ "$ref": format!("#/components/examples/{c}") })))
+        .collect();
+    response["description"] = json!(description);
+    response["content"] = json!({
+        PROBLEM_JSON: {
+            "schema": { "$ref": "#/components/schemas/Problem" },
+            "examples": examples,
+        }
+    });
+    if matches!(status, "429" | "503") || codes.contains(&ProblemCode::IdempotencyInProgress) {
+        response["headers"]["Retry-After"] =
+            json!({ "description": "Seconds to wait before retrying", "schema": { "type": "integer", "minimum": 0 } });
+    }
+    if status == "401" {
+        response["headers"]["WWW-Authenticate"] = json!({ "schema": { "type": "string", "examples": ["Bearer"] } });
+    }
+}
+
+/// OpenAPI 3.1 requires a description on every response: the ones left without get their
+/// status's reason phrase (`OK`, `Created`, …).
+fn describe(status: &str, response: &mut Value) {
+    if response["description"].as_str().is_none_or(str::is_empty) {
+        let reason = status
+            .parse::<u16>()
+            .ok()
+            .and_then(|s| actix_web::http::StatusCode::from_u16(s).ok())
+            .and_then(|s| s.canonical_reason());
+        response["description"] = json!(reason.unwrap_or("Response"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_read_from_backticks() {
+        let codes = named_codes("`email_taken` (not with `REGISTRATION_HIDE_TAKEN_EMAILS`), `username_taken`");
+        assert_eq!(codes, [ProblemCode::EmailTaken, ProblemCode::UsernameTaken]);
+    }
+
+    #[test]
+    fn a_cookie_secured_json_post_gets_every_shared_refusal() {
+        let operation = json!({
+            "requestBody": { "content": { "application/json": {} } },
+            "parameters": [{ "in": "header", "name": "Idempotency-Key" }],
+            "security": [{ "bearer": [] }, { "cookie": [] }],
+        });
+        let codes = common_codes("/v1/admin/users", "post", &operation);
+        for code in [
+            ProblemCode::MalformedBody,
+            ProblemCode::PayloadTooLarge,
+            ProblemCode::UnsupportedMediaType,
+            ProblemCode::ValidationFailed,
+            ProblemCode::Unauthenticated,
+            ProblemCode::CsrfRejected,
+            ProblemCode::Forbidden,
+            ProblemCode::InvalidIdempotencyKey,
+            ProblemCode::IdempotencyInProgress,
+            ProblemCode::IdempotencyKeyReused,
+            ProblemCode::ServiceUnavailable,
+        ] {
+            assert!(codes.contains(&code), "{code}");
+        }
+        assert!(!common_codes("/v1/admin/users", "get", &operation).contains(&ProblemCode::CsrfRejected));
+    }
+}
