@@ -46,7 +46,7 @@ try {
         "the document needs an oauth2 security scheme with a password flow whose tokenUrl is /v1/auth/token",
     );
   }
-  const container = dialog.locator(".auth-container", { has: username });
+  const container = dialog.locator(".auth-container", { has: page.locator("input#oauth_username") });
   await username.fill(email);
   await container.locator("input#oauth_password").fill(password);
   const tokenAnswer = page.waitForResponse((r) => r.url().includes("/v1/auth/token"));
@@ -54,7 +54,8 @@ try {
   const answer = await tokenAnswer;
   step(`token endpoint answered ${answer.status()}`);
   if (answer.status() !== 200) throw new Error(`the token endpoint answered ${answer.status()}: ${await answer.text()}`);
-  await container.locator("button.authorize, button.logout").filter({ hasText: "Logout" }).waitFor();
+  // Authorized: the form gives way to a Logout button.
+  await dialog.locator("button", { hasText: "Logout" }).first().waitFor();
   step("authorized with the OAuth2 password flow");
   await dialog.locator("button.close-modal").click();
 

@@ -111,6 +111,12 @@ pub fn contract(args: &[String]) -> Result {
         if status != 200 {
             return Err(format!("storing the stub's URL in the ai settings answered {status}: {answer}"));
         }
+        // The connection check reaches the stub (schemathesis' own requests may all be refused).
+        let before = stub.hits();
+        let (status, answer) = server.call("POST", "/v1/admin/settings/ai/test", Some(&admin_token), None)?;
+        if status != 200 || answer["ok"] != Value::Bool(true) || stub.hits() == before {
+            return Err(format!("the settings connection check did not reach the stub: {status} {answer}"));
+        }
         for &role in &roles {
             let (email, token) = match role {
                 Role::Anonymous => ("", ""),
@@ -193,7 +199,8 @@ fn schemathesis(
         .arg(dir)
         .arg("--report-json-path")
         .arg(&report)
-        .current_dir(root())
+        // Its cache (`.schemathesis/`) lands next to the reports, not in the work tree.
+        .current_dir(dir.parent().unwrap_or(dir))
         .env("SCHEMATHESIS_HOOKS", "hooks")
         .env("PYTHONPATH", root().join("xtask/contract"))
         .env("PYTHONDONTWRITEBYTECODE", "1")
