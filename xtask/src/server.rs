@@ -232,7 +232,11 @@ pub fn request(
         head.push_str(&format!("Authorization: Bearer {token}\r\n"));
     }
     if body.is_some() {
-        head.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n", payload.len()));
+        head.push_str("Content-Type: application/json\r\n");
+    }
+    if body.is_some() || method != "GET" {
+        // HTTP/1.0 without a length would mean "the body runs to the end of the connection".
+        head.push_str(&format!("Content-Length: {}\r\n", payload.len()));
     }
     head.push_str("\r\n");
     stream
