@@ -53,32 +53,37 @@ pub fn tools_dir() -> Result<PathBuf> {
     Ok(PathBuf::from(home).join(".cache/identity-tools"))
 }
 
-/// The Python of a virtual environment holding the pinned tools, (re)made when the pins
-/// changed. A copy of the pins written after a complete install marks it as usable, so an
-/// interrupted install is redone, not trusted.
+/// The Python of the deploy-check tools' virtual environment.
 fn tools() -> Result<PathBuf> {
-    let pins = root().join("xtask/deploy-check/requirements.txt");
-    let wanted = std::fs::read_to_string(&pins).map_err(|e| format!("cannot read {}: {e}", pins.display()))?;
-    let venv = tools_dir()?.join("deploy-check");
+    venv("deploy-check", &root().join("xtask/deploy-check/requirements.txt"))
+}
+
+/// The Python of the virtual environment `name` under the tools directory holding the pins of
+/// `requirements`, (re)made when the pins changed. A copy of the pins written after a complete
+/// install marks it as usable, so an interrupted install is redone, not trusted.
+pub fn venv(name: &str, requirements: &std::path::Path) -> Result<PathBuf> {
+    let pins = requirements;
+    let wanted = std::fs::read_to_string(pins).map_err(|e| format!("cannot read {}: {e}", pins.display()))?;
+    let venv = tools_dir()?.join(name);
     let python = venv.join("bin/python");
     let mark = venv.join("installed-requirements.txt");
     if python.exists() && std::fs::read_to_string(&mark).is_ok_and(|installed| installed == wanted) {
         return Ok(python);
     }
-    eprintln!("xtask: installing the deploy-check tools (PyPI) into {}", venv.display());
+    eprintln!("xtask: installing the {name} tools (PyPI) into {}", venv.display());
     if venv.exists() {
         std::fs::remove_dir_all(&venv).map_err(|e| format!("cannot remove the old {}: {e}", venv.display()))?;
     }
     let base = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
     tool(
         Command::new(&base).args(["-m", "venv"]).arg(&venv),
-        "create a Python virtual environment: deploy-check needs python3 (3.11+) with its venv module (Debian: python3-venv)",
+        "create a Python virtual environment: xtask needs python3 (3.11+) with its venv module (Debian: python3-venv)",
     )?;
     tool(
         Command::new(&python)
             .args(["-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--quiet", "-r"])
-            .arg(&pins),
-        "install the deploy-check tools from PyPI",
+            .arg(pins),
+        &format!("install the {name} tools from PyPI"),
     )?;
     std::fs::write(&mark, wanted).map_err(|e| format!("cannot write {}: {e}", mark.display()))?;
     Ok(python)

@@ -3,7 +3,11 @@
 //!
 //! ```text
 //! cargo xtask run [ARGS]      start the server (embedded default unless DATABASE_URL etc. are set)
-//! cargo xtask test            start local services if down, install test tools (nginx), then fmt check, deploy-check, audit, clippy -D warnings, all tests
+//! cargo xtask test            start local services if down, install test tools (nginx), then fmt check, deploy-check, audit, clippy -D warnings, all tests, contract, clients --check
+//! cargo xtask contract [--backend embedded|postgres] [--role anonymous|user|admin]
+//!                             schemathesis against a running server, as each role, on each backend
+//! cargo xtask clients [--check]  regenerate clients/ (or fail if stale; type-check and run the examples)
+//! cargo xtask authorize-check Swagger UI's Authorize (OAuth2 password flow) in headless Chromium
 //! cargo xtask tools           install what tests drive besides our code when missing (nginx-light from Debian)
 //! cargo xtask deploy-check    validate deploy/ offline: Kubernetes manifests, compose file, Dockerfile
 //! cargo xtask audit           cargo deny check: advisories (offline RustSec snapshot), licences, bans, sources
@@ -20,7 +24,11 @@
 
 #![allow(clippy::print_stdout)]
 
+mod authorize;
+mod clients;
+mod contract;
 mod deploy;
+mod server;
 mod supply;
 
 use std::net::{SocketAddr, TcpStream};
@@ -38,6 +46,9 @@ fn main() -> ExitCode {
         Some("services") => services(),
         Some("deploy-check") => deploy::check(),
         Some("tools") => tools(),
+        Some("contract") => contract::contract(&args[1..]),
+        Some("clients") => clients::clients(args.get(1).is_some_and(|a| a == "--check")),
+        Some("authorize-check") => authorize::check(),
         Some("audit") => supply::audit(),
         Some("sbom") => supply::sbom(&args[1..]),
         Some("create-admin") => {
@@ -48,7 +59,7 @@ fn main() -> ExitCode {
         Some("bench") => cargo(&["bench", "-p", "identity-http", "--bench", "identity", "--"], &args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run|test|services|tools|deploy-check|audit|sbom [--target TRIPLE] [PATH]|migrate|create-admin EMAIL|openapi [--check]|bench [FILTER]>"
+                "usage: cargo xtask <run|test|services|tools|contract [--backend B] [--role R]|clients [--check]|authorize-check|deploy-check|audit|sbom [--target TRIPLE] [PATH]|migrate|create-admin EMAIL|openapi [--check]|bench [FILTER]>"
             );
             return ExitCode::from(2);
         }
@@ -106,7 +117,15 @@ fn test() -> Result {
     let (passed, failed) = cargo_test(&["test", "--locked", "--workspace", "--all-targets", "--no-fail-fast"])?;
     // One closing line for the whole run, whatever binary ran last.
     println!("{passed} passed, {failed} failed");
-    if failed > 0 || passed == 0 { Err(format!("{failed} tests failed, {passed} passed")) } else { Ok(()) }
+    // The checks that drive a real server from outside run even when a test failed: their
+    // findings are different ones.
+    let contract = contract::contract(&[]);
+    let clients = clients::clients(true);
+    if failed > 0 || passed == 0 {
+        return Err(format!("{failed} tests failed, {passed} passed"));
+    }
+    contract?;
+    clients
 }
 
 /// Runs `cargo test …`, echoing its output, and adds up the `test result:` lines.

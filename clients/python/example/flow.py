@@ -1,0 +1,176 @@
+"""An account's life through the generated client, against a running server.
+
+`cargo xtask clients --check` starts one and sets the environment, then runs this file and
+`mypy --strict` on it: register → verify the address → login → me → profile and preferences →
+refresh → sessions → logout → forgot and reset the password → login with the new one, and an
+admin's user listing.
+
+The server runs without SMTP_URL and with MAIL_LOG_BODIES=true: its mails, links included, are
+JSON lines of its log (IDENTITY_MAIL_LOG).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from urllib.parse import unquote
+
+from identity_client import AuthenticatedClient, Client
+from identity_client.api.admin import admin_list_users
+from identity_client.api.auth import current_user, login, logout, refresh, register, verify_email
+from identity_client.api.passwords import forgot_password, reset_password
+from identity_client.api.sessions import list_sessions
+from identity_client.api.users import update_profile
+from identity_client.models import (
+    EmailRequest,
+    LoginRequest,
+    LoginResponse,
+    MeResponse,
+    ProfilePatch,
+    ProfilePatchPreferencesType0,
+    ProfilePatchRegion,
+    RefreshRequest,
+    RegisterRequest,
+    ResetPasswordRequest,
+    SessionPage,
+    UserPage,
+    UserView,
+    VerifyEmailRequest,
+)
+
+
+def env(name: str) -> str:
+    value = os.environ.get(name, "")
+    if not value:
+        raise SystemExit(f"{name} is not set")
+    return value
+
+
+def check(condition: bool, what: str) -> None:
+    if not condition:
+        raise SystemExit(f"failed: {what}")
+    print(f"ok: {what}")
+
+
+def log_length() -> int:
+    with open(env("IDENTITY_MAIL_LOG"), encoding="utf-8") as log:
+        return len(log.read().split("\n")) - 1
+
+
+def mailed_token(kind: str, to: str, after: int) -> str:
+    """The `token` of the latest logged mail of `kind` to `to` (waits for the mail queue)."""
+    for _ in range(100):
+        with open(env("IDENTITY_MAIL_LOG"), encoding="utf-8") as log:
+            lines = log.read().split("\n")[after:]
+        for line in reversed(lines):
+            try:
+                entry: object = json.loads(line)
+            except ValueError:
+                continue
+            fields = entry.get("fields") if isinstance(entry, dict) else None
+            if not isinstance(fields, dict) or fields.get("kind") != kind or fields.get("to") != to:
+                continue
+            body = fields.get("body")
+            found = re.search(r"token=([A-Za-z0-9_\-.~%]+)", body) if isinstance(body, str) else None
+            if found:
+                return unquote(found.group(1))
+        time.sleep(0.1)
+    raise SystemExit(f"no {kind} mail to {to} in the log")
+
+
+def main() -> None:
+    base_url = env("IDENTITY_BASE_URL")
+    email = f"py-{time.time_ns()}@example.com"
+    password = "python example passphrase"
+    new_password = "a fresh python passphrase"
+    anonymous = Client(base_url=base_url)
+
+    # Register, then verify the address with the mailed link's token.
+    mark = log_length()
+    registered = register.sync_detailed(
+        client=anonymous, body=RegisterRequest(email=email, password=password, name="Ada Lovelace")
+    )
+    check(registered.status_code == 201 and isinstance(registered.parsed, UserView), "register")
+    verified = verify_email.sync(
+        client=anonymous, body=VerifyEmailRequest(token=mailed_token("verify_email", email, mark))
+    )
+    check(isinstance(verified, UserView) and verified.email_verified, "verify email")
+
+    # Login, me.
+    session = login.sync(client=anonymous, body=LoginRequest(email=email, password=password))
+    check(isinstance(session, LoginResponse), "login")
+    assert isinstance(session, LoginResponse)
+    user = AuthenticatedClient(base_url=base_url, token=session.access_token)
+    me = current_user.sync(client=user)
+    check(isinstance(me, MeResponse) and me.user.email == email, "me")
+
+    # Profile fields, then preferences (both JSON merge patches).
+    profile = update_profile.sync(
+        client=user,
+        body=ProfilePatch(display_name="Ada", time_zone="Europe/London", region=ProfilePatchRegion.GB),
+    )
+    check(isinstance(profile, UserView) and profile.profile.display_name == "Ada", "profile update")
+    preferences = update_profile.sync(
+        client=user,
+        body=ProfilePatch(
+            preferences=ProfilePatchPreferencesType0.from_dict(
+                {"notifications": {"email": False}, "focus": {"session_minutes": 50}}
+            )
+        ),
+    )
+    check(
+        isinstance(preferences, UserView)
+        and preferences.profile.preferences.to_dict().get("notifications") == {"email": False},
+        "preferences update",
+    )
+
+    # Refresh: a new pair; the session stays.
+    refreshed = refresh.sync(client=anonymous, body=RefreshRequest(refresh_token=session.refresh_token))
+    check(isinstance(refreshed, LoginResponse), "refresh")
+    assert isinstance(refreshed, LoginResponse)
+    user = AuthenticatedClient(base_url=base_url, token=refreshed.access_token)
+
+    sessions = list_sessions.sync(client=user, limit=10)
+    check(isinstance(sessions, SessionPage) and len(sessions.items) >= 1, "list sessions")
+
+    check(logout.sync_detailed(client=user).status_code == 204, "logout")
+    check(current_user.sync_detailed(client=user).status_code == 401, "the ended session's token is refused")
+
+    # Forgot, reset with the mailed token, login with the new password.
+    mark = log_length()
+    forgot = forgot_password.sync_detailed(client=anonymous, body=EmailRequest(email=email))
+    check(forgot.status_code == 202, "forgot password")
+    reset = reset_password.sync_detailed(
+        client=anonymous,
+        body=ResetPasswordRequest(token=mailed_token("password_reset", email, mark), new_password=new_password),
+    )
+    check(reset.status_code == 204, "reset password")
+    again = login.sync(client=anonymous, body=LoginRequest(email=email, password=new_password))
+    check(isinstance(again, LoginResponse) and again.user.email == email, "login with the new password")
+    assert isinstance(again, LoginResponse)
+
+    # An admin lists users.
+    admin_session = login.sync(
+        client=anonymous,
+        body=LoginRequest(email=env("IDENTITY_ADMIN_EMAIL"), password=env("IDENTITY_ADMIN_PASSWORD")),
+    )
+    assert isinstance(admin_session, LoginResponse)
+    admin = AuthenticatedClient(base_url=base_url, token=admin_session.access_token)
+    users = admin_list_users.sync(client=admin, query=email)
+    check(isinstance(users, UserPage) and any(u.email == email for u in users.items), "admin lists users")
+
+    # Last (it changes nothing the steps above read): `region: null` restores the default.
+    user = AuthenticatedClient(base_url=base_url, token=again.access_token)
+    restored = update_profile.sync(client=user, body=ProfilePatch(region=None))
+    check(
+        isinstance(restored, UserView) and restored.profile.region.value == "US",
+        "region reset to its default with null",
+    )
+
+    print("python example: every step passed")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,177 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.login_response import LoginResponse
+from ...models.problem import Problem
+from ...models.refresh_request import RefreshRequest
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    *,
+    body: None | RefreshRequest | Unset = UNSET,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/v1/auth/refresh",
+    }
+
+    if isinstance(body, RefreshRequest):
+        _kwargs["json"] = body.to_dict()
+    else:
+        _kwargs["json"] = body
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> LoginResponse | Problem | None:
+    if response.status_code == 200:
+        response_200 = LoginResponse.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[LoginResponse | Problem]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    body: None | RefreshRequest | Unset = UNSET,
+) -> Response[LoginResponse | Problem]:
+    """Exchanges a refresh token (body or cookie) for a new pair. The old token is consumed;
+    replaying it within `REFRESH_REUSE_GRACE_SECONDS` returns the same new pair's refresh
+    token (racing tabs stay signed in), replaying it later revokes the session.
+
+    Args:
+        body (None | RefreshRequest | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[LoginResponse | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient | Client,
+    body: None | RefreshRequest | Unset = UNSET,
+) -> LoginResponse | Problem | None:
+    """Exchanges a refresh token (body or cookie) for a new pair. The old token is consumed;
+    replaying it within `REFRESH_REUSE_GRACE_SECONDS` returns the same new pair's refresh
+    token (racing tabs stay signed in), replaying it later revokes the session.
+
+    Args:
+        body (None | RefreshRequest | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        LoginResponse | Problem
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    body: None | RefreshRequest | Unset = UNSET,
+) -> Response[LoginResponse | Problem]:
+    """Exchanges a refresh token (body or cookie) for a new pair. The old token is consumed;
+    replaying it within `REFRESH_REUSE_GRACE_SECONDS` returns the same new pair's refresh
+    token (racing tabs stay signed in), replaying it later revokes the session.
+
+    Args:
+        body (None | RefreshRequest | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[LoginResponse | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient | Client,
+    body: None | RefreshRequest | Unset = UNSET,
+) -> LoginResponse | Problem | None:
+    """Exchanges a refresh token (body or cookie) for a new pair. The old token is consumed;
+    replaying it within `REFRESH_REUSE_GRACE_SECONDS` returns the same new pair's refresh
+    token (racing tabs stay signed in), replaying it later revokes the session.
+
+    Args:
+        body (None | RefreshRequest | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        LoginResponse | Problem
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+        )
+    ).parsed

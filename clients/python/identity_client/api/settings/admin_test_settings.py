@@ -1,0 +1,209 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.ai_settings import AiSettings
+from ...models.documents_settings import DocumentsSettings
+from ...models.problem import Problem
+from ...models.settings_namespace import SettingsNamespace
+from ...models.settings_test_result import SettingsTestResult
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    namespace: SettingsNamespace,
+    *,
+    body: AiSettings | DocumentsSettings | None | Unset = UNSET,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/v1/admin/settings/{namespace}/test".format(
+            namespace=quote(str(namespace), safe=""),
+        ),
+    }
+
+    if isinstance(body, AiSettings) or isinstance(body, DocumentsSettings):
+        _kwargs["json"] = body.to_dict()
+    else:
+        _kwargs["json"] = body
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Problem | SettingsTestResult | None:
+    if response.status_code == 200:
+        response_200 = SettingsTestResult.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Problem.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Problem | SettingsTestResult]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    namespace: SettingsNamespace,
+    *,
+    client: AuthenticatedClient,
+    body: AiSettings | DocumentsSettings | None | Unset = UNSET,
+) -> Response[Problem | SettingsTestResult]:
+    """Runs the namespace's connection check (admins only): for `ai`, `GET {base_url}/models`
+    with the API key; `documents` has nothing to connect to. An optional body (same shape as
+    a PATCH) is tried over the stored settings without saving it. A failed check is a 200
+    with `ok: false`.
+
+    Args:
+        namespace (SettingsNamespace): A settings namespace.
+        body (AiSettings | DocumentsSettings | None | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | SettingsTestResult]
+    """
+
+    kwargs = _get_kwargs(
+        namespace=namespace,
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    namespace: SettingsNamespace,
+    *,
+    client: AuthenticatedClient,
+    body: AiSettings | DocumentsSettings | None | Unset = UNSET,
+) -> Problem | SettingsTestResult | None:
+    """Runs the namespace's connection check (admins only): for `ai`, `GET {base_url}/models`
+    with the API key; `documents` has nothing to connect to. An optional body (same shape as
+    a PATCH) is tried over the stored settings without saving it. A failed check is a 200
+    with `ok: false`.
+
+    Args:
+        namespace (SettingsNamespace): A settings namespace.
+        body (AiSettings | DocumentsSettings | None | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | SettingsTestResult
+    """
+
+    return sync_detailed(
+        namespace=namespace,
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    namespace: SettingsNamespace,
+    *,
+    client: AuthenticatedClient,
+    body: AiSettings | DocumentsSettings | None | Unset = UNSET,
+) -> Response[Problem | SettingsTestResult]:
+    """Runs the namespace's connection check (admins only): for `ai`, `GET {base_url}/models`
+    with the API key; `documents` has nothing to connect to. An optional body (same shape as
+    a PATCH) is tried over the stored settings without saving it. A failed check is a 200
+    with `ok: false`.
+
+    Args:
+        namespace (SettingsNamespace): A settings namespace.
+        body (AiSettings | DocumentsSettings | None | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | SettingsTestResult]
+    """
+
+    kwargs = _get_kwargs(
+        namespace=namespace,
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    namespace: SettingsNamespace,
+    *,
+    client: AuthenticatedClient,
+    body: AiSettings | DocumentsSettings | None | Unset = UNSET,
+) -> Problem | SettingsTestResult | None:
+    """Runs the namespace's connection check (admins only): for `ai`, `GET {base_url}/models`
+    with the API key; `documents` has nothing to connect to. An optional body (same shape as
+    a PATCH) is tried over the stored settings without saving it. A failed check is a 200
+    with `ok: false`.
+
+    Args:
+        namespace (SettingsNamespace): A settings namespace.
+        body (AiSettings | DocumentsSettings | None | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | SettingsTestResult
+    """
+
+    return (
+        await asyncio_detailed(
+            namespace=namespace,
+            client=client,
+            body=body,
+        )
+    ).parsed

@@ -1,0 +1,191 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.problem import Problem
+from ...models.profile_patch import ProfilePatch
+from ...models.user_view import UserView
+from ...types import Response
+
+
+def _get_kwargs(
+    *,
+    body: ProfilePatch,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "patch",
+        "url": "/v1/users/me",
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/merge-patch+json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Problem | UserView | None:
+    if response.status_code == 200:
+        response_200 = UserView.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Problem | UserView]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: ProfilePatch,
+) -> Response[Problem | UserView]:
+    """Changes profile fields (JSON merge patch; `application/merge-patch+json` or
+    `application/json`). Emits `user.updated` with the changed fields.
+
+    Args:
+        body (ProfilePatch): A JSON merge patch (RFC 7386) of the profile: absent fields stay,
+            `null` clears (or
+            restores the default of `locale`, `time_zone`, `region`, `currency`), `preferences` merges
+            key by key. Any other field (`email`, `status`, `roles`, ids, …) is refused with a 422
+            naming it.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | UserView]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+    body: ProfilePatch,
+) -> Problem | UserView | None:
+    """Changes profile fields (JSON merge patch; `application/merge-patch+json` or
+    `application/json`). Emits `user.updated` with the changed fields.
+
+    Args:
+        body (ProfilePatch): A JSON merge patch (RFC 7386) of the profile: absent fields stay,
+            `null` clears (or
+            restores the default of `locale`, `time_zone`, `region`, `currency`), `preferences` merges
+            key by key. Any other field (`email`, `status`, `roles`, ids, …) is refused with a 422
+            naming it.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | UserView
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: ProfilePatch,
+) -> Response[Problem | UserView]:
+    """Changes profile fields (JSON merge patch; `application/merge-patch+json` or
+    `application/json`). Emits `user.updated` with the changed fields.
+
+    Args:
+        body (ProfilePatch): A JSON merge patch (RFC 7386) of the profile: absent fields stay,
+            `null` clears (or
+            restores the default of `locale`, `time_zone`, `region`, `currency`), `preferences` merges
+            key by key. Any other field (`email`, `status`, `roles`, ids, …) is refused with a 422
+            naming it.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | UserView]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+    body: ProfilePatch,
+) -> Problem | UserView | None:
+    """Changes profile fields (JSON merge patch; `application/merge-patch+json` or
+    `application/json`). Emits `user.updated` with the changed fields.
+
+    Args:
+        body (ProfilePatch): A JSON merge patch (RFC 7386) of the profile: absent fields stay,
+            `null` clears (or
+            restores the default of `locale`, `time_zone`, `region`, `currency`), `preferences` merges
+            key by key. Any other field (`email`, `status`, `roles`, ids, …) is refused with a 422
+            naming it.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | UserView
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+        )
+    ).parsed

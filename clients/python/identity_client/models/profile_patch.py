@@ -1,0 +1,296 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..models.profile_patch_currency import ProfilePatchCurrency
+from ..models.profile_patch_region import ProfilePatchRegion
+from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.profile_patch_preferences_type_0 import ProfilePatchPreferencesType0
+
+
+T = TypeVar("T", bound="ProfilePatch")
+
+
+@_attrs_define
+class ProfilePatch:
+    """A JSON merge patch (RFC 7386) of the profile: absent fields stay, `null` clears (or
+    restores the default of `locale`, `time_zone`, `region`, `currency`), `preferences` merges
+    key by key. Any other field (`email`, `status`, `roles`, ids, …) is refused with a 422
+    naming it.
+
+        Attributes:
+            avatar_url (None | str | Unset): `https://` only.
+            company (None | str | Unset): Up to 200 characters.
+            currency (ProfilePatchCurrency | Unset):
+            display_name (None | str | Unset): Up to 100 characters.
+            locale (None | str | Unset): BCP 47, e.g. `pt-BR`.
+            name (None | str | Unset): Up to 100 characters.
+            phone (None | str | Unset): E.164, e.g. `+4915112345678`.
+            preferences (None | ProfilePatchPreferencesType0 | Unset): Merged into the stored document; unknown sections or
+                keys are refused.
+            region (ProfilePatchRegion | Unset):
+            telegram (None | str | Unset): 5–32 of `A-Z a-z 0-9 _`, starting with a letter; a leading `@` is dropped.
+            time_zone (None | str | Unset): IANA, e.g. `Europe/Berlin`.
+    """
+
+    avatar_url: None | str | Unset = UNSET
+    company: None | str | Unset = UNSET
+    currency: ProfilePatchCurrency | Unset = UNSET
+    display_name: None | str | Unset = UNSET
+    locale: None | str | Unset = UNSET
+    name: None | str | Unset = UNSET
+    phone: None | str | Unset = UNSET
+    preferences: None | ProfilePatchPreferencesType0 | Unset = UNSET
+    region: ProfilePatchRegion | Unset = UNSET
+    telegram: None | str | Unset = UNSET
+    time_zone: None | str | Unset = UNSET
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        from ..models.profile_patch_preferences_type_0 import (
+            ProfilePatchPreferencesType0,
+        )
+
+        avatar_url: None | str | Unset
+        if isinstance(self.avatar_url, Unset):
+            avatar_url = UNSET
+        else:
+            avatar_url = self.avatar_url
+
+        company: None | str | Unset
+        if isinstance(self.company, Unset):
+            company = UNSET
+        else:
+            company = self.company
+
+        currency: str | Unset = UNSET
+        if not isinstance(self.currency, Unset):
+            currency = self.currency.value
+
+        display_name: None | str | Unset
+        if isinstance(self.display_name, Unset):
+            display_name = UNSET
+        else:
+            display_name = self.display_name
+
+        locale: None | str | Unset
+        if isinstance(self.locale, Unset):
+            locale = UNSET
+        else:
+            locale = self.locale
+
+        name: None | str | Unset
+        if isinstance(self.name, Unset):
+            name = UNSET
+        else:
+            name = self.name
+
+        phone: None | str | Unset
+        if isinstance(self.phone, Unset):
+            phone = UNSET
+        else:
+            phone = self.phone
+
+        preferences: dict[str, Any] | None | Unset
+        if isinstance(self.preferences, Unset):
+            preferences = UNSET
+        elif isinstance(self.preferences, ProfilePatchPreferencesType0):
+            preferences = self.preferences.to_dict()
+        else:
+            preferences = self.preferences
+
+        region: str | Unset = UNSET
+        if not isinstance(self.region, Unset):
+            region = self.region.value
+
+        telegram: None | str | Unset
+        if isinstance(self.telegram, Unset):
+            telegram = UNSET
+        else:
+            telegram = self.telegram
+
+        time_zone: None | str | Unset
+        if isinstance(self.time_zone, Unset):
+            time_zone = UNSET
+        else:
+            time_zone = self.time_zone
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update({})
+        if avatar_url is not UNSET:
+            field_dict["avatar_url"] = avatar_url
+        if company is not UNSET:
+            field_dict["company"] = company
+        if currency is not UNSET:
+            field_dict["currency"] = currency
+        if display_name is not UNSET:
+            field_dict["display_name"] = display_name
+        if locale is not UNSET:
+            field_dict["locale"] = locale
+        if name is not UNSET:
+            field_dict["name"] = name
+        if phone is not UNSET:
+            field_dict["phone"] = phone
+        if preferences is not UNSET:
+            field_dict["preferences"] = preferences
+        if region is not UNSET:
+            field_dict["region"] = region
+        if telegram is not UNSET:
+            field_dict["telegram"] = telegram
+        if time_zone is not UNSET:
+            field_dict["time_zone"] = time_zone
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        from ..models.profile_patch_preferences_type_0 import (
+            ProfilePatchPreferencesType0,
+        )
+
+        d = dict(src_dict)
+
+        def _parse_avatar_url(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        avatar_url = _parse_avatar_url(d.pop("avatar_url", UNSET))
+
+        def _parse_company(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        company = _parse_company(d.pop("company", UNSET))
+
+        _currency = d.pop("currency", UNSET)
+        currency: ProfilePatchCurrency | Unset
+        if isinstance(_currency, Unset):
+            currency = UNSET
+        else:
+            currency = ProfilePatchCurrency(_currency)
+
+        def _parse_display_name(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        display_name = _parse_display_name(d.pop("display_name", UNSET))
+
+        def _parse_locale(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        locale = _parse_locale(d.pop("locale", UNSET))
+
+        def _parse_name(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        name = _parse_name(d.pop("name", UNSET))
+
+        def _parse_phone(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        phone = _parse_phone(d.pop("phone", UNSET))
+
+        def _parse_preferences(
+            data: object,
+        ) -> None | ProfilePatchPreferencesType0 | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                preferences_type_0 = ProfilePatchPreferencesType0.from_dict(data)
+
+                return preferences_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | ProfilePatchPreferencesType0 | Unset, data)
+
+        preferences = _parse_preferences(d.pop("preferences", UNSET))
+
+        _region = d.pop("region", UNSET)
+        region: ProfilePatchRegion | Unset
+        if isinstance(_region, Unset):
+            region = UNSET
+        else:
+            region = ProfilePatchRegion(_region)
+
+        def _parse_telegram(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        telegram = _parse_telegram(d.pop("telegram", UNSET))
+
+        def _parse_time_zone(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        time_zone = _parse_time_zone(d.pop("time_zone", UNSET))
+
+        profile_patch = cls(
+            avatar_url=avatar_url,
+            company=company,
+            currency=currency,
+            display_name=display_name,
+            locale=locale,
+            name=name,
+            phone=phone,
+            preferences=preferences,
+            region=region,
+            telegram=telegram,
+            time_zone=time_zone,
+        )
+
+        profile_patch.additional_properties = d
+        return profile_patch
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

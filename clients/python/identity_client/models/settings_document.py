@@ -1,0 +1,172 @@
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
+from uuid import UUID
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.ai_settings import AiSettings
+    from ..models.documents_settings import DocumentsSettings
+
+
+T = TypeVar("T", bound="SettingsDocument")
+
+
+@_attrs_define
+class SettingsDocument:
+    """A namespace's settings: every field with its stored value or default; secrets as hints.
+
+    Attributes:
+        namespace (str):  Example: ai.
+        secrets_set (list[str]): The secret fields that hold a value. Example: ['api_key'].
+        values (AiSettings | DocumentsSettings): The fields of one namespace: `AiSettings` for `ai`, `DocumentsSettings`
+            for `documents`.
+        updated_at (datetime.datetime | None | Unset): `null` until first saved.
+        updated_by (None | Unset | UUID):
+    """
+
+    namespace: str
+    secrets_set: list[str]
+    values: AiSettings | DocumentsSettings
+    updated_at: datetime.datetime | None | Unset = UNSET
+    updated_by: None | Unset | UUID = UNSET
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        from ..models.ai_settings import AiSettings
+
+        namespace = self.namespace
+
+        secrets_set = self.secrets_set
+
+        values: dict[str, Any]
+        if isinstance(self.values, AiSettings):
+            values = self.values.to_dict()
+        else:
+            values = self.values.to_dict()
+
+        updated_at: None | str | Unset
+        if isinstance(self.updated_at, Unset):
+            updated_at = UNSET
+        elif isinstance(self.updated_at, datetime.datetime):
+            updated_at = self.updated_at.isoformat()
+        else:
+            updated_at = self.updated_at
+
+        updated_by: None | str | Unset
+        if isinstance(self.updated_by, Unset):
+            updated_by = UNSET
+        elif isinstance(self.updated_by, UUID):
+            updated_by = str(self.updated_by)
+        else:
+            updated_by = self.updated_by
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "namespace": namespace,
+                "secrets_set": secrets_set,
+                "values": values,
+            }
+        )
+        if updated_at is not UNSET:
+            field_dict["updated_at"] = updated_at
+        if updated_by is not UNSET:
+            field_dict["updated_by"] = updated_by
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        from ..models.ai_settings import AiSettings
+        from ..models.documents_settings import DocumentsSettings
+
+        d = dict(src_dict)
+        namespace = d.pop("namespace")
+
+        secrets_set = cast(list[str], d.pop("secrets_set"))
+
+        def _parse_values(data: object) -> AiSettings | DocumentsSettings:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_settings_values_type_0 = AiSettings.from_dict(data)
+
+                return componentsschemas_settings_values_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_settings_values_type_1 = DocumentsSettings.from_dict(data)
+
+            return componentsschemas_settings_values_type_1
+
+        values = _parse_values(d.pop("values"))
+
+        def _parse_updated_at(data: object) -> datetime.datetime | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                updated_at_type_0 = datetime.datetime.fromisoformat(data)
+
+                return updated_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(datetime.datetime | None | Unset, data)
+
+        updated_at = _parse_updated_at(d.pop("updated_at", UNSET))
+
+        def _parse_updated_by(data: object) -> None | Unset | UUID:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                updated_by_type_0 = UUID(data)
+
+                return updated_by_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Unset | UUID, data)
+
+        updated_by = _parse_updated_by(d.pop("updated_by", UNSET))
+
+        settings_document = cls(
+            namespace=namespace,
+            secrets_set=secrets_set,
+            values=values,
+            updated_at=updated_at,
+            updated_by=updated_by,
+        )
+
+        settings_document.additional_properties = d
+        return settings_document
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

@@ -1,0 +1,178 @@
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
+from uuid import UUID
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.profile_view import ProfileView
+
+
+T = TypeVar("T", bound="UserView")
+
+
+@_attrs_define
+class UserView:
+    """A user account as its owner sees it.
+
+    Attributes:
+        created_at (datetime.datetime):
+        email (str):  Example: ada@example.com.
+        email_verified (bool):
+        id (UUID):
+        profile (ProfileView): Personal data; every field but the ids is changeable with `PATCH /v1/users/me`.
+        roles (list[str]):  Example: ['user'].
+        status (str): `active`, `locked`, `disabled` or `deleted`. Example: active.
+        updated_at (datetime.datetime):
+        last_login_at (datetime.datetime | None | Unset):
+        username (None | str | Unset):  Example: ada.
+    """
+
+    created_at: datetime.datetime
+    email: str
+    email_verified: bool
+    id: UUID
+    profile: ProfileView
+    roles: list[str]
+    status: str
+    updated_at: datetime.datetime
+    last_login_at: datetime.datetime | None | Unset = UNSET
+    username: None | str | Unset = UNSET
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        created_at = self.created_at.isoformat()
+
+        email = self.email
+
+        email_verified = self.email_verified
+
+        id = str(self.id)
+
+        profile = self.profile.to_dict()
+
+        roles = self.roles
+
+        status = self.status
+
+        updated_at = self.updated_at.isoformat()
+
+        last_login_at: None | str | Unset
+        if isinstance(self.last_login_at, Unset):
+            last_login_at = UNSET
+        elif isinstance(self.last_login_at, datetime.datetime):
+            last_login_at = self.last_login_at.isoformat()
+        else:
+            last_login_at = self.last_login_at
+
+        username: None | str | Unset
+        if isinstance(self.username, Unset):
+            username = UNSET
+        else:
+            username = self.username
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "created_at": created_at,
+                "email": email,
+                "email_verified": email_verified,
+                "id": id,
+                "profile": profile,
+                "roles": roles,
+                "status": status,
+                "updated_at": updated_at,
+            }
+        )
+        if last_login_at is not UNSET:
+            field_dict["last_login_at"] = last_login_at
+        if username is not UNSET:
+            field_dict["username"] = username
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        from ..models.profile_view import ProfileView
+
+        d = dict(src_dict)
+        created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
+
+        email = d.pop("email")
+
+        email_verified = d.pop("email_verified")
+
+        id = UUID(d.pop("id"))
+
+        profile = ProfileView.from_dict(d.pop("profile"))
+
+        roles = cast(list[str], d.pop("roles"))
+
+        status = d.pop("status")
+
+        updated_at = datetime.datetime.fromisoformat(d.pop("updated_at"))
+
+        def _parse_last_login_at(data: object) -> datetime.datetime | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                last_login_at_type_0 = datetime.datetime.fromisoformat(data)
+
+                return last_login_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(datetime.datetime | None | Unset, data)
+
+        last_login_at = _parse_last_login_at(d.pop("last_login_at", UNSET))
+
+        def _parse_username(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        username = _parse_username(d.pop("username", UNSET))
+
+        user_view = cls(
+            created_at=created_at,
+            email=email,
+            email_verified=email_verified,
+            id=id,
+            profile=profile,
+            roles=roles,
+            status=status,
+            updated_at=updated_at,
+            last_login_at=last_login_at,
+            username=username,
+        )
+
+        user_view.additional_properties = d
+        return user_view
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

@@ -1,0 +1,214 @@
+//! `cargo xtask clients [--check]`: the generated API clients under `clients/` (see
+//! `clients/README.md`).
+//!
+//! Without `--check` it regenerates them from `docs/openapi.json`: the TypeScript types with
+//! openapi-typescript (npm, pinned by `clients/typescript/package-lock.json`, installed with
+//! `npm ci` into `clients/typescript/node_modules`), the Python package with
+//! openapi-python-client (PyPI, pinned in `clients/python/requirements.txt`, in a virtual
+//! environment under `~/.cache/identity-tools`). With `--check` it generates them into a
+//! temporary directory and fails if the checked-in ones differ, type-checks the TypeScript
+//! (`tsc --strict`) and the Python example (`mypy --strict`), then runs each example against a
+//! server it starts (the embedded default). Every step runs and reports; any failure fails.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use crate::server::{Backend, Server};
+use crate::{Result, deploy, root};
+
+const ADMIN_EMAIL: &str = "clients-admin@example.com";
+const ADMIN_PASSWORD: &str = "clients example admin passphrase";
+
+pub fn clients(check: bool) -> Result {
+    let started = Instant::now();
+    let typescript = root().join("clients/typescript");
+    npm_ci(&typescript, &typescript)?;
+    let python = deploy::venv("clients-python", &root().join("clients/python/requirements.txt"))?;
+    let tools_ready = started.elapsed();
+    if !check {
+        generate(&root().join("clients"), &python)?;
+        eprintln!("xtask: regenerated clients/ from docs/openapi.json in {:.1}s", started.elapsed().as_secs_f64());
+        return Ok(());
+    }
+
+    let mut failures = Vec::new();
+    let scratch = std::env::temp_dir().join(format!("identity-clients-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch);
+    generate(&scratch, &python)?;
+    for generated in ["typescript/src/schema.ts", "python/identity_client"] {
+        let stale = differences(&scratch.join(generated), &root().join("clients").join(generated));
+        if !stale.is_empty() {
+            let files = if stale == [""] { "its content differs".to_owned() } else { stale.join(", ") };
+            eprintln!("xtask: clients/{generated} is stale: {files}");
+            failures.push(format!("clients/{generated} is stale: run `cargo xtask clients` and commit it"));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+
+    // tsc emits the JavaScript even when a type is wrong, so the example still runs below.
+    let tsc = typescript.join("node_modules/.bin/tsc");
+    let _ = std::fs::remove_dir_all(typescript.join("dist"));
+    step(
+        &mut failures,
+        "tsc --strict (clients/typescript)",
+        Command::new(&tsc).args(["-p", "."]).current_dir(&typescript),
+    );
+    let bin = python.parent().map(Path::to_path_buf).unwrap_or_default();
+    step(
+        &mut failures,
+        "mypy --strict (clients/python/example)",
+        Command::new(bin.join("mypy"))
+            .args(["--strict", "--follow-imports=silent", "--no-incremental", "example/flow.py"])
+            .env("MYPYPATH", root().join("clients/python"))
+            .current_dir(root().join("clients/python")),
+    );
+
+    let binary = crate::server::build()?;
+    let log = root().join("target/clients/server.log");
+    // Both examples sign in, register and ask for resets from one address within a minute:
+    // more than the default auth rate limit (10) allows.
+    let env = [("BOOTSTRAP_ADMIN_EMAIL", ADMIN_EMAIL), ("RATE_LIMIT_AUTH_PER_MINUTE", "1000")];
+    let server = Server::start(&binary, Backend::Embedded, &env, &log)?;
+    server.sign_up(ADMIN_EMAIL, ADMIN_PASSWORD)?;
+    let example = |command: &mut Command| {
+        command
+            .env("IDENTITY_BASE_URL", &server.base)
+            .env("IDENTITY_MAIL_LOG", &server.log)
+            .env("IDENTITY_ADMIN_EMAIL", ADMIN_EMAIL)
+            .env("IDENTITY_ADMIN_PASSWORD", ADMIN_PASSWORD);
+    };
+    let node = std::env::var("NODE").unwrap_or_else(|_| "node".into());
+    let mut ts = Command::new(node);
+    ts.arg("dist/example/flow.js").current_dir(&typescript);
+    example(&mut ts);
+    step(&mut failures, "TypeScript example (clients/typescript/example/flow.ts)", &mut ts);
+    let mut py = Command::new(&python);
+    py.arg("example/flow.py")
+        .env("PYTHONPATH", root().join("clients/python"))
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .current_dir(root().join("clients/python"));
+    example(&mut py);
+    step(&mut failures, "Python example (clients/python/example/flow.py)", &mut py);
+    drop(server);
+
+    eprintln!(
+        "xtask: clients check took {:.1}s ({:.1}s of it getting the tools ready)",
+        started.elapsed().as_secs_f64(),
+        tools_ready.as_secs_f64()
+    );
+    if failures.is_empty() {
+        eprintln!("xtask: the generated clients are up to date, type-check and work");
+        return Ok(());
+    }
+    for failure in &failures {
+        eprintln!("xtask: FAILED: {failure}");
+    }
+    Err(format!("the clients check failed ({} of its steps)", failures.len()))
+}
+
+/// Runs one step of the check, noting its failure instead of stopping.
+fn step(failures: &mut Vec<String>, what: &str, command: &mut Command) {
+    let args: Vec<_> = command.get_args().map(|a| a.to_string_lossy()).collect();
+    eprintln!("\nxtask: {what}\n$ {} {}", command.get_program().to_string_lossy(), args.join(" "));
+    match command.status() {
+        Ok(status) if status.success() => eprintln!("xtask: {what}: ok"),
+        Ok(status) => failures.push(format!("{what} ({status})")),
+        Err(e) => failures.push(format!("{what}: did not start: {e}")),
+    }
+}
+
+/// Generates both clients from docs/openapi.json under `out` (`typescript/src/schema.ts`,
+/// `python/identity_client/`).
+fn generate(out: &Path, python: &Path) -> Result {
+    let document = root().join("docs/openapi.json");
+    let typescript = root().join("clients/typescript");
+    let schema = out.join("typescript/src/schema.ts");
+    deploy::tool(
+        Command::new(typescript.join("node_modules/.bin/openapi-typescript")).arg(&document).arg("-o").arg(&schema),
+        "generate the TypeScript client",
+    )?;
+    let bin = python.parent().map(Path::to_path_buf).unwrap_or_default();
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut paths = vec![bin.clone()];
+    paths.extend(std::env::split_paths(&path));
+    let package = out.join("python/identity_client");
+    deploy::tool(
+        Command::new(bin.join("openapi-python-client"))
+            .args(["generate", "--meta", "none", "--overwrite", "--path"])
+            .arg(&document)
+            .arg("--output-path")
+            .arg(&package)
+            .arg("--config")
+            .arg(root().join("clients/python/generator.yaml"))
+            // Its ruff hooks: the pinned ruff first on the PATH, no .ruff_cache in the tree.
+            .env("PATH", std::env::join_paths(paths).map_err(|e| e.to_string())?)
+            .env("RUFF_NO_CACHE", "true")
+            .env("PYTHONDONTWRITEBYTECODE", "1"),
+        "generate the Python client",
+    )
+}
+
+/// `npm ci` in `dir` (its package.json and package-lock.json) when `node_modules` was not
+/// installed from this very lock file; `modules` is where node_modules lands.
+pub fn npm_ci(dir: &Path, modules: &Path) -> Result {
+    let lock = std::fs::read_to_string(dir.join("package-lock.json"))
+        .map_err(|e| format!("cannot read {}/package-lock.json: {e}", dir.display()))?;
+    let mark = modules.join("node_modules/.installed-package-lock.json");
+    if std::fs::read_to_string(&mark).is_ok_and(|installed| installed == lock) {
+        return Ok(());
+    }
+    if dir != modules {
+        std::fs::create_dir_all(modules).map_err(|e| format!("cannot create {}: {e}", modules.display()))?;
+        for file in ["package.json", "package-lock.json"] {
+            std::fs::copy(dir.join(file), modules.join(file)).map_err(|e| format!("cannot copy {file}: {e}"))?;
+        }
+    }
+    eprintln!("xtask: installing the npm packages of {} (npm ci) into {}", dir.display(), modules.display());
+    let npm = std::env::var("NPM").unwrap_or_else(|_| "npm".into());
+    deploy::tool(
+        Command::new(npm).args(["ci", "--ignore-scripts", "--no-audit", "--no-fund"]).current_dir(modules),
+        "install npm packages: this needs Node.js 20+ and npm",
+    )?;
+    std::fs::write(&mark, lock).map_err(|e| format!("cannot write {}: {e}", mark.display()))
+}
+
+/// The files that differ between two generated trees (or files), by relative path.
+fn differences(generated: &Path, committed: &Path) -> Vec<String> {
+    let (a, b) = (files(generated), files(committed));
+    let mut stale: Vec<String> = a
+        .iter()
+        .filter(|(path, bytes)| b.get(*path) != Some(bytes))
+        .map(|(path, _)| path.clone())
+        .chain(b.keys().filter(|path| !a.contains_key(*path)).cloned())
+        .collect();
+    stale.sort();
+    stale.dedup();
+    stale
+}
+
+/// Every file under `path` (or `path` itself) by its path relative to `path`, `__pycache__` left out.
+fn files(path: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(base: &Path, dir: &PathBuf, out: &mut BTreeMap<String, Vec<u8>>) {
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                if entry.file_name() != "__pycache__" {
+                    walk(base, &path, out);
+                }
+            } else if let Ok(bytes) = std::fs::read(&path) {
+                let relative = path.strip_prefix(base).unwrap_or(&path).to_string_lossy().into_owned();
+                out.insert(relative, bytes);
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    if path.is_file() {
+        out.insert(String::new(), std::fs::read(path).unwrap_or_default());
+    } else {
+        walk(path, &path.to_path_buf(), &mut out);
+    }
+    out
+}

@@ -1,0 +1,247 @@
+//! `cargo xtask contract [--backend embedded|postgres] [--role anonymous|user|admin]`: the
+//! HTTP contract check. Schemathesis (PyPI, pinned in `xtask/contract/requirements.txt`)
+//! generates requests from the server's own OpenAPI document (`/openapi.json`) and checks every
+//! answer against it: all phases (examples, coverage, fuzzing, stateful), all checks, a fixed
+//! seed and a bounded number of examples per operation, so a run is reproducible and fits CI.
+//!
+//! It runs against a real server (built and started here) on the embedded default and on
+//! PostgreSQL + Redis (a fresh database and key prefix, dropped after), each time as an
+//! anonymous caller, a user and an admin (in that order: the admin's requests may lock or
+//! delete accounts). `xtask/contract/hooks.py` keeps the user and admin signed in (the
+//! generated requests log out on purpose) and points the admin settings connection check at a
+//! stub HTTP server this process runs. No operation or check is excluded.
+//!
+//! Set on the server for the run, with the reason: `RATE_LIMIT_AUTH_PER_MINUTE=100000`,
+//! `MAIL_COOLDOWN_SECONDS=0` and `LOGIN_BACKOFF_AFTER=0`, because thousands of generated
+//! requests from one address would otherwise be answered 429 after the tenth and the contract
+//! of everything behind the limits would go untested (429s are tested by the cargo tests).
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use serde_json::{Value, json};
+
+use crate::server::{Backend, Server, Stub};
+use crate::{Result, deploy, root};
+
+/// The seed of every run: the same requests each time (change it to explore).
+const SEED: &str = "20250611";
+/// Test cases per operation and phase: enough to find what the document gets wrong, small
+/// enough for CI.
+const MAX_EXAMPLES: &str = "12";
+
+const USER_EMAIL: &str = "contract-user@example.com";
+const ADMIN_EMAIL: &str = "contract-admin@example.com";
+/// Not the document's example password, so generated password changes and account deletions
+/// never guess it.
+const PASSWORD: &str = "contract check passphrase 7f3a";
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Anonymous,
+    User,
+    Admin,
+}
+
+impl Role {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Anonymous => "anonymous",
+            Self::User => "user",
+            Self::Admin => "admin",
+        }
+    }
+}
+
+/// One schemathesis run's outcome.
+struct Outcome {
+    label: String,
+    cases: u64,
+    seconds: f64,
+    passed: bool,
+    failures: Vec<String>,
+}
+
+pub fn contract(args: &[String]) -> Result {
+    let started = Instant::now();
+    let value = |flag: &str| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1)).map(String::as_str);
+    let backends: Vec<Backend> = match value("--backend") {
+        None => vec![Backend::Embedded, Backend::Postgres],
+        Some("embedded") => vec![Backend::Embedded],
+        Some("postgres") => vec![Backend::Postgres],
+        Some(other) => return Err(format!("unknown backend {other}: embedded or postgres")),
+    };
+    let roles: Vec<Role> = match value("--role") {
+        None => vec![Role::Anonymous, Role::User, Role::Admin],
+        Some("anonymous") => vec![Role::Anonymous],
+        Some("user") => vec![Role::User],
+        Some("admin") => vec![Role::Admin],
+        Some(other) => return Err(format!("unknown role {other}: anonymous, user or admin")),
+    };
+    let python = deploy::venv("contract", &root().join("xtask/contract/requirements.txt"))?;
+    let st = python.with_file_name("st");
+    let binary = crate::server::build()?;
+    let tools_ready = started.elapsed();
+    let stub = Stub::start()?;
+    let reports = root().join("target/contract");
+    let mut outcomes = Vec::new();
+    for backend in backends {
+        let log = reports.join(format!("{}-server.log", backend.name()));
+        let server = Server::start(
+            &binary,
+            backend,
+            &[
+                ("BOOTSTRAP_ADMIN_EMAIL", ADMIN_EMAIL),
+                ("RATE_LIMIT_AUTH_PER_MINUTE", "100000"),
+                ("MAIL_COOLDOWN_SECONDS", "0"),
+                ("LOGIN_BACKOFF_AFTER", "0"),
+            ],
+            &log,
+        )?;
+        let user_token = server.sign_up(USER_EMAIL, PASSWORD)?;
+        let admin_token = server.sign_up(ADMIN_EMAIL, PASSWORD)?;
+        let (status, _) = server.call("GET", "/v1/admin/users", Some(&admin_token), None)?;
+        if status != 200 {
+            return Err(format!("{ADMIN_EMAIL} is not an admin (GET /v1/admin/users answered {status})"));
+        }
+        // The stored settings the connection check tries when a request brings none.
+        let settings = json!({ "provider": "openai", "base_url": stub.url, "api_key": "sk-contract-stub" });
+        let (status, answer) = server.call("PATCH", "/v1/admin/settings/ai", Some(&admin_token), Some(&settings))?;
+        if status != 200 {
+            return Err(format!("storing the stub's URL in the ai settings answered {status}: {answer}"));
+        }
+        // The connection check reaches the stub (schemathesis' own requests may all be refused).
+        let before = stub.hits();
+        let (status, answer) = server.call("POST", "/v1/admin/settings/ai/test", Some(&admin_token), None)?;
+        if status != 200 || answer["ok"] != Value::Bool(true) || stub.hits() == before {
+            return Err(format!("the settings connection check did not reach the stub: {status} {answer}"));
+        }
+        for &role in &roles {
+            let (email, token) = match role {
+                Role::Anonymous => ("", ""),
+                Role::User => (USER_EMAIL, user_token.as_str()),
+                Role::Admin => (ADMIN_EMAIL, admin_token.as_str()),
+            };
+            let label = format!("{} as {}", backend.name(), role.name());
+            let dir = reports.join(format!("{}-{}", backend.name(), role.name()));
+            outcomes.push(schemathesis(&st, &server, &stub, &label, &dir, role, email, token)?);
+        }
+    }
+    eprintln!("\nxtask: contract check, seed {SEED}, at most {MAX_EXAMPLES} examples per operation and phase");
+    let mut failed = 0;
+    for outcome in &outcomes {
+        let verdict = if outcome.passed { "passed" } else { "FAILED" };
+        eprintln!("  {:<32} {verdict:<6} {:>6} cases in {:>5.1}s", outcome.label, outcome.cases, outcome.seconds);
+        for failure in &outcome.failures {
+            eprintln!("      {failure}");
+        }
+        failed += usize::from(!outcome.passed);
+    }
+    eprintln!(
+        "xtask: the stub server answered {} connection checks; {:.1}s in all ({:.1}s of it getting the tools and the binary ready); reports in {}",
+        stub.hits(),
+        started.elapsed().as_secs_f64(),
+        tools_ready.as_secs_f64(),
+        reports.display()
+    );
+    if failed > 0 {
+        return Err(format!("the contract check failed in {failed} of {} runs (see above)", outcomes.len()));
+    }
+    Ok(())
+}
+
+/// One schemathesis run against `server` as `role`.
+#[allow(clippy::too_many_arguments)]
+fn schemathesis(
+    st: &Path,
+    server: &Server,
+    stub: &Stub,
+    label: &str,
+    dir: &Path,
+    role: Role,
+    email: &str,
+    token: &str,
+) -> Result<Outcome> {
+    let _ = std::fs::remove_dir_all(dir);
+    let report = dir.join("report.json");
+    let location = format!("{}/openapi.json", server.base);
+    let args = [
+        "run",
+        location.as_str(),
+        "--phases",
+        "examples,coverage,fuzzing,stateful",
+        "--checks",
+        "all",
+        "--seed",
+        SEED,
+        "--max-examples",
+        MAX_EXAMPLES,
+        // One worker: Hypothesis' lambda descriptions parse source with `ast`, which is not
+        // thread-safe on Python 3.11 ("AST constructor recursion depth mismatch" errors).
+        "--workers",
+        "1",
+        // No example database: a run depends on the seed alone, not on what earlier runs found.
+        "--generation-database",
+        "none",
+        "--request-timeout",
+        "30",
+        "--output-truncate",
+        "true",
+        "--report",
+        "json,junit",
+        "--report-dir",
+    ];
+    eprintln!("\nxtask: contract {label}\n$ {} {} {}", st.display(), args.join(" "), dir.display());
+    let started = Instant::now();
+    let status = Command::new(st)
+        .args(args)
+        .arg(dir)
+        .arg("--report-json-path")
+        .arg(&report)
+        // Its cache (`.schemathesis/`) lands next to the reports, not in the work tree.
+        .current_dir(dir.parent().unwrap_or(dir))
+        .env("SCHEMATHESIS_HOOKS", "hooks")
+        .env("PYTHONPATH", root().join("xtask/contract"))
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env("IDENTITY_CONTRACT_BASE_URL", &server.base)
+        .env("IDENTITY_CONTRACT_STUB_URL", &stub.url)
+        .env("IDENTITY_CONTRACT_ROLE", role.name())
+        .env("IDENTITY_CONTRACT_EMAIL", email)
+        .env("IDENTITY_CONTRACT_PASSWORD", PASSWORD)
+        .env("IDENTITY_CONTRACT_TOKEN", token)
+        .status()
+        .map_err(|e| format!("cannot run {}: {e}", st.display()))?;
+    let seconds = started.elapsed().as_secs_f64();
+    let (cases, failures) = summarize(&report);
+    Ok(Outcome { label: label.to_owned(), cases, seconds, passed: status.success(), failures })
+}
+
+/// The number of generated test cases and one line per kind of failure (and per error) from
+/// schemathesis' JSON report; its console output above has each failing case in full.
+fn summarize(report: &Path) -> (u64, Vec<String>) {
+    let Ok(text) = std::fs::read_to_string(report) else {
+        return (0, vec![format!("no report at {}", report.display())]);
+    };
+    let Ok(json) = serde_json::from_str::<Value>(&text) else { return (0, vec!["the report is not JSON".into()]) };
+    let cases = json["test_cases"]["generated"].as_u64().unwrap_or(0);
+    let list = |value: &Value| -> String {
+        let names: Vec<&str> = value.as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+        names.join(", ")
+    };
+    let mut lines: Vec<String> = json["failures"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|f| {
+            let (code, title, count) =
+                (f["code"].as_str().unwrap_or("?"), f["title"].as_str().unwrap_or("?"), &f["count"]);
+            format!("{code} {title} ({count}): {}", list(&f["operations"]))
+        })
+        .collect();
+    lines.extend(json["errors"].as_array().into_iter().flatten().map(|e| format!("error: {e}")));
+    if json["complete"] != Value::Bool(true) {
+        lines.push(format!("incomplete run: {}", json["stop_reason"]));
+    }
+    (cases, lines)
+}
