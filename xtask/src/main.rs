@@ -59,7 +59,7 @@ fn main() -> ExitCode {
         Some("bench") => cargo(&["bench", "-p", "identity-http", "--bench", "identity", "--"], &args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run|test|services|tools|contract [--backend B] [--role R]|clients [--check]|authorize-check|deploy-check|audit|sbom [--target TRIPLE] [PATH]|migrate|create-admin EMAIL|openapi [--check]|bench [FILTER]>"
+                "usage: cargo xtask <run|test|services|tools|contract [--backend B] [--role R] [--all-checks]|clients [--check]|authorize-check|deploy-check|audit|sbom [--target TRIPLE] [PATH]|migrate|create-admin EMAIL|openapi [--check]|bench [FILTER]>"
             );
             return ExitCode::from(2);
         }
@@ -121,11 +121,14 @@ fn test() -> Result {
     // findings are different ones.
     let contract = contract::contract(&[]);
     let clients = clients::clients(true);
+    // Seconds once Chromium is installed (the first run installs it with apt-get).
+    let authorize = authorize::check();
     if failed > 0 || passed == 0 {
         return Err(format!("{failed} tests failed, {passed} passed"));
     }
     contract?;
-    clients
+    clients?;
+    authorize
 }
 
 /// Runs `cargo test …`, echoing its output, and adds up the `test result:` lines.

@@ -29,8 +29,8 @@ from identity_client.models import (
     LoginResponse,
     MeResponse,
     ProfilePatch,
-    ProfilePatchPreferencesType0,
-    ProfilePatchRegion,
+    PreferencesPatch,
+    Region,
     RefreshRequest,
     RegisterRequest,
     ResetPasswordRequest,
@@ -109,13 +109,13 @@ def main() -> None:
     # Profile fields, then preferences (both JSON merge patches).
     profile = update_profile.sync(
         client=user,
-        body=ProfilePatch(display_name="Ada", time_zone="Europe/London", region=ProfilePatchRegion.GB),
+        body=ProfilePatch(display_name="Ada", time_zone="Europe/London", region=Region.GB),
     )
     check(isinstance(profile, UserView) and profile.profile.display_name == "Ada", "profile update")
     preferences = update_profile.sync(
         client=user,
         body=ProfilePatch(
-            preferences=ProfilePatchPreferencesType0.from_dict(
+            preferences=PreferencesPatch.from_dict(
                 {"notifications": {"email": False}, "focus": {"session_minutes": 50}}
             )
         ),

@@ -71,7 +71,7 @@ export interface paths {
             cookie?: never;
         };
         /** Searches the whole audit log (admins only), newest first. */
-        get: operations["search_audit_logs"];
+        get: operations["admin_search_audit_logs"];
         put?: never;
         post?: never;
         delete?: never;
@@ -679,8 +679,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * OAuth2 token endpoint: `grant_type=password` (with `username`, `password`) or
-         *     `grant_type=refresh_token`. Errors follow RFC 6749 (`400 {"error": "invalid_grant"}`).
+         * OAuth2 token endpoint (RFC 6749): `grant_type=password` (with `username`, `password`) or
+         *     `grant_type=refresh_token`, as `application/x-www-form-urlencoded`. Every error, of the
+         *     request or of the grant, is an RFC 6749 §5.2 JSON answer (`{"error": "invalid_grant", …}`)
+         *     with `Cache-Control: no-store`; rate limits and outages keep their `Retry-After`.
          */
         post: operations["oauth_token"];
         delete?: never;
@@ -825,9 +827,17 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @example active
+         * @enum {string}
+         */
+        AccountStatus: "active" | "locked" | "disabled" | "deleted";
         /** @description An account an admin creates. */
         AdminCreateUser: {
-            /** @example grace@example.com */
+            /**
+             * Format: email
+             * @example grace@example.com
+             */
             email: string;
             /** @description Treat the address as verified (default `false`). */
             email_verified?: boolean | null;
@@ -838,52 +848,73 @@ export interface components {
              *     (`INVITATION_TTL_SECONDS`, single use; using it verifies the address).
              */
             password?: string | null;
+            roles?: ("admin" | "user")[] | null;
             /**
-             * @description Roles besides `user` (which every account has).
-             * @example [
-             *       "admin"
-             *     ]
+             * @description 3–32 of `a-z 0-9 . _ -`, starting with a letter or digit.
+             * @example grace
              */
-            roles?: string[] | null;
-            /** @example grace */
             username?: string | null;
         };
         /** @description What an admin changes: roles and/or status. */
         AdminUserPatch: {
-            /**
-             * @description The complete set of roles (`admin`, `user`).
-             * @example [
-             *       "user"
-             *     ]
-             */
-            roles?: string[] | null;
-            /**
-             * @description `active`, `locked`, `disabled` or `deleted`. Leaving `active` ends every session;
-             *     `active` restores a deleted account.
-             * @example locked
-             */
-            status?: string | null;
+            roles?: ("admin" | "user")[] | null;
+            status?: components["schemas"]["AccountStatus"] | null;
+        };
+        AiPreferencesPatch: {
+            enabled?: boolean | null;
+            language?: string | null;
+            model?: string | null;
+            temperature?: number | null;
         };
         /**
          * @description The APIs the `ai` namespace can reach (default `openai`).
          * @enum {string}
          */
         AiProvider: "openai" | "anthropic" | "azure_openai" | "ollama" | "openai_compatible";
-        /**
-         * @description The `ai` namespace's values. Reads list every field (defaults filled in); a PATCH sends
-         *     only what changes, `null` resetting a field (or removing the key).
-         */
+        /** @description The `ai` namespace's values as read: every field, defaults filled in (`null`: unset). */
         AiSettings: {
             /**
-             * @description Write-only in clear: reads show a hint (`sk-…abcd`), or `null` when unset. Leave it out
-             *     of a PATCH to keep it.
+             * @description Never in clear: a hint (`sk-…abcd`), or `null` when unset.
              * @example sk-…abcd
              */
-            api_key?: string | null;
+            api_key: string | null;
             /**
              * @description `null`: the provider's public endpoint.
              * @example https://api.openai.com/v1
              */
+            base_url: string | null;
+            /** @example gpt-4o-mini */
+            model: string | null;
+            provider: components["schemas"]["AiProvider"] | null;
+        };
+        /** @description A namespace's settings (what `SettingsDocument` holds for `ai`). */
+        AiSettingsDocument: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            namespace: "ai";
+            /**
+             * @description The secret fields that hold a value.
+             * @example [
+             *       "api_key"
+             *     ]
+             */
+            secrets_set: string[];
+            /** Format: date-time */
+            updated_at?: string | null;
+            /** Format: uuid */
+            updated_by?: string | null;
+            values: components["schemas"]["AiSettings"];
+        };
+        /**
+         * @description A merge patch of the `ai` namespace: listed fields change, `null` resets one (or removes
+         *     the API key), a left-out `api_key` is kept.
+         */
+        AiSettingsPatch: {
+            /** @description Write-only: send the key in clear; sending back its hint keeps it. */
+            api_key?: string | null;
+            /** @example https://api.openai.com/v1 */
             base_url?: string | null;
             /** @example gpt-4o-mini */
             model?: string | null;
@@ -930,7 +961,15 @@ export interface components {
             /** Format: int64 */
             id: number;
             ip?: string | null;
-            metadata: Record<string, never>;
+            /**
+             * @description Details of the event, by action (e.g. `{"reason": "wrong_password"}` for `login.failed`, `{"namespace": "ai", "ok": true, "status": 200}` for a settings test): an object of JSON values, never a secret; `{}` when there is nothing to add.
+             * @example {
+             *       "reason": "wrong_password"
+             *     }
+             */
+            metadata: {
+                [key: string]: unknown;
+            };
             /**
              * Format: uuid
              * @description Whose account it concerns.
@@ -942,7 +981,10 @@ export interface components {
         ChangePasswordRequest: {
             /** Format: password */
             current_password: string;
-            /** Format: password */
+            /**
+             * Format: password
+             * @description 8–128 characters by default (see registration).
+             */
             new_password: string;
         };
         /** @description Step two of two-step registration. */
@@ -952,9 +994,17 @@ export interface components {
              * @example 042517
              */
             code: string;
-            /** @example ada@example.com */
+            /**
+             * Format: email
+             * @example ada@example.com
+             */
             email: string;
         };
+        /**
+         * @example USD
+         * @enum {string}
+         */
+        Currency: "USD" | "EUR" | "GBP" | "CHF" | "SEK" | "NOK" | "DKK" | "PLN" | "CZK" | "UAH" | "TRY" | "ILS" | "AED" | "SAR" | "INR" | "CNY" | "JPY" | "KRW" | "SGD" | "AUD" | "NZD" | "CAD" | "MXN" | "BRL" | "ARS" | "ZAR" | "NGN" | "EGP";
         /** @description The password that confirms a deletion. */
         DeleteAccountRequest: {
             /** Format: password */
@@ -1000,20 +1050,57 @@ export interface components {
             name?: string | null;
             user_agent?: string | null;
         };
-        /** @description The `documents` namespace's values. */
+        /** @description The `documents` namespace's values as read: every field, defaults filled in. */
         DocumentsSettings: {
             /**
              * Format: int64
              * @description 1–1024 MiB (default 25).
              * @example 25
              */
+            max_upload_size_mb: number;
+        };
+        /** @description A namespace's settings (what `SettingsDocument` holds for `documents`). */
+        DocumentsSettingsDocument: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            namespace: "documents";
+            /** @description Always empty: the namespace has no secrets. */
+            secrets_set: string[];
+            /** Format: date-time */
+            updated_at?: string | null;
+            /** Format: uuid */
+            updated_by?: string | null;
+            values: components["schemas"]["DocumentsSettings"];
+        };
+        /** @description A merge patch of the `documents` namespace (`null` resets to the default). */
+        DocumentsSettingsPatch: {
+            /**
+             * Format: int64
+             * @description 1–1024 MiB.
+             * @example 25
+             */
             max_upload_size_mb?: number | null;
         };
         /** @description An address to send a mail to. */
         EmailRequest: {
-            /** @example ada@example.com */
+            /**
+             * Format: email
+             * @example ada@example.com
+             */
             email: string;
         };
+        FocusPreferencesPatch: {
+            break_minutes?: number | null;
+            session_minutes?: number | null;
+            sound?: boolean | null;
+        };
+        /**
+         * @description The grants the token endpoint serves.
+         * @enum {string}
+         */
+        GrantType: "password" | "refresh_token";
         /** @description Groups, without paging (a user's groups). */
         GroupList: {
             items: components["schemas"]["GroupView"][];
@@ -1088,8 +1175,7 @@ export interface components {
              */
             refresh_token: string;
             session: components["schemas"]["SessionView"];
-            /** @example Bearer */
-            token_type: string;
+            token_type: components["schemas"]["TokenType"];
             user: components["schemas"]["UserView"];
         };
         /** @description The caller with its current session. */
@@ -1111,8 +1197,11 @@ export interface components {
             email: string;
             /** @example Ada Lovelace */
             name?: string | null;
-            /** @example active */
-            status: string;
+            /**
+             * @example active
+             * @enum {string}
+             */
+            status: "active" | "locked" | "disabled" | "deleted";
             /** Format: uuid */
             user_id: string;
         };
@@ -1140,15 +1229,29 @@ export interface components {
              */
             name: string;
         };
-        /** @description RFC 6749 §5.2 error body. */
+        NotificationsPreferencesPatch: {
+            digest?: ("daily" | "weekly" | "never") | null;
+            email?: boolean | null;
+            product_updates?: boolean | null;
+            push?: boolean | null;
+        };
+        /**
+         * @description RFC 6749 §5.2 error body: every error of the token endpoint has this shape.
+         * @example {
+         *       "error": "invalid_grant",
+         *       "error_description": "invalid email, username or password"
+         *     }
+         */
         OAuthError: {
-            /**
-             * @description `invalid_request`, `invalid_grant`, `unsupported_grant_type`, `temporarily_unavailable`.
-             * @example invalid_grant
-             */
-            error: string;
+            error: components["schemas"]["OAuthErrorCode"];
+            /** @description What went wrong, for a human. */
             error_description: string;
         };
+        /**
+         * @description The `error` of an RFC 6749 §5.2 answer.
+         * @enum {string}
+         */
+        OAuthErrorCode: "invalid_request" | "invalid_grant" | "unsupported_grant_type" | "temporarily_unavailable" | "server_error";
         OutboxStatus: {
             /**
              * Format: int64
@@ -1159,13 +1262,69 @@ export interface components {
             parked: number;
         };
         /**
+         * @description The user's preferences: sections of known keys; keys never set are absent.
+         * @example {
+         *       "focus": {
+         *         "session_minutes": 25
+         *       },
+         *       "notifications": {
+         *         "digest": "weekly",
+         *         "email": false
+         *       }
+         *     }
+         */
+        Preferences: {
+            ai?: {
+                enabled?: boolean;
+                language?: string;
+                model?: string;
+                temperature?: number;
+            };
+            focus?: {
+                break_minutes?: number;
+                session_minutes?: number;
+                sound?: boolean;
+            };
+            notifications?: {
+                /** @enum {string} */
+                digest?: "daily" | "weekly" | "never";
+                email?: boolean;
+                product_updates?: boolean;
+                push?: boolean;
+            };
+        };
+        /**
+         * @description A JSON merge patch (RFC 7386) of the preferences: listed keys change, `null` removes a key or a section; unknown sections or keys are refused (422).
+         * @example {
+         *       "focus": {
+         *         "session_minutes": 25
+         *       },
+         *       "notifications": {
+         *         "digest": "weekly",
+         *         "email": false
+         *       }
+         *     }
+         */
+        PreferencesPatch: {
+            ai?: components["schemas"]["AiPreferencesPatch"] | null;
+            focus?: components["schemas"]["FocusPreferencesPatch"] | null;
+            notifications?: components["schemas"]["NotificationsPreferencesPatch"] | null;
+        };
+        /**
          * @description An RFC 9457 problem document.
          * @example {
-         *       "code": "invalid_credentials",
-         *       "detail": "invalid email, username or password",
-         *       "status": 401,
-         *       "title": "Unauthorized",
-         *       "type": "urn:identity:problem:invalid_credentials"
+         *       "code": "validation_failed",
+         *       "detail": "email: this is not a valid email address",
+         *       "errors": [
+         *         {
+         *           "code": "invalid_email",
+         *           "field": "email",
+         *           "message": "this is not a valid email address"
+         *         }
+         *       ],
+         *       "status": 422,
+         *       "title": "Unprocessable Entity",
+         *       "type": "urn:identity:problem:validation_failed"
          *     }
          */
         Problem: {
@@ -1176,7 +1335,7 @@ export interface components {
              */
             attempts_left?: number | null;
             /** @description Stable machine code; clients branch on this. */
-            code: string;
+            code: components["schemas"]["ProblemCode"];
             /** @description What went wrong, for a human. */
             detail: string;
             /** @description Invalid fields, for `validation_failed`. */
@@ -1188,6 +1347,44 @@ export interface components {
             /** @description URI identifying the problem type: `urn:identity:problem:<code>`. */
             type: string;
         };
+        /**
+         * @description Stable machine code of a problem; clients branch on it. New codes may be added.
+         *
+         *     - `malformed_body` (400): The body is empty, not valid JSON, or could not be read.
+         *     - `invalid_token` (400): The token from the mail is unknown, expired or already used.
+         *     - `invalid_code` (400): The code is wrong or expired; `attempts_left` says how many tries remain.
+         *     - `invalid_idempotency_key` (400): `Idempotency-Key` is not 1–255 visible ASCII characters.
+         *     - `bad_request` (400): The HTTP request itself is invalid (refused before reaching an operation).
+         *     - `unauthenticated` (401): The access token is missing, invalid or expired, or its session or account ended.
+         *     - `invalid_credentials` (401): Unknown account, wrong password, or an account that may not sign in.
+         *     - `invalid_refresh_token` (401): The refresh token is missing, unknown or expired.
+         *     - `refresh_token_reused` (401): An already used refresh token was replayed: the session is revoked.
+         *     - `forbidden` (403): Signed in, but not allowed to do this (e.g. not an admin).
+         *     - `csrf_rejected` (403): A cookie-authenticated unsafe request came without an allowed `Origin`.
+         *     - `account_locked` (403): The account is locked.
+         *     - `account_disabled` (403): The account is disabled.
+         *     - `email_not_verified` (403): The address must be verified first (`REQUIRE_VERIFIED_EMAIL`).
+         *     - `not_found` (404): No such resource (or not the caller's).
+         *     - `method_not_allowed` (405): The resource exists but not with this method; see `Allow`.
+         *     - `email_taken` (409): The address already has an account.
+         *     - `username_taken` (409): The username is taken.
+         *     - `group_name_taken` (409): A group with this name (regardless of case) exists.
+         *     - `last_admin` (409): The last active admin must stay an active admin.
+         *     - `idempotency_in_progress` (409): A request with this `Idempotency-Key` is still running; see `Retry-After`.
+         *     - `payload_too_large` (413): The body is larger than `MAX_BODY_BYTES`.
+         *     - `unsupported_media_type` (415): The body is not of the documented content type.
+         *     - `validation_failed` (422): Fields or parameters are missing, unknown or invalid; `errors` names each.
+         *     - `idempotency_key_reused` (422): This `Idempotency-Key` was used with another request body.
+         *     - `rate_limited` (429): Too many requests from this client; see `Retry-After` and `RateLimit-*`.
+         *     - `cooldown` (429): A mail was sent moments ago; see `Retry-After`.
+         *     - `login_throttled` (429): Too many failed sign-ins for this account; see `Retry-After`.
+         *     - `internal_error` (500): An unexpected error; nothing about it is disclosed.
+         *     - `service_unavailable` (503): A dependency is down; see `Retry-After`.
+         *     - `overloaded` (503): Password hashing is saturated; see `Retry-After`.
+         * @example validation_failed
+         * @enum {string}
+         */
+        ProblemCode: "malformed_body" | "invalid_token" | "invalid_code" | "invalid_idempotency_key" | "bad_request" | "unauthenticated" | "invalid_credentials" | "invalid_refresh_token" | "refresh_token_reused" | "forbidden" | "csrf_rejected" | "account_locked" | "account_disabled" | "email_not_verified" | "not_found" | "method_not_allowed" | "email_taken" | "username_taken" | "group_name_taken" | "last_admin" | "idempotency_in_progress" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "idempotency_key_reused" | "rate_limited" | "cooldown" | "login_throttled" | "internal_error" | "service_unavailable" | "overloaded";
         /** @description One invalid field. */
         ProblemField: {
             /**
@@ -1214,33 +1411,39 @@ export interface components {
          *     naming it.
          */
         ProfilePatch: {
-            /** @description `https://` only. */
+            /**
+             * @description `https://` only.
+             * @example https://cdn.example.com/ada.png
+             */
             avatar_url?: string | null;
             /** @description Up to 200 characters. */
             company?: string | null;
-            /**
-             * @example USD
-             * @enum {string}
-             */
-            currency?: "USD" | "EUR" | "GBP" | "CHF" | "SEK" | "NOK" | "DKK" | "PLN" | "CZK" | "UAH" | "TRY" | "ILS" | "AED" | "SAR" | "INR" | "CNY" | "JPY" | "KRW" | "SGD" | "AUD" | "NZD" | "CAD" | "MXN" | "BRL" | "ARS" | "ZAR" | "NGN" | "EGP";
+            currency?: components["schemas"]["Currency"] | null;
             /** @description Up to 100 characters. */
             display_name?: string | null;
-            /** @description BCP 47, e.g. `pt-BR`. */
-            locale?: string | null;
-            /** @description Up to 100 characters. */
-            name?: string | null;
-            /** @description E.164, e.g. `+4915112345678`. */
-            phone?: string | null;
-            /** @description Merged into the stored document; unknown sections or keys are refused. */
-            preferences?: Record<string, never> | null;
             /**
-             * @example US
-             * @enum {string}
+             * @description BCP 47, e.g. `pt-BR`.
+             * @example pt-BR
              */
-            region?: "US" | "CA" | "MX" | "BR" | "AR" | "GB" | "IE" | "DE" | "FR" | "ES" | "IT" | "NL" | "BE" | "CH" | "AT" | "SE" | "NO" | "DK" | "FI" | "PL" | "CZ" | "PT" | "UA" | "TR" | "IL" | "AE" | "SA" | "IN" | "CN" | "JP" | "KR" | "SG" | "AU" | "NZ" | "ZA" | "NG" | "EG";
-            /** @description 5–32 of `A-Z a-z 0-9 _`, starting with a letter; a leading `@` is dropped. */
+            locale?: string | null;
+            /** @description Up to 100 characters (`null` clears it; `""` is refused). */
+            name?: string | null;
+            /**
+             * @description E.164, e.g. `+4915112345678`.
+             * @example +4915112345678
+             */
+            phone?: string | null;
+            preferences?: components["schemas"]["PreferencesPatch"] | null;
+            region?: components["schemas"]["Region"] | null;
+            /**
+             * @description 5–32 of `A-Z a-z 0-9 _`, starting with a letter; a leading `@` is dropped.
+             * @example ada_lovelace
+             */
             telegram?: string | null;
-            /** @description IANA, e.g. `Europe/Berlin`. */
+            /**
+             * @description IANA, e.g. `Europe/Berlin`.
+             * @example Europe/Berlin
+             */
             time_zone?: string | null;
         };
         /** @description Personal data; every field but the ids is changeable with `PATCH /v1/users/me`. */
@@ -1265,11 +1468,7 @@ export interface components {
              * @example +4915112345678
              */
             phone?: string | null;
-            /**
-             * @description `{notifications: {email, push, product_updates, digest}, ai: {enabled, model,
-             *     temperature, language}, focus: {session_minutes, break_minutes, sound}}`.
-             */
-            preferences: Record<string, never>;
+            preferences: components["schemas"]["Preferences"];
             /**
              * @example US
              * @enum {string}
@@ -1311,9 +1510,15 @@ export interface components {
         RefreshRequest: {
             refresh_token?: string | null;
         };
+        /**
+         * @example US
+         * @enum {string}
+         */
+        Region: "US" | "CA" | "MX" | "BR" | "AR" | "GB" | "IE" | "DE" | "FR" | "ES" | "IT" | "NL" | "BE" | "CH" | "AT" | "SE" | "NO" | "DK" | "FI" | "PL" | "CZ" | "PT" | "UA" | "TR" | "IL" | "AE" | "SA" | "IN" | "CN" | "JP" | "KR" | "SG" | "AU" | "NZ" | "ZA" | "NG" | "EG";
         /** @description Registration (one-step, and step one of two-step). */
         RegisterRequest: {
             /**
+             * Format: email
              * @description Case-insensitively unique; stored lower-cased.
              * @example ada@example.com
              */
@@ -1325,12 +1530,14 @@ export interface components {
             name?: string | null;
             /**
              * Format: password
-             * @description 8–128 characters, not a common password, not containing the address.
+             * @description 8–128 characters (by default; the policy is configurable), not a common password, not
+             *     containing the address.
              * @example correct horse battery staple
              */
             password: string;
             /**
-             * @description Optional unique login name: 3–32 of `a-z 0-9 . _ -`.
+             * @description Optional unique login name: 3–32 of `a-z 0-9 . _ -` (upper case is lowered), starting
+             *     with a letter or digit.
              * @example ada
              */
             username?: string | null;
@@ -1355,6 +1562,7 @@ export interface components {
         ResetPasswordRequest: {
             /**
              * Format: password
+             * @description 8–128 characters by default (see registration).
              * @example a brand new passphrase
              */
             new_password: string;
@@ -1402,8 +1610,11 @@ export interface components {
         SettingFieldView: {
             /** @description The allowed values of a `choice`. */
             choices?: string[] | null;
-            /** @description The value when nothing is stored (`null`: unset). */
-            default: Record<string, never>;
+            /**
+             * @example openai
+             * @example 25
+             */
+            default: string | number | null;
             description: string;
             /** Format: int64 */
             max?: number | null;
@@ -1424,31 +1635,15 @@ export interface components {
              */
             type: string;
         };
-        /** @description A namespace's settings: every field with its stored value or default; secrets as hints. */
-        SettingsDocument: {
-            /** @example ai */
-            namespace: string;
-            /**
-             * @description The secret fields that hold a value.
-             * @example [
-             *       "api_key"
-             *     ]
-             */
-            secrets_set: string[];
-            /**
-             * Format: date-time
-             * @description `null` until first saved.
-             */
-            updated_at?: string | null;
-            /** Format: uuid */
-            updated_by?: string | null;
-            values: components["schemas"]["SettingsValues"];
-        };
+        /** @description A namespace's settings: every field with its stored value or default; secrets as hints. `namespace` tells the shape of `values`. */
+        SettingsDocument: components["schemas"]["AiSettingsDocument"] | components["schemas"]["DocumentsSettingsDocument"];
         /**
          * @description A settings namespace.
          * @enum {string}
          */
         SettingsNamespace: "ai" | "documents";
+        /** @description The fields of the path's namespace: `AiSettingsPatch` for `ai`, `DocumentsSettingsPatch` for `documents`. */
+        SettingsPatch: components["schemas"]["AiSettingsPatch"] | components["schemas"]["DocumentsSettingsPatch"];
         /** @description How a connection check went. */
         SettingsTestResult: {
             /** @example openai answered HTTP 200 */
@@ -1466,17 +1661,16 @@ export interface components {
              */
             status?: number | null;
         };
-        /** @description The fields of one namespace: `AiSettings` for `ai`, `DocumentsSettings` for `documents`. */
-        SettingsValues: components["schemas"]["AiSettings"] | components["schemas"]["DocumentsSettings"];
-        /** @description The form of the token endpoint (`application/x-www-form-urlencoded`). */
+        /**
+         * @description The form of the token endpoint (`application/x-www-form-urlencoded`). Parameters it does
+         *     not know (e.g. `client_secret`) are ignored, as RFC 6749 §3.2 asks; each one may be sent
+         *     once.
+         */
         TokenForm: {
             /** @description Accepted and ignored (public clients). */
             client_id?: string | null;
-            /**
-             * @description `password` or `refresh_token`.
-             * @example password
-             */
-            grant_type: string;
+            /** @description `password` (with `username` and `password`) or `refresh_token` (with `refresh_token`). */
+            grant_type: components["schemas"]["GrantType"];
             /** Format: password */
             password?: string | null;
             /** @description Refresh grant. */
@@ -1491,13 +1685,19 @@ export interface components {
             access_token: string;
             /**
              * Format: int64
+             * @description Seconds until the access token expires.
              * @example 900
              */
             expires_in: number;
             refresh_token: string;
-            /** @example bearer */
-            token_type: string;
+            token_type: components["schemas"]["TokenType"];
         };
+        /**
+         * @description How to present the access token: `Authorization: Bearer <token>` (RFC 6750), the same
+         *     from every endpoint that issues one.
+         * @enum {string}
+         */
+        TokenType: "Bearer";
         /** @description The apps a user may open: the union of their own grants and their groups', by app key. */
         UserAppList: {
             items: components["schemas"]["UserAppView"][];
@@ -1529,17 +1729,12 @@ export interface components {
             /** Format: date-time */
             last_login_at?: string | null;
             profile: components["schemas"]["ProfileView"];
+            roles: ("admin" | "user")[];
             /**
-             * @example [
-             *       "user"
-             *     ]
-             */
-            roles: string[];
-            /**
-             * @description `active`, `locked`, `disabled` or `deleted`.
              * @example active
+             * @enum {string}
              */
-            status: string;
+            status: "active" | "locked" | "disabled" | "deleted";
             /** Format: date-time */
             updated_at: string;
             /** @example ada */
@@ -1627,7 +1822,7 @@ export interface operations {
             };
         };
     };
-    search_audit_logs: {
+    admin_search_audit_logs: {
         parameters: {
             query?: {
                 /** @description Entries about this user. */
@@ -1663,6 +1858,7 @@ export interface operations {
             /** @description `unauthenticated` */
             401: {
                 headers: {
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1678,9 +1874,20 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Bad filter, `limit` or `cursor` */
+            /** @description `validation_failed`: bad filter, `limit` or `cursor` */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1717,6 +1924,7 @@ export interface operations {
             /** @description `unauthenticated` */
             401: {
                 headers: {
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1732,9 +1940,20 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Bad `limit` or `cursor` */
+            /** @description `validation_failed`: bad `limit` or `cursor` */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1748,7 +1967,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description Retries with the same key and body get the first answer again (24 h) */
-                "Idempotency-Key"?: string | null;
+                "Idempotency-Key"?: string;
             };
             path?: never;
             cookie?: never;
@@ -1770,7 +1989,34 @@ export interface operations {
                     "application/json": components["schemas"]["GroupView"];
                 };
             };
-            /** @description `forbidden`: not an admin */
+            /**
+             * @description `malformed_body`: The body is empty, not valid JSON, or could not be read.
+             *
+             *     `invalid_idempotency_key`: `Idempotency-Key` is not 1–255 visible ASCII characters.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: The access token is missing, invalid or expired, or its session or account ended. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description `forbidden`: not an admin
+             *
+             *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1779,8 +2025,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `group_name_taken` */
+            /**
+             * @description `group_name_taken`
+             *
+             *     Also `idempotency_in_progress`: A request with this `Idempotency-Key` is still running; see `Retry-After`.
+             */
             409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The body is larger than `MAX_BODY_BYTES`. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1788,9 +2049,33 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `validation_failed`: bad name or description */
+            /** @description `unsupported_media_type`: The body is not of the documented content type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description `validation_failed`: bad name or description
+             *
+             *     Also `idempotency_key_reused`: This `Idempotency-Key` was used with another request body.
+             */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1820,6 +2105,16 @@ export interface operations {
                     "application/json": components["schemas"]["GroupView"];
                 };
             };
+            /** @description `unauthenticated`: The access token is missing, invalid or expired, or its session or account ended. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `forbidden`: not an admin */
             403: {
                 headers: {
@@ -1829,9 +2124,20 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such group */
+            /** @description `not_found`: no such group */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1859,7 +2165,21 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `forbidden`: not an admin */
+            /** @description `unauthenticated`: The access token is missing, invalid or expired, or its session or account ended. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description `forbidden`: not an admin
+             *
+             *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1868,9 +2188,20 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such group */
+            /** @description `not_found`: no such group */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1904,7 +2235,30 @@ export interface operations {
                     "application/json": components["schemas"]["GroupView"];
                 };
             };
-            /** @description `forbidden`: not an admin */
+            /** @description `malformed_body`: The body is empty, not valid JSON, or could not be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: The access token is missing, invalid or expired, or its session or account ended. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description `forbidden`: not an admin
+             *
+             *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1913,7 +2267,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such group */
+            /** @description `not_found`: no such group */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1931,9 +2285,38 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `payload_too_large`: The body is larger than `MAX_BODY_BYTES`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The body is not of the documented content type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `validation_failed` */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1963,6 +2346,16 @@ export interface operations {
                     "application/json": components["schemas"]["AppGrantList"];
                 };
             };
+            /** @description `unauthenticated`: The access token is missing, invalid or expired, or its session or account ended. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `forbidden`: not an admin */
             403: {
                 headers: {
@@ -1972,9 +2365,20 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such group */
+            /** @description `not_found`: no such group */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2004,7 +2408,21 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `forbidden`: not an admin */
+            /** @description `unauthenticated`: The access token is missing, invalid or expired, or its session or account ended. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description `forbidden`: not an admin
+             *
+             *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2013,7 +2431,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such group */
+            /** @description `not_found`: no such group */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2025,6 +2443,17 @@ export interface operations {
             /** @description `validation_failed`: bad `app_key` */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2054,7 +2483,21 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `forbidden`: not an admin */
+            /** @description `unauthenticated`: The access token is missing, invalid or expired, or its session or account ended. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description `forbidden`: not an admin
+             *
+             *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2063,7 +2506,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such group, or it does not have the app */
+            /** @description `not_found`: no such group, or it does not have the app */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2075,6 +2518,17 @@ export interface operations {
             /** @description `validation_failed`: bad `app_key` */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2109,6 +2563,16 @@ export interface operations {
                     "application/json": components["schemas"]["MemberPage"];
                 };
             };
+            /** @description `unauthenticated`: The access token is missing, invalid or expired, or its session or account ended. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `forbidden`: not an admin */
             403: {
                 headers: {
@@ -2118,7 +2582,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such group */
+            /** @description `not_found`: no such group */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2127,9 +2591,20 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Bad `limit` or `cursor` */
+            /** @description `validation_failed`: bad `limit` or `cursor` */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2159,7 +2634,21 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `forbidden`: not an admin */
+            /** @description `unauthenticated`: The access token is missing, invalid or expired, or its session or account ended. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description `forbidden`: not an admin
+             *
+             *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2168,9 +2657,20 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such group or user */
+            /** @description `not_found`: no such group or user */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2200,7 +2700,21 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `forbidden`: not an admin */
+            /** @description `unauthenticated`: The access token is missing, invalid or expired, or its session or account ended. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description `forbidden`: not an admin
+             *
+             *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2209,9 +2723,20 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such group, or the user is not a member */
+            /** @description `not_found`: no such group, or the user is not a member */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2241,6 +2766,7 @@ export interface operations {
             /** @description `unauthenticated` */
             401: {
                 headers: {
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2250,6 +2776,17 @@ export interface operations {
             /** @description `forbidden`: not an admin */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2279,6 +2816,16 @@ export interface operations {
                     "application/json": components["schemas"]["SettingsDocument"];
                 };
             };
+            /** @description `unauthenticated`: The access token is missing, invalid or expired, or its session or account ended. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `forbidden`: not an admin */
             403: {
                 headers: {
@@ -2288,9 +2835,20 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such namespace */
+            /** @description `not_found`: no such namespace */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2312,7 +2870,7 @@ export interface operations {
         /** @description A partial document of the namespace's fields (`AiSettings` for `ai`, `DocumentsSettings` for `documents`); `application/json` is accepted too */
         requestBody: {
             content: {
-                "application/merge-patch+json": components["schemas"]["SettingsValues"];
+                "application/merge-patch+json": components["schemas"]["SettingsPatch"];
             };
         };
         responses: {
@@ -2325,7 +2883,30 @@ export interface operations {
                     "application/json": components["schemas"]["SettingsDocument"];
                 };
             };
-            /** @description `forbidden`: not an admin */
+            /** @description `malformed_body`: The body is empty, not valid JSON, or could not be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: The access token is missing, invalid or expired, or its session or account ended. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description `forbidden`: not an admin
+             *
+             *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2334,8 +2915,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such namespace */
+            /** @description `not_found`: no such namespace */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The body is larger than `MAX_BODY_BYTES`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The body is not of the documented content type. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2346,6 +2945,17 @@ export interface operations {
             /** @description `validation_failed`: each unknown or invalid field named */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2364,10 +2974,10 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description Values to try instead of the stored ones (optional) */
+        /** @description Values to try instead of the stored ones; optional: leave the body out (no `null`) to test the stored ones */
         requestBody?: {
             content: {
-                "application/json": components["schemas"]["SettingsValues"] | null;
+                "application/json": components["schemas"]["SettingsPatch"];
             };
         };
         responses: {
@@ -2380,7 +2990,30 @@ export interface operations {
                     "application/json": components["schemas"]["SettingsTestResult"];
                 };
             };
-            /** @description `forbidden`: not an admin */
+            /** @description `malformed_body`: The body is empty, not valid JSON, or could not be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: The access token is missing, invalid or expired, or its session or account ended. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description `forbidden`: not an admin
+             *
+             *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2389,8 +3022,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such namespace */
+            /** @description `not_found`: no such namespace */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The body is larger than `MAX_BODY_BYTES`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The body is not of the documented content type. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2407,6 +3058,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     admin_list_users: {
@@ -2414,11 +3076,7 @@ export interface operations {
             query?: {
                 /** @description Case-insensitive prefix of the email address or the name. */
                 query?: string;
-                /**
-                 * @description `active`, `locked`, `disabled` or `deleted` (deleted accounts are listed only when
-                 *     asked for).
-                 */
-                status?: string;
+                status?: "active" | "locked" | "disabled" | "deleted";
                 /** @description Only users with this role, e.g. `admin`. */
                 role?: string;
                 /** @description Items per page, 1–100 (default 50). */
@@ -2444,6 +3102,7 @@ export interface operations {
             /** @description `unauthenticated` */
             401: {
                 headers: {
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2459,9 +3118,20 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Bad `status`, `limit` or `cursor` */
+            /** @description `validation_failed`: bad `status`, `role`, `limit` or `cursor` */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2475,7 +3145,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description Retries with the same key and body get the first answer again (24 h) */
-                "Idempotency-Key"?: string | null;
+                "Idempotency-Key"?: string;
             };
             path?: never;
             cookie?: never;
@@ -2497,8 +3167,12 @@ export interface operations {
                     "application/json": components["schemas"]["UserView"];
                 };
             };
-            /** @description `unauthenticated` */
-            401: {
+            /**
+             * @description `malformed_body`: The body is empty, not valid JSON, or could not be read.
+             *
+             *     `invalid_idempotency_key`: `Idempotency-Key` is not 1–255 visible ASCII characters.
+             */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2506,7 +3180,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `forbidden`: not an admin */
+            /** @description `unauthenticated` */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description `forbidden`: not an admin
+             *
+             *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2515,8 +3203,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `email_taken` or `username_taken` */
+            /**
+             * @description `email_taken` or `username_taken`
+             *
+             *     Also `idempotency_in_progress`: A request with this `Idempotency-Key` is still running; see `Retry-After`.
+             */
             409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The body is larger than `MAX_BODY_BYTES`. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2524,7 +3227,20 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `validation_failed`: each invalid field named */
+            /** @description `unsupported_media_type`: The body is not of the documented content type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description `validation_failed`: each invalid field named
+             *
+             *     Also `idempotency_key_reused`: This `Idempotency-Key` was used with another request body.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2533,9 +3249,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `overloaded`: password hashing is saturated */
+            /**
+             * @description `overloaded`: password hashing is saturated
+             *
+             *     Also `service_unavailable`: A dependency is down; see `Retry-After`.
+             */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2565,6 +3287,16 @@ export interface operations {
                     "application/json": components["schemas"]["UserView"];
                 };
             };
+            /** @description `unauthenticated`: The access token is missing, invalid or expired, or its session or account ended. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `forbidden`: not an admin */
             403: {
                 headers: {
@@ -2574,9 +3306,20 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such user */
+            /** @description `not_found`: no such user */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2590,22 +3333,35 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description User id */
                 id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
-            200: {
+            /** @description Deleted (soft): its sessions ended */
+            204: {
                 headers: {
                     [name: string]: unknown;
                 };
+                content?: never;
+            };
+            /** @description `unauthenticated`: The access token is missing, invalid or expired, or its session or account ended. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
                 content: {
-                    "application/json": components["schemas"]["UserView"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Forbidden */
+            /**
+             * @description `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             *
+             *     `forbidden`: Signed in, but not allowed to do this (e.g. not an admin).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2614,7 +3370,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not Found */
+            /** @description `not_found`: no such user */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2623,9 +3379,20 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `last_admin` */
+            /** @description `last_admin`: the last active admin stays active */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2659,7 +3426,30 @@ export interface operations {
                     "application/json": components["schemas"]["UserView"];
                 };
             };
-            /** @description `forbidden`: not an admin */
+            /** @description `malformed_body`: The body is empty, not valid JSON, or could not be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: The access token is missing, invalid or expired, or its session or account ended. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description `forbidden`: not an admin
+             *
+             *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2668,7 +3458,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such user */
+            /** @description `not_found`: no such user */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2686,9 +3476,38 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `payload_too_large`: The body is larger than `MAX_BODY_BYTES`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The body is not of the documented content type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `validation_failed`: unknown role or status */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2718,6 +3537,16 @@ export interface operations {
                     "application/json": components["schemas"]["UserAppList"];
                 };
             };
+            /** @description `unauthenticated`: The access token is missing, invalid or expired, or its session or account ended. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `forbidden`: not an admin */
             403: {
                 headers: {
@@ -2727,9 +3556,20 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such user */
+            /** @description `not_found`: no such user */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2759,7 +3599,21 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `forbidden`: not an admin */
+            /** @description `unauthenticated`: The access token is missing, invalid or expired, or its session or account ended. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description `forbidden`: not an admin
+             *
+             *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2768,7 +3622,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such user */
+            /** @description `not_found`: no such user */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2780,6 +3634,17 @@ export interface operations {
             /** @description `validation_failed`: bad `app_key` */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2809,7 +3674,21 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `forbidden`: not an admin */
+            /** @description `unauthenticated`: The access token is missing, invalid or expired, or its session or account ended. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description `forbidden`: not an admin
+             *
+             *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2818,7 +3697,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such user, or no direct grant of the app */
+            /** @description `not_found`: no such user, or no direct grant of the app */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2830,6 +3709,17 @@ export interface operations {
             /** @description `validation_failed`: bad `app_key` */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2859,6 +3749,16 @@ export interface operations {
                     "application/json": components["schemas"]["GroupList"];
                 };
             };
+            /** @description `unauthenticated`: The access token is missing, invalid or expired, or its session or account ended. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `forbidden`: not an admin */
             403: {
                 headers: {
@@ -2868,9 +3768,20 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such user */
+            /** @description `not_found`: no such user */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2884,13 +3795,14 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description User id */
                 id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
+            /** @description The locked account */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2899,7 +3811,21 @@ export interface operations {
                     "application/json": components["schemas"]["UserView"];
                 };
             };
-            /** @description Forbidden */
+            /** @description `unauthenticated`: The access token is missing, invalid or expired, or its session or account ended. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             *
+             *     `forbidden`: Signed in, but not allowed to do this (e.g. not an admin).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2908,7 +3834,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not Found */
+            /** @description `not_found`: no such user */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2917,9 +3843,20 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `last_admin` */
+            /** @description `last_admin`: the last active admin stays active */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2933,13 +3870,14 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description User id */
                 id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
+            /** @description The restored account */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2948,7 +3886,21 @@ export interface operations {
                     "application/json": components["schemas"]["UserView"];
                 };
             };
-            /** @description Forbidden */
+            /** @description `unauthenticated`: The access token is missing, invalid or expired, or its session or account ended. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             *
+             *     `forbidden`: Signed in, but not allowed to do this (e.g. not an admin).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2957,9 +3909,20 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not Found */
+            /** @description `not_found`: no such user */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2973,6 +3936,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description User id */
                 id: string;
             };
             cookie?: never;
@@ -2986,7 +3950,21 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Forbidden */
+            /** @description `unauthenticated`: The access token is missing, invalid or expired, or its session or account ended. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             *
+             *     `forbidden`: Signed in, but not allowed to do this (e.g. not an admin).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2995,9 +3973,20 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not Found */
+            /** @description `not_found`: no such user */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3011,13 +4000,14 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description User id */
                 id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
+            /** @description The active account */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3026,7 +4016,21 @@ export interface operations {
                     "application/json": components["schemas"]["UserView"];
                 };
             };
-            /** @description Forbidden */
+            /** @description `unauthenticated`: The access token is missing, invalid or expired, or its session or account ended. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             *
+             *     `forbidden`: Signed in, but not allowed to do this (e.g. not an admin).
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3035,9 +4039,20 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not Found */
+            /** @description `not_found`: no such user */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3068,9 +4083,51 @@ export interface operations {
                     "application/json": components["schemas"]["UserView"];
                 };
             };
-            /** @description `invalid_token`: unknown, expired or used */
+            /**
+             * @description `invalid_token`: unknown, expired or used
+             *
+             *     Also `malformed_body`: The body is empty, not valid JSON, or could not be read.
+             */
             400: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The body is larger than `MAX_BODY_BYTES`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The body is not of the documented content type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: Fields or parameters are missing, unknown or invalid; `errors` names each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3099,6 +4156,33 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description `malformed_body`: The body is empty, not valid JSON, or could not be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The body is larger than `MAX_BODY_BYTES`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The body is not of the documented content type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `validation_failed` */
             422: {
                 headers: {
@@ -3111,6 +4195,19 @@ export interface operations {
             /** @description `cooldown` or `rate_limited`; see `Retry-After` */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3145,7 +4242,7 @@ export interface operations {
                     "application/json": components["schemas"]["LoginResponse"];
                 };
             };
-            /** @description Malformed JSON */
+            /** @description `malformed_body`: The body is empty, not valid JSON, or could not be read. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3157,6 +4254,7 @@ export interface operations {
             /** @description `invalid_credentials`: unknown account, wrong password, or a locked, disabled or deleted account (whatever the password) */
             401: {
                 headers: {
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3165,6 +4263,24 @@ export interface operations {
             };
             /** @description `email_not_verified` (with `REQUIRE_VERIFIED_EMAIL`, only after the right password of an active account) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The body is larger than `MAX_BODY_BYTES`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The body is not of the documented content type. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3184,15 +4300,19 @@ export interface operations {
             /** @description `rate_limited` (see `Retry-After` and `RateLimit-*`), or `login_throttled` after repeated failures */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Overloaded or a dependency is down; see `Retry-After` */
+            /** @description `overloaded`: password hashing is saturated, or `service_unavailable`: a dependency is down; see `Retry-After` */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3220,6 +4340,27 @@ export interface operations {
             /** @description `unauthenticated` */
             401: {
                 headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3247,6 +4388,27 @@ export interface operations {
             /** @description `unauthenticated` */
             401: {
                 headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3276,6 +4438,18 @@ export interface operations {
             /** @description `unauthenticated`: missing, invalid or expired token, or ended session */
             401: {
                 headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3304,8 +4478,45 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description `malformed_body`: The body is empty, not valid JSON, or could not be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unauthenticated` */
             401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The body is larger than `MAX_BODY_BYTES`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The body is not of the documented content type. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3325,6 +4536,19 @@ export interface operations {
             /** @description `login_throttled`: too many wrong passwords for this account; see `Retry-After` */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3353,6 +4577,33 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description `malformed_body`: The body is empty, not valid JSON, or could not be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The body is larger than `MAX_BODY_BYTES`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The body is not of the documented content type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `validation_failed` */
             422: {
                 headers: {
@@ -3365,6 +4616,19 @@ export interface operations {
             /** @description `cooldown` or `rate_limited`; see `Retry-After` */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3393,8 +4657,30 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `invalid_token`: unknown, expired or used */
+            /**
+             * @description `invalid_token`: unknown, expired or used
+             *
+             *     Also `malformed_body`: The body is empty, not valid JSON, or could not be read.
+             */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The body is larger than `MAX_BODY_BYTES`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The body is not of the documented content type. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3405,6 +4691,17 @@ export interface operations {
             /** @description `validation_failed`: weak new password */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3432,6 +4729,16 @@ export interface operations {
             /** @description `unauthenticated` */
             401: {
                 headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`. */
+            403: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -3441,6 +4748,19 @@ export interface operations {
             /** @description `cooldown`; see `Retry-After` */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3456,10 +4776,10 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description Optional when the refresh cookie is sent */
+        /** @description Optional: leave the body out (no `null`) to use the refresh cookie */
         requestBody?: {
             content: {
-                "application/json": components["schemas"]["RefreshRequest"] | null;
+                "application/json": components["schemas"]["RefreshRequest"];
             };
         };
         responses: {
@@ -3472,9 +4792,66 @@ export interface operations {
                     "application/json": components["schemas"]["LoginResponse"];
                 };
             };
+            /** @description `malformed_body`: The body is empty, not valid JSON, or could not be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `invalid_refresh_token`, or `refresh_token_reused` (the session was revoked) */
             401: {
                 headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `csrf_rejected`: the refresh cookie came without an allowed `Origin` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The body is larger than `MAX_BODY_BYTES`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The body is not of the documented content type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: Fields or parameters are missing, unknown or invalid; `errors` names each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3488,7 +4865,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description Makes retries safe: the first answer is replayed for 24 h (same body), another body with the same key is a 422 */
-                "Idempotency-Key"?: string | null;
+                "Idempotency-Key"?: string;
             };
             path?: never;
             cookie?: never;
@@ -3508,7 +4885,11 @@ export interface operations {
                     "application/json": components["schemas"]["UserView"];
                 };
             };
-            /** @description Malformed JSON */
+            /**
+             * @description `malformed_body`: The body is empty, not valid JSON, or could not be read.
+             *
+             *     `invalid_idempotency_key`: `Idempotency-Key` is not 1–255 visible ASCII characters.
+             */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3520,13 +4901,15 @@ export interface operations {
             /** @description `email_taken` (not with `REGISTRATION_HIDE_TAKEN_EMAILS`: then a taken address gets a 201 like a free one and its owner a mail), `username_taken`, or `idempotency_in_progress` */
             409: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body over the size limit */
+            /** @description `payload_too_large`: The body is larger than `MAX_BODY_BYTES`. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3535,7 +4918,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not application/json */
+            /** @description `unsupported_media_type`: The body is not of the documented content type. */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -3544,7 +4927,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `validation_failed`: missing or invalid fields, weak password */
+            /**
+             * @description `validation_failed`: missing or invalid fields, weak password
+             *
+             *     Also `idempotency_key_reused`: This `Idempotency-Key` was used with another request body.
+             */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3556,15 +4943,19 @@ export interface operations {
             /** @description `rate_limited`; see `Retry-After` and `RateLimit-*` */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Overloaded or a dependency is down; see `Retry-After` */
+            /** @description `overloaded`: password hashing is saturated, or `service_unavailable`: a dependency is down; see `Retry-After` */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3595,7 +4986,11 @@ export interface operations {
                     "application/json": components["schemas"]["LoginResponse"];
                 };
             };
-            /** @description `invalid_code`: wrong or expired code, with `attempts_left` */
+            /**
+             * @description `invalid_code`: wrong or expired code, with `attempts_left`
+             *
+             *     Also `malformed_body`: The body is empty, not valid JSON, or could not be read.
+             */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3613,9 +5008,38 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `payload_too_large`: The body is larger than `MAX_BODY_BYTES`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The body is not of the documented content type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `validation_failed` */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3646,8 +5070,35 @@ export interface operations {
                     "application/json": components["schemas"]["RegistrationPending"];
                 };
             };
+            /** @description `malformed_body`: The body is empty, not valid JSON, or could not be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `username_taken` */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The body is larger than `MAX_BODY_BYTES`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The body is not of the documented content type. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3667,6 +5118,19 @@ export interface operations {
             /** @description `cooldown`: a code was sent moments ago, or `rate_limited`; see `Retry-After` */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3697,22 +5161,68 @@ export interface operations {
                     "application/json": components["schemas"]["TokenResponse"];
                 };
             };
-            /** @description RFC 6749 error: `invalid_request`, `invalid_grant`, `unsupported_grant_type` */
+            /** @description `invalid_request` (the form: content type, size, syntax, a missing or repeated parameter, a character it cannot hold), `invalid_grant` (wrong credentials, an account that may not sign in, a bad refresh token) or `unsupported_grant_type` */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": "invalid_grant",
+                     *       "error_description": "invalid email, username or password"
+                     *     }
+                     */
                     "application/json": components["schemas"]["OAuthError"];
                 };
             };
-            /** @description Overloaded or a dependency is down */
-            503: {
+            /** @description `temporarily_unavailable`: rate-limited or throttled; see `Retry-After` and `RateLimit-*` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "temporarily_unavailable",
+                     *       "error_description": "too many requests; retry later"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+            /** @description `server_error` */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "error": "server_error",
+                     *       "error_description": "an unexpected error occurred"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+            /** @description `temporarily_unavailable`: overloaded or a dependency is down; see `Retry-After` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "temporarily_unavailable",
+                     *       "error_description": "a dependency is unavailable; retry shortly"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OAuthError"];
                 };
             };
         };
@@ -3743,6 +5253,27 @@ export interface operations {
             /** @description `unauthenticated` */
             401: {
                 headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: Fields or parameters are missing, unknown or invalid; `errors` names each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3770,9 +5301,39 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description No such device of the caller's */
+            /** @description `unauthenticated`: The access token is missing, invalid or expired, or its session or account ended. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no such device of the caller's */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3806,8 +5367,54 @@ export interface operations {
                     "application/json": components["schemas"]["DeviceView"];
                 };
             };
-            /** @description No such device of the caller's */
+            /** @description `malformed_body`: The body is empty, not valid JSON, or could not be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: The access token is missing, invalid or expired, or its session or account ended. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no such device of the caller's */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The body is larger than `MAX_BODY_BYTES`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The body is not of the documented content type. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3818,6 +5425,17 @@ export interface operations {
             /** @description `validation_failed` */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3852,15 +5470,27 @@ export interface operations {
             /** @description `unauthenticated` */
             401: {
                 headers: {
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Bad `limit` or `cursor` */
+            /** @description `validation_failed`: bad `limit` or `cursor` */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3891,15 +5521,36 @@ export interface operations {
             /** @description `unauthenticated` */
             401: {
                 headers: {
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such live session of the caller's */
+            /** @description `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no such live session of the caller's */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3929,6 +5580,18 @@ export interface operations {
             /** @description `unauthenticated` */
             401: {
                 headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3957,8 +5620,27 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description `malformed_body`: The body is empty, not valid JSON, or could not be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unauthenticated` */
             401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3968,6 +5650,24 @@ export interface operations {
             };
             /** @description `last_admin`: the last active admin cannot delete their account */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The body is larger than `MAX_BODY_BYTES`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The body is not of the documented content type. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3987,6 +5687,19 @@ export interface operations {
             /** @description `login_throttled`: too many wrong passwords for this account; see `Retry-After` */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4017,8 +5730,45 @@ export interface operations {
                     "application/json": components["schemas"]["UserView"];
                 };
             };
+            /** @description `malformed_body`: The body is empty, not valid JSON, or could not be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unauthenticated` */
             401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The body is larger than `MAX_BODY_BYTES`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The body is not of the documented content type. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4029,6 +5779,17 @@ export interface operations {
             /** @description `validation_failed`: each invalid, read-only or unknown field named */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4058,6 +5819,18 @@ export interface operations {
             /** @description `unauthenticated` */
             401: {
                 headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4092,15 +5865,27 @@ export interface operations {
             /** @description `unauthenticated` */
             401: {
                 headers: {
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Bad `limit` or `cursor` */
+            /** @description `validation_failed`: bad `limit` or `cursor` */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {

@@ -1,9 +1,17 @@
 """Contains all the data models used in inputs/outputs"""
 
+from .account_status import AccountStatus
 from .admin_create_user import AdminCreateUser
+from .admin_create_user_roles_type_0_item import AdminCreateUserRolesType0Item
+from .admin_list_users_status import AdminListUsersStatus
 from .admin_user_patch import AdminUserPatch
+from .admin_user_patch_roles_type_0_item import AdminUserPatchRolesType0Item
+from .ai_preferences_patch import AiPreferencesPatch
 from .ai_provider import AiProvider
 from .ai_settings import AiSettings
+from .ai_settings_document import AiSettingsDocument
+from .ai_settings_document_namespace import AiSettingsDocumentNamespace
+from .ai_settings_patch import AiSettingsPatch
 from .app_grant_list import AppGrantList
 from .app_grant_view import AppGrantView
 from .audit_page import AuditPage
@@ -11,13 +19,19 @@ from .audit_view import AuditView
 from .audit_view_metadata import AuditViewMetadata
 from .change_password_request import ChangePasswordRequest
 from .confirm_registration_request import ConfirmRegistrationRequest
+from .currency import Currency
 from .delete_account_request import DeleteAccountRequest
 from .dependency_status import DependencyStatus
 from .device_page import DevicePage
 from .device_request import DeviceRequest
 from .device_view import DeviceView
 from .documents_settings import DocumentsSettings
+from .documents_settings_document import DocumentsSettingsDocument
+from .documents_settings_document_namespace import DocumentsSettingsDocumentNamespace
+from .documents_settings_patch import DocumentsSettingsPatch
 from .email_request import EmailRequest
+from .focus_preferences_patch import FocusPreferencesPatch
+from .grant_type import GrantType
 from .group_list import GroupList
 from .group_page import GroupPage
 from .group_patch import GroupPatch
@@ -29,25 +43,35 @@ from .login_response import LoginResponse
 from .me_response import MeResponse
 from .member_page import MemberPage
 from .member_view import MemberView
+from .member_view_status import MemberViewStatus
 from .namespace_list import NamespaceList
 from .namespace_view import NamespaceView
 from .new_group import NewGroup
+from .notifications_preferences_patch import NotificationsPreferencesPatch
+from .notifications_preferences_patch_digest_type_0 import (
+    NotificationsPreferencesPatchDigestType0,
+)
 from .o_auth_error import OAuthError
+from .o_auth_error_code import OAuthErrorCode
 from .outbox_status import OutboxStatus
+from .preferences import Preferences
+from .preferences_ai import PreferencesAi
+from .preferences_focus import PreferencesFocus
+from .preferences_notifications import PreferencesNotifications
+from .preferences_notifications_digest import PreferencesNotificationsDigest
+from .preferences_patch import PreferencesPatch
 from .problem import Problem
+from .problem_code import ProblemCode
 from .problem_field import ProblemField
 from .profile_patch import ProfilePatch
-from .profile_patch_currency import ProfilePatchCurrency
-from .profile_patch_preferences_type_0 import ProfilePatchPreferencesType0
-from .profile_patch_region import ProfilePatchRegion
 from .profile_view import ProfileView
 from .profile_view_currency import ProfileViewCurrency
-from .profile_view_preferences import ProfileViewPreferences
 from .profile_view_region import ProfileViewRegion
 from .public_key import PublicKey
 from .public_keys import PublicKeys
 from .readiness import Readiness
 from .refresh_request import RefreshRequest
+from .region import Region
 from .register_request import RegisterRequest
 from .registration_pending import RegistrationPending
 from .rename_device_request import RenameDeviceRequest
@@ -56,23 +80,32 @@ from .session_list_item import SessionListItem
 from .session_page import SessionPage
 from .session_view import SessionView
 from .setting_field_view import SettingFieldView
-from .setting_field_view_default import SettingFieldViewDefault
-from .settings_document import SettingsDocument
 from .settings_namespace import SettingsNamespace
 from .settings_test_result import SettingsTestResult
 from .token_form import TokenForm
 from .token_response import TokenResponse
+from .token_type import TokenType
 from .user_app_list import UserAppList
 from .user_app_view import UserAppView
 from .user_page import UserPage
 from .user_view import UserView
+from .user_view_roles_item import UserViewRolesItem
+from .user_view_status import UserViewStatus
 from .verify_email_request import VerifyEmailRequest
 
 __all__ = (
+    "AccountStatus",
     "AdminCreateUser",
+    "AdminCreateUserRolesType0Item",
+    "AdminListUsersStatus",
     "AdminUserPatch",
+    "AdminUserPatchRolesType0Item",
+    "AiPreferencesPatch",
     "AiProvider",
     "AiSettings",
+    "AiSettingsDocument",
+    "AiSettingsDocumentNamespace",
+    "AiSettingsPatch",
     "AppGrantList",
     "AppGrantView",
     "AuditPage",
@@ -80,13 +113,19 @@ __all__ = (
     "AuditViewMetadata",
     "ChangePasswordRequest",
     "ConfirmRegistrationRequest",
+    "Currency",
     "DeleteAccountRequest",
     "DependencyStatus",
     "DevicePage",
     "DeviceRequest",
     "DeviceView",
     "DocumentsSettings",
+    "DocumentsSettingsDocument",
+    "DocumentsSettingsDocumentNamespace",
+    "DocumentsSettingsPatch",
     "EmailRequest",
+    "FocusPreferencesPatch",
+    "GrantType",
     "GroupList",
     "GroupPage",
     "GroupPatch",
@@ -98,25 +137,33 @@ __all__ = (
     "MeResponse",
     "MemberPage",
     "MemberView",
+    "MemberViewStatus",
     "NamespaceList",
     "NamespaceView",
     "NewGroup",
+    "NotificationsPreferencesPatch",
+    "NotificationsPreferencesPatchDigestType0",
     "OAuthError",
+    "OAuthErrorCode",
     "OutboxStatus",
+    "Preferences",
+    "PreferencesAi",
+    "PreferencesFocus",
+    "PreferencesNotifications",
+    "PreferencesNotificationsDigest",
+    "PreferencesPatch",
     "Problem",
+    "ProblemCode",
     "ProblemField",
     "ProfilePatch",
-    "ProfilePatchCurrency",
-    "ProfilePatchPreferencesType0",
-    "ProfilePatchRegion",
     "ProfileView",
     "ProfileViewCurrency",
-    "ProfileViewPreferences",
     "ProfileViewRegion",
     "PublicKey",
     "PublicKeys",
     "Readiness",
     "RefreshRequest",
+    "Region",
     "RegisterRequest",
     "RegistrationPending",
     "RenameDeviceRequest",
@@ -125,15 +172,16 @@ __all__ = (
     "SessionPage",
     "SessionView",
     "SettingFieldView",
-    "SettingFieldViewDefault",
-    "SettingsDocument",
     "SettingsNamespace",
     "SettingsTestResult",
     "TokenForm",
     "TokenResponse",
+    "TokenType",
     "UserAppList",
     "UserAppView",
     "UserPage",
     "UserView",
+    "UserViewRolesItem",
+    "UserViewStatus",
     "VerifyEmailRequest",
 )

@@ -5,6 +5,7 @@ from typing import Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
 
+from ..models.admin_create_user_roles_type_0_item import AdminCreateUserRolesType0Item
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="AdminCreateUser")
@@ -20,15 +21,15 @@ class AdminCreateUser:
         name (None | str | Unset):  Example: Grace Hopper.
         password (None | str | Unset): Leave it out to mail the user an invitation link to choose their own
             (`INVITATION_TTL_SECONDS`, single use; using it verifies the address).
-        roles (list[str] | None | Unset): Roles besides `user` (which every account has). Example: ['admin'].
-        username (None | str | Unset):  Example: grace.
+        roles (list[AdminCreateUserRolesType0Item] | None | Unset):
+        username (None | str | Unset): 3–32 of `a-z 0-9 . _ -`, starting with a letter or digit. Example: grace.
     """
 
     email: str
     email_verified: bool | None | Unset = UNSET
     name: None | str | Unset = UNSET
     password: None | str | Unset = UNSET
-    roles: list[str] | None | Unset = UNSET
+    roles: list[AdminCreateUserRolesType0Item] | None | Unset = UNSET
     username: None | str | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
@@ -56,7 +57,10 @@ class AdminCreateUser:
         if isinstance(self.roles, Unset):
             roles = UNSET
         elif isinstance(self.roles, list):
-            roles = self.roles
+            roles = []
+            for roles_type_0_item_data in self.roles:
+                roles_type_0_item = roles_type_0_item_data.value
+                roles.append(roles_type_0_item)
 
         else:
             roles = self.roles
@@ -119,7 +123,9 @@ class AdminCreateUser:
 
         password = _parse_password(d.pop("password", UNSET))
 
-        def _parse_roles(data: object) -> list[str] | None | Unset:
+        def _parse_roles(
+            data: object,
+        ) -> list[AdminCreateUserRolesType0Item] | None | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -127,12 +133,19 @@ class AdminCreateUser:
             try:
                 if not isinstance(data, list):
                     raise TypeError()
-                roles_type_0 = cast(list[str], data)
+                roles_type_0 = []
+                _roles_type_0 = data
+                for roles_type_0_item_data in _roles_type_0:
+                    roles_type_0_item = AdminCreateUserRolesType0Item(
+                        roles_type_0_item_data
+                    )
+
+                    roles_type_0.append(roles_type_0_item)
 
                 return roles_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(list[str] | None | Unset, data)
+            return cast(list[AdminCreateUserRolesType0Item] | None | Unset, data)
 
         roles = _parse_roles(d.pop("roles", UNSET))
 

@@ -5,6 +5,8 @@ from typing import Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
 
+from ..models.account_status import AccountStatus
+from ..models.admin_user_patch_roles_type_0_item import AdminUserPatchRolesType0Item
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="AdminUserPatch")
@@ -15,20 +17,22 @@ class AdminUserPatch:
     """What an admin changes: roles and/or status.
 
     Attributes:
-        roles (list[str] | None | Unset): The complete set of roles (`admin`, `user`). Example: ['user'].
-        status (None | str | Unset): `active`, `locked`, `disabled` or `deleted`. Leaving `active` ends every session;
-            `active` restores a deleted account. Example: locked.
+        roles (list[AdminUserPatchRolesType0Item] | None | Unset):
+        status (AccountStatus | None | Unset):
     """
 
-    roles: list[str] | None | Unset = UNSET
-    status: None | str | Unset = UNSET
+    roles: list[AdminUserPatchRolesType0Item] | None | Unset = UNSET
+    status: AccountStatus | None | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         roles: list[str] | None | Unset
         if isinstance(self.roles, Unset):
             roles = UNSET
         elif isinstance(self.roles, list):
-            roles = self.roles
+            roles = []
+            for roles_type_0_item_data in self.roles:
+                roles_type_0_item = roles_type_0_item_data.value
+                roles.append(roles_type_0_item)
 
         else:
             roles = self.roles
@@ -36,6 +40,8 @@ class AdminUserPatch:
         status: None | str | Unset
         if isinstance(self.status, Unset):
             status = UNSET
+        elif isinstance(self.status, AccountStatus):
+            status = self.status.value
         else:
             status = self.status
 
@@ -53,7 +59,9 @@ class AdminUserPatch:
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
 
-        def _parse_roles(data: object) -> list[str] | None | Unset:
+        def _parse_roles(
+            data: object,
+        ) -> list[AdminUserPatchRolesType0Item] | None | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -61,21 +69,36 @@ class AdminUserPatch:
             try:
                 if not isinstance(data, list):
                     raise TypeError()
-                roles_type_0 = cast(list[str], data)
+                roles_type_0 = []
+                _roles_type_0 = data
+                for roles_type_0_item_data in _roles_type_0:
+                    roles_type_0_item = AdminUserPatchRolesType0Item(
+                        roles_type_0_item_data
+                    )
+
+                    roles_type_0.append(roles_type_0_item)
 
                 return roles_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(list[str] | None | Unset, data)
+            return cast(list[AdminUserPatchRolesType0Item] | None | Unset, data)
 
         roles = _parse_roles(d.pop("roles", UNSET))
 
-        def _parse_status(data: object) -> None | str | Unset:
+        def _parse_status(data: object) -> AccountStatus | None | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
                 return data
-            return cast(None | str | Unset, data)
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                status_type_0 = AccountStatus(data)
+
+                return status_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(AccountStatus | None | Unset, data)
 
         status = _parse_status(d.pop("status", UNSET))
 

@@ -27,7 +27,9 @@ class AuditView:
             `password.reset`, `password.reset_requested`. Example: login.failed.
         created_at (datetime.datetime):
         id (int):
-        metadata (AuditViewMetadata):
+        metadata (AuditViewMetadata): Details of the event, by action (e.g. `{"reason": "wrong_password"}` for
+            `login.failed`, `{"namespace": "ai", "ok": true, "status": 200}` for a settings test): an object of JSON values,
+            never a secret; `{}` when there is nothing to add.
         actor_id (None | Unset | UUID): Who did it (`null`: not signed in, or the system).
         ip (None | str | Unset):
         subject_id (None | Unset | UUID): Whose account it concerns.

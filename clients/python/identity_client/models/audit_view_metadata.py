@@ -11,6 +11,12 @@ T = TypeVar("T", bound="AuditViewMetadata")
 
 @_attrs_define
 class AuditViewMetadata:
+    """Details of the event, by action (e.g. `{"reason": "wrong_password"}` for `login.failed`, `{"namespace": "ai", "ok":
+    true, "status": 200}` for a settings test): an object of JSON values, never a secret; `{}` when there is nothing to
+    add.
+
+    """
+
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

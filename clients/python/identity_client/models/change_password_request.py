@@ -14,7 +14,7 @@ class ChangePasswordRequest:
 
     Attributes:
         current_password (str):
-        new_password (str):
+        new_password (str): 8–128 characters by default (see registration).
     """
 
     current_password: str

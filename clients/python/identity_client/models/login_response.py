@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.token_type import TokenType
+
 if TYPE_CHECKING:
     from ..models.session_view import SessionView
     from ..models.user_view import UserView
@@ -26,7 +28,8 @@ class LoginResponse:
         refresh_token (str): Opaque refresh token for `POST /v1/auth/refresh` (also an `HttpOnly` cookie scoped to
             `/v1/auth`). Single use: every refresh returns a new one.
         session (SessionView): A signed-in session.
-        token_type (str):  Example: Bearer.
+        token_type (TokenType): How to present the access token: `Authorization: Bearer <token>` (RFC 6750), the same
+            from every endpoint that issues one.
         user (UserView): A user account as its owner sees it.
     """
 
@@ -35,7 +38,7 @@ class LoginResponse:
     expires_in: int
     refresh_token: str
     session: SessionView
-    token_type: str
+    token_type: TokenType
     user: UserView
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -50,7 +53,7 @@ class LoginResponse:
 
         session = self.session.to_dict()
 
-        token_type = self.token_type
+        token_type = self.token_type.value
 
         user = self.user.to_dict()
 
@@ -86,7 +89,7 @@ class LoginResponse:
 
         session = SessionView.from_dict(d.pop("session"))
 
-        token_type = d.pop("token_type")
+        token_type = TokenType(d.pop("token_type"))
 
         user = UserView.from_dict(d.pop("user"))
 

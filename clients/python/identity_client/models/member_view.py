@@ -8,6 +8,7 @@ from uuid import UUID
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.member_view_status import MemberViewStatus
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="MemberView")
@@ -20,14 +21,14 @@ class MemberView:
     Attributes:
         added_at (datetime.datetime):
         email (str):  Example: ada@example.com.
-        status (str):  Example: active.
+        status (MemberViewStatus):
         user_id (UUID):
         name (None | str | Unset):  Example: Ada Lovelace.
     """
 
     added_at: datetime.datetime
     email: str
-    status: str
+    status: MemberViewStatus
     user_id: UUID
     name: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -37,7 +38,7 @@ class MemberView:
 
         email = self.email
 
-        status = self.status
+        status = self.status.value
 
         user_id = str(self.user_id)
 
@@ -69,7 +70,7 @@ class MemberView:
 
         email = d.pop("email")
 
-        status = d.pop("status")
+        status = MemberViewStatus(d.pop("status"))
 
         user_id = UUID(d.pop("user_id"))
 

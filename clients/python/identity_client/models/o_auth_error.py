@@ -6,25 +6,29 @@ from typing import Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.o_auth_error_code import OAuthErrorCode
+
 T = TypeVar("T", bound="OAuthError")
 
 
 @_attrs_define
 class OAuthError:
-    """RFC 6749 §5.2 error body.
+    """RFC 6749 §5.2 error body: every error of the token endpoint has this shape.
+
+    Example:
+        {'error': 'invalid_grant', 'error_description': 'invalid email, username or password'}
 
     Attributes:
-        error (str): `invalid_request`, `invalid_grant`, `unsupported_grant_type`, `temporarily_unavailable`. Example:
-            invalid_grant.
-        error_description (str):
+        error (OAuthErrorCode): The `error` of an RFC 6749 §5.2 answer.
+        error_description (str): What went wrong, for a human.
     """
 
-    error: str
+    error: OAuthErrorCode
     error_description: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        error = self.error
+        error = self.error.value
 
         error_description = self.error_description
 
@@ -42,7 +46,7 @@ class OAuthError:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
-        error = d.pop("error")
+        error = OAuthErrorCode(d.pop("error"))
 
         error_description = d.pop("error_description")
 

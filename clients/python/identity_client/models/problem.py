@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.problem_code import ProblemCode
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -20,11 +21,44 @@ class Problem:
     """An RFC 9457 problem document.
 
     Example:
-        {'code': 'invalid_credentials', 'detail': 'invalid email, username or password', 'status': 401, 'title':
-            'Unauthorized', 'type': 'urn:identity:problem:invalid_credentials'}
+        {'code': 'validation_failed', 'detail': 'email: this is not a valid email address', 'errors': [{'code':
+            'invalid_email', 'field': 'email', 'message': 'this is not a valid email address'}], 'status': 422, 'title':
+            'Unprocessable Entity', 'type': 'urn:identity:problem:validation_failed'}
 
     Attributes:
-        code (str): Stable machine code; clients branch on this.
+        code (ProblemCode): Stable machine code of a problem; clients branch on it. New codes may be added.
+
+            - `malformed_body` (400): The body is empty, not valid JSON, or could not be read.
+            - `invalid_token` (400): The token from the mail is unknown, expired or already used.
+            - `invalid_code` (400): The code is wrong or expired; `attempts_left` says how many tries remain.
+            - `invalid_idempotency_key` (400): `Idempotency-Key` is not 1–255 visible ASCII characters.
+            - `bad_request` (400): The HTTP request itself is invalid (refused before reaching an operation).
+            - `unauthenticated` (401): The access token is missing, invalid or expired, or its session or account ended.
+            - `invalid_credentials` (401): Unknown account, wrong password, or an account that may not sign in.
+            - `invalid_refresh_token` (401): The refresh token is missing, unknown or expired.
+            - `refresh_token_reused` (401): An already used refresh token was replayed: the session is revoked.
+            - `forbidden` (403): Signed in, but not allowed to do this (e.g. not an admin).
+            - `csrf_rejected` (403): A cookie-authenticated unsafe request came without an allowed `Origin`.
+            - `account_locked` (403): The account is locked.
+            - `account_disabled` (403): The account is disabled.
+            - `email_not_verified` (403): The address must be verified first (`REQUIRE_VERIFIED_EMAIL`).
+            - `not_found` (404): No such resource (or not the caller's).
+            - `method_not_allowed` (405): The resource exists but not with this method; see `Allow`.
+            - `email_taken` (409): The address already has an account.
+            - `username_taken` (409): The username is taken.
+            - `group_name_taken` (409): A group with this name (regardless of case) exists.
+            - `last_admin` (409): The last active admin must stay an active admin.
+            - `idempotency_in_progress` (409): A request with this `Idempotency-Key` is still running; see `Retry-After`.
+            - `payload_too_large` (413): The body is larger than `MAX_BODY_BYTES`.
+            - `unsupported_media_type` (415): The body is not of the documented content type.
+            - `validation_failed` (422): Fields or parameters are missing, unknown or invalid; `errors` names each.
+            - `idempotency_key_reused` (422): This `Idempotency-Key` was used with another request body.
+            - `rate_limited` (429): Too many requests from this client; see `Retry-After` and `RateLimit-*`.
+            - `cooldown` (429): A mail was sent moments ago; see `Retry-After`.
+            - `login_throttled` (429): Too many failed sign-ins for this account; see `Retry-After`.
+            - `internal_error` (500): An unexpected error; nothing about it is disclosed.
+            - `service_unavailable` (503): A dependency is down; see `Retry-After`.
+            - `overloaded` (503): Password hashing is saturated; see `Retry-After`.
         detail (str): What went wrong, for a human.
         status (int):
         title (str): Short summary (the HTTP reason phrase).
@@ -34,7 +68,7 @@ class Problem:
         errors (list[ProblemField] | Unset): Invalid fields, for `validation_failed`.
     """
 
-    code: str
+    code: ProblemCode
     detail: str
     status: int
     title: str
@@ -44,7 +78,7 @@ class Problem:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        code = self.code
+        code = self.code.value
 
         detail = self.detail
 
@@ -90,7 +124,7 @@ class Problem:
         from ..models.problem_field import ProblemField
 
         d = dict(src_dict)
-        code = d.pop("code")
+        code = ProblemCode(d.pop("code"))
 
         detail = d.pop("detail")
 

@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.profile_patch_currency import ProfilePatchCurrency
-from ..models.profile_patch_region import ProfilePatchRegion
+from ..models.currency import Currency
+from ..models.region import Region
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.profile_patch_preferences_type_0 import ProfilePatchPreferencesType0
+    from ..models.preferences_patch import PreferencesPatch
 
 
 T = TypeVar("T", bound="ProfilePatch")
@@ -25,37 +25,35 @@ class ProfilePatch:
     naming it.
 
         Attributes:
-            avatar_url (None | str | Unset): `https://` only.
+            avatar_url (None | str | Unset): `https://` only. Example: https://cdn.example.com/ada.png.
             company (None | str | Unset): Up to 200 characters.
-            currency (ProfilePatchCurrency | Unset):
+            currency (Currency | None | Unset):
             display_name (None | str | Unset): Up to 100 characters.
-            locale (None | str | Unset): BCP 47, e.g. `pt-BR`.
-            name (None | str | Unset): Up to 100 characters.
-            phone (None | str | Unset): E.164, e.g. `+4915112345678`.
-            preferences (None | ProfilePatchPreferencesType0 | Unset): Merged into the stored document; unknown sections or
-                keys are refused.
-            region (ProfilePatchRegion | Unset):
+            locale (None | str | Unset): BCP 47, e.g. `pt-BR`. Example: pt-BR.
+            name (None | str | Unset): Up to 100 characters (`null` clears it; `""` is refused).
+            phone (None | str | Unset): E.164, e.g. `+4915112345678`. Example: +4915112345678.
+            preferences (None | PreferencesPatch | Unset):
+            region (None | Region | Unset):
             telegram (None | str | Unset): 5–32 of `A-Z a-z 0-9 _`, starting with a letter; a leading `@` is dropped.
-            time_zone (None | str | Unset): IANA, e.g. `Europe/Berlin`.
+                Example: ada_lovelace.
+            time_zone (None | str | Unset): IANA, e.g. `Europe/Berlin`. Example: Europe/Berlin.
     """
 
     avatar_url: None | str | Unset = UNSET
     company: None | str | Unset = UNSET
-    currency: ProfilePatchCurrency | Unset = UNSET
+    currency: Currency | None | Unset = UNSET
     display_name: None | str | Unset = UNSET
     locale: None | str | Unset = UNSET
     name: None | str | Unset = UNSET
     phone: None | str | Unset = UNSET
-    preferences: None | ProfilePatchPreferencesType0 | Unset = UNSET
-    region: ProfilePatchRegion | Unset = UNSET
+    preferences: None | PreferencesPatch | Unset = UNSET
+    region: None | Region | Unset = UNSET
     telegram: None | str | Unset = UNSET
     time_zone: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.profile_patch_preferences_type_0 import (
-            ProfilePatchPreferencesType0,
-        )
+        from ..models.preferences_patch import PreferencesPatch
 
         avatar_url: None | str | Unset
         if isinstance(self.avatar_url, Unset):
@@ -69,9 +67,13 @@ class ProfilePatch:
         else:
             company = self.company
 
-        currency: str | Unset = UNSET
-        if not isinstance(self.currency, Unset):
+        currency: None | str | Unset
+        if isinstance(self.currency, Unset):
+            currency = UNSET
+        elif isinstance(self.currency, Currency):
             currency = self.currency.value
+        else:
+            currency = self.currency
 
         display_name: None | str | Unset
         if isinstance(self.display_name, Unset):
@@ -100,14 +102,18 @@ class ProfilePatch:
         preferences: dict[str, Any] | None | Unset
         if isinstance(self.preferences, Unset):
             preferences = UNSET
-        elif isinstance(self.preferences, ProfilePatchPreferencesType0):
+        elif isinstance(self.preferences, PreferencesPatch):
             preferences = self.preferences.to_dict()
         else:
             preferences = self.preferences
 
-        region: str | Unset = UNSET
-        if not isinstance(self.region, Unset):
+        region: None | str | Unset
+        if isinstance(self.region, Unset):
+            region = UNSET
+        elif isinstance(self.region, Region):
             region = self.region.value
+        else:
+            region = self.region
 
         telegram: None | str | Unset
         if isinstance(self.telegram, Unset):
@@ -151,9 +157,7 @@ class ProfilePatch:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.profile_patch_preferences_type_0 import (
-            ProfilePatchPreferencesType0,
-        )
+        from ..models.preferences_patch import PreferencesPatch
 
         d = dict(src_dict)
 
@@ -175,12 +179,22 @@ class ProfilePatch:
 
         company = _parse_company(d.pop("company", UNSET))
 
-        _currency = d.pop("currency", UNSET)
-        currency: ProfilePatchCurrency | Unset
-        if isinstance(_currency, Unset):
-            currency = UNSET
-        else:
-            currency = ProfilePatchCurrency(_currency)
+        def _parse_currency(data: object) -> Currency | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                currency_type_0 = Currency(data)
+
+                return currency_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(Currency | None | Unset, data)
+
+        currency = _parse_currency(d.pop("currency", UNSET))
 
         def _parse_display_name(data: object) -> None | str | Unset:
             if data is None:
@@ -218,9 +232,7 @@ class ProfilePatch:
 
         phone = _parse_phone(d.pop("phone", UNSET))
 
-        def _parse_preferences(
-            data: object,
-        ) -> None | ProfilePatchPreferencesType0 | Unset:
+        def _parse_preferences(data: object) -> None | PreferencesPatch | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -228,21 +240,31 @@ class ProfilePatch:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                preferences_type_0 = ProfilePatchPreferencesType0.from_dict(data)
+                preferences_type_0 = PreferencesPatch.from_dict(data)
 
                 return preferences_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(None | ProfilePatchPreferencesType0 | Unset, data)
+            return cast(None | PreferencesPatch | Unset, data)
 
         preferences = _parse_preferences(d.pop("preferences", UNSET))
 
-        _region = d.pop("region", UNSET)
-        region: ProfilePatchRegion | Unset
-        if isinstance(_region, Unset):
-            region = UNSET
-        else:
-            region = ProfilePatchRegion(_region)
+        def _parse_region(data: object) -> None | Region | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                region_type_0 = Region(data)
+
+                return region_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | Region | Unset, data)
+
+        region = _parse_region(d.pop("region", UNSET))
 
         def _parse_telegram(data: object) -> None | str | Unset:
             if data is None:

@@ -11,7 +11,7 @@ from ..models.profile_view_region import ProfileViewRegion
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.profile_view_preferences import ProfileViewPreferences
+    from ..models.preferences import Preferences
 
 
 T = TypeVar("T", bound="ProfileView")
@@ -24,9 +24,7 @@ class ProfileView:
     Attributes:
         currency (ProfileViewCurrency):
         locale (str): BCP 47. Example: en.
-        preferences (ProfileViewPreferences): `{notifications: {email, push, product_updates, digest}, ai: {enabled,
-            model,
-            temperature, language}, focus: {session_minutes, break_minutes, sound}}`.
+        preferences (Preferences): The user's preferences: sections of known keys; keys never set are absent.
         region (ProfileViewRegion):
         time_zone (str): IANA time zone. Example: UTC.
         avatar_url (None | str | Unset):
@@ -39,7 +37,7 @@ class ProfileView:
 
     currency: ProfileViewCurrency
     locale: str
-    preferences: ProfileViewPreferences
+    preferences: Preferences
     region: ProfileViewRegion
     time_zone: str
     avatar_url: None | str | Unset = UNSET
@@ -125,14 +123,14 @@ class ProfileView:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.profile_view_preferences import ProfileViewPreferences
+        from ..models.preferences import Preferences
 
         d = dict(src_dict)
         currency = ProfileViewCurrency(d.pop("currency"))
 
         locale = d.pop("locale")
 
-        preferences = ProfileViewPreferences.from_dict(d.pop("preferences"))
+        preferences = Preferences.from_dict(d.pop("preferences"))
 
         region = ProfileViewRegion(d.pop("region"))
 

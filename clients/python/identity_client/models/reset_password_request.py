@@ -13,7 +13,7 @@ class ResetPasswordRequest:
     """A reset token from the mail and the new password.
 
     Attributes:
-        new_password (str):  Example: a brand new passphrase.
+        new_password (str): 8–128 characters by default (see registration). Example: a brand new passphrase.
         token (str):
     """
 

@@ -1,16 +1,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
+from typing import Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.setting_field_view_default import SettingFieldViewDefault
-
 
 T = TypeVar("T", bound="SettingFieldView")
 
@@ -20,7 +16,7 @@ class SettingFieldView:
     """One setting of a namespace's schema.
 
     Attributes:
-        default (SettingFieldViewDefault): The value when nothing is stored (`null`: unset).
+        default (int | None | str):
         description (str):
         name (str):  Example: api_key.
         secret (bool): Stored encrypted; reads show only a hint such as `sk-…abcd`.
@@ -31,7 +27,7 @@ class SettingFieldView:
         min_ (int | None | Unset): Bounds of an `integer`.
     """
 
-    default: SettingFieldViewDefault
+    default: int | None | str
     description: str
     name: str
     secret: bool
@@ -43,7 +39,8 @@ class SettingFieldView:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        default = self.default.to_dict()
+        default: int | None | str
+        default = self.default
 
         description = self.description
 
@@ -104,10 +101,14 @@ class SettingFieldView:
 
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
-        from ..models.setting_field_view_default import SettingFieldViewDefault
-
         d = dict(src_dict)
-        default = SettingFieldViewDefault.from_dict(d.pop("default"))
+
+        def _parse_default(data: object) -> int | None | str:
+            if data is None:
+                return data
+            return cast(int | None | str, data)
+
+        default = _parse_default(d.pop("default"))
 
         description = d.pop("description")
 

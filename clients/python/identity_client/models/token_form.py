@@ -6,6 +6,7 @@ from typing import Any, Self, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.grant_type import GrantType
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="TokenForm")
@@ -13,18 +14,20 @@ T = TypeVar("T", bound="TokenForm")
 
 @_attrs_define
 class TokenForm:
-    """The form of the token endpoint (`application/x-www-form-urlencoded`).
+    """The form of the token endpoint (`application/x-www-form-urlencoded`). Parameters it does
+    not know (e.g. `client_secret`) are ignored, as RFC 6749 §3.2 asks; each one may be sent
+    once.
 
-    Attributes:
-        grant_type (str): `password` or `refresh_token`. Example: password.
-        client_id (None | str | Unset): Accepted and ignored (public clients).
-        password (None | str | Unset):
-        refresh_token (None | str | Unset): Refresh grant.
-        scope (None | str | Unset): Accepted and ignored (scopes are not used).
-        username (None | str | Unset): Email address or username (password grant).
+        Attributes:
+            grant_type (GrantType): The grants the token endpoint serves.
+            client_id (None | str | Unset): Accepted and ignored (public clients).
+            password (None | str | Unset):
+            refresh_token (None | str | Unset): Refresh grant.
+            scope (None | str | Unset): Accepted and ignored (scopes are not used).
+            username (None | str | Unset): Email address or username (password grant).
     """
 
-    grant_type: str
+    grant_type: GrantType
     client_id: None | str | Unset = UNSET
     password: None | str | Unset = UNSET
     refresh_token: None | str | Unset = UNSET
@@ -33,7 +36,7 @@ class TokenForm:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        grant_type = self.grant_type
+        grant_type = self.grant_type.value
 
         client_id: None | str | Unset
         if isinstance(self.client_id, Unset):
@@ -88,7 +91,7 @@ class TokenForm:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
-        grant_type = d.pop("grant_type")
+        grant_type = GrantType(d.pop("grant_type"))
 
         def _parse_client_id(data: object) -> None | str | Unset:
             if data is None:

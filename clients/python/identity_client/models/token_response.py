@@ -6,6 +6,8 @@ from typing import Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.token_type import TokenType
+
 T = TypeVar("T", bound="TokenResponse")
 
 
@@ -15,15 +17,16 @@ class TokenResponse:
 
     Attributes:
         access_token (str):
-        expires_in (int):  Example: 900.
+        expires_in (int): Seconds until the access token expires. Example: 900.
         refresh_token (str):
-        token_type (str):  Example: bearer.
+        token_type (TokenType): How to present the access token: `Authorization: Bearer <token>` (RFC 6750), the same
+            from every endpoint that issues one.
     """
 
     access_token: str
     expires_in: int
     refresh_token: str
-    token_type: str
+    token_type: TokenType
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -33,7 +36,7 @@ class TokenResponse:
 
         refresh_token = self.refresh_token
 
-        token_type = self.token_type
+        token_type = self.token_type.value
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -57,7 +60,7 @@ class TokenResponse:
 
         refresh_token = d.pop("refresh_token")
 
-        token_type = d.pop("token_type")
+        token_type = TokenType(d.pop("token_type"))
 
         token_response = cls(
             access_token=access_token,

@@ -8,6 +8,8 @@ from uuid import UUID
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.user_view_roles_item import UserViewRolesItem
+from ..models.user_view_status import UserViewStatus
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -27,8 +29,8 @@ class UserView:
         email_verified (bool):
         id (UUID):
         profile (ProfileView): Personal data; every field but the ids is changeable with `PATCH /v1/users/me`.
-        roles (list[str]):  Example: ['user'].
-        status (str): `active`, `locked`, `disabled` or `deleted`. Example: active.
+        roles (list[UserViewRolesItem]):
+        status (UserViewStatus):
         updated_at (datetime.datetime):
         last_login_at (datetime.datetime | None | Unset):
         username (None | str | Unset):  Example: ada.
@@ -39,8 +41,8 @@ class UserView:
     email_verified: bool
     id: UUID
     profile: ProfileView
-    roles: list[str]
-    status: str
+    roles: list[UserViewRolesItem]
+    status: UserViewStatus
     updated_at: datetime.datetime
     last_login_at: datetime.datetime | None | Unset = UNSET
     username: None | str | Unset = UNSET
@@ -57,9 +59,12 @@ class UserView:
 
         profile = self.profile.to_dict()
 
-        roles = self.roles
+        roles = []
+        for roles_item_data in self.roles:
+            roles_item = roles_item_data.value
+            roles.append(roles_item)
 
-        status = self.status
+        status = self.status.value
 
         updated_at = self.updated_at.isoformat()
 
@@ -113,9 +118,14 @@ class UserView:
 
         profile = ProfileView.from_dict(d.pop("profile"))
 
-        roles = cast(list[str], d.pop("roles"))
+        roles = []
+        _roles = d.pop("roles")
+        for roles_item_data in _roles:
+            roles_item = UserViewRolesItem(roles_item_data)
 
-        status = d.pop("status")
+            roles.append(roles_item)
+
+        status = UserViewStatus(d.pop("status"))
 
         updated_at = datetime.datetime.fromisoformat(d.pop("updated_at"))
 

@@ -150,7 +150,7 @@ pub struct AdminUserPatch {
     #[schema(schema_with = super::views::nullable_roles_schema)]
     pub roles: Option<Vec<String>>,
     /// Leaving `active` ends every session; `active` restores a deleted account.
-    #[schema(schema_with = super::views::nullable_status_schema)]
+    #[schema(value_type = Option<super::views::AccountStatus>)]
     pub status: Option<String>,
 }
 

@@ -4,8 +4,8 @@
 use identity_core::profile::{PREFERENCE_SECTIONS, PreferenceRule};
 use serde::Serialize;
 use serde_json::json;
-use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
-use utoipa::openapi::{RefOr, schema::AdditionalProperties};
+use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::{Ref, RefOr, schema::AdditionalProperties};
 
 /// The stored preferences document, as the server sends it.
 #[derive(Debug, Serialize)]
@@ -16,6 +16,13 @@ pub struct Preferences(pub serde_json::Value);
 pub struct PreferencesPatch;
 
 fn value_schema(rule: PreferenceRule, nullable: bool) -> Schema {
+    if nullable {
+        // A value or null as two branches: generators (openapi-python-client) cannot put a
+        // pattern on a `["string", "null"]` union, and make a type per branch of a nullable
+        // enumeration.
+        let null = ObjectBuilder::new().schema_type(Type::Null);
+        return OneOfBuilder::new().item(value_schema(rule, false)).item(null).into();
+    }
     let builder = ObjectBuilder::new();
     let (types, builder) = match rule {
         PreferenceRule::Bool => (vec![Type::Boolean], builder),
@@ -23,10 +30,7 @@ fn value_schema(rule: PreferenceRule, nullable: bool) -> Schema {
             (vec![Type::String], builder.min_length(Some(1)).max_length(Some(max)).pattern(Some("\\S")))
         }
         PreferenceRule::OneOf(allowed) => {
-            let mut values: Vec<serde_json::Value> = allowed.iter().map(|a| json!(a)).collect();
-            if nullable {
-                values.push(serde_json::Value::Null);
-            }
+            let values: Vec<serde_json::Value> = allowed.iter().map(|a| json!(a)).collect();
             (vec![Type::String], builder.enum_values(Some(values)))
         }
         PreferenceRule::Number(min, max) => (vec![Type::Number], builder.minimum(Some(min)).maximum(Some(max))),
@@ -34,28 +38,46 @@ fn value_schema(rule: PreferenceRule, nullable: bool) -> Schema {
             (vec![Type::Integer], builder.minimum(Some(min as f64)).maximum(Some(max as f64)))
         }
     };
-    let mut types = types;
-    if nullable {
-        types.push(Type::Null);
-    }
     builder.schema_type(SchemaType::from_iter(types)).into()
+}
+
+/// One section's keys (`nullable`: the patch form, where `null` removes a key).
+fn section_schema(keys: &[(&str, PreferenceRule)], nullable: bool) -> Schema {
+    let mut object = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+    for (key, rule) in keys {
+        object = object.property(*key, value_schema(*rule, nullable));
+    }
+    object.into()
+}
+
+/// The component name of a section's patch: `ai` → `AiPreferencesPatch`.
+fn patch_section_name(section: &str) -> String {
+    let mut chars = section.chars();
+    let first = chars.next().map(|c| c.to_ascii_uppercase().to_string()).unwrap_or_default();
+    format!("{first}{}PreferencesPatch", chars.as_str())
 }
 
 /// The whole document: known sections of known keys, nothing else. `nullable`: the patch
 /// form, where `null` removes a key or a section.
 fn document_schema(nullable: bool, description: &str) -> Schema {
+    // The patch's own `null` is the `oneOf` of the field that holds it.
     let mut document = ObjectBuilder::new()
-        .schema_type(if nullable { SchemaType::from_iter([Type::Object, Type::Null]) } else { Type::Object.into() })
+        .schema_type(Type::Object)
         .description(Some(description))
         .additional_properties(Some(AdditionalProperties::FreeForm(false)));
     for (section, keys) in PREFERENCE_SECTIONS {
-        let mut object = ObjectBuilder::new()
-            .schema_type(if nullable { SchemaType::from_iter([Type::Object, Type::Null]) } else { Type::Object.into() })
-            .additional_properties(Some(AdditionalProperties::FreeForm(false)));
-        for (key, rule) in *keys {
-            object = object.property(*key, value_schema(*rule, nullable));
+        if nullable {
+            // A section or null: the section is a schema of its own (generators cannot make
+            // an inline object-or-null union a type).
+            let patch = OneOfBuilder::new()
+                .item(Ref::from_schema_name(patch_section_name(section)))
+                .item(ObjectBuilder::new().schema_type(Type::Null));
+            document = document.property(*section, patch);
+        } else {
+            document = document.property(*section, section_schema(keys, false));
         }
-        document = document.property(*section, object);
     }
     document
         .examples([
@@ -83,4 +105,10 @@ impl utoipa::PartialSchema for PreferencesPatch {
     }
 }
 
-impl utoipa::ToSchema for PreferencesPatch {}
+impl utoipa::ToSchema for PreferencesPatch {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        for (section, keys) in PREFERENCE_SECTIONS {
+            schemas.push((patch_section_name(section), section_schema(keys, true).into()));
+        }
+    }
+}

@@ -39,10 +39,10 @@ pub struct ProfilePatch {
     #[schema(min_length = 1, example = "Europe/Berlin")]
     time_zone: Option<String>,
     /// `null` restores the default (`US`).
-    #[schema(schema_with = super::views::nullable_region_schema)]
+    #[schema(value_type = Option<super::views::RegionCode>)]
     region: Option<String>,
     /// `null` restores the default (`USD`).
-    #[schema(schema_with = super::views::nullable_currency_schema)]
+    #[schema(value_type = Option<super::views::CurrencyCode>)]
     currency: Option<String>,
     /// Merged into the stored document key by key (RFC 7386: `null` removes a key); unknown
     /// sections or keys are refused.

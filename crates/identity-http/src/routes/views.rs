@@ -17,14 +17,35 @@ pub fn currency_schema() -> utoipa::openapi::Object {
     code_schema(identity_core::profile::Currency::ALL.iter().map(|c| c.code()), "USD")
 }
 
-/// `region` in a profile patch: a code, or `null` to restore the default.
-pub fn nullable_region_schema() -> utoipa::openapi::Object {
-    nullable(region_schema())
+/// A region code as a schema of its own (`Region`): where `null` is allowed too (a profile
+/// patch), generated clients get one enum type and an optional value, not a type per branch.
+pub struct RegionCode;
+
+impl utoipa::PartialSchema for RegionCode {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::Schema::Object(region_schema()).into()
+    }
 }
 
-/// `currency` in a profile patch: a code, or `null` to restore the default.
-pub fn nullable_currency_schema() -> utoipa::openapi::Object {
-    nullable(currency_schema())
+impl utoipa::ToSchema for RegionCode {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "Region".into()
+    }
+}
+
+/// A currency code as a schema of its own (`Currency`), like [`RegionCode`].
+pub struct CurrencyCode;
+
+impl utoipa::PartialSchema for CurrencyCode {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::Schema::Object(currency_schema()).into()
+    }
+}
+
+impl utoipa::ToSchema for CurrencyCode {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "Currency".into()
+    }
 }
 
 fn code_schema(codes: impl Iterator<Item = &'static str>, example: &str) -> utoipa::openapi::Object {
@@ -33,17 +54,6 @@ fn code_schema(codes: impl Iterator<Item = &'static str>, example: &str) -> utoi
         .enum_values(Some(codes))
         .examples([serde_json::json!(example)])
         .build()
-}
-
-/// The same enumeration, with `null` allowed.
-fn nullable(schema: utoipa::openapi::Object) -> utoipa::openapi::Object {
-    use utoipa::openapi::schema::{SchemaType, Type};
-    let mut schema = schema;
-    schema.schema_type = SchemaType::from_iter([Type::String, Type::Null]);
-    if let Some(values) = schema.enum_values.as_mut() {
-        values.push(serde_json::Value::Null);
-    }
-    schema
 }
 
 /// The account statuses.
@@ -59,9 +69,20 @@ pub fn status_schema() -> utoipa::openapi::Object {
     code_schema(STATUSES.iter().map(|s| s.as_str()), "active")
 }
 
-/// An account status, or `null` (no change).
-pub fn nullable_status_schema() -> utoipa::openapi::Object {
-    nullable(status_schema())
+/// An account status as a schema of its own (`AccountStatus`), like [`RegionCode`]: where
+/// `null` is allowed too (an admin change), clients get one enum and an optional value.
+pub struct AccountStatus;
+
+impl utoipa::PartialSchema for AccountStatus {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::Schema::Object(status_schema()).into()
+    }
+}
+
+impl utoipa::ToSchema for AccountStatus {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "AccountStatus".into()
+    }
 }
 
 /// A set of roles (`user` is every account's).
@@ -70,11 +91,13 @@ pub fn roles_schema() -> utoipa::openapi::schema::Array {
     utoipa::openapi::schema::ArrayBuilder::new().items(role).unique_items(true).build()
 }
 
-/// A set of roles, or `null` (no change).
+/// A set of roles to set, or `null` (no change): a role listed twice counts once, so the
+/// list need not be unique (what the server answers is).
 pub fn nullable_roles_schema() -> utoipa::openapi::schema::Array {
     use utoipa::openapi::schema::{SchemaType, Type};
     let mut schema = roles_schema();
     schema.schema_type = SchemaType::from_iter([Type::Array, Type::Null]);
+    schema.unique_items = false;
     schema
 }
 

@@ -192,9 +192,12 @@ fn schemas_are_as_strict_as_the_server() {
     let schemas = &doc["components"]["schemas"];
     assert_eq!(schemas["UserView"]["properties"]["roles"]["items"]["enum"], json!(["admin", "user"]));
     assert_eq!(schemas["UserView"]["properties"]["status"]["enum"], json!(["active", "locked", "disabled", "deleted"]));
-    for field in ["region", "currency"] {
-        let types = &schemas["ProfilePatch"]["properties"][field]["type"];
-        assert!(types.as_array().unwrap().contains(&json!("null")), "{field}: null resets it");
+    // `null` resets them: one named enum or null, so generated clients get an optional enum.
+    for (field, name) in [("region", "Region"), ("currency", "Currency")] {
+        let branches = &schemas["ProfilePatch"]["properties"][field]["oneOf"];
+        assert_eq!(branches[0]["$ref"], format!("#/components/schemas/{name}"), "{field}");
+        assert_eq!(branches[1]["type"], "null", "{field}: null resets it");
+        assert_eq!(schemas[name]["type"], "string");
     }
     assert_eq!(schemas["LoginResponse"]["properties"]["token_type"]["$ref"], "#/components/schemas/TokenType");
     assert_eq!(schemas["TokenResponse"]["properties"]["token_type"]["$ref"], "#/components/schemas/TokenType");
@@ -213,6 +216,14 @@ fn schemas_are_as_strict_as_the_server() {
         for (key, _) in *keys {
             assert!(preferences["properties"][section]["properties"][key].is_object(), "{section}.{key}");
         }
+    }
+    // The patch: each section a schema of its own, or null (removes the section).
+    for (section, keys) in identity_core::profile::PREFERENCE_SECTIONS {
+        let branches = &schemas["PreferencesPatch"]["properties"][section]["oneOf"];
+        let name = branches[0]["$ref"].as_str().unwrap().rsplit('/').next().unwrap();
+        assert_eq!(branches[1]["type"], "null", "{section}");
+        assert_eq!(schemas[name]["additionalProperties"], false, "{name}");
+        assert_eq!(schemas[name]["properties"].as_object().unwrap().len(), keys.len(), "{name}");
     }
     let oauth2 = &doc["components"]["securitySchemes"]["oauth2"];
     assert_eq!(oauth2["flows"]["password"]["tokenUrl"], TOKEN);

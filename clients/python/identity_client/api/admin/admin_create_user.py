@@ -14,7 +14,7 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     *,
     body: AdminCreateUser,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(idempotency_key, Unset):
@@ -41,6 +41,11 @@ def _parse_response(
 
         return response_201
 
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
     if response.status_code == 401:
         response_401 = Problem.from_dict(response.json())
 
@@ -55,6 +60,16 @@ def _parse_response(
         response_409 = Problem.from_dict(response.json())
 
         return response_409
+
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Problem.from_dict(response.json())
+
+        return response_415
 
     if response.status_code == 422:
         response_422 = Problem.from_dict(response.json())
@@ -87,12 +102,12 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: AdminCreateUser,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Problem | UserView]:
     """Creates an account (admins only). Honours `Idempotency-Key`.
 
     Args:
-        idempotency_key (None | str | Unset):
+        idempotency_key (str | Unset):
         body (AdminCreateUser): An account an admin creates.
 
     Raises:
@@ -119,12 +134,12 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: AdminCreateUser,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Problem | UserView | None:
     """Creates an account (admins only). Honours `Idempotency-Key`.
 
     Args:
-        idempotency_key (None | str | Unset):
+        idempotency_key (str | Unset):
         body (AdminCreateUser): An account an admin creates.
 
     Raises:
@@ -146,12 +161,12 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: AdminCreateUser,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Problem | UserView]:
     """Creates an account (admins only). Honours `Idempotency-Key`.
 
     Args:
-        idempotency_key (None | str | Unset):
+        idempotency_key (str | Unset):
         body (AdminCreateUser): An account an admin creates.
 
     Raises:
@@ -176,12 +191,12 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: AdminCreateUser,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Problem | UserView | None:
     """Creates an account (admins only). Honours `Idempotency-Key`.
 
     Args:
-        idempotency_key (None | str | Unset):
+        idempotency_key (str | Unset):
         body (AdminCreateUser): An account an admin creates.
 
     Raises:

@@ -1,5 +1,5 @@
 from http import HTTPStatus
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 from uuid import UUID
 
@@ -8,7 +8,6 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.problem import Problem
-from ...models.user_view import UserView
 from ...types import Response
 
 
@@ -28,11 +27,15 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Problem | UserView | None:
-    if response.status_code == 200:
-        response_200 = UserView.from_dict(response.json())
+) -> Any | Problem | None:
+    if response.status_code == 204:
+        response_204 = cast(Any, None)
+        return response_204
 
-        return response_200
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
 
     if response.status_code == 403:
         response_403 = Problem.from_dict(response.json())
@@ -49,6 +52,11 @@ def _parse_response(
 
         return response_409
 
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
@@ -57,7 +65,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Problem | UserView]:
+) -> Response[Any | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -70,7 +78,7 @@ def sync_detailed(
     id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Response[Problem | UserView]:
+) -> Response[Any | Problem]:
     """Soft-deletes an account (admins only); `POST …/restore` brings it back.
 
     Args:
@@ -81,7 +89,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem | UserView]
+        Response[Any | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -99,7 +107,7 @@ def sync(
     id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Problem | UserView | None:
+) -> Any | Problem | None:
     """Soft-deletes an account (admins only); `POST …/restore` brings it back.
 
     Args:
@@ -110,7 +118,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem | UserView
+        Any | Problem
     """
 
     return sync_detailed(
@@ -123,7 +131,7 @@ async def asyncio_detailed(
     id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Response[Problem | UserView]:
+) -> Response[Any | Problem]:
     """Soft-deletes an account (admins only); `POST …/restore` brings it back.
 
     Args:
@@ -134,7 +142,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem | UserView]
+        Response[Any | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -150,7 +158,7 @@ async def asyncio(
     id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Problem | UserView | None:
+) -> Any | Problem | None:
     """Soft-deletes an account (admins only); `POST …/restore` brings it back.
 
     Args:
@@ -161,7 +169,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem | UserView
+        Any | Problem
     """
 
     return (

@@ -5,6 +5,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.admin_list_users_status import AdminListUsersStatus
 from ...models.problem import Problem
 from ...models.user_page import UserPage
 from ...types import UNSET, Response, Unset
@@ -13,7 +14,7 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     *,
     query: str | Unset = UNSET,
-    status: str | Unset = UNSET,
+    status: AdminListUsersStatus | Unset = UNSET,
     role: str | Unset = UNSET,
     limit: int | Unset = UNSET,
     cursor: str | Unset = UNSET,
@@ -23,7 +24,11 @@ def _get_kwargs(
 
     params["query"] = query
 
-    params["status"] = status
+    json_status: str | Unset = UNSET
+    if not isinstance(status, Unset):
+        json_status = status.value
+
+    params["status"] = json_status
 
     params["role"] = role
 
@@ -65,6 +70,11 @@ def _parse_response(
 
         return response_422
 
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
@@ -86,7 +96,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     query: str | Unset = UNSET,
-    status: str | Unset = UNSET,
+    status: AdminListUsersStatus | Unset = UNSET,
     role: str | Unset = UNSET,
     limit: int | Unset = UNSET,
     cursor: str | Unset = UNSET,
@@ -96,7 +106,7 @@ def sync_detailed(
 
     Args:
         query (str | Unset):
-        status (str | Unset):
+        status (AdminListUsersStatus | Unset):
         role (str | Unset):
         limit (int | Unset):
         cursor (str | Unset):
@@ -128,7 +138,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     query: str | Unset = UNSET,
-    status: str | Unset = UNSET,
+    status: AdminListUsersStatus | Unset = UNSET,
     role: str | Unset = UNSET,
     limit: int | Unset = UNSET,
     cursor: str | Unset = UNSET,
@@ -138,7 +148,7 @@ def sync(
 
     Args:
         query (str | Unset):
-        status (str | Unset):
+        status (AdminListUsersStatus | Unset):
         role (str | Unset):
         limit (int | Unset):
         cursor (str | Unset):
@@ -165,7 +175,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     query: str | Unset = UNSET,
-    status: str | Unset = UNSET,
+    status: AdminListUsersStatus | Unset = UNSET,
     role: str | Unset = UNSET,
     limit: int | Unset = UNSET,
     cursor: str | Unset = UNSET,
@@ -175,7 +185,7 @@ async def asyncio_detailed(
 
     Args:
         query (str | Unset):
-        status (str | Unset):
+        status (AdminListUsersStatus | Unset):
         role (str | Unset):
         limit (int | Unset):
         cursor (str | Unset):
@@ -205,7 +215,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     query: str | Unset = UNSET,
-    status: str | Unset = UNSET,
+    status: AdminListUsersStatus | Unset = UNSET,
     role: str | Unset = UNSET,
     limit: int | Unset = UNSET,
     cursor: str | Unset = UNSET,
@@ -215,7 +225,7 @@ async def asyncio(
 
     Args:
         query (str | Unset):
-        status (str | Unset):
+        status (AdminListUsersStatus | Unset):
         role (str | Unset):
         limit (int | Unset):
         cursor (str | Unset):

@@ -6,7 +6,6 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.o_auth_error import OAuthError
-from ...models.problem import Problem
 from ...models.token_form import TokenForm
 from ...models.token_response import TokenResponse
 from ...types import Response
@@ -32,7 +31,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> OAuthError | Problem | TokenResponse | None:
+) -> OAuthError | TokenResponse | None:
     if response.status_code == 200:
         response_200 = TokenResponse.from_dict(response.json())
 
@@ -43,8 +42,18 @@ def _parse_response(
 
         return response_400
 
+    if response.status_code == 429:
+        response_429 = OAuthError.from_dict(response.json())
+
+        return response_429
+
+    if response.status_code == 500:
+        response_500 = OAuthError.from_dict(response.json())
+
+        return response_500
+
     if response.status_code == 503:
-        response_503 = Problem.from_dict(response.json())
+        response_503 = OAuthError.from_dict(response.json())
 
         return response_503
 
@@ -56,7 +65,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[OAuthError | Problem | TokenResponse]:
+) -> Response[OAuthError | TokenResponse]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -69,19 +78,24 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: TokenForm,
-) -> Response[OAuthError | Problem | TokenResponse]:
-    """OAuth2 token endpoint: `grant_type=password` (with `username`, `password`) or
-    `grant_type=refresh_token`. Errors follow RFC 6749 (`400 {"error": "invalid_grant"}`).
+) -> Response[OAuthError | TokenResponse]:
+    """OAuth2 token endpoint (RFC 6749): `grant_type=password` (with `username`, `password`) or
+    `grant_type=refresh_token`, as `application/x-www-form-urlencoded`. Every error, of the
+    request or of the grant, is an RFC 6749 §5.2 JSON answer (`{"error": "invalid_grant", …}`)
+    with `Cache-Control: no-store`; rate limits and outages keep their `Retry-After`.
 
     Args:
         body (TokenForm): The form of the token endpoint (`application/x-www-form-urlencoded`).
+            Parameters it does
+            not know (e.g. `client_secret`) are ignored, as RFC 6749 §3.2 asks; each one may be sent
+            once.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[OAuthError | Problem | TokenResponse]
+        Response[OAuthError | TokenResponse]
     """
 
     kwargs = _get_kwargs(
@@ -99,19 +113,24 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: TokenForm,
-) -> OAuthError | Problem | TokenResponse | None:
-    """OAuth2 token endpoint: `grant_type=password` (with `username`, `password`) or
-    `grant_type=refresh_token`. Errors follow RFC 6749 (`400 {"error": "invalid_grant"}`).
+) -> OAuthError | TokenResponse | None:
+    """OAuth2 token endpoint (RFC 6749): `grant_type=password` (with `username`, `password`) or
+    `grant_type=refresh_token`, as `application/x-www-form-urlencoded`. Every error, of the
+    request or of the grant, is an RFC 6749 §5.2 JSON answer (`{"error": "invalid_grant", …}`)
+    with `Cache-Control: no-store`; rate limits and outages keep their `Retry-After`.
 
     Args:
         body (TokenForm): The form of the token endpoint (`application/x-www-form-urlencoded`).
+            Parameters it does
+            not know (e.g. `client_secret`) are ignored, as RFC 6749 §3.2 asks; each one may be sent
+            once.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        OAuthError | Problem | TokenResponse
+        OAuthError | TokenResponse
     """
 
     return sync_detailed(
@@ -124,19 +143,24 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: TokenForm,
-) -> Response[OAuthError | Problem | TokenResponse]:
-    """OAuth2 token endpoint: `grant_type=password` (with `username`, `password`) or
-    `grant_type=refresh_token`. Errors follow RFC 6749 (`400 {"error": "invalid_grant"}`).
+) -> Response[OAuthError | TokenResponse]:
+    """OAuth2 token endpoint (RFC 6749): `grant_type=password` (with `username`, `password`) or
+    `grant_type=refresh_token`, as `application/x-www-form-urlencoded`. Every error, of the
+    request or of the grant, is an RFC 6749 §5.2 JSON answer (`{"error": "invalid_grant", …}`)
+    with `Cache-Control: no-store`; rate limits and outages keep their `Retry-After`.
 
     Args:
         body (TokenForm): The form of the token endpoint (`application/x-www-form-urlencoded`).
+            Parameters it does
+            not know (e.g. `client_secret`) are ignored, as RFC 6749 §3.2 asks; each one may be sent
+            once.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[OAuthError | Problem | TokenResponse]
+        Response[OAuthError | TokenResponse]
     """
 
     kwargs = _get_kwargs(
@@ -152,19 +176,24 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: TokenForm,
-) -> OAuthError | Problem | TokenResponse | None:
-    """OAuth2 token endpoint: `grant_type=password` (with `username`, `password`) or
-    `grant_type=refresh_token`. Errors follow RFC 6749 (`400 {"error": "invalid_grant"}`).
+) -> OAuthError | TokenResponse | None:
+    """OAuth2 token endpoint (RFC 6749): `grant_type=password` (with `username`, `password`) or
+    `grant_type=refresh_token`, as `application/x-www-form-urlencoded`. Every error, of the
+    request or of the grant, is an RFC 6749 §5.2 JSON answer (`{"error": "invalid_grant", …}`)
+    with `Cache-Control: no-store`; rate limits and outages keep their `Retry-After`.
 
     Args:
         body (TokenForm): The form of the token endpoint (`application/x-www-form-urlencoded`).
+            Parameters it does
+            not know (e.g. `client_secret`) are ignored, as RFC 6749 §3.2 asks; each one may be sent
+            once.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        OAuthError | Problem | TokenResponse
+        OAuthError | TokenResponse
     """
 
     return (

@@ -13,7 +13,7 @@ from ...types import UNSET, Response, Unset
 
 def _get_kwargs(
     *,
-    body: None | RefreshRequest | Unset = UNSET,
+    body: RefreshRequest | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
 
@@ -22,10 +22,8 @@ def _get_kwargs(
         "url": "/v1/auth/refresh",
     }
 
-    if isinstance(body, RefreshRequest):
+    if not isinstance(body, Unset):
         _kwargs["json"] = body.to_dict()
-    else:
-        _kwargs["json"] = body
 
     headers["Content-Type"] = "application/json"
 
@@ -41,10 +39,40 @@ def _parse_response(
 
         return response_200
 
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
     if response.status_code == 401:
         response_401 = Problem.from_dict(response.json())
 
         return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Problem.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -66,14 +94,15 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
-    body: None | RefreshRequest | Unset = UNSET,
+    body: RefreshRequest | Unset = UNSET,
 ) -> Response[LoginResponse | Problem]:
     """Exchanges a refresh token (body or cookie) for a new pair. The old token is consumed;
     replaying it within `REFRESH_REUSE_GRACE_SECONDS` returns the same new pair's refresh
     token (racing tabs stay signed in), replaying it later revokes the session.
 
     Args:
-        body (None | RefreshRequest | Unset):
+        body (RefreshRequest | Unset): A refresh token in the body; without one the refresh cookie
+            is used.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -97,14 +126,15 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient | Client,
-    body: None | RefreshRequest | Unset = UNSET,
+    body: RefreshRequest | Unset = UNSET,
 ) -> LoginResponse | Problem | None:
     """Exchanges a refresh token (body or cookie) for a new pair. The old token is consumed;
     replaying it within `REFRESH_REUSE_GRACE_SECONDS` returns the same new pair's refresh
     token (racing tabs stay signed in), replaying it later revokes the session.
 
     Args:
-        body (None | RefreshRequest | Unset):
+        body (RefreshRequest | Unset): A refresh token in the body; without one the refresh cookie
+            is used.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -123,14 +153,15 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
-    body: None | RefreshRequest | Unset = UNSET,
+    body: RefreshRequest | Unset = UNSET,
 ) -> Response[LoginResponse | Problem]:
     """Exchanges a refresh token (body or cookie) for a new pair. The old token is consumed;
     replaying it within `REFRESH_REUSE_GRACE_SECONDS` returns the same new pair's refresh
     token (racing tabs stay signed in), replaying it later revokes the session.
 
     Args:
-        body (None | RefreshRequest | Unset):
+        body (RefreshRequest | Unset): A refresh token in the body; without one the refresh cookie
+            is used.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -152,14 +183,15 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient | Client,
-    body: None | RefreshRequest | Unset = UNSET,
+    body: RefreshRequest | Unset = UNSET,
 ) -> LoginResponse | Problem | None:
     """Exchanges a refresh token (body or cookie) for a new pair. The old token is consumed;
     replaying it within `REFRESH_REUSE_GRACE_SECONDS` returns the same new pair's refresh
     token (racing tabs stay signed in), replaying it later revokes the session.
 
     Args:
-        body (None | RefreshRequest | Unset):
+        body (RefreshRequest | Unset): A refresh token in the body; without one the refresh cookie
+            is used.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

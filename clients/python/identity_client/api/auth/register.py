@@ -14,7 +14,7 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     *,
     body: RegisterRequest,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(idempotency_key, Unset):
@@ -97,13 +97,13 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: RegisterRequest,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Problem | UserView]:
     """Creates an account with an unverified address, mails a verification link and emits
     `user.registered`. With `REQUIRE_VERIFIED_EMAIL` the account can sign in once verified.
 
     Args:
-        idempotency_key (None | str | Unset):
+        idempotency_key (str | Unset):
         body (RegisterRequest): Registration (one-step, and step one of two-step).
 
     Raises:
@@ -130,13 +130,13 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: RegisterRequest,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Problem | UserView | None:
     """Creates an account with an unverified address, mails a verification link and emits
     `user.registered`. With `REQUIRE_VERIFIED_EMAIL` the account can sign in once verified.
 
     Args:
-        idempotency_key (None | str | Unset):
+        idempotency_key (str | Unset):
         body (RegisterRequest): Registration (one-step, and step one of two-step).
 
     Raises:
@@ -158,13 +158,13 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: RegisterRequest,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Problem | UserView]:
     """Creates an account with an unverified address, mails a verification link and emits
     `user.registered`. With `REQUIRE_VERIFIED_EMAIL` the account can sign in once verified.
 
     Args:
-        idempotency_key (None | str | Unset):
+        idempotency_key (str | Unset):
         body (RegisterRequest): Registration (one-step, and step one of two-step).
 
     Raises:
@@ -189,13 +189,13 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: RegisterRequest,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Problem | UserView | None:
     """Creates an account with an unverified address, mails a verification link and emits
     `user.registered`. With `REQUIRE_VERIFIED_EMAIL` the account can sign in once verified.
 
     Args:
-        idempotency_key (None | str | Unset):
+        idempotency_key (str | Unset):
         body (RegisterRequest): Registration (one-step, and step one of two-step).
 
     Raises:

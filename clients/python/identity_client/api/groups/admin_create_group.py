@@ -14,7 +14,7 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     *,
     body: NewGroup,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(idempotency_key, Unset):
@@ -41,6 +41,16 @@ def _parse_response(
 
         return response_201
 
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
     if response.status_code == 403:
         response_403 = Problem.from_dict(response.json())
 
@@ -51,10 +61,25 @@ def _parse_response(
 
         return response_409
 
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Problem.from_dict(response.json())
+
+        return response_415
+
     if response.status_code == 422:
         response_422 = Problem.from_dict(response.json())
 
         return response_422
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -77,12 +102,12 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: NewGroup,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[GroupView | Problem]:
     """Creates a group (admins only). Honours `Idempotency-Key`.
 
     Args:
-        idempotency_key (None | str | Unset):
+        idempotency_key (str | Unset):
         body (NewGroup): A new group.
 
     Raises:
@@ -109,12 +134,12 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: NewGroup,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> GroupView | Problem | None:
     """Creates a group (admins only). Honours `Idempotency-Key`.
 
     Args:
-        idempotency_key (None | str | Unset):
+        idempotency_key (str | Unset):
         body (NewGroup): A new group.
 
     Raises:
@@ -136,12 +161,12 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: NewGroup,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[GroupView | Problem]:
     """Creates a group (admins only). Honours `Idempotency-Key`.
 
     Args:
-        idempotency_key (None | str | Unset):
+        idempotency_key (str | Unset):
         body (NewGroup): A new group.
 
     Raises:
@@ -166,12 +191,12 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: NewGroup,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> GroupView | Problem | None:
     """Creates a group (admins only). Honours `Idempotency-Key`.
 
     Args:
-        idempotency_key (None | str | Unset):
+        idempotency_key (str | Unset):
         body (NewGroup): A new group.
 
     Raises:

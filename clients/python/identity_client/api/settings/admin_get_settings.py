@@ -6,8 +6,9 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.ai_settings_document import AiSettingsDocument
+from ...models.documents_settings_document import DocumentsSettingsDocument
 from ...models.problem import Problem
-from ...models.settings_document import SettingsDocument
 from ...models.settings_namespace import SettingsNamespace
 from ...types import Response
 
@@ -28,11 +29,38 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Problem | SettingsDocument | None:
+) -> AiSettingsDocument | DocumentsSettingsDocument | Problem | None:
     if response.status_code == 200:
-        response_200 = SettingsDocument.from_dict(response.json())
+
+        def _parse_response_200(
+            data: object,
+        ) -> AiSettingsDocument | DocumentsSettingsDocument:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_settings_document_type_0 = (
+                    AiSettingsDocument.from_dict(data)
+                )
+
+                return componentsschemas_settings_document_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_settings_document_type_1 = (
+                DocumentsSettingsDocument.from_dict(data)
+            )
+
+            return componentsschemas_settings_document_type_1
+
+        response_200 = _parse_response_200(response.json())
 
         return response_200
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
 
     if response.status_code == 403:
         response_403 = Problem.from_dict(response.json())
@@ -44,6 +72,11 @@ def _parse_response(
 
         return response_404
 
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
@@ -52,7 +85,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Problem | SettingsDocument]:
+) -> Response[AiSettingsDocument | DocumentsSettingsDocument | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -65,7 +98,7 @@ def sync_detailed(
     namespace: SettingsNamespace,
     *,
     client: AuthenticatedClient,
-) -> Response[Problem | SettingsDocument]:
+) -> Response[AiSettingsDocument | DocumentsSettingsDocument | Problem]:
     """One namespace's settings (admins only). Secrets are never returned, only hinted.
 
     Args:
@@ -76,7 +109,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem | SettingsDocument]
+        Response[AiSettingsDocument | DocumentsSettingsDocument | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -94,7 +127,7 @@ def sync(
     namespace: SettingsNamespace,
     *,
     client: AuthenticatedClient,
-) -> Problem | SettingsDocument | None:
+) -> AiSettingsDocument | DocumentsSettingsDocument | Problem | None:
     """One namespace's settings (admins only). Secrets are never returned, only hinted.
 
     Args:
@@ -105,7 +138,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem | SettingsDocument
+        AiSettingsDocument | DocumentsSettingsDocument | Problem
     """
 
     return sync_detailed(
@@ -118,7 +151,7 @@ async def asyncio_detailed(
     namespace: SettingsNamespace,
     *,
     client: AuthenticatedClient,
-) -> Response[Problem | SettingsDocument]:
+) -> Response[AiSettingsDocument | DocumentsSettingsDocument | Problem]:
     """One namespace's settings (admins only). Secrets are never returned, only hinted.
 
     Args:
@@ -129,7 +162,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem | SettingsDocument]
+        Response[AiSettingsDocument | DocumentsSettingsDocument | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -145,7 +178,7 @@ async def asyncio(
     namespace: SettingsNamespace,
     *,
     client: AuthenticatedClient,
-) -> Problem | SettingsDocument | None:
+) -> AiSettingsDocument | DocumentsSettingsDocument | Problem | None:
     """One namespace's settings (admins only). Secrets are never returned, only hinted.
 
     Args:
@@ -156,7 +189,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem | SettingsDocument
+        AiSettingsDocument | DocumentsSettingsDocument | Problem
     """
 
     return (

@@ -6,8 +6,8 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.ai_settings import AiSettings
-from ...models.documents_settings import DocumentsSettings
+from ...models.ai_settings_patch import AiSettingsPatch
+from ...models.documents_settings_patch import DocumentsSettingsPatch
 from ...models.problem import Problem
 from ...models.settings_namespace import SettingsNamespace
 from ...models.settings_test_result import SettingsTestResult
@@ -17,7 +17,7 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     namespace: SettingsNamespace,
     *,
-    body: AiSettings | DocumentsSettings | None | Unset = UNSET,
+    body: AiSettingsPatch | DocumentsSettingsPatch | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
 
@@ -28,10 +28,10 @@ def _get_kwargs(
         ),
     }
 
-    if isinstance(body, AiSettings) or isinstance(body, DocumentsSettings):
+    if isinstance(body, AiSettingsPatch):
         _kwargs["json"] = body.to_dict()
     else:
-        _kwargs["json"] = body
+        _kwargs["json"] = body.to_dict()
 
     headers["Content-Type"] = "application/json"
 
@@ -47,6 +47,16 @@ def _parse_response(
 
         return response_200
 
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
     if response.status_code == 403:
         response_403 = Problem.from_dict(response.json())
 
@@ -57,10 +67,25 @@ def _parse_response(
 
         return response_404
 
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Problem.from_dict(response.json())
+
+        return response_415
+
     if response.status_code == 422:
         response_422 = Problem.from_dict(response.json())
 
         return response_422
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -83,7 +108,7 @@ def sync_detailed(
     namespace: SettingsNamespace,
     *,
     client: AuthenticatedClient,
-    body: AiSettings | DocumentsSettings | None | Unset = UNSET,
+    body: AiSettingsPatch | DocumentsSettingsPatch | Unset = UNSET,
 ) -> Response[Problem | SettingsTestResult]:
     """Runs the namespace's connection check (admins only): for `ai`, `GET {base_url}/models`
     with the API key; `documents` has nothing to connect to. An optional body (same shape as
@@ -92,7 +117,8 @@ def sync_detailed(
 
     Args:
         namespace (SettingsNamespace): A settings namespace.
-        body (AiSettings | DocumentsSettings | None | Unset):
+        body (AiSettingsPatch | DocumentsSettingsPatch | Unset): The fields of the path's
+            namespace: `AiSettingsPatch` for `ai`, `DocumentsSettingsPatch` for `documents`.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -118,7 +144,7 @@ def sync(
     namespace: SettingsNamespace,
     *,
     client: AuthenticatedClient,
-    body: AiSettings | DocumentsSettings | None | Unset = UNSET,
+    body: AiSettingsPatch | DocumentsSettingsPatch | Unset = UNSET,
 ) -> Problem | SettingsTestResult | None:
     """Runs the namespace's connection check (admins only): for `ai`, `GET {base_url}/models`
     with the API key; `documents` has nothing to connect to. An optional body (same shape as
@@ -127,7 +153,8 @@ def sync(
 
     Args:
         namespace (SettingsNamespace): A settings namespace.
-        body (AiSettings | DocumentsSettings | None | Unset):
+        body (AiSettingsPatch | DocumentsSettingsPatch | Unset): The fields of the path's
+            namespace: `AiSettingsPatch` for `ai`, `DocumentsSettingsPatch` for `documents`.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -148,7 +175,7 @@ async def asyncio_detailed(
     namespace: SettingsNamespace,
     *,
     client: AuthenticatedClient,
-    body: AiSettings | DocumentsSettings | None | Unset = UNSET,
+    body: AiSettingsPatch | DocumentsSettingsPatch | Unset = UNSET,
 ) -> Response[Problem | SettingsTestResult]:
     """Runs the namespace's connection check (admins only): for `ai`, `GET {base_url}/models`
     with the API key; `documents` has nothing to connect to. An optional body (same shape as
@@ -157,7 +184,8 @@ async def asyncio_detailed(
 
     Args:
         namespace (SettingsNamespace): A settings namespace.
-        body (AiSettings | DocumentsSettings | None | Unset):
+        body (AiSettingsPatch | DocumentsSettingsPatch | Unset): The fields of the path's
+            namespace: `AiSettingsPatch` for `ai`, `DocumentsSettingsPatch` for `documents`.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -181,7 +209,7 @@ async def asyncio(
     namespace: SettingsNamespace,
     *,
     client: AuthenticatedClient,
-    body: AiSettings | DocumentsSettings | None | Unset = UNSET,
+    body: AiSettingsPatch | DocumentsSettingsPatch | Unset = UNSET,
 ) -> Problem | SettingsTestResult | None:
     """Runs the namespace's connection check (admins only): for `ai`, `GET {base_url}/models`
     with the API key; `documents` has nothing to connect to. An optional body (same shape as
@@ -190,7 +218,8 @@ async def asyncio(
 
     Args:
         namespace (SettingsNamespace): A settings namespace.
-        body (AiSettings | DocumentsSettings | None | Unset):
+        body (AiSettingsPatch | DocumentsSettingsPatch | Unset): The fields of the path's
+            namespace: `AiSettingsPatch` for `ai`, `DocumentsSettingsPatch` for `documents`.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -6,10 +6,11 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.ai_settings import AiSettings
-from ...models.documents_settings import DocumentsSettings
+from ...models.ai_settings_document import AiSettingsDocument
+from ...models.ai_settings_patch import AiSettingsPatch
+from ...models.documents_settings_document import DocumentsSettingsDocument
+from ...models.documents_settings_patch import DocumentsSettingsPatch
 from ...models.problem import Problem
-from ...models.settings_document import SettingsDocument
 from ...models.settings_namespace import SettingsNamespace
 from ...types import Response
 
@@ -17,7 +18,7 @@ from ...types import Response
 def _get_kwargs(
     namespace: SettingsNamespace,
     *,
-    body: AiSettings | DocumentsSettings,
+    body: AiSettingsPatch | DocumentsSettingsPatch,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
 
@@ -28,7 +29,7 @@ def _get_kwargs(
         ),
     }
 
-    if isinstance(body, AiSettings):
+    if isinstance(body, AiSettingsPatch):
         _kwargs["json"] = body.to_dict()
     else:
         _kwargs["json"] = body.to_dict()
@@ -41,11 +42,43 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Problem | SettingsDocument | None:
+) -> AiSettingsDocument | DocumentsSettingsDocument | Problem | None:
     if response.status_code == 200:
-        response_200 = SettingsDocument.from_dict(response.json())
+
+        def _parse_response_200(
+            data: object,
+        ) -> AiSettingsDocument | DocumentsSettingsDocument:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_settings_document_type_0 = (
+                    AiSettingsDocument.from_dict(data)
+                )
+
+                return componentsschemas_settings_document_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_settings_document_type_1 = (
+                DocumentsSettingsDocument.from_dict(data)
+            )
+
+            return componentsschemas_settings_document_type_1
+
+        response_200 = _parse_response_200(response.json())
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
 
     if response.status_code == 403:
         response_403 = Problem.from_dict(response.json())
@@ -57,10 +90,25 @@ def _parse_response(
 
         return response_404
 
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Problem.from_dict(response.json())
+
+        return response_415
+
     if response.status_code == 422:
         response_422 = Problem.from_dict(response.json())
 
         return response_422
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -70,7 +118,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Problem | SettingsDocument]:
+) -> Response[AiSettingsDocument | DocumentsSettingsDocument | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -83,23 +131,23 @@ def sync_detailed(
     namespace: SettingsNamespace,
     *,
     client: AuthenticatedClient,
-    body: AiSettings | DocumentsSettings,
-) -> Response[Problem | SettingsDocument]:
+    body: AiSettingsPatch | DocumentsSettingsPatch,
+) -> Response[AiSettingsDocument | DocumentsSettingsDocument | Problem]:
     """Changes settings as a JSON merge patch (admins only): listed fields change, `null` resets
     a field to its default or removes a secret, left-out secrets are kept (so is a secret sent
     back as its own hint). Every problem is reported at once, naming the field.
 
     Args:
         namespace (SettingsNamespace): A settings namespace.
-        body (AiSettings | DocumentsSettings): The fields of one namespace: `AiSettings` for `ai`,
-            `DocumentsSettings` for `documents`.
+        body (AiSettingsPatch | DocumentsSettingsPatch): The fields of the path's namespace:
+            `AiSettingsPatch` for `ai`, `DocumentsSettingsPatch` for `documents`.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem | SettingsDocument]
+        Response[AiSettingsDocument | DocumentsSettingsDocument | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -118,23 +166,23 @@ def sync(
     namespace: SettingsNamespace,
     *,
     client: AuthenticatedClient,
-    body: AiSettings | DocumentsSettings,
-) -> Problem | SettingsDocument | None:
+    body: AiSettingsPatch | DocumentsSettingsPatch,
+) -> AiSettingsDocument | DocumentsSettingsDocument | Problem | None:
     """Changes settings as a JSON merge patch (admins only): listed fields change, `null` resets
     a field to its default or removes a secret, left-out secrets are kept (so is a secret sent
     back as its own hint). Every problem is reported at once, naming the field.
 
     Args:
         namespace (SettingsNamespace): A settings namespace.
-        body (AiSettings | DocumentsSettings): The fields of one namespace: `AiSettings` for `ai`,
-            `DocumentsSettings` for `documents`.
+        body (AiSettingsPatch | DocumentsSettingsPatch): The fields of the path's namespace:
+            `AiSettingsPatch` for `ai`, `DocumentsSettingsPatch` for `documents`.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem | SettingsDocument
+        AiSettingsDocument | DocumentsSettingsDocument | Problem
     """
 
     return sync_detailed(
@@ -148,23 +196,23 @@ async def asyncio_detailed(
     namespace: SettingsNamespace,
     *,
     client: AuthenticatedClient,
-    body: AiSettings | DocumentsSettings,
-) -> Response[Problem | SettingsDocument]:
+    body: AiSettingsPatch | DocumentsSettingsPatch,
+) -> Response[AiSettingsDocument | DocumentsSettingsDocument | Problem]:
     """Changes settings as a JSON merge patch (admins only): listed fields change, `null` resets
     a field to its default or removes a secret, left-out secrets are kept (so is a secret sent
     back as its own hint). Every problem is reported at once, naming the field.
 
     Args:
         namespace (SettingsNamespace): A settings namespace.
-        body (AiSettings | DocumentsSettings): The fields of one namespace: `AiSettings` for `ai`,
-            `DocumentsSettings` for `documents`.
+        body (AiSettingsPatch | DocumentsSettingsPatch): The fields of the path's namespace:
+            `AiSettingsPatch` for `ai`, `DocumentsSettingsPatch` for `documents`.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem | SettingsDocument]
+        Response[AiSettingsDocument | DocumentsSettingsDocument | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -181,23 +229,23 @@ async def asyncio(
     namespace: SettingsNamespace,
     *,
     client: AuthenticatedClient,
-    body: AiSettings | DocumentsSettings,
-) -> Problem | SettingsDocument | None:
+    body: AiSettingsPatch | DocumentsSettingsPatch,
+) -> AiSettingsDocument | DocumentsSettingsDocument | Problem | None:
     """Changes settings as a JSON merge patch (admins only): listed fields change, `null` resets
     a field to its default or removes a secret, left-out secrets are kept (so is a secret sent
     back as its own hint). Every problem is reported at once, naming the field.
 
     Args:
         namespace (SettingsNamespace): A settings namespace.
-        body (AiSettings | DocumentsSettings): The fields of one namespace: `AiSettings` for `ai`,
-            `DocumentsSettings` for `documents`.
+        body (AiSettingsPatch | DocumentsSettingsPatch): The fields of the path's namespace:
+            `AiSettingsPatch` for `ai`, `DocumentsSettingsPatch` for `documents`.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem | SettingsDocument
+        AiSettingsDocument | DocumentsSettingsDocument | Problem
     """
 
     return (

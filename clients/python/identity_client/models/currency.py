@@ -1,7 +1,7 @@
 from enum import StrEnum
 
 
-class ProfilePatchCurrency(StrEnum):
+class Currency(StrEnum):
     AED = "AED"
     ARS = "ARS"
     AUD = "AUD"

@@ -1,5 +1,5 @@
 from http import HTTPStatus
-from typing import Any, cast
+from typing import Any
 from urllib.parse import quote
 from uuid import UUID
 
@@ -7,20 +7,19 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.group_list import GroupList
 from ...models.problem import Problem
 from ...types import Response
 
 
 def _get_kwargs(
     id: UUID,
-    app_key: str,
 ) -> dict[str, Any]:
 
     _kwargs: dict[str, Any] = {
-        "method": "put",
-        "url": "/v1/admin/users/{id}/apps/{app_key}".format(
+        "method": "get",
+        "url": "/v1/admin/users/{id}/groups".format(
             id=quote(str(id), safe=""),
-            app_key=quote(str(app_key), safe=""),
         ),
     }
 
@@ -29,10 +28,16 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Any | Problem | None:
-    if response.status_code == 204:
-        response_204 = cast(Any, None)
-        return response_204
+) -> GroupList | Problem | None:
+    if response.status_code == 200:
+        response_200 = GroupList.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
 
     if response.status_code == 403:
         response_403 = Problem.from_dict(response.json())
@@ -44,10 +49,10 @@ def _parse_response(
 
         return response_404
 
-    if response.status_code == 422:
-        response_422 = Problem.from_dict(response.json())
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
 
-        return response_422
+        return response_503
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -57,7 +62,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Any | Problem]:
+) -> Response[GroupList | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -68,27 +73,24 @@ def _build_response(
 
 def sync_detailed(
     id: UUID,
-    app_key: str,
     *,
     client: AuthenticatedClient,
-) -> Response[Any | Problem]:
-    """Grants an app to one user (admins only; idempotent).
+) -> Response[GroupList | Problem]:
+    """The groups of a user (admins only), by name.
 
     Args:
         id (UUID):
-        app_key (str):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | Problem]
+        Response[GroupList | Problem]
     """
 
     kwargs = _get_kwargs(
         id=id,
-        app_key=app_key,
     )
 
     response = client.get_httpx_client().request(
@@ -100,54 +102,48 @@ def sync_detailed(
 
 def sync(
     id: UUID,
-    app_key: str,
     *,
     client: AuthenticatedClient,
-) -> Any | Problem | None:
-    """Grants an app to one user (admins only; idempotent).
+) -> GroupList | Problem | None:
+    """The groups of a user (admins only), by name.
 
     Args:
         id (UUID):
-        app_key (str):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | Problem
+        GroupList | Problem
     """
 
     return sync_detailed(
         id=id,
-        app_key=app_key,
         client=client,
     ).parsed
 
 
 async def asyncio_detailed(
     id: UUID,
-    app_key: str,
     *,
     client: AuthenticatedClient,
-) -> Response[Any | Problem]:
-    """Grants an app to one user (admins only; idempotent).
+) -> Response[GroupList | Problem]:
+    """The groups of a user (admins only), by name.
 
     Args:
         id (UUID):
-        app_key (str):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | Problem]
+        Response[GroupList | Problem]
     """
 
     kwargs = _get_kwargs(
         id=id,
-        app_key=app_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -157,28 +153,25 @@ async def asyncio_detailed(
 
 async def asyncio(
     id: UUID,
-    app_key: str,
     *,
     client: AuthenticatedClient,
-) -> Any | Problem | None:
-    """Grants an app to one user (admins only; idempotent).
+) -> GroupList | Problem | None:
+    """The groups of a user (admins only), by name.
 
     Args:
         id (UUID):
-        app_key (str):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | Problem
+        GroupList | Problem
     """
 
     return (
         await asyncio_detailed(
             id=id,
-            app_key=app_key,
             client=client,
         )
     ).parsed

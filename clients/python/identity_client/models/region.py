@@ -1,7 +1,7 @@
 from enum import StrEnum
 
 
-class ProfilePatchRegion(StrEnum):
+class Region(StrEnum):
     AE = "AE"
     AR = "AR"
     AT = "AT"

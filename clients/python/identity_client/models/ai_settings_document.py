@@ -8,48 +8,41 @@ from uuid import UUID
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.ai_settings_document_namespace import AiSettingsDocumentNamespace
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.ai_settings import AiSettings
-    from ..models.documents_settings import DocumentsSettings
 
 
-T = TypeVar("T", bound="SettingsDocument")
+T = TypeVar("T", bound="AiSettingsDocument")
 
 
 @_attrs_define
-class SettingsDocument:
-    """A namespace's settings: every field with its stored value or default; secrets as hints.
+class AiSettingsDocument:
+    """A namespace's settings (what `SettingsDocument` holds for `ai`).
 
     Attributes:
-        namespace (str):  Example: ai.
+        namespace (AiSettingsDocumentNamespace):
         secrets_set (list[str]): The secret fields that hold a value. Example: ['api_key'].
-        values (AiSettings | DocumentsSettings): The fields of one namespace: `AiSettings` for `ai`, `DocumentsSettings`
-            for `documents`.
-        updated_at (datetime.datetime | None | Unset): `null` until first saved.
+        values (AiSettings): The `ai` namespace's values as read: every field, defaults filled in (`null`: unset).
+        updated_at (datetime.datetime | None | Unset):
         updated_by (None | Unset | UUID):
     """
 
-    namespace: str
+    namespace: AiSettingsDocumentNamespace
     secrets_set: list[str]
-    values: AiSettings | DocumentsSettings
+    values: AiSettings
     updated_at: datetime.datetime | None | Unset = UNSET
     updated_by: None | Unset | UUID = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.ai_settings import AiSettings
-
-        namespace = self.namespace
+        namespace = self.namespace.value
 
         secrets_set = self.secrets_set
 
-        values: dict[str, Any]
-        if isinstance(self.values, AiSettings):
-            values = self.values.to_dict()
-        else:
-            values = self.values.to_dict()
+        values = self.values.to_dict()
 
         updated_at: None | str | Unset
         if isinstance(self.updated_at, Unset):
@@ -86,29 +79,13 @@ class SettingsDocument:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         from ..models.ai_settings import AiSettings
-        from ..models.documents_settings import DocumentsSettings
 
         d = dict(src_dict)
-        namespace = d.pop("namespace")
+        namespace = AiSettingsDocumentNamespace(d.pop("namespace"))
 
         secrets_set = cast(list[str], d.pop("secrets_set"))
 
-        def _parse_values(data: object) -> AiSettings | DocumentsSettings:
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                componentsschemas_settings_values_type_0 = AiSettings.from_dict(data)
-
-                return componentsschemas_settings_values_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            if not isinstance(data, dict):
-                raise TypeError()
-            componentsschemas_settings_values_type_1 = DocumentsSettings.from_dict(data)
-
-            return componentsschemas_settings_values_type_1
-
-        values = _parse_values(d.pop("values"))
+        values = AiSettings.from_dict(d.pop("values"))
 
         def _parse_updated_at(data: object) -> datetime.datetime | None | Unset:
             if data is None:
@@ -144,7 +121,7 @@ class SettingsDocument:
 
         updated_by = _parse_updated_by(d.pop("updated_by", UNSET))
 
-        settings_document = cls(
+        ai_settings_document = cls(
             namespace=namespace,
             secrets_set=secrets_set,
             values=values,
@@ -152,8 +129,8 @@ class SettingsDocument:
             updated_by=updated_by,
         )
 
-        settings_document.additional_properties = d
-        return settings_document
+        ai_settings_document.additional_properties = d
+        return ai_settings_document
 
     @property
     def additional_keys(self) -> list[str]:

@@ -1,5 +1,5 @@
 from http import HTTPStatus
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 from uuid import UUID
 
@@ -8,18 +8,19 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.problem import Problem
-from ...models.user_app_list import UserAppList
 from ...types import Response
 
 
 def _get_kwargs(
     id: UUID,
+    app_key: str,
 ) -> dict[str, Any]:
 
     _kwargs: dict[str, Any] = {
-        "method": "get",
-        "url": "/v1/admin/users/{id}/apps".format(
+        "method": "put",
+        "url": "/v1/admin/users/{id}/apps/{app_key}".format(
             id=quote(str(id), safe=""),
+            app_key=quote(str(app_key), safe=""),
         ),
     }
 
@@ -28,11 +29,15 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Problem | UserAppList | None:
-    if response.status_code == 200:
-        response_200 = UserAppList.from_dict(response.json())
+) -> Any | Problem | None:
+    if response.status_code == 204:
+        response_204 = cast(Any, None)
+        return response_204
 
-        return response_200
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
 
     if response.status_code == 403:
         response_403 = Problem.from_dict(response.json())
@@ -44,6 +49,16 @@ def _parse_response(
 
         return response_404
 
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
@@ -52,7 +67,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Problem | UserAppList]:
+) -> Response[Any | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -63,24 +78,27 @@ def _build_response(
 
 def sync_detailed(
     id: UUID,
+    app_key: str,
     *,
     client: AuthenticatedClient,
-) -> Response[Problem | UserAppList]:
-    """The apps a user may open, direct and through groups (admins only).
+) -> Response[Any | Problem]:
+    """Grants an app to one user (admins only; idempotent).
 
     Args:
         id (UUID):
+        app_key (str):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem | UserAppList]
+        Response[Any | Problem]
     """
 
     kwargs = _get_kwargs(
         id=id,
+        app_key=app_key,
     )
 
     response = client.get_httpx_client().request(
@@ -92,48 +110,54 @@ def sync_detailed(
 
 def sync(
     id: UUID,
+    app_key: str,
     *,
     client: AuthenticatedClient,
-) -> Problem | UserAppList | None:
-    """The apps a user may open, direct and through groups (admins only).
+) -> Any | Problem | None:
+    """Grants an app to one user (admins only; idempotent).
 
     Args:
         id (UUID):
+        app_key (str):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem | UserAppList
+        Any | Problem
     """
 
     return sync_detailed(
         id=id,
+        app_key=app_key,
         client=client,
     ).parsed
 
 
 async def asyncio_detailed(
     id: UUID,
+    app_key: str,
     *,
     client: AuthenticatedClient,
-) -> Response[Problem | UserAppList]:
-    """The apps a user may open, direct and through groups (admins only).
+) -> Response[Any | Problem]:
+    """Grants an app to one user (admins only; idempotent).
 
     Args:
         id (UUID):
+        app_key (str):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem | UserAppList]
+        Response[Any | Problem]
     """
 
     kwargs = _get_kwargs(
         id=id,
+        app_key=app_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -143,25 +167,28 @@ async def asyncio_detailed(
 
 async def asyncio(
     id: UUID,
+    app_key: str,
     *,
     client: AuthenticatedClient,
-) -> Problem | UserAppList | None:
-    """The apps a user may open, direct and through groups (admins only).
+) -> Any | Problem | None:
+    """Grants an app to one user (admins only; idempotent).
 
     Args:
         id (UUID):
+        app_key (str):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem | UserAppList
+        Any | Problem
     """
 
     return (
         await asyncio_detailed(
             id=id,
+            app_key=app_key,
             client=client,
         )
     ).parsed

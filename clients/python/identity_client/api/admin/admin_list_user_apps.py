@@ -7,8 +7,8 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.group_list import GroupList
 from ...models.problem import Problem
+from ...models.user_app_list import UserAppList
 from ...types import Response
 
 
@@ -18,7 +18,7 @@ def _get_kwargs(
 
     _kwargs: dict[str, Any] = {
         "method": "get",
-        "url": "/v1/admin/users/{id}/groups".format(
+        "url": "/v1/admin/users/{id}/apps".format(
             id=quote(str(id), safe=""),
         ),
     }
@@ -28,11 +28,16 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> GroupList | Problem | None:
+) -> Problem | UserAppList | None:
     if response.status_code == 200:
-        response_200 = GroupList.from_dict(response.json())
+        response_200 = UserAppList.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
 
     if response.status_code == 403:
         response_403 = Problem.from_dict(response.json())
@@ -44,6 +49,11 @@ def _parse_response(
 
         return response_404
 
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
@@ -52,7 +62,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[GroupList | Problem]:
+) -> Response[Problem | UserAppList]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -65,8 +75,8 @@ def sync_detailed(
     id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Response[GroupList | Problem]:
-    """The groups of a user (admins only), by name.
+) -> Response[Problem | UserAppList]:
+    """The apps a user may open, direct and through groups (admins only).
 
     Args:
         id (UUID):
@@ -76,7 +86,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[GroupList | Problem]
+        Response[Problem | UserAppList]
     """
 
     kwargs = _get_kwargs(
@@ -94,8 +104,8 @@ def sync(
     id: UUID,
     *,
     client: AuthenticatedClient,
-) -> GroupList | Problem | None:
-    """The groups of a user (admins only), by name.
+) -> Problem | UserAppList | None:
+    """The apps a user may open, direct and through groups (admins only).
 
     Args:
         id (UUID):
@@ -105,7 +115,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        GroupList | Problem
+        Problem | UserAppList
     """
 
     return sync_detailed(
@@ -118,8 +128,8 @@ async def asyncio_detailed(
     id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Response[GroupList | Problem]:
-    """The groups of a user (admins only), by name.
+) -> Response[Problem | UserAppList]:
+    """The apps a user may open, direct and through groups (admins only).
 
     Args:
         id (UUID):
@@ -129,7 +139,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[GroupList | Problem]
+        Response[Problem | UserAppList]
     """
 
     kwargs = _get_kwargs(
@@ -145,8 +155,8 @@ async def asyncio(
     id: UUID,
     *,
     client: AuthenticatedClient,
-) -> GroupList | Problem | None:
-    """The groups of a user (admins only), by name.
+) -> Problem | UserAppList | None:
+    """The apps a user may open, direct and through groups (admins only).
 
     Args:
         id (UUID):
@@ -156,7 +166,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        GroupList | Problem
+        Problem | UserAppList
     """
 
     return (
