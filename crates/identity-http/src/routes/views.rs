@@ -17,36 +17,40 @@ pub fn currency_schema() -> utoipa::openapi::Object {
     code_schema(identity_core::profile::Currency::ALL.iter().map(|c| c.code()), "USD")
 }
 
-/// A region code as a schema of its own (`Region`): where `null` is allowed too (a profile
-/// patch), generated clients get one enum type and an optional value, not a type per branch.
-pub struct RegionCode;
+/// A unit type whose schema is a named component (`$name`) made by `$schema`: where `null`
+/// is allowed too (a patch), generated clients get one enum type and an optional value, not
+/// a type per branch of a `["string", "null"]` union.
+macro_rules! named_schema {
+    ($(#[$doc:meta])* $type:ident, $name:literal, $schema:expr) => {
+        $(#[$doc])*
+        pub struct $type;
 
-impl utoipa::PartialSchema for RegionCode {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        utoipa::openapi::schema::Schema::Object(region_schema()).into()
-    }
+        impl utoipa::PartialSchema for $type {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::schema::Schema::Object($schema).into()
+            }
+        }
+
+        impl utoipa::ToSchema for $type {
+            fn name() -> std::borrow::Cow<'static, str> {
+                $name.into()
+            }
+        }
+    };
 }
 
-impl utoipa::ToSchema for RegionCode {
-    fn name() -> std::borrow::Cow<'static, str> {
-        "Region".into()
-    }
-}
-
-/// A currency code as a schema of its own (`Currency`), like [`RegionCode`].
-pub struct CurrencyCode;
-
-impl utoipa::PartialSchema for CurrencyCode {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        utoipa::openapi::schema::Schema::Object(currency_schema()).into()
-    }
-}
-
-impl utoipa::ToSchema for CurrencyCode {
-    fn name() -> std::borrow::Cow<'static, str> {
-        "Currency".into()
-    }
-}
+named_schema!(
+    /// A region code (`Region`).
+    RegionCode,
+    "Region",
+    region_schema()
+);
+named_schema!(
+    /// A currency code (`Currency`).
+    CurrencyCode,
+    "Currency",
+    currency_schema()
+);
 
 fn code_schema(codes: impl Iterator<Item = &'static str>, example: &str) -> utoipa::openapi::Object {
     utoipa::openapi::ObjectBuilder::new()
@@ -69,21 +73,12 @@ pub fn status_schema() -> utoipa::openapi::Object {
     code_schema(STATUSES.iter().map(|s| s.as_str()), "active")
 }
 
-/// An account status as a schema of its own (`AccountStatus`), like [`RegionCode`]: where
-/// `null` is allowed too (an admin change), clients get one enum and an optional value.
-pub struct AccountStatus;
-
-impl utoipa::PartialSchema for AccountStatus {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        utoipa::openapi::schema::Schema::Object(status_schema()).into()
-    }
-}
-
-impl utoipa::ToSchema for AccountStatus {
-    fn name() -> std::borrow::Cow<'static, str> {
-        "AccountStatus".into()
-    }
-}
+named_schema!(
+    /// An account status (`AccountStatus`).
+    AccountStatus,
+    "AccountStatus",
+    status_schema()
+);
 
 /// A set of roles (`user` is every account's).
 pub fn roles_schema() -> utoipa::openapi::schema::Array {
