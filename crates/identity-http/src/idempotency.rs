@@ -15,12 +15,11 @@ use actix_web::{HttpMessage, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use identity_core::domain::RequestKey;
+use identity_core::domain::{REQUEST_KEY_TTL, RequestKey};
 
 use crate::error::{ApiError, ProblemCode, refuse};
 use crate::state::AppState;
 
-const KEEP: Duration = Duration::from_secs(24 * 3600);
 /// How long a claim lives if the request never finishes (the replica died): longer than any
 /// request takes (bounded by the hashing queue and the pools' timeouts), short enough that a
 /// client retrying after a crash waits seconds, not minutes. The in-progress answer says how
@@ -145,7 +144,9 @@ pub async fn middleware(
         body: String::from_utf8_lossy(&bytes).into_owned(),
     };
     if let Ok(json) = serde_json::to_string(&record) {
-        codes.put(&store_key, &json, KEEP).await.map_err(unavailable)?;
+        // Kept as long as the creating transaction's record of the key (`REQUEST_KEY_TTL`).
+        let keep = REQUEST_KEY_TTL.to_std().unwrap_or(Duration::from_secs(24 * 3600));
+        codes.put(&store_key, &json, keep).await.map_err(unavailable)?;
     }
     let mut response = head.set_body(BoxBody::new(bytes));
     response
