@@ -30,7 +30,6 @@ from identity_client.models import (
     MeResponse,
     ProfilePatch,
     PreferencesPatch,
-    Region,
     RefreshRequest,
     RegisterRequest,
     ResetPasswordRequest,
@@ -109,7 +108,7 @@ def main() -> None:
     # Profile fields, then preferences (both JSON merge patches).
     profile = update_profile.sync(
         client=user,
-        body=ProfilePatch(display_name="Ada", time_zone="Europe/London", region=Region.GB),
+        body=ProfilePatch(display_name="Ada", time_zone="Europe/London", region="GB"),
     )
     check(isinstance(profile, UserView) and profile.profile.display_name == "Ada", "profile update")
     preferences = update_profile.sync(
@@ -165,7 +164,7 @@ def main() -> None:
     user = AuthenticatedClient(base_url=base_url, token=again.access_token)
     restored = update_profile.sync(client=user, body=ProfilePatch(region=None))
     check(
-        isinstance(restored, UserView) and restored.profile.region.value == "US",
+        isinstance(restored, UserView) and restored.profile.region == "US",
         "region reset to its default with null",
     )
 

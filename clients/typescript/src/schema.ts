@@ -204,15 +204,18 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/admin/settings/{namespace}": {
+    "/v1/admin/settings/ai": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** One namespace's settings (admins only). Secrets are never returned, only hinted. */
-        get: operations["admin_get_settings"];
+        /**
+         * One namespace's settings (admins only). Secrets are never returned, only hinted.
+         * @description The `ai` namespace: The AI provider that AI features call.
+         */
+        get: operations["admin_get_ai_settings"];
         put?: never;
         post?: never;
         delete?: never;
@@ -222,11 +225,12 @@ export interface paths {
          * Changes settings as a JSON merge patch (admins only): listed fields change, `null` resets
          *     a field to its default or removes a secret, left-out secrets are kept (so is a secret sent
          *     back as its own hint). Every problem is reported at once, naming the field.
+         * @description The `ai` namespace: The AI provider that AI features call.
          */
-        patch: operations["admin_update_settings"];
+        patch: operations["admin_update_ai_settings"];
         trace?: never;
     };
-    "/v1/admin/settings/{namespace}/test": {
+    "/v1/admin/settings/ai/test": {
         parameters: {
             query?: never;
             header?: never;
@@ -240,8 +244,58 @@ export interface paths {
          *     with the API key; `documents` has nothing to connect to. An optional body (same shape as
          *     a PATCH) is tried over the stored settings without saving it. A failed check is a 200
          *     with `ok: false`.
+         * @description The `ai` namespace: The AI provider that AI features call.
          */
-        post: operations["admin_test_settings"];
+        post: operations["admin_test_ai_settings"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/settings/documents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One namespace's settings (admins only). Secrets are never returned, only hinted.
+         * @description The `documents` namespace: Limits of the document service.
+         */
+        get: operations["admin_get_documents_settings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Changes settings as a JSON merge patch (admins only): listed fields change, `null` resets
+         *     a field to its default or removes a secret, left-out secrets are kept (so is a secret sent
+         *     back as its own hint). Every problem is reported at once, naming the field.
+         * @description The `documents` namespace: Limits of the document service.
+         */
+        patch: operations["admin_update_documents_settings"];
+        trace?: never;
+    };
+    "/v1/admin/settings/documents/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Runs the namespace's connection check (admins only): for `ai`, `GET {base_url}/models`
+         *     with the API key; `documents` has nothing to connect to. An optional body (same shape as
+         *     a PATCH) is tried over the stored settings without saving it. A failed check is a 200
+         *     with `ok: false`.
+         * @description The `documents` namespace: Limits of the document service.
+         */
+        post: operations["admin_test_documents_settings"];
         delete?: never;
         options?: never;
         head?: never;
@@ -844,6 +898,7 @@ export interface components {
             /** @example Grace Hopper */
             name?: string | null;
             /**
+             * Format: password
              * @description Leave it out to mail the user an invitation link to choose their own
              *     (`INVITATION_TTL_SECONDS`, single use; using it verifies the address).
              */
@@ -867,57 +922,42 @@ export interface components {
             temperature?: number | null;
         };
         /**
-         * @description The APIs the `ai` namespace can reach (default `openai`).
+         * @description Which API the base URL speaks
          * @enum {string}
          */
         AiProvider: "openai" | "anthropic" | "azure_openai" | "ollama" | "openai_compatible";
-        /** @description The `ai` namespace's values as read: every field, defaults filled in (`null`: unset). */
+        /** @description The `ai` namespace's values as read: every field, defaults filled in (`null`: unset); secrets only as hints. */
         AiSettings: {
-            /**
-             * @description Never in clear: a hint (`sk-…abcd`), or `null` when unset.
-             * @example sk-…abcd
-             */
+            /** @description API key (secret) */
             api_key: string | null;
-            /**
-             * @description `null`: the provider's public endpoint.
-             * @example https://api.openai.com/v1
-             */
+            /** @description API base URL; unset uses the provider's public endpoint */
             base_url: string | null;
-            /** @example gpt-4o-mini */
-            model: string | null;
-            provider: components["schemas"]["AiProvider"] | null;
+            /**
+             * @description Model name
+             * @default gpt-4o-mini
+             */
+            model: string;
+            provider: components["schemas"]["AiProvider"];
         };
-        /** @description A namespace's settings (what `SettingsDocument` holds for `ai`). */
+        /** @description The `ai` namespace's settings. */
         AiSettingsDocument: {
-            /**
-             * @description discriminator enum property added by openapi-typescript
-             * @enum {string}
-             */
+            /** @enum {string} */
             namespace: "ai";
-            /**
-             * @description The secret fields that hold a value.
-             * @example [
-             *       "api_key"
-             *     ]
-             */
-            secrets_set: string[];
-            /** Format: date-time */
-            updated_at?: string | null;
-            /** Format: uuid */
-            updated_by?: string | null;
+            /** @description The secret fields that hold a value. */
+            secrets_set: "api_key"[];
+            updated_at: string | null;
+            updated_by: string | null;
             values: components["schemas"]["AiSettings"];
         };
-        /**
-         * @description A merge patch of the `ai` namespace: listed fields change, `null` resets one (or removes
-         *     the API key), a left-out `api_key` is kept.
-         */
+        /** @description A merge patch of the `ai` namespace: listed fields change, `null` resets one to its default (or removes a secret), a left-out secret is kept, and so is a secret sent back as its own hint. */
         AiSettingsPatch: {
-            /** @description Write-only: send the key in clear; sending back its hint keeps it. */
+            /** @description API key (secret) */
             api_key?: string | null;
-            /** @example https://api.openai.com/v1 */
+            /** @description API base URL; unset uses the provider's public endpoint */
             base_url?: string | null;
-            /** @example gpt-4o-mini */
+            /** @description Model name */
             model?: string | null;
+            /** @description Which API the base URL speaks */
             provider?: components["schemas"]["AiProvider"] | null;
         };
         /** @description Apps granted to one grantee, by app key. */
@@ -1050,37 +1090,27 @@ export interface components {
             name?: string | null;
             user_agent?: string | null;
         };
-        /** @description The `documents` namespace's values as read: every field, defaults filled in. */
+        /** @description The `documents` namespace's values as read: every field, defaults filled in (`null`: unset); secrets only as hints. */
         DocumentsSettings: {
             /**
-             * Format: int64
-             * @description 1–1024 MiB (default 25).
-             * @example 25
+             * @description Largest upload accepted, in MiB
+             * @default 25
              */
             max_upload_size_mb: number;
         };
-        /** @description A namespace's settings (what `SettingsDocument` holds for `documents`). */
+        /** @description The `documents` namespace's settings. */
         DocumentsSettingsDocument: {
-            /**
-             * @description discriminator enum property added by openapi-typescript
-             * @enum {string}
-             */
+            /** @enum {string} */
             namespace: "documents";
-            /** @description Always empty: the namespace has no secrets. */
+            /** @description The secret fields that hold a value. */
             secrets_set: string[];
-            /** Format: date-time */
-            updated_at?: string | null;
-            /** Format: uuid */
-            updated_by?: string | null;
+            updated_at: string | null;
+            updated_by: string | null;
             values: components["schemas"]["DocumentsSettings"];
         };
-        /** @description A merge patch of the `documents` namespace (`null` resets to the default). */
+        /** @description A merge patch of the `documents` namespace: listed fields change, `null` resets one to its default (or removes a secret), a left-out secret is kept, and so is a secret sent back as its own hint. */
         DocumentsSettingsPatch: {
-            /**
-             * Format: int64
-             * @description 1–1024 MiB.
-             * @example 25
-             */
+            /** @description Largest upload accepted, in MiB */
             max_upload_size_mb?: number | null;
         };
         /** @description An address to send a mail to. */
@@ -1411,27 +1441,18 @@ export interface components {
          *     naming it.
          */
         ProfilePatch: {
-            /**
-             * @description `https://` only.
-             * @example https://cdn.example.com/ada.png
-             */
+            /** @example https://cdn.example.com/ada.png */
             avatar_url?: string | null;
             /** @description Up to 200 characters. */
             company?: string | null;
             currency?: components["schemas"]["Currency"] | null;
             /** @description Up to 100 characters. */
             display_name?: string | null;
-            /**
-             * @description BCP 47, e.g. `pt-BR`.
-             * @example pt-BR
-             */
+            /** @example pt-BR */
             locale?: string | null;
             /** @description Up to 100 characters (`null` clears it; `""` is refused). */
             name?: string | null;
-            /**
-             * @description E.164, e.g. `+4915112345678`.
-             * @example +4915112345678
-             */
+            /** @example +4915112345678 */
             phone?: string | null;
             preferences?: components["schemas"]["PreferencesPatch"] | null;
             region?: components["schemas"]["Region"] | null;
@@ -1440,11 +1461,7 @@ export interface components {
              * @example ada_lovelace
              */
             telegram?: string | null;
-            /**
-             * @description IANA, e.g. `Europe/Berlin`.
-             * @example Europe/Berlin
-             */
-            time_zone?: string | null;
+            time_zone?: components["schemas"]["TimeZone"] | null;
         };
         /** @description Personal data; every field but the ids is changeable with `PATCH /v1/users/me`. */
         ProfileView: {
@@ -1566,6 +1583,7 @@ export interface components {
              * @example a brand new passphrase
              */
             new_password: string;
+            /** @description The token from the mail (URL-safe base64). */
             token: string;
         };
         /** @description A session in a list, marked when it is the caller's own. */
@@ -1635,15 +1653,6 @@ export interface components {
              */
             type: string;
         };
-        /** @description A namespace's settings: every field with its stored value or default; secrets as hints. `namespace` tells the shape of `values`. */
-        SettingsDocument: components["schemas"]["AiSettingsDocument"] | components["schemas"]["DocumentsSettingsDocument"];
-        /**
-         * @description A settings namespace.
-         * @enum {string}
-         */
-        SettingsNamespace: "ai" | "documents";
-        /** @description The fields of the path's namespace: `AiSettingsPatch` for `ai`, `DocumentsSettingsPatch` for `documents`. */
-        SettingsPatch: components["schemas"]["AiSettingsPatch"] | components["schemas"]["DocumentsSettingsPatch"];
         /** @description How a connection check went. */
         SettingsTestResult: {
             /** @example openai answered HTTP 200 */
@@ -1661,6 +1670,11 @@ export interface components {
              */
             status?: number | null;
         };
+        /**
+         * @example Europe/Berlin
+         * @enum {string}
+         */
+        TimeZone: "Africa/Abidjan" | "Africa/Accra" | "Africa/Addis_Ababa" | "Africa/Algiers" | "Africa/Asmara" | "Africa/Asmera" | "Africa/Bamako" | "Africa/Bangui" | "Africa/Banjul" | "Africa/Bissau" | "Africa/Blantyre" | "Africa/Brazzaville" | "Africa/Bujumbura" | "Africa/Cairo" | "Africa/Casablanca" | "Africa/Ceuta" | "Africa/Conakry" | "Africa/Dakar" | "Africa/Dar_es_Salaam" | "Africa/Djibouti" | "Africa/Douala" | "Africa/El_Aaiun" | "Africa/Freetown" | "Africa/Gaborone" | "Africa/Harare" | "Africa/Johannesburg" | "Africa/Juba" | "Africa/Kampala" | "Africa/Khartoum" | "Africa/Kigali" | "Africa/Kinshasa" | "Africa/Lagos" | "Africa/Libreville" | "Africa/Lome" | "Africa/Luanda" | "Africa/Lubumbashi" | "Africa/Lusaka" | "Africa/Malabo" | "Africa/Maputo" | "Africa/Maseru" | "Africa/Mbabane" | "Africa/Mogadishu" | "Africa/Monrovia" | "Africa/Nairobi" | "Africa/Ndjamena" | "Africa/Niamey" | "Africa/Nouakchott" | "Africa/Ouagadougou" | "Africa/Porto-Novo" | "Africa/Sao_Tome" | "Africa/Timbuktu" | "Africa/Tripoli" | "Africa/Tunis" | "Africa/Windhoek" | "America/Adak" | "America/Anchorage" | "America/Anguilla" | "America/Antigua" | "America/Araguaina" | "America/Argentina/Buenos_Aires" | "America/Argentina/Catamarca" | "America/Argentina/ComodRivadavia" | "America/Argentina/Cordoba" | "America/Argentina/Jujuy" | "America/Argentina/La_Rioja" | "America/Argentina/Mendoza" | "America/Argentina/Rio_Gallegos" | "America/Argentina/Salta" | "America/Argentina/San_Juan" | "America/Argentina/San_Luis" | "America/Argentina/Tucuman" | "America/Argentina/Ushuaia" | "America/Aruba" | "America/Asuncion" | "America/Atikokan" | "America/Atka" | "America/Bahia" | "America/Bahia_Banderas" | "America/Barbados" | "America/Belem" | "America/Belize" | "America/Blanc-Sablon" | "America/Boa_Vista" | "America/Bogota" | "America/Boise" | "America/Buenos_Aires" | "America/Cambridge_Bay" | "America/Campo_Grande" | "America/Cancun" | "America/Caracas" | "America/Catamarca" | "America/Cayenne" | "America/Cayman" | "America/Chicago" | "America/Chihuahua" | "America/Ciudad_Juarez" | "America/Coral_Harbour" | "America/Cordoba" | "America/Costa_Rica" | "America/Coyhaique" | "America/Creston" | "America/Cuiaba" | "America/Curacao" | "America/Danmarkshavn" | "America/Dawson" | "America/Dawson_Creek" | "America/Denver" | "America/Detroit" | "America/Dominica" | "America/Edmonton" | "America/Eirunepe" | "America/El_Salvador" | "America/Ensenada" | "America/Fort_Nelson" | "America/Fort_Wayne" | "America/Fortaleza" | "America/Glace_Bay" | "America/Godthab" | "America/Goose_Bay" | "America/Grand_Turk" | "America/Grenada" | "America/Guadeloupe" | "America/Guatemala" | "America/Guayaquil" | "America/Guyana" | "America/Halifax" | "America/Havana" | "America/Hermosillo" | "America/Indiana/Indianapolis" | "America/Indiana/Knox" | "America/Indiana/Marengo" | "America/Indiana/Petersburg" | "America/Indiana/Tell_City" | "America/Indiana/Vevay" | "America/Indiana/Vincennes" | "America/Indiana/Winamac" | "America/Indianapolis" | "America/Inuvik" | "America/Iqaluit" | "America/Jamaica" | "America/Jujuy" | "America/Juneau" | "America/Kentucky/Louisville" | "America/Kentucky/Monticello" | "America/Knox_IN" | "America/Kralendijk" | "America/La_Paz" | "America/Lima" | "America/Los_Angeles" | "America/Louisville" | "America/Lower_Princes" | "America/Maceio" | "America/Managua" | "America/Manaus" | "America/Marigot" | "America/Martinique" | "America/Matamoros" | "America/Mazatlan" | "America/Mendoza" | "America/Menominee" | "America/Merida" | "America/Metlakatla" | "America/Mexico_City" | "America/Miquelon" | "America/Moncton" | "America/Monterrey" | "America/Montevideo" | "America/Montreal" | "America/Montserrat" | "America/Nassau" | "America/New_York" | "America/Nipigon" | "America/Nome" | "America/Noronha" | "America/North_Dakota/Beulah" | "America/North_Dakota/Center" | "America/North_Dakota/New_Salem" | "America/Nuuk" | "America/Ojinaga" | "America/Panama" | "America/Pangnirtung" | "America/Paramaribo" | "America/Phoenix" | "America/Port-au-Prince" | "America/Port_of_Spain" | "America/Porto_Acre" | "America/Porto_Velho" | "America/Puerto_Rico" | "America/Punta_Arenas" | "America/Rainy_River" | "America/Rankin_Inlet" | "America/Recife" | "America/Regina" | "America/Resolute" | "America/Rio_Branco" | "America/Rosario" | "America/Santa_Isabel" | "America/Santarem" | "America/Santiago" | "America/Santo_Domingo" | "America/Sao_Paulo" | "America/Scoresbysund" | "America/Shiprock" | "America/Sitka" | "America/St_Barthelemy" | "America/St_Johns" | "America/St_Kitts" | "America/St_Lucia" | "America/St_Thomas" | "America/St_Vincent" | "America/Swift_Current" | "America/Tegucigalpa" | "America/Thule" | "America/Thunder_Bay" | "America/Tijuana" | "America/Toronto" | "America/Tortola" | "America/Vancouver" | "America/Virgin" | "America/Whitehorse" | "America/Winnipeg" | "America/Yakutat" | "America/Yellowknife" | "Antarctica/Casey" | "Antarctica/Davis" | "Antarctica/DumontDUrville" | "Antarctica/Macquarie" | "Antarctica/Mawson" | "Antarctica/McMurdo" | "Antarctica/Palmer" | "Antarctica/Rothera" | "Antarctica/South_Pole" | "Antarctica/Syowa" | "Antarctica/Troll" | "Antarctica/Vostok" | "Arctic/Longyearbyen" | "Asia/Aden" | "Asia/Almaty" | "Asia/Amman" | "Asia/Anadyr" | "Asia/Aqtau" | "Asia/Aqtobe" | "Asia/Ashgabat" | "Asia/Ashkhabad" | "Asia/Atyrau" | "Asia/Baghdad" | "Asia/Bahrain" | "Asia/Baku" | "Asia/Bangkok" | "Asia/Barnaul" | "Asia/Beirut" | "Asia/Bishkek" | "Asia/Brunei" | "Asia/Calcutta" | "Asia/Chita" | "Asia/Choibalsan" | "Asia/Chongqing" | "Asia/Chungking" | "Asia/Colombo" | "Asia/Dacca" | "Asia/Damascus" | "Asia/Dhaka" | "Asia/Dili" | "Asia/Dubai" | "Asia/Dushanbe" | "Asia/Famagusta" | "Asia/Gaza" | "Asia/Harbin" | "Asia/Hebron" | "Asia/Ho_Chi_Minh" | "Asia/Hong_Kong" | "Asia/Hovd" | "Asia/Irkutsk" | "Asia/Istanbul" | "Asia/Jakarta" | "Asia/Jayapura" | "Asia/Jerusalem" | "Asia/Kabul" | "Asia/Kamchatka" | "Asia/Karachi" | "Asia/Kashgar" | "Asia/Kathmandu" | "Asia/Katmandu" | "Asia/Khandyga" | "Asia/Kolkata" | "Asia/Krasnoyarsk" | "Asia/Kuala_Lumpur" | "Asia/Kuching" | "Asia/Kuwait" | "Asia/Macao" | "Asia/Macau" | "Asia/Magadan" | "Asia/Makassar" | "Asia/Manila" | "Asia/Muscat" | "Asia/Nicosia" | "Asia/Novokuznetsk" | "Asia/Novosibirsk" | "Asia/Omsk" | "Asia/Oral" | "Asia/Phnom_Penh" | "Asia/Pontianak" | "Asia/Pyongyang" | "Asia/Qatar" | "Asia/Qostanay" | "Asia/Qyzylorda" | "Asia/Rangoon" | "Asia/Riyadh" | "Asia/Saigon" | "Asia/Sakhalin" | "Asia/Samarkand" | "Asia/Seoul" | "Asia/Shanghai" | "Asia/Singapore" | "Asia/Srednekolymsk" | "Asia/Taipei" | "Asia/Tashkent" | "Asia/Tbilisi" | "Asia/Tehran" | "Asia/Tel_Aviv" | "Asia/Thimbu" | "Asia/Thimphu" | "Asia/Tokyo" | "Asia/Tomsk" | "Asia/Ujung_Pandang" | "Asia/Ulaanbaatar" | "Asia/Ulan_Bator" | "Asia/Urumqi" | "Asia/Ust-Nera" | "Asia/Vientiane" | "Asia/Vladivostok" | "Asia/Yakutsk" | "Asia/Yangon" | "Asia/Yekaterinburg" | "Asia/Yerevan" | "Atlantic/Azores" | "Atlantic/Bermuda" | "Atlantic/Canary" | "Atlantic/Cape_Verde" | "Atlantic/Faeroe" | "Atlantic/Faroe" | "Atlantic/Jan_Mayen" | "Atlantic/Madeira" | "Atlantic/Reykjavik" | "Atlantic/South_Georgia" | "Atlantic/St_Helena" | "Atlantic/Stanley" | "Australia/ACT" | "Australia/Adelaide" | "Australia/Brisbane" | "Australia/Broken_Hill" | "Australia/Canberra" | "Australia/Currie" | "Australia/Darwin" | "Australia/Eucla" | "Australia/Hobart" | "Australia/LHI" | "Australia/Lindeman" | "Australia/Lord_Howe" | "Australia/Melbourne" | "Australia/NSW" | "Australia/North" | "Australia/Perth" | "Australia/Queensland" | "Australia/South" | "Australia/Sydney" | "Australia/Tasmania" | "Australia/Victoria" | "Australia/West" | "Australia/Yancowinna" | "Brazil/Acre" | "Brazil/DeNoronha" | "Brazil/East" | "Brazil/West" | "CET" | "CST6CDT" | "Canada/Atlantic" | "Canada/Central" | "Canada/Eastern" | "Canada/Mountain" | "Canada/Newfoundland" | "Canada/Pacific" | "Canada/Saskatchewan" | "Canada/Yukon" | "Chile/Continental" | "Chile/EasterIsland" | "Cuba" | "EET" | "EST" | "EST5EDT" | "Egypt" | "Eire" | "Etc/GMT" | "Etc/GMT+0" | "Etc/GMT+1" | "Etc/GMT+10" | "Etc/GMT+11" | "Etc/GMT+12" | "Etc/GMT+2" | "Etc/GMT+3" | "Etc/GMT+4" | "Etc/GMT+5" | "Etc/GMT+6" | "Etc/GMT+7" | "Etc/GMT+8" | "Etc/GMT+9" | "Etc/GMT-0" | "Etc/GMT-1" | "Etc/GMT-10" | "Etc/GMT-11" | "Etc/GMT-12" | "Etc/GMT-13" | "Etc/GMT-14" | "Etc/GMT-2" | "Etc/GMT-3" | "Etc/GMT-4" | "Etc/GMT-5" | "Etc/GMT-6" | "Etc/GMT-7" | "Etc/GMT-8" | "Etc/GMT-9" | "Etc/GMT0" | "Etc/Greenwich" | "Etc/UCT" | "Etc/UTC" | "Etc/Universal" | "Etc/Zulu" | "Europe/Amsterdam" | "Europe/Andorra" | "Europe/Astrakhan" | "Europe/Athens" | "Europe/Belfast" | "Europe/Belgrade" | "Europe/Berlin" | "Europe/Bratislava" | "Europe/Brussels" | "Europe/Bucharest" | "Europe/Budapest" | "Europe/Busingen" | "Europe/Chisinau" | "Europe/Copenhagen" | "Europe/Dublin" | "Europe/Gibraltar" | "Europe/Guernsey" | "Europe/Helsinki" | "Europe/Isle_of_Man" | "Europe/Istanbul" | "Europe/Jersey" | "Europe/Kaliningrad" | "Europe/Kiev" | "Europe/Kirov" | "Europe/Kyiv" | "Europe/Lisbon" | "Europe/Ljubljana" | "Europe/London" | "Europe/Luxembourg" | "Europe/Madrid" | "Europe/Malta" | "Europe/Mariehamn" | "Europe/Minsk" | "Europe/Monaco" | "Europe/Moscow" | "Europe/Nicosia" | "Europe/Oslo" | "Europe/Paris" | "Europe/Podgorica" | "Europe/Prague" | "Europe/Riga" | "Europe/Rome" | "Europe/Samara" | "Europe/San_Marino" | "Europe/Sarajevo" | "Europe/Saratov" | "Europe/Simferopol" | "Europe/Skopje" | "Europe/Sofia" | "Europe/Stockholm" | "Europe/Tallinn" | "Europe/Tirane" | "Europe/Tiraspol" | "Europe/Ulyanovsk" | "Europe/Uzhgorod" | "Europe/Vaduz" | "Europe/Vatican" | "Europe/Vienna" | "Europe/Vilnius" | "Europe/Volgograd" | "Europe/Warsaw" | "Europe/Zagreb" | "Europe/Zaporozhye" | "Europe/Zurich" | "GB" | "GB-Eire" | "GMT" | "GMT+0" | "GMT-0" | "GMT0" | "Greenwich" | "HST" | "Hongkong" | "Iceland" | "Indian/Antananarivo" | "Indian/Chagos" | "Indian/Christmas" | "Indian/Cocos" | "Indian/Comoro" | "Indian/Kerguelen" | "Indian/Mahe" | "Indian/Maldives" | "Indian/Mauritius" | "Indian/Mayotte" | "Indian/Reunion" | "Iran" | "Israel" | "Jamaica" | "Japan" | "Kwajalein" | "Libya" | "MET" | "MST" | "MST7MDT" | "Mexico/BajaNorte" | "Mexico/BajaSur" | "Mexico/General" | "NZ" | "NZ-CHAT" | "Navajo" | "PRC" | "PST8PDT" | "Pacific/Apia" | "Pacific/Auckland" | "Pacific/Bougainville" | "Pacific/Chatham" | "Pacific/Chuuk" | "Pacific/Easter" | "Pacific/Efate" | "Pacific/Enderbury" | "Pacific/Fakaofo" | "Pacific/Fiji" | "Pacific/Funafuti" | "Pacific/Galapagos" | "Pacific/Gambier" | "Pacific/Guadalcanal" | "Pacific/Guam" | "Pacific/Honolulu" | "Pacific/Johnston" | "Pacific/Kanton" | "Pacific/Kiritimati" | "Pacific/Kosrae" | "Pacific/Kwajalein" | "Pacific/Majuro" | "Pacific/Marquesas" | "Pacific/Midway" | "Pacific/Nauru" | "Pacific/Niue" | "Pacific/Norfolk" | "Pacific/Noumea" | "Pacific/Pago_Pago" | "Pacific/Palau" | "Pacific/Pitcairn" | "Pacific/Pohnpei" | "Pacific/Ponape" | "Pacific/Port_Moresby" | "Pacific/Rarotonga" | "Pacific/Saipan" | "Pacific/Samoa" | "Pacific/Tahiti" | "Pacific/Tarawa" | "Pacific/Tongatapu" | "Pacific/Truk" | "Pacific/Wake" | "Pacific/Wallis" | "Pacific/Yap" | "Poland" | "Portugal" | "ROC" | "ROK" | "Singapore" | "Turkey" | "UCT" | "US/Alaska" | "US/Aleutian" | "US/Arizona" | "US/Central" | "US/East-Indiana" | "US/Eastern" | "US/Hawaii" | "US/Indiana-Starke" | "US/Michigan" | "US/Mountain" | "US/Pacific" | "US/Samoa" | "UTC" | "Universal" | "W-SU" | "WET" | "Zulu";
         /**
          * @description The form of the token endpoint (`application/x-www-form-urlencoded`). Parameters it does
          *     not know (e.g. `client_secret`) are ignored, as RFC 6749 §3.2 asks; each one may be sent
@@ -1742,6 +1756,7 @@ export interface components {
         };
         /** @description A token from a verification mail. */
         VerifyEmailRequest: {
+            /** @description The token from the mail (URL-safe base64). */
             token: string;
         };
     };
@@ -2795,14 +2810,11 @@ export interface operations {
             };
         };
     };
-    admin_get_settings: {
+    admin_get_ai_settings: {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                /** @description `ai` or `documents` */
-                namespace: components["schemas"]["SettingsNamespace"];
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -2813,7 +2825,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SettingsDocument"];
+                    "application/json": components["schemas"]["AiSettingsDocument"];
                 };
             };
             /** @description `unauthenticated`: The access token is missing, invalid or expired, or its session or account ended. */
@@ -2835,15 +2847,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `not_found`: no such namespace */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
             503: {
                 headers: {
@@ -2857,20 +2860,17 @@ export interface operations {
             };
         };
     };
-    admin_update_settings: {
+    admin_update_ai_settings: {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                /** @description `ai` or `documents` */
-                namespace: components["schemas"]["SettingsNamespace"];
-            };
+            path?: never;
             cookie?: never;
         };
-        /** @description A partial document of the namespace's fields (`AiSettings` for `ai`, `DocumentsSettings` for `documents`); `application/json` is accepted too */
+        /** @description A partial document of the namespace's fields; `application/json` is accepted too */
         requestBody: {
             content: {
-                "application/merge-patch+json": components["schemas"]["SettingsPatch"];
+                "application/merge-patch+json": components["schemas"]["AiSettingsPatch"];
             };
         };
         responses: {
@@ -2880,7 +2880,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SettingsDocument"];
+                    "application/json": components["schemas"]["AiSettingsDocument"];
                 };
             };
             /** @description `malformed_body`: The body is empty, not valid JSON, or could not be read. */
@@ -2908,15 +2908,6 @@ export interface operations {
              *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
              */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `not_found`: no such namespace */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2964,20 +2955,17 @@ export interface operations {
             };
         };
     };
-    admin_test_settings: {
+    admin_test_ai_settings: {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                /** @description `ai` or `documents` */
-                namespace: components["schemas"]["SettingsNamespace"];
-            };
+            path?: never;
             cookie?: never;
         };
         /** @description Values to try instead of the stored ones; optional: leave the body out (no `null`) to test the stored ones */
         requestBody?: {
             content: {
-                "application/json": components["schemas"]["SettingsPatch"];
+                "application/json": components["schemas"]["AiSettingsPatch"];
             };
         };
         responses: {
@@ -3022,8 +3010,239 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `not_found`: no such namespace */
-            404: {
+            /** @description `payload_too_large`: The body is larger than `MAX_BODY_BYTES`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The body is not of the documented content type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: the tried values are invalid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_get_documents_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentsSettingsDocument"];
+                };
+            };
+            /** @description `unauthenticated`: The access token is missing, invalid or expired, or its session or account ended. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_update_documents_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description A partial document of the namespace's fields; `application/json` is accepted too */
+        requestBody: {
+            content: {
+                "application/merge-patch+json": components["schemas"]["DocumentsSettingsPatch"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentsSettingsDocument"];
+                };
+            };
+            /** @description `malformed_body`: The body is empty, not valid JSON, or could not be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: The access token is missing, invalid or expired, or its session or account ended. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description `forbidden`: not an admin
+             *
+             *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The body is larger than `MAX_BODY_BYTES`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The body is not of the documented content type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: each unknown or invalid field named */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_test_documents_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Values to try instead of the stored ones; optional: leave the body out (no `null`) to test the stored ones */
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["DocumentsSettingsPatch"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SettingsTestResult"];
+                };
+            };
+            /** @description `malformed_body`: The body is empty, not valid JSON, or could not be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: The access token is missing, invalid or expired, or its session or account ended. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description `forbidden`: not an admin
+             *
+             *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -19,49 +19,16 @@ use crate::state::AppState;
 /// Where the admin operations live.
 const PREFIX: &str = "/v1/admin/";
 
-/// One documented admin route: its template, split on `/`, and its methods.
-struct Route {
-    template: String,
-    segments: Vec<String>,
-    methods: Vec<String>,
-}
-
-/// The admin routes of the OpenAPI document (which lists every route; a test checks every
-/// one of them goes through this gate).
-fn routes() -> &'static [Route] {
-    static ROUTES: std::sync::OnceLock<Vec<Route>> = std::sync::OnceLock::new();
-    const METHODS: [&str; 7] = ["get", "put", "post", "delete", "options", "head", "patch"];
-    ROUTES.get_or_init(|| {
-        let doc = serde_json::to_value(crate::openapi::openapi()).unwrap_or_default();
-        let Some(paths) = doc["paths"].as_object() else { return Vec::new() };
-        paths
-            .iter()
-            .filter(|(template, _)| template.starts_with(PREFIX))
-            .map(|(template, item)| Route {
-                template: template.clone(),
-                segments: template.split('/').map(str::to_owned).collect(),
-                methods: item
-                    .as_object()
-                    .map(|ops| ops.keys().filter(|k| METHODS.contains(&k.as_str())).map(|k| k.to_uppercase()).collect())
-                    .unwrap_or_default(),
-            })
-            .collect()
-    })
-}
-
 /// The template of the admin operation `method path` reaches, if it reaches one.
 pub fn admin_route(method: &str, path: &str) -> Option<&'static str> {
     if !path.starts_with(PREFIX) {
         return None;
     }
     let parts: Vec<&str> = path.split('/').collect();
-    routes()
+    crate::openapi::served_routes()
         .iter()
-        .find(|route| {
-            route.methods.iter().any(|m| m == method)
-                && route.segments.len() == parts.len()
-                && route.segments.iter().zip(&parts).all(|(t, p)| t == p || (t.starts_with('{') && !p.is_empty()))
-        })
+        .filter(|route| route.template.starts_with(PREFIX))
+        .find(|route| route.methods.iter().any(|m| m == method) && route.matches(&parts))
         .map(|route| route.template.as_str())
 }
 

@@ -59,11 +59,6 @@ impl Modify for SecuritySchemes {
         Problem,
         ProblemField,
         ProblemCode,
-        crate::routes::settings::SettingsNamespace,
-        crate::routes::settings::AiSettingsDocument,
-        crate::routes::settings::DocumentsSettingsDocument,
-        crate::routes::settings::AiSettingsPatch,
-        crate::routes::settings::DocumentsSettingsPatch,
     )),
     tags(
         (name = "auth", description = "Registration, login and the current user"),
@@ -80,27 +75,70 @@ impl Modify for SecuritySchemes {
 )]
 struct ApiDoc;
 
-/// The complete document, as served at `/openapi.json`: the handlers' annotations, then
-/// [`crate::openapi_rules::apply`] adds what the shared extractors and middleware answer.
-pub fn openapi() -> utoipa::openapi::OpenApi {
+/// The complete document, as served at `/openapi.json`: the handlers' annotations, then what
+/// they cannot say (each settings namespace's own operations, "an email or a username"), then
+/// [`crate::openapi_rules::apply`] adds what the shared extractors and middleware answer. JSON,
+/// not utoipa's types, which have no place for some of it (`anyOf` beside `properties`).
+pub fn openapi() -> serde_json::Value {
     let (_, api) =
         App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(crate::routes::configure).split_for_parts();
-    let Ok(mut doc) = serde_json::to_value(&api) else { return api };
+    let mut doc = serde_json::to_value(&api).unwrap_or_default();
+    crate::routes::settings::document_namespaces(&mut doc);
+    crate::routes::auth::login_names_an_account(&mut doc);
     crate::openapi_rules::apply(&mut doc);
-    // A test compares the served document with this one: a lossy round trip would show.
-    serde_json::from_value(doc).unwrap_or(api)
+    doc
 }
 
 /// The document as `docs/openapi.json` holds it: pretty JSON with a final newline.
 pub fn openapi_json() -> anyhow::Result<String> {
-    Ok(openapi().to_pretty_json()? + "\n")
+    Ok(serde_json::to_string_pretty(&openapi())? + "\n")
+}
+
+/// One route the server serves: its template split on `/` (`{id}` segments match any
+/// non-empty segment) and its methods, upper case.
+pub struct ServedRoute {
+    pub template: String,
+    pub segments: Vec<String>,
+    pub methods: Vec<String>,
+}
+
+impl ServedRoute {
+    /// Whether `path` (split on `/`) reaches this route's template.
+    pub fn matches(&self, parts: &[&str]) -> bool {
+        self.segments.len() == parts.len()
+            && self.segments.iter().zip(parts).all(|(t, p)| t == p || (t.starts_with('{') && !p.is_empty()))
+    }
+}
+
+/// Every route the server serves, from the handlers' annotations as `routes::configure`
+/// registers them: the templates the router matches (`/v1/admin/settings/{namespace}`),
+/// where the document lists each namespace's path of its own.
+pub fn served_routes() -> &'static [ServedRoute] {
+    static ROUTES: std::sync::OnceLock<Vec<ServedRoute>> = std::sync::OnceLock::new();
+    const METHODS: [&str; 7] = ["get", "put", "post", "delete", "options", "head", "patch"];
+    ROUTES.get_or_init(|| {
+        let (_, api) = App::new().into_utoipa_app().configure(crate::routes::configure).split_for_parts();
+        let doc = serde_json::to_value(&api).unwrap_or_default();
+        let Some(paths) = doc["paths"].as_object() else { return Vec::new() };
+        paths
+            .iter()
+            .map(|(template, item)| ServedRoute {
+                template: template.clone(),
+                segments: template.split('/').map(str::to_owned).collect(),
+                methods: item
+                    .as_object()
+                    .map(|ops| ops.keys().filter(|k| METHODS.contains(&k.as_str())).map(|k| k.to_uppercase()).collect())
+                    .unwrap_or_default(),
+            })
+            .collect()
+    })
 }
 
 /// Every operation as `METHOD /path operation_id`, one a line, in document order: the list
 /// `docs/operations.txt` holds, so that a renamed operation (a renamed method in every
 /// generated client) is a visible, deliberate change.
 pub fn operation_list() -> String {
-    let doc = serde_json::to_value(openapi()).unwrap_or_default();
+    let doc = openapi();
     let mut lines = String::new();
     for (path, item) in doc["paths"].as_object().into_iter().flatten() {
         for (method, operation) in item.as_object().into_iter().flatten() {

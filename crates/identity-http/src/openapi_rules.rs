@@ -101,6 +101,8 @@ pub fn apply(doc: &mut Value) {
     if let Some(components) = doc.get_mut("components").and_then(Value::as_object_mut) {
         components.insert("examples".to_owned(), Value::Object(examples));
     }
+    let requests = request_schemas(doc);
+    constrain_schemas(doc, &requests);
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else { return };
     for (path, item) in paths.iter_mut() {
         let Some(item) = item.as_object_mut() else { continue };
@@ -117,6 +119,8 @@ fn operation_rules(path: &str, method: &str, operation: &mut Value) {
     optional_bodies_are_absent(operation);
     constrain_idempotency_key(operation);
     constrain_app_key(operation);
+    constrain_cursor(path, operation);
+    constrain_text(operation);
     let common = common_codes(path, method, operation);
     let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) else { return };
     // Status → codes: the handler's, then the shared ones.
@@ -203,6 +207,127 @@ fn constrain_app_key(operation: &mut Value) {
             "examples": ["docs"],
         });
     }
+}
+
+/// `cursor`: what `next_cursor` holds, or empty (the first page). Audit pages go by entry
+/// number (`identity_core::usecases::AuditService`); every other list by the UUIDv7 of the
+/// last item (`identity_core::usecases::page_request`). A cursor of the right form that was
+/// never issued is a valid position: the page after it.
+fn constrain_cursor(path: &str, operation: &mut Value) {
+    let pattern = if path.contains("audit") {
+        "^(-?[0-9]{1,18})?$"
+    } else {
+        "^([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})?$"
+    };
+    let Some(parameters) = operation.get_mut("parameters").and_then(Value::as_array_mut) else { return };
+    for parameter in parameters.iter_mut().filter(|p| p["in"] == "query" && p["name"] == "cursor") {
+        parameter["schema"] = json!({ "type": "string", "pattern": pattern });
+    }
+}
+
+/// Texts of requests, where the handler states no stricter form (a pattern, an enumeration,
+/// a format): what core's shared checks refuse (`identity_core::domain::single_line`,
+/// `free_text`, `no_nul`). A required text (`minLength` ≥ 1) must hold more than white space
+/// (core trims it); descriptions may hold tabs and line breaks; passwords anything but NUL.
+fn constrain_text(operation: &mut Value) {
+    if let Some(parameters) = operation.get_mut("parameters").and_then(Value::as_array_mut) {
+        for parameter in parameters.iter_mut().filter(|p| p["in"] == "query") {
+            let name = parameter["name"].as_str().unwrap_or_default().to_owned();
+            if let Some(schema) = parameter.get_mut("schema") {
+                constrain_string(&name, schema);
+            }
+        }
+    }
+    let content = operation.pointer_mut("/requestBody/content").and_then(Value::as_object_mut);
+    for media in content.into_iter().flat_map(|c| c.values_mut()) {
+        if let Some(schema) = media.get_mut("schema") {
+            constrain_properties(schema);
+        }
+    }
+}
+
+/// The inline properties of a request body (nested objects too); named schemas are
+/// constrained where they are defined ([`constrain_schemas`]).
+fn constrain_properties(schema: &mut Value) {
+    if let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) {
+        for (name, property) in properties.iter_mut() {
+            constrain_string(name, property);
+            constrain_properties(property);
+        }
+    }
+    for key in ["oneOf", "anyOf", "allOf"] {
+        for branch in schema.get_mut(key).and_then(Value::as_array_mut).into_iter().flatten() {
+            constrain_properties(branch);
+        }
+    }
+}
+
+/// The component schemas request bodies use, directly or nested.
+fn request_schemas(doc: &Value) -> Vec<String> {
+    fn refs(value: &Value, found: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(name) = map.get("$ref").and_then(Value::as_str).and_then(|r| r.rsplit('/').next()) {
+                    found.push(name.to_owned());
+                }
+                map.values().for_each(|v| refs(v, found));
+            }
+            Value::Array(items) => items.iter().for_each(|v| refs(v, found)),
+            _ => {}
+        }
+    }
+    let mut names = Vec::new();
+    for item in doc["paths"].as_object().into_iter().flat_map(|p| p.values()) {
+        for operation in item.as_object().into_iter().flat_map(|i| i.values()) {
+            refs(&operation["requestBody"], &mut names);
+        }
+    }
+    let mut done = 0;
+    while done < names.len() {
+        let mut nested = Vec::new();
+        refs(&doc["components"]["schemas"][&names[done]], &mut nested);
+        for name in nested {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        done += 1;
+    }
+    names
+}
+
+/// The request schemas of `components` (every schema a request body names), constrained
+/// like inline ones.
+pub fn constrain_schemas(doc: &mut Value, requests: &[String]) {
+    let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut) else { return };
+    for name in requests {
+        if let Some(schema) = schemas.get_mut(name) {
+            constrain_properties(schema);
+        }
+    }
+}
+
+fn constrain_string(name: &str, schema: &mut Value) {
+    let is_string = match &schema["type"] {
+        Value::String(t) => t == "string",
+        Value::Array(types) => types.iter().any(|t| t == "string"),
+        _ => false,
+    };
+    let stated = ["pattern", "enum", "$ref", "const"].iter().any(|k| schema.get(*k).is_some())
+        || schema["format"].as_str().is_some_and(|f| f != "password");
+    if !is_string || stated {
+        return;
+    }
+    let pattern = if schema["format"] == "password" {
+        identity_core::domain::NO_NUL_PATTERN
+    } else if name == "description" {
+        identity_core::domain::FREE_TEXT_PATTERN
+    } else if schema["minLength"].as_u64().is_some_and(|n| n >= 1) {
+        identity_core::domain::SINGLE_LINE_PATTERN
+    } else {
+        identity_core::domain::NO_CONTROL_PATTERN
+    };
+    schema["pattern"] = json!(pattern);
 }
 
 /// A problem answer carrying `codes`: the `Problem` schema, one example per code, and the

@@ -67,34 +67,15 @@ fn problem_for_framework_errors<B: MessageBody + 'static>(
     Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, response).map_into_right_body()))
 }
 
-/// The methods the API documents for `path` (joined for an `Allow` header), or `None` when
-/// no documented path matches it. Built once from the OpenAPI document, which lists every
-/// route.
+/// The methods the server serves for `path` (joined for an `Allow` header), or `None` when
+/// no route matches it.
 fn allowed_methods(path: &str) -> Option<String> {
-    type Routes = Vec<(Vec<String>, Vec<String>)>;
-    static ROUTES: std::sync::OnceLock<Routes> = std::sync::OnceLock::new();
-    const METHODS: [&str; 7] = ["get", "put", "post", "delete", "options", "head", "patch"];
-    let routes = ROUTES.get_or_init(|| {
-        let doc = serde_json::to_value(crate::openapi::openapi()).unwrap_or_default();
-        let Some(paths) = doc["paths"].as_object() else { return Vec::new() };
-        paths
-            .iter()
-            .map(|(template, item)| {
-                let methods = item
-                    .as_object()
-                    .map(|ops| ops.keys().filter(|k| METHODS.contains(&k.as_str())).map(|k| k.to_uppercase()).collect())
-                    .unwrap_or_default();
-                (template.split('/').map(str::to_owned).collect(), methods)
-            })
-            .collect()
-    });
     let parts: Vec<&str> = path.split('/').collect();
-    let matches = |template: &[String]| {
-        template.len() == parts.len()
-            && template.iter().zip(&parts).all(|(t, p)| t == p || (t.starts_with('{') && !p.is_empty()))
-    };
-    let mut methods: Vec<&str> =
-        routes.iter().filter(|(t, _)| matches(t)).flat_map(|(_, m)| m.iter().map(String::as_str)).collect();
+    let mut methods: Vec<&str> = crate::openapi::served_routes()
+        .iter()
+        .filter(|route| route.matches(&parts))
+        .flat_map(|route| route.methods.iter().map(String::as_str))
+        .collect();
     if methods.is_empty() {
         return None;
     }
@@ -128,10 +109,10 @@ impl Application {
         let origins = config.allowed_origins.clone();
         // With `METRICS_ADDR`, `/metrics` is served there only: not on the public listener.
         let public_metrics = config.metrics_addr.is_none();
+        let document = crate::openapi::openapi();
         let server = HttpServer::new(move || {
             App::new()
                 .into_utoipa_app()
-                .openapi(crate::openapi::openapi())
                 .app_data(state.clone())
                 .app_data(limit)
                 // A path id that is not a UUID names no resource.
@@ -143,7 +124,11 @@ impl Application {
                         app.route("/metrics", web::get().to(crate::metrics::render));
                     }
                 })
-                .openapi_service(|api| SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
+                // The document served is `openapi()`'s as a whole: the routes registered above
+                // add their raw annotations to `api`, which the rules have not seen.
+                .openapi_service(|_api| {
+                    SwaggerUi::new("/docs/{_:.*}").external_url_unchecked("/openapi.json", document.clone())
+                })
                 .map(|app| {
                     app.wrap(ErrorHandlers::new().default_handler(problem_for_framework_errors))
                         .wrap(from_fn(crate::admin_guard::middleware))

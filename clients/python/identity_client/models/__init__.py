@@ -11,6 +11,7 @@ from .ai_provider import AiProvider
 from .ai_settings import AiSettings
 from .ai_settings_document import AiSettingsDocument
 from .ai_settings_document_namespace import AiSettingsDocumentNamespace
+from .ai_settings_document_secrets_set_item import AiSettingsDocumentSecretsSetItem
 from .ai_settings_patch import AiSettingsPatch
 from .app_grant_list import AppGrantList
 from .app_grant_view import AppGrantView
@@ -80,8 +81,8 @@ from .session_list_item import SessionListItem
 from .session_page import SessionPage
 from .session_view import SessionView
 from .setting_field_view import SettingFieldView
-from .settings_namespace import SettingsNamespace
 from .settings_test_result import SettingsTestResult
+from .time_zone import TimeZone
 from .token_form import TokenForm
 from .token_response import TokenResponse
 from .token_type import TokenType
@@ -105,6 +106,7 @@ __all__ = (
     "AiSettings",
     "AiSettingsDocument",
     "AiSettingsDocumentNamespace",
+    "AiSettingsDocumentSecretsSetItem",
     "AiSettingsPatch",
     "AppGrantList",
     "AppGrantView",
@@ -172,8 +174,8 @@ __all__ = (
     "SessionPage",
     "SessionView",
     "SettingFieldView",
-    "SettingsNamespace",
     "SettingsTestResult",
+    "TimeZone",
     "TokenForm",
     "TokenResponse",
     "TokenType",

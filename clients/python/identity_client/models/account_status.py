@@ -1,11 +1,18 @@
-from enum import StrEnum
+from typing import Literal
+
+AccountStatus = Literal["active", "deleted", "disabled", "locked"]
+
+ACCOUNT_STATUS_VALUES: set[AccountStatus] = {
+    "active",
+    "deleted",
+    "disabled",
+    "locked",
+}
 
 
-class AccountStatus(StrEnum):
-    ACTIVE = "active"
-    DELETED = "deleted"
-    DISABLED = "disabled"
-    LOCKED = "locked"
-
-    def __str__(self) -> str:
-        return str(self.value)
+def check_account_status(value: str) -> AccountStatus:
+    if value in ACCOUNT_STATUS_VALUES:
+        return value
+    raise TypeError(
+        f"Unexpected value {value!r}. Expected one of {ACCOUNT_STATUS_VALUES!r}"
+    )

@@ -5,7 +5,10 @@ from typing import Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
 
-from ..models.admin_create_user_roles_type_0_item import AdminCreateUserRolesType0Item
+from ..models.admin_create_user_roles_type_0_item import (
+    AdminCreateUserRolesType0Item,
+    check_admin_create_user_roles_type_0_item,
+)
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="AdminCreateUser")
@@ -59,7 +62,7 @@ class AdminCreateUser:
         elif isinstance(self.roles, list):
             roles = []
             for roles_type_0_item_data in self.roles:
-                roles_type_0_item = roles_type_0_item_data.value
+                roles_type_0_item: str = roles_type_0_item_data
                 roles.append(roles_type_0_item)
 
         else:
@@ -136,7 +139,7 @@ class AdminCreateUser:
                 roles_type_0 = []
                 _roles_type_0 = data
                 for roles_type_0_item_data in _roles_type_0:
-                    roles_type_0_item = AdminCreateUserRolesType0Item(
+                    roles_type_0_item = check_admin_create_user_roles_type_0_item(
                         roles_type_0_item_data
                     )
 

@@ -5,8 +5,11 @@ from typing import Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
 
-from ..models.account_status import AccountStatus
-from ..models.admin_user_patch_roles_type_0_item import AdminUserPatchRolesType0Item
+from ..models.account_status import AccountStatus, check_account_status
+from ..models.admin_user_patch_roles_type_0_item import (
+    AdminUserPatchRolesType0Item,
+    check_admin_user_patch_roles_type_0_item,
+)
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="AdminUserPatch")
@@ -31,7 +34,7 @@ class AdminUserPatch:
         elif isinstance(self.roles, list):
             roles = []
             for roles_type_0_item_data in self.roles:
-                roles_type_0_item = roles_type_0_item_data.value
+                roles_type_0_item: str = roles_type_0_item_data
                 roles.append(roles_type_0_item)
 
         else:
@@ -40,8 +43,8 @@ class AdminUserPatch:
         status: None | str | Unset
         if isinstance(self.status, Unset):
             status = UNSET
-        elif isinstance(self.status, AccountStatus):
-            status = self.status.value
+        elif isinstance(self.status, str):
+            status = self.status
         else:
             status = self.status
 
@@ -72,7 +75,7 @@ class AdminUserPatch:
                 roles_type_0 = []
                 _roles_type_0 = data
                 for roles_type_0_item_data in _roles_type_0:
-                    roles_type_0_item = AdminUserPatchRolesType0Item(
+                    roles_type_0_item = check_admin_user_patch_roles_type_0_item(
                         roles_type_0_item_data
                     )
 
@@ -93,7 +96,7 @@ class AdminUserPatch:
             try:
                 if not isinstance(data, str):
                     raise TypeError()
-                status_type_0 = AccountStatus(data)
+                status_type_0 = check_account_status(data)
 
                 return status_type_0
             except (TypeError, ValueError, AttributeError, KeyError):

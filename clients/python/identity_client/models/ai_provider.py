@@ -1,12 +1,21 @@
-from enum import StrEnum
+from typing import Literal
+
+AiProvider = Literal[
+    "anthropic", "azure_openai", "ollama", "openai", "openai_compatible"
+]
+
+AI_PROVIDER_VALUES: set[AiProvider] = {
+    "anthropic",
+    "azure_openai",
+    "ollama",
+    "openai",
+    "openai_compatible",
+}
 
 
-class AiProvider(StrEnum):
-    ANTHROPIC = "anthropic"
-    AZURE_OPENAI = "azure_openai"
-    OLLAMA = "ollama"
-    OPENAI = "openai"
-    OPENAI_COMPATIBLE = "openai_compatible"
-
-    def __str__(self) -> str:
-        return str(self.value)
+def check_ai_provider(value: str) -> AiProvider:
+    if value in AI_PROVIDER_VALUES:
+        return value
+    raise TypeError(
+        f"Unexpected value {value!r}. Expected one of {AI_PROVIDER_VALUES!r}"
+    )

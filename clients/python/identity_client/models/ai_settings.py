@@ -5,26 +5,26 @@ from typing import Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
 
-from ..models.ai_provider import AiProvider
+from ..models.ai_provider import AiProvider, check_ai_provider
 
 T = TypeVar("T", bound="AiSettings")
 
 
 @_attrs_define
 class AiSettings:
-    """The `ai` namespace's values as read: every field, defaults filled in (`null`: unset).
+    """The `ai` namespace's values as read: every field, defaults filled in (`null`: unset); secrets only as hints.
 
     Attributes:
-        api_key (None | str): Never in clear: a hint (`sk-…abcd`), or `null` when unset. Example: sk-…abcd.
-        base_url (None | str): `null`: the provider's public endpoint. Example: https://api.openai.com/v1.
-        model (None | str):  Example: gpt-4o-mini.
-        provider (AiProvider | None):
+        api_key (None | str): API key (secret)
+        base_url (None | str): API base URL; unset uses the provider's public endpoint
+        model (str): Model name Default: 'gpt-4o-mini'.
+        provider (AiProvider): Which API the base URL speaks
     """
 
     api_key: None | str
     base_url: None | str
-    model: None | str
-    provider: AiProvider | None
+    provider: AiProvider
+    model: str = "gpt-4o-mini"
 
     def to_dict(self) -> dict[str, Any]:
         api_key: None | str
@@ -33,14 +33,9 @@ class AiSettings:
         base_url: None | str
         base_url = self.base_url
 
-        model: None | str
         model = self.model
 
-        provider: None | str
-        if isinstance(self.provider, AiProvider):
-            provider = self.provider.value
-        else:
-            provider = self.provider
+        provider: str = self.provider
 
         field_dict: dict[str, Any] = {}
 
@@ -73,27 +68,9 @@ class AiSettings:
 
         base_url = _parse_base_url(d.pop("base_url"))
 
-        def _parse_model(data: object) -> None | str:
-            if data is None:
-                return data
-            return cast(None | str, data)
+        model = d.pop("model")
 
-        model = _parse_model(d.pop("model"))
-
-        def _parse_provider(data: object) -> AiProvider | None:
-            if data is None:
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                provider_type_0 = AiProvider(data)
-
-                return provider_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(AiProvider | None, data)
-
-        provider = _parse_provider(d.pop("provider"))
+        provider = check_ai_provider(d.pop("provider"))
 
         ai_settings = cls(
             api_key=api_key,

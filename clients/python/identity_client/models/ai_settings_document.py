@@ -6,10 +6,15 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 from uuid import UUID
 
 from attrs import define as _attrs_define
-from attrs import field as _attrs_field
 
-from ..models.ai_settings_document_namespace import AiSettingsDocumentNamespace
-from ..types import UNSET, Unset
+from ..models.ai_settings_document_namespace import (
+    AiSettingsDocumentNamespace,
+    check_ai_settings_document_namespace,
+)
+from ..models.ai_settings_document_secrets_set_item import (
+    AiSettingsDocumentSecretsSetItem,
+    check_ai_settings_document_secrets_set_item,
+)
 
 if TYPE_CHECKING:
     from ..models.ai_settings import AiSettings
@@ -20,59 +25,56 @@ T = TypeVar("T", bound="AiSettingsDocument")
 
 @_attrs_define
 class AiSettingsDocument:
-    """A namespace's settings (what `SettingsDocument` holds for `ai`).
+    """The `ai` namespace's settings.
 
     Attributes:
         namespace (AiSettingsDocumentNamespace):
-        secrets_set (list[str]): The secret fields that hold a value. Example: ['api_key'].
-        values (AiSettings): The `ai` namespace's values as read: every field, defaults filled in (`null`: unset).
-        updated_at (datetime.datetime | None | Unset):
-        updated_by (None | Unset | UUID):
+        secrets_set (list[AiSettingsDocumentSecretsSetItem]): The secret fields that hold a value.
+        updated_at (datetime.datetime | None):
+        updated_by (None | UUID):
+        values (AiSettings): The `ai` namespace's values as read: every field, defaults filled in (`null`: unset);
+            secrets only as hints.
     """
 
     namespace: AiSettingsDocumentNamespace
-    secrets_set: list[str]
+    secrets_set: list[AiSettingsDocumentSecretsSetItem]
+    updated_at: datetime.datetime | None
+    updated_by: None | UUID
     values: AiSettings
-    updated_at: datetime.datetime | None | Unset = UNSET
-    updated_by: None | Unset | UUID = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        namespace = self.namespace.value
+        namespace: str = self.namespace
 
-        secrets_set = self.secrets_set
+        secrets_set = []
+        for secrets_set_item_data in self.secrets_set:
+            secrets_set_item: str = secrets_set_item_data
+            secrets_set.append(secrets_set_item)
 
-        values = self.values.to_dict()
-
-        updated_at: None | str | Unset
-        if isinstance(self.updated_at, Unset):
-            updated_at = UNSET
-        elif isinstance(self.updated_at, datetime.datetime):
+        updated_at: None | str
+        if isinstance(self.updated_at, datetime.datetime):
             updated_at = self.updated_at.isoformat()
         else:
             updated_at = self.updated_at
 
-        updated_by: None | str | Unset
-        if isinstance(self.updated_by, Unset):
-            updated_by = UNSET
-        elif isinstance(self.updated_by, UUID):
+        updated_by: None | str
+        if isinstance(self.updated_by, UUID):
             updated_by = str(self.updated_by)
         else:
             updated_by = self.updated_by
 
+        values = self.values.to_dict()
+
         field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
+
         field_dict.update(
             {
                 "namespace": namespace,
                 "secrets_set": secrets_set,
+                "updated_at": updated_at,
+                "updated_by": updated_by,
                 "values": values,
             }
         )
-        if updated_at is not UNSET:
-            field_dict["updated_at"] = updated_at
-        if updated_by is not UNSET:
-            field_dict["updated_by"] = updated_by
 
         return field_dict
 
@@ -81,16 +83,19 @@ class AiSettingsDocument:
         from ..models.ai_settings import AiSettings
 
         d = dict(src_dict)
-        namespace = AiSettingsDocumentNamespace(d.pop("namespace"))
+        namespace = check_ai_settings_document_namespace(d.pop("namespace"))
 
-        secrets_set = cast(list[str], d.pop("secrets_set"))
+        secrets_set = []
+        _secrets_set = d.pop("secrets_set")
+        for secrets_set_item_data in _secrets_set:
+            secrets_set_item = check_ai_settings_document_secrets_set_item(
+                secrets_set_item_data
+            )
 
-        values = AiSettings.from_dict(d.pop("values"))
+            secrets_set.append(secrets_set_item)
 
-        def _parse_updated_at(data: object) -> datetime.datetime | None | Unset:
+        def _parse_updated_at(data: object) -> datetime.datetime | None:
             if data is None:
-                return data
-            if isinstance(data, Unset):
                 return data
             try:
                 if not isinstance(data, str):
@@ -100,14 +105,12 @@ class AiSettingsDocument:
                 return updated_at_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(datetime.datetime | None | Unset, data)
+            return cast(datetime.datetime | None, data)
 
-        updated_at = _parse_updated_at(d.pop("updated_at", UNSET))
+        updated_at = _parse_updated_at(d.pop("updated_at"))
 
-        def _parse_updated_by(data: object) -> None | Unset | UUID:
+        def _parse_updated_by(data: object) -> None | UUID:
             if data is None:
-                return data
-            if isinstance(data, Unset):
                 return data
             try:
                 if not isinstance(data, str):
@@ -117,33 +120,18 @@ class AiSettingsDocument:
                 return updated_by_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(None | Unset | UUID, data)
+            return cast(None | UUID, data)
 
-        updated_by = _parse_updated_by(d.pop("updated_by", UNSET))
+        updated_by = _parse_updated_by(d.pop("updated_by"))
+
+        values = AiSettings.from_dict(d.pop("values"))
 
         ai_settings_document = cls(
             namespace=namespace,
             secrets_set=secrets_set,
-            values=values,
             updated_at=updated_at,
             updated_by=updated_by,
+            values=values,
         )
 
-        ai_settings_document.additional_properties = d
         return ai_settings_document
-
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
-
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties

@@ -1,8 +1,15 @@
-from enum import StrEnum
+from typing import Literal
+
+AiSettingsDocumentNamespace = Literal["ai"]
+
+AI_SETTINGS_DOCUMENT_NAMESPACE_VALUES: set[AiSettingsDocumentNamespace] = {
+    "ai",
+}
 
 
-class AiSettingsDocumentNamespace(StrEnum):
-    AI = "ai"
-
-    def __str__(self) -> str:
-        return str(self.value)
+def check_ai_settings_document_namespace(value: str) -> AiSettingsDocumentNamespace:
+    if value in AI_SETTINGS_DOCUMENT_NAMESPACE_VALUES:
+        return value
+    raise TypeError(
+        f"Unexpected value {value!r}. Expected one of {AI_SETTINGS_DOCUMENT_NAMESPACE_VALUES!r}"
+    )

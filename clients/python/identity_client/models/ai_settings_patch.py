@@ -5,7 +5,7 @@ from typing import Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
 
-from ..models.ai_provider import AiProvider
+from ..models.ai_provider import AiProvider, check_ai_provider
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="AiSettingsPatch")
@@ -13,14 +13,14 @@ T = TypeVar("T", bound="AiSettingsPatch")
 
 @_attrs_define
 class AiSettingsPatch:
-    """A merge patch of the `ai` namespace: listed fields change, `null` resets one (or removes
-    the API key), a left-out `api_key` is kept.
+    """A merge patch of the `ai` namespace: listed fields change, `null` resets one to its default (or removes a secret), a
+    left-out secret is kept, and so is a secret sent back as its own hint.
 
         Attributes:
-            api_key (None | str | Unset): Write-only: send the key in clear; sending back its hint keeps it.
-            base_url (None | str | Unset):  Example: https://api.openai.com/v1.
-            model (None | str | Unset):  Example: gpt-4o-mini.
-            provider (AiProvider | None | Unset):
+            api_key (None | str | Unset): API key (secret)
+            base_url (None | str | Unset): API base URL; unset uses the provider's public endpoint
+            model (None | str | Unset): Model name
+            provider (AiProvider | None | Unset): Which API the base URL speaks
     """
 
     api_key: None | str | Unset = UNSET
@@ -50,8 +50,8 @@ class AiSettingsPatch:
         provider: None | str | Unset
         if isinstance(self.provider, Unset):
             provider = UNSET
-        elif isinstance(self.provider, AiProvider):
-            provider = self.provider.value
+        elif isinstance(self.provider, str):
+            provider = self.provider
         else:
             provider = self.provider
 
@@ -108,7 +108,7 @@ class AiSettingsPatch:
             try:
                 if not isinstance(data, str):
                     raise TypeError()
-                provider_type_0 = AiProvider(data)
+                provider_type_0 = check_ai_provider(data)
 
                 return provider_type_0
             except (TypeError, ValueError, AttributeError, KeyError):

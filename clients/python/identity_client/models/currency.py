@@ -1,35 +1,69 @@
-from enum import StrEnum
+from typing import Literal
+
+Currency = Literal[
+    "AED",
+    "ARS",
+    "AUD",
+    "BRL",
+    "CAD",
+    "CHF",
+    "CNY",
+    "CZK",
+    "DKK",
+    "EGP",
+    "EUR",
+    "GBP",
+    "ILS",
+    "INR",
+    "JPY",
+    "KRW",
+    "MXN",
+    "NGN",
+    "NOK",
+    "NZD",
+    "PLN",
+    "SAR",
+    "SEK",
+    "SGD",
+    "TRY",
+    "UAH",
+    "USD",
+    "ZAR",
+]
+
+CURRENCY_VALUES: set[Currency] = {
+    "AED",
+    "ARS",
+    "AUD",
+    "BRL",
+    "CAD",
+    "CHF",
+    "CNY",
+    "CZK",
+    "DKK",
+    "EGP",
+    "EUR",
+    "GBP",
+    "ILS",
+    "INR",
+    "JPY",
+    "KRW",
+    "MXN",
+    "NGN",
+    "NOK",
+    "NZD",
+    "PLN",
+    "SAR",
+    "SEK",
+    "SGD",
+    "TRY",
+    "UAH",
+    "USD",
+    "ZAR",
+}
 
 
-class Currency(StrEnum):
-    AED = "AED"
-    ARS = "ARS"
-    AUD = "AUD"
-    BRL = "BRL"
-    CAD = "CAD"
-    CHF = "CHF"
-    CNY = "CNY"
-    CZK = "CZK"
-    DKK = "DKK"
-    EGP = "EGP"
-    EUR = "EUR"
-    GBP = "GBP"
-    ILS = "ILS"
-    INR = "INR"
-    JPY = "JPY"
-    KRW = "KRW"
-    MXN = "MXN"
-    NGN = "NGN"
-    NOK = "NOK"
-    NZD = "NZD"
-    PLN = "PLN"
-    SAR = "SAR"
-    SEK = "SEK"
-    SGD = "SGD"
-    TRY = "TRY"
-    UAH = "UAH"
-    USD = "USD"
-    ZAR = "ZAR"
-
-    def __str__(self) -> str:
-        return str(self.value)
+def check_currency(value: str) -> Currency:
+    if value in CURRENCY_VALUES:
+        return value
+    raise TypeError(f"Unexpected value {value!r}. Expected one of {CURRENCY_VALUES!r}")

@@ -10,13 +10,13 @@ T = TypeVar("T", bound="DocumentsSettings")
 
 @_attrs_define
 class DocumentsSettings:
-    """The `documents` namespace's values as read: every field, defaults filled in.
+    """The `documents` namespace's values as read: every field, defaults filled in (`null`: unset); secrets only as hints.
 
     Attributes:
-        max_upload_size_mb (int): 1–1024 MiB (default 25). Example: 25.
+        max_upload_size_mb (int): Largest upload accepted, in MiB Default: 25.
     """
 
-    max_upload_size_mb: int
+    max_upload_size_mb: int = 25
 
     def to_dict(self) -> dict[str, Any]:
         max_upload_size_mb = self.max_upload_size_mb

@@ -1,8 +1,19 @@
-from enum import StrEnum
+from typing import Literal
+
+DocumentsSettingsDocumentNamespace = Literal["documents"]
+
+DOCUMENTS_SETTINGS_DOCUMENT_NAMESPACE_VALUES: set[
+    DocumentsSettingsDocumentNamespace
+] = {
+    "documents",
+}
 
 
-class DocumentsSettingsDocumentNamespace(StrEnum):
-    DOCUMENTS = "documents"
-
-    def __str__(self) -> str:
-        return str(self.value)
+def check_documents_settings_document_namespace(
+    value: str,
+) -> DocumentsSettingsDocumentNamespace:
+    if value in DOCUMENTS_SETTINGS_DOCUMENT_NAMESPACE_VALUES:
+        return value
+    raise TypeError(
+        f"Unexpected value {value!r}. Expected one of {DOCUMENTS_SETTINGS_DOCUMENT_NAMESPACE_VALUES!r}"
+    )

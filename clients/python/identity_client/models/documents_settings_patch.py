@@ -12,10 +12,11 @@ T = TypeVar("T", bound="DocumentsSettingsPatch")
 
 @_attrs_define
 class DocumentsSettingsPatch:
-    """A merge patch of the `documents` namespace (`null` resets to the default).
+    """A merge patch of the `documents` namespace: listed fields change, `null` resets one to its default (or removes a
+    secret), a left-out secret is kept, and so is a secret sent back as its own hint.
 
-    Attributes:
-        max_upload_size_mb (int | None | Unset): 1–1024 MiB. Example: 25.
+        Attributes:
+            max_upload_size_mb (int | None | Unset): Largest upload accepted, in MiB
     """
 
     max_upload_size_mb: int | None | Unset = UNSET

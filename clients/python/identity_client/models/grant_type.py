@@ -1,9 +1,16 @@
-from enum import StrEnum
+from typing import Literal
+
+GrantType = Literal["password", "refresh_token"]
+
+GRANT_TYPE_VALUES: set[GrantType] = {
+    "password",
+    "refresh_token",
+}
 
 
-class GrantType(StrEnum):
-    PASSWORD = "password"
-    REFRESH_TOKEN = "refresh_token"
-
-    def __str__(self) -> str:
-        return str(self.value)
+def check_grant_type(value: str) -> GrantType:
+    if value in GRANT_TYPE_VALUES:
+        return value
+    raise TypeError(
+        f"Unexpected value {value!r}. Expected one of {GRANT_TYPE_VALUES!r}"
+    )

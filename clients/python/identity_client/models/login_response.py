@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.token_type import TokenType
+from ..models.token_type import TokenType, check_token_type
 
 if TYPE_CHECKING:
     from ..models.session_view import SessionView
@@ -53,7 +53,7 @@ class LoginResponse:
 
         session = self.session.to_dict()
 
-        token_type = self.token_type.value
+        token_type: str = self.token_type
 
         user = self.user.to_dict()
 
@@ -89,7 +89,7 @@ class LoginResponse:
 
         session = SessionView.from_dict(d.pop("session"))
 
-        token_type = TokenType(d.pop("token_type"))
+        token_type = check_token_type(d.pop("token_type"))
 
         user = UserView.from_dict(d.pop("user"))
 

@@ -8,7 +8,7 @@ from uuid import UUID
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.member_view_status import MemberViewStatus
+from ..models.member_view_status import MemberViewStatus, check_member_view_status
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="MemberView")
@@ -38,7 +38,7 @@ class MemberView:
 
         email = self.email
 
-        status = self.status.value
+        status: str = self.status
 
         user_id = str(self.user_id)
 
@@ -70,7 +70,7 @@ class MemberView:
 
         email = d.pop("email")
 
-        status = MemberViewStatus(d.pop("status"))
+        status = check_member_view_status(d.pop("status"))
 
         user_id = UUID(d.pop("user_id"))
 

@@ -1,11 +1,18 @@
-from enum import StrEnum
+from typing import Literal
+
+MemberViewStatus = Literal["active", "deleted", "disabled", "locked"]
+
+MEMBER_VIEW_STATUS_VALUES: set[MemberViewStatus] = {
+    "active",
+    "deleted",
+    "disabled",
+    "locked",
+}
 
 
-class MemberViewStatus(StrEnum):
-    ACTIVE = "active"
-    DELETED = "deleted"
-    DISABLED = "disabled"
-    LOCKED = "locked"
-
-    def __str__(self) -> str:
-        return str(self.value)
+def check_member_view_status(value: str) -> MemberViewStatus:
+    if value in MEMBER_VIEW_STATUS_VALUES:
+        return value
+    raise TypeError(
+        f"Unexpected value {value!r}. Expected one of {MEMBER_VIEW_STATUS_VALUES!r}"
+    )

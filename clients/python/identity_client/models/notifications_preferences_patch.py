@@ -7,6 +7,7 @@ from attrs import define as _attrs_define
 
 from ..models.notifications_preferences_patch_digest_type_0 import (
     NotificationsPreferencesPatchDigestType0,
+    check_notifications_preferences_patch_digest_type_0,
 )
 from ..types import UNSET, Unset
 
@@ -32,8 +33,8 @@ class NotificationsPreferencesPatch:
         digest: None | str | Unset
         if isinstance(self.digest, Unset):
             digest = UNSET
-        elif isinstance(self.digest, NotificationsPreferencesPatchDigestType0):
-            digest = self.digest.value
+        elif isinstance(self.digest, str):
+            digest = self.digest
         else:
             digest = self.digest
 
@@ -83,7 +84,9 @@ class NotificationsPreferencesPatch:
             try:
                 if not isinstance(data, str):
                     raise TypeError()
-                digest_type_0 = NotificationsPreferencesPatchDigestType0(data)
+                digest_type_0 = check_notifications_preferences_patch_digest_type_0(
+                    data
+                )
 
                 return digest_type_0
             except (TypeError, ValueError, AttributeError, KeyError):

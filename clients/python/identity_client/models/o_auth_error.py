@@ -6,7 +6,7 @@ from typing import Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.o_auth_error_code import OAuthErrorCode
+from ..models.o_auth_error_code import OAuthErrorCode, check_o_auth_error_code
 
 T = TypeVar("T", bound="OAuthError")
 
@@ -28,7 +28,7 @@ class OAuthError:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        error = self.error.value
+        error: str = self.error
 
         error_description = self.error_description
 
@@ -46,7 +46,7 @@ class OAuthError:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
-        error = OAuthErrorCode(d.pop("error"))
+        error = check_o_auth_error_code(d.pop("error"))
 
         error_description = d.pop("error_description")
 

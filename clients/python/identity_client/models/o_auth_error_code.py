@@ -1,12 +1,25 @@
-from enum import StrEnum
+from typing import Literal
+
+OAuthErrorCode = Literal[
+    "invalid_grant",
+    "invalid_request",
+    "server_error",
+    "temporarily_unavailable",
+    "unsupported_grant_type",
+]
+
+O_AUTH_ERROR_CODE_VALUES: set[OAuthErrorCode] = {
+    "invalid_grant",
+    "invalid_request",
+    "server_error",
+    "temporarily_unavailable",
+    "unsupported_grant_type",
+}
 
 
-class OAuthErrorCode(StrEnum):
-    INVALID_GRANT = "invalid_grant"
-    INVALID_REQUEST = "invalid_request"
-    SERVER_ERROR = "server_error"
-    TEMPORARILY_UNAVAILABLE = "temporarily_unavailable"
-    UNSUPPORTED_GRANT_TYPE = "unsupported_grant_type"
-
-    def __str__(self) -> str:
-        return str(self.value)
+def check_o_auth_error_code(value: str) -> OAuthErrorCode:
+    if value in O_AUTH_ERROR_CODE_VALUES:
+        return value
+    raise TypeError(
+        f"Unexpected value {value!r}. Expected one of {O_AUTH_ERROR_CODE_VALUES!r}"
+    )

@@ -5,7 +5,10 @@ from typing import Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
 
-from ..models.preferences_notifications_digest import PreferencesNotificationsDigest
+from ..models.preferences_notifications_digest import (
+    PreferencesNotificationsDigest,
+    check_preferences_notifications_digest,
+)
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="PreferencesNotifications")
@@ -29,7 +32,7 @@ class PreferencesNotifications:
     def to_dict(self) -> dict[str, Any]:
         digest: str | Unset = UNSET
         if not isinstance(self.digest, Unset):
-            digest = self.digest.value
+            digest = self.digest
 
         email: bool | Unset
         if isinstance(self.email, Unset):
@@ -71,7 +74,7 @@ class PreferencesNotifications:
         if isinstance(_digest, Unset):
             digest = UNSET
         else:
-            digest = PreferencesNotificationsDigest(_digest)
+            digest = check_preferences_notifications_digest(_digest)
 
         def _parse_email(data: object) -> bool | Unset:
             if isinstance(data, Unset):

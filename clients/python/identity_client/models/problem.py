@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.problem_code import ProblemCode
+from ..models.problem_code import ProblemCode, check_problem_code
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -78,7 +78,7 @@ class Problem:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        code = self.code.value
+        code: str = self.code
 
         detail = self.detail
 
@@ -124,7 +124,7 @@ class Problem:
         from ..models.problem_field import ProblemField
 
         d = dict(src_dict)
-        code = ProblemCode(d.pop("code"))
+        code = check_problem_code(d.pop("code"))
 
         detail = d.pop("detail")
 

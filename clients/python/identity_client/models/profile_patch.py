@@ -4,10 +4,10 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
-from attrs import field as _attrs_field
 
-from ..models.currency import Currency
-from ..models.region import Region
+from ..models.currency import Currency, check_currency
+from ..models.region import Region, check_region
+from ..models.time_zone import TimeZone, check_time_zone
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -25,18 +25,18 @@ class ProfilePatch:
     naming it.
 
         Attributes:
-            avatar_url (None | str | Unset): `https://` only. Example: https://cdn.example.com/ada.png.
+            avatar_url (None | str | Unset):
             company (None | str | Unset): Up to 200 characters.
             currency (Currency | None | Unset):
             display_name (None | str | Unset): Up to 100 characters.
-            locale (None | str | Unset): BCP 47, e.g. `pt-BR`. Example: pt-BR.
+            locale (None | str | Unset):
             name (None | str | Unset): Up to 100 characters (`null` clears it; `""` is refused).
-            phone (None | str | Unset): E.164, e.g. `+4915112345678`. Example: +4915112345678.
+            phone (None | str | Unset):
             preferences (None | PreferencesPatch | Unset):
             region (None | Region | Unset):
             telegram (None | str | Unset): 5–32 of `A-Z a-z 0-9 _`, starting with a letter; a leading `@` is dropped.
                 Example: ada_lovelace.
-            time_zone (None | str | Unset): IANA, e.g. `Europe/Berlin`. Example: Europe/Berlin.
+            time_zone (None | TimeZone | Unset):
     """
 
     avatar_url: None | str | Unset = UNSET
@@ -49,8 +49,7 @@ class ProfilePatch:
     preferences: None | PreferencesPatch | Unset = UNSET
     region: None | Region | Unset = UNSET
     telegram: None | str | Unset = UNSET
-    time_zone: None | str | Unset = UNSET
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    time_zone: None | TimeZone | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.preferences_patch import PreferencesPatch
@@ -70,8 +69,8 @@ class ProfilePatch:
         currency: None | str | Unset
         if isinstance(self.currency, Unset):
             currency = UNSET
-        elif isinstance(self.currency, Currency):
-            currency = self.currency.value
+        elif isinstance(self.currency, str):
+            currency = self.currency
         else:
             currency = self.currency
 
@@ -110,8 +109,8 @@ class ProfilePatch:
         region: None | str | Unset
         if isinstance(self.region, Unset):
             region = UNSET
-        elif isinstance(self.region, Region):
-            region = self.region.value
+        elif isinstance(self.region, str):
+            region = self.region
         else:
             region = self.region
 
@@ -124,11 +123,13 @@ class ProfilePatch:
         time_zone: None | str | Unset
         if isinstance(self.time_zone, Unset):
             time_zone = UNSET
+        elif isinstance(self.time_zone, str):
+            time_zone = self.time_zone
         else:
             time_zone = self.time_zone
 
         field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
+
         field_dict.update({})
         if avatar_url is not UNSET:
             field_dict["avatar_url"] = avatar_url
@@ -187,7 +188,7 @@ class ProfilePatch:
             try:
                 if not isinstance(data, str):
                     raise TypeError()
-                currency_type_0 = Currency(data)
+                currency_type_0 = check_currency(data)
 
                 return currency_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -257,7 +258,7 @@ class ProfilePatch:
             try:
                 if not isinstance(data, str):
                     raise TypeError()
-                region_type_0 = Region(data)
+                region_type_0 = check_region(data)
 
                 return region_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -275,12 +276,20 @@ class ProfilePatch:
 
         telegram = _parse_telegram(d.pop("telegram", UNSET))
 
-        def _parse_time_zone(data: object) -> None | str | Unset:
+        def _parse_time_zone(data: object) -> None | TimeZone | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
                 return data
-            return cast(None | str | Unset, data)
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                time_zone_type_0 = check_time_zone(data)
+
+                return time_zone_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | TimeZone | Unset, data)
 
         time_zone = _parse_time_zone(d.pop("time_zone", UNSET))
 
@@ -298,21 +307,4 @@ class ProfilePatch:
             time_zone=time_zone,
         )
 
-        profile_patch.additional_properties = d
         return profile_patch
-
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
-
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties

@@ -6,8 +6,11 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.profile_view_currency import ProfileViewCurrency
-from ..models.profile_view_region import ProfileViewRegion
+from ..models.profile_view_currency import (
+    ProfileViewCurrency,
+    check_profile_view_currency,
+)
+from ..models.profile_view_region import ProfileViewRegion, check_profile_view_region
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -49,13 +52,13 @@ class ProfileView:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        currency = self.currency.value
+        currency: str = self.currency
 
         locale = self.locale
 
         preferences = self.preferences.to_dict()
 
-        region = self.region.value
+        region: str = self.region
 
         time_zone = self.time_zone
 
@@ -126,13 +129,13 @@ class ProfileView:
         from ..models.preferences import Preferences
 
         d = dict(src_dict)
-        currency = ProfileViewCurrency(d.pop("currency"))
+        currency = check_profile_view_currency(d.pop("currency"))
 
         locale = d.pop("locale")
 
         preferences = Preferences.from_dict(d.pop("preferences"))
 
-        region = ProfileViewRegion(d.pop("region"))
+        region = check_profile_view_region(d.pop("region"))
 
         time_zone = d.pop("time_zone")
 

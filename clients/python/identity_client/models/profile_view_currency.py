@@ -1,35 +1,71 @@
-from enum import StrEnum
+from typing import Literal
+
+ProfileViewCurrency = Literal[
+    "AED",
+    "ARS",
+    "AUD",
+    "BRL",
+    "CAD",
+    "CHF",
+    "CNY",
+    "CZK",
+    "DKK",
+    "EGP",
+    "EUR",
+    "GBP",
+    "ILS",
+    "INR",
+    "JPY",
+    "KRW",
+    "MXN",
+    "NGN",
+    "NOK",
+    "NZD",
+    "PLN",
+    "SAR",
+    "SEK",
+    "SGD",
+    "TRY",
+    "UAH",
+    "USD",
+    "ZAR",
+]
+
+PROFILE_VIEW_CURRENCY_VALUES: set[ProfileViewCurrency] = {
+    "AED",
+    "ARS",
+    "AUD",
+    "BRL",
+    "CAD",
+    "CHF",
+    "CNY",
+    "CZK",
+    "DKK",
+    "EGP",
+    "EUR",
+    "GBP",
+    "ILS",
+    "INR",
+    "JPY",
+    "KRW",
+    "MXN",
+    "NGN",
+    "NOK",
+    "NZD",
+    "PLN",
+    "SAR",
+    "SEK",
+    "SGD",
+    "TRY",
+    "UAH",
+    "USD",
+    "ZAR",
+}
 
 
-class ProfileViewCurrency(StrEnum):
-    AED = "AED"
-    ARS = "ARS"
-    AUD = "AUD"
-    BRL = "BRL"
-    CAD = "CAD"
-    CHF = "CHF"
-    CNY = "CNY"
-    CZK = "CZK"
-    DKK = "DKK"
-    EGP = "EGP"
-    EUR = "EUR"
-    GBP = "GBP"
-    ILS = "ILS"
-    INR = "INR"
-    JPY = "JPY"
-    KRW = "KRW"
-    MXN = "MXN"
-    NGN = "NGN"
-    NOK = "NOK"
-    NZD = "NZD"
-    PLN = "PLN"
-    SAR = "SAR"
-    SEK = "SEK"
-    SGD = "SGD"
-    TRY = "TRY"
-    UAH = "UAH"
-    USD = "USD"
-    ZAR = "ZAR"
-
-    def __str__(self) -> str:
-        return str(self.value)
+def check_profile_view_currency(value: str) -> ProfileViewCurrency:
+    if value in PROFILE_VIEW_CURRENCY_VALUES:
+        return value
+    raise TypeError(
+        f"Unexpected value {value!r}. Expected one of {PROFILE_VIEW_CURRENCY_VALUES!r}"
+    )

@@ -1,44 +1,87 @@
-from enum import StrEnum
+from typing import Literal
+
+Region = Literal[
+    "AE",
+    "AR",
+    "AT",
+    "AU",
+    "BE",
+    "BR",
+    "CA",
+    "CH",
+    "CN",
+    "CZ",
+    "DE",
+    "DK",
+    "EG",
+    "ES",
+    "FI",
+    "FR",
+    "GB",
+    "IE",
+    "IL",
+    "IN",
+    "IT",
+    "JP",
+    "KR",
+    "MX",
+    "NG",
+    "NL",
+    "NO",
+    "NZ",
+    "PL",
+    "PT",
+    "SA",
+    "SE",
+    "SG",
+    "TR",
+    "UA",
+    "US",
+    "ZA",
+]
+
+REGION_VALUES: set[Region] = {
+    "AE",
+    "AR",
+    "AT",
+    "AU",
+    "BE",
+    "BR",
+    "CA",
+    "CH",
+    "CN",
+    "CZ",
+    "DE",
+    "DK",
+    "EG",
+    "ES",
+    "FI",
+    "FR",
+    "GB",
+    "IE",
+    "IL",
+    "IN",
+    "IT",
+    "JP",
+    "KR",
+    "MX",
+    "NG",
+    "NL",
+    "NO",
+    "NZ",
+    "PL",
+    "PT",
+    "SA",
+    "SE",
+    "SG",
+    "TR",
+    "UA",
+    "US",
+    "ZA",
+}
 
 
-class Region(StrEnum):
-    AE = "AE"
-    AR = "AR"
-    AT = "AT"
-    AU = "AU"
-    BE = "BE"
-    BR = "BR"
-    CA = "CA"
-    CH = "CH"
-    CN = "CN"
-    CZ = "CZ"
-    DE = "DE"
-    DK = "DK"
-    EG = "EG"
-    ES = "ES"
-    FI = "FI"
-    FR = "FR"
-    GB = "GB"
-    IE = "IE"
-    IL = "IL"
-    IN = "IN"
-    IT = "IT"
-    JP = "JP"
-    KR = "KR"
-    MX = "MX"
-    NG = "NG"
-    NL = "NL"
-    NO = "NO"
-    NZ = "NZ"
-    PL = "PL"
-    PT = "PT"
-    SA = "SA"
-    SE = "SE"
-    SG = "SG"
-    TR = "TR"
-    UA = "UA"
-    US = "US"
-    ZA = "ZA"
-
-    def __str__(self) -> str:
-        return str(self.value)
+def check_region(value: str) -> Region:
+    if value in REGION_VALUES:
+        return value
+    raise TypeError(f"Unexpected value {value!r}. Expected one of {REGION_VALUES!r}")

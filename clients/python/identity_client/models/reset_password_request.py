@@ -14,7 +14,7 @@ class ResetPasswordRequest:
 
     Attributes:
         new_password (str): 8–128 characters by default (see registration). Example: a brand new passphrase.
-        token (str):
+        token (str): The token from the mail (URL-safe base64).
     """
 
     new_password: str

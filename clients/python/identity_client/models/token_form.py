@@ -6,7 +6,7 @@ from typing import Any, Self, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.grant_type import GrantType
+from ..models.grant_type import GrantType, check_grant_type
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="TokenForm")
@@ -36,7 +36,7 @@ class TokenForm:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        grant_type = self.grant_type.value
+        grant_type: str = self.grant_type
 
         client_id: None | str | Unset
         if isinstance(self.client_id, Unset):
@@ -91,7 +91,7 @@ class TokenForm:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
-        grant_type = GrantType(d.pop("grant_type"))
+        grant_type = check_grant_type(d.pop("grant_type"))
 
         def _parse_client_id(data: object) -> None | str | Unset:
             if data is None:

@@ -6,7 +6,7 @@ from typing import Any, Self, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.token_type import TokenType
+from ..models.token_type import TokenType, check_token_type
 
 T = TypeVar("T", bound="TokenResponse")
 
@@ -36,7 +36,7 @@ class TokenResponse:
 
         refresh_token = self.refresh_token
 
-        token_type = self.token_type.value
+        token_type: str = self.token_type
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -60,7 +60,7 @@ class TokenResponse:
 
         refresh_token = d.pop("refresh_token")
 
-        token_type = TokenType(d.pop("token_type"))
+        token_type = check_token_type(d.pop("token_type"))
 
         token_response = cls(
             access_token=access_token,

@@ -1,8 +1,15 @@
-from enum import StrEnum
+from typing import Literal
+
+TokenType = Literal["Bearer"]
+
+TOKEN_TYPE_VALUES: set[TokenType] = {
+    "Bearer",
+}
 
 
-class TokenType(StrEnum):
-    BEARER = "Bearer"
-
-    def __str__(self) -> str:
-        return str(self.value)
+def check_token_type(value: str) -> TokenType:
+    if value in TOKEN_TYPE_VALUES:
+        return value
+    raise TypeError(
+        f"Unexpected value {value!r}. Expected one of {TOKEN_TYPE_VALUES!r}"
+    )

@@ -8,8 +8,8 @@ from uuid import UUID
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.user_view_roles_item import UserViewRolesItem
-from ..models.user_view_status import UserViewStatus
+from ..models.user_view_roles_item import UserViewRolesItem, check_user_view_roles_item
+from ..models.user_view_status import UserViewStatus, check_user_view_status
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -61,10 +61,10 @@ class UserView:
 
         roles = []
         for roles_item_data in self.roles:
-            roles_item = roles_item_data.value
+            roles_item: str = roles_item_data
             roles.append(roles_item)
 
-        status = self.status.value
+        status: str = self.status
 
         updated_at = self.updated_at.isoformat()
 
@@ -121,11 +121,11 @@ class UserView:
         roles = []
         _roles = d.pop("roles")
         for roles_item_data in _roles:
-            roles_item = UserViewRolesItem(roles_item_data)
+            roles_item = check_user_view_roles_item(roles_item_data)
 
             roles.append(roles_item)
 
-        status = UserViewStatus(d.pop("status"))
+        status = check_user_view_status(d.pop("status"))
 
         updated_at = datetime.datetime.fromisoformat(d.pop("updated_at"))
 

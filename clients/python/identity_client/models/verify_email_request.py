@@ -13,7 +13,7 @@ class VerifyEmailRequest:
     """A token from a verification mail.
 
     Attributes:
-        token (str):
+        token (str): The token from the mail (URL-safe base64).
     """
 
     token: str

@@ -28,4 +28,7 @@ pub use session::{
     TokenDigest,
 };
 pub use user::{NewUser, PasswordHash, Profile, Role, User, UserId, UserStatus, Username};
-pub use validation::{FieldError, ValidationErrors, free_text, no_nul, single_line};
+pub use validation::{
+    FREE_TEXT_PATTERN, FieldError, NO_CONTROL_PATTERN, NO_NUL_PATTERN, SINGLE_LINE_PATTERN, VISIBLE_PATTERN,
+    ValidationErrors, free_text, no_nul, single_line,
+};

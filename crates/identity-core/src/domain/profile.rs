@@ -105,7 +105,7 @@ pub fn avatar_url(raw: &str) -> Result<String, FieldError> {
     let rest =
         url.strip_prefix("https://").ok_or_else(|| err("avatar_url", "https_required", "must be an https:// URL"))?;
     let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let valid = url.len() <= 2048
+    let valid = url.chars().count() <= AVATAR_URL_MAX
         && !host.is_empty()
         && !host.contains('@')
         && !url.chars().any(|c| c.is_whitespace() || c.is_control());
@@ -144,6 +144,28 @@ pub fn locale(raw: &str) -> Result<String, FieldError> {
     }
     Ok(out)
 }
+
+/// Every IANA time zone name [`time_zone`] takes, links (`US/Eastern`) included.
+pub fn time_zone_names() -> impl Iterator<Item = &'static str> {
+    chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())
+}
+
+/// A BCP 47 tag as [`locale`] takes it (the OpenAPI document's pattern): a language, then an
+/// optional script, region and variants, joined by `-` or `_`.
+pub const LOCALE_PATTERN: &str =
+    "^[A-Za-z]{2,3}([-_][A-Za-z]{4})?([-_]([A-Za-z]{2}|[0-9]{3}))?([-_][A-Za-z0-9]{5,8})*$";
+
+/// An international number as [`phone`] takes it: `+`, then 8–15 digits, the first not 0,
+/// with spaces, dots, dashes and parentheses allowed between them.
+pub const PHONE_PATTERN: &str = r"^[ .()-]*\+[ .()-]*[1-9]([ .()-]*[0-9]){7,14}[ .()-]*$";
+
+/// An avatar URL as [`avatar_url`] takes it: `https://`, a host without credentials, then a
+/// path, query or fragment; no white space or control character.
+pub const AVATAR_URL_PATTERN: &str =
+    r"^https://[^\s/?#@\u0000-\u001F\u007F-\u009F]+([/?#][^\s\u0000-\u001F\u007F-\u009F]*)?$";
+
+/// The longest avatar URL, in characters.
+pub const AVATAR_URL_MAX: usize = 2048;
 
 /// An IANA time zone name (`Europe/Berlin`, `UTC`).
 pub fn time_zone(raw: &str) -> Result<String, FieldError> {

@@ -14,15 +14,33 @@ use super::{FieldError, UserId, ValidationErrors};
 pub enum FieldKind {
     /// Free text of 1 to `max` characters, no control characters.
     Text { max: usize },
-    /// An absolute `http://` or `https://` URL with a host.
+    /// An absolute `http://` or `https://` URL with a host, at most 2048 characters
+    /// (see [`URL_PATTERN`]).
     Url,
     /// One of the listed values.
     Choice(&'static [&'static str]),
     /// A whole number in `min..=max`.
     Integer { min: i64, max: i64 },
-    /// A secret string (an API key): sealed at rest, shown only as a hint.
+    /// A secret string (an API key) of 1 to 4096 visible characters: sealed at rest, shown
+    /// only as a hint.
     Secret,
 }
+
+/// The URLs a [`FieldKind::Url`] setting takes, as the ECMA-262 pattern the OpenAPI document
+/// states: http(s); a host name whose last label starts with a letter (`localhost`,
+/// `api.openai.com`) or an IPv4 address (`127.0.0.1`); an optional port (1–65535); a path; no
+/// credentials, query or fragment. [`check`] tests exactly this form, then parses the URL.
+pub const URL_PATTERN: &str = concat!(
+    r"^[Hh][Tt][Tt][Pp][Ss]?://",
+    r"(?:(?:[A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*",
+    r"|(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9]))",
+    r"(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?",
+    r"(?:/[^\s?#\u0000-\u001F\u007F-\u009F]*)?$",
+);
+/// The longest URL setting, in characters.
+pub const URL_MAX: usize = 2048;
+/// The longest secret setting, in characters.
+pub const SECRET_MAX: usize = 4096;
 
 /// One setting of a namespace.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -188,20 +206,13 @@ fn check(spec: &FieldSpec, raw: &Value) -> Result<Value, FieldError> {
         }
         FieldKind::Url => {
             let text = raw.as_str().ok_or_else(|| wrong_type("a URL string"))?.trim();
-            // The URL parser drops tabs and line breaks; the stored text must not keep them.
-            super::single_line(name, text)?;
             let invalid = || FieldError::new(name, "invalid_url", format!("{name} must be an absolute http(s) URL"));
-            let url = url::Url::parse(text).map_err(|_| invalid())?;
-            let ok = matches!(url.scheme(), "http" | "https")
-                && url.host_str().is_some_and(|h| !h.is_empty())
-                && url.username().is_empty()
-                && url.password().is_none()
-                && url.query().is_none()
-                && url.fragment().is_none()
-                && text.len() <= 2048;
-            if !ok {
+            if !url_in_pattern(text) || text.chars().count() > URL_MAX {
                 return Err(invalid());
             }
+            // What the pattern takes, the parser takes; parsed all the same, so nothing that
+            // is no URL is ever stored.
+            url::Url::parse(text).map_err(|_| invalid())?;
             Ok(Value::from(text.trim_end_matches('/')))
         }
         FieldKind::Choice(options) => {
@@ -216,7 +227,9 @@ fn check(spec: &FieldSpec, raw: &Value) -> Result<Value, FieldError> {
             Ok(Value::from(text))
         }
         FieldKind::Integer { min, max } => {
-            let n = raw.as_i64().ok_or_else(|| wrong_type("a whole number"))?;
+            // JSON has one number type: `25.0` is the whole number 25 (JSON Schema's `integer`).
+            let whole = raw.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15).map(|f| f as i64);
+            let n = raw.as_i64().or(whole).ok_or_else(|| wrong_type("a whole number"))?;
             if !(min..=max).contains(&n) {
                 return Err(FieldError::new(name, "out_of_range", format!("{name} is between {min} and {max}")));
             }
@@ -224,16 +237,45 @@ fn check(spec: &FieldSpec, raw: &Value) -> Result<Value, FieldError> {
         }
         FieldKind::Secret => {
             let text = raw.as_str().ok_or_else(|| wrong_type("a string"))?.trim();
-            if text.is_empty() || text.len() > 4096 || text.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            if text.is_empty()
+                || text.chars().count() > SECRET_MAX
+                || text.chars().any(|c| c.is_control() || c.is_whitespace())
+            {
                 return Err(FieldError::new(
                     name,
                     "invalid_secret",
-                    format!("{name} has 1 to 4096 visible characters (send null to remove it)"),
+                    format!("{name} has 1 to {SECRET_MAX} visible characters (send null to remove it)"),
                 ));
             }
             Ok(Value::from(text))
         }
     }
+}
+
+/// Whether `text` is in the form [`URL_PATTERN`] states.
+fn url_in_pattern(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    let Some(rest) = lower.strip_prefix("http://").or_else(|| lower.strip_prefix("https://")) else {
+        return false;
+    };
+    let rest = &text[text.len() - rest.len()..];
+    let (authority, path) = rest.find('/').map_or((rest, ""), |at| rest.split_at(at));
+    let (host, port) = authority.split_once(':').map_or((authority, None), |(h, p)| (h, Some(p)));
+    let labels: Vec<&str> = host.split('.').collect();
+    let name = labels.iter().all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        && labels.last().is_some_and(|l| l.as_bytes()[0].is_ascii_alphabetic());
+    let octet = |l: &&str| number_without_leading_zero(l).is_some_and(|n| n <= 255);
+    let ipv4 = labels.len() == 4 && labels.iter().all(octet);
+    let host_ok = name || ipv4;
+    let port_ok = port.is_none_or(|p| number_without_leading_zero(p).is_some_and(|n| (1..=65535).contains(&n)));
+    let path_ok = path.chars().all(|c| !c.is_whitespace() && !c.is_control() && c != '?' && c != '#');
+    host_ok && port_ok && path_ok
+}
+
+/// `0`, `7`, `255`, but not `007` or `+7`.
+fn number_without_leading_zero(text: &str) -> Option<u32> {
+    let digits = !text.is_empty() && text.len() <= 5 && text.bytes().all(|b| b.is_ascii_digit());
+    (digits && (text == "0" || !text.starts_with('0'))).then(|| text.parse().ok()).flatten()
 }
 
 /// A secret in clear, in memory only. Its `Debug` never shows it.
@@ -333,6 +375,49 @@ mod tests {
 
     fn fields(errors: &ValidationErrors) -> Vec<(&str, &str)> {
         errors.errors().iter().map(|e| (e.field.as_str(), e.code)).collect()
+    }
+
+    /// The URLs the document's `URL_PATTERN` states are the URLs the check takes: host names,
+    /// IPv4 addresses and ports in range in; IPv6, numeric last labels, spaces and leading
+    /// zeros out.
+    #[test]
+    fn urls_take_the_documented_form() {
+        let ok = |url: &str| AI.validate_patch(&json!({ "base_url": url })).is_ok();
+        for good in [
+            "http://localhost:11434",
+            "HTTPS://api.openai.com/v1",
+            "http://127.0.0.1:65535/v1/",
+            "http://0.0.0.0",
+            "https://my-proxy.internal.example:8443/openai/v1",
+            "http://a-b.c1/path/with%20escape/and:colon@at",
+        ] {
+            assert!(ok(good), "{good}");
+        }
+        for bad in [
+            "http://[::1]:11434",
+            "http://1.2.3",
+            "http://1.2.3.256",
+            "http://01.2.3.4",
+            "http://host:0",
+            "http://host:65536",
+            "http://host:080",
+            "http://host/a b",
+            "http://host/a\u{85}b",
+            "http://ho_st",
+            "http://host.",
+            "http://host#top",
+        ] {
+            assert!(!ok(bad), "{bad}");
+        }
+    }
+
+    /// JSON Schema's `integer` is a whole number, however it is written: `419.0` is 419.
+    #[test]
+    fn whole_numbers_written_with_a_fraction_are_integers() {
+        let patch = DOCUMENTS.validate_patch(&json!({ "max_upload_size_mb": 419.0 })).unwrap();
+        assert_eq!(patch.values["max_upload_size_mb"], Some(json!(419)));
+        let errors = DOCUMENTS.validate_patch(&json!({ "max_upload_size_mb": 419.5 })).unwrap_err();
+        assert_eq!(fields(&errors), [("max_upload_size_mb", "invalid_type")]);
     }
 
     #[test]

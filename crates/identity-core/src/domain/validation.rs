@@ -15,6 +15,24 @@ impl FieldError {
     }
 }
 
+/// What [`single_line`] accepts in a value that must also hold more than white space, as the
+/// ECMA-262 pattern the OpenAPI document states: no C0 or C1 control character, and at least
+/// one character that is neither white space nor a control character.
+pub const SINGLE_LINE_PATTERN: &str =
+    r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$";
+
+/// What [`single_line`] accepts where a blank value is allowed: no C0 or C1 control character.
+pub const NO_CONTROL_PATTERN: &str = r"^[^\u0000-\u001F\u007F-\u009F]*$";
+
+/// What [`free_text`] accepts: no control character but tab and line feed.
+pub const FREE_TEXT_PATTERN: &str = r"^[^\u0000-\u0008\u000B-\u001F\u007F-\u009F]*$";
+
+/// What [`no_nul`] accepts: anything but NUL.
+pub const NO_NUL_PATTERN: &str = r"^[^\u0000]*$";
+
+/// A value of visible characters only: no white space, no control character.
+pub const VISIBLE_PATTERN: &str = r"^[^\s\u0000-\u001F\u007F-\u009F]+$";
+
 /// Refuses control characters (C0 and C1, tab and line breaks included) in a single-line
 /// value: names, addresses, handles, codes, search filters. `invalid_characters` names `field`.
 pub fn single_line(field: &str, raw: &str) -> Result<(), FieldError> {

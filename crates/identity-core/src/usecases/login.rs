@@ -27,6 +27,25 @@ pub struct LoginInput {
     pub client: ClientInfo,
 }
 
+impl LoginInput {
+    /// The account a login body names: its `email`, else its `username`. Each one given is
+    /// checked like the one used (blank or with control characters, it is refused even when
+    /// the other one is used), so a body is refused or accepted whatever the server picks.
+    pub fn identifier(email: Option<String>, username: Option<String>) -> Result<String, CoreError> {
+        let mut errors = ValidationErrors::new();
+        for (field, value) in [("email", &email), ("username", &username)] {
+            if let Some(value) = value {
+                if value.trim().is_empty() {
+                    errors.push(FieldError::new(field, "required", "may not be blank (leave it out instead)"));
+                }
+                errors.collect(crate::domain::single_line(field, value));
+            }
+        }
+        errors.into_result()?;
+        Ok(email.or(username).unwrap_or_default())
+    }
+}
+
 /// What the OAuth2 token endpoint is asked for (RFC 6749 §4.3 and §6).
 #[derive(Debug, Clone)]
 pub enum TokenGrant {
@@ -334,5 +353,24 @@ impl LoginService {
             }
         }
         Err(CoreError::InvalidRefreshToken)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// A login names its account by email or username; a field that is given but blank or
+    /// holds control characters is refused even when the other one names the account.
+    #[test]
+    fn a_login_names_its_account_by_email_or_username() {
+        let email = || Some("ada@example.com".to_owned());
+        assert_eq!(LoginInput::identifier(email(), None).unwrap(), "ada@example.com");
+        assert_eq!(LoginInput::identifier(None, Some("ada".into())).unwrap(), "ada");
+        assert_eq!(LoginInput::identifier(email(), Some("ada".into())).unwrap(), "ada@example.com");
+        for username in ["", "  ", "a\u{84}"] {
+            assert!(LoginInput::identifier(email(), Some(username.into())).is_err(), "{username:?}");
+        }
     }
 }

@@ -69,6 +69,7 @@ pub struct AdminCreateUser {
     pub email: String,
     /// Leave it out to mail the user an invitation link to choose their own
     /// (`INVITATION_TTL_SECONDS`, single use; using it verifies the address).
+    #[schema(format = Password, min_length = 8, max_length = 128)]
     pub password: Option<String>,
     /// 3–32 of `a-z 0-9 . _ -`, starting with a letter or digit.
     #[schema(example = "grace", pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{2,31}$")]

@@ -195,7 +195,7 @@ pub async fn list_groups(
 #[serde(deny_unknown_fields)]
 pub struct NewGroup {
     /// 1–100 characters, unique regardless of case.
-    #[schema(example = "Editors", min_length = 1, max_length = 100, pattern = r"\S")]
+    #[schema(example = "Editors", min_length = 1, max_length = 100)]
     pub name: String,
     /// At most 1000 characters.
     #[schema(example = "Everyone who edits documents")]
@@ -260,7 +260,7 @@ fn nullable<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GroupPatch {
-    #[schema(example = "Senior editors")]
+    #[schema(example = "Senior editors", min_length = 1, max_length = 100)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]

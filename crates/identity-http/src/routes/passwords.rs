@@ -33,7 +33,8 @@ pub async fn forgot(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResetPasswordRequest {
-    #[schema(min_length = 1)]
+    /// The token from the mail (URL-safe base64).
+    #[schema(min_length = 1, max_length = 256, pattern = "^[A-Za-z0-9_-]+$")]
     pub token: String,
     /// 8–128 characters by default (see registration).
     #[schema(format = Password, example = "a brand new passphrase", min_length = 8, max_length = 128)]

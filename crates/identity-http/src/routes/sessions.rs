@@ -83,7 +83,7 @@ pub async fn list_devices(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RenameDeviceRequest {
-    #[schema(example = "Work laptop", min_length = 1, max_length = 100, pattern = r"\S")]
+    #[schema(example = "Work laptop", min_length = 1, max_length = 100)]
     pub name: String,
 }
 

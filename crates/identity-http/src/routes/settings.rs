@@ -3,13 +3,14 @@
 
 use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Utc};
-use identity_core::settings::{FieldKind, Namespace};
+use identity_core::domain::{SINGLE_LINE_PATTERN, VISIBLE_PATTERN};
+use identity_core::settings::{FieldKind, FieldSpec, Namespace, SECRET_MAX, URL_MAX, URL_PATTERN};
 use identity_core::usecases::{ProbeOutcome, SettingsView};
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
+use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::Schema;
-use utoipa::openapi::{Ref, RefOr};
 use uuid::Uuid;
 
 use super::private_json;
@@ -93,135 +94,190 @@ pub struct NamespaceList {
     pub items: Vec<NamespaceView>,
 }
 
-/// A settings namespace.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-#[allow(dead_code)]
-pub enum SettingsNamespace {
-    Ai,
-    Documents,
-}
-
-/// The APIs the `ai` namespace can reach (default `openai`).
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-#[allow(dead_code)]
-pub enum AiProvider {
-    Openai,
-    Anthropic,
-    AzureOpenai,
-    Ollama,
-    OpenaiCompatible,
-}
-
-/// The `ai` namespace's values as read: every field, defaults filled in (`null`: unset).
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)]
-pub struct AiSettings {
-    #[schema(required = true)]
-    provider: Option<AiProvider>,
-    /// `null`: the provider's public endpoint.
-    #[schema(required = true, example = "https://api.openai.com/v1")]
-    base_url: Option<String>,
-    #[schema(required = true, example = "gpt-4o-mini")]
-    model: Option<String>,
-    /// Never in clear: a hint (`sk-…abcd`), or `null` when unset.
-    #[schema(required = true, example = "sk-…abcd")]
-    api_key: Option<String>,
-}
-
-/// The `documents` namespace's values as read: every field, defaults filled in.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)]
-pub struct DocumentsSettings {
-    /// 1–1024 MiB (default 25).
-    #[schema(example = 25, minimum = 1, maximum = 1024)]
-    max_upload_size_mb: i64,
-}
-
-/// A merge patch of the `ai` namespace: listed fields change, `null` resets one (or removes
-/// the API key), a left-out `api_key` is kept.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)]
-pub struct AiSettingsPatch {
-    provider: Option<AiProvider>,
-    #[schema(example = "https://api.openai.com/v1")]
-    base_url: Option<String>,
-    #[schema(example = "gpt-4o-mini")]
-    model: Option<String>,
-    /// Write-only: send the key in clear; sending back its hint keeps it.
-    api_key: Option<String>,
-}
-
-/// A merge patch of the `documents` namespace (`null` resets to the default).
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)]
-pub struct DocumentsSettingsPatch {
-    /// 1–1024 MiB.
-    #[schema(example = 25, minimum = 1, maximum = 1024)]
-    max_upload_size_mb: Option<i64>,
-}
-
-/// The body of a settings PATCH or test: `AiSettingsPatch` for `ai`, `DocumentsSettingsPatch`
-/// for `documents` (the path's namespace decides; neither allows the other's fields).
-pub struct SettingsPatch;
-
-impl utoipa::PartialSchema for SettingsPatch {
-    fn schema() -> RefOr<Schema> {
-        utoipa::openapi::schema::AnyOfBuilder::new()
-            .item(Ref::from_schema_name("AiSettingsPatch"))
-            .item(Ref::from_schema_name("DocumentsSettingsPatch"))
-            .description(Some("The fields of the path's namespace: `AiSettingsPatch` for `ai`, `DocumentsSettingsPatch` for `documents`."))
-            .into()
+/// The settings operations of the document, one set per namespace of core's registry
+/// ([`Namespace::ALL`]): `/v1/admin/settings/ai`, `/v1/admin/settings/ai/test`, … each with
+/// the schemas of its own fields (`AiSettings`, `AiSettingsPatch`, `AiSettingsDocument`),
+/// generated from the rules core validates with, so the document cannot drift from them and a
+/// generated client gets a typed method per namespace. The server serves them all through
+/// `/v1/admin/settings/{namespace}`; this replaces that template in the document.
+pub fn document_namespaces(doc: &mut Value) {
+    if let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
+        // Every reference to it is replaced below.
+        schemas.remove("SettingsDocument");
+        for ns in Namespace::ALL {
+            schemas.extend(namespace_schemas(&ns));
+        }
+    }
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else { return };
+    for template in ["/v1/admin/settings/{namespace}", "/v1/admin/settings/{namespace}/test"] {
+        let Some(item) = paths.remove(template) else { continue };
+        for ns in Namespace::ALL {
+            let mut item = item.clone();
+            for operation in item.as_object_mut().into_iter().flat_map(|i| i.values_mut()) {
+                for_namespace(operation, &ns);
+            }
+            paths.insert(template.replace("{namespace}", ns.name), item);
+        }
     }
 }
 
-impl utoipa::ToSchema for SettingsPatch {}
-
-/// A namespace's settings (what `SettingsDocument` holds for `ai`).
-#[derive(Debug, ToSchema)]
-#[allow(dead_code)]
-pub struct AiSettingsDocument {
-    #[schema(schema_with = ai_namespace)]
-    namespace: String,
-    values: AiSettings,
-    /// The secret fields that hold a value.
-    #[schema(example = json!(["api_key"]))]
-    secrets_set: Vec<String>,
-    updated_at: Option<DateTime<Utc>>,
-    updated_by: Option<Uuid>,
+/// `ai` → `Ai`, `documents` → `Documents`, `base_url` → `BaseUrl`.
+fn pascal(name: &str) -> String {
+    name.split('_')
+        .map(|word| {
+            let mut chars = word.chars();
+            chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
+        })
+        .collect()
 }
 
-/// A namespace's settings (what `SettingsDocument` holds for `documents`).
-#[derive(Debug, ToSchema)]
-#[allow(dead_code)]
-pub struct DocumentsSettingsDocument {
-    #[schema(schema_with = documents_namespace)]
-    namespace: String,
-    values: DocumentsSettings,
-    /// Always empty: the namespace has no secrets.
-    secrets_set: Vec<String>,
-    updated_at: Option<DateTime<Utc>>,
-    updated_by: Option<Uuid>,
+fn schema_ref(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
 }
 
-fn one_value(value: &str) -> utoipa::openapi::Object {
-    utoipa::openapi::ObjectBuilder::new()
-        .schema_type(utoipa::openapi::schema::Type::String)
-        .enum_values(Some([value]))
-        .build()
+/// One operation of a settings template, made the namespace's own.
+fn for_namespace(operation: &mut Value, ns: &Namespace) {
+    let prefix = pascal(ns.name);
+    if let Some(id) = operation["operationId"].as_str() {
+        operation["operationId"] = json!(id.replace("_settings", &format!("_{}_settings", ns.name)));
+    }
+    if let Some(parameters) = operation.get_mut("parameters").and_then(Value::as_array_mut) {
+        parameters.retain(|p| p["name"] != "namespace");
+    }
+    if operation["parameters"].as_array().is_some_and(Vec::is_empty)
+        && let Some(operation) = operation.as_object_mut()
+    {
+        operation.remove("parameters");
+    }
+    // (`pointer_mut`: indexing a `Value` mutably would insert a `null` where nothing is.)
+    let content = operation.pointer_mut("/requestBody/content").and_then(Value::as_object_mut);
+    for media in content.into_iter().flat_map(|c| c.values_mut()) {
+        media["schema"] = schema_ref(&format!("{prefix}SettingsPatch"));
+    }
+    if let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) {
+        // The namespace is in the path: there is no namespace to miss.
+        responses.remove("404");
+        if let Some(schema) = responses.get_mut("200").and_then(|r| r.pointer_mut("/content/application~1json/schema"))
+            && schema["$ref"] == "#/components/schemas/SettingsDocument"
+        {
+            *schema = schema_ref(&format!("{prefix}SettingsDocument"));
+        }
+    }
+    let description = operation["description"].as_str().unwrap_or_default().to_owned();
+    operation["description"] = json!(format!("The `{}` namespace: {}.\n\n{description}", ns.name, ns.description));
 }
 
-fn ai_namespace() -> utoipa::openapi::Object {
-    one_value(identity_core::settings::AI.name)
+/// A value or `null`, as two branches (generators cannot put a pattern on a
+/// `["string", "null"]` union, and make a type per branch of a nullable enumeration).
+fn or_null(schema: Value) -> Value {
+    json!({ "oneOf": [schema, { "type": "null" }] })
 }
 
-fn documents_namespace() -> utoipa::openapi::Object {
-    one_value(identity_core::settings::DOCUMENTS.name)
+/// A field's value as a request sends it (`read`: as an answer shows it).
+fn field_schema(ns: &Namespace, field: &FieldSpec, read: bool) -> Value {
+    let mut schema = match field.kind {
+        FieldKind::Text { max } if read => json!({ "type": "string", "maxLength": max }),
+        FieldKind::Text { max } => {
+            json!({ "type": "string", "minLength": 1, "maxLength": max, "pattern": SINGLE_LINE_PATTERN })
+        }
+        FieldKind::Url if read => json!({ "type": "string", "maxLength": URL_MAX }),
+        FieldKind::Url => json!({ "type": "string", "maxLength": URL_MAX, "pattern": URL_PATTERN }),
+        FieldKind::Choice(_) => return schema_ref(&choice_name(ns, field)),
+        FieldKind::Integer { min, max } => json!({ "type": "integer", "minimum": min, "maximum": max }),
+        FieldKind::Secret if read => {
+            json!({ "type": "string", "description": "A hint of the stored secret, such as `sk-…abcd`" })
+        }
+        FieldKind::Secret => {
+            json!({ "type": "string", "minLength": 1, "maxLength": SECRET_MAX, "pattern": VISIBLE_PATTERN })
+        }
+    };
+    if let Some(default) = field.default {
+        schema["default"] = default.to_json();
+    }
+    schema
+}
+
+/// `ai.provider` → `AiProvider`.
+fn choice_name(ns: &Namespace, field: &FieldSpec) -> String {
+    format!("{}{}", pascal(ns.name), pascal(field.name))
+}
+
+/// A namespace's component schemas: its choices, its values as read, its patch and its
+/// document.
+fn namespace_schemas(ns: &Namespace) -> Map<String, Value> {
+    let prefix = pascal(ns.name);
+    let mut schemas = Map::new();
+    let mut values = Map::new();
+    let mut patch = Map::new();
+    for field in ns.fields {
+        if let FieldKind::Choice(options) = field.kind {
+            schemas.insert(
+                choice_name(ns, field),
+                json!({ "type": "string", "enum": options, "description": field.description }),
+            );
+        }
+        let read = field_schema(ns, field, true);
+        let read = if field.default.is_none() { or_null(read) } else { read };
+        values.insert(field.name.to_owned(), with_description(read, field.description));
+        let write = or_null(field_schema(ns, field, false));
+        patch.insert(field.name.to_owned(), with_description(write, field.description));
+    }
+    let required: Vec<&str> = ns.fields.iter().map(|f| f.name).collect();
+    let secrets: Vec<&str> = ns.fields.iter().filter(|f| f.kind == FieldKind::Secret).map(|f| f.name).collect();
+    schemas.insert(
+        format!("{prefix}Settings"),
+        json!({
+            "type": "object",
+            "description": format!("The `{}` namespace's values as read: every field, defaults filled in (`null`: unset); secrets only as hints.", ns.name),
+            "properties": values,
+            "required": required,
+            "additionalProperties": false,
+        }),
+    );
+    schemas.insert(
+        format!("{prefix}SettingsPatch"),
+        json!({
+            "type": "object",
+            "description": format!("A merge patch of the `{}` namespace: listed fields change, `null` resets one to its default (or removes a secret), a left-out secret is kept, and so is a secret sent back as its own hint.", ns.name),
+            "properties": patch,
+            "additionalProperties": false,
+        }),
+    );
+    schemas.insert(
+        format!("{prefix}SettingsDocument"),
+        json!({
+            "type": "object",
+            "description": format!("The `{}` namespace's settings.", ns.name),
+            "properties": {
+                "namespace": { "type": "string", "enum": [ns.name] },
+                "values": schema_ref(&format!("{prefix}Settings")),
+                "secrets_set": secrets_set_schema(&secrets),
+                "updated_at": or_null(json!({ "type": "string", "format": "date-time" })),
+                "updated_by": or_null(json!({ "type": "string", "format": "uuid" })),
+            },
+            "required": ["namespace", "values", "secrets_set", "updated_at", "updated_by"],
+            "additionalProperties": false,
+        }),
+    );
+    schemas
+}
+
+/// The secret fields that hold a value: names of the namespace's secrets (none when it has
+/// none; an empty `enum` is not JSON Schema).
+fn secrets_set_schema(secrets: &[&str]) -> Value {
+    let description = "The secret fields that hold a value.";
+    if secrets.is_empty() {
+        return json!({ "type": "array", "items": { "type": "string" }, "maxItems": 0, "description": description });
+    }
+    json!({ "type": "array", "items": { "type": "string", "enum": secrets }, "uniqueItems": true, "description": description })
+}
+
+/// `schema` described (a reference keeps the description of what it names).
+fn with_description(mut schema: Value, description: &str) -> Value {
+    if schema.get("$ref").is_none() {
+        schema["description"] = json!(description);
+    }
+    schema
 }
 
 /// A namespace's settings: every field with its stored value or default; secrets as hints.
@@ -237,22 +293,10 @@ pub struct SettingsDocument {
     pub updated_by: Option<Uuid>,
 }
 
+/// Documentation only: [`document_namespaces`] puts each namespace's own document in its place.
 impl utoipa::PartialSchema for SettingsDocument {
     fn schema() -> RefOr<Schema> {
-        let reference = |name: &str| format!("#/components/schemas/{name}");
-        let discriminator = utoipa::openapi::Discriminator::with_mapping(
-            "namespace",
-            [
-                (identity_core::settings::AI.name, reference("AiSettingsDocument")),
-                (identity_core::settings::DOCUMENTS.name, reference("DocumentsSettingsDocument")),
-            ],
-        );
-        utoipa::openapi::schema::OneOfBuilder::new()
-            .item(Ref::from_schema_name("AiSettingsDocument"))
-            .item(Ref::from_schema_name("DocumentsSettingsDocument"))
-            .discriminator(Some(discriminator))
-            .description(Some("A namespace's settings: every field with its stored value or default; secrets as hints. `namespace` tells the shape of `values`."))
-            .into()
+        utoipa::openapi::ObjectBuilder::new().into()
     }
 }
 
@@ -317,7 +361,7 @@ pub async fn list_namespaces(state: web::Data<AppState>, user: CurrentUser) -> R
 #[utoipa::path(
     operation_id = "admin_get_settings",
     tag = "settings",
-    params(("namespace" = SettingsNamespace, Path, description = "`ai` or `documents`")),
+    params(("namespace" = String, Path, description = "The namespace (one path per namespace in the document)")),
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = OK, body = SettingsDocument),
@@ -341,11 +385,11 @@ pub async fn get_settings(
 #[utoipa::path(
     operation_id = "admin_update_settings",
     tag = "settings",
-    params(("namespace" = SettingsNamespace, Path, description = "`ai` or `documents`")),
+    params(("namespace" = String, Path, description = "The namespace (one path per namespace in the document)")),
     request_body(
-        content = SettingsPatch,
+        content = Value,
         content_type = "application/merge-patch+json",
-        description = "A partial document of the namespace's fields (`AiSettings` for `ai`, `DocumentsSettings` for `documents`); `application/json` is accepted too"
+        description = "A partial document of the namespace's fields; `application/json` is accepted too"
     ),
     security(("bearer" = []), ("cookie" = [])),
     responses(
@@ -374,8 +418,8 @@ pub async fn patch_settings(
 #[utoipa::path(
     operation_id = "admin_test_settings",
     tag = "settings",
-    params(("namespace" = SettingsNamespace, Path, description = "`ai` or `documents`")),
-    request_body(content = Option<SettingsPatch>, description = "Values to try instead of the stored ones; optional: leave the body out (no `null`) to test the stored ones"),
+    params(("namespace" = String, Path, description = "The namespace (one path per namespace in the document)")),
+    request_body(content = Option<Value>, description = "Values to try instead of the stored ones; optional: leave the body out (no `null`) to test the stored ones"),
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = OK, body = SettingsTestResult),

@@ -12,6 +12,7 @@ use crate::state::AppState;
 /// key by key. Any other field (`email`, `status`, `roles`, ids, …) is refused with a 422
 /// naming it.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct ProfilePatch {
     /// Up to 100 characters (`null` clears it; `""` is refused).
@@ -24,19 +25,19 @@ pub struct ProfilePatch {
     #[schema(min_length = 1, max_length = 200)]
     company: Option<String>,
     /// E.164, e.g. `+4915112345678`.
-    #[schema(min_length = 1, example = "+4915112345678")]
+    #[schema(schema_with = phone_schema)]
     phone: Option<String>,
     /// 5–32 of `A-Z a-z 0-9 _`, starting with a letter; a leading `@` is dropped.
     #[schema(pattern = "^@?[A-Za-z][A-Za-z0-9_]{4,31}$", example = "ada_lovelace")]
     telegram: Option<String>,
-    /// `https://` only.
-    #[schema(pattern = "^https://", example = "https://cdn.example.com/ada.png")]
+    /// `https://` only, at most 2048 characters.
+    #[schema(schema_with = avatar_url_schema)]
     avatar_url: Option<String>,
     /// BCP 47, e.g. `pt-BR`.
-    #[schema(min_length = 1, example = "pt-BR")]
+    #[schema(schema_with = locale_schema)]
     locale: Option<String>,
-    /// IANA, e.g. `Europe/Berlin`.
-    #[schema(min_length = 1, example = "Europe/Berlin")]
+    /// IANA, e.g. `Europe/Berlin`; `null` restores the default (`UTC`).
+    #[schema(value_type = Option<super::views::TimeZoneName>)]
     time_zone: Option<String>,
     /// `null` restores the default (`US`).
     #[schema(value_type = Option<super::views::RegionCode>)]
@@ -48,6 +49,30 @@ pub struct ProfilePatch {
     /// sections or keys are refused.
     #[schema(value_type = Option<super::preferences::PreferencesPatch>)]
     preferences: Option<serde_json::Value>,
+}
+
+/// A text or `null`, in the form `pattern` states (core's own rule, see `identity_core::profile`).
+fn nullable_text(pattern: &str, max_length: Option<usize>, example: &str) -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{SchemaType, Type};
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .pattern(Some(pattern))
+        .max_length(max_length)
+        .examples([serde_json::json!(example)])
+        .build()
+}
+
+fn phone_schema() -> utoipa::openapi::Object {
+    nullable_text(identity_core::profile::PHONE_PATTERN, None, "+4915112345678")
+}
+
+fn avatar_url_schema() -> utoipa::openapi::Object {
+    let max = Some(identity_core::profile::AVATAR_URL_MAX);
+    nullable_text(identity_core::profile::AVATAR_URL_PATTERN, max, "https://cdn.example.com/ada.png")
+}
+
+fn locale_schema() -> utoipa::openapi::Object {
+    nullable_text(identity_core::profile::LOCALE_PATTERN, None, "pt-BR")
 }
 
 /// The caller's account and profile.

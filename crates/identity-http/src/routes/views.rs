@@ -52,6 +52,13 @@ named_schema!(
     currency_schema()
 );
 
+named_schema!(
+    /// An IANA time zone name (`TimeZone`).
+    TimeZoneName,
+    "TimeZone",
+    code_schema(identity_core::profile::time_zone_names(), "Europe/Berlin")
+);
+
 fn code_schema(codes: impl Iterator<Item = &'static str>, example: &str) -> utoipa::openapi::Object {
     utoipa::openapi::ObjectBuilder::new()
         .schema_type(utoipa::openapi::schema::Type::String)

@@ -144,31 +144,51 @@ async fn every_documented_path_is_served() {
     assert!(missing.is_empty(), "documented but not served: {missing:#?}");
 }
 
-/// The documented settings schemas follow the namespaces core validates against.
+/// The documented settings schemas follow the namespaces core validates against: each
+/// namespace its own paths, operations and schemas, with exactly its fields.
 #[test]
 fn settings_schemas_follow_the_namespaces() {
     let doc: Value = serde_json::from_str(&identity_http::openapi::openapi_json().unwrap()).unwrap();
     let schemas = &doc["components"]["schemas"];
     assert_eq!(schemas["AiProvider"]["enum"], serde_json::json!(identity_core::settings::AI_PROVIDERS));
-    let namespaces: Vec<&str> = identity_core::settings::Namespace::ALL.iter().map(|n| n.name).collect();
-    assert_eq!(schemas["SettingsNamespace"]["enum"], serde_json::json!(namespaces));
-    for (schema, namespace) in
-        [("AiSettings", identity_core::settings::AI), ("DocumentsSettings", identity_core::settings::DOCUMENTS)]
+    assert!(doc["paths"]["/v1/admin/settings/{namespace}"].is_null(), "one path per namespace");
+    for (prefix, namespace) in [("Ai", identity_core::settings::AI), ("Documents", identity_core::settings::DOCUMENTS)]
     {
-        let mut documented: Vec<&str> =
-            schemas[schema]["properties"].as_object().unwrap().keys().map(String::as_str).collect();
+        let name = namespace.name;
+        let path = &doc["paths"][format!("/v1/admin/settings/{name}")];
+        assert_eq!(path["get"]["operationId"], format!("admin_get_{name}_settings"));
+        assert_eq!(path["patch"]["operationId"], format!("admin_update_{name}_settings"));
+        let patch = &path["patch"]["requestBody"]["content"]["application/merge-patch+json"]["schema"]["$ref"];
+        assert_eq!(*patch, format!("#/components/schemas/{prefix}SettingsPatch"));
+        let answer = &path["patch"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"];
+        assert_eq!(*answer, format!("#/components/schemas/{prefix}SettingsDocument"));
+        let test = &doc["paths"][format!("/v1/admin/settings/{name}/test")]["post"];
+        assert_eq!(test["operationId"], format!("admin_test_{name}_settings"));
+        assert_eq!(test["requestBody"]["required"], false);
         let mut fields: Vec<&str> = namespace.fields.iter().map(|f| f.name).collect();
-        documented.sort_unstable();
         fields.sort_unstable();
-        assert_eq!(documented, fields, "{schema}");
+        for schema in [format!("{prefix}Settings"), format!("{prefix}SettingsPatch")] {
+            let mut documented: Vec<&str> =
+                schemas[&schema]["properties"].as_object().unwrap().keys().map(String::as_str).collect();
+            documented.sort_unstable();
+            assert_eq!(documented, fields, "{schema}");
+            assert_eq!(schemas[&schema]["additionalProperties"], false, "{schema}");
+        }
+        assert_eq!(
+            schemas[format!("{prefix}SettingsDocument")]["properties"]["namespace"]["enum"],
+            serde_json::json!([name])
+        );
     }
 }
 
-/// Every path the OpenAPI document lists, plus what the server serves undocumented (the
-/// metrics, the document itself and Swagger UI): the route labels a metric may carry.
+/// Every path the OpenAPI document lists and every route template the router matches (the
+/// document lists `/v1/admin/settings/ai` where the router has `…/{namespace}`), plus what the
+/// server serves undocumented (the metrics, the document itself and Swagger UI): the route
+/// labels a metric may carry.
 pub fn documented_paths() -> std::collections::BTreeSet<String> {
-    let doc = serde_json::to_value(identity_http::openapi::openapi()).unwrap();
+    let doc = identity_http::openapi::openapi();
     let mut paths: std::collections::BTreeSet<String> = doc["paths"].as_object().unwrap().keys().cloned().collect();
+    paths.extend(identity_http::openapi::served_routes().iter().map(|route| route.template.clone()));
     paths.extend(["/metrics", "/openapi.json", "/docs", "/docs/{_:.*}"].map(str::to_owned));
     paths
 }

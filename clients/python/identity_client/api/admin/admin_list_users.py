@@ -5,7 +5,9 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.admin_list_users_status import AdminListUsersStatus
+from ...models.admin_list_users_status import (
+    AdminListUsersStatus,
+)
 from ...models.problem import Problem
 from ...models.user_page import UserPage
 from ...types import UNSET, Response, Unset
@@ -26,7 +28,7 @@ def _get_kwargs(
 
     json_status: str | Unset = UNSET
     if not isinstance(status, Unset):
-        json_status = status.value
+        json_status = status
 
     params["status"] = json_status
 

@@ -1,6 +1,5 @@
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 
@@ -8,31 +7,22 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.ai_settings_document import AiSettingsDocument
 from ...models.ai_settings_patch import AiSettingsPatch
-from ...models.documents_settings_document import DocumentsSettingsDocument
-from ...models.documents_settings_patch import DocumentsSettingsPatch
 from ...models.problem import Problem
-from ...models.settings_namespace import SettingsNamespace
 from ...types import Response
 
 
 def _get_kwargs(
-    namespace: SettingsNamespace,
     *,
-    body: AiSettingsPatch | DocumentsSettingsPatch,
+    body: AiSettingsPatch,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
 
     _kwargs: dict[str, Any] = {
         "method": "patch",
-        "url": "/v1/admin/settings/{namespace}".format(
-            namespace=quote(str(namespace), safe=""),
-        ),
+        "url": "/v1/admin/settings/ai",
     }
 
-    if isinstance(body, AiSettingsPatch):
-        _kwargs["json"] = body.to_dict()
-    else:
-        _kwargs["json"] = body.to_dict()
+    _kwargs["json"] = body.to_dict()
 
     headers["Content-Type"] = "application/merge-patch+json"
 
@@ -42,31 +32,9 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> AiSettingsDocument | DocumentsSettingsDocument | Problem | None:
+) -> AiSettingsDocument | Problem | None:
     if response.status_code == 200:
-
-        def _parse_response_200(
-            data: object,
-        ) -> AiSettingsDocument | DocumentsSettingsDocument:
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                componentsschemas_settings_document_type_0 = (
-                    AiSettingsDocument.from_dict(data)
-                )
-
-                return componentsschemas_settings_document_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            if not isinstance(data, dict):
-                raise TypeError()
-            componentsschemas_settings_document_type_1 = (
-                DocumentsSettingsDocument.from_dict(data)
-            )
-
-            return componentsschemas_settings_document_type_1
-
-        response_200 = _parse_response_200(response.json())
+        response_200 = AiSettingsDocument.from_dict(response.json())
 
         return response_200
 
@@ -84,11 +52,6 @@ def _parse_response(
         response_403 = Problem.from_dict(response.json())
 
         return response_403
-
-    if response.status_code == 404:
-        response_404 = Problem.from_dict(response.json())
-
-        return response_404
 
     if response.status_code == 413:
         response_413 = Problem.from_dict(response.json())
@@ -118,7 +81,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[AiSettingsDocument | DocumentsSettingsDocument | Problem]:
+) -> Response[AiSettingsDocument | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -128,30 +91,31 @@ def _build_response(
 
 
 def sync_detailed(
-    namespace: SettingsNamespace,
     *,
     client: AuthenticatedClient,
-    body: AiSettingsPatch | DocumentsSettingsPatch,
-) -> Response[AiSettingsDocument | DocumentsSettingsDocument | Problem]:
+    body: AiSettingsPatch,
+) -> Response[AiSettingsDocument | Problem]:
     """Changes settings as a JSON merge patch (admins only): listed fields change, `null` resets
     a field to its default or removes a secret, left-out secrets are kept (so is a secret sent
     back as its own hint). Every problem is reported at once, naming the field.
 
+     The `ai` namespace: The AI provider that AI features call.
+
+
     Args:
-        namespace (SettingsNamespace): A settings namespace.
-        body (AiSettingsPatch | DocumentsSettingsPatch): The fields of the path's namespace:
-            `AiSettingsPatch` for `ai`, `DocumentsSettingsPatch` for `documents`.
+        body (AiSettingsPatch): A merge patch of the `ai` namespace: listed fields change, `null`
+            resets one to its default (or removes a secret), a left-out secret is kept, and so is a
+            secret sent back as its own hint.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[AiSettingsDocument | DocumentsSettingsDocument | Problem]
+        Response[AiSettingsDocument | Problem]
     """
 
     kwargs = _get_kwargs(
-        namespace=namespace,
         body=body,
     )
 
@@ -163,60 +127,62 @@ def sync_detailed(
 
 
 def sync(
-    namespace: SettingsNamespace,
     *,
     client: AuthenticatedClient,
-    body: AiSettingsPatch | DocumentsSettingsPatch,
-) -> AiSettingsDocument | DocumentsSettingsDocument | Problem | None:
+    body: AiSettingsPatch,
+) -> AiSettingsDocument | Problem | None:
     """Changes settings as a JSON merge patch (admins only): listed fields change, `null` resets
     a field to its default or removes a secret, left-out secrets are kept (so is a secret sent
     back as its own hint). Every problem is reported at once, naming the field.
 
+     The `ai` namespace: The AI provider that AI features call.
+
+
     Args:
-        namespace (SettingsNamespace): A settings namespace.
-        body (AiSettingsPatch | DocumentsSettingsPatch): The fields of the path's namespace:
-            `AiSettingsPatch` for `ai`, `DocumentsSettingsPatch` for `documents`.
+        body (AiSettingsPatch): A merge patch of the `ai` namespace: listed fields change, `null`
+            resets one to its default (or removes a secret), a left-out secret is kept, and so is a
+            secret sent back as its own hint.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        AiSettingsDocument | DocumentsSettingsDocument | Problem
+        AiSettingsDocument | Problem
     """
 
     return sync_detailed(
-        namespace=namespace,
         client=client,
         body=body,
     ).parsed
 
 
 async def asyncio_detailed(
-    namespace: SettingsNamespace,
     *,
     client: AuthenticatedClient,
-    body: AiSettingsPatch | DocumentsSettingsPatch,
-) -> Response[AiSettingsDocument | DocumentsSettingsDocument | Problem]:
+    body: AiSettingsPatch,
+) -> Response[AiSettingsDocument | Problem]:
     """Changes settings as a JSON merge patch (admins only): listed fields change, `null` resets
     a field to its default or removes a secret, left-out secrets are kept (so is a secret sent
     back as its own hint). Every problem is reported at once, naming the field.
 
+     The `ai` namespace: The AI provider that AI features call.
+
+
     Args:
-        namespace (SettingsNamespace): A settings namespace.
-        body (AiSettingsPatch | DocumentsSettingsPatch): The fields of the path's namespace:
-            `AiSettingsPatch` for `ai`, `DocumentsSettingsPatch` for `documents`.
+        body (AiSettingsPatch): A merge patch of the `ai` namespace: listed fields change, `null`
+            resets one to its default (or removes a secret), a left-out secret is kept, and so is a
+            secret sent back as its own hint.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[AiSettingsDocument | DocumentsSettingsDocument | Problem]
+        Response[AiSettingsDocument | Problem]
     """
 
     kwargs = _get_kwargs(
-        namespace=namespace,
         body=body,
     )
 
@@ -226,31 +192,32 @@ async def asyncio_detailed(
 
 
 async def asyncio(
-    namespace: SettingsNamespace,
     *,
     client: AuthenticatedClient,
-    body: AiSettingsPatch | DocumentsSettingsPatch,
-) -> AiSettingsDocument | DocumentsSettingsDocument | Problem | None:
+    body: AiSettingsPatch,
+) -> AiSettingsDocument | Problem | None:
     """Changes settings as a JSON merge patch (admins only): listed fields change, `null` resets
     a field to its default or removes a secret, left-out secrets are kept (so is a secret sent
     back as its own hint). Every problem is reported at once, naming the field.
 
+     The `ai` namespace: The AI provider that AI features call.
+
+
     Args:
-        namespace (SettingsNamespace): A settings namespace.
-        body (AiSettingsPatch | DocumentsSettingsPatch): The fields of the path's namespace:
-            `AiSettingsPatch` for `ai`, `DocumentsSettingsPatch` for `documents`.
+        body (AiSettingsPatch): A merge patch of the `ai` namespace: listed fields change, `null`
+            resets one to its default (or removes a secret), a left-out secret is kept, and so is a
+            secret sent back as its own hint.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        AiSettingsDocument | DocumentsSettingsDocument | Problem
+        AiSettingsDocument | Problem
     """
 
     return (
         await asyncio_detailed(
-            namespace=namespace,
             client=client,
             body=body,
         )

@@ -1,27 +1,20 @@
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.ai_settings_document import AiSettingsDocument
 from ...models.documents_settings_document import DocumentsSettingsDocument
 from ...models.problem import Problem
-from ...models.settings_namespace import SettingsNamespace
 from ...types import Response
 
 
-def _get_kwargs(
-    namespace: SettingsNamespace,
-) -> dict[str, Any]:
+def _get_kwargs() -> dict[str, Any]:
 
     _kwargs: dict[str, Any] = {
         "method": "get",
-        "url": "/v1/admin/settings/{namespace}".format(
-            namespace=quote(str(namespace), safe=""),
-        ),
+        "url": "/v1/admin/settings/documents",
     }
 
     return _kwargs
@@ -29,31 +22,9 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> AiSettingsDocument | DocumentsSettingsDocument | Problem | None:
+) -> DocumentsSettingsDocument | Problem | None:
     if response.status_code == 200:
-
-        def _parse_response_200(
-            data: object,
-        ) -> AiSettingsDocument | DocumentsSettingsDocument:
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                componentsschemas_settings_document_type_0 = (
-                    AiSettingsDocument.from_dict(data)
-                )
-
-                return componentsschemas_settings_document_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            if not isinstance(data, dict):
-                raise TypeError()
-            componentsschemas_settings_document_type_1 = (
-                DocumentsSettingsDocument.from_dict(data)
-            )
-
-            return componentsschemas_settings_document_type_1
-
-        response_200 = _parse_response_200(response.json())
+        response_200 = DocumentsSettingsDocument.from_dict(response.json())
 
         return response_200
 
@@ -66,11 +37,6 @@ def _parse_response(
         response_403 = Problem.from_dict(response.json())
 
         return response_403
-
-    if response.status_code == 404:
-        response_404 = Problem.from_dict(response.json())
-
-        return response_404
 
     if response.status_code == 503:
         response_503 = Problem.from_dict(response.json())
@@ -85,7 +51,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[AiSettingsDocument | DocumentsSettingsDocument | Problem]:
+) -> Response[DocumentsSettingsDocument | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -95,26 +61,23 @@ def _build_response(
 
 
 def sync_detailed(
-    namespace: SettingsNamespace,
     *,
     client: AuthenticatedClient,
-) -> Response[AiSettingsDocument | DocumentsSettingsDocument | Problem]:
+) -> Response[DocumentsSettingsDocument | Problem]:
     """One namespace's settings (admins only). Secrets are never returned, only hinted.
 
-    Args:
-        namespace (SettingsNamespace): A settings namespace.
+     The `documents` namespace: Limits of the document service.
+
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[AiSettingsDocument | DocumentsSettingsDocument | Problem]
+        Response[DocumentsSettingsDocument | Problem]
     """
 
-    kwargs = _get_kwargs(
-        namespace=namespace,
-    )
+    kwargs = _get_kwargs()
 
     response = client.get_httpx_client().request(
         **kwargs,
@@ -124,50 +87,45 @@ def sync_detailed(
 
 
 def sync(
-    namespace: SettingsNamespace,
     *,
     client: AuthenticatedClient,
-) -> AiSettingsDocument | DocumentsSettingsDocument | Problem | None:
+) -> DocumentsSettingsDocument | Problem | None:
     """One namespace's settings (admins only). Secrets are never returned, only hinted.
 
-    Args:
-        namespace (SettingsNamespace): A settings namespace.
+     The `documents` namespace: Limits of the document service.
+
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        AiSettingsDocument | DocumentsSettingsDocument | Problem
+        DocumentsSettingsDocument | Problem
     """
 
     return sync_detailed(
-        namespace=namespace,
         client=client,
     ).parsed
 
 
 async def asyncio_detailed(
-    namespace: SettingsNamespace,
     *,
     client: AuthenticatedClient,
-) -> Response[AiSettingsDocument | DocumentsSettingsDocument | Problem]:
+) -> Response[DocumentsSettingsDocument | Problem]:
     """One namespace's settings (admins only). Secrets are never returned, only hinted.
 
-    Args:
-        namespace (SettingsNamespace): A settings namespace.
+     The `documents` namespace: Limits of the document service.
+
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[AiSettingsDocument | DocumentsSettingsDocument | Problem]
+        Response[DocumentsSettingsDocument | Problem]
     """
 
-    kwargs = _get_kwargs(
-        namespace=namespace,
-    )
+    kwargs = _get_kwargs()
 
     response = await client.get_async_httpx_client().request(**kwargs)
 
@@ -175,26 +133,24 @@ async def asyncio_detailed(
 
 
 async def asyncio(
-    namespace: SettingsNamespace,
     *,
     client: AuthenticatedClient,
-) -> AiSettingsDocument | DocumentsSettingsDocument | Problem | None:
+) -> DocumentsSettingsDocument | Problem | None:
     """One namespace's settings (admins only). Secrets are never returned, only hinted.
 
-    Args:
-        namespace (SettingsNamespace): A settings namespace.
+     The `documents` namespace: Limits of the document service.
+
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        AiSettingsDocument | DocumentsSettingsDocument | Problem
+        DocumentsSettingsDocument | Problem
     """
 
     return (
         await asyncio_detailed(
-            namespace=namespace,
             client=client,
         )
     ).parsed

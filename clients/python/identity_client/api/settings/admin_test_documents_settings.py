@@ -1,36 +1,28 @@
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.ai_settings_patch import AiSettingsPatch
 from ...models.documents_settings_patch import DocumentsSettingsPatch
 from ...models.problem import Problem
-from ...models.settings_namespace import SettingsNamespace
 from ...models.settings_test_result import SettingsTestResult
 from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
-    namespace: SettingsNamespace,
     *,
-    body: AiSettingsPatch | DocumentsSettingsPatch | Unset = UNSET,
+    body: DocumentsSettingsPatch | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
 
     _kwargs: dict[str, Any] = {
         "method": "post",
-        "url": "/v1/admin/settings/{namespace}/test".format(
-            namespace=quote(str(namespace), safe=""),
-        ),
+        "url": "/v1/admin/settings/documents/test",
     }
 
-    if isinstance(body, AiSettingsPatch):
-        _kwargs["json"] = body.to_dict()
-    else:
+    if not isinstance(body, Unset):
         _kwargs["json"] = body.to_dict()
 
     headers["Content-Type"] = "application/json"
@@ -61,11 +53,6 @@ def _parse_response(
         response_403 = Problem.from_dict(response.json())
 
         return response_403
-
-    if response.status_code == 404:
-        response_404 = Problem.from_dict(response.json())
-
-        return response_404
 
     if response.status_code == 413:
         response_413 = Problem.from_dict(response.json())
@@ -105,20 +92,22 @@ def _build_response(
 
 
 def sync_detailed(
-    namespace: SettingsNamespace,
     *,
     client: AuthenticatedClient,
-    body: AiSettingsPatch | DocumentsSettingsPatch | Unset = UNSET,
+    body: DocumentsSettingsPatch | Unset = UNSET,
 ) -> Response[Problem | SettingsTestResult]:
     """Runs the namespace's connection check (admins only): for `ai`, `GET {base_url}/models`
     with the API key; `documents` has nothing to connect to. An optional body (same shape as
     a PATCH) is tried over the stored settings without saving it. A failed check is a 200
     with `ok: false`.
 
+     The `documents` namespace: Limits of the document service.
+
+
     Args:
-        namespace (SettingsNamespace): A settings namespace.
-        body (AiSettingsPatch | DocumentsSettingsPatch | Unset): The fields of the path's
-            namespace: `AiSettingsPatch` for `ai`, `DocumentsSettingsPatch` for `documents`.
+        body (DocumentsSettingsPatch | Unset): A merge patch of the `documents` namespace: listed
+            fields change, `null` resets one to its default (or removes a secret), a left-out secret
+            is kept, and so is a secret sent back as its own hint.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -129,7 +118,6 @@ def sync_detailed(
     """
 
     kwargs = _get_kwargs(
-        namespace=namespace,
         body=body,
     )
 
@@ -141,20 +129,22 @@ def sync_detailed(
 
 
 def sync(
-    namespace: SettingsNamespace,
     *,
     client: AuthenticatedClient,
-    body: AiSettingsPatch | DocumentsSettingsPatch | Unset = UNSET,
+    body: DocumentsSettingsPatch | Unset = UNSET,
 ) -> Problem | SettingsTestResult | None:
     """Runs the namespace's connection check (admins only): for `ai`, `GET {base_url}/models`
     with the API key; `documents` has nothing to connect to. An optional body (same shape as
     a PATCH) is tried over the stored settings without saving it. A failed check is a 200
     with `ok: false`.
 
+     The `documents` namespace: Limits of the document service.
+
+
     Args:
-        namespace (SettingsNamespace): A settings namespace.
-        body (AiSettingsPatch | DocumentsSettingsPatch | Unset): The fields of the path's
-            namespace: `AiSettingsPatch` for `ai`, `DocumentsSettingsPatch` for `documents`.
+        body (DocumentsSettingsPatch | Unset): A merge patch of the `documents` namespace: listed
+            fields change, `null` resets one to its default (or removes a secret), a left-out secret
+            is kept, and so is a secret sent back as its own hint.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -165,27 +155,28 @@ def sync(
     """
 
     return sync_detailed(
-        namespace=namespace,
         client=client,
         body=body,
     ).parsed
 
 
 async def asyncio_detailed(
-    namespace: SettingsNamespace,
     *,
     client: AuthenticatedClient,
-    body: AiSettingsPatch | DocumentsSettingsPatch | Unset = UNSET,
+    body: DocumentsSettingsPatch | Unset = UNSET,
 ) -> Response[Problem | SettingsTestResult]:
     """Runs the namespace's connection check (admins only): for `ai`, `GET {base_url}/models`
     with the API key; `documents` has nothing to connect to. An optional body (same shape as
     a PATCH) is tried over the stored settings without saving it. A failed check is a 200
     with `ok: false`.
 
+     The `documents` namespace: Limits of the document service.
+
+
     Args:
-        namespace (SettingsNamespace): A settings namespace.
-        body (AiSettingsPatch | DocumentsSettingsPatch | Unset): The fields of the path's
-            namespace: `AiSettingsPatch` for `ai`, `DocumentsSettingsPatch` for `documents`.
+        body (DocumentsSettingsPatch | Unset): A merge patch of the `documents` namespace: listed
+            fields change, `null` resets one to its default (or removes a secret), a left-out secret
+            is kept, and so is a secret sent back as its own hint.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -196,7 +187,6 @@ async def asyncio_detailed(
     """
 
     kwargs = _get_kwargs(
-        namespace=namespace,
         body=body,
     )
 
@@ -206,20 +196,22 @@ async def asyncio_detailed(
 
 
 async def asyncio(
-    namespace: SettingsNamespace,
     *,
     client: AuthenticatedClient,
-    body: AiSettingsPatch | DocumentsSettingsPatch | Unset = UNSET,
+    body: DocumentsSettingsPatch | Unset = UNSET,
 ) -> Problem | SettingsTestResult | None:
     """Runs the namespace's connection check (admins only): for `ai`, `GET {base_url}/models`
     with the API key; `documents` has nothing to connect to. An optional body (same shape as
     a PATCH) is tried over the stored settings without saving it. A failed check is a 200
     with `ok: false`.
 
+     The `documents` namespace: Limits of the document service.
+
+
     Args:
-        namespace (SettingsNamespace): A settings namespace.
-        body (AiSettingsPatch | DocumentsSettingsPatch | Unset): The fields of the path's
-            namespace: `AiSettingsPatch` for `ai`, `DocumentsSettingsPatch` for `documents`.
+        body (DocumentsSettingsPatch | Unset): A merge patch of the `documents` namespace: listed
+            fields change, `null` resets one to its default (or removes a secret), a left-out secret
+            is kept, and so is a secret sent back as its own hint.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -231,7 +223,6 @@ async def asyncio(
 
     return (
         await asyncio_detailed(
-            namespace=namespace,
             client=client,
             body=body,
         )

@@ -1,0 +1,224 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.documents_settings_document import DocumentsSettingsDocument
+from ...models.documents_settings_patch import DocumentsSettingsPatch
+from ...models.problem import Problem
+from ...types import Response
+
+
+def _get_kwargs(
+    *,
+    body: DocumentsSettingsPatch,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "patch",
+        "url": "/v1/admin/settings/documents",
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/merge-patch+json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> DocumentsSettingsDocument | Problem | None:
+    if response.status_code == 200:
+        response_200 = DocumentsSettingsDocument.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Problem.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[DocumentsSettingsDocument | Problem]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: DocumentsSettingsPatch,
+) -> Response[DocumentsSettingsDocument | Problem]:
+    """Changes settings as a JSON merge patch (admins only): listed fields change, `null` resets
+    a field to its default or removes a secret, left-out secrets are kept (so is a secret sent
+    back as its own hint). Every problem is reported at once, naming the field.
+
+     The `documents` namespace: Limits of the document service.
+
+
+    Args:
+        body (DocumentsSettingsPatch): A merge patch of the `documents` namespace: listed fields
+            change, `null` resets one to its default (or removes a secret), a left-out secret is kept,
+            and so is a secret sent back as its own hint.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[DocumentsSettingsDocument | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+    body: DocumentsSettingsPatch,
+) -> DocumentsSettingsDocument | Problem | None:
+    """Changes settings as a JSON merge patch (admins only): listed fields change, `null` resets
+    a field to its default or removes a secret, left-out secrets are kept (so is a secret sent
+    back as its own hint). Every problem is reported at once, naming the field.
+
+     The `documents` namespace: Limits of the document service.
+
+
+    Args:
+        body (DocumentsSettingsPatch): A merge patch of the `documents` namespace: listed fields
+            change, `null` resets one to its default (or removes a secret), a left-out secret is kept,
+            and so is a secret sent back as its own hint.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        DocumentsSettingsDocument | Problem
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: DocumentsSettingsPatch,
+) -> Response[DocumentsSettingsDocument | Problem]:
+    """Changes settings as a JSON merge patch (admins only): listed fields change, `null` resets
+    a field to its default or removes a secret, left-out secrets are kept (so is a secret sent
+    back as its own hint). Every problem is reported at once, naming the field.
+
+     The `documents` namespace: Limits of the document service.
+
+
+    Args:
+        body (DocumentsSettingsPatch): A merge patch of the `documents` namespace: listed fields
+            change, `null` resets one to its default (or removes a secret), a left-out secret is kept,
+            and so is a secret sent back as its own hint.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[DocumentsSettingsDocument | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+    body: DocumentsSettingsPatch,
+) -> DocumentsSettingsDocument | Problem | None:
+    """Changes settings as a JSON merge patch (admins only): listed fields change, `null` resets
+    a field to its default or removes a secret, left-out secrets are kept (so is a secret sent
+    back as its own hint). Every problem is reported at once, naming the field.
+
+     The `documents` namespace: Limits of the document service.
+
+
+    Args:
+        body (DocumentsSettingsPatch): A merge patch of the `documents` namespace: listed fields
+            change, `null` resets one to its default (or removes a secret), a left-out secret is kept,
+            and so is a secret sent back as its own hint.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        DocumentsSettingsDocument | Problem
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+        )
+    ).parsed
