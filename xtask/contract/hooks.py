@@ -8,7 +8,13 @@ Two things a static `Authorization` header cannot do:
   succeeds, or after any 401 to a request that carried the token, the next case signs in again
   with `IDENTITY_CONTRACT_EMAIL` / `IDENTITY_CONTRACT_PASSWORD`, so the operations tested later
   are not all answered 401 by a dead token.
-* Keep the admin settings connection check (`POST /v1/admin/settings/{namespace}/test`, which
+* Hold `positive_data_acceptance` to the listed reasons: the xtask adds, per operation, the
+  status of each refusal that depends on state (a token never issued, a reused
+  `Idempotency-Key`, a common password; `REFUSALS` in xtask/src/contract.rs) to the statuses
+  that check expects, and hands over the list (`IDENTITY_CONTRACT_REFUSALS`). The check
+  `refused_for_a_listed_reason` fails a schema-valid request answered with such a status unless
+  the problem `code` (or, for `validation_failed`, every field error's code) is listed for it.
+* Keep the admin settings connection check (`POST /v1/admin/settings/ai/test`, which
   makes an outgoing request to the `base_url` setting) on this machine: every `base_url` that
   would be dialled is replaced by the stub server the xtask runs (`IDENTITY_CONTRACT_STUB_URL`).
   Values the server must refuse (not a URL, another scheme, credentials, a query) are left as
@@ -17,16 +23,63 @@ Two things a static `Authorization` header cannot do:
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from urllib.parse import urlsplit
 
 import requests
 import schemathesis
+from schemathesis.specs.openapi.checks import is_unexpected_http_status_case
 
 BASE_URL = os.environ["IDENTITY_CONTRACT_BASE_URL"]
 STUB_URL = os.environ["IDENTITY_CONTRACT_STUB_URL"]
 ROLE = os.environ.get("IDENTITY_CONTRACT_ROLE", "anonymous")
+# Operation id -> the refusals listed for it: `code` or `validation_failed/<field code>`.
+REFUSALS: dict[str, list[str]] = json.loads(os.environ.get("IDENTITY_CONTRACT_REFUSALS", "{}"))
+
+
+def _accepted_by_default(status: int) -> bool:
+    """What `positive_data_acceptance` expects of schema-valid data without a listed refusal."""
+    return status < 400 or status in (401, 403, 404, 409, 429) or status >= 500
+
+
+def _reasons(response) -> list[str]:
+    """The reasons an answer gives: its problem code, or the code of each field error."""
+    try:
+        problem = response.json()
+    except ValueError:
+        return ["(no problem document)"]
+    if not isinstance(problem, dict):
+        return ["(no problem document)"]
+    code = problem.get("code")
+    if code == "validation_failed":
+        errors = problem.get("errors") or []
+        fields = [e.get("code") for e in errors if isinstance(e, dict)]
+        return [f"validation_failed/{field}" for field in fields] or ["validation_failed/(no field error)"]
+    return [str(code)]
+
+
+@schemathesis.check
+def refused_for_a_listed_reason(ctx, response, case):
+    """A schema-valid request refused only for a reason listed for its operation."""
+    meta = case.meta
+    if meta is None or not meta.generation.mode.is_positive or is_unexpected_http_status_case(case):
+        return None
+    if _accepted_by_default(response.status_code):
+        return None
+    operation = case.operation.definition.raw.get("operationId")
+    listed = REFUSALS.get(operation)
+    if listed is None:
+        return None  # positive_data_acceptance reports it
+    reasons = _reasons(response)
+    unlisted = [reason for reason in reasons if reason not in listed]
+    if unlisted:
+        raise AssertionError(
+            f"Schema-valid data refused with {response.status_code} for {', '.join(unlisted)}; "
+            f"the refusals listed for {operation} are {', '.join(listed)} (REFUSALS in xtask/src/contract.rs)"
+        )
+    return None
 
 # Successful answers of these operations may end the caller's own session.
 SESSION_ENDING = {
@@ -42,11 +95,9 @@ SESSION_ENDING = {
     ("POST", "/v1/admin/users/{id}/lock"),
 }
 
-# The operations whose bodies carry a `base_url` the server may dial.
-DIALLING = {
-    ("PATCH", "/v1/admin/settings/{namespace}"),
-    ("POST", "/v1/admin/settings/{namespace}/test"),
-}
+# The operations whose bodies carry a `base_url` the server may dial: the settings of a
+# namespace (`/v1/admin/settings/ai`) and their connection check (`…/test`).
+SETTINGS = "/v1/admin/settings/"
 
 
 def _would_dial(value: object) -> bool:
@@ -71,7 +122,11 @@ def _would_dial(value: object) -> bool:
 @schemathesis.hook
 def before_call(context, case, kwargs):
     key = (case.operation.method.upper(), case.operation.path)
-    if key in DIALLING and isinstance(case.body, dict) and "base_url" in case.body:
+    # Only schema-valid values: the server refuses the others (before dialling), and a
+    # negative case made valid here would be reported as accepted.
+    positive = case.meta is not None and case.meta.generation.mode.is_positive
+    dialling = positive and case.operation.path.startswith(SETTINGS) and key[0] in ("PATCH", "POST")
+    if dialling and isinstance(case.body, dict) and "base_url" in case.body:
         if _would_dial(case.body["base_url"]):
             case.body["base_url"] = STUB_URL
     # A test without a body tries the stored settings: the xtask stores the stub's URL before

@@ -9,8 +9,9 @@
 //! anonymous caller, a user and an admin (in that order: the admin's requests may lock or
 //! delete accounts). `xtask/contract/hooks.py` keeps the user and admin signed in (the
 //! generated requests log out on purpose) and points the admin settings connection check at a
-//! stub HTTP server this process runs. No operation is excluded; one check is, by default
-//! (see [`EXCLUDED`]); `--all-checks` runs it too.
+//! stub HTTP server this process runs. No operation and no check is excluded; the refusals
+//! that depend on state rather than on the request's shape are listed, each with its reason,
+//! in [`REFUSALS`].
 //!
 //! Set on the server for the run, with the reason: `RATE_LIMIT_AUTH_PER_MINUTE=100000`,
 //! `MAIL_COOLDOWN_SECONDS=0` and `LOGIN_BACKOFF_AFTER=0`, because thousands of generated
@@ -32,17 +33,92 @@ const SEED: &str = "20250611";
 /// enough for CI.
 const MAX_EXAMPLES: &str = "12";
 
-/// The check left out unless `--all-checks`, and why.
+/// A refusal of a request that fits the schema, for a reason no schema can state: the state
+/// of the service, not the shape of the request.
 ///
-/// `positive_data_acceptance` (ST202) expects every request that fits the schema to be
-/// accepted. Many refusals depend on state or on rules no schema states: a token, code or
-/// cursor that was never issued, a wrong current password, a reused `Idempotency-Key`, a
-/// password on the common-passwords list, an IANA time zone, "an email or a username". Until
-/// each of those is in the schema or listed as an expected answer of its operation (issue 11
-/// is open for it), CI runs every other check — undocumented statuses and codes, answers that
-/// break their schema, schema-violating requests accepted, server errors — and
-/// `cargo xtask contract --all-checks` lists what ST202 still finds.
-const EXCLUDED: &str = "positive_data_acceptance";
+/// `positive_data_acceptance` (ST202) expects a request that fits the schema to be accepted,
+/// or answered 401, 403, 404, 409 or 429. Each entry here adds the status of its `code` to the
+/// statuses that check expects from its operation (`schemathesis.toml`, written for the run),
+/// and the check `refused_for_a_listed_reason` of `hooks.py` takes that status back unless
+/// the answer's problem `code` is the one listed (`validation_failed/<field code>`: every field
+/// error of the answer has that code). So the extra status covers only the listed reason.
+struct Refusal {
+    operation: &'static str,
+    code: &'static str,
+    why: &'static str,
+}
+
+const NEVER_ISSUED_TOKEN: &str = "a token of the documented form that no mail carried: the token is state, not shape";
+const NEVER_ISSUED_CODE: &str =
+    "a code of the documented form that no mail carried (or a registration never requested)";
+const WRONG_PASSWORD: &str =
+    "a password of the documented form that is not the account's: re-authentication checks the secret, not its shape";
+const REUSED_KEY: &str =
+    "the same generated `Idempotency-Key` sent again with another body: the key is state, not shape";
+const COMMON_PASSWORD: &str =
+    "a password on the common-passwords list (NIST SP 800-63B): a list of 10,000 entries is no schema";
+
+const REFUSALS: &[Refusal] = &[
+    Refusal { operation: "verify_email", code: "invalid_token", why: NEVER_ISSUED_TOKEN },
+    Refusal { operation: "reset_password", code: "invalid_token", why: NEVER_ISSUED_TOKEN },
+    Refusal { operation: "reset_password", code: "validation_failed/common_password", why: COMMON_PASSWORD },
+    Refusal { operation: "register_confirm", code: "invalid_code", why: NEVER_ISSUED_CODE },
+    Refusal { operation: "register", code: "validation_failed/common_password", why: COMMON_PASSWORD },
+    Refusal { operation: "register", code: "idempotency_key_reused", why: REUSED_KEY },
+    Refusal { operation: "register_request", code: "validation_failed/common_password", why: COMMON_PASSWORD },
+    Refusal { operation: "admin_create_user", code: "idempotency_key_reused", why: REUSED_KEY },
+    Refusal { operation: "admin_create_user", code: "validation_failed/common_password", why: COMMON_PASSWORD },
+    Refusal { operation: "admin_create_group", code: "idempotency_key_reused", why: REUSED_KEY },
+    Refusal { operation: "change_password", code: "validation_failed/incorrect", why: WRONG_PASSWORD },
+    Refusal { operation: "change_password", code: "validation_failed/common_password", why: COMMON_PASSWORD },
+    Refusal { operation: "delete_account", code: "validation_failed/incorrect", why: WRONG_PASSWORD },
+];
+
+/// The statuses `positive_data_acceptance` expects by default (schemathesis 4.32's list).
+const ACCEPTED: [&str; 8] = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"];
+
+/// `schemathesis.toml` for a run: per operation, the statuses of its [`REFUSALS`] (read from
+/// the document's example problem of each code) added to what `positive_data_acceptance`
+/// expects. Also the JSON the hooks read: operation id → the listed codes.
+fn refusal_config(document: &Value) -> Result<(String, String)> {
+    let mut toml = String::from("# Written by `cargo xtask contract` from REFUSALS in xtask/src/contract.rs.\n");
+    let mut codes = serde_json::Map::new();
+    let mut operations: Vec<&str> = REFUSALS.iter().map(|r| r.operation).collect();
+    operations.dedup();
+    let known: Vec<&str> = document["paths"]
+        .as_object()
+        .into_iter()
+        .flat_map(|paths| paths.values())
+        .filter_map(Value::as_object)
+        .flat_map(|item| item.values())
+        .filter_map(|operation| operation["operationId"].as_str())
+        .collect();
+    for operation in operations {
+        if !known.contains(&operation) {
+            return Err(format!("REFUSALS names {operation}, which the document does not have"));
+        }
+        let mut statuses: Vec<String> = ACCEPTED.iter().map(|s| (*s).to_owned()).collect();
+        let mut listed = Vec::new();
+        for refusal in REFUSALS.iter().filter(|r| r.operation == operation) {
+            let problem = refusal.code.split('/').next().unwrap_or(refusal.code);
+            let status = document["components"]["examples"][problem]["value"]["status"]
+                .as_u64()
+                .ok_or_else(|| format!("REFUSALS names {problem}, which is not a problem code of the document"))?;
+            if !statuses.contains(&status.to_string()) {
+                statuses.push(status.to_string());
+            }
+            listed.push(Value::from(refusal.code));
+            toml.push_str(&format!("# {operation}: {} ({})\n", refusal.code, refusal.why));
+        }
+        let quoted: Vec<String> = statuses.iter().map(|s| format!("\"{s}\"")).collect();
+        toml.push_str(&format!(
+            "[[operations]]\ninclude-operation-id = \"{operation}\"\nchecks.positive_data_acceptance.expected-statuses = [{}]\n\n",
+            quoted.join(", ")
+        ));
+        codes.insert(operation.to_owned(), Value::Array(listed));
+    }
+    Ok((toml, Value::Object(codes).to_string()))
+}
 
 const USER_EMAIL: &str = "contract-user@example.com";
 const ADMIN_EMAIL: &str = "contract-admin@example.com";
@@ -92,8 +168,6 @@ pub fn contract(args: &[String]) -> Result {
         Some("admin") => vec![Role::Admin],
         Some(other) => return Err(format!("unknown role {other}: anonymous, user or admin")),
     };
-    let all_checks = args.iter().any(|a| a == "--all-checks");
-    let excluded = if all_checks { None } else { Some(EXCLUDED) };
     let python = deploy::venv("contract", &root().join("xtask/contract/requirements.txt"))?;
     let st = python.with_file_name("st");
     let binary = crate::server::build()?;
@@ -132,6 +206,11 @@ pub fn contract(args: &[String]) -> Result {
         if status != 200 || answer["ok"] != Value::Bool(true) || stub.hits() == before {
             return Err(format!("the settings connection check did not reach the stub: {status} {answer}"));
         }
+        let (status, document) = server.call("GET", "/openapi.json", None, None)?;
+        if status != 200 {
+            return Err(format!("GET /openapi.json answered {status}"));
+        }
+        let refusals = refusal_config(&document)?;
         for &role in &roles {
             let (email, token) = match role {
                 Role::Anonymous => ("", ""),
@@ -140,13 +219,10 @@ pub fn contract(args: &[String]) -> Result {
             };
             let label = format!("{} as {}", backend.name(), role.name());
             let dir = reports.join(format!("{}-{}", backend.name(), role.name()));
-            outcomes.push(schemathesis(&st, &server, &stub, &label, &dir, role, email, token, excluded)?);
+            outcomes.push(schemathesis(&st, &server, &stub, &label, &dir, role, email, token, &refusals)?);
         }
     }
     eprintln!("\nxtask: contract check, seed {SEED}, at most {MAX_EXAMPLES} examples per operation and phase");
-    if let Some(check) = excluded {
-        eprintln!("xtask: every check but {check} (`--all-checks` runs it too; see EXCLUDED in xtask/src/contract.rs)");
-    }
     let mut failed = 0;
     for outcome in &outcomes {
         let verdict = if outcome.passed { "passed" } else { "FAILED" };
@@ -180,10 +256,13 @@ fn schemathesis(
     role: Role,
     email: &str,
     token: &str,
-    excluded: Option<&str>,
+    refusals: &(String, String),
 ) -> Result<Outcome> {
     let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let report = dir.join("report.json");
+    let config = dir.join("schemathesis.toml");
+    std::fs::write(&config, &refusals.0).map_err(|e| format!("cannot write {}: {e}", config.display()))?;
     let location = format!("{}/openapi.json", server.base);
     let args = [
         "run",
@@ -213,12 +292,11 @@ fn schemathesis(
     ];
     eprintln!("\nxtask: contract {label}\n$ {} {} {}", st.display(), args.join(" "), dir.display());
     let started = Instant::now();
-    let mut command = Command::new(st);
-    command.args(args).arg(dir);
-    if let Some(check) = excluded {
-        command.args(["--exclude-checks", check]);
-    }
-    let status = command
+    let status = Command::new(st)
+        .arg("--config-file")
+        .arg(&config)
+        .args(args)
+        .arg(dir)
         .arg("--report-json-path")
         .arg(&report)
         // Its cache (`.schemathesis/`) lands next to the reports, not in the work tree.
@@ -232,6 +310,7 @@ fn schemathesis(
         .env("IDENTITY_CONTRACT_EMAIL", email)
         .env("IDENTITY_CONTRACT_PASSWORD", PASSWORD)
         .env("IDENTITY_CONTRACT_TOKEN", token)
+        .env("IDENTITY_CONTRACT_REFUSALS", &refusals.1)
         .status()
         .map_err(|e| format!("cannot run {}: {e}", st.display()))?;
     let seconds = started.elapsed().as_secs_f64();

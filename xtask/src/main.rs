@@ -59,7 +59,7 @@ fn main() -> ExitCode {
         Some("bench") => cargo(&["bench", "-p", "identity-http", "--bench", "identity", "--"], &args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run|test|services|tools|contract [--backend B] [--role R] [--all-checks]|clients [--check]|authorize-check|deploy-check|audit|sbom [--target TRIPLE] [PATH]|migrate|create-admin EMAIL|openapi [--check]|bench [FILTER]>"
+                "usage: cargo xtask <run|test|services|tools|contract [--backend B] [--role R]|clients [--check]|authorize-check|deploy-check|audit|sbom [--target TRIPLE] [PATH]|migrate|create-admin EMAIL|openapi [--check]|bench [FILTER]>"
             );
             return ExitCode::from(2);
         }
