@@ -27,10 +27,10 @@ use serde_json::{Value, json};
 use crate::server::{Backend, Server, Stub};
 use crate::{Result, deploy, root};
 
-/// The seed of every run: the same requests each time (change it to explore).
+/// The seed of every run: the same requests each time (`--seed N` explores others).
 const SEED: &str = "20250611";
 /// Test cases per operation and phase: enough to find what the document gets wrong, small
-/// enough for CI.
+/// enough for CI (`--max-examples N` for more).
 const MAX_EXAMPLES: &str = "12";
 
 /// A refusal of a request that fits the schema, for a reason no schema can state: the state
@@ -84,6 +84,7 @@ fn refusal_config(document: &Value) -> Result<(String, String)> {
     let mut toml = String::from("# Written by `cargo xtask contract` from REFUSALS in xtask/src/contract.rs.\n");
     let mut codes = serde_json::Map::new();
     let mut operations: Vec<&str> = REFUSALS.iter().map(|r| r.operation).collect();
+    operations.sort_unstable();
     operations.dedup();
     let known: Vec<&str> = document["paths"]
         .as_object()
@@ -168,6 +169,13 @@ pub fn contract(args: &[String]) -> Result {
         Some("admin") => vec![Role::Admin],
         Some(other) => return Err(format!("unknown role {other}: anonymous, user or admin")),
     };
+    let seed = value("--seed").unwrap_or(SEED);
+    let max_examples = value("--max-examples").unwrap_or(MAX_EXAMPLES);
+    for (flag, number) in [("--seed", seed), ("--max-examples", max_examples)] {
+        if number.parse::<u64>().is_err() {
+            return Err(format!("{flag} takes a whole number, not {number}"));
+        }
+    }
     let python = deploy::venv("contract", &root().join("xtask/contract/requirements.txt"))?;
     let st = python.with_file_name("st");
     let binary = crate::server::build()?;
@@ -210,7 +218,7 @@ pub fn contract(args: &[String]) -> Result {
         if status != 200 {
             return Err(format!("GET /openapi.json answered {status}"));
         }
-        let refusals = refusal_config(&document)?;
+        let run = Run { refusals: refusal_config(&document)?, seed, max_examples };
         for &role in &roles {
             let (email, token) = match role {
                 Role::Anonymous => ("", ""),
@@ -219,10 +227,10 @@ pub fn contract(args: &[String]) -> Result {
             };
             let label = format!("{} as {}", backend.name(), role.name());
             let dir = reports.join(format!("{}-{}", backend.name(), role.name()));
-            outcomes.push(schemathesis(&st, &server, &stub, &label, &dir, role, email, token, &refusals)?);
+            outcomes.push(schemathesis(&st, &server, &stub, &label, &dir, role, email, token, &run)?);
         }
     }
-    eprintln!("\nxtask: contract check, seed {SEED}, at most {MAX_EXAMPLES} examples per operation and phase");
+    eprintln!("\nxtask: contract check, seed {seed}, at most {max_examples} examples per operation and phase");
     let mut failed = 0;
     for outcome in &outcomes {
         let verdict = if outcome.passed { "passed" } else { "FAILED" };
@@ -245,6 +253,14 @@ pub fn contract(args: &[String]) -> Result {
     Ok(())
 }
 
+/// What every schemathesis run of a check shares: the listed refusals (`schemathesis.toml`,
+/// and the hooks' JSON), the seed and the examples per operation and phase.
+struct Run<'a> {
+    refusals: (String, String),
+    seed: &'a str,
+    max_examples: &'a str,
+}
+
 /// One schemathesis run against `server` as `role`.
 #[allow(clippy::too_many_arguments)]
 fn schemathesis(
@@ -256,8 +272,9 @@ fn schemathesis(
     role: Role,
     email: &str,
     token: &str,
-    refusals: &(String, String),
+    run: &Run,
 ) -> Result<Outcome> {
+    let refusals = &run.refusals;
     let _ = std::fs::remove_dir_all(dir);
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let report = dir.join("report.json");
@@ -272,9 +289,9 @@ fn schemathesis(
         "--checks",
         "all",
         "--seed",
-        SEED,
+        run.seed,
         "--max-examples",
-        MAX_EXAMPLES,
+        run.max_examples,
         // One worker: Hypothesis' lambda descriptions parse source with `ast`, which is not
         // thread-safe on Python 3.11 ("AST constructor recursion depth mismatch" errors).
         "--workers",

@@ -4,7 +4,7 @@
 //! ```text
 //! cargo xtask run [ARGS]      start the server (embedded default unless DATABASE_URL etc. are set)
 //! cargo xtask test            start local services if down, install test tools (nginx), then fmt check, deploy-check, audit, clippy -D warnings, all tests, contract, clients --check
-//! cargo xtask contract [--backend embedded|postgres] [--role anonymous|user|admin]
+//! cargo xtask contract [--backend embedded|postgres] [--role anonymous|user|admin] [--seed N] [--max-examples N]
 //!                             schemathesis against a running server, as each role, on each backend
 //! cargo xtask clients [--check]  regenerate clients/ (or fail if stale; type-check and run the examples)
 //! cargo xtask authorize-check Swagger UI's Authorize (OAuth2 password flow) in headless Chromium
@@ -59,7 +59,7 @@ fn main() -> ExitCode {
         Some("bench") => cargo(&["bench", "-p", "identity-http", "--bench", "identity", "--"], &args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run|test|services|tools|contract [--backend B] [--role R]|clients [--check]|authorize-check|deploy-check|audit|sbom [--target TRIPLE] [PATH]|migrate|create-admin EMAIL|openapi [--check]|bench [FILTER]>"
+                "usage: cargo xtask <run|test|services|tools|contract [--backend B] [--role R] [--seed N] [--max-examples N]|clients [--check]|authorize-check|deploy-check|audit|sbom [--target TRIPLE] [PATH]|migrate|create-admin EMAIL|openapi [--check]|bench [FILTER]>"
             );
             return ExitCode::from(2);
         }
