@@ -58,6 +58,9 @@ const REUSED_KEY: &str =
 const COMMON_PASSWORD: &str =
     "a password on the common-passwords list (NIST SP 800-63B): a list of 10,000 entries is no schema";
 
+const CONTAINS_EMAIL: &str = "a password that contains the account's email address: no schema relates one field to another (or to the stored address)";
+const UNCHANGED: &str = "a new password that is the account's current one: which password that is, is state";
+
 const REFUSALS: &[Refusal] = &[
     Refusal { operation: "verify_email", code: "invalid_token", why: NEVER_ISSUED_TOKEN },
     Refusal { operation: "reset_password", code: "invalid_token", why: NEVER_ISSUED_TOKEN },
@@ -71,7 +74,13 @@ const REFUSALS: &[Refusal] = &[
     Refusal { operation: "admin_create_group", code: "idempotency_key_reused", why: REUSED_KEY },
     Refusal { operation: "change_password", code: "validation_failed/incorrect", why: WRONG_PASSWORD },
     Refusal { operation: "change_password", code: "validation_failed/common_password", why: COMMON_PASSWORD },
+    Refusal { operation: "change_password", code: "validation_failed/unchanged", why: UNCHANGED },
     Refusal { operation: "delete_account", code: "validation_failed/incorrect", why: WRONG_PASSWORD },
+    Refusal { operation: "register", code: "validation_failed/contains_email", why: CONTAINS_EMAIL },
+    Refusal { operation: "register_request", code: "validation_failed/contains_email", why: CONTAINS_EMAIL },
+    Refusal { operation: "admin_create_user", code: "validation_failed/contains_email", why: CONTAINS_EMAIL },
+    Refusal { operation: "change_password", code: "validation_failed/contains_email", why: CONTAINS_EMAIL },
+    Refusal { operation: "reset_password", code: "validation_failed/contains_email", why: CONTAINS_EMAIL },
 ];
 
 /// The statuses `positive_data_acceptance` expects by default (schemathesis 4.32's list).
