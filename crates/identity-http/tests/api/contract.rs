@@ -224,6 +224,24 @@ fn schemas_are_as_strict_as_the_server() {
         assert_eq!(schemas[name]["additionalProperties"], false, "{name}");
         assert_eq!(schemas[name]["properties"].as_object().unwrap().len(), keys.len(), "{name}");
     }
+    // Login names an account: `email` if it is a string, else `username` must be one.
+    assert_eq!(schemas["LoginRequest"]["if"]["required"], json!(["email"]));
+    assert_eq!(schemas["LoginRequest"]["else"]["required"], json!(["username"]));
+    // Core's rules on texts, as patterns: a required name holds a visible character and no
+    // control character; passwords anything but NUL.
+    let name = &schemas["NewGroup"]["properties"]["name"];
+    assert_eq!(name["pattern"], identity_core::domain::SINGLE_LINE_PATTERN, "{name}");
+    let password = &schemas["RegisterRequest"]["properties"]["password"];
+    assert_eq!(password["pattern"], identity_core::domain::NO_NUL_PATTERN, "{password}");
+    assert!(schemas["TimeZone"]["enum"].as_array().unwrap().iter().any(|z| z == "Europe/Berlin"));
+    let cursor = doc["paths"]["/v1/sessions"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "cursor")
+        .unwrap()
+        .clone();
+    assert!(cursor["schema"]["pattern"].as_str().unwrap().contains("[0-9A-Fa-f]{8}-"), "{cursor}");
     let oauth2 = &doc["components"]["securitySchemes"]["oauth2"];
     assert_eq!(oauth2["flows"]["password"]["tokenUrl"], TOKEN);
 }
