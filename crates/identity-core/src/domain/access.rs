@@ -51,7 +51,7 @@ impl Group {
         if trimmed.chars().count() > Self::NAME_MAX_CHARS {
             return Err(FieldError::new("name", "too_long", "a group name has at most 100 characters"));
         }
-        if trimmed.chars().any(char::is_control) {
+        if raw.chars().any(char::is_control) {
             return Err(FieldError::new(
                 "name",
                 "invalid_characters",
@@ -70,7 +70,7 @@ impl Group {
         if trimmed.chars().count() > Self::DESCRIPTION_MAX_CHARS {
             return Err(FieldError::new("description", "too_long", "a description has at most 1000 characters"));
         }
-        if trimmed.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        if raw.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
             return Err(FieldError::new(
                 "description",
                 "invalid_characters",

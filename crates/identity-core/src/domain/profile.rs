@@ -65,7 +65,7 @@ pub fn text(field: &str, raw: &str, max: usize) -> Result<String, FieldError> {
     if trimmed.chars().count() > max {
         return Err(FieldError::new(field, "too_long", format!("at most {max} characters")));
     }
-    if trimmed.chars().any(char::is_control) {
+    if raw.chars().any(char::is_control) {
         return Err(err(field, "invalid_characters", "may not contain control characters"));
     }
     Ok(trimmed.to_owned())
@@ -73,7 +73,7 @@ pub fn text(field: &str, raw: &str, max: usize) -> Result<String, FieldError> {
 
 /// E.164: `+`, then 8–15 digits, the first not 0. Spaces, dots, dashes and brackets are removed.
 pub fn phone(raw: &str) -> Result<String, FieldError> {
-    super::single_line("phone", raw.trim())?;
+    super::single_line("phone", raw)?;
     let compact: String = raw.chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')')).collect();
     let digits = compact.strip_prefix('+').unwrap_or("");
     let valid =
@@ -87,7 +87,7 @@ pub fn phone(raw: &str) -> Result<String, FieldError> {
 /// A Telegram username: 5–32 of `A-Z a-z 0-9 _`, starting with a letter; a leading `@` is
 /// dropped.
 pub fn telegram(raw: &str) -> Result<String, FieldError> {
-    super::single_line("telegram", raw.trim())?;
+    super::single_line("telegram", raw)?;
     let handle = raw.trim().trim_start_matches('@');
     let valid = (5..=32).contains(&handle.len())
         && handle.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
@@ -101,7 +101,7 @@ pub fn telegram(raw: &str) -> Result<String, FieldError> {
 /// An `https://` URL with a host, at most 2048 characters.
 pub fn avatar_url(raw: &str) -> Result<String, FieldError> {
     let url = raw.trim();
-    super::single_line("avatar_url", url)?;
+    super::single_line("avatar_url", raw)?;
     let rest =
         url.strip_prefix("https://").ok_or_else(|| err("avatar_url", "https_required", "must be an https:// URL"))?;
     let host = rest.split(['/', '?', '#']).next().unwrap_or("");
@@ -117,7 +117,7 @@ pub fn avatar_url(raw: &str) -> Result<String, FieldError> {
 
 /// A BCP 47 language tag (`en`, `en-US`, `zh-Hant-TW`, `es-419`), in canonical case.
 pub fn locale(raw: &str) -> Result<String, FieldError> {
-    super::single_line("locale", raw.trim())?;
+    super::single_line("locale", raw)?;
     let invalid = || err("locale", "invalid_locale", "a BCP 47 language tag like en or pt-BR");
     let mut parts = raw.trim().split(['-', '_']);
     let language = parts.next().filter(|l| (2..=3).contains(&l.len()) && l.bytes().all(|b| b.is_ascii_alphabetic()));
@@ -170,21 +170,21 @@ pub const AVATAR_URL_MAX: usize = 2048;
 /// An IANA time zone name (`Europe/Berlin`, `UTC`).
 pub fn time_zone(raw: &str) -> Result<String, FieldError> {
     let name = raw.trim();
-    super::single_line("time_zone", name)?;
+    super::single_line("time_zone", raw)?;
     chrono_tz::Tz::from_str(name)
         .map(|tz| tz.name().to_owned())
         .map_err(|_| err("time_zone", "invalid_time_zone", "an IANA time zone like Europe/Berlin"))
 }
 
 pub fn region(raw: &str) -> Result<Region, FieldError> {
-    super::single_line("region", raw.trim())?;
+    super::single_line("region", raw)?;
     raw.trim().to_ascii_uppercase().parse().map_err(|()| {
         err("region", "invalid_region", "one of the supported ISO 3166 country codes (see the API schema)")
     })
 }
 
 pub fn currency(raw: &str) -> Result<Currency, FieldError> {
-    super::single_line("currency", raw.trim())?;
+    super::single_line("currency", raw)?;
     raw.trim().to_ascii_uppercase().parse().map_err(|()| {
         err("currency", "invalid_currency", "one of the supported ISO 4217 currency codes (see the API schema)")
     })
@@ -342,6 +342,19 @@ mod tests {
         for bad in ["", "e", "english", "en-US-US-x", "en--US", "12"] {
             assert!(locale(bad).is_err(), "{bad}");
         }
+    }
+
+    /// Spaces around a value are trimmed; control characters are refused wherever they are,
+    /// a line break or tab at either end too (the document's patterns say the same).
+    #[test]
+    fn control_characters_are_refused_even_where_trimming_would_drop_them() {
+        assert_eq!(text("name", "  Ada  ", 100).unwrap(), "Ada");
+        for raw in ["Ada\n", "\tAda", "Ada\u{85}", "\u{b}Ada"] {
+            assert_eq!(text("name", raw, 100).unwrap_err().code, "invalid_characters", "{raw:?}");
+        }
+        assert_eq!(crate::domain::Group::parse_name("Editors\r\n").unwrap_err().code, "invalid_characters");
+        assert_eq!(crate::domain::Group::parse_description("\u{b}notes").unwrap_err().code, "invalid_characters");
+        assert_eq!(time_zone("UTC\n").unwrap_err().code, "invalid_characters");
     }
 
     #[test]

@@ -144,7 +144,7 @@ impl Device {
         if trimmed.chars().count() > Self::NAME_MAX_CHARS {
             return Err(super::FieldError::new(field, "too_long", "a device name has at most 100 characters"));
         }
-        if trimmed.chars().any(char::is_control) {
+        if raw.chars().any(char::is_control) {
             return Err(super::FieldError::new(
                 field,
                 "invalid_characters",

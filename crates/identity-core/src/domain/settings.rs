@@ -191,11 +191,12 @@ fn check(spec: &FieldSpec, raw: &Value) -> Result<Value, FieldError> {
     let wrong_type = |what: &str| FieldError::new(name, "invalid_type", format!("{name} must be {what}"));
     match spec.kind {
         FieldKind::Text { max } => {
-            let text = raw.as_str().ok_or_else(|| wrong_type("a string"))?.trim();
+            let untrimmed = raw.as_str().ok_or_else(|| wrong_type("a string"))?;
+            let text = untrimmed.trim();
             if text.is_empty() || text.chars().count() > max {
                 return Err(FieldError::new(name, "invalid_length", format!("{name} has 1 to {max} characters")));
             }
-            if text.chars().any(char::is_control) {
+            if untrimmed.chars().any(char::is_control) {
                 return Err(FieldError::new(
                     name,
                     "invalid_characters",
@@ -205,7 +206,8 @@ fn check(spec: &FieldSpec, raw: &Value) -> Result<Value, FieldError> {
             Ok(Value::from(text))
         }
         FieldKind::Url => {
-            let text = raw.as_str().ok_or_else(|| wrong_type("a URL string"))?.trim();
+            // Untrimmed: the form is exactly `URL_PATTERN`'s, surrounding spaces included.
+            let text = raw.as_str().ok_or_else(|| wrong_type("a URL string"))?;
             let invalid = || FieldError::new(name, "invalid_url", format!("{name} must be an absolute http(s) URL"));
             if !url_in_pattern(text) || text.chars().count() > URL_MAX {
                 return Err(invalid());
@@ -236,7 +238,7 @@ fn check(spec: &FieldSpec, raw: &Value) -> Result<Value, FieldError> {
             Ok(Value::from(n))
         }
         FieldKind::Secret => {
-            let text = raw.as_str().ok_or_else(|| wrong_type("a string"))?.trim();
+            let text = raw.as_str().ok_or_else(|| wrong_type("a string"))?;
             if text.is_empty()
                 || text.chars().count() > SECRET_MAX
                 || text.chars().any(|c| c.is_control() || c.is_whitespace())

@@ -34,8 +34,8 @@ pub struct Username(String);
 
 impl Username {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        super::single_line("username", raw)?;
         let normalised = raw.trim().to_lowercase();
-        super::single_line("username", &normalised)?;
         let len = normalised.chars().count();
         if !(3..=32).contains(&len) {
             return Err(FieldError::new("username", "invalid_length", "a username has 3 to 32 characters"));
@@ -193,7 +193,7 @@ impl Profile {
         if trimmed.chars().count() > Self::NAME_MAX_CHARS {
             return Err(FieldError::new("name", "too_long", "a name has at most 100 characters"));
         }
-        if trimmed.chars().any(char::is_control) {
+        if raw.chars().any(char::is_control) {
             return Err(FieldError::new("name", "invalid_characters", "a name may not contain control characters"));
         }
         Ok(Some(trimmed.to_owned()))
