@@ -30,5 +30,5 @@ pub use session::{
 pub use user::{NewUser, PasswordHash, Profile, Role, User, UserId, UserStatus, Username};
 pub use validation::{
     FREE_TEXT_PATTERN, FieldError, NO_CONTROL_PATTERN, NO_NUL_PATTERN, SINGLE_LINE_PATTERN, VISIBLE_PATTERN,
-    ValidationErrors, free_text, no_nul, single_line,
+    ValidationErrors, free_text, no_nul, single_line, whole_number,
 };

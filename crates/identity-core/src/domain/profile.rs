@@ -248,6 +248,11 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
                 }
             }
         }
+        // A whole number is stored as one (`25.0` as `25`): what a reader gets back is an
+        // integer where the schema says integer.
+        Value::Number(n) if n.is_f64() => {
+            *target = super::whole_number(patch).map_or_else(|| patch.clone(), Value::from);
+        }
         other => *target = other.clone(),
     }
 }
@@ -285,7 +290,7 @@ pub fn validate_preferences(document: &Value) -> Vec<FieldError> {
                 }
                 PreferenceRule::OneOf(allowed) => value.as_str().is_some_and(|s| allowed.contains(&s)),
                 PreferenceRule::Number(min, max) => value.as_f64().is_some_and(|n| n >= *min && n <= *max),
-                PreferenceRule::Integer(min, max) => value.as_i64().is_some_and(|n| n >= *min && n <= *max),
+                PreferenceRule::Integer(min, max) => super::whole_number(value).is_some_and(|n| n >= *min && n <= *max),
             };
             if !ok {
                 let expected = match rule {
@@ -355,6 +360,19 @@ mod tests {
         assert_eq!(crate::domain::Group::parse_name("Editors\r\n").unwrap_err().code, "invalid_characters");
         assert_eq!(crate::domain::Group::parse_description("\u{b}notes").unwrap_err().code, "invalid_characters");
         assert_eq!(time_zone("UTC\n").unwrap_err().code, "invalid_characters");
+    }
+
+    /// `13.0` is the whole number 13: accepted where a whole number is expected, stored as 13.
+    #[test]
+    fn whole_numbers_may_be_written_with_a_fraction() {
+        let patch = serde_json::json!({ "focus": { "break_minutes": 13.0, "session_minutes": 25 } });
+        assert!(validate_preferences(&patch).is_empty());
+        let mut stored = serde_json::json!({});
+        merge_patch(&mut stored, &patch);
+        assert_eq!(stored["focus"]["break_minutes"], serde_json::json!(13));
+        assert!(stored["focus"]["break_minutes"].is_i64());
+        let half = serde_json::json!({ "focus": { "break_minutes": 13.5 } });
+        assert_eq!(validate_preferences(&half).len(), 1);
     }
 
     #[test]

@@ -229,9 +229,7 @@ fn check(spec: &FieldSpec, raw: &Value) -> Result<Value, FieldError> {
             Ok(Value::from(text))
         }
         FieldKind::Integer { min, max } => {
-            // JSON has one number type: `25.0` is the whole number 25 (JSON Schema's `integer`).
-            let whole = raw.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15).map(|f| f as i64);
-            let n = raw.as_i64().or(whole).ok_or_else(|| wrong_type("a whole number"))?;
+            let n = super::whole_number(raw).ok_or_else(|| wrong_type("a whole number"))?;
             if !(min..=max).contains(&n) {
                 return Err(FieldError::new(name, "out_of_range", format!("{name} is between {min} and {max}")));
             }

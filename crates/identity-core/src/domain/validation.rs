@@ -51,6 +51,12 @@ pub fn free_text(field: &str, raw: &str) -> Result<(), FieldError> {
     Ok(())
 }
 
+/// A whole number, however JSON writes it: `25` and `25.0` are both 25 (JSON has one number
+/// type, and JSON Schema's `integer` takes both).
+pub fn whole_number(value: &serde_json::Value) -> Option<i64> {
+    value.as_i64().or_else(|| value.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15).map(|f| f as i64))
+}
+
 /// Refuses NUL, the one character no text column can hold (passwords may hold anything else).
 pub fn no_nul(field: &str, raw: &str) -> Result<(), FieldError> {
     if raw.contains('\0') {
