@@ -75,14 +75,18 @@ impl Modify for SecuritySchemes {
 )]
 struct ApiDoc;
 
+/// The handlers' annotations as `routes::configure` registers them, over `base`, as JSON.
+fn annotations(base: utoipa::openapi::OpenApi) -> serde_json::Value {
+    let (_, api) = App::new().into_utoipa_app().openapi(base).configure(crate::routes::configure).split_for_parts();
+    serde_json::to_value(&api).unwrap_or_default()
+}
+
 /// The complete document, as served at `/openapi.json`: the handlers' annotations, then what
 /// they cannot say (each settings namespace's own operations, "an email or a username"), then
 /// [`crate::openapi_rules::apply`] adds what the shared extractors and middleware answer. JSON,
-/// not utoipa's types, which have no place for some of it (`anyOf` beside `properties`).
+/// not utoipa's types, which have no place for some of it (`if`/`else` beside `properties`).
 pub fn openapi() -> serde_json::Value {
-    let (_, api) =
-        App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(crate::routes::configure).split_for_parts();
-    let mut doc = serde_json::to_value(&api).unwrap_or_default();
+    let mut doc = annotations(ApiDoc::openapi());
     crate::routes::settings::document_namespaces(&mut doc);
     crate::routes::auth::login_names_an_account(&mut doc);
     crate::openapi_rules::apply(&mut doc);
@@ -117,8 +121,7 @@ pub fn served_routes() -> &'static [ServedRoute] {
     static ROUTES: std::sync::OnceLock<Vec<ServedRoute>> = std::sync::OnceLock::new();
     const METHODS: [&str; 7] = ["get", "put", "post", "delete", "options", "head", "patch"];
     ROUTES.get_or_init(|| {
-        let (_, api) = App::new().into_utoipa_app().configure(crate::routes::configure).split_for_parts();
-        let doc = serde_json::to_value(&api).unwrap_or_default();
+        let doc = annotations(utoipa::openapi::OpenApi::default());
         let Some(paths) = doc["paths"].as_object() else { return Vec::new() };
         paths
             .iter()

@@ -210,14 +210,14 @@ fn constrain_app_key(operation: &mut Value) {
 }
 
 /// `cursor`: what `next_cursor` holds, or empty (the first page). Audit pages go by entry
-/// number (`identity_core::usecases::AuditService`); every other list by the UUIDv7 of the
-/// last item (`identity_core::usecases::page_request`). A cursor of the right form that was
-/// never issued is a valid position: the page after it.
+/// number, every other list by the UUIDv7 of the last item; core states both next to the
+/// parsers. A cursor of the right form that was never issued is a valid position: the page
+/// after it.
 fn constrain_cursor(path: &str, operation: &mut Value) {
     let pattern = if path.contains("audit") {
-        "^(-?[0-9]{1,18})?$"
+        identity_core::usecases::AUDIT_CURSOR_PATTERN
     } else {
-        "^([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})?$"
+        identity_core::usecases::PAGE_CURSOR_PATTERN
     };
     let Some(parameters) = operation.get_mut("parameters").and_then(Value::as_array_mut) else { return };
     for parameter in parameters.iter_mut().filter(|p| p["in"] == "query" && p["name"] == "cursor") {
@@ -298,7 +298,7 @@ fn request_schemas(doc: &Value) -> Vec<String> {
 
 /// The request schemas of `components` (every schema a request body names), constrained
 /// like inline ones.
-pub fn constrain_schemas(doc: &mut Value, requests: &[String]) {
+fn constrain_schemas(doc: &mut Value, requests: &[String]) {
     let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut) else { return };
     for name in requests {
         if let Some(schema) = schemas.get_mut(name) {

@@ -20,6 +20,10 @@ pub struct AuditQuery {
     pub cursor: Option<String>,
 }
 
+/// The cursors of audit pages, as the OpenAPI document's pattern: empty (the first page) or
+/// the number of the last entry of the page before.
+pub const AUDIT_CURSOR_PATTERN: &str = "^(-?[0-9]{1,18})?$";
+
 fn before_id(cursor: Option<&str>) -> Result<Option<i64>, CoreError> {
     match cursor.filter(|c| !c.is_empty()) {
         None => Ok(None),

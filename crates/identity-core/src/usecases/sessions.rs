@@ -35,6 +35,11 @@ impl<T> Page<T> {
     }
 }
 
+/// The cursors [`page_request`] takes, as the OpenAPI document's pattern: empty (the first
+/// page) or the UUID of the last item of the page before. Any UUID is a valid position.
+pub const PAGE_CURSOR_PATTERN: &str =
+    "^([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})?$";
+
 /// Parses `?limit=&cursor=` into a request for `limit + 1` items.
 pub fn page_request(limit: Option<usize>, cursor: Option<&str>) -> Result<(usize, PageRequest), CoreError> {
     let limit = limit.unwrap_or(50);

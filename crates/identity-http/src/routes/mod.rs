@@ -17,6 +17,16 @@ use actix_web::HttpResponse;
 use serde::Serialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+/// A name in a document's schema names: `ai` → `Ai`, `base_url` → `BaseUrl`.
+pub(crate) fn pascal(name: &str) -> String {
+    name.split('_')
+        .map(|word| {
+            let mut chars = word.chars();
+            chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
+        })
+        .collect()
+}
+
 /// 200 with a JSON body that belongs to the caller: never stored by a cache.
 pub fn private_json(body: impl Serialize) -> HttpResponse {
     HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(body)

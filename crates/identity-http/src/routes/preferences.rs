@@ -54,9 +54,7 @@ fn section_schema(keys: &[(&str, PreferenceRule)], nullable: bool) -> Schema {
 
 /// The component name of a section's patch: `ai` → `AiPreferencesPatch`.
 fn patch_section_name(section: &str) -> String {
-    let mut chars = section.chars();
-    let first = chars.next().map(|c| c.to_ascii_uppercase().to_string()).unwrap_or_default();
-    format!("{first}{}PreferencesPatch", chars.as_str())
+    format!("{}PreferencesPatch", super::pascal(section))
 }
 
 /// The whole document: known sections of known keys, nothing else. `nullable`: the patch

@@ -66,10 +66,10 @@ impl From<&Namespace> for NamespaceView {
             .map(|f| {
                 let (r#type, choices, min, max, max_length) = match f.kind {
                     FieldKind::Text { max } => ("text", None, None, None, Some(max)),
-                    FieldKind::Url => ("url", None, None, None, Some(2048)),
+                    FieldKind::Url => ("url", None, None, None, Some(URL_MAX)),
                     FieldKind::Choice(options) => ("choice", Some(options.to_vec()), None, None, None),
                     FieldKind::Integer { min, max } => ("integer", None, Some(min), Some(max), None),
-                    FieldKind::Secret => ("secret", None, None, None, Some(4096)),
+                    FieldKind::Secret => ("secret", None, None, None, Some(SECRET_MAX)),
                 };
                 SettingFieldView {
                     name: f.name.to_owned(),
@@ -121,23 +121,13 @@ pub fn document_namespaces(doc: &mut Value) {
     }
 }
 
-/// `ai` → `Ai`, `documents` → `Documents`, `base_url` → `BaseUrl`.
-fn pascal(name: &str) -> String {
-    name.split('_')
-        .map(|word| {
-            let mut chars = word.chars();
-            chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
-        })
-        .collect()
-}
-
 fn schema_ref(name: &str) -> Value {
     json!({ "$ref": format!("#/components/schemas/{name}") })
 }
 
 /// One operation of a settings template, made the namespace's own.
 fn for_namespace(operation: &mut Value, ns: &Namespace) {
-    let prefix = pascal(ns.name);
+    let prefix = super::pascal(ns.name);
     if let Some(id) = operation["operationId"].as_str() {
         operation["operationId"] = json!(id.replace("_settings", &format!("_{}_settings", ns.name)));
     }
@@ -199,13 +189,13 @@ fn field_schema(ns: &Namespace, field: &FieldSpec, read: bool) -> Value {
 
 /// `ai.provider` → `AiProvider`.
 fn choice_name(ns: &Namespace, field: &FieldSpec) -> String {
-    format!("{}{}", pascal(ns.name), pascal(field.name))
+    format!("{}{}", super::pascal(ns.name), super::pascal(field.name))
 }
 
 /// A namespace's component schemas: its choices, its values as read, its patch and its
 /// document.
 fn namespace_schemas(ns: &Namespace) -> Map<String, Value> {
-    let prefix = pascal(ns.name);
+    let prefix = super::pascal(ns.name);
     let mut schemas = Map::new();
     let mut values = Map::new();
     let mut patch = Map::new();
