@@ -35,13 +35,9 @@ from schemathesis.specs.openapi.checks import is_unexpected_http_status_case
 BASE_URL = os.environ["IDENTITY_CONTRACT_BASE_URL"]
 STUB_URL = os.environ["IDENTITY_CONTRACT_STUB_URL"]
 ROLE = os.environ.get("IDENTITY_CONTRACT_ROLE", "anonymous")
-# Operation id -> the refusals listed for it: `code` or `validation_failed/<field code>`.
-REFUSALS: dict[str, list[str]] = json.loads(os.environ.get("IDENTITY_CONTRACT_REFUSALS", "{}"))
-
-
-def _accepted_by_default(status: int) -> bool:
-    """What `positive_data_acceptance` expects of schema-valid data without a listed refusal."""
-    return status < 400 or status in (401, 403, 404, 409, 429) or status >= 500
+# Operation id -> the statuses the xtask added to what `positive_data_acceptance` expects of it
+# (`statuses`), and the refusals listed for it (`codes`: `code` or `validation_failed/<field code>`).
+REFUSALS: dict[str, dict[str, list]] = json.loads(os.environ.get("IDENTITY_CONTRACT_REFUSALS", "{}"))
 
 
 def _reasons(response) -> list[str]:
@@ -66,12 +62,11 @@ def refused_for_a_listed_reason(ctx, response, case):
     meta = case.meta
     if meta is None or not meta.generation.mode.is_positive or is_unexpected_http_status_case(case):
         return None
-    if _accepted_by_default(response.status_code):
-        return None
     operation = case.operation.definition.raw.get("operationId")
-    listed = REFUSALS.get(operation)
-    if listed is None:
-        return None  # positive_data_acceptance reports it
+    refusals = REFUSALS.get(operation)
+    if refusals is None or response.status_code not in refusals["statuses"]:
+        return None  # expected anyway, or positive_data_acceptance reports it
+    listed = refusals["codes"]
     reasons = _reasons(response)
     unlisted = [reason for reason in reasons if reason not in listed]
     if unlisted:

@@ -88,7 +88,8 @@ const ACCEPTED: [&str; 8] = ["2xx", "3xx", "401", "403", "404", "409", "429", "5
 
 /// `schemathesis.toml` for a run: per operation, the statuses of its [`REFUSALS`] (read from
 /// the document's example problem of each code) added to what `positive_data_acceptance`
-/// expects. Also the JSON the hooks read: operation id → the listed codes.
+/// expects. Also the JSON the hooks read: operation id → those added statuses and the listed
+/// codes.
 fn refusal_config(document: &Value) -> Result<(String, String)> {
     let mut toml = String::from("# Written by `cargo xtask contract` from REFUSALS in xtask/src/contract.rs.\n");
     let mut codes = serde_json::Map::new();
@@ -108,6 +109,7 @@ fn refusal_config(document: &Value) -> Result<(String, String)> {
             return Err(format!("REFUSALS names {operation}, which the document does not have"));
         }
         let mut statuses: Vec<String> = ACCEPTED.iter().map(|s| (*s).to_owned()).collect();
+        let mut added = Vec::new();
         let mut listed = Vec::new();
         for refusal in REFUSALS.iter().filter(|r| r.operation == operation) {
             let problem = refusal.code.split('/').next().unwrap_or(refusal.code);
@@ -116,6 +118,7 @@ fn refusal_config(document: &Value) -> Result<(String, String)> {
                 .ok_or_else(|| format!("REFUSALS names {problem}, which is not a problem code of the document"))?;
             if !statuses.contains(&status.to_string()) {
                 statuses.push(status.to_string());
+                added.push(Value::from(status));
             }
             listed.push(Value::from(refusal.code));
             toml.push_str(&format!("# {operation}: {} ({})\n", refusal.code, refusal.why));
@@ -125,7 +128,7 @@ fn refusal_config(document: &Value) -> Result<(String, String)> {
             "[[operations]]\ninclude-operation-id = \"{operation}\"\nchecks.positive_data_acceptance.expected-statuses = [{}]\n\n",
             quoted.join(", ")
         ));
-        codes.insert(operation.to_owned(), Value::Array(listed));
+        codes.insert(operation.to_owned(), json!({ "statuses": added, "codes": listed }));
     }
     Ok((toml, Value::Object(codes).to_string()))
 }
@@ -227,7 +230,8 @@ pub fn contract(args: &[String]) -> Result {
         if status != 200 {
             return Err(format!("GET /openapi.json answered {status}"));
         }
-        let run = Run { refusals: refusal_config(&document)?, seed, max_examples };
+        let (config, refusals) = refusal_config(&document)?;
+        let run = Run { config, refusals, seed, max_examples };
         for &role in &roles {
             let (email, token) = match role {
                 Role::Anonymous => ("", ""),
@@ -265,7 +269,8 @@ pub fn contract(args: &[String]) -> Result {
 /// What every schemathesis run of a check shares: the listed refusals (`schemathesis.toml`,
 /// and the hooks' JSON), the seed and the examples per operation and phase.
 struct Run<'a> {
-    refusals: (String, String),
+    config: String,
+    refusals: String,
     seed: &'a str,
     max_examples: &'a str,
 }
@@ -283,12 +288,11 @@ fn schemathesis(
     token: &str,
     run: &Run,
 ) -> Result<Outcome> {
-    let refusals = &run.refusals;
     let _ = std::fs::remove_dir_all(dir);
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let report = dir.join("report.json");
     let config = dir.join("schemathesis.toml");
-    std::fs::write(&config, &refusals.0).map_err(|e| format!("cannot write {}: {e}", config.display()))?;
+    std::fs::write(&config, &run.config).map_err(|e| format!("cannot write {}: {e}", config.display()))?;
     let location = format!("{}/openapi.json", server.base);
     let args = [
         "run",
@@ -336,7 +340,7 @@ fn schemathesis(
         .env("IDENTITY_CONTRACT_EMAIL", email)
         .env("IDENTITY_CONTRACT_PASSWORD", PASSWORD)
         .env("IDENTITY_CONTRACT_TOKEN", token)
-        .env("IDENTITY_CONTRACT_REFUSALS", &refusals.1)
+        .env("IDENTITY_CONTRACT_REFUSALS", &run.refusals)
         .status()
         .map_err(|e| format!("cannot run {}: {e}", st.display()))?;
     let seconds = started.elapsed().as_secs_f64();
