@@ -20,6 +20,10 @@ pub struct AmqpSettings {
     pub exchange: String,
     /// CloudEvents `source` of every event.
     pub source: String,
+    /// How long opening a connection (at start-up and every re-open later) and each batch's
+    /// confirms may take: a broker that accepts TCP but never answers fails the attempt
+    /// instead of stalling the relay and `/ready`.
+    pub timeout: std::time::Duration,
 }
 
 /// The CloudEvents 1.0 JSON envelope.
@@ -76,6 +80,16 @@ impl AmqpPublisher {
     }
 
     async fn open(&self) -> anyhow::Result<Link> {
+        let timeout = self.settings.timeout;
+        tokio::time::timeout(timeout, self.open_unbounded()).await.map_err(|_| {
+            anyhow::anyhow!(
+                "RabbitMQ accepted no AMQP connection within {}s (no answer to the handshake)",
+                timeout.as_secs()
+            )
+        })?
+    }
+
+    async fn open_unbounded(&self) -> anyhow::Result<Link> {
         let connection = Connection::connect(&self.settings.url, ConnectionProperties::default()).await?;
         let channel = connection.create_channel().await?;
         channel.confirm_select(ConfirmSelectOptions::default()).await?;
@@ -132,8 +146,17 @@ impl AmqpPublisher {
             confirms.push((event.id, confirm));
         }
         let mut refused = Vec::new();
+        let deadline = tokio::time::Instant::now() + self.settings.timeout;
         for (id, confirm) in confirms {
-            let confirmation = confirm.await.map_err(|e| PublishError::Unavailable(e.into()))?;
+            let confirmation = tokio::time::timeout_at(deadline, confirm)
+                .await
+                .map_err(|_| {
+                    PublishError::Unavailable(anyhow::anyhow!(
+                        "RabbitMQ confirmed no publish within {}s",
+                        self.settings.timeout.as_secs()
+                    ))
+                })?
+                .map_err(|e| PublishError::Unavailable(e.into()))?;
             if confirmation.is_nack() {
                 refused.push(id);
             }
@@ -199,7 +222,12 @@ mod tests {
     async fn publishes_cloudevents_with_confirms_routing_key_and_message_id() {
         // An exchange of its own, so parallel runs never see each other's messages.
         let exchange = format!("identity.test.{}", uuid::Uuid::now_v7().simple());
-        let settings = AmqpSettings { url: url(), exchange: exchange.clone(), source: "/identity/test".into() };
+        let settings = AmqpSettings {
+            url: url(),
+            exchange: exchange.clone(),
+            source: "/identity/test".into(),
+            timeout: std::time::Duration::from_secs(10),
+        };
         let publisher = AmqpPublisher::connect(settings)
             .await
             .unwrap_or_else(|e| panic!("RabbitMQ is not reachable at {} ({e:#}); cargo xtask test starts it", url()));
@@ -240,7 +268,12 @@ mod tests {
     #[tokio::test]
     async fn a_refused_event_is_named_and_the_others_are_confirmed() {
         let exchange = format!("identity.test.{}", uuid::Uuid::now_v7().simple());
-        let settings = AmqpSettings { url: url(), exchange: exchange.clone(), source: "/identity/test".into() };
+        let settings = AmqpSettings {
+            url: url(),
+            exchange: exchange.clone(),
+            source: "/identity/test".into(),
+            timeout: std::time::Duration::from_secs(10),
+        };
         let publisher = AmqpPublisher::connect(settings).await.unwrap();
 
         // A queue that holds one message and refuses the next: RabbitMQ nacks what it refuses.

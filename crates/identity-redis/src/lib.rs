@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use deadpool_redis::redis::{AsyncCommands, RedisError, Script};
-use deadpool_redis::{Config, Connection, Pool, Runtime};
+use deadpool_redis::{Connection, Pool, Runtime};
 use identity_core::SessionId;
 use identity_core::ports::{CodeStore, HealthCheck, RateDecision, RateLimiter, RepoError, RevocationList};
 
@@ -23,9 +23,25 @@ pub struct RedisStore {
 }
 
 impl RedisStore {
-    /// Builds the pool and checks that Redis answers.
+    /// Builds the pool and checks that Redis answers, with the default connection timeout
+    /// (10 s).
     pub async fn connect(url: &str, prefix: impl Into<String>) -> anyhow::Result<Self> {
-        let pool = Config::from_url(url).create_pool(Some(Runtime::Tokio1))?;
+        Self::connect_within(url, prefix, Duration::from_secs(10)).await
+    }
+
+    /// Builds the pool and checks that Redis answers. Opening a connection (now and whenever
+    /// the pool opens one later) and waiting for a free one each give up after `timeout`, so
+    /// a Redis that accepts TCP but never answers fails requests with 503 instead of hanging
+    /// them. Each command has the Redis client's own response timeout (500 ms).
+    pub async fn connect_within(url: &str, prefix: impl Into<String>, timeout: Duration) -> anyhow::Result<Self> {
+        let connection = deadpool_redis::redis::AsyncConnectionConfig::new().set_connection_timeout(Some(timeout));
+        let manager = deadpool_redis::Manager::new_with_config(url, connection)?;
+        let pool = Pool::builder(manager)
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(timeout))
+            .create_timeout(Some(timeout))
+            .recycle_timeout(Some(timeout))
+            .build()?;
         let store = Self { pool, prefix: prefix.into() };
         store.ping().await?;
         Ok(store)

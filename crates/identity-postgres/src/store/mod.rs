@@ -29,11 +29,14 @@ pub struct PoolSettings {
     pub max_size: usize,
     /// How long a request waits for a connection before it gets a 503.
     pub wait_timeout: Duration,
+    /// How long opening (or checking) one connection may take: a server that accepts TCP but
+    /// never answers fails the attempt instead of hanging it.
+    pub connect_timeout: Duration,
 }
 
 impl Default for PoolSettings {
     fn default() -> Self {
-        Self { max_size: 16, wait_timeout: Duration::from_secs(5) }
+        Self { max_size: 16, wait_timeout: Duration::from_secs(5), connect_timeout: Duration::from_secs(10) }
     }
 }
 
@@ -50,8 +53,8 @@ impl PgStore {
         let pool = Pool::builder(manager)
             .max_size(settings.max_size)
             .wait_timeout(Some(settings.wait_timeout))
-            .create_timeout(Some(settings.wait_timeout))
-            .recycle_timeout(Some(settings.wait_timeout))
+            .create_timeout(Some(settings.connect_timeout))
+            .recycle_timeout(Some(settings.connect_timeout))
             .runtime(deadpool::Runtime::Tokio1)
             .build()?;
         let store = Self { pool };
