@@ -13,7 +13,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use tokio::sync::mpsc;
 
 /// Subject and body of one kind of mail. Placeholders: `{email}`, `{link}`, `{token}`,
-/// `{code}`, `{minutes}`.
+/// `{code}`, `{minutes}`; the secret ones ([`Template::SECRET_PLACEHOLDERS`]) in the body only.
 #[derive(Debug, Clone)]
 pub struct Template {
     pub subject: String,
@@ -21,8 +21,19 @@ pub struct Template {
 }
 
 impl Template {
+    /// The placeholders that stand for a secret (a registration code, a link's token): never
+    /// in a subject, which mail previews, notifications and lock screens show to anyone
+    /// near the device. A subject holding one is refused by the configuration, and rendered
+    /// without it here.
+    pub const SECRET_PLACEHOLDERS: [&'static str; 3] = ["{code}", "{token}", "{link}"];
+
     fn new(subject: &str, body: &str) -> Self {
         Self { subject: subject.to_owned(), body: body.to_owned() }
+    }
+
+    /// The first secret placeholder in the subject, if it has one.
+    pub fn secret_in_subject(&self) -> Option<&'static str> {
+        Self::SECRET_PLACEHOLDERS.into_iter().find(|placeholder| self.subject.contains(placeholder))
     }
 }
 
@@ -46,7 +57,7 @@ impl Default for MailTemplates {
                 "Hello,\n\nplease confirm your email address by opening this link:\n\n{link}\n\nIf you did not create an account, ignore this mail.\n",
             ),
             registration_code: Template::new(
-                "Your registration code: {code}",
+                "Your registration code",
                 "Hello,\n\nyour code to finish signing up is\n\n    {code}\n\nIt is valid for {minutes} minutes. If you did not try to sign up, ignore this mail.\n",
             ),
             already_registered: Template::new(
@@ -82,6 +93,21 @@ pub struct Rendered {
 }
 
 impl MailTemplates {
+    /// Every template with the name of its kind (`registration_code`, …).
+    pub fn all(&self) -> [(&'static str, &Template); 7] {
+        [
+            ("verify_email", &self.verify_email),
+            ("registration_code", &self.registration_code),
+            ("already_registered", &self.already_registered),
+            ("password_reset", &self.password_reset),
+            ("password_changed", &self.password_changed),
+            ("account_locked", &self.account_locked),
+            ("invitation", &self.invitation),
+        ]
+    }
+
+    /// Fills the template of `mail`'s kind. The secret placeholders are filled in the body
+    /// only: in the subject they are dropped.
     pub fn render(&self, mail: &Mail) -> Rendered {
         let (template, values): (&Template, Vec<(&str, String)>) = match mail {
             Mail::VerifyEmail { link, token, .. } => {
@@ -100,14 +126,24 @@ impl MailTemplates {
                 (&self.invitation, vec![("{link}", link.clone()), ("{minutes}", ttl_minutes.to_string())])
             }
         };
-        let fill = |text: &str| {
-            let mut out = text.replace("{email}", mail.to().as_str());
+        let fill = |text: &str, secrets: bool| {
+            let mut out = text.to_owned();
+            if !secrets {
+                for placeholder in Template::SECRET_PLACEHOLDERS {
+                    out = out.replace(placeholder, "");
+                }
+            }
+            out = out.replace("{email}", mail.to().as_str());
             for (placeholder, value) in &values {
-                out = out.replace(placeholder, value);
+                if secrets || !Template::SECRET_PLACEHOLDERS.contains(placeholder) {
+                    out = out.replace(placeholder, value);
+                }
             }
             out
         };
-        Rendered { to: mail.to().as_str().to_owned(), subject: fill(&template.subject), body: fill(&template.body) }
+        // A secret never goes into the subject, whatever the template says.
+        let subject = fill(&template.subject, false).split_whitespace().collect::<Vec<_>>().join(" ");
+        Rendered { to: mail.to().as_str().to_owned(), subject, body: fill(&template.body, true) }
     }
 }
 
@@ -119,7 +155,7 @@ fn masked(address: &str) -> String {
     }
 }
 
-/// Writes mails to the log. Subjects can hold codes, so by default only the kind and the
+/// Writes mails to the log. Bodies hold codes and links, so by default only the kind and the
 /// masked recipient are logged; `log_bodies` (development only) logs subject and body too.
 #[derive(Debug, Clone)]
 pub struct LogNotifier {
@@ -242,7 +278,7 @@ mod tests {
     fn templates_fill_their_placeholders() {
         let rendered = MailTemplates::default().render(&code_mail());
         assert_eq!(rendered.to, "ada@example.com");
-        assert_eq!(rendered.subject, "Your registration code: 042517");
+        assert_eq!(rendered.subject, "Your registration code");
         assert!(rendered.body.contains("042517") && rendered.body.contains("15 minutes"));
         let custom = MailTemplates {
             password_reset: Template::new("Reset for {email}", "Go to {link} within {minutes} min"),
@@ -256,6 +292,33 @@ mod tests {
         let rendered = custom.render(&reset);
         assert_eq!(rendered.subject, "Reset for ada@example.com");
         assert_eq!(rendered.body, "Go to https://app.example/reset?token=abc within 60 min");
+    }
+
+    #[test]
+    fn no_secret_is_ever_in_a_subject() {
+        let defaults = MailTemplates::default();
+        for (kind, template) in defaults.all() {
+            assert_eq!(template.secret_in_subject(), None, "{kind}");
+        }
+        // A template that asks for one gets the subject without it (the configuration
+        // refuses such a template before it gets here).
+        let leaky = MailTemplates {
+            registration_code: Template::new("Code {code} for {email}", "Your code: {code}"),
+            verify_email: Template::new("Verify: {link} ({token})", "{link}"),
+            ..MailTemplates::default()
+        };
+        assert_eq!(leaky.registration_code.secret_in_subject(), Some("{code}"));
+        let rendered = leaky.render(&code_mail());
+        assert_eq!(rendered.subject, "Code for ada@example.com");
+        assert_eq!(rendered.body, "Your code: 042517");
+        let verify = Mail::VerifyEmail {
+            to: Email::parse("ada@example.com").unwrap(),
+            link: "https://app.example/verify?token=abc".into(),
+            token: "abc".into(),
+        };
+        let rendered = leaky.render(&verify);
+        assert_eq!(rendered.subject, "Verify: ()");
+        assert_eq!(rendered.body, "https://app.example/verify?token=abc");
     }
 
     #[test]
@@ -322,7 +385,9 @@ mod tests {
         .unwrap();
         notifier.send(code_mail()).await.unwrap();
         let data = tokio::time::timeout(Duration::from_secs(10), received).await.unwrap().unwrap();
-        assert!(data.contains("Subject: Your registration code: 042517"), "{data}");
+        assert!(data.contains("Subject: Your registration code\n"), "{data}");
+        assert!(!data.lines().any(|line| line.starts_with("Subject:") && line.contains("042517")), "{data}");
+        assert!(data.contains("042517"), "{data}");
         assert!(data.contains("To: ada@example.com"), "{data}");
         assert!(data.contains("From: identity <no-reply@example.com>"), "{data}");
     }

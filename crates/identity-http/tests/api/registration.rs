@@ -5,10 +5,12 @@ use serde_json::{Value, json};
 
 use crate::both_backends;
 use crate::helpers::{
-    Backend, PASSWORD, TestApp, assert_problem, spawn_app, spawn_app_with, token_from_link, unique_email,
+    Backend, PASSWORD, TestApp, assert_problem, spawn_app, spawn_app_with, spawn_app_with_clock, token_from_link,
+    unique_email,
 };
 
 both_backends!(
+    codes_live_ten_minutes_and_stay_out_of_the_subject,
     two_step_registration_signs_in_with_a_verified_address,
     two_step_answers_the_same_for_taken_addresses,
     wrong_codes_are_counted_and_void_the_registration,
@@ -32,13 +34,60 @@ async fn confirm(app: &TestApp, email: &str, code: &str) -> reqwest::Response {
     app.post_json("/v1/auth/register/confirm", &json!({ "email": email, "code": code })).await
 }
 
+/// The mail as the server renders it: with the templates of its configuration (the test
+/// server sets none, so the built-in ones).
+fn rendered(mail: &Mail) -> identity_mail::Rendered {
+    let config = identity_http::config::Config::from_env(&|_: &str| None::<String>).unwrap();
+    config.mail_templates.render(mail)
+}
+
+/// A code is valid for 10 minutes by default, and only the body carries it: subjects show in
+/// mail previews and on lock screens. A template that would put a secret in a subject is
+/// refused at start-up.
+async fn codes_live_ten_minutes_and_stay_out_of_the_subject(backend: Backend) {
+    let (app, clock) = spawn_app_with_clock(backend, &[]).await;
+    let (early, late) = (unique_email(), unique_email());
+    for email in [&early, &late] {
+        let res = request(&app, email).await;
+        assert_eq!(res.status(), 202);
+        assert_eq!(res.json::<Value>().await.unwrap()["code_ttl_seconds"], 600);
+    }
+    let mail = app.mails_to(&early).pop().unwrap();
+    let Mail::RegistrationCode { code, ttl_minutes, .. } = &mail else { panic!("{mail:?}") };
+    assert_eq!(*ttl_minutes, 10);
+    let shown = rendered(&mail);
+    assert_eq!(shown.subject, "Your registration code");
+    assert!(!shown.subject.contains(code.as_str()), "{shown:?}");
+    assert!(shown.body.contains(code.as_str()) && shown.body.contains("10 minutes"), "{shown:?}");
+
+    // Still valid just before 10 minutes, void just after.
+    clock.elapse(std::time::Duration::from_secs(590)).await;
+    assert_eq!(confirm(&app, &early, &code_of(&app, &early)).await.status(), 201);
+    clock.elapse(std::time::Duration::from_secs(20)).await;
+    assert_problem(confirm(&app, &late, &code_of(&app, &late)).await, 400, "invalid_code").await;
+
+    // No mail's subject takes a secret placeholder from the configuration.
+    for (var, secret) in [
+        ("REGISTRATION_CODE_EMAIL_SUBJECT", "{code}"),
+        ("VERIFICATION_EMAIL_SUBJECT", "{token}"),
+        ("PASSWORD_RESET_EMAIL_SUBJECT", "{link}"),
+        ("INVITATION_EMAIL_SUBJECT", "{link}"),
+    ] {
+        let subject = format!("Here it is: {secret}");
+        let err = identity_http::config::Config::from_env(&|name: &str| (name == var).then(|| subject.clone()))
+            .err()
+            .unwrap_or_else(|| panic!("{var} with {secret} was accepted"));
+        assert_eq!(err.var, var);
+    }
+}
+
 async fn two_step_registration_signs_in_with_a_verified_address(backend: Backend) {
     let app = spawn_app(backend).await;
     let email = unique_email();
     let res = request(&app, &email.to_uppercase()).await;
     assert_eq!(res.status(), 202);
     let body: Value = res.json().await.unwrap();
-    assert_eq!(body, json!({ "status": "pending", "code_ttl_seconds": 900 }));
+    assert_eq!(body, json!({ "status": "pending", "code_ttl_seconds": 600 }));
     let code = code_of(&app, &email);
     assert_eq!(code.len(), 6);
 
