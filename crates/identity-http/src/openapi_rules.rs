@@ -227,8 +227,10 @@ fn constrain_cursor(path: &str, operation: &mut Value) {
 
 /// Texts of requests, where the handler states no stricter form (a pattern, an enumeration,
 /// a format): what core's shared checks refuse (`identity_core::domain::single_line`,
-/// `free_text`, `no_nul`). A required text (`minLength` ≥ 1) must hold more than white space
-/// (core trims it); descriptions may hold tabs and line breaks; passwords anything but NUL.
+/// `no_invisible`, `free_text`, `no_nul`). A required text (`minLength` ≥ 1) must hold more
+/// than white space (core trims it); names ([`NAMES`]) hold nothing invisible and no
+/// text-direction control either; descriptions may hold tabs and line breaks; passwords
+/// anything but NUL.
 fn constrain_text(operation: &mut Value) {
     if let Some(parameters) = operation.get_mut("parameters").and_then(Value::as_array_mut) {
         for parameter in parameters.iter_mut().filter(|p| p["in"] == "query") {
@@ -307,6 +309,10 @@ fn constrain_schemas(doc: &mut Value, requests: &[String]) {
     }
 }
 
+/// The request fields that are names (of a person, a company, a group, a device): core checks
+/// them with `identity_core::domain::no_invisible` too.
+const NAMES: [&str; 3] = ["name", "display_name", "company"];
+
 fn constrain_string(name: &str, schema: &mut Value) {
     let is_string = match &schema["type"] {
         Value::String(t) => t == "string",
@@ -318,11 +324,16 @@ fn constrain_string(name: &str, schema: &mut Value) {
     if !is_string || stated {
         return;
     }
+    let required = schema["minLength"].as_u64().is_some_and(|n| n >= 1);
     let pattern = if schema["format"] == "password" {
         identity_core::domain::NO_NUL_PATTERN
     } else if name == "description" {
         identity_core::domain::FREE_TEXT_PATTERN
-    } else if schema["minLength"].as_u64().is_some_and(|n| n >= 1) {
+    } else if NAMES.contains(&name) && required {
+        identity_core::domain::NAME_PATTERN
+    } else if NAMES.contains(&name) {
+        identity_core::domain::OPTIONAL_NAME_PATTERN
+    } else if required {
         identity_core::domain::SINGLE_LINE_PATTERN
     } else {
         identity_core::domain::NO_CONTROL_PATTERN

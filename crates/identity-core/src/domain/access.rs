@@ -42,7 +42,8 @@ impl Group {
     pub const NAME_MAX_CHARS: usize = 100;
     pub const DESCRIPTION_MAX_CHARS: usize = 1000;
 
-    /// A group name: 1–100 characters after trimming, no control characters.
+    /// A group name: 1–100 characters after trimming, no control characters, nothing invisible
+    /// and no text-direction control.
     pub fn parse_name(raw: &str) -> Result<String, FieldError> {
         let trimmed = raw.trim();
         if trimmed.is_empty() {
@@ -58,6 +59,7 @@ impl Group {
                 "a group name may not contain control characters",
             ));
         }
+        super::no_invisible("name", raw)?;
         Ok(trimmed.to_owned())
     }
 
@@ -198,6 +200,7 @@ mod tests {
         assert_eq!(Group::parse_name("   ").unwrap_err().code, "required");
         assert_eq!(Group::parse_name(&"x".repeat(101)).unwrap_err().code, "too_long");
         assert_eq!(Group::parse_name("a\u{0}b").unwrap_err().code, "invalid_characters");
+        assert_eq!(Group::parse_name("Admins\u{2066}\u{2069}").unwrap_err().code, "invalid_characters");
         assert_eq!(Group::parse_description("  ").unwrap(), None);
         assert_eq!(Group::parse_description("line\nline").unwrap().as_deref(), Some("line\nline"));
     }

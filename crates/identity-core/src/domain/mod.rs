@@ -21,7 +21,7 @@ pub use events::{
     UserRegisteredData, UserUpdatedData, UserVerifiedData,
 };
 pub use listing::{SearchPrefix, UserFilter};
-pub use password::{Password, PasswordPolicy, PolicyMode};
+pub use password::{Password, PasswordContext, PasswordPolicy, PolicyMode};
 pub use request::{REQUEST_KEY_TTL, RequestKey, RequestRecord};
 pub use session::{
     Device, DeviceId, OneTimePurpose, OneTimeToken, RefreshToken, RefreshTokenId, RevocationReason, Session, SessionId,
@@ -29,6 +29,7 @@ pub use session::{
 };
 pub use user::{NewUser, PasswordHash, Profile, Role, User, UserId, UserStatus, Username};
 pub use validation::{
-    FREE_TEXT_PATTERN, FieldError, NO_CONTROL_PATTERN, NO_NUL_PATTERN, SINGLE_LINE_PATTERN, VISIBLE_PATTERN,
-    ValidationErrors, free_text, no_nul, single_line, whole_number,
+    FREE_TEXT_PATTERN, FieldError, NAME_PATTERN, NO_CONTROL_PATTERN, NO_NUL_PATTERN, OPTIONAL_NAME_PATTERN,
+    SINGLE_LINE_PATTERN, VISIBLE_PATTERN, ValidationErrors, free_text, is_invisible, no_invisible, no_nul, single_line,
+    whole_number,
 };

@@ -56,7 +56,8 @@ fn err(field: &str, code: &'static str, message: &str) -> FieldError {
     FieldError::new(field, code, message)
 }
 
-/// Free text: trimmed, 1..=`max` characters, no control characters.
+/// A name (`name`, `display_name`, `company`): trimmed, 1..=`max` characters, no control
+/// characters, nothing invisible and no text-direction control ([`super::no_invisible`]).
 pub fn text(field: &str, raw: &str, max: usize) -> Result<String, FieldError> {
     let trimmed = raw.trim();
     if trimmed.is_empty() {
@@ -68,6 +69,7 @@ pub fn text(field: &str, raw: &str, max: usize) -> Result<String, FieldError> {
     if raw.chars().any(char::is_control) {
         return Err(err(field, "invalid_characters", "may not contain control characters"));
     }
+    super::no_invisible(field, raw)?;
     Ok(trimmed.to_owned())
 }
 

@@ -135,7 +135,8 @@ pub struct Device {
 impl Device {
     pub const NAME_MAX_CHARS: usize = 100;
 
-    /// A device name given by the user: trimmed, 1–100 characters, no control characters.
+    /// A device name given by the user: trimmed, 1–100 characters, no control characters,
+    /// nothing invisible and no text-direction control.
     pub fn parse_name(field: &str, raw: &str) -> Result<String, super::FieldError> {
         let trimmed = raw.trim();
         if trimmed.is_empty() {
@@ -151,6 +152,7 @@ impl Device {
                 "a device name may not contain control characters",
             ));
         }
+        super::no_invisible(field, raw)?;
         Ok(trimmed.to_owned())
     }
 }

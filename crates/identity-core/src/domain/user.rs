@@ -35,6 +35,7 @@ pub struct Username(String);
 impl Username {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         super::single_line("username", raw)?;
+        super::no_invisible("username", raw)?;
         let normalised = raw.trim().to_lowercase();
         let len = normalised.chars().count();
         if !(3..=32).contains(&len) {
@@ -184,7 +185,7 @@ impl Profile {
     pub const NAME_MAX_CHARS: usize = 100;
 
     /// Validates a display name given at registration: trimmed, 1–100 characters, no control
-    /// characters. Blank means "not given".
+    /// characters, nothing invisible and no text-direction control. Blank means "not given".
     pub fn parse_name(raw: &str) -> Result<Option<String>, FieldError> {
         let trimmed = raw.trim();
         if trimmed.is_empty() {
@@ -196,6 +197,7 @@ impl Profile {
         if raw.chars().any(char::is_control) {
             return Err(FieldError::new("name", "invalid_characters", "a name may not contain control characters"));
         }
+        super::no_invisible("name", raw)?;
         Ok(Some(trimmed.to_owned()))
     }
 }
@@ -266,7 +268,7 @@ mod tests {
         for bad in ["ab", "-ada", "ada lovelace", "ada@x", &"a".repeat(33)] {
             assert!(Username::parse(bad).is_err(), "{bad:?}");
         }
-        for bad in ["ada\0", "a\u{0}da", "ad\ta", "ada\u{9b}x"] {
+        for bad in ["ada\0", "a\u{0}da", "ad\ta", "ada\u{9b}x", "ada\u{200b}", "\u{202e}ada", "ad\u{ad}a"] {
             assert_eq!(Username::parse(bad).unwrap_err().code, "invalid_characters", "{bad:?}");
         }
     }
@@ -285,6 +287,8 @@ mod tests {
         assert_eq!(Profile::parse_name("   ").unwrap(), None);
         assert_eq!(Profile::parse_name(&"n".repeat(101)).unwrap_err().code, "too_long");
         assert_eq!(Profile::parse_name("a\u{0007}b").unwrap_err().code, "invalid_characters");
+        assert_eq!(Profile::parse_name("Ada\u{202e}ecalevol").unwrap_err().code, "invalid_characters");
+        assert_eq!(Profile::parse_name("\u{200b}").unwrap_err().code, "invalid_characters");
     }
 
     #[test]

@@ -227,10 +227,20 @@ fn schemas_are_as_strict_as_the_server() {
     // Login names an account: `email` if it is a string, else `username` must be one.
     assert_eq!(schemas["LoginRequest"]["if"]["required"], json!(["email"]));
     assert_eq!(schemas["LoginRequest"]["else"]["required"], json!(["username"]));
-    // Core's rules on texts, as patterns: a required name holds a visible character and no
-    // control character; passwords anything but NUL.
+    // Core's rules on texts, as patterns: a required name holds a visible character, no
+    // control character, nothing invisible and no text-direction control; passwords anything
+    // but NUL.
     let name = &schemas["NewGroup"]["properties"]["name"];
-    assert_eq!(name["pattern"], identity_core::domain::SINGLE_LINE_PATTERN, "{name}");
+    assert_eq!(name["pattern"], identity_core::domain::NAME_PATTERN, "{name}");
+    for (schema, field, pattern) in [
+        ("ProfilePatch", "display_name", identity_core::domain::NAME_PATTERN),
+        ("ProfilePatch", "company", identity_core::domain::NAME_PATTERN),
+        ("RenameDeviceRequest", "name", identity_core::domain::NAME_PATTERN),
+        ("RegisterRequest", "name", identity_core::domain::OPTIONAL_NAME_PATTERN),
+        ("LoginRequest", "username", identity_core::domain::SINGLE_LINE_PATTERN),
+    ] {
+        assert_eq!(schemas[schema]["properties"][field]["pattern"], pattern, "{schema}.{field}");
+    }
     let password = &schemas["RegisterRequest"]["properties"]["password"];
     assert_eq!(password["pattern"], identity_core::domain::NO_NUL_PATTERN, "{password}");
     assert!(schemas["TimeZone"]["enum"].as_array().unwrap().iter().any(|z| z == "Europe/Berlin"));

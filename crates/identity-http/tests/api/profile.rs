@@ -3,9 +3,13 @@
 use serde_json::{Value, json};
 
 use crate::both_backends;
-use crate::helpers::{Backend, TestApp, assert_problem, spawn_app};
+use crate::helpers::{Backend, PASSWORD, TestApp, assert_problem, spawn_app, spawn_app_with_admin, unique_email};
 
-both_backends!(profile_fields_are_validated_normalised_and_merged, anything_but_profile_fields_is_refused_naming_it);
+both_backends!(
+    profile_fields_are_validated_normalised_and_merged,
+    anything_but_profile_fields_is_refused_naming_it,
+    names_refuse_invisible_and_text_direction_characters,
+);
 
 async fn patch(app: &TestApp, token: &str, body: &Value) -> reqwest::Response {
     app.client
@@ -188,4 +192,77 @@ mod deletion {
             assert!(events.contains(&"user.deleted".to_owned()), "{events:?}");
         }
     }
+}
+
+/// Names that would show as another name, or hide text, are refused wherever a name is given
+/// (issue 25): right-to-left overrides and isolates, marks, zero-width spaces and joiners, the
+/// word joiner, U+FEFF, the soft hyphen, tags. 422 `invalid_characters` naming the field;
+/// other scripts and emoji stay welcome.
+async fn names_refuse_invisible_and_text_direction_characters(backend: Backend) {
+    let (app, admin) = spawn_app_with_admin(backend).await;
+    let (_, login) = app.signed_in().await;
+    let token = login["access_token"].as_str().unwrap();
+    let device = login["session"]["device_id"].as_str().unwrap();
+    let group: Value =
+        app.post_authed("/v1/admin/groups", &admin, Some(&json!({ "name": "Staff" }))).await.json().await.unwrap();
+    let group = group["id"].as_str().unwrap();
+    let refused = |res: reqwest::Response, field: &'static str| async move {
+        let problem = assert_problem(res, 422, "validation_failed").await;
+        let errors: Vec<(&str, &str)> = problem["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| (e["field"].as_str().unwrap(), e["code"].as_str().unwrap()))
+            .collect();
+        assert_eq!(errors, [(field, "invalid_characters")], "{problem}");
+    };
+    let send = |method: reqwest::Method, path: String, token: String, body: Value| {
+        let app = &app;
+        async move { app.client.request(method, app.url(&path)).bearer_auth(token).json(&body).send().await.unwrap() }
+    };
+    use reqwest::Method;
+    for c in [
+        '\u{202E}',
+        '\u{2067}',
+        '\u{200F}',
+        '\u{61C}',
+        '\u{200B}',
+        '\u{200D}',
+        '\u{2060}',
+        '\u{FEFF}',
+        '\u{AD}',
+        '\u{E0041}',
+    ] {
+        let name = format!("Ada{c}Lovelace");
+        for field in ["name", "display_name", "company"] {
+            refused(patch(&app, token, &json!({ field: name })).await, field).await;
+        }
+        let register = json!({ "email": unique_email(), "password": PASSWORD, "name": name });
+        refused(app.post_json("/v1/auth/register", &register).await, "name").await;
+        let register = json!({ "email": unique_email(), "password": PASSWORD, "username": format!("ada{c}") });
+        refused(app.post_json("/v1/auth/register", &register).await, "username").await;
+        let create = json!({ "email": unique_email(), "password": PASSWORD, "name": name });
+        refused(send(Method::POST, "/v1/admin/users".into(), admin.clone(), create).await, "name").await;
+        let new_group = json!({ "name": format!("Admins{c}") });
+        refused(send(Method::POST, "/v1/admin/groups".into(), admin.clone(), new_group.clone()).await, "name").await;
+        let path = format!("/v1/admin/groups/{group}");
+        refused(send(Method::PATCH, path, admin.clone(), new_group).await, "name").await;
+        let rename = json!({ "name": format!("Work{c}laptop") });
+        refused(send(Method::PATCH, format!("/v1/devices/{device}"), token.to_owned(), rename).await, "name").await;
+    }
+    let email = login["user"]["email"].as_str().unwrap();
+    let sign_in = json!({ "email": email, "password": PASSWORD, "device": { "name": "Laptop\u{202E}" } });
+    refused(app.post_json("/v1/auth/login", &sign_in).await, "device.name").await;
+
+    // Nothing was changed by the refusals; names in any script, with emoji, are fine.
+    let me: Value = app.get_authed("/v1/users/me", token).await.json().await.unwrap();
+    assert_eq!((me["profile"]["name"].as_str(), me["profile"]["display_name"].as_str()), (None, None), "{me}");
+    for name in ["محمد بن موسى", "李小龙", "Zoë 😀", "Jean-Luc O'Neil"] {
+        let res = patch(&app, token, &json!({ "name": name, "display_name": name })).await;
+        let user: Value = res.json().await.unwrap();
+        assert_eq!(user["profile"]["name"], name, "{user}");
+    }
+    let res =
+        send(Method::PATCH, format!("/v1/devices/{device}"), token.to_owned(), json!({ "name": "עבודה 💻" })).await;
+    assert_eq!(res.status(), 200);
 }
