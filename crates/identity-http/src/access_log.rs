@@ -7,7 +7,8 @@
 //! route template (never the raw path or the query: they can hold ids, tokens or addresses;
 //! requests that match no route are `unmatched`), status, duration and client address. Client
 //! errors (4xx) are ordinary answers and log at INFO; server errors log at ERROR with the
-//! cause chain.
+//! cause chain. A request whose head does not parse never gets here (actix-http answers it 400,
+//! or 431 for a head too large): `crate::telemetry` writes its access line.
 
 use std::time::Instant;
 

@@ -272,7 +272,10 @@ pub fn access_token(req: &HttpRequest, cookie_name: &str) -> Option<AccessToken>
 }
 
 /// The signed-in caller. Extracting it answers 401 `unauthenticated` when the token is
-/// missing, invalid, expired, or its session or account ended.
+/// missing, invalid, expired, or its session or account ended; then, for a token from the
+/// cookie on an unsafe request, 403 `csrf_rejected` unless it comes from an allowed origin
+/// (401 before 403, as everywhere). Routes with a security requirement extract it before
+/// anything else (`crate::admin_guard`).
 pub struct CurrentUser(pub identity_core::usecases::Authenticated);
 
 impl FromRequest for CurrentUser {
@@ -298,16 +301,13 @@ impl FromRequest for CurrentUser {
                 ApiError::from(identity_core::usecases::CoreError::Internal(anyhow::anyhow!("no state")))
             })?;
             let token = match token.ok_or_else(ApiError::unauthenticated)? {
-                AccessToken::Bearer(token) => token,
-                AccessToken::Cookie(token) => {
-                    csrf?;
-                    token
-                }
+                AccessToken::Bearer(token) | AccessToken::Cookie(token) => token,
             };
             let mut auth = match authenticated {
                 Some(auth) => auth,
                 None => state.services.sessions.authenticate(&token).await?,
             };
+            csrf?;
             auth.client = client;
             Ok(CurrentUser(auth))
         })

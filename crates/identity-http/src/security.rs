@@ -16,8 +16,30 @@ fn own_origin(scheme: &str, host: &str) -> String {
     format!("{scheme}://{host}")
 }
 
+/// The methods a cross-origin caller may use, in the order `Access-Control-Allow-Methods`
+/// lists them.
+const ALLOWED_METHODS: [&str; 5] = ["GET", "POST", "PATCH", "PUT", "DELETE"];
+
+/// The request headers a cross-origin caller may send, in the order
+/// `Access-Control-Allow-Headers` lists them.
+const ALLOWED_HEADERS: [&str; 5] = ["authorization", "content-type", "accept", "idempotency-key", "x-request-id"];
+
+/// The response headers a cross-origin caller may read, in the order
+/// `Access-Control-Expose-Headers` lists them.
+const EXPOSED_HEADERS: [&str; 8] = [
+    "x-auth-token",
+    "x-request-id",
+    "retry-after",
+    "ratelimit-limit",
+    "ratelimit-remaining",
+    "ratelimit-reset",
+    "location",
+    "idempotent-replayed",
+];
+
 /// CORS: the configured origins (and the API's own) may call with credentials; any other
-/// origin gets no CORS headers, so the browser keeps the answer from it.
+/// origin gets no CORS headers, so the browser keeps the answer from it. The lists it answers
+/// are put in their declared order by [`cors_lists`].
 pub fn cors(allowed: Vec<String>) -> Cors {
     Cors::default()
         .allowed_origin_fn(move |origin, head| {
@@ -28,27 +50,39 @@ pub fn cors(allowed: Vec<String>) -> Cors {
             let host = head.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
             origin == own_origin("https", host) || origin == own_origin("http", host)
         })
-        .allowed_methods([Method::GET, Method::POST, Method::PATCH, Method::PUT, Method::DELETE])
-        .allowed_headers([
-            header::AUTHORIZATION,
-            header::CONTENT_TYPE,
-            header::ACCEPT,
-            HeaderName::from_static("idempotency-key"),
-            HeaderName::from_static("x-request-id"),
-        ])
-        .expose_headers([
-            HeaderName::from_static("x-auth-token"),
-            HeaderName::from_static("x-request-id"),
-            header::RETRY_AFTER,
-            HeaderName::from_static("ratelimit-limit"),
-            HeaderName::from_static("ratelimit-remaining"),
-            HeaderName::from_static("ratelimit-reset"),
-            header::LOCATION,
-            HeaderName::from_static("idempotent-replayed"),
-        ])
+        .allowed_methods(ALLOWED_METHODS)
+        .allowed_headers(ALLOWED_HEADERS.map(HeaderName::from_static))
+        .expose_headers(EXPOSED_HEADERS.map(HeaderName::from_static))
         .supports_credentials()
         .max_age(600)
         .block_on_origin_mismatch(false)
+}
+
+/// The CORS lists in their declared order (wraps [`cors`]). actix-cors keeps each list in a
+/// `HashSet` and joins it in that set's order, which differs from one worker, process and
+/// start to the next: the same answer would carry the same names in another order each time.
+/// Where it wrote a list, this writes the declared one instead.
+pub async fn cors_lists(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    static LISTS: std::sync::OnceLock<[(HeaderName, HeaderValue); 3]> = std::sync::OnceLock::new();
+    let lists = LISTS.get_or_init(|| {
+        let join = |names: &[&str]| HeaderValue::from_str(&names.join(", ")).unwrap_or(HeaderValue::from_static(""));
+        [
+            (header::ACCESS_CONTROL_ALLOW_METHODS, join(&ALLOWED_METHODS)),
+            (header::ACCESS_CONTROL_ALLOW_HEADERS, join(&ALLOWED_HEADERS)),
+            (header::ACCESS_CONTROL_EXPOSE_HEADERS, join(&EXPOSED_HEADERS)),
+        ]
+    });
+    let mut res = next.call(req).await?;
+    let headers = res.headers_mut();
+    for (name, value) in lists {
+        if headers.contains_key(name) {
+            headers.insert(name.clone(), value.clone());
+        }
+    }
+    Ok(res)
 }
 
 /// CSRF: an unsafe request authenticated by a cookie must come from the API's own origin or
@@ -83,10 +117,14 @@ pub async fn headers(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let docs = req.path().starts_with("/docs");
+    let csp = match req.path() {
+        path if path.starts_with("/docs") => DOCS_CSP,
+        // The pages mailed links open: their own script, style sheet and API calls.
+        path if crate::pages::serves(path) => crate::pages::CSP,
+        _ => API_CSP,
+    };
     let mut res = next.call(req).await?;
     let headers = res.headers_mut();
-    let csp = if docs { DOCS_CSP } else { API_CSP };
     for (name, value) in [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),

@@ -5,6 +5,7 @@
 
 use tracing::Subscriber;
 use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::{EnvFilter, layer::SubscriberExt};
 
 use crate::config::LogFormat;
@@ -20,12 +21,59 @@ where
         .unwrap_or_else(|_| EnvFilter::new("info"))
         .add_directive(quiet("tokio_postgres"))
         .add_directive(quiet("diesel_async"));
-    let registry = tracing_subscriber::registry().with(filter);
+    let registry = tracing_subscriber::registry().with(filter).with(MalformedRequests);
     match format {
         LogFormat::Json => Box::new(registry.with(
             tracing_subscriber::fmt::layer().json().with_current_span(true).with_span_list(false).with_writer(writer),
         )),
         LogFormat::Pretty => Box::new(registry.with(tracing_subscriber::fmt::layer().with_writer(writer))),
+    }
+}
+
+/// A request whose head does not parse (an invalid header value or name, a repeated or
+/// invalid `Content-Length`, a request line that is not HTTP, a head too large) is answered by
+/// actix-http itself, a bare 400 (431 for a head too large), before any middleware sees it: no
+/// access line. It then logs `stream error: request parse error: …` at ERROR (target
+/// `actix_http::h1::dispatcher`), though nothing failed on the server's side. This layer drops
+/// that event and writes the request's access line instead, at INFO as every client error
+/// (target `access`, method `-`, route `unmatched`, the status and the parse error as `cause`;
+/// there is no request id, nor a client address to give). Other errors of the dispatcher (I/O,
+/// internal) are left as they are.
+///
+/// The line is dispatched from within the dropped event's dispatch: that reaches the
+/// subscriber when it is the global default, as [`init`] (and the tests) install it.
+struct MalformedRequests;
+
+/// The target of actix-http's HTTP/1 connection errors.
+const DISPATCHER: &str = "actix_http::h1::dispatcher";
+
+impl<S: Subscriber> Layer<S> for MalformedRequests {
+    fn event_enabled(&self, event: &tracing::Event<'_>, _: Context<'_, S>) -> bool {
+        let metadata = event.metadata();
+        if metadata.target() != DISPATCHER || *metadata.level() != tracing::Level::ERROR {
+            return true;
+        }
+        let mut message = Message::default();
+        event.record(&mut message);
+        let Some(cause) = message.0.strip_prefix("stream error: ").filter(|c| c.starts_with("request parse error"))
+        else {
+            return true;
+        };
+        let status: u16 = if cause.ends_with("message head is too large") { 431 } else { 400 };
+        tracing::info!(target: "access", method = "-", route = "unmatched", status, cause, "request");
+        false
+    }
+}
+
+/// The `message` of an event, as written.
+#[derive(Default)]
+struct Message(String);
+
+impl tracing::field::Visit for Message {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            self.0 = format!("{value:?}");
+        }
     }
 }
 

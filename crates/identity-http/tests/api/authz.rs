@@ -1,6 +1,6 @@
-//! Authorization and token/session lifetime rules: admin routes authorize before reading
-//! their input and audit refusals; access tokens with impossible times are refused; idle
-//! sessions end.
+//! Authorization and token/session lifetime rules: authenticated routes authenticate (and
+//! admin routes authorize) before reading their input, and admin refusals are audited; access
+//! tokens with impossible times are refused; idle sessions end.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -14,7 +14,7 @@ use crate::helpers::{Backend, TestApp, assert_problem, spawn_app_with, spawn_app
 both_backends!(
     admin_refusals_are_audited_once_a_minute_per_route,
     admin_routes_authorize_before_reading_their_input,
-    every_admin_operation_authorizes_before_reading_its_input,
+    every_authenticated_operation_authenticates_before_reading_its_input,
     access_tokens_with_impossible_times_are_refused,
     idle_sessions_end,
 );
@@ -122,32 +122,67 @@ async fn admin_routes_authorize_before_reading_their_input(backend: Backend) {
     assert_problem(res, 422, "validation_failed").await;
 }
 
-/// Every admin operation of the OpenAPI document: a user with a bad body and bad query gets
-/// 403, an anonymous caller 401 (so a new admin route cannot forget the gate).
-async fn every_admin_operation_authorizes_before_reading_its_input(backend: Backend) {
+/// Every operation of the served OpenAPI document with a security requirement, sent a bad
+/// body, a bad query and path ids of the wrong shape: without a token, with a signed-out
+/// token (as a bearer and as the cookie, on unsafe methods without an `Origin`) the answer is
+/// 401 `unauthenticated`; an admin operation called by a plain user answers 403 `forbidden`.
+/// Never the input's 400/404/415/422 first (issue 25), so a new route cannot forget the gate.
+async fn every_authenticated_operation_authenticates_before_reading_its_input(backend: Backend) {
     let app = spawn_app_with(backend, &[]).await;
     let (_, user) = app.signed_in_user().await;
-    let doc: Value = serde_json::from_str(&identity_http::openapi::openapi_json().unwrap()).unwrap();
-    let mut checked = 0;
+    let (_, signed_out) = app.signed_in_user().await;
+    assert_eq!(app.post_authed("/v1/auth/logout", &signed_out, None).await.status(), 204);
+    let doc = app.get_json("/openapi.json").await;
+    let cookie = format!("identity_access={signed_out}");
+    let bodies: [(Option<&str>, &str); 3] =
+        [(Some("application/json"), r#"{"bogus":1}"#), (Some("application/json"), "not json"), (None, "{}")];
+    let (mut checked, mut wrong) = (0, Vec::new());
     for (template, item) in doc["paths"].as_object().unwrap() {
-        if !template.starts_with("/v1/admin/") {
-            continue;
-        }
         // Path parameters get values of the wrong shape too.
         let path: String =
             template.split('/').map(|s| if s.starts_with('{') { "x" } else { s }).collect::<Vec<_>>().join("/");
-        let path = format!("{path}?limit=abc&since=yesterday&bogus=1");
+        let path = format!("{path}?limit=abc&since=yesterday&cursor=%00&bogus=1");
         let methods = ["get", "put", "post", "delete", "patch"];
-        for method in item.as_object().unwrap().keys().filter(|m| methods.contains(&m.as_str())) {
+        for (method, operation) in item.as_object().unwrap().iter().filter(|(m, _)| methods.contains(&m.as_str())) {
+            let secured = operation["security"].as_array().is_some_and(|s| !s.is_empty());
+            assert!(secured || !template.starts_with("/v1/admin/"), "{method} {template} declares no security");
+            if !secured {
+                continue;
+            }
             let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
-            let res = send(&app, method.clone(), &path, Some(&user), Some(r#"{"bogus":1}"#)).await;
-            assert_eq!(res.status(), 403, "{method} {template}");
-            let res = send(&app, method.clone(), &path, None, Some(r#"{"bogus":1}"#)).await;
-            assert_eq!(res.status(), 401, "{method} {template}");
+            for (content_type, body) in bodies {
+                let request = || {
+                    let req = app.client.request(method.clone(), app.url(&path)).body(body);
+                    match content_type {
+                        Some(content_type) => req.header("content-type", content_type),
+                        None => req,
+                    }
+                };
+                let mut expected = vec![
+                    (401, "unauthenticated", "no token", request()),
+                    (401, "unauthenticated", "a signed-out bearer token", request().bearer_auth(&signed_out)),
+                    (401, "unauthenticated", "a signed-out cookie", request().header("cookie", &cookie)),
+                ];
+                if template.starts_with("/v1/admin/") {
+                    expected.push((403, "forbidden", "a user's token", request().bearer_auth(&user)));
+                }
+                for (status, code, caller, req) in expected {
+                    let res = req.send().await.unwrap();
+                    let seen = res.status().as_u16();
+                    let problem: Value = res.json().await.unwrap();
+                    if (seen, problem["code"].as_str()) != (status, Some(code)) {
+                        wrong.push(format!(
+                            "{method} {template} with {caller}, body {body:?}: {seen} {}",
+                            problem["code"]
+                        ));
+                    }
+                }
+            }
             checked += 1;
         }
     }
-    assert!(checked >= 29, "only {checked} admin operations");
+    assert!(wrong.is_empty(), "input read before the caller: {wrong:#?}");
+    assert!(checked >= 45, "only {checked} authenticated operations");
 }
 
 async fn access_tokens_with_impossible_times_are_refused(backend: Backend) {

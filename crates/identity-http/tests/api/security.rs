@@ -10,6 +10,7 @@ use crate::helpers::{Backend, PASSWORD, assert_problem, spawn_app_with, spawn_ap
 both_backends!(
     the_auth_bucket_limits_each_client_and_each_account,
     cors_answers_allowed_origins_only,
+    cors_lists_are_in_one_order_on_every_answer,
     cookie_authenticated_unsafe_requests_need_an_allowed_origin,
     security_headers_are_on_every_answer,
     failed_logins_back_off_per_account_and_success_resets,
@@ -113,6 +114,40 @@ async fn cors_answers_allowed_origins_only(backend: Backend) {
     let exposed = res.headers()["access-control-expose-headers"].to_str().unwrap().to_lowercase();
     for name in ["x-auth-token", "retry-after", "location", "idempotent-replayed"] {
         assert!(exposed.contains(name), "{name} not exposed: {exposed}");
+    }
+}
+
+/// The names of `Access-Control-Expose-Headers`, `-Allow-Methods` and `-Allow-Headers` come in
+/// their declared order, the same on every answer, connection (worker) and server (issue 25;
+/// actix-cors joins them in a `HashSet`'s order, another one per worker and start).
+async fn cors_lists_are_in_one_order_on_every_answer(backend: Backend) {
+    const EXPOSED: &str = "x-auth-token, x-request-id, retry-after, ratelimit-limit, ratelimit-remaining, \
+                           ratelimit-reset, location, idempotent-replayed";
+    const METHODS: &str = "GET, POST, PATCH, PUT, DELETE";
+    const HEADERS: &str = "authorization, content-type, accept, idempotency-key, x-request-id";
+    let origin = "https://app.example.com";
+    for _ in 0..3 {
+        let app = spawn_app_with(backend, &[("ALLOWED_ORIGINS", origin)]).await;
+        for _ in 0..4 {
+            // A new client each time: a new connection, possibly served by another worker.
+            let client = reqwest::Client::new();
+            let preflight = client
+                .request(reqwest::Method::OPTIONS, app.url("/v1/auth/login"))
+                .header("Origin", origin)
+                .header("Access-Control-Request-Method", "POST")
+                .header("Access-Control-Request-Headers", "content-type")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(preflight.headers()["access-control-allow-methods"], METHODS);
+            assert_eq!(preflight.headers()["access-control-allow-headers"], HEADERS);
+            let login = json!({ "email": unique_email(), "password": PASSWORD });
+            let res =
+                client.post(app.url("/v1/auth/login")).header("Origin", origin).json(&login).send().await.unwrap();
+            assert_eq!(res.headers()["access-control-expose-headers"], EXPOSED);
+            let res = client.get(app.url("/health")).header("Origin", origin).send().await.unwrap();
+            assert_eq!(res.headers()["access-control-expose-headers"], EXPOSED);
+        }
     }
 }
 
