@@ -9,14 +9,71 @@ use pasetors::version4::{PublicToken, V4};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+/// A key that cannot be used, said in words (never with the key's value: it may be secret).
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
-    #[error("not a PASERK k4.secret key: {0}")]
+    #[error("{0}; expected a PASERK k4.secret.… key: generate one with `identity keygen`")]
     Secret(String),
-    #[error("not a PASERK k4.public key: {0}")]
+    #[error("{0}; expected a PASERK k4.public.… key (the public key `identity keygen` prints with its secret)")]
     Public(String),
     #[error("key generation failed: {0}")]
     Generate(String),
+}
+
+/// Why `raw` is not a usable PASERK `k4.{expected}.…` key (`expected`: `secret` or `public`),
+/// given the error pasetors reported for it. The value itself is never quoted.
+fn unusable(raw: &str, expected: &str, error: &pasetors::errors::Error) -> String {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return "the value is empty".into();
+    }
+    let mut parts = raw.splitn(3, '.');
+    let (version, kind, data) = (parts.next().unwrap_or_default(), parts.next(), parts.next());
+    let is_version = |v: &str| v.len() == 2 && v.starts_with('k') && v.as_bytes()[1].is_ascii_digit();
+    let (Some(kind), Some(data)) = (kind, data) else {
+        return "this is not a PASERK key (those look like k4.secret.…, k4.public.…)".into();
+    };
+    if !is_version(version) {
+        return "this is not a PASERK key (those look like k4.secret.…, k4.public.…)".into();
+    }
+    if version != "k4" {
+        return format!(
+            "this is a version {} PASERK key ({version}.{kind}.…): only version 4 (Ed25519) keys are accepted",
+            &version[1..]
+        );
+    }
+    if kind != expected {
+        let hint = match (kind, expected) {
+            ("public", "secret") => ": a public key cannot sign tokens",
+            ("secret", "public") => ": give the public key here, never the secret one",
+            _ => "",
+        };
+        return format!("this is a k4.{kind}.… key, not a k4.{expected}.… key{hint}");
+    }
+    let length = if expected == "secret" { 64 } else { 32 };
+    match error {
+        pasetors::errors::Error::Key if expected == "secret" => {
+            "the key data is not an Ed25519 key pair (its public half does not belong to its secret half)".into()
+        }
+        _ => format!(
+            "the key data after k4.{expected}. is not {length} bytes of unpadded base64url ({} characters; this has {})",
+            length_b64(length),
+            data.chars().count()
+        ),
+    }
+}
+
+/// Whether `raw` is a `k4.secret.…` key whose Ed25519 seed (its first 32 bytes) is all zeros.
+fn all_zero_seed(raw: &str) -> bool {
+    use base64::Engine;
+    raw.strip_prefix("k4.secret.")
+        .and_then(|data| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(data).ok())
+        .is_some_and(|bytes| bytes.len() >= 32 && bytes[..32].iter().all(|&b| b == 0))
+}
+
+/// The length of `bytes` bytes in unpadded base64.
+const fn length_b64(bytes: usize) -> usize {
+    (bytes * 4).div_ceil(3)
 }
 
 fn paserk(key: &impl FormatAsPaserk) -> String {
@@ -51,9 +108,14 @@ pub struct PasetoKeys {
 impl PasetoKeys {
     /// Loads the signing key from its PASERK `k4.secret.…` form.
     pub fn from_paserk(secret: &str) -> Result<Self, KeyError> {
-        let signing =
-            AsymmetricSecretKey::<V4>::try_from(secret.trim()).map_err(|e| KeyError::Secret(e.to_string()))?;
-        let public = AsymmetricPublicKey::<V4>::try_from(&signing).map_err(|e| KeyError::Secret(e.to_string()))?;
+        // pasetors panics on an all-zero seed (ed25519-compact's `KeyPair::from_seed`).
+        if all_zero_seed(secret.trim()) {
+            return Err(KeyError::Secret("the key's secret half is all zeros".into()));
+        }
+        let signing = AsymmetricSecretKey::<V4>::try_from(secret.trim())
+            .map_err(|e| KeyError::Secret(unusable(secret, "secret", &e)))?;
+        let public = AsymmetricPublicKey::<V4>::try_from(&signing)
+            .map_err(|e| KeyError::Secret(unusable(secret, "secret", &e)))?;
         let current = VerificationKey::new(public);
         Ok(Self { signing, signing_kid: current.kid.clone(), verifying: vec![current] })
     }
@@ -67,12 +129,21 @@ impl PasetoKeys {
     /// Also accepts tokens signed by `public` (PASERK `k4.public.…`), e.g. the previous key
     /// during a rotation.
     pub fn with_verification_key(mut self, public: &str) -> Result<Self, KeyError> {
-        let key = AsymmetricPublicKey::<V4>::try_from(public.trim()).map_err(|e| KeyError::Public(e.to_string()))?;
+        let key = AsymmetricPublicKey::<V4>::try_from(public.trim())
+            .map_err(|e| KeyError::Public(unusable(public, "public", &e)))?;
         let key = VerificationKey::new(key);
         if !self.verifying.iter().any(|k| k.kid == key.kid) {
             self.verifying.push(key);
         }
         Ok(self)
+    }
+
+    /// Checks that `public` is a PASERK `k4.public.…` key, as [`PasetoKeys::with_verification_key`]
+    /// takes it.
+    pub fn check_public_paserk(public: &str) -> Result<(), KeyError> {
+        AsymmetricPublicKey::<V4>::try_from(public.trim())
+            .map(drop)
+            .map_err(|e| KeyError::Public(unusable(public, "public", &e)))
     }
 
     /// The signing key as PASERK `k4.secret.…` (to persist a generated key).
@@ -293,5 +364,57 @@ mod tests {
         assert_eq!(loaded.signing_kid(), keys.signing_kid());
         assert!(PasetoKeys::from_paserk("k4.secret.nope").is_err());
         assert!(PasetoKeys::from_paserk("k3.secret.AAAA").is_err());
+    }
+
+    /// A bad key is told in words: what it is, what was expected and how to get one; never
+    /// pasetors' enum names (`PaserkParsing`) nor the value itself.
+    #[test]
+    fn bad_keys_are_reported_in_words() {
+        use base64::Engine;
+        let keys = PasetoKeys::generate().unwrap();
+        let secret = keys.secret_paserk();
+        let public = keys.public_keys()[0].1.clone();
+        let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+        // Another key's public half after this key's secret half.
+        let mut mismatched = keys.derive_key("test").to_vec();
+        mismatched.extend_from_slice(&[7; 32]);
+        let secret_cases = [
+            ("k4.secret.nonsense", "is not 64 bytes of unpadded base64url (86 characters; this has 8)"),
+            ("", "empty"),
+            ("hunter2", "not a PASERK key"),
+            (public.as_str(), "this is a k4.public.… key, not a k4.secret.… key: a public key cannot sign"),
+            ("k3.secret.AAAA", "version 3 PASERK key (k3.secret.…): only version 4"),
+            ("k4.local.AAAA", "this is a k4.local.… key, not a k4.secret.… key"),
+            (&format!("k4.secret.{}", b64(&mismatched)), "not an Ed25519 key pair"),
+            (&format!("k4.secret.{}=", &secret["k4.secret.".len()..]), "not 64 bytes of unpadded base64url"),
+        ];
+        for (raw, words) in secret_cases {
+            let message = PasetoKeys::from_paserk(raw).err().unwrap().to_string();
+            assert!(message.contains(words), "{raw:?}: {message}");
+            assert!(message.contains("expected a PASERK k4.secret.… key"), "{message}");
+            assert!(message.contains("identity keygen"), "{message}");
+            assert!(!message.contains("Paserk") && !message.contains("Error"), "{message}");
+            if raw.len() > 12 {
+                assert!(!message.contains(&raw[10..]), "the value is echoed: {message}");
+            }
+        }
+        let public_cases = [
+            (secret.as_str(), "this is a k4.secret.… key, not a k4.public.… key: give the public key here"),
+            ("k4.public.abc", "is not 32 bytes of unpadded base64url (43 characters; this has 3)"),
+            ("k2.public.AAAA", "version 2 PASERK key"),
+        ];
+        for (raw, words) in public_cases {
+            let message = PasetoKeys::generate().unwrap().with_verification_key(raw).err().unwrap().to_string();
+            assert!(message.contains(words), "{raw:?}: {message}");
+            assert!(message.contains("expected a PASERK k4.public.… key"), "{message}");
+            assert!(!message.contains(&secret[10..]), "the secret is echoed: {message}");
+        }
+    }
+
+    #[test]
+    fn an_all_zero_seed_is_refused_not_a_panic() {
+        let zero = format!("k4.secret.{}", "A".repeat(86));
+        let message = PasetoKeys::from_paserk(&zero).err().unwrap().to_string();
+        assert!(message.contains("all zeros"), "{message}");
     }
 }

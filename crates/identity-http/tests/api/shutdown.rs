@@ -1,4 +1,5 @@
-//! SIGTERM: readiness turns 503 first, a request in flight finishes, the process exits 0.
+//! SIGTERM: readiness turns 503 first, a request in flight finishes, the process exits 0. A
+//! second Ctrl-C ends the graceful stop at once.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -66,4 +67,54 @@ async fn sigterm_lets_a_slow_request_finish_after_readiness_turns_503() {
     assert!(exit.success(), "exit status {exit:?}");
     assert!(signalled.elapsed() >= Duration::from_secs(1), "readiness was 503 for the drain time first");
     assert!(client.get(format!("{base}/health")).send().await.is_err(), "the listener is closed");
+}
+
+/// The first SIGINT starts the graceful stop (here a 30 s drain); a second one ends the
+/// process at once with 130, saying so in the log.
+#[tokio::test]
+async fn a_second_ctrl_c_exits_at_once() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = Process(
+        Command::new(env!("CARGO_BIN_EXE_identity"))
+            .env_clear()
+            .env("BIND_ADDR", "127.0.0.1")
+            .env("PORT", port.to_string())
+            .env("SHUTDOWN_DRAIN_SECONDS", "30")
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    crate::helpers::wait_until_up(&format!("{base}/health")).await;
+    let pid = server.0.id().to_string();
+    let interrupt = || assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+    interrupt();
+    // Draining: still serving, not ready.
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let ready = client.get(format!("{base}/ready")).send().await.unwrap();
+        if ready.status() == 503 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "/ready never turned 503 after the first SIGINT");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(server.0.try_wait().unwrap().is_none(), "the first SIGINT stops gracefully, not at once");
+
+    let second = Instant::now();
+    interrupt();
+    let status = loop {
+        if let Some(status) = server.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(second.elapsed() < Duration::from_secs(3), "still running 3 s after the second SIGINT");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(status.code(), Some(130), "{status:?}");
+    let mut log = String::new();
+    std::io::Read::read_to_string(&mut server.0.stdout.take().unwrap(), &mut log).unwrap();
+    assert!(log.contains("second SIGINT: exiting at once"), "{log}");
 }
