@@ -2,30 +2,16 @@
 // open the server's Swagger UI, sign in with *Authorize* → the OAuth2 password flow, then
 // *Try it out* on `GET /v1/auth/me` and expect a 200 with the user's email.
 //
-// Environment: IDENTITY_BASE_URL, IDENTITY_EMAIL, IDENTITY_PASSWORD, CHROMIUM (the executable),
-// PLAYWRIGHT_DIR (where `npm ci` installed playwright-core), SCREENSHOT (written on failure).
-import { createRequire } from "node:module";
-import { join } from "node:path";
-
-const env = (name) => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set`);
-  return value;
-};
-const require = createRequire(join(env("PLAYWRIGHT_DIR"), "package.json"));
-const { chromium } = require("playwright-core");
+// Environment: IDENTITY_BASE_URL, IDENTITY_EMAIL, IDENTITY_PASSWORD, SCREENSHOT (written on
+// failure), and browser.mjs's CHROMIUM and PLAYWRIGHT_DIR.
+import { env, launch } from "./browser.mjs";
 
 const base = env("IDENTITY_BASE_URL");
 const email = env("IDENTITY_EMAIL");
 const password = env("IDENTITY_PASSWORD");
 const STEP = 15_000;
 
-const browser = await chromium.launch({
-  executablePath: env("CHROMIUM"),
-  headless: true,
-  // Containers and CI runners often run as root without user namespaces.
-  args: ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
-});
+const browser = await launch();
 const page = await browser.newPage();
 const step = (what) => console.log(`authorize-check: ${what}`);
 let failed = false;

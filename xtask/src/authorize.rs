@@ -6,10 +6,11 @@
 //! `~/.cache/identity-tools/authorize-check`; it uses the system Chromium and downloads no
 //! browser). `xtask/authorize-check/check.mjs` opens `/docs/`, authorizes with the OAuth2
 //! password flow as a registered user, runs *Try it out* on `GET /v1/auth/me` and expects a 200
-//! naming the user. Not part of `cargo xtask test`: a browser is a large install and start.
+//! naming the user. `cargo xtask mail-links-check` (mail_links.rs) drives the same browser
+//! with [`Browser`].
 
-use std::path::Path;
-use std::process::Command;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus};
 use std::time::Instant;
 
 use crate::server::{Backend, Server};
@@ -18,30 +19,56 @@ use crate::{Result, clients, deploy, root, run_quiet};
 const EMAIL: &str = "swagger-user@example.com";
 const PASSWORD: &str = "swagger ui check passphrase";
 
+/// Headless Chromium and the playwright-core that drives it, ready for a script of
+/// `xtask/authorize-check/`.
+pub struct Browser {
+    chromium: String,
+    modules: PathBuf,
+}
+
+impl Browser {
+    /// Installs what is missing: Chromium from Debian, playwright-core with `npm ci`.
+    pub fn ready() -> Result<Self> {
+        let chromium = chromium()?;
+        let modules = deploy::tools_dir()?.join("authorize-check");
+        clients::npm_ci(&root().join("xtask/authorize-check"), &modules)?;
+        Ok(Self { chromium, modules })
+    }
+
+    /// Runs `xtask/authorize-check/<script>` with node, `env` on top of `CHROMIUM` and
+    /// `PLAYWRIGHT_DIR` (which `browser.mjs` reads).
+    pub fn run(&self, script: &str, env: &[(&str, &str)]) -> Result<ExitStatus> {
+        let script = root().join("xtask/authorize-check").join(script);
+        let node = std::env::var("NODE").unwrap_or_else(|_| "node".into());
+        eprintln!("$ {node} {}", script.display());
+        Command::new(node)
+            .arg(&script)
+            .env("CHROMIUM", &self.chromium)
+            .env("PLAYWRIGHT_DIR", &self.modules)
+            .envs(env.iter().copied())
+            .status()
+            .map_err(|e| format!("cannot run node: {e}"))
+    }
+}
+
 pub fn check() -> Result {
     let started = Instant::now();
-    let chromium = chromium()?;
-    let modules = deploy::tools_dir()?.join("authorize-check");
-    clients::npm_ci(&root().join("xtask/authorize-check"), &modules)?;
+    let browser = Browser::ready()?;
     let binary = crate::server::build()?;
     let tools_ready = started.elapsed();
     let log = root().join("target/authorize-check/server.log");
     let server = Server::start(&binary, Backend::Embedded, &[], &log)?;
     server.sign_up(EMAIL, PASSWORD)?;
     let screenshot = root().join("target/authorize-check/failure.png");
-    let script = root().join("xtask/authorize-check/check.mjs");
-    let node = std::env::var("NODE").unwrap_or_else(|_| "node".into());
-    eprintln!("$ {node} {}", script.display());
-    let status = Command::new(node)
-        .arg(&script)
-        .env("IDENTITY_BASE_URL", &server.base)
-        .env("IDENTITY_EMAIL", EMAIL)
-        .env("IDENTITY_PASSWORD", PASSWORD)
-        .env("CHROMIUM", &chromium)
-        .env("PLAYWRIGHT_DIR", &modules)
-        .env("SCREENSHOT", &screenshot)
-        .status()
-        .map_err(|e| format!("cannot run node: {e}"))?;
+    let status = browser.run(
+        "check.mjs",
+        &[
+            ("IDENTITY_BASE_URL", &server.base),
+            ("IDENTITY_EMAIL", EMAIL),
+            ("IDENTITY_PASSWORD", PASSWORD),
+            ("SCREENSHOT", &screenshot.display().to_string()),
+        ],
+    )?;
     drop(server);
     eprintln!(
         "xtask: authorize-check took {:.1}s ({:.1}s of it getting Chromium, playwright-core and the binary ready)",
