@@ -5,10 +5,24 @@
 //! openapi-typescript (npm, pinned by `clients/typescript/package-lock.json`, installed with
 //! `npm ci` into `clients/typescript/node_modules`), the Python package with
 //! openapi-python-client (PyPI, pinned in `clients/python/requirements.txt`, in a virtual
-//! environment under `~/.cache/identity-tools`). With `--check` it generates them into a
-//! temporary directory and fails if the checked-in ones differ, type-checks the TypeScript
-//! (`tsc --strict`) and the Python example (`mypy --strict`), then runs each example against a
-//! server it starts (the embedded default). Every step runs and reports; any failure fails.
+//! environment under `~/.cache/identity-tools`). Only `typescript/src/schema.ts` and
+//! `python/identity_client/` are generated; the packaging files around them (`package.json`,
+//! `tsconfig.json`, `pyproject.toml`, `py.typed`) and the examples are hand-written.
+//!
+//! With `--check` it generates them into a temporary directory and fails if the checked-in ones
+//! differ, then installs each client the way its README says, into an empty project of its own
+//! under `target/clients/`, and runs its example from there against a server it starts (the
+//! embedded default):
+//!
+//! - TypeScript: `tsc` builds `dist/` (`.js` + `.d.ts`, strict), `npm pack` makes the tarball,
+//!   an empty npm project installs it (with the pinned `typescript` and `@types/node`), then
+//!   type-checks `example/flow.ts` there (`example/tsconfig.json`, strict) and runs it with node;
+//!   it imports `@identity/client` by name, so only the installed package can answer.
+//! - Python: a fresh virtual environment `pip install`s `clients/python` (its
+//!   `pyproject.toml`), then `mypy --strict` checks `example/flow.py` against the installed
+//!   package (its `py.typed`) and the example runs from that directory, without `PYTHONPATH`.
+//!
+//! Every step runs and reports; any failure fails.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -47,22 +61,93 @@ pub fn clients(check: bool) -> Result {
     }
     let _ = std::fs::remove_dir_all(&scratch);
 
-    // tsc emits the JavaScript even when a type is wrong, so the example still runs below.
-    let tsc = typescript.join("node_modules/.bin/tsc");
+    // Each client installed into an empty project of its own, as its README says.
+    let projects = root().join("target/clients");
+    let ts_project = projects.join("typescript-project");
+    let py_project = projects.join("python-project");
+    for project in [&ts_project, &py_project] {
+        let _ = std::fs::remove_dir_all(project);
+        std::fs::create_dir_all(project).map_err(|e| format!("cannot create {}: {e}", project.display()))?;
+    }
+
+    // TypeScript: build, pack, install the tarball, type-check the example against it. tsc
+    // emits the JavaScript even when a type is wrong, so the example still runs below.
     let _ = std::fs::remove_dir_all(typescript.join("dist"));
     step(
         &mut failures,
-        "tsc --strict (clients/typescript)",
-        Command::new(&tsc).args(["-p", "."]).current_dir(&typescript),
+        "tsc --strict: build clients/typescript into dist/ (.js + .d.ts)",
+        Command::new(typescript.join("node_modules/.bin/tsc")).args(["-p", "tsconfig.json"]).current_dir(&typescript),
+    );
+    let npm = std::env::var("NPM").unwrap_or_else(|_| "npm".into());
+    // dist/ is built above: no prepack build a second time.
+    step(
+        &mut failures,
+        "npm pack (clients/typescript)",
+        Command::new(&npm)
+            .args(["pack", "--ignore-scripts", "--silent", "--pack-destination"])
+            .arg(&ts_project)
+            .current_dir(&typescript),
+    );
+    let installing = "npm install the tarball into an empty project (target/clients/typescript-project)";
+    match typescript_project(&typescript, &ts_project) {
+        Ok(packages) => step(
+            &mut failures,
+            installing,
+            Command::new(&npm)
+                .args(["install", "--save-exact", "--ignore-scripts", "--prefer-offline", "--no-audit", "--no-fund"])
+                .args(packages)
+                .current_dir(&ts_project),
+        ),
+        Err(e) => failures.push(format!("{installing}: {e}")),
+    }
+    step(
+        &mut failures,
+        "tsc --strict: the example in that project, against the installed package",
+        Command::new(ts_project.join("node_modules/.bin/tsc")).args(["-p", "tsconfig.json"]).current_dir(&ts_project),
+    );
+
+    // Python: a fresh venv, `pip install clients/python`, the example type-checked against it.
+    std::fs::copy(root().join("clients/python/example/flow.py"), py_project.join("flow.py"))
+        .map_err(|e| format!("cannot copy the Python example: {e}"))?;
+    let venv_python = py_project.join("venv/bin/python");
+    let base = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    step(
+        &mut failures,
+        "python -m venv (target/clients/python-project/venv)",
+        Command::new(&base).args(["-m", "venv", "venv"]).current_dir(&py_project),
+    );
+    step(
+        &mut failures,
+        "pip install clients/python into that venv",
+        isolated(Command::new(&venv_python).args([
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "--no-input",
+            "--quiet",
+        ]))
+        .arg(root().join("clients/python"))
+        .current_dir(&py_project),
+    );
+    step(
+        &mut failures,
+        "identity_client is imported from the venv, not the source tree",
+        isolated(Command::new(&venv_python).args([
+            "-c",
+            "import sys, identity_client; f = identity_client.__file__; print(f); \
+             sys.exit(0 if f.startswith(sys.prefix + '/') else f'not installed in {sys.prefix}')",
+        ]))
+        .current_dir(&py_project),
     );
     let bin = python.parent().map(Path::to_path_buf).unwrap_or_default();
     step(
         &mut failures,
-        "mypy --strict (clients/python/example)",
-        Command::new(bin.join("mypy"))
-            .args(["--strict", "--follow-imports=silent", "--no-incremental", "example/flow.py"])
-            .env("MYPYPATH", root().join("clients/python"))
-            .current_dir(root().join("clients/python")),
+        "mypy --strict: the example, against the installed package",
+        isolated(Command::new(bin.join("mypy")).args(["--strict", "--no-incremental", "--python-executable"]))
+            .arg(&venv_python)
+            .arg("flow.py")
+            .current_dir(&py_project),
     );
 
     let binary = crate::server::build()?;
@@ -81,16 +166,13 @@ pub fn clients(check: bool) -> Result {
     };
     let node = std::env::var("NODE").unwrap_or_else(|_| "node".into());
     let mut ts = Command::new(node);
-    ts.arg("dist/example/flow.js").current_dir(&typescript);
+    ts.arg("dist/flow.js").current_dir(&ts_project);
     example(&mut ts);
-    step(&mut failures, "TypeScript example (clients/typescript/example/flow.ts)", &mut ts);
-    let mut py = Command::new(&python);
-    py.arg("example/flow.py")
-        .env("PYTHONPATH", root().join("clients/python"))
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .current_dir(root().join("clients/python"));
-    example(&mut py);
-    step(&mut failures, "Python example (clients/python/example/flow.py)", &mut py);
+    step(&mut failures, "TypeScript example (installed @identity/client, target/clients/typescript-project)", &mut ts);
+    let mut py = Command::new(&venv_python);
+    py.arg("flow.py").current_dir(&py_project);
+    example(isolated(&mut py));
+    step(&mut failures, "Python example (installed identity-client, target/clients/python-project)", &mut py);
     drop(server);
 
     eprintln!(
@@ -112,11 +194,50 @@ pub fn clients(check: bool) -> Result {
 fn step(failures: &mut Vec<String>, what: &str, command: &mut Command) {
     let args: Vec<_> = command.get_args().map(|a| a.to_string_lossy()).collect();
     eprintln!("\nxtask: {what}\n$ {} {}", command.get_program().to_string_lossy(), args.join(" "));
+    let started = Instant::now();
     match command.status() {
-        Ok(status) if status.success() => eprintln!("xtask: {what}: ok"),
+        Ok(status) if status.success() => eprintln!("xtask: {what}: ok ({:.1}s)", started.elapsed().as_secs_f64()),
         Ok(status) => failures.push(format!("{what} ({status})")),
         Err(e) => failures.push(format!("{what}: did not start: {e}")),
     }
+}
+
+/// A Python command that sees only what its own environment installed: no `PYTHONPATH` or
+/// `MYPYPATH` from the caller (the source tree must not answer an import).
+fn isolated(command: &mut Command) -> &mut Command {
+    command.env_remove("PYTHONPATH").env_remove("MYPYPATH").env_remove("PYTHONHOME").env_remove("VIRTUAL_ENV")
+}
+
+/// Lays out the empty npm project the TypeScript example runs in: `package.json` (nothing but
+/// a name and ESM), the example and its `tsconfig.json`. Returns what `npm install` installs
+/// there: the tarball `npm pack` left in it, and the `typescript` and `@types/node` that
+/// `clients/typescript/package.json` pins.
+fn typescript_project(typescript: &Path, project: &Path) -> Result<Vec<String>> {
+    let manifest = r#"{ "name": "identity-client-example", "private": true, "type": "module" }"#;
+    std::fs::write(project.join("package.json"), format!("{manifest}\n")).map_err(|e| e.to_string())?;
+    for file in ["flow.ts", "tsconfig.json"] {
+        std::fs::copy(typescript.join("example").join(file), project.join(file))
+            .map_err(|e| format!("cannot copy example/{file}: {e}"))?;
+    }
+    let tarball = std::fs::read_dir(project)
+        .map_err(|e| e.to_string())?
+        .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .find(|name| name.ends_with(".tgz"))
+        .ok_or("npm pack left no tarball")?;
+    let client: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(typescript.join("package.json"))
+            .map_err(|e| format!("cannot read package.json: {e}"))?,
+    )
+    .map_err(|e| format!("clients/typescript/package.json: {e}"))?;
+    let mut packages = vec![format!("./{tarball}")];
+    for tool in ["typescript", "@types/node"] {
+        let version = client["devDependencies"][tool]
+            .as_str()
+            .ok_or_else(|| format!("clients/typescript/package.json pins no {tool} in devDependencies"))?;
+        packages.push(format!("{tool}@{version}"));
+    }
+    Ok(packages)
 }
 
 /// Generates both clients from docs/openapi.json under `out` (`typescript/src/schema.ts`,

@@ -1,9 +1,10 @@
 """An account's life through the generated client, against a running server.
 
-`cargo xtask clients --check` starts one and sets the environment, then runs this file and
-`mypy --strict` on it: register → verify the address → login → me → profile and preferences →
-refresh → sessions → logout → forgot and reset the password → login with the new one, and an
-admin's user listing.
+`cargo xtask clients --check` starts one and sets the environment; it `pip install`s
+clients/python into a fresh virtual environment, then checks this file with `mypy --strict` and
+runs it from a directory outside the source tree (no PYTHONPATH): register → verify the
+address → login → me → profile and preferences → refresh → sessions → logout → forgot and
+reset the password → login with the new one, and an admin's user listing.
 
 The server runs without SMTP_URL and with MAIL_LOG_BODIES=true: its mails, links included, are
 JSON lines of its log (IDENTITY_MAIL_LOG).

@@ -1,5 +1,6 @@
 // An account's life through the generated client, against a running server (`cargo xtask
-// clients --check` starts one and sets the environment):
+// clients --check` packs the client, installs the tarball into an empty npm project with this
+// file and example/tsconfig.json, type-checks and runs it there, against a server it starts):
 // register → verify the address → login → me → profile and preferences → refresh → sessions →
 // logout → forgot and reset the password → login with the new one, and an admin's user listing.
 //
@@ -8,7 +9,7 @@
 import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 
-import { createIdentityClient, type Schemas } from "../src/index.js";
+import { createIdentityClient, type Schemas } from "@identity/client";
 
 function env(name: string): string {
   const value = process.env[name];

@@ -411,6 +411,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/users/{id}/password-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mails the user a password reset link (admins only); the answer carries nothing.
+         * @description As `password/forgot` does (and Keycloak's "credential reset"): the admin never sees the
+         *     token nor sets the password. The single-use link (`PASSWORD_RESET_URL_TEMPLATE`, valid
+         *     `PASSWORD_RESET_TTL_SECONDS`) voids older ones; redeeming it at
+         *     `POST /v1/auth/password/reset` ends every session of the account. This call ends none
+         *     (`DELETE /v1/admin/users/{id}/sessions` does). Audited as `password.reset_requested`
+         *     (actor the admin, metadata `via: admin`).
+         */
+        post: operations["admin_request_password_reset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/users/{id}/restore": {
         parameters: {
             query?: never;
@@ -1419,7 +1444,12 @@ export interface components {
         ProblemField: {
             /**
              * @description Stable machine code (`required`, `invalid_email`, `too_short`, `common_password`,
-             *     `invalid_characters` for NUL or a control character the field cannot hold, …).
+             *     `invalid_characters` for NUL or a control character the field cannot hold, or an
+             *     invisible or text-direction character in a name, …). A new
+             *     password refused by the policy has one code per reason: `too_short`, `too_long`,
+             *     `common_password`, `contains_email`, `contains_username`, `contains_service_name`,
+             *     `repetitive_password`, `sequential_password` (and, with the strict policy,
+             *     `missing_uppercase`, `missing_special`, `forbidden_word`).
              * @example invalid_email
              */
             code: string;
@@ -1548,7 +1578,8 @@ export interface components {
             /**
              * Format: password
              * @description 8–128 characters (by default; the policy is configurable), not a common password, not
-             *     containing the address.
+             *     built on the address, the username or the service's name, not mostly repeated or
+             *     sequential characters.
              * @example correct horse battery staple
              */
             password: string;
@@ -1564,7 +1595,7 @@ export interface components {
             /**
              * Format: int64
              * @description How long the mailed code stays valid.
-             * @example 900
+             * @example 600
              */
             code_ttl_seconds: number;
             /** @example pending */
@@ -4065,6 +4096,81 @@ export interface operations {
             /** @description `last_admin`: the last active admin stays active */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_request_password_reset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description User id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A reset link is on its way to the user's address */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `unauthenticated`: The access token is missing, invalid or expired, or its session or account ended. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description `forbidden`: not an admin; `account_disabled` or `account_locked`: the account is disabled or locked by an admin, so a link could not be used (a lock-out after failed sign-ins is mailed: the reset ends it)
+             *
+             *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no such user, or a deleted one */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `cooldown`: a reset link went to this address moments ago (`MAIL_COOLDOWN_SECONDS`, shared with `password/forgot`); see `Retry-After` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {

@@ -15,7 +15,12 @@ class ProblemField:
 
     Attributes:
         code (str): Stable machine code (`required`, `invalid_email`, `too_short`, `common_password`,
-            `invalid_characters` for NUL or a control character the field cannot hold, …). Example: invalid_email.
+            `invalid_characters` for NUL or a control character the field cannot hold, or an
+            invisible or text-direction character in a name, …). A new
+            password refused by the policy has one code per reason: `too_short`, `too_long`,
+            `common_password`, `contains_email`, `contains_username`, `contains_service_name`,
+            `repetitive_password`, `sequential_password` (and, with the strict policy,
+            `missing_uppercase`, `missing_special`, `forbidden_word`). Example: invalid_email.
         field (str): The JSON field the problem is about (`email`, `password`, `device.name`, …). Example: email.
         message (str): Human-readable explanation. Example: this is not a valid email address.
     """

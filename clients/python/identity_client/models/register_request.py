@@ -17,7 +17,8 @@ class RegisterRequest:
     Attributes:
         email (str): Case-insensitively unique; stored lower-cased. Example: ada@example.com.
         password (str): 8–128 characters (by default; the policy is configurable), not a common password, not
-            containing the address. Example: correct horse battery staple.
+            built on the address, the username or the service's name, not mostly repeated or
+            sequential characters. Example: correct horse battery staple.
         name (None | str | Unset): Optional display name, up to 100 characters. Example: Ada Lovelace.
         username (None | str | Unset): Optional unique login name: 3–32 of `a-z 0-9 . _ -` (upper case is lowered),
             starting

@@ -14,7 +14,7 @@ class RegistrationPending:
     """The answer of step one: the same for free and taken addresses.
 
     Attributes:
-        code_ttl_seconds (int): How long the mailed code stays valid. Example: 900.
+        code_ttl_seconds (int): How long the mailed code stays valid. Example: 600.
         status (str):  Example: pending.
     """
 
