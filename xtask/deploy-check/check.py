@@ -65,8 +65,12 @@ def find(inputs, kind, name=None):
     raise LookupError(kind)
 
 
-def container(inputs, kind="Deployment"):
-    return find(inputs, kind)["spec"]["template"]["spec"]["containers"][0]
+def container(inputs, kind="Deployment", name=None):
+    return find(inputs, kind, name)["spec"]["template"]["spec"]["containers"][0]
+
+
+def env_var(inputs, job, var):
+    return next(e for e in container(inputs, "Job", job)["env"] if e["name"] == var)
 
 
 def replace_run(inputs, old, new):
@@ -136,7 +140,38 @@ BREAKAGES = [
         "readinessProbe",
         lambda i: container(i)["readinessProbe"]["httpGet"].update(path="/health"),
     ),
-    ("a migration Job that serves", "k8s", "identity migrate", lambda i: container(i, "Job").update(args=["serve"])),
+    (
+        "a migration Job that serves",
+        "k8s",
+        "identity migrate",
+        lambda i: container(i, "Job", "identity-migrate").update(args=["serve"]),
+    ),
+    (
+        "a create-admin Job without its address",
+        "k8s",
+        "identity create-admin $(ADMIN_EMAIL)",
+        lambda i: container(i, "Job", "identity-create-admin").update(args=["create-admin"]),
+    ),
+    (
+        "an address in the create-admin Job",
+        "k8s",
+        "ADMIN_EMAIL must be empty",
+        lambda i: env_var(i, "identity-create-admin", "ADMIN_EMAIL").update(value="admin@example.com"),
+    ),
+    (
+        "a create-admin Job without a secret of the Deployment",
+        "k8s",
+        "the Deployment's REDIS_URL_FILE",
+        lambda i: container(i, "Job", "identity-create-admin")["env"].remove(
+            env_var(i, "identity-create-admin", "REDIS_URL_FILE")
+        ),
+    ),
+    (
+        "no create-admin Job",
+        "k8s",
+        "no Job identity-create-admin",
+        lambda i: i.k8s.pop("deploy/k8s/create-admin/job.yaml"),
+    ),
     (
         "a Service selecting nothing",
         "k8s",
@@ -166,6 +201,12 @@ BREAKAGES = [
         "compose",
         "rabbitmq: needs a healthcheck",
         lambda i: i.compose["services"]["rabbitmq"].pop("healthcheck"),
+    ),
+    (
+        "an entrypoint that swallows create-admin",
+        "compose",
+        "no entrypoint",
+        lambda i: i.compose["services"]["identity"].update(entrypoint=["/identity", "serve"]),
     ),
     (
         "a misspelt compose key",

@@ -153,6 +153,13 @@ def check_compose(compose):
     built_from = posixpath.normpath(posixpath.join(context, build.get("dockerfile", "Dockerfile"))) if context else None
     if (context, built_from) != (".", "deploy/Dockerfile"):
         errors.append("compose: service identity: build must use context .. and dockerfile deploy/Dockerfile")
+    # docs/deploy.md makes the first admin with `docker compose run --rm identity create-admin
+    # EMAIL`: the arguments after the service name must reach the image's /identity.
+    if "entrypoint" in identity:
+        errors.append(
+            "compose: service identity: no entrypoint (`run identity create-admin EMAIL` passes its "
+            "arguments to the image's ENTRYPOINT /identity)"
+        )
     depends = identity.get("depends_on") or {}
     for name in COMPOSE_IMAGES:
         condition = (depends.get(name) or {}).get("condition") if isinstance(depends, dict) else None

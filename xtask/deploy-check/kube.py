@@ -34,6 +34,12 @@ REQUIRED_KINDS = {
     "ServiceMonitor",
     "SecretProviderClass",
 }
+# The one-off Jobs and what each runs (the image's entry point is /identity: these are its
+# arguments). The create-admin Job names its account by ADMIN_EMAIL, set when it is applied.
+JOBS = {
+    "identity-migrate": ["migrate"],
+    "identity-create-admin": ["create-admin", "$(ADMIN_EMAIL)"],
+}
 # Custom resources: kubernetes-validate knows built-in kinds only.
 CUSTOM_SCHEMAS = {
     ("monitoring.coreos.com/v1", "ServiceMonitor"): "servicemonitor-monitoring.coreos.com-v1.json",
@@ -190,13 +196,7 @@ def check_rules(objects, image_names, errors):
             if doc["kind"] == "Deployment":
                 server_labels.append(labels)
                 server_ports |= {p.get("name") for c in pod.get("containers") or [] for p in c.get("ports") or []}
-    for path, doc in by_kind["Job"]:
-        for pod, _ in pod_specs(doc):
-            for c in pod.get("containers") or []:
-                if (c.get("args") or c.get("command")) != ["migrate"]:
-                    errors.append(
-                        f"{where(path, doc)}: container {c.get('name')} must run `identity migrate` (args: [migrate])"
-                    )
+    check_jobs(by_kind, errors)
     images = {c.get("image") for _, doc in objects for pod, _ in pod_specs(doc) for c in pod.get("containers") or []}
     if len(images) > 1:
         errors.append(f"deploy/k8s: the workloads run different images: {sorted(images)}")
@@ -235,6 +235,53 @@ def check_rules(objects, image_names, errors):
         for endpoint in spec.get("endpoints") or []:
             if endpoint.get("port") not in service_ports:
                 errors.append(f"{where(path, doc)}: endpoint port {endpoint.get('port')} is no port of the Service")
+
+
+def check_jobs(by_kind, errors):
+    """The Jobs of JOBS, each running its command; the create-admin Job with the Deployment's
+    configuration and secrets (the command opens what the server opens) and no address."""
+    jobs = {name_of(doc): (path, doc) for path, doc in by_kind["Job"]}
+    for name in sorted(set(JOBS) - set(jobs)):
+        errors.append(f"deploy/k8s: no Job {name} (`identity {JOBS[name][0]}`)")
+    for name, (path, doc) in jobs.items():
+        want = JOBS.get(name)
+        if want is None:
+            errors.append(f"{where(path, doc)}: a Job of deploy/k8s is one of {sorted(JOBS)}")
+            continue
+        for pod, _ in pod_specs(doc):
+            for c in pod.get("containers") or []:
+                if c.get("command") or c.get("args") != want:
+                    shown = " ".join(want)
+                    errors.append(
+                        f"{where(path, doc)}: container {c.get('name')} must run `identity {shown}` "
+                        f"(args: {json.dumps(want)}, no command: the entry point is /identity)"
+                    )
+    if "identity-create-admin" not in jobs:
+        return
+    path, job = jobs["identity-create-admin"]
+    servers = [doc for _, doc in by_kind["Deployment"]]
+    if not servers:
+        return
+    server_pod = pod_specs(servers[0])[0][0]
+    server = (server_pod.get("containers") or [{}])[0]
+    for pod, _ in pod_specs(job):
+        for c in pod.get("containers") or []:
+            cw = f"{where(path, job)}: container {c.get('name')}"
+            env = {e.get("name"): e for e in c.get("env") or []}
+            if "ADMIN_EMAIL" not in env:
+                errors.append(f"{cw}: needs ADMIN_EMAIL in env (the `$(ADMIN_EMAIL)` of its args)")
+            elif (env["ADMIN_EMAIL"].get("value") or "") != "" or "valueFrom" in env["ADMIN_EMAIL"]:
+                errors.append(
+                    f"{cw}: ADMIN_EMAIL must be empty in the manifest (set when applied, docs/deploy.md): "
+                    "a committed address would make whoever registers it an admin"
+                )
+            if c.get("envFrom") != server.get("envFrom"):
+                errors.append(f"{cw}: envFrom must be the Deployment's ({server.get('envFrom')})")
+            for var in server.get("env") or []:
+                if env.get(var.get("name")) != var:
+                    errors.append(f"{cw}: needs the Deployment's {var.get('name')} ({var.get('value')})")
+            if pod.get("serviceAccountName") != server_pod.get("serviceAccountName"):
+                errors.append(f"{cw}: must use the Deployment's ServiceAccount")
 
 
 def check_pod(path, doc, pod, names, image_names, errors):
