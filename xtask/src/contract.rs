@@ -56,7 +56,14 @@ const WRONG_PASSWORD: &str =
 const REUSED_KEY: &str =
     "the same generated `Idempotency-Key` sent again with another body: the key is state, not shape";
 const COMMON_PASSWORD: &str =
-    "a password on the common-passwords list (NIST SP 800-63B): a list of 10,000 entries is no schema";
+    "a password on the common-passwords list (NIST SP 800-63B): a list of 16,000 entries is no schema";
+const REPETITIVE_PASSWORD: &str = "a password that is mostly repeated characters or blocks (`zzzzzzzz9`, `blahblahblah`): how much of a string repeats is no schema";
+const SEQUENTIAL_PASSWORD: &str =
+    "a password that is mostly alphabet, digit or keyboard sequences (`mnopqrstu`, `poiuytrewq0`): no schema states it";
+const CONTAINS_USERNAME: &str =
+    "a password built on the account's username: no schema relates one field to another (or to the stored username)";
+const SERVICE_NAME: &str =
+    "a password built on the service's name (`identity123`): a word with little else around it is no schema";
 
 const CONTAINS_EMAIL: &str = "a password that contains the account's email address: no schema relates one field to another (or to the stored address)";
 const UNCHANGED: &str = "a new password that is the account's current one: which password that is, is state";
@@ -81,6 +88,26 @@ const REFUSALS: &[Refusal] = &[
     Refusal { operation: "admin_create_user", code: "validation_failed/contains_email", why: CONTAINS_EMAIL },
     Refusal { operation: "change_password", code: "validation_failed/contains_email", why: CONTAINS_EMAIL },
     Refusal { operation: "reset_password", code: "validation_failed/contains_email", why: CONTAINS_EMAIL },
+    Refusal { operation: "register", code: "validation_failed/contains_username", why: CONTAINS_USERNAME },
+    Refusal { operation: "register", code: "validation_failed/contains_service_name", why: SERVICE_NAME },
+    Refusal { operation: "register", code: "validation_failed/repetitive_password", why: REPETITIVE_PASSWORD },
+    Refusal { operation: "register", code: "validation_failed/sequential_password", why: SEQUENTIAL_PASSWORD },
+    Refusal { operation: "register_request", code: "validation_failed/contains_username", why: CONTAINS_USERNAME },
+    Refusal { operation: "register_request", code: "validation_failed/contains_service_name", why: SERVICE_NAME },
+    Refusal { operation: "register_request", code: "validation_failed/repetitive_password", why: REPETITIVE_PASSWORD },
+    Refusal { operation: "register_request", code: "validation_failed/sequential_password", why: SEQUENTIAL_PASSWORD },
+    Refusal { operation: "admin_create_user", code: "validation_failed/contains_username", why: CONTAINS_USERNAME },
+    Refusal { operation: "admin_create_user", code: "validation_failed/contains_service_name", why: SERVICE_NAME },
+    Refusal { operation: "admin_create_user", code: "validation_failed/repetitive_password", why: REPETITIVE_PASSWORD },
+    Refusal { operation: "admin_create_user", code: "validation_failed/sequential_password", why: SEQUENTIAL_PASSWORD },
+    Refusal { operation: "change_password", code: "validation_failed/contains_username", why: CONTAINS_USERNAME },
+    Refusal { operation: "change_password", code: "validation_failed/contains_service_name", why: SERVICE_NAME },
+    Refusal { operation: "change_password", code: "validation_failed/repetitive_password", why: REPETITIVE_PASSWORD },
+    Refusal { operation: "change_password", code: "validation_failed/sequential_password", why: SEQUENTIAL_PASSWORD },
+    Refusal { operation: "reset_password", code: "validation_failed/contains_username", why: CONTAINS_USERNAME },
+    Refusal { operation: "reset_password", code: "validation_failed/contains_service_name", why: SERVICE_NAME },
+    Refusal { operation: "reset_password", code: "validation_failed/repetitive_password", why: REPETITIVE_PASSWORD },
+    Refusal { operation: "reset_password", code: "validation_failed/sequential_password", why: SEQUENTIAL_PASSWORD },
 ];
 
 /// The statuses `positive_data_acceptance` expects by default (schemathesis 4.32's list).

@@ -3,11 +3,12 @@
 //!
 //! ```text
 //! cargo xtask run [ARGS]      start the server (embedded default unless DATABASE_URL etc. are set)
-//! cargo xtask test            start local services if down, install test tools (nginx), then fmt check, deploy-check, audit, clippy -D warnings, all tests, contract, clients --check
+//! cargo xtask test            start local services if down, install test tools (nginx), then fmt check, deploy-check, audit, clippy -D warnings, all tests, contract, clients --check, authorize-check, mail-links-check
 //! cargo xtask contract [--backend embedded|postgres] [--role anonymous|user|admin] [--seed N] [--max-examples N]
 //!                             schemathesis against a running server, as each role, on each backend
 //! cargo xtask clients [--check]  regenerate clients/ (or fail if stale; type-check and run the examples)
 //! cargo xtask authorize-check Swagger UI's Authorize (OAuth2 password flow) in headless Chromium
+//! cargo xtask mail-links-check  the mailed verification and reset links' pages, in headless Chromium
 //! cargo xtask tools           install what tests drive besides our code when missing (nginx-light from Debian)
 //! cargo xtask deploy-check    validate deploy/ offline: Kubernetes manifests, compose file, Dockerfile
 //! cargo xtask audit           cargo deny check: advisories (offline RustSec snapshot), licences, bans, sources
@@ -15,6 +16,7 @@
 //! cargo xtask services        start local PostgreSQL, Redis and RabbitMQ if they are down
 //! cargo xtask migrate         apply migrations to DATABASE_URL
 //! cargo xtask create-admin EMAIL  give that account the admin role (DATABASE_URL)
+//! cargo xtask keygen          print a new signing key for PASETO_SECRET_KEY (`identity keygen`)
 //! cargo xtask openapi [--check]  write docs/openapi.json (or fail if it is stale)
 //! cargo xtask bench [FILTER]  criterion benchmarks (hashing, tokens, HTTP round trips)
 //! ```
@@ -28,6 +30,7 @@ mod authorize;
 mod clients;
 mod contract;
 mod deploy;
+mod mail_links;
 mod server;
 mod supply;
 
@@ -49,17 +52,19 @@ fn main() -> ExitCode {
         Some("contract") => contract::contract(&args[1..]),
         Some("clients") => clients::clients(args.get(1).is_some_and(|a| a == "--check")),
         Some("authorize-check") => authorize::check(),
+        Some("mail-links-check") => mail_links::check(),
         Some("audit") => supply::audit(),
         Some("sbom") => supply::sbom(&args[1..]),
         Some("create-admin") => {
             cargo(&["run", "-q", "-p", "identity-http", "--bin", "identity", "--", "create-admin"], &args[1..])
         }
         Some("migrate") => cargo(&["run", "-q", "-p", "identity-http", "--bin", "identity", "--", "migrate"], &[]),
+        Some("keygen") => cargo(&["run", "-q", "-p", "identity-http", "--bin", "identity", "--", "keygen"], &[]),
         Some("openapi") => openapi(args.get(1).is_some_and(|a| a == "--check")),
         Some("bench") => cargo(&["bench", "-p", "identity-http", "--bench", "identity", "--"], &args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run|test|services|tools|contract [--backend B] [--role R] [--seed N] [--max-examples N]|clients [--check]|authorize-check|deploy-check|audit|sbom [--target TRIPLE] [PATH]|migrate|create-admin EMAIL|openapi [--check]|bench [FILTER]>"
+                "usage: cargo xtask <run|test|services|tools|contract [--backend B] [--role R] [--seed N] [--max-examples N]|clients [--check]|authorize-check|mail-links-check|deploy-check|audit|sbom [--target TRIPLE] [PATH]|migrate|create-admin EMAIL|keygen|openapi [--check]|bench [FILTER]>"
             );
             return ExitCode::from(2);
         }
@@ -86,14 +91,35 @@ fn cargo_bin() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
 }
 
-fn run(program: &str, args: &[&str]) -> Result {
-    eprintln!("$ {program} {}", args.join(" "));
-    let status = Command::new(program)
-        .args(args)
-        .current_dir(root())
-        .status()
-        .map_err(|e| format!("cannot run {program}: {e}"))?;
-    if status.success() { Ok(()) } else { Err(format!("`{program} {}` failed ({status})", args.join(" "))) }
+/// What `cargo run` sets for the program it runs, here xtask itself (`cargo xtask` is `cargo
+/// run -p xtask`): `CARGO_PKG_*` and these. Inherited by the cargo xtask runs, they reach build
+/// scripts (ring's reads `CARGO_MANIFEST_DIR`), whose fingerprints then look changed: ring,
+/// rustls, lapin and identity-http were rebuilt on every switch between `cargo build` and
+/// `cargo xtask`. `CARGO` (which cargo) and the user's own `CARGO_*` settings stay.
+const CARGO_RUN_VARS: [&str; 10] = [
+    "CARGO_MANIFEST_DIR",
+    "CARGO_MANIFEST_PATH",
+    "CARGO_MANIFEST_LINKS",
+    "CARGO_CRATE_NAME",
+    "CARGO_BIN_NAME",
+    "CARGO_PRIMARY_PACKAGE",
+    "CARGO_TARGET_TMPDIR",
+    "CARGO_RUSTC_CURRENT_DIR",
+    "CARGO_SBOM_PATH",
+    "OUT_DIR",
+];
+
+/// A cargo command without the variables cargo set for xtask ([`CARGO_RUN_VARS`]), run at the
+/// workspace root. Every cargo xtask starts is made here.
+fn cargo_command() -> Command {
+    let mut command = Command::new(cargo_bin());
+    command.current_dir(root());
+    for (name, _) in std::env::vars_os() {
+        if name.to_str().is_some_and(|name| name.starts_with("CARGO_PKG_") || CARGO_RUN_VARS.contains(&name)) {
+            command.env_remove(name);
+        }
+    }
+    command
 }
 
 /// `cargo COMMAND --locked ARGS… EXTRA…` (`cargo fmt` resolves nothing and takes no `--locked`).
@@ -103,7 +129,9 @@ fn cargo(args: &[&str], extra: &[String]) -> Result {
         all.insert(1, "--locked");
     }
     all.extend(extra.iter().map(String::as_str));
-    run(&cargo_bin(), &all)
+    eprintln!("$ cargo {}", all.join(" "));
+    let status = cargo_command().args(&all).status().map_err(|e| format!("cannot run cargo: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("`cargo {}` failed ({status})", all.join(" "))) }
 }
 
 fn test() -> Result {
@@ -123,24 +151,22 @@ fn test() -> Result {
     let clients = clients::clients(true);
     // Seconds once Chromium is installed (the first run installs it with apt-get).
     let authorize = authorize::check();
+    let mail_links = mail_links::check();
     if failed > 0 || passed == 0 {
         return Err(format!("{failed} tests failed, {passed} passed"));
     }
     contract?;
     clients?;
-    authorize
+    authorize?;
+    mail_links
 }
 
 /// Runs `cargo test …`, echoing its output, and adds up the `test result:` lines.
 fn cargo_test(args: &[&str]) -> Result<(usize, usize)> {
     use std::io::{BufRead, BufReader};
     eprintln!("$ cargo {}", args.join(" "));
-    let mut child = Command::new(cargo_bin())
-        .args(args)
-        .current_dir(root())
-        .stdout(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    let mut child =
+        cargo_command().args(args).stdout(Stdio::piped()).spawn().map_err(|e| format!("cannot run cargo: {e}"))?;
     let (mut passed, mut failed) = (0, 0);
     if let Some(stdout) = child.stdout.take() {
         for line in BufReader::new(stdout).lines().map_while(std::result::Result::ok) {
@@ -274,9 +300,8 @@ fn drop_test_databases() {
 }
 
 fn openapi(check: bool) -> Result {
-    let output = Command::new(cargo_bin())
+    let output = cargo_command()
         .args(["run", "-q", "--locked", "-p", "identity-http", "--bin", "identity", "--", "openapi"])
-        .current_dir(root())
         .stderr(Stdio::inherit())
         .output()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
@@ -299,6 +324,27 @@ fn openapi(check: bool) -> Result {
 
 #[cfg(test)]
 mod tests {
+    /// `cargo test` sets for this test what `cargo run` sets for xtask: the cargo xtask runs
+    /// goes without them (else every switch between `cargo build` and `cargo xtask` rebuilds
+    /// ring and all that depends on it), and keeps the user's own settings.
+    #[test]
+    fn cargo_runs_without_what_cargo_set_for_xtask() {
+        assert!(std::env::var_os("CARGO_MANIFEST_DIR").is_some(), "run by cargo test");
+        let command = super::cargo_command();
+        let removed: Vec<String> = command
+            .get_envs()
+            .filter(|(_, value)| value.is_none())
+            .map(|(name, _)| name.to_string_lossy().into_owned())
+            .collect();
+        for name in ["CARGO_MANIFEST_DIR", "CARGO_MANIFEST_PATH", "CARGO_PKG_NAME", "CARGO_PKG_VERSION"] {
+            assert!(removed.iter().any(|r| r == name), "{name} is passed on: {removed:?}");
+        }
+        for kept in ["CARGO", "CARGO_HOME", "CARGO_TARGET_DIR", "RUSTUP_TOOLCHAIN", "PATH"] {
+            assert!(!removed.iter().any(|r| r == kept), "{kept} is removed");
+        }
+        assert_eq!(command.get_current_dir(), Some(super::root().as_path()));
+    }
+
     #[test]
     fn counts_test_results() {
         let line = "ok. 41 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out; finished in 1.96s";

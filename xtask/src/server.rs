@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::{Result, cargo_bin, root};
+use crate::{Result, cargo_command, root};
 
 /// Which adapters the server runs on.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -41,12 +41,8 @@ pub fn build() -> Result<PathBuf> {
     let args =
         ["build", "--locked", "-p", "identity-http", "--bin", "identity", "--message-format=json-render-diagnostics"];
     eprintln!("$ cargo {}", args.join(" "));
-    let output = Command::new(cargo_bin())
-        .args(args)
-        .current_dir(root())
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    let output =
+        cargo_command().args(args).stderr(Stdio::inherit()).output().map_err(|e| format!("cannot run cargo: {e}"))?;
     if !output.status.success() {
         return Err("building the identity binary failed".into());
     }
@@ -167,11 +163,42 @@ impl Server {
         if status != 201 && status != 409 {
             return Err(format!("registering {email} answered {status}: {answer}"));
         }
+        if status == 201 {
+            // Proving the address is what makes `BOOTSTRAP_ADMIN_EMAIL` an admin.
+            self.verify(email)?;
+        }
         let (status, answer) = self.call("POST", "/v1/auth/login", None, Some(&body))?;
         match answer["access_token"].as_str() {
             Some(token) if status == 200 => Ok(token.to_owned()),
             _ => Err(format!("signing {email} in answered {status}: {answer}")),
         }
+    }
+}
+
+impl Server {
+    /// Follows the last verification link mailed to `email` (read from the log, where
+    /// `MAIL_LOG_BODIES=true` writes it).
+    pub fn verify(&self, email: &str) -> Result {
+        let token = log_lines(&self.log)
+            .into_iter()
+            .rev()
+            .filter(|line| line["fields"]["kind"] == "verify_email" && line["fields"]["to"] == email)
+            .find_map(|line| {
+                let body = line["fields"]["body"].as_str()?;
+                let token = body.split("token=").nth(1)?;
+                Some(
+                    token
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+                        .collect::<String>(),
+                )
+            })
+            .ok_or_else(|| format!("no verification mail to {email} in {}", self.log.display()))?;
+        let (status, answer) = self.call("POST", "/v1/auth/email/verify", None, Some(&json!({ "token": token })))?;
+        if status != 200 {
+            return Err(format!("verifying {email} answered {status}: {answer}"));
+        }
+        Ok(())
     }
 }
 

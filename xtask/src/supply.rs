@@ -18,7 +18,7 @@ use std::time::{Duration, SystemTime};
 use serde_json::{Value, json};
 
 use crate::deploy::{tool, tools_dir};
-use crate::{Result, cargo_bin, root};
+use crate::{Result, cargo_command, root};
 
 /// The cargo-deny release `audit` runs. Raising it: change it here, run `cargo xtask audit`
 /// (a cold build takes about 6 minutes on 2 cores) and check that [`DB_DIR`] still matches.
@@ -78,13 +78,12 @@ fn cargo_deny() -> Result<PathBuf> {
     );
     let build = tools.join("cargo-deny-build");
     tool(
-        Command::new(cargo_bin())
+        cargo_command()
             .args(["install", "cargo-deny", "--version", &format!("={CARGO_DENY_VERSION}"), "--locked", "--force"])
             .arg("--root")
             .arg(&install_root)
             .arg("--target-dir")
-            .arg(&build)
-            .current_dir(root()),
+            .arg(&build),
         &format!("install cargo-deny {CARGO_DENY_VERSION} from crates.io"),
     )?;
     // About 1 GB of build artefacts nothing needs again.
@@ -253,9 +252,8 @@ fn service_bom(target: &str) -> Result<Value> {
 }
 
 fn cargo_output(args: &[&str]) -> Result<Vec<u8>> {
-    let output = Command::new(cargo_bin())
+    let output = cargo_command()
         .args(args)
-        .current_dir(root())
         .stderr(Stdio::inherit())
         .output()
         .map_err(|e| format!("cannot run cargo {}: {e}", args[0]))?;

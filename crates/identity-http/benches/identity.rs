@@ -80,12 +80,28 @@ fn http(c: &mut Criterion) {
         vars.insert("BOOTSTRAP_ADMIN_EMAIL".into(), email.clone());
         vars.insert("RATE_LIMIT_AUTH_PER_MINUTE".into(), "100000".into());
         let config = Config::from_env(&move |name: &str| vars.get(name).cloned()).unwrap();
-        let app = Application::build(&config).await.unwrap();
+        // Mails are captured: the bench admin proves its address with the mailed link.
+        let mail = identity_memory::CapturingNotifier::new();
+        let overrides = identity_http::bootstrap::Overrides {
+            notifier: Some(std::sync::Arc::new(mail.clone())),
+            ..Default::default()
+        };
+        let app = Application::build_with(&config, overrides).await.unwrap();
         let base = format!("http://127.0.0.1:{}", app.port());
         tokio::spawn(app.run_until_stopped());
         let client = reqwest::Client::new();
         let credentials = json!({ "email": email, "password": "correct horse battery staple" });
         client.post(format!("{base}/v1/auth/register")).json(&credentials).send().await.unwrap();
+        let token = mail
+            .sent()
+            .into_iter()
+            .find_map(|m| match m {
+                identity_core::ports::Mail::VerifyEmail { token, .. } => Some(token),
+                _ => None,
+            })
+            .unwrap();
+        let verify = json!({ "token": token });
+        client.post(format!("{base}/v1/auth/email/verify")).json(&verify).send().await.unwrap();
         let login: Value =
             client.post(format!("{base}/v1/auth/login")).json(&credentials).send().await.unwrap().json().await.unwrap();
         let (token, me) = (login["access_token"].as_str().unwrap(), login["user"]["id"].as_str().unwrap());

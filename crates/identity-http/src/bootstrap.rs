@@ -16,7 +16,7 @@ use identity_memory::{InProcessBus, MemoryCodeStore, MemoryRateLimiter, MemoryRe
 use identity_postgres::{PgStore, PoolSettings};
 use secrecy::ExposeSecret;
 
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, OutboxRelay};
 use crate::metrics::{OutboxGauges, PoolGauges, ScrapeGauges};
 use crate::state::{AppState, CookieSettings};
 
@@ -24,7 +24,8 @@ use crate::state::{AppState, CookieSettings};
 pub struct Wiring {
     pub state: AppState,
     pub outbox: Arc<dyn Outbox>,
-    pub publisher: Arc<dyn EventPublisher>,
+    /// Where the outbox relay publishes; `None`: this instance runs no relay.
+    pub publisher: Option<Arc<dyn EventPublisher>>,
     /// The time the outbox relay stamps its passes with.
     pub clock: Arc<dyn Clock>,
     /// The in-process bus, when no broker is configured.
@@ -61,6 +62,58 @@ pub struct Overrides {
     pub clock: Option<Arc<dyn Clock>>,
 }
 
+/// A dependency the service connects to, and the variable that names it.
+struct Dependency {
+    name: &'static str,
+    var: &'static str,
+}
+
+const POSTGRES: Dependency = Dependency { name: "PostgreSQL", var: "DATABASE_URL" };
+const REDIS: Dependency = Dependency { name: "Redis", var: "REDIS_URL" };
+const RABBITMQ: Dependency = Dependency { name: "RabbitMQ", var: "AMQP_URL" };
+
+/// How often a start-up still waiting for a dependency says so, at most.
+const STILL_WAITING_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Waits at most `timeout` for `connecting`, saying in the log what it waits for (and again
+/// every few seconds while it does). A failure names the dependency and its variable, never
+/// its URL (which may hold a password).
+async fn within<T>(
+    dependency: Dependency,
+    timeout: std::time::Duration,
+    connecting: impl std::future::Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<T> {
+    let Dependency { name, var } = dependency;
+    tracing::info!(dependency = name, variable = var, timeout_s = timeout.as_secs(), "connecting to {name} ({var})");
+    let started = tokio::time::Instant::now();
+    let deadline = tokio::time::sleep(timeout);
+    let every = (timeout / 2).min(STILL_WAITING_EVERY);
+    let mut still_waiting = tokio::time::interval_at(started + every, every);
+    tokio::pin!(connecting, deadline);
+    loop {
+        tokio::select! {
+            result = &mut connecting => {
+                return result.map_err(|error| anyhow::anyhow!("{name} ({var}) is not reachable: {error:#}"));
+            }
+            () = &mut deadline => {
+                return Err(anyhow::anyhow!(
+                    "{name} ({var}) did not answer within {}s (DEPENDENCY_TIMEOUT_SECONDS): check that it is up and \
+                     that {var} points at it",
+                    timeout.as_secs()
+                ));
+            }
+            _ = still_waiting.tick() => {
+                tracing::warn!(
+                    dependency = name,
+                    variable = var,
+                    waited_s = started.elapsed().as_secs(),
+                    "still waiting for {name} ({var}) to answer"
+                );
+            }
+        }
+    }
+}
+
 fn duration(d: std::time::Duration) -> anyhow::Result<Duration> {
     Ok(Duration::from_std(d)?)
 }
@@ -68,17 +121,22 @@ fn duration(d: std::time::Duration) -> anyhow::Result<Duration> {
 /// Connects every configured dependency (running migrations first) and builds the state.
 pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wiring> {
     let mut checks: Vec<Arc<dyn HealthCheck>> = Vec::new();
+    let timeout = config.dependency_timeout;
     let mut gauges: Vec<Arc<dyn ScrapeGauges>> = Vec::new();
 
     let store = match &config.database_url {
         Some(url) => {
-            let applied = identity_postgres::run_migrations(url.expose_secret()).await?;
-            tracing::info!(applied = ?applied, "database migrations are up to date");
-            let pg = PgStore::connect(
-                url.expose_secret(),
-                &PoolSettings { max_size: config.database_pool_size, ..PoolSettings::default() },
-            )
-            .await?;
+            let applied = within(POSTGRES, timeout, identity_postgres::run_migrations(url.expose_secret())).await?;
+            match applied.as_slice() {
+                [] => tracing::info!("database migrations: none pending, the schema is up to date"),
+                applied => tracing::info!(applied = ?applied, "database migrations applied"),
+            }
+            let settings = PoolSettings {
+                max_size: config.database_pool_size,
+                connect_timeout: timeout,
+                ..PoolSettings::default()
+            };
+            let pg = within(POSTGRES, timeout, PgStore::connect(url.expose_secret(), &settings)).await?;
             checks.push(Arc::new(pg.clone()));
             let pool = pg.clone();
             gauges.push(Arc::new(PoolGauges { pool: "postgres", read: Box::new(move || pool.pool_use()) }));
@@ -97,8 +155,16 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
     type Shared = (Arc<dyn CodeStore>, Arc<dyn RevocationList>, Arc<dyn RateLimiter>);
     let (codes, revocations, limiter): Shared = match &config.redis_url {
         Some(url) => {
-            let redis =
-                identity_redis::RedisStore::connect(url.expose_secret(), config.redis_key_prefix.clone()).await?;
+            let redis = within(
+                REDIS,
+                timeout,
+                identity_redis::RedisStore::connect_within(
+                    url.expose_secret(),
+                    config.redis_key_prefix.clone(),
+                    timeout,
+                ),
+            )
+            .await?;
             checks.push(Arc::new(redis.clone()));
             let pool = redis.clone();
             gauges.push(Arc::new(PoolGauges { pool: "redis", read: Box::new(move || pool.pool_use()) }));
@@ -139,23 +205,42 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
         }
     };
 
-    let (publisher, bus): (Arc<dyn EventPublisher>, Option<InProcessBus>) = match &config.amqp_url {
-        Some(url) => {
-            let amqp = Arc::new(
-                identity_amqp::AmqpPublisher::connect(identity_amqp::AmqpSettings {
-                    url: url.expose_secret().to_owned(),
-                    exchange: config.amqp_exchange.clone(),
-                    source: config.event_source.clone(),
-                })
-                .await?,
-            );
+    let (publisher, bus): (Option<Arc<dyn EventPublisher>>, Option<InProcessBus>) = match (
+        config.outbox_relay,
+        &config.amqp_url,
+    ) {
+        (OutboxRelay::Broker, Some(url)) => {
+            let settings = identity_amqp::AmqpSettings {
+                url: url.expose_secret().to_owned(),
+                exchange: config.amqp_exchange.clone(),
+                source: config.event_source.clone(),
+                timeout,
+            };
+            let amqp = Arc::new(within(RABBITMQ, timeout, identity_amqp::AmqpPublisher::connect(settings)).await?);
             checks.push(amqp.clone());
-            (amqp, None)
+            (Some(amqp), None)
         }
-        None => {
-            tracing::warn!("AMQP_URL is not set: domain events go to the in-process bus only.");
+        (OutboxRelay::Broker, None) => {
+            return Err(ConfigError { var: "OUTBOX_RELAY", message: "\"broker\" needs AMQP_URL".into() }.into());
+        }
+        (OutboxRelay::InProcess, _) => {
+            if config.database_url.is_some() {
+                tracing::warn!(
+                    "OUTBOX_RELAY=in-process: this instance marks the shared outbox's events published once they reach \
+                     its in-process bus. They never reach RabbitMQ or any other service."
+                );
+            } else {
+                tracing::warn!("AMQP_URL is not set: domain events go to the in-process bus only.");
+            }
             let bus = InProcessBus::default();
-            (Arc::new(bus.clone()), Some(bus))
+            (Some(Arc::new(bus.clone())), Some(bus))
+        }
+        (OutboxRelay::Off, _) => {
+            tracing::warn!(
+                "the outbox relay is off (AMQP_URL is not set, or OUTBOX_RELAY=off): this instance publishes no \
+                 events. They stay in the outbox until an instance with AMQP_URL publishes them."
+            );
+            (None, None)
         }
     };
 
@@ -226,9 +311,18 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
     );
 
     if let Some(email) = &config.bootstrap_admin_email {
-        match services.admin.grant_admin(email.as_str()).await {
-            Ok(true) => tracing::info!("BOOTSTRAP_ADMIN_EMAIL has the admin role"),
-            Ok(false) => tracing::info!("BOOTSTRAP_ADMIN_EMAIL has no account yet; it becomes admin when it registers"),
+        use identity_core::usecases::{AdminGrant, AdminGranted};
+        match services.admin.grant_admin(email.as_str(), AdminGrant::Bootstrap).await {
+            Ok(AdminGranted::Granted | AdminGranted::AlreadyAdmin) => {
+                tracing::info!("BOOTSTRAP_ADMIN_EMAIL has the admin role")
+            }
+            Ok(AdminGranted::NoAccount | AdminGranted::Unverified) => tracing::info!(
+                "BOOTSTRAP_ADMIN_EMAIL gets the admin role once its account has verified the address (the mailed \
+                 link or code); `identity create-admin EMAIL` grants it at once"
+            ),
+            Ok(AdminGranted::Inactive) => {
+                tracing::warn!("BOOTSTRAP_ADMIN_EMAIL's account is not active: it does not get the admin role")
+            }
             Err(error) => return Err(anyhow::anyhow!("granting admin to BOOTSTRAP_ADMIN_EMAIL failed: {error}")),
         }
     }

@@ -36,6 +36,34 @@ pub enum SameSite {
     None,
 }
 
+/// Where the outbox relay of this instance sends committed events (`OUTBOX_RELAY`).
+///
+/// A row is marked published only once its destination took it: on a shared database, an
+/// instance that relayed to its own in-process bus would take events from the instances that
+/// publish to RabbitMQ, and no other service would ever see them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboxRelay {
+    /// To RabbitMQ (`AMQP_URL`), with publisher confirms. The default when `AMQP_URL` is set.
+    Broker,
+    /// To this process's in-process bus only: events never leave the process. The default of
+    /// the embedded store (its outbox is this process's own); on PostgreSQL only by explicit
+    /// `OUTBOX_RELAY=in-process`, an opt-out of events for every other service.
+    InProcess,
+    /// No relay: events stay in the outbox until an instance with `AMQP_URL` publishes them.
+    /// The default on PostgreSQL without `AMQP_URL`.
+    Off,
+}
+
+impl OutboxRelay {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Broker => "broker",
+            Self::InProcess => "in-process",
+            Self::Off => "off",
+        }
+    }
+}
+
 /// Everything the service reads from its environment.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -48,6 +76,11 @@ pub struct Config {
     pub amqp_url: Option<SecretString>,
     pub amqp_exchange: String,
     pub event_source: String,
+    /// Where this instance relays the outbox (`OUTBOX_RELAY`).
+    pub outbox_relay: OutboxRelay,
+    /// How long connecting to PostgreSQL, Redis or RabbitMQ may take, at start-up and when a
+    /// connection is re-opened later (`DEPENDENCY_TIMEOUT_SECONDS`).
+    pub dependency_timeout: Duration,
     pub paseto_secret_key: Option<SecretString>,
     pub paseto_verification_keys: Vec<String>,
     /// Key of secrets at rest (settings secrets): 32 bytes in base64. Unset: derived from the
@@ -189,10 +222,14 @@ impl Config {
         let paseto_secret_key = r.checked_secret("PASETO_SECRET_KEY", "PASETO_SECRET_KEY_FILE", |raw| {
             identity_crypto::PasetoKeys::from_paserk(raw).map(drop).map_err(|e| e.to_string())
         })?;
-        let paseto_verification_keys = r
+        let paseto_verification_keys: Vec<String> = r
             .get("PASETO_VERIFICATION_KEYS")
             .map(|v| v.split(',').map(|k| k.trim().to_owned()).filter(|k| !k.is_empty()).collect())
             .unwrap_or_default();
+        for key in &paseto_verification_keys {
+            identity_crypto::PasetoKeys::check_public_paserk(key)
+                .map_err(|e| invalid("PASETO_VERIFICATION_KEYS", e.to_string()))?;
+        }
         let secrets_encryption_key =
             r.checked_secret("SECRETS_ENCRYPTION_KEY", "SECRETS_ENCRYPTION_KEY_FILE", |raw| {
                 identity_crypto::SealingKey::from_base64(raw)
@@ -253,39 +290,53 @@ impl Config {
         let password_reset_url_template =
             url_template("PASSWORD_RESET_URL_TEMPLATE", "http://localhost:8080/reset-password?token={token}")?;
         let defaults = identity_mail::MailTemplates::default();
-        let template =
-            |subject: &'static str, body: &'static str, default: &identity_mail::Template| identity_mail::Template {
+        // A subject never carries a secret: previews, notifications and lock screens show it.
+        let template = |subject: &'static str,
+                        body: &'static str,
+                        default: &identity_mail::Template|
+         -> Result<identity_mail::Template, ConfigError> {
+            let template = identity_mail::Template {
                 subject: r.string(subject, &default.subject),
                 body: r.string(body, &default.body).replace("\\n", "\n"),
             };
+            match template.secret_in_subject() {
+                Some(secret) => Err(invalid(
+                    subject,
+                    format!(
+                        "may not contain {secret}: subjects show in previews and on lock screens; put it in the body"
+                    ),
+                )),
+                None => Ok(template),
+            }
+        };
         let mail_templates = identity_mail::MailTemplates {
-            verify_email: template("VERIFICATION_EMAIL_SUBJECT", "VERIFICATION_EMAIL_BODY", &defaults.verify_email),
+            verify_email: template("VERIFICATION_EMAIL_SUBJECT", "VERIFICATION_EMAIL_BODY", &defaults.verify_email)?,
             registration_code: template(
                 "REGISTRATION_CODE_EMAIL_SUBJECT",
                 "REGISTRATION_CODE_EMAIL_BODY",
                 &defaults.registration_code,
-            ),
+            )?,
             already_registered: template(
                 "ALREADY_REGISTERED_EMAIL_SUBJECT",
                 "ALREADY_REGISTERED_EMAIL_BODY",
                 &defaults.already_registered,
-            ),
+            )?,
             password_reset: template(
                 "PASSWORD_RESET_EMAIL_SUBJECT",
                 "PASSWORD_RESET_EMAIL_BODY",
                 &defaults.password_reset,
-            ),
+            )?,
             password_changed: template(
                 "PASSWORD_CHANGED_EMAIL_SUBJECT",
                 "PASSWORD_CHANGED_EMAIL_BODY",
                 &defaults.password_changed,
-            ),
+            )?,
             account_locked: template(
                 "ACCOUNT_LOCKED_EMAIL_SUBJECT",
                 "ACCOUNT_LOCKED_EMAIL_BODY",
                 &defaults.account_locked,
-            ),
-            invitation: template("INVITATION_EMAIL_SUBJECT", "INVITATION_EMAIL_BODY", &defaults.invitation),
+            )?,
+            invitation: template("INVITATION_EMAIL_SUBJECT", "INVITATION_EMAIL_BODY", &defaults.invitation)?,
         };
         let log_format = match r.string("LOG_FORMAT", "json").to_ascii_lowercase().as_str() {
             "json" => LogFormat::Json,
@@ -329,17 +380,40 @@ impl Config {
                 .collect::<Result<Vec<_>, _>>()?,
         };
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let database_url = r.database_url()?;
+        let amqp_url = r.secret_url("AMQP_URL", "AMQP_URL_FILE", &["amqp", "amqps"])?;
+        let outbox_relay = match (r.string("OUTBOX_RELAY", "auto").to_ascii_lowercase().as_str(), &amqp_url) {
+            ("auto", Some(_)) | ("broker", Some(_)) => OutboxRelay::Broker,
+            ("auto", None) if database_url.is_some() => OutboxRelay::Off,
+            ("auto", None) => OutboxRelay::InProcess,
+            ("broker", None) => {
+                return Err(invalid("OUTBOX_RELAY", "\"broker\" needs AMQP_URL (or AMQP_URL_FILE)"));
+            }
+            ("in-process", Some(_)) => {
+                return Err(invalid(
+                    "OUTBOX_RELAY",
+                    "\"in-process\" keeps events from the broker AMQP_URL names: unset one of the two",
+                ));
+            }
+            ("in-process", None) => OutboxRelay::InProcess,
+            ("off", _) => OutboxRelay::Off,
+            (other, _) => {
+                return Err(invalid("OUTBOX_RELAY", format!("{other:?} is not one of auto, broker, in-process, off")));
+            }
+        };
         let config =
             Self {
                 bind_addr: r.parse("BIND_ADDR", IpAddr::from([0, 0, 0, 0]), "an IP address")?,
                 port: r.parse("PORT", 8080, "a port number (0-65535)")?,
-                database_url: r.database_url()?,
+                database_url,
                 database_pool_size: r.number("DATABASE_POOL_SIZE", 16, 1, 1000)?,
                 redis_url: r.secret_url("REDIS_URL", "REDIS_URL_FILE", &["redis", "rediss", "redis+unix", "unix"])?,
                 redis_key_prefix: r.string("REDIS_KEY_PREFIX", "identity:"),
-                amqp_url: r.secret_url("AMQP_URL", "AMQP_URL_FILE", &["amqp", "amqps"])?,
+                amqp_url,
                 amqp_exchange: r.string("AMQP_EXCHANGE", "identity.events"),
                 event_source: r.string("EVENT_SOURCE", "/identity"),
+                outbox_relay,
+                dependency_timeout: r.seconds("DEPENDENCY_TIMEOUT_SECONDS", 10, 1, 600)?,
                 paseto_secret_key,
                 paseto_verification_keys,
                 secrets_encryption_key,
@@ -356,7 +430,7 @@ impl Config {
                 require_verified_email: r.boolean("REQUIRE_VERIFIED_EMAIL", false)?,
                 registration_hide_taken_emails: r.boolean("REGISTRATION_HIDE_TAKEN_EMAILS", false)?,
                 refresh_reuse_grace: r.seconds("REFRESH_REUSE_GRACE_SECONDS", 10, 0, 300)?,
-                registration_code_ttl: r.seconds("REGISTRATION_CODE_TTL_SECONDS", 900, 60, 86_400)?,
+                registration_code_ttl: r.seconds("REGISTRATION_CODE_TTL_SECONDS", 600, 60, 86_400)?,
                 registration_max_attempts: r.number("REGISTRATION_MAX_ATTEMPTS", 5, 1, 20)?,
                 mail_cooldown: r.seconds("MAIL_COOLDOWN_SECONDS", 60, 0, 3_600)?,
                 email_verification_ttl: r.seconds("EMAIL_VERIFICATION_TTL_SECONDS", 86_400, 300, 30 * 86_400)?,
@@ -444,7 +518,37 @@ mod tests {
     }
 
     #[test]
+    fn registration_codes_live_ten_minutes_and_no_subject_carries_a_secret() {
+        let config = load(&[]).unwrap();
+        assert_eq!(config.registration_code_ttl, Duration::from_secs(600));
+        for (kind, template) in config.mail_templates.all() {
+            assert_eq!(template.secret_in_subject(), None, "{kind}");
+        }
+        for var in [
+            "VERIFICATION_EMAIL_SUBJECT",
+            "REGISTRATION_CODE_EMAIL_SUBJECT",
+            "ALREADY_REGISTERED_EMAIL_SUBJECT",
+            "PASSWORD_RESET_EMAIL_SUBJECT",
+            "PASSWORD_CHANGED_EMAIL_SUBJECT",
+            "ACCOUNT_LOCKED_EMAIL_SUBJECT",
+            "INVITATION_EMAIL_SUBJECT",
+        ] {
+            for secret in ["{code}", "{token}", "{link}"] {
+                let err = load(&[(var, &format!("Your code is {secret}"))]).err().unwrap();
+                assert_eq!(err.var, var);
+                assert!(err.message.contains(secret), "{err:?}");
+            }
+        }
+        let fine = load(&[("REGISTRATION_CODE_EMAIL_SUBJECT", "Sign-up code for {email} ({minutes} min)")]).unwrap();
+        assert_eq!(fine.mail_templates.registration_code.subject, "Sign-up code for {email} ({minutes} min)");
+        // The secret belongs in the body.
+        assert!(load(&[("REGISTRATION_CODE_EMAIL_BODY", "Your code: {code}")]).is_ok());
+    }
+
+    #[test]
     fn reads_values() {
+        let public = || identity_crypto::PasetoKeys::generate().unwrap().public_keys()[0].1.clone();
+        let (a, b) = (public(), public());
         let config = load(&[
             ("PORT", "9000"),
             ("BIND_ADDR", "127.0.0.1"),
@@ -453,7 +557,7 @@ mod tests {
             ("SESSION_IDLE_TIMEOUT_SECONDS", "1800"),
             ("REQUIRE_VERIFIED_EMAIL", "true"),
             ("PASSWORD_POLICY", "strict"),
-            ("PASETO_VERIFICATION_KEYS", "k4.public.a, k4.public.b"),
+            ("PASETO_VERIFICATION_KEYS", &format!("{a}, {b}")),
             ("METRICS_ADDR", "0.0.0.0:9100"),
         ])
         .unwrap();
@@ -467,7 +571,10 @@ mod tests {
         assert_eq!(load(&[("SESSION_IDLE_TIMEOUT_SECONDS", "0")]).unwrap().session_idle_timeout, None);
         assert!(config.require_verified_email);
         assert_eq!(config.password_policy.mode, PolicyMode::Strict);
-        assert_eq!(config.paseto_verification_keys, vec!["k4.public.a", "k4.public.b"]);
+        assert_eq!(config.paseto_verification_keys, vec![a, b]);
+        let error = load(&[("PASETO_VERIFICATION_KEYS", "k4.public.a")]).unwrap_err();
+        assert_eq!(error.var, "PASETO_VERIFICATION_KEYS");
+        assert!(error.message.contains("expected a PASERK k4.public.… key"), "{error}");
     }
 
     #[test]
@@ -504,6 +611,28 @@ mod tests {
             assert_eq!(err.var, var, "{var}={value}: {err}");
             assert!(err.to_string().contains(var));
         }
+    }
+
+    /// Without `AMQP_URL`, an instance on PostgreSQL relays nothing (the shared outbox is
+    /// left to the instances with a broker); the embedded store relays to its own bus.
+    #[test]
+    fn the_outbox_relay_follows_the_broker() {
+        let db = ("DATABASE_URL", "postgres://u:p@db/identity");
+        let amqp = ("AMQP_URL", "amqp://guest:guest@mq/%2f");
+        assert_eq!(load(&[]).unwrap().outbox_relay, OutboxRelay::InProcess);
+        assert_eq!(load(&[db]).unwrap().outbox_relay, OutboxRelay::Off);
+        assert_eq!(load(&[db, amqp]).unwrap().outbox_relay, OutboxRelay::Broker);
+        assert_eq!(load(&[db, ("OUTBOX_RELAY", "in-process")]).unwrap().outbox_relay, OutboxRelay::InProcess);
+        assert_eq!(load(&[db, amqp, ("OUTBOX_RELAY", "off")]).unwrap().outbox_relay, OutboxRelay::Off);
+        for bad in [
+            vec![db, amqp, ("OUTBOX_RELAY", "in-process")],
+            vec![db, ("OUTBOX_RELAY", "broker")],
+            vec![("OUTBOX_RELAY", "bus")],
+        ] {
+            assert_eq!(load(&bad).unwrap_err().var, "OUTBOX_RELAY", "{bad:?}");
+        }
+        assert_eq!(load(&[]).unwrap().dependency_timeout, Duration::from_secs(10));
+        assert_eq!(load(&[("DEPENDENCY_TIMEOUT_SECONDS", "0")]).unwrap_err().var, "DEPENDENCY_TIMEOUT_SECONDS");
     }
 
     #[test]

@@ -20,7 +20,12 @@ pub struct ProblemField {
     #[schema(example = "email")]
     pub field: String,
     /// Stable machine code (`required`, `invalid_email`, `too_short`, `common_password`,
-    /// `invalid_characters` for NUL or a control character the field cannot hold, …).
+    /// `invalid_characters` for NUL or a control character the field cannot hold, or an
+    /// invisible or text-direction character in a name, …). A new
+    /// password refused by the policy has one code per reason: `too_short`, `too_long`,
+    /// `common_password`, `contains_email`, `contains_username`, `contains_service_name`,
+    /// `repetitive_password`, `sequential_password` (and, with the strict policy,
+    /// `missing_uppercase`, `missing_special`, `forbidden_word`).
     #[schema(example = "invalid_email")]
     pub code: String,
     /// Human-readable explanation.

@@ -12,6 +12,7 @@ pub mod limits;
 pub mod metrics;
 pub mod openapi;
 pub mod openapi_rules;
+pub mod pages;
 pub mod probe;
 pub mod problem_code;
 pub mod process_stats;

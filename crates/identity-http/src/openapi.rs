@@ -104,6 +104,8 @@ pub struct ServedRoute {
     pub template: String,
     pub segments: Vec<String>,
     pub methods: Vec<String>,
+    /// The methods whose operation has a security requirement (the caller must be signed in).
+    pub secured: Vec<String>,
 }
 
 impl ServedRoute {
@@ -125,13 +127,22 @@ pub fn served_routes() -> &'static [ServedRoute] {
         let Some(paths) = doc["paths"].as_object() else { return Vec::new() };
         paths
             .iter()
-            .map(|(template, item)| ServedRoute {
-                template: template.clone(),
-                segments: template.split('/').map(str::to_owned).collect(),
-                methods: item
-                    .as_object()
-                    .map(|ops| ops.keys().filter(|k| METHODS.contains(&k.as_str())).map(|k| k.to_uppercase()).collect())
-                    .unwrap_or_default(),
+            .map(|(template, item)| {
+                let operations: Vec<(&String, &serde_json::Value)> =
+                    item.as_object().into_iter().flatten().filter(|(k, _)| METHODS.contains(&k.as_str())).collect();
+                let secured = |operation: &serde_json::Value| {
+                    operation["security"].as_array().is_some_and(|requirements| !requirements.is_empty())
+                };
+                ServedRoute {
+                    template: template.clone(),
+                    segments: template.split('/').map(str::to_owned).collect(),
+                    methods: operations.iter().map(|(method, _)| method.to_uppercase()).collect(),
+                    secured: operations
+                        .iter()
+                        .filter(|(_, operation)| secured(operation))
+                        .map(|(method, _)| method.to_uppercase())
+                        .collect(),
+                }
             })
             .collect()
     })

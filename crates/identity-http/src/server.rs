@@ -27,7 +27,8 @@ pub struct Application {
     metrics: Option<Running>,
     draining: std::sync::Arc<std::sync::atomic::AtomicBool>,
     drain: std::time::Duration,
-    relay: JoinHandle<()>,
+    /// The outbox relay (`None`: this instance relays nothing, see `OUTBOX_RELAY`).
+    relay: Option<JoinHandle<()>>,
     stop_relay: watch::Sender<bool>,
     bus: Option<InProcessBus>,
 }
@@ -110,6 +111,7 @@ impl Application {
         // With `METRICS_ADDR`, `/metrics` is served there only: not on the public listener.
         let public_metrics = config.metrics_addr.is_none();
         let document = crate::openapi::openapi();
+        let pages = web::Data::new(crate::pages::Pages::new(&config.password_policy));
         let server = HttpServer::new(move || {
             App::new()
                 .into_utoipa_app()
@@ -119,6 +121,8 @@ impl Application {
                 .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::not_found().into()))
                 .configure(crate::routes::configure)
                 .route("/docs", web::get().to(docs_redirect))
+                // The pages mailed links open: not API operations, not in the document.
+                .configure(|app| crate::pages::configure(app, &pages))
                 .configure(|app| {
                     if public_metrics {
                         app.route("/metrics", web::get().to(crate::metrics::render));
@@ -134,6 +138,7 @@ impl Application {
                         .wrap(from_fn(crate::admin_guard::middleware))
                         .wrap(from_fn(crate::security::headers))
                         .wrap(crate::security::cors(origins.clone()))
+                        .wrap(from_fn(crate::security::cors_lists))
                         .wrap(from_fn(crate::access_log::middleware))
                 })
                 .into_app()
@@ -148,7 +153,7 @@ impl Application {
             None => None,
         };
         let (stop_relay, stop) = watch::channel(false);
-        let relay = crate::relay::spawn(wiring.outbox, wiring.publisher, wiring.clock, stop);
+        let relay = wiring.publisher.map(|publisher| crate::relay::spawn(wiring.outbox, publisher, wiring.clock, stop));
         tracing::info!(address = %config.bind_addr, port, "identity is listening; API docs at /docs");
         Ok(Self { port, server, metrics, draining, drain: config.shutdown_drain, relay, stop_relay, bus: wiring.bus })
     }
@@ -168,8 +173,10 @@ impl Application {
     }
 
     /// Serves until SIGTERM or SIGINT, then stops gracefully (see [`Application::run_until`]).
+    /// A second SIGINT (Ctrl-C) during the graceful stop ends the process at once, exit code 130.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        self.run_until(stop_signal()).await
+        let signals = StopSignals::listen()?;
+        self.run_until(signals.first()).await
     }
 
     /// Serves until `stop` completes, then shuts down in order: `/ready` answers 503
@@ -198,7 +205,9 @@ impl Application {
             let _ = running.await;
         }
         let _ = self.stop_relay.send(true);
-        let _ = self.relay.await;
+        if let Some(relay) = self.relay {
+            let _ = relay.await;
+        }
         tracing::info!("stopped");
         Ok(served?)
     }
@@ -232,25 +241,67 @@ fn metrics_server(
     Ok((port, handle, tokio::spawn(server)))
 }
 
-/// SIGTERM (what Kubernetes and docker send) or SIGINT (Ctrl-C).
-async fn stop_signal() {
+/// The signals that stop the server: SIGTERM (what Kubernetes and docker send) or SIGINT
+/// (Ctrl-C). Listened to from before serving, so none is lost.
+struct StopSignals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
-            (Ok(mut term), Ok(mut int)) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = int.recv() => {}
-                }
-            }
-            _ => std::future::pending().await,
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn listen() -> anyhow::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let listen = |kind: SignalKind, name: &str| {
+                signal(kind).map_err(|e| anyhow::anyhow!("cannot listen for {name}: {e}"))
+            };
+            Ok(Self {
+                term: listen(SignalKind::terminate(), "SIGTERM")?,
+                interrupt: listen(SignalKind::interrupt(), "SIGINT")?,
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            Ok(Self {})
         }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+
+    /// Completes on the first SIGTERM or SIGINT, the start of the graceful stop. From then on a
+    /// SIGINT (a second Ctrl-C of an impatient operator) exits the process at once with 130,
+    /// the shell's code for "ended by SIGINT"; further SIGTERMs change nothing.
+    async fn first(mut self) {
+        #[cfg(unix)]
+        {
+            let signal = tokio::select! {
+                _ = self.term.recv() => "SIGTERM",
+                _ = self.interrupt.recv() => "SIGINT",
+            };
+            tracing::info!(signal, "stop signal received: stopping gracefully (Ctrl-C again exits at once)");
+            tokio::spawn(async move {
+                self.interrupt.recv().await;
+                exit_at_once();
+            });
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            tracing::info!("Ctrl-C received: stopping gracefully; a second Ctrl-C exits at once");
+            tokio::spawn(async {
+                let _ = tokio::signal::ctrl_c().await;
+                exit_at_once();
+            });
+        }
     }
+}
+
+/// Ends the process now, in the middle of the graceful stop: requests in flight are cut off
+/// and the outbox relay does not flush (what it has not published stays in the outbox).
+fn exit_at_once() -> ! {
+    tracing::warn!("second SIGINT: exiting at once (exit code 130) without finishing the graceful stop");
+    std::process::exit(130)
 }
 
 #[cfg(test)]

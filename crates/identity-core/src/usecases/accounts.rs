@@ -7,8 +7,8 @@ use std::sync::Arc;
 use super::context::Context;
 use super::{CoreError, link};
 use crate::domain::{
-    DomainEvent, Email, EventType, NewUser, OneTimePurpose, OneTimeToken, Profile, Role, User, UserId,
-    UserRegisteredData, UserStatus, Username, ValidationErrors,
+    DomainEvent, Email, EventType, NewUser, OneTimePurpose, OneTimeToken, PasswordContext, Profile, Role, User, UserId,
+    UserRegisteredData, UserStatus, UserUpdatedData, Username, ValidationErrors,
 };
 use crate::ports::{ClientInfo, Mail, Secrets, Transaction, UserRepository};
 
@@ -54,8 +54,8 @@ impl Accounts {
     pub fn validate_registration(&self, input: &RegisterInput) -> Result<ValidRegistration, CoreError> {
         let mut errors = ValidationErrors::new();
         let email = errors.collect(Email::parse(&input.email));
-        let password =
-            errors.collect(self.ctx.settings.password_policy.check("password", &input.password, email.as_ref()));
+        let context = PasswordContext::new(email.as_ref(), input.username.as_deref());
+        let password = errors.collect(self.ctx.settings.password_policy.check("password", &input.password, context));
         let username = match input.username.as_deref() {
             Some(raw) => errors.collect(Username::parse(raw)),
             None => None,
@@ -82,10 +82,9 @@ impl Accounts {
 
     pub fn new_user(&self, new: NewUser) -> User {
         let now = self.ctx.now();
-        let mut roles = BTreeSet::from([Role::new(Role::USER)]);
-        if self.is_bootstrap_admin(&new.email) {
-            roles.insert(Role::new(Role::ADMIN));
-        }
+        // `BOOTSTRAP_ADMIN_EMAIL` gets `admin` only once the address is proven
+        // ([`Self::grant_bootstrap_admin`]), never by registering it.
+        let roles = BTreeSet::from([Role::new(Role::USER)]);
         User {
             id: UserId::from_uuid(self.ctx.new_id()),
             email: new.email,
@@ -142,9 +141,59 @@ impl Accounts {
         })
     }
 
-    /// Whether `email` is `BOOTSTRAP_ADMIN_EMAIL` (that account gets `admin` when it registers).
+    /// Whether `email` is `BOOTSTRAP_ADMIN_EMAIL` (that account gets `admin` once it proves
+    /// the address).
     pub fn is_bootstrap_admin(&self, email: &Email) -> bool {
         self.ctx.settings.bootstrap_admin_email.as_ref() == Some(email)
+    }
+
+    /// Gives `user` the `admin` role in `tx` when its address is `BOOTSTRAP_ADMIN_EMAIL` and
+    /// proven (`email_verified`), and it does not hold the role yet: audited as `role.granted`
+    /// (`via: bootstrap`) with a `user.updated` event (`changed: ["roles"]`). Called wherever an
+    /// address becomes proven (the mailed link or code, a mailed reset link) and at start-up,
+    /// so whoever merely registers the address first gets nothing.
+    pub async fn grant_bootstrap_admin(
+        &self,
+        tx: &mut dyn Transaction,
+        user: &mut User,
+        client: &ClientInfo,
+    ) -> Result<bool, CoreError> {
+        if !self.is_bootstrap_admin(&user.email) || !user.email_verified || !user.is_active() {
+            return Ok(false);
+        }
+        self.grant_admin_in(tx, user, None, "bootstrap", client).await
+    }
+
+    /// Gives `user` the `admin` role in `tx` unless it has it: the roles, `updated_at`, a
+    /// `role.granted` audit entry (`actor`, metadata `via`) and a `user.updated` event.
+    /// `Ok(false)` when there was nothing to grant.
+    pub async fn grant_admin_in(
+        &self,
+        tx: &mut dyn Transaction,
+        user: &mut User,
+        actor: Option<UserId>,
+        via: &'static str,
+        client: &ClientInfo,
+    ) -> Result<bool, CoreError> {
+        let admin = Role::new(Role::ADMIN);
+        if user.roles.contains(&admin) {
+            return Ok(false);
+        }
+        let now = self.ctx.now();
+        user.roles.insert(admin);
+        user.updated_at = now;
+        tx.set_roles(user.id, &user.roles).await?;
+        tx.update_user(user).await?;
+        let event = self.ctx.event(
+            EventType::UserUpdated,
+            user.id.as_uuid(),
+            user,
+            &UserUpdatedData { user_id: user.id.as_uuid(), changed: vec!["roles".to_owned()], updated_at: now },
+        );
+        tx.record_events(&[event]).await?;
+        let metadata = serde_json::json!({ "role": Role::ADMIN, "via": via });
+        tx.record_audit(&self.ctx.audit_entry("role.granted", actor, Some(user.id), client, metadata)).await?;
+        Ok(true)
     }
 
     /// A new single-use link token to choose a password (voiding older ones), valid for `ttl`;

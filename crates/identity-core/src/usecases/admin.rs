@@ -57,27 +57,53 @@ impl AdminUserService {
         Err(CoreError::Forbidden)
     }
 
-    /// Gives `admin` to the account with `email` (idempotent); `Ok(false)` when there is no
-    /// such account. Used at start-up for `BOOTSTRAP_ADMIN_EMAIL` and by
-    /// `cargo xtask create-admin`.
-    pub async fn grant_admin(&self, email: &str) -> Result<bool, CoreError> {
+    /// Gives `admin` to the account with `email`, the way `grant` says (see [`AdminGrant`]);
+    /// audited as `role.granted` with a `user.updated` event when the role is new.
+    pub async fn grant_admin(&self, email: &str, grant: AdminGrant) -> Result<AdminGranted, CoreError> {
         let email = Email::parse(email).map_err(ValidationErrors::single)?;
-        let Some(user) = self.accounts.users.find_by_email(&email).await? else { return Ok(false) };
-        let admin = Role::new(Role::ADMIN);
-        if user.roles.contains(&admin) {
-            return Ok(true);
-        }
-        let mut roles = user.roles.clone();
-        roles.insert(admin);
+        let Some(found) = self.accounts.users.find_by_email(&email).await? else { return Ok(AdminGranted::NoAccount) };
         let mut tx = self.uow.begin().await?;
-        tx.set_roles(user.id, &roles).await?;
-        let metadata = serde_json::json!({ "role": Role::ADMIN, "via": "bootstrap" });
-        let entry =
-            self.ctx.audit_entry("role.granted", None::<UserId>, Some(user.id), &ClientInfo::default(), metadata);
-        tx.record_audit(&entry).await?;
+        let mut user = tx.lock_user(found.id).await?.ok_or(CoreError::NotFound)?;
+        if user.roles.contains(&Role::new(Role::ADMIN)) {
+            return Ok(AdminGranted::AlreadyAdmin);
+        }
+        let client = ClientInfo::default();
+        let granted = match grant {
+            AdminGrant::Bootstrap => {
+                if !user.email_verified {
+                    return Ok(AdminGranted::Unverified);
+                }
+                self.accounts.grant_bootstrap_admin(tx.as_mut(), &mut user, &client).await?
+            }
+            AdminGrant::Operator => {
+                self.accounts.grant_admin_in(tx.as_mut(), &mut user, None, "command", &client).await?
+            }
+        };
         tx.commit().await?;
-        Ok(true)
+        Ok(if granted { AdminGranted::Granted } else { AdminGranted::Inactive })
     }
+}
+
+/// Who asks for an admin grant by email.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminGrant {
+    /// `BOOTSTRAP_ADMIN_EMAIL` at start-up: only an account that proved its address (and is
+    /// active) gets the role; whoever registered the address first, unproven, gets nothing.
+    Bootstrap,
+    /// The operator (`identity create-admin EMAIL`), who vouches for the account.
+    Operator,
+}
+
+/// What [`AdminUserService::grant_admin`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminGranted {
+    Granted,
+    AlreadyAdmin,
+    NoAccount,
+    /// The address is not verified yet: it gets the role once it is.
+    Unverified,
+    /// The account is not active (locked, disabled or deleted).
+    Inactive,
 }
 
 /// `GET /v1/admin/users` parameters.
@@ -250,6 +276,57 @@ impl AdminUserService {
         let revoked =
             self.revoker.revoke_for(auth, &user, selector, crate::domain::RevocationReason::RevokedByAdmin).await?;
         Ok(revoked.len())
+    }
+
+    /// `POST /v1/admin/users/{id}/password-reset` (Keycloak's "credential reset"): mails the
+    /// user the single-use reset link of `password/forgot` (`PASSWORD_RESET_TTL_SECONDS`,
+    /// voiding older links). The admin never sees the token nor sets the password; the user
+    /// chooses it with `POST /v1/auth/password/reset`, which then ends every session. Sessions
+    /// are left alone until then (revoke them separately when the account is compromised).
+    ///
+    /// `NotFound` for an unknown or deleted account. An account that may not reset its
+    /// password (disabled, or locked by an admin) is refused with `AccountDisabled` or
+    /// `AccountLocked` rather than mailed a link that could not be used; a lock-out after
+    /// failed sign-ins is mailed (redeeming the link ends it). The mail cooldown is the one
+    /// of `password/forgot` for the same address, so neither flow can mail-bomb the user
+    /// (`Cooldown`). Audited as `password.reset_requested`, actor the admin, subject the
+    /// user, metadata `via: admin`.
+    pub async fn admin_request_password_reset(&self, auth: &Authenticated, id: uuid::Uuid) -> Result<(), CoreError> {
+        use crate::domain::UserStatus;
+
+        require_admin(auth)?;
+        let user = self
+            .accounts
+            .users
+            .find_by_id(UserId::from_uuid(id))
+            .await?
+            .filter(|u| u.deleted_at.is_none() && u.status != UserStatus::Deleted)
+            .ok_or(CoreError::NotFound)?;
+        if !user.may_reset_password() {
+            return Err(match user.status {
+                UserStatus::Disabled => CoreError::AccountDisabled,
+                _ => CoreError::AccountLocked,
+            });
+        }
+        // The key of `password/forgot` and `password/reset/request`: one cooldown per address.
+        self.mailer.cooldown(&format!("password-reset:cooldown:{}", user.email)).await?;
+        let ttl = self.ctx.settings.password_reset_ttl;
+        let mut tx = self.uow.begin().await?;
+        let token = self.accounts.password_token(tx.as_mut(), &user, ttl).await?;
+        let metadata = serde_json::json!({ "account": true, "via": "admin" });
+        tx.record_audit(&self.ctx.audit_entry(
+            "password.reset_requested",
+            Some(auth.user.id),
+            Some(user.id),
+            &auth.client,
+            metadata,
+        ))
+        .await?;
+        tx.commit().await?;
+        let ttl_minutes = u64::try_from(ttl.num_minutes()).unwrap_or(60);
+        let link = super::link(&self.ctx.settings.password_reset_url_template, &token);
+        self.mailer.send(crate::ports::Mail::PasswordReset { to: user.email.clone(), link, ttl_minutes }).await;
+        Ok(())
     }
 }
 

@@ -41,7 +41,7 @@ use std::time::Duration as StdDuration;
 pub use access::{AccessService, GroupChange};
 use accounts::Accounts;
 pub use accounts::RegisterInput;
-pub use admin::{AdminNewUser, AdminUserChange, AdminUserService, UserQuery, require_admin};
+pub use admin::{AdminGrant, AdminGranted, AdminNewUser, AdminUserChange, AdminUserService, UserQuery, require_admin};
 pub use audit::{AUDIT_CURSOR_PATTERN, AuditQuery, AuditService};
 use chrono::Duration;
 use context::{Context, Mailer, Revoker};
@@ -149,7 +149,7 @@ impl Default for AuthSettings {
             require_verified_email: false,
             hide_taken_emails: false,
             password_policy: crate::domain::PasswordPolicy::default(),
-            registration_code_ttl: Duration::minutes(15),
+            registration_code_ttl: Duration::minutes(10),
             registration_max_attempts: 5,
             mail_cooldown: Duration::seconds(60),
             email_verification_ttl: Duration::hours(24),

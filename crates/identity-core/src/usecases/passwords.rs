@@ -7,8 +7,8 @@ use super::context::{Context, Mailer, Revoker};
 use super::throttle::{AccountKey, AuthFlow, Limited, Throttle};
 use super::{Authenticated, CoreError, link};
 use crate::domain::{
-    Email, EventType, FieldError, OneTimePurpose, PasswordChangedData, RevocationReason, Session, User, UserId,
-    UserStatus, ValidationErrors,
+    Email, EventType, FieldError, OneTimePurpose, PasswordChangedData, PasswordContext, RevocationReason, Session,
+    User, UserId, UserStatus, ValidationErrors,
 };
 use crate::ports::{ClientInfo, LoginAttempt, Mail, PasswordHasher, SessionSelector, UnitOfWork};
 
@@ -125,7 +125,7 @@ impl PasswordService {
             .ctx
             .settings
             .password_policy
-            .check("new_password", new_password, Some(&user.email))
+            .check("new_password", new_password, PasswordContext::of(&user))
             .map_err(ValidationErrors::single)?;
         user.password_hash = self.hasher.hash(&password).await?;
         user.email_verified = true;
@@ -149,6 +149,8 @@ impl PasswordService {
         tx.record_events(&events).await?;
         let metadata = serde_json::json!({ "sessions_revoked": revoked.len(), "unlocked": unlocked });
         tx.record_audit(&self.ctx.audit_entry("password.reset", None, Some(user.id), client, metadata)).await?;
+        // The mailed link proved the address.
+        self.accounts.grant_bootstrap_admin(tx.as_mut(), &mut user, client).await?;
         tx.commit().await?;
         self.revoker.publish(&revoked).await?;
         // The failures that led to the lock-out are forgotten with it.
@@ -171,7 +173,7 @@ impl PasswordService {
         let new = errors.collect(self.ctx.settings.password_policy.check(
             "new_password",
             new_password,
-            Some(&auth.user.email),
+            PasswordContext::of(&auth.user),
         ));
         if !current.is_empty() && current == new_password {
             errors.push(FieldError::new("new_password", "unchanged", "the new password is the current one"));

@@ -181,7 +181,7 @@ impl RegistrationService {
     }
 
     fn code_ttl(&self) -> StdDuration {
-        self.ctx.settings.registration_code_ttl.to_std().unwrap_or(StdDuration::from_secs(900))
+        self.ctx.settings.registration_code_ttl.to_std().unwrap_or(StdDuration::from_secs(600))
     }
 
     /// Step one of two-step registration: validates the input, hashes the password and keeps
@@ -268,6 +268,8 @@ impl RegistrationService {
         tx.record_events(&[self.accounts.registered_event(&user)]).await?;
         let metadata = serde_json::json!({ "method": "two_step" });
         tx.record_audit(&self.ctx.audit_entry("user.registered", None, Some(user.id), &input.client, metadata)).await?;
+        // The mailed code proved the address.
+        self.accounts.grant_bootstrap_admin(tx.as_mut(), &mut user, &input.client).await?;
         let (session, refresh_token) =
             self.issuer.open_session(tx.as_mut(), &user, &input.client, DeviceChoice::default()).await?;
         tx.commit().await?;
@@ -311,6 +313,7 @@ impl RegistrationService {
             let metadata = serde_json::json!({ "email": user.email.as_str() });
             tx.record_audit(&self.ctx.audit_entry("user.verified", None, Some(user.id), client, metadata)).await?;
         }
+        self.accounts.grant_bootstrap_admin(tx.as_mut(), &mut user, client).await?;
         tx.commit().await?;
         Ok(user)
     }

@@ -298,3 +298,33 @@ pub async fn revoke_sessions(
     state.services.admin.admin_revoke_sessions(&user.0, id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
+
+/// Mails the user a password reset link (admins only); the answer carries nothing.
+///
+/// As `password/forgot` does (and Keycloak's "credential reset"): the admin never sees the
+/// token nor sets the password. The single-use link (`PASSWORD_RESET_URL_TEMPLATE`, valid
+/// `PASSWORD_RESET_TTL_SECONDS`) voids older ones; redeeming it at
+/// `POST /v1/auth/password/reset` ends every session of the account. This call ends none
+/// (`DELETE /v1/admin/users/{id}/sessions` does). Audited as `password.reset_requested`
+/// (actor the admin, metadata `via: admin`).
+#[utoipa::path(
+    operation_id = "admin_request_password_reset",
+    tag = "admin",
+    params(("id" = Uuid, Path, description = "User id")),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = ACCEPTED, description = "A reset link is on its way to the user's address"),
+        (status = FORBIDDEN, description = "`forbidden`: not an admin; `account_disabled` or `account_locked`: the account is disabled or locked by an admin, so a link could not be used (a lock-out after failed sign-ins is mailed: the reset ends it)", body = Problem, content_type = "application/problem+json"),
+        (status = NOT_FOUND, description = "`not_found`: no such user, or a deleted one", body = Problem, content_type = "application/problem+json"),
+        (status = TOO_MANY_REQUESTS, description = "`cooldown`: a reset link went to this address moments ago (`MAIL_COOLDOWN_SECONDS`, shared with `password/forgot`); see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/admin/users/{id}/password-reset")]
+pub async fn request_password_reset(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    state.services.admin.admin_request_password_reset(&user.0, id.into_inner()).await?;
+    Ok(HttpResponse::Accepted().finish())
+}

@@ -23,7 +23,8 @@ pub struct RegisterRequest {
     #[schema(example = "ada@example.com", format = Email, min_length = 3, max_length = 254)]
     pub email: String,
     /// 8–128 characters (by default; the policy is configurable), not a common password, not
-    /// containing the address.
+    /// built on the address, the username or the service's name, not mostly repeated or
+    /// sequential characters.
     #[schema(example = "correct horse battery staple", format = Password, min_length = 8, max_length = 128)]
     pub password: String,
     /// Optional unique login name: 3–32 of `a-z 0-9 . _ -` (upper case is lowered), starting
@@ -86,7 +87,7 @@ pub struct RegistrationPending {
     #[schema(example = "pending")]
     pub status: &'static str,
     /// How long the mailed code stays valid.
-    #[schema(example = 900)]
+    #[schema(example = 600)]
     pub code_ttl_seconds: u64,
 }
 

@@ -83,6 +83,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(admin::delete_user)
             .service(admin::restore_user)
             .service(admin::revoke_sessions)
+            .service(admin::request_password_reset)
             .service(groups::my_apps)
             .service(groups::list_groups)
             .service(groups::create_group)

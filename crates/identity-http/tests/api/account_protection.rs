@@ -29,8 +29,7 @@ async fn app_with_admin(backend: Backend, overrides: &[(&str, &str)]) -> (TestAp
     let mut vars = vec![("BOOTSTRAP_ADMIN_EMAIL", boss.as_str())];
     vars.extend_from_slice(overrides);
     let app = spawn_app_with(backend, &vars).await;
-    assert_eq!(app.register(&boss, PASSWORD).await.status(), 201);
-    let token = app.login_ok(&boss, PASSWORD).await["access_token"].as_str().unwrap().to_owned();
+    let token = app.bootstrap_admin(&boss).await;
     (app, token)
 }
 

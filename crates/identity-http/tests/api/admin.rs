@@ -10,12 +10,13 @@ use crate::helpers::{
 };
 
 both_backends!(
-    the_bootstrap_admin_email_registers_as_admin,
+    the_bootstrap_admin_email_is_admin_once_it_proves_the_address,
     admins_list_and_search_users,
     paging_never_skips_or_repeats_under_concurrent_registrations,
     admins_lock_delete_restore_and_change_roles,
     concurrent_demotions_leave_an_admin,
     admins_create_accounts_with_a_password_or_an_invitation,
+    admins_mail_a_password_reset_link_they_never_see,
 );
 
 async fn admins_lock_delete_restore_and_change_roles(backend: Backend) {
@@ -85,8 +86,7 @@ async fn admins_lock_delete_restore_and_change_roles(backend: Backend) {
 }
 
 async fn admin(app: &crate::helpers::TestApp, email: &str) -> String {
-    assert_eq!(app.register(email, PASSWORD).await.status(), 201);
-    app.login_ok(email, PASSWORD).await["access_token"].as_str().unwrap().to_owned()
+    app.bootstrap_admin(email).await
 }
 
 async fn admins_list_and_search_users(backend: Backend) {
@@ -168,18 +168,80 @@ async fn paging_never_skips_or_repeats_under_concurrent_registrations(backend: B
     }
 }
 
-async fn the_bootstrap_admin_email_registers_as_admin(backend: Backend) {
+/// Registering `BOOTSTRAP_ADMIN_EMAIL` gives nothing: on a public server anyone can register
+/// any address. The role comes once the address is proven by the mailed link, audited as a
+/// role grant with a `user.updated` event (`changed: ["roles"]`); the mailed code of two-step
+/// registration proves it too.
+async fn the_bootstrap_admin_email_is_admin_once_it_proves_the_address(backend: Backend) {
     let email = unique_email();
     let app = spawn_app_with(backend, &[("BOOTSTRAP_ADMIN_EMAIL", &email)]).await;
+    let mut bus = app.bus.as_ref().map(|b| b.subscribe());
     let res = app.register(&email.to_uppercase(), PASSWORD).await;
     assert_eq!(res.status(), 201);
-    assert_eq!(res.json::<Value>().await.unwrap()["roles"], json!(["admin", "user"]));
+    let registered: Value = res.json().await.unwrap();
+    assert_eq!(registered["roles"], json!(["user"]), "registering the address is not owning it");
+    assert_eq!(registered["email_verified"], false);
+    let user_id = registered["id"].as_str().unwrap().to_owned();
     let login = app.login_ok(&email, PASSWORD).await;
-    let token = login["access_token"].as_str().unwrap();
-    assert_eq!(app.get_authed("/v1/admin/audit-logs", token).await.status(), 200);
+    let token = login["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(login["user"]["roles"], json!(["user"]));
+    assert_problem(app.get_authed("/v1/admin/users", &token).await, 403, "forbidden").await;
+    assert_problem(app.get_authed("/v1/admin/audit-logs", &token).await, 403, "forbidden").await;
+
+    assert_eq!(app.verify_address(&email).await.status(), 200);
+    // The same token: the admin gate reads the roles the store holds now.
+    assert_eq!(app.get_authed("/v1/admin/users", &token).await.status(), 200);
+    let me: Value = app.get_authed("/v1/users/me", &token).await.json().await.unwrap();
+    assert_eq!(me["roles"], json!(["admin", "user"]));
+    let audit: Value = app.get_authed("/v1/admin/audit-logs?action=role.granted", &token).await.json().await.unwrap();
+    let grants: Vec<&Value> =
+        audit["items"].as_array().unwrap().iter().filter(|e| e["subject_id"] == user_id).collect();
+    assert_eq!(grants.len(), 1, "{audit}");
+    assert_eq!(grants[0]["metadata"], json!({ "role": "admin", "via": "bootstrap" }));
+
+    let changed_roles = |payload: &Value| payload["changed"] == json!(["roles"]);
+    match backend {
+        Backend::Postgres => {
+            let mut db = crate::helpers::Db::connect(app.database_url.as_deref().unwrap()).await;
+            let events = db.outbox_for(uuid::Uuid::parse_str(&user_id).unwrap()).await;
+            let kinds: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
+            assert_eq!(kinds, ["user.registered", "user.verified", "user.updated"], "{events:?}");
+            assert!(changed_roles(&events[2].payload), "{events:?}");
+        }
+        Backend::Memory => {
+            let bus = bus.as_mut().unwrap();
+            let mut kinds = Vec::new();
+            while kinds.len() < 3 {
+                let event = tokio::time::timeout(std::time::Duration::from_secs(5), bus.recv()).await.unwrap().unwrap();
+                if event.aggregate_id.to_string() == user_id {
+                    if event.event_type.as_str() == "user.updated" {
+                        assert!(changed_roles(&event.payload), "{:?}", event.payload);
+                    }
+                    kinds.push(event.event_type.as_str().to_owned());
+                }
+            }
+            assert_eq!(kinds, ["user.registered", "user.verified", "user.updated"]);
+        }
+    }
     // Everyone else is a plain user.
     let (_, other) = app.signed_in_user().await;
     assert_problem(app.get_authed("/v1/admin/audit-logs", &other).await, 403, "forbidden").await;
+
+    // Two-step registration: the mailed code proves the address, so the account is admin at once.
+    let email = unique_email();
+    let app = spawn_app_with(backend, &[("BOOTSTRAP_ADMIN_EMAIL", &email)]).await;
+    let body = json!({ "email": email, "password": PASSWORD });
+    assert_eq!(app.post_json("/v1/auth/register/request", &body).await.status(), 202);
+    let code = match app.mails_to(&email).last() {
+        Some(identity_core::ports::Mail::RegistrationCode { code, .. }) => code.clone(),
+        other => panic!("expected a registration code, got {other:?}"),
+    };
+    let res = app.post_json("/v1/auth/register/confirm", &json!({ "email": email, "code": code })).await;
+    assert_eq!(res.status(), 201);
+    let confirmed: Value = res.json().await.unwrap();
+    assert_eq!(confirmed["user"]["roles"], json!(["admin", "user"]), "{confirmed}");
+    let token = confirmed["access_token"].as_str().unwrap();
+    assert_eq!(app.get_authed("/v1/admin/users", token).await.status(), 200);
 }
 
 /// An existing account becomes admin at start-up; a demoted admin loses access with the
@@ -191,6 +253,13 @@ async fn admins_are_granted_at_start_up_and_by_command_and_demoted_at_once() {
     let (email, token) = app.signed_in_user().await;
     assert_problem(app.get_authed("/v1/admin/audit-logs", &token).await, 403, "forbidden").await;
 
+    // Not while the address is unproven…
+    let restarted = spawn_app_with(Backend::Memory, &[("DATABASE_URL", &url), ("BOOTSTRAP_ADMIN_EMAIL", &email)]).await;
+    assert_problem(app.get_authed("/v1/admin/audit-logs", &token).await, 403, "forbidden").await;
+    drop(restarted);
+    // …but at the next start once it is (this server has no BOOTSTRAP_ADMIN_EMAIL).
+    assert_eq!(app.verify_address(&email).await.status(), 200);
+    assert_problem(app.get_authed("/v1/admin/audit-logs", &token).await, 403, "forbidden").await;
     let restarted = spawn_app_with(Backend::Memory, &[("DATABASE_URL", &url), ("BOOTSTRAP_ADMIN_EMAIL", &email)]).await;
     assert_eq!(app.get_authed("/v1/admin/audit-logs", &token).await.status(), 200, "the same token, now admin");
     drop(restarted);
@@ -208,6 +277,32 @@ async fn admins_are_granted_at_start_up_and_by_command_and_demoted_at_once() {
             .output()
             .unwrap()
     };
+    // The operator's command grants the role to an unproven address too, audited with its event.
+    let (other, other_token) = app.signed_in_user().await;
+    let me: Value = app.get_authed("/v1/users/me", &other_token).await.json().await.unwrap();
+    let other_id = me["id"].as_str().unwrap().to_owned();
+    let out = run(&other);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(app.get_authed("/v1/admin/users", &other_token).await.status(), 200);
+    let events = db.outbox_for(uuid::Uuid::parse_str(&other_id).unwrap()).await;
+    let updated: Vec<_> = events.iter().filter(|e| e.event_type == "user.updated").collect();
+    assert_eq!(updated.len(), 1, "{events:?}");
+    assert_eq!(updated[0].payload["changed"], json!(["roles"]));
+    let audit: Value =
+        app.get_authed("/v1/admin/audit-logs?action=role.granted", &other_token).await.json().await.unwrap();
+    assert!(
+        audit["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["subject_id"] == other_id && e["metadata"]["via"] == "command"),
+        "{audit}"
+    );
+    db.execute(&format!(
+        "DELETE FROM user_roles WHERE user_id = '{other_id}' AND role_id = (SELECT id FROM roles WHERE name = 'admin')"
+    ))
+    .await
+    .unwrap();
     let out = run(&email);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(app.get_authed("/v1/admin/audit-logs", &token).await.status(), 200);
@@ -388,5 +483,93 @@ async fn admins_create_accounts_with_a_password_or_an_invitation(backend: Backen
         assert_eq!(events[0], "user.registered");
         assert_eq!(db.count("audit_logs WHERE action = 'user.registered' AND metadata->>'method' = 'admin'").await, 2);
         assert_eq!(db.count(&format!("audit_logs WHERE actor_id <> user_id AND user_id = '{id}'")).await, 1);
+    }
+}
+
+/// Issue 25, point 7: an admin has the user mailed a reset link (Keycloak's credential reset);
+/// the admin's answer carries nothing, the user's sessions last until the link is used, and
+/// the request is audited with the admin as actor.
+async fn admins_mail_a_password_reset_link_they_never_see(backend: Backend) {
+    let (app, token) = spawn_app_with_admin(backend).await;
+    let me: Value = app.get_authed("/v1/users/me", &token).await.json().await.unwrap();
+    let admin_id = me["id"].as_str().unwrap().to_owned();
+    let (email, login) = app.signed_in().await;
+    let id = login["user"]["id"].as_str().unwrap().to_owned();
+    let user_token = login["access_token"].as_str().unwrap().to_owned();
+    let reset_path = |id: &str| format!("/v1/admin/users/{id}/password-reset");
+    let mails_before = app.mails_to(&email).len();
+
+    let res = app.post_authed(&reset_path(&id), &token, None).await;
+    assert_eq!(res.status(), 202);
+    let answer = res.text().await.unwrap();
+    let mails = app.mails_to(&email);
+    assert_eq!(mails.len(), mails_before + 1, "exactly one mail");
+    let reset = match mails.last() {
+        Some(identity_core::ports::Mail::PasswordReset { link, ttl_minutes, .. }) => {
+            assert_eq!(*ttl_minutes, 60, "PASSWORD_RESET_TTL_SECONDS, not the invitation's");
+            token_from_link(link)
+        }
+        other => panic!("expected a reset mail, got {other:?}"),
+    };
+    assert_eq!(reset.len(), 43);
+    assert!(!answer.contains(&reset), "the admin never sees the token: {answer}");
+    assert!(answer.is_empty(), "{answer}");
+    // Nothing is revoked until the link is used.
+    assert_eq!(app.me_with_bearer(&user_token).await.status(), 200);
+    // The mail cooldown of `password/forgot`: no mail bombs, by admins or anyone else.
+    let again = app.post_authed(&reset_path(&id), &token, None).await;
+    assert!(again.headers().contains_key("retry-after"));
+    assert_problem(again, 429, "cooldown").await;
+    assert_problem(app.post_json("/v1/auth/password/forgot", &json!({ "email": email })).await, 429, "cooldown").await;
+    assert_eq!(app.mails_to(&email).len(), mails_before + 1);
+
+    // The user chooses the password with the link; the old one stops working, and so does
+    // every session.
+    let new_password = "a brand new passphrase";
+    let res = app.post_json("/v1/auth/password/reset", &json!({ "token": reset, "new_password": new_password })).await;
+    assert_eq!(res.status(), 204);
+    assert_problem(app.login(&email, PASSWORD).await, 401, "invalid_credentials").await;
+    assert_eq!(app.me_with_bearer(&user_token).await.status(), 401);
+    let fresh = app.login_ok(&email, new_password).await;
+    let fresh_token = fresh["access_token"].as_str().unwrap();
+
+    // Audited: the admin asked, about the user.
+    let audit: Value = app
+        .get_authed(&format!("/v1/admin/audit-logs?action=password.reset_requested&user_id={id}"), &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let entries = audit["items"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{audit}");
+    assert_eq!(entries[0]["actor_id"], admin_id.as_str());
+    assert_eq!(entries[0]["subject_id"], id.as_str());
+    assert_eq!(entries[0]["metadata"]["via"], "admin");
+    assert!(!audit.to_string().contains(&reset));
+
+    // Admins only: 401 without a token, 403 for a user (even about themself).
+    let anonymous = app.client.post(app.url(&reset_path(&id))).send().await.unwrap();
+    assert_problem(anonymous, 401, "unauthenticated").await;
+    assert_problem(app.post_authed(&reset_path(&id), fresh_token, None).await, 403, "forbidden").await;
+    // Unknown and deleted accounts are not found; disabled or admin-locked ones, whose link
+    // could not be used, are refused; none gets a mail.
+    let unknown = uuid::Uuid::now_v7().to_string();
+    assert_problem(app.post_authed(&reset_path(&unknown), &token, None).await, 404, "not_found").await;
+    for (status, code) in [("deleted", "not_found"), ("disabled", "account_disabled"), ("locked", "account_locked")] {
+        let (other, login) = app.signed_in().await;
+        let other_id = login["user"]["id"].as_str().unwrap().to_owned();
+        let res = app
+            .client
+            .patch(app.url(&format!("/v1/admin/users/{other_id}")))
+            .bearer_auth(&token)
+            .json(&json!({ "status": status }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{status}");
+        let before = app.mails_to(&other).len();
+        let http = if code == "not_found" { 404 } else { 403 };
+        assert_problem(app.post_authed(&reset_path(&other_id), &token, None).await, http, code).await;
+        assert_eq!(app.mails_to(&other).len(), before, "no mail to a {status} account");
     }
 }

@@ -38,7 +38,7 @@ struct World {
 async fn world(backend: Backend) -> World {
     let admin_email = unique_email();
     let app = spawn_app_with(backend, &[("BOOTSTRAP_ADMIN_EMAIL", &admin_email)]).await;
-    assert_eq!(app.register(&admin_email, PASSWORD).await.status(), 201);
+    app.bootstrap_admin(&admin_email).await;
     let login = app.login_ok(&admin_email, PASSWORD).await;
     let token = login["access_token"].as_str().unwrap().to_owned();
     let session_id = login["session"]["id"].as_str().unwrap().to_owned();

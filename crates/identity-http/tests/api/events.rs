@@ -212,7 +212,8 @@ async fn every_flow_event_is_published(backend: Backend) {
 /// at ERROR, counted on `/ready` (which stays 200), and the events after it still go out.
 #[tokio::test]
 async fn an_undecodable_outbox_row_is_parked_and_does_not_hold_back_later_events() {
-    let app = spawn_app(Backend::Postgres).await;
+    // The in-process bus is this test's window on the relay (an explicit opt-out of RabbitMQ).
+    let app = spawn_app_with(Backend::Postgres, &[("OUTBOX_RELAY", "in-process")]).await;
     let mut bus = app.bus.as_ref().expect("no AMQP_URL: the in-process bus").subscribe();
     let mut db = Db::connect(app.database_url.as_deref().unwrap()).await;
     let stranger = uuid::Uuid::now_v7();
@@ -263,4 +264,62 @@ async fn an_undecodable_outbox_row_is_parked_and_does_not_hold_back_later_events
     let lines = parked_lines();
     assert_eq!(lines.len(), 1, "logged once: {lines:?}");
     assert!(lines[0].contains("\"level\":\"ERROR\"") && lines[0].contains("nonsense.event"), "{}", lines[0]);
+}
+
+/// Two instances on one database, one without `AMQP_URL`: the one without a broker relays
+/// nothing (and says so at start-up), so every event of registrations made through it waits in
+/// the outbox and reaches a queue bound to the exchange once an instance with the broker runs.
+/// Before, it published them to its own in-process bus and marked them published: of 6
+/// registrations, 1 event reached RabbitMQ.
+#[tokio::test]
+async fn an_instance_without_a_broker_leaves_the_shared_outbox_to_one_with_it() {
+    let broker = Broker::bind().await;
+    let url = amqp_url();
+    let without = spawn_app(Backend::Postgres).await;
+    assert!(without.bus.is_none(), "no in-process bus to swallow the shared outbox");
+    let database_url = without.database_url.clone().unwrap();
+    let mut registered = Vec::new();
+    for _ in 0..6 {
+        let res = without.register(&unique_email(), PASSWORD).await;
+        assert_eq!(res.status(), 201);
+        registered.push(res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned());
+    }
+    // Five passes of a relay (one every 200 ms) would have taken them by now.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let mut db = Db::connect(&database_url).await;
+    assert_eq!(db.count("outbox WHERE published_at IS NULL").await, 6, "the events wait in the outbox");
+    assert!(
+        captured_logs().lines().any(|l| l.contains("the outbox relay is off") && l.contains("\"level\":\"WARN\"")),
+        "the instance without AMQP_URL says at start-up that it relays nothing"
+    );
+
+    let with_broker = spawn_app_with(
+        Backend::Postgres,
+        &[
+            ("DATABASE_URL", database_url.as_str()),
+            ("AMQP_URL", url.as_str()),
+            ("AMQP_EXCHANGE", broker.exchange.as_str()),
+        ],
+    )
+    .await;
+    let mut received = Vec::new();
+    let deadline = Instant::now() + DELIVERY;
+    while !registered.iter().all(|id| received.contains(id)) {
+        assert!(
+            Instant::now() < deadline,
+            "RabbitMQ got {} of {} user.registered events within {DELIVERY:?}",
+            registered.iter().filter(|id| received.contains(id)).count(),
+            registered.len()
+        );
+        match broker.next().await {
+            Some((key, body)) if key == "user.registered" => {
+                received.push(body["subject"].as_str().unwrap().to_owned());
+            }
+            Some(_) => {}
+            None => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+    drop(with_broker);
+    drop(without);
+    broker.delete().await;
 }

@@ -207,8 +207,7 @@ async fn spawn(
 pub async fn spawn_app_with_admin(backend: Backend) -> (TestApp, String) {
     let boss = unique_email();
     let app = spawn_app_with(backend, &[("BOOTSTRAP_ADMIN_EMAIL", &boss)]).await;
-    assert_eq!(app.register(&boss, PASSWORD).await.status(), 201);
-    let token = app.login_ok(&boss, PASSWORD).await["access_token"].as_str().unwrap().to_owned();
+    let token = app.bootstrap_admin(&boss).await;
     (app, token)
 }
 
@@ -268,6 +267,36 @@ impl TestApp {
         let email = unique_email();
         assert_eq!(self.register(&email, PASSWORD).await.status(), 201);
         (email.clone(), self.login_ok(&email, PASSWORD).await)
+    }
+
+    /// Registers `email` (the server's `BOOTSTRAP_ADMIN_EMAIL`) with [`PASSWORD`], proves the
+    /// address with the mailed link (which makes it admin) and signs in: the admin's access
+    /// token.
+    pub async fn bootstrap_admin(&self, email: &str) -> String {
+        assert_eq!(self.register(email, PASSWORD).await.status(), 201);
+        assert_eq!(self.verify_address(email).await.status(), 200);
+        let login = self.login_ok(email, PASSWORD).await;
+        assert!(login["user"]["roles"].as_array().unwrap().contains(&json!("admin")), "{login}");
+        login["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// Follows the last verification link mailed to `email`: `POST /v1/auth/email/verify`.
+    pub async fn verify_address(&self, email: &str) -> reqwest::Response {
+        let token = self
+            .mail
+            .sent()
+            .iter()
+            .rev()
+            .find_map(|mail| match mail {
+                identity_core::ports::Mail::VerifyEmail { to, token, .. }
+                    if to.as_str().eq_ignore_ascii_case(email) =>
+                {
+                    Some(token.clone())
+                }
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no verification mail to {email}"));
+        self.post_json("/v1/auth/email/verify", &json!({ "token": token })).await
     }
 
     /// Logs in and returns the answer, asserting 200.

@@ -183,13 +183,14 @@ fn settings_schemas_follow_the_namespaces() {
 
 /// Every path the OpenAPI document lists and every route template the router matches (the
 /// document lists `/v1/admin/settings/ai` where the router has `…/{namespace}`), plus what the
-/// server serves undocumented (the metrics, the document itself and Swagger UI): the route
-/// labels a metric may carry.
+/// server serves undocumented (the metrics, the document itself, Swagger UI and the pages
+/// mailed links open): the route labels a metric may carry.
 pub fn documented_paths() -> std::collections::BTreeSet<String> {
     let doc = identity_http::openapi::openapi();
     let mut paths: std::collections::BTreeSet<String> = doc["paths"].as_object().unwrap().keys().cloned().collect();
     paths.extend(identity_http::openapi::served_routes().iter().map(|route| route.template.clone()));
     paths.extend(["/metrics", "/openapi.json", "/docs", "/docs/{_:.*}"].map(str::to_owned));
+    paths.extend(identity_http::pages::ROUTES.map(str::to_owned));
     paths
 }
 

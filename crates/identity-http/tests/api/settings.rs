@@ -288,8 +288,7 @@ async fn a_changed_encryption_key_is_reported_not_a_crash() {
     let first =
         spawn_app_with(Backend::Postgres, &[("BOOTSTRAP_ADMIN_EMAIL", &boss), ("SECRETS_ENCRYPTION_KEY", &first_key)])
             .await;
-    assert_eq!(first.register(&boss, PASSWORD).await.status(), 201);
-    let token = first.login_ok(&boss, PASSWORD).await["access_token"].as_str().unwrap().to_owned();
+    let token = first.bootstrap_admin(&boss).await;
     let api_key = format!("sk-test-{}", uuid::Uuid::now_v7().simple());
     let (provider_url, _) = fake_provider(&api_key).await;
     let body = json!({ "provider": "openai_compatible", "base_url": provider_url, "api_key": api_key });
