@@ -455,14 +455,53 @@ pub fn token_from_link(link: &str) -> String {
     link.rsplit("token=").next().unwrap().to_owned()
 }
 
-/// A child process (a server binary, nginx), killed when dropped if it still runs.
+/// A child process (a server binary, nginx), killed when dropped if it still runs, with
+/// every process of its process group: a child started by [`Process::group`] (nginx's master)
+/// takes its own children (nginx's workers) with it.
 pub struct Process(pub std::process::Child);
+
+impl Process {
+    /// Spawns `command` as the leader of a new process group.
+    pub fn group(command: &mut std::process::Command) -> Self {
+        use std::os::unix::process::CommandExt;
+        Self(command.process_group(0).spawn().unwrap())
+    }
+
+    /// The ids of the running processes whose parent is this one.
+    pub fn children(&self) -> Vec<u32> {
+        let parent = self.0.id().to_string();
+        let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+        entries
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+            .filter(|pid| {
+                // `pid (comm) state ppid …`: the fields after the last ')'.
+                std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+                    stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().nth(1) == Some(parent.as_str()))
+                        == Some(true)
+                })
+            })
+            .collect()
+    }
+}
 
 impl Drop for Process {
     fn drop(&mut self) {
+        // The whole group when the child leads one (ESRCH otherwise, ignored).
+        let group = format!("-{}", self.0.id());
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// Whether process `pid` still runs (a zombie does not count).
+pub fn running(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .is_ok_and(|stat| stat.rsplit_once(')').is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z')))
 }
 
 /// Waits until `url` answers with a success status (a server process coming up), for at most

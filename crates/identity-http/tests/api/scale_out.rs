@@ -14,7 +14,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::events::Broker;
-use crate::helpers::{PASSWORD, Process, unique_email, wait_until_up};
+use crate::helpers::{PASSWORD, Process, running, unique_email, wait_until_up};
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
@@ -32,7 +32,7 @@ fn nginx() -> PathBuf {
 struct Cluster {
     replicas: Vec<Option<Process>>,
     ports: Vec<u16>,
-    _nginx: Process,
+    nginx: Process,
     dir: PathBuf,
     base: String,
 }
@@ -95,18 +95,13 @@ async fn start(database_url: &str, exchange: &str) -> Cluster {
     );
     let conf_path = dir.join("nginx.conf");
     std::fs::write(&conf_path, conf).unwrap();
-    let nginx = Command::new(nginx())
-        .arg("-p")
-        .arg(&dir)
-        .arg("-c")
-        .arg(&conf_path)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    // Its own process group: stopping the master stops its workers too.
+    let nginx = Process::group(
+        Command::new(nginx()).arg("-p").arg(&dir).arg("-c").arg(&conf_path).stdout(Stdio::null()).stderr(Stdio::null()),
+    );
     let base = format!("http://127.0.0.1:{listen}");
     wait_until_up(&format!("{base}/health")).await;
-    Cluster { replicas, ports, _nginx: Process(nginx), dir, base }
+    Cluster { replicas, ports, nginx, dir, base }
 }
 
 /// A client that retries what did not get an answer from a live replica (connection errors
@@ -253,5 +248,13 @@ async fn three_replicas_behind_nginx_survive_losing_one() {
         client.retries.load(Ordering::SeqCst),
         twice.len()
     );
+    // Nothing the test started outlives it: nginx's master, its worker, the replicas.
+    let mut started: Vec<u32> = cluster.nginx.children();
+    assert!(!started.is_empty(), "nginx runs a worker");
+    started.push(cluster.nginx.0.id());
+    started.extend(cluster.replicas.iter().flatten().map(|r| r.0.id()));
+    drop(cluster);
+    let left: Vec<u32> = started.into_iter().filter(|pid| running(*pid)).collect();
+    assert!(left.is_empty(), "processes left running after the test: {left:?}");
     broker.delete().await;
 }
