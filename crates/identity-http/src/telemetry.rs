@@ -26,7 +26,14 @@ where
         LogFormat::Json => Box::new(registry.with(
             tracing_subscriber::fmt::layer().json().with_current_span(true).with_span_list(false).with_writer(writer),
         )),
-        LogFormat::Pretty => Box::new(registry.with(tracing_subscriber::fmt::layer().with_writer(writer))),
+        // Colours only on a terminal: piped into a file (`| tee identity.log`) the text stays plain.
+        LogFormat::Pretty => Box::new(
+            registry.with(
+                tracing_subscriber::fmt::layer()
+                    .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+                    .with_writer(writer),
+            ),
+        ),
     }
 }
 
