@@ -141,6 +141,18 @@ impl Accounts {
         })
     }
 
+    /// A new password reset link for `user` in `tx` (voiding older ones, valid for
+    /// `PASSWORD_RESET_TTL_SECONDS`): the mail to send after commit.
+    pub async fn reset_link_mail(&self, tx: &mut dyn Transaction, user: &User) -> Result<Mail, CoreError> {
+        let ttl = self.ctx.settings.password_reset_ttl;
+        let token = self.password_token(tx, user, ttl).await?;
+        Ok(Mail::PasswordReset {
+            to: user.email.clone(),
+            link: link(&self.ctx.settings.password_reset_url_template, &token),
+            ttl_minutes: u64::try_from(ttl.num_minutes()).unwrap_or(60),
+        })
+    }
+
     /// Whether `email` is `BOOTSTRAP_ADMIN_EMAIL` (that account gets `admin` once it proves
     /// the address).
     pub fn is_bootstrap_admin(&self, email: &Email) -> bool {

@@ -310,9 +310,8 @@ impl AdminUserService {
         }
         // The key of `password/forgot` and `password/reset/request`: one cooldown per address.
         self.mailer.cooldown(&format!("password-reset:cooldown:{}", user.email)).await?;
-        let ttl = self.ctx.settings.password_reset_ttl;
         let mut tx = self.uow.begin().await?;
-        let token = self.accounts.password_token(tx.as_mut(), &user, ttl).await?;
+        let mail = self.accounts.reset_link_mail(tx.as_mut(), &user).await?;
         let metadata = serde_json::json!({ "account": true, "via": "admin" });
         tx.record_audit(&self.ctx.audit_entry(
             "password.reset_requested",
@@ -323,9 +322,7 @@ impl AdminUserService {
         ))
         .await?;
         tx.commit().await?;
-        let ttl_minutes = u64::try_from(ttl.num_minutes()).unwrap_or(60);
-        let link = super::link(&self.ctx.settings.password_reset_url_template, &token);
-        self.mailer.send(crate::ports::Mail::PasswordReset { to: user.email.clone(), link, ttl_minutes }).await;
+        self.mailer.send(mail).await;
         Ok(())
     }
 }

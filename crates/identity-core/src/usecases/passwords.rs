@@ -5,7 +5,7 @@ use std::sync::Arc;
 use super::accounts::Accounts;
 use super::context::{Context, Mailer, Revoker};
 use super::throttle::{AccountKey, AuthFlow, Limited, Throttle};
-use super::{Authenticated, CoreError, link};
+use super::{Authenticated, CoreError};
 use crate::domain::{
     Email, EventType, FieldError, OneTimePurpose, PasswordChangedData, PasswordContext, RevocationReason, Session,
     User, UserId, UserStatus, ValidationErrors,
@@ -78,19 +78,12 @@ impl PasswordService {
 
     async fn send_reset_link(&self, user: &User, actor: Option<UserId>, client: &ClientInfo) -> Result<(), CoreError> {
         let mut tx = self.uow.begin().await?;
-        let token = self.accounts.password_token(tx.as_mut(), user, self.ctx.settings.password_reset_ttl).await?;
+        let mail = self.accounts.reset_link_mail(tx.as_mut(), user).await?;
         let metadata = serde_json::json!({ "account": true });
         let entry = self.ctx.audit_entry("password.reset_requested", actor, Some(user.id), client, metadata);
         tx.record_audit(&entry).await?;
         tx.commit().await?;
-        let ttl_minutes = u64::try_from(self.ctx.settings.password_reset_ttl.num_minutes()).unwrap_or(60);
-        self.mailer
-            .send(Mail::PasswordReset {
-                to: user.email.clone(),
-                link: link(&self.ctx.settings.password_reset_url_template, &token),
-                ttl_minutes,
-            })
-            .await;
+        self.mailer.send(mail).await;
         Ok(())
     }
 
