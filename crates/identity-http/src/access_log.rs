@@ -54,7 +54,7 @@ pub async fn middleware(
     req.extensions_mut().insert(RequestId(id.clone()));
     let client = req
         .app_data::<web::Data<AppState>>()
-        .and_then(|state| crate::limits::client_ip(req.request(), &state.trusted_proxies))
+        .and_then(|state| crate::client::client_ip(req.request(), &state.trusted_proxies))
         .map(|ip| ip.to_string())
         .unwrap_or_default();
     let method = req.method().to_string();

@@ -17,7 +17,7 @@ use identity_postgres::{PgStore, PoolSettings};
 use secrecy::ExposeSecret;
 
 use crate::config::{Config, ConfigError, OutboxRelay};
-use crate::metrics::{OutboxGauges, PoolGauges, ScrapeGauges};
+use crate::gauges::{OutboxGauges, PoolGauges, ScrapeGauges};
 use crate::state::{AppState, CookieSettings};
 
 /// Everything the server runs on.

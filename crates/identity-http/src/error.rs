@@ -204,7 +204,7 @@ impl From<CoreError> for ApiError {
                     retry_after: Some(secs(decision.retry_after.as_secs_f64().ceil().max(1.0) as u64)),
                     ..Self::new(ProblemCode::RateLimited, detail)
                 };
-                for (name, value) in crate::limits::rate_headers(&decision) {
+                for (name, value) in crate::rate_headers::rate_headers(&decision) {
                     error = error.with_header(name, value);
                 }
                 error

@@ -293,7 +293,7 @@ impl FromRequest for CurrentUser {
         // Already authenticated by the idempotency middleware (same request, same token).
         let authenticated = req.extensions().get::<identity_core::usecases::Authenticated>().cloned();
         let client = match &state {
-            Some(state) => crate::routes::auth::client_info(req, state),
+            Some(state) => crate::client::client_info(req, state),
             None => identity_core::ports::ClientInfo::default(),
         };
         Box::pin(async move {

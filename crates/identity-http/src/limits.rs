@@ -1,39 +1,11 @@
-//! Rate limits at the edge: which client a request is from (trusted proxies), the `auth`
-//! bucket check, and the `RateLimit-*` headers (IETF draft `RateLimit` header fields).
+//! The answers of the flows the `auth` bucket guards: the bucket's `RateLimit-*` headers go on
+//! every answer, success or error.
 
-use std::net::IpAddr;
-
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::HttpResponse;
 use identity_core::ports::RateDecision;
 
 use crate::error::ApiError;
-
-/// The client's address: the peer, or — when the peer is a trusted proxy — the right-most
-/// `X-Forwarded-For` entry that is not itself a trusted proxy.
-pub fn client_ip(req: &HttpRequest, trusted: &[ipnet::IpNet]) -> Option<IpAddr> {
-    let peer = req.peer_addr()?.ip();
-    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
-    if !is_trusted(&peer) {
-        return Some(peer);
-    }
-    let forwarded: Vec<IpAddr> = req
-        .headers()
-        .get_all("x-forwarded-for")
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|ip| ip.trim().parse().ok())
-        .collect();
-    forwarded.iter().rev().find(|ip| !is_trusted(ip)).or(forwarded.first()).copied().or(Some(peer))
-}
-
-/// `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` (seconds).
-pub fn rate_headers(decision: &RateDecision) -> Vec<(&'static str, String)> {
-    vec![
-        ("RateLimit-Limit", decision.limit.to_string()),
-        ("RateLimit-Remaining", decision.remaining.to_string()),
-        ("RateLimit-Reset", (decision.reset_after.as_secs_f64().ceil() as u64).to_string()),
-    ]
-}
+use crate::rate_headers::rate_headers;
 
 /// A passed rate-limit check; its headers go on the answer, success or error.
 pub struct Limited(pub RateDecision);

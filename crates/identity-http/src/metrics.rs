@@ -1,6 +1,7 @@
 //! Prometheus metrics: `GET /metrics` renders what every part of the process recorded through
-//! the `metrics` facade (one recorder per process), plus gauges read at scrape time (process,
-//! pools, outbox). `docs/operations.md` lists every series and what to alert on.
+//! the `metrics` facade (one recorder per process), plus gauges read at scrape time (the
+//! process, and the pools and outbox of `crate::gauges`). `docs/operations.md` lists every
+//! series and what to alert on.
 
 use std::sync::OnceLock;
 
@@ -82,12 +83,6 @@ pub fn flow_of(route: &str) -> Option<&'static str> {
     }
 }
 
-/// Gauges read when `/metrics` is scraped (what no request updates: pools, the outbox).
-#[async_trait::async_trait]
-pub trait ScrapeGauges: Send + Sync + 'static {
-    async fn record(&self);
-}
-
 /// Counts one answered request: its method, route template and status class, its latency, and
 /// for the sign-in flows its outcome (`ok`, or the problem code) and rate-limit refusals.
 pub fn record_request(method: &str, route: &str, status: u16, seconds: f64, code: Option<&str>) {
@@ -119,42 +114,4 @@ pub async fn render(state: web::Data<AppState>) -> HttpResponse {
         .insert_header((header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8"))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(handle.render())
-}
-
-/// The outbox: rows waiting, how old the oldest is, and parked rows.
-pub struct OutboxGauges {
-    pub outbox: std::sync::Arc<dyn identity_core::ports::Outbox>,
-    /// The service's clock (the age is measured on it, like every other time).
-    pub clock: std::sync::Arc<dyn identity_core::ports::Clock>,
-}
-
-#[async_trait::async_trait]
-impl ScrapeGauges for OutboxGauges {
-    async fn record(&self) {
-        if let Ok(backlog) = self.outbox.backlog().await {
-            metrics::gauge!("identity_outbox_backlog").set(backlog.waiting as f64);
-            let now = self.clock.now();
-            let age = backlog.oldest.map(|at| (now - at).num_milliseconds().max(0) as f64 / 1000.0);
-            metrics::gauge!("identity_outbox_oldest_unpublished_age_seconds").set(age.unwrap_or(0.0));
-        }
-        if let Ok(parked) = self.outbox.parked_count().await {
-            metrics::gauge!("identity_outbox_parked").set(parked as f64);
-        }
-    }
-}
-
-/// A connection pool's use: `(in use, idle, most allowed)` read at scrape time.
-pub struct PoolGauges {
-    pub pool: &'static str,
-    pub read: Box<dyn Fn() -> (usize, usize, usize) + Send + Sync>,
-}
-
-#[async_trait::async_trait]
-impl ScrapeGauges for PoolGauges {
-    async fn record(&self) {
-        let (in_use, idle, max) = (self.read)();
-        for (state, value) in [("in_use", in_use), ("idle", idle), ("max", max)] {
-            metrics::gauge!("identity_pool_connections", "pool" => self.pool, "state" => state).set(value as f64);
-        }
-    }
 }

@@ -37,7 +37,7 @@ pub struct AppState {
     /// Set when the process was told to stop: `/ready` answers 503 from then on.
     pub draining: Arc<std::sync::atomic::AtomicBool>,
     /// Gauges `GET /metrics` reads when scraped (pools, the outbox).
-    pub gauges: Vec<Arc<dyn crate::metrics::ScrapeGauges>>,
+    pub gauges: Vec<Arc<dyn crate::gauges::ScrapeGauges>>,
     /// The outbox, for the parked-row count `GET /ready` reports.
     pub outbox: Arc<dyn identity_core::ports::Outbox>,
 }

@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::views::{SessionView, UserView};
+use crate::client::client_info;
 use crate::config::SameSite;
 use crate::error::{ApiError, Problem};
 use crate::extract::{CurrentUser, JsonBody, OptionalJsonBody};
@@ -304,21 +305,6 @@ pub struct LoginResponse {
     pub refresh_token: String,
     pub user: UserView,
     pub session: SessionView,
-}
-
-pub(crate) fn client_info(req: &HttpRequest, state: &AppState) -> ClientInfo {
-    ClientInfo {
-        ip: crate::limits::client_ip(req, &state.trusted_proxies),
-        user_agent: req.headers().get(header::USER_AGENT).and_then(|v| user_agent(v.as_bytes())),
-    }
-}
-
-/// A `User-Agent` as text: bytes that are not UTF-8 (obs-text) become U+FFFD, control
-/// characters are dropped, so whatever a client sends can be stored.
-fn user_agent(raw: &[u8]) -> Option<String> {
-    let text: String = String::from_utf8_lossy(raw).chars().filter(|c| !c.is_control()).collect();
-    let text = text.trim();
-    (!text.is_empty()).then(|| text.to_owned())
 }
 
 fn cookie(

@@ -9,7 +9,8 @@ use identity_core::usecases::{CoreError, TokenGrant};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::auth::{TokenType, client_info};
+use super::auth::TokenType;
+use crate::client::client_info;
 use crate::error::ApiError;
 use crate::extract::BodyLimit;
 use crate::state::AppState;
@@ -267,7 +268,7 @@ async fn grant(req: &HttpRequest, state: &AppState, payload: web::Payload) -> Re
         Ok(out) => token_response(out.access_token, &out.claims, out.refresh_token),
         Err(e) => refuse(e.into()),
     };
-    for (name, value) in crate::limits::rate_headers(&answer.decision) {
+    for (name, value) in crate::rate_headers::rate_headers(&answer.decision) {
         if let (Ok(name), Ok(value)) =
             (header::HeaderName::try_from(name.to_ascii_lowercase()), header::HeaderValue::from_str(&value))
         {

@@ -3,6 +3,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::auth::EmailRequest;
+use crate::client::client_info;
 use crate::error::{ApiError, Problem};
 use crate::extract::{CurrentUser, JsonBody};
 use crate::limits::limited;
@@ -25,7 +26,7 @@ pub async fn forgot(
     state: web::Data<AppState>,
     body: JsonBody<EmailRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let answer = state.services.passwords.forgot_password(&body.0.email, &super::auth::client_info(&req, &state)).await;
+    let answer = state.services.passwords.forgot_password(&body.0.email, &client_info(&req, &state)).await;
     limited(answer, |()| HttpResponse::Accepted().finish())
 }
 
@@ -60,11 +61,7 @@ pub async fn reset(
     body: JsonBody<ResetPasswordRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let JsonBody(body) = body;
-    state
-        .services
-        .passwords
-        .reset_password(&body.token, &body.new_password, &super::auth::client_info(&req, &state))
-        .await?;
+    state.services.passwords.reset_password(&body.token, &body.new_password, &client_info(&req, &state)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use identity_postgres::testkit::TestDatabase;
 
-use crate::helpers::Process;
+use crate::helpers::{Process, eventually};
 
 /// A TCP server that accepts connections and never answers (a broker or database that hangs):
 /// it holds every connection until it is dropped.
@@ -65,7 +65,6 @@ async fn serve_until_it_gives_up(env: &[(&str, &str)]) -> (ExitStatus, String, S
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let started = Instant::now();
     let mut process = Process(command.spawn().unwrap());
     // Read while it runs, so a full pipe never blocks it.
     let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
@@ -79,13 +78,8 @@ async fn serve_until_it_gives_up(env: &[(&str, &str)]) -> (ExitStatus, String, S
     };
     let stdout = drain(process.0.stdout.take().map(|p| Box::new(p) as Box<dyn std::io::Read + Send>));
     let stderr = drain(process.0.stderr.take().map(|p| Box::new(p) as Box<dyn std::io::Read + Send>));
-    let status = loop {
-        if let Some(status) = process.0.try_wait().unwrap() {
-            break status;
-        }
-        assert!(started.elapsed() < Duration::from_secs(30), "identity still had not given up after 30 s");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let status =
+        eventually("identity to give up", Duration::from_secs(30), async || process.0.try_wait().unwrap()).await;
     (status, stdout.join().unwrap(), stderr.join().unwrap())
 }
 
@@ -271,22 +265,15 @@ async fn a_broker_that_stalls_later_delays_events_without_hanging_the_relay() {
             l.contains("publishing outbox events failed") && l.contains("RabbitMQ confirmed no publish within 2s")
         })
     };
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while !failed() {
-        assert!(Instant::now() < deadline, "the relay never gave up on the stalled broker");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually("the relay to give up on the stalled broker", Duration::from_secs(15), async || failed().then_some(()))
+        .await;
 
     proxy.freeze(false);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        assert!(Instant::now() < deadline, "the event never reached RabbitMQ once it answered again");
-        match broker.next().await {
-            Some((key, body)) if key == "user.registered" && body["subject"] == user_id.as_str() => break,
-            Some(_) => {}
-            None => tokio::time::sleep(Duration::from_millis(100)).await,
-        }
-    }
+    eventually("the event to reach RabbitMQ once it answered again", Duration::from_secs(30), async || {
+        let (key, body) = broker.next().await?;
+        (key == "user.registered" && body["subject"] == user_id.as_str()).then_some(())
+    })
+    .await;
     drop(app);
     broker.delete().await;
 }

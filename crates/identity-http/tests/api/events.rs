@@ -3,7 +3,7 @@
 //! Domain events leave the process: on PostgreSQL + Redis + RabbitMQ through the outbox and a
 //! real broker, on the embedded default through the in-process bus.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use identity_core::ports::Mail;
 use lapin::options::{
@@ -14,7 +14,9 @@ use lapin::{Channel, Connection, ConnectionProperties, ExchangeKind};
 use serde_json::{Value, json};
 
 use crate::both_backends;
-use crate::helpers::{Backend, Db, PASSWORD, TestApp, captured_logs, spawn_app, spawn_app_with, unique_email};
+use crate::helpers::{
+    Backend, Db, PASSWORD, TestApp, captured_logs, eventually, spawn_app, spawn_app_with, unique_email,
+};
 
 both_backends!(every_flow_event_is_published);
 
@@ -151,33 +153,24 @@ async fn every_flow_event_is_published(backend: Backend) {
             let user_id = run_flow(&app).await;
 
             let mut received = Vec::new();
-            let deadline = Instant::now() + DELIVERY;
-            while !all_seen(&received) {
-                assert!(Instant::now() < deadline, "RabbitMQ delivered only {received:?} within {DELIVERY:?}");
-                match broker.next().await {
-                    Some((key, body)) => {
-                        assert_eq!(body["type"], key.as_str());
-                        assert_eq!(body["specversion"], "1.0");
-                        if body["subject"] == user_id.to_string() {
-                            received.push(key);
-                        }
-                    }
-                    None => tokio::time::sleep(Duration::from_millis(50)).await,
+            eventually("RabbitMQ to deliver every event of the flow", DELIVERY, async || {
+                let (key, body) = broker.next().await?;
+                assert_eq!(body["type"], key.as_str());
+                assert_eq!(body["specversion"], "1.0");
+                if body["subject"] == user_id.to_string() {
+                    received.push(key);
                 }
-            }
+                all_seen(&received).then_some(())
+            })
+            .await;
             assert_in_order(&received);
 
             // Everything was marked published (the mark commits right after the confirm).
             let mut db = Db::connect(app.database_url.as_deref().unwrap()).await;
-            let deadline = Instant::now() + DELIVERY;
-            loop {
-                let left = db.count("outbox WHERE published_at IS NULL").await;
-                if left == 0 {
-                    break;
-                }
-                assert!(Instant::now() < deadline, "{left} outbox rows were never marked published");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
+            eventually("every outbox row to be marked published", DELIVERY, async || {
+                (db.count("outbox WHERE published_at IS NULL").await == 0).then_some(())
+            })
+            .await;
             assert_eq!(db.count("outbox WHERE parked_at IS NOT NULL").await, 0);
             let ready = app.client.get(app.url("/ready")).send().await.unwrap();
             assert_eq!(ready.status(), 200);
@@ -193,16 +186,14 @@ async fn every_flow_event_is_published(backend: Backend) {
             let mut bus = app.bus.as_ref().unwrap().subscribe();
             let user_id = run_flow(&app).await;
             let mut received = Vec::new();
-            let deadline = Instant::now() + DELIVERY;
-            while !all_seen(&received) {
-                let event = tokio::time::timeout_at(deadline.into(), bus.recv())
-                    .await
-                    .unwrap_or_else(|_| panic!("the bus got only {received:?} within {DELIVERY:?}"))
-                    .unwrap();
+            eventually("the bus to carry every event of the flow", DELIVERY, async || {
+                let event = bus.recv().await.unwrap();
                 if event.subject == Some(user_id) {
                     received.push(event.event_type.as_str().to_owned());
                 }
-            }
+                all_seen(&received).then_some(())
+            })
+            .await;
             assert_in_order(&received);
         }
     }
@@ -225,18 +216,14 @@ async fn an_undecodable_outbox_row_is_parked_and_does_not_hold_back_later_events
     .unwrap();
 
     app.signed_in().await;
-    let deadline = Instant::now() + DELIVERY;
-    loop {
-        let event = tokio::time::timeout_at(deadline.into(), bus.recv()).await.expect("events keep flowing").unwrap();
-        if event.event_type.as_str() == "session.created" {
-            break;
-        }
-    }
-    let deadline = Instant::now() + DELIVERY;
-    while db.count("outbox WHERE published_at IS NULL AND parked_at IS NULL").await > 0 {
-        assert!(Instant::now() < deadline, "unpublished rows left behind");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually("session.created after the undecodable row", DELIVERY, async || {
+        (bus.recv().await.unwrap().event_type.as_str() == "session.created").then_some(())
+    })
+    .await;
+    eventually("no unpublished row left behind", DELIVERY, async || {
+        (db.count("outbox WHERE published_at IS NULL AND parked_at IS NULL").await == 0).then_some(())
+    })
+    .await;
     assert_eq!(
         db.count(&format!("outbox WHERE id = '{stranger}' AND parked_at IS NOT NULL AND attempts = 1")).await,
         1
@@ -256,11 +243,7 @@ async fn an_undecodable_outbox_row_is_parked_and_does_not_hold_back_later_events
             .map(str::to_owned)
             .collect()
     };
-    let deadline = Instant::now() + DELIVERY;
-    while parked_lines().is_empty() {
-        assert!(Instant::now() < deadline, "the parked row was never logged");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually("the parked row to be logged", DELIVERY, async || (!parked_lines().is_empty()).then_some(())).await;
     let lines = parked_lines();
     assert_eq!(lines.len(), 1, "logged once: {lines:?}");
     assert!(lines[0].contains("\"level\":\"ERROR\"") && lines[0].contains("nonsense.event"), "{}", lines[0]);
@@ -303,22 +286,14 @@ async fn an_instance_without_a_broker_leaves_the_shared_outbox_to_one_with_it() 
     )
     .await;
     let mut received = Vec::new();
-    let deadline = Instant::now() + DELIVERY;
-    while !registered.iter().all(|id| received.contains(id)) {
-        assert!(
-            Instant::now() < deadline,
-            "RabbitMQ got {} of {} user.registered events within {DELIVERY:?}",
-            registered.iter().filter(|id| received.contains(id)).count(),
-            registered.len()
-        );
-        match broker.next().await {
-            Some((key, body)) if key == "user.registered" => {
-                received.push(body["subject"].as_str().unwrap().to_owned());
-            }
-            Some(_) => {}
-            None => tokio::time::sleep(Duration::from_millis(50)).await,
+    eventually("RabbitMQ to get the user.registered event of every registration", DELIVERY, async || {
+        let (key, body) = broker.next().await?;
+        if key == "user.registered" {
+            received.push(body["subject"].as_str().unwrap().to_owned());
         }
-    }
+        registered.iter().all(|id| received.contains(id)).then_some(())
+    })
+    .await;
     drop(with_broker);
     drop(without);
     broker.delete().await;

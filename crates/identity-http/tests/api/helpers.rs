@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 use identity_core::testkit::time::{ManualClock, TimeTravel};
 use identity_http::bootstrap::Overrides;
@@ -508,11 +509,22 @@ pub fn running(pid: u32) -> bool {
 /// 20 s.
 pub async fn wait_until_up(url: &str) {
     let client = reqwest::Client::new();
-    for _ in 0..400 {
-        if client.get(url).send().await.is_ok_and(|r| r.status().is_success()) {
-            return;
+    eventually(&format!("{url} to come up"), Duration::from_secs(20), async || {
+        client.get(url).send().await.is_ok_and(|r| r.status().is_success()).then_some(())
+    })
+    .await;
+}
+
+/// Asks `probe` every 50 ms until it answers `Some`, and returns that answer; panics naming
+/// `what` it waited for when `within` passes first (a probe still running then is cut short).
+pub async fn eventually<T>(what: &str, within: Duration, mut probe: impl AsyncFnMut() -> Option<T>) -> T {
+    let polling = async {
+        loop {
+            if let Some(answer) = probe().await {
+                return answer;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("{url} did not come up");
+    };
+    tokio::time::timeout(within, polling).await.unwrap_or_else(|_| panic!("waited {within:?} for {what} in vain"))
 }

@@ -1,6 +1,7 @@
 //! Black-box tests of the HTTP API: each test starts the real server on a random port and
-//! talks HTTP to it like a client would, on the embedded default and on PostgreSQL (a fresh
-//! database per test).
+//! talks HTTP to it like a client would, on the embedded default and on PostgreSQL (each test
+//! on its own database: a leased copy of a migrated template, see the README). One reads the
+//! source instead: `modules`, the guard against import cycles between identity-http's modules.
 
 mod helpers;
 
@@ -20,6 +21,7 @@ mod groups;
 mod idempotency;
 mod logs;
 mod metrics;
+mod modules;
 mod openapi;
 mod operations;
 mod pages;

@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use crate::helpers::Process;
+use crate::helpers::{Process, eventually};
 use serde_json::{Value, json};
 
 /// Files in a directory of their own, removed when dropped.
@@ -68,15 +68,10 @@ async fn the_server_starts_on_a_database_secret_file_and_a_key_file() {
             .unwrap(),
     );
     let client = reqwest::Client::new();
-    let mut ready = None;
-    for _ in 0..300 {
-        if let Ok(res) = client.get(format!("{base}/ready")).send().await {
-            ready = Some(res);
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    let ready = ready.expect("the server process did not come up");
+    let ready = eventually("the server process to come up", std::time::Duration::from_secs(15), async || {
+        client.get(format!("{base}/ready")).send().await.ok()
+    })
+    .await;
     assert_eq!(ready.status(), 200);
     let body: Value = ready.json().await.unwrap();
     let names: Vec<&str> = body["dependencies"].as_array().unwrap().iter().filter_map(|d| d["name"].as_str()).collect();

@@ -6,7 +6,7 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::helpers::Process;
+use crate::helpers::{Process, eventually};
 use serde_json::json;
 
 #[tokio::test]
@@ -57,13 +57,7 @@ async fn sigterm_lets_a_slow_request_finish_after_readiness_turns_503() {
     let (status, answered) = login.await.unwrap();
     assert_eq!(status, 200, "the request in flight finished");
     assert!(answered > signalled, "it was still in flight when the signal came");
-    let exit = loop {
-        if let Some(status) = server.0.try_wait().unwrap() {
-            break status;
-        }
-        assert!(signalled.elapsed() < Duration::from_secs(30), "the process did not stop");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let exit = eventually("the process to stop", Duration::from_secs(30), async || server.0.try_wait().unwrap()).await;
     assert!(exit.success(), "exit status {exit:?}");
     assert!(signalled.elapsed() >= Duration::from_secs(1), "readiness was 503 for the drain time first");
     assert!(client.get(format!("{base}/health")).send().await.is_err(), "the listener is closed");
@@ -93,26 +87,17 @@ async fn a_second_ctrl_c_exits_at_once() {
     interrupt();
     // Draining: still serving, not ready.
     let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let ready = client.get(format!("{base}/ready")).send().await.unwrap();
-        if ready.status() == 503 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "/ready never turned 503 after the first SIGINT");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually("/ready to turn 503 after the first SIGINT", Duration::from_secs(10), async || {
+        (client.get(format!("{base}/ready")).send().await.unwrap().status() == 503).then_some(())
+    })
+    .await;
     assert!(server.0.try_wait().unwrap().is_none(), "the first SIGINT stops gracefully, not at once");
 
-    let second = Instant::now();
     interrupt();
-    let status = loop {
-        if let Some(status) = server.0.try_wait().unwrap() {
-            break status;
-        }
-        assert!(second.elapsed() < Duration::from_secs(3), "still running 3 s after the second SIGINT");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let status = eventually("the process to exit after the second SIGINT", Duration::from_secs(3), async || {
+        server.0.try_wait().unwrap()
+    })
+    .await;
     assert_eq!(status.code(), Some(130), "{status:?}");
     let mut log = String::new();
     std::io::Read::read_to_string(&mut server.0.stdout.take().unwrap(), &mut log).unwrap();
