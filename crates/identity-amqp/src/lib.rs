@@ -293,7 +293,7 @@ mod tests {
             other => panic!("expected a rejection, got {other:?}"),
         }
         assert!(error.failed(refused.id) && !error.failed(first.id) && !error.failed(other.id));
-        assert!(error.retry_later());
+        assert_eq!(error.failure(refused.id), Some(identity_core::PublishFailure::Refused));
         // The channel is still usable after a nack.
         let message = channel.basic_get(queue.name().clone(), BasicGetOptions { no_ack: true }).await.unwrap().unwrap();
         assert_eq!(message.delivery.routing_key.as_str(), "session.created");

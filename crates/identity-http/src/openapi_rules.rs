@@ -193,8 +193,8 @@ fn constrain_idempotency_key(operation: &mut Value) {
 }
 
 /// What `identity_core::AppKey::parse` accepts: 1–64 of `a-z 0-9 _ . -`, starting with a
-/// letter or digit.
-pub const APP_KEY_PATTERN: &str = "^[a-z0-9][a-z0-9_.-]{0,63}$";
+/// letter or digit (core states it beside the check).
+pub const APP_KEY_PATTERN: &str = identity_core::AppKey::PATTERN;
 
 fn constrain_app_key(operation: &mut Value) {
     let Some(parameters) = operation.get_mut("parameters").and_then(Value::as_array_mut) else { return };
@@ -202,7 +202,7 @@ fn constrain_app_key(operation: &mut Value) {
         parameter["schema"] = json!({
             "type": "string",
             "minLength": 1,
-            "maxLength": 64,
+            "maxLength": identity_core::AppKey::MAX_CHARS,
             "pattern": APP_KEY_PATTERN,
             "examples": ["docs"],
         });

@@ -13,8 +13,8 @@ use diesel::serialize::{self, IsNull, Output, ToSql};
 use diesel::sql_types::Text;
 use identity_core::ports::{LoginAttempt, OutboxEntry, ParkedEntry};
 use identity_core::{
-    Device, DeviceId, DomainEvent, Email, EventType, OneTimePurpose, OneTimeToken, PasswordHash, Profile, RefreshToken,
-    RefreshTokenId, Session, SessionId, TokenDigest, User, UserId, UserStatus, Username,
+    Delivery, Device, DeviceId, DomainEvent, Email, EventType, OneTimePurpose, OneTimeToken, PasswordHash, Profile,
+    RefreshToken, RefreshTokenId, Revocation, Session, SessionId, TokenDigest, User, UserId, UserStatus, Username,
 };
 use ipnet::IpNet;
 use uuid::Uuid;
@@ -160,6 +160,8 @@ pub struct SessionRow {
     pub last_seen_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// `RevocationReason::as_str`, set together with `revoked_at`.
+    pub revoked_reason: Option<String>,
 }
 
 impl SessionRow {
@@ -174,12 +176,25 @@ impl SessionRow {
             created_at: session.created_at,
             last_seen_at: session.last_seen_at,
             expires_at: session.expires_at,
-            revoked_at: session.revoked_at,
+            revoked_at: session.revoked.map(|r| r.at),
+            revoked_reason: session.revoked.map(|r| r.reason.as_str().to_owned()),
         }
     }
 
-    pub fn into_domain(self) -> Session {
-        Session {
+    /// Rebuilds the session. A revocation without a reason the domain knows is a broken
+    /// invariant, reported as an error rather than guessed.
+    pub fn into_domain(self) -> anyhow::Result<Session> {
+        let revoked = match (self.revoked_at, self.revoked_reason) {
+            (None, None) => None,
+            (Some(at), Some(reason)) => {
+                let reason = reason.parse().map_err(|e| anyhow::anyhow!("session {}: {e}", self.id))?;
+                Some(Revocation { at, reason })
+            }
+            (at, reason) => {
+                anyhow::bail!("session {} has revoked_at {at:?} with revoked_reason {reason:?}", self.id)
+            }
+        };
+        Ok(Session {
             id: SessionId::from_uuid(self.id),
             user_id: UserId::from_uuid(self.user_id),
             device_id: self.device_id.map(DeviceId::from_uuid),
@@ -189,8 +204,8 @@ impl SessionRow {
             created_at: self.created_at,
             last_seen_at: self.last_seen_at,
             expires_at: self.expires_at,
-            revoked_at: self.revoked_at,
-        }
+            revoked,
+        })
     }
 }
 
@@ -230,10 +245,44 @@ pub struct OutboxRow {
     pub event_type: String,
     pub payload: serde_json::Value,
     pub occurred_at: DateTime<Utc>,
+    #[diesel(embed)]
+    pub delivery: DeliveryRow,
+}
+
+/// The relay's columns of an outbox row: core's [`Delivery`], stored as core computed it
+/// (`Delivery::fail`, `Delivery::park`) and written back whole.
+#[derive(Debug, Clone, Queryable, Selectable, AsChangeset)]
+#[diesel(table_name = outbox, check_for_backend(Pg), treat_none_as_null = true)]
+pub struct DeliveryRow {
     pub published_at: Option<DateTime<Utc>>,
     pub attempts: i32,
     pub last_error: Option<String>,
     pub next_attempt_at: Option<DateTime<Utc>>,
+    pub parked_at: Option<DateTime<Utc>>,
+}
+
+impl From<DeliveryRow> for Delivery {
+    fn from(row: DeliveryRow) -> Self {
+        Self {
+            published_at: row.published_at,
+            attempts: row.attempts,
+            last_error: row.last_error,
+            next_attempt_at: row.next_attempt_at,
+            parked_at: row.parked_at,
+        }
+    }
+}
+
+impl From<&Delivery> for DeliveryRow {
+    fn from(delivery: &Delivery) -> Self {
+        Self {
+            published_at: delivery.published_at,
+            attempts: delivery.attempts,
+            last_error: delivery.last_error.clone(),
+            next_attempt_at: delivery.next_attempt_at,
+            parked_at: delivery.parked_at,
+        }
+    }
 }
 
 impl OutboxRow {
@@ -254,10 +303,7 @@ impl OutboxRow {
                 occurred_at: self.occurred_at,
                 payload: self.payload,
             },
-            published_at: self.published_at,
-            attempts: self.attempts,
-            last_error: self.last_error,
-            next_attempt_at: self.next_attempt_at,
+            delivery: self.delivery.into(),
         })
     }
 }

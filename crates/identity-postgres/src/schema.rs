@@ -192,12 +192,11 @@ diesel::table! {
 }
 
 diesel::table! {
-    use diesel::sql_types::*;
-    use super::sql_types::Citext;
-
     groups (id) {
         id -> Uuid,
-        name -> Citext,
+        name -> Text,
+        /// `GroupName::key`: what names are unique by (`groups_name_key`) and sorted by.
+        name_key -> Text,
         description -> Nullable<Text>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,

@@ -28,28 +28,23 @@ impl fmt::Display for GroupId {
     }
 }
 
-/// A group of users that app grants can be given to. Names are unique regardless of case.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Group {
-    pub id: GroupId,
-    pub name: String,
-    pub description: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
+/// A group's name, as it was given (trimmed). Names are unique regardless of case: two
+/// names with the same [`GroupName::key`] are the same name, and groups listed by name are
+/// sorted by it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct GroupName(String);
 
-impl Group {
-    pub const NAME_MAX_CHARS: usize = 100;
-    pub const DESCRIPTION_MAX_CHARS: usize = 1000;
+impl GroupName {
+    pub const MAX_CHARS: usize = 100;
 
     /// A group name: 1–100 characters after trimming, no control characters, nothing invisible
     /// and no text-direction control.
-    pub fn parse_name(raw: &str) -> Result<String, FieldError> {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let trimmed = raw.trim();
         if trimmed.is_empty() {
             return Err(FieldError::new("name", "required", "a group needs a name"));
         }
-        if trimmed.chars().count() > Self::NAME_MAX_CHARS {
+        if trimmed.chars().count() > Self::MAX_CHARS {
             return Err(FieldError::new("name", "too_long", "a group name has at most 100 characters"));
         }
         if raw.chars().any(char::is_control) {
@@ -60,8 +55,54 @@ impl Group {
             ));
         }
         super::no_invisible("name", raw)?;
-        Ok(trimmed.to_owned())
+        Ok(Self(trimmed.to_owned()))
     }
+
+    /// A name read back from a store (checked by [`GroupName::parse`] on the way in).
+    pub fn from_trusted(stored: String) -> Self {
+        Self(stored)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The case-folded form names are unique by and sorted by (Unicode lower case). Stores
+    /// compare these keys; PostgreSQL keeps it in `groups.name_key` under a unique constraint.
+    pub fn key(&self) -> String {
+        Self::fold(&self.0)
+    }
+
+    /// The folding of [`GroupName::key`], for a name held as text (`UserApp::groups`).
+    pub fn fold(name: &str) -> String {
+        name.to_lowercase()
+    }
+}
+
+impl fmt::Display for GroupName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl serde::Serialize for GroupName {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+/// A group of users that app grants can be given to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Group {
+    pub id: GroupId,
+    pub name: GroupName,
+    pub description: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Group {
+    pub const DESCRIPTION_MAX_CHARS: usize = 1000;
 
     /// A description: at most 1000 characters; blank means none. Line breaks are allowed.
     pub fn parse_description(raw: &str) -> Result<Option<String>, FieldError> {
@@ -89,11 +130,17 @@ impl Group {
 pub struct AppKey(String);
 
 impl AppKey {
+    pub const MAX_CHARS: usize = 64;
+    /// What [`AppKey::parse`] accepts, as the API document and the database's `CHECK` on
+    /// `app_permissions.app_key` state it.
+    pub const PATTERN: &'static str = "^[a-z0-9][a-z0-9_.-]{0,63}$";
+
+    /// The one check of an app key: every key a request names or a store holds passes here.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         super::single_line("app_key", raw)?;
         let first_ok = raw.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
         let rest_ok = raw.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '.' | '-'));
-        if !first_ok || !rest_ok || raw.len() > 64 {
+        if !first_ok || !rest_ok || raw.len() > Self::MAX_CHARS {
             return Err(FieldError::new(
                 "app_key",
                 "invalid_app_key",
@@ -146,7 +193,7 @@ pub struct GroupMember {
 pub struct UserApp {
     pub app_key: AppKey,
     pub direct: bool,
-    /// The groups (by name) whose grants reach the user, sorted by name.
+    /// The groups (by name) whose grants reach the user, sorted by name ([`GroupName::key`]).
     pub groups: Vec<(GroupId, String)>,
 }
 
@@ -165,7 +212,7 @@ impl UserApp {
                 Grantee::User(id) if id == user => entry.direct = true,
                 Grantee::Group(id) => {
                     if let Some(group) = groups.iter().find(|g| g.id == id) {
-                        entry.groups.push((group.id, group.name.clone()));
+                        entry.groups.push((group.id, group.name.as_str().to_owned()));
                     }
                 }
                 Grantee::User(_) => {}
@@ -173,7 +220,7 @@ impl UserApp {
         }
         let mut apps: Vec<Self> = apps.into_values().filter(|a| a.direct || !a.groups.is_empty()).collect();
         for app in &mut apps {
-            app.groups.sort_by_key(|g| g.1.to_lowercase());
+            app.groups.sort_by_key(|g| GroupName::fold(&g.1));
         }
         apps
     }
@@ -192,17 +239,40 @@ mod tests {
         for bad in ["", "Docs", "-docs", ".x", "a b", "ä", "docs/", &"a".repeat(65)] {
             assert_eq!(AppKey::parse(bad).unwrap_err().code, "invalid_app_key", "{bad:?}");
         }
+        for bad in ["docs\n", "do\0cs"] {
+            assert!(AppKey::parse(bad).is_err(), "{bad:?}");
+        }
+        // The pattern the document and the database state is this check's.
+        let longest = AppKey::MAX_CHARS - 1;
+        assert_eq!(AppKey::PATTERN, format!("^[a-z0-9][a-z0-9_.-]{{0,{longest}}}$"));
+        assert_eq!(AppKey::parse("ai.chat").unwrap().to_string(), "ai.chat");
     }
 
     #[test]
     fn group_names_are_trimmed_and_bounded() {
-        assert_eq!(Group::parse_name("  Editors ").unwrap(), "Editors");
-        assert_eq!(Group::parse_name("   ").unwrap_err().code, "required");
-        assert_eq!(Group::parse_name(&"x".repeat(101)).unwrap_err().code, "too_long");
-        assert_eq!(Group::parse_name("a\u{0}b").unwrap_err().code, "invalid_characters");
-        assert_eq!(Group::parse_name("Admins\u{2066}\u{2069}").unwrap_err().code, "invalid_characters");
+        let name = |raw: &str| GroupName::parse(raw).map(|n| n.as_str().to_owned());
+        assert_eq!(name("  Editors ").unwrap(), "Editors");
+        assert_eq!(name("   ").unwrap_err().code, "required");
+        assert_eq!(name(&"x".repeat(101)).unwrap_err().code, "too_long");
+        assert_eq!(name(&"x".repeat(100)).unwrap().chars().count(), 100);
+        assert_eq!(name("a\u{0}b").unwrap_err().code, "invalid_characters");
+        assert_eq!(name("Admins\u{2066}\u{2069}").unwrap_err().code, "invalid_characters");
         assert_eq!(Group::parse_description("  ").unwrap(), None);
         assert_eq!(Group::parse_description("line\nline").unwrap().as_deref(), Some("line\nline"));
+    }
+
+    #[test]
+    fn group_names_are_one_name_whatever_their_case() {
+        let key = |raw: &str| GroupName::parse(raw).unwrap().key();
+        assert_eq!(key(" Editors "), "editors");
+        assert_eq!(key("EDITORS"), key("editors"));
+        assert_eq!(key("ÄRZTE Team"), key("ärzte team"), "Unicode lower case, not ASCII only");
+        assert_ne!(key("Editors"), key("Editors 2"));
+        let kept = GroupName::parse("Editors").unwrap();
+        assert_eq!((kept.as_str(), kept.to_string()), ("Editors", "Editors".to_owned()), "shown as given");
+        assert_ne!(kept, GroupName::parse("editors").unwrap(), "a rename may change the case");
+        assert_eq!(serde_json::to_value(&kept).unwrap(), serde_json::json!("Editors"));
+        assert_eq!(GroupName::fold("Ada"), "ada");
     }
 
     #[test]
@@ -211,7 +281,7 @@ mod tests {
         let user = UserId::from_uuid(Uuid::from_u128(1));
         let group = |n: u128, name: &str| Group {
             id: GroupId::from_uuid(Uuid::from_u128(n)),
-            name: name.into(),
+            name: GroupName::parse(name).unwrap(),
             description: None,
             created_at: now,
             updated_at: now,

@@ -157,9 +157,10 @@ pub struct UserVerifiedData<'a> {
 pub struct SessionRevokedData {
     pub session_id: Uuid,
     pub user_id: Uuid,
-    /// `logout`, `logout_all`, `revoked_by_user`, `device_removed`, `password_changed`,
-    /// `password_reset` or `refresh_token_reuse`.
-    pub reason: &'static str,
+    /// [`super::RevocationReason::as_str`]: `logout`, `logout_all`, `revoked_by_user`,
+    /// `device_removed`, `password_changed`, `password_reset`, `refresh_token_reuse`,
+    /// `account_deleted`, `revoked_by_admin` or `idle_timeout`.
+    pub reason: super::RevocationReason,
     pub revoked_at: DateTime<Utc>,
 }
 

@@ -58,7 +58,7 @@ impl UserFilter {
     pub fn lists_status(&self, status: UserStatus) -> bool {
         match self.status {
             Some(asked) => status == asked,
-            None => status != UserStatus::Deleted,
+            None => !status.is_deleted(),
         }
     }
 
@@ -87,21 +87,23 @@ mod tests {
 
     fn user(email: &str, name: Option<&str>, status: UserStatus) -> User {
         let now = Utc::now();
-        User {
+        let mut user = User {
             id: UserId::from_uuid(Uuid::now_v7()),
             email: Email::parse(email).unwrap(),
             username: None,
             password_hash: PasswordHash::from_phc("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into()),
             email_verified: true,
-            status,
+            status: UserStatus::Active,
             roles: BTreeSet::from([Role::new(Role::USER)]),
             profile: Profile { name: name.map(str::to_owned), ..Profile::default() },
             created_at: now,
             updated_at: now,
             last_login_at: None,
-            deleted_at: (status == UserStatus::Deleted).then_some(now),
+            deleted_at: None,
             locked_until: None,
-        }
+        };
+        user.set_status(status, now);
+        user
     }
 
     fn search(query: &str) -> UserFilter {

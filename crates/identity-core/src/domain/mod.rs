@@ -5,6 +5,7 @@ mod audit;
 mod email;
 mod events;
 mod listing;
+mod outbox;
 mod password;
 pub mod profile;
 mod request;
@@ -13,7 +14,7 @@ pub mod settings;
 mod user;
 mod validation;
 
-pub use access::{AppGrant, AppKey, Grantee, Group, GroupId, GroupMember, UserApp};
+pub use access::{AppGrant, AppKey, Grantee, Group, GroupId, GroupMember, GroupName, UserApp};
 pub use audit::{AuditEntry, AuditFilter, AuditRecord};
 pub use email::Email;
 pub use events::{
@@ -21,11 +22,12 @@ pub use events::{
     UserRegisteredData, UserUpdatedData, UserVerifiedData,
 };
 pub use listing::{SearchPrefix, UserFilter};
+pub use outbox::{Delivery, PublishFailure, retry_delay};
 pub use password::{Password, PasswordContext, PasswordPolicy, PolicyMode};
 pub use request::{REQUEST_KEY_TTL, RequestKey, RequestRecord};
 pub use session::{
-    Device, DeviceId, OneTimePurpose, OneTimeToken, RefreshToken, RefreshTokenId, RevocationReason, Session, SessionId,
-    TokenDigest,
+    Device, DeviceId, OneTimePurpose, OneTimeToken, RefreshToken, RefreshTokenId, Revocation, RevocationReason,
+    Session, SessionId, TokenDigest,
 };
 pub use user::{NewUser, PasswordHash, Profile, Role, User, UserId, UserStatus, Username};
 pub use validation::{

@@ -359,7 +359,7 @@ mod tests {
         for raw in ["Ada\n", "\tAda", "Ada\u{85}", "\u{b}Ada"] {
             assert_eq!(text("name", raw, 100).unwrap_err().code, "invalid_characters", "{raw:?}");
         }
-        assert_eq!(crate::domain::Group::parse_name("Editors\r\n").unwrap_err().code, "invalid_characters");
+        assert_eq!(crate::domain::GroupName::parse("Editors\r\n").unwrap_err().code, "invalid_characters");
         assert_eq!(crate::domain::Group::parse_description("\u{b}notes").unwrap_err().code, "invalid_characters");
         assert_eq!(time_zone("UTC\n").unwrap_err().code, "invalid_characters");
     }

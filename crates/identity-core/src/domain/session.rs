@@ -43,8 +43,10 @@ uuid_id!(
     RefreshTokenId
 );
 
-/// Why a session ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Why a session ended. Stored with the session (PostgreSQL: `sessions.revoked_reason`) and
+/// carried by `session.revoked` and the audit log as [`RevocationReason::as_str`], the one
+/// mapping to and from text ([`FromStr`](std::str::FromStr) reads it back).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RevocationReason {
     Logout,
     LogoutAll,
@@ -60,6 +62,19 @@ pub enum RevocationReason {
 }
 
 impl RevocationReason {
+    pub const ALL: [Self; 10] = [
+        Self::Logout,
+        Self::LogoutAll,
+        Self::RevokedByUser,
+        Self::DeviceRemoved,
+        Self::PasswordChanged,
+        Self::PasswordReset,
+        Self::RefreshTokenReuse,
+        Self::AccountDeleted,
+        Self::RevokedByAdmin,
+        Self::IdleTimeout,
+    ];
+
     pub fn as_str(&self) -> &'static str {
         match self {
             Self::Logout => "logout",
@@ -76,6 +91,33 @@ impl RevocationReason {
     }
 }
 
+impl std::str::FromStr for RevocationReason {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s).ok_or_else(|| format!("unknown revocation reason {s:?}"))
+    }
+}
+
+impl fmt::Display for RevocationReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for RevocationReason {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// How a session ended: when, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Revocation {
+    pub at: DateTime<Utc>,
+    pub reason: RevocationReason,
+}
+
 /// A signed-in session: one login on one device, the parent of its access and refresh tokens.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Session {
@@ -89,7 +131,8 @@ pub struct Session {
     pub created_at: DateTime<Utc>,
     pub last_seen_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
-    pub revoked_at: Option<DateTime<Utc>>,
+    /// Set once the session ended (`SessionWrites::revoke_sessions`).
+    pub revoked: Option<Revocation>,
 }
 
 impl Session {
@@ -101,7 +144,7 @@ impl Session {
     /// `idle_timeout` ago. The stores' "live sessions" listings follow the same rule
     /// (see [`Session::idle_cutoff`]).
     pub fn is_live(&self, now: DateTime<Utc>, idle_timeout: Option<Duration>) -> bool {
-        self.revoked_at.is_none() && now < self.expires_at && !self.is_idle(now, idle_timeout)
+        self.revoked.is_none() && now < self.expires_at && !self.is_idle(now, idle_timeout)
     }
 
     /// Whether the session went unused for `idle_timeout` or longer (never without one).
@@ -221,7 +264,7 @@ mod tests {
             created_at: last_seen_at,
             last_seen_at,
             expires_at: last_seen_at + Duration::days(30),
-            revoked_at: None,
+            revoked: None,
         }
     }
 
@@ -234,9 +277,22 @@ mod tests {
         assert!(s.is_live(t0 + Duration::minutes(29), idle));
         assert!(!s.is_live(t0 + Duration::minutes(30), idle) && s.is_idle(t0 + Duration::minutes(30), idle));
         assert!(!s.is_live(t0 + Duration::days(30), None));
-        let revoked = Session { revoked_at: Some(t0), ..s.clone() };
+        let revoked = Session { revoked: Some(Revocation { at: t0, reason: RevocationReason::Logout }), ..s.clone() };
         assert!(!revoked.is_live(t0, None) && !revoked.is_idle(t0, idle));
         assert_eq!(Session::idle_cutoff(t0, idle), Some(t0 - Duration::minutes(30)));
         assert_eq!(Session::idle_cutoff(t0, None), None);
+    }
+
+    #[test]
+    fn revocation_reasons_round_trip_through_one_mapping() {
+        for reason in RevocationReason::ALL {
+            assert_eq!(reason.as_str().parse::<RevocationReason>().unwrap(), reason);
+            assert_eq!(serde_json::to_value(reason).unwrap(), serde_json::json!(reason.as_str()));
+            assert_eq!(reason.to_string(), reason.as_str());
+        }
+        let texts: std::collections::BTreeSet<&str> = RevocationReason::ALL.iter().map(|r| r.as_str()).collect();
+        assert_eq!(texts.len(), RevocationReason::ALL.len(), "one text per reason");
+        assert!("Logout".parse::<RevocationReason>().is_err() && "".parse::<RevocationReason>().is_err());
+        assert_eq!(RevocationReason::IdleTimeout.as_str(), "idle_timeout");
     }
 }

@@ -72,6 +72,13 @@ pub enum UserStatus {
 }
 
 impl UserStatus {
+    /// Whether this is the status of a deleted account: the one rule of "deleted" (soft: the
+    /// row, its address and its data stay, and an admin can restore it). Stores that filter
+    /// on it say the same in their own terms (PostgreSQL: `users.status <> 'deleted'`).
+    pub fn is_deleted(self) -> bool {
+        self == Self::Deleted
+    }
+
     pub fn as_str(&self) -> &'static str {
         match self {
             Self::Active => "active",
@@ -216,23 +223,40 @@ pub struct User {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub last_login_at: Option<DateTime<Utc>>,
+    /// When the account was deleted: set while `status` is `deleted`, `None` otherwise. Only a
+    /// timestamp for the record; whether the account is deleted is `status`
+    /// ([`User::is_deleted`]), and [`User::set_status`] keeps the two in step.
     pub deleted_at: Option<DateTime<Utc>>,
     /// When a lock-out (`status = locked`) ends by itself; `None` for a lock an admin set.
     pub locked_until: Option<DateTime<Utc>>,
 }
 
 impl User {
-    /// Whether the account may sign in and use its tokens.
+    /// Whether the account is deleted ([`UserStatus::is_deleted`]): sign-in treats it as
+    /// unknown, admin listings show it only when asked for, and nothing else reaches it.
+    pub fn is_deleted(&self) -> bool {
+        self.status.is_deleted()
+    }
+
+    /// Moves the account to `status` at `now`. The one place `deleted_at` is written: set to
+    /// `now` when the account becomes deleted, cleared when it is restored, kept otherwise.
+    pub fn set_status(&mut self, status: UserStatus, now: DateTime<Utc>) {
+        if status.is_deleted() != self.is_deleted() {
+            self.deleted_at = status.is_deleted().then_some(now);
+        }
+        self.status = status;
+    }
+
+    /// Whether the account may sign in and use its tokens (a deleted one may not).
     pub fn is_active(&self) -> bool {
-        self.status == UserStatus::Active && self.deleted_at.is_none()
+        self.status == UserStatus::Active
     }
 
     /// Whether a reset link may be mailed to and redeemed by this account: an active one, or
     /// one locked out by failed sign-ins (`locked_until` set) — proving the address is how
     /// its owner gets back in. An admin's lock, a disabled or a deleted account may not.
     pub fn may_reset_password(&self) -> bool {
-        self.deleted_at.is_none()
-            && (self.status == UserStatus::Active || (self.status == UserStatus::Locked && self.locked_until.is_some()))
+        self.status == UserStatus::Active || (self.status == UserStatus::Locked && self.locked_until.is_some())
     }
 
     /// Whether the account counts among the active admins, the set that must never become
@@ -291,10 +315,9 @@ mod tests {
         assert_eq!(Profile::parse_name("\u{200b}").unwrap_err().code, "invalid_characters");
     }
 
-    #[test]
-    fn only_active_accounts_count_as_admins() {
+    fn user() -> User {
         let now = chrono::Utc::now();
-        let mut user = User {
+        User {
             id: UserId::from_uuid(Uuid::now_v7()),
             email: Email::from_trusted("root@example.com".into()),
             username: None,
@@ -308,7 +331,33 @@ mod tests {
             last_login_at: None,
             deleted_at: None,
             locked_until: None,
-        };
+        }
+    }
+
+    #[test]
+    fn deleted_is_the_status_and_deleted_at_follows_it() {
+        let mut user = user();
+        let (t0, t1) = (user.created_at, user.created_at + chrono::Duration::seconds(60));
+        assert!(!user.is_deleted() && user.is_active() && user.may_reset_password());
+        user.set_status(UserStatus::Locked, t0);
+        assert_eq!((user.is_deleted(), user.deleted_at), (false, None));
+        user.set_status(UserStatus::Deleted, t0);
+        assert!(user.is_deleted() && !user.is_active() && !user.may_reset_password());
+        assert_eq!(user.deleted_at, Some(t0));
+        user.set_status(UserStatus::Deleted, t1);
+        assert_eq!(user.deleted_at, Some(t0), "deleted once, at t0");
+        user.set_status(UserStatus::Disabled, t1);
+        assert_eq!((user.is_deleted(), user.deleted_at), (false, None), "restored");
+        user.set_status(UserStatus::Active, t1);
+        assert!(user.is_active() && !user.is_deleted());
+        for status in [UserStatus::Active, UserStatus::Locked, UserStatus::Disabled, UserStatus::Deleted] {
+            assert_eq!(status.is_deleted(), status == UserStatus::Deleted, "{status}");
+        }
+    }
+
+    #[test]
+    fn only_active_accounts_count_as_admins() {
+        let mut user = user();
         assert!(!user.counts_as_active_admin(), "not an admin");
         user.roles.insert(Role::new(Role::ADMIN));
         assert!(user.counts_as_active_admin());

@@ -18,7 +18,7 @@ pub use codes::{CodeStore, RateDecision, RateLimiter, RevocationList};
 pub use crypto::{AccessClaims, HashError, PasswordHasher, SecretBox, Secrets, TokenError, TokenIssuer, Verification};
 pub use error::{Conflict, RepoError};
 pub use mail::{Mail, Notifier};
-pub use outbox::{Backlog, EventPublisher, Outbox, OutboxEntry, ParkedEntry, PublishError, RelayReport, retry_delay};
+pub use outbox::{Backlog, EventPublisher, Outbox, OutboxEntry, ParkedEntry, PublishError, RelayReport};
 pub use probe::{HttpProbe, ProbeRequest, ProbeResponse};
 pub use store::{
     AccessRepository, AuditRepository, PageRequest, RequestLog, SessionRepository, SettingsRepository, StorePorts,

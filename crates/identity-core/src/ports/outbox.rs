@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::RepoError;
-use crate::domain::DomainEvent;
+use crate::domain::{Delivery, DomainEvent, PublishFailure};
 
 /// A stored event waiting in (or already out of) the outbox.
 #[derive(Debug, Clone, PartialEq)]
@@ -13,13 +13,9 @@ pub struct OutboxEntry {
     /// Position in the outbox: strictly increasing in commit order within one store.
     pub seq: i64,
     pub event: DomainEvent,
-    pub published_at: Option<DateTime<Utc>>,
-    /// Failed publish attempts so far.
-    pub attempts: i32,
-    /// Why the last attempt failed.
-    pub last_error: Option<String>,
-    /// Not offered to a publisher before this time (set when the broker refused this event).
-    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// Published, parked or waiting, with the failed attempts so far (the rules of core's
+    /// [`Delivery`]).
+    pub delivery: Delivery,
 }
 
 /// An outbox row the relay could not decode (an event type this version does not know, a
@@ -56,32 +52,23 @@ impl RelayReport {
     }
 }
 
-/// How long the relay leaves a row the broker refused before offering it again: 1 s after
-/// the first refusal, doubling with every further one, at most 5 minutes.
-pub fn retry_delay(attempts: i32) -> chrono::Duration {
-    let exponent = attempts.saturating_sub(1).clamp(0, 16).unsigned_abs();
-    chrono::Duration::seconds(2_i64.pow(exponent)).min(chrono::Duration::minutes(5))
-}
-
-/// The transactional outbox, read by the relay. Both adapters implement the same rules
-/// (checked by the store contract suite):
+/// The transactional outbox, read by the relay. What happens to a row is decided in core
+/// ([`Delivery`]); both adapters apply it (checked by the store contract suite):
 ///
-/// - A row is *due* when it is unpublished, not parked and its `next_attempt_at` is unset or
-///   not after `now`. [`Outbox::relay`] claims up to `limit` due rows in `seq` order; rows
-///   another relay holds are skipped (PostgreSQL: `FOR UPDATE SKIP LOCKED`), so replicas never
-///   publish a row twice at the same time.
-/// - A claimed row that cannot be decoded is *parked*: `attempts + 1`, `last_error`,
-///   `parked_at = now`. It is reported once, never claimed again until re-queued, and does not
-///   hold back the rows after it.
-/// - The other claimed rows go to the publisher in one call, in `seq` order. Confirmed rows get
-///   `published_at = now`. On [`PublishError::Rejected`] the refused rows get `attempts + 1`,
-///   `last_error` and `next_attempt_at = now + retry_delay(attempts)`, so they cannot block the
-///   head of the queue; the others are published. On [`PublishError::Unavailable`] every row of
-///   the call gets `attempts + 1` and `last_error` and stays due: nothing is parked or lost,
-///   the relay's own backoff paces the retry, and order is kept.
+/// - [`Outbox::relay`] claims up to `limit` rows that are due ([`Delivery::is_due`]) in `seq`
+///   order; rows another relay holds are skipped (PostgreSQL: `FOR UPDATE SKIP LOCKED`), so
+///   replicas never publish a row twice at the same time.
+/// - A claimed row that cannot be decoded is *parked* ([`Delivery::park`]). It is reported
+///   once, never claimed again until re-queued, and does not hold back the rows after it.
+/// - The other claimed rows go to the publisher in one call, in `seq` order. Confirmed rows are
+///   published ([`Delivery::publish`]); each unconfirmed row records the failure
+///   ([`Delivery::fail`], with [`PublishError::failure`]): a row the broker refused
+///   ([`PublishError::Rejected`]) waits its `retry_delay`, so it cannot block the head of the
+///   queue; on [`PublishError::Unavailable`] every row of the call stays due: nothing is parked
+///   or lost, the relay's own backoff paces the retry, and order is kept.
 #[async_trait]
 pub trait Outbox: Send + Sync + 'static {
-    /// Up to `limit` unpublished, unparked entries (waiting for a retry or not), oldest first.
+    /// Up to `limit` waiting entries ([`Delivery::is_waiting`]: due or not), oldest first.
     /// Rows that cannot be decoded are left out (the relay parks them).
     async fn pending(&self, limit: usize) -> Result<Vec<OutboxEntry>, RepoError>;
     /// One relay pass at time `now` (see the trait's rules). `Err` only when the store itself
@@ -96,7 +83,7 @@ pub trait Outbox: Send + Sync + 'static {
     async fn parked(&self, limit: usize) -> Result<Vec<ParkedEntry>, RepoError>;
     /// How many rows are parked.
     async fn parked_count(&self) -> Result<u64, RepoError>;
-    /// The rows waiting to be published (unpublished, not parked, due or waiting for a retry)
+    /// The rows waiting to be published ([`Delivery::is_waiting`]: due or not)
     /// and when the oldest of them happened: what `/metrics` reports as the relay's lag.
     async fn backlog(&self) -> Result<Backlog, RepoError>;
 }
@@ -122,18 +109,18 @@ pub enum PublishError {
 }
 
 impl PublishError {
-    /// Whether the event `id` of the failed call went unconfirmed.
-    pub fn failed(&self, id: Uuid) -> bool {
+    /// How the publish of the event `id` of the failed call failed; `None` when the broker
+    /// confirmed it.
+    pub fn failure(&self, id: Uuid) -> Option<PublishFailure> {
         match self {
-            Self::Unavailable(_) => true,
-            Self::Rejected { ids, .. } => ids.contains(&id),
+            Self::Unavailable(_) => Some(PublishFailure::Unavailable),
+            Self::Rejected { ids, .. } => ids.contains(&id).then_some(PublishFailure::Refused),
         }
     }
 
-    /// Whether the failed events get a retry time of their own (the broker refused them while
-    /// it accepted others) rather than staying due.
-    pub fn retry_later(&self) -> bool {
-        matches!(self, Self::Rejected { .. })
+    /// Whether the event `id` of the failed call went unconfirmed.
+    pub fn failed(&self, id: Uuid) -> bool {
+        self.failure(id).is_some()
     }
 }
 

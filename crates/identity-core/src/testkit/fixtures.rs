@@ -54,7 +54,7 @@ pub fn session(user: &User) -> Session {
         created_at: now,
         last_seen_at: now,
         expires_at: now + Duration::days(30),
-        revoked_at: None,
+        revoked: None,
     }
 }
 

@@ -47,6 +47,7 @@ macro_rules! store_contract_tests {
                 groups_are_created_renamed_listed_and_deleted,
                 memberships_and_grants_reach_their_users,
                 group_search_matches_a_prefix_of_the_name,
+                group_names_are_unique_and_sorted_by_their_folded_key,
             },
             settings {
                 settings_are_stored_locked_and_replaced,

@@ -8,8 +8,8 @@ use super::admin::require_admin;
 use super::context::Context;
 use super::{Authenticated, CoreError, Page, page_request};
 use crate::domain::{
-    AppGrant, AppKey, DomainEvent, EventType, Grantee, Group, GroupId, GroupMember, UserApp, UserId, UserUpdatedData,
-    ValidationErrors,
+    AppGrant, AppKey, DomainEvent, EventType, FieldError, Grantee, Group, GroupId, GroupMember, GroupName, UserApp,
+    UserId, UserUpdatedData, ValidationErrors,
 };
 use crate::ports::{AccessRepository, Transaction, UnitOfWork, UserRepository};
 
@@ -87,20 +87,18 @@ impl AccessService {
             return Ok(group);
         }
         let mut errors = ValidationErrors::new();
-        let name = errors.collect(Group::parse_name(name));
+        let name = errors.collect(GroupName::parse(name));
         let description = match description {
             Some(raw) => errors.collect(Group::parse_description(raw)).flatten(),
             None => None,
         };
         errors.into_result()?;
+        // Set: a name that did not parse was reported above.
+        let name =
+            name.ok_or_else(|| ValidationErrors::single(FieldError::new("name", "required", "a group needs a name")))?;
         let now = self.ctx.now();
-        let group = Group {
-            id: GroupId::from_uuid(self.ctx.new_id()),
-            name: name.unwrap_or_default(),
-            description,
-            created_at: now,
-            updated_at: now,
-        };
+        let group =
+            Group { id: GroupId::from_uuid(self.ctx.new_id()), name, description, created_at: now, updated_at: now };
         let mut tx = self.uow.begin().await?;
         tx.insert_group(&group).await?;
         self.requests.record(tx.as_mut(), request, group.id.as_uuid()).await?;
@@ -115,7 +113,7 @@ impl AccessService {
     pub async fn update_group(&self, auth: &Authenticated, id: Uuid, change: GroupChange) -> Result<Group, CoreError> {
         require_admin(auth)?;
         let mut errors = ValidationErrors::new();
-        let name = change.name.as_deref().and_then(|raw| errors.collect(Group::parse_name(raw)));
+        let name = change.name.as_deref().and_then(|raw| errors.collect(GroupName::parse(raw)));
         let description = match &change.description {
             Some(Some(raw)) => errors.collect(Group::parse_description(raw)),
             Some(None) => Some(None),

@@ -227,8 +227,7 @@ impl AdminUserService {
         }
         let mut revoked = Vec::new();
         if let Some(status) = status.filter(|s| *s != user.status) {
-            user.status = status;
-            user.deleted_at = (status == UserStatus::Deleted).then_some(now);
+            user.set_status(status, now);
             user.locked_until = None;
             if status != UserStatus::Active {
                 revoked =
@@ -241,7 +240,7 @@ impl AdminUserService {
         }
         user.updated_at = now;
         tx.update_user(&user).await?;
-        let mut events = self.ctx.revoked_events(&user, &revoked, RevocationReason::RevokedByAdmin.as_str());
+        let mut events = self.ctx.revoked_events(&user, &revoked, RevocationReason::RevokedByAdmin);
         events.push(self.ctx.event(
             EventType::UserUpdated,
             user.id.as_uuid(),
@@ -300,7 +299,7 @@ impl AdminUserService {
             .users
             .find_by_id(UserId::from_uuid(id))
             .await?
-            .filter(|u| u.deleted_at.is_none() && u.status != UserStatus::Deleted)
+            .filter(|u| !u.is_deleted())
             .ok_or(CoreError::NotFound)?;
         if !user.may_reset_password() {
             return Err(match user.status {

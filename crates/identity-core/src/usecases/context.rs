@@ -41,7 +41,7 @@ impl Context {
     }
 
     /// One `session.revoked` event per session in `revoked`.
-    pub fn revoked_events(&self, user: &User, revoked: &[Session], reason: &'static str) -> Vec<DomainEvent> {
+    pub fn revoked_events(&self, user: &User, revoked: &[Session], reason: RevocationReason) -> Vec<DomainEvent> {
         let now = self.now();
         revoked
             .iter()
@@ -138,7 +138,7 @@ impl Revoker {
     ) -> Result<Vec<Session>, CoreError> {
         let mut tx = self.uow.begin().await?;
         let revoked = tx.revoke_sessions(user.id, selector, self.ctx.now(), reason).await?;
-        tx.record_events(&self.ctx.revoked_events(user, &revoked, reason.as_str())).await?;
+        tx.record_events(&self.ctx.revoked_events(user, &revoked, reason)).await?;
         let ids: Vec<Uuid> = revoked.iter().map(|s| s.id.as_uuid()).collect();
         let metadata = serde_json::json!({ "reason": reason.as_str(), "sessions": ids });
         let entry =
@@ -163,7 +163,7 @@ impl Revoker {
             return Ok(());
         };
         let revoked = tx.revoke_sessions(user.id, SessionSelector::One(session.id), self.ctx.now(), reason).await?;
-        tx.record_events(&self.ctx.revoked_events(&user, &revoked, reason.as_str())).await?;
+        tx.record_events(&self.ctx.revoked_events(&user, &revoked, reason)).await?;
         let ids: Vec<Uuid> = revoked.iter().map(|s| s.id.as_uuid()).collect();
         let metadata = serde_json::json!({ "reason": reason.as_str(), "sessions": ids });
         tx.record_audit(&self.ctx.audit_entry("session.revoked", None, Some(user.id), client, metadata)).await?;

@@ -92,7 +92,7 @@ impl SessionIssuer {
             created_at: now,
             last_seen_at: now,
             expires_at: now + self.ctx.settings.session_ttl,
-            revoked_at: None,
+            revoked: None,
         };
         tx.insert_session(&session).await?;
         let refresh_token = self.secrets.new_token();

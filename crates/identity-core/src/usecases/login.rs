@@ -125,7 +125,7 @@ impl LoginService {
         // The account is looked up first (one read, known or not) so that its failures are
         // counted once, whether it is named by address or by username.
         let found = self.find_by_identifier(&input.identifier).await?;
-        let found = found.filter(|u| u.status != UserStatus::Deleted && u.deleted_at.is_none());
+        let found = found.filter(|u| !u.is_deleted());
         let account = self.throttle.account_key(found.as_ref(), &input.identifier);
         if let Some(wait) = self.throttle.backoff(&account).await? {
             // Refused before any hashing: the attacker pays nothing, and neither do we.
@@ -143,7 +143,7 @@ impl LoginService {
         // A lock-out ends by itself.
         let lock_expired = user.status == UserStatus::Locked && user.locked_until.is_some_and(|until| until <= now);
         if lock_expired {
-            user.status = UserStatus::Active;
+            user.set_status(UserStatus::Active, now);
             user.locked_until = None;
         }
         // A locked or disabled account answers every password, right or wrong, exactly as a
@@ -306,12 +306,8 @@ impl LoginService {
                         RevocationReason::RefreshTokenReuse,
                     )
                     .await?;
-                tx.record_events(&self.ctx.revoked_events(
-                    &user,
-                    &revoked,
-                    RevocationReason::RefreshTokenReuse.as_str(),
-                ))
-                .await?;
+                tx.record_events(&self.ctx.revoked_events(&user, &revoked, RevocationReason::RefreshTokenReuse))
+                    .await?;
                 let metadata = serde_json::json!({ "session_id": session.id.as_uuid() });
                 tx.record_audit(&self.ctx.audit_entry("session.refresh_reused", None, Some(user.id), client, metadata))
                     .await?;

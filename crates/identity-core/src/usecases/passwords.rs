@@ -126,13 +126,13 @@ impl PasswordService {
         // Proving the address ends a lock-out (not an admin's lock: that account cannot reset).
         let unlocked = user.status == UserStatus::Locked;
         if unlocked {
-            user.status = UserStatus::Active;
+            user.set_status(UserStatus::Active, now);
             user.locked_until = None;
         }
         tx.update_user(&user).await?;
         tx.consume_one_time_tokens(user.id, OneTimePurpose::ResetPassword, now).await?;
         let revoked = tx.revoke_sessions(user.id, SessionSelector::All, now, RevocationReason::PasswordReset).await?;
-        let mut events = self.ctx.revoked_events(&user, &revoked, RevocationReason::PasswordReset.as_str());
+        let mut events = self.ctx.revoked_events(&user, &revoked, RevocationReason::PasswordReset);
         events.push(self.ctx.event(
             EventType::PasswordChanged,
             user.id.as_uuid(),
@@ -200,7 +200,7 @@ impl PasswordService {
                 RevocationReason::PasswordChanged,
             )
             .await?;
-        let mut events = self.ctx.revoked_events(&user, &revoked, RevocationReason::PasswordChanged.as_str());
+        let mut events = self.ctx.revoked_events(&user, &revoked, RevocationReason::PasswordChanged);
         events.push(self.ctx.event(
             EventType::PasswordChanged,
             user.id.as_uuid(),

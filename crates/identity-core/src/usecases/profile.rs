@@ -176,12 +176,11 @@ impl ProfileService {
         if user.counts_as_active_admin() && tx.count_active_admins().await? <= 1 {
             return Err(CoreError::LastAdmin);
         }
-        user.status = UserStatus::Deleted;
-        user.deleted_at = Some(now);
+        user.set_status(UserStatus::Deleted, now);
         user.updated_at = now;
         tx.update_user(&user).await?;
         let revoked = tx.revoke_sessions(user.id, SessionSelector::All, now, RevocationReason::AccountDeleted).await?;
-        let mut events = self.ctx.revoked_events(&user, &revoked, RevocationReason::AccountDeleted.as_str());
+        let mut events = self.ctx.revoked_events(&user, &revoked, RevocationReason::AccountDeleted);
         events.push(self.ctx.event(
             EventType::UserDeleted,
             user.id.as_uuid(),

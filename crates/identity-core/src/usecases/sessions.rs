@@ -203,8 +203,7 @@ impl SessionService {
         let revoked = tx
             .revoke_sessions(auth.user.id, SessionSelector::Device(device.id), now, RevocationReason::DeviceRemoved)
             .await?;
-        tx.record_events(&self.ctx.revoked_events(&auth.user, &revoked, RevocationReason::DeviceRemoved.as_str()))
-            .await?;
+        tx.record_events(&self.ctx.revoked_events(&auth.user, &revoked, RevocationReason::DeviceRemoved)).await?;
         tx.delete_device(device.id).await?;
         let ids: Vec<Uuid> = revoked.iter().map(|s| s.id.as_uuid()).collect();
         let metadata = serde_json::json!({ "device_id": device.id.as_uuid(), "sessions": ids });

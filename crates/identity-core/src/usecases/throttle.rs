@@ -113,7 +113,7 @@ impl Throttle {
             if locked.status != UserStatus::Active && !expired {
                 return Ok(());
             }
-            locked.status = UserStatus::Locked;
+            locked.set_status(UserStatus::Locked, now);
             locked.locked_until = Some(now + self.ctx.settings.lockout_duration);
             locked.updated_at = now;
             tx.update_user(&locked).await?;

@@ -30,7 +30,7 @@ impl From<&Group> for GroupView {
     fn from(group: &Group) -> Self {
         Self {
             id: group.id.as_uuid(),
-            name: group.name.clone(),
+            name: group.name.as_str().to_owned(),
             description: group.description.clone(),
             created_at: group.created_at,
             updated_at: group.updated_at,

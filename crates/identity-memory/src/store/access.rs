@@ -18,9 +18,10 @@ pub(super) struct Access {
 }
 
 impl Access {
+    /// Whether another group has the same name: the same `GroupName::key`.
     fn name_taken(&self, group: &Group) -> bool {
-        let name = group.name.to_lowercase();
-        self.groups.values().any(|g| g.id != group.id && g.name.to_lowercase() == name)
+        let key = group.name.key();
+        self.groups.values().any(|g| g.id != group.id && g.name.key() == key)
     }
 }
 
@@ -37,7 +38,7 @@ impl AccessRepository for MemoryStore {
             .access
             .groups
             .values()
-            .filter(|g| search.as_ref().is_none_or(|s| s.matches(&g.name)))
+            .filter(|g| search.as_ref().is_none_or(|s| s.matches(g.name.as_str())))
             .filter(|g| page.after.is_none_or(|after| g.id.as_uuid() > after))
             .take(page.limit)
             .cloned()
@@ -75,7 +76,7 @@ impl AccessRepository for MemoryStore {
             .filter(|(_, u)| *u == user)
             .filter_map(|(g, _)| state.access.groups.get(g).cloned())
             .collect();
-        groups.sort_by_key(|g| g.name.to_lowercase());
+        groups.sort_by_key(|g| g.name.key());
         Ok(groups)
     }
 

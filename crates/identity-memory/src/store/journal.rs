@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use identity_core::domain::{REQUEST_KEY_TTL, RequestRecord};
 use identity_core::ports::{AuditRepository, JournalWrites, LoginAttempt, OutboxEntry, RepoError, RequestLog};
-use identity_core::{AuditEntry, AuditFilter, AuditRecord, DomainEvent};
+use identity_core::{AuditEntry, AuditFilter, AuditRecord, Delivery, DomainEvent};
 
 use super::{MemoryStore, MemoryTransaction, State};
 
@@ -73,14 +73,7 @@ impl JournalWrites for MemoryTransaction {
             let (len, seq) = (state.outbox.len(), state.next_seq);
             for event in events {
                 state.next_seq += 1;
-                state.outbox.push(OutboxEntry {
-                    seq: state.next_seq,
-                    event,
-                    published_at: None,
-                    attempts: 0,
-                    last_error: None,
-                    next_attempt_at: None,
-                });
+                state.outbox.push(OutboxEntry { seq: state.next_seq, event, delivery: Delivery::default() });
             }
             Box::new(move |state: &mut State| {
                 state.outbox.truncate(len);

@@ -3,9 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use identity_core::DomainEvent;
-use identity_core::ports::{
-    Backlog, EventPublisher, Outbox, OutboxEntry, ParkedEntry, RelayReport, RepoError, retry_delay,
-};
+use identity_core::ports::{Backlog, EventPublisher, Outbox, OutboxEntry, ParkedEntry, RelayReport, RepoError};
 
 use super::MemoryStore;
 
@@ -13,7 +11,7 @@ use super::MemoryStore;
 impl Outbox for MemoryStore {
     async fn pending(&self, limit: usize) -> Result<Vec<OutboxEntry>, RepoError> {
         let state = self.state.lock().await;
-        Ok(state.outbox.iter().filter(|e| e.published_at.is_none()).take(limit).cloned().collect())
+        Ok(state.outbox.iter().filter(|e| e.delivery.is_waiting()).take(limit).cloned().collect())
     }
 
     async fn relay(
@@ -25,37 +23,29 @@ impl Outbox for MemoryStore {
         // The lock is held while publishing: one relay at a time, like SKIP LOCKED would do.
         // Entries are decoded values here, so nothing is ever parked.
         let mut state = self.state.lock().await;
-        let batch: Vec<DomainEvent> = state
-            .outbox
-            .iter()
-            .filter(|e| e.published_at.is_none() && e.next_attempt_at.is_none_or(|at| at <= now))
-            .take(limit)
-            .map(|e| e.event.clone())
-            .collect();
+        let batch: Vec<DomainEvent> =
+            state.outbox.iter().filter(|e| e.delivery.is_due(now)).take(limit).map(|e| e.event.clone()).collect();
         let mut report = RelayReport::default();
         if batch.is_empty() {
             return Ok(report);
         }
-        let outcome = publisher.publish(&batch).await;
+        let error = publisher.publish(&batch).await.err();
+        let message = error.as_ref().map(ToString::to_string);
         for entry in state.outbox.iter_mut().filter(|e| batch.iter().any(|b| b.id == e.event.id)) {
-            match &outcome {
-                Err(error) if error.failed(entry.event.id) => {
-                    entry.attempts += 1;
-                    entry.last_error = Some(error.to_string());
-                    if error.retry_later() {
-                        entry.next_attempt_at = Some(now + retry_delay(entry.attempts));
-                    }
+            match error.as_ref().and_then(|e| e.failure(entry.event.id)).zip(message.as_deref()) {
+                Some((failure, message)) => {
+                    entry.delivery.fail(failure, message, now);
                     report.failed += 1;
                 }
-                _ => {
-                    entry.published_at = Some(now);
+                None => {
+                    entry.delivery.publish(now);
                     report.published += 1;
                 }
             }
         }
-        report.error = outcome.err().map(|e| e.to_string());
+        report.error = message;
         // Published entries are not needed any more; keep memory bounded.
-        state.outbox.retain(|e| e.published_at.is_none());
+        state.outbox.retain(|e| e.delivery.published_at.is_none());
         Ok(report)
     }
 
@@ -69,7 +59,7 @@ impl Outbox for MemoryStore {
 
     async fn backlog(&self) -> Result<Backlog, RepoError> {
         let state = self.state.lock().await;
-        let waiting = state.outbox.iter().filter(|e| e.published_at.is_none());
+        let waiting = state.outbox.iter().filter(|e| e.delivery.is_waiting());
         Ok(Backlog { waiting: waiting.clone().count() as u64, oldest: waiting.map(|e| e.event.occurred_at).min() })
     }
 }

@@ -4,7 +4,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use identity_core::ports::{PageRequest, RepoError, SessionRepository, SessionSelector, SessionWrites};
 use identity_core::{
-    Device, DeviceId, RefreshToken, RefreshTokenId, RevocationReason, Session, SessionId, TokenDigest, UserId,
+    Device, DeviceId, RefreshToken, RefreshTokenId, Revocation, RevocationReason, Session, SessionId, TokenDigest,
+    UserId,
 };
 
 use super::{MemoryStore, MemoryTransaction, State, page};
@@ -111,13 +112,13 @@ impl SessionWrites for MemoryTransaction {
         user: UserId,
         selector: SessionSelector,
         at: DateTime<Utc>,
-        _reason: RevocationReason,
+        reason: RevocationReason,
     ) -> Result<Vec<Session>, RepoError> {
         let state = self.state()?;
         let mut picked: Vec<Session> = state
             .sessions
             .values()
-            .filter(|s| s.user_id == user && s.revoked_at.is_none())
+            .filter(|s| s.user_id == user && s.revoked.is_none())
             .filter(|s| match selector {
                 SessionSelector::One(id) => s.id == id,
                 SessionSelector::All => true,
@@ -134,7 +135,7 @@ impl SessionWrites for MemoryTransaction {
             .cloned()
             .collect();
         for session in &mut picked {
-            session.revoked_at = Some(at);
+            session.revoked = Some(Revocation { at, reason });
             self.put_session(session.clone())?;
         }
         for mut token in tokens {

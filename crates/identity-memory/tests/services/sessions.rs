@@ -98,5 +98,7 @@ async fn idle_sessions_end_at_their_next_refresh() {
         Err(CoreError::InvalidRefreshToken)
     ));
     let session = identity_core::ports::SessionRepository::find_session(&world.store, out.session.id).await.unwrap();
-    assert_eq!(session.unwrap().revoked_at, Some(world.clock.now()));
+    let revocation =
+        identity_core::Revocation { at: world.clock.now(), reason: identity_core::RevocationReason::IdleTimeout };
+    assert_eq!(session.unwrap().revoked, Some(revocation));
 }

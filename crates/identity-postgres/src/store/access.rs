@@ -5,7 +5,9 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use identity_core::ports::{AccessRepository, AccessWrites, PageRequest, RepoError};
-use identity_core::{AppGrant, AppKey, Email, Grantee, Group, GroupId, GroupMember, SearchPrefix, UserId, UserStatus};
+use identity_core::{
+    AppGrant, AppKey, Email, Grantee, Group, GroupId, GroupMember, GroupName, SearchPrefix, UserId, UserStatus,
+};
 use uuid::Uuid;
 
 use super::{Conn, PgStore, PgTransaction, like_prefix, limit};
@@ -17,7 +19,9 @@ use crate::schema::{app_permissions, group_memberships, groups, user_profiles, u
 #[diesel(table_name = groups, check_for_backend(diesel::pg::Pg), treat_none_as_null = true)]
 struct GroupRow {
     id: Uuid,
-    name: CiText,
+    name: String,
+    /// `GroupName::key`, unique (`groups_name_key`): the adapter stores core's folding.
+    name_key: String,
     description: Option<String>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
@@ -27,7 +31,8 @@ impl GroupRow {
     fn from_domain(group: &Group) -> Self {
         Self {
             id: group.id.as_uuid(),
-            name: CiText(group.name.clone()),
+            name: group.name.as_str().to_owned(),
+            name_key: group.name.key(),
             description: group.description.clone(),
             created_at: group.created_at,
             updated_at: group.updated_at,
@@ -37,7 +42,7 @@ impl GroupRow {
     fn into_domain(self) -> Group {
         Group {
             id: GroupId::from_uuid(self.id),
-            name: self.name.0,
+            name: GroupName::from_trusted(self.name),
             description: self.description,
             created_at: self.created_at,
             updated_at: self.updated_at,
@@ -89,7 +94,7 @@ async fn list_groups(conn: &mut Conn, query: Option<&str>, page: PageRequest) ->
     if let Some(search) = query.and_then(SearchPrefix::parse) {
         let pattern = like_prefix(&search);
         select = select.filter(
-            diesel::dsl::sql::<diesel::sql_types::Bool>("groups.name::text ILIKE ")
+            diesel::dsl::sql::<diesel::sql_types::Bool>("groups.name ILIKE ")
                 .bind::<diesel::sql_types::Text, _>(pattern),
         );
     }
@@ -129,7 +134,8 @@ async fn groups_of(conn: &mut Conn, user: UserId) -> Result<Vec<Group>, RepoErro
         .inner_join(group_memberships::table)
         .filter(group_memberships::user_id.eq(user.as_uuid()))
         .select(GroupRow::as_select())
-        .order(groups::name.asc())
+        // By name, as core sorts names: by their key.
+        .order(groups::name_key.asc())
         .load(conn)
         .await
         .map_err(repo_error)?;

@@ -4,21 +4,28 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{RunQueryDsl, TransactionManager};
-use identity_core::DomainEvent;
 use identity_core::ports::{
-    Backlog, EventPublisher, Outbox, OutboxEntry, ParkedEntry, RelayReport, RepoError, Transaction, retry_delay,
+    Backlog, EventPublisher, Outbox, OutboxEntry, ParkedEntry, RelayReport, RepoError, Transaction,
 };
+use identity_core::{Delivery, DomainEvent};
 use uuid::Uuid;
 
-use super::{PgStore, PgTransaction, Tm};
+use super::{Conn, PgStore, PgTransaction, Tm};
 use crate::errors::repo_error;
-use crate::models::{OutboxRow, ParkedRow};
+use crate::models::{DeliveryRow, OutboxRow, ParkedRow};
 use crate::schema::outbox;
+
+/// Writes back the relay's columns of the row `id` as core's [`Delivery`] left them.
+async fn store_delivery(conn: &mut Conn, id: Uuid, delivery: &Delivery) -> Result<(), RepoError> {
+    diesel::update(outbox::table.find(id)).set(DeliveryRow::from(delivery)).execute(conn).await.map_err(repo_error)?;
+    Ok(())
+}
 
 #[async_trait]
 impl Outbox for PgStore {
     async fn pending(&self, limit: usize) -> Result<Vec<OutboxEntry>, RepoError> {
         let mut conn = self.conn().await?;
+        // `Delivery::is_waiting`, in SQL.
         let rows: Vec<OutboxRow> = outbox::table
             .filter(outbox::published_at.is_null())
             .filter(outbox::parked_at.is_null())
@@ -42,6 +49,7 @@ impl Outbox for PgStore {
         Tm::begin_transaction(&mut conn).await.map_err(repo_error)?;
         let mut tx = PgTransaction { conn: Some(conn) };
         let conn = tx.conn()?;
+        // `Delivery::is_due`, in SQL (`next_attempt_at` is core's, stored by `store_delivery`).
         // SKIP LOCKED: concurrent relays (one per replica) each take different rows.
         let rows: Vec<OutboxRow> = outbox::table
             .filter(outbox::published_at.is_null())
@@ -61,21 +69,19 @@ impl Outbox for PgStore {
         }
         let mut entries = Vec::with_capacity(rows.len());
         for row in rows {
-            let (id, seq, event_type, attempts) = (row.id, row.seq, row.event_type.clone(), row.attempts + 1);
+            let (id, seq, event_type) = (row.id, row.seq, row.event_type.clone());
+            let mut delivery = Delivery::from(row.delivery.clone());
             match row.into_domain() {
                 Ok(entry) => entries.push(entry),
-                Err(error) => {
-                    diesel::update(outbox::table.find(id))
-                        .set((outbox::attempts.eq(attempts), outbox::last_error.eq(&error), outbox::parked_at.eq(now)))
-                        .execute(conn)
-                        .await
-                        .map_err(repo_error)?;
+                Err(reason) => {
+                    delivery.park(reason, now);
+                    store_delivery(conn, id, &delivery).await?;
                     report.parked.push(ParkedEntry {
                         id,
                         seq,
                         event_type,
-                        attempts,
-                        last_error: Some(error),
+                        attempts: delivery.attempts,
+                        last_error: delivery.last_error,
                         parked_at: now,
                     });
                 }
@@ -83,37 +89,36 @@ impl Outbox for PgStore {
         }
         if !entries.is_empty() {
             let events: Vec<DomainEvent> = entries.iter().map(|e| e.event.clone()).collect();
-            let outcome = publisher.publish(&events).await;
+            let error = publisher.publish(&events).await.err();
+            let message = error.as_ref().map(ToString::to_string);
             let conn = tx.conn()?;
-            let (failed, confirmed): (Vec<&OutboxEntry>, Vec<&OutboxEntry>) =
-                entries.iter().partition(|e| outcome.as_ref().is_err_and(|error| error.failed(e.event.id)));
-            let confirmed: Vec<Uuid> = confirmed.iter().map(|e| e.event.id).collect();
+            let mut confirmed = Vec::new();
+            for mut entry in entries {
+                match error.as_ref().and_then(|e| e.failure(entry.event.id)).zip(message.as_deref()) {
+                    Some((failure, message)) => {
+                        entry.delivery.fail(failure, message, now);
+                        store_delivery(conn, entry.event.id, &entry.delivery).await?;
+                        report.failed += 1;
+                    }
+                    None => confirmed.push(entry.event.id),
+                }
+            }
             if !confirmed.is_empty() {
+                // `Delivery::publish` of every confirmed row, in one statement: it sets the
+                // same columns to the same values on each.
+                let mut published = Delivery::default();
+                published.publish(now);
                 diesel::update(outbox::table.filter(outbox::id.eq_any(&confirmed)))
-                    .set((outbox::published_at.eq(now), outbox::next_attempt_at.eq(None::<DateTime<Utc>>)))
+                    .set((
+                        outbox::published_at.eq(published.published_at),
+                        outbox::next_attempt_at.eq(published.next_attempt_at),
+                    ))
                     .execute(conn)
                     .await
                     .map_err(repo_error)?;
             }
-            if let Err(error) = &outcome {
-                let message = error.to_string();
-                for entry in &failed {
-                    let attempts = entry.attempts + 1;
-                    let next_attempt_at = error.retry_later().then(|| now + retry_delay(attempts));
-                    diesel::update(outbox::table.find(entry.event.id))
-                        .set((
-                            outbox::attempts.eq(attempts),
-                            outbox::last_error.eq(&message),
-                            outbox::next_attempt_at.eq(next_attempt_at),
-                        ))
-                        .execute(conn)
-                        .await
-                        .map_err(repo_error)?;
-                }
-                report.error = Some(message);
-            }
             report.published = confirmed.len();
-            report.failed = failed.len();
+            report.error = message;
         }
         Box::new(tx).commit().await?;
         Ok(report)
@@ -147,6 +152,7 @@ impl Outbox for PgStore {
 
     async fn backlog(&self) -> Result<Backlog, RepoError> {
         let mut conn = self.conn().await?;
+        // `Delivery::is_waiting`, in SQL.
         let (waiting, oldest): (i64, Option<DateTime<Utc>>) = outbox::table
             .filter(outbox::published_at.is_null())
             .filter(outbox::parked_at.is_null())

@@ -26,7 +26,7 @@ impl SessionRepository for PgStore {
             .await
             .optional()
             .map_err(repo_error)?;
-        Ok(row.map(SessionRow::into_domain))
+        row.map(SessionRow::into_domain).transpose().map_err(RepoError::Unknown)
     }
 
     async fn list_live_sessions(
@@ -56,7 +56,7 @@ impl SessionRepository for PgStore {
             .load(&mut conn)
             .await
             .map_err(repo_error)?;
-        Ok(rows.into_iter().map(SessionRow::into_domain).collect())
+        rows.into_iter().map(SessionRow::into_domain).collect::<anyhow::Result<_>>().map_err(RepoError::Unknown)
     }
 
     async fn find_device(&self, id: DeviceId) -> Result<Option<Device>, RepoError> {
@@ -109,7 +109,7 @@ impl SessionWrites for PgTransaction {
             .await
             .optional()
             .map_err(repo_error)?;
-        Ok(row.map(SessionRow::into_domain))
+        row.map(SessionRow::into_domain).transpose().map_err(RepoError::Unknown)
     }
 
     async fn touch_session(&mut self, id: SessionId, at: chrono::DateTime<Utc>) -> Result<(), RepoError> {
@@ -143,6 +143,8 @@ impl SessionWrites for PgTransaction {
                 .filter(sessions::revoked_at.is_null())
                 .filter(picked),
         )
+        // The reason as the domain names it (`RevocationReason::as_str`; read back by
+        // `SessionRow::into_domain`).
         .set((sessions::revoked_at.eq(at), sessions::revoked_reason.eq(reason.as_str())))
         .returning(SessionRow::as_returning())
         .get_results(conn)
@@ -161,7 +163,7 @@ impl SessionWrites for PgTransaction {
             .await
             .map_err(repo_error)?;
         }
-        Ok(rows.into_iter().map(SessionRow::into_domain).collect())
+        rows.into_iter().map(SessionRow::into_domain).collect::<anyhow::Result<_>>().map_err(RepoError::Unknown)
     }
 
     async fn insert_device(&mut self, device: &Device) -> Result<(), RepoError> {

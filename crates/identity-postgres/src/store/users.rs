@@ -72,7 +72,8 @@ impl UserRepository for PgStore {
                 .bind::<Text, _>(pattern.clone());
             query = query.filter(email_like.or(user_profiles::name.ilike(pattern).assume_not_null()));
         }
-        // `UserFilter::lists_status`.
+        // `UserFilter::lists_status`; without a status, `!UserStatus::is_deleted` in SQL (the
+        // status is the one field that says "deleted"; `deleted_at` only says when).
         query = match filter.status {
             Some(status) => query.filter(users::status.eq(status.as_str())),
             None => query.filter(users::status.ne(UserStatus::Deleted.as_str())),

@@ -12,7 +12,7 @@ fn group(name: &str) -> Group {
     let now = fixtures::now();
     Group {
         id: GroupId::from_uuid(uuid::Uuid::now_v7()),
-        name: name.into(),
+        name: GroupName::parse(name).unwrap(),
         description: Some("a test group".into()),
         created_at: now,
         updated_at: now,
@@ -28,7 +28,7 @@ pub async fn groups_are_created_renamed_listed_and_deleted(store: &StoreUnderTes
     assert_eq!(store.access.find_group(made[0].id).await.unwrap().as_ref(), Some(&made[0]));
 
     // Names are unique whatever their case; the refused insert writes nothing.
-    let twin = group(&made[1].name.to_uppercase());
+    let twin = group(&made[1].name.as_str().to_uppercase());
     let mut tx = store.uow.begin().await.unwrap();
     assert!(matches!(tx.insert_group(&twin).await, Err(RepoError::Conflict(Conflict::GroupName))));
     drop(tx);
@@ -46,7 +46,7 @@ pub async fn groups_are_created_renamed_listed_and_deleted(store: &StoreUnderTes
     assert!(store.access.list_groups(Some("no such prefix %"), page(10, None)).await.unwrap().is_empty());
 
     let mut renamed = made[2].clone();
-    renamed.name = format!("Renamed{tag}");
+    renamed.name = GroupName::parse(&format!("Renamed{tag}")).unwrap();
     renamed.description = None;
     renamed.updated_at = fixtures::now() + Duration::seconds(1);
     let mut tx = store.uow.begin().await.unwrap();
@@ -55,7 +55,7 @@ pub async fn groups_are_created_renamed_listed_and_deleted(store: &StoreUnderTes
     tx.commit().await.unwrap();
     assert_eq!(store.access.find_group(renamed.id).await.unwrap(), Some(renamed.clone()));
     let mut clash = renamed.clone();
-    clash.name = made[0].name.to_lowercase();
+    clash.name = GroupName::parse(&made[0].name.as_str().to_lowercase()).unwrap();
     let mut tx = store.uow.begin().await.unwrap();
     assert!(matches!(tx.update_group(&clash).await, Err(RepoError::Conflict(Conflict::GroupName))));
     drop(tx);
@@ -164,6 +164,50 @@ pub async fn group_search_matches_a_prefix_of_the_name(store: &StoreUnderTest) {
             store.access.list_groups(Some(&query), page).await.unwrap().into_iter().map(|g| g.id).collect();
         assert_eq!(found, expected, "{query:?}");
         let search = SearchPrefix::parse(&query).unwrap();
-        assert!([&alpha, &beta].iter().all(|g| search.matches(&g.name) == expected.contains(&g.id)), "{query:?}");
+        assert!(
+            [&alpha, &beta].iter().all(|g| search.matches(g.name.as_str()) == expected.contains(&g.id)),
+            "{query:?}"
+        );
     }
+}
+
+/// Group names are one name whatever their case, by core's folding ([`GroupName::key`]):
+/// a name whose key another group holds is refused, even in letters beyond ASCII, a group
+/// may change the case of its own name, and a user's groups come sorted by key (ASCII names
+/// here: how a store orders other letters is its collation's business).
+pub async fn group_names_are_unique_and_sorted_by_their_folded_key(store: &StoreUnderTest) {
+    let tag = uuid::Uuid::now_v7().simple().to_string();
+    let made: Vec<Group> =
+        [format!("Bravo{tag}"), format!("ärzte{tag}"), format!("alpha{tag}"), format!("Charlie{tag}")]
+            .iter()
+            .map(|n| group(n))
+            .collect();
+    for g in &made {
+        in_tx(store, async |tx| tx.insert_group(g).await.unwrap()).await;
+    }
+    for twin in [format!("ÄRZTE{tag}"), format!("BRAVO{}", tag.to_uppercase())] {
+        let twin = group(&twin);
+        assert!(made.iter().any(|g| g.name.key() == twin.name.key()));
+        let mut tx = store.uow.begin().await.unwrap();
+        assert!(matches!(tx.insert_group(&twin).await, Err(RepoError::Conflict(Conflict::GroupName))), "{twin:?}");
+    }
+    let mut recased = made[0].clone();
+    recased.name = GroupName::parse(&made[0].name.as_str().to_uppercase()).unwrap();
+    in_tx(store, async |tx| tx.update_group(&recased).await.unwrap()).await;
+    assert_eq!(store.access.find_group(recased.id).await.unwrap(), Some(recased.clone()));
+
+    let user = fixtures::user(unique_email());
+    insert(store, &user, &[]).await.unwrap();
+    let at = fixtures::now();
+    let ascii = [&recased, &made[2], &made[3]];
+    in_tx(store, async |tx| {
+        for g in ascii {
+            tx.add_member(g.id, user.id, at).await.unwrap();
+        }
+    })
+    .await;
+    let listed: Vec<GroupId> = store.access.groups_of(user.id).await.unwrap().into_iter().map(|g| g.id).collect();
+    let mut expected = ascii.to_vec();
+    expected.sort_by_key(|g| g.name.key());
+    assert_eq!(listed, expected.iter().map(|g| g.id).collect::<Vec<_>>(), "alpha, BRAVO, Charlie");
 }

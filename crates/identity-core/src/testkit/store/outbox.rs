@@ -28,7 +28,7 @@ pub async fn committed_events_are_pending_in_order(store: &StoreUnderTest) {
     assert_eq!(ours[1].event, events[1]);
     assert_eq!(ours[2].event, more);
     assert!(ours[0].seq < ours[1].seq && ours[1].seq < ours[2].seq);
-    assert!(ours.iter().all(|e| e.published_at.is_none()));
+    assert!(ours.iter().all(|e| e.delivery.published_at.is_none()));
 }
 
 pub async fn backlog_counts_waiting_rows_and_the_oldest(store: &StoreUnderTest) {
@@ -158,17 +158,22 @@ pub async fn publish_failure_keeps_events_pending_with_attempts_recorded(store: 
     ];
     record(store, &events).await;
     let down = RecordingPublisher::new(Answer::Unavailable);
+    // What core's rule records for each row (`Delivery::fail`); the store must hold the same.
+    let mut expected = Delivery::default();
     for attempt in 1..=2 {
-        let report = store.outbox.relay(1000, &down, fixtures::now()).await.unwrap();
+        let now = fixtures::now();
+        let report = store.outbox.relay(1000, &down, now).await.unwrap();
         assert_eq!((report.published, report.failed, report.parked.len()), (0, 2, 0), "{report:?}");
         assert!(report.error.as_deref().unwrap().contains("connection refused"), "{report:?}");
+        expected.fail(PublishFailure::Unavailable, report.error.as_deref().unwrap(), now);
         let pending = store.outbox.pending(1000).await.unwrap();
         for event in &events {
             let entry = pending_entry(&pending, event);
-            assert_eq!(entry.attempts, attempt);
-            assert!(entry.last_error.as_deref().unwrap().contains("connection refused"), "{entry:?}");
-            assert_eq!(entry.next_attempt_at, None, "an outage keeps rows due and in order");
-            assert_eq!(entry.published_at, None);
+            assert_eq!(entry.delivery, expected, "{entry:?}");
+            assert_eq!(entry.delivery.attempts, attempt);
+            assert!(entry.delivery.last_error.as_deref().unwrap().contains("connection refused"), "{entry:?}");
+            assert_eq!(entry.delivery.next_attempt_at, None, "an outage keeps rows due and in order");
+            assert_eq!(entry.delivery.published_at, None);
         }
     }
     assert_eq!(down.offered_ids(), [events[0].id, events[1].id, events[0].id, events[1].id]);
@@ -197,9 +202,12 @@ pub async fn refused_event_waits_for_its_retry_time_without_blocking_others(stor
     let pending = store.outbox.pending(1000).await.unwrap();
     assert_eq!(pending.len(), 1, "{pending:?}");
     let refused = pending_entry(&pending, &events[0]);
-    assert_eq!(refused.attempts, 1);
-    assert!(refused.last_error.as_deref().unwrap().contains("queue full"), "{refused:?}");
-    assert_eq!(refused.next_attempt_at, Some(now + retry_delay(1)));
+    assert_eq!(refused.delivery.attempts, 1);
+    assert!(refused.delivery.last_error.as_deref().unwrap().contains("queue full"), "{refused:?}");
+    assert_eq!(refused.delivery.next_attempt_at, Some(now + retry_delay(1)));
+    let mut expected = Delivery::default();
+    expected.fail(PublishFailure::Refused, report.error.as_deref().unwrap(), now);
+    assert_eq!(refused.delivery, expected, "core's `Delivery::fail`");
 
     // Before its time it is not offered, and a newer event goes out past it.
     let newer = fixtures::event(EventType::PasswordChanged, uuid::Uuid::now_v7());
@@ -214,8 +222,8 @@ pub async fn refused_event_waits_for_its_retry_time_without_blocking_others(stor
     let report = store.outbox.relay(1000, &picky, later).await.unwrap();
     assert_eq!((report.published, report.failed), (0, 1), "{report:?}");
     let again = pending_entry(&store.outbox.pending(1000).await.unwrap(), &events[0]);
-    assert_eq!(again.attempts, 2);
-    assert_eq!(again.next_attempt_at, Some(later + retry_delay(2)));
+    assert_eq!(again.delivery.attempts, 2);
+    assert_eq!(again.delivery.next_attempt_at, Some(later + retry_delay(2)));
     assert!(retry_delay(2) > retry_delay(1));
 
     let last = later + retry_delay(2);

@@ -97,7 +97,8 @@ pub async fn revoking_picks_sessions_and_revokes_their_refresh_tokens(store: &St
     let one =
         tx.revoke_sessions(user.id, SessionSelector::One(sessions[1].id), now, RevocationReason::Logout).await.unwrap();
     assert_eq!(one.iter().map(|s| s.id).collect::<Vec<_>>(), vec![sessions[1].id]);
-    assert!(one[0].revoked_at.is_some());
+    let revoked = |reason| Some(Revocation { at: now, reason });
+    assert_eq!(one[0].revoked, revoked(RevocationReason::Logout), "the store returns what it recorded");
     // Revoking again finds nothing: only live sessions are revoked.
     let again =
         tx.revoke_sessions(user.id, SessionSelector::One(sessions[1].id), now, RevocationReason::Logout).await.unwrap();
@@ -111,20 +112,32 @@ pub async fn revoking_picks_sessions_and_revokes_their_refresh_tokens(store: &St
         .await
         .unwrap();
     assert_eq!(by_device.iter().map(|s| s.id).collect::<Vec<_>>(), vec![on_device.id]);
+    assert_eq!(by_device[0].revoked, revoked(RevocationReason::DeviceRemoved));
     let mut except = tx
         .revoke_sessions(user.id, SessionSelector::AllExcept(sessions[0].id), now, RevocationReason::PasswordChanged)
         .await
         .unwrap();
     except.sort_by_key(|s| s.id);
     assert_eq!(except.iter().map(|s| s.id).collect::<Vec<_>>(), vec![sessions[2].id, sessions[3].id]);
+    assert!(except.iter().all(|s| s.revoked == revoked(RevocationReason::PasswordChanged)), "{except:?}");
     let rest = tx.revoke_sessions(user.id, SessionSelector::All, now, RevocationReason::LogoutAll).await.unwrap();
     assert_eq!(rest.iter().map(|s| s.id).collect::<Vec<_>>(), vec![sessions[0].id]);
     let stored = tx.refresh_token(token.id).await.unwrap().unwrap();
     assert_eq!(stored.revoked_at, Some(now));
     tx.commit().await.unwrap();
 
+    // Every reason the domain knows is stored as such and read back.
+    for reason in RevocationReason::ALL {
+        let mut tx = store.uow.begin().await.unwrap();
+        let fresh = fixtures::session(&user);
+        tx.insert_session(&fresh).await.unwrap();
+        tx.revoke_sessions(user.id, SessionSelector::One(fresh.id), now, reason).await.unwrap();
+        tx.commit().await.unwrap();
+        let stored = store.sessions.find_session(fresh.id).await.unwrap().unwrap();
+        assert_eq!(stored.revoked, revoked(reason), "{reason}");
+    }
     let session = store.sessions.find_session(sessions[1].id).await.unwrap().unwrap();
-    assert_eq!(session.revoked_at, Some(now));
+    assert_eq!(session.revoked, revoked(RevocationReason::Logout));
     assert!(store.sessions.list_live_sessions(user.id, now, None, page(10, None)).await.unwrap().is_empty());
 }
 

@@ -109,10 +109,7 @@ pub async fn users_are_listed_by_id_with_filters(store: &StoreUnderTest) {
         [UserStatus::Active, UserStatus::Locked, UserStatus::Active, UserStatus::Deleted].into_iter().enumerate()
     {
         let mut user = fixtures::user(Email::from_trusted(format!("list{tag}{i}@example.com")));
-        user.status = status;
-        if status == UserStatus::Deleted {
-            user.deleted_at = Some(fixtures::now());
-        }
+        user.set_status(status, fixtures::now());
         user.profile.name = Some(format!("Zed{tag} {i}"));
         insert(store, &user, &[]).await.unwrap();
         made.push(user);
@@ -179,9 +176,8 @@ pub async fn only_active_admins_count_as_active_admins(store: &StoreUnderTest) {
     for status in [UserStatus::Active, UserStatus::Locked, UserStatus::Disabled, UserStatus::Deleted] {
         let mut admin = fixtures::user(unique_email());
         admin.roles.insert(Role::new(Role::ADMIN));
-        admin.status = status;
+        admin.set_status(status, now);
         admin.locked_until = (status == UserStatus::Locked).then_some(now + Duration::minutes(15));
-        admin.deleted_at = (status == UserStatus::Deleted).then_some(now);
         made.push(admin);
     }
     made.push(fixtures::user(unique_email()));
@@ -217,8 +213,7 @@ pub async fn deleted_users_are_listed_only_when_asked_for(store: &StoreUnderTest
     let mut made = Vec::new();
     for (i, status) in statuses.into_iter().enumerate() {
         let mut user = fixtures::user(Email::from_trusted(format!("status{tag}{i}@example.com")));
-        user.status = status;
-        user.deleted_at = (status == UserStatus::Deleted).then(fixtures::now);
+        user.set_status(status, fixtures::now());
         insert(store, &user, &[]).await.unwrap();
         made.push(user);
     }
