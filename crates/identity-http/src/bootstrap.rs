@@ -8,10 +8,8 @@ use chrono::Duration;
 use identity_core::ports::{
     Clock, CodeStore, EventPublisher, HealthCheck, Notifier, Outbox, RateLimiter, RevocationList, StorePorts,
 };
-use identity_core::usecases::{AuthSettings, Ports, Services, SessionStoreRevocations};
-use identity_crypto::{
-    Argon2Hasher, HasherSettings, OsSecrets, PasetoKeys, PasetoTokens, SealingKey, SystemClock, UuidV7Generator,
-};
+use identity_core::usecases::{Ports, Services, SessionStoreRevocations};
+use identity_crypto::{Argon2Hasher, OsSecrets, PasetoKeys, PasetoTokens, SealingKey, SystemClock, UuidV7Generator};
 use identity_memory::{InProcessBus, MemoryCodeStore, MemoryRateLimiter, MemoryRevocations, MemoryStore};
 use identity_postgres::{PgStore, PoolSettings};
 use secrecy::ExposeSecret;
@@ -33,7 +31,7 @@ pub struct Wiring {
 }
 
 fn keys(config: &Config) -> anyhow::Result<PasetoKeys> {
-    let keys = match &config.paseto_secret_key {
+    let keys = match &config.keys.paseto_secret_key {
         Some(secret) => PasetoKeys::from_paserk(secret.expose_secret())
             .map_err(|e| ConfigError { var: "PASETO_SECRET_KEY", message: e.to_string() })?,
         None => {
@@ -47,7 +45,7 @@ fn keys(config: &Config) -> anyhow::Result<PasetoKeys> {
             keys
         }
     };
-    config.paseto_verification_keys.iter().try_fold(keys, |keys, public| {
+    config.keys.paseto_verification_keys.iter().try_fold(keys, |keys, public| {
         keys.with_verification_key(public)
             .map_err(|e| ConfigError { var: "PASETO_VERIFICATION_KEYS", message: e.to_string() }.into())
     })
@@ -114,17 +112,18 @@ async fn within<T>(
     }
 }
 
-fn duration(d: std::time::Duration) -> anyhow::Result<Duration> {
-    Ok(Duration::from_std(d)?)
+/// A span of core's clock as a standard duration (cookie lifetimes); negative spans are zero.
+fn std_duration(d: Duration) -> std::time::Duration {
+    d.to_std().unwrap_or_default()
 }
 
 /// Connects every configured dependency (running migrations first) and builds the state.
 pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wiring> {
     let mut checks: Vec<Arc<dyn HealthCheck>> = Vec::new();
-    let timeout = config.dependency_timeout;
+    let timeout = config.store.dependency_timeout;
     let mut gauges: Vec<Arc<dyn ScrapeGauges>> = Vec::new();
 
-    let store = match &config.database_url {
+    let store = match &config.store.database_url {
         Some(url) => {
             let applied = within(POSTGRES, timeout, identity_postgres::run_migrations(url.expose_secret())).await?;
             match applied.as_slice() {
@@ -132,7 +131,7 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
                 applied => tracing::info!(applied = ?applied, "database migrations applied"),
             }
             let settings = PoolSettings {
-                max_size: config.database_pool_size,
+                max_size: config.store.database_pool_size,
                 connect_timeout: timeout,
                 ..PoolSettings::default()
             };
@@ -151,16 +150,16 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
     };
 
     let clock: Arc<dyn Clock> = overrides.clock.clone().unwrap_or_else(|| Arc::new(SystemClock));
-    let idle_timeout = config.session_idle_timeout.map(duration).transpose()?;
+    let idle_timeout = config.auth.session_idle_timeout;
     type Shared = (Arc<dyn CodeStore>, Arc<dyn RevocationList>, Arc<dyn RateLimiter>);
-    let (codes, revocations, limiter): Shared = match &config.redis_url {
+    let (codes, revocations, limiter): Shared = match &config.store.redis_url {
         Some(url) => {
             let redis = within(
                 REDIS,
                 timeout,
                 identity_redis::RedisStore::connect_within(
                     url.expose_secret(),
-                    config.redis_key_prefix.clone(),
+                    config.store.redis_key_prefix.clone(),
                     timeout,
                 ),
             )
@@ -170,7 +169,7 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
             gauges.push(Arc::new(PoolGauges { pool: "redis", read: Box::new(move || pool.pool_use()) }));
             (Arc::new(redis.clone()), Arc::new(redis.clone()), Arc::new(redis))
         }
-        None if config.database_url.is_some() => {
+        None if config.store.database_url.is_some() => {
             tracing::warn!(
                 "REDIS_URL is not set: one-time codes, cooldowns and rate limits live in this process only, and \
                  revocations are checked against PostgreSQL on every request. Set REDIS_URL when running several \
@@ -192,28 +191,28 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
     };
 
     let idempotency_codes = codes.clone();
-    let notifier: Arc<dyn Notifier> = match (overrides.notifier, &config.smtp_url) {
+    let notifier: Arc<dyn Notifier> = match (overrides.notifier, &config.mail.smtp_url) {
         (Some(notifier), _) => notifier,
         (None, Some(url)) => Arc::new(identity_mail::SmtpNotifier::new(
             url.expose_secret(),
-            &config.mail_from,
-            config.mail_templates.clone(),
+            &config.mail.from,
+            config.mail.templates.clone(),
         )?),
         (None, None) => {
             tracing::warn!("SMTP_URL is not set: mails are written to the log instead of being sent.");
-            Arc::new(identity_mail::LogNotifier::new(config.mail_templates.clone(), config.mail_log_bodies))
+            Arc::new(identity_mail::LogNotifier::new(config.mail.templates.clone(), config.mail.log_bodies))
         }
     };
 
     let (publisher, bus): (Option<Arc<dyn EventPublisher>>, Option<InProcessBus>) = match (
-        config.outbox_relay,
-        &config.amqp_url,
+        config.events.relay,
+        &config.events.amqp_url,
     ) {
         (OutboxRelay::Broker, Some(url)) => {
             let settings = identity_amqp::AmqpSettings {
                 url: url.expose_secret().to_owned(),
-                exchange: config.amqp_exchange.clone(),
-                source: config.event_source.clone(),
+                exchange: config.events.exchange.clone(),
+                source: config.events.source.clone(),
                 timeout,
             };
             let amqp = Arc::new(within(RABBITMQ, timeout, identity_amqp::AmqpPublisher::connect(settings)).await?);
@@ -224,7 +223,7 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
             return Err(ConfigError { var: "OUTBOX_RELAY", message: "\"broker\" needs AMQP_URL".into() }.into());
         }
         (OutboxRelay::InProcess, _) => {
-            if config.database_url.is_some() {
+            if config.store.database_url.is_some() {
                 tracing::warn!(
                     "OUTBOX_RELAY=in-process: this instance marks the shared outbox's events published once they reach \
                      its in-process bus. They never reach RabbitMQ or any other service."
@@ -247,19 +246,13 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
     let keys = keys(config)?;
     let public_keys = keys.public_keys();
     let secrets = OsSecrets::new(keys.derive_key("refresh-token-successor"));
-    let secret_box = match &config.secrets_encryption_key {
+    let secret_box = match &config.keys.secrets_encryption_key {
         Some(key) => SealingKey::from_base64(key.expose_secret())
             .map_err(|e| ConfigError { var: "SECRETS_ENCRYPTION_KEY", message: e.to_string() })?,
         None => SealingKey::new(keys.derive_key("secrets-at-rest")),
     };
-    let tokens = PasetoTokens::new(keys, config.token_issuer.clone(), config.token_audience.clone());
-    let hasher = Argon2Hasher::new(&HasherSettings {
-        m_cost: config.argon2_memory_kib,
-        t_cost: config.argon2_iterations,
-        p_cost: config.argon2_parallelism,
-        max_concurrency: config.hash_concurrency,
-        max_wait: config.hash_queue_timeout,
-    })?;
+    let tokens = PasetoTokens::new(keys, config.auth.issuer.clone(), config.auth.audience.clone());
+    let hasher = Argon2Hasher::new(&config.hashing)?;
 
     let services = Services::new(
         Ports {
@@ -282,35 +275,10 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
             clock: clock.clone(),
             ids: Arc::new(UuidV7Generator),
         },
-        AuthSettings {
-            issuer: config.token_issuer.clone(),
-            audience: config.token_audience.clone(),
-            access_token_ttl: duration(config.access_token_ttl)?,
-            session_ttl: duration(config.refresh_token_ttl)?,
-            session_idle_timeout: idle_timeout,
-            refresh_reuse_grace: duration(config.refresh_reuse_grace)?,
-            require_verified_email: config.require_verified_email,
-            hide_taken_emails: config.registration_hide_taken_emails,
-            password_policy: config.password_policy.clone(),
-            registration_code_ttl: duration(config.registration_code_ttl)?,
-            registration_max_attempts: config.registration_max_attempts,
-            mail_cooldown: duration(config.mail_cooldown)?,
-            email_verification_ttl: duration(config.email_verification_ttl)?,
-            email_verification_url_template: config.email_verification_url_template.clone(),
-            password_reset_ttl: duration(config.password_reset_ttl)?,
-            invitation_ttl: duration(config.invitation_ttl)?,
-            password_reset_url_template: config.password_reset_url_template.clone(),
-            auth_rate_limit_per_minute: config.rate_limit_auth_per_minute,
-            login_backoff_after: config.login_backoff_after,
-            login_backoff_max: duration(config.login_backoff_max)?,
-            login_failure_window: duration(config.login_failure_window)?,
-            lockout_threshold: config.lockout_threshold,
-            lockout_duration: duration(config.lockout_duration)?,
-            bootstrap_admin_email: config.bootstrap_admin_email.clone(),
-        },
+        config.auth.clone(),
     );
 
-    if let Some(email) = &config.bootstrap_admin_email {
+    if let Some(email) = &config.auth.bootstrap_admin_email {
         use identity_core::usecases::{AdminGrant, AdminGranted};
         match services.admin.grant_admin(email.as_str(), AdminGrant::Bootstrap).await {
             Ok(AdminGranted::Granted | AdminGranted::AlreadyAdmin) => {
@@ -331,17 +299,17 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
         state: AppState {
             services,
             cookies: CookieSettings {
-                access_name: config.auth_cookie_name.clone(),
-                refresh_name: config.refresh_cookie_name.clone(),
-                secure: config.cookie_secure,
-                same_site: config.cookie_same_site,
-                access_max_age: config.access_token_ttl,
-                refresh_max_age: config.refresh_token_ttl,
+                access_name: config.http.cookies.access_name.clone(),
+                refresh_name: config.http.cookies.refresh_name.clone(),
+                secure: config.http.cookies.secure,
+                same_site: config.http.cookies.same_site,
+                access_max_age: std_duration(config.auth.access_token_ttl),
+                refresh_max_age: std_duration(config.auth.session_ttl),
             },
             checks,
             public_keys,
-            trusted_proxies: config.trusted_proxies.clone(),
-            allowed_origins: config.allowed_origins.clone(),
+            trusted_proxies: config.http.trusted_proxies.clone(),
+            allowed_origins: config.http.allowed_origins.clone(),
             codes: idempotency_codes,
             draining: Arc::default(),
             gauges: {

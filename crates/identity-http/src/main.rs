@@ -83,7 +83,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Err(error) = telemetry::init(config.log_format, &config.log_filter) {
+    if let Err(error) = telemetry::init(config.log.format, &config.log.filter) {
         eprintln!("identity: cannot set up logging: {error}");
         return ExitCode::FAILURE;
     }
@@ -136,7 +136,7 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
 }
 
 async fn migrate(config: &Config) -> anyhow::Result<()> {
-    let url = config.database_url.as_ref().ok_or_else(|| {
+    let url = config.store.database_url.as_ref().ok_or_else(|| {
         anyhow::anyhow!(
             "none of DATABASE_URL, DATABASE_URL_FILE, DATABASE_SECRET_FILE is set: there is no database to migrate"
         )
@@ -151,7 +151,10 @@ async fn migrate(config: &Config) -> anyhow::Result<()> {
 
 async fn create_admin(config: &Config, email: Option<String>) -> anyhow::Result<()> {
     let email = email.ok_or_else(|| anyhow::anyhow!("usage: identity create-admin EMAIL"))?;
-    anyhow::ensure!(config.database_url.is_some(), "DATABASE_URL is not set: an in-memory admin would vanish at exit");
+    anyhow::ensure!(
+        config.store.database_url.is_some(),
+        "DATABASE_URL is not set: an in-memory admin would vanish at exit"
+    );
     let wiring = identity_http::bootstrap::wire(config, Default::default()).await?;
     use identity_core::usecases::{AdminGrant, AdminGranted};
     match wiring

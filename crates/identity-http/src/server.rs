@@ -100,18 +100,18 @@ impl Application {
     pub async fn build_with(config: &Config, overrides: Overrides) -> anyhow::Result<Self> {
         crate::metrics::handle();
         let wiring = wire(config, overrides).await?;
-        let listener = TcpListener::bind((config.bind_addr, config.port))
-            .map_err(|e| anyhow::anyhow!("cannot listen on {}:{}: {e}", config.bind_addr, config.port))?;
+        let listener = TcpListener::bind((config.http.bind_addr, config.http.port))
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}:{}: {e}", config.http.bind_addr, config.http.port))?;
         let port = listener.local_addr()?.port();
         let draining = wiring.state.draining.clone();
         let state = web::Data::new(wiring.state);
         let metrics_state = state.clone();
-        let limit = BodyLimit(config.max_body_bytes);
-        let origins = config.allowed_origins.clone();
+        let limit = BodyLimit(config.http.max_body_bytes);
+        let origins = config.http.allowed_origins.clone();
         // With `METRICS_ADDR`, `/metrics` is served there only: not on the public listener.
-        let public_metrics = config.metrics_addr.is_none();
+        let public_metrics = config.http.metrics_addr.is_none();
         let document = crate::openapi::openapi();
-        let pages = web::Data::new(crate::pages::Pages::new(&config.password_policy));
+        let pages = web::Data::new(crate::pages::Pages::new(&config.auth.password_policy));
         let server = HttpServer::new(move || {
             App::new()
                 .into_utoipa_app()
@@ -146,16 +146,25 @@ impl Application {
         .listen(listener)?
         // Signals are ours (`run_until_stopped`): readiness turns 503 before the listener closes.
         .disable_signals()
-        .shutdown_timeout(config.shutdown_timeout.as_secs())
+        .shutdown_timeout(config.http.shutdown_timeout.as_secs())
         .run();
-        let metrics = match config.metrics_addr {
-            Some(addr) => Some(metrics_server(addr, config.shutdown_timeout, metrics_state)?),
+        let metrics = match config.http.metrics_addr {
+            Some(addr) => Some(metrics_server(addr, config.http.shutdown_timeout, metrics_state)?),
             None => None,
         };
         let (stop_relay, stop) = watch::channel(false);
         let relay = wiring.publisher.map(|publisher| crate::relay::spawn(wiring.outbox, publisher, wiring.clock, stop));
-        tracing::info!(address = %config.bind_addr, port, "identity is listening; API docs at /docs");
-        Ok(Self { port, server, metrics, draining, drain: config.shutdown_drain, relay, stop_relay, bus: wiring.bus })
+        tracing::info!(address = %config.http.bind_addr, port, "identity is listening; API docs at /docs");
+        Ok(Self {
+            port,
+            server,
+            metrics,
+            draining,
+            drain: config.http.shutdown_drain,
+            relay,
+            stop_relay,
+            bus: wiring.bus,
+        })
     }
 
     pub fn port(&self) -> u16 {

@@ -243,12 +243,14 @@ mod tests {
             s.as_ref().map(|s| s.expose_secret().to_owned())
         }
         vec![
-            ("DATABASE_URL", "DATABASE_URL_FILE", "postgres://u:p@db:5432/identity", |c| get(&c.database_url)),
-            ("REDIS_URL", "REDIS_URL_FILE", "redis://:p@cache:6379/0", |c| get(&c.redis_url)),
-            ("AMQP_URL", "AMQP_URL_FILE", "amqp://u:p@mq:5672/%2f", |c| get(&c.amqp_url)),
-            ("SMTP_URL", "SMTP_URL_FILE", "smtps://u:p@mail:465", |c| get(&c.smtp_url)),
-            ("PASETO_SECRET_KEY", "PASETO_SECRET_KEY_FILE", paseto_key(), |c| get(&c.paseto_secret_key)),
-            ("SECRETS_ENCRYPTION_KEY", "SECRETS_ENCRYPTION_KEY_FILE", SEALING_KEY, |c| get(&c.secrets_encryption_key)),
+            ("DATABASE_URL", "DATABASE_URL_FILE", "postgres://u:p@db:5432/identity", |c| get(&c.store.database_url)),
+            ("REDIS_URL", "REDIS_URL_FILE", "redis://:p@cache:6379/0", |c| get(&c.store.redis_url)),
+            ("AMQP_URL", "AMQP_URL_FILE", "amqp://u:p@mq:5672/%2f", |c| get(&c.events.amqp_url)),
+            ("SMTP_URL", "SMTP_URL_FILE", "smtps://u:p@mail:465", |c| get(&c.mail.smtp_url)),
+            ("PASETO_SECRET_KEY", "PASETO_SECRET_KEY_FILE", paseto_key(), |c| get(&c.keys.paseto_secret_key)),
+            ("SECRETS_ENCRYPTION_KEY", "SECRETS_ENCRYPTION_KEY_FILE", SEALING_KEY, |c| {
+                get(&c.keys.secrets_encryption_key)
+            }),
         ]
     }
 
@@ -314,7 +316,8 @@ mod tests {
 
     fn database_url(json: &str) -> Result<String, ConfigError> {
         let file = TempFile::new(json);
-        load(&[("DATABASE_SECRET_FILE", &file.path())]).map(|c| c.database_url.unwrap().expose_secret().to_owned())
+        load(&[("DATABASE_SECRET_FILE", &file.path())])
+            .map(|c| c.store.database_url.unwrap().expose_secret().to_owned())
     }
 
     #[test]

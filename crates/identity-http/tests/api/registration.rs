@@ -38,7 +38,7 @@ async fn confirm(app: &TestApp, email: &str, code: &str) -> reqwest::Response {
 /// server sets none, so the built-in ones).
 fn rendered(mail: &Mail) -> identity_mail::Rendered {
     let config = identity_http::config::Config::from_env(&|_: &str| None::<String>).unwrap();
-    config.mail_templates.render(mail)
+    config.mail.templates.render(mail)
 }
 
 /// A code is valid for 10 minutes by default, and only the body carries it: subjects show in

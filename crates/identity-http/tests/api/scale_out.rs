@@ -245,13 +245,28 @@ async fn three_replicas_behind_nginx_survive_losing_one() {
         client.retries.load(Ordering::SeqCst),
         twice.len()
     );
-    // Nothing the test started outlives it: nginx's master, its worker, the replicas.
-    let mut started: Vec<u32> = cluster.nginx.children();
+    // Nothing the test started outlives it: nginx's master, its worker, the replicas. (A
+    // killed process takes a moment to go: the check waits up to 5 s for each.)
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let mut started: Vec<u32> = loop {
+        let workers = cluster.nginx.children();
+        if !workers.is_empty() || std::time::Instant::now() > deadline {
+            break workers;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     assert!(!started.is_empty(), "nginx runs a worker");
     started.push(cluster.nginx.0.id());
     started.extend(cluster.replicas.iter().flatten().map(|r| r.0.id()));
     drop(cluster);
-    let left: Vec<u32> = started.into_iter().filter(|pid| running(*pid)).collect();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let left = loop {
+        let left: Vec<u32> = started.iter().copied().filter(|pid| running(*pid)).collect();
+        if left.is_empty() || std::time::Instant::now() > deadline {
+            break left;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     assert!(left.is_empty(), "processes left running after the test: {left:?}");
     broker.delete().await;
 }
