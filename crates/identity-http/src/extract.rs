@@ -275,7 +275,7 @@ pub fn access_token(req: &HttpRequest, cookie_name: &str) -> Option<AccessToken>
 /// missing, invalid, expired, or its session or account ended; then, for a token from the
 /// cookie on an unsafe request, 403 `csrf_rejected` unless it comes from an allowed origin
 /// (401 before 403, as everywhere). Routes with a security requirement extract it before
-/// anything else (`crate::admin_guard`).
+/// anything else (`crate::gate`).
 pub struct CurrentUser(pub identity_core::usecases::Authenticated);
 
 impl FromRequest for CurrentUser {

@@ -2,12 +2,12 @@
 //! configuration and the composition root. Thin: every rule lives in `identity-core`.
 
 pub mod access_log;
-pub mod admin_guard;
 pub mod bootstrap;
 pub mod client;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod gate;
 pub mod gauges;
 pub mod idempotency;
 pub mod limits;

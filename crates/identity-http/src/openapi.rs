@@ -104,8 +104,10 @@ pub struct ServedRoute {
     pub template: String,
     pub segments: Vec<String>,
     pub methods: Vec<String>,
-    /// The methods whose operation has a security requirement (the caller must be signed in).
-    pub secured: Vec<String>,
+    /// What each method's operation needs of its caller, as its security requirement
+    /// declares it (`("bearer" = [])`: a signed-in caller; `("bearer" = ["admin"])`: an
+    /// admin). Methods without a security requirement are public and absent here.
+    pub needs: Vec<(String, identity_core::usecases::Need)>,
 }
 
 impl ServedRoute {
@@ -130,22 +132,42 @@ pub fn served_routes() -> &'static [ServedRoute] {
             .map(|(template, item)| {
                 let operations: Vec<(&String, &serde_json::Value)> =
                     item.as_object().into_iter().flatten().filter(|(k, _)| METHODS.contains(&k.as_str())).collect();
-                let secured = |operation: &serde_json::Value| {
-                    operation["security"].as_array().is_some_and(|requirements| !requirements.is_empty())
-                };
                 ServedRoute {
                     template: template.clone(),
                     segments: template.split('/').map(str::to_owned).collect(),
                     methods: operations.iter().map(|(method, _)| method.to_uppercase()).collect(),
-                    secured: operations
+                    needs: operations
                         .iter()
-                        .filter(|(_, operation)| secured(operation))
-                        .map(|(method, _)| method.to_uppercase())
+                        .filter_map(|(method, operation)| Some((method.to_uppercase(), declared_need(operation)?)))
                         .collect(),
                 }
             })
             .collect()
     })
+}
+
+/// The roles each alternative of a security requirement states, but `oauth2`'s: for an OAuth2
+/// scheme the list holds scopes (none: the token of `/v1/auth/token` carries roles, not scopes),
+/// for the others (`bearer`, `cookie`) the roles a caller must hold (OpenAPI 3.1).
+fn stated_roles(requirements: &[serde_json::Value]) -> Vec<Vec<&str>> {
+    requirements
+        .iter()
+        .filter_map(|r| r.as_object())
+        .flat_map(|r| r.iter())
+        .filter(|(scheme, _)| scheme.as_str() != "oauth2")
+        .map(|(_, roles)| roles.as_array().into_iter().flatten().filter_map(|r| r.as_str()).collect())
+        .collect()
+}
+
+/// What an operation's security requirement declares it needs (`None`: public). Every
+/// alternative states the same roles, and a role core does not know is declared by no route
+/// (both checked by `tests::every_security_requirement_states_a_need`); were one to slip
+/// through, the route needs an admin, never nothing.
+fn declared_need(operation: &serde_json::Value) -> Option<identity_core::usecases::Need> {
+    use identity_core::usecases::Need;
+    let requirements = operation["security"].as_array().filter(|r| !r.is_empty())?;
+    let roles = stated_roles(requirements).into_iter().next().unwrap_or_default();
+    Some(Need::from_roles(&roles).unwrap_or(Need::ADMIN))
 }
 
 /// Every operation as `METHOD /path operation_id`, one a line, in document order: the list
@@ -161,4 +183,43 @@ pub fn operation_list() -> String {
         }
     }
     lines
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use identity_core::usecases::Need;
+
+    use super::*;
+
+    /// Every secured operation of the document states one need, the same in each of its
+    /// alternatives, with roles core knows; every admin operation (the tag `admin` and
+    /// everything under `/v1/admin/`) needs an admin, and nothing else does.
+    #[test]
+    fn every_security_requirement_states_a_need() {
+        let doc = openapi();
+        let mut admin_operations = 0;
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, operation) in item.as_object().unwrap() {
+                let Some(requirements) = operation["security"].as_array().filter(|r| !r.is_empty()) else {
+                    continue;
+                };
+                let mut stated = stated_roles(requirements);
+                stated.dedup();
+                assert_eq!(stated.len(), 1, "{method} {path}: its alternatives state different roles: {stated:?}");
+                let need = Need::from_roles(&stated[0]);
+                assert!(need.is_some(), "{method} {path}: roles {:?} name no role core knows", stated[0]);
+                let admin = path.starts_with("/v1/admin/");
+                assert_eq!(need == Some(Need::ADMIN), admin, "{method} {path} needs {need:?}");
+                admin_operations += usize::from(admin);
+            }
+        }
+        assert!(admin_operations > 20, "{admin_operations}");
+        // What the gate reads is what the document states.
+        let routes = served_routes();
+        let users = routes.iter().find(|r| r.template == "/v1/admin/users").unwrap();
+        assert_eq!(users.needs, vec![("GET".to_owned(), Need::ADMIN), ("POST".to_owned(), Need::ADMIN)]);
+        let me = routes.iter().find(|r| r.template == "/v1/users/me").unwrap();
+        assert!(me.needs.iter().all(|(_, need)| *need == Need::Caller) && !me.needs.is_empty());
+    }
 }

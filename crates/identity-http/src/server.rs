@@ -135,7 +135,7 @@ impl Application {
                 })
                 .map(|app| {
                     app.wrap(ErrorHandlers::new().default_handler(problem_for_framework_errors))
-                        .wrap(from_fn(crate::admin_guard::middleware))
+                        .wrap(from_fn(crate::gate::middleware))
                         .wrap(from_fn(crate::security::headers))
                         .wrap(crate::security::cors(origins.clone()))
                         .wrap(from_fn(crate::security::cors_lists))

@@ -4,7 +4,7 @@ use uuid::Uuid;
 
 use std::sync::Arc;
 
-use super::admin::require_admin;
+use super::authz::{Need, authorize};
 use super::context::Context;
 use super::{Authenticated, CoreError, Page, page_request};
 use crate::domain::{
@@ -52,7 +52,7 @@ impl AccessService {
         limit: Option<usize>,
         cursor: Option<&str>,
     ) -> Result<Page<Group>, CoreError> {
-        require_admin(auth)?;
+        authorize(auth, Need::ADMIN)?;
         if let Some(query) = query {
             crate::domain::single_line("query", query).map_err(ValidationErrors::single)?;
         }
@@ -63,7 +63,7 @@ impl AccessService {
     }
 
     pub async fn get_group(&self, auth: &Authenticated, id: Uuid) -> Result<Group, CoreError> {
-        require_admin(auth)?;
+        authorize(auth, Need::ADMIN)?;
         self.find_group(id).await
     }
 
@@ -79,7 +79,7 @@ impl AccessService {
         description: Option<&str>,
         request: Option<&crate::domain::RequestKey>,
     ) -> Result<Group, CoreError> {
-        require_admin(auth)?;
+        authorize(auth, Need::ADMIN)?;
         // A retry whose first attempt made the group, but whose answer was lost.
         if let Some(id) = self.requests.made(request).await?
             && let Some(group) = self.access.find_group(GroupId::from_uuid(id)).await?
@@ -111,7 +111,7 @@ impl AccessService {
 
     /// Renames a group or changes its description.
     pub async fn update_group(&self, auth: &Authenticated, id: Uuid, change: GroupChange) -> Result<Group, CoreError> {
-        require_admin(auth)?;
+        authorize(auth, Need::ADMIN)?;
         let mut errors = ValidationErrors::new();
         let name = change.name.as_deref().and_then(|raw| errors.collect(GroupName::parse(raw)));
         let description = match &change.description {
@@ -146,7 +146,7 @@ impl AccessService {
     /// Deletes a group with its memberships and grants; each former member gets a
     /// `user.updated` event.
     pub async fn delete_group(&self, auth: &Authenticated, id: Uuid) -> Result<(), CoreError> {
-        require_admin(auth)?;
+        authorize(auth, Need::ADMIN)?;
         let mut tx = self.uow.begin().await?;
         let group = tx.lock_group(GroupId::from_uuid(id)).await?.ok_or(CoreError::NotFound)?;
         let members = tx.member_ids(group.id).await?;
@@ -168,7 +168,7 @@ impl AccessService {
         limit: Option<usize>,
         cursor: Option<&str>,
     ) -> Result<Page<GroupMember>, CoreError> {
-        require_admin(auth)?;
+        authorize(auth, Need::ADMIN)?;
         let (limit, request) = page_request(limit, cursor)?;
         let group = self.find_group(id).await?;
         let items = self.access.list_members(group.id, request).await?;
@@ -177,7 +177,7 @@ impl AccessService {
 
     /// Adds a user to a group (idempotent: `Ok(false)` when they already were a member).
     pub async fn add_member(&self, auth: &Authenticated, group: Uuid, user: Uuid) -> Result<bool, CoreError> {
-        require_admin(auth)?;
+        authorize(auth, Need::ADMIN)?;
         let mut tx = self.uow.begin().await?;
         let group = tx.lock_group(GroupId::from_uuid(group)).await?.ok_or(CoreError::NotFound)?;
         let user = tx.lock_user(UserId::from_uuid(user)).await?.ok_or(CoreError::NotFound)?;
@@ -190,7 +190,7 @@ impl AccessService {
 
     /// Removes a user from a group; 404 when they were not a member.
     pub async fn remove_member(&self, auth: &Authenticated, group: Uuid, user: Uuid) -> Result<(), CoreError> {
-        require_admin(auth)?;
+        authorize(auth, Need::ADMIN)?;
         let mut tx = self.uow.begin().await?;
         let group = tx.lock_group(GroupId::from_uuid(group)).await?.ok_or(CoreError::NotFound)?;
         let user = UserId::from_uuid(user);
@@ -217,14 +217,14 @@ impl AccessService {
 
     /// The groups a user is a member of, by name (admins).
     pub async fn user_groups(&self, auth: &Authenticated, user: Uuid) -> Result<Vec<Group>, CoreError> {
-        require_admin(auth)?;
+        authorize(auth, Need::ADMIN)?;
         let user = self.users.find_by_id(UserId::from_uuid(user)).await?.ok_or(CoreError::NotFound)?;
         Ok(self.access.groups_of(user.id).await?)
     }
 
     /// The apps granted to a group, by app key.
     pub async fn group_apps(&self, auth: &Authenticated, group: Uuid) -> Result<Vec<AppGrant>, CoreError> {
-        require_admin(auth)?;
+        authorize(auth, Need::ADMIN)?;
         let group = self.find_group(group).await?;
         Ok(self.access.grants_of(&[Grantee::Group(group.id)]).await?)
     }
@@ -232,7 +232,7 @@ impl AccessService {
     /// Grants an app to a user or a group (idempotent: `Ok(false)` when the grantee already
     /// had it). Each affected user gets a `user.updated` event.
     pub async fn grant_app(&self, auth: &Authenticated, grantee: Grantee, app: &str) -> Result<bool, CoreError> {
-        require_admin(auth)?;
+        authorize(auth, Need::ADMIN)?;
         let app = app_key(app)?;
         let mut tx = self.uow.begin().await?;
         lock_grantee(tx.as_mut(), grantee).await?;
@@ -247,7 +247,7 @@ impl AccessService {
     /// Takes an app back from a user (their direct grant only) or a group; 404 when the
     /// grantee did not have it.
     pub async fn revoke_app(&self, auth: &Authenticated, grantee: Grantee, app: &str) -> Result<(), CoreError> {
-        require_admin(auth)?;
+        authorize(auth, Need::ADMIN)?;
         let app = app_key(app)?;
         let mut tx = self.uow.begin().await?;
         lock_grantee(tx.as_mut(), grantee).await?;
@@ -287,7 +287,7 @@ impl AccessService {
 
     /// The apps a user may open, for admins.
     pub async fn user_apps(&self, auth: &Authenticated, user: Uuid) -> Result<Vec<UserApp>, CoreError> {
-        require_admin(auth)?;
+        authorize(auth, Need::ADMIN)?;
         let user = self.users.find_by_id(UserId::from_uuid(user)).await?.ok_or(CoreError::NotFound)?;
         self.apps_of(user.id).await
     }

@@ -1,18 +1,14 @@
-//! Admins managing accounts: the admin gate, listing, creating and changing users.
+//! Admins managing accounts: the route gate's audited refusals, listing, creating and changing
+//! users.
 
 use std::sync::Arc;
 
 use super::accounts::Accounts;
+use super::authz::{Need, authorize, decide};
 use super::context::{Context, Mailer, Revoker};
 use super::{Authenticated, CoreError};
 use crate::domain::{Email, Role, UserId, ValidationErrors};
 use crate::ports::{ClientInfo, CodeStore, PasswordHasher, UnitOfWork};
-
-/// Admin routes: the `admin` role as the store holds it now (read with the user on every
-/// request), so a demoted admin loses access at once, whatever the token says.
-pub fn require_admin(auth: &Authenticated) -> Result<(), CoreError> {
-    if auth.user.roles.contains(&Role::new(Role::ADMIN)) { Ok(()) } else { Err(CoreError::Forbidden) }
-}
 
 /// Accounts as admins see and change them, and the gate of every admin route.
 #[derive(Clone)]
@@ -28,14 +24,20 @@ pub struct AdminUserService {
 }
 
 impl AdminUserService {
-    /// The gate of every admin route, passed before the route reads its input (so a caller
-    /// who is not an admin learns nothing from validation answers). Refuses with `Forbidden`
-    /// unless the caller holds `admin` now, and audits the refusal: `authorization.denied`,
+    /// The gate of every route that needs a caller, passed before the route reads its input
+    /// (so a caller who may not use it learns nothing from validation answers): the route's
+    /// declared [`Need`], decided by [`decide`]. A refusal is audited: `authorization.denied`,
     /// actor and subject the caller, metadata the `method` and the route's `template` (never
     /// the path with its ids, a body or a token). One entry per caller, method and template
     /// a minute at most, so a flood of refusals is not a flood of writes.
-    pub async fn authorize_admin(&self, auth: &Authenticated, method: &str, template: &str) -> Result<(), CoreError> {
-        if require_admin(auth).is_ok() {
+    pub async fn authorize_route(
+        &self,
+        auth: &Authenticated,
+        need: Need,
+        method: &str,
+        template: &str,
+    ) -> Result<(), CoreError> {
+        if decide(Some(auth), need).is_ok() {
             return Ok(());
         }
         let method: String = method.chars().take(16).collect::<String>().to_ascii_uppercase();
@@ -124,7 +126,7 @@ impl AdminUserService {
         auth: &Authenticated,
         query: UserQuery,
     ) -> Result<super::Page<crate::domain::User>, CoreError> {
-        require_admin(auth)?;
+        authorize(auth, Need::ADMIN)?;
         for (field, value) in [("query", &query.query), ("role", &query.role), ("status", &query.status)] {
             if let Some(value) = value {
                 crate::domain::single_line(field, value).map_err(ValidationErrors::single)?;
@@ -154,7 +156,7 @@ impl AdminUserService {
 
     /// One user, for admins (deleted ones too).
     pub async fn get_user(&self, auth: &Authenticated, id: uuid::Uuid) -> Result<crate::domain::User, CoreError> {
-        require_admin(auth)?;
+        authorize(auth, Need::ADMIN)?;
         self.accounts.users.find_by_id(UserId::from_uuid(id)).await?.ok_or(CoreError::NotFound)
     }
 }
@@ -192,7 +194,7 @@ impl AdminUserService {
         use crate::domain::{EventType, FieldError, RevocationReason, UserStatus, UserUpdatedData};
         use crate::ports::SessionSelector;
 
-        require_admin(auth)?;
+        authorize(auth, Need::ADMIN)?;
         let mut errors = ValidationErrors::new();
         let roles = change.roles.as_deref().and_then(|names| errors.collect(parse_roles(names)));
         let status =
@@ -269,7 +271,7 @@ impl AdminUserService {
 
     /// Ends every session of a user (admins only).
     pub async fn admin_revoke_sessions(&self, auth: &Authenticated, id: uuid::Uuid) -> Result<usize, CoreError> {
-        require_admin(auth)?;
+        authorize(auth, Need::ADMIN)?;
         let user = self.accounts.users.find_by_id(UserId::from_uuid(id)).await?.ok_or(CoreError::NotFound)?;
         let selector = crate::ports::SessionSelector::All;
         let revoked =
@@ -293,7 +295,7 @@ impl AdminUserService {
     pub async fn admin_request_password_reset(&self, auth: &Authenticated, id: uuid::Uuid) -> Result<(), CoreError> {
         use crate::domain::UserStatus;
 
-        require_admin(auth)?;
+        authorize(auth, Need::ADMIN)?;
         let user = self
             .accounts
             .users
@@ -354,7 +356,7 @@ impl AdminUserService {
     ) -> Result<crate::domain::User, CoreError> {
         use crate::domain::NewUser;
 
-        require_admin(auth)?;
+        authorize(auth, Need::ADMIN)?;
         // A retry whose first attempt made the account, but whose answer was lost.
         if let Some(user) = self.accounts.made_by(input.request.as_ref()).await? {
             return Ok(user);

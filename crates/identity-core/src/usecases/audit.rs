@@ -3,7 +3,7 @@ use uuid::Uuid;
 
 use std::sync::Arc;
 
-use super::admin::require_admin;
+use super::authz::{Need, authorize};
 use super::{Authenticated, CoreError, Page, page_request};
 use crate::domain::{AuditFilter, AuditRecord, FieldError, UserId, ValidationErrors};
 use crate::ports::AuditRepository;
@@ -60,7 +60,7 @@ impl AuditService {
 
     /// Every audit entry matching `query` (admins only), newest first.
     pub async fn search_audit(&self, auth: &Authenticated, query: AuditQuery) -> Result<Page<AuditRecord>, CoreError> {
-        require_admin(auth)?;
+        authorize(auth, Need::ADMIN)?;
         if let Some(action) = &query.action {
             crate::domain::single_line("action", action).map_err(ValidationErrors::single)?;
         }

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use std::sync::Arc;
 
-use super::admin::require_admin;
+use super::authz::{Need, authorize};
 use super::context::Context;
 use super::{Authenticated, CoreError};
 use crate::domain::UserId;
@@ -60,13 +60,13 @@ pub struct SettingsService {
 impl SettingsService {
     /// The namespaces and their schemas.
     pub fn settings_namespaces(&self, auth: &Authenticated) -> Result<Vec<Namespace>, CoreError> {
-        require_admin(auth)?;
+        authorize(auth, Need::ADMIN)?;
         Ok(Namespace::ALL.to_vec())
     }
 
     /// One namespace's settings; an unknown namespace is 404.
     pub async fn get_settings(&self, auth: &Authenticated, name: &str) -> Result<SettingsView, CoreError> {
-        require_admin(auth)?;
+        authorize(auth, Need::ADMIN)?;
         let namespace = namespace(name)?;
         let stored = self.settings.get_settings(namespace.name).await?.unwrap_or_default();
         Ok(view(namespace, &stored))
@@ -81,7 +81,7 @@ impl SettingsService {
         name: &str,
         patch: &Value,
     ) -> Result<SettingsView, CoreError> {
-        require_admin(auth)?;
+        authorize(auth, Need::ADMIN)?;
         let namespace = namespace(name)?;
         let patch = namespace.validate_patch(patch)?;
         let mut tx = self.uow.begin().await?;
@@ -137,7 +137,7 @@ impl SettingsService {
         name: &str,
         patch: Option<&Value>,
     ) -> Result<ProbeOutcome, CoreError> {
-        require_admin(auth)?;
+        authorize(auth, Need::ADMIN)?;
         let namespace = namespace(name)?;
         let patch = match patch {
             Some(patch) => namespace.validate_patch(patch)?,

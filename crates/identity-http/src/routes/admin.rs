@@ -41,7 +41,7 @@ pub struct UserPage {
     operation_id = "admin_list_users",
     tag = "admin",
     params(UserSearch),
-    security(("bearer" = []), ("cookie" = [])),
+    security(("bearer" = ["admin"]), ("cookie" = ["admin"])),
     responses(
         (status = OK, body = UserPage),
         (status = UNAUTHORIZED, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
@@ -89,7 +89,7 @@ pub struct AdminCreateUser {
     tag = "admin",
     request_body = AdminCreateUser,
     params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first answer again (24 h)")),
-    security(("bearer" = []), ("cookie" = [])),
+    security(("bearer" = ["admin"]), ("cookie" = ["admin"])),
     responses(
         (status = CREATED, body = UserView, headers(("Location" = String, description = "The new account"))),
         (status = UNAUTHORIZED, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
@@ -126,7 +126,7 @@ pub async fn create_user(
     operation_id = "admin_get_user",
     tag = "admin",
     params(("id" = Uuid, Path, description = "User id")),
-    security(("bearer" = []), ("cookie" = [])),
+    security(("bearer" = ["admin"]), ("cookie" = ["admin"])),
     responses(
         (status = OK, body = UserView),
         (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
@@ -175,7 +175,7 @@ fn status(value: &str) -> AdminUserChange {
     tag = "admin",
     params(("id" = Uuid, Path, description = "User id")),
     request_body = AdminUserPatch,
-    security(("bearer" = []), ("cookie" = [])),
+    security(("bearer" = ["admin"]), ("cookie" = ["admin"])),
     responses(
         (status = OK, body = UserView),
         (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
@@ -200,7 +200,7 @@ pub async fn patch_user(
     operation_id = "admin_lock_user",
     tag = "admin",
     params(("id" = Uuid, Path, description = "User id")),
-    security(("bearer" = []), ("cookie" = [])),
+    security(("bearer" = ["admin"]), ("cookie" = ["admin"])),
     responses(
         (status = OK, description = "The locked account", body = UserView),
         (status = NOT_FOUND, description = "`not_found`: no such user", body = Problem, content_type = "application/problem+json"),
@@ -221,7 +221,7 @@ pub async fn lock_user(
     operation_id = "admin_unlock_user",
     tag = "admin",
     params(("id" = Uuid, Path, description = "User id")),
-    security(("bearer" = []), ("cookie" = [])),
+    security(("bearer" = ["admin"]), ("cookie" = ["admin"])),
     responses(
         (status = OK, description = "The active account", body = UserView),
         (status = NOT_FOUND, description = "`not_found`: no such user", body = Problem, content_type = "application/problem+json"),
@@ -241,7 +241,7 @@ pub async fn unlock_user(
     operation_id = "admin_delete_user",
     tag = "admin",
     params(("id" = Uuid, Path, description = "User id")),
-    security(("bearer" = []), ("cookie" = [])),
+    security(("bearer" = ["admin"]), ("cookie" = ["admin"])),
     responses(
         (status = NO_CONTENT, description = "Deleted (soft): its sessions ended"),
         (status = NOT_FOUND, description = "`not_found`: no such user", body = Problem, content_type = "application/problem+json"),
@@ -263,7 +263,7 @@ pub async fn delete_user(
     operation_id = "admin_restore_user",
     tag = "admin",
     params(("id" = Uuid, Path, description = "User id")),
-    security(("bearer" = []), ("cookie" = [])),
+    security(("bearer" = ["admin"]), ("cookie" = ["admin"])),
     responses(
         (status = OK, description = "The restored account", body = UserView),
         (status = NOT_FOUND, description = "`not_found`: no such user", body = Problem, content_type = "application/problem+json"),
@@ -283,7 +283,7 @@ pub async fn restore_user(
     operation_id = "admin_revoke_sessions",
     tag = "admin",
     params(("id" = Uuid, Path, description = "User id")),
-    security(("bearer" = []), ("cookie" = [])),
+    security(("bearer" = ["admin"]), ("cookie" = ["admin"])),
     responses(
         (status = NO_CONTENT, description = "Every session ended"),
         (status = NOT_FOUND, description = "`not_found`: no such user", body = Problem, content_type = "application/problem+json"),
@@ -311,7 +311,7 @@ pub async fn revoke_sessions(
     operation_id = "admin_request_password_reset",
     tag = "admin",
     params(("id" = Uuid, Path, description = "User id")),
-    security(("bearer" = []), ("cookie" = [])),
+    security(("bearer" = ["admin"]), ("cookie" = ["admin"])),
     responses(
         (status = ACCEPTED, description = "A reset link is on its way to the user's address"),
         (status = FORBIDDEN, description = "`forbidden`: not an admin; `account_disabled` or `account_locked`: the account is disabled or locked by an admin, so a link could not be used (a lock-out after failed sign-ins is mailed: the reset ends it)", body = Problem, content_type = "application/problem+json"),

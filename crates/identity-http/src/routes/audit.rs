@@ -124,7 +124,7 @@ pub struct AuditSearch {
     operation_id = "admin_search_audit_logs",
     tag = "audit",
     params(AuditSearch),
-    security(("bearer" = []), ("cookie" = [])),
+    security(("bearer" = ["admin"]), ("cookie" = ["admin"])),
     responses(
         (status = OK, body = AuditPage),
         (status = UNAUTHORIZED, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),

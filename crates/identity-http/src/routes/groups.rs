@@ -168,7 +168,7 @@ pub struct GroupSearch {
     operation_id = "admin_list_groups",
     tag = "groups",
     params(GroupSearch),
-    security(("bearer" = []), ("cookie" = [])),
+    security(("bearer" = ["admin"]), ("cookie" = ["admin"])),
     responses(
         (status = OK, body = GroupPage),
         (status = UNAUTHORIZED, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
@@ -208,7 +208,7 @@ pub struct NewGroup {
     tag = "groups",
     request_body = NewGroup,
     params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first answer again (24 h)")),
-    security(("bearer" = []), ("cookie" = [])),
+    security(("bearer" = ["admin"]), ("cookie" = ["admin"])),
     responses(
         (status = CREATED, body = GroupView, headers(("Location" = String, description = "The new group"))),
         (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
@@ -235,7 +235,7 @@ pub async fn create_group(
     operation_id = "admin_get_group",
     tag = "groups",
     params(("id" = Uuid, Path, description = "Group id")),
-    security(("bearer" = []), ("cookie" = [])),
+    security(("bearer" = ["admin"]), ("cookie" = ["admin"])),
     responses(
         (status = OK, body = GroupView),
         (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
@@ -273,7 +273,7 @@ pub struct GroupPatch {
     tag = "groups",
     params(("id" = Uuid, Path, description = "Group id")),
     request_body = GroupPatch,
-    security(("bearer" = []), ("cookie" = [])),
+    security(("bearer" = ["admin"]), ("cookie" = ["admin"])),
     responses(
         (status = OK, body = GroupView),
         (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
@@ -299,7 +299,7 @@ pub async fn patch_group(
     operation_id = "admin_delete_group",
     tag = "groups",
     params(("id" = Uuid, Path, description = "Group id")),
-    security(("bearer" = []), ("cookie" = [])),
+    security(("bearer" = ["admin"]), ("cookie" = ["admin"])),
     responses(
         (status = NO_CONTENT, description = "Deleted"),
         (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
@@ -321,7 +321,7 @@ pub async fn delete_group(
     operation_id = "admin_list_group_members",
     tag = "groups",
     params(("id" = Uuid, Path, description = "Group id"), PageQuery),
-    security(("bearer" = []), ("cookie" = [])),
+    security(("bearer" = ["admin"]), ("cookie" = ["admin"])),
     responses(
         (status = OK, body = MemberPage),
         (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
@@ -349,7 +349,7 @@ pub async fn list_members(
     operation_id = "admin_add_group_member",
     tag = "groups",
     params(("id" = Uuid, Path, description = "Group id"), ("user_id" = Uuid, Path, description = "User id")),
-    security(("bearer" = []), ("cookie" = [])),
+    security(("bearer" = ["admin"]), ("cookie" = ["admin"])),
     responses(
         (status = NO_CONTENT, description = "The user is a member"),
         (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
@@ -372,7 +372,7 @@ pub async fn add_member(
     operation_id = "admin_remove_group_member",
     tag = "groups",
     params(("id" = Uuid, Path, description = "Group id"), ("user_id" = Uuid, Path, description = "User id")),
-    security(("bearer" = []), ("cookie" = [])),
+    security(("bearer" = ["admin"]), ("cookie" = ["admin"])),
     responses(
         (status = NO_CONTENT, description = "Removed"),
         (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
@@ -395,7 +395,7 @@ pub async fn remove_member(
     operation_id = "admin_list_group_apps",
     tag = "groups",
     params(("id" = Uuid, Path, description = "Group id")),
-    security(("bearer" = []), ("cookie" = [])),
+    security(("bearer" = ["admin"]), ("cookie" = ["admin"])),
     responses(
         (status = OK, body = AppGrantList),
         (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
@@ -417,7 +417,7 @@ pub async fn group_apps(
     operation_id = "admin_grant_group_app",
     tag = "groups",
     params(("id" = Uuid, Path, description = "Group id"), ("app_key" = String, Path, description = "App key, e.g. `docs`")),
-    security(("bearer" = []), ("cookie" = [])),
+    security(("bearer" = ["admin"]), ("cookie" = ["admin"])),
     responses(
         (status = NO_CONTENT, description = "The group has the app"),
         (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
@@ -441,7 +441,7 @@ pub async fn grant_group_app(
     operation_id = "admin_revoke_group_app",
     tag = "groups",
     params(("id" = Uuid, Path, description = "Group id"), ("app_key" = String, Path, description = "App key")),
-    security(("bearer" = []), ("cookie" = [])),
+    security(("bearer" = ["admin"]), ("cookie" = ["admin"])),
     responses(
         (status = NO_CONTENT, description = "Revoked"),
         (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
@@ -465,7 +465,7 @@ pub async fn revoke_group_app(
     operation_id = "admin_list_user_groups",
     tag = "admin",
     params(("id" = Uuid, Path, description = "User id")),
-    security(("bearer" = []), ("cookie" = [])),
+    security(("bearer" = ["admin"]), ("cookie" = ["admin"])),
     responses(
         (status = OK, body = GroupList),
         (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
@@ -487,7 +487,7 @@ pub async fn user_groups(
     operation_id = "admin_list_user_apps",
     tag = "admin",
     params(("id" = Uuid, Path, description = "User id")),
-    security(("bearer" = []), ("cookie" = [])),
+    security(("bearer" = ["admin"]), ("cookie" = ["admin"])),
     responses(
         (status = OK, body = UserAppList),
         (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
@@ -508,7 +508,7 @@ pub async fn user_apps(
     operation_id = "admin_grant_user_app",
     tag = "admin",
     params(("id" = Uuid, Path, description = "User id"), ("app_key" = String, Path, description = "App key, e.g. `docs`")),
-    security(("bearer" = []), ("cookie" = [])),
+    security(("bearer" = ["admin"]), ("cookie" = ["admin"])),
     responses(
         (status = NO_CONTENT, description = "The user has the app"),
         (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
@@ -532,7 +532,7 @@ pub async fn grant_user_app(
     operation_id = "admin_revoke_user_app",
     tag = "admin",
     params(("id" = Uuid, Path, description = "User id"), ("app_key" = String, Path, description = "App key")),
-    security(("bearer" = []), ("cookie" = [])),
+    security(("bearer" = ["admin"]), ("cookie" = ["admin"])),
     responses(
         (status = NO_CONTENT, description = "Revoked"),
         (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),

@@ -334,7 +334,7 @@ impl From<ProbeOutcome> for SettingsTestResult {
 #[utoipa::path(
     operation_id = "admin_list_settings_namespaces",
     tag = "settings",
-    security(("bearer" = []), ("cookie" = [])),
+    security(("bearer" = ["admin"]), ("cookie" = ["admin"])),
     responses(
         (status = OK, body = NamespaceList),
         (status = UNAUTHORIZED, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
@@ -352,7 +352,7 @@ pub async fn list_namespaces(state: web::Data<AppState>, user: CurrentUser) -> R
     operation_id = "admin_get_settings",
     tag = "settings",
     params(("namespace" = String, Path, description = "The namespace (one path per namespace in the document)")),
-    security(("bearer" = []), ("cookie" = [])),
+    security(("bearer" = ["admin"]), ("cookie" = ["admin"])),
     responses(
         (status = OK, body = SettingsDocument),
         (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
@@ -381,7 +381,7 @@ pub async fn get_settings(
         content_type = "application/merge-patch+json",
         description = "A partial document of the namespace's fields; `application/json` is accepted too"
     ),
-    security(("bearer" = []), ("cookie" = [])),
+    security(("bearer" = ["admin"]), ("cookie" = ["admin"])),
     responses(
         (status = OK, body = SettingsDocument),
         (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
@@ -410,7 +410,7 @@ pub async fn patch_settings(
     tag = "settings",
     params(("namespace" = String, Path, description = "The namespace (one path per namespace in the document)")),
     request_body(content = Option<Value>, description = "Values to try instead of the stored ones; optional: leave the body out (no `null`) to test the stored ones"),
-    security(("bearer" = []), ("cookie" = [])),
+    security(("bearer" = ["admin"]), ("cookie" = ["admin"])),
     responses(
         (status = OK, body = SettingsTestResult),
         (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),

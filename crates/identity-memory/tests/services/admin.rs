@@ -15,6 +15,9 @@ async fn admin_refusals_are_audited_at_most_once_a_minute() {
     }
     let refused = auth.authorize_admin(&authed, "DELETE", "/v1/admin/users/{id}").await;
     assert!(matches!(refused, Err(CoreError::Forbidden)));
+    // A route any caller may use lets this one through, unaudited.
+    let any = identity_core::usecases::Need::Caller;
+    assert!(auth.authorize_route(&authed, any, "GET", "/v1/sessions").await.is_ok());
     let filter = identity_core::AuditFilter {
         action: Some("authorization.denied".into()),
         limit: 10,

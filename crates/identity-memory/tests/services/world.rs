@@ -161,7 +161,16 @@ impl Auth {
         self.0.profile.delete_account(auth, password).await
     }
     pub async fn authorize_admin(&self, auth: &Authenticated, method: &str, template: &str) -> Result<(), CoreError> {
-        self.0.admin.authorize_admin(auth, method, template).await
+        self.authorize_route(auth, identity_core::usecases::Need::ADMIN, method, template).await
+    }
+    pub async fn authorize_route(
+        &self,
+        auth: &Authenticated,
+        need: identity_core::usecases::Need,
+        method: &str,
+        template: &str,
+    ) -> Result<(), CoreError> {
+        self.0.admin.authorize_route(auth, need, method, template).await
     }
 }
 
