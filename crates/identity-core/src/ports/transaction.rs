@@ -1,9 +1,8 @@
-//! Writes: [`UnitOfWork`] begins a [`Transaction`], and the transaction is one write port per
-//! aggregate ([`UserWrites`], [`SessionWrites`], [`OneTimeTokenWrites`], [`AccessWrites`],
-//! [`SettingsWrites`], [`JournalWrites`]). Their methods are callable on a
-//! `Box<dyn Transaction>` or `&mut dyn Transaction` without importing the write traits, and
-//! [`WritePorts`] hands out each one alone (`tx.users()`, `tx.sessions()`, …) for code that
-//! needs only one aggregate.
+//! Writes: [`UnitOfWork`] begins a [`Transaction`], which hands out the write port of each
+//! aggregate ([`WritePorts`]: `tx.users()` is [`UserWrites`], `tx.sessions()`
+//! [`SessionWrites`], `tx.one_time_tokens()`, `tx.access()`, `tx.settings()`, `tx.journal()`)
+//! and commits. It is not the sum of its ports: a new aggregate adds its write trait and one
+//! accessor here, and the code of the others does not change.
 
 use std::net::IpAddr;
 
@@ -52,9 +51,7 @@ pub trait UnitOfWork: Send + Sync + 'static {
 ///
 /// An adapter implements each write port and `commit`; [`WritePorts`] comes with them.
 #[async_trait]
-pub trait Transaction:
-    UserWrites + SessionWrites + OneTimeTokenWrites + AccessWrites + SettingsWrites + JournalWrites + WritePorts + Send
-{
+pub trait Transaction: WritePorts + Send {
     async fn commit(self: Box<Self>) -> Result<(), RepoError>;
 }
 

@@ -23,8 +23,8 @@ pub struct GroupChange {
 /// Locks the grantee of a grant change; 404 when it does not exist.
 async fn lock_grantee(tx: &mut dyn Transaction, grantee: Grantee) -> Result<(), CoreError> {
     let found = match grantee {
-        Grantee::User(user) => tx.lock_user(user).await?.is_some(),
-        Grantee::Group(group) => tx.lock_group(group).await?.is_some(),
+        Grantee::User(user) => tx.users().lock_user(user).await?.is_some(),
+        Grantee::Group(group) => tx.access().lock_group(group).await?.is_some(),
     };
     if found { Ok(()) } else { Err(CoreError::NotFound) }
 }
@@ -100,10 +100,11 @@ impl AccessService {
         let group =
             Group { id: GroupId::from_uuid(self.ctx.new_id()), name, description, created_at: now, updated_at: now };
         let mut tx = self.uow.begin().await?;
-        tx.insert_group(&group).await?;
+        tx.access().insert_group(&group).await?;
         self.requests.record(tx.as_mut(), request, group.id.as_uuid()).await?;
         let metadata = serde_json::json!({ "group_id": group.id.as_uuid(), "name": group.name });
-        tx.record_audit(&self.ctx.audit_entry("group.created", Some(auth.user.id), None, &auth.client, metadata))
+        tx.journal()
+            .record_audit(&self.ctx.audit_entry("group.created", Some(auth.user.id), None, &auth.client, metadata))
             .await?;
         tx.commit().await?;
         Ok(group)
@@ -121,7 +122,7 @@ impl AccessService {
         };
         errors.into_result()?;
         let mut tx = self.uow.begin().await?;
-        let mut group = tx.lock_group(GroupId::from_uuid(id)).await?.ok_or(CoreError::NotFound)?;
+        let mut group = tx.access().lock_group(GroupId::from_uuid(id)).await?.ok_or(CoreError::NotFound)?;
         let mut changed = Vec::new();
         if let Some(name) = name.filter(|n| *n != group.name) {
             group.name = name;
@@ -135,9 +136,10 @@ impl AccessService {
             return Ok(group);
         }
         group.updated_at = self.ctx.now();
-        tx.update_group(&group).await?;
+        tx.access().update_group(&group).await?;
         let metadata = serde_json::json!({ "group_id": group.id.as_uuid(), "changed": changed, "name": group.name });
-        tx.record_audit(&self.ctx.audit_entry("group.updated", Some(auth.user.id), None, &auth.client, metadata))
+        tx.journal()
+            .record_audit(&self.ctx.audit_entry("group.updated", Some(auth.user.id), None, &auth.client, metadata))
             .await?;
         tx.commit().await?;
         Ok(group)
@@ -148,13 +150,14 @@ impl AccessService {
     pub async fn delete_group(&self, auth: &Authenticated, id: Uuid) -> Result<(), CoreError> {
         authorize(auth, Need::ADMIN)?;
         let mut tx = self.uow.begin().await?;
-        let group = tx.lock_group(GroupId::from_uuid(id)).await?.ok_or(CoreError::NotFound)?;
-        let members = tx.member_ids(group.id).await?;
-        tx.delete_group(group.id).await?;
-        tx.record_events(&self.access_events(&members, &["groups", "apps"])).await?;
+        let group = tx.access().lock_group(GroupId::from_uuid(id)).await?.ok_or(CoreError::NotFound)?;
+        let members = tx.access().member_ids(group.id).await?;
+        tx.access().delete_group(group.id).await?;
+        tx.journal().record_events(&self.access_events(&members, &["groups", "apps"])).await?;
         let metadata =
             serde_json::json!({ "group_id": group.id.as_uuid(), "name": group.name, "members": members.len() });
-        tx.record_audit(&self.ctx.audit_entry("group.deleted", Some(auth.user.id), None, &auth.client, metadata))
+        tx.journal()
+            .record_audit(&self.ctx.audit_entry("group.deleted", Some(auth.user.id), None, &auth.client, metadata))
             .await?;
         tx.commit().await?;
         Ok(())
@@ -179,9 +182,9 @@ impl AccessService {
     pub async fn add_member(&self, auth: &Authenticated, group: Uuid, user: Uuid) -> Result<bool, CoreError> {
         authorize(auth, Need::ADMIN)?;
         let mut tx = self.uow.begin().await?;
-        let group = tx.lock_group(GroupId::from_uuid(group)).await?.ok_or(CoreError::NotFound)?;
-        let user = tx.lock_user(UserId::from_uuid(user)).await?.ok_or(CoreError::NotFound)?;
-        if !tx.add_member(group.id, user.id, self.ctx.now()).await? {
+        let group = tx.access().lock_group(GroupId::from_uuid(group)).await?.ok_or(CoreError::NotFound)?;
+        let user = tx.users().lock_user(UserId::from_uuid(user)).await?.ok_or(CoreError::NotFound)?;
+        if !tx.access().add_member(group.id, user.id, self.ctx.now()).await? {
             return Ok(false);
         }
         self.membership_changed(tx, auth, "group.member_added", &group, user.id).await?;
@@ -192,9 +195,9 @@ impl AccessService {
     pub async fn remove_member(&self, auth: &Authenticated, group: Uuid, user: Uuid) -> Result<(), CoreError> {
         authorize(auth, Need::ADMIN)?;
         let mut tx = self.uow.begin().await?;
-        let group = tx.lock_group(GroupId::from_uuid(group)).await?.ok_or(CoreError::NotFound)?;
+        let group = tx.access().lock_group(GroupId::from_uuid(group)).await?.ok_or(CoreError::NotFound)?;
         let user = UserId::from_uuid(user);
-        if !tx.remove_member(group.id, user).await? {
+        if !tx.access().remove_member(group.id, user).await? {
             return Err(CoreError::NotFound);
         }
         self.membership_changed(tx, auth, "group.member_removed", &group, user).await
@@ -208,9 +211,11 @@ impl AccessService {
         group: &Group,
         user: UserId,
     ) -> Result<(), CoreError> {
-        tx.record_events(&self.access_events(&[user], &["groups", "apps"])).await?;
+        tx.journal().record_events(&self.access_events(&[user], &["groups", "apps"])).await?;
         let metadata = serde_json::json!({ "group_id": group.id.as_uuid(), "name": group.name });
-        tx.record_audit(&self.ctx.audit_entry(action, Some(auth.user.id), Some(user), &auth.client, metadata)).await?;
+        tx.journal()
+            .record_audit(&self.ctx.audit_entry(action, Some(auth.user.id), Some(user), &auth.client, metadata))
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -237,7 +242,7 @@ impl AccessService {
         let mut tx = self.uow.begin().await?;
         lock_grantee(tx.as_mut(), grantee).await?;
         let grant = AppGrant { app_key: app, grantee, granted_at: self.ctx.now(), granted_by: Some(auth.user.id) };
-        if !tx.grant_app(&grant).await? {
+        if !tx.access().grant_app(&grant).await? {
             return Ok(false);
         }
         self.grant_changed(tx, auth, "app.granted", &grant.app_key, grantee).await?;
@@ -251,7 +256,7 @@ impl AccessService {
         let app = app_key(app)?;
         let mut tx = self.uow.begin().await?;
         lock_grantee(tx.as_mut(), grantee).await?;
-        if !tx.revoke_app(grantee, &app).await? {
+        if !tx.access().revoke_app(grantee, &app).await? {
             return Err(CoreError::NotFound);
         }
         self.grant_changed(tx, auth, "app.revoked", &app, grantee).await
@@ -268,13 +273,15 @@ impl AccessService {
         let (affected, subject, metadata) = match grantee {
             Grantee::User(user) => (vec![user], Some(user), serde_json::json!({ "app_key": app.as_str() })),
             Grantee::Group(group) => (
-                tx.member_ids(group).await?,
+                tx.access().member_ids(group).await?,
                 None,
                 serde_json::json!({ "app_key": app.as_str(), "group_id": group.as_uuid() }),
             ),
         };
-        tx.record_events(&self.access_events(&affected, &["apps"])).await?;
-        tx.record_audit(&self.ctx.audit_entry(action, Some(auth.user.id), subject, &auth.client, metadata)).await?;
+        tx.journal().record_events(&self.access_events(&affected, &["apps"])).await?;
+        tx.journal()
+            .record_audit(&self.ctx.audit_entry(action, Some(auth.user.id), subject, &auth.client, metadata))
+            .await?;
         tx.commit().await?;
         Ok(())
     }

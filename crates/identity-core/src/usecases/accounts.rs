@@ -122,18 +122,19 @@ impl Accounts {
     pub async fn verification_mail(&self, tx: &mut dyn Transaction, user: &User) -> Result<Mail, CoreError> {
         let token = self.secrets.new_token();
         let now = self.ctx.now();
-        tx.consume_one_time_tokens(user.id, OneTimePurpose::VerifyEmail, now).await?;
-        tx.insert_one_time_token(&OneTimeToken {
-            id: self.ctx.new_id(),
-            purpose: OneTimePurpose::VerifyEmail,
-            user_id: user.id,
-            email: Some(user.email.clone()),
-            digest: self.secrets.digest(&token),
-            created_at: now,
-            expires_at: now + self.ctx.settings.email_verification_ttl,
-            consumed_at: None,
-        })
-        .await?;
+        tx.one_time_tokens().consume_one_time_tokens(user.id, OneTimePurpose::VerifyEmail, now).await?;
+        tx.one_time_tokens()
+            .insert_one_time_token(&OneTimeToken {
+                id: self.ctx.new_id(),
+                purpose: OneTimePurpose::VerifyEmail,
+                user_id: user.id,
+                email: Some(user.email.clone()),
+                digest: self.secrets.digest(&token),
+                created_at: now,
+                expires_at: now + self.ctx.settings.email_verification_ttl,
+                consumed_at: None,
+            })
+            .await?;
         Ok(Mail::VerifyEmail {
             to: user.email.clone(),
             link: link(&self.ctx.settings.email_verification_url_template, &token),
@@ -194,17 +195,19 @@ impl Accounts {
         let now = self.ctx.now();
         user.roles.insert(admin);
         user.updated_at = now;
-        tx.set_roles(user.id, &user.roles).await?;
-        tx.update_user(user).await?;
+        tx.users().set_roles(user.id, &user.roles).await?;
+        tx.users().update_user(user).await?;
         let event = self.ctx.event(
             EventType::UserUpdated,
             user.id.as_uuid(),
             user,
             &UserUpdatedData { user_id: user.id.as_uuid(), changed: vec!["roles".to_owned()], updated_at: now },
         );
-        tx.record_events(&[event]).await?;
+        tx.journal().record_events(&[event]).await?;
         let metadata = serde_json::json!({ "role": Role::ADMIN, "via": via });
-        tx.record_audit(&self.ctx.audit_entry("role.granted", actor, Some(user.id), client, metadata)).await?;
+        tx.journal()
+            .record_audit(&self.ctx.audit_entry("role.granted", actor, Some(user.id), client, metadata))
+            .await?;
         Ok(true)
     }
 
@@ -218,18 +221,19 @@ impl Accounts {
     ) -> Result<String, CoreError> {
         let token = self.secrets.new_token();
         let now = self.ctx.now();
-        tx.consume_one_time_tokens(user.id, OneTimePurpose::ResetPassword, now).await?;
-        tx.insert_one_time_token(&OneTimeToken {
-            id: self.ctx.new_id(),
-            purpose: OneTimePurpose::ResetPassword,
-            user_id: user.id,
-            email: Some(user.email.clone()),
-            digest: self.secrets.digest(&token),
-            created_at: now,
-            expires_at: now + ttl,
-            consumed_at: None,
-        })
-        .await?;
+        tx.one_time_tokens().consume_one_time_tokens(user.id, OneTimePurpose::ResetPassword, now).await?;
+        tx.one_time_tokens()
+            .insert_one_time_token(&OneTimeToken {
+                id: self.ctx.new_id(),
+                purpose: OneTimePurpose::ResetPassword,
+                user_id: user.id,
+                email: Some(user.email.clone()),
+                digest: self.secrets.digest(&token),
+                created_at: now,
+                expires_at: now + ttl,
+                consumed_at: None,
+            })
+            .await?;
         Ok(token)
     }
 }

@@ -53,7 +53,7 @@ impl AdminUserService {
                 metadata,
             );
             let mut tx = self.uow.begin().await?;
-            tx.record_audit(&entry).await?;
+            tx.journal().record_audit(&entry).await?;
             tx.commit().await?;
         }
         Err(CoreError::Forbidden)
@@ -65,7 +65,7 @@ impl AdminUserService {
         let email = Email::parse(email).map_err(ValidationErrors::single)?;
         let Some(found) = self.accounts.users.find_by_email(&email).await? else { return Ok(AdminGranted::NoAccount) };
         let mut tx = self.uow.begin().await?;
-        let mut user = tx.lock_user(found.id).await?.ok_or(CoreError::NotFound)?;
+        let mut user = tx.users().lock_user(found.id).await?.ok_or(CoreError::NotFound)?;
         if user.roles.contains(&Role::new(Role::ADMIN)) {
             return Ok(AdminGranted::AlreadyAdmin);
         }
@@ -209,7 +209,7 @@ impl AdminUserService {
         let target = UserId::from_uuid(id);
         let now = self.ctx.now();
         let mut tx = self.uow.begin().await?;
-        let mut user = tx.lock_user(target).await?.ok_or(CoreError::NotFound)?;
+        let mut user = tx.users().lock_user(target).await?.ok_or(CoreError::NotFound)?;
         // The account as it would be after the change: does it still count as an active admin?
         let mut after = user.clone();
         if let Some(roles) = &roles {
@@ -217,13 +217,16 @@ impl AdminUserService {
         }
         after.status = status.unwrap_or(user.status);
         // Counted under the admin-set lock, so concurrent demotions cannot both pass.
-        if user.counts_as_active_admin() && !after.counts_as_active_admin() && tx.count_active_admins().await? <= 1 {
+        if user.counts_as_active_admin()
+            && !after.counts_as_active_admin()
+            && tx.users().count_active_admins().await? <= 1
+        {
             return Err(CoreError::LastAdmin);
         }
 
         let mut changed = Vec::new();
         if let Some(roles) = roles.filter(|r| *r != user.roles) {
-            tx.set_roles(user.id, &roles).await?;
+            tx.users().set_roles(user.id, &roles).await?;
             user.roles = roles;
             changed.push("roles".to_owned());
         }
@@ -232,8 +235,10 @@ impl AdminUserService {
             user.set_status(status, now);
             user.locked_until = None;
             if status != UserStatus::Active {
-                revoked =
-                    tx.revoke_sessions(user.id, SessionSelector::All, now, RevocationReason::RevokedByAdmin).await?;
+                revoked = tx
+                    .sessions()
+                    .revoke_sessions(user.id, SessionSelector::All, now, RevocationReason::RevokedByAdmin)
+                    .await?;
             }
             changed.push("status".to_owned());
         }
@@ -241,7 +246,7 @@ impl AdminUserService {
             return Ok(user);
         }
         user.updated_at = now;
-        tx.update_user(&user).await?;
+        tx.users().update_user(&user).await?;
         let mut events = self.ctx.revoked_events(&user, &revoked, RevocationReason::RevokedByAdmin);
         events.push(self.ctx.event(
             EventType::UserUpdated,
@@ -249,21 +254,22 @@ impl AdminUserService {
             &user,
             &UserUpdatedData { user_id: user.id.as_uuid(), changed: changed.clone(), updated_at: now },
         ));
-        tx.record_events(&events).await?;
+        tx.journal().record_events(&events).await?;
         let metadata = serde_json::json!({
             "changed": changed,
             "roles": user.role_names(),
             "status": user.status.as_str(),
             "sessions_revoked": revoked.len(),
         });
-        tx.record_audit(&self.ctx.audit_entry(
-            "user.admin_changed",
-            Some(auth.user.id),
-            Some(user.id),
-            &auth.client,
-            metadata,
-        ))
-        .await?;
+        tx.journal()
+            .record_audit(&self.ctx.audit_entry(
+                "user.admin_changed",
+                Some(auth.user.id),
+                Some(user.id),
+                &auth.client,
+                metadata,
+            ))
+            .await?;
         tx.commit().await?;
         self.revoker.publish(&revoked).await?;
         Ok(user)
@@ -314,14 +320,15 @@ impl AdminUserService {
         let mut tx = self.uow.begin().await?;
         let mail = self.accounts.reset_link_mail(tx.as_mut(), &user).await?;
         let metadata = serde_json::json!({ "account": true, "via": "admin" });
-        tx.record_audit(&self.ctx.audit_entry(
-            "password.reset_requested",
-            Some(auth.user.id),
-            Some(user.id),
-            &auth.client,
-            metadata,
-        ))
-        .await?;
+        tx.journal()
+            .record_audit(&self.ctx.audit_entry(
+                "password.reset_requested",
+                Some(auth.user.id),
+                Some(user.id),
+                &auth.client,
+                metadata,
+            ))
+            .await?;
         tx.commit().await?;
         self.mailer.send(mail).await;
         Ok(())
@@ -397,23 +404,24 @@ impl AdminUserService {
             user.roles.extend(roles);
         }
         let mut tx = self.uow.begin().await?;
-        tx.insert_user(&user).await?;
+        tx.users().insert_user(&user).await?;
         self.accounts.requests.record(tx.as_mut(), input.request.as_ref(), user.id.as_uuid()).await?;
         let token = if invite {
             Some(self.accounts.password_token(tx.as_mut(), &user, self.ctx.settings.invitation_ttl).await?)
         } else {
             None
         };
-        tx.record_events(&[self.accounts.registered_event(&user)]).await?;
+        tx.journal().record_events(&[self.accounts.registered_event(&user)]).await?;
         let metadata = serde_json::json!({ "method": "admin", "roles": user.role_names(), "invited": invite });
-        tx.record_audit(&self.ctx.audit_entry(
-            "user.registered",
-            Some(auth.user.id),
-            Some(user.id),
-            &auth.client,
-            metadata,
-        ))
-        .await?;
+        tx.journal()
+            .record_audit(&self.ctx.audit_entry(
+                "user.registered",
+                Some(auth.user.id),
+                Some(user.id),
+                &auth.client,
+                metadata,
+            ))
+            .await?;
         tx.commit().await?;
         if let Some(token) = token {
             let ttl_minutes = u64::try_from(self.ctx.settings.invitation_ttl.num_minutes()).unwrap_or(0);

@@ -137,13 +137,13 @@ impl Revoker {
         reason: RevocationReason,
     ) -> Result<Vec<Session>, CoreError> {
         let mut tx = self.uow.begin().await?;
-        let revoked = tx.revoke_sessions(user.id, selector, self.ctx.now(), reason).await?;
-        tx.record_events(&self.ctx.revoked_events(user, &revoked, reason)).await?;
+        let revoked = tx.sessions().revoke_sessions(user.id, selector, self.ctx.now(), reason).await?;
+        tx.journal().record_events(&self.ctx.revoked_events(user, &revoked, reason)).await?;
         let ids: Vec<Uuid> = revoked.iter().map(|s| s.id.as_uuid()).collect();
         let metadata = serde_json::json!({ "reason": reason.as_str(), "sessions": ids });
         let entry =
             self.ctx.audit_entry("session.revoked", Some(actor.user.id), Some(user.id), &actor.client, metadata);
-        tx.record_audit(&entry).await?;
+        tx.journal().record_audit(&entry).await?;
         tx.commit().await?;
         self.publish(&revoked).await?;
         Ok(revoked)
@@ -159,14 +159,17 @@ impl Revoker {
         client: &ClientInfo,
     ) -> Result<(), CoreError> {
         let reason = RevocationReason::IdleTimeout;
-        let Some(user) = tx.lock_user(session.user_id).await? else {
+        let Some(user) = tx.users().lock_user(session.user_id).await? else {
             return Ok(());
         };
-        let revoked = tx.revoke_sessions(user.id, SessionSelector::One(session.id), self.ctx.now(), reason).await?;
-        tx.record_events(&self.ctx.revoked_events(&user, &revoked, reason)).await?;
+        let revoked =
+            tx.sessions().revoke_sessions(user.id, SessionSelector::One(session.id), self.ctx.now(), reason).await?;
+        tx.journal().record_events(&self.ctx.revoked_events(&user, &revoked, reason)).await?;
         let ids: Vec<Uuid> = revoked.iter().map(|s| s.id.as_uuid()).collect();
         let metadata = serde_json::json!({ "reason": reason.as_str(), "sessions": ids });
-        tx.record_audit(&self.ctx.audit_entry("session.revoked", None, Some(user.id), client, metadata)).await?;
+        tx.journal()
+            .record_audit(&self.ctx.audit_entry("session.revoked", None, Some(user.id), client, metadata))
+            .await?;
         tx.commit().await?;
         self.publish(&revoked).await
     }

@@ -66,7 +66,7 @@ impl SessionIssuer {
                 if name.is_some() {
                     known.name = name;
                 }
-                tx.update_device(&known).await?;
+                tx.sessions().update_device(&known).await?;
                 known
             }
             None => {
@@ -78,7 +78,7 @@ impl SessionIssuer {
                     created_at: now,
                     last_seen_at: now,
                 };
-                tx.insert_device(&new).await?;
+                tx.sessions().insert_device(&new).await?;
                 new
             }
         };
@@ -94,19 +94,20 @@ impl SessionIssuer {
             expires_at: now + self.ctx.settings.session_ttl,
             revoked: None,
         };
-        tx.insert_session(&session).await?;
+        tx.sessions().insert_session(&session).await?;
         let refresh_token = self.secrets.new_token();
-        tx.insert_refresh_token(&RefreshToken {
-            id: RefreshTokenId::from_uuid(self.ctx.new_id()),
-            session_id: session.id,
-            digest: self.secrets.digest(&refresh_token),
-            issued_at: now,
-            expires_at: session.expires_at,
-            consumed_at: None,
-            replaced_by: None,
-            revoked_at: None,
-        })
-        .await?;
+        tx.sessions()
+            .insert_refresh_token(&RefreshToken {
+                id: RefreshTokenId::from_uuid(self.ctx.new_id()),
+                session_id: session.id,
+                digest: self.secrets.digest(&refresh_token),
+                issued_at: now,
+                expires_at: session.expires_at,
+                consumed_at: None,
+                replaced_by: None,
+                revoked_at: None,
+            })
+            .await?;
         let event = self.ctx.event(
             EventType::SessionCreated,
             session.id.as_uuid(),
@@ -120,7 +121,7 @@ impl SessionIssuer {
                 expires_at: session.expires_at,
             },
         );
-        tx.record_events(&[event]).await?;
+        tx.journal().record_events(&[event]).await?;
         Ok((session, refresh_token))
     }
 

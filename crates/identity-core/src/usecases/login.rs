@@ -178,28 +178,30 @@ impl LoginService {
             None => None,
         };
         let mut tx = self.uow.begin().await?;
-        tx.update_user(&user).await?;
+        tx.users().update_user(&user).await?;
         let device = DeviceChoice { known, name: device_name };
         let (session, refresh_token) = self.issuer.open_session(tx.as_mut(), &user, &input.client, device).await?;
-        tx.record_login_attempt(&LoginAttempt {
-            user_id: Some(user.id),
-            identifier: user.email.as_str().to_owned(),
-            ip: input.client.ip,
-            user_agent: input.client.user_agent.as_deref().map(Session::clip_user_agent),
-            success: true,
-            reason: "ok",
-            at: now,
-        })
-        .await?;
+        tx.journal()
+            .record_login_attempt(&LoginAttempt {
+                user_id: Some(user.id),
+                identifier: user.email.as_str().to_owned(),
+                ip: input.client.ip,
+                user_agent: input.client.user_agent.as_deref().map(Session::clip_user_agent),
+                success: true,
+                reason: "ok",
+                at: now,
+            })
+            .await?;
         let metadata = serde_json::json!({ "session_id": session.id.as_uuid(), "unlocked": lock_expired });
-        tx.record_audit(&self.ctx.audit_entry(
-            "login.succeeded",
-            Some(user.id),
-            Some(user.id),
-            &input.client,
-            metadata,
-        ))
-        .await?;
+        tx.journal()
+            .record_audit(&self.ctx.audit_entry(
+                "login.succeeded",
+                Some(user.id),
+                Some(user.id),
+                &input.client,
+                metadata,
+            ))
+            .await?;
         tx.commit().await?;
         // A success forgets the failures.
         self.throttle.clear_failures(&account).await?;
@@ -217,18 +219,19 @@ impl LoginService {
             .map(|e| e.as_str().to_owned())
             .unwrap_or_else(|_| input.identifier.trim().chars().take(254).collect());
         let mut tx = self.uow.begin().await?;
-        tx.record_login_attempt(&LoginAttempt {
-            user_id: user,
-            identifier,
-            ip: input.client.ip,
-            user_agent: input.client.user_agent.as_deref().map(Session::clip_user_agent),
-            success: false,
-            reason,
-            at: self.ctx.now(),
-        })
-        .await?;
+        tx.journal()
+            .record_login_attempt(&LoginAttempt {
+                user_id: user,
+                identifier,
+                ip: input.client.ip,
+                user_agent: input.client.user_agent.as_deref().map(Session::clip_user_agent),
+                success: false,
+                reason,
+                at: self.ctx.now(),
+            })
+            .await?;
         let metadata = serde_json::json!({ "reason": reason });
-        tx.record_audit(&self.ctx.audit_entry("login.failed", None, user, &input.client, metadata)).await?;
+        tx.journal().record_audit(&self.ctx.audit_entry("login.failed", None, user, &input.client, metadata)).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -257,11 +260,11 @@ impl LoginService {
         }
         let digest = self.issuer.secrets.digest(token);
         let mut tx = self.uow.begin().await?;
-        let Some(mut current) = tx.lock_refresh_token(&digest).await? else {
+        let Some(mut current) = tx.sessions().lock_refresh_token(&digest).await? else {
             return Err(CoreError::InvalidRefreshToken);
         };
         let now = self.ctx.now();
-        let session = tx.session(current.session_id).await?.ok_or(CoreError::InvalidRefreshToken)?;
+        let session = tx.sessions().session(current.session_id).await?.ok_or(CoreError::InvalidRefreshToken)?;
         if current.revoked_at.is_some() || !session.is_live(now, None) || current.expires_at <= now {
             return Err(CoreError::InvalidRefreshToken);
         }
@@ -269,7 +272,7 @@ impl LoginService {
             self.revoker.end_idle_session(tx, &session, client).await?;
             return Err(CoreError::InvalidRefreshToken);
         }
-        let user = tx.lock_user(session.user_id).await?.ok_or(CoreError::InvalidRefreshToken)?;
+        let user = tx.users().lock_user(session.user_id).await?.ok_or(CoreError::InvalidRefreshToken)?;
         if !user.is_active() {
             return Err(CoreError::InvalidRefreshToken);
         }
@@ -287,11 +290,11 @@ impl LoginService {
                     replaced_by: None,
                     revoked_at: None,
                 };
-                tx.insert_refresh_token(&next).await?;
+                tx.sessions().insert_refresh_token(&next).await?;
                 current.consumed_at = Some(now);
                 current.replaced_by = Some(next.id);
-                tx.update_refresh_token(&current).await?;
-                tx.touch_session(session.id, now).await?;
+                tx.sessions().update_refresh_token(&current).await?;
+                tx.sessions().touch_session(session.id, now).await?;
                 plain
             }
             Some(consumed_at) if now - consumed_at <= self.ctx.settings.refresh_reuse_grace => {
@@ -299,6 +302,7 @@ impl LoginService {
             }
             Some(_) => {
                 let revoked = tx
+                    .sessions()
                     .revoke_sessions(
                         user.id,
                         SessionSelector::One(session.id),
@@ -306,10 +310,18 @@ impl LoginService {
                         RevocationReason::RefreshTokenReuse,
                     )
                     .await?;
-                tx.record_events(&self.ctx.revoked_events(&user, &revoked, RevocationReason::RefreshTokenReuse))
+                tx.journal()
+                    .record_events(&self.ctx.revoked_events(&user, &revoked, RevocationReason::RefreshTokenReuse))
                     .await?;
                 let metadata = serde_json::json!({ "session_id": session.id.as_uuid() });
-                tx.record_audit(&self.ctx.audit_entry("session.refresh_reused", None, Some(user.id), client, metadata))
+                tx.journal()
+                    .record_audit(&self.ctx.audit_entry(
+                        "session.refresh_reused",
+                        None,
+                        Some(user.id),
+                        client,
+                        metadata,
+                    ))
                     .await?;
                 tx.commit().await?;
                 self.revoker.publish(&revoked).await?;
@@ -334,7 +346,7 @@ impl LoginService {
         // Each hop is one rotation; a chain this long inside one grace window is not a browser.
         for _ in 0..16 {
             let next_id = link.replaced_by.ok_or(CoreError::InvalidRefreshToken)?;
-            let next = tx.refresh_token(next_id).await?.ok_or(CoreError::InvalidRefreshToken)?;
+            let next = tx.sessions().refresh_token(next_id).await?.ok_or(CoreError::InvalidRefreshToken)?;
             plain = self.issuer.secrets.successor(&plain);
             if next.digest != self.issuer.secrets.digest(&plain) {
                 // The successor was derived with another key: nothing to hand back.

@@ -53,19 +53,22 @@ impl PasswordService {
         let nobody = UserId::from_uuid(self.ctx.new_id());
         let now = self.ctx.now();
         let mut tx = self.uow.begin().await?;
-        tx.consume_one_time_tokens(nobody, OneTimePurpose::ResetPassword, now).await?;
-        tx.record_login_attempt(&LoginAttempt {
-            user_id: None,
-            identifier: email.as_str().to_owned(),
-            ip: client.ip,
-            user_agent: client.user_agent.as_deref().map(Session::clip_user_agent),
-            success: false,
-            reason: "password_reset_unknown_account",
-            at: now,
-        })
-        .await?;
+        tx.one_time_tokens().consume_one_time_tokens(nobody, OneTimePurpose::ResetPassword, now).await?;
+        tx.journal()
+            .record_login_attempt(&LoginAttempt {
+                user_id: None,
+                identifier: email.as_str().to_owned(),
+                ip: client.ip,
+                user_agent: client.user_agent.as_deref().map(Session::clip_user_agent),
+                success: false,
+                reason: "password_reset_unknown_account",
+                at: now,
+            })
+            .await?;
         let metadata = serde_json::json!({ "account": false });
-        tx.record_audit(&self.ctx.audit_entry("password.reset_requested", None, None, client, metadata)).await?;
+        tx.journal()
+            .record_audit(&self.ctx.audit_entry("password.reset_requested", None, None, client, metadata))
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -81,7 +84,7 @@ impl PasswordService {
         let mail = self.accounts.reset_link_mail(tx.as_mut(), user).await?;
         let metadata = serde_json::json!({ "account": true });
         let entry = self.ctx.audit_entry("password.reset_requested", actor, Some(user.id), client, metadata);
-        tx.record_audit(&entry).await?;
+        tx.journal().record_audit(&entry).await?;
         tx.commit().await?;
         self.mailer.send(mail).await;
         Ok(())
@@ -106,11 +109,11 @@ impl PasswordService {
         let digest = self.accounts.secrets.digest(token.trim());
         let now = self.ctx.now();
         let mut tx = self.uow.begin().await?;
-        let record = tx.lock_one_time_token(OneTimePurpose::ResetPassword, &digest).await?;
+        let record = tx.one_time_tokens().lock_one_time_token(OneTimePurpose::ResetPassword, &digest).await?;
         let Some(record) = record.filter(|t| t.consumed_at.is_none() && t.expires_at > now) else {
             return Err(CoreError::InvalidToken);
         };
-        let mut user = tx.lock_user(record.user_id).await?.ok_or(CoreError::InvalidToken)?;
+        let mut user = tx.users().lock_user(record.user_id).await?.ok_or(CoreError::InvalidToken)?;
         if !user.may_reset_password() || record.email.as_ref() != Some(&user.email) {
             return Err(CoreError::InvalidToken);
         }
@@ -129,9 +132,10 @@ impl PasswordService {
             user.set_status(UserStatus::Active, now);
             user.locked_until = None;
         }
-        tx.update_user(&user).await?;
-        tx.consume_one_time_tokens(user.id, OneTimePurpose::ResetPassword, now).await?;
-        let revoked = tx.revoke_sessions(user.id, SessionSelector::All, now, RevocationReason::PasswordReset).await?;
+        tx.users().update_user(&user).await?;
+        tx.one_time_tokens().consume_one_time_tokens(user.id, OneTimePurpose::ResetPassword, now).await?;
+        let revoked =
+            tx.sessions().revoke_sessions(user.id, SessionSelector::All, now, RevocationReason::PasswordReset).await?;
         let mut events = self.ctx.revoked_events(&user, &revoked, RevocationReason::PasswordReset);
         events.push(self.ctx.event(
             EventType::PasswordChanged,
@@ -139,9 +143,11 @@ impl PasswordService {
             &user,
             &PasswordChangedData { user_id: user.id.as_uuid(), method: "reset", changed_at: now },
         ));
-        tx.record_events(&events).await?;
+        tx.journal().record_events(&events).await?;
         let metadata = serde_json::json!({ "sessions_revoked": revoked.len(), "unlocked": unlocked });
-        tx.record_audit(&self.ctx.audit_entry("password.reset", None, Some(user.id), client, metadata)).await?;
+        tx.journal()
+            .record_audit(&self.ctx.audit_entry("password.reset", None, Some(user.id), client, metadata))
+            .await?;
         // The mailed link proved the address.
         self.accounts.grant_bootstrap_admin(tx.as_mut(), &mut user, client).await?;
         tx.commit().await?;
@@ -179,7 +185,7 @@ impl PasswordService {
         let hash = self.hasher.hash(&new).await?;
         let now = self.ctx.now();
         let mut tx = self.uow.begin().await?;
-        let mut user = tx.lock_user(auth.user.id).await?.ok_or(CoreError::Unauthenticated)?;
+        let mut user = tx.users().lock_user(auth.user.id).await?.ok_or(CoreError::Unauthenticated)?;
         if user.password_hash != auth.user.password_hash {
             // Changed meanwhile by another request: the current password we checked is stale.
             return Err(ValidationErrors::single(FieldError::new(
@@ -191,8 +197,9 @@ impl PasswordService {
         }
         user.password_hash = hash;
         user.updated_at = now;
-        tx.update_user(&user).await?;
+        tx.users().update_user(&user).await?;
         let revoked = tx
+            .sessions()
             .revoke_sessions(
                 user.id,
                 SessionSelector::AllExcept(auth.claims.sid),
@@ -207,16 +214,17 @@ impl PasswordService {
             &user,
             &PasswordChangedData { user_id: user.id.as_uuid(), method: "change", changed_at: now },
         ));
-        tx.record_events(&events).await?;
+        tx.journal().record_events(&events).await?;
         let metadata = serde_json::json!({ "sessions_revoked": revoked.len() });
-        tx.record_audit(&self.ctx.audit_entry(
-            "password.changed",
-            Some(user.id),
-            Some(user.id),
-            &auth.client,
-            metadata,
-        ))
-        .await?;
+        tx.journal()
+            .record_audit(&self.ctx.audit_entry(
+                "password.changed",
+                Some(user.id),
+                Some(user.id),
+                &auth.client,
+                metadata,
+            ))
+            .await?;
         tx.commit().await?;
         self.revoker.publish(&revoked).await?;
         self.mailer.send(Mail::PasswordChanged { to: user.email.clone() }).await;

@@ -75,7 +75,7 @@ impl ProfileService {
             return Err(ValidationErrors::single(FieldError::new("body", "invalid_type", "send a JSON object")).into());
         };
         let mut tx = self.uow.begin().await?;
-        let mut user = tx.lock_user(auth.user.id).await?.ok_or(CoreError::Unauthenticated)?;
+        let mut user = tx.users().lock_user(auth.user.id).await?.ok_or(CoreError::Unauthenticated)?;
         let before = user.profile.clone();
         let mut next = before.clone();
         let mut errors = ValidationErrors::new();
@@ -144,14 +144,14 @@ impl ProfileService {
         let now = self.ctx.now();
         user.profile = next;
         user.updated_at = now;
-        tx.update_user(&user).await?;
+        tx.users().update_user(&user).await?;
         let event = self.ctx.event(
             EventType::UserUpdated,
             user.id.as_uuid(),
             &user,
             &UserUpdatedData { user_id: user.id.as_uuid(), changed, updated_at: now },
         );
-        tx.record_events(&[event]).await?;
+        tx.journal().record_events(&[event]).await?;
         tx.commit().await?;
         Ok(user)
     }
@@ -171,15 +171,16 @@ impl ProfileService {
         self.throttle.reauthenticate_with_password(auth, "password", password, "account.delete").await?;
         let now = self.ctx.now();
         let mut tx = self.uow.begin().await?;
-        let mut user = tx.lock_user(auth.user.id).await?.ok_or(CoreError::Unauthenticated)?;
+        let mut user = tx.users().lock_user(auth.user.id).await?.ok_or(CoreError::Unauthenticated)?;
         // The last active admin cannot leave the service without an admin.
-        if user.counts_as_active_admin() && tx.count_active_admins().await? <= 1 {
+        if user.counts_as_active_admin() && tx.users().count_active_admins().await? <= 1 {
             return Err(CoreError::LastAdmin);
         }
         user.set_status(UserStatus::Deleted, now);
         user.updated_at = now;
-        tx.update_user(&user).await?;
-        let revoked = tx.revoke_sessions(user.id, SessionSelector::All, now, RevocationReason::AccountDeleted).await?;
+        tx.users().update_user(&user).await?;
+        let revoked =
+            tx.sessions().revoke_sessions(user.id, SessionSelector::All, now, RevocationReason::AccountDeleted).await?;
         let mut events = self.ctx.revoked_events(&user, &revoked, RevocationReason::AccountDeleted);
         events.push(self.ctx.event(
             EventType::UserDeleted,
@@ -187,9 +188,10 @@ impl ProfileService {
             &user,
             &UserDeletedData { user_id: user.id.as_uuid(), deleted_at: now },
         ));
-        tx.record_events(&events).await?;
+        tx.journal().record_events(&events).await?;
         let metadata = serde_json::json!({ "sessions_revoked": revoked.len() });
-        tx.record_audit(&self.ctx.audit_entry("user.deleted", Some(user.id), Some(user.id), &auth.client, metadata))
+        tx.journal()
+            .record_audit(&self.ctx.audit_entry("user.deleted", Some(user.id), Some(user.id), &auth.client, metadata))
             .await?;
         tx.commit().await?;
         self.revoker.publish(&revoked).await?;

@@ -152,12 +152,14 @@ impl RegistrationService {
     async fn insert_registered(&self, user: &User, input: &RegisterInput) -> Result<Mail, CoreError> {
         let client = &input.client;
         let mut tx = self.uow.begin().await?;
-        tx.insert_user(user).await?;
+        tx.users().insert_user(user).await?;
         self.accounts.requests.record(tx.as_mut(), input.request.as_ref(), user.id.as_uuid()).await?;
         let mail = self.accounts.verification_mail(tx.as_mut(), user).await?;
-        tx.record_events(&[self.accounts.registered_event(user)]).await?;
+        tx.journal().record_events(&[self.accounts.registered_event(user)]).await?;
         let metadata = serde_json::json!({ "method": "one_step" });
-        tx.record_audit(&self.ctx.audit_entry("user.registered", None, Some(user.id), client, metadata)).await?;
+        tx.journal()
+            .record_audit(&self.ctx.audit_entry("user.registered", None, Some(user.id), client, metadata))
+            .await?;
         tx.commit().await?;
         Ok(mail)
     }
@@ -173,7 +175,8 @@ impl RegistrationService {
     ) -> Result<User, CoreError> {
         let mut tx = self.uow.begin().await?;
         let metadata = serde_json::json!({ "method": "one_step" });
-        tx.record_audit(&self.ctx.audit_entry("registration.duplicate", None, Some(owner.id), client, metadata))
+        tx.journal()
+            .record_audit(&self.ctx.audit_entry("registration.duplicate", None, Some(owner.id), client, metadata))
             .await?;
         tx.commit().await?;
         self.mailer.send(Mail::AlreadyRegistered { to: owner.email }).await;
@@ -264,10 +267,12 @@ impl RegistrationService {
         });
         user.last_login_at = Some(user.created_at);
         let mut tx = self.uow.begin().await?;
-        tx.insert_user(&user).await?;
-        tx.record_events(&[self.accounts.registered_event(&user)]).await?;
+        tx.users().insert_user(&user).await?;
+        tx.journal().record_events(&[self.accounts.registered_event(&user)]).await?;
         let metadata = serde_json::json!({ "method": "two_step" });
-        tx.record_audit(&self.ctx.audit_entry("user.registered", None, Some(user.id), &input.client, metadata)).await?;
+        tx.journal()
+            .record_audit(&self.ctx.audit_entry("user.registered", None, Some(user.id), &input.client, metadata))
+            .await?;
         // The mailed code proved the address.
         self.accounts.grant_bootstrap_admin(tx.as_mut(), &mut user, &input.client).await?;
         let (session, refresh_token) =
@@ -289,29 +294,31 @@ impl RegistrationService {
         let digest = self.accounts.secrets.digest(token.trim());
         let now = self.ctx.now();
         let mut tx = self.uow.begin().await?;
-        let record = tx.lock_one_time_token(OneTimePurpose::VerifyEmail, &digest).await?;
+        let record = tx.one_time_tokens().lock_one_time_token(OneTimePurpose::VerifyEmail, &digest).await?;
         let Some(record) = record.filter(|t| t.consumed_at.is_none() && t.expires_at > now) else {
             return Err(CoreError::InvalidToken);
         };
-        let mut user = tx.lock_user(record.user_id).await?.ok_or(CoreError::InvalidToken)?;
+        let mut user = tx.users().lock_user(record.user_id).await?.ok_or(CoreError::InvalidToken)?;
         // A link for an address the account no longer has proves nothing.
         if record.email.as_ref() != Some(&user.email) || !user.is_active() {
             return Err(CoreError::InvalidToken);
         }
-        tx.consume_one_time_tokens(user.id, OneTimePurpose::VerifyEmail, now).await?;
+        tx.one_time_tokens().consume_one_time_tokens(user.id, OneTimePurpose::VerifyEmail, now).await?;
         if !user.email_verified {
             user.email_verified = true;
             user.updated_at = now;
-            tx.update_user(&user).await?;
+            tx.users().update_user(&user).await?;
             let event = self.ctx.event(
                 EventType::UserVerified,
                 user.id.as_uuid(),
                 &user,
                 &UserVerifiedData { user_id: user.id.as_uuid(), email: user.email.as_str(), verified_at: now },
             );
-            tx.record_events(&[event]).await?;
+            tx.journal().record_events(&[event]).await?;
             let metadata = serde_json::json!({ "email": user.email.as_str() });
-            tx.record_audit(&self.ctx.audit_entry("user.verified", None, Some(user.id), client, metadata)).await?;
+            tx.journal()
+                .record_audit(&self.ctx.audit_entry("user.verified", None, Some(user.id), client, metadata))
+                .await?;
         }
         self.accounts.grant_bootstrap_admin(tx.as_mut(), &mut user, client).await?;
         tx.commit().await?;

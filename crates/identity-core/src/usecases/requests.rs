@@ -43,6 +43,6 @@ impl Requests {
         let Some(key) = key else { return Ok(()) };
         let record =
             RequestRecord { key: key.key.clone(), fingerprint: key.fingerprint.clone(), resource, at: self.ctx.now() };
-        tx.record_request(&record).await
+        tx.journal().record_request(&record).await
     }
 }

@@ -190,7 +190,7 @@ impl SessionService {
         let mut device = self.own_device(auth, id).await?;
         device.name = Some(name);
         let mut tx = self.uow.begin().await?;
-        tx.update_device(&device).await?;
+        tx.sessions().update_device(&device).await?;
         tx.commit().await?;
         Ok(device)
     }
@@ -201,15 +201,18 @@ impl SessionService {
         let now = self.ctx.now();
         let mut tx = self.uow.begin().await?;
         let revoked = tx
+            .sessions()
             .revoke_sessions(auth.user.id, SessionSelector::Device(device.id), now, RevocationReason::DeviceRemoved)
             .await?;
-        tx.record_events(&self.ctx.revoked_events(&auth.user, &revoked, RevocationReason::DeviceRemoved)).await?;
-        tx.delete_device(device.id).await?;
+        tx.journal()
+            .record_events(&self.ctx.revoked_events(&auth.user, &revoked, RevocationReason::DeviceRemoved))
+            .await?;
+        tx.sessions().delete_device(device.id).await?;
         let ids: Vec<Uuid> = revoked.iter().map(|s| s.id.as_uuid()).collect();
         let metadata = serde_json::json!({ "device_id": device.id.as_uuid(), "sessions": ids });
         let entry =
             self.ctx.audit_entry("device.removed", Some(auth.user.id), Some(auth.user.id), &auth.client, metadata);
-        tx.record_audit(&entry).await?;
+        tx.journal().record_audit(&entry).await?;
         tx.commit().await?;
         self.revoker.publish(&revoked).await?;
         Ok(())

@@ -85,7 +85,7 @@ impl SettingsService {
         let namespace = namespace(name)?;
         let patch = namespace.validate_patch(patch)?;
         let mut tx = self.uow.begin().await?;
-        let mut stored = tx.lock_settings(namespace.name).await?;
+        let mut stored = tx.settings().lock_settings(namespace.name).await?;
         let mut changed = Vec::new();
         for (field, value) in &patch.values {
             let before = stored.values.get(*field).cloned();
@@ -120,10 +120,11 @@ impl SettingsService {
         }
         stored.updated_at = Some(self.ctx.now());
         stored.updated_by = Some(auth.user.id);
-        tx.put_settings(namespace.name, &stored).await?;
+        tx.settings().put_settings(namespace.name, &stored).await?;
         // Names only: values of secret fields never reach the audit log.
         let metadata = serde_json::json!({ "namespace": namespace.name, "changed": changed });
-        tx.record_audit(&self.ctx.audit_entry("settings.updated", Some(auth.user.id), None, &auth.client, metadata))
+        tx.journal()
+            .record_audit(&self.ctx.audit_entry("settings.updated", Some(auth.user.id), None, &auth.client, metadata))
             .await?;
         tx.commit().await?;
         Ok(view(namespace, &stored))
@@ -182,7 +183,8 @@ impl SettingsService {
         };
         let metadata = serde_json::json!({ "namespace": namespace.name, "ok": outcome.ok, "status": outcome.status });
         let mut tx = self.uow.begin().await?;
-        tx.record_audit(&self.ctx.audit_entry("settings.tested", Some(auth.user.id), None, &auth.client, metadata))
+        tx.journal()
+            .record_audit(&self.ctx.audit_entry("settings.tested", Some(auth.user.id), None, &auth.client, metadata))
             .await?;
         tx.commit().await?;
         Ok(outcome)

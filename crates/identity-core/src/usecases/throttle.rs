@@ -107,7 +107,7 @@ impl Throttle {
         if let Some(user) = user.filter(|u| threshold > 0 && failures >= threshold && u.status == UserStatus::Active) {
             let now = self.ctx.now();
             let mut tx = self.uow.begin().await?;
-            let Some(mut locked) = tx.lock_user(user.id).await? else { return Ok(()) };
+            let Some(mut locked) = tx.users().lock_user(user.id).await? else { return Ok(()) };
             // An admin's lock or a running lock-out stays as it is; an expired lock-out locks again.
             let expired = locked.status == UserStatus::Locked && locked.locked_until.is_some_and(|until| until <= now);
             if locked.status != UserStatus::Active && !expired {
@@ -116,9 +116,11 @@ impl Throttle {
             locked.set_status(UserStatus::Locked, now);
             locked.locked_until = Some(now + self.ctx.settings.lockout_duration);
             locked.updated_at = now;
-            tx.update_user(&locked).await?;
+            tx.users().update_user(&locked).await?;
             let metadata = serde_json::json!({ "failures": failures, "locked_until": locked.locked_until });
-            tx.record_audit(&self.ctx.audit_entry("account.locked", None, Some(locked.id), client, metadata)).await?;
+            tx.journal()
+                .record_audit(&self.ctx.audit_entry("account.locked", None, Some(locked.id), client, metadata))
+                .await?;
             tx.commit().await?;
             let minutes = u64::try_from(self.ctx.settings.lockout_duration.num_minutes()).unwrap_or(15);
             self.mailer.send(Mail::AccountLocked { to: locked.email.clone(), minutes }).await;
@@ -173,7 +175,7 @@ impl Throttle {
         let entry =
             self.ctx.audit_entry("reauth.failed", Some(auth.user.id), Some(auth.user.id), &auth.client, metadata);
         let mut tx = self.uow.begin().await?;
-        tx.record_audit(&entry).await?;
+        tx.journal().record_audit(&entry).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -250,16 +252,17 @@ impl Throttle {
             return Ok(());
         }
         let mut tx = self.uow.begin().await?;
-        tx.record_login_attempt(&LoginAttempt {
-            user_id: None,
-            identifier: identifier.trim().to_lowercase().chars().take(254).collect(),
-            ip: client.ip,
-            user_agent: client.user_agent.as_deref().map(crate::domain::Session::clip_user_agent),
-            success: false,
-            reason: "rate_limited",
-            at: self.ctx.now(),
-        })
-        .await?;
+        tx.journal()
+            .record_login_attempt(&LoginAttempt {
+                user_id: None,
+                identifier: identifier.trim().to_lowercase().chars().take(254).collect(),
+                ip: client.ip,
+                user_agent: client.user_agent.as_deref().map(crate::domain::Session::clip_user_agent),
+                success: false,
+                reason: "rate_limited",
+                at: self.ctx.now(),
+            })
+            .await?;
         tx.commit().await?;
         Ok(())
     }

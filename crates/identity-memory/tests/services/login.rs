@@ -13,7 +13,7 @@ async fn locked_and_disabled_accounts_answer_like_a_wrong_password() {
         let mut changed = user.clone();
         changed.status = status;
         let mut tx = identity_core::ports::UnitOfWork::begin(&world.store).await.unwrap();
-        tx.update_user(&changed).await.unwrap();
+        tx.users().update_user(&changed).await.unwrap();
         tx.commit().await.unwrap();
 
         let hashes_before = world.hasher.verifies.load(Ordering::SeqCst) + world.hasher.dummies.load(Ordering::SeqCst);

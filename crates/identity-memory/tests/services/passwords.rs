@@ -57,7 +57,7 @@ async fn an_admins_lock_is_not_ended_by_a_reset() {
     locked.status = UserStatus::Locked;
     locked.locked_until = None;
     let mut tx = identity_core::ports::UnitOfWork::begin(&world.store).await.unwrap();
-    tx.update_user(&locked).await.unwrap();
+    tx.users().update_user(&locked).await.unwrap();
     tx.commit().await.unwrap();
     let mails = world.mail.sent().len();
     auth.forgot_password(EMAIL, &Default::default()).await.unwrap();

@@ -212,7 +212,7 @@ mod parking {
         let events: Vec<DomainEvent> =
             EventType::ALL.into_iter().map(|t| fixtures::event(t, uuid::Uuid::now_v7())).collect();
         let mut tx = store.begin().await.unwrap();
-        tx.record_events(&events).await.unwrap();
+        tx.journal().record_events(&events).await.unwrap();
         tx.commit().await.unwrap();
         let not_an_object = insert_raw(&store, "user.updated", "[1,2]").await;
         // A row that cannot be decoded is not pending: only the valid ones are.

@@ -23,14 +23,14 @@ pub async fn groups_are_created_renamed_listed_and_deleted(store: &StoreUnderTes
     let tag = uuid::Uuid::now_v7().simple().to_string();
     let made: Vec<Group> = ["a", "b", "c"].iter().map(|n| group(&format!("Team{tag} {n}"))).collect();
     for g in &made {
-        in_tx(store, async |tx| tx.insert_group(g).await.unwrap()).await;
+        in_tx(store, async |tx| tx.access().insert_group(g).await.unwrap()).await;
     }
     assert_eq!(store.access.find_group(made[0].id).await.unwrap().as_ref(), Some(&made[0]));
 
     // Names are unique whatever their case; the refused insert writes nothing.
     let twin = group(&made[1].name.as_str().to_uppercase());
     let mut tx = store.uow.begin().await.unwrap();
-    assert!(matches!(tx.insert_group(&twin).await, Err(RepoError::Conflict(Conflict::GroupName))));
+    assert!(matches!(tx.access().insert_group(&twin).await, Err(RepoError::Conflict(Conflict::GroupName))));
     drop(tx);
     assert_eq!(store.access.find_group(twin.id).await.unwrap(), None);
 
@@ -50,18 +50,18 @@ pub async fn groups_are_created_renamed_listed_and_deleted(store: &StoreUnderTes
     renamed.description = None;
     renamed.updated_at = fixtures::now() + Duration::seconds(1);
     let mut tx = store.uow.begin().await.unwrap();
-    assert_eq!(tx.lock_group(renamed.id).await.unwrap().as_ref(), Some(&made[2]));
-    tx.update_group(&renamed).await.unwrap();
+    assert_eq!(tx.access().lock_group(renamed.id).await.unwrap().as_ref(), Some(&made[2]));
+    tx.access().update_group(&renamed).await.unwrap();
     tx.commit().await.unwrap();
     assert_eq!(store.access.find_group(renamed.id).await.unwrap(), Some(renamed.clone()));
     let mut clash = renamed.clone();
     clash.name = GroupName::parse(&made[0].name.as_str().to_lowercase()).unwrap();
     let mut tx = store.uow.begin().await.unwrap();
-    assert!(matches!(tx.update_group(&clash).await, Err(RepoError::Conflict(Conflict::GroupName))));
+    assert!(matches!(tx.access().update_group(&clash).await, Err(RepoError::Conflict(Conflict::GroupName))));
     drop(tx);
 
-    assert!(in_tx(store, async |tx| tx.delete_group(made[0].id).await.unwrap()).await);
-    assert!(!in_tx(store, async |tx| tx.delete_group(made[0].id).await.unwrap()).await);
+    assert!(in_tx(store, async |tx| tx.access().delete_group(made[0].id).await.unwrap()).await);
+    assert!(!in_tx(store, async |tx| tx.access().delete_group(made[0].id).await.unwrap()).await);
     assert_eq!(store.access.find_group(made[0].id).await.unwrap(), None);
 }
 
@@ -76,17 +76,17 @@ pub async fn memberships_and_grants_reach_their_users(store: &StoreUnderTest) {
     let readers = group(&format!("Readers{tag}"));
     let at = fixtures::now();
     in_tx(store, async |tx| {
-        tx.insert_group(&editors).await.unwrap();
-        tx.insert_group(&readers).await.unwrap();
-        assert!(tx.add_member(editors.id, ada.id, at).await.unwrap());
-        assert!(!tx.add_member(editors.id, ada.id, at).await.unwrap(), "already a member");
-        assert!(tx.add_member(readers.id, ada.id, at).await.unwrap());
-        assert!(tx.add_member(editors.id, bob.id, at).await.unwrap());
+        tx.access().insert_group(&editors).await.unwrap();
+        tx.access().insert_group(&readers).await.unwrap();
+        assert!(tx.access().add_member(editors.id, ada.id, at).await.unwrap());
+        assert!(!tx.access().add_member(editors.id, ada.id, at).await.unwrap(), "already a member");
+        assert!(tx.access().add_member(readers.id, ada.id, at).await.unwrap());
+        assert!(tx.access().add_member(editors.id, bob.id, at).await.unwrap());
     })
     .await;
     // A rolled-back membership leaves nothing.
     let mut tx = store.uow.begin().await.unwrap();
-    assert!(tx.add_member(readers.id, bob.id, at).await.unwrap());
+    assert!(tx.access().add_member(readers.id, bob.id, at).await.unwrap());
     drop(tx);
     let members = store.access.list_members(editors.id, PageRequest { limit: 10, after: None }).await.unwrap();
     let mut expected = vec![ada.id, bob.id];
@@ -110,11 +110,14 @@ pub async fn memberships_and_grants_reach_their_users(store: &StoreUnderTest) {
         granted_by: Some(bob.id),
     };
     in_tx(store, async |tx| {
-        assert!(tx.grant_app(&grant("docs", Grantee::User(ada.id))).await.unwrap());
-        assert!(tx.grant_app(&grant("chat", Grantee::Group(editors.id))).await.unwrap());
-        assert!(!tx.grant_app(&grant("chat", Grantee::Group(editors.id))).await.unwrap(), "granted twice");
-        assert!(tx.grant_app(&grant("chat", Grantee::User(ada.id))).await.unwrap(), "user and group are distinct");
-        assert!(tx.grant_app(&grant("wiki", Grantee::Group(readers.id))).await.unwrap());
+        assert!(tx.access().grant_app(&grant("docs", Grantee::User(ada.id))).await.unwrap());
+        assert!(tx.access().grant_app(&grant("chat", Grantee::Group(editors.id))).await.unwrap());
+        assert!(!tx.access().grant_app(&grant("chat", Grantee::Group(editors.id))).await.unwrap(), "granted twice");
+        assert!(
+            tx.access().grant_app(&grant("chat", Grantee::User(ada.id))).await.unwrap(),
+            "user and group are distinct"
+        );
+        assert!(tx.access().grant_app(&grant("wiki", Grantee::Group(readers.id))).await.unwrap());
     })
     .await;
     let grants = store.access.grants_of(&[Grantee::User(ada.id), Grantee::Group(editors.id)]).await.unwrap();
@@ -123,14 +126,14 @@ pub async fn memberships_and_grants_reach_their_users(store: &StoreUnderTest) {
     assert!(grants.iter().all(|g| g.granted_by == Some(bob.id)));
     assert!(store.access.grants_of(&[Grantee::User(bob.id)]).await.unwrap().is_empty());
 
-    let mut ids = in_tx(store, async |tx| tx.member_ids(editors.id).await.unwrap()).await;
+    let mut ids = in_tx(store, async |tx| tx.access().member_ids(editors.id).await.unwrap()).await;
     ids.sort();
     assert_eq!(ids, expected);
     in_tx(store, async |tx| {
-        assert!(tx.revoke_app(Grantee::Group(editors.id), &AppKey::parse("chat").unwrap()).await.unwrap());
-        assert!(!tx.revoke_app(Grantee::Group(editors.id), &AppKey::parse("chat").unwrap()).await.unwrap());
-        assert!(tx.remove_member(editors.id, bob.id).await.unwrap());
-        assert!(!tx.remove_member(editors.id, bob.id).await.unwrap());
+        assert!(tx.access().revoke_app(Grantee::Group(editors.id), &AppKey::parse("chat").unwrap()).await.unwrap());
+        assert!(!tx.access().revoke_app(Grantee::Group(editors.id), &AppKey::parse("chat").unwrap()).await.unwrap());
+        assert!(tx.access().remove_member(editors.id, bob.id).await.unwrap());
+        assert!(!tx.access().remove_member(editors.id, bob.id).await.unwrap());
     })
     .await;
     let left = store.access.grants_of(&[Grantee::User(ada.id), Grantee::Group(editors.id)]).await.unwrap();
@@ -138,7 +141,7 @@ pub async fn memberships_and_grants_reach_their_users(store: &StoreUnderTest) {
     assert!(store.access.groups_of(bob.id).await.unwrap().is_empty());
 
     // Deleting a group takes its memberships and grants with it.
-    in_tx(store, async |tx| assert!(tx.delete_group(readers.id).await.unwrap())).await;
+    in_tx(store, async |tx| assert!(tx.access().delete_group(readers.id).await.unwrap())).await;
     assert!(store.access.grants_of(&[Grantee::Group(readers.id)]).await.unwrap().is_empty());
     assert_eq!(names(store.access.groups_of(ada.id).await.unwrap()), vec![editors.name.clone()]);
 }
@@ -150,7 +153,7 @@ pub async fn group_search_matches_a_prefix_of_the_name(store: &StoreUnderTest) {
     let alpha = group(&format!("Alpha{tag}"));
     let beta = group(&format!("Beta{tag} alpha{tag}"));
     for g in [&alpha, &beta] {
-        in_tx(store, async |tx| tx.insert_group(g).await.unwrap()).await;
+        in_tx(store, async |tx| tx.access().insert_group(g).await.unwrap()).await;
     }
     let page = PageRequest { limit: 10, after: None };
     for (query, expected) in [
@@ -183,17 +186,20 @@ pub async fn group_names_are_unique_and_sorted_by_their_folded_key(store: &Store
             .map(|n| group(n))
             .collect();
     for g in &made {
-        in_tx(store, async |tx| tx.insert_group(g).await.unwrap()).await;
+        in_tx(store, async |tx| tx.access().insert_group(g).await.unwrap()).await;
     }
     for twin in [format!("ÄRZTE{tag}"), format!("BRAVO{}", tag.to_uppercase())] {
         let twin = group(&twin);
         assert!(made.iter().any(|g| g.name.key() == twin.name.key()));
         let mut tx = store.uow.begin().await.unwrap();
-        assert!(matches!(tx.insert_group(&twin).await, Err(RepoError::Conflict(Conflict::GroupName))), "{twin:?}");
+        assert!(
+            matches!(tx.access().insert_group(&twin).await, Err(RepoError::Conflict(Conflict::GroupName))),
+            "{twin:?}"
+        );
     }
     let mut recased = made[0].clone();
     recased.name = GroupName::parse(&made[0].name.as_str().to_uppercase()).unwrap();
-    in_tx(store, async |tx| tx.update_group(&recased).await.unwrap()).await;
+    in_tx(store, async |tx| tx.access().update_group(&recased).await.unwrap()).await;
     assert_eq!(store.access.find_group(recased.id).await.unwrap(), Some(recased.clone()));
 
     let user = fixtures::user(unique_email());
@@ -202,7 +208,7 @@ pub async fn group_names_are_unique_and_sorted_by_their_folded_key(store: &Store
     let ascii = [&recased, &made[2], &made[3]];
     in_tx(store, async |tx| {
         for g in ascii {
-            tx.add_member(g.id, user.id, at).await.unwrap();
+            tx.access().add_member(g.id, user.id, at).await.unwrap();
         }
     })
     .await;

@@ -21,14 +21,14 @@ pub async fn audit_entries_are_appended_and_filtered(store: &StoreUnderTest) {
         at,
     };
     let mut tx = store.uow.begin().await.unwrap();
-    tx.record_audit(&entry("login.failed", &user, now)).await.unwrap();
-    tx.record_audit(&entry("login.succeeded", &user, now + Duration::seconds(1))).await.unwrap();
-    tx.record_audit(&entry("login.succeeded", &other, now + Duration::seconds(2))).await.unwrap();
+    tx.journal().record_audit(&entry("login.failed", &user, now)).await.unwrap();
+    tx.journal().record_audit(&entry("login.succeeded", &user, now + Duration::seconds(1))).await.unwrap();
+    tx.journal().record_audit(&entry("login.succeeded", &other, now + Duration::seconds(2))).await.unwrap();
     tx.commit().await.unwrap();
     // A rolled-back entry never appears.
     {
         let mut tx = store.uow.begin().await.unwrap();
-        tx.record_audit(&entry("password.changed", &user, now)).await.unwrap();
+        tx.journal().record_audit(&entry("password.changed", &user, now)).await.unwrap();
     }
 
     let mine = store

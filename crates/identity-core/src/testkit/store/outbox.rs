@@ -18,7 +18,7 @@ pub async fn committed_events_are_pending_in_order(store: &StoreUnderTest) {
     insert(store, &user, &events).await.unwrap();
     let more = fixtures::event(EventType::SessionCreated, uuid::Uuid::now_v7());
     let mut tx = store.uow.begin().await.unwrap();
-    tx.record_events(std::slice::from_ref(&more)).await.unwrap();
+    tx.journal().record_events(std::slice::from_ref(&more)).await.unwrap();
     tx.commit().await.unwrap();
 
     let pending = store.outbox.pending(1000).await.unwrap();
@@ -102,7 +102,7 @@ impl EventPublisher for RecordingPublisher {
 
 async fn record(store: &StoreUnderTest, events: &[DomainEvent]) {
     let mut tx = store.uow.begin().await.unwrap();
-    tx.record_events(events).await.unwrap();
+    tx.journal().record_events(events).await.unwrap();
     tx.commit().await.unwrap();
 }
 

@@ -16,7 +16,7 @@ pub async fn requests_are_recorded_with_their_transaction_and_replaced(store: &S
     let now = fixtures::now();
     let first = record(&format!("anonymous:/v1/auth/register:{tag}"), "body-1", now);
     let mut tx = store.uow.begin().await.unwrap();
-    tx.record_request(&first).await.unwrap();
+    tx.journal().record_request(&first).await.unwrap();
     tx.commit().await.unwrap();
     assert_eq!(store.requests.find_request(&first.key).await.unwrap(), Some(first.clone()));
     assert_eq!(store.requests.find_request(&format!("{}x", first.key)).await.unwrap(), None);
@@ -25,14 +25,14 @@ pub async fn requests_are_recorded_with_their_transaction_and_replaced(store: &S
     let lost = record(&format!("anonymous:/v1/auth/register:{tag}-lost"), "body", now);
     {
         let mut tx = store.uow.begin().await.unwrap();
-        tx.record_request(&lost).await.unwrap();
+        tx.journal().record_request(&lost).await.unwrap();
     }
     assert_eq!(store.requests.find_request(&lost.key).await.unwrap(), None);
 
     // The same key again (its first resource is gone, say): the newer record wins.
     let again = record(&first.key, "body-2", now + Duration::seconds(1));
     let mut tx = store.uow.begin().await.unwrap();
-    tx.record_request(&again).await.unwrap();
+    tx.journal().record_request(&again).await.unwrap();
     tx.commit().await.unwrap();
     assert_eq!(store.requests.find_request(&first.key).await.unwrap(), Some(again));
 }
@@ -43,15 +43,15 @@ pub async fn requests_older_than_a_day_are_forgotten_by_later_ones(store: &Store
     let old = record(&format!("{tag}:old"), "a", now);
     let young = record(&format!("{tag}:young"), "b", now + Duration::hours(1));
     let mut tx = store.uow.begin().await.unwrap();
-    tx.record_request(&old).await.unwrap();
-    tx.record_request(&young).await.unwrap();
+    tx.journal().record_request(&old).await.unwrap();
+    tx.journal().record_request(&young).await.unwrap();
     tx.commit().await.unwrap();
     assert!(old.is_current(now + REQUEST_KEY_TTL - Duration::seconds(1)));
     assert!(!old.is_current(now + REQUEST_KEY_TTL));
 
     let later = record(&format!("{tag}:later"), "c", now + REQUEST_KEY_TTL);
     let mut tx = store.uow.begin().await.unwrap();
-    tx.record_request(&later).await.unwrap();
+    tx.journal().record_request(&later).await.unwrap();
     tx.commit().await.unwrap();
     assert_eq!(store.requests.find_request(&old.key).await.unwrap(), None, "a day old: forgotten");
     assert_eq!(store.requests.find_request(&young.key).await.unwrap(), Some(young));

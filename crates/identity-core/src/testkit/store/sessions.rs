@@ -15,7 +15,7 @@ async fn with_sessions(store: &StoreUnderTest, n: usize) -> (crate::domain::User
     let mut tx = store.uow.begin().await.unwrap();
     for _ in 0..n {
         let session = fixtures::session(&user);
-        tx.insert_session(&session).await.unwrap();
+        tx.sessions().insert_session(&session).await.unwrap();
         sessions.push(session);
     }
     tx.commit().await.unwrap();
@@ -34,8 +34,8 @@ pub async fn inserted_session_is_found(store: &StoreUnderTest) {
     anonymous.user_agent = None;
     anonymous.ip = Some("2001:db8::1".parse().unwrap());
     let mut tx = store.uow.begin().await.unwrap();
-    tx.insert_session(&session).await.unwrap();
-    tx.insert_session(&anonymous).await.unwrap();
+    tx.sessions().insert_session(&session).await.unwrap();
+    tx.sessions().insert_session(&anonymous).await.unwrap();
     tx.commit().await.unwrap();
     assert_eq!(store.sessions.find_session(session.id).await.unwrap(), Some(session));
     assert_eq!(store.sessions.find_session(anonymous.id).await.unwrap(), Some(anonymous));
@@ -49,9 +49,12 @@ pub async fn live_sessions_are_listed_newest_first_and_paged(store: &StoreUnderT
     let mut tx = store.uow.begin().await.unwrap();
     let mut expired = fixtures::session(&user);
     expired.expires_at = now - Duration::seconds(1);
-    tx.insert_session(&expired).await.unwrap();
-    let revoked =
-        tx.revoke_sessions(user.id, SessionSelector::One(sessions[0].id), now, RevocationReason::Logout).await.unwrap();
+    tx.sessions().insert_session(&expired).await.unwrap();
+    let revoked = tx
+        .sessions()
+        .revoke_sessions(user.id, SessionSelector::One(sessions[0].id), now, RevocationReason::Logout)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     assert_eq!(revoked.len(), 1);
 
@@ -70,8 +73,8 @@ pub async fn live_sessions_are_listed_newest_first_and_paged(store: &StoreUnderT
     // one seen more recently still is (the rule of `Session::is_live`).
     let idle = Some(Duration::minutes(30));
     let mut tx = store.uow.begin().await.unwrap();
-    tx.touch_session(sessions[3].id, now - Duration::minutes(30)).await.unwrap();
-    tx.touch_session(sessions[2].id, now - Duration::minutes(29)).await.unwrap();
+    tx.sessions().touch_session(sessions[3].id, now - Duration::minutes(30)).await.unwrap();
+    tx.sessions().touch_session(sessions[2].id, now - Duration::minutes(29)).await.unwrap();
     tx.commit().await.unwrap();
     let live = store.sessions.list_live_sessions(user.id, now, idle, page(10, None)).await.unwrap();
     assert_eq!(live.iter().map(|s| s.id).collect::<Vec<_>>(), vec![sessions[2].id, sessions[1].id]);
@@ -87,42 +90,55 @@ pub async fn revoking_picks_sessions_and_revokes_their_refresh_tokens(store: &St
     on_device.device_id = Some(device.id);
     let token = fixtures::refresh_token(&sessions[1]);
     let mut tx = store.uow.begin().await.unwrap();
-    tx.insert_device(&device).await.unwrap();
-    tx.insert_session(&on_device).await.unwrap();
-    tx.insert_refresh_token(&token).await.unwrap();
+    tx.sessions().insert_device(&device).await.unwrap();
+    tx.sessions().insert_session(&on_device).await.unwrap();
+    tx.sessions().insert_refresh_token(&token).await.unwrap();
     tx.commit().await.unwrap();
 
     let now = fixtures::now();
     let mut tx = store.uow.begin().await.unwrap();
-    let one =
-        tx.revoke_sessions(user.id, SessionSelector::One(sessions[1].id), now, RevocationReason::Logout).await.unwrap();
+    let one = tx
+        .sessions()
+        .revoke_sessions(user.id, SessionSelector::One(sessions[1].id), now, RevocationReason::Logout)
+        .await
+        .unwrap();
     assert_eq!(one.iter().map(|s| s.id).collect::<Vec<_>>(), vec![sessions[1].id]);
     let revoked = |reason| Some(Revocation { at: now, reason });
     assert_eq!(one[0].revoked, revoked(RevocationReason::Logout), "the store returns what it recorded");
     // Revoking again finds nothing: only live sessions are revoked.
-    let again =
-        tx.revoke_sessions(user.id, SessionSelector::One(sessions[1].id), now, RevocationReason::Logout).await.unwrap();
+    let again = tx
+        .sessions()
+        .revoke_sessions(user.id, SessionSelector::One(sessions[1].id), now, RevocationReason::Logout)
+        .await
+        .unwrap();
     assert!(again.is_empty());
     // Another user's selector never reaches these sessions.
     let stranger = fixtures::user(unique_email());
-    let none = tx.revoke_sessions(stranger.id, SessionSelector::All, now, RevocationReason::LogoutAll).await.unwrap();
+    let none = tx
+        .sessions()
+        .revoke_sessions(stranger.id, SessionSelector::All, now, RevocationReason::LogoutAll)
+        .await
+        .unwrap();
     assert!(none.is_empty());
     let by_device = tx
+        .sessions()
         .revoke_sessions(user.id, SessionSelector::Device(device.id), now, RevocationReason::DeviceRemoved)
         .await
         .unwrap();
     assert_eq!(by_device.iter().map(|s| s.id).collect::<Vec<_>>(), vec![on_device.id]);
     assert_eq!(by_device[0].revoked, revoked(RevocationReason::DeviceRemoved));
     let mut except = tx
+        .sessions()
         .revoke_sessions(user.id, SessionSelector::AllExcept(sessions[0].id), now, RevocationReason::PasswordChanged)
         .await
         .unwrap();
     except.sort_by_key(|s| s.id);
     assert_eq!(except.iter().map(|s| s.id).collect::<Vec<_>>(), vec![sessions[2].id, sessions[3].id]);
     assert!(except.iter().all(|s| s.revoked == revoked(RevocationReason::PasswordChanged)), "{except:?}");
-    let rest = tx.revoke_sessions(user.id, SessionSelector::All, now, RevocationReason::LogoutAll).await.unwrap();
+    let rest =
+        tx.sessions().revoke_sessions(user.id, SessionSelector::All, now, RevocationReason::LogoutAll).await.unwrap();
     assert_eq!(rest.iter().map(|s| s.id).collect::<Vec<_>>(), vec![sessions[0].id]);
-    let stored = tx.refresh_token(token.id).await.unwrap().unwrap();
+    let stored = tx.sessions().refresh_token(token.id).await.unwrap().unwrap();
     assert_eq!(stored.revoked_at, Some(now));
     tx.commit().await.unwrap();
 
@@ -130,8 +146,8 @@ pub async fn revoking_picks_sessions_and_revokes_their_refresh_tokens(store: &St
     for reason in RevocationReason::ALL {
         let mut tx = store.uow.begin().await.unwrap();
         let fresh = fixtures::session(&user);
-        tx.insert_session(&fresh).await.unwrap();
-        tx.revoke_sessions(user.id, SessionSelector::One(fresh.id), now, reason).await.unwrap();
+        tx.sessions().insert_session(&fresh).await.unwrap();
+        tx.sessions().revoke_sessions(user.id, SessionSelector::One(fresh.id), now, reason).await.unwrap();
         tx.commit().await.unwrap();
         let stored = store.sessions.find_session(fresh.id).await.unwrap().unwrap();
         assert_eq!(stored.revoked, revoked(reason), "{reason}");
@@ -150,9 +166,9 @@ pub async fn devices_are_stored_listed_renamed_and_deleted(store: &StoreUnderTes
     let mut session = fixtures::session(&user);
     session.device_id = Some(first.id);
     let mut tx = store.uow.begin().await.unwrap();
-    tx.insert_device(&first).await.unwrap();
-    tx.insert_device(&second).await.unwrap();
-    tx.insert_session(&session).await.unwrap();
+    tx.sessions().insert_device(&first).await.unwrap();
+    tx.sessions().insert_device(&second).await.unwrap();
+    tx.sessions().insert_session(&session).await.unwrap();
     tx.commit().await.unwrap();
 
     assert_eq!(store.sessions.find_device(first.id).await.unwrap(), Some(first.clone()));
@@ -165,12 +181,12 @@ pub async fn devices_are_stored_listed_renamed_and_deleted(store: &StoreUnderTes
     renamed.name = Some("Work laptop".into());
     renamed.last_seen_at = fixtures::now() + Duration::seconds(3);
     let mut tx = store.uow.begin().await.unwrap();
-    tx.update_device(&renamed).await.unwrap();
+    tx.sessions().update_device(&renamed).await.unwrap();
     tx.commit().await.unwrap();
     assert_eq!(store.sessions.find_device(first.id).await.unwrap(), Some(renamed));
 
     let mut tx = store.uow.begin().await.unwrap();
-    tx.delete_device(first.id).await.unwrap();
+    tx.sessions().delete_device(first.id).await.unwrap();
     tx.commit().await.unwrap();
     assert_eq!(store.sessions.find_device(first.id).await.unwrap(), None);
     // The session stays (as history), without its device.
@@ -183,54 +199,56 @@ pub async fn refresh_tokens_are_found_by_digest_and_updated(store: &StoreUnderTe
     let token = fixtures::refresh_token(&sessions[0]);
     let next = fixtures::refresh_token(&sessions[0]);
     let mut tx = store.uow.begin().await.unwrap();
-    tx.insert_refresh_token(&token).await.unwrap();
-    tx.insert_refresh_token(&next).await.unwrap();
+    tx.sessions().insert_refresh_token(&token).await.unwrap();
+    tx.sessions().insert_refresh_token(&next).await.unwrap();
     tx.commit().await.unwrap();
 
     let mut tx = store.uow.begin().await.unwrap();
-    let mut found = tx.lock_refresh_token(&token.digest).await.unwrap().unwrap();
+    let mut found = tx.sessions().lock_refresh_token(&token.digest).await.unwrap().unwrap();
     assert_eq!(found, token);
-    assert_eq!(tx.lock_refresh_token(&fixtures::digest()).await.unwrap(), None);
+    assert_eq!(tx.sessions().lock_refresh_token(&fixtures::digest()).await.unwrap(), None);
     found.consumed_at = Some(fixtures::now());
     found.replaced_by = Some(next.id);
-    tx.update_refresh_token(&found).await.unwrap();
+    tx.sessions().update_refresh_token(&found).await.unwrap();
     tx.commit().await.unwrap();
 
     let mut tx = store.uow.begin().await.unwrap();
-    assert_eq!(tx.refresh_token(token.id).await.unwrap(), Some(found));
-    assert_eq!(tx.refresh_token(next.id).await.unwrap(), Some(next));
+    assert_eq!(tx.sessions().refresh_token(token.id).await.unwrap(), Some(found));
+    assert_eq!(tx.sessions().refresh_token(next.id).await.unwrap(), Some(next));
 }
 
 pub async fn sessions_are_read_and_touched_in_a_transaction(store: &StoreUnderTest) {
     let (user, sessions) = with_sessions(store, 1).await;
     let later = fixtures::now() + Duration::seconds(30);
     let mut tx = store.uow.begin().await.unwrap();
-    assert_eq!(tx.session(sessions[0].id).await.unwrap().as_ref(), Some(&sessions[0]));
-    assert_eq!(tx.lock_user(user.id).await.unwrap(), Some(user.clone()));
-    assert_eq!(tx.lock_user(UserId::from_uuid(uuid::Uuid::now_v7())).await.unwrap(), None);
-    tx.touch_session(sessions[0].id, later).await.unwrap();
-    tx.record_login_attempt(&LoginAttempt {
-        user_id: Some(user.id),
-        identifier: user.email.as_str().to_owned(),
-        ip: Some("192.0.2.1".parse().unwrap()),
-        user_agent: None,
-        success: true,
-        reason: "ok",
-        at: later,
-    })
-    .await
-    .unwrap();
-    tx.record_login_attempt(&LoginAttempt {
-        user_id: None,
-        identifier: "nobody@example.com".into(),
-        ip: None,
-        user_agent: Some("curl".into()),
-        success: false,
-        reason: "unknown_account",
-        at: later,
-    })
-    .await
-    .unwrap();
+    assert_eq!(tx.sessions().session(sessions[0].id).await.unwrap().as_ref(), Some(&sessions[0]));
+    assert_eq!(tx.users().lock_user(user.id).await.unwrap(), Some(user.clone()));
+    assert_eq!(tx.users().lock_user(UserId::from_uuid(uuid::Uuid::now_v7())).await.unwrap(), None);
+    tx.sessions().touch_session(sessions[0].id, later).await.unwrap();
+    tx.journal()
+        .record_login_attempt(&LoginAttempt {
+            user_id: Some(user.id),
+            identifier: user.email.as_str().to_owned(),
+            ip: Some("192.0.2.1".parse().unwrap()),
+            user_agent: None,
+            success: true,
+            reason: "ok",
+            at: later,
+        })
+        .await
+        .unwrap();
+    tx.journal()
+        .record_login_attempt(&LoginAttempt {
+            user_id: None,
+            identifier: "nobody@example.com".into(),
+            ip: None,
+            user_agent: Some("curl".into()),
+            success: false,
+            reason: "unknown_account",
+            at: later,
+        })
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     let touched = store.sessions.find_session(sessions[0].id).await.unwrap().unwrap();
     assert_eq!(touched.last_seen_at, later);

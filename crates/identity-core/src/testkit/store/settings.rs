@@ -13,7 +13,7 @@ pub async fn settings_are_stored_locked_and_replaced(store: &StoreUnderTest) {
     assert_eq!(store.settings.get_settings("ai").await.unwrap(), None);
     // Locking before the first write stores nothing by itself.
     let mut tx = store.uow.begin().await.unwrap();
-    assert_eq!(tx.lock_settings("ai").await.unwrap(), StoredSettings::default());
+    assert_eq!(tx.settings().lock_settings("ai").await.unwrap(), StoredSettings::default());
     drop(tx);
     assert_eq!(store.settings.get_settings("ai").await.unwrap(), None);
 
@@ -24,8 +24,8 @@ pub async fn settings_are_stored_locked_and_replaced(store: &StoreUnderTest) {
     stored.updated_at = Some(fixtures::now());
     stored.updated_by = Some(admin.id);
     in_tx(store, async |tx| {
-        assert_eq!(tx.lock_settings("ai").await.unwrap(), StoredSettings::default());
-        tx.put_settings("ai", &stored).await.unwrap();
+        assert_eq!(tx.settings().lock_settings("ai").await.unwrap(), StoredSettings::default());
+        tx.settings().put_settings("ai", &stored).await.unwrap();
     })
     .await;
     assert_eq!(store.settings.get_settings("ai").await.unwrap(), Some(stored.clone()));
@@ -36,8 +36,8 @@ pub async fn settings_are_stored_locked_and_replaced(store: &StoreUnderTest) {
     replaced.values.remove("max");
     replaced.updated_at = Some(fixtures::now() + Duration::seconds(5));
     let mut tx = store.uow.begin().await.unwrap();
-    assert_eq!(tx.lock_settings("ai").await.unwrap(), stored);
-    tx.put_settings("ai", &replaced).await.unwrap();
+    assert_eq!(tx.settings().lock_settings("ai").await.unwrap(), stored);
+    tx.settings().put_settings("ai", &replaced).await.unwrap();
     tx.commit().await.unwrap();
     assert_eq!(store.settings.get_settings("ai").await.unwrap(), Some(replaced));
 }

@@ -10,9 +10,9 @@ pub async fn dropped_transaction_leaves_nothing(store: &StoreUnderTest) {
     let event = fixtures::event(EventType::UserRegistered, user.id.as_uuid());
     {
         let mut tx = store.uow.begin().await.unwrap();
-        tx.insert_user(&user).await.unwrap();
-        tx.insert_session(&session).await.unwrap();
-        tx.record_events(std::slice::from_ref(&event)).await.unwrap();
+        tx.users().insert_user(&user).await.unwrap();
+        tx.sessions().insert_session(&session).await.unwrap();
+        tx.journal().record_events(std::slice::from_ref(&event)).await.unwrap();
         // Dropped without commit: a failed request must leave no half-written state.
     }
     assert_eq!(store.users.find_by_id(user.id).await.unwrap(), None);

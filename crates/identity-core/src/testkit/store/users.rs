@@ -34,7 +34,7 @@ pub async fn duplicate_email_is_a_conflict_and_writes_nothing(store: &StoreUnder
     let second = fixtures::user(Email::from_trusted(first.email.as_str().to_uppercase()));
     let event = fixtures::event(EventType::UserRegistered, second.id.as_uuid());
     let mut tx = store.uow.begin().await.unwrap();
-    let err = tx.insert_user(&second).await.unwrap_err();
+    let err = tx.users().insert_user(&second).await.unwrap_err();
     assert!(matches!(err, RepoError::Conflict(Conflict::Email)), "got {err:?}");
     drop(tx);
     // The failed registration left no trace, and its event was never stored.
@@ -80,7 +80,7 @@ pub async fn update_user_persists_account_fields_and_profile(store: &StoreUnderT
     user.profile.currency = crate::domain::profile::Currency::EUR;
     user.profile.preferences = serde_json::json!({ "focus": { "session_minutes": 25 } });
     let mut tx = store.uow.begin().await.unwrap();
-    tx.update_user(&user).await.unwrap();
+    tx.users().update_user(&user).await.unwrap();
     tx.commit().await.unwrap();
 
     assert_eq!(store.users.find_by_id(user.id).await.unwrap(), Some(user.clone()));
@@ -88,11 +88,13 @@ pub async fn update_user_persists_account_fields_and_profile(store: &StoreUnderT
     // Roles change only through set_roles.
     let admin = std::collections::BTreeSet::from([Role::new(Role::ADMIN), Role::new(Role::USER)]);
     let mut tx = store.uow.begin().await.unwrap();
-    tx.set_roles(user.id, &admin).await.unwrap();
+    tx.users().set_roles(user.id, &admin).await.unwrap();
     tx.commit().await.unwrap();
     assert_eq!(store.users.find_by_id(user.id).await.unwrap().unwrap().roles, admin);
     let mut tx = store.uow.begin().await.unwrap();
-    assert!(tx.set_roles(user.id, &std::collections::BTreeSet::from([Role::new("no-such-role")])).await.is_err());
+    assert!(
+        tx.users().set_roles(user.id, &std::collections::BTreeSet::from([Role::new("no-such-role")])).await.is_err()
+    );
 }
 
 pub async fn unknown_ids_are_none(store: &StoreUnderTest) {
@@ -116,7 +118,7 @@ pub async fn users_are_listed_by_id_with_filters(store: &StoreUnderTest) {
     }
     let mut tx = store.uow.begin().await.unwrap();
     let admin = std::collections::BTreeSet::from([Role::new(Role::ADMIN), Role::new(Role::USER)]);
-    tx.set_roles(made[2].id, &admin).await.unwrap();
+    tx.users().set_roles(made[2].id, &admin).await.unwrap();
     tx.commit().await.unwrap();
     let list = |filter: UserFilter| {
         let store = store.clone();
@@ -151,7 +153,7 @@ pub async fn users_are_listed_by_id_with_filters(store: &StoreUnderTest) {
 
 pub async fn active_admins_are_counted(store: &StoreUnderTest) {
     let admin = std::collections::BTreeSet::from([Role::new(Role::ADMIN), Role::new(Role::USER)]);
-    let before = in_tx(store, async |tx| tx.count_active_admins().await.unwrap()).await;
+    let before = in_tx(store, async |tx| tx.users().count_active_admins().await.unwrap()).await;
     let mut made = Vec::new();
     for status in [UserStatus::Active, UserStatus::Active, UserStatus::Locked] {
         let mut user = fixtures::user(unique_email());
@@ -160,17 +162,17 @@ pub async fn active_admins_are_counted(store: &StoreUnderTest) {
         made.push(user);
     }
     in_tx(store, async |tx| {
-        tx.set_roles(made[0].id, &admin).await.unwrap();
-        tx.set_roles(made[2].id, &admin).await.unwrap();
+        tx.users().set_roles(made[0].id, &admin).await.unwrap();
+        tx.users().set_roles(made[2].id, &admin).await.unwrap();
     })
     .await;
-    assert_eq!(in_tx(store, async |tx| tx.count_active_admins().await.unwrap()).await, before + 1);
+    assert_eq!(in_tx(store, async |tx| tx.users().count_active_admins().await.unwrap()).await, before + 1);
 }
 
 /// The rule of [`User::counts_as_active_admin`]: an admin counts only while its account is
 /// active; locked, disabled and deleted admins do not, nor do active non-admins.
 pub async fn only_active_admins_count_as_active_admins(store: &StoreUnderTest) {
-    let before = in_tx(store, async |tx| tx.count_active_admins().await.unwrap()).await;
+    let before = in_tx(store, async |tx| tx.users().count_active_admins().await.unwrap()).await;
     let now = fixtures::now();
     let mut made = Vec::new();
     for status in [UserStatus::Active, UserStatus::Locked, UserStatus::Disabled, UserStatus::Deleted] {
@@ -185,14 +187,14 @@ pub async fn only_active_admins_count_as_active_admins(store: &StoreUnderTest) {
         insert(store, user, &[]).await.unwrap();
     }
     assert_eq!(made.iter().filter(|u| u.counts_as_active_admin()).count(), 1);
-    assert_eq!(in_tx(store, async |tx| tx.count_active_admins().await.unwrap()).await, before + 1);
+    assert_eq!(in_tx(store, async |tx| tx.users().count_active_admins().await.unwrap()).await, before + 1);
 
     // Disabling the one active admin takes it out of the count.
     let mut disabled = made[0].clone();
     disabled.status = UserStatus::Disabled;
     assert!(!disabled.counts_as_active_admin());
-    in_tx(store, async |tx| tx.update_user(&disabled).await.unwrap()).await;
-    assert_eq!(in_tx(store, async |tx| tx.count_active_admins().await.unwrap()).await, before);
+    in_tx(store, async |tx| tx.users().update_user(&disabled).await.unwrap()).await;
+    assert_eq!(in_tx(store, async |tx| tx.users().count_active_admins().await.unwrap()).await, before);
 }
 
 /// The store's listing of `filter`, checked against the rule of [`UserFilter::matches`]
