@@ -103,10 +103,9 @@ impl AccessService {
         tx.access().insert_group(&group).await?;
         self.requests.record(tx.as_mut(), request, group.id.as_uuid()).await?;
         let metadata = serde_json::json!({ "group_id": group.id.as_uuid(), "name": group.name });
-        tx.journal()
-            .record_audit(&self.ctx.audit_entry("group.created", Some(auth.user.id), None, &auth.client, metadata))
+        self.ctx
+            .finish(tx, &[], self.ctx.audit_entry("group.created", Some(auth.user.id), None, &auth.client, metadata))
             .await?;
-        tx.commit().await?;
         Ok(group)
     }
 
@@ -138,10 +137,9 @@ impl AccessService {
         group.updated_at = self.ctx.now();
         tx.access().update_group(&group).await?;
         let metadata = serde_json::json!({ "group_id": group.id.as_uuid(), "changed": changed, "name": group.name });
-        tx.journal()
-            .record_audit(&self.ctx.audit_entry("group.updated", Some(auth.user.id), None, &auth.client, metadata))
+        self.ctx
+            .finish(tx, &[], self.ctx.audit_entry("group.updated", Some(auth.user.id), None, &auth.client, metadata))
             .await?;
-        tx.commit().await?;
         Ok(group)
     }
 
@@ -156,10 +154,9 @@ impl AccessService {
         tx.journal().record_events(&self.access_events(&members, &["groups", "apps"])).await?;
         let metadata =
             serde_json::json!({ "group_id": group.id.as_uuid(), "name": group.name, "members": members.len() });
-        tx.journal()
-            .record_audit(&self.ctx.audit_entry("group.deleted", Some(auth.user.id), None, &auth.client, metadata))
+        self.ctx
+            .finish(tx, &[], self.ctx.audit_entry("group.deleted", Some(auth.user.id), None, &auth.client, metadata))
             .await?;
-        tx.commit().await?;
         Ok(())
     }
 
@@ -205,18 +202,20 @@ impl AccessService {
 
     async fn membership_changed(
         &self,
-        mut tx: Box<dyn Transaction>,
+        tx: Box<dyn Transaction>,
         auth: &Authenticated,
         action: &'static str,
         group: &Group,
         user: UserId,
     ) -> Result<(), CoreError> {
-        tx.journal().record_events(&self.access_events(&[user], &["groups", "apps"])).await?;
         let metadata = serde_json::json!({ "group_id": group.id.as_uuid(), "name": group.name });
-        tx.journal()
-            .record_audit(&self.ctx.audit_entry(action, Some(auth.user.id), Some(user), &auth.client, metadata))
+        self.ctx
+            .finish(
+                tx,
+                &self.access_events(&[user], &["groups", "apps"]),
+                self.ctx.audit_entry(action, Some(auth.user.id), Some(user), &auth.client, metadata),
+            )
             .await?;
-        tx.commit().await?;
         Ok(())
     }
 
@@ -278,11 +277,13 @@ impl AccessService {
                 serde_json::json!({ "app_key": app.as_str(), "group_id": group.as_uuid() }),
             ),
         };
-        tx.journal().record_events(&self.access_events(&affected, &["apps"])).await?;
-        tx.journal()
-            .record_audit(&self.ctx.audit_entry(action, Some(auth.user.id), subject, &auth.client, metadata))
+        self.ctx
+            .finish(
+                tx,
+                &self.access_events(&affected, &["apps"]),
+                self.ctx.audit_entry(action, Some(auth.user.id), subject, &auth.client, metadata),
+            )
             .await?;
-        tx.commit().await?;
         Ok(())
     }
 

@@ -52,9 +52,8 @@ impl AdminUserService {
                 &auth.client,
                 metadata,
             );
-            let mut tx = self.uow.begin().await?;
-            tx.journal().record_audit(&entry).await?;
-            tx.commit().await?;
+            let tx = self.uow.begin().await?;
+            self.ctx.finish(tx, &[], entry).await?;
         }
         Err(CoreError::Forbidden)
     }
@@ -254,24 +253,20 @@ impl AdminUserService {
             &user,
             &UserUpdatedData { user_id: user.id.as_uuid(), changed: changed.clone(), updated_at: now },
         ));
-        tx.journal().record_events(&events).await?;
         let metadata = serde_json::json!({
             "changed": changed,
             "roles": user.role_names(),
             "status": user.status.as_str(),
             "sessions_revoked": revoked.len(),
         });
-        tx.journal()
-            .record_audit(&self.ctx.audit_entry(
-                "user.admin_changed",
-                Some(auth.user.id),
-                Some(user.id),
-                &auth.client,
-                metadata,
-            ))
+        self.revoker
+            .finish(
+                tx,
+                &events,
+                self.ctx.audit_entry("user.admin_changed", Some(auth.user.id), Some(user.id), &auth.client, metadata),
+                &revoked,
+            )
             .await?;
-        tx.commit().await?;
-        self.revoker.publish(&revoked).await?;
         Ok(user)
     }
 
@@ -320,16 +315,19 @@ impl AdminUserService {
         let mut tx = self.uow.begin().await?;
         let mail = self.accounts.reset_link_mail(tx.as_mut(), &user).await?;
         let metadata = serde_json::json!({ "account": true, "via": "admin" });
-        tx.journal()
-            .record_audit(&self.ctx.audit_entry(
-                "password.reset_requested",
-                Some(auth.user.id),
-                Some(user.id),
-                &auth.client,
-                metadata,
-            ))
+        self.ctx
+            .finish(
+                tx,
+                &[],
+                self.ctx.audit_entry(
+                    "password.reset_requested",
+                    Some(auth.user.id),
+                    Some(user.id),
+                    &auth.client,
+                    metadata,
+                ),
+            )
             .await?;
-        tx.commit().await?;
         self.mailer.send(mail).await;
         Ok(())
     }
@@ -411,18 +409,14 @@ impl AdminUserService {
         } else {
             None
         };
-        tx.journal().record_events(&[self.accounts.registered_event(&user)]).await?;
         let metadata = serde_json::json!({ "method": "admin", "roles": user.role_names(), "invited": invite });
-        tx.journal()
-            .record_audit(&self.ctx.audit_entry(
-                "user.registered",
-                Some(auth.user.id),
-                Some(user.id),
-                &auth.client,
-                metadata,
-            ))
+        self.ctx
+            .finish(
+                tx,
+                &[self.accounts.registered_event(&user)],
+                self.ctx.audit_entry("user.registered", Some(auth.user.id), Some(user.id), &auth.client, metadata),
+            )
             .await?;
-        tx.commit().await?;
         if let Some(token) = token {
             let ttl_minutes = u64::try_from(self.ctx.settings.invitation_ttl.num_minutes()).unwrap_or(0);
             let link = super::link(&self.ctx.settings.password_reset_url_template, &token);

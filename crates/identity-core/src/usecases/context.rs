@@ -61,6 +61,22 @@ impl Context {
             .collect()
     }
 
+    /// Ends a use case's transaction the one way every use case ends it: records its `events`
+    /// (if any) and its audit `entry`, then commits. What comes after the commit (mail, telling
+    /// replicas of ended sessions: [`Revoker::finish`]) is the caller's.
+    pub async fn finish(
+        &self,
+        mut tx: Box<dyn Transaction>,
+        events: &[DomainEvent],
+        entry: AuditEntry,
+    ) -> Result<(), CoreError> {
+        if !events.is_empty() {
+            tx.journal().record_events(events).await?;
+        }
+        tx.journal().record_audit(&entry).await?;
+        Ok(tx.commit().await?)
+    }
+
     /// An audit entry of `action` about `subject`, done by `actor`, from `client`.
     pub fn audit_entry(
         &self,
@@ -138,14 +154,12 @@ impl Revoker {
     ) -> Result<Vec<Session>, CoreError> {
         let mut tx = self.uow.begin().await?;
         let revoked = tx.sessions().revoke_sessions(user.id, selector, self.ctx.now(), reason).await?;
-        tx.journal().record_events(&self.ctx.revoked_events(user, &revoked, reason)).await?;
+        let events = self.ctx.revoked_events(user, &revoked, reason);
         let ids: Vec<Uuid> = revoked.iter().map(|s| s.id.as_uuid()).collect();
         let metadata = serde_json::json!({ "reason": reason.as_str(), "sessions": ids });
         let entry =
             self.ctx.audit_entry("session.revoked", Some(actor.user.id), Some(user.id), &actor.client, metadata);
-        tx.journal().record_audit(&entry).await?;
-        tx.commit().await?;
-        self.publish(&revoked).await?;
+        self.finish(tx, &events, entry, &revoked).await?;
         Ok(revoked)
     }
 
@@ -164,13 +178,23 @@ impl Revoker {
         };
         let revoked =
             tx.sessions().revoke_sessions(user.id, SessionSelector::One(session.id), self.ctx.now(), reason).await?;
-        tx.journal().record_events(&self.ctx.revoked_events(&user, &revoked, reason)).await?;
+        let events = self.ctx.revoked_events(&user, &revoked, reason);
         let ids: Vec<Uuid> = revoked.iter().map(|s| s.id.as_uuid()).collect();
         let metadata = serde_json::json!({ "reason": reason.as_str(), "sessions": ids });
-        tx.journal()
-            .record_audit(&self.ctx.audit_entry("session.revoked", None, Some(user.id), client, metadata))
-            .await?;
-        tx.commit().await?;
-        self.publish(&revoked).await
+        let entry = self.ctx.audit_entry("session.revoked", None, Some(user.id), client, metadata);
+        self.finish(tx, &events, entry, &revoked).await
+    }
+
+    /// Ends a use case that ended sessions: [`Context::finish`], then tells every replica
+    /// ([`Self::publish`]).
+    pub async fn finish(
+        &self,
+        tx: Box<dyn Transaction>,
+        events: &[DomainEvent],
+        entry: AuditEntry,
+        revoked: &[Session],
+    ) -> Result<(), CoreError> {
+        self.ctx.finish(tx, events, entry).await?;
+        self.publish(revoked).await
     }
 }

@@ -193,16 +193,13 @@ impl LoginService {
             })
             .await?;
         let metadata = serde_json::json!({ "session_id": session.id.as_uuid(), "unlocked": lock_expired });
-        tx.journal()
-            .record_audit(&self.ctx.audit_entry(
-                "login.succeeded",
-                Some(user.id),
-                Some(user.id),
-                &input.client,
-                metadata,
-            ))
+        self.ctx
+            .finish(
+                tx,
+                &[],
+                self.ctx.audit_entry("login.succeeded", Some(user.id), Some(user.id), &input.client, metadata),
+            )
             .await?;
-        tx.commit().await?;
         // A success forgets the failures.
         self.throttle.clear_failures(&account).await?;
 
@@ -231,8 +228,7 @@ impl LoginService {
             })
             .await?;
         let metadata = serde_json::json!({ "reason": reason });
-        tx.journal().record_audit(&self.ctx.audit_entry("login.failed", None, user, &input.client, metadata)).await?;
-        tx.commit().await?;
+        self.ctx.finish(tx, &[], self.ctx.audit_entry("login.failed", None, user, &input.client, metadata)).await?;
         Ok(())
     }
 
@@ -314,17 +310,14 @@ impl LoginService {
                     .record_events(&self.ctx.revoked_events(&user, &revoked, RevocationReason::RefreshTokenReuse))
                     .await?;
                 let metadata = serde_json::json!({ "session_id": session.id.as_uuid() });
-                tx.journal()
-                    .record_audit(&self.ctx.audit_entry(
-                        "session.refresh_reused",
-                        None,
-                        Some(user.id),
-                        client,
-                        metadata,
-                    ))
+                self.revoker
+                    .finish(
+                        tx,
+                        &[],
+                        self.ctx.audit_entry("session.refresh_reused", None, Some(user.id), client, metadata),
+                        &revoked,
+                    )
                     .await?;
-                tx.commit().await?;
-                self.revoker.publish(&revoked).await?;
                 return Err(CoreError::RefreshTokenReused);
             }
         };

@@ -66,10 +66,9 @@ impl PasswordService {
             })
             .await?;
         let metadata = serde_json::json!({ "account": false });
-        tx.journal()
-            .record_audit(&self.ctx.audit_entry("password.reset_requested", None, None, client, metadata))
+        self.ctx
+            .finish(tx, &[], self.ctx.audit_entry("password.reset_requested", None, None, client, metadata))
             .await?;
-        tx.commit().await?;
         Ok(())
     }
 
@@ -84,8 +83,7 @@ impl PasswordService {
         let mail = self.accounts.reset_link_mail(tx.as_mut(), user).await?;
         let metadata = serde_json::json!({ "account": true });
         let entry = self.ctx.audit_entry("password.reset_requested", actor, Some(user.id), client, metadata);
-        tx.journal().record_audit(&entry).await?;
-        tx.commit().await?;
+        self.ctx.finish(tx, &[], entry).await?;
         self.mailer.send(mail).await;
         Ok(())
     }
@@ -214,19 +212,15 @@ impl PasswordService {
             &user,
             &PasswordChangedData { user_id: user.id.as_uuid(), method: "change", changed_at: now },
         ));
-        tx.journal().record_events(&events).await?;
         let metadata = serde_json::json!({ "sessions_revoked": revoked.len() });
-        tx.journal()
-            .record_audit(&self.ctx.audit_entry(
-                "password.changed",
-                Some(user.id),
-                Some(user.id),
-                &auth.client,
-                metadata,
-            ))
+        self.revoker
+            .finish(
+                tx,
+                &events,
+                self.ctx.audit_entry("password.changed", Some(user.id), Some(user.id), &auth.client, metadata),
+                &revoked,
+            )
             .await?;
-        tx.commit().await?;
-        self.revoker.publish(&revoked).await?;
         self.mailer.send(Mail::PasswordChanged { to: user.email.clone() }).await;
         Ok(())
     }

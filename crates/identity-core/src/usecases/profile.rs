@@ -188,13 +188,15 @@ impl ProfileService {
             &user,
             &UserDeletedData { user_id: user.id.as_uuid(), deleted_at: now },
         ));
-        tx.journal().record_events(&events).await?;
         let metadata = serde_json::json!({ "sessions_revoked": revoked.len() });
-        tx.journal()
-            .record_audit(&self.ctx.audit_entry("user.deleted", Some(user.id), Some(user.id), &auth.client, metadata))
+        self.revoker
+            .finish(
+                tx,
+                &events,
+                self.ctx.audit_entry("user.deleted", Some(user.id), Some(user.id), &auth.client, metadata),
+                &revoked,
+            )
             .await?;
-        tx.commit().await?;
-        self.revoker.publish(&revoked).await?;
         Ok(())
     }
 }

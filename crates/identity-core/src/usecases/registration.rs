@@ -155,12 +155,14 @@ impl RegistrationService {
         tx.users().insert_user(user).await?;
         self.accounts.requests.record(tx.as_mut(), input.request.as_ref(), user.id.as_uuid()).await?;
         let mail = self.accounts.verification_mail(tx.as_mut(), user).await?;
-        tx.journal().record_events(&[self.accounts.registered_event(user)]).await?;
         let metadata = serde_json::json!({ "method": "one_step" });
-        tx.journal()
-            .record_audit(&self.ctx.audit_entry("user.registered", None, Some(user.id), client, metadata))
+        self.ctx
+            .finish(
+                tx,
+                &[self.accounts.registered_event(user)],
+                self.ctx.audit_entry("user.registered", None, Some(user.id), client, metadata),
+            )
             .await?;
-        tx.commit().await?;
         Ok(mail)
     }
 
@@ -173,12 +175,11 @@ impl RegistrationService {
         unsaved: User,
         client: &ClientInfo,
     ) -> Result<User, CoreError> {
-        let mut tx = self.uow.begin().await?;
+        let tx = self.uow.begin().await?;
         let metadata = serde_json::json!({ "method": "one_step" });
-        tx.journal()
-            .record_audit(&self.ctx.audit_entry("registration.duplicate", None, Some(owner.id), client, metadata))
+        self.ctx
+            .finish(tx, &[], self.ctx.audit_entry("registration.duplicate", None, Some(owner.id), client, metadata))
             .await?;
-        tx.commit().await?;
         self.mailer.send(Mail::AlreadyRegistered { to: owner.email }).await;
         Ok(unsaved)
     }

@@ -212,9 +212,7 @@ impl SessionService {
         let metadata = serde_json::json!({ "device_id": device.id.as_uuid(), "sessions": ids });
         let entry =
             self.ctx.audit_entry("device.removed", Some(auth.user.id), Some(auth.user.id), &auth.client, metadata);
-        tx.journal().record_audit(&entry).await?;
-        tx.commit().await?;
-        self.revoker.publish(&revoked).await?;
+        self.revoker.finish(tx, &[], entry, &revoked).await?;
         Ok(())
     }
 }

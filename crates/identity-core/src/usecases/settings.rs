@@ -123,10 +123,9 @@ impl SettingsService {
         tx.settings().put_settings(namespace.name, &stored).await?;
         // Names only: values of secret fields never reach the audit log.
         let metadata = serde_json::json!({ "namespace": namespace.name, "changed": changed });
-        tx.journal()
-            .record_audit(&self.ctx.audit_entry("settings.updated", Some(auth.user.id), None, &auth.client, metadata))
+        self.ctx
+            .finish(tx, &[], self.ctx.audit_entry("settings.updated", Some(auth.user.id), None, &auth.client, metadata))
             .await?;
-        tx.commit().await?;
         Ok(view(namespace, &stored))
     }
 
@@ -182,11 +181,10 @@ impl SettingsService {
             },
         };
         let metadata = serde_json::json!({ "namespace": namespace.name, "ok": outcome.ok, "status": outcome.status });
-        let mut tx = self.uow.begin().await?;
-        tx.journal()
-            .record_audit(&self.ctx.audit_entry("settings.tested", Some(auth.user.id), None, &auth.client, metadata))
+        let tx = self.uow.begin().await?;
+        self.ctx
+            .finish(tx, &[], self.ctx.audit_entry("settings.tested", Some(auth.user.id), None, &auth.client, metadata))
             .await?;
-        tx.commit().await?;
         Ok(outcome)
     }
 

@@ -118,10 +118,9 @@ impl Throttle {
             locked.updated_at = now;
             tx.users().update_user(&locked).await?;
             let metadata = serde_json::json!({ "failures": failures, "locked_until": locked.locked_until });
-            tx.journal()
-                .record_audit(&self.ctx.audit_entry("account.locked", None, Some(locked.id), client, metadata))
+            self.ctx
+                .finish(tx, &[], self.ctx.audit_entry("account.locked", None, Some(locked.id), client, metadata))
                 .await?;
-            tx.commit().await?;
             let minutes = u64::try_from(self.ctx.settings.lockout_duration.num_minutes()).unwrap_or(15);
             self.mailer.send(Mail::AccountLocked { to: locked.email.clone(), minutes }).await;
         }
@@ -174,9 +173,8 @@ impl Throttle {
         let metadata = serde_json::json!({ "purpose": purpose, "reason": reason });
         let entry =
             self.ctx.audit_entry("reauth.failed", Some(auth.user.id), Some(auth.user.id), &auth.client, metadata);
-        let mut tx = self.uow.begin().await?;
-        tx.journal().record_audit(&entry).await?;
-        tx.commit().await?;
+        let tx = self.uow.begin().await?;
+        self.ctx.finish(tx, &[], entry).await?;
         Ok(())
     }
 }
