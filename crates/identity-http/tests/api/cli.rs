@@ -5,7 +5,7 @@
 
 use std::process::{Command, Output, Stdio};
 
-use crate::helpers::Process;
+use crate::helpers::{Process, free_port, server_command};
 
 /// Runs `identity ARGS…` with an empty environment (plus `env`) and waits for it.
 fn identity(args: &[&str], env: &[(&str, &str)]) -> Output {
@@ -61,13 +61,10 @@ fn keygen_prints_a_secret_key_with_its_public_key_and_kid() {
 #[tokio::test]
 async fn the_server_signs_with_the_key_keygen_printed() {
     let (secret, public, kid) = keygen();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let _server = Process(
-        Command::new(env!("CARGO_BIN_EXE_identity"))
-            .env_clear()
-            .env("BIND_ADDR", "127.0.0.1")
-            .env("PORT", port.to_string())
+        server_command(port)
             .env("PASETO_SECRET_KEY", &secret)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())

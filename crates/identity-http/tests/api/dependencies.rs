@@ -5,12 +5,12 @@
 //! names the dependency and its variable, never its URL.
 
 use std::io::Read;
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use identity_postgres::testkit::TestDatabase;
 
-use crate::helpers::{Process, eventually};
+use crate::helpers::{Process, eventually, free_port, server_command};
 
 /// A TCP server that accepts connections and never answers (a broker or database that hangs):
 /// it holds every connection until it is dropped.
@@ -39,12 +39,6 @@ impl Drop for Stalled {
     }
 }
 
-/// A port nothing listens on (connections are refused).
-fn closed_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
-}
-
 fn redis_url() -> String {
     std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
 }
@@ -52,17 +46,13 @@ fn redis_url() -> String {
 /// Runs `identity serve` with `env` and a 2 s dependency timeout; it must stop by itself within
 /// 30 s (it is killed and the test fails otherwise). Its output, stdout (the log) and stderr.
 async fn serve_until_it_gives_up(env: &[(&str, &str)]) -> (ExitStatus, String, String) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_identity"));
+    let mut command = server_command(0);
     command
         .arg("serve")
-        .env_clear()
-        .env("BIND_ADDR", "127.0.0.1")
-        .env("PORT", "0")
         .env("LOG_FORMAT", "json")
         .env("RUST_LOG", "info")
         .env("DEPENDENCY_TIMEOUT_SECONDS", "2")
         .envs(env.iter().copied())
-        .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut process = Process(command.spawn().unwrap());
@@ -141,7 +131,7 @@ async fn a_stalled_redis_or_postgres_stops_start_up_naming_it() {
 /// Redis's "Error occurred while creating a new object".
 #[tokio::test]
 async fn refused_connections_name_the_dependency_and_its_variable() {
-    let port = closed_port();
+    let port = free_port(); // nothing listens: connections are refused
     let (output, _, stderr) = serve_until_it_gives_up(&[("REDIS_URL", &format!("redis://127.0.0.1:{port}"))]).await;
     assert_eq!(output.code(), Some(1));
     assert!(stderr.contains("Redis (REDIS_URL) is not reachable:"), "{stderr}");

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::helpers::Process;
+use crate::helpers::{Process, free_port, server_command};
 
 /// The workspace root. `CARGO_MANIFEST_DIR` is read at run time first: with a target
 /// directory shared by several checkouts, the compiled-in path may be another tree's.
@@ -201,17 +201,9 @@ fn shell_blocks(markdown: &str) -> Vec<String> {
 async fn the_readme_curl_example_runs_as_pasted() {
     let readme = read(&root().join("README.md"));
     let block = shell_blocks(&readme).into_iter().find(|b| b.contains("curl")).expect("a curl example");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = free_port();
     let _server = Process(
-        Command::new(env!("CARGO_BIN_EXE_identity"))
-            .env_clear()
-            .env("BIND_ADDR", "127.0.0.1")
-            .env("PORT", port.to_string())
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
+        server_command(port).env("RUST_LOG", "warn").stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap(),
     );
     crate::helpers::wait_until_up(&format!("http://127.0.0.1:{port}/health")).await;
     let script = block.replace("localhost:8080", &format!("127.0.0.1:{port}"));

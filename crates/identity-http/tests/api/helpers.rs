@@ -456,6 +456,20 @@ pub fn token_from_link(link: &str) -> String {
     link.rsplit("token=").next().unwrap().to_owned()
 }
 
+/// A loopback port nothing listens on now: for a server process a test starts (or, left
+/// unused, one whose connections are refused).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// The `identity` binary on `127.0.0.1:port`, with nothing of the developer's environment and
+/// no standard input: the test adds its own variables, log level and output.
+pub fn server_command(port: u16) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_identity"));
+    command.env_clear().env("BIND_ADDR", "127.0.0.1").env("PORT", port.to_string()).stdin(std::process::Stdio::null());
+    command
+}
+
 /// A child process (a server binary, nginx), killed when dropped if it still runs, with
 /// every process of its process group: a child started by [`Process::group`] (nginx's master)
 /// takes its own children (nginx's workers) with it.

@@ -5,7 +5,9 @@ use serde_json::{Value, json};
 use std::io::{Read, Write};
 
 use crate::both_backends;
-use crate::helpers::{Backend, Process, captured_logs, spawn_app, unique_email, wait_until_up};
+use crate::helpers::{
+    Backend, Process, captured_logs, free_port, server_command, spawn_app, unique_email, wait_until_up,
+};
 
 both_backends!(
     no_password_hash_or_token_is_ever_logged,
@@ -163,13 +165,10 @@ async fn the_request_id_is_the_clients_when_it_is_plausible(backend: Backend) {
 async fn server_process(
     backend: Backend,
 ) -> (Process, u16, std::path::PathBuf, Option<identity_postgres::testkit::TestDatabase>) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = free_port();
     let log = std::env::temp_dir().join(format!("identity-log-{}.jsonl", uuid::Uuid::now_v7().simple()));
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_identity"));
+    let mut command = server_command(port);
     command
-        .env_clear()
-        .env("BIND_ADDR", "127.0.0.1")
-        .env("PORT", port.to_string())
         .env("ARGON2_MEMORY_KIB", "1024")
         .env("ARGON2_ITERATIONS", "1")
         .env("SHUTDOWN_DRAIN_SECONDS", "0")

@@ -14,11 +14,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::events::Broker;
-use crate::helpers::{PASSWORD, Process, eventually, running, unique_email, wait_until_up};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
+use crate::helpers::{PASSWORD, Process, eventually, free_port, running, server_command, unique_email, wait_until_up};
 
 /// Debian's nginx (`cargo xtask test` installs `nginx-light` when it is missing).
 fn nginx() -> PathBuf {
@@ -51,10 +47,7 @@ async fn start(database_url: &str, exchange: &str) -> Cluster {
     let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
     let mut replicas = Vec::new();
     for port in &ports {
-        let child = Command::new(env!("CARGO_BIN_EXE_identity"))
-            .env_clear()
-            .env("BIND_ADDR", "127.0.0.1")
-            .env("PORT", port.to_string())
+        let child = server_command(*port)
             .env("DATABASE_URL", database_url)
             .env("REDIS_URL", &redis)
             .env("REDIS_KEY_PREFIX", &prefix)

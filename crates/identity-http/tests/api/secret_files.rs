@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use crate::helpers::{Process, eventually};
+use crate::helpers::{Process, eventually, free_port, server_command};
 use serde_json::{Value, json};
 
 /// Files in a directory of their own, removed when dropped.
@@ -52,13 +52,10 @@ async fn the_server_starts_on_a_database_secret_file_and_a_key_file() {
     let keys = identity_crypto::PasetoKeys::generate().unwrap();
     let key_file = secrets.write("paseto-secret-key", &format!("{}\n", keys.secret_paserk()));
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let _server = Process(
-        Command::new(env!("CARGO_BIN_EXE_identity"))
-            .env_clear()
-            .env("BIND_ADDR", "127.0.0.1")
-            .env("PORT", port.to_string())
+        server_command(port)
             .env("DATABASE_SECRET_FILE", &db_file)
             .env("PASETO_SECRET_KEY_FILE", &key_file)
             .env("RUST_LOG", "warn")

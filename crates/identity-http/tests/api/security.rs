@@ -1,11 +1,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 
 use serde_json::{Value, json};
 
 use crate::both_backends;
-use crate::helpers::{Backend, PASSWORD, assert_problem, spawn_app_with, spawn_app_with_clock, unique_email};
+use crate::helpers::{
+    Backend, PASSWORD, assert_problem, free_port, server_command, spawn_app_with, spawn_app_with_clock, unique_email,
+};
 
 both_backends!(
     the_auth_bucket_limits_each_client_and_each_account,
@@ -206,11 +208,8 @@ impl Drop for Server {
 }
 
 async fn start_process(database_url: &str, redis_prefix: &str) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = Command::new(env!("CARGO_BIN_EXE_identity"))
-        .env_clear()
-        .env("BIND_ADDR", "127.0.0.1")
-        .env("PORT", port.to_string())
+    let port = free_port();
+    let child = server_command(port)
         .env("DATABASE_URL", database_url)
         .env("REDIS_URL", std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into()))
         .env("REDIS_KEY_PREFIX", redis_prefix)

@@ -6,18 +6,15 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::helpers::{Process, eventually};
+use crate::helpers::{Process, eventually, free_port, server_command};
 use serde_json::json;
 
 #[tokio::test]
 async fn sigterm_lets_a_slow_request_finish_after_readiness_turns_503() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let mut server = Process(
-        Command::new(env!("CARGO_BIN_EXE_identity"))
-            .env_clear()
-            .env("BIND_ADDR", "127.0.0.1")
-            .env("PORT", port.to_string())
+        server_command(port)
             // A login that takes a while: the request in flight when the signal comes.
             .env("ARGON2_MEMORY_KIB", "65536")
             .env("ARGON2_ITERATIONS", "6")
@@ -67,13 +64,10 @@ async fn sigterm_lets_a_slow_request_finish_after_readiness_turns_503() {
 /// process at once with 130, saying so in the log.
 #[tokio::test]
 async fn a_second_ctrl_c_exits_at_once() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let mut server = Process(
-        Command::new(env!("CARGO_BIN_EXE_identity"))
-            .env_clear()
-            .env("BIND_ADDR", "127.0.0.1")
-            .env("PORT", port.to_string())
+        server_command(port)
             .env("SHUTDOWN_DRAIN_SECONDS", "30")
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
