@@ -18,7 +18,7 @@ use std::time::Instant;
 use serde_json::{Value, json};
 
 use crate::authorize::Browser;
-use crate::server::{Backend, Server, log_lines};
+use crate::server::{Backend, Server};
 use crate::{Result, root};
 
 const EMAIL: &str = "mail-links@example.com";
@@ -118,16 +118,7 @@ fn sign_in(server: &Server, password: &str, status: u16) -> Result<Value> {
 /// The link in the last mail of `kind` to [`EMAIL`] in the server log, which must lead to the
 /// server itself.
 fn mailed_link(server: &Server, kind: &str) -> Result<String> {
-    let link = log_lines(&server.log)
-        .into_iter()
-        .rev()
-        .filter(|line| line["fields"]["kind"] == kind && line["fields"]["to"] == EMAIL)
-        .find_map(|line| {
-            let body = line["fields"]["body"].as_str()?;
-            let word = body.split_whitespace().find(|w| w.starts_with("http://") || w.starts_with("https://"))?;
-            Some(word.trim_end_matches(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_')).to_owned())
-        })
-        .ok_or_else(|| format!("no {kind} mail with a link to {EMAIL} in {}", server.log.display()))?;
+    let link = server.mailed_link(kind, EMAIL)?;
     if !link.starts_with(&format!("{}/", server.base)) {
         return Err(format!("the {kind} mail links to {link}, not to the server at {}", server.base));
     }

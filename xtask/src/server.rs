@@ -176,24 +176,32 @@ impl Server {
 }
 
 impl Server {
-    /// Follows the last verification link mailed to `email` (read from the log, where
-    /// `MAIL_LOG_BODIES=true` writes it).
-    pub fn verify(&self, email: &str) -> Result {
-        let token = log_lines(&self.log)
+    /// The link in the last mail of `kind` (`verify_email`, `password_reset`, …) to `email`, read
+    /// from the log, where `MAIL_LOG_BODIES=true` writes each mail's text.
+    pub fn mailed_link(&self, kind: &str, email: &str) -> Result<String> {
+        log_lines(&self.log)
             .into_iter()
             .rev()
-            .filter(|line| line["fields"]["kind"] == "verify_email" && line["fields"]["to"] == email)
+            .filter(|line| line["fields"]["kind"] == kind && line["fields"]["to"] == email)
             .find_map(|line| {
                 let body = line["fields"]["body"].as_str()?;
-                let token = body.split("token=").nth(1)?;
-                Some(
-                    token
-                        .chars()
-                        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
-                        .collect::<String>(),
-                )
+                let word = body.split_whitespace().find(|w| w.starts_with("http://") || w.starts_with("https://"))?;
+                Some(word.trim_end_matches(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_')).to_owned())
             })
-            .ok_or_else(|| format!("no verification mail to {email} in {}", self.log.display()))?;
+            .ok_or_else(|| format!("no {kind} mail with a link to {email} in {}", self.log.display()))
+    }
+
+    /// Follows the last verification link mailed to `email`: `POST /v1/auth/email/verify` with
+    /// its token.
+    pub fn verify(&self, email: &str) -> Result {
+        let link = self.mailed_link("verify_email", email)?;
+        let token: String = link
+            .split("token=")
+            .nth(1)
+            .ok_or_else(|| format!("no token in the verification link {link}"))?
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+            .collect();
         let (status, answer) = self.call("POST", "/v1/auth/email/verify", None, Some(&json!({ "token": token })))?;
         if status != 200 {
             return Err(format!("verifying {email} answered {status}: {answer}"));
