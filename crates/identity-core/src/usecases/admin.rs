@@ -310,8 +310,8 @@ impl AdminUserService {
                 _ => CoreError::AccountLocked,
             });
         }
-        // The key of `password/forgot` and `password/reset/request`: one cooldown per address.
-        self.mailer.cooldown(&format!("password-reset:cooldown:{}", user.email)).await?;
+        // The cooldown of `password/forgot` and `password/reset/request` too: one per address.
+        self.mailer.reset_link_cooldown(&user.email).await?;
         let mut tx = self.uow.begin().await?;
         let mail = self.accounts.reset_link_mail(tx.as_mut(), &user).await?;
         let metadata = serde_json::json!({ "account": true, "via": "admin" });

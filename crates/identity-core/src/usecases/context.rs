@@ -9,7 +9,9 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{AuthSettings, Authenticated, CoreError};
-use crate::domain::{AuditEntry, DomainEvent, EventType, RevocationReason, Session, SessionRevokedData, User, UserId};
+use crate::domain::{
+    AuditEntry, DomainEvent, Email, EventType, RevocationReason, Session, SessionRevokedData, User, UserId,
+};
 use crate::ports::{ClientInfo, Clock, CodeStore, IdGenerator, Mail, Notifier, RevocationList, SessionSelector};
 use crate::ports::{Transaction, UnitOfWork};
 
@@ -114,6 +116,13 @@ impl Mailer {
         }
         let left = self.codes.time_to_live(key).await?.unwrap_or(self.cooldown);
         Err(CoreError::Cooldown { retry_after_secs: left.as_secs().max(1) })
+    }
+
+    /// Starts the cooldown of password links to `email`, shared by every flow that mails one
+    /// (`password/forgot`, the signed-in request, an admin's): one address gets one such mail
+    /// per cooldown, whoever asks. `Cooldown` when one is running.
+    pub async fn reset_link_cooldown(&self, email: &Email) -> Result<(), CoreError> {
+        self.cooldown(&format!("password-reset:cooldown:{email}")).await
     }
 
     /// Queues a mail. Failing to queue is logged by the adapter and never fails the request

@@ -35,7 +35,7 @@ impl PasswordService {
 
     async fn forgot_unguarded(&self, email: &str, client: &ClientInfo) -> Result<(), CoreError> {
         let email = Email::parse(email).map_err(ValidationErrors::single)?;
-        self.mailer.cooldown(&format!("password-reset:cooldown:{email}")).await?;
+        self.mailer.reset_link_cooldown(&email).await?;
         match self.accounts.users.find_by_email(&email).await? {
             Some(user) if user.may_reset_password() => self.send_reset_link(&user, None, client).await,
             _ => self.reset_link_for_nobody(&email, client).await,
@@ -74,7 +74,7 @@ impl PasswordService {
 
     /// `POST /v1/auth/password/reset/request`: the signed-in variant, to the caller's address.
     pub async fn request_password_reset(&self, auth: &Authenticated) -> Result<(), CoreError> {
-        self.mailer.cooldown(&format!("password-reset:cooldown:{}", auth.user.email)).await?;
+        self.mailer.reset_link_cooldown(&auth.user.email).await?;
         self.send_reset_link(&auth.user, Some(auth.user.id), &auth.client).await
     }
 
