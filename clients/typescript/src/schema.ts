@@ -1414,7 +1414,9 @@ export interface components {
          *     - `invalid_credentials` (401): Unknown account, wrong password, or an account that may not sign in.
          *     - `invalid_refresh_token` (401): The refresh token is missing, unknown or expired.
          *     - `refresh_token_reused` (401): An already used refresh token was replayed: the session is revoked.
+         *     - `step_up_required` (401): The operation needs a recent sign-in: prove who you are again, then retry.
          *     - `forbidden` (403): Signed in, but not allowed to do this (e.g. not an admin).
+         *     - `second_factor_required` (403): The operation needs a session signed in with a second factor.
          *     - `csrf_rejected` (403): A cookie-authenticated unsafe request came without an allowed `Origin`.
          *     - `account_locked` (403): The account is locked.
          *     - `account_disabled` (403): The account is disabled.
@@ -1439,7 +1441,7 @@ export interface components {
          * @example validation_failed
          * @enum {string}
          */
-        ProblemCode: "malformed_body" | "invalid_token" | "invalid_code" | "invalid_idempotency_key" | "bad_request" | "unauthenticated" | "invalid_credentials" | "invalid_refresh_token" | "refresh_token_reused" | "forbidden" | "csrf_rejected" | "account_locked" | "account_disabled" | "email_not_verified" | "not_found" | "method_not_allowed" | "email_taken" | "username_taken" | "group_name_taken" | "last_admin" | "idempotency_in_progress" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "idempotency_key_reused" | "rate_limited" | "cooldown" | "login_throttled" | "internal_error" | "service_unavailable" | "overloaded";
+        ProblemCode: "malformed_body" | "invalid_token" | "invalid_code" | "invalid_idempotency_key" | "bad_request" | "unauthenticated" | "invalid_credentials" | "invalid_refresh_token" | "refresh_token_reused" | "step_up_required" | "forbidden" | "second_factor_required" | "csrf_rejected" | "account_locked" | "account_disabled" | "email_not_verified" | "not_found" | "method_not_allowed" | "email_taken" | "username_taken" | "group_name_taken" | "last_admin" | "idempotency_in_progress" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "idempotency_key_reused" | "rate_limited" | "cooldown" | "login_throttled" | "internal_error" | "service_unavailable" | "overloaded";
         /** @description One invalid field. */
         ProblemField: {
             /**

@@ -183,6 +183,9 @@ struct WireClaims {
     roles: Vec<String>,
     #[serde(default)]
     amr: Vec<String>,
+    /// Absent from tokens issued before it was added: those count from `iat`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    auth_time: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -232,6 +235,7 @@ impl TokenIssuer for PasetoTokens {
             jti: claims.jti,
             roles: claims.roles.clone(),
             amr: claims.amr.clone(),
+            auth_time: Some(time(claims.auth_time)),
         };
         let payload = serde_json::to_vec(&wire).map_err(|e| TokenError::Internal(e.into()))?;
         let footer = serde_json::to_vec(&WireFooter { kid: self.keys.signing_kid.clone() })
@@ -259,8 +263,11 @@ impl TokenIssuer for PasetoTokens {
         if wire.iss != self.issuer || wire.aud != self.audience {
             return Err(TokenError::Invalid("wrong issuer or audience".into()));
         }
+        let iat = parse_time("iat", &wire.iat)?;
+        let auth_time = wire.auth_time.as_deref().map(|raw| parse_time("auth_time", raw)).transpose()?.unwrap_or(iat);
         Ok(AccessClaims {
-            iat: parse_time("iat", &wire.iat)?,
+            iat,
+            auth_time,
             nbf: parse_time("nbf", &wire.nbf)?,
             exp: parse_time("exp", &wire.exp)?,
             iss: wire.iss,
@@ -294,6 +301,7 @@ mod tests {
             jti: Uuid::now_v7(),
             roles: vec!["user".into()],
             amr: vec!["pwd".into()],
+            auth_time: now - Duration::minutes(5),
         }
     }
 
@@ -353,6 +361,31 @@ mod tests {
         let with = PasetoTokens::new(new.with_verification_key(&old_public).unwrap(), "identity", "identity");
         assert!(with.verify(&token).is_ok());
         assert_eq!(with.keys().public_keys().len(), 2);
+    }
+
+    #[test]
+    fn a_token_without_auth_time_counts_from_its_issue() {
+        let tokens = tokens();
+        let claims = claims();
+        let wire = WireClaims {
+            iss: claims.iss.clone(),
+            aud: claims.aud.clone(),
+            sub: claims.sub.as_uuid(),
+            sid: claims.sid.as_uuid(),
+            iat: time(claims.iat),
+            nbf: time(claims.nbf),
+            exp: time(claims.exp),
+            jti: claims.jti,
+            roles: claims.roles.clone(),
+            amr: claims.amr.clone(),
+            auth_time: None,
+        };
+        let payload = serde_json::to_vec(&wire).unwrap();
+        let footer = serde_json::to_vec(&WireFooter { kid: tokens.keys.signing_kid.clone() }).unwrap();
+        let token = PublicToken::sign(&tokens.keys.signing, &payload, Some(&footer), None).unwrap();
+        let read = tokens.verify(&token).unwrap();
+        assert_eq!(read.auth_time, claims.iat);
+        assert!(!String::from_utf8(payload).unwrap().contains("auth_time"));
     }
 
     #[test]

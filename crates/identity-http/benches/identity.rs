@@ -53,6 +53,7 @@ fn paseto(c: &mut Criterion) {
         jti: uuid::Uuid::now_v7(),
         roles: vec!["user".into()],
         amr: vec!["pwd".into()],
+        auth_time: now,
     };
     let token = tokens.issue(&claims).unwrap();
     let mut group = c.benchmark_group("paseto");

@@ -191,6 +191,8 @@ impl From<CoreError> for ApiError {
             }
             CoreError::NotFound => Self::not_found(),
             CoreError::Forbidden => Self::new(ProblemCode::Forbidden, detail),
+            CoreError::SecondFactorRequired => Self::new(ProblemCode::SecondFactorRequired, detail),
+            CoreError::StepUpRequired => Self::new(ProblemCode::StepUpRequired, detail),
             CoreError::GroupNameTaken => Self::new(ProblemCode::GroupNameTaken, detail),
             CoreError::LastAdmin => Self::new(ProblemCode::LastAdmin, detail),
             CoreError::Cooldown { retry_after_secs } => {

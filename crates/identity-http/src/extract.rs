@@ -291,7 +291,7 @@ impl FromRequest for CurrentUser {
             _ => Ok(()),
         };
         // Already authenticated by the idempotency middleware (same request, same token).
-        let authenticated = req.extensions().get::<identity_core::usecases::Authenticated>().cloned();
+        let authenticated = req.extensions().get::<identity_core::usecases::Caller>().and_then(|c| c.user()).cloned();
         let client = match &state {
             Some(state) => crate::client::client_info(req, state),
             None => identity_core::ports::ClientInfo::default(),

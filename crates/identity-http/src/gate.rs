@@ -1,7 +1,7 @@
 //! The gate of the routes that need a caller: a request for a documented operation with a
 //! security requirement is authenticated (`CurrentUser`: 401 `unauthenticated`, then 403
 //! `csrf_rejected` for a cookie without an allowed origin) and authorized against the need the
-//! operation declares (core's `decide`, through `AdminUserService::authorize_route`, which
+//! operation declares (core's `decide`, through `AuthorizationService::authorize_route`, which
 //! audits refusals: 403 `forbidden`) before anything else looks at it. The handler's
 //! extractors (JSON body, query, path) run only for a caller who passed, so the order is the
 //! same on every route: 401, then 403, then the input's 400/404/413/415/422; a caller without a
@@ -19,7 +19,7 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
-use identity_core::usecases::Need;
+use identity_core::usecases::{Caller, Need};
 
 use crate::error::refuse;
 use crate::extract::CurrentUser;
@@ -49,11 +49,12 @@ pub async fn middleware(
         Ok(CurrentUser(auth)) => auth,
         Err(error) => return Ok(refuse(req, error)),
     };
-    if let Err(error) = state.services.admin.authorize_route(&auth, need, req.method().as_str(), template).await {
+    let caller = Caller::from(auth);
+    if let Err(error) = state.services.authz.authorize_route(&caller, need, req.method().as_str(), template).await {
         return Ok(refuse(req, error.into()));
     }
     // The handler's `CurrentUser` takes it from here instead of authenticating again.
-    req.extensions_mut().insert(auth);
+    req.extensions_mut().insert(caller);
     Ok(next.call(req).await?.map_into_boxed_body())
 }
 

@@ -75,7 +75,7 @@ pub async fn middleware(
     let scope = authenticated.as_ref().map_or_else(|| "anonymous".to_owned(), |auth| auth.user.id.to_string());
     // The handler's `CurrentUser` takes it from here instead of authenticating again.
     if let Some(auth) = authenticated {
-        req.extensions_mut().insert(auth);
+        req.extensions_mut().insert(identity_core::usecases::Caller::from(auth));
     }
     let body = req.extract::<web::Bytes>().await?;
     let fingerprint = hex(&Sha256::new().chain_update(req.path()).chain_update([0]).chain_update(&body).finalize());

@@ -53,7 +53,9 @@ problem_codes! {
     InvalidCredentials = "invalid_credentials", UNAUTHORIZED, "Unknown account, wrong password, or an account that may not sign in.";
     InvalidRefreshToken = "invalid_refresh_token", UNAUTHORIZED, "The refresh token is missing, unknown or expired.";
     RefreshTokenReused = "refresh_token_reused", UNAUTHORIZED, "An already used refresh token was replayed: the session is revoked.";
+    StepUpRequired = "step_up_required", UNAUTHORIZED, "The operation needs a recent sign-in: prove who you are again, then retry.";
     Forbidden = "forbidden", FORBIDDEN, "Signed in, but not allowed to do this (e.g. not an admin).";
+    SecondFactorRequired = "second_factor_required", FORBIDDEN, "The operation needs a session signed in with a second factor.";
     CsrfRejected = "csrf_rejected", FORBIDDEN, "A cookie-authenticated unsafe request came without an allowed `Origin`.";
     AccountLocked = "account_locked", FORBIDDEN, "The account is locked.";
     AccountDisabled = "account_disabled", FORBIDDEN, "The account is disabled.";

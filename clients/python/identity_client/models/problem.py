@@ -37,7 +37,9 @@ class Problem:
             - `invalid_credentials` (401): Unknown account, wrong password, or an account that may not sign in.
             - `invalid_refresh_token` (401): The refresh token is missing, unknown or expired.
             - `refresh_token_reused` (401): An already used refresh token was replayed: the session is revoked.
+            - `step_up_required` (401): The operation needs a recent sign-in: prove who you are again, then retry.
             - `forbidden` (403): Signed in, but not allowed to do this (e.g. not an admin).
+            - `second_factor_required` (403): The operation needs a session signed in with a second factor.
             - `csrf_rejected` (403): A cookie-authenticated unsafe request came without an allowed `Origin`.
             - `account_locked` (403): The account is locked.
             - `account_disabled` (403): The account is disabled.

@@ -62,7 +62,8 @@ async fn admin_refusals_are_audited_once_a_minute_per_route(backend: Backend) {
         // The route template only: no ids from the path, no body.
         let metadata = entry["metadata"].to_string();
         assert!(!metadata.contains(&target.to_string()) && !metadata.contains("roles"), "{metadata}");
-        assert_eq!(entry["metadata"].as_object().unwrap().len(), 2, "{metadata}");
+        assert_eq!(entry["metadata"]["refusal"], "forbidden", "{metadata}");
+        assert_eq!(entry["metadata"].as_object().unwrap().len(), 3, "{metadata}");
     }
     // The admin's own requests are not refusals.
     let mine: Value = app

@@ -51,8 +51,11 @@ fn problem_codes_are_one_enum_generated_from_the_server_list() {
     assert_eq!(schemas["Problem"]["properties"]["code"]["$ref"], "#/components/schemas/ProblemCode");
     // Every code is answered by some operation, except the ones no operation chooses: the
     // framework's own refusals, and account states the login hides behind
-    // `invalid_credentials` (no account enumeration).
+    // `invalid_credentials` (no account enumeration), and the authorizer's refusals that no
+    // operation's declared need can cause yet (a second factor, a recent sign-in).
     let unattached = [
+        ProblemCode::SecondFactorRequired,
+        ProblemCode::StepUpRequired,
         ProblemCode::BadRequest,
         ProblemCode::MethodNotAllowed,
         ProblemCode::InternalError,

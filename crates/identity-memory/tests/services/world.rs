@@ -170,7 +170,7 @@ impl Auth {
         method: &str,
         template: &str,
     ) -> Result<(), CoreError> {
-        self.0.admin.authorize_route(auth, need, method, template).await
+        self.0.authz.authorize_route(&auth.clone().into(), need, method, template).await
     }
 }
 

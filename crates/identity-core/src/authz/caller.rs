@@ -1,0 +1,98 @@
+//! Who is calling: [`Caller`], one type for every kind of caller, and what a user's session
+//! proves about them ([`Assurance`]).
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::{Role, User};
+use crate::ports::{AccessClaims, ClientInfo};
+
+/// Who is calling. Every route and use case that needs a caller is asked about one of these
+/// through [`decide`](super::decide); service clients (scopes, no user) join as a variant.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    /// A user, through a live session.
+    User(Authenticated),
+}
+
+impl Caller {
+    /// The user behind the call, if a user is calling.
+    pub fn user(&self) -> Option<&Authenticated> {
+        match self {
+            Self::User(user) => Some(user),
+        }
+    }
+}
+
+impl From<Authenticated> for Caller {
+    fn from(user: Authenticated) -> Self {
+        Self::User(user)
+    }
+}
+
+/// A user calling through one of their sessions, once its access token checked out.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    /// The user as the store holds it now (a role taken away counts at once).
+    pub user: User,
+    pub claims: AccessClaims,
+    /// Where the request came from (for the audit log).
+    pub client: ClientInfo,
+    /// When the token was checked: what step-up freshness is measured at.
+    pub at: DateTime<Utc>,
+}
+
+impl Authenticated {
+    /// What the session proves about the user.
+    pub fn assurance(&self) -> Assurance {
+        Assurance::of(&self.claims)
+    }
+
+    /// Whether the user holds `role` now.
+    pub fn has_role(&self, role: &str) -> bool {
+        self.user.roles.contains(&Role::new(role))
+    }
+}
+
+/// Authenticator assurance level (NIST SP 800-63B): how many kinds of factor the session's
+/// sign-in proved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Aal {
+    /// One factor (a password, or a mailed link or code).
+    One,
+    /// Two factors (a password and a one-time code or a security key; a passkey with user
+    /// verification).
+    Two,
+}
+
+impl Aal {
+    /// The `amr` values (RFC 8176) of a second factor: a one-time code, a recovery code, a
+    /// hardware or software key, WebAuthn.
+    pub const SECOND_FACTORS: [&'static str; 5] = ["otp", "hwk", "swk", "webauthn", "mfa"];
+
+    /// The level the methods of `amr` reach.
+    pub fn of(amr: &[String]) -> Self {
+        if amr.iter().any(|method| Self::SECOND_FACTORS.contains(&method.as_str())) { Self::Two } else { Self::One }
+    }
+
+    /// As forward-auth and the session views show it: `aal1`, `aal2`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::One => "aal1",
+            Self::Two => "aal2",
+        }
+    }
+}
+
+/// What a session proves about its user: the level reached and when they last proved it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Assurance {
+    pub level: Aal,
+    /// The session's sign-in (or its latest step-up): the `auth_time` claim.
+    pub authenticated_at: DateTime<Utc>,
+}
+
+impl Assurance {
+    pub fn of(claims: &AccessClaims) -> Self {
+        Self { level: Aal::of(&claims.amr), authenticated_at: claims.auth_time }
+    }
+}

@@ -1,0 +1,190 @@
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+/// The type of a domain event: its RabbitMQ routing key and CloudEvents `type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventType {
+    UserRegistered,
+    UserVerified,
+    UserUpdated,
+    UserDeleted,
+    SessionCreated,
+    SessionRevoked,
+    PasswordChanged,
+}
+
+impl EventType {
+    pub const ALL: [Self; 7] = [
+        Self::UserRegistered,
+        Self::UserVerified,
+        Self::UserUpdated,
+        Self::UserDeleted,
+        Self::SessionCreated,
+        Self::SessionRevoked,
+        Self::PasswordChanged,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::UserRegistered => "user.registered",
+            Self::UserVerified => "user.verified",
+            Self::UserUpdated => "user.updated",
+            Self::UserDeleted => "user.deleted",
+            Self::SessionCreated => "session.created",
+            Self::SessionRevoked => "session.revoked",
+            Self::PasswordChanged => "password.changed",
+        }
+    }
+
+    /// The kind of aggregate the event is about (`user`, `session`).
+    pub fn aggregate_type(&self) -> &'static str {
+        match self {
+            Self::UserRegistered
+            | Self::UserVerified
+            | Self::UserUpdated
+            | Self::UserDeleted
+            | Self::PasswordChanged => "user",
+            Self::SessionCreated | Self::SessionRevoked => "session",
+        }
+    }
+
+    /// The event type named `s` (its routing key), if it is one of [`Self::ALL`].
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::domain::EventType;
+
+    #[test]
+    fn every_event_type_round_trips_through_its_name() {
+        for event_type in EventType::ALL {
+            assert_eq!(EventType::parse(event_type.as_str()), Some(event_type), "{event_type:?}");
+        }
+        let mut names: Vec<&str> = EventType::ALL.iter().map(EventType::as_str).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), EventType::ALL.len(), "two event types share a name");
+        assert_eq!(EventType::parse("nonsense.event"), None);
+        assert_eq!(EventType::parse("USER.REGISTERED"), None);
+    }
+
+    /// An exhaustive match: a new variant does not compile here until it has a place in
+    /// `ALL` (and so in `parse` and in the store contract that relays every type).
+    #[test]
+    fn all_lists_every_variant_once() {
+        fn position(event_type: EventType) -> usize {
+            match event_type {
+                EventType::UserRegistered => 0,
+                EventType::UserVerified => 1,
+                EventType::UserUpdated => 2,
+                EventType::UserDeleted => 3,
+                EventType::SessionCreated => 4,
+                EventType::SessionRevoked => 5,
+                EventType::PasswordChanged => 6,
+            }
+        }
+        for (i, event_type) in EventType::ALL.into_iter().enumerate() {
+            assert_eq!(position(event_type), i, "{event_type:?}");
+        }
+    }
+}
+
+/// Something that happened to an aggregate. Use cases record events; the adapter stores them
+/// in the same transaction as the state change (PostgreSQL: the `outbox` table), and a relay
+/// publishes them later. `id` doubles as the message id consumers deduplicate on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DomainEvent {
+    pub id: Uuid,
+    pub event_type: EventType,
+    pub aggregate_id: Uuid,
+    /// The user the event concerns (CloudEvents `subject`).
+    pub subject: Option<Uuid>,
+    pub occurred_at: DateTime<Utc>,
+    pub payload: serde_json::Value,
+}
+
+impl DomainEvent {
+    /// Builds an event whose payload is `data` serialised to JSON.
+    pub fn new(
+        id: Uuid,
+        event_type: EventType,
+        aggregate_id: Uuid,
+        subject: Option<Uuid>,
+        occurred_at: DateTime<Utc>,
+        data: &impl Serialize,
+    ) -> Self {
+        // Serialising plain structs of strings, ids and times cannot fail.
+        let payload = serde_json::to_value(data).unwrap_or(serde_json::Value::Null);
+        Self { id, event_type, aggregate_id, subject, occurred_at, payload }
+    }
+}
+
+/// Payload of `user.registered`.
+#[derive(Debug, Serialize)]
+pub struct UserRegisteredData<'a> {
+    pub user_id: Uuid,
+    pub email: &'a str,
+    pub username: Option<&'a str>,
+    pub email_verified: bool,
+    pub registered_at: DateTime<Utc>,
+}
+
+/// Payload of `session.created`.
+#[derive(Debug, Serialize)]
+pub struct SessionCreatedData<'a> {
+    pub session_id: Uuid,
+    pub user_id: Uuid,
+    pub user_agent: Option<&'a str>,
+    pub ip: Option<String>,
+    pub amr: &'a [String],
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Payload of `user.verified`.
+#[derive(Debug, Serialize)]
+pub struct UserVerifiedData<'a> {
+    pub user_id: Uuid,
+    pub email: &'a str,
+    pub verified_at: DateTime<Utc>,
+}
+
+/// Payload of `session.revoked`.
+#[derive(Debug, Serialize)]
+pub struct SessionRevokedData {
+    pub session_id: Uuid,
+    pub user_id: Uuid,
+    /// [`crate::domain::RevocationReason::as_str`]: `logout`, `logout_all`, `revoked_by_user`,
+    /// `device_removed`, `password_changed`, `password_reset`, `refresh_token_reuse`,
+    /// `account_deleted`, `revoked_by_admin` or `idle_timeout`.
+    pub reason: crate::domain::RevocationReason,
+    pub revoked_at: DateTime<Utc>,
+}
+
+/// Payload of `password.changed`.
+#[derive(Debug, Serialize)]
+pub struct PasswordChangedData {
+    pub user_id: Uuid,
+    /// `change` (the user knew the old password) or `reset` (by an emailed link).
+    pub method: &'static str,
+    pub changed_at: DateTime<Utc>,
+}
+
+/// Payload of `user.updated`.
+#[derive(Debug, Serialize)]
+pub struct UserUpdatedData {
+    pub user_id: Uuid,
+    /// The profile fields that changed (`name`, `locale`, `preferences`, …).
+    pub changed: Vec<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Payload of `user.deleted` (a soft delete: the account is kept for the retention period).
+#[derive(Debug, Serialize)]
+pub struct UserDeletedData {
+    pub user_id: Uuid,
+    pub deleted_at: DateTime<Utc>,
+}

@@ -1,0 +1,252 @@
+//! The use cases: every flow of the service, written against the ports only, as one service
+//! per concern (each a struct over only the ports it uses, built once by [`Services::new`]):
+//!
+//! | service | flows |
+//! |---|---|
+//! | [`RegistrationService`] | one- and two-step registration, email verification |
+//! | [`LoginService`] | password login, the OAuth2 token endpoint, refresh |
+//! | [`SessionService`] | access-token authentication, `me`, logout, sessions and devices |
+//! | [`PasswordService`] | forgotten, reset and changed passwords |
+//! | [`ProfileService`] | the caller's profile, deleting the account |
+//! | [`AdminUserService`] | admin listing, creation and changes of users |
+//! | [`AuthorizationService`] | the route gate: each route's declared need, refusals audited |
+//! | [`AccessService`] | groups, memberships, app grants, a user's apps |
+//! | [`SettingsService`] | admin settings and their connection checks |
+//! | [`AuditService`] | the caller's audit trail and the admin search |
+//!
+//! What several services share lives in components that are not services themselves:
+//! `context` (settings, clock, ids, events, audit entries, mail, revocations), `issuer`
+//! (opening sessions, signing tokens), `accounts` (registration rules, link tokens) and
+//! `throttle` (the `auth` bucket and the per-account failure counter).
+
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use chrono::Duration;
+
+use crate::accounts::Accounts;
+use crate::kernel::{Context, Mailer, Requests, Revoker, Throttle};
+use crate::ports::{
+    AccessRepository, AuditRepository, Clock, CodeStore, HttpProbe, IdGenerator, Notifier, PasswordHasher, RateLimiter,
+    RequestLog, RevocationList, SecretBox, Secrets, SessionRepository, SettingsRepository, TokenIssuer, UnitOfWork,
+    UserRepository,
+};
+use crate::sessions::SessionIssuer;
+use crate::usecases::{
+    AccessService, AdminUserService, AuditService, AuthorizationService, LoginService, PasswordService, ProfileService,
+    RegistrationService, SessionService, SettingsService,
+};
+
+/// The adapters the use cases run on.
+#[derive(Clone)]
+pub struct Ports {
+    pub users: Arc<dyn UserRepository>,
+    pub audit: Arc<dyn AuditRepository>,
+    pub access: Arc<dyn AccessRepository>,
+    pub settings: Arc<dyn SettingsRepository>,
+    pub sessions: Arc<dyn SessionRepository>,
+    /// Keyed create requests the transactions recorded.
+    pub requests: Arc<dyn RequestLog>,
+    pub uow: Arc<dyn UnitOfWork>,
+    pub hasher: Arc<dyn PasswordHasher>,
+    pub tokens: Arc<dyn TokenIssuer>,
+    pub secrets: Arc<dyn Secrets>,
+    /// Seals secrets at rest (settings secrets).
+    pub secret_box: Arc<dyn SecretBox>,
+    /// Makes the HTTP requests of settings connection checks.
+    pub probe: Arc<dyn HttpProbe>,
+    pub codes: Arc<dyn CodeStore>,
+    pub revocations: Arc<dyn RevocationList>,
+    pub notifier: Arc<dyn Notifier>,
+    pub limiter: Arc<dyn RateLimiter>,
+    pub clock: Arc<dyn Clock>,
+    pub ids: Arc<dyn IdGenerator>,
+}
+
+/// Settings of the flows (from configuration).
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    pub issuer: String,
+    pub audience: String,
+    pub access_token_ttl: Duration,
+    /// Lifetime of a session and of its refresh tokens.
+    pub session_ttl: Duration,
+    /// A session unused (no login or refresh) for this long is no longer live: its refresh
+    /// fails and it ends with reason `idle_timeout`. `None`: no idle timeout.
+    pub session_idle_timeout: Option<Duration>,
+    /// How long a just-used refresh token still returns the same successor.
+    pub refresh_reuse_grace: Duration,
+    pub require_verified_email: bool,
+    /// One-step registration answers a taken address like a free one (and mails its owner)
+    /// instead of 409 `email_taken`.
+    pub hide_taken_emails: bool,
+    pub password_policy: crate::domain::PasswordPolicy,
+    pub registration_code_ttl: Duration,
+    pub registration_max_attempts: u32,
+    /// Least time between two mails of one kind to one address.
+    pub mail_cooldown: Duration,
+    pub email_verification_ttl: Duration,
+    /// Link in the verification mail; `{token}` is replaced by the token.
+    pub email_verification_url_template: String,
+    pub password_reset_ttl: Duration,
+    /// How long the password link of an admin-created account works.
+    pub invitation_ttl: Duration,
+    /// Link in the reset mail; `{token}` is replaced by the token.
+    pub password_reset_url_template: String,
+    /// The `auth` rate-limit bucket: requests per minute per client address and per account.
+    pub auth_rate_limit_per_minute: u32,
+    /// Failed logins of one account (known or not) before each further attempt must wait:
+    /// 1 s, then 2 s, 4 s, … up to `login_backoff_max`.
+    pub login_backoff_after: u32,
+    pub login_backoff_max: Duration,
+    /// How long failed logins are remembered.
+    pub login_failure_window: Duration,
+    /// Failed logins that lock an existing account (`0`: never).
+    pub lockout_threshold: u32,
+    pub lockout_duration: Duration,
+    /// This account gets the `admin` role when it registers (and at start-up if it exists).
+    pub bootstrap_admin_email: Option<crate::domain::Email>,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            issuer: "identity".into(),
+            audience: "identity".into(),
+            access_token_ttl: Duration::seconds(900),
+            session_ttl: Duration::days(30),
+            session_idle_timeout: None,
+            refresh_reuse_grace: Duration::seconds(10),
+            require_verified_email: false,
+            hide_taken_emails: false,
+            password_policy: crate::domain::PasswordPolicy::default(),
+            registration_code_ttl: Duration::minutes(10),
+            registration_max_attempts: 5,
+            mail_cooldown: Duration::seconds(60),
+            email_verification_ttl: Duration::hours(24),
+            email_verification_url_template: "http://localhost:8080/verify-email?token={token}".into(),
+            password_reset_ttl: Duration::hours(1),
+            invitation_ttl: Duration::days(7),
+            password_reset_url_template: "http://localhost:8080/reset-password?token={token}".into(),
+            auth_rate_limit_per_minute: 10,
+            login_backoff_after: 5,
+            login_backoff_max: Duration::minutes(15),
+            login_failure_window: Duration::minutes(15),
+            lockout_threshold: 0,
+            lockout_duration: Duration::minutes(15),
+            bootstrap_admin_email: None,
+        }
+    }
+}
+
+/// Every service, built once from the ports by the composition root.
+#[derive(Clone)]
+pub struct Services {
+    pub registration: RegistrationService,
+    pub login: LoginService,
+    pub sessions: SessionService,
+    pub passwords: PasswordService,
+    pub profile: ProfileService,
+    pub admin: AdminUserService,
+    pub access: AccessService,
+    pub settings: SettingsService,
+    pub audit: AuditService,
+    pub authz: AuthorizationService,
+}
+
+impl Services {
+    /// Builds each service over only the ports it uses.
+    pub fn new(ports: Ports, settings: AuthSettings) -> Self {
+        let ctx = Context { settings: Arc::new(settings), clock: ports.clock, ids: ports.ids };
+        let cooldown = ctx.settings.mail_cooldown.to_std().unwrap_or(StdDuration::from_secs(60));
+        let mailer = Mailer { notifier: ports.notifier, codes: ports.codes.clone(), cooldown };
+        let revoker = Revoker { ctx: ctx.clone(), uow: ports.uow.clone(), revocations: ports.revocations.clone() };
+        let requests = Requests { ctx: ctx.clone(), log: ports.requests };
+        let accounts = Accounts {
+            ctx: ctx.clone(),
+            users: ports.users.clone(),
+            secrets: ports.secrets.clone(),
+            requests: requests.clone(),
+        };
+        let issuer = SessionIssuer { ctx: ctx.clone(), tokens: ports.tokens.clone(), secrets: ports.secrets.clone() };
+        let throttle = Throttle {
+            ctx: ctx.clone(),
+            codes: ports.codes.clone(),
+            limiter: ports.limiter,
+            hasher: ports.hasher.clone(),
+            uow: ports.uow.clone(),
+            secrets: ports.secrets.clone(),
+            mailer: mailer.clone(),
+        };
+        Self {
+            registration: RegistrationService {
+                ctx: ctx.clone(),
+                uow: ports.uow.clone(),
+                hasher: ports.hasher.clone(),
+                codes: ports.codes.clone(),
+                accounts: accounts.clone(),
+                issuer: issuer.clone(),
+                mailer: mailer.clone(),
+                throttle: throttle.clone(),
+            },
+            login: LoginService {
+                ctx: ctx.clone(),
+                users: ports.users.clone(),
+                devices: ports.sessions.clone(),
+                uow: ports.uow.clone(),
+                hasher: ports.hasher.clone(),
+                issuer,
+                throttle: throttle.clone(),
+                revoker: revoker.clone(),
+            },
+            sessions: SessionService {
+                ctx: ctx.clone(),
+                users: ports.users.clone(),
+                sessions: ports.sessions,
+                uow: ports.uow.clone(),
+                tokens: ports.tokens,
+                revocations: ports.revocations,
+                revoker: revoker.clone(),
+            },
+            passwords: PasswordService {
+                ctx: ctx.clone(),
+                uow: ports.uow.clone(),
+                hasher: ports.hasher.clone(),
+                accounts: accounts.clone(),
+                throttle: throttle.clone(),
+                revoker: revoker.clone(),
+                mailer: mailer.clone(),
+            },
+            profile: ProfileService { ctx: ctx.clone(), uow: ports.uow.clone(), throttle, revoker: revoker.clone() },
+            authz: AuthorizationService { ctx: ctx.clone(), uow: ports.uow.clone(), codes: ports.codes.clone() },
+            admin: AdminUserService {
+                ctx: ctx.clone(),
+                uow: ports.uow.clone(),
+                hasher: ports.hasher,
+                accounts,
+                revoker,
+                mailer,
+            },
+            access: AccessService {
+                ctx: ctx.clone(),
+                users: ports.users,
+                access: ports.access,
+                uow: ports.uow.clone(),
+                requests,
+            },
+            settings: SettingsService {
+                ctx,
+                settings: ports.settings,
+                uow: ports.uow,
+                secret_box: ports.secret_box,
+                probe: ports.probe,
+            },
+            audit: AuditService { audit: ports.audit },
+        }
+    }
+
+    /// The settings the services were built with.
+    pub fn auth_settings(&self) -> &AuthSettings {
+        &self.login.ctx.settings
+    }
+}

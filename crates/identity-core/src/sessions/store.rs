@@ -1,0 +1,82 @@
+//! The sessions' ports: reads of sessions and devices, and the writes of sessions, devices and
+//! refresh tokens in a transaction.
+
+use std::net::IpAddr;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::domain::{
+    Device, DeviceId, RefreshToken, RefreshTokenId, RevocationReason, Session, SessionId, TokenDigest, UserId,
+};
+use crate::ports::{PageRequest, RepoError};
+
+/// Reads of sessions and devices outside a transaction.
+#[async_trait]
+pub trait SessionRepository: Send + Sync + 'static {
+    async fn find_session(&self, id: SessionId) -> Result<Option<Session>, RepoError>;
+    /// The user's sessions that are live at `now` by [`Session::is_live`] (neither revoked
+    /// nor expired, nor idle for `idle_timeout` when there is one), newest first.
+    async fn list_live_sessions(
+        &self,
+        user: UserId,
+        now: DateTime<Utc>,
+        idle_timeout: Option<chrono::Duration>,
+        page: PageRequest,
+    ) -> Result<Vec<Session>, RepoError>;
+    async fn find_device(&self, id: DeviceId) -> Result<Option<Device>, RepoError>;
+    /// The user's devices, most recently created first.
+    async fn list_devices(&self, user: UserId, page: PageRequest) -> Result<Vec<Device>, RepoError>;
+}
+
+/// Which of a user's sessions a revocation ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionSelector {
+    One(SessionId),
+    All,
+    AllExcept(SessionId),
+    Device(DeviceId),
+}
+
+/// A login attempt, successful or not (`login_attempts`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoginAttempt {
+    pub user_id: Option<UserId>,
+    /// The email address or username that was offered (normalised when valid).
+    pub identifier: String,
+    pub ip: Option<IpAddr>,
+    pub user_agent: Option<String>,
+    pub success: bool,
+    /// `ok`, `invalid_password`, `unknown_account`, `locked`, `disabled`, `email_not_verified`.
+    pub reason: &'static str,
+    pub at: DateTime<Utc>,
+}
+
+/// Writes of sessions, devices and refresh tokens in a transaction.
+#[async_trait]
+pub trait SessionWrites: Send {
+    async fn insert_session(&mut self, session: &Session) -> Result<(), RepoError>;
+    async fn session(&mut self, id: SessionId) -> Result<Option<Session>, RepoError>;
+    /// Writes `last_seen_at` (the rest of a session does not change).
+    async fn touch_session(&mut self, id: SessionId, at: DateTime<Utc>) -> Result<(), RepoError>;
+    /// Revokes the user's live sessions picked by `selector` together with their refresh
+    /// tokens, and returns the sessions it revoked.
+    async fn revoke_sessions(
+        &mut self,
+        user: UserId,
+        selector: SessionSelector,
+        at: DateTime<Utc>,
+        reason: RevocationReason,
+    ) -> Result<Vec<Session>, RepoError>;
+    async fn insert_device(&mut self, device: &Device) -> Result<(), RepoError>;
+    /// Writes a device's name and `last_seen_at`.
+    async fn update_device(&mut self, device: &Device) -> Result<(), RepoError>;
+    async fn delete_device(&mut self, id: DeviceId) -> Result<(), RepoError>;
+    async fn insert_refresh_token(&mut self, token: &RefreshToken) -> Result<(), RepoError>;
+    /// The refresh token with this digest, locked until commit: concurrent rotations of one
+    /// token run one after the other.
+    async fn lock_refresh_token(&mut self, digest: &TokenDigest) -> Result<Option<RefreshToken>, RepoError>;
+    async fn refresh_token(&mut self, id: RefreshTokenId) -> Result<Option<RefreshToken>, RepoError>;
+    /// Writes `consumed_at`, `replaced_by` and `revoked_at`.
+    async fn update_refresh_token(&mut self, token: &RefreshToken) -> Result<(), RepoError>;
+}
