@@ -141,15 +141,11 @@ impl PasswordService {
             &user,
             &PasswordChangedData { user_id: user.id.as_uuid(), method: "reset", changed_at: now },
         ));
-        tx.journal().record_events(&events).await?;
         let metadata = serde_json::json!({ "sessions_revoked": revoked.len(), "unlocked": unlocked });
-        tx.journal()
-            .record_audit(&self.ctx.audit_entry("password.reset", None, Some(user.id), client, metadata))
-            .await?;
+        let entry = self.ctx.audit_entry("password.reset", None, Some(user.id), client, metadata);
         // The mailed link proved the address.
         self.accounts.grant_bootstrap_admin(tx.as_mut(), &mut user, client).await?;
-        tx.commit().await?;
-        self.revoker.publish(&revoked).await?;
+        self.revoker.finish(tx, &events, entry, &revoked).await?;
         // The failures that led to the lock-out are forgotten with it.
         self.throttle.clear_failures(&AccountKey::of(&user)).await?;
         self.mailer.send(Mail::PasswordChanged { to: user.email.clone() }).await;

@@ -272,14 +272,12 @@ impl RegistrationService {
         tx.users().insert_user(&user).await?;
         tx.journal().record_events(&[self.accounts.registered_event(&user)]).await?;
         let metadata = serde_json::json!({ "method": "two_step" });
-        tx.journal()
-            .record_audit(&self.ctx.audit_entry("user.registered", None, Some(user.id), &input.client, metadata))
-            .await?;
+        let entry = self.ctx.audit_entry("user.registered", None, Some(user.id), &input.client, metadata);
         // The mailed code proved the address.
         self.accounts.grant_bootstrap_admin(tx.as_mut(), &mut user, &input.client).await?;
         let (session, refresh_token) =
             self.issuer.open_session(tx.as_mut(), &user, &input.client, DeviceChoice::default()).await?;
-        tx.commit().await?;
+        self.ctx.finish(tx, &[], entry).await?;
         self.issuer.signed_in(user, session, refresh_token)
     }
 
