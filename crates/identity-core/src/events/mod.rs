@@ -9,8 +9,8 @@ mod outbox;
 pub mod domain {
     pub use super::delivery::{Delivery, PublishFailure, retry_delay};
     pub use super::model::{
-        DomainEvent, EventType, PasswordChangedData, SessionCreatedData, SessionRevokedData, UserDeletedData,
-        UserRegisteredData, UserUpdatedData, UserVerifiedData,
+        AgentData, AgentDeletedData, DomainEvent, EventType, InstanceData, PasswordChangedData, SessionCreatedData,
+        SessionRevokedData, UserDeletedData, UserRegisteredData, UserUpdatedData, UserVerifiedData,
     };
 }
 

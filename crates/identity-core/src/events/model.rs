@@ -12,10 +12,16 @@ pub enum EventType {
     SessionCreated,
     SessionRevoked,
     PasswordChanged,
+    AgentCreated,
+    AgentUpdated,
+    AgentDeleted,
+    InstanceCreated,
+    InstanceUpdated,
+    InstanceDeleted,
 }
 
 impl EventType {
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 13] = [
         Self::UserRegistered,
         Self::UserVerified,
         Self::UserUpdated,
@@ -23,6 +29,12 @@ impl EventType {
         Self::SessionCreated,
         Self::SessionRevoked,
         Self::PasswordChanged,
+        Self::AgentCreated,
+        Self::AgentUpdated,
+        Self::AgentDeleted,
+        Self::InstanceCreated,
+        Self::InstanceUpdated,
+        Self::InstanceDeleted,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -34,10 +46,16 @@ impl EventType {
             Self::SessionCreated => "session.created",
             Self::SessionRevoked => "session.revoked",
             Self::PasswordChanged => "password.changed",
+            Self::AgentCreated => "agent.created",
+            Self::AgentUpdated => "agent.updated",
+            Self::AgentDeleted => "agent.deleted",
+            Self::InstanceCreated => "instance.created",
+            Self::InstanceUpdated => "instance.updated",
+            Self::InstanceDeleted => "instance.deleted",
         }
     }
 
-    /// The kind of aggregate the event is about (`user`, `session`).
+    /// The kind of aggregate the event is about (`user`, `session`, `agent`, `instance`).
     pub fn aggregate_type(&self) -> &'static str {
         match self {
             Self::UserRegistered
@@ -46,6 +64,8 @@ impl EventType {
             | Self::UserDeleted
             | Self::PasswordChanged => "user",
             Self::SessionCreated | Self::SessionRevoked => "session",
+            Self::AgentCreated | Self::AgentUpdated | Self::AgentDeleted => "agent",
+            Self::InstanceCreated | Self::InstanceUpdated | Self::InstanceDeleted => "instance",
         }
     }
 
@@ -85,6 +105,12 @@ mod tests {
                 EventType::SessionCreated => 4,
                 EventType::SessionRevoked => 5,
                 EventType::PasswordChanged => 6,
+                EventType::AgentCreated => 7,
+                EventType::AgentUpdated => 8,
+                EventType::AgentDeleted => 9,
+                EventType::InstanceCreated => 10,
+                EventType::InstanceUpdated => 11,
+                EventType::InstanceDeleted => 12,
             }
         }
         for (i, event_type) in EventType::ALL.into_iter().enumerate() {
@@ -187,4 +213,43 @@ pub struct UserUpdatedData {
 pub struct UserDeletedData {
     pub user_id: Uuid,
     pub deleted_at: DateTime<Utc>,
+}
+
+/// Payload of `agent.created` and `agent.updated`: the catalog entry as it is now.
+#[derive(Debug, Serialize)]
+pub struct AgentData<'a> {
+    pub agent_id: Uuid,
+    pub name: &'a str,
+    pub category: &'a str,
+    pub tags: &'a [String],
+    pub enabled: bool,
+    /// The fields that changed (`name`, `description`, `category`, `tags`, `enabled`); empty
+    /// for `agent.created`.
+    pub changed: Vec<&'static str>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Payload of `agent.deleted` (the entry leaves the catalog; instances keep naming it).
+#[derive(Debug, Serialize)]
+pub struct AgentDeletedData {
+    pub agent_id: Uuid,
+    pub deleted_at: DateTime<Utc>,
+}
+
+/// Payload of `instance.created`, `instance.updated` and `instance.deleted`: the instance as
+/// it is after the change. `version` grows by one with every change; a consumer that has seen
+/// a higher version of the instance ignores a lower one.
+#[derive(Debug, Serialize)]
+pub struct InstanceData<'a> {
+    pub instance_id: Uuid,
+    pub user_id: Uuid,
+    pub agent_id: Uuid,
+    pub name: &'a str,
+    /// `provisioning`, `ready`, `failed`, `stopped` or `deleted`.
+    pub state: &'a str,
+    pub version: i64,
+    /// The fields that changed (`name`, `config`, `state`); empty for `instance.created`,
+    /// `["state"]` for `instance.deleted`.
+    pub changed: Vec<&'static str>,
+    pub updated_at: DateTime<Utc>,
 }
