@@ -12,6 +12,7 @@
 //! | [`accounts`] | users, passwords, profiles; registration, verification, admin of users |
 //! | [`sessions`] | login, tokens, refresh, sessions, devices, revocation |
 //! | [`access`] | groups, memberships, app grants |
+//! | [`agents`] | the agents catalog and users' agent instances (their own unit of work) |
 //! | [`settings`] | admin settings, sealed secrets, connection checks |
 //! | [`audit`] | the audit log and its searches |
 //! | [`events`] | domain events, the outbox and its delivery rules |
@@ -23,6 +24,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod agents;
 pub mod audit;
 pub mod authz;
 pub mod events;
@@ -39,6 +41,7 @@ pub mod testkit;
 pub mod domain {
     pub use crate::access::domain::*;
     pub use crate::accounts::domain::*;
+    pub use crate::agents::domain::*;
     pub use crate::audit::domain::*;
     pub use crate::events::domain::*;
     pub use crate::kernel::domain::*;
@@ -52,6 +55,7 @@ pub mod domain {
 pub mod ports {
     pub use crate::access::ports::*;
     pub use crate::accounts::ports::*;
+    pub use crate::agents::ports::*;
     pub use crate::audit::ports::*;
     pub use crate::events::ports::*;
     pub use crate::kernel::ports::*;
@@ -64,6 +68,7 @@ pub mod ports {
 pub mod usecases {
     pub use crate::access::usecases::*;
     pub use crate::accounts::usecases::*;
+    pub use crate::agents::usecases::*;
     pub use crate::audit::usecases::*;
     pub use crate::authz::{
         Aal, Assurance, Authenticated, AuthorizationService, Caller, Need, Refusal, authorize, decide,

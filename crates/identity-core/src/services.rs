@@ -25,6 +25,7 @@ use std::time::Duration as StdDuration;
 use chrono::Duration;
 
 use crate::accounts::Accounts;
+use crate::agents::ports::AgentsPorts;
 use crate::kernel::{Context, Mailer, Requests, Revoker, Throttle};
 use crate::ports::{
     AccessRepository, AuditRepository, Clock, CodeStore, HttpProbe, IdGenerator, Notifier, PasswordHasher, RateLimiter,
@@ -33,8 +34,8 @@ use crate::ports::{
 };
 use crate::sessions::SessionIssuer;
 use crate::usecases::{
-    AccessService, AdminUserService, AuditService, AuthorizationService, LoginService, PasswordService, ProfileService,
-    RegistrationService, SessionService, SettingsService,
+    AccessService, AdminUserService, AgentService, AuditService, AuthorizationService, InstanceService, LoginService,
+    PasswordService, ProfileService, RegistrationService, SessionService, SettingsService,
 };
 
 /// The adapters the use cases run on.
@@ -61,6 +62,8 @@ pub struct Ports {
     pub limiter: Arc<dyn RateLimiter>,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdGenerator>,
+    /// Agents and instances: the main store, or one on a database shared with other services.
+    pub agents: AgentsPorts,
 }
 
 /// Settings of the flows (from configuration).
@@ -152,6 +155,8 @@ pub struct Services {
     pub settings: SettingsService,
     pub audit: AuditService,
     pub authz: AuthorizationService,
+    pub agents: AgentService,
+    pub instances: InstanceService,
 }
 
 impl Services {
@@ -162,6 +167,13 @@ impl Services {
         let mailer = Mailer { notifier: ports.notifier, codes: ports.codes.clone(), cooldown };
         let revoker = Revoker { ctx: ctx.clone(), uow: ports.uow.clone(), revocations: ports.revocations.clone() };
         let requests = Requests { ctx: ctx.clone(), log: ports.requests };
+        let instances = InstanceService {
+            ctx: ctx.clone(),
+            agents: ports.agents.agents.clone(),
+            instances: ports.agents.instances,
+            uow: ports.agents.uow.clone(),
+            requests: Requests { ctx: ctx.clone(), log: ports.agents.requests },
+        };
         let accounts = Accounts {
             ctx: ctx.clone(),
             users: ports.users.clone(),
@@ -217,7 +229,21 @@ impl Services {
                 revoker: revoker.clone(),
                 mailer: mailer.clone(),
             },
-            profile: ProfileService { ctx: ctx.clone(), uow: ports.uow.clone(), throttle, revoker: revoker.clone() },
+            profile: ProfileService {
+                ctx: ctx.clone(),
+                uow: ports.uow.clone(),
+                throttle,
+                revoker: revoker.clone(),
+                instances: instances.clone(),
+            },
+            agents: AgentService {
+                ctx: ctx.clone(),
+                agents: ports.agents.agents,
+                uow: ports.agents.uow,
+                audit: ports.uow.clone(),
+                separate: ports.agents.separate,
+            },
+            instances: instances.clone(),
             authz: AuthorizationService { ctx: ctx.clone(), uow: ports.uow.clone(), codes: ports.codes.clone() },
             admin: AdminUserService {
                 ctx: ctx.clone(),
@@ -226,6 +252,7 @@ impl Services {
                 accounts,
                 revoker,
                 mailer,
+                instances: instances.clone(),
             },
             access: AccessService {
                 ctx: ctx.clone(),

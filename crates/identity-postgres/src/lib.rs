@@ -9,5 +9,5 @@ mod store;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
-pub use migrate::run_migrations;
+pub use migrate::{run_migrations, run_shared_migrations};
 pub use store::{PgStore, PoolSettings};

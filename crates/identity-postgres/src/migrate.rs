@@ -6,6 +6,10 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 /// The migrations of the top-level `migrations/` folder, compiled into the binary.
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations");
 
+/// The migrations of the database shared with other services (`SHARED_DATABASE_URL`): the
+/// agents, instances, outbox and keyed-request tables of `migrations-shared/`.
+pub const SHARED_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations-shared");
+
 /// The session advisory lock that serialises migrations: replicas starting together (a
 /// rollout, `identity migrate` beside a starting replica) take turns, and the later ones find
 /// nothing pending, instead of racing to create the same tables and failing to start.
@@ -17,6 +21,15 @@ const MIGRATION_LOCK: i64 = 0x0069_645f_6d69_6772;
 /// Diesel's migration harness is synchronous; it runs on its own thread (with a runtime of
 /// its own), so this works from any async runtime flavour.
 pub async fn run_migrations(url: &str) -> anyhow::Result<Vec<String>> {
+    run(url, MIGRATIONS).await
+}
+
+/// [`run_migrations`] for the shared database: [`SHARED_MIGRATIONS`].
+pub async fn run_shared_migrations(url: &str) -> anyhow::Result<Vec<String>> {
+    run(url, SHARED_MIGRATIONS).await
+}
+
+async fn run(url: &str, migrations: EmbeddedMigrations) -> anyhow::Result<Vec<String>> {
     let url = url.to_owned();
     let (tx, rx) = tokio::sync::oneshot::channel();
     std::thread::Builder::new().name("migrations".into()).spawn(move || {
@@ -28,7 +41,7 @@ pub async fn run_migrations(url: &str) -> anyhow::Result<Vec<String>> {
             )
             .map_err(|e| anyhow::anyhow!("cannot take the migration lock: {e}"))?;
             let applied: Vec<String> = conn
-                .run_pending_migrations(MIGRATIONS)
+                .run_pending_migrations(migrations)
                 .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?
                 .into_iter()
                 .map(|v| v.to_string())

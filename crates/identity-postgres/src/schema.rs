@@ -246,3 +246,37 @@ diesel::joinable!(group_memberships -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(groups, group_memberships, app_permissions);
 diesel::allow_tables_to_appear_in_same_query!(group_memberships, users);
 diesel::allow_tables_to_appear_in_same_query!(group_memberships, user_profiles);
+
+diesel::table! {
+    agents (id) {
+        id -> Uuid,
+        name -> Text,
+        description -> Text,
+        category -> Text,
+        tags -> Array<Text>,
+        enabled -> Bool,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    instances (id) {
+        id -> Uuid,
+        /// Not a foreign key: these tables may move to a database shared with other services.
+        user_id -> Uuid,
+        agent_id -> Uuid,
+        name -> Text,
+        config -> Jsonb,
+        /// `InstanceState::as_str` (`instances_state_check`).
+        state -> Text,
+        version -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::joinable!(instances -> agents (agent_id));
+diesel::allow_tables_to_appear_in_same_query!(agents, instances);

@@ -101,7 +101,7 @@ impl AccessService {
             Group { id: GroupId::from_uuid(self.ctx.new_id()), name, description, created_at: now, updated_at: now };
         let mut tx = self.uow.begin().await?;
         tx.access().insert_group(&group).await?;
-        self.requests.record(tx.as_mut(), request, group.id.as_uuid()).await?;
+        self.requests.record(tx.journal(), request, group.id.as_uuid()).await?;
         let metadata = serde_json::json!({ "group_id": group.id.as_uuid(), "name": group.name });
         self.ctx
             .finish(tx, &[], self.ctx.audit_entry("group.created", Some(auth.user.id), None, &auth.client, metadata))

@@ -18,6 +18,8 @@ pub struct AdminUserService {
     pub(crate) accounts: Accounts,
     pub(crate) revoker: Revoker,
     pub(crate) mailer: Mailer,
+    /// A deleted account's instances end with it.
+    pub(crate) instances: crate::usecases::InstanceService,
 }
 
 impl AdminUserService {
@@ -230,6 +232,9 @@ impl AdminUserService {
                 &revoked,
             )
             .await?;
+        if user.is_deleted() {
+            self.instances.end_all_of(user.id).await?;
+        }
         Ok(user)
     }
 
@@ -366,7 +371,7 @@ impl AdminUserService {
         }
         let mut tx = self.uow.begin().await?;
         tx.users().insert_user(&user).await?;
-        self.accounts.requests.record(tx.as_mut(), input.request.as_ref(), user.id.as_uuid()).await?;
+        self.accounts.requests.record(tx.journal(), input.request.as_ref(), user.id.as_uuid()).await?;
         let token = if invite {
             Some(self.accounts.password_token(tx.as_mut(), &user, self.ctx.settings.invitation_ttl).await?)
         } else {

@@ -64,6 +64,8 @@ pub struct ProfileService {
     pub(crate) uow: Arc<dyn UnitOfWork>,
     pub(crate) throttle: Throttle,
     pub(crate) revoker: Revoker,
+    /// A deleted account's instances end with it.
+    pub(crate) instances: crate::usecases::InstanceService,
 }
 
 impl ProfileService {
@@ -197,6 +199,7 @@ impl ProfileService {
                 &revoked,
             )
             .await?;
+        self.instances.end_all_of(user.id).await?;
         Ok(())
     }
 }

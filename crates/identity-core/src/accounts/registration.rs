@@ -154,7 +154,7 @@ impl RegistrationService {
         let client = &input.client;
         let mut tx = self.uow.begin().await?;
         tx.users().insert_user(user).await?;
-        self.accounts.requests.record(tx.as_mut(), input.request.as_ref(), user.id.as_uuid()).await?;
+        self.accounts.requests.record(tx.journal(), input.request.as_ref(), user.id.as_uuid()).await?;
         let mail = self.accounts.verification_mail(tx.as_mut(), user).await?;
         let metadata = serde_json::json!({ "method": "one_step" });
         self.ctx

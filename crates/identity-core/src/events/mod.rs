@@ -4,6 +4,7 @@
 mod delivery;
 mod model;
 mod outbox;
+mod schema;
 
 /// Domain events and the outbox's delivery rules.
 pub mod domain {

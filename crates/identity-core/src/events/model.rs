@@ -1,4 +1,5 @@
 use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -150,48 +151,50 @@ impl DomainEvent {
 }
 
 /// Payload of `user.registered`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct UserRegisteredData<'a> {
     pub user_id: Uuid,
+    /// Normalised (lower-case).
     pub email: &'a str,
     pub username: Option<&'a str>,
+    /// Whether the address is proven already (two-step registration).
     pub email_verified: bool,
     pub registered_at: DateTime<Utc>,
 }
 
 /// Payload of `session.created`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct SessionCreatedData<'a> {
     pub session_id: Uuid,
     pub user_id: Uuid,
     pub user_agent: Option<&'a str>,
     pub ip: Option<String>,
+    /// How the user proved who they are: `["pwd"]` for a password login.
     pub amr: &'a [String],
     pub expires_at: DateTime<Utc>,
 }
 
 /// Payload of `user.verified`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct UserVerifiedData<'a> {
     pub user_id: Uuid,
+    /// The address that was confirmed.
     pub email: &'a str,
     pub verified_at: DateTime<Utc>,
 }
 
 /// Payload of `session.revoked`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct SessionRevokedData {
     pub session_id: Uuid,
     pub user_id: Uuid,
-    /// [`crate::domain::RevocationReason::as_str`]: `logout`, `logout_all`, `revoked_by_user`,
-    /// `device_removed`, `password_changed`, `password_reset`, `refresh_token_reuse`,
-    /// `account_deleted`, `revoked_by_admin` or `idle_timeout`.
+    /// Why the session ended.
     pub reason: crate::domain::RevocationReason,
     pub revoked_at: DateTime<Utc>,
 }
 
 /// Payload of `password.changed`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct PasswordChangedData {
     pub user_id: Uuid,
     /// `change` (the user knew the old password) or `reset` (by an emailed link).
@@ -200,28 +203,35 @@ pub struct PasswordChangedData {
 }
 
 /// Payload of `user.updated`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct UserUpdatedData {
     pub user_id: Uuid,
-    /// The profile fields that changed (`name`, `locale`, `preferences`, …).
+    /// What changed: profile fields (`name`, `display_name`, `company`, `phone`, `telegram`,
+    /// `avatar_url`, `locale`, `time_zone`, `region`, `currency`, `preferences`), or `roles` /
+    /// `status` (admin changes), or `groups` / `apps` (group membership and app grants: a
+    /// membership change sends `["groups", "apps"]` for that user; a grant or revocation sends
+    /// `["apps"]` to the user, or to every member of the group; deleting a group sends
+    /// `["groups", "apps"]` to each former member).
     pub changed: Vec<String>,
     pub updated_at: DateTime<Utc>,
 }
 
 /// Payload of `user.deleted` (a soft delete: the account is kept for the retention period).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct UserDeletedData {
     pub user_id: Uuid,
     pub deleted_at: DateTime<Utc>,
 }
 
 /// Payload of `agent.created` and `agent.updated`: the catalog entry as it is now.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct AgentData<'a> {
     pub agent_id: Uuid,
+    /// The agent's name in the catalog.
     pub name: &'a str,
     pub category: &'a str,
     pub tags: &'a [String],
+    /// Whether users may create instances of it.
     pub enabled: bool,
     /// The fields that changed (`name`, `description`, `category`, `tags`, `enabled`); empty
     /// for `agent.created`.
@@ -230,7 +240,7 @@ pub struct AgentData<'a> {
 }
 
 /// Payload of `agent.deleted` (the entry leaves the catalog; instances keep naming it).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct AgentDeletedData {
     pub agent_id: Uuid,
     pub deleted_at: DateTime<Utc>,
@@ -239,14 +249,17 @@ pub struct AgentDeletedData {
 /// Payload of `instance.created`, `instance.updated` and `instance.deleted`: the instance as
 /// it is after the change. `version` grows by one with every change; a consumer that has seen
 /// a higher version of the instance ignores a lower one.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct InstanceData<'a> {
     pub instance_id: Uuid,
+    /// The user the instance belongs to.
     pub user_id: Uuid,
+    /// The catalog agent it is an instance of.
     pub agent_id: Uuid,
     pub name: &'a str,
     /// `provisioning`, `ready`, `failed`, `stopped` or `deleted`.
     pub state: &'a str,
+    /// Grows by one with every change; ignore a lower version than one already seen.
     pub version: i64,
     /// The fields that changed (`name`, `config`, `state`); empty for `instance.created`,
     /// `["state"]` for `instance.deleted`.

@@ -42,6 +42,17 @@ impl Context {
         DomainEvent::new(self.new_id(), event_type, aggregate, Some(user.id.as_uuid()), self.now(), data)
     }
 
+    /// An event about an aggregate no one user owns (`subject` the user it concerns, if any).
+    pub fn event_about(
+        &self,
+        event_type: EventType,
+        aggregate: Uuid,
+        subject: Option<Uuid>,
+        data: &impl serde::Serialize,
+    ) -> DomainEvent {
+        DomainEvent::new(self.new_id(), event_type, aggregate, subject, self.now(), data)
+    }
+
     /// One `session.revoked` event per session in `revoked`.
     pub fn revoked_events(&self, user: &User, revoked: &[Session], reason: RevocationReason) -> Vec<DomainEvent> {
         let now = self.now();

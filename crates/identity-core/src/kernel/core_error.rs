@@ -20,6 +20,12 @@ pub enum CoreError {
     /// No token, or one that is malformed, forged, expired or whose session ended.
     #[error("missing or invalid access token")]
     Unauthenticated,
+    /// A change of a versioned resource without `If-Match`.
+    #[error("this change needs an If-Match header with the resource's ETag")]
+    PreconditionRequired,
+    /// `If-Match` names a version that is no longer current.
+    #[error("the resource changed since it was read: read it again, then retry")]
+    PreconditionFailed,
     /// The session proved one factor where the operation needs two.
     #[error("this needs a session signed in with a second factor")]
     SecondFactorRequired,

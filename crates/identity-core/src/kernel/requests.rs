@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::domain::{RequestKey, RequestRecord};
 use crate::kernel::context::Context;
-use crate::ports::{RepoError, RequestLog, Transaction};
+use crate::ports::{JournalWrites, RepoError, RequestLog};
 use crate::usecases::CoreError;
 
 #[derive(Clone)]
@@ -33,16 +33,16 @@ impl Requests {
         }
     }
 
-    /// Records, in `tx`, that `key` made `resource` (nothing without a key).
+    /// Records, in a transaction's `journal`, that `key` made `resource` (nothing without a key).
     pub async fn record(
         &self,
-        tx: &mut dyn Transaction,
+        journal: &mut dyn JournalWrites,
         key: Option<&RequestKey>,
         resource: Uuid,
     ) -> Result<(), RepoError> {
         let Some(key) = key else { return Ok(()) };
         let record =
             RequestRecord { key: key.key.clone(), fingerprint: key.fingerprint.clone(), resource, at: self.ctx.now() };
-        tx.journal().record_request(&record).await
+        journal.record_request(&record).await
     }
 }

@@ -20,6 +20,11 @@ pub trait IdGenerator: Send + Sync + 'static {
 pub trait HealthCheck: Send + Sync + 'static {
     fn name(&self) -> &'static str;
     async fn check(&self) -> anyhow::Result<()>;
+    /// Whether requests need it: when a required dependency fails, `/ready` fails; when
+    /// another one fails (the broker: events wait in the outbox), it reports it `degraded`.
+    fn required(&self) -> bool {
+        true
+    }
 }
 
 /// Where a request came from, recorded on sessions (and later on audit entries).

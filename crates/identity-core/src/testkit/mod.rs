@@ -52,6 +52,18 @@ macro_rules! store_contract_tests {
             settings {
                 settings_are_stored_locked_and_replaced,
             },
+            agents {
+                agents_are_inserted_found_and_updated,
+                agents_are_listed_by_id_with_filters,
+                agent_search_matches_a_prefix_of_the_name,
+                instances_are_inserted_found_and_updated,
+                instances_are_listed_newest_first_with_filters,
+                lock_instances_of_takes_the_live_instances_of_one_user,
+                dropped_agents_transaction_leaves_nothing,
+                committed_agents_events_are_pending_in_the_outbox,
+                a_locked_instance_waits_for_the_commit_of_its_holder,
+                consumed_messages_are_recorded_once,
+            },
             audit {
                 audit_entries_are_appended_and_filtered,
             },

@@ -2,6 +2,7 @@
 //! Each aggregate's reads and writes live in a file of their own.
 
 mod access;
+mod agents;
 mod journal;
 mod one_time_tokens;
 mod outbox;
@@ -23,6 +24,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 use uuid::Uuid;
 
 use access::Access;
+use agents::Agents;
 
 #[derive(Default)]
 struct State {
@@ -43,6 +45,7 @@ struct State {
     settings: HashMap<String, StoredSettings>,
     /// Keyed create requests by key.
     requests: HashMap<String, identity_core::domain::RequestRecord>,
+    agents: Agents,
 }
 
 /// Newest first (ids are UUIDv7), after the cursor, at most `limit`.

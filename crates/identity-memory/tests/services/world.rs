@@ -106,6 +106,7 @@ impl World {
                 limiter: Arc::new(self.limiter.clone()),
                 clock: Arc::new(self.clock.clone()),
                 ids: Arc::new(UuidV7Generator),
+                agents: identity_core::ports::AgentsPorts::from_store(self.store.clone()),
             },
             settings,
         ))

@@ -2,6 +2,7 @@
 //! aggregate's reads and writes live in a file of their own.
 
 mod access;
+mod agents;
 mod journal;
 mod one_time_tokens;
 mod outbox;

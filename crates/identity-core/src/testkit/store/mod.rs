@@ -4,12 +4,49 @@
 use crate::domain::*;
 use crate::ports::*;
 
-/// One store adapter, seen through each of its ports.
-pub use crate::ports::StorePorts as StoreUnderTest;
+/// One store adapter, seen through each of its ports ([`StorePorts`], which it derefs to)
+/// and through the agents' ([`AgentsPorts`], on the same database: their events land in the
+/// same outbox).
+#[derive(Clone)]
+pub struct StoreUnderTest {
+    pub ports: StorePorts,
+    pub agents: AgentsPorts,
+}
+
+impl StoreUnderTest {
+    /// Builds one from a store that implements every port.
+    pub fn from_store<S>(store: S) -> Self
+    where
+        S: UserRepository
+            + SessionRepository
+            + UnitOfWork
+            + Outbox
+            + AuditRepository
+            + AccessRepository
+            + SettingsRepository
+            + RequestLog
+            + AgentRepository
+            + InstanceRepository
+            + AgentsUnitOfWork
+            + Clone,
+    {
+        Self { ports: StorePorts::from_store(store.clone()), agents: AgentsPorts::from_store(store) }
+    }
+}
+
+impl std::ops::Deref for StoreUnderTest {
+    type Target = StorePorts;
+
+    fn deref(&self) -> &StorePorts {
+        &self.ports
+    }
+}
 
 // The contract cases panic with a message on failure, like any test.
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 pub mod access;
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+pub mod agents;
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 pub mod audit;
 #[allow(clippy::unwrap_used, clippy::expect_used)]
