@@ -1,7 +1,12 @@
 //! RabbitMQ adapter (lapin): publishes domain events from the outbox relay as CloudEvents 1.0
 //! JSON to a topic exchange, routing key = event type, message id = event id, with publisher
-//! confirms. A lost connection is re-opened on the next publish, so a broker restart only
-//! delays events (they stay in the outbox until confirmed).
+//! confirms, persistent and `mandatory`: a message no bound queue takes is returned and its
+//! event retried, not dropped. A lost connection is re-opened on the next publish, so a broker
+//! restart only delays events (they stay in the outbox until confirmed).
+
+mod consumer;
+
+pub use consumer::{CONSUMED, ConsumerSettings, DEAD_LETTERED, Message, MessageHandler, spawn_consumer};
 
 use async_trait::async_trait;
 use identity_core::DomainEvent;
@@ -11,6 +16,10 @@ use lapin::types::FieldTable;
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind};
 use serde::Serialize;
 use tokio::sync::Mutex;
+
+/// Events RabbitMQ did not take, by `reason` (`unroutable`: returned, no bound queue takes the
+/// routing key; `nack`: refused) and `event_type`. Each stays in the outbox and is retried.
+pub const REFUSED: &str = "identity_events_refused_total";
 
 /// Where and as whom events are published.
 #[derive(Debug, Clone)]
@@ -120,8 +129,9 @@ impl AmqpPublisher {
         Ok(channel)
     }
 
-    /// Publishes every event, then waits for every confirm. A nack names its event
-    /// ([`PublishError::Rejected`]); anything else says nothing about the events.
+    /// Publishes every event (persistent, `mandatory`), then waits for every confirm. A nack
+    /// or a return names its event ([`PublishError::Rejected`]); anything else says nothing
+    /// about the events.
     async fn publish_on(&self, channel: &Channel, events: &[DomainEvent]) -> Result<(), PublishError> {
         let mut confirms = Vec::with_capacity(events.len());
         for event in events {
@@ -137,7 +147,8 @@ impl AmqpPublisher {
                 .basic_publish(
                     self.settings.exchange.as_str().into(),
                     event.event_type.as_str().into(),
-                    BasicPublishOptions::default(),
+                    // Unroutable: returned (basic.return before the ack), not dropped.
+                    BasicPublishOptions { mandatory: true, ..BasicPublishOptions::default() },
                     &body,
                     properties,
                 )
@@ -145,7 +156,8 @@ impl AmqpPublisher {
                 .map_err(|e| PublishError::Unavailable(e.into()))?;
             confirms.push((event.id, confirm));
         }
-        let mut refused = Vec::new();
+        let mut nacked = Vec::new();
+        let mut returned = Vec::new();
         let deadline = tokio::time::Instant::now() + self.settings.timeout;
         for (id, confirm) in confirms {
             let confirmation = tokio::time::timeout_at(deadline, confirm)
@@ -158,14 +170,76 @@ impl AmqpPublisher {
                 })?
                 .map_err(|e| PublishError::Unavailable(e.into()))?;
             if confirmation.is_nack() {
-                refused.push(id);
+                nacked.push(id);
+            }
+            // lapin hands each basic.return to the next confirm it resolves, which is not
+            // always the returned message's own (a `multiple` ack resolves several): the
+            // message id names the event.
+            if let Some(message) = confirmation.take_message() {
+                returned.push(message);
             }
         }
-        if refused.is_empty() {
-            Ok(())
-        } else {
-            Err(PublishError::Rejected { ids: refused, reason: "RabbitMQ refused the event (nack)".into() })
+        let unroutable = self.unroutable(events, &returned)?;
+        if nacked.is_empty() && unroutable.is_empty() {
+            return Ok(());
         }
+        let reason = match (nacked.len(), unroutable.len()) {
+            (_, 0) => "RabbitMQ refused the event (nack)".to_owned(),
+            (0, _) => {
+                format!("unroutable: no queue bound to exchange {} takes its routing key", self.settings.exchange)
+            }
+            (n, u) => format!("RabbitMQ refused {n} event(s) (nack) and returned {u} unroutable"),
+        };
+        for event in events.iter().filter(|e| nacked.contains(&e.id)) {
+            metrics::counter!(REFUSED, "reason" => "nack", "event_type" => event.event_type.as_str()).increment(1);
+        }
+        let mut ids = nacked;
+        for id in unroutable {
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        Err(PublishError::Rejected { ids, reason })
+    }
+
+    /// The events RabbitMQ returned as unroutable, each logged and counted. A returned message
+    /// that names none of them (no message id) fails the whole call: nothing is dropped.
+    fn unroutable(
+        &self,
+        events: &[DomainEvent],
+        returned: &[lapin::message::BasicReturnMessage],
+    ) -> Result<Vec<uuid::Uuid>, PublishError> {
+        let mut ids = Vec::new();
+        for message in returned {
+            let event = message
+                .delivery
+                .properties
+                .message_id()
+                .as_ref()
+                .and_then(|id| uuid::Uuid::parse_str(id.as_str()).ok())
+                .and_then(|id| events.iter().find(|e| e.id == id))
+                .ok_or_else(|| {
+                    PublishError::Unavailable(anyhow::anyhow!(
+                        "RabbitMQ returned a message naming none of the published events ({} {})",
+                        message.reply_code,
+                        message.reply_text
+                    ))
+                })?;
+            tracing::warn!(
+                outbox_id = %event.id,
+                event_type = %event.event_type.as_str(),
+                exchange = %self.settings.exchange,
+                reply = %format_args!("{} {}", message.reply_code, message.reply_text),
+                "event unroutable: no queue bound to the exchange takes its routing key; it stays in the outbox \
+                 and is retried"
+            );
+            metrics::counter!(REFUSED, "reason" => "unroutable", "event_type" => event.event_type.as_str())
+                .increment(1);
+            if !ids.contains(&event.id) {
+                ids.push(event.id);
+            }
+        }
+        Ok(ids)
     }
 }
 
@@ -186,6 +260,11 @@ impl EventPublisher for AmqpPublisher {
 impl HealthCheck for AmqpPublisher {
     fn name(&self) -> &'static str {
         "rabbitmq"
+    }
+
+    /// Requests are served while the broker is down: their events wait in the outbox.
+    fn required(&self) -> bool {
+        false
     }
 
     async fn check(&self) -> anyhow::Result<()> {
@@ -236,6 +315,8 @@ mod tests {
         let conn = Connection::connect(&url(), ConnectionProperties::default()).await.unwrap();
         let channel = conn.create_channel().await.unwrap();
         let queue = bound_queue(&channel, &exchange, "user.*", FieldTable::default()).await;
+        // Another consumer takes everything: no event is unroutable.
+        let _everything = bound_queue(&channel, &exchange, "#", FieldTable::default()).await;
 
         let registered = fixtures::event(EventType::UserRegistered, uuid::Uuid::now_v7());
         let session = fixtures::event(EventType::SessionCreated, uuid::Uuid::now_v7());
@@ -283,6 +364,7 @@ mod tests {
         arguments.insert("x-max-length".into(), lapin::types::AMQPValue::LongInt(1));
         arguments.insert("x-overflow".into(), lapin::types::AMQPValue::LongString("reject-publish".into()));
         let queue = bound_queue(&channel, &exchange, "session.*", arguments).await;
+        let _users = bound_queue(&channel, &exchange, "user.*", FieldTable::default()).await;
 
         let first = fixtures::event(EventType::SessionCreated, uuid::Uuid::now_v7());
         let refused = fixtures::event(EventType::SessionRevoked, uuid::Uuid::now_v7());
@@ -298,6 +380,49 @@ mod tests {
         let message = channel.basic_get(queue.name().clone(), BasicGetOptions { no_ack: true }).await.unwrap().unwrap();
         assert_eq!(message.delivery.routing_key.as_str(), "session.created");
         publisher.publish(std::slice::from_ref(&other)).await.unwrap();
+        channel.exchange_delete(exchange.as_str().into(), ExchangeDeleteOptions::default()).await.unwrap();
+    }
+
+    /// `mandatory`: what no bound queue takes comes back and is named, whichever confirm lapin
+    /// attaches the return to (acks may cover several publishes); the rest is confirmed.
+    #[tokio::test]
+    async fn unroutable_events_are_named_and_the_others_are_confirmed() {
+        let exchange = format!("identity.test.{}", uuid::Uuid::now_v7().simple());
+        let settings = AmqpSettings {
+            url: url(),
+            exchange: exchange.clone(),
+            source: "/identity/test".into(),
+            timeout: std::time::Duration::from_secs(10),
+        };
+        let publisher = AmqpPublisher::connect(settings).await.unwrap();
+        let conn = Connection::connect(&url(), ConnectionProperties::default()).await.unwrap();
+        let channel = conn.create_channel().await.unwrap();
+        let queue = bound_queue(&channel, &exchange, "user.*", FieldTable::default()).await;
+
+        // Interleaved: every third event is a session event, which no queue takes.
+        let events: Vec<DomainEvent> = (0..60)
+            .map(|n| {
+                let kind = if n % 3 == 2 { EventType::SessionCreated } else { EventType::UserUpdated };
+                fixtures::event(kind, uuid::Uuid::now_v7())
+            })
+            .collect();
+        let error = publisher.publish(&events).await.unwrap_err();
+        let PublishError::Rejected { ids, reason } = &error else { panic!("expected a rejection, got {error:?}") };
+        assert!(reason.contains("unroutable"), "{reason}");
+        let mut expected: Vec<_> =
+            events.iter().filter(|e| e.event_type == EventType::SessionCreated).map(|e| e.id).collect();
+        let mut named = ids.clone();
+        expected.sort();
+        named.sort();
+        assert_eq!(named, expected);
+        assert_eq!(error.failure(expected[0]), Some(identity_core::PublishFailure::Refused));
+        let mut routed = 0;
+        while channel.basic_get(queue.name().clone(), BasicGetOptions { no_ack: true }).await.unwrap().is_some() {
+            routed += 1;
+        }
+        assert_eq!(routed, 40, "the routable events were confirmed and queued");
+        // The channel stays usable.
+        publisher.publish(&events[..1]).await.unwrap();
         channel.exchange_delete(exchange.as_str().into(), ExchangeDeleteOptions::default()).await.unwrap();
     }
 }
