@@ -18,7 +18,9 @@
 //! cargo xtask create-admin EMAIL  give that account the admin role (DATABASE_URL)
 //! cargo xtask keygen          print a new signing key for PASETO_SECRET_KEY (`identity keygen`)
 //! cargo xtask openapi [--check]  write docs/openapi.json (or fail if it is stale)
-//! cargo xtask bench [FILTER]  criterion benchmarks (hashing, tokens, HTTP round trips)
+//! cargo xtask events [--check]   write docs/events/*.json and docs/events.md's type sections (or fail if stale)
+//! cargo xtask bench [FILTER]  criterion benchmarks (hashing, tokens, HTTP round trips), then the
+//!                             outbox relay's throughput on the local PostgreSQL and RabbitMQ (`relay`)
 //! ```
 //!
 //! Every cargo command xtask runs (and the `cargo xtask` alias) passes `--locked`: Cargo.lock
@@ -30,6 +32,7 @@ mod authorize;
 mod clients;
 mod contract;
 mod deploy;
+mod events;
 mod mail_links;
 mod server;
 mod supply;
@@ -61,10 +64,13 @@ fn main() -> ExitCode {
         Some("migrate") => cargo(&["run", "-q", "-p", "identity-http", "--bin", "identity", "--", "migrate"], &[]),
         Some("keygen") => cargo(&["run", "-q", "-p", "identity-http", "--bin", "identity", "--", "keygen"], &[]),
         Some("openapi") => openapi(args.get(1).is_some_and(|a| a == "--check")),
-        Some("bench") => cargo(&["bench", "-p", "identity-http", "--bench", "identity", "--"], &args[1..]),
+        Some("events") => events::events(args.get(1).is_some_and(|a| a == "--check")),
+        Some("bench") => {
+            cargo(&["bench", "-p", "identity-http", "--bench", "identity", "--bench", "relay", "--"], &args[1..])
+        }
         _ => {
             eprintln!(
-                "usage: cargo xtask <run|test|services|tools|contract [--backend B] [--role R] [--seed N] [--max-examples N]|clients [--check]|authorize-check|mail-links-check|deploy-check|audit|sbom [--target TRIPLE] [PATH]|migrate|create-admin EMAIL|keygen|openapi [--check]|bench [FILTER]>"
+                "usage: cargo xtask <run|test|services|tools|contract [--backend B] [--role R] [--seed N] [--max-examples N]|clients [--check]|authorize-check|mail-links-check|deploy-check|audit|sbom [--target TRIPLE] [PATH]|migrate|create-admin EMAIL|keygen|openapi [--check]|events [--check]|bench [FILTER]>"
             );
             return ExitCode::from(2);
         }

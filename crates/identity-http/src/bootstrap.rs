@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use identity_core::ports::{
-    Clock, CodeStore, EventPublisher, HealthCheck, Notifier, Outbox, RateLimiter, RevocationList, StorePorts,
+    AgentsPorts, Clock, CodeStore, EventPublisher, HealthCheck, Notifier, Outbox, RateLimiter, RevocationList,
+    StorePorts,
 };
 use identity_core::usecases::{Ports, Services, SessionStoreRevocations};
 use identity_crypto::{Argon2Hasher, OsSecrets, PasetoKeys, PasetoTokens, SealingKey, SystemClock, UuidV7Generator};
@@ -22,12 +23,31 @@ use crate::state::{AppState, CookieSettings};
 pub struct Wiring {
     pub state: AppState,
     pub outbox: Arc<dyn Outbox>,
+    /// The outbox of the shared database (`SHARED_DATABASE_URL`), relayed like the main one.
+    pub shared_outbox: Option<Arc<dyn Outbox>>,
     /// Where the outbox relay publishes; `None`: this instance runs no relay.
     pub publisher: Option<Arc<dyn EventPublisher>>,
     /// The time the outbox relay stamps its passes with.
     pub clock: Arc<dyn Clock>,
     /// The in-process bus, when no broker is configured.
     pub bus: Option<InProcessBus>,
+}
+
+/// A health check under another name (the shared database's pool beside the main one).
+struct Named<C> {
+    name: &'static str,
+    check: C,
+}
+
+#[async_trait::async_trait]
+impl<C: HealthCheck> HealthCheck for Named<C> {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    async fn check(&self) -> anyhow::Result<()> {
+        self.check.check().await
+    }
 }
 
 fn keys(config: &Config) -> anyhow::Result<PasetoKeys> {
@@ -67,6 +87,7 @@ struct Dependency {
 }
 
 const POSTGRES: Dependency = Dependency { name: "PostgreSQL", var: "DATABASE_URL" };
+const SHARED_POSTGRES: Dependency = Dependency { name: "the shared PostgreSQL", var: "SHARED_DATABASE_URL" };
 const REDIS: Dependency = Dependency { name: "Redis", var: "REDIS_URL" };
 const RABBITMQ: Dependency = Dependency { name: "RabbitMQ", var: "AMQP_URL" };
 
@@ -123,7 +144,9 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
     let timeout = config.store.dependency_timeout;
     let mut gauges: Vec<Arc<dyn ScrapeGauges>> = Vec::new();
 
-    let store = match &config.store.database_url {
+    // The outbox of the shared database, when agents and instances live there.
+    let mut shared_outbox: Option<Arc<dyn Outbox>> = None;
+    let (store, agents) = match &config.store.database_url {
         Some(url) => {
             let applied = within(POSTGRES, timeout, identity_postgres::run_migrations(url.expose_secret())).await?;
             match applied.as_slice() {
@@ -139,13 +162,36 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
             checks.push(Arc::new(pg.clone()));
             let pool = pg.clone();
             gauges.push(Arc::new(PoolGauges { pool: "postgres", read: Box::new(move || pool.pool_use()) }));
-            StorePorts::from_store(pg)
+            let agents = match &config.store.shared_database_url {
+                Some(shared) => {
+                    let applied = within(
+                        SHARED_POSTGRES,
+                        timeout,
+                        identity_postgres::run_shared_migrations(shared.expose_secret()),
+                    )
+                    .await?;
+                    tracing::info!(applied = ?applied, "shared database migrations");
+                    let shared =
+                        within(SHARED_POSTGRES, timeout, PgStore::connect(shared.expose_secret(), &settings)).await?;
+                    checks.push(Arc::new(Named { name: "postgres_shared", check: shared.clone() }));
+                    let pool = shared.clone();
+                    gauges.push(Arc::new(PoolGauges {
+                        pool: "postgres_shared",
+                        read: Box::new(move || pool.pool_use()),
+                    }));
+                    shared_outbox = Some(Arc::new(shared.clone()) as Arc<dyn Outbox>);
+                    AgentsPorts::from_store(shared).separate()
+                }
+                None => AgentsPorts::from_store(pg.clone()),
+            };
+            (StorePorts::from_store(pg), agents)
         }
         None => {
             tracing::warn!(
                 "DATABASE_URL is not set: using the in-memory store. All data is ephemeral and lost at exit."
             );
-            StorePorts::from_store(MemoryStore::new())
+            let memory = MemoryStore::new();
+            (StorePorts::from_store(memory.clone()), AgentsPorts::from_store(memory))
         }
     };
 
@@ -274,9 +320,14 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
             limiter,
             clock: clock.clone(),
             ids: Arc::new(UuidV7Generator),
+            agents,
         },
         config.auth.clone(),
     );
+    if config.store.database_url.is_none() {
+        // The embedded default starts with a few demo agents; a real database starts empty.
+        services.agents.seed_demo().await.map_err(|e| anyhow::anyhow!("seeding the demo agents: {e}"))?;
+    }
 
     if let Some(email) = &config.auth.bootstrap_admin_email {
         use identity_core::usecases::{AdminGrant, AdminGranted};
@@ -319,6 +370,7 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
             outbox: store.outbox.clone(),
         },
         outbox: store.outbox,
+        shared_outbox,
         publisher,
         clock,
         bus,

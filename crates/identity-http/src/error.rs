@@ -193,6 +193,8 @@ impl From<CoreError> for ApiError {
             CoreError::Forbidden => Self::new(ProblemCode::Forbidden, detail),
             CoreError::SecondFactorRequired => Self::new(ProblemCode::SecondFactorRequired, detail),
             CoreError::StepUpRequired => Self::new(ProblemCode::StepUpRequired, detail),
+            CoreError::PreconditionFailed => Self::new(ProblemCode::PreconditionFailed, detail),
+            CoreError::PreconditionRequired => Self::new(ProblemCode::PreconditionRequired, detail),
             CoreError::GroupNameTaken => Self::new(ProblemCode::GroupNameTaken, detail),
             CoreError::LastAdmin => Self::new(ProblemCode::LastAdmin, detail),
             CoreError::Cooldown { retry_after_secs } => {

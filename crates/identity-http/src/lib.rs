@@ -5,6 +5,7 @@ pub mod access_log;
 pub mod bootstrap;
 pub mod client;
 pub mod config;
+pub mod consumer;
 pub mod error;
 pub mod extract;
 pub mod gate;

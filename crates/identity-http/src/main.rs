@@ -146,6 +146,10 @@ async fn migrate(config: &Config) -> anyhow::Result<()> {
         [] => tracing::info!("database migrations: none pending, the schema is up to date"),
         applied => tracing::info!(applied = ?applied, "database migrations applied"),
     }
+    if let Some(shared) = &config.store.shared_database_url {
+        let applied = identity_postgres::run_shared_migrations(shared.expose_secret()).await?;
+        tracing::info!(applied = ?applied, "shared database (SHARED_DATABASE_URL) migrations");
+    }
     Ok(())
 }
 

@@ -52,6 +52,10 @@ fn describe() {
     describe_gauge!("identity_outbox_backlog", "Outbox rows waiting to be published");
     describe_gauge!("identity_outbox_oldest_unpublished_age_seconds", Unit::Seconds, "Age of the oldest waiting row");
     describe_gauge!("identity_outbox_parked", "Outbox rows the relay could not decode and set aside");
+    describe_counter!(
+        identity_amqp::REFUSED,
+        "Events RabbitMQ did not take (returned unroutable, or nacked) by reason and type; each is retried"
+    );
     describe_gauge!("identity_pool_connections", "Connections of a pool by pool and state (in_use, idle, max)");
     describe_gauge!("process_resident_memory_bytes", Unit::Bytes, "Resident memory");
     describe_gauge!("process_virtual_memory_bytes", Unit::Bytes, "Virtual memory");

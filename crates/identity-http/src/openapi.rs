@@ -69,6 +69,8 @@ impl Modify for SecuritySchemes {
         (name = "audit", description = "Security events"),
         (name = "admin", description = "User administration: accounts, their sessions, groups and app grants (the `admin` role)"),
         (name = "groups", description = "Groups, their members and their app grants (the `admin` role)"),
+        (name = "agents", description = "The agents catalog: signed-in users read the enabled agents; admins keep it"),
+        (name = "instances", description = "Each user's agent instances (versioned: `ETag`/`If-Match`); admins read anyone's"),
         (name = "settings", description = "Namespaced admin settings with encrypted secrets (the `admin` role)"),
         (name = "operations", description = "Health and readiness"),
     )

@@ -56,6 +56,8 @@ problem_codes! {
     StepUpRequired = "step_up_required", UNAUTHORIZED, "The operation needs a recent sign-in: prove who you are again, then retry.";
     Forbidden = "forbidden", FORBIDDEN, "Signed in, but not allowed to do this (e.g. not an admin).";
     SecondFactorRequired = "second_factor_required", FORBIDDEN, "The operation needs a session signed in with a second factor.";
+    PreconditionFailed = "precondition_failed", PRECONDITION_FAILED, "`If-Match` names a version that is no longer current: read the resource again, then retry.";
+    PreconditionRequired = "precondition_required", PRECONDITION_REQUIRED, "A change of a versioned resource needs `If-Match` with the `ETag` it was read with.";
     CsrfRejected = "csrf_rejected", FORBIDDEN, "A cookie-authenticated unsafe request came without an allowed `Origin`.";
     AccountLocked = "account_locked", FORBIDDEN, "The account is locked.";
     AccountDisabled = "account_disabled", FORBIDDEN, "The account is disabled.";

@@ -27,8 +27,9 @@ pub struct Application {
     metrics: Option<Running>,
     draining: std::sync::Arc<std::sync::atomic::AtomicBool>,
     drain: std::time::Duration,
-    /// The outbox relay (`None`: this instance relays nothing, see `OUTBOX_RELAY`).
-    relay: Option<JoinHandle<()>>,
+    /// The outbox relays, one per outbox: the main database's and the shared one's (none: this
+    /// instance relays nothing, see `OUTBOX_RELAY`).
+    relays: Vec<JoinHandle<()>>,
     stop_relay: watch::Sender<bool>,
     bus: Option<InProcessBus>,
 }
@@ -104,6 +105,7 @@ impl Application {
             .map_err(|e| anyhow::anyhow!("cannot listen on {}:{}: {e}", config.http.bind_addr, config.http.port))?;
         let port = listener.local_addr()?.port();
         let draining = wiring.state.draining.clone();
+        let instances = wiring.state.services.instances.clone();
         let state = web::Data::new(wiring.state);
         let metrics_state = state.clone();
         let limit = BodyLimit(config.http.max_body_bytes);
@@ -153,7 +155,26 @@ impl Application {
             None => None,
         };
         let (stop_relay, stop) = watch::channel(false);
-        let relay = wiring.publisher.map(|publisher| crate::relay::spawn(wiring.outbox, publisher, wiring.clock, stop));
+        let outboxes = std::iter::once(wiring.outbox).chain(wiring.shared_outbox);
+        let mut relays: Vec<JoinHandle<()>> = match wiring.publisher {
+            Some(publisher) => outboxes
+                .map(|outbox| crate::relay::spawn(outbox, publisher.clone(), wiring.clock.clone(), stop.clone()))
+                .collect(),
+            None => Vec::new(),
+        };
+        // Other services' `instance.updated` events, when configured (stops with the relays).
+        if let (Some(exchange), Some(url)) = (&config.events.instance_exchange, &config.events.amqp_url) {
+            let settings = identity_amqp::ConsumerSettings {
+                url: secrecy::ExposeSecret::expose_secret(url).to_owned(),
+                exchange: exchange.clone(),
+                routing_key: "instance.updated".into(),
+                queue: config.events.instance_queue.clone(),
+                delivery_limit: config.events.delivery_limit,
+                timeout: config.store.dependency_timeout,
+            };
+            let handler = crate::consumer::InstanceUpdates::handler(instances, config.events.source.clone());
+            relays.push(identity_amqp::spawn_consumer(settings, handler, stop.clone()));
+        }
         tracing::info!(address = %config.http.bind_addr, port, "identity is listening; API docs at /docs");
         Ok(Self {
             port,
@@ -161,7 +182,7 @@ impl Application {
             metrics,
             draining,
             drain: config.http.shutdown_drain,
-            relay,
+            relays,
             stop_relay,
             bus: wiring.bus,
         })
@@ -214,7 +235,7 @@ impl Application {
             let _ = running.await;
         }
         let _ = self.stop_relay.send(true);
-        if let Some(relay) = self.relay {
+        for relay in self.relays {
             let _ = relay.await;
         }
         tracing::info!("stopped");

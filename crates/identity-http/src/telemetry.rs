@@ -20,7 +20,14 @@ where
     let filter = EnvFilter::try_new(filter)
         .unwrap_or_else(|_| EnvFilter::new("info"))
         .add_directive(quiet("tokio_postgres"))
-        .add_directive(quiet("diesel_async"));
+        .add_directive(quiet("diesel_async"))
+        // lapin warns of every message RabbitMQ returns with the whole message (an event's
+        // personal data); the AMQP adapter logs each one itself, by outbox id and type.
+        .add_directive(
+            "lapin::returned_messages=error"
+                .parse()
+                .unwrap_or_else(|_| tracing_subscriber::filter::LevelFilter::INFO.into()),
+        );
     let registry = tracing_subscriber::registry().with(filter).with(MalformedRequests);
     match format {
         LogFormat::Json => Box::new(registry.with(

@@ -11,6 +11,9 @@ use super::{ConfigError, OutboxRelay, Reader, invalid};
 #[derive(Debug, Clone)]
 pub struct StoreConfig {
     pub database_url: Option<SecretString>,
+    /// A database shared with other services for agents and instances, with their own
+    /// migrations and outbox (`SHARED_DATABASE_URL`); unset: the main database.
+    pub shared_database_url: Option<SecretString>,
     pub database_pool_size: usize,
     pub redis_url: Option<SecretString>,
     pub redis_key_prefix: String,
@@ -28,16 +31,35 @@ pub struct EventsConfig {
     pub source: String,
     /// Where this instance relays the outbox (`OUTBOX_RELAY`).
     pub relay: OutboxRelay,
+    /// The exchange other services publish `instance.updated` to (`INSTANCE_EVENTS_EXCHANGE`;
+    /// unset: this instance consumes nothing).
+    pub instance_exchange: Option<String>,
+    /// The durable quorum queue those events are consumed from (`INSTANCE_EVENTS_QUEUE`).
+    pub instance_queue: String,
+    /// Deliveries of one message before it is dead-lettered (`EVENT_DELIVERY_LIMIT`).
+    pub delivery_limit: u32,
 }
 
 pub(super) fn read_store(r: &Reader<'_>) -> Result<StoreConfig, ConfigError> {
-    Ok(StoreConfig {
+    let store = StoreConfig {
         database_url: r.database_url()?,
+        shared_database_url: r.secret_url(
+            "SHARED_DATABASE_URL",
+            "SHARED_DATABASE_URL_FILE",
+            &["postgres", "postgresql"],
+        )?,
         database_pool_size: r.number("DATABASE_POOL_SIZE", 16, 1, 1000)?,
         redis_url: r.secret_url("REDIS_URL", "REDIS_URL_FILE", &["redis", "rediss", "redis+unix", "unix"])?,
         redis_key_prefix: r.string("REDIS_KEY_PREFIX", "identity:"),
         dependency_timeout: r.seconds("DEPENDENCY_TIMEOUT_SECONDS", 10, 1, 600)?,
-    })
+    };
+    if store.shared_database_url.is_some() && store.database_url.is_none() {
+        return Err(invalid(
+            "SHARED_DATABASE_URL",
+            "needs DATABASE_URL: the embedded store keeps agents and instances in memory with everything else",
+        ));
+    }
+    Ok(store)
 }
 
 /// The relay's default depends on the store: on PostgreSQL the outbox is shared.
@@ -62,10 +84,17 @@ pub(super) fn read_events(r: &Reader<'_>, store: &StoreConfig) -> Result<EventsC
             return Err(invalid("OUTBOX_RELAY", format!("{other:?} is not one of auto, broker, in-process, off")));
         }
     };
+    let instance_exchange = r.get("INSTANCE_EVENTS_EXCHANGE");
+    if instance_exchange.is_some() && amqp_url.is_none() {
+        return Err(invalid("INSTANCE_EVENTS_EXCHANGE", "consuming events needs AMQP_URL (or AMQP_URL_FILE)"));
+    }
     Ok(EventsConfig {
         amqp_url,
         exchange: r.string("AMQP_EXCHANGE", "identity.events"),
         source: r.string("EVENT_SOURCE", "/identity"),
         relay: outbox_relay,
+        instance_exchange,
+        instance_queue: r.string("INSTANCE_EVENTS_QUEUE", "identity.instance-updates"),
+        delivery_limit: r.number("EVENT_DELIVERY_LIMIT", 5, 1, 1000)?,
     })
 }

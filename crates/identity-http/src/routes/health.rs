@@ -21,7 +21,7 @@ pub async fn health() -> web::Json<Health> {
 pub struct DependencyStatus {
     #[schema(example = "postgres")]
     pub name: &'static str,
-    /// `ok` or `unavailable`.
+    /// `ok`, `unavailable`, or `degraded` (RabbitMQ only: events wait in the outbox).
     #[schema(example = "ok")]
     pub status: &'static str,
 }
@@ -36,7 +36,7 @@ pub struct OutboxStatus {
 
 #[derive(Serialize, ToSchema)]
 pub struct Readiness {
-    /// `ok` when every configured dependency answers, else `unavailable`.
+    /// `ok`, `degraded` (200: only RabbitMQ is down), `unavailable` or `draining` (503).
     #[schema(example = "ok")]
     pub status: &'static str,
     pub dependencies: Vec<DependencyStatus>,
@@ -45,10 +45,10 @@ pub struct Readiness {
     pub outbox: Option<OutboxStatus>,
 }
 
-/// Readiness: every configured dependency (PostgreSQL, Redis, RabbitMQ) answers. 503 while
-/// one does not, so a load balancer stops sending traffic, and 503 `draining` from the moment
-/// the process is told to stop. Also reports how many outbox rows are parked, without letting
-/// them affect the status.
+/// Readiness: every required dependency (PostgreSQL, Redis) answers. 503 while one does not,
+/// so a load balancer stops sending traffic, and 503 `draining` from the moment the process
+/// is told to stop. RabbitMQ down is 200 `degraded`: events wait in the outbox. Also reports
+/// how many outbox rows are parked, without letting them affect the status.
 #[utoipa::path(
     operation_id = "ready",
     tag = "operations",
@@ -69,7 +69,12 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
             };
             tracing::warn!(dependency = check.name(), %error, "readiness check failed");
         }
-        DependencyStatus { name: check.name(), status: if ok { "ok" } else { "unavailable" } }
+        let status = match (ok, check.required()) {
+            (true, _) => "ok",
+            (false, true) => "unavailable",
+            (false, false) => "degraded",
+        };
+        DependencyStatus { name: check.name(), status }
     });
     let parked = tokio::time::timeout(std::time::Duration::from_secs(2), state.outbox.parked_count());
     let (dependencies, parked) = futures_util::future::join(futures_util::future::join_all(checks), parked).await;
@@ -77,15 +82,23 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
         Ok(Ok(parked)) => Some(OutboxStatus { parked }),
         _ => None,
     };
-    let all_ok = dependencies.iter().all(|d| d.status == "ok");
+    let failed = |status| dependencies.iter().any(|d| d.status == status);
     let draining = state.draining.load(std::sync::atomic::Ordering::SeqCst);
-    let status = match (draining, all_ok) {
-        (true, _) => "draining",
-        (false, true) => "ok",
-        (false, false) => "unavailable",
+    let status = if draining {
+        "draining"
+    } else if failed("unavailable") {
+        "unavailable"
+    } else if failed("degraded") {
+        "degraded"
+    } else {
+        "ok"
     };
     let body = Readiness { status, dependencies, outbox };
-    if status == "ok" { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
+    if matches!(status, "ok" | "degraded") {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
 }
 
 #[derive(Serialize, ToSchema)]

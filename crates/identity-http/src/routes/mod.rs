@@ -1,10 +1,12 @@
 //! Handlers: authenticate, validate, call one use case, map the answer.
 
 pub mod admin;
+pub mod agents;
 pub mod audit;
 pub mod auth;
 pub mod groups;
 pub mod health;
+pub mod instances;
 pub mod oauth;
 pub mod passwords;
 pub mod preferences;
@@ -103,6 +105,20 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(settings::list_namespaces)
             .service(settings::get_settings)
             .service(settings::patch_settings)
-            .service(settings::test_settings),
+            .service(settings::test_settings)
+            .service(agents::list_agents)
+            .service(agents::get_agent)
+            .service(agents::admin_list_agents)
+            .service(agents::admin_create_agent)
+            .service(agents::admin_get_agent)
+            .service(agents::admin_update_agent)
+            .service(agents::admin_delete_agent)
+            .service(instances::create_instance)
+            .service(instances::list_instances)
+            .service(instances::get_instance)
+            .service(instances::update_instance)
+            .service(instances::delete_instance)
+            .service(instances::admin_list_user_instances)
+            .service(instances::admin_get_instance),
     );
 }

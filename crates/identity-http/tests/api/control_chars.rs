@@ -33,6 +33,8 @@ struct World {
     group_id: String,
     session_id: String,
     device_id: String,
+    agent_id: String,
+    instance_id: String,
 }
 
 async fn world(backend: Backend) -> World {
@@ -48,7 +50,14 @@ async fn world(backend: Backend) -> World {
     let res = app.post_authed("/v1/admin/groups", &token, Some(&json!({ "name": "Editors" }))).await;
     assert_eq!(res.status(), 201);
     let group_id = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
-    World { app, admin_email, token, user_id, group_id, session_id, device_id }
+    let res =
+        app.post_authed("/v1/admin/agents", &token, Some(&json!({ "name": "Writer", "category": "writing" }))).await;
+    assert_eq!(res.status(), 201);
+    let agent_id = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let res = app.post_authed("/v1/instances", &token, Some(&json!({ "agent_id": agent_id, "name": "Mine" }))).await;
+    assert_eq!(res.status(), 201);
+    let instance_id = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    World { app, admin_email, token, user_id, group_id, session_id, device_id, agent_id, instance_id }
 }
 
 impl World {
@@ -62,6 +71,10 @@ impl World {
             "id" if path.starts_with("/v1/admin/users") => self.user_id.clone(),
             "id" if path.starts_with("/v1/sessions") => self.session_id.clone(),
             "id" if path.starts_with("/v1/devices") => self.device_id.clone(),
+            "id" if path.starts_with("/v1/agents") || path.starts_with("/v1/admin/agents") => self.agent_id.clone(),
+            "id" if path.starts_with("/v1/instances") || path.starts_with("/v1/admin/instances") => {
+                self.instance_id.clone()
+            }
             other => panic!("no sample value for path parameter {other} of {path}"),
         }
     }

@@ -86,6 +86,9 @@ pub struct TestApp {
     pub bus: Option<identity_memory::InProcessBus>,
     /// Every mail the server sent.
     pub mail: identity_memory::CapturingNotifier,
+    /// Every event the server emits, checked against `docs/events/` when the test ends
+    /// (before the server stops and its database goes).
+    pub events: crate::event_contract::EventCheck,
     /// Stops the server (listener, workers, outbox relay) when the app is dropped, so a
     /// finished test leaves nothing running behind it.
     _stop: tokio::sync::oneshot::Sender<()>,
@@ -171,12 +174,14 @@ async fn spawn(
         _ => None,
     };
     let (vars_redis_url, vars_redis_prefix) = (vars.get("REDIS_URL").cloned(), vars.get("REDIS_KEY_PREFIX").cloned());
+    let server_database_url = vars.get("DATABASE_URL").filter(|url| !url.is_empty()).cloned();
     let config = Config::from_env(&move |name: &str| vars.get(name).cloned()).expect("test configuration is valid");
     let mail = identity_memory::CapturingNotifier::new();
     let overrides = Overrides { notifier: Some(std::sync::Arc::new(mail.clone())), clock };
     let app = Application::build_with(&config, overrides).await.expect("the server starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     let bus = app.bus().cloned();
+    let events = crate::event_contract::EventCheck::start(bus.as_ref(), server_database_url);
     let metrics_port = app.metrics_port();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(app.run_until(async move {
@@ -197,6 +202,7 @@ async fn spawn(
         metrics_port,
         bus,
         mail,
+        events,
         _stop: stop,
         _database: database,
     };
