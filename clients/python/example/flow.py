@@ -20,12 +20,21 @@ from urllib.parse import unquote
 
 from identity_client import AuthenticatedClient, Client
 from identity_client.api.admin import admin_list_users
+from identity_client.api.agents import admin_create_agent, list_agents
+from identity_client.api.instances import create_instance, get_instance, update_instance
 from identity_client.api.auth import current_user, login, logout, refresh, register, verify_email
 from identity_client.api.passwords import forgot_password, reset_password
 from identity_client.api.sessions import list_sessions
 from identity_client.api.users import update_profile
 from identity_client.models import (
+    AgentInput,
+    AgentPage,
+    AgentView,
     EmailRequest,
+    InstanceInput,
+    InstancePatch,
+    InstancePatchConfigType0,
+    InstanceView,
     LoginRequest,
     LoginResponse,
     MeResponse,
@@ -161,8 +170,34 @@ def main() -> None:
     users = admin_list_users.sync(client=admin, query=email)
     check(isinstance(users, UserPage) and any(u.email == email for u in users.items), "admin lists users")
 
-    # Last (it changes nothing the steps above read): `region: null` restores the default.
+    # The admin adds an agent; the user finds it in the catalog and makes an instance of it.
+    agent = admin_create_agent.sync(
+        client=admin, body=AgentInput(name=f"Python agent {time.time_ns()}", category="examples", tags=["python"])
+    )
+    check(isinstance(agent, AgentView), "admin creates an agent")
+    assert isinstance(agent, AgentView)
     user = AuthenticatedClient(base_url=base_url, token=again.access_token)
+    catalog = list_agents.sync(client=user, tag="python", category="examples")
+    check(isinstance(catalog, AgentPage) and any(a.id == agent.id for a in catalog.items), "the catalog lists it")
+    made = create_instance.sync_detailed(
+        client=user, body=InstanceInput(agent_id=agent.id, name="My python agent"), idempotency_key=f"py-{email}"
+    )
+    check(made.status_code == 201 and isinstance(made.parsed, InstanceView), "create an instance")
+    assert isinstance(made.parsed, InstanceView)
+    instance = made.parsed
+    etag = made.headers["etag"]
+    read = get_instance.sync_detailed(instance.id, client=user)
+    check(read.status_code == 200 and read.headers["etag"] == etag, "read it with its ETag")
+    patch = InstancePatch(config=InstancePatchConfigType0.from_dict({"tone": "dry"}))
+    changed = update_instance.sync_detailed(instance.id, client=user, body=patch, if_match=etag)
+    check(
+        changed.status_code == 200 and isinstance(changed.parsed, InstanceView) and changed.parsed.version == 2,
+        "change it with If-Match",
+    )
+    stale = update_instance.sync_detailed(instance.id, client=user, body=patch, if_match=etag)
+    check(stale.status_code == 412, "a stale If-Match is refused")
+
+    # Last (it changes nothing the steps above read): `region: null` restores the default.
     restored = update_profile.sync(client=user, body=ProfilePatch(region=None))
     check(
         isinstance(restored, UserView) and restored.profile.region == "US",

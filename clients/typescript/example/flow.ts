@@ -132,8 +132,35 @@ accessToken = admin.data?.access_token;
 const users = await api.GET("/v1/admin/users", { params: { query: { query: email } } });
 check(users.data?.items.some((user) => user.email === email) === true, "admin lists users");
 
-// Last (it changes nothing the steps above read): `region: null` restores the default.
+// The admin adds an agent; the user finds it in the catalog and makes an instance of it.
+const agent = await api.POST("/v1/admin/agents", {
+  body: { name: `TypeScript agent ${Date.now()}`, category: "examples", tags: ["typescript"] },
+});
+check(agent.response.status === 201 && agent.data !== undefined, "admin creates an agent");
 accessToken = renewed?.access_token;
+const catalog = await api.GET("/v1/agents", { params: { query: { tag: "typescript", category: "examples" } } });
+check(catalog.data?.items.some((a) => a.id === agent.data?.id) === true, "the catalog lists it");
+const made = await api.POST("/v1/instances", {
+  params: { header: { "Idempotency-Key": `ts-${email}` } },
+  body: { agent_id: agent.data?.id ?? "", name: "My typescript agent" },
+});
+check(made.response.status === 201 && made.data !== undefined, "create an instance");
+const etag = made.response.headers.get("etag") ?? "";
+const instancePath = { params: { path: { id: made.data?.id ?? "" } } };
+const read = await api.GET("/v1/instances/{id}", instancePath);
+check(read.response.headers.get("etag") === etag, "read it with its ETag");
+const changed = await api.PATCH("/v1/instances/{id}", {
+  params: { path: { id: made.data?.id ?? "" }, header: { "If-Match": etag } },
+  body: { config: { tone: "dry" } },
+});
+check(changed.response.status === 200 && changed.data?.version === 2, "change it with If-Match");
+const stale = await api.PATCH("/v1/instances/{id}", {
+  params: { path: { id: made.data?.id ?? "" }, header: { "If-Match": etag } },
+  body: { config: { tone: "dry" } },
+});
+check(stale.response.status === 412, "a stale If-Match is refused");
+
+// Last (it changes nothing the steps above read): `region: null` restores the default.
 const restored = await api.PATCH("/v1/users/me", { body: { region: null } });
 check(restored.data?.profile.region === "US", "region reset to its default with null");
 

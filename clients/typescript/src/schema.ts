@@ -49,10 +49,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Readiness: every configured dependency (PostgreSQL, Redis, RabbitMQ) answers. 503 while
-         *     one does not, so a load balancer stops sending traffic, and 503 `draining` from the moment
-         *     the process is told to stop. Also reports how many outbox rows are parked, without letting
-         *     them affect the status.
+         * Readiness: every required dependency (PostgreSQL, Redis) answers. 503 while one does not,
+         *     so a load balancer stops sending traffic, and 503 `draining` from the moment the process
+         *     is told to stop. RabbitMQ down is 200 `degraded`: events wait in the outbox. Also reports
+         *     how many outbox rows are parked, without letting them affect the status.
          */
         get: operations["ready"];
         put?: never;
@@ -61,6 +61,52 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/agents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every agent of the catalog, disabled ones too (admins only). */
+        get: operations["admin_list_agents"];
+        put?: never;
+        /**
+         * Adds an agent to the catalog (admins only; audited as `agent.created`, emits
+         *     `agent.created`). Honours `Idempotency-Key`.
+         */
+        post: operations["admin_create_agent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/agents/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One agent, disabled or not (admins only). */
+        get: operations["admin_get_agent"];
+        put?: never;
+        post?: never;
+        /**
+         * Removes an agent from the catalog (admins only; audited and emitted as `agent.deleted`).
+         *     Instances of it keep naming it.
+         */
+        delete: operations["admin_delete_agent"];
+        options?: never;
+        head?: never;
+        /**
+         * Changes an agent (admins only; audited as `agent.updated`, emits `agent.updated` with the
+         *     changed fields). Disabling it hides it from users; their instances stay.
+         */
+        patch: operations["admin_update_agent"];
         trace?: never;
     };
     "/v1/admin/audit-logs": {
@@ -182,6 +228,23 @@ export interface paths {
         post?: never;
         /** Removes a user from a group (admins only). */
         delete: operations["admin_remove_group_member"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/instances/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Any user's instance (admins only). */
+        get: operations["admin_get_instance"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -394,6 +457,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/users/{id}/instances": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A user's instances (admins only), newest first. */
+        get: operations["admin_list_user_instances"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/users/{id}/lock": {
         parameters: {
             query?: never;
@@ -481,6 +561,40 @@ export interface paths {
         put?: never;
         /** Unlocks an account (admins only). */
         post: operations["admin_unlock_user"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/agents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The enabled agents of the catalog, by id, in stable cursor pages. */
+        get: operations["list_agents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/agents/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One enabled agent. */
+        get: operations["get_agent"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -805,6 +919,53 @@ export interface paths {
         patch: operations["rename_device"];
         trace?: never;
     };
+    "/v1/instances": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's instances, newest first, in stable cursor pages. */
+        get: operations["list_instances"];
+        put?: never;
+        /**
+         * Creates an instance of an agent for the caller; emits `instance.created` in the same
+         *     transaction. Honours `Idempotency-Key`.
+         */
+        post: operations["create_instance"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/instances/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One of the caller's instances, with its `ETag` (another user's is 404). */
+        get: operations["get_instance"];
+        put?: never;
+        post?: never;
+        /**
+         * Deletes the caller's instance (a soft delete; `If-Match`, when given, must name its
+         *     version). Emits `instance.deleted`.
+         */
+        delete: operations["delete_instance"];
+        options?: never;
+        head?: never;
+        /**
+         * Changes the caller's instance. Needs `If-Match` with the `ETag` it was read with: 428
+         *     without it, 412 when the instance changed since. Emits `instance.updated` with the changed
+         *     fields in the same transaction.
+         */
+        patch: operations["update_instance"];
+        trace?: never;
+    };
     "/v1/sessions": {
         parameters: {
             query?: never;
@@ -939,6 +1100,64 @@ export interface components {
         AdminUserPatch: {
             roles?: ("admin" | "user")[] | null;
             status?: components["schemas"]["AccountStatus"] | null;
+        };
+        /** @description The fields of an agent: all of `name` and `category` on create; any on a change. */
+        AgentInput: {
+            /**
+             * @description A lower-case slug.
+             * @example writing
+             */
+            category?: string | null;
+            /**
+             * @description At most 2000 characters.
+             * @example Drafts and edits text with you.
+             */
+            description?: string | null;
+            /** @description `true` when not given on create. */
+            enabled?: boolean | null;
+            /**
+             * @description 1–100 characters.
+             * @example Writer
+             */
+            name?: string | null;
+            /**
+             * @description At most 16 lower-case slugs; kept sorted and distinct.
+             * @example [
+             *       "drafting",
+             *       "editing"
+             *     ]
+             */
+            tags?: string[] | null;
+        };
+        /** @description One page of agents, by id. */
+        AgentPage: {
+            items: components["schemas"]["AgentView"][];
+            /** @description Pass as `cursor` to get the next page; `null` on the last page. */
+            next_cursor?: string | null;
+        };
+        /** @description An agent of the catalog. */
+        AgentView: {
+            /** @example writing */
+            category: string;
+            /** Format: date-time */
+            created_at: string;
+            /** @example Drafts and edits text with you. */
+            description: string;
+            /** @description Users see and instantiate enabled agents only. */
+            enabled: boolean;
+            /** Format: uuid */
+            id: string;
+            /** @example Writer */
+            name: string;
+            /**
+             * @example [
+             *       "drafting",
+             *       "editing"
+             *     ]
+             */
+            tags: string[];
+            /** Format: date-time */
+            updated_at: string;
         };
         AiPreferencesPatch: {
             enabled?: boolean | null;
@@ -1079,7 +1298,7 @@ export interface components {
             /** @example postgres */
             name: string;
             /**
-             * @description `ok` or `unavailable`.
+             * @description `ok`, `unavailable`, or `degraded` (RabbitMQ only: events wait in the outbox).
              * @example ok
              */
             status: string;
@@ -1195,6 +1414,83 @@ export interface components {
         Health: {
             /** @example ok */
             status: string;
+        };
+        /** @description A new instance. */
+        InstanceInput: {
+            /**
+             * Format: uuid
+             * @description An enabled agent of the catalog.
+             */
+            agent_id: string;
+            /**
+             * @description A JSON object of at most 16 KiB (`{}` when absent).
+             * @example {
+             *       "tone": "friendly"
+             *     }
+             */
+            config?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * @description 1–100 characters.
+             * @example My writer
+             */
+            name: string;
+        };
+        /** @description One page of instances, newest first. */
+        InstancePage: {
+            items: components["schemas"]["InstanceView"][];
+            /** @description Pass as `cursor` to get the next page; `null` on the last page. */
+            next_cursor?: string | null;
+        };
+        /**
+         * @description A change of an instance (JSON merge patch): absent fields stay; `config` merges into the
+         *     stored configuration (a `null` member removes that key).
+         */
+        InstancePatch: {
+            /**
+             * @example {
+             *       "length": "short",
+             *       "tone": null
+             *     }
+             */
+            config?: {
+                [key: string]: unknown;
+            } | null;
+            /** @example Renamed writer */
+            name?: string | null;
+        };
+        /** @description An agent instance. */
+        InstanceView: {
+            /** Format: uuid */
+            agent_id: string;
+            /**
+             * @description The instance's configuration (a JSON object).
+             * @example {
+             *       "tone": "friendly"
+             *     }
+             */
+            config: {
+                [key: string]: unknown;
+            };
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            id: string;
+            /** @example My writer */
+            name: string;
+            /** @example ready */
+            state: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: uuid */
+            user_id: string;
+            /**
+             * Format: int64
+             * @description Grows by one with every change; the `ETag` is this number in quotes.
+             * @example 1
+             */
+            version: number;
         };
         /** @description Password login with an email address or a username. */
         LoginRequest: {
@@ -1417,6 +1713,8 @@ export interface components {
          *     - `step_up_required` (401): The operation needs a recent sign-in: prove who you are again, then retry.
          *     - `forbidden` (403): Signed in, but not allowed to do this (e.g. not an admin).
          *     - `second_factor_required` (403): The operation needs a session signed in with a second factor.
+         *     - `precondition_failed` (412): `If-Match` names a version that is no longer current: read the resource again, then retry.
+         *     - `precondition_required` (428): A change of a versioned resource needs `If-Match` with the `ETag` it was read with.
          *     - `csrf_rejected` (403): A cookie-authenticated unsafe request came without an allowed `Origin`.
          *     - `account_locked` (403): The account is locked.
          *     - `account_disabled` (403): The account is disabled.
@@ -1441,7 +1739,7 @@ export interface components {
          * @example validation_failed
          * @enum {string}
          */
-        ProblemCode: "malformed_body" | "invalid_token" | "invalid_code" | "invalid_idempotency_key" | "bad_request" | "unauthenticated" | "invalid_credentials" | "invalid_refresh_token" | "refresh_token_reused" | "step_up_required" | "forbidden" | "second_factor_required" | "csrf_rejected" | "account_locked" | "account_disabled" | "email_not_verified" | "not_found" | "method_not_allowed" | "email_taken" | "username_taken" | "group_name_taken" | "last_admin" | "idempotency_in_progress" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "idempotency_key_reused" | "rate_limited" | "cooldown" | "login_throttled" | "internal_error" | "service_unavailable" | "overloaded";
+        ProblemCode: "malformed_body" | "invalid_token" | "invalid_code" | "invalid_idempotency_key" | "bad_request" | "unauthenticated" | "invalid_credentials" | "invalid_refresh_token" | "refresh_token_reused" | "step_up_required" | "forbidden" | "second_factor_required" | "precondition_failed" | "precondition_required" | "csrf_rejected" | "account_locked" | "account_disabled" | "email_not_verified" | "not_found" | "method_not_allowed" | "email_taken" | "username_taken" | "group_name_taken" | "last_admin" | "idempotency_in_progress" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "idempotency_key_reused" | "rate_limited" | "cooldown" | "login_throttled" | "internal_error" | "service_unavailable" | "overloaded";
         /** @description One invalid field. */
         ProblemField: {
             /**
@@ -1550,7 +1848,7 @@ export interface components {
             dependencies: components["schemas"]["DependencyStatus"][];
             outbox?: components["schemas"]["OutboxStatus"] | null;
             /**
-             * @description `ok` when every configured dependency answers, else `unavailable`.
+             * @description `ok`, `degraded` (200: only RabbitMQ is down), `unavailable` or `draining` (503).
              * @example ok
              */
             status: string;
@@ -1866,6 +2164,426 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Readiness"];
+                };
+            };
+        };
+    };
+    admin_list_agents: {
+        parameters: {
+            query?: {
+                /** @description Case-insensitive prefix of the agent's name. */
+                q?: string;
+                /** @description Only agents of this category. */
+                category?: string;
+                /** @description Only agents with this tag. */
+                tag?: string;
+                /** @description Items per page, 1–100 (default 50). */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentPage"];
+                };
+            };
+            /** @description `unauthenticated`: The access token is missing, invalid or expired, or its session or account ended. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: bad `category`, `tag`, `limit` or `cursor` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_create_agent: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retries with the same key and body get the first answer again (24 h) */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AgentInput"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    /** @description The new agent */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentView"];
+                };
+            };
+            /**
+             * @description `malformed_body`: The body is empty, not valid JSON, or could not be read.
+             *
+             *     `invalid_idempotency_key`: `Idempotency-Key` is not 1–255 visible ASCII characters.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: The access token is missing, invalid or expired, or its session or account ended. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description `forbidden`: not an admin
+             *
+             *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_in_progress`: A request with this `Idempotency-Key` is still running; see `Retry-After`. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The body is larger than `MAX_BODY_BYTES`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The body is not of the documented content type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description `validation_failed`: each invalid or missing field named
+             *
+             *     Also `idempotency_key_reused`: This `Idempotency-Key` was used with another request body.
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_get_agent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Agent id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentView"];
+                };
+            };
+            /** @description `unauthenticated`: The access token is missing, invalid or expired, or its session or account ended. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no such agent */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_delete_agent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Agent id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `unauthenticated`: The access token is missing, invalid or expired, or its session or account ended. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description `forbidden`: not an admin
+             *
+             *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no such agent */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_update_agent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Agent id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AgentInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentView"];
+                };
+            };
+            /** @description `malformed_body`: The body is empty, not valid JSON, or could not be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: The access token is missing, invalid or expired, or its session or account ended. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description `forbidden`: not an admin
+             *
+             *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no such agent */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The body is larger than `MAX_BODY_BYTES`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The body is not of the documented content type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: each invalid field named */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2772,6 +3490,70 @@ export interface operations {
                 };
             };
             /** @description `not_found`: no such group, or the user is not a member */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_get_instance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Instance id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Its version */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InstanceView"];
+                };
+            };
+            /** @description `unauthenticated`: The access token is missing, invalid or expired, or its session or account ended. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no such instance */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4042,6 +4824,84 @@ export interface operations {
             };
         };
     };
+    admin_list_user_instances: {
+        parameters: {
+            query?: {
+                /** @description Only instances in this state. */
+                state?: string;
+                /** @description Items per page, 1–100 (default 50). */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description User id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InstancePage"];
+                };
+            };
+            /** @description `unauthenticated`: The access token is missing, invalid or expired, or its session or account ended. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: No such resource (or not the caller's). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: bad `state`, `limit` or `cursor` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     admin_lock_user: {
         parameters: {
             query?: never;
@@ -4367,6 +5227,120 @@ export interface operations {
                 };
             };
             /** @description `not_found`: no such user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_agents: {
+        parameters: {
+            query?: {
+                /** @description Case-insensitive prefix of the agent's name. */
+                q?: string;
+                /** @description Only agents of this category. */
+                category?: string;
+                /** @description Only agents with this tag. */
+                tag?: string;
+                /** @description Items per page, 1–100 (default 50). */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentPage"];
+                };
+            };
+            /** @description `unauthenticated` */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: bad `category`, `tag`, `limit` or `cursor` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_agent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Agent id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentView"];
+                };
+            };
+            /** @description `unauthenticated` */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no such enabled agent */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5751,6 +6725,431 @@ export interface operations {
             };
             /** @description `validation_failed` */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_instances: {
+        parameters: {
+            query?: {
+                /** @description Only instances in this state. */
+                state?: string;
+                /** @description Items per page, 1–100 (default 50). */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InstancePage"];
+                };
+            };
+            /** @description `unauthenticated` */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: bad `state`, `limit` or `cursor` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_instance: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retries with the same key and body get the first answer again (24 h) */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InstanceInput"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    /** @description Its version */
+                    ETag?: string;
+                    /** @description The new instance */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InstanceView"];
+                };
+            };
+            /**
+             * @description `malformed_body`: The body is empty, not valid JSON, or could not be read.
+             *
+             *     `invalid_idempotency_key`: `Idempotency-Key` is not 1–255 visible ASCII characters.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated` */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `idempotency_in_progress`: A request with this `Idempotency-Key` is still running; see `Retry-After`. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The body is larger than `MAX_BODY_BYTES`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The body is not of the documented content type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description `validation_failed`: bad name or config, or `agent_id` names no enabled agent (`unknown_agent`)
+             *
+             *     Also `idempotency_key_reused`: This `Idempotency-Key` was used with another request body.
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_instance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Instance id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Its version */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InstanceView"];
+                };
+            };
+            /** @description `unauthenticated` */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no such instance of the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_instance: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Delete only this version */
+                "If-Match"?: string | null;
+            };
+            path: {
+                /** @description Instance id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `unauthenticated` */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no such instance of the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `precondition_failed`: the instance changed since it was read */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_instance: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The `ETag` the instance was read with */
+                "If-Match": string;
+            };
+            path: {
+                /** @description Instance id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/merge-patch+json": components["schemas"]["InstancePatch"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The new version */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InstanceView"];
+                };
+            };
+            /** @description `malformed_body`: The body is empty, not valid JSON, or could not be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated` */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no such instance of the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `precondition_failed`: the instance changed since it was read */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The body is larger than `MAX_BODY_BYTES`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The body is not of the documented content type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: bad name or config */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `precondition_required`: no `If-Match` */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -6,6 +6,9 @@ from .admin_create_user_roles_type_0_item import AdminCreateUserRolesType0Item
 from .admin_list_users_status import AdminListUsersStatus
 from .admin_user_patch import AdminUserPatch
 from .admin_user_patch_roles_type_0_item import AdminUserPatchRolesType0Item
+from .agent_input import AgentInput
+from .agent_page import AgentPage
+from .agent_view import AgentView
 from .ai_preferences_patch import AiPreferencesPatch
 from .ai_provider import AiProvider
 from .ai_settings import AiSettings
@@ -39,6 +42,13 @@ from .group_patch import GroupPatch
 from .group_ref import GroupRef
 from .group_view import GroupView
 from .health import Health
+from .instance_input import InstanceInput
+from .instance_input_config_type_0 import InstanceInputConfigType0
+from .instance_page import InstancePage
+from .instance_patch import InstancePatch
+from .instance_patch_config_type_0 import InstancePatchConfigType0
+from .instance_view import InstanceView
+from .instance_view_config import InstanceViewConfig
 from .login_request import LoginRequest
 from .login_response import LoginResponse
 from .me_response import MeResponse
@@ -101,6 +111,9 @@ __all__ = (
     "AdminListUsersStatus",
     "AdminUserPatch",
     "AdminUserPatchRolesType0Item",
+    "AgentInput",
+    "AgentPage",
+    "AgentView",
     "AiPreferencesPatch",
     "AiProvider",
     "AiSettings",
@@ -134,6 +147,13 @@ __all__ = (
     "GroupRef",
     "GroupView",
     "Health",
+    "InstanceInput",
+    "InstanceInputConfigType0",
+    "InstancePage",
+    "InstancePatch",
+    "InstancePatchConfigType0",
+    "InstanceView",
+    "InstanceViewConfig",
     "LoginRequest",
     "LoginResponse",
     "MeResponse",

@@ -14,7 +14,7 @@ class DependencyStatus:
     """
     Attributes:
         name (str):  Example: postgres.
-        status (str): `ok` or `unavailable`. Example: ok.
+        status (str): `ok`, `unavailable`, or `degraded` (RabbitMQ only: events wait in the outbox). Example: ok.
     """
 
     name: str

@@ -40,6 +40,10 @@ class Problem:
             - `step_up_required` (401): The operation needs a recent sign-in: prove who you are again, then retry.
             - `forbidden` (403): Signed in, but not allowed to do this (e.g. not an admin).
             - `second_factor_required` (403): The operation needs a session signed in with a second factor.
+            - `precondition_failed` (412): `If-Match` names a version that is no longer current: read the resource again,
+            then retry.
+            - `precondition_required` (428): A change of a versioned resource needs `If-Match` with the `ETag` it was read
+            with.
             - `csrf_rejected` (403): A cookie-authenticated unsafe request came without an allowed `Origin`.
             - `account_locked` (403): The account is locked.
             - `account_disabled` (403): The account is disabled.

@@ -21,7 +21,7 @@ class Readiness:
     """
     Attributes:
         dependencies (list[DependencyStatus]):
-        status (str): `ok` when every configured dependency answers, else `unavailable`. Example: ok.
+        status (str): `ok`, `degraded` (200: only RabbitMQ is down), `unavailable` or `draining` (503). Example: ok.
         outbox (None | OutboxStatus | Unset):
     """
 

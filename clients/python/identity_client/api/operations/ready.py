@@ -53,10 +53,10 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
 ) -> Response[Readiness]:
-    """Readiness: every configured dependency (PostgreSQL, Redis, RabbitMQ) answers. 503 while
-    one does not, so a load balancer stops sending traffic, and 503 `draining` from the moment
-    the process is told to stop. Also reports how many outbox rows are parked, without letting
-    them affect the status.
+    """Readiness: every required dependency (PostgreSQL, Redis) answers. 503 while one does not,
+    so a load balancer stops sending traffic, and 503 `draining` from the moment the process
+    is told to stop. RabbitMQ down is 200 `degraded`: events wait in the outbox. Also reports
+    how many outbox rows are parked, without letting them affect the status.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -79,10 +79,10 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
 ) -> Readiness | None:
-    """Readiness: every configured dependency (PostgreSQL, Redis, RabbitMQ) answers. 503 while
-    one does not, so a load balancer stops sending traffic, and 503 `draining` from the moment
-    the process is told to stop. Also reports how many outbox rows are parked, without letting
-    them affect the status.
+    """Readiness: every required dependency (PostgreSQL, Redis) answers. 503 while one does not,
+    so a load balancer stops sending traffic, and 503 `draining` from the moment the process
+    is told to stop. RabbitMQ down is 200 `degraded`: events wait in the outbox. Also reports
+    how many outbox rows are parked, without letting them affect the status.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -101,10 +101,10 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
 ) -> Response[Readiness]:
-    """Readiness: every configured dependency (PostgreSQL, Redis, RabbitMQ) answers. 503 while
-    one does not, so a load balancer stops sending traffic, and 503 `draining` from the moment
-    the process is told to stop. Also reports how many outbox rows are parked, without letting
-    them affect the status.
+    """Readiness: every required dependency (PostgreSQL, Redis) answers. 503 while one does not,
+    so a load balancer stops sending traffic, and 503 `draining` from the moment the process
+    is told to stop. RabbitMQ down is 200 `degraded`: events wait in the outbox. Also reports
+    how many outbox rows are parked, without letting them affect the status.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -125,10 +125,10 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
 ) -> Readiness | None:
-    """Readiness: every configured dependency (PostgreSQL, Redis, RabbitMQ) answers. 503 while
-    one does not, so a load balancer stops sending traffic, and 503 `draining` from the moment
-    the process is told to stop. Also reports how many outbox rows are parked, without letting
-    them affect the status.
+    """Readiness: every required dependency (PostgreSQL, Redis) answers. 503 while one does not,
+    so a load balancer stops sending traffic, and 503 `draining` from the moment the process
+    is told to stop. RabbitMQ down is 200 `degraded`: events wait in the outbox. Also reports
+    how many outbox rows are parked, without letting them affect the status.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
