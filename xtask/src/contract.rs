@@ -65,6 +65,7 @@ const CONTAINS_USERNAME: &str =
 const SERVICE_NAME: &str =
     "a password built on the service's name (`identity123`): a word with little else around it is no schema";
 
+const UNKNOWN_AGENT: &str = "an agent id of the documented form that names no enabled agent of the catalog: which agents exist is state, not shape";
 const CONTAINS_EMAIL: &str = "a password that contains the account's email address: no schema relates one field to another (or to the stored address)";
 const UNCHANGED: &str = "a new password that is the account's current one: which password that is, is state";
 
@@ -79,6 +80,9 @@ const REFUSALS: &[Refusal] = &[
     Refusal { operation: "admin_create_user", code: "idempotency_key_reused", why: REUSED_KEY },
     Refusal { operation: "admin_create_user", code: "validation_failed/common_password", why: COMMON_PASSWORD },
     Refusal { operation: "admin_create_group", code: "idempotency_key_reused", why: REUSED_KEY },
+    Refusal { operation: "admin_create_agent", code: "idempotency_key_reused", why: REUSED_KEY },
+    Refusal { operation: "create_instance", code: "idempotency_key_reused", why: REUSED_KEY },
+    Refusal { operation: "create_instance", code: "validation_failed/unknown_agent", why: UNKNOWN_AGENT },
     Refusal { operation: "change_password", code: "validation_failed/incorrect", why: WRONG_PASSWORD },
     Refusal { operation: "change_password", code: "validation_failed/common_password", why: COMMON_PASSWORD },
     Refusal { operation: "change_password", code: "validation_failed/unchanged", why: UNCHANGED },

@@ -1127,7 +1127,7 @@ export interface components {
              *       "editing"
              *     ]
              */
-            tags?: string[] | null;
+            tags?: components["schemas"]["Slug"][] | null;
         };
         /** @description One page of agents, by id. */
         AgentPage: {
@@ -2001,6 +2001,11 @@ export interface components {
              */
             status?: number | null;
         };
+        /**
+         * @description A tag or a category: a lower-case slug.
+         * @example drafting
+         */
+        Slug: string;
         /**
          * @example Europe/Berlin
          * @enum {string}
@@ -7048,9 +7053,9 @@ export interface operations {
     update_instance: {
         parameters: {
             query?: never;
-            header: {
-                /** @description The `ETag` the instance was read with */
-                "If-Match": string;
+            header?: {
+                /** @description The `ETag` the instance was read with: needed (428 `precondition_required` without it) */
+                "If-Match"?: string | null;
             };
             path: {
                 /** @description Instance id */

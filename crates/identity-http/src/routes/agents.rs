@@ -167,6 +167,11 @@ pub async fn admin_get_agent(
     Ok(private_json(AgentView::from(&state.services.agents.admin_get(&user.0, id.into_inner()).await?)))
 }
 
+/// A tag or a category: a lower-case slug.
+#[derive(ToSchema)]
+#[schema(value_type = String, pattern = "^[a-z0-9][a-z0-9-]{0,31}$", example = "drafting")]
+pub struct Slug(#[allow(dead_code)] String);
+
 /// The fields of an agent: all of `name` and `category` on create; any on a change.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -181,7 +186,7 @@ pub struct AgentInput {
     #[schema(example = "writing", pattern = "^[a-z0-9][a-z0-9-]{0,31}$")]
     pub category: Option<String>,
     /// At most 16 lower-case slugs; kept sorted and distinct.
-    #[schema(example = json!(["drafting", "editing"]), max_items = 16)]
+    #[schema(value_type = Option<Vec<Slug>>, example = json!(["drafting", "editing"]), max_items = 16)]
     pub tags: Option<Vec<String>>,
     /// `true` when not given on create.
     pub enabled: Option<bool>,

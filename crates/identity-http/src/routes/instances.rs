@@ -200,7 +200,7 @@ pub struct InstancePatch {
     tag = "instances",
     params(
         ("id" = Uuid, Path, description = "Instance id"),
-        ("If-Match" = String, Header, description = "The `ETag` the instance was read with"),
+        ("If-Match" = Option<String>, Header, description = "The `ETag` the instance was read with: needed (428 `precondition_required` without it)"),
     ),
     request_body(content = InstancePatch, content_type = "application/merge-patch+json"),
     security(("bearer" = []), ("cookie" = [])),

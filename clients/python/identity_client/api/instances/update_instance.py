@@ -10,17 +10,18 @@ from ...client import AuthenticatedClient, Client
 from ...models.instance_patch import InstancePatch
 from ...models.instance_view import InstanceView
 from ...models.problem import Problem
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     id: UUID,
     *,
     body: InstancePatch,
-    if_match: str,
+    if_match: None | str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
-    headers["If-Match"] = if_match
+    if not isinstance(if_match, Unset):
+        headers["If-Match"] = if_match
 
     _kwargs: dict[str, Any] = {
         "method": "patch",
@@ -117,7 +118,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: InstancePatch,
-    if_match: str,
+    if_match: None | str | Unset = UNSET,
 ) -> Response[InstanceView | Problem]:
     """Changes the caller's instance. Needs `If-Match` with the `ETag` it was read with: 428
     without it, 412 when the instance changed since. Emits `instance.updated` with the changed
@@ -125,7 +126,7 @@ def sync_detailed(
 
     Args:
         id (UUID):
-        if_match (str):
+        if_match (None | str | Unset):
         body (InstancePatch): A change of an instance (JSON merge patch): absent fields stay;
             `config` merges into the
             stored configuration (a `null` member removes that key).
@@ -156,7 +157,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: InstancePatch,
-    if_match: str,
+    if_match: None | str | Unset = UNSET,
 ) -> InstanceView | Problem | None:
     """Changes the caller's instance. Needs `If-Match` with the `ETag` it was read with: 428
     without it, 412 when the instance changed since. Emits `instance.updated` with the changed
@@ -164,7 +165,7 @@ def sync(
 
     Args:
         id (UUID):
-        if_match (str):
+        if_match (None | str | Unset):
         body (InstancePatch): A change of an instance (JSON merge patch): absent fields stay;
             `config` merges into the
             stored configuration (a `null` member removes that key).
@@ -190,7 +191,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: InstancePatch,
-    if_match: str,
+    if_match: None | str | Unset = UNSET,
 ) -> Response[InstanceView | Problem]:
     """Changes the caller's instance. Needs `If-Match` with the `ETag` it was read with: 428
     without it, 412 when the instance changed since. Emits `instance.updated` with the changed
@@ -198,7 +199,7 @@ async def asyncio_detailed(
 
     Args:
         id (UUID):
-        if_match (str):
+        if_match (None | str | Unset):
         body (InstancePatch): A change of an instance (JSON merge patch): absent fields stay;
             `config` merges into the
             stored configuration (a `null` member removes that key).
@@ -227,7 +228,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: InstancePatch,
-    if_match: str,
+    if_match: None | str | Unset = UNSET,
 ) -> InstanceView | Problem | None:
     """Changes the caller's instance. Needs `If-Match` with the `ETag` it was read with: 428
     without it, 412 when the instance changed since. Emits `instance.updated` with the changed
@@ -235,7 +236,7 @@ async def asyncio(
 
     Args:
         id (UUID):
-        if_match (str):
+        if_match (None | str | Unset):
         body (InstancePatch): A change of an instance (JSON merge patch): absent fields stay;
             `config` merges into the
             stored configuration (a `null` member removes that key).
