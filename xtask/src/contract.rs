@@ -66,6 +66,9 @@ const SERVICE_NAME: &str =
     "a password built on the service's name (`identity123`): a word with little else around it is no schema";
 
 const UNKNOWN_AGENT: &str = "an agent id of the documented form that names no enabled agent of the catalog: which agents exist is state, not shape";
+const NO_PRECONDITION: &str = "a change of a versioned resource without `If-Match`: RFC 6585 has the server refuse it (428), and the document says the header is needed, but a header that must be sent is not a schema of the body";
+const STALE_VERSION: &str =
+    "an `If-Match` of the documented form that names no current version: which version is current is state, not shape";
 const CONTAINS_EMAIL: &str = "a password that contains the account's email address: no schema relates one field to another (or to the stored address)";
 const UNCHANGED: &str = "a new password that is the account's current one: which password that is, is state";
 
@@ -83,6 +86,9 @@ const REFUSALS: &[Refusal] = &[
     Refusal { operation: "admin_create_agent", code: "idempotency_key_reused", why: REUSED_KEY },
     Refusal { operation: "create_instance", code: "idempotency_key_reused", why: REUSED_KEY },
     Refusal { operation: "create_instance", code: "validation_failed/unknown_agent", why: UNKNOWN_AGENT },
+    Refusal { operation: "update_instance", code: "precondition_required", why: NO_PRECONDITION },
+    Refusal { operation: "update_instance", code: "precondition_failed", why: STALE_VERSION },
+    Refusal { operation: "delete_instance", code: "precondition_failed", why: STALE_VERSION },
     Refusal { operation: "change_password", code: "validation_failed/incorrect", why: WRONG_PASSWORD },
     Refusal { operation: "change_password", code: "validation_failed/common_password", why: COMMON_PASSWORD },
     Refusal { operation: "change_password", code: "validation_failed/unchanged", why: UNCHANGED },

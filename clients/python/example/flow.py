@@ -27,7 +27,7 @@ from identity_client.api.passwords import forgot_password, reset_password
 from identity_client.api.sessions import list_sessions
 from identity_client.api.users import update_profile
 from identity_client.models import (
-    AgentInput,
+    NewAgent,
     AgentPage,
     AgentView,
     EmailRequest,
@@ -172,7 +172,7 @@ def main() -> None:
 
     # The admin adds an agent; the user finds it in the catalog and makes an instance of it.
     agent = admin_create_agent.sync(
-        client=admin, body=AgentInput(name=f"Python agent {time.time_ns()}", category="examples", tags=["python"])
+        client=admin, body=NewAgent(name=f"Python agent {time.time_ns()}", category="examples", tags=["python"])
     )
     check(isinstance(agent, AgentView), "admin creates an agent")
     assert isinstance(agent, AgentView)

@@ -1101,8 +1101,14 @@ export interface components {
             roles?: ("admin" | "user")[] | null;
             status?: components["schemas"]["AccountStatus"] | null;
         };
-        /** @description The fields of an agent: all of `name` and `category` on create; any on a change. */
-        AgentInput: {
+        /** @description One page of agents, by id. */
+        AgentPage: {
+            items: components["schemas"]["AgentView"][];
+            /** @description Pass as `cursor` to get the next page; `null` on the last page. */
+            next_cursor?: string | null;
+        };
+        /** @description A change of an agent: absent fields stay. */
+        AgentPatch: {
             /**
              * @description A lower-case slug.
              * @example writing
@@ -1113,7 +1119,6 @@ export interface components {
              * @example Drafts and edits text with you.
              */
             description?: string | null;
-            /** @description `true` when not given on create. */
             enabled?: boolean | null;
             /**
              * @description 1–100 characters.
@@ -1128,12 +1133,6 @@ export interface components {
              *     ]
              */
             tags?: components["schemas"]["Slug"][] | null;
-        };
-        /** @description One page of agents, by id. */
-        AgentPage: {
-            items: components["schemas"]["AgentView"][];
-            /** @description Pass as `cursor` to get the next page; `null` on the last page. */
-            next_cursor?: string | null;
         };
         /** @description An agent of the catalog. */
         AgentView: {
@@ -1566,6 +1565,34 @@ export interface components {
             fields: components["schemas"]["SettingFieldView"][];
             /** @example ai */
             namespace: string;
+        };
+        /** @description A new agent of the catalog. */
+        NewAgent: {
+            /**
+             * @description A lower-case slug.
+             * @example writing
+             */
+            category: string;
+            /**
+             * @description At most 2000 characters.
+             * @example Drafts and edits text with you.
+             */
+            description?: string | null;
+            /** @description `true` when not given. */
+            enabled?: boolean | null;
+            /**
+             * @description 1–100 characters.
+             * @example Writer
+             */
+            name: string;
+            /**
+             * @description At most 16 lower-case slugs; kept sorted and distinct.
+             * @example [
+             *       "drafting",
+             *       "editing"
+             *     ]
+             */
+            tags?: components["schemas"]["Slug"][] | null;
         };
         /** @description A new group. */
         NewGroup: {
@@ -2255,7 +2282,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["AgentInput"];
+                "application/json": components["schemas"]["NewAgent"];
             };
         };
         responses: {
@@ -2499,7 +2526,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["AgentInput"];
+                "application/json": components["schemas"]["AgentPatch"];
             };
         };
         responses: {

@@ -6,8 +6,8 @@ from .admin_create_user_roles_type_0_item import AdminCreateUserRolesType0Item
 from .admin_list_users_status import AdminListUsersStatus
 from .admin_user_patch import AdminUserPatch
 from .admin_user_patch_roles_type_0_item import AdminUserPatchRolesType0Item
-from .agent_input import AgentInput
 from .agent_page import AgentPage
+from .agent_patch import AgentPatch
 from .agent_view import AgentView
 from .ai_preferences_patch import AiPreferencesPatch
 from .ai_provider import AiProvider
@@ -57,6 +57,7 @@ from .member_view import MemberView
 from .member_view_status import MemberViewStatus
 from .namespace_list import NamespaceList
 from .namespace_view import NamespaceView
+from .new_agent import NewAgent
 from .new_group import NewGroup
 from .notifications_preferences_patch import NotificationsPreferencesPatch
 from .notifications_preferences_patch_digest_type_0 import (
@@ -111,8 +112,8 @@ __all__ = (
     "AdminListUsersStatus",
     "AdminUserPatch",
     "AdminUserPatchRolesType0Item",
-    "AgentInput",
     "AgentPage",
+    "AgentPatch",
     "AgentView",
     "AiPreferencesPatch",
     "AiProvider",
@@ -162,6 +163,7 @@ __all__ = (
     "MemberViewStatus",
     "NamespaceList",
     "NamespaceView",
+    "NewAgent",
     "NewGroup",
     "NotificationsPreferencesPatch",
     "NotificationsPreferencesPatchDigestType0",

@@ -89,12 +89,7 @@ impl AgentService {
         authorize(auth, Need::ADMIN)?;
         let fields = fields.validate(false)?;
         let mut tx = self.uow.begin_agents().await?;
-        let mut agent = tx
-            .agents()
-            .lock_agent(AgentId::from_uuid(id))
-            .await?
-            .filter(|agent| agent.deleted_at.is_none())
-            .ok_or(CoreError::NotFound)?;
+        let mut agent = Self::lock_live(tx.as_mut(), id).await?;
         let changed = fields.apply(&mut agent);
         if changed.is_empty() {
             return Ok(agent);
@@ -113,12 +108,7 @@ impl AgentService {
     pub async fn delete(&self, auth: &Authenticated, id: Uuid) -> Result<(), CoreError> {
         authorize(auth, Need::ADMIN)?;
         let mut tx = self.uow.begin_agents().await?;
-        let mut agent = tx
-            .agents()
-            .lock_agent(AgentId::from_uuid(id))
-            .await?
-            .filter(|agent| agent.deleted_at.is_none())
-            .ok_or(CoreError::NotFound)?;
+        let mut agent = Self::lock_live(tx.as_mut(), id).await?;
         let now = self.ctx.now();
         agent.deleted_at = Some(now);
         agent.updated_at = now;
@@ -162,6 +152,12 @@ impl AgentService {
         }
         tx.commit().await?;
         Ok(true)
+    }
+
+    /// The agent, locked until commit, unless it was deleted.
+    async fn lock_live(tx: &mut dyn AgentsTransaction, id: Uuid) -> Result<Agent, CoreError> {
+        let found = tx.agents().lock_agent(AgentId::from_uuid(id)).await?;
+        found.filter(|agent| agent.deleted_at.is_none()).ok_or(CoreError::NotFound)
     }
 
     async fn find(&self, id: Uuid) -> Result<Agent, CoreError> {

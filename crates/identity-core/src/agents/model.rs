@@ -6,30 +6,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::domain::{FieldError, SearchPrefix, UserId, ValidationErrors};
-
-macro_rules! uuid_id {
-    ($(#[$meta:meta])* $name:ident) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct $name(Uuid);
-
-        impl $name {
-            pub fn from_uuid(id: Uuid) -> Self {
-                Self(id)
-            }
-
-            pub fn as_uuid(&self) -> Uuid {
-                self.0
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                self.0.fmt(f)
-            }
-        }
-    };
-}
+use crate::kernel::uuid_id;
 
 uuid_id!(
     /// An agent's id in the catalog.

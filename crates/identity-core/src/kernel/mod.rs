@@ -2,6 +2,32 @@
 //! unit of work, the system ports (clock, ids, secrets, codes, mail), keyed requests, the
 //! `auth` throttle and the [`Context`] a use case runs in.
 
+/// A typed id over a UUID (`SessionId`, `InstanceId`, …): `from_uuid`, `as_uuid`, `Display`.
+macro_rules! uuid_id {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(uuid::Uuid);
+
+        impl $name {
+            pub fn from_uuid(id: uuid::Uuid) -> Self {
+                Self(id)
+            }
+
+            pub fn as_uuid(&self) -> uuid::Uuid {
+                self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+pub(crate) use uuid_id;
+
 mod codes;
 pub(crate) mod context;
 mod core_error;

@@ -172,10 +172,42 @@ pub async fn admin_get_agent(
 #[schema(value_type = String, pattern = "^[a-z0-9][a-z0-9-]{0,31}$", example = "drafting")]
 pub struct Slug(#[allow(dead_code)] String);
 
-/// The fields of an agent: all of `name` and `category` on create; any on a change.
+/// A new agent of the catalog.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct AgentInput {
+pub struct NewAgent {
+    /// 1–100 characters.
+    #[schema(example = "Writer", min_length = 1, max_length = 100)]
+    pub name: String,
+    /// At most 2000 characters.
+    #[schema(example = "Drafts and edits text with you.", max_length = 2000)]
+    pub description: Option<String>,
+    /// A lower-case slug.
+    #[schema(example = "writing", pattern = "^[a-z0-9][a-z0-9-]{0,31}$")]
+    pub category: String,
+    /// At most 16 lower-case slugs; kept sorted and distinct.
+    #[schema(value_type = Option<Vec<Slug>>, example = json!(["drafting", "editing"]), max_items = 16)]
+    pub tags: Option<Vec<String>>,
+    /// `true` when not given.
+    pub enabled: Option<bool>,
+}
+
+impl From<NewAgent> for AgentFields {
+    fn from(input: NewAgent) -> Self {
+        Self {
+            name: Some(input.name),
+            description: input.description,
+            category: Some(input.category),
+            tags: input.tags,
+            enabled: input.enabled,
+        }
+    }
+}
+
+/// A change of an agent: absent fields stay.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AgentPatch {
     /// 1–100 characters.
     #[schema(example = "Writer", min_length = 1, max_length = 100)]
     pub name: Option<String>,
@@ -188,12 +220,11 @@ pub struct AgentInput {
     /// At most 16 lower-case slugs; kept sorted and distinct.
     #[schema(value_type = Option<Vec<Slug>>, example = json!(["drafting", "editing"]), max_items = 16)]
     pub tags: Option<Vec<String>>,
-    /// `true` when not given on create.
     pub enabled: Option<bool>,
 }
 
-impl From<AgentInput> for AgentFields {
-    fn from(input: AgentInput) -> Self {
+impl From<AgentPatch> for AgentFields {
+    fn from(input: AgentPatch) -> Self {
         Self {
             name: input.name,
             description: input.description,
@@ -209,7 +240,7 @@ impl From<AgentInput> for AgentFields {
 #[utoipa::path(
     operation_id = "admin_create_agent",
     tag = "agents",
-    request_body = AgentInput,
+    request_body = NewAgent,
     params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body get the first answer again (24 h)")),
     security(("bearer" = ["admin"]), ("cookie" = ["admin"])),
     responses(
@@ -222,7 +253,7 @@ impl From<AgentInput> for AgentFields {
 pub async fn admin_create_agent(
     state: web::Data<AppState>,
     user: CurrentUser,
-    body: JsonBody<AgentInput>,
+    body: JsonBody<NewAgent>,
 ) -> Result<HttpResponse, ApiError> {
     let agent = state.services.agents.create(&user.0, body.0.into()).await?;
     Ok(super::created(format!("/v1/admin/agents/{}", agent.id), AgentView::from(&agent)))
@@ -234,7 +265,7 @@ pub async fn admin_create_agent(
     operation_id = "admin_update_agent",
     tag = "agents",
     params(("id" = Uuid, Path, description = "Agent id")),
-    request_body = AgentInput,
+    request_body = AgentPatch,
     security(("bearer" = ["admin"]), ("cookie" = ["admin"])),
     responses(
         (status = OK, body = AgentView),
@@ -248,7 +279,7 @@ pub async fn admin_update_agent(
     state: web::Data<AppState>,
     user: CurrentUser,
     id: web::Path<Uuid>,
-    body: JsonBody<AgentInput>,
+    body: JsonBody<AgentPatch>,
 ) -> Result<HttpResponse, ApiError> {
     let agent = state.services.agents.update(&user.0, id.into_inner(), body.0.into()).await?;
     Ok(private_json(AgentView::from(&agent)))

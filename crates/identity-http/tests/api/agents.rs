@@ -123,7 +123,9 @@ async fn the_catalog_shows_users_the_enabled_agents_and_admins_keep_it(backend: 
     assert_eq!(app.get_authed(&format!("/v1/admin/agents/{}", id(&hidden)), &admin).await.status(), 200);
     assert_problem(app.get_authed("/v1/agents?tag=Not%20A%20Slug", &user).await, 422, "validation_failed").await;
     assert_problem(app.get_authed("/v1/admin/agents", &user).await, 403, "forbidden").await;
-    let bad = send(&app, Method::POST, "/v1/admin/agents", &admin, Some(json!({"name": ""})), &[]).await;
+    let bad =
+        send(&app, Method::POST, "/v1/admin/agents", &admin, Some(json!({"name": " ", "category": "Not A Slug"})), &[])
+            .await;
     let problem = assert_problem(bad, 422, "validation_failed").await;
     let fields: Vec<&str> =
         problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();

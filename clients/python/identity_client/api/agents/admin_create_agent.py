@@ -5,15 +5,15 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.agent_input import AgentInput
 from ...models.agent_view import AgentView
+from ...models.new_agent import NewAgent
 from ...models.problem import Problem
 from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
-    body: AgentInput,
+    body: NewAgent,
     idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
@@ -101,7 +101,7 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-    body: AgentInput,
+    body: NewAgent,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[AgentView | Problem]:
     """Adds an agent to the catalog (admins only; audited as `agent.created`, emits
@@ -109,8 +109,7 @@ def sync_detailed(
 
     Args:
         idempotency_key (str | Unset):
-        body (AgentInput): The fields of an agent: all of `name` and `category` on create; any on
-            a change.
+        body (NewAgent): A new agent of the catalog.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -135,7 +134,7 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
-    body: AgentInput,
+    body: NewAgent,
     idempotency_key: str | Unset = UNSET,
 ) -> AgentView | Problem | None:
     """Adds an agent to the catalog (admins only; audited as `agent.created`, emits
@@ -143,8 +142,7 @@ def sync(
 
     Args:
         idempotency_key (str | Unset):
-        body (AgentInput): The fields of an agent: all of `name` and `category` on create; any on
-            a change.
+        body (NewAgent): A new agent of the catalog.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -164,7 +162,7 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-    body: AgentInput,
+    body: NewAgent,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[AgentView | Problem]:
     """Adds an agent to the catalog (admins only; audited as `agent.created`, emits
@@ -172,8 +170,7 @@ async def asyncio_detailed(
 
     Args:
         idempotency_key (str | Unset):
-        body (AgentInput): The fields of an agent: all of `name` and `category` on create; any on
-            a change.
+        body (NewAgent): A new agent of the catalog.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -196,7 +193,7 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
-    body: AgentInput,
+    body: NewAgent,
     idempotency_key: str | Unset = UNSET,
 ) -> AgentView | Problem | None:
     """Adds an agent to the catalog (admins only; audited as `agent.created`, emits
@@ -204,8 +201,7 @@ async def asyncio(
 
     Args:
         idempotency_key (str | Unset):
-        body (AgentInput): The fields of an agent: all of `name` and `category` on create; any on
-            a change.
+        body (NewAgent): A new agent of the catalog.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

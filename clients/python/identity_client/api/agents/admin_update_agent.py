@@ -7,7 +7,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.agent_input import AgentInput
+from ...models.agent_patch import AgentPatch
 from ...models.agent_view import AgentView
 from ...models.problem import Problem
 from ...types import Response
@@ -16,7 +16,7 @@ from ...types import Response
 def _get_kwargs(
     id: UUID,
     *,
-    body: AgentInput,
+    body: AgentPatch,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
 
@@ -104,15 +104,14 @@ def sync_detailed(
     id: UUID,
     *,
     client: AuthenticatedClient,
-    body: AgentInput,
+    body: AgentPatch,
 ) -> Response[AgentView | Problem]:
     """Changes an agent (admins only; audited as `agent.updated`, emits `agent.updated` with the
     changed fields). Disabling it hides it from users; their instances stay.
 
     Args:
         id (UUID):
-        body (AgentInput): The fields of an agent: all of `name` and `category` on create; any on
-            a change.
+        body (AgentPatch): A change of an agent: absent fields stay.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -138,15 +137,14 @@ def sync(
     id: UUID,
     *,
     client: AuthenticatedClient,
-    body: AgentInput,
+    body: AgentPatch,
 ) -> AgentView | Problem | None:
     """Changes an agent (admins only; audited as `agent.updated`, emits `agent.updated` with the
     changed fields). Disabling it hides it from users; their instances stay.
 
     Args:
         id (UUID):
-        body (AgentInput): The fields of an agent: all of `name` and `category` on create; any on
-            a change.
+        body (AgentPatch): A change of an agent: absent fields stay.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -167,15 +165,14 @@ async def asyncio_detailed(
     id: UUID,
     *,
     client: AuthenticatedClient,
-    body: AgentInput,
+    body: AgentPatch,
 ) -> Response[AgentView | Problem]:
     """Changes an agent (admins only; audited as `agent.updated`, emits `agent.updated` with the
     changed fields). Disabling it hides it from users; their instances stay.
 
     Args:
         id (UUID):
-        body (AgentInput): The fields of an agent: all of `name` and `category` on create; any on
-            a change.
+        body (AgentPatch): A change of an agent: absent fields stay.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -199,15 +196,14 @@ async def asyncio(
     id: UUID,
     *,
     client: AuthenticatedClient,
-    body: AgentInput,
+    body: AgentPatch,
 ) -> AgentView | Problem | None:
     """Changes an agent (admins only; audited as `agent.updated`, emits `agent.updated` with the
     changed fields). Disabling it hides it from users; their instances stay.
 
     Args:
         id (UUID):
-        body (AgentInput): The fields of an agent: all of `name` and `category` on create; any on
-            a change.
+        body (AgentPatch): A change of an agent: absent fields stay.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -7,34 +7,32 @@ from attrs import define as _attrs_define
 
 from ..types import UNSET, Unset
 
-T = TypeVar("T", bound="AgentInput")
+T = TypeVar("T", bound="NewAgent")
 
 
 @_attrs_define
-class AgentInput:
-    """The fields of an agent: all of `name` and `category` on create; any on a change.
+class NewAgent:
+    """A new agent of the catalog.
 
     Attributes:
-        category (None | str | Unset): A lower-case slug. Example: writing.
+        category (str): A lower-case slug. Example: writing.
+        name (str): 1–100 characters. Example: Writer.
         description (None | str | Unset): At most 2000 characters. Example: Drafts and edits text with you..
-        enabled (bool | None | Unset): `true` when not given on create.
-        name (None | str | Unset): 1–100 characters. Example: Writer.
+        enabled (bool | None | Unset): `true` when not given.
         tags (list[str] | None | Unset): At most 16 lower-case slugs; kept sorted and distinct. Example: ['drafting',
             'editing'].
     """
 
-    category: None | str | Unset = UNSET
+    category: str
+    name: str
     description: None | str | Unset = UNSET
     enabled: bool | None | Unset = UNSET
-    name: None | str | Unset = UNSET
     tags: list[str] | None | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
-        category: None | str | Unset
-        if isinstance(self.category, Unset):
-            category = UNSET
-        else:
-            category = self.category
+        category = self.category
+
+        name = self.name
 
         description: None | str | Unset
         if isinstance(self.description, Unset):
@@ -48,12 +46,6 @@ class AgentInput:
         else:
             enabled = self.enabled
 
-        name: None | str | Unset
-        if isinstance(self.name, Unset):
-            name = UNSET
-        else:
-            name = self.name
-
         tags: list[str] | None | Unset
         if isinstance(self.tags, Unset):
             tags = UNSET
@@ -65,15 +57,16 @@ class AgentInput:
 
         field_dict: dict[str, Any] = {}
 
-        field_dict.update({})
-        if category is not UNSET:
-            field_dict["category"] = category
+        field_dict.update(
+            {
+                "category": category,
+                "name": name,
+            }
+        )
         if description is not UNSET:
             field_dict["description"] = description
         if enabled is not UNSET:
             field_dict["enabled"] = enabled
-        if name is not UNSET:
-            field_dict["name"] = name
         if tags is not UNSET:
             field_dict["tags"] = tags
 
@@ -82,15 +75,9 @@ class AgentInput:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
+        category = d.pop("category")
 
-        def _parse_category(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        category = _parse_category(d.pop("category", UNSET))
+        name = d.pop("name")
 
         def _parse_description(data: object) -> None | str | Unset:
             if data is None:
@@ -110,15 +97,6 @@ class AgentInput:
 
         enabled = _parse_enabled(d.pop("enabled", UNSET))
 
-        def _parse_name(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        name = _parse_name(d.pop("name", UNSET))
-
         def _parse_tags(data: object) -> list[str] | None | Unset:
             if data is None:
                 return data
@@ -136,12 +114,12 @@ class AgentInput:
 
         tags = _parse_tags(d.pop("tags", UNSET))
 
-        agent_input = cls(
+        new_agent = cls(
             category=category,
+            name=name,
             description=description,
             enabled=enabled,
-            name=name,
             tags=tags,
         )
 
-        return agent_input
+        return new_agent
