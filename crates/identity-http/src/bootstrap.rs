@@ -364,7 +364,14 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
             codes: idempotency_codes,
             draining: Arc::default(),
             gauges: {
-                gauges.push(Arc::new(OutboxGauges { outbox: store.outbox.clone(), clock: clock.clone() }));
+                gauges.push(Arc::new(OutboxGauges { outbox: store.outbox.clone(), label: None, clock: clock.clone() }));
+                if let Some(shared) = &shared_outbox {
+                    gauges.push(Arc::new(OutboxGauges {
+                        outbox: shared.clone(),
+                        label: Some("shared"),
+                        clock: clock.clone(),
+                    }));
+                }
                 gauges
             },
             outbox: store.outbox.clone(),

@@ -14,6 +14,9 @@ pub trait ScrapeGauges: Send + Sync + 'static {
 /// The outbox: rows waiting, how old the oldest is, and parked rows.
 pub struct OutboxGauges {
     pub outbox: Arc<dyn Outbox>,
+    /// `None` for the main database's outbox (unlabelled series); `Some("shared")` for the
+    /// shared database's (`outbox="shared"`).
+    pub label: Option<&'static str>,
     /// The service's clock (the age is measured on it, like every other time).
     pub clock: Arc<dyn Clock>,
 }
@@ -21,14 +24,15 @@ pub struct OutboxGauges {
 #[async_trait::async_trait]
 impl ScrapeGauges for OutboxGauges {
     async fn record(&self) {
+        let labels: Vec<(&'static str, &'static str)> = self.label.map(|l| ("outbox", l)).into_iter().collect();
         if let Ok(backlog) = self.outbox.backlog().await {
-            metrics::gauge!("identity_outbox_backlog").set(backlog.waiting as f64);
+            metrics::gauge!("identity_outbox_backlog", &labels).set(backlog.waiting as f64);
             let now = self.clock.now();
             let age = backlog.oldest.map(|at| (now - at).num_milliseconds().max(0) as f64 / 1000.0);
-            metrics::gauge!("identity_outbox_oldest_unpublished_age_seconds").set(age.unwrap_or(0.0));
+            metrics::gauge!("identity_outbox_oldest_unpublished_age_seconds", &labels).set(age.unwrap_or(0.0));
         }
         if let Ok(parked) = self.outbox.parked_count().await {
-            metrics::gauge!("identity_outbox_parked").set(parked as f64);
+            metrics::gauge!("identity_outbox_parked", &labels).set(parked as f64);
         }
     }
 }

@@ -136,6 +136,14 @@ async fn agents_and_instances_live_in_the_shared_database_with_their_events() {
     assert_eq!(count(&main, "SELECT count(*) AS n FROM agents").await, 0);
     assert_eq!(count(&main, "SELECT count(*) AS n FROM instances").await, 0);
     assert_eq!(count(&main, events).await, 0);
+    // Without a broker nothing relays them: the shared outbox's backlog shows on its own.
+    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    let backlog = metrics
+        .lines()
+        .find(|l| l.starts_with("identity_outbox_backlog{outbox=\"shared\"}"))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|n| n.parse::<f64>().ok());
+    assert_eq!(backlog, Some(2.0), "{metrics}");
     // The admins' audit stays in the main database.
     assert_eq!(count(&main, "SELECT count(*) AS n FROM audit_logs WHERE action = 'agent.created'").await, 1);
 
