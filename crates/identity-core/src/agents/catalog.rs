@@ -60,20 +60,7 @@ impl AgentService {
     /// `POST /v1/admin/agents`.
     pub async fn create(&self, auth: &Authenticated, fields: AgentFields) -> Result<Agent, CoreError> {
         authorize(auth, Need::ADMIN)?;
-        let fields = fields.validate(true)?;
-        let now = self.ctx.now();
-        let mut agent = Agent {
-            id: AgentId::from_uuid(self.ctx.new_id()),
-            name: String::new(),
-            description: String::new(),
-            category: String::new(),
-            tags: Vec::new(),
-            enabled: true,
-            created_at: now,
-            updated_at: now,
-            deleted_at: None,
-        };
-        fields.apply(&mut agent);
+        let agent = self.new_agent(fields.validate(true)?);
         let mut tx = self.uow.begin_agents().await?;
         tx.agents().insert_agent(&agent).await?;
         let event = self.agent_event(EventType::AgentCreated, &agent, Vec::new());
@@ -132,26 +119,39 @@ impl AgentService {
             ("Researcher", "Finds, reads and summarises sources.", "research", &["search", "summaries"][..]),
             ("Coder", "Reads, writes and reviews code.", "coding", &["review", "rust", "python"][..]),
         ];
-        let now = self.ctx.now();
         let mut tx = self.uow.begin_agents().await?;
         for (name, description, category, tags) in demos {
-            let agent = Agent {
-                id: AgentId::from_uuid(self.ctx.new_id()),
-                name: name.into(),
-                description: description.into(),
-                category: category.into(),
-                tags: tags.iter().map(|t| (*t).to_owned()).collect(),
-                enabled: true,
-                created_at: now,
-                updated_at: now,
-                deleted_at: None,
-            };
+            let agent = self.new_agent(AgentFields {
+                name: Some(name.into()),
+                description: Some(description.into()),
+                category: Some(category.into()),
+                tags: Some(tags.iter().map(|t| (*t).to_owned()).collect()),
+                enabled: None,
+            });
             tx.agents().insert_agent(&agent).await?;
             let event = self.agent_event(EventType::AgentCreated, &agent, Vec::new());
             tx.journal().record_events(&[event]).await?;
         }
         tx.commit().await?;
         Ok(true)
+    }
+
+    /// A new agent, enabled unless `fields` say otherwise (already validated).
+    fn new_agent(&self, fields: AgentFields) -> Agent {
+        let now = self.ctx.now();
+        let mut agent = Agent {
+            id: AgentId::from_uuid(self.ctx.new_id()),
+            name: String::new(),
+            description: String::new(),
+            category: String::new(),
+            tags: Vec::new(),
+            enabled: true,
+            created_at: now,
+            updated_at: now,
+            deleted_at: None,
+        };
+        fields.apply(&mut agent);
+        agent
     }
 
     /// The agent, locked until commit, unless it was deleted.

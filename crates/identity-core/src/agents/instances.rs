@@ -256,14 +256,7 @@ impl InstanceService {
     /// hands the message back, and the broker dead-letters it after its delivery limit.
     pub async fn apply_external(&self, update: ExternalInstanceUpdate) -> Result<Consumed, CoreError> {
         let mut errors = ValidationErrors::new();
-        let state = match update.state.as_deref() {
-            Some(raw) => errors.collect(
-                InstanceState::parse(raw)
-                    .filter(|s| *s != InstanceState::Deleted)
-                    .ok_or_else(|| FieldError::new("state", "invalid_state", "provisioning, ready, failed or stopped")),
-            ),
-            None => None,
-        };
+        let state = update.state.as_deref().and_then(|raw| errors.collect(InstanceState::parse_live(raw)));
         let name = update.name.as_deref().and_then(|raw| errors.collect(parse_name("name", raw)));
         if let Some(config) = &update.config {
             errors.collect(Instance::check_config(config));
@@ -319,13 +312,7 @@ impl InstanceService {
     ) -> Result<Page<Instance>, CoreError> {
         let (limit, page) = page_request(limit, cursor)?;
         let state = match state.filter(|s| !s.is_empty()) {
-            Some(raw) => Some(InstanceState::parse(raw).filter(|s| *s != InstanceState::Deleted).ok_or_else(|| {
-                ValidationErrors::single(FieldError::new(
-                    "state",
-                    "invalid_state",
-                    "state is provisioning, ready, failed or stopped",
-                ))
-            })?),
+            Some(raw) => Some(InstanceState::parse_live(raw).map_err(ValidationErrors::single)?),
             None => None,
         };
         let filter = InstanceFilter { user, state, after: page.after, limit: page.limit };

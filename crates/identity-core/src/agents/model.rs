@@ -201,6 +201,14 @@ impl InstanceState {
     pub fn parse(raw: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|state| state.as_str() == raw)
     }
+
+    /// A state a live instance can be in (a listing's filter, another service's update):
+    /// any but `deleted`.
+    pub fn parse_live(raw: &str) -> Result<Self, FieldError> {
+        Self::parse(raw)
+            .filter(|state| *state != Self::Deleted)
+            .ok_or_else(|| FieldError::new("state", "invalid_state", "state is provisioning, ready, failed or stopped"))
+    }
 }
 
 /// A user's instance of an agent.
@@ -228,10 +236,11 @@ impl Instance {
         if !config.is_object() {
             return Err(FieldError::new("config", "invalid_type", "config is a JSON object"));
         }
-        if config.to_string().len() > Self::MAX_CONFIG_BYTES {
+        let serialised = config.to_string();
+        if serialised.len() > Self::MAX_CONFIG_BYTES {
             return Err(FieldError::new("config", "too_large", "config is at most 16 KiB of JSON"));
         }
-        if config.to_string().contains("\\u0000") {
+        if serialised.contains("\\u0000") {
             return Err(FieldError::new("config", "invalid_characters", "config may not contain NUL characters"));
         }
         Ok(())

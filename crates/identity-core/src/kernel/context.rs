@@ -39,7 +39,7 @@ impl Context {
         user: &User,
         data: &impl serde::Serialize,
     ) -> DomainEvent {
-        DomainEvent::new(self.new_id(), event_type, aggregate, Some(user.id.as_uuid()), self.now(), data)
+        self.event_about(event_type, aggregate, Some(user.id.as_uuid()), data)
     }
 
     /// An event about an aggregate no one user owns (`subject` the user it concerns, if any).

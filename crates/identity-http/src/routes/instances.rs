@@ -71,12 +71,17 @@ pub struct InstanceSearch {
     pub cursor: Option<String>,
 }
 
-/// 200 with the instance, its `ETag`, never cached.
-fn one(instance: &Instance) -> HttpResponse {
-    HttpResponse::Ok()
+/// The instance with its `ETag`, never cached, in the answer `builder` starts.
+fn versioned(mut builder: actix_web::HttpResponseBuilder, instance: &Instance) -> HttpResponse {
+    builder
         .insert_header((header::ETAG, instance.etag()))
         .insert_header(("Cache-Control", "no-store"))
         .json(InstanceView::from(instance))
+}
+
+/// 200 with the instance and its `ETag`.
+fn one(instance: &Instance) -> HttpResponse {
+    versioned(HttpResponse::Ok(), instance)
 }
 
 fn page(page: Page<Instance>) -> HttpResponse {
@@ -131,11 +136,9 @@ pub async fn create_instance(
     let JsonBody(body) = body;
     let input = NewInstance { agent_id: body.agent_id, name: body.name, config: body.config };
     let instance = state.services.instances.create(&user.0, input, keyed.0.as_ref()).await?;
-    Ok(HttpResponse::Created()
-        .insert_header(("Location", format!("/v1/instances/{}", instance.id)))
-        .insert_header((header::ETAG, instance.etag()))
-        .insert_header(("Cache-Control", "no-store"))
-        .json(InstanceView::from(&instance)))
+    let mut created = HttpResponse::Created();
+    created.insert_header(("Location", format!("/v1/instances/{}", instance.id)));
+    Ok(versioned(created, &instance))
 }
 
 /// The caller's instances, newest first, in stable cursor pages.
