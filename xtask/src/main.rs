@@ -21,6 +21,7 @@
 //! cargo xtask events [--check]   write docs/events/*.json and docs/events.md's type sections (or fail if stale)
 //! cargo xtask bench [FILTER]  criterion benchmarks (hashing, tokens, HTTP round trips), then the
 //!                             outbox relay's throughput on the local PostgreSQL and RabbitMQ (`relay`)
+//!                             and the job queue's, enqueue to done (`jobs`)
 //! ```
 //!
 //! Every cargo command xtask runs (and the `cargo xtask` alias) passes `--locked`: Cargo.lock
@@ -65,9 +66,10 @@ fn main() -> ExitCode {
         Some("keygen") => cargo(&["run", "-q", "-p", "identity-http", "--bin", "identity", "--", "keygen"], &[]),
         Some("openapi") => openapi(args.get(1).is_some_and(|a| a == "--check")),
         Some("events") => events::events(args.get(1).is_some_and(|a| a == "--check")),
-        Some("bench") => {
-            cargo(&["bench", "-p", "identity-http", "--bench", "identity", "--bench", "relay", "--"], &args[1..])
-        }
+        Some("bench") => cargo(
+            &["bench", "-p", "identity-http", "--bench", "identity", "--bench", "relay", "--bench", "jobs", "--"],
+            &args[1..],
+        ),
         _ => {
             eprintln!(
                 "usage: cargo xtask <run|test|services|tools|contract [--backend B] [--role R] [--seed N] [--max-examples N]|clients [--check]|authorize-check|mail-links-check|deploy-check|audit|sbom [--target TRIPLE] [PATH]|migrate|create-admin EMAIL|keygen|openapi [--check]|events [--check]|bench [FILTER]>"

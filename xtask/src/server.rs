@@ -178,17 +178,32 @@ impl Server {
 impl Server {
     /// The link in the last mail of `kind` (`verify_email`, `password_reset`, …) to `email`, read
     /// from the log, where `MAIL_LOG_BODIES=true` writes each mail's text.
+    /// Mail is a background job: the link is waited for (up to 10 s) until the server's
+    /// worker has logged it.
     pub fn mailed_link(&self, kind: &str, email: &str) -> Result<String> {
-        log_lines(&self.log)
-            .into_iter()
-            .rev()
-            .filter(|line| line["fields"]["kind"] == kind && line["fields"]["to"] == email)
-            .find_map(|line| {
-                let body = line["fields"]["body"].as_str()?;
-                let word = body.split_whitespace().find(|w| w.starts_with("http://") || w.starts_with("https://"))?;
-                Some(word.trim_end_matches(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_')).to_owned())
-            })
-            .ok_or_else(|| format!("no {kind} mail with a link to {email} in {}", self.log.display()))
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let link = log_lines(&self.log)
+                .into_iter()
+                .rev()
+                .filter(|line| line["fields"]["kind"] == kind && line["fields"]["to"] == email)
+                .find_map(|line| {
+                    let body = line["fields"]["body"].as_str()?;
+                    let word =
+                        body.split_whitespace().find(|w| w.starts_with("http://") || w.starts_with("https://"))?;
+                    Some(
+                        word.trim_end_matches(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+                            .to_owned(),
+                    )
+                });
+            match link {
+                Some(link) => return Ok(link),
+                None if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(50))
+                }
+                None => return Err(format!("no {kind} mail with a link to {email} in {}", self.log.display()).into()),
+            }
+        }
     }
 
     /// Follows the last verification link mailed to `email`: `POST /v1/auth/email/verify` with

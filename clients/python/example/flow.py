@@ -185,13 +185,23 @@ def main() -> None:
     check(made.status_code == 201 and isinstance(made.parsed, InstanceView), "create an instance")
     assert isinstance(made.parsed, InstanceView)
     instance = made.parsed
-    etag = made.headers["etag"]
+    check(instance.state == "provisioning" and made.headers["etag"] == '"1"', "it starts provisioning")
+    # Provisioning is a background job: poll until the instance is ready (version 2).
+    deadline = time.monotonic() + 15
     read = get_instance.sync_detailed(instance.id, client=user)
-    check(read.status_code == 200 and read.headers["etag"] == etag, "read it with its ETag")
+    def is_ready() -> bool:
+        return isinstance(read.parsed, InstanceView) and read.parsed.state == "ready"
+
+    while not is_ready() and time.monotonic() < deadline:
+        time.sleep(0.1)
+        read = get_instance.sync_detailed(instance.id, client=user)
+    check(read.status_code == 200 and is_ready(), "it becomes ready")
+    etag = read.headers["etag"]
+    check(etag == '"2"', "read it with its ETag")
     patch = InstancePatch(config=InstancePatchConfigType0.from_dict({"tone": "dry"}))
     changed = update_instance.sync_detailed(instance.id, client=user, body=patch, if_match=etag)
     check(
-        changed.status_code == 200 and isinstance(changed.parsed, InstanceView) and changed.parsed.version == 2,
+        changed.status_code == 200 and isinstance(changed.parsed, InstanceView) and changed.parsed.version == 3,
         "change it with If-Match",
     )
     stale = update_instance.sync_detailed(instance.id, client=user, body=patch, if_match=etag)

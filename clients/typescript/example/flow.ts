@@ -145,15 +145,22 @@ const made = await api.POST("/v1/instances", {
   body: { agent_id: agent.data?.id ?? "", name: "My typescript agent" },
 });
 check(made.response.status === 201 && made.data !== undefined, "create an instance");
-const etag = made.response.headers.get("etag") ?? "";
+check(made.data?.state === "provisioning", "it starts provisioning");
 const instancePath = { params: { path: { id: made.data?.id ?? "" } } };
-const read = await api.GET("/v1/instances/{id}", instancePath);
-check(read.response.headers.get("etag") === etag, "read it with its ETag");
+// Provisioning is a background job: poll until the instance is ready (version 2).
+let read = await api.GET("/v1/instances/{id}", instancePath);
+for (let tries = 0; read.data?.state !== "ready" && tries < 150; tries++) {
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  read = await api.GET("/v1/instances/{id}", instancePath);
+}
+check(read.data?.state === "ready", "it becomes ready");
+const etag = read.response.headers.get("etag") ?? "";
+check(etag === '"2"', "read it with its ETag");
 const changed = await api.PATCH("/v1/instances/{id}", {
   params: { path: { id: made.data?.id ?? "" }, header: { "If-Match": etag } },
   body: { config: { tone: "dry" } },
 });
-check(changed.response.status === 200 && changed.data?.version === 2, "change it with If-Match");
+check(changed.response.status === 200 && changed.data?.version === 3, "change it with If-Match");
 const stale = await api.PATCH("/v1/instances/{id}", {
   params: { path: { id: made.data?.id ?? "" }, header: { "If-Match": etag } },
   body: { config: { tone: "dry" } },

@@ -250,6 +250,77 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The jobs of every queue, newest first (admins only). */
+        get: operations["admin_list_jobs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/jobs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One job: its attempts, last error, result and timings (admins only). */
+        get: operations["admin_get_job"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/jobs/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancels a queued job: it will not run (admins only; audited as `job.cancelled`). */
+        post: operations["admin_cancel_job"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/jobs/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Runs a dead, cancelled or waiting job again now, with its attempts reset (admins only;
+         *     audited as `job.retried`).
+         */
+        post: operations["admin_retry_job"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/settings": {
         parameters: {
             query?: never;
@@ -1491,6 +1562,72 @@ export interface components {
              */
             version: number;
         };
+        /** @description One page of jobs, newest first. */
+        JobPage: {
+            items: components["schemas"]["JobView"][];
+            /** @description Pass as `cursor` to get the next page; `null` on the last page. */
+            next_cursor?: string | null;
+        };
+        /**
+         * @description A job. A mail job's payload names the kind of mail and the masked recipient; its codes
+         *     and links are sealed and never shown.
+         */
+        JobView: {
+            /**
+             * Format: int32
+             * @description Runs started so far.
+             */
+            attempts: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            finished_at?: string | null;
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description `mail`, `provision_instance` or `retention`.
+             * @example mail
+             */
+            kind: string;
+            last_error?: string | null;
+            /** @description The worker running it, while it runs. */
+            locked_by?: string | null;
+            /**
+             * Format: date-time
+             * @description When its lease ends, while it runs: another worker takes it over after that.
+             */
+            locked_until?: string | null;
+            /** Format: int32 */
+            max_attempts: number;
+            payload: unknown;
+            /**
+             * Format: int32
+             * @description Higher runs first.
+             */
+            priority: number;
+            /** @description What its successful run reported (retention: what it deleted, by table). */
+            result?: unknown;
+            /**
+             * Format: date-time
+             * @description When it is (or was) due.
+             */
+            run_at: string;
+            /**
+             * Format: date-time
+             * @description When its last run started.
+             */
+            started_at?: string | null;
+            /**
+             * @description `queued` (waiting for `run_at`: a first run or a retry), `running`, `succeeded`,
+             *     `dead` (out of attempts, or failed for good) or `cancelled`.
+             * @example queued
+             */
+            state: string;
+            /** @description A second enqueue under this key was not made: the job runs once. */
+            unique_key?: string | null;
+            /** Format: date-time */
+            updated_at: string;
+        };
         /** @description Password login with an email address or a username. */
         LoginRequest: {
             device?: components["schemas"]["DeviceRequest"] | null;
@@ -1752,6 +1889,7 @@ export interface components {
          *     - `username_taken` (409): The username is taken.
          *     - `group_name_taken` (409): A group with this name (regardless of case) exists.
          *     - `last_admin` (409): The last active admin must stay an active admin.
+         *     - `job_state_conflict` (409): The job's state does not allow this (cancel a running job, retry a succeeded one).
          *     - `idempotency_in_progress` (409): A request with this `Idempotency-Key` is still running; see `Retry-After`.
          *     - `payload_too_large` (413): The body is larger than `MAX_BODY_BYTES`.
          *     - `unsupported_media_type` (415): The body is not of the documented content type.
@@ -1766,7 +1904,7 @@ export interface components {
          * @example validation_failed
          * @enum {string}
          */
-        ProblemCode: "malformed_body" | "invalid_token" | "invalid_code" | "invalid_idempotency_key" | "bad_request" | "unauthenticated" | "invalid_credentials" | "invalid_refresh_token" | "refresh_token_reused" | "step_up_required" | "forbidden" | "second_factor_required" | "precondition_failed" | "precondition_required" | "csrf_rejected" | "account_locked" | "account_disabled" | "email_not_verified" | "not_found" | "method_not_allowed" | "email_taken" | "username_taken" | "group_name_taken" | "last_admin" | "idempotency_in_progress" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "idempotency_key_reused" | "rate_limited" | "cooldown" | "login_throttled" | "internal_error" | "service_unavailable" | "overloaded";
+        ProblemCode: "malformed_body" | "invalid_token" | "invalid_code" | "invalid_idempotency_key" | "bad_request" | "unauthenticated" | "invalid_credentials" | "invalid_refresh_token" | "refresh_token_reused" | "step_up_required" | "forbidden" | "second_factor_required" | "precondition_failed" | "precondition_required" | "csrf_rejected" | "account_locked" | "account_disabled" | "email_not_verified" | "not_found" | "method_not_allowed" | "email_taken" | "username_taken" | "group_name_taken" | "last_admin" | "job_state_conflict" | "idempotency_in_progress" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "idempotency_key_reused" | "rate_limited" | "cooldown" | "login_throttled" | "internal_error" | "service_unavailable" | "overloaded";
         /** @description One invalid field. */
         ProblemField: {
             /**
@@ -3587,6 +3725,286 @@ export interface operations {
             };
             /** @description `not_found`: no such instance */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_list_jobs: {
+        parameters: {
+            query?: {
+                /** @description Only jobs of this kind. */
+                kind?: string;
+                /** @description Only jobs in this state. */
+                state?: string;
+                /** @description Items per page, 1–100 (default 50). */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobPage"];
+                };
+            };
+            /** @description `unauthenticated`: The access token is missing, invalid or expired, or its session or account ended. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: bad `kind`, `state`, `limit` or `cursor` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_get_job: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Job id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobView"];
+                };
+            };
+            /** @description `unauthenticated`: The access token is missing, invalid or expired, or its session or account ended. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no such job */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_cancel_job: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Job id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobView"];
+                };
+            };
+            /** @description `unauthenticated`: The access token is missing, invalid or expired, or its session or account ended. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description `forbidden`: not an admin
+             *
+             *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no such job */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `job_state_conflict`: the job is running or already over */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_retry_job: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Job id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobView"];
+                };
+            };
+            /** @description `unauthenticated`: The access token is missing, invalid or expired, or its session or account ended. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description `forbidden`: not an admin
+             *
+             *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no such job */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `job_state_conflict`: the job is running or succeeded */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

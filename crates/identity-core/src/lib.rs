@@ -17,6 +17,7 @@
 //! | [`audit`] | the audit log and its searches |
 //! | [`events`] | domain events, the outbox and its delivery rules |
 //! | [`authz`] | the caller and the one authorization decision |
+//! | [`jobs`] | durable jobs: the queue's rules, mail, provisioning and retention handlers |
 //! | [`kernel`] | what they share: validation, errors, the unit of work, clock, ids, mail, throttle |
 //!
 //! [`domain`], [`ports`] and [`usecases`] are the adapters' view across the contexts: each
@@ -28,6 +29,7 @@ pub mod agents;
 pub mod audit;
 pub mod authz;
 pub mod events;
+pub mod jobs;
 pub mod kernel;
 pub mod sessions;
 pub mod settings;
@@ -44,6 +46,7 @@ pub mod domain {
     pub use crate::agents::domain::*;
     pub use crate::audit::domain::*;
     pub use crate::events::domain::*;
+    pub use crate::jobs::domain::*;
     pub use crate::kernel::domain::*;
     pub use crate::sessions::domain::*;
     pub use crate::settings::domain::*;
@@ -58,6 +61,7 @@ pub mod ports {
     pub use crate::agents::ports::*;
     pub use crate::audit::ports::*;
     pub use crate::events::ports::*;
+    pub use crate::jobs::ports::*;
     pub use crate::kernel::ports::*;
     pub use crate::sessions::ports::*;
     pub use crate::settings::ports::*;
@@ -73,6 +77,7 @@ pub mod usecases {
     pub use crate::authz::{
         Aal, Assurance, Authenticated, AuthorizationService, Caller, Need, Refusal, authorize, decide,
     };
+    pub use crate::jobs::usecases::*;
     pub use crate::kernel::usecases::*;
     pub use crate::services::{AuthSettings, Ports, Services};
     pub use crate::sessions::usecases::*;

@@ -13,6 +13,8 @@
 //! | [`AccessService`] | groups, memberships, app grants, a user's apps |
 //! | [`SettingsService`] | admin settings and their connection checks |
 //! | [`AuditService`] | the caller's audit trail and the admin search |
+//! | [`AgentService`], [`InstanceService`] | the agents catalog, users' instances and their provisioning |
+//! | [`JobService`] | the admins' view of the job queues: listings, retry, cancel |
 //!
 //! What several services share lives in components that are not services themselves:
 //! `context` (settings, clock, ids, events, audit entries, mail, revocations), `issuer`
@@ -28,14 +30,14 @@ use crate::accounts::Accounts;
 use crate::agents::ports::AgentsPorts;
 use crate::kernel::{Context, Mailer, Requests, Revoker, Throttle};
 use crate::ports::{
-    AccessRepository, AuditRepository, Clock, CodeStore, HttpProbe, IdGenerator, Notifier, PasswordHasher, RateLimiter,
+    AccessRepository, AuditRepository, Clock, CodeStore, HttpProbe, IdGenerator, JobQueue, PasswordHasher, RateLimiter,
     RequestLog, RevocationList, SecretBox, Secrets, SessionRepository, SettingsRepository, TokenIssuer, UnitOfWork,
     UserRepository,
 };
 use crate::sessions::SessionIssuer;
 use crate::usecases::{
-    AccessService, AdminUserService, AgentService, AuditService, AuthorizationService, InstanceService, LoginService,
-    PasswordService, ProfileService, RegistrationService, SessionService, SettingsService,
+    AccessService, AdminUserService, AgentService, AuditService, AuthorizationService, InstanceService, JobService,
+    LoginService, MailJobs, PasswordService, ProfileService, RegistrationService, SessionService, SettingsService,
 };
 
 /// The adapters the use cases run on.
@@ -58,7 +60,8 @@ pub struct Ports {
     pub probe: Arc<dyn HttpProbe>,
     pub codes: Arc<dyn CodeStore>,
     pub revocations: Arc<dyn RevocationList>,
-    pub notifier: Arc<dyn Notifier>,
+    /// The main store's job queue (mail; provisioning too when instances share its database).
+    pub jobs: Arc<dyn JobQueue>,
     pub limiter: Arc<dyn RateLimiter>,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn IdGenerator>,
@@ -109,6 +112,8 @@ pub struct AuthSettings {
     pub lockout_duration: Duration,
     /// This account gets the `admin` role when it registers (and at start-up if it exists).
     pub bootstrap_admin_email: Option<crate::domain::Email>,
+    /// Attempts a job gets before it ends dead (mail, provisioning).
+    pub job_max_attempts: i32,
 }
 
 impl Default for AuthSettings {
@@ -138,6 +143,7 @@ impl Default for AuthSettings {
             lockout_threshold: 0,
             lockout_duration: Duration::minutes(15),
             bootstrap_admin_email: None,
+            job_max_attempts: 8,
         }
     }
 }
@@ -157,6 +163,7 @@ pub struct Services {
     pub authz: AuthorizationService,
     pub agents: AgentService,
     pub instances: InstanceService,
+    pub jobs: JobService,
 }
 
 impl Services {
@@ -164,7 +171,19 @@ impl Services {
     pub fn new(ports: Ports, settings: AuthSettings) -> Self {
         let ctx = Context { settings: Arc::new(settings), clock: ports.clock, ids: ports.ids };
         let cooldown = ctx.settings.mail_cooldown.to_std().unwrap_or(StdDuration::from_secs(60));
-        let mailer = Mailer { notifier: ports.notifier, codes: ports.codes.clone(), cooldown };
+        let mail_jobs = MailJobs {
+            queue: ports.jobs.clone(),
+            secret_box: ports.secret_box.clone(),
+            ids: ctx.ids.clone(),
+            clock: ctx.clock.clone(),
+            max_attempts: ctx.settings.job_max_attempts,
+        };
+        let mailer = Mailer { jobs: mail_jobs, codes: ports.codes.clone(), cooldown };
+        let mut queues = vec![ports.jobs.clone()];
+        if ports.agents.separate {
+            queues.push(ports.agents.jobs.clone());
+        }
+        let jobs = JobService { ctx: ctx.clone(), queues, uow: ports.uow.clone() };
         let revoker = Revoker { ctx: ctx.clone(), uow: ports.uow.clone(), revocations: ports.revocations.clone() };
         let requests = Requests { ctx: ctx.clone(), log: ports.requests };
         let instances = InstanceService {
@@ -244,6 +263,7 @@ impl Services {
                 separate: ports.agents.separate,
             },
             instances: instances.clone(),
+            jobs,
             authz: AuthorizationService { ctx: ctx.clone(), uow: ports.uow.clone(), codes: ports.codes.clone() },
             admin: AdminUserService {
                 ctx: ctx.clone(),

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use identity_core::ports::{
-    AgentsPorts, Clock, CodeStore, EventPublisher, HealthCheck, Notifier, Outbox, RateLimiter, RevocationList,
-    StorePorts,
+    AgentsPorts, Clock, CodeStore, EventPublisher, HealthCheck, IdGenerator, Notifier, Outbox, RateLimiter,
+    RevocationList, SecretBox, StorePorts,
 };
 use identity_core::usecases::{Ports, Services, SessionStoreRevocations};
 use identity_crypto::{Argon2Hasher, OsSecrets, PasetoKeys, PasetoTokens, SealingKey, SystemClock, UuidV7Generator};
@@ -16,8 +16,9 @@ use identity_postgres::{PgStore, PoolSettings};
 use secrecy::ExposeSecret;
 
 use crate::config::{Config, ConfigError, OutboxRelay};
-use crate::gauges::{OutboxGauges, PoolGauges, ScrapeGauges};
+use crate::gauges::{JobGauges, OutboxGauges, PoolGauges, ScrapeGauges};
 use crate::state::{AppState, CookieSettings};
+use crate::workers::{JobParts, StoreJobs};
 
 /// Everything the server runs on.
 pub struct Wiring {
@@ -31,6 +32,8 @@ pub struct Wiring {
     pub clock: Arc<dyn Clock>,
     /// The in-process bus, when no broker is configured.
     pub bus: Option<InProcessBus>,
+    /// The job queues and what runs their jobs.
+    pub queues: Vec<crate::workers::QueueWiring>,
 }
 
 /// A health check under another name (the shared database's pool beside the main one).
@@ -237,15 +240,22 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
     };
 
     let idempotency_codes = codes.clone();
-    let notifier: Arc<dyn Notifier> = match (overrides.notifier, &config.mail.smtp_url) {
-        (Some(notifier), _) => notifier,
-        (None, Some(url)) => Arc::new(identity_mail::SmtpNotifier::new(
+    let notifier: Arc<dyn Notifier> = match (overrides.notifier, &config.mail.smtp_url, &config.mail.notification_url) {
+        (Some(notifier), _, _) => notifier,
+        (None, Some(url), _) => Arc::new(identity_mail::SmtpNotifier::new(
             url.expose_secret(),
             &config.mail.from,
             config.mail.templates.clone(),
         )?),
-        (None, None) => {
-            tracing::warn!("SMTP_URL is not set: mails are written to the log instead of being sent.");
+        (None, None, Some(url)) => Arc::new(identity_mail::HttpNotifier::new(
+            url,
+            config.mail.notification_auth.as_ref().map(|s| s.expose_secret().to_owned()),
+            config.mail.templates.clone(),
+        )?),
+        (None, None, None) => {
+            tracing::warn!(
+                "neither SMTP_URL nor NOTIFICATION_URL is set: mails are written to the log instead of being sent."
+            );
             Arc::new(identity_mail::LogNotifier::new(config.mail.templates.clone(), config.mail.log_bodies))
         }
     };
@@ -292,14 +302,18 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
     let keys = keys(config)?;
     let public_keys = keys.public_keys();
     let secrets = OsSecrets::new(keys.derive_key("refresh-token-successor"));
-    let secret_box = match &config.keys.secrets_encryption_key {
+    let secret_box: Arc<dyn SecretBox> = Arc::new(match &config.keys.secrets_encryption_key {
         Some(key) => SealingKey::from_base64(key.expose_secret())
             .map_err(|e| ConfigError { var: "SECRETS_ENCRYPTION_KEY", message: e.to_string() })?,
         None => SealingKey::new(keys.derive_key("secrets-at-rest")),
-    };
+    });
+    let main_jobs = StoreJobs { queue: store.jobs.clone(), retention: store.retention.clone() };
+    let shared_jobs =
+        agents.separate.then(|| StoreJobs { queue: agents.jobs.clone(), retention: agents.retention.clone() });
     let tokens = PasetoTokens::new(keys, config.auth.issuer.clone(), config.auth.audience.clone());
     let hasher = Argon2Hasher::new(&config.hashing)?;
 
+    let ids: Arc<dyn IdGenerator> = Arc::new(UuidV7Generator);
     let services = Services::new(
         Ports {
             users: store.users,
@@ -312,18 +326,23 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
             hasher: Arc::new(hasher),
             tokens: Arc::new(tokens),
             secrets: Arc::new(secrets),
-            secret_box: Arc::new(secret_box),
+            secret_box: secret_box.clone(),
             probe: Arc::new(crate::probe::ReqwestProbe::new()),
             codes,
             revocations,
-            notifier,
+            jobs: store.jobs.clone(),
             limiter,
             clock: clock.clone(),
-            ids: Arc::new(UuidV7Generator),
+            ids: ids.clone(),
             agents,
         },
         config.auth.clone(),
     );
+    let parts = JobParts { notifier, secret_box, instances: services.instances.clone(), clock: clock.clone(), ids };
+    let queues = crate::workers::wire(&config.jobs, parts, main_jobs, shared_jobs)?;
+    for queue in &queues {
+        gauges.push(Arc::new(JobGauges { queue: queue.queue.clone(), label: queue.label, clock: clock.clone() }));
+    }
     if config.store.database_url.is_none() {
         // The embedded default starts with a few demo agents; a real database starts empty.
         services.agents.seed_demo().await.map_err(|e| anyhow::anyhow!("seeding the demo agents: {e}"))?;
@@ -381,5 +400,6 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
         publisher,
         clock,
         bus,
+        queues,
     })
 }

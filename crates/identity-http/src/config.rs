@@ -7,7 +7,8 @@
 //! composition root's adapters, [`KeysConfig`] to the token issuer, `auth` (core's
 //! [`AuthSettings`], parsed here as it is) to the use cases, [`MailConfig`] to the notifier,
 //! `hashing` (the hasher's own [`HasherSettings`]) to the hasher, [`LogConfig`] to telemetry.
-//! New concerns (second factors, jobs, the gateway, the proxy) add a section of their own.
+//! [`JobsConfig`] to the job workers. New concerns (second factors, the gateway, the proxy) add a
+//! section of their own.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -18,12 +19,14 @@ pub use identity_crypto::HasherSettings;
 mod auth;
 mod backends;
 mod http;
+mod jobs;
 mod mail;
 mod secrets;
 
 pub use auth::KeysConfig;
 pub use backends::{EventsConfig, StoreConfig};
 pub use http::{CookieConfig, HttpConfig};
+pub use jobs::JobsConfig;
 pub use mail::MailConfig;
 
 /// A configuration value that could not be used.
@@ -89,6 +92,8 @@ pub struct Config {
     /// The rules of accounts, sessions and tokens, as core's use cases take them.
     pub auth: AuthSettings,
     pub mail: MailConfig,
+    /// Durable jobs: workers, leases, retries, retention, provisioning.
+    pub jobs: JobsConfig,
     /// Argon2id parameters and the hashing concurrency, as the hasher takes them.
     pub hashing: HasherSettings,
     pub log: LogConfig,
@@ -184,7 +189,9 @@ impl Config {
         let store = backends::read_store(&r)?;
         let events = backends::read_events(&r, &store)?;
         let keys = auth::read_keys(&r)?;
-        let auth = auth::read_auth(&r)?;
+        let jobs = jobs::read(&r)?;
+        let mut auth = auth::read_auth(&r)?;
+        auth.job_max_attempts = jobs.max_attempts;
         let mail = mail::read(&r)?;
         let hashing = auth::read_hashing(&r)?;
         let format = match r.string("LOG_FORMAT", "json").to_ascii_lowercase().as_str() {
@@ -195,7 +202,7 @@ impl Config {
             }
         };
         let log = LogConfig { format, filter: r.string("RUST_LOG", "info") };
-        Ok(Self { http, store, events, keys, auth, mail, hashing, log })
+        Ok(Self { http, store, events, keys, auth, mail, jobs, hashing, log })
     }
 }
 

@@ -197,6 +197,7 @@ impl From<CoreError> for ApiError {
             CoreError::PreconditionRequired => Self::new(ProblemCode::PreconditionRequired, detail),
             CoreError::GroupNameTaken => Self::new(ProblemCode::GroupNameTaken, detail),
             CoreError::LastAdmin => Self::new(ProblemCode::LastAdmin, detail),
+            CoreError::JobStateConflict { .. } => Self::new(ProblemCode::JobStateConflict, detail),
             CoreError::Cooldown { retry_after_secs } => {
                 Self { retry_after: Some(secs(retry_after_secs)), ..Self::new(ProblemCode::Cooldown, detail) }
             }

@@ -37,6 +37,24 @@ impl ScrapeGauges for OutboxGauges {
     }
 }
 
+/// A job queue: jobs by kind and state, and how long the oldest due job has waited
+/// (`identity_jobs{queue,kind,state}`, `identity_jobs_oldest_seconds{queue,kind}`).
+pub struct JobGauges {
+    pub queue: Arc<dyn identity_core::ports::JobQueue>,
+    /// `main`, or `shared` for the shared database's queue.
+    pub label: &'static str,
+    pub clock: Arc<dyn Clock>,
+}
+
+#[async_trait::async_trait]
+impl ScrapeGauges for JobGauges {
+    async fn record(&self) {
+        if let Ok(depths) = self.queue.depth().await {
+            identity_worker::record_depth(self.label, &depths, self.clock.now());
+        }
+    }
+}
+
 /// A connection pool's use: `(in use, idle, most allowed)` read at scrape time.
 pub struct PoolGauges {
     pub pool: &'static str,

@@ -19,6 +19,7 @@ pub mod pages;
 pub mod probe;
 pub mod problem_code;
 pub mod process_stats;
+pub mod provisioner;
 pub mod rate_headers;
 pub mod relay;
 pub mod routes;
@@ -26,6 +27,7 @@ pub mod security;
 pub mod server;
 pub mod state;
 pub mod telemetry;
+pub mod workers;
 
 pub use config::Config;
 pub use server::Application;

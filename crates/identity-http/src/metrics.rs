@@ -63,6 +63,7 @@ fn describe() {
     describe_gauge!("process_open_fds", "Open file descriptors");
     describe_gauge!("process_threads", "Threads");
     describe_gauge!("process_start_time_seconds", Unit::Seconds, "Start time since the Unix epoch");
+    identity_worker::describe_metrics();
 }
 
 /// The status class label of a status code (`2xx`, `4xx`, …): bounded, unlike the code.

@@ -71,6 +71,7 @@ impl Modify for SecuritySchemes {
         (name = "groups", description = "Groups, their members and their app grants (the `admin` role)"),
         (name = "agents", description = "The agents catalog: signed-in users read the enabled agents; admins keep it"),
         (name = "instances", description = "Each user's agent instances (versioned: `ETag`/`If-Match`); admins read anyone's"),
+        (name = "jobs", description = "Durable background jobs (mail, provisioning, retention): listings, retry, cancel (the `admin` role)"),
         (name = "settings", description = "Namespaced admin settings with encrypted secrets (the `admin` role)"),
         (name = "operations", description = "Health and readiness"),
     )

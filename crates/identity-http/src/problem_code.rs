@@ -68,6 +68,7 @@ problem_codes! {
     UsernameTaken = "username_taken", CONFLICT, "The username is taken.";
     GroupNameTaken = "group_name_taken", CONFLICT, "A group with this name (regardless of case) exists.";
     LastAdmin = "last_admin", CONFLICT, "The last active admin must stay an active admin.";
+    JobStateConflict = "job_state_conflict", CONFLICT, "The job's state does not allow this (cancel a running job, retry a succeeded one).";
     IdempotencyInProgress = "idempotency_in_progress", CONFLICT, "A request with this `Idempotency-Key` is still running; see `Retry-After`.";
     PayloadTooLarge = "payload_too_large", PAYLOAD_TOO_LARGE, "The body is larger than `MAX_BODY_BYTES`.";
     UnsupportedMediaType = "unsupported_media_type", UNSUPPORTED_MEDIA_TYPE, "The body is not of the documented content type.";

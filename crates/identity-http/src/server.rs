@@ -31,6 +31,12 @@ pub struct Application {
     /// instance relays nothing, see `OUTBOX_RELAY`).
     relays: Vec<JoinHandle<()>>,
     stop_relay: watch::Sender<bool>,
+    /// The job workers and retention schedules: stopped before the relays, so what the
+    /// last jobs committed is still relayed.
+    workers: Vec<JoinHandle<()>>,
+    stop_workers: watch::Sender<bool>,
+    /// Every job queue (tests wait on them).
+    queues: Vec<std::sync::Arc<dyn identity_core::ports::JobQueue>>,
     bus: Option<InProcessBus>,
 }
 
@@ -175,6 +181,9 @@ impl Application {
             let handler = crate::consumer::InstanceUpdates::handler(instances, config.events.source.clone());
             relays.push(identity_amqp::spawn_consumer(settings, handler, stop.clone()));
         }
+        let (stop_workers, stopping) = watch::channel(false);
+        let queues = wiring.queues.iter().map(|queue| queue.queue.clone()).collect();
+        let workers = spawn_workers(&config.jobs, wiring.queues, &stopping);
         tracing::info!(address = %config.http.bind_addr, port, "identity is listening; API docs at /docs");
         Ok(Self {
             port,
@@ -184,6 +193,9 @@ impl Application {
             drain: config.http.shutdown_drain,
             relays,
             stop_relay,
+            workers,
+            stop_workers,
+            queues,
             bus: wiring.bus,
         })
     }
@@ -195,6 +207,11 @@ impl Application {
     /// The port of the `METRICS_ADDR` listener, when there is one.
     pub fn metrics_port(&self) -> Option<u16> {
         self.metrics.as_ref().map(|(port, _, _)| *port)
+    }
+
+    /// The job queues: the main database's, and the shared one's when instances live there.
+    pub fn job_queues(&self) -> &[std::sync::Arc<dyn identity_core::ports::JobQueue>] {
+        &self.queues
     }
 
     /// The in-process event bus (embedded mode only).
@@ -212,8 +229,9 @@ impl Application {
     /// Serves until `stop` completes, then shuts down in order: `/ready` answers 503
     /// `draining` for `SHUTDOWN_DRAIN_SECONDS` while requests are still served (load
     /// balancers take the replica out), then the listener closes and in-flight requests get
-    /// up to `SHUTDOWN_TIMEOUT_SECONDS` to finish, then the outbox relay flushes once and
-    /// stops.
+    /// up to `SHUTDOWN_TIMEOUT_SECONDS` to finish, then the job workers stop (running jobs get
+    /// `JOB_SHUTDOWN_GRACE_SECONDS`, then are handed back), then the outbox relay flushes once
+    /// and stops.
     pub async fn run_until(self, stop: impl std::future::Future<Output = ()>) -> anyhow::Result<()> {
         let handle = self.server.handle();
         let mut server = std::pin::pin!(self.server);
@@ -234,6 +252,10 @@ impl Application {
             handle.stop(true).await;
             let _ = running.await;
         }
+        let _ = self.stop_workers.send(true);
+        for worker in self.workers {
+            let _ = worker.await;
+        }
         let _ = self.stop_relay.send(true);
         for relay in self.relays {
             let _ = relay.await;
@@ -241,6 +263,34 @@ impl Application {
         tracing::info!("stopped");
         Ok(served?)
     }
+}
+
+/// Every queue's worker (unless `JOB_WORKERS=0`) and retention schedule. The schedule ticks
+/// several times per interval, so a replica that starts late still schedules the interval's
+/// run; the job's unique key keeps it to one run across replicas.
+fn spawn_workers(
+    config: &crate::config::JobsConfig,
+    queues: Vec<crate::workers::QueueWiring>,
+    stop: &watch::Receiver<bool>,
+) -> Vec<JoinHandle<()>> {
+    let tick = (config.retention_interval.to_std().unwrap_or_default() / 4)
+        .clamp(std::time::Duration::from_secs(1), std::time::Duration::from_secs(300));
+    let settings = identity_worker::WorkerSettings {
+        concurrency: config.workers,
+        poll_interval: config.poll_interval,
+        shutdown_grace: config.shutdown_grace,
+    };
+    let mut handles = Vec::new();
+    for queue in queues {
+        handles.push(identity_worker::spawn_schedule(queue.schedule, tick, stop.clone()));
+        if config.workers > 0 {
+            handles.push(identity_worker::spawn_worker(queue.runner, settings.clone(), stop.clone()));
+        }
+    }
+    if config.workers == 0 {
+        tracing::info!("JOB_WORKERS=0: this instance runs no jobs (other replicas do)");
+    }
+    handles
 }
 
 /// A server started on its own task: its port, its handle, its task.

@@ -2,6 +2,7 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use identity_core::ports::{Mail, Notifier};
+use identity_core::usecases::JobError;
 
 /// Keeps every mail instead of sending it, so tests can read them and follow their links
 /// and codes like a user would.
@@ -29,8 +30,8 @@ impl CapturingNotifier {
 
 #[async_trait]
 impl Notifier for CapturingNotifier {
-    async fn send(&self, mail: Mail) -> anyhow::Result<()> {
-        self.sent.lock().map_err(|_| anyhow::anyhow!("capturing notifier lock poisoned"))?.push(mail);
+    async fn send(&self, mail: Mail) -> Result<(), JobError> {
+        self.sent.lock().map_err(|_| JobError::Retry("capturing notifier lock poisoned".into()))?.push(mail);
         Ok(())
     }
 }

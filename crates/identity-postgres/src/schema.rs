@@ -280,3 +280,30 @@ diesel::table! {
 
 diesel::joinable!(instances -> agents (agent_id));
 diesel::allow_tables_to_appear_in_same_query!(agents, instances);
+
+diesel::table! {
+    /// The durable job queue (`identity_core::jobs`), in the main and the shared database.
+    jobs (id) {
+        id -> Uuid,
+        /// `JobKind::as_str`.
+        kind -> Text,
+        payload -> Jsonb,
+        sealed -> Nullable<Text>,
+        /// Unique where set (`jobs_unique_key_idx`).
+        unique_key -> Nullable<Text>,
+        priority -> Int2,
+        /// `JobState::as_str` (`jobs_state_check`).
+        state -> Text,
+        attempts -> Int4,
+        max_attempts -> Int4,
+        run_at -> Timestamptz,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        started_at -> Nullable<Timestamptz>,
+        finished_at -> Nullable<Timestamptz>,
+        locked_until -> Nullable<Timestamptz>,
+        locked_by -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        result -> Nullable<Jsonb>,
+    }
+}

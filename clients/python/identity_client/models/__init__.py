@@ -49,6 +49,8 @@ from .instance_patch import InstancePatch
 from .instance_patch_config_type_0 import InstancePatchConfigType0
 from .instance_view import InstanceView
 from .instance_view_config import InstanceViewConfig
+from .job_page import JobPage
+from .job_view import JobView
 from .login_request import LoginRequest
 from .login_response import LoginResponse
 from .me_response import MeResponse
@@ -155,6 +157,8 @@ __all__ = (
     "InstancePatchConfigType0",
     "InstanceView",
     "InstanceViewConfig",
+    "JobPage",
+    "JobView",
     "LoginRequest",
     "LoginResponse",
     "MeResponse",

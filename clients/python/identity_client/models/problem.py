@@ -54,6 +54,7 @@ class Problem:
             - `username_taken` (409): The username is taken.
             - `group_name_taken` (409): A group with this name (regardless of case) exists.
             - `last_admin` (409): The last active admin must stay an active admin.
+            - `job_state_conflict` (409): The job's state does not allow this (cancel a running job, retry a succeeded one).
             - `idempotency_in_progress` (409): A request with this `Idempotency-Key` is still running; see `Retry-After`.
             - `payload_too_large` (413): The body is larger than `MAX_BODY_BYTES`.
             - `unsupported_media_type` (415): The body is not of the documented content type.

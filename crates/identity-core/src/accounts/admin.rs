@@ -282,6 +282,7 @@ impl AdminUserService {
         self.mailer.reset_link_cooldown(&user.email).await?;
         let mut tx = self.uow.begin().await?;
         let mail = self.accounts.reset_link_mail(tx.as_mut(), &user).await?;
+        self.mailer.send_in(tx.as_mut(), mail).await?;
         let metadata = serde_json::json!({ "account": true, "via": "admin" });
         self.ctx
             .finish(
@@ -296,7 +297,6 @@ impl AdminUserService {
                 ),
             )
             .await?;
-        self.mailer.send(mail).await;
         Ok(())
     }
 }
@@ -372,11 +372,13 @@ impl AdminUserService {
         let mut tx = self.uow.begin().await?;
         tx.users().insert_user(&user).await?;
         self.accounts.requests.record(tx.journal(), input.request.as_ref(), user.id.as_uuid()).await?;
-        let token = if invite {
-            Some(self.accounts.password_token(tx.as_mut(), &user, self.ctx.settings.invitation_ttl).await?)
-        } else {
-            None
-        };
+        if invite {
+            let token = self.accounts.password_token(tx.as_mut(), &user, self.ctx.settings.invitation_ttl).await?;
+            let ttl_minutes = u64::try_from(self.ctx.settings.invitation_ttl.num_minutes()).unwrap_or(0);
+            let link = crate::kernel::link(&self.ctx.settings.password_reset_url_template, &token);
+            let invitation = crate::ports::Mail::Invitation { to: user.email.clone(), link, ttl_minutes };
+            self.mailer.send_in(tx.as_mut(), invitation).await?;
+        }
         let metadata = serde_json::json!({ "method": "admin", "roles": user.role_names(), "invited": invite });
         self.ctx
             .finish(
@@ -385,11 +387,6 @@ impl AdminUserService {
                 self.ctx.audit_entry("user.registered", Some(auth.user.id), Some(user.id), &auth.client, metadata),
             )
             .await?;
-        if let Some(token) = token {
-            let ttl_minutes = u64::try_from(self.ctx.settings.invitation_ttl.num_minutes()).unwrap_or(0);
-            let link = crate::kernel::link(&self.ctx.settings.password_reset_url_template, &token);
-            self.mailer.send(crate::ports::Mail::Invitation { to: user.email.clone(), link, ttl_minutes }).await;
-        }
         Ok(user)
     }
 }

@@ -81,10 +81,10 @@ impl PasswordService {
     async fn send_reset_link(&self, user: &User, actor: Option<UserId>, client: &ClientInfo) -> Result<(), CoreError> {
         let mut tx = self.uow.begin().await?;
         let mail = self.accounts.reset_link_mail(tx.as_mut(), user).await?;
+        self.mailer.send_in(tx.as_mut(), mail).await?;
         let metadata = serde_json::json!({ "account": true });
         let entry = self.ctx.audit_entry("password.reset_requested", actor, Some(user.id), client, metadata);
         self.ctx.finish(tx, &[], entry).await?;
-        self.mailer.send(mail).await;
         Ok(())
     }
 
@@ -145,10 +145,10 @@ impl PasswordService {
         let entry = self.ctx.audit_entry("password.reset", None, Some(user.id), client, metadata);
         // The mailed link proved the address.
         self.accounts.grant_bootstrap_admin(tx.as_mut(), &mut user, client).await?;
+        self.mailer.send_in(tx.as_mut(), Mail::PasswordChanged { to: user.email.clone() }).await?;
         self.revoker.finish(tx, &events, entry, &revoked).await?;
         // The failures that led to the lock-out are forgotten with it.
         self.throttle.clear_failures(&AccountKey::of(&user)).await?;
-        self.mailer.send(Mail::PasswordChanged { to: user.email.clone() }).await;
         Ok(user)
     }
 
@@ -209,6 +209,7 @@ impl PasswordService {
             &PasswordChangedData { user_id: user.id.as_uuid(), method: "change", changed_at: now },
         ));
         let metadata = serde_json::json!({ "sessions_revoked": revoked.len() });
+        self.mailer.send_in(tx.as_mut(), Mail::PasswordChanged { to: user.email.clone() }).await?;
         self.revoker
             .finish(
                 tx,
@@ -217,7 +218,6 @@ impl PasswordService {
                 &revoked,
             )
             .await?;
-        self.mailer.send(Mail::PasswordChanged { to: user.email.clone() }).await;
         Ok(())
     }
 }

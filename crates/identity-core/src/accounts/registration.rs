@@ -141,21 +141,19 @@ impl RegistrationService {
                 self.registered_in_appearance(owner, user, &input.client).await
             }
             Err(error) => Err(error),
-            Ok(mail) => {
-                self.mailer.send(mail).await;
-                Ok(user)
-            }
+            Ok(()) => Ok(user),
         }
     }
 
     /// Stores a new registration with its event, verification token and audit entry; returns
     /// the verification mail to send.
-    async fn insert_registered(&self, user: &User, input: &RegisterInput) -> Result<Mail, CoreError> {
+    async fn insert_registered(&self, user: &User, input: &RegisterInput) -> Result<(), CoreError> {
         let client = &input.client;
         let mut tx = self.uow.begin().await?;
         tx.users().insert_user(user).await?;
         self.accounts.requests.record(tx.journal(), input.request.as_ref(), user.id.as_uuid()).await?;
         let mail = self.accounts.verification_mail(tx.as_mut(), user).await?;
+        self.mailer.send_in(tx.as_mut(), mail).await?;
         let metadata = serde_json::json!({ "method": "one_step" });
         self.ctx
             .finish(
@@ -163,8 +161,7 @@ impl RegistrationService {
                 &[self.accounts.registered_event(user)],
                 self.ctx.audit_entry("user.registered", None, Some(user.id), client, metadata),
             )
-            .await?;
-        Ok(mail)
+            .await
     }
 
     /// `hide_taken_emails` and the address has an account: answer with `unsaved` (a new,
@@ -176,12 +173,12 @@ impl RegistrationService {
         unsaved: User,
         client: &ClientInfo,
     ) -> Result<User, CoreError> {
-        let tx = self.uow.begin().await?;
+        let mut tx = self.uow.begin().await?;
+        self.mailer.send_in(tx.as_mut(), Mail::AlreadyRegistered { to: owner.email }).await?;
         let metadata = serde_json::json!({ "method": "one_step" });
         self.ctx
             .finish(tx, &[], self.ctx.audit_entry("registration.duplicate", None, Some(owner.id), client, metadata))
             .await?;
-        self.mailer.send(Mail::AlreadyRegistered { to: owner.email }).await;
         Ok(unsaved)
     }
 
@@ -203,7 +200,7 @@ impl RegistrationService {
         let password_hash = self.hasher.hash(&valid.password).await?;
         let answer = RegistrationRequested { code_ttl_secs: self.code_ttl().as_secs() };
         if taken {
-            self.mailer.send(Mail::AlreadyRegistered { to: valid.email }).await;
+            self.mailer.send(Mail::AlreadyRegistered { to: valid.email }).await?;
             return Ok(answer);
         }
         let code = self.accounts.secrets.new_code(6);
@@ -219,7 +216,7 @@ impl RegistrationService {
         self.codes.delete(&attempts_key(&valid.email)).await?;
         self.mailer
             .send(Mail::RegistrationCode { to: valid.email, code, ttl_minutes: self.code_ttl().as_secs().div_ceil(60) })
-            .await;
+            .await?;
         Ok(answer)
     }
 
@@ -338,8 +335,8 @@ impl RegistrationService {
         }
         let mut tx = self.uow.begin().await?;
         let mail = self.accounts.verification_mail(tx.as_mut(), &user).await?;
+        self.mailer.send_in(tx.as_mut(), mail).await?;
         tx.commit().await?;
-        self.mailer.send(mail).await;
         Ok(())
     }
 }

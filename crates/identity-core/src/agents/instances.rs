@@ -110,8 +110,8 @@ impl InstanceService {
             agent_id: AgentId::from_uuid(input.agent_id),
             name: name.unwrap_or_default(),
             config,
-            // Provisioning comes with durable jobs; until then an instance is ready at once.
-            state: InstanceState::Ready,
+            // Its provisioning job (below) moves it to `ready` or `failed`.
+            state: InstanceState::Provisioning,
             version: 1,
             created_at: now,
             updated_at: now,
@@ -119,6 +119,7 @@ impl InstanceService {
         };
         let mut tx = self.uow.begin_agents().await?;
         tx.instances().insert_instance(&instance).await?;
+        tx.jobs().enqueue(&self.provisioning_job(&instance)).await?;
         tx.journal().record_events(&[self.event(EventType::InstanceCreated, &instance, Vec::new())]).await?;
         self.requests.record(tx.journal(), request, instance.id.as_uuid()).await?;
         tx.commit().await?;
@@ -320,7 +321,7 @@ impl InstanceService {
         Ok(Page::from_fetched(instances, limit, |instance| instance.id.to_string()))
     }
 
-    fn event(&self, event_type: EventType, instance: &Instance, changed: Vec<&'static str>) -> DomainEvent {
+    pub(crate) fn event(&self, event_type: EventType, instance: &Instance, changed: Vec<&'static str>) -> DomainEvent {
         let data = InstanceData {
             instance_id: instance.id.as_uuid(),
             user_id: instance.user_id.as_uuid(),

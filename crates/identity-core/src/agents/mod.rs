@@ -4,6 +4,7 @@
 mod catalog;
 mod instances;
 mod model;
+mod provisioning;
 mod store;
 
 /// Agents, instances, their states and filters.
@@ -15,6 +16,7 @@ pub mod domain {
 
 /// What agents and instances need of a store.
 pub mod ports {
+    pub use super::provisioning::InstanceProvisioner;
     pub use super::store::{
         AgentRepository, AgentWrites, AgentsPorts, AgentsTransaction, AgentsUnitOfWork, InstanceRepository,
         InstanceWrites,
@@ -25,4 +27,5 @@ pub mod ports {
 pub mod usecases {
     pub use super::catalog::{AgentQuery, AgentService};
     pub use super::instances::{Consumed, ExternalInstanceUpdate, InstanceChange, InstanceService, NewInstance};
+    pub use super::provisioning::{Immediate, ProvisionHandler};
 }

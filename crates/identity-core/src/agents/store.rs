@@ -42,6 +42,8 @@ pub trait AgentsTransaction: Send {
     /// The outbox (events) and keyed requests of this database; its audit log and login
     /// attempts only when it is the main database.
     fn journal(&mut self) -> &mut dyn JournalWrites;
+    /// The job queue of this database (an instance's provisioning job).
+    fn jobs(&mut self) -> &mut dyn crate::ports::JobWrites;
     async fn commit(self: Box<Self>) -> Result<(), RepoError>;
 }
 
@@ -79,6 +81,9 @@ pub struct AgentsPorts {
     pub uow: std::sync::Arc<dyn AgentsUnitOfWork>,
     /// Keyed creates recorded in this database.
     pub requests: std::sync::Arc<dyn crate::ports::RequestLog>,
+    /// The job queue of this database (provisioning jobs) and its retention.
+    pub jobs: std::sync::Arc<dyn crate::ports::JobQueue>,
+    pub retention: std::sync::Arc<dyn crate::ports::Retention>,
     /// Whether this is another database than the main one (`SHARED_DATABASE_URL`): then the
     /// audit entries of admins' changes cannot share the change's transaction.
     pub separate: bool,
@@ -87,12 +92,20 @@ pub struct AgentsPorts {
 impl AgentsPorts {
     pub fn from_store<S>(store: S) -> Self
     where
-        S: AgentRepository + InstanceRepository + AgentsUnitOfWork + crate::ports::RequestLog + Clone,
+        S: AgentRepository
+            + InstanceRepository
+            + AgentsUnitOfWork
+            + crate::ports::RequestLog
+            + crate::ports::JobQueue
+            + crate::ports::Retention
+            + Clone,
     {
         Self {
             agents: std::sync::Arc::new(store.clone()),
             instances: std::sync::Arc::new(store.clone()),
             uow: std::sync::Arc::new(store.clone()),
+            jobs: std::sync::Arc::new(store.clone()),
+            retention: std::sync::Arc::new(store.clone()),
             requests: std::sync::Arc::new(store),
             separate: false,
         }

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::domain::{
     AuditEntry, DomainEvent, Email, EventType, RevocationReason, Session, SessionRevokedData, User, UserId,
 };
-use crate::ports::{ClientInfo, Clock, CodeStore, IdGenerator, Mail, Notifier, RevocationList, SessionSelector};
+use crate::ports::{ClientInfo, Clock, CodeStore, IdGenerator, Mail, RevocationList, SessionSelector};
 use crate::ports::{Transaction, UnitOfWork};
 use crate::usecases::{AuthSettings, Authenticated, CoreError};
 
@@ -111,10 +111,10 @@ impl Context {
     }
 }
 
-/// Queued mail, and the cooldowns that keep one address from being mailed too often.
+/// Mail as durable jobs, and the cooldowns that keep one address from being mailed too often.
 #[derive(Clone)]
 pub(crate) struct Mailer {
-    pub notifier: Arc<dyn Notifier>,
+    pub jobs: crate::usecases::MailJobs,
     pub codes: Arc<dyn CodeStore>,
     pub cooldown: StdDuration,
 }
@@ -136,10 +136,17 @@ impl Mailer {
         self.cooldown(&format!("password-reset:cooldown:{email}")).await
     }
 
-    /// Queues a mail. Failing to queue is logged by the adapter and never fails the request
-    /// (the answer must not depend on whether a mail went out).
-    pub async fn send(&self, mail: Mail) {
-        let _ = self.notifier.send(mail).await;
+    /// Enqueues a mail job on its own (the change that sends it has no transaction, or has
+    /// committed). The answer does not depend on delivery: the worker delivers it later; only
+    /// a store that cannot take the job fails the request.
+    pub async fn send(&self, mail: Mail) -> Result<(), CoreError> {
+        self.jobs.enqueue(&mail).await
+    }
+
+    /// Enqueues a mail job in the transaction of the change that sends it: the mail goes out
+    /// if and only if the change commits.
+    pub async fn send_in(&self, tx: &mut dyn crate::ports::Transaction, mail: Mail) -> Result<(), CoreError> {
+        self.jobs.enqueue_in(tx.jobs(), &mail).await
     }
 }
 

@@ -61,6 +61,10 @@ pub enum CoreError {
     /// The resource does not exist, or belongs to someone else.
     #[error("no such resource")]
     NotFound,
+    /// An admin asked a job for what its state does not allow (cancel a running job, retry a
+    /// succeeded one).
+    #[error("the job is {state}")]
+    JobStateConflict { state: &'static str },
     /// The same request came too soon after the last one (mail resends).
     #[error("please wait before asking again")]
     Cooldown { retry_after_secs: u64 },

@@ -57,9 +57,18 @@ impl std::fmt::Debug for Mail {
     }
 }
 
-/// Sends mail. Implementations return quickly (they queue), so the time a request takes does
-/// not tell whether a mail was sent.
+/// Delivers one mail now (SMTP, an HTTP notification service, the log). The worker calls it
+/// from the mail job ([`MailHandler`](crate::usecases::MailHandler)), so a request never
+/// waits on it: `Retry` when the transport is down or answered a temporary failure (the job
+/// backs off), `Fail` when it refused the message for good.
 #[async_trait]
 pub trait Notifier: Send + Sync + 'static {
-    async fn send(&self, mail: Mail) -> anyhow::Result<()>;
+    async fn send(&self, mail: Mail) -> Result<(), crate::usecases::JobError>;
+
+    /// Delivers the mail of the job `id` (the same id on every retry of the job): a transport
+    /// that can have repeats dropped (an `Idempotency-Key`) names the delivery by it.
+    async fn deliver(&self, id: uuid::Uuid, mail: Mail) -> Result<(), crate::usecases::JobError> {
+        let _ = id;
+        self.send(mail).await
+    }
 }

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 pub use crate::domain::UserFilter;
 use crate::ports::{AccessRepository, AuditRepository, SessionRepository, SettingsRepository, UserRepository};
-use crate::ports::{Outbox, RepoError, UnitOfWork};
+use crate::ports::{JobQueue, Outbox, RepoError, Retention, UnitOfWork};
 
 /// A page request: at most `limit` items after the item with id `after` (newest first).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +30,8 @@ pub struct StorePorts {
     pub uow: Arc<dyn UnitOfWork>,
     pub outbox: Arc<dyn Outbox>,
     pub requests: Arc<dyn RequestLog>,
+    pub jobs: Arc<dyn JobQueue>,
+    pub retention: Arc<dyn Retention>,
 }
 
 impl StorePorts {
@@ -44,6 +46,8 @@ impl StorePorts {
             + AccessRepository
             + SettingsRepository
             + RequestLog
+            + JobQueue
+            + Retention
             + Clone,
     {
         Self {
@@ -54,7 +58,9 @@ impl StorePorts {
             sessions: Arc::new(store.clone()),
             uow: Arc::new(store.clone()),
             outbox: Arc::new(store.clone()),
-            requests: Arc::new(store),
+            requests: Arc::new(store.clone()),
+            jobs: Arc::new(store.clone()),
+            retention: Arc::new(store),
         }
     }
 }

@@ -117,12 +117,12 @@ impl Throttle {
             locked.locked_until = Some(now + self.ctx.settings.lockout_duration);
             locked.updated_at = now;
             tx.users().update_user(&locked).await?;
+            let minutes = u64::try_from(self.ctx.settings.lockout_duration.num_minutes()).unwrap_or(15);
+            self.mailer.send_in(tx.as_mut(), Mail::AccountLocked { to: locked.email.clone(), minutes }).await?;
             let metadata = serde_json::json!({ "failures": failures, "locked_until": locked.locked_until });
             self.ctx
                 .finish(tx, &[], self.ctx.audit_entry("account.locked", None, Some(locked.id), client, metadata))
                 .await?;
-            let minutes = u64::try_from(self.ctx.settings.lockout_duration.num_minutes()).unwrap_or(15);
-            self.mailer.send(Mail::AccountLocked { to: locked.email.clone(), minutes }).await;
         }
         Ok(())
     }

@@ -1,6 +1,6 @@
 //! Writes: [`UnitOfWork`] begins a [`Transaction`], which hands out the write port of each
 //! aggregate ([`WritePorts`]: `tx.users()` is [`UserWrites`], `tx.sessions()`
-//! [`SessionWrites`], `tx.one_time_tokens()`, `tx.access()`, `tx.settings()`, `tx.journal()`)
+//! [`SessionWrites`], `tx.one_time_tokens()`, `tx.access()`, `tx.settings()`, `tx.journal()`, `tx.jobs()`)
 //! and commits. It is not the sum of its ports: a new aggregate adds its write trait and one
 //! accessor here, and the code of the others does not change.
 
@@ -8,7 +8,9 @@ use async_trait::async_trait;
 
 use crate::domain::DomainEvent;
 use crate::ports::RepoError;
-use crate::ports::{AccessWrites, LoginAttempt, OneTimeTokenWrites, SessionWrites, SettingsWrites, UserWrites};
+use crate::ports::{
+    AccessWrites, JobWrites, LoginAttempt, OneTimeTokenWrites, SessionWrites, SettingsWrites, UserWrites,
+};
 
 /// Starts transactions. A use case that changes state begins one, makes every write and
 /// records every domain event through it, and commits: all of it lands or none of it does.
@@ -35,11 +37,13 @@ pub trait WritePorts {
     fn access(&mut self) -> &mut dyn AccessWrites;
     fn settings(&mut self) -> &mut dyn SettingsWrites;
     fn journal(&mut self) -> &mut dyn JournalWrites;
+    /// Jobs enqueued with the change (a mail the change sends).
+    fn jobs(&mut self) -> &mut dyn JobWrites;
 }
 
 impl<T> WritePorts for T
 where
-    T: UserWrites + SessionWrites + OneTimeTokenWrites + AccessWrites + SettingsWrites + JournalWrites,
+    T: UserWrites + SessionWrites + OneTimeTokenWrites + AccessWrites + SettingsWrites + JournalWrites + JobWrites,
 {
     fn users(&mut self) -> &mut dyn UserWrites {
         self
@@ -62,6 +66,10 @@ where
     }
 
     fn journal(&mut self) -> &mut dyn JournalWrites {
+        self
+    }
+
+    fn jobs(&mut self) -> &mut dyn JobWrites {
         self
     }
 }

@@ -140,7 +140,7 @@ pub async fn concurrent_hits_never_exceed_the_limit(limiter: Arc<dyn RateLimiter
 }
 
 /// Polls every future to completion, interleaved (no runtime dependency).
-async fn futures_join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
+pub(crate) async fn futures_join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
     let mut futures: Vec<_> = futures.into_iter().map(Box::pin).collect();
     let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
     std::future::poll_fn(|cx| {

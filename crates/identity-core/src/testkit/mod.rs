@@ -79,6 +79,18 @@ macro_rules! store_contract_tests {
                 refused_event_waits_for_its_retry_time_without_blocking_others,
                 backlog_counts_waiting_rows_and_the_oldest,
             },
+            jobs {
+                enqueued_jobs_are_found_and_written_with_their_transaction,
+                a_unique_key_is_enqueued_once,
+                claims_take_due_jobs_of_the_kinds_by_priority_then_time,
+                concurrent_claims_never_hand_out_a_job_twice,
+                an_expired_lease_passes_the_job_on_or_ends_it_dead,
+                transitions_apply_the_rules_of_core,
+                jobs_are_listed_newest_first_with_filters,
+                depth_counts_jobs_by_kind_and_state,
+                retention_purges_finished_jobs_only,
+                retention_purges_what_expired_and_keeps_what_lives,
+            },
         );
     };
     (@ports $factory:expr; $($port:ident { $($case:ident),* $(,)? }),* $(,)?) => {

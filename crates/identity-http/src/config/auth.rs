@@ -97,6 +97,8 @@ pub(super) fn read_auth(r: &Reader<'_>) -> Result<AuthSettings, ConfigError> {
                     .map_err(|e| invalid("BOOTSTRAP_ADMIN_EMAIL", format!("not an email address: {}", e.message)))?,
             ),
         },
+        // Read with the jobs section (`JOB_MAX_ATTEMPTS`).
+        job_max_attempts: AuthSettings::default().job_max_attempts,
     };
     if settings.session_ttl < settings.access_token_ttl {
         return Err(invalid("REFRESH_TOKEN_TTL_SECONDS", "must not be shorter than ACCESS_TOKEN_TTL_SECONDS"));

@@ -1,4 +1,5 @@
-//! The mail section: how mails leave (SMTP or the log), from whom, and their texts.
+//! The mail section: how mails leave (SMTP, an HTTP notification service, or the log), from
+//! whom, and their texts.
 
 use secrecy::SecretString;
 
@@ -8,8 +9,12 @@ use super::{ConfigError, Reader, invalid};
 #[derive(Debug, Clone)]
 pub struct MailConfig {
     pub smtp_url: Option<SecretString>,
+    /// An HTTP notification service taking one JSON POST per mail (`NOTIFICATION_URL`).
+    pub notification_url: Option<String>,
+    /// The `Authorization` value sent to it (`NOTIFICATION_AUTH_HEADER` or `_FILE`).
+    pub notification_auth: Option<SecretString>,
     pub from: String,
-    /// Without SMTP: write each mail's text (links, codes) to the log, for development.
+    /// Without a transport: write each mail's text (links, codes) to the log, for development.
     pub log_bodies: bool,
     pub templates: identity_mail::MailTemplates,
 }
@@ -62,8 +67,19 @@ pub(super) fn read(r: &Reader<'_>) -> Result<MailConfig, ConfigError> {
         )?,
         invitation: template("INVITATION_EMAIL_SUBJECT", "INVITATION_EMAIL_BODY", &defaults.invitation)?,
     };
+    let smtp_url = r.secret_url("SMTP_URL", "SMTP_URL_FILE", &["smtp", "smtps"])?;
+    let notification_url = super::jobs::http_url(r, "NOTIFICATION_URL")?;
+    if smtp_url.is_some() && notification_url.is_some() {
+        return Err(invalid("NOTIFICATION_URL", "set either SMTP_URL or NOTIFICATION_URL, not both"));
+    }
     Ok(MailConfig {
-        smtp_url: r.secret_url("SMTP_URL", "SMTP_URL_FILE", &["smtp", "smtps"])?,
+        smtp_url,
+        notification_url,
+        notification_auth: r.checked_secret(
+            "NOTIFICATION_AUTH_HEADER",
+            "NOTIFICATION_AUTH_HEADER_FILE",
+            super::jobs::header_value,
+        )?,
         from: r.string("MAIL_FROM", "identity <no-reply@localhost>"),
         log_bodies: r.boolean("MAIL_LOG_BODIES", false)?,
         templates: mail_templates,

@@ -247,6 +247,12 @@ mod tests {
             ("REDIS_URL", "REDIS_URL_FILE", "redis://:p@cache:6379/0", |c| get(&c.store.redis_url)),
             ("AMQP_URL", "AMQP_URL_FILE", "amqp://u:p@mq:5672/%2f", |c| get(&c.events.amqp_url)),
             ("SMTP_URL", "SMTP_URL_FILE", "smtps://u:p@mail:465", |c| get(&c.mail.smtp_url)),
+            ("NOTIFICATION_AUTH_HEADER", "NOTIFICATION_AUTH_HEADER_FILE", "Bearer n0t1fy", |c| {
+                get(&c.mail.notification_auth)
+            }),
+            ("INSTANCE_PROVISIONER_AUTH_HEADER", "INSTANCE_PROVISIONER_AUTH_HEADER_FILE", "Bearer pr0v", |c| {
+                get(&c.jobs.provisioner_auth)
+            }),
             ("PASETO_SECRET_KEY", "PASETO_SECRET_KEY_FILE", paseto_key(), |c| get(&c.keys.paseto_secret_key)),
             ("SECRETS_ENCRYPTION_KEY", "SECRETS_ENCRYPTION_KEY_FILE", SEALING_KEY, |c| {
                 get(&c.keys.secrets_encryption_key)

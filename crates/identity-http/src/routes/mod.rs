@@ -7,6 +7,7 @@ pub mod auth;
 pub mod groups;
 pub mod health;
 pub mod instances;
+pub mod jobs;
 pub mod oauth;
 pub mod passwords;
 pub mod preferences;
@@ -119,6 +120,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(instances::update_instance)
             .service(instances::delete_instance)
             .service(instances::admin_list_user_instances)
-            .service(instances::admin_get_instance),
+            .service(instances::admin_get_instance)
+            .service(jobs::admin_list_jobs)
+            .service(jobs::admin_get_job)
+            .service(jobs::admin_retry_job)
+            .service(jobs::admin_cancel_job),
     );
 }

@@ -67,7 +67,7 @@ async fn locked_and_disabled_accounts_answer_like_a_wrong_password(backend: Back
     for _ in 0..3 {
         assert_problem(app.login(&email, WRONG).await, 401, "invalid_credentials").await;
     }
-    assert!(matches!(app.mails_to(&email).last(), Some(Mail::AccountLocked { .. })));
+    assert!(matches!(app.mails_to(&email).await.last(), Some(Mail::AccountLocked { .. })));
     // Locked: the right password and a wrong one get the very same answer.
     let right = observable(app.login(&email, PASSWORD).await).await;
     let wrong = observable(app.login(&email, WRONG).await).await;
@@ -105,7 +105,7 @@ async fn a_locked_out_owner_resets_and_the_reset_ends_the_lock(backend: Backend)
         assert_problem(app.login(&email, WRONG).await, 401, "invalid_credentials").await;
     }
     assert_eq!(app.post_json("/v1/auth/password/forgot", &json!({ "email": email })).await.status(), 202);
-    let link = match app.mails_to(&email).last() {
+    let link = match app.mails_to(&email).await.last() {
         Some(Mail::PasswordReset { link, .. }) => link.clone(),
         other => panic!("a locked-out owner gets a reset link, got {other:?}"),
     };
@@ -157,7 +157,7 @@ async fn wrong_current_passwords_back_off_lock_and_are_audited(backend: Backend)
         let body = json!({ "current_password": WRONG, "new_password": "a fresh and long passphrase" });
         assert_eq!(app.post_authed("/v1/auth/password/change", &token, Some(&body)).await.status(), 422);
     }
-    assert!(matches!(app.mails_to(&email).last(), Some(Mail::AccountLocked { .. })));
+    assert!(matches!(app.mails_to(&email).await.last(), Some(Mail::AccountLocked { .. })));
     assert_problem(app.me_with_bearer(&token).await, 401, "unauthenticated").await;
 }
 
@@ -212,7 +212,7 @@ async fn forgot_does_the_same_work_for_every_address(backend: Backend) {
     let audited = audit_actions(&app, &admin, "password.reset_requested").await;
     let accounts: Vec<bool> = audited.iter().map(|e| e["metadata"]["account"].as_bool().unwrap()).collect();
     assert_eq!(accounts, [false, true]);
-    assert!(matches!(app.mails_to(&email).last(), Some(Mail::PasswordReset { .. })));
+    assert!(matches!(app.mails_to(&email).await.last(), Some(Mail::PasswordReset { .. })));
     if backend == Backend::Postgres {
         // In place of the token row, the unknown address's probe is recorded.
         let mut db = crate::helpers::Db::connect(app.database_url.as_deref().unwrap()).await;
@@ -233,7 +233,7 @@ async fn taken_addresses_can_register_like_free_ones(backend: Backend) {
     assert_eq!(again.2["email"], first["email"]);
     assert_ne!(again.2["id"], first["id"]);
     // The owner is told; their account is untouched; the impostor's password opens nothing.
-    assert!(matches!(app.mails_to(&email).last(), Some(Mail::AlreadyRegistered { .. })));
+    assert!(matches!(app.mails_to(&email).await.last(), Some(Mail::AlreadyRegistered { .. })));
     app.login_ok(&email, PASSWORD).await;
     assert_problem(app.login(&email, "another long passphrase").await, 401, "invalid_credentials").await;
     // A taken username is still a conflict, whatever the address.

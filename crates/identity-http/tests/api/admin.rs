@@ -232,7 +232,7 @@ async fn the_bootstrap_admin_email_is_admin_once_it_proves_the_address(backend: 
     let app = spawn_app_with(backend, &[("BOOTSTRAP_ADMIN_EMAIL", &email)]).await;
     let body = json!({ "email": email, "password": PASSWORD });
     assert_eq!(app.post_json("/v1/auth/register/request", &body).await.status(), 202);
-    let code = match app.mails_to(&email).last() {
+    let code = match app.mails_to(&email).await.last() {
         Some(identity_core::ports::Mail::RegistrationCode { code, .. }) => code.clone(),
         other => panic!("expected a registration code, got {other:?}"),
     };
@@ -417,7 +417,7 @@ async fn admins_create_accounts_with_a_password_or_an_invitation(backend: Backen
     assert_eq!(location, format!("/v1/admin/users/{}", created["id"].as_str().unwrap()));
     assert_eq!(app.get_authed(&location, &token).await.json::<Value>().await.unwrap()["email"], grace.as_str());
     app.login_ok(&grace, PASSWORD).await;
-    assert!(app.mails_to(&grace).is_empty(), "no mail when the admin set the password");
+    assert!(app.mails_to(&grace).await.is_empty(), "no mail when the admin set the password");
     // A retry with the same key gets the same answer, not a 409.
     let again = create(
         json!({ "email": grace, "password": PASSWORD, "name": "Grace Hopper", "roles": ["admin"], "email_verified": true }),
@@ -434,7 +434,7 @@ async fn admins_create_accounts_with_a_password_or_an_invitation(backend: Backen
     assert_eq!(res.status(), 201);
     let invited: Value = res.json().await.unwrap();
     assert_eq!((invited["roles"].clone(), invited["email_verified"].clone()), (json!(["user"]), json!(false)));
-    let link = match app.mails_to(&linus).last() {
+    let link = match app.mails_to(&linus).await.last() {
         Some(identity_core::ports::Mail::Invitation { link, ttl_minutes, .. }) => {
             assert_eq!(*ttl_minutes, 7 * 24 * 60);
             link.clone()
@@ -497,12 +497,12 @@ async fn admins_mail_a_password_reset_link_they_never_see(backend: Backend) {
     let id = login["user"]["id"].as_str().unwrap().to_owned();
     let user_token = login["access_token"].as_str().unwrap().to_owned();
     let reset_path = |id: &str| format!("/v1/admin/users/{id}/password-reset");
-    let mails_before = app.mails_to(&email).len();
+    let mails_before = app.mails_to(&email).await.len();
 
     let res = app.post_authed(&reset_path(&id), &token, None).await;
     assert_eq!(res.status(), 202);
     let answer = res.text().await.unwrap();
-    let mails = app.mails_to(&email);
+    let mails = app.mails_to(&email).await;
     assert_eq!(mails.len(), mails_before + 1, "exactly one mail");
     let reset = match mails.last() {
         Some(identity_core::ports::Mail::PasswordReset { link, ttl_minutes, .. }) => {
@@ -521,7 +521,7 @@ async fn admins_mail_a_password_reset_link_they_never_see(backend: Backend) {
     assert!(again.headers().contains_key("retry-after"));
     assert_problem(again, 429, "cooldown").await;
     assert_problem(app.post_json("/v1/auth/password/forgot", &json!({ "email": email })).await, 429, "cooldown").await;
-    assert_eq!(app.mails_to(&email).len(), mails_before + 1);
+    assert_eq!(app.mails_to(&email).await.len(), mails_before + 1);
 
     // The user chooses the password with the link; the old one stops working, and so does
     // every session.
@@ -567,9 +567,9 @@ async fn admins_mail_a_password_reset_link_they_never_see(backend: Backend) {
             .await
             .unwrap();
         assert_eq!(res.status(), 200, "{status}");
-        let before = app.mails_to(&other).len();
+        let before = app.mails_to(&other).await.len();
         let http = if code == "not_found" { 404 } else { 403 };
         assert_problem(app.post_authed(&reset_path(&other_id), &token, None).await, http, code).await;
-        assert_eq!(app.mails_to(&other).len(), before, "no mail to a {status} account");
+        assert_eq!(app.mails_to(&other).await.len(), before, "no mail to a {status} account");
     }
 }

@@ -163,7 +163,9 @@ async fn instances_are_their_owners_versioned_and_evented(backend: Backend) {
     assert_eq!(res.headers()["etag"], "\"1\"");
     let created: Value = res.json().await.unwrap();
     let id = created["id"].as_str().unwrap().to_owned();
-    assert_eq!((created["state"].as_str(), created["version"].as_i64()), (Some("ready"), Some(1)));
+    // A new instance is provisioned by a job: `provisioning` at first, then `ready` (with no
+    // INSTANCE_PROVISIONER_URL at once), one version later.
+    assert_eq!((created["state"].as_str(), created["version"].as_i64()), (Some("provisioning"), Some(1)));
     assert_eq!(created["user_id"], owner_id);
     // The same key and body: the same instance, not a second one.
     let again = send(&app, Method::POST, "/v1/instances", &owner, Some(body), &keyed).await;
@@ -178,6 +180,8 @@ async fn instances_are_their_owners_versioned_and_evented(backend: Backend) {
     assert_eq!(problem["errors"][0]["code"], "unknown_agent", "{problem}");
 
     let path = format!("/v1/instances/{id}");
+    let ready = ready(&app, &owner, &id).await;
+    assert_eq!(ready["version"], 2, "{ready}");
     // Someone else's instance does not exist for them: 404, never 403.
     assert_problem(app.get_authed(&path, &stranger).await, 404, "not_found").await;
     let patch = json!({"name": "Renamed"});
@@ -195,23 +199,30 @@ async fn instances_are_their_owners_versioned_and_evented(backend: Backend) {
         "precondition_required",
     )
     .await;
-    let res = send(&app, Method::PATCH, &path, &owner, Some(patch.clone()), &[("If-Match", "\"1\"")]).await;
-    assert_eq!(res.status(), 200);
-    assert_eq!(res.headers()["etag"], "\"2\"");
-    // A client still holding version 1 loses: 412, and nothing changes.
-    let stale = json!({"config": {"tone": null, "length": "short"}});
+    // The version the client created it with is stale once provisioning moved it.
     assert_problem(
-        send(&app, Method::PATCH, &path, &owner, Some(stale.clone()), &[("If-Match", "\"1\"")]).await,
+        send(&app, Method::PATCH, &path, &owner, Some(patch.clone()), &[("If-Match", "\"1\"")]).await,
         412,
         "precondition_failed",
     )
     .await;
-    let res = send(&app, Method::PATCH, &path, &owner, Some(stale), &[("If-Match", "\"2\"")]).await;
+    let res = send(&app, Method::PATCH, &path, &owner, Some(patch.clone()), &[("If-Match", "\"2\"")]).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["etag"], "\"3\"");
+    // A client still holding version 2 loses: 412, and nothing changes.
+    let stale = json!({"config": {"tone": null, "length": "short"}});
+    assert_problem(
+        send(&app, Method::PATCH, &path, &owner, Some(stale.clone()), &[("If-Match", "\"2\"")]).await,
+        412,
+        "precondition_failed",
+    )
+    .await;
+    let res = send(&app, Method::PATCH, &path, &owner, Some(stale), &[("If-Match", "\"3\"")]).await;
     let updated: Value = res.json().await.unwrap();
     assert_eq!(updated["config"], json!({"length": "short"}), "a merge patch: null removes a key");
-    assert_eq!(updated["version"], 3);
+    assert_eq!(updated["version"], 4);
     let got = app.get_authed(&path, &owner).await;
-    assert_eq!(got.headers()["etag"], "\"3\"");
+    assert_eq!(got.headers()["etag"], "\"4\"");
 
     let listed: Value = app.get_authed("/v1/instances?state=ready", &owner).await.json().await.unwrap();
     assert_eq!(listed["items"].as_array().unwrap().len(), 1);
@@ -226,7 +237,7 @@ async fn instances_are_their_owners_versioned_and_evented(backend: Backend) {
     assert_problem(app.get_authed(&format!("/v1/admin/instances/{id}"), &owner).await, 403, "forbidden").await;
 
     assert_problem(
-        send(&app, Method::DELETE, &path, &owner, None, &[("If-Match", "\"2\"")]).await,
+        send(&app, Method::DELETE, &path, &owner, None, &[("If-Match", "\"3\"")]).await,
         412,
         "precondition_failed",
     )
@@ -234,15 +245,30 @@ async fn instances_are_their_owners_versioned_and_evented(backend: Backend) {
     assert_eq!(send(&app, Method::DELETE, &path, &owner, None, &[]).await.status(), 204);
     assert_problem(app.get_authed(&path, &owner).await, 404, "not_found").await;
 
-    let events = events_about(&app, &mut bus, &[&id], 4).await;
+    let events = events_about(&app, &mut bus, &[&id], 5).await;
     let kinds: Vec<&str> = events.iter().map(|(_, kind, _)| kind.as_str()).collect();
-    assert_eq!(kinds, ["instance.created", "instance.updated", "instance.updated", "instance.deleted"], "{events:?}");
+    assert_eq!(
+        kinds,
+        ["instance.created", "instance.updated", "instance.updated", "instance.updated", "instance.deleted"],
+        "{events:?}"
+    );
     let versions: Vec<i64> = events.iter().map(|(_, _, p)| p["version"].as_i64().unwrap()).collect();
-    assert_eq!(versions, [1, 2, 3, 4]);
-    assert_eq!(events[1].2["changed"], json!(["name"]));
-    assert_eq!(events[2].2["changed"], json!(["config"]));
-    assert_eq!(events[3].2["state"], "deleted");
+    assert_eq!(versions, [1, 2, 3, 4, 5]);
+    assert_eq!((events[0].2["state"].as_str(), events[1].2["state"].as_str()), (Some("provisioning"), Some("ready")));
+    assert_eq!(events[1].2["changed"], json!(["state"]));
+    assert_eq!(events[2].2["changed"], json!(["name"]));
+    assert_eq!(events[3].2["changed"], json!(["config"]));
+    assert_eq!(events[4].2["state"], "deleted");
     assert_eq!(events[0].2["user_id"], owner_id);
+}
+
+/// The instance `id` once its provisioning made it `ready`.
+pub async fn ready(app: &TestApp, token: &str, id: &str) -> Value {
+    crate::helpers::eventually("the instance to be ready", std::time::Duration::from_secs(10), async || {
+        let instance: Value = app.get_authed(&format!("/v1/instances/{id}"), token).await.json().await.unwrap();
+        (instance["state"] == "ready").then_some(instance)
+    })
+    .await
 }
 
 /// Deleting an account ends its instances, one `instance.deleted` each.
@@ -258,20 +284,27 @@ async fn a_deleted_account_ends_its_instances(backend: Backend) {
             send(&app, Method::POST, "/v1/instances", &owner, Some(body), &[]).await.json().await.unwrap();
         ids.push(created["id"].as_str().unwrap().to_owned());
     }
+    for id in &ids {
+        ready(&app, &owner, id).await;
+    }
     let res = send(&app, Method::DELETE, &format!("/v1/admin/users/{owner_id}"), &admin, None, &[]).await;
     assert_eq!(res.status(), 204);
     let listed: Value =
         app.get_authed(&format!("/v1/admin/users/{owner_id}/instances"), &admin).await.json().await.unwrap();
     assert_eq!(listed["items"], json!([]));
     let about: Vec<&str> = ids.iter().map(String::as_str).collect();
-    let events = events_about(&app, &mut bus, &about, 4).await;
+    let events = events_about(&app, &mut bus, &about, 6).await;
     for id in &ids {
         let kinds: Vec<(&str, &str)> = events
             .iter()
             .filter(|(aggregate, _, _)| aggregate == id)
             .map(|(_, kind, payload)| (kind.as_str(), payload["state"].as_str().unwrap()))
             .collect();
-        assert_eq!(kinds, [("instance.created", "ready"), ("instance.deleted", "deleted")], "{events:?}");
+        assert_eq!(
+            kinds,
+            [("instance.created", "provisioning"), ("instance.updated", "ready"), ("instance.deleted", "deleted")],
+            "{events:?}"
+        );
     }
 }
 

@@ -99,6 +99,8 @@ async fn other_services_instance_updates_apply_once_and_poison_is_dead_lettered(
         .await
         .unwrap();
     let id = created["id"].as_str().unwrap().to_owned();
+    // Provisioned (version 2) before the other service's updates come.
+    crate::agents::ready(&app, &user, &id).await;
     // The consumer declares its queue at start-up: wait for it.
     eventually("the consumer's queue", Duration::from_secs(10), async || {
         let options = QueueDeclareOptions { passive: true, ..QueueDeclareOptions::default() };
@@ -108,10 +110,10 @@ async fn other_services_instance_updates_apply_once_and_poison_is_dead_lettered(
     .await;
 
     let first = uuid::Uuid::now_v7().to_string();
-    publish(&channel, &theirs, &first, &update(&first, &id, 2, json!({"state": "failed"}))).await;
+    publish(&channel, &theirs, &first, &update(&first, &id, 3, json!({"state": "failed"}))).await;
     let seen = eventually("the update applied", Duration::from_secs(10), async || {
         let now = instance(&app, &user, &id).await;
-        (now["version"] == 2).then_some(now)
+        (now["version"] == 3).then_some(now)
     })
     .await;
     assert_eq!(seen["state"], "failed");
@@ -120,14 +122,14 @@ async fn other_services_instance_updates_apply_once_and_poison_is_dead_lettered(
     // change nothing. Then poison, which must not block the valid update behind it.
     publish(&channel, &theirs, &first, &update(&first, &id, 5, json!({"state": "stopped"}))).await;
     let stale = uuid::Uuid::now_v7().to_string();
-    publish(&channel, &theirs, &stale, &update(&stale, &id, 2, json!({"state": "stopped"}))).await;
+    publish(&channel, &theirs, &stale, &update(&stale, &id, 3, json!({"state": "stopped"}))).await;
     let poison = uuid::Uuid::now_v7().to_string();
     publish(&channel, &theirs, &poison, b"{ not json").await;
     let last = uuid::Uuid::now_v7().to_string();
-    publish(&channel, &theirs, &last, &update(&last, &id, 3, json!({"state": "ready", "name": "Provisioned"}))).await;
+    publish(&channel, &theirs, &last, &update(&last, &id, 4, json!({"state": "ready", "name": "Provisioned"}))).await;
     let seen = eventually("the last update applied", Duration::from_secs(15), async || {
         let now = instance(&app, &user, &id).await;
-        (now["version"] == 3).then_some(now)
+        (now["version"] == 4).then_some(now)
     })
     .await;
     assert_eq!((seen["state"].as_str(), seen["name"].as_str()), (Some("ready"), Some("Provisioned")), "{seen}");
@@ -159,9 +161,14 @@ async fn other_services_instance_updates_apply_once_and_poison_is_dead_lettered(
         events.iter().map(|e| (e.event_type.clone(), e.payload["version"].as_i64().unwrap())).collect();
     assert_eq!(
         versions,
-        [("instance.created".to_owned(), 1), ("instance.updated".to_owned(), 2), ("instance.updated".to_owned(), 3)]
+        [
+            ("instance.created".to_owned(), 1),
+            ("instance.updated".to_owned(), 2),
+            ("instance.updated".to_owned(), 3),
+            ("instance.updated".to_owned(), 4)
+        ]
     );
-    assert_eq!(events[1].payload["changed"], json!(["state"]));
+    assert_eq!(events[2].payload["changed"], json!(["state"]));
 
     drop(app);
     for name in [queue.as_str(), dead.as_str()] {

@@ -34,6 +34,7 @@ struct World {
     session_id: String,
     device_id: String,
     agent_id: String,
+    job_id: String,
     instance_id: String,
 }
 
@@ -57,7 +58,9 @@ async fn world(backend: Backend) -> World {
     let res = app.post_authed("/v1/instances", &token, Some(&json!({ "agent_id": agent_id, "name": "Mine" }))).await;
     assert_eq!(res.status(), 201);
     let instance_id = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
-    World { app, admin_email, token, user_id, group_id, session_id, device_id, agent_id, instance_id }
+    let jobs: Value = app.get_authed("/v1/admin/jobs?limit=1", &token).await.json().await.unwrap();
+    let job_id = jobs["items"][0]["id"].as_str().unwrap().to_owned();
+    World { app, admin_email, token, user_id, group_id, session_id, device_id, agent_id, instance_id, job_id }
 }
 
 impl World {
@@ -75,6 +78,7 @@ impl World {
             "id" if path.starts_with("/v1/instances") || path.starts_with("/v1/admin/instances") => {
                 self.instance_id.clone()
             }
+            "id" if path.starts_with("/v1/admin/jobs") => self.job_id.clone(),
             other => panic!("no sample value for path parameter {other} of {path}"),
         }
     }

@@ -217,6 +217,7 @@ async fn account_flow(app: &TestApp, admin: &str) {
     assert_eq!(app.post_json("/v1/auth/password/forgot", &json!({ "email": email })).await.status(), 202);
     let reset_token = app
         .mails_to(&email)
+        .await
         .into_iter()
         .rev()
         .find_map(|mail| match mail {
@@ -250,7 +251,8 @@ async fn agents_flow(app: &TestApp, admin: &str) {
     assert_eq!(res.status(), 201);
     let instance: Value = res.json().await.unwrap();
     let path = format!("/v1/instances/{}", instance["id"].as_str().unwrap());
-    let request = app.client.patch(app.url(&path)).bearer_auth(token).header("If-Match", "\"1\"");
+    crate::agents::ready(app, token, instance["id"].as_str().unwrap()).await;
+    let request = app.client.patch(app.url(&path)).bearer_auth(token).header("If-Match", "\"2\"");
     let res = request.json(&json!({ "config": { "tone": "dry" } })).send().await.unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(app.client.delete(app.url(&path)).bearer_auth(token).send().await.unwrap().status(), 204);

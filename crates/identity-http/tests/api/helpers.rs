@@ -84,8 +84,11 @@ pub struct TestApp {
     /// The port of the `METRICS_ADDR` listener, when the test set one.
     pub metrics_port: Option<u16>,
     pub bus: Option<identity_memory::InProcessBus>,
-    /// Every mail the server sent.
+    /// Every mail the server sent (read it through [`TestApp::mails_to`] and
+    /// [`TestApp::sent_mail`], which wait for the mail jobs to run).
     pub mail: identity_memory::CapturingNotifier,
+    /// The server's job queues.
+    pub queues: Vec<Arc<dyn identity_core::ports::JobQueue>>,
     /// Every event the server emits, checked against `docs/events/` when the test ends
     /// (before the server stops and its database goes).
     pub events: crate::event_contract::EventCheck,
@@ -127,14 +130,26 @@ impl TestClock {
 /// [`spawn_app_with`] on a clock that starts now and moves only when the test says.
 pub async fn spawn_app_with_clock(backend: Backend, overrides: &[(&str, &str)]) -> (TestApp, TestClock) {
     let now = ManualClock::new(chrono::Utc::now());
-    let (app, redis) = spawn(backend, overrides, Some(Arc::new(now.clone()))).await;
+    let (app, redis) = spawn(backend, overrides, Some(Arc::new(now.clone())), None).await;
+    (app, TestClock { now, redis })
+}
+
+/// [`spawn_app_with_clock`] with the mail transport the test gives (one that fails for a
+/// while, say); `TestApp::mail` then stays empty.
+pub async fn spawn_app_with_transport(
+    backend: Backend,
+    overrides: &[(&str, &str)],
+    transport: Arc<dyn identity_core::ports::Notifier>,
+) -> (TestApp, TestClock) {
+    let now = ManualClock::new(chrono::Utc::now());
+    let (app, redis) = spawn(backend, overrides, Some(Arc::new(now.clone())), Some(transport)).await;
     (app, TestClock { now, redis })
 }
 
 /// Starts a server with test settings (cheap Argon2 parameters, a fresh database) plus
 /// `overrides`.
 pub async fn spawn_app_with(backend: Backend, overrides: &[(&str, &str)]) -> TestApp {
-    spawn(backend, overrides, None).await.0
+    spawn(backend, overrides, None, None).await.0
 }
 
 /// The server, and when the test moves the clock and the server uses Redis, a handle on the
@@ -143,6 +158,7 @@ async fn spawn(
     backend: Backend,
     overrides: &[(&str, &str)],
     clock: Option<Arc<dyn identity_core::ports::Clock>>,
+    transport: Option<Arc<dyn identity_core::ports::Notifier>>,
 ) -> (TestApp, Option<RedisStore>) {
     log_buffer();
     let mut vars: HashMap<String, String> = HashMap::from([
@@ -154,6 +170,8 @@ async fn spawn(
         ("RATE_LIMIT_AUTH_PER_MINUTE".into(), "100000".into()),
         // A finished test's server stops at once (the shutdown sequence has a test of its own).
         ("SHUTDOWN_DRAIN_SECONDS".into(), "0".into()),
+        // Mail is a job: a test reads it as soon as the worker ran it.
+        ("JOB_POLL_INTERVAL_MS".into(), "20".into()),
     ]);
     let database = match backend {
         Backend::Memory => None,
@@ -177,12 +195,14 @@ async fn spawn(
     let server_database_url = vars.get("DATABASE_URL").filter(|url| !url.is_empty()).cloned();
     let config = Config::from_env(&move |name: &str| vars.get(name).cloned()).expect("test configuration is valid");
     let mail = identity_memory::CapturingNotifier::new();
-    let overrides = Overrides { notifier: Some(std::sync::Arc::new(mail.clone())), clock };
+    let notifier = transport.unwrap_or_else(|| Arc::new(mail.clone()));
+    let overrides = Overrides { notifier: Some(notifier), clock };
     let app = Application::build_with(&config, overrides).await.expect("the server starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     let bus = app.bus().cloned();
     let events = crate::event_contract::EventCheck::start(bus.as_ref(), server_database_url);
     let metrics_port = app.metrics_port();
+    let queues = app.job_queues().to_vec();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(app.run_until(async move {
         let _ = stopped.await;
@@ -202,6 +222,7 @@ async fn spawn(
         metrics_port,
         bus,
         mail,
+        queues,
         events,
         _stop: stop,
         _database: database,
@@ -290,8 +311,8 @@ impl TestApp {
     /// Follows the last verification link mailed to `email`: `POST /v1/auth/email/verify`.
     pub async fn verify_address(&self, email: &str) -> reqwest::Response {
         let token = self
-            .mail
-            .sent()
+            .sent_mail()
+            .await
             .iter()
             .rev()
             .find_map(|mail| match mail {
@@ -340,9 +361,36 @@ impl TestApp {
         self.post_json("/v1/auth/refresh", &json!({ "refresh_token": refresh_token })).await
     }
 
-    /// The mails sent to `email` so far.
-    pub fn mails_to(&self, email: &str) -> Vec<identity_core::ports::Mail> {
+    /// The mails sent to `email` so far, once every mail job enqueued so far has run.
+    pub async fn mails_to(&self, email: &str) -> Vec<identity_core::ports::Mail> {
+        self.settle_jobs().await;
         self.mail.sent_to(email)
+    }
+
+    /// Every mail sent so far, once every mail job enqueued so far has run.
+    pub async fn sent_mail(&self) -> Vec<identity_core::ports::Mail> {
+        self.settle_jobs().await;
+        self.mail.sent()
+    }
+
+    /// Waits until no job is running and every queued job has had its first run (jobs
+    /// waiting for a retry do not count): what a request enqueued has been done.
+    pub async fn settle_jobs(&self) {
+        use identity_core::domain::{JobFilter, JobState};
+        for _ in 0..1000 {
+            let mut busy = false;
+            for queue in &self.queues {
+                let running = JobFilter { state: Some(JobState::Running), limit: 1, ..JobFilter::default() };
+                let queued = JobFilter { state: Some(JobState::Queued), limit: 1000, ..JobFilter::default() };
+                busy |= !queue.list_jobs(&running).await.unwrap().is_empty();
+                busy |= queue.list_jobs(&queued).await.unwrap().iter().any(|job| job.attempts == 0);
+            }
+            if !busy {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("the server's jobs did not settle within 10 s");
     }
 
     pub async fn me_with_bearer(&self, token: &str) -> reqwest::Response {
@@ -432,6 +480,18 @@ impl Db {
     pub async fn execute(&mut self, sql: &str) -> Result<usize, String> {
         use diesel_async::RunQueryDsl;
         diesel::sql_query(sql).execute(&mut self.conn).await.map_err(|e| e.to_string())
+    }
+
+    /// The number a query answers as `n` (`SELECT count(*) AS n FROM …`).
+    pub async fn number(&mut self, sql: &str) -> i64 {
+        use diesel_async::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct Number {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let row: Number = diesel::sql_query(sql).get_result(&mut self.conn).await.unwrap();
+        row.n
     }
 
     pub async fn count(&mut self, table: &str) -> i64 {

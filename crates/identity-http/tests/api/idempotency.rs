@@ -24,7 +24,7 @@ async fn a_retry_whose_answer_was_lost_gets_what_its_first_attempt_made() {
     assert_eq!(retry.status(), 201, "not email_taken");
     let retry: Value = retry.json().await.unwrap();
     assert_eq!((&retry["id"], &retry["email"]), (&first["id"], &first["email"]));
-    assert_eq!(app.mails_to(body["email"].as_str().unwrap()).len(), 1, "one account, one mail");
+    assert_eq!(app.mails_to(body["email"].as_str().unwrap()).await.len(), 1, "one account, one mail");
     // The same key with another body is still refused.
     app.forget_kept_answers().await;
     let other = json!({ "email": unique_email(), "password": PASSWORD });
@@ -64,7 +64,7 @@ async fn retries_with_the_same_key_replay_the_first_answer(backend: Backend) {
     assert_eq!(retry.headers()["idempotent-replayed"], "true");
     assert_eq!(retry.headers()["content-type"], "application/json");
     assert_eq!(retry.json::<Value>().await.unwrap(), first);
-    assert_eq!(app.mails_to(body["email"].as_str().unwrap()).len(), 1, "one account, one mail");
+    assert_eq!(app.mails_to(body["email"].as_str().unwrap()).await.len(), 1, "one account, one mail");
 
     // The same key with another body is a client bug.
     let other = json!({ "email": unique_email(), "password": PASSWORD });
@@ -112,7 +112,7 @@ async fn concurrent_duplicates_run_once(backend: Backend) {
         futures_util::future::join_all(requests).await.iter().map(|r| r.status().as_u16()).collect();
     assert!(statuses.iter().all(|s| *s == 201 || *s == 409), "{statuses:?}");
     assert!(statuses.contains(&201));
-    assert_eq!(app.mails_to(body["email"].as_str().unwrap()).len(), 1, "registered once: {statuses:?}");
+    assert_eq!(app.mails_to(body["email"].as_str().unwrap()).await.len(), 1, "registered once: {statuses:?}");
     // Never a 409 email_taken: duplicates did not run.
     assert_eq!(register_with_key(&app, &key, &body).await.status(), 201);
 }

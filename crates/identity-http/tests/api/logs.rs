@@ -33,7 +33,7 @@ async fn no_password_hash_or_token_is_ever_logged(backend: Backend) {
     let refreshed: Value = app.refresh(&refresh_token).await.json().await.unwrap();
     let next_refresh = refreshed["refresh_token"].as_str().unwrap().to_owned();
     // The verification mail's token.
-    let verification = match app.mails_to(&email).first() {
+    let verification = match app.mails_to(&email).await.first() {
         Some(identity_core::ports::Mail::VerifyEmail { token, .. }) => token.clone(),
         other => panic!("expected a verification mail, got {other:?}"),
     };

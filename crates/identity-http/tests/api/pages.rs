@@ -76,6 +76,7 @@ async fn mailed_links_open_the_pages(backend: Backend) {
     assert_eq!(app.register(&email, PASSWORD).await.status(), 201);
     let verify = app
         .mails_to(&email)
+        .await
         .into_iter()
         .find_map(|mail| match mail {
             Mail::VerifyEmail { link, .. } => Some(link),
@@ -90,6 +91,7 @@ async fn mailed_links_open_the_pages(backend: Backend) {
     assert_eq!(res.status(), 202);
     let reset = app
         .mails_to(&email)
+        .await
         .into_iter()
         .find_map(|mail| match mail {
             Mail::PasswordReset { link, .. } => Some(link),

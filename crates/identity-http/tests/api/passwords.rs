@@ -17,8 +17,8 @@ both_backends!(
     weak_passwords_are_refused_everywhere_with_a_code_per_reason,
 );
 
-fn reset_token(app: &TestApp, email: &str) -> String {
-    match app.mails_to(email).last() {
+async fn reset_token(app: &TestApp, email: &str) -> String {
+    match app.mails_to(email).await.last() {
         Some(Mail::PasswordReset { link, .. }) => {
             assert!(link.starts_with("https://app.example/reset/"), "{link}");
             link.rsplit('/').next().unwrap().to_owned()
@@ -38,7 +38,7 @@ async fn forgot_answers_the_same_for_everyone_and_mails_a_link(backend: Backend)
     assert_eq!(known.status(), 202);
     assert_eq!(unknown.status(), 202);
     assert_eq!(known.text().await.unwrap(), unknown.text().await.unwrap());
-    assert_eq!(reset_token(&app, &email).len(), 43);
+    assert_eq!(reset_token(&app, &email).await.len(), 43);
     assert_problem(
         app.post_json("/v1/auth/password/forgot", &json!({ "email": "nope" })).await,
         422,
@@ -49,7 +49,7 @@ async fn forgot_answers_the_same_for_everyone_and_mails_a_link(backend: Backend)
     let plain = spawn_app(backend).await;
     assert_eq!(plain.register(&email, PASSWORD).await.status(), 201);
     assert_eq!(plain.post_json("/v1/auth/password/forgot", &json!({ "email": email })).await.status(), 202);
-    match plain.mails_to(&email).last() {
+    match plain.mails_to(&email).await.last() {
         Some(Mail::PasswordReset { link, .. }) => assert_eq!(token_from_link(link).len(), 43),
         other => panic!("{other:?}"),
     }
@@ -59,7 +59,7 @@ async fn reset_is_single_use_and_ends_every_session(backend: Backend) {
     let app = spawn_app_with(backend, &[RESET_TEMPLATE]).await;
     let (email, login) = app.signed_in().await;
     assert_eq!(app.post_json("/v1/auth/password/forgot", &json!({ "email": email })).await.status(), 202);
-    let token = reset_token(&app, &email);
+    let token = reset_token(&app, &email).await;
 
     let weak = app.post_json("/v1/auth/password/reset", &json!({ "token": token, "new_password": "password" })).await;
     let problem = assert_problem(weak, 422, "validation_failed").await;
@@ -79,7 +79,7 @@ async fn reset_is_single_use_and_ends_every_session(backend: Backend) {
     assert_eq!(app.refresh(login["refresh_token"].as_str().unwrap()).await.status(), 401);
     assert_problem(app.login(&email, PASSWORD).await, 401, "invalid_credentials").await;
     app.login_ok(&email, "a brand new passphrase").await;
-    assert!(matches!(app.mails_to(&email).last(), Some(Mail::PasswordChanged { .. })));
+    assert!(matches!(app.mails_to(&email).await.last(), Some(Mail::PasswordChanged { .. })));
     if backend == Backend::Postgres {
         let mut db = crate::helpers::Db::connect(app.database_url.as_deref().unwrap()).await;
         assert_eq!(db.count("outbox WHERE type = 'password.changed'").await, 1);
@@ -135,7 +135,7 @@ async fn signed_in_users_can_ask_for_a_reset_link(backend: Backend) {
     let (email, login) = app.signed_in().await;
     let token = login["access_token"].as_str().unwrap();
     assert_eq!(app.post_authed("/v1/auth/password/reset/request", token, None).await.status(), 202);
-    let reset = reset_token(&app, &email);
+    let reset = reset_token(&app, &email).await;
     assert_problem(app.post_authed("/v1/auth/password/reset/request", token, None).await, 429, "cooldown").await;
     let res = app
         .post_json("/v1/auth/password/reset", &json!({ "token": reset, "new_password": "a brand new passphrase" }))
@@ -189,7 +189,7 @@ async fn weak_passwords_are_refused_everywhere_with_a_code_per_reason(backend: B
     let body = json!({ "email": ada, "password": "Lovelace2024!" });
     assert_eq!(refusal(app.post_json("/v1/auth/register", &body).await, "password").await, "contains_email");
     assert_eq!(refusal(app.post_json("/v1/auth/register/request", &body).await, "password").await, "contains_email");
-    assert!(app.mails_to(&ada).is_empty(), "nothing was registered");
+    assert!(app.mails_to(&ada).await.is_empty(), "nothing was registered");
 
     // A long passphrase passes, also one that mentions the service or the username.
     let email = unique_email();
@@ -210,7 +210,7 @@ async fn weak_passwords_are_refused_everywhere_with_a_code_per_reason(backend: B
     let body = json!({ "email": email, "password": PASSWORD, "username": "adalovelace" });
     assert_eq!(reset_app.post_json("/v1/auth/register", &body).await.status(), 201);
     assert_eq!(reset_app.post_json("/v1/auth/password/forgot", &json!({ "email": email })).await.status(), 202);
-    let token = reset_token(&reset_app, &email);
+    let token = reset_token(&reset_app, &email).await;
     // A refused password does not spend the token.
     for &(password, code) in WEAK {
         let res =

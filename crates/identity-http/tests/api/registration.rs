@@ -19,8 +19,8 @@ both_backends!(
     verification_can_be_required_for_login,
 );
 
-fn code_of(app: &TestApp, email: &str) -> String {
-    match app.mails_to(email).last() {
+async fn code_of(app: &TestApp, email: &str) -> String {
+    match app.mails_to(email).await.last() {
         Some(Mail::RegistrationCode { code, .. }) => code.clone(),
         other => panic!("expected a registration code mail, got {other:?}"),
     }
@@ -52,7 +52,7 @@ async fn codes_live_ten_minutes_and_stay_out_of_the_subject(backend: Backend) {
         assert_eq!(res.status(), 202);
         assert_eq!(res.json::<Value>().await.unwrap()["code_ttl_seconds"], 600);
     }
-    let mail = app.mails_to(&early).pop().unwrap();
+    let mail = app.mails_to(&early).await.pop().unwrap();
     let Mail::RegistrationCode { code, ttl_minutes, .. } = &mail else { panic!("{mail:?}") };
     assert_eq!(*ttl_minutes, 10);
     let shown = rendered(&mail);
@@ -62,9 +62,9 @@ async fn codes_live_ten_minutes_and_stay_out_of_the_subject(backend: Backend) {
 
     // Still valid just before 10 minutes, void just after.
     clock.elapse(std::time::Duration::from_secs(590)).await;
-    assert_eq!(confirm(&app, &early, &code_of(&app, &early)).await.status(), 201);
+    assert_eq!(confirm(&app, &early, &code_of(&app, &early).await).await.status(), 201);
     clock.elapse(std::time::Duration::from_secs(20)).await;
-    assert_problem(confirm(&app, &late, &code_of(&app, &late)).await, 400, "invalid_code").await;
+    assert_problem(confirm(&app, &late, &code_of(&app, &late).await).await, 400, "invalid_code").await;
 
     // No mail's subject takes a secret placeholder from the configuration.
     for (var, secret) in [
@@ -88,7 +88,7 @@ async fn two_step_registration_signs_in_with_a_verified_address(backend: Backend
     assert_eq!(res.status(), 202);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body, json!({ "status": "pending", "code_ttl_seconds": 600 }));
-    let code = code_of(&app, &email);
+    let code = code_of(&app, &email).await;
     assert_eq!(code.len(), 6);
 
     // Not an account yet.
@@ -120,15 +120,15 @@ async fn two_step_answers_the_same_for_taken_addresses(backend: Backend) {
     assert_eq!(for_free.status(), 202);
     let (a, b): (Value, Value) = (for_taken.json().await.unwrap(), for_free.json().await.unwrap());
     assert_eq!(a, b, "no account enumeration through the answer");
-    assert!(matches!(app.mails_to(&taken).last(), Some(Mail::AlreadyRegistered { .. })));
-    assert!(matches!(app.mails_to(&free).last(), Some(Mail::RegistrationCode { .. })));
+    assert!(matches!(app.mails_to(&taken).await.last(), Some(Mail::AlreadyRegistered { .. })));
+    assert!(matches!(app.mails_to(&free).await.last(), Some(Mail::RegistrationCode { .. })));
 }
 
 async fn wrong_codes_are_counted_and_void_the_registration(backend: Backend) {
     let app = spawn_app(backend).await;
     let email = unique_email();
     assert_eq!(request(&app, &email).await.status(), 202);
-    let code = code_of(&app, &email);
+    let code = code_of(&app, &email).await;
     let wrong = if code == "000000" { "000001" } else { "000000" };
     for left in (0..5).rev() {
         let problem = assert_problem(confirm(&app, &email, wrong).await, 400, "invalid_code").await;
@@ -148,21 +148,21 @@ async fn codes_have_a_resend_cooldown(backend: Backend) {
     let retry_after: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=60).contains(&retry_after));
     assert_problem(res, 429, "cooldown").await;
-    assert_eq!(app.mails_to(&email).len(), 1);
+    assert_eq!(app.mails_to(&email).await.len(), 1);
     // Without a cooldown a new code replaces the old one.
     let quick = spawn_app_with(backend, &[("MAIL_COOLDOWN_SECONDS", "0")]).await;
     assert_eq!(request(&quick, &email).await.status(), 202);
-    let first = code_of(&quick, &email);
+    let first = code_of(&quick, &email).await;
     assert_eq!(request(&quick, &email).await.status(), 202);
-    let second = code_of(&quick, &email);
+    let second = code_of(&quick, &email).await;
     if first != second {
         assert_problem(confirm(&quick, &email, &first).await, 400, "invalid_code").await;
     }
     assert_eq!(confirm(&quick, &email, &second).await.status(), 201);
 }
 
-fn verification_token(app: &TestApp, email: &str) -> String {
-    match app.mails_to(email).last() {
+async fn verification_token(app: &TestApp, email: &str) -> String {
+    match app.mails_to(email).await.last() {
         Some(Mail::VerifyEmail { link, token, .. }) => {
             assert_eq!(&token_from_link(link), token, "the link carries the token");
             assert!(link.starts_with("http://localhost:8080/verify-email?token="), "{link}");
@@ -176,7 +176,7 @@ async fn one_step_registration_is_verified_by_the_mailed_link(backend: Backend) 
     let app = spawn_app(backend).await;
     let email = unique_email();
     assert_eq!(app.register(&email, PASSWORD).await.status(), 201);
-    let token = verification_token(&app, &email);
+    let token = verification_token(&app, &email).await;
 
     let res = app.post_json("/v1/auth/email/verify", &json!({ "token": token })).await;
     assert_eq!(res.status(), 200);
@@ -188,10 +188,10 @@ async fn one_step_registration_is_verified_by_the_mailed_link(backend: Backend) 
         .await;
 
     // Resending answers 202 for anyone, and mails only an unverified account.
-    let before = app.mail.sent().len();
+    let before = app.sent_mail().await.len();
     assert_eq!(app.post_json("/v1/auth/email/verify/resend", &json!({ "email": email })).await.status(), 202);
     assert_eq!(app.post_json("/v1/auth/email/verify/resend", &json!({ "email": unique_email() })).await.status(), 202);
-    assert_eq!(app.mail.sent().len(), before);
+    assert_eq!(app.sent_mail().await.len(), before);
     if backend == Backend::Postgres {
         let mut db = crate::helpers::Db::connect(app.database_url.as_deref().unwrap()).await;
         assert_eq!(db.count("outbox WHERE type = 'user.verified'").await, 1);
@@ -205,9 +205,9 @@ async fn verification_can_be_required_for_login(backend: Backend) {
     assert_problem(app.login(&email, PASSWORD).await, 403, "email_not_verified").await;
     // A wrong password does not reveal that the account waits for verification.
     assert_problem(app.login(&email, "a wrong password").await, 401, "invalid_credentials").await;
-    let first = verification_token(&app, &email);
+    let first = verification_token(&app, &email).await;
     assert_eq!(app.post_json("/v1/auth/email/verify/resend", &json!({ "email": email })).await.status(), 202);
-    let second = verification_token(&app, &email);
+    let second = verification_token(&app, &email).await;
     assert_ne!(first, second);
     // A new link voids the old one.
     assert_problem(app.post_json("/v1/auth/email/verify", &json!({ "token": first })).await, 400, "invalid_token")

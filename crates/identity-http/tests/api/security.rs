@@ -297,7 +297,7 @@ async fn repeated_failures_can_lock_the_account(backend: Backend) {
     // Locked: the right password learns no more than a wrong one (issue 8: no oracle).
     assert_problem(app.login(&email, PASSWORD).await, 401, "invalid_credentials").await;
     assert_problem(app.login(&email, "not the password").await, 401, "invalid_credentials").await;
-    match app.mails_to(&email).last() {
+    match app.mails_to(&email).await.last() {
         Some(identity_core::ports::Mail::AccountLocked { minutes, .. }) => assert_eq!(*minutes, 15),
         other => panic!("expected the lock-out mail, got {other:?}"),
     }

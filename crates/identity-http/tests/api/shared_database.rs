@@ -127,6 +127,11 @@ async fn agents_and_instances_live_in_the_shared_database_with_their_events() {
     assert_eq!(res.status(), 201);
     let instance: Value = res.json().await.unwrap();
     let id = instance["id"].as_str().unwrap().to_owned();
+    // Its provisioning job ran from the shared database's own queue.
+    crate::agents::ready(&app, &user, &id).await;
+    let provisioning = "SELECT count(*) AS n FROM jobs WHERE kind = 'provision_instance' AND state = 'succeeded'";
+    assert_eq!(count(&shared.url, provisioning).await, 1);
+    assert_eq!(count(&main, "SELECT count(*) AS n FROM jobs WHERE kind = 'provision_instance'").await, 0);
 
     // Both rows and their events are in the shared database, none of it in the main one.
     assert_eq!(count(&shared.url, "SELECT count(*) AS n FROM agents").await, 1);
@@ -143,19 +148,19 @@ async fn agents_and_instances_live_in_the_shared_database_with_their_events() {
         .find(|l| l.starts_with("identity_outbox_backlog{outbox=\"shared\"}"))
         .and_then(|l| l.rsplit(' ').next())
         .and_then(|n| n.parse::<f64>().ok());
-    assert_eq!(backlog, Some(2.0), "{metrics}");
+    assert_eq!(backlog, Some(3.0), "created, created and provisioned: {metrics}");
     // The admins' audit stays in the main database.
     assert_eq!(count(&main, "SELECT count(*) AS n FROM audit_logs WHERE action = 'agent.created'").await, 1);
 
     // A failure in the shared database: the change and its event go together, or neither.
     break_inserts(&shared.url, "outbox").await;
     let path = format!("/v1/instances/{id}");
-    let res = send(&app, Method::PATCH, &path, &user, Some(json!({"name": "Renamed"})), Some("\"1\"")).await;
+    let res = send(&app, Method::PATCH, &path, &user, Some(json!({"name": "Renamed"})), Some("\"2\"")).await;
     assert!(res.status().is_server_error(), "{}", res.status());
     mend_inserts(&shared.url, "outbox").await;
     let now: Value = app.get_authed(&path, &user).await.json().await.unwrap();
-    assert_eq!((now["name"].as_str(), now["version"].as_i64()), (Some("Mine"), Some(1)), "{now}");
-    assert_eq!(count(&shared.url, "SELECT count(*) AS n FROM outbox WHERE type = 'instance.updated'").await, 0);
+    assert_eq!((now["name"].as_str(), now["version"].as_i64()), (Some("Mine"), Some(2)), "{now}");
+    assert_eq!(count(&shared.url, "SELECT count(*) AS n FROM outbox WHERE type = 'instance.updated'").await, 1);
 
     // A failure in the main database (the admin's audit entry): the agent does not change.
     break_inserts(&main, "audit_logs").await;
@@ -181,13 +186,14 @@ async fn agents_and_instances_live_in_the_shared_database_with_their_events() {
             "SELECT count(*) AS n FROM outbox WHERE type <> 'instance.created' AND type <> 'agent.created'"
         )
         .await,
-        0
+        1,
+        "only the provisioning's instance.updated"
     );
 
     // Working again: the change lands with its event.
-    let res = send(&app, Method::PATCH, &path, &user, Some(json!({"name": "Renamed"})), Some("\"1\"")).await;
+    let res = send(&app, Method::PATCH, &path, &user, Some(json!({"name": "Renamed"})), Some("\"2\"")).await;
     assert_eq!(res.status(), 200);
-    assert_eq!(count(&shared.url, "SELECT count(*) AS n FROM outbox WHERE type = 'instance.updated'").await, 1);
+    assert_eq!(count(&shared.url, "SELECT count(*) AS n FROM outbox WHERE type = 'instance.updated'").await, 2);
 }
 
 /// `SHARED_DATABASE_URL` without `DATABASE_URL` is refused: the embedded store has no second

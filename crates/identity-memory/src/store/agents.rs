@@ -17,8 +17,17 @@ use super::{MemoryStore, MemoryTransaction, State};
 pub(super) struct Agents {
     agents: BTreeMap<AgentId, Agent>,
     instances: BTreeMap<InstanceId, Instance>,
-    /// Ids of the messages of other services handled.
-    consumed: std::collections::BTreeSet<uuid::Uuid>,
+    /// Ids of the messages of other services handled, with when (retention forgets old ones).
+    consumed: BTreeMap<uuid::Uuid, chrono::DateTime<chrono::Utc>>,
+}
+
+impl Agents {
+    /// Forgets the messages handled before `before`; how many.
+    pub(super) fn forget_consumed_before(&mut self, before: chrono::DateTime<chrono::Utc>) -> u64 {
+        let count = self.consumed.len();
+        self.consumed.retain(|_, at| *at >= before);
+        (count - self.consumed.len()) as u64
+    }
 }
 
 #[async_trait]
@@ -64,6 +73,10 @@ impl AgentsTransaction for MemoryTransaction {
     }
 
     fn journal(&mut self) -> &mut dyn JournalWrites {
+        self
+    }
+
+    fn jobs(&mut self) -> &mut dyn identity_core::ports::JobWrites {
         self
     }
 
@@ -135,12 +148,12 @@ impl InstanceWrites for MemoryTransaction {
         Ok(self.state()?.agents.instances.values().filter(|i| i.user_id == user && i.is_live()).cloned().collect())
     }
 
-    async fn record_consumed(&mut self, id: uuid::Uuid, _at: chrono::DateTime<chrono::Utc>) -> Result<bool, RepoError> {
-        if self.state()?.agents.consumed.contains(&id) {
+    async fn record_consumed(&mut self, id: uuid::Uuid, at: chrono::DateTime<chrono::Utc>) -> Result<bool, RepoError> {
+        if self.state()?.agents.consumed.contains_key(&id) {
             return Ok(false);
         }
         self.write(move |state| {
-            state.agents.consumed.insert(id);
+            state.agents.consumed.insert(id, at);
             Box::new(move |state: &mut State| {
                 state.agents.consumed.remove(&id);
             })

@@ -3,6 +3,7 @@
 
 mod access;
 mod agents;
+mod jobs;
 mod journal;
 mod one_time_tokens;
 mod outbox;
@@ -46,6 +47,7 @@ struct State {
     /// Keyed create requests by key.
     requests: HashMap<String, identity_core::domain::RequestRecord>,
     agents: Agents,
+    jobs: jobs::Jobs,
 }
 
 /// Newest first (ids are UUIDv7), after the cursor, at most `limit`.

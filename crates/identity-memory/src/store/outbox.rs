@@ -44,8 +44,8 @@ impl Outbox for MemoryStore {
             }
         }
         report.error = message;
-        // Published entries are not needed any more; keep memory bounded.
-        state.outbox.retain(|e| e.delivery.published_at.is_none());
+        // Published entries stay until retention deletes them (`Retention::purge`), as on
+        // PostgreSQL.
         Ok(report)
     }
 

@@ -87,7 +87,7 @@ async fn login_records_the_session_and_last_login() {
     let pending = identity_core::ports::Outbox::pending(&world.store, 10).await.unwrap();
     let types: Vec<&str> = pending.iter().map(|e| e.event.event_type.as_str()).collect();
     assert_eq!(types, vec!["user.registered", "session.created"]);
-    assert_eq!(world.mail.sent().len(), 1, "the verification mail");
+    assert_eq!(world.mail.sent().await.len(), 1, "the verification mail");
 }
 
 #[tokio::test]

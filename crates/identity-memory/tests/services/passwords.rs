@@ -7,12 +7,12 @@ async fn reset_and_verification_tokens_expire() {
     let world = World::new();
     let auth = world.service(AuthSettings { mail_cooldown: Duration::zero(), ..AuthSettings::default() });
     auth.register(register_input()).await.unwrap();
-    let verify = match world.mail.sent().last() {
+    let verify = match world.mail.sent().await.last() {
         Some(identity_core::ports::Mail::VerifyEmail { token, .. }) => token.clone(),
         other => panic!("{other:?}"),
     };
     auth.forgot_password(EMAIL, &Default::default()).await.unwrap();
-    let reset = match world.mail.sent().last() {
+    let reset = match world.mail.sent().await.last() {
         Some(identity_core::ports::Mail::PasswordReset { link, .. }) => {
             link.rsplit("token=").next().unwrap().to_owned()
         }
@@ -36,7 +36,7 @@ async fn a_locked_out_owner_can_reset_and_the_reset_ends_the_lock() {
         assert!(matches!(auth.login(login_input("wrong password here")).await, Err(CoreError::InvalidCredentials)));
     }
     auth.forgot_password(EMAIL, &Default::default()).await.unwrap();
-    let token = reset_token(&world);
+    let token = reset_token(&world).await;
     let user = auth.reset_password(&token, "a brand new passphrase", &Default::default()).await.unwrap();
     assert_eq!((user.status, user.locked_until), (UserStatus::Active, None));
     let out = auth.login(login_input("a brand new passphrase")).await.unwrap();
@@ -52,16 +52,16 @@ async fn an_admins_lock_is_not_ended_by_a_reset() {
     let auth = world.service(AuthSettings { mail_cooldown: Duration::zero(), ..AuthSettings::default() });
     let user = auth.register(register_input()).await.unwrap();
     auth.forgot_password(EMAIL, &Default::default()).await.unwrap();
-    let token = reset_token(&world);
+    let token = reset_token(&world).await;
     let mut locked = user.clone();
     locked.status = UserStatus::Locked;
     locked.locked_until = None;
     let mut tx = identity_core::ports::UnitOfWork::begin(&world.store).await.unwrap();
     tx.users().update_user(&locked).await.unwrap();
     tx.commit().await.unwrap();
-    let mails = world.mail.sent().len();
+    let mails = world.mail.sent().await.len();
     auth.forgot_password(EMAIL, &Default::default()).await.unwrap();
-    assert_eq!(world.mail.sent().len(), mails, "no link for an account an admin locked");
+    assert_eq!(world.mail.sent().await.len(), mails, "no link for an account an admin locked");
     assert!(matches!(
         auth.reset_password(&token, "a brand new passphrase", &Default::default()).await,
         Err(CoreError::InvalidToken)

@@ -12,7 +12,7 @@ async fn hidden_taken_emails_register_like_free_ones() {
     assert_ne!(again.id, owner.id, "a new id, as for a free address");
     assert_eq!((again.email.as_str(), again.email_verified), (EMAIL, false));
     assert_eq!(world.hasher.verifies.load(Ordering::SeqCst), hashes);
-    assert!(matches!(world.mail.sent().last(), Some(identity_core::ports::Mail::AlreadyRegistered { .. })));
+    assert!(matches!(world.mail.sent().await.last(), Some(identity_core::ports::Mail::AlreadyRegistered { .. })));
     let stored = identity_core::ports::UserRepository::find_by_id(&world.store, again.id).await.unwrap();
     assert!(stored.is_none(), "nothing was stored");
     assert!(auth.login(login_input(PW)).await.is_ok(), "the owner's account is untouched");
@@ -32,11 +32,11 @@ async fn a_keyed_retry_gets_the_account_its_first_attempt_made() {
     let key = RequestKey { key: "anonymous:/v1/auth/register:k1".into(), fingerprint: "body-1".into() };
     let keyed = || RegisterInput { request: Some(key.clone()), ..register_input() };
     let first = auth.register(keyed()).await.unwrap();
-    let mails = world.mail.sent().len();
+    let mails = world.mail.sent().await.len();
 
     let retry = auth.register(keyed()).await.unwrap();
     assert_eq!((retry.id, retry.email.as_str()), (first.id, EMAIL));
-    assert_eq!(world.mail.sent().len(), mails, "no second verification mail");
+    assert_eq!(world.mail.sent().await.len(), mails, "no second verification mail");
 
     let other_body =
         RegisterInput { request: Some(RequestKey { fingerprint: "body-2".into(), ..key.clone() }), ..register_input() };

@@ -52,12 +52,58 @@ impl PasswordHasher for CountingHasher {
     }
 }
 
+/// The mail the services sent: their mail jobs, run through the real mail handler into a
+/// capturing transport when the test reads them.
+pub struct SentMail {
+    captured: CapturingNotifier,
+    runner: identity_core::usecases::JobRunner,
+}
+
+impl SentMail {
+    fn new(store: &MemoryStore, clock: &TestClock) -> Self {
+        let captured = CapturingNotifier::new();
+        let handler = identity_core::usecases::MailHandler {
+            notifier: Arc::new(captured.clone()),
+            secret_box: Arc::new(identity_crypto::SealingKey::new(SEALING_KEY)),
+        };
+        let settings = identity_core::usecases::RunnerSettings {
+            worker: "test".into(),
+            lease: Duration::seconds(60),
+            backoff: identity_core::domain::Backoff::default(),
+        };
+        let runner = identity_core::usecases::JobRunner::new(
+            Arc::new(store.clone()),
+            Arc::new(clock.clone()),
+            vec![Arc::new(handler)],
+            settings,
+        );
+        Self { captured, runner }
+    }
+
+    /// Every mail sent so far, oldest first: runs the mail jobs that are due, then reads.
+    pub async fn sent(&self) -> Vec<identity_core::ports::Mail> {
+        loop {
+            let jobs = self.runner.claim(100).await.unwrap();
+            if jobs.is_empty() {
+                break;
+            }
+            for job in &jobs {
+                self.runner.run(job).await.unwrap();
+            }
+        }
+        self.captured.sent()
+    }
+}
+
+/// The key mail jobs are sealed with (the services' secret box).
+const SEALING_KEY: [u8; 32] = [5; 32];
+
 pub struct World {
     pub store: MemoryStore,
     pub clock: TestClock,
     pub hasher: Arc<CountingHasher>,
     pub keys: PasetoKeys,
-    pub mail: CapturingNotifier,
+    pub mail: SentMail,
     pub codes: MemoryCodeStore,
     pub limiter: MemoryRateLimiter,
 }
@@ -70,8 +116,9 @@ impl World {
     pub fn new() -> Self {
         let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
         let clock = TestClock(Arc::new(Mutex::new(now)));
+        let store = MemoryStore::new();
         Self {
-            store: MemoryStore::new(),
+            store: store.clone(),
             clock: clock.clone(),
             hasher: Arc::new(CountingHasher {
                 inner: cheap(1024),
@@ -79,7 +126,7 @@ impl World {
                 dummies: AtomicUsize::new(0),
             }),
             keys: PasetoKeys::generate().unwrap(),
-            mail: CapturingNotifier::new(),
+            mail: SentMail::new(&store, &clock),
             codes: MemoryCodeStore::new(Arc::new(clock.clone())),
             limiter: MemoryRateLimiter::new(Arc::new(clock)),
         }
@@ -98,11 +145,11 @@ impl World {
                 hasher,
                 tokens: Arc::new(PasetoTokens::new(self.keys.clone(), "identity", "identity")),
                 secrets: Arc::new(OsSecrets::new([9; 32])),
-                secret_box: Arc::new(identity_crypto::SealingKey::new([5; 32])),
+                secret_box: Arc::new(identity_crypto::SealingKey::new(SEALING_KEY)),
                 probe: Arc::new(NoNetwork),
                 codes: Arc::new(self.codes.clone()),
                 revocations: Arc::new(MemoryRevocations::new(Arc::new(self.clock.clone()))),
-                notifier: Arc::new(self.mail.clone()),
+                jobs: Arc::new(self.store.clone()),
                 limiter: Arc::new(self.limiter.clone()),
                 clock: Arc::new(self.clock.clone()),
                 ids: Arc::new(UuidV7Generator),
@@ -186,8 +233,8 @@ pub fn login_input(password: &str) -> LoginInput {
     LoginInput { identifier: EMAIL.into(), password: password.into(), ..LoginInput::default() }
 }
 
-pub fn reset_token(world: &World) -> String {
-    match world.mail.sent().last() {
+pub async fn reset_token(world: &World) -> String {
+    match world.mail.sent().await.last() {
         Some(identity_core::ports::Mail::PasswordReset { link, .. }) => {
             link.rsplit("token=").next().unwrap().to_owned()
         }

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl, TransactionManager};
 use identity_core::ports::{
-    AgentRepository, AgentWrites, AgentsTransaction, AgentsUnitOfWork, InstanceRepository, InstanceWrites,
+    AgentRepository, AgentWrites, AgentsTransaction, AgentsUnitOfWork, InstanceRepository, InstanceWrites, JobWrites,
     JournalWrites, RepoError, Transaction,
 };
 use identity_core::{Agent, AgentFilter, AgentId, Instance, InstanceFilter, InstanceId, InstanceState, UserId};
@@ -307,6 +307,10 @@ impl AgentsTransaction for PgTransaction {
     }
 
     fn journal(&mut self) -> &mut dyn JournalWrites {
+        self
+    }
+
+    fn jobs(&mut self) -> &mut dyn JobWrites {
         self
     }
 

@@ -3,6 +3,7 @@
 
 mod access;
 mod agents;
+mod jobs;
 mod journal;
 mod one_time_tokens;
 mod outbox;

@@ -28,6 +28,8 @@ impl StoreUnderTest {
             + AgentRepository
             + InstanceRepository
             + AgentsUnitOfWork
+            + JobQueue
+            + Retention
             + Clone,
     {
         Self { ports: StorePorts::from_store(store.clone()), agents: AgentsPorts::from_store(store) }
@@ -49,6 +51,8 @@ pub mod access;
 pub mod agents;
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 pub mod audit;
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+pub mod jobs;
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 pub mod one_time_tokens;
 #[allow(clippy::unwrap_used, clippy::expect_used)]

@@ -1,0 +1,38 @@
+-- The job queue of the shared database: the same table as the main database's
+-- (migrations/2026-12-07-130000_jobs, where it is explained), for the jobs of what lives here
+-- (instance provisioning) and this database's retention.
+CREATE TABLE jobs (
+  id           uuid PRIMARY KEY,
+  -- `JobKind::as_str`: not checked here, so a new kind needs no migration (the adapter reads
+  -- only the kinds it knows).
+  kind         text NOT NULL,
+  -- What the handler needs, shown to admins; `sealed` is the secret part, sealed by core.
+  payload      jsonb NOT NULL,
+  sealed       text,
+  -- A job enqueued again under a taken key is not enqueued (`jobs_unique_key_idx`).
+  unique_key   text,
+  priority     smallint NOT NULL,
+  state        text NOT NULL
+               CHECK (state IN ('queued', 'running', 'succeeded', 'dead', 'cancelled')),
+  attempts     integer NOT NULL CHECK (attempts >= 0),
+  max_attempts integer NOT NULL CHECK (max_attempts >= 1),
+  run_at       timestamptz NOT NULL,
+  created_at   timestamptz NOT NULL,
+  updated_at   timestamptz NOT NULL,
+  started_at   timestamptz,
+  finished_at  timestamptz,
+  -- The lease of a running job: its worker, and until when.
+  locked_until timestamptz,
+  locked_by    text,
+  last_error   text,
+  result       jsonb
+);
+CREATE UNIQUE INDEX jobs_unique_key_idx ON jobs (unique_key) WHERE unique_key IS NOT NULL;
+-- What the claim reads: due queued jobs in the order they are claimed, ...
+CREATE INDEX jobs_queued_idx ON jobs (priority DESC, run_at, id) WHERE state = 'queued';
+-- ... and running jobs whose lease expired (their worker died).
+CREATE INDEX jobs_running_idx ON jobs (locked_until) WHERE state = 'running';
+-- Admins' listings of one kind, newest first (without a kind: the primary key).
+CREATE INDEX jobs_kind_idx ON jobs (kind, id DESC);
+-- What retention deletes: finished jobs, by when they finished.
+CREATE INDEX jobs_finished_idx ON jobs (finished_at) WHERE state IN ('succeeded', 'dead', 'cancelled');
