@@ -7,11 +7,20 @@ use async_trait::async_trait;
 use identity_core::domain::Instance;
 use identity_core::ports::InstanceProvisioner;
 use identity_core::usecases::JobError;
-use reqwest::header::{AUTHORIZATION, HeaderValue};
-use reqwest::{StatusCode, Url};
+use identity_mail::webhook::{Peer, Webhook};
 
 /// How long one request may take, connecting included.
 const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How the provisioner is named in errors and the user agent.
+const PEER: Peer = Peer {
+    var: "INSTANCE_PROVISIONER_URL",
+    service: "the provisioner",
+    request: "provisioning",
+    auth: "provisioner",
+    payload: "the instance",
+    purpose: "provisioning",
+};
 
 /// Posts the instance as JSON:
 ///
@@ -23,77 +32,18 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 /// sets an instance up once) and, when configured, an `Authorization` header. `2xx`: set up;
 /// `408`, `429`, `5xx` and network failures: the job retries after its backoff; any other
 /// answer (the provisioner refused the instance, or the URL is wrong): the instance ends
-/// `failed`. Redirects are not followed.
+/// `failed`. Redirects are not followed ([`Webhook`]).
 #[derive(Clone)]
 pub struct HttpProvisioner {
-    client: reqwest::Client,
-    url: Url,
-    auth: Option<HeaderValue>,
+    webhook: Webhook,
 }
 
 impl HttpProvisioner {
     /// `url`: an `http://` or `https://` URL. `auth_header`: the whole value of the
     /// `Authorization` header (`Bearer xyz`), read by the configuration from its secret file.
     pub fn new(url: &str, auth_header: Option<String>) -> anyhow::Result<Self> {
-        Self::with_timeout(url, auth_header, TIMEOUT)
+        Ok(Self { webhook: Webhook::new(PEER, url, auth_header, TIMEOUT)? })
     }
-
-    fn with_timeout(url: &str, auth_header: Option<String>, timeout: Duration) -> anyhow::Result<Self> {
-        // The URL is not echoed: it may carry credentials.
-        let url = Url::parse(url).map_err(|_| anyhow::anyhow!("INSTANCE_PROVISIONER_URL is not a URL"))?;
-        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-            anyhow::bail!("INSTANCE_PROVISIONER_URL is not an http:// or https:// URL");
-        }
-        let auth = auth_header
-            .map(|value| {
-                let mut value = HeaderValue::from_str(&value)
-                    .map_err(|_| anyhow::anyhow!("the provisioner auth header is not a valid header value"))?;
-                value.set_sensitive(true);
-                anyhow::Ok(value)
-            })
-            .transpose()?;
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("identity/", env!("CARGO_PKG_VERSION"), " (provisioning)"))
-            .build()
-            .map_err(|e| anyhow::anyhow!("no HTTP client for INSTANCE_PROVISIONER_URL: {e}"))?;
-        Ok(Self { client, url, auth })
-    }
-}
-
-/// Whether an answer means set up, worth retrying, or refused.
-fn outcome(status: StatusCode) -> Result<(), JobError> {
-    if status.is_success() {
-        Ok(())
-    } else if status == StatusCode::REQUEST_TIMEOUT
-        || status == StatusCode::TOO_MANY_REQUESTS
-        || status.is_server_error()
-    {
-        Err(JobError::Retry(format!("the provisioner answered {status}")))
-    } else {
-        Err(JobError::Fail(format!("the provisioner refused the instance: {status}")))
-    }
-}
-
-/// A failed request, without its URL.
-fn request_failed(error: &reqwest::Error) -> JobError {
-    if error.is_builder() {
-        return JobError::Fail("the provisioning request cannot be built".into());
-    }
-    if error.is_timeout() {
-        return JobError::Retry("the provisioner did not answer in time".into());
-    }
-    if error.is_connect() {
-        return JobError::Retry("could not connect to the provisioner".into());
-    }
-    let mut causes = Vec::new();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        causes.push(cause.to_string());
-        source = cause.source();
-    }
-    JobError::Retry(format!("the provisioning request failed: {}", causes.join(": ")))
 }
 
 #[async_trait]
@@ -107,15 +57,7 @@ impl InstanceProvisioner for HttpProvisioner {
             "config": instance.config,
             "version": instance.version,
         });
-        let mut request =
-            self.client.post(self.url.clone()).header("Idempotency-Key", instance.id.to_string()).json(&body);
-        if let Some(auth) = &self.auth {
-            request = request.header(AUTHORIZATION, auth.clone());
-        }
-        let result = match request.send().await {
-            Ok(response) => outcome(response.status()),
-            Err(error) => Err(request_failed(&error)),
-        };
+        let result = self.webhook.post(&instance.id.to_string(), &body).await;
         match &result {
             Ok(()) => tracing::info!(instance_id = %instance.id, "instance provisioned"),
             Err(error) => {
@@ -131,9 +73,7 @@ impl InstanceProvisioner for HttpProvisioner {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use identity_core::domain::{AgentId, InstanceId, InstanceState, UserId};
-    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-    use tokio::net::TcpListener;
-    use tokio::sync::mpsc;
+    use identity_mail::webhook::testing::server;
 
     use super::*;
 
@@ -153,63 +93,10 @@ mod tests {
         }
     }
 
-    /// A request the test server received: its head lines and body.
-    struct Received {
-        head: Vec<String>,
-        body: String,
-    }
-
-    impl Received {
-        fn header(&self, name: &str) -> Option<&str> {
-            self.head.iter().find_map(|line| {
-                let (n, v) = line.split_once(':')?;
-                n.eq_ignore_ascii_case(name).then(|| v.trim())
-            })
-        }
-    }
-
-    /// An HTTP server answering every request with `status` and handing each request over.
-    async fn server(status: u16) -> (String, mpsc::UnboundedReceiver<Received>) {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/instances", listener.local_addr().unwrap());
-        let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(async move {
-            while let Ok((socket, _)) = listener.accept().await {
-                let tx = tx.clone();
-                tokio::spawn(async move {
-                    let mut reader = BufReader::new(socket);
-                    let mut head = Vec::new();
-                    loop {
-                        let mut line = String::new();
-                        if reader.read_line(&mut line).await.unwrap() == 0 {
-                            return;
-                        }
-                        let line = line.trim_end().to_owned();
-                        if line.is_empty() {
-                            break;
-                        }
-                        head.push(line);
-                    }
-                    let length: usize = head
-                        .iter()
-                        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse()))
-                        .unwrap_or(Ok(0))
-                        .unwrap();
-                    let mut body = vec![0; length];
-                    reader.read_exact(&mut body).await.unwrap();
-                    let _ = tx.send(Received { head, body: String::from_utf8(body).unwrap() });
-                    let answer =
-                        format!("HTTP/1.1 {status} Whatever\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
-                    let _ = reader.get_mut().write_all(answer.as_bytes()).await;
-                });
-            }
-        });
-        (url, rx)
-    }
-
     #[tokio::test]
     async fn an_instance_is_one_json_post_keyed_by_its_id() {
-        let (url, mut requests) = server(201).await;
+        let (origin, mut requests) = server(201).await;
+        let url = format!("{origin}/instances");
         let provisioner = HttpProvisioner::new(&url, Some("Bearer pr0v".into())).unwrap();
         let instance = instance();
         provisioner.provision(&instance).await.unwrap();
@@ -218,9 +105,8 @@ mod tests {
         assert_eq!(request.header("authorization"), Some("Bearer pr0v"));
         assert_eq!(request.header("content-type"), Some("application/json"));
         assert_eq!(request.header("idempotency-key"), Some(instance.id.to_string().as_str()));
-        let body: serde_json::Value = serde_json::from_str(&request.body).unwrap();
         assert_eq!(
-            body,
+            request.json(),
             serde_json::json!({
                 "instance_id": instance.id.to_string(),
                 "user_id": instance.user_id.to_string(),
@@ -233,56 +119,29 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn no_auth_header_unless_configured() {
-        let (url, mut requests) = server(204).await;
-        HttpProvisioner::new(&url, None).unwrap().provision(&instance()).await.unwrap();
-        assert_eq!(requests.recv().await.unwrap().header("authorization"), None);
-    }
-
-    #[tokio::test]
-    async fn temporary_failures_are_retried() {
-        for status in [503, 500, 429, 408] {
-            let (url, _requests) = server(status).await;
-            let error = HttpProvisioner::new(&url, None).unwrap().provision(&instance()).await.unwrap_err();
-            assert!(matches!(&error, JobError::Retry(reason) if reason.contains(&status.to_string())), "{error:?}");
-        }
-    }
-
-    #[tokio::test]
-    async fn refusals_fail_for_good() {
-        for status in [400, 403, 404, 409, 422, 302] {
-            let (url, _requests) = server(status).await;
-            let error = HttpProvisioner::new(&url, None).unwrap().provision(&instance()).await.unwrap_err();
-            assert!(matches!(&error, JobError::Fail(reason) if reason.contains(&status.to_string())), "{error:?}");
-        }
-    }
-
-    #[tokio::test]
-    async fn no_provisioner_is_retried() {
-        let port = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap().port();
-        let provisioner = HttpProvisioner::new(&format!("http://127.0.0.1:{port}/"), None).unwrap();
-        let error = provisioner.provision(&instance()).await.unwrap_err();
-        assert!(matches!(error, JobError::Retry(_)), "{error:?}");
-    }
-
-    #[tokio::test]
-    async fn a_silent_provisioner_times_out_and_is_retried() {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/", listener.local_addr().unwrap());
-        tokio::spawn(async move {
-            let (_socket, _) = listener.accept().await.unwrap();
-            tokio::time::sleep(Duration::from_secs(30)).await;
-        });
-        let provisioner = HttpProvisioner::with_timeout(&url, None, Duration::from_millis(300)).unwrap();
-        let error = provisioner.provision(&instance()).await.unwrap_err();
-        assert_eq!(error, JobError::Retry("the provisioner did not answer in time".into()));
+    async fn errors_name_the_provisioner_and_the_instance() {
+        let (origin, _requests) = server(409).await;
+        let error = HttpProvisioner::new(&origin, None).unwrap().provision(&instance()).await.unwrap_err();
+        assert_eq!(error, JobError::Fail("the provisioner refused the instance: 409 Conflict".into()));
+        let (origin, _requests) = server(429).await;
+        let error = HttpProvisioner::new(&origin, None).unwrap().provision(&instance()).await.unwrap_err();
+        assert_eq!(error, JobError::Retry("the provisioner answered 429 Too Many Requests".into()));
     }
 
     #[test]
     fn bad_settings_are_refused() {
-        assert!(HttpProvisioner::new("ftp://example.com/", None).is_err());
-        assert!(HttpProvisioner::new("/relative", None).is_err());
-        assert!(HttpProvisioner::new("https://example.com/", Some("Bearer a\nb".into())).is_err());
-        assert!(HttpProvisioner::new("https://example.com/instances", Some("Bearer xyz".into())).is_ok());
+        let new = |url: &str, auth: Option<&str>| {
+            HttpProvisioner::new(url, auth.map(str::to_owned)).err().map(|e| e.to_string())
+        };
+        assert_eq!(
+            new("ftp://example.com/", None).unwrap(),
+            "INSTANCE_PROVISIONER_URL is not an http:// or https:// URL"
+        );
+        assert_eq!(new("/relative", None).unwrap(), "INSTANCE_PROVISIONER_URL is not a URL");
+        assert_eq!(
+            new("https://example.com/", Some("Bearer a\nb")).unwrap(),
+            "the provisioner auth header is not a valid header value"
+        );
+        assert_eq!(new("https://example.com/instances", Some("Bearer xyz")), None);
     }
 }

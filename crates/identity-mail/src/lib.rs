@@ -9,12 +9,15 @@
 //! - [`LogNotifier`] writes them to the log (the default; bodies only when asked, since they
 //!   carry codes and links);
 //! - [`SmtpNotifier`] sends them over SMTP (`SMTP_URL`);
-//! - [`HttpNotifier`] posts them to a notification service (`NOTIFICATION_URL`).
+//! - [`HttpNotifier`] posts them to a notification service (`NOTIFICATION_URL`) through a
+//!   [`webhook::Webhook`]: an outbound JSON `POST` whose answer a job turns into done, retry
+//!   or dead (`identity-http`'s instance provisioner posts through one too).
 
 mod http;
 mod log;
 mod smtp;
 mod templates;
+pub mod webhook;
 
 pub use http::HttpNotifier;
 pub use log::LogNotifier;
