@@ -201,7 +201,7 @@ impl Server {
                 None if std::time::Instant::now() < deadline => {
                     std::thread::sleep(std::time::Duration::from_millis(50))
                 }
-                None => return Err(format!("no {kind} mail with a link to {email} in {}", self.log.display()).into()),
+                None => return Err(format!("no {kind} mail with a link to {email} in {}", self.log.display())),
             }
         }
     }
