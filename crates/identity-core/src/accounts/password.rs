@@ -2,6 +2,8 @@ use std::collections::HashSet;
 use std::fmt;
 use std::sync::LazyLock;
 
+use unicode_normalization::UnicodeNormalization;
+
 use crate::domain::{Email, FieldError, User, Username};
 
 /// Common and breached passwords of eight characters or more, lower-cased, one per line,
@@ -39,8 +41,9 @@ impl<'a> PasswordContext<'a> {
     }
 }
 
-/// A plain-text password that passed the policy. It never prints itself: `Debug` and
-/// `Display` show a placeholder, so it cannot end up in a log line by accident.
+/// A plain-text password, in its NFKC form (NIST SP 800-63B §5.1.1.2: the NFD and NFC
+/// spellings of `Ünïcödé`, or a fullwidth `ｐａｓｓ` and `pass`, are one password). It never
+/// prints itself: `Debug` shows a placeholder, so it cannot end up in a log line by accident.
 #[derive(Clone)]
 pub struct Password(String);
 
@@ -104,6 +107,8 @@ impl PasswordPolicy {
     }
 
     /// Checks a new password for the account of `context` and returns it as a [`Password`].
+    /// The password is normalised to NFKC first: the rules below (its length in characters
+    /// too) apply to that form, and that form is what gets hashed.
     ///
     /// Each refusal has its own `code`, checked in this order: `required`,
     /// `invalid_characters`, `too_short`, `too_long`, `common_password` (on the bundled list),
@@ -113,6 +118,8 @@ impl PasswordPolicy {
     /// (little left once repeats and sequences count as one character each); then, in strict
     /// mode, `missing_uppercase`, `missing_special` and `forbidden_word`.
     pub fn check(&self, field: &str, raw: &str, context: PasswordContext<'_>) -> Result<Password, FieldError> {
+        let normalised = nfkc(raw);
+        let raw = normalised.as_str();
         let chars = raw.chars().count();
         if raw.is_empty() {
             return Err(FieldError::new(field, "required", "a password is required"));
@@ -202,14 +209,32 @@ impl PasswordPolicy {
                 return Err(FieldError::new(field, "forbidden_word", format!("a password may not contain \"{word}\"")));
             }
         }
-        Ok(Password(raw.to_owned()))
+        Ok(Password(normalised))
     }
 
     /// A password offered at login: not checked against the policy (it may predate it), only
-    /// wrapped so it cannot be logged.
+    /// normalised to NFKC, like every password hashed since, and wrapped so it cannot be logged.
     pub fn candidate(raw: &str) -> Password {
-        Password(raw.to_owned())
+        Password(nfkc(raw))
     }
+
+    /// The password offered at login as typed, when NFKC changes it (else `None`): what a
+    /// hash stored before passwords were normalised was made of. Only verification tries it;
+    /// nothing is hashed from it again.
+    pub fn legacy_candidate(raw: &str) -> Option<Password> {
+        let normalised = nfkc(raw);
+        (normalised != raw).then(|| Password(raw.to_owned()))
+    }
+
+    /// Whether two passwords as typed are the same password: equal once normalised.
+    pub fn same_password(a: &str, b: &str) -> bool {
+        nfkc(a) == nfkc(b)
+    }
+}
+
+/// The NFKC form of a password.
+fn nfkc(raw: &str) -> String {
+    raw.nfkc().collect()
 }
 
 /// `word` and, when it has several, each of its parts (split at anything but a letter or a
@@ -552,6 +577,38 @@ mod tests {
         assert_eq!(policy.check("p", "NoDigitsOrSpecials", none()).unwrap_err().code, "missing_special");
         assert_eq!(policy.check("p", "My-Test-Account-9", none()).unwrap_err().code, "forbidden_word");
         assert!(policy.check("p", "Sturdy-Otter-42", none()).is_ok());
+    }
+
+    #[test]
+    fn passwords_are_normalised_to_nfkc() {
+        let policy = PasswordPolicy::default();
+        let (nfc, nfd) = (
+            "\u{dc}n\u{ef}c\u{f6}d\u{e9} p\u{e4}ssw\u{f6}rd",
+            "U\u{308}ni\u{308}co\u{308}de\u{301} pa\u{308}sswo\u{308}rd",
+        );
+        assert_ne!(nfc, nfd);
+        let (a, b) = (policy.check("p", nfc, none()).unwrap(), policy.check("p", nfd, none()).unwrap());
+        assert_eq!((a.expose(), b.expose()), (nfc, nfc));
+        assert_eq!(PasswordPolicy::candidate(nfd).expose(), nfc);
+        assert!(PasswordPolicy::same_password(nfc, nfd));
+        // Only a password NFKC changes has a form as typed to try as well.
+        assert_eq!(PasswordPolicy::legacy_candidate(nfd).map(|p| p.expose().to_owned()).as_deref(), Some(nfd));
+        assert!(PasswordPolicy::legacy_candidate(nfc).is_none());
+        let fullwidth = "\u{ff50}\u{ff41}\u{ff53}\u{ff53}\u{ff57}\u{ff4f}\u{ff52}\u{ff44}\u{ff11}\u{ff12}\u{ff13}";
+        assert_eq!(PasswordPolicy::candidate(fullwidth).expose(), "password123");
+        // Checked in its ASCII form: on the common list.
+        assert_eq!(code(&policy, fullwidth, none()), "common_password");
+    }
+
+    #[test]
+    fn the_policy_measures_the_normalised_length() {
+        let policy = PasswordPolicy { max_chars: 10, ..PasswordPolicy::default() };
+        // NFKC spells the ligature `\u{fb03}` out as `ffi`: 7 characters typed are 9.
+        assert_eq!(code(&policy, "o\u{fb03}ce-7q", none()), "accepted");
+        // 8 typed, 12 normalised.
+        assert_eq!(code(&policy, "o\u{fb03}ce-7q\u{fb03}", none()), "too_long");
+        // 10 typed in NFD, 6 once composed.
+        assert_eq!(code(&policy, "a\u{308}o\u{308}u\u{308}e\u{301}k9", none()), "too_short");
     }
 
     #[test]

@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use crate::accounts::common::Accounts;
 use crate::domain::{
-    Email, EventType, FieldError, OneTimePurpose, PasswordChangedData, PasswordContext, RevocationReason, Session,
-    User, UserId, UserStatus, ValidationErrors,
+    Email, EventType, FieldError, OneTimePurpose, PasswordChangedData, PasswordContext, PasswordPolicy,
+    RevocationReason, Session, User, UserId, UserStatus, ValidationErrors,
 };
 use crate::kernel::context::{Context, Mailer, Revoker};
 use crate::kernel::throttle::{AccountKey, AuthFlow, Limited, Throttle};
@@ -168,7 +168,7 @@ impl PasswordService {
             new_password,
             PasswordContext::of(&auth.user),
         ));
-        if !current.is_empty() && current == new_password {
+        if !current.is_empty() && PasswordPolicy::same_password(current, new_password) {
             errors.push(FieldError::new("new_password", "unchanged", "the new password is the current one"));
         }
         errors.into_result()?;

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::domain::settings::SecretValue;
-use crate::domain::{Password, PasswordHash, SessionId, TokenDigest, UserId};
+use crate::domain::{Password, PasswordHash, PasswordPolicy, SessionId, TokenDigest, UserId};
 
 /// The outcome of checking a password against a stored hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +34,50 @@ pub trait PasswordHasher: Send + Sync + 'static {
     /// Spends the same work as [`PasswordHasher::verify`] without a real hash, so a login for
     /// an unknown account takes as long as one for a known account.
     async fn verify_dummy(&self, password: &Password) -> Result<(), HashError>;
+}
+
+impl dyn PasswordHasher {
+    /// Checks a password offered as typed (login, the password grant, re-authentication)
+    /// against a stored hash, and returns its NFKC form with the outcome. The NFKC form is
+    /// tried first: every hash is made of it since passwords are normalised. When that fails
+    /// and NFKC changed what was typed, the form as typed is tried too: a hash stored before
+    /// then was made of it. Its match is `Valid { needs_rehash: true }`, so the caller stores
+    /// a hash of the NFKC form, the one returned, as it does for a hash with older parameters.
+    ///
+    /// A password NFKC leaves as it is (every ASCII one) costs one hash, right or wrong, as it
+    /// always did. One NFKC changes costs a second hash when the first does not match. That is
+    /// acceptable: only those passwords pay it, the cost is bounded (two hashes, never more),
+    /// and it tells nothing about the account, since [`Self::verify_typed_dummy`] makes an
+    /// unknown account pay the same.
+    pub(crate) async fn verify_typed(
+        &self,
+        typed: &str,
+        hash: &PasswordHash,
+    ) -> Result<(Password, Verification), HashError> {
+        let password = PasswordPolicy::candidate(typed);
+        let verified = self.verify(&password, hash).await?;
+        if verified != Verification::Invalid {
+            return Ok((password, verified));
+        }
+        let Some(legacy) = PasswordPolicy::legacy_candidate(typed) else {
+            return Ok((password, verified));
+        };
+        let verified = match self.verify(&legacy, hash).await? {
+            Verification::Valid { .. } => Verification::Valid { needs_rehash: true },
+            Verification::Invalid => Verification::Invalid,
+        };
+        Ok((password, verified))
+    }
+
+    /// Spends the work [`Self::verify_typed`] spends on a wrong password, without a hash: one
+    /// dummy verification, two when NFKC changes what was typed.
+    pub(crate) async fn verify_typed_dummy(&self, typed: &str) -> Result<(), HashError> {
+        self.verify_dummy(&PasswordPolicy::candidate(typed)).await?;
+        if let Some(legacy) = PasswordPolicy::legacy_candidate(typed) {
+            self.verify_dummy(&legacy).await?;
+        }
+        Ok(())
+    }
 }
 
 /// The claims of an access token (SPEC §3).

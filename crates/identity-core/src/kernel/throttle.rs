@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
-use crate::domain::{FieldError, PasswordPolicy, User, UserStatus, ValidationErrors};
+use crate::domain::{FieldError, User, UserStatus, ValidationErrors};
 use crate::kernel::context::{Context, Mailer};
 use crate::ports::{
     ClientInfo, CodeStore, LoginAttempt, Mail, PasswordHasher, RateDecision, RateLimiter, Secrets, UnitOfWork,
@@ -150,8 +150,9 @@ impl Throttle {
             self.audit_reauth_failure(auth, purpose, "throttled").await?;
             return Err(CoreError::LoginThrottled { retry_after_secs: wait.as_secs().max(1) });
         }
-        let candidate = PasswordPolicy::candidate(password);
-        match self.hasher.verify(&candidate, &auth.user.password_hash).await? {
+        // A hash stored before passwords were normalised matches too; it is upgraded at the
+        // next login, not here.
+        match self.hasher.verify_typed(password, &auth.user.password_hash).await?.1 {
             Verification::Valid { .. } => {
                 self.clear_failures(&account).await?;
                 Ok(())

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::domain::{
-    Device, DeviceId, Email, FieldError, PasswordPolicy, RefreshToken, RefreshTokenId, RevocationReason, Session, User,
-    UserId, UserStatus, Username, ValidationErrors,
+    Device, DeviceId, Email, FieldError, RefreshToken, RefreshTokenId, RevocationReason, Session, User, UserId,
+    UserStatus, Username, ValidationErrors,
 };
 use crate::kernel::context::{Context, Revoker};
 use crate::kernel::throttle::{AuthFlow, Limited, Throttle};
@@ -121,7 +121,6 @@ impl LoginService {
             None => None,
         };
         errors.into_result()?;
-        let password = PasswordPolicy::candidate(&input.password);
         // The account is looked up first (one read, known or not) so that its failures are
         // counted once, whether it is named by address or by username.
         let found = self.find_by_identifier(&input.identifier).await?;
@@ -133,12 +132,14 @@ impl LoginService {
             return Err(CoreError::LoginThrottled { retry_after_secs: wait.as_secs().max(1) });
         }
         let Some(mut user) = found else {
-            self.hasher.verify_dummy(&password).await?;
+            self.hasher.verify_typed_dummy(&input.password).await?;
             self.record_failure(None, &input, "unknown_account").await?;
             self.throttle.count_failure(&account, None, &input.client).await?;
             return Err(CoreError::InvalidCredentials);
         };
-        let verified = self.hasher.verify(&password, &user.password_hash).await?;
+        // A hash stored before passwords were normalised matches the password as typed: it
+        // needs a rehash like a hash with older parameters.
+        let (password, verified) = self.hasher.verify_typed(&input.password, &user.password_hash).await?;
         let now = self.ctx.now();
         // A lock-out ends by itself.
         let lock_expired = user.status == UserStatus::Locked && user.locked_until.is_some_and(|until| until <= now);

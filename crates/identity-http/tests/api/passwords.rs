@@ -15,6 +15,7 @@ both_backends!(
     change_needs_the_current_password_and_ends_other_sessions,
     signed_in_users_can_ask_for_a_reset_link,
     weak_passwords_are_refused_everywhere_with_a_code_per_reason,
+    the_nfc_and_nfd_spellings_of_a_password_are_one_password,
 );
 
 async fn reset_token(app: &TestApp, email: &str) -> String {
@@ -222,4 +223,20 @@ async fn weak_passwords_are_refused_everywhere_with_a_code_per_reason(backend: B
         .await;
     assert_eq!(res.status(), 204);
     reset_app.login_ok(&email, "a brand new passphrase").await;
+}
+
+/// Passwords are normalised (NFKC) before the policy and hashing: `Ünïcödé pässwörd` typed
+/// composed (NFC) at registration and decomposed (NFD) at login is the same password.
+async fn the_nfc_and_nfd_spellings_of_a_password_are_one_password(backend: Backend) {
+    const NFC: &str = "\u{dc}n\u{ef}c\u{f6}d\u{e9} p\u{e4}ssw\u{f6}rd";
+    const NFD: &str = "U\u{308}ni\u{308}co\u{308}de\u{301} pa\u{308}sswo\u{308}rd";
+    let app = spawn_app(backend).await;
+    let email = unique_email();
+    assert_eq!(app.register(&email, NFC).await.status(), 201);
+    let login = app.login_ok(&email, NFD).await;
+    let token = login["access_token"].as_str().unwrap();
+    // Its other spelling is the current password, not a new one.
+    let same = json!({ "current_password": NFD, "new_password": NFC });
+    let res = app.post_authed("/v1/auth/password/change", token, Some(&same)).await;
+    assert_eq!(refusal(res, "new_password").await, "unchanged");
 }

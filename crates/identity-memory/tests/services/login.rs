@@ -157,3 +157,67 @@ async fn an_account_has_one_failure_counter_by_address_or_username() {
     assert!(matches!(auth.login(by("ada", "wrong password here")).await, Err(CoreError::InvalidCredentials)));
     assert!(matches!(auth.login(by(EMAIL, PW)).await, Err(CoreError::LoginThrottled { .. })));
 }
+
+/// `Ünïcödé pässwörd`, composed (NFC) and decomposed (NFD): one password once normalised.
+const NFC: &str = "\u{dc}n\u{ef}c\u{f6}d\u{e9} p\u{e4}ssw\u{f6}rd";
+const NFD: &str = "U\u{308}ni\u{308}co\u{308}de\u{301} pa\u{308}sswo\u{308}rd";
+
+fn verifies(world: &World) -> usize {
+    world.hasher.verifies.load(Ordering::SeqCst)
+}
+
+#[tokio::test]
+async fn the_nfc_and_nfd_spellings_of_a_password_are_one_password() {
+    let world = World::new();
+    let auth = world.service(AuthSettings::default());
+    auth.register(RegisterInput { password: NFC.into(), ..register_input() }).await.unwrap();
+    assert!(auth.login(login_input(NFD)).await.is_ok());
+    assert!(auth.login(login_input(NFC)).await.is_ok());
+    assert_eq!(verifies(&world), 2, "the normalised form matches at once");
+
+    // A wrong password NFKC leaves as it is costs one verification, as before; one NFKC
+    // changes costs one more (its form as typed), and an unknown account pays the same.
+    let before = verifies(&world);
+    assert!(matches!(auth.login(login_input("wrong password here")).await, Err(CoreError::InvalidCredentials)));
+    assert_eq!(verifies(&world) - before, 1);
+    assert!(matches!(
+        auth.login(login_input("wro\u{308}ng pa\u{308}ssword")).await,
+        Err(CoreError::InvalidCredentials)
+    ));
+    assert_eq!(verifies(&world) - before, 3);
+    let unknown = LoginInput { identifier: "nobody@example.com".into(), ..login_input(NFD) };
+    assert!(matches!(auth.login(unknown).await, Err(CoreError::InvalidCredentials)));
+    assert_eq!(world.hasher.dummies.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn login_upgrades_hashes_of_passwords_stored_before_normalisation() {
+    let world = World::new();
+    let auth = world.service(AuthSettings::default());
+    let user = auth.register(register_input()).await.unwrap();
+    // What an older version stored: the hash of the password as typed, here in NFD.
+    let typed = identity_core::PasswordPolicy::legacy_candidate(NFD).unwrap();
+    let legacy = world.hasher.hash(&typed).await.unwrap();
+    let older = User { password_hash: legacy.clone(), ..user.clone() };
+    let mut tx = identity_core::ports::UnitOfWork::begin(&world.store).await.unwrap();
+    tx.users().update_user(&older).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let before = verifies(&world);
+    let out = auth.login(login_input(NFD)).await.unwrap();
+    assert_eq!(verifies(&world) - before, 2, "the normalised form, then the form as typed");
+    let stored = identity_core::ports::UserRepository::find_by_id(&world.store, user.id).await.unwrap().unwrap();
+    assert_ne!(stored.password_hash, legacy, "the hash was replaced");
+    assert_eq!(stored.password_hash, out.user.password_hash);
+    let normalised = identity_core::PasswordPolicy::candidate(NFC);
+    assert!(matches!(
+        world.hasher.verify(&normalised, &stored.password_hash).await.unwrap(),
+        Verification::Valid { needs_rehash: false }
+    ));
+
+    // The other spelling works now too, at the first try.
+    let before = verifies(&world);
+    assert!(auth.login(login_input(NFC)).await.is_ok());
+    assert!(auth.login(login_input(NFD)).await.is_ok());
+    assert_eq!(verifies(&world) - before, 2, "one verification each");
+}
