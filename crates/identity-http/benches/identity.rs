@@ -93,14 +93,19 @@ fn http(c: &mut Criterion) {
         let client = reqwest::Client::new();
         let credentials = json!({ "email": email, "password": "correct horse battery staple" });
         client.post(format!("{base}/v1/auth/register")).json(&credentials).send().await.unwrap();
-        let token = mail
-            .sent()
-            .into_iter()
-            .find_map(|m| match m {
+        // Mail is a background job: wait for the worker to deliver it.
+        let mut token = None;
+        for _ in 0..200 {
+            token = mail.sent().into_iter().find_map(|m| match m {
                 identity_core::ports::Mail::VerifyEmail { token, .. } => Some(token),
                 _ => None,
-            })
-            .unwrap();
+            });
+            if token.is_some() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let token = token.expect("the verification mail within 10 s");
         let verify = json!({ "token": token });
         client.post(format!("{base}/v1/auth/email/verify")).json(&verify).send().await.unwrap();
         let login: Value =
