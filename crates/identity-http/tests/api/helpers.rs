@@ -380,10 +380,12 @@ impl TestApp {
         for _ in 0..1000 {
             let mut busy = false;
             for queue in &self.queues {
-                let running = JobFilter { state: Some(JobState::Running), limit: 1, ..JobFilter::default() };
+                // Queued before running: a job moves from the one to the other, so read in this
+                // order no job slips between the two reads unseen.
                 let queued = JobFilter { state: Some(JobState::Queued), limit: 1000, ..JobFilter::default() };
-                busy |= !queue.list_jobs(&running).await.unwrap().is_empty();
+                let running = JobFilter { state: Some(JobState::Running), limit: 1, ..JobFilter::default() };
                 busy |= queue.list_jobs(&queued).await.unwrap().iter().any(|job| job.attempts == 0);
+                busy |= !queue.list_jobs(&running).await.unwrap().is_empty();
             }
             if !busy {
                 return;
