@@ -955,6 +955,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/auth/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Whether the caller of a request a reverse proxy holds may go through, and who they are:
+         *     200 with `X-User-Id`, `X-User-Email`, `X-User-Roles` (comma-separated), `X-Session-Id` and
+         *     `X-User-Aal` (`1` or `2`) and no body, which the proxy copies onto the request it
+         *     forwards. The access token comes as a bearer header or the auth cookie, as on every route.
+         *     `role` and `app` are what the proxy's configuration requires (see docs/integration.md).
+         */
+        get: operations["verify_forwarded"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/devices": {
         parameters: {
             query?: never;
@@ -6974,6 +6997,78 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+        };
+    };
+    verify_forwarded: {
+        parameters: {
+            query?: {
+                /** @description A role the caller must hold now (`admin`). */
+                role?: string;
+                /** @description An app the caller must have been granted, directly or through a group (`docs`). */
+                app?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller may go through; who they are is in the headers */
+            200: {
+                headers: {
+                    /** @description The session's id */
+                    "X-Session-Id"?: string;
+                    /** @description `1`, or `2` when the session proved a second factor */
+                    "X-User-Aal"?: string;
+                    /** @description The user's address */
+                    "X-User-Email"?: string;
+                    /** @description The user's id */
+                    "X-User-Id"?: string;
+                    /** @description The user's roles, comma-separated (`admin,user`) */
+                    "X-User-Roles"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `unauthenticated`: no token, or an invalid or expired one, or its session ended */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: the caller lacks the role or the app */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: `role` names no role, or `app` is no app key (the proxy's configuration is wrong) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };

@@ -148,6 +148,21 @@ fn http(c: &mut Criterion) {
             res.bytes().await.unwrap()
         })
     });
+    // Forward-auth as a proxy calls it: the caller, and an app grant (through a group).
+    group.bench_function("forward_auth_verify", |b| {
+        b.to_async(&rt).iter(|| async {
+            let res = client.get(format!("{base}/v1/auth/verify")).bearer_auth(&access).send().await.unwrap();
+            assert_eq!(res.status(), 200);
+            res.bytes().await.unwrap()
+        })
+    });
+    group.bench_function("forward_auth_verify_app", |b| {
+        b.to_async(&rt).iter(|| async {
+            let res = client.get(format!("{base}/v1/auth/verify?app=docs")).bearer_auth(&access).send().await.unwrap();
+            assert_eq!(res.status(), 200);
+            res.bytes().await.unwrap()
+        })
+    });
     group.bench_function("my_apps", |b| {
         b.to_async(&rt).iter(|| async {
             let res = client.get(format!("{base}/v1/users/me/apps")).bearer_auth(&access).send().await.unwrap();

@@ -1,6 +1,7 @@
 //! Access: what a user may use beyond their roles (groups, memberships, app grants) and the
 //! apps a user ends up with.
 
+mod forward;
 mod model;
 mod service;
 mod store;
@@ -17,5 +18,6 @@ pub mod ports {
 
 /// The access use cases.
 pub mod usecases {
+    pub use super::forward::{ForwardCheck, ForwardedIdentity};
     pub use super::service::{AccessService, GroupChange};
 }

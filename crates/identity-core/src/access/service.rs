@@ -300,7 +300,7 @@ impl AccessService {
         self.apps_of(user.id).await
     }
 
-    async fn apps_of(&self, user: UserId) -> Result<Vec<UserApp>, CoreError> {
+    pub(super) async fn apps_of(&self, user: UserId) -> Result<Vec<UserApp>, CoreError> {
         let groups = self.access.groups_of(user).await?;
         let mut grantees = vec![Grantee::User(user)];
         grantees.extend(groups.iter().map(|g| Grantee::Group(g.id)));

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod agents;
 pub mod audit;
 pub mod auth;
+pub mod forward;
 pub mod groups;
 pub mod health;
 pub mod instances;
@@ -60,6 +61,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(auth::logout)
             .service(auth::logout_all)
             .service(auth::me)
+            .service(forward::verify)
             .service(passwords::forgot)
             .service(passwords::reset)
             .service(passwords::reset_request)

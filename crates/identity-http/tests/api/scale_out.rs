@@ -17,7 +17,7 @@ use crate::events::Broker;
 use crate::helpers::{PASSWORD, Process, eventually, free_port, running, server_command, unique_email, wait_until_up};
 
 /// Debian's nginx (`cargo xtask test` installs `nginx-light` when it is missing).
-fn nginx() -> PathBuf {
+pub fn nginx() -> PathBuf {
     ["/usr/sbin/nginx", "/usr/bin/nginx"]
         .iter()
         .map(PathBuf::from)

@@ -1,0 +1,75 @@
+//! `GET /v1/auth/verify`: forward-auth for reverse proxies (nginx `auth_request`, Traefik
+//! `ForwardAuth`, Envoy `ext_authz`). The rule is core's ([`AccessService::verify_forwarded`]);
+//! this is the HTTP shape: the caller's identity as headers and no body.
+//!
+//! [`AccessService::verify_forwarded`]: identity_core::usecases::AccessService::verify_forwarded
+
+use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
+use actix_web::{HttpResponse, get, web};
+use identity_core::usecases::ForwardCheck;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::error::{ApiError, Problem};
+use crate::extract::CurrentUser;
+use crate::state::AppState;
+
+/// What the proxy requires of the caller: put it in the URL the proxy calls (its own
+/// configuration), never taken from the forwarded request.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct VerifyQuery {
+    /// A role the caller must hold now (`admin`).
+    #[param(pattern = "^(admin|user)?$")]
+    pub role: Option<String>,
+    /// An app the caller must have been granted, directly or through a group (`docs`).
+    #[param(pattern = "^([a-z0-9][a-z0-9_.-]{0,63})?$")]
+    pub app: Option<String>,
+}
+
+/// Whether the caller of a request a reverse proxy holds may go through, and who they are:
+/// 200 with `X-User-Id`, `X-User-Email`, `X-User-Roles` (comma-separated), `X-Session-Id` and
+/// `X-User-Aal` (`1` or `2`) and no body, which the proxy copies onto the request it
+/// forwards. The access token comes as a bearer header or the auth cookie, as on every route.
+/// `role` and `app` are what the proxy's configuration requires (see docs/integration.md).
+#[utoipa::path(
+    operation_id = "verify_forwarded",
+    tag = "auth",
+    params(VerifyQuery),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = OK, description = "The caller may go through; who they are is in the headers", headers(
+            ("X-User-Id" = String, description = "The user's id"),
+            ("X-User-Email" = String, description = "The user's address"),
+            ("X-User-Roles" = String, description = "The user's roles, comma-separated (`admin,user`)"),
+            ("X-Session-Id" = String, description = "The session's id"),
+            ("X-User-Aal" = String, description = "`1`, or `2` when the session proved a second factor"),
+        )),
+        (status = UNAUTHORIZED, description = "`unauthenticated`: no token, or an invalid or expired one, or its session ended", body = Problem, content_type = "application/problem+json"),
+        (status = FORBIDDEN, description = "`forbidden`: the caller lacks the role or the app", body = Problem, content_type = "application/problem+json"),
+        (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: `role` names no role, or `app` is no app key (the proxy's configuration is wrong)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/verify")]
+pub async fn verify(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    query: crate::extract::Query<VerifyQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let check = ForwardCheck { role: query.role, app: query.app };
+    let identity = state.services.access.verify_forwarded(&user.0, &check).await?;
+    let header = |value: &str| {
+        HeaderValue::from_str(value)
+            .map_err(|e| ApiError::from(identity_core::usecases::CoreError::Internal(anyhow::anyhow!(e))))
+    };
+    let mut answer = HttpResponse::Ok();
+    answer
+        .insert_header((CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .insert_header(("X-User-Id", header(&identity.user_id)?))
+        .insert_header(("X-User-Email", header(&identity.email)?))
+        .insert_header(("X-User-Roles", header(&identity.roles.join(","))?))
+        .insert_header(("X-Session-Id", header(&identity.session_id)?))
+        .insert_header(("X-User-Aal", HeaderValue::from(u16::from(identity.aal))));
+    Ok(answer.finish())
+}
