@@ -1,6 +1,7 @@
 """Schemathesis hooks of `cargo xtask contract` (xtask/src/contract.rs sets the environment).
 
-Two things a static `Authorization` header cannot do:
+Two things a static `Authorization` header cannot do (a service client's HTTP Basic, the
+`service` role, is one):
 
 * Keep the caller signed in. The xtask signs the user or admin in and hands over its token
   (`IDENTITY_CONTRACT_TOKEN`); generated requests end sessions on purpose (`logout`,
@@ -23,6 +24,7 @@ Two things a static `Authorization` header cannot do:
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import threading
@@ -161,7 +163,21 @@ def _login() -> str:
     return answer.json()["access_token"]
 
 
-if ROLE != "anonymous":
+if ROLE == "service":
+    # A service client: HTTP Basic with its id (`IDENTITY_CONTRACT_EMAIL`) and secret
+    # (`IDENTITY_CONTRACT_TOKEN`) on every request; nothing ends it (the admin run comes after).
+
+    @schemathesis.auth(refresh_interval=None)
+    class ServiceClient:
+        def get(self, case, ctx):
+            raw = f"{os.environ['IDENTITY_CONTRACT_EMAIL']}:{os.environ['IDENTITY_CONTRACT_TOKEN']}"
+            return base64.b64encode(raw.encode()).decode()
+
+        def set(self, case, data, ctx):
+            case.headers = case.headers or {}
+            case.headers["Authorization"] = f"Basic {data}"
+
+elif ROLE != "anonymous":
 
     @schemathesis.auth(refresh_interval=None)
     class SignedIn:

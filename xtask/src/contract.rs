@@ -1,4 +1,4 @@
-//! `cargo xtask contract [--backend embedded|postgres] [--role anonymous|user|admin]`: the
+//! `cargo xtask contract [--backend embedded|postgres] [--role anonymous|user|service|admin]`: the
 //! HTTP contract check. Schemathesis (PyPI, pinned in `xtask/contract/requirements.txt`)
 //! generates requests from the server's own OpenAPI document (`/openapi.json`) and checks every
 //! answer against it: all phases (examples, coverage, fuzzing, stateful), all checks, a fixed
@@ -6,8 +6,8 @@
 //!
 //! It runs against a real server (built and started here) on the embedded default and on
 //! PostgreSQL + Redis (a fresh database and key prefix, dropped after), each time as an
-//! anonymous caller, a user and an admin (in that order: the admin's requests may lock or
-//! delete accounts). `xtask/contract/hooks.py` keeps the user and admin signed in (the
+//! anonymous caller, a user, a service client holding every scope (HTTP Basic) and an admin
+//! (in that order: the admin's requests may lock or delete accounts and revoke clients). `xtask/contract/hooks.py` keeps the user and admin signed in (the
 //! generated requests log out on purpose) and points the admin settings connection check at a
 //! stub HTTP server this process runs. No operation and no check is excluded; the refusals
 //! that depend on state rather than on the request's shape are listed, each with its reason,
@@ -200,6 +200,8 @@ const PASSWORD: &str = "contract check passphrase 7f3a";
 enum Role {
     Anonymous,
     User,
+    /// A service client with every scope, authenticating with HTTP Basic.
+    Service,
     Admin,
 }
 
@@ -208,6 +210,7 @@ impl Role {
         match self {
             Self::Anonymous => "anonymous",
             Self::User => "user",
+            Self::Service => "service",
             Self::Admin => "admin",
         }
     }
@@ -232,11 +235,12 @@ pub fn contract(args: &[String]) -> Result {
         Some(other) => return Err(format!("unknown backend {other}: embedded or postgres")),
     };
     let roles: Vec<Role> = match value("--role") {
-        None => vec![Role::Anonymous, Role::User, Role::Admin],
+        None => vec![Role::Anonymous, Role::User, Role::Service, Role::Admin],
         Some("anonymous") => vec![Role::Anonymous],
         Some("user") => vec![Role::User],
+        Some("service") => vec![Role::Service],
         Some("admin") => vec![Role::Admin],
-        Some(other) => return Err(format!("unknown role {other}: anonymous, user or admin")),
+        Some(other) => return Err(format!("unknown role {other}: anonymous, user, service or admin")),
     };
     let seed = value("--seed").unwrap_or(SEED);
     let max_examples = value("--max-examples").unwrap_or(MAX_EXAMPLES);
@@ -287,12 +291,29 @@ pub fn contract(args: &[String]) -> Result {
         if status != 200 {
             return Err(format!("GET /openapi.json answered {status}"));
         }
+        // The service client of the service run, holding every scope the document lists.
+        let scopes: Vec<&str> =
+            document["components"]["securitySchemes"]["service_token"]["flows"]["clientCredentials"]["scopes"]
+                .as_object()
+                .map(|scopes| scopes.keys().map(String::as_str).filter(|s| !s.contains('{')).collect())
+                .unwrap_or_default();
+        let body = json!({ "name": "contract", "scopes": scopes });
+        let (status, client) = server.call("POST", "/v1/admin/service-clients", Some(&admin_token), Some(&body))?;
+        if status != 201 {
+            return Err(format!("creating the contract's service client answered {status}: {client}"));
+        }
+        let service = (
+            client["client_id"].as_str().unwrap_or_default().to_owned(),
+            client["client_secret"].as_str().unwrap_or_default().to_owned(),
+        );
         let (config, refusals) = refusal_config(&document)?;
         let run = Run { config, refusals, seed, max_examples };
         for &role in &roles {
+            // The service client: its id and secret in the places of the email and token.
             let (email, token) = match role {
                 Role::Anonymous => ("", ""),
                 Role::User => (USER_EMAIL, user_token.as_str()),
+                Role::Service => (service.0.as_str(), service.1.as_str()),
                 Role::Admin => (ADMIN_EMAIL, admin_token.as_str()),
             };
             let label = format!("{} as {}", backend.name(), role.name());

@@ -321,6 +321,72 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/service-clients": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The service clients, revoked ones too, newest first (admins only). */
+        get: operations["admin_list_service_clients"];
+        put?: never;
+        /**
+         * Creates a service client and its first secret, shown this once (admins only; audited as
+         *     `service_client.created`).
+         */
+        post: operations["admin_create_service_client"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/service-clients/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One service client (admins only). */
+        get: operations["admin_get_service_client"];
+        put?: never;
+        post?: never;
+        /**
+         * Revokes a service client: its secrets and tokens stop working at once; it stays listed
+         *     (admins only; audited as `service_client.revoked`).
+         */
+        delete: operations["admin_revoke_service_client"];
+        options?: never;
+        head?: never;
+        /**
+         * Renames a service client or replaces its scopes (admins only; audited as
+         *     `service_client.updated`).
+         */
+        patch: operations["admin_update_service_client"];
+        trace?: never;
+    };
+    "/v1/admin/service-clients/{id}/secrets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Issues a new secret, shown this once; the older ones keep working for `overlap_seconds`
+         *     (admins only; audited as `service_client.secret_rotated`). No body: an hour's overlap.
+         */
+        post: operations["admin_rotate_service_client_secret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/settings": {
         parameters: {
             query?: never;
@@ -943,8 +1009,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * OAuth2 token endpoint (RFC 6749): `grant_type=password` (with `username`, `password`) or
-         *     `grant_type=refresh_token`, as `application/x-www-form-urlencoded`. Every error, of the
+         * OAuth2 token endpoint (RFC 6749): `grant_type=password` (with `username`, `password`),
+         *     `grant_type=refresh_token`, or `grant_type=client_credentials` for a service client (HTTP
+         *     Basic, or `client_id` and `client_secret`; a short-lived token with `scope` and no refresh
+         *     token), as `application/x-www-form-urlencoded`. Every error, of the
          *     request or of the grant, is an RFC 6749 §5.2 JSON answer (`{"error": "invalid_grant", …}`)
          *     with `Cache-Control: no-store`; rate limits and outages keep their `Retry-After`.
          */
@@ -1060,6 +1128,44 @@ export interface paths {
         patch: operations["update_instance"];
         trace?: never;
     };
+    "/v1/service/settings/{namespace}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A settings namespace with its secrets in clear, for the service that needs them
+         *     (`settings:read:<namespace>`, e.g. `settings:read:ai` for the AI service's key). Audited as
+         *     `settings.read` on every read.
+         */
+        get: operations["service_get_settings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/service/users/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A user as other services read it (`users:read`); deleted accounts too, with their status. */
+        get: operations["service_get_user"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/sessions": {
         parameters: {
             query?: never;
@@ -1089,6 +1195,28 @@ export interface paths {
         post?: never;
         /** Ends one of the caller's sessions. Someone else's session answers 404. */
         delete: operations["delete_session"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tokens/introspect": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Token introspection (RFC 7662), for service clients with `tokens:introspect`: an access
+         *     token that works now (its session live, its account active; or a service token of a
+         *     client not revoked) is `active` with its claims; anything else (expired, a revoked
+         *     session, a refresh token, garbage) is exactly `{"active": false}`.
+         */
+        post: operations["introspect_token"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1364,6 +1492,18 @@ export interface components {
              */
             new_password: string;
         };
+        /** @description One of a client's secrets that still works (never the secret itself). */
+        ClientSecretView: {
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description When it stops working (an older secret after a rotation); `null`: until the next one.
+             */
+            expires_at?: string | null;
+            /** Format: uuid */
+            id: string;
+        };
         /** @description Step two of two-step registration. */
         ConfirmRegistrationRequest: {
             /**
@@ -1376,6 +1516,22 @@ export interface components {
              * @example ada@example.com
              */
             email: string;
+        };
+        /** @description A new service client. */
+        CreateServiceClient: {
+            /**
+             * @description 1–100 characters, one line.
+             * @example billing
+             */
+            name: string;
+            /**
+             * @description At least one of `tokens:introspect`, `users:read`, `settings:read:<namespace>`.
+             * @example [
+             *       "tokens:introspect",
+             *       "users:read"
+             *     ]
+             */
+            scopes: string[];
         };
         /**
          * @example USD
@@ -1467,7 +1623,7 @@ export interface components {
          * @description The grants the token endpoint serves.
          * @enum {string}
          */
-        GrantType: "password" | "refresh_token";
+        GrantType: "password" | "refresh_token" | "client_credentials";
         /** @description Groups, without paging (a user's groups). */
         GroupList: {
             items: components["schemas"]["GroupView"][];
@@ -1584,6 +1740,101 @@ export interface components {
              * @example 1
              */
             version: number;
+        };
+        /**
+         * @description RFC 7662 §2.2. An inactive token is exactly `{"active": false}`: nothing says why.
+         * @example {
+         *       "aal": 1,
+         *       "active": true,
+         *       "amr": [
+         *         "pwd"
+         *       ],
+         *       "aud": "identity",
+         *       "exp": 1765000900,
+         *       "iat": 1765000000,
+         *       "iss": "identity",
+         *       "roles": [
+         *         "user"
+         *       ],
+         *       "sid": "0190b8a0-0000-7000-8000-000000000002",
+         *       "sub": "0190b8a0-0000-7000-8000-000000000001",
+         *       "token_type": "Bearer",
+         *       "username": "ada@example.com"
+         *     }
+         */
+        IntrospectionAnswer: {
+            /**
+             * Format: int32
+             * @description Authenticator assurance level, 1 or 2.
+             */
+            aal?: number | null;
+            active: boolean;
+            /** @description How the user signed in (RFC 8176: `pwd`, `otp`, …). */
+            amr?: string[] | null;
+            aud?: string | null;
+            /**
+             * Format: uuid
+             * @description The service client (a service token).
+             */
+            client_id?: string | null;
+            /**
+             * Format: int64
+             * @description Seconds since the epoch.
+             */
+            exp?: number | null;
+            /**
+             * Format: int64
+             * @description Seconds since the epoch.
+             */
+            iat?: number | null;
+            iss?: string | null;
+            /** @description The user's roles now (a user's token), sorted. */
+            roles?: string[] | null;
+            /** @description The scopes of a service token, space separated. */
+            scope?: string | null;
+            /**
+             * Format: uuid
+             * @description The session (a user's token).
+             */
+            sid?: string | null;
+            /**
+             * Format: uuid
+             * @description The user (a user's token) or the client (a service token).
+             */
+            sub?: string | null;
+            /** @description `Bearer`. */
+            token_type?: string | null;
+            /** @description The user's email address (a user's token). */
+            username?: string | null;
+        };
+        /** @description The form of RFC 7662 §2.1. */
+        IntrospectionForm: {
+            /**
+             * @description The token to look at: an access token (a user's, or a service client's).
+             * @example v4.public.eyJ…
+             */
+            token: string;
+            /**
+             * @description `access_token` or `refresh_token`: a hint only (every token is looked at the same way;
+             *     a refresh token is never active here).
+             * @example access_token
+             */
+            token_type_hint?: string | null;
+        };
+        /** @description A client with a secret just issued. The secret is shown this once: store it now. */
+        IssuedClientSecret: {
+            client: components["schemas"]["ServiceClientView"];
+            /**
+             * Format: uuid
+             * @description The client's id, again, as OAuth2 names it.
+             */
+            client_id: string;
+            /**
+             * @description The secret (256 random bits, URL-safe base64): HTTP Basic's password, or `client_secret`
+             *     at the token endpoint.
+             * @example q5uC0m1Lr4JjQ9n3U2xR8wVt6YbZa7Hk1sDfGhJkLmN
+             */
+            client_secret: string;
         };
         /** @description One page of jobs, newest first. */
         JobPage: {
@@ -1789,7 +2040,7 @@ export interface components {
          * @description The `error` of an RFC 6749 §5.2 answer.
          * @enum {string}
          */
-        OAuthErrorCode: "invalid_request" | "invalid_grant" | "unsupported_grant_type" | "temporarily_unavailable" | "server_error";
+        OAuthErrorCode: "invalid_request" | "invalid_grant" | "invalid_client" | "invalid_scope" | "unsupported_grant_type" | "temporarily_unavailable" | "server_error";
         OutboxStatus: {
             /**
              * Format: int64
@@ -1922,12 +2173,14 @@ export interface components {
          *     - `cooldown` (429): A mail was sent moments ago; see `Retry-After`.
          *     - `login_throttled` (429): Too many failed sign-ins for this account; see `Retry-After`.
          *     - `internal_error` (500): An unexpected error; nothing about it is disclosed.
+         *     - `bad_gateway` (502): The built-in proxy could not reach the upstream of the path, or it broke off its answer.
          *     - `service_unavailable` (503): A dependency is down; see `Retry-After`.
          *     - `overloaded` (503): Password hashing is saturated; see `Retry-After`.
+         *     - `gateway_timeout` (504): The upstream of a proxied path did not connect or answer in time (`PROXY_*_TIMEOUT_SECONDS`).
          * @example validation_failed
          * @enum {string}
          */
-        ProblemCode: "malformed_body" | "invalid_token" | "invalid_code" | "invalid_idempotency_key" | "bad_request" | "unauthenticated" | "invalid_credentials" | "invalid_refresh_token" | "refresh_token_reused" | "step_up_required" | "forbidden" | "second_factor_required" | "precondition_failed" | "precondition_required" | "csrf_rejected" | "account_locked" | "account_disabled" | "email_not_verified" | "not_found" | "method_not_allowed" | "email_taken" | "username_taken" | "group_name_taken" | "last_admin" | "job_state_conflict" | "idempotency_in_progress" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "idempotency_key_reused" | "rate_limited" | "cooldown" | "login_throttled" | "internal_error" | "service_unavailable" | "overloaded";
+        ProblemCode: "malformed_body" | "invalid_token" | "invalid_code" | "invalid_idempotency_key" | "bad_request" | "unauthenticated" | "invalid_credentials" | "invalid_refresh_token" | "refresh_token_reused" | "step_up_required" | "forbidden" | "second_factor_required" | "precondition_failed" | "precondition_required" | "csrf_rejected" | "account_locked" | "account_disabled" | "email_not_verified" | "not_found" | "method_not_allowed" | "email_taken" | "username_taken" | "group_name_taken" | "last_admin" | "job_state_conflict" | "idempotency_in_progress" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "idempotency_key_reused" | "rate_limited" | "cooldown" | "login_throttled" | "internal_error" | "bad_gateway" | "service_unavailable" | "overloaded" | "gateway_timeout";
         /** @description One invalid field. */
         ProblemField: {
             /**
@@ -2105,6 +2358,67 @@ export interface components {
             /** @description The token from the mail (URL-safe base64). */
             token: string;
         };
+        /** @description How a rotation treats the older secrets. */
+        RotateSecret: {
+            /**
+             * Format: int64
+             * @description How long the older secrets keep working, 0–604800 seconds (default 3600): the time to
+             *     roll the new secret out. `0` ends them now.
+             * @example 3600
+             */
+            overlap_seconds?: number | null;
+        };
+        /** @description One page of service clients, newest first. */
+        ServiceClientPage: {
+            items: components["schemas"]["ServiceClientView"][];
+            /** @description Pass as `cursor` to get the next page; `null` on the last page. */
+            next_cursor?: string | null;
+        };
+        /** @description A service client. */
+        ServiceClientView: {
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: uuid
+             * @description Its `client_id`: the user name of HTTP Basic and of the token endpoint.
+             */
+            id: string;
+            /** @example billing */
+            name: string;
+            /**
+             * Format: date-time
+             * @description Set once revoked: nothing of it authenticates any more.
+             */
+            revoked_at?: string | null;
+            /**
+             * @description What it may do, sorted.
+             * @example [
+             *       "tokens:introspect",
+             *       "users:read"
+             *     ]
+             */
+            scopes: string[];
+            /** @description The secrets that work now, newest first. */
+            secrets: components["schemas"]["ClientSecretView"][];
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** @description A settings namespace for another service. */
+        ServiceSettings: {
+            /** @example ai */
+            namespace: string;
+            /**
+             * @description Every field with its value or default; **secrets in clear** (`null` when not set).
+             * @example {
+             *       "api_key": "sk-…",
+             *       "model": "gpt-4.1",
+             *       "provider": "openai"
+             *     }
+             */
+            values: {
+                [key: string]: unknown;
+            };
+        };
         /** @description A session in a list, marked when it is the caller's own. */
         SessionListItem: components["schemas"]["SessionView"] & {
             /** @description The session this request was made with. */
@@ -2201,19 +2515,32 @@ export interface components {
         TimeZone: "Africa/Abidjan" | "Africa/Accra" | "Africa/Addis_Ababa" | "Africa/Algiers" | "Africa/Asmara" | "Africa/Asmera" | "Africa/Bamako" | "Africa/Bangui" | "Africa/Banjul" | "Africa/Bissau" | "Africa/Blantyre" | "Africa/Brazzaville" | "Africa/Bujumbura" | "Africa/Cairo" | "Africa/Casablanca" | "Africa/Ceuta" | "Africa/Conakry" | "Africa/Dakar" | "Africa/Dar_es_Salaam" | "Africa/Djibouti" | "Africa/Douala" | "Africa/El_Aaiun" | "Africa/Freetown" | "Africa/Gaborone" | "Africa/Harare" | "Africa/Johannesburg" | "Africa/Juba" | "Africa/Kampala" | "Africa/Khartoum" | "Africa/Kigali" | "Africa/Kinshasa" | "Africa/Lagos" | "Africa/Libreville" | "Africa/Lome" | "Africa/Luanda" | "Africa/Lubumbashi" | "Africa/Lusaka" | "Africa/Malabo" | "Africa/Maputo" | "Africa/Maseru" | "Africa/Mbabane" | "Africa/Mogadishu" | "Africa/Monrovia" | "Africa/Nairobi" | "Africa/Ndjamena" | "Africa/Niamey" | "Africa/Nouakchott" | "Africa/Ouagadougou" | "Africa/Porto-Novo" | "Africa/Sao_Tome" | "Africa/Timbuktu" | "Africa/Tripoli" | "Africa/Tunis" | "Africa/Windhoek" | "America/Adak" | "America/Anchorage" | "America/Anguilla" | "America/Antigua" | "America/Araguaina" | "America/Argentina/Buenos_Aires" | "America/Argentina/Catamarca" | "America/Argentina/ComodRivadavia" | "America/Argentina/Cordoba" | "America/Argentina/Jujuy" | "America/Argentina/La_Rioja" | "America/Argentina/Mendoza" | "America/Argentina/Rio_Gallegos" | "America/Argentina/Salta" | "America/Argentina/San_Juan" | "America/Argentina/San_Luis" | "America/Argentina/Tucuman" | "America/Argentina/Ushuaia" | "America/Aruba" | "America/Asuncion" | "America/Atikokan" | "America/Atka" | "America/Bahia" | "America/Bahia_Banderas" | "America/Barbados" | "America/Belem" | "America/Belize" | "America/Blanc-Sablon" | "America/Boa_Vista" | "America/Bogota" | "America/Boise" | "America/Buenos_Aires" | "America/Cambridge_Bay" | "America/Campo_Grande" | "America/Cancun" | "America/Caracas" | "America/Catamarca" | "America/Cayenne" | "America/Cayman" | "America/Chicago" | "America/Chihuahua" | "America/Ciudad_Juarez" | "America/Coral_Harbour" | "America/Cordoba" | "America/Costa_Rica" | "America/Coyhaique" | "America/Creston" | "America/Cuiaba" | "America/Curacao" | "America/Danmarkshavn" | "America/Dawson" | "America/Dawson_Creek" | "America/Denver" | "America/Detroit" | "America/Dominica" | "America/Edmonton" | "America/Eirunepe" | "America/El_Salvador" | "America/Ensenada" | "America/Fort_Nelson" | "America/Fort_Wayne" | "America/Fortaleza" | "America/Glace_Bay" | "America/Godthab" | "America/Goose_Bay" | "America/Grand_Turk" | "America/Grenada" | "America/Guadeloupe" | "America/Guatemala" | "America/Guayaquil" | "America/Guyana" | "America/Halifax" | "America/Havana" | "America/Hermosillo" | "America/Indiana/Indianapolis" | "America/Indiana/Knox" | "America/Indiana/Marengo" | "America/Indiana/Petersburg" | "America/Indiana/Tell_City" | "America/Indiana/Vevay" | "America/Indiana/Vincennes" | "America/Indiana/Winamac" | "America/Indianapolis" | "America/Inuvik" | "America/Iqaluit" | "America/Jamaica" | "America/Jujuy" | "America/Juneau" | "America/Kentucky/Louisville" | "America/Kentucky/Monticello" | "America/Knox_IN" | "America/Kralendijk" | "America/La_Paz" | "America/Lima" | "America/Los_Angeles" | "America/Louisville" | "America/Lower_Princes" | "America/Maceio" | "America/Managua" | "America/Manaus" | "America/Marigot" | "America/Martinique" | "America/Matamoros" | "America/Mazatlan" | "America/Mendoza" | "America/Menominee" | "America/Merida" | "America/Metlakatla" | "America/Mexico_City" | "America/Miquelon" | "America/Moncton" | "America/Monterrey" | "America/Montevideo" | "America/Montreal" | "America/Montserrat" | "America/Nassau" | "America/New_York" | "America/Nipigon" | "America/Nome" | "America/Noronha" | "America/North_Dakota/Beulah" | "America/North_Dakota/Center" | "America/North_Dakota/New_Salem" | "America/Nuuk" | "America/Ojinaga" | "America/Panama" | "America/Pangnirtung" | "America/Paramaribo" | "America/Phoenix" | "America/Port-au-Prince" | "America/Port_of_Spain" | "America/Porto_Acre" | "America/Porto_Velho" | "America/Puerto_Rico" | "America/Punta_Arenas" | "America/Rainy_River" | "America/Rankin_Inlet" | "America/Recife" | "America/Regina" | "America/Resolute" | "America/Rio_Branco" | "America/Rosario" | "America/Santa_Isabel" | "America/Santarem" | "America/Santiago" | "America/Santo_Domingo" | "America/Sao_Paulo" | "America/Scoresbysund" | "America/Shiprock" | "America/Sitka" | "America/St_Barthelemy" | "America/St_Johns" | "America/St_Kitts" | "America/St_Lucia" | "America/St_Thomas" | "America/St_Vincent" | "America/Swift_Current" | "America/Tegucigalpa" | "America/Thule" | "America/Thunder_Bay" | "America/Tijuana" | "America/Toronto" | "America/Tortola" | "America/Vancouver" | "America/Virgin" | "America/Whitehorse" | "America/Winnipeg" | "America/Yakutat" | "America/Yellowknife" | "Antarctica/Casey" | "Antarctica/Davis" | "Antarctica/DumontDUrville" | "Antarctica/Macquarie" | "Antarctica/Mawson" | "Antarctica/McMurdo" | "Antarctica/Palmer" | "Antarctica/Rothera" | "Antarctica/South_Pole" | "Antarctica/Syowa" | "Antarctica/Troll" | "Antarctica/Vostok" | "Arctic/Longyearbyen" | "Asia/Aden" | "Asia/Almaty" | "Asia/Amman" | "Asia/Anadyr" | "Asia/Aqtau" | "Asia/Aqtobe" | "Asia/Ashgabat" | "Asia/Ashkhabad" | "Asia/Atyrau" | "Asia/Baghdad" | "Asia/Bahrain" | "Asia/Baku" | "Asia/Bangkok" | "Asia/Barnaul" | "Asia/Beirut" | "Asia/Bishkek" | "Asia/Brunei" | "Asia/Calcutta" | "Asia/Chita" | "Asia/Choibalsan" | "Asia/Chongqing" | "Asia/Chungking" | "Asia/Colombo" | "Asia/Dacca" | "Asia/Damascus" | "Asia/Dhaka" | "Asia/Dili" | "Asia/Dubai" | "Asia/Dushanbe" | "Asia/Famagusta" | "Asia/Gaza" | "Asia/Harbin" | "Asia/Hebron" | "Asia/Ho_Chi_Minh" | "Asia/Hong_Kong" | "Asia/Hovd" | "Asia/Irkutsk" | "Asia/Istanbul" | "Asia/Jakarta" | "Asia/Jayapura" | "Asia/Jerusalem" | "Asia/Kabul" | "Asia/Kamchatka" | "Asia/Karachi" | "Asia/Kashgar" | "Asia/Kathmandu" | "Asia/Katmandu" | "Asia/Khandyga" | "Asia/Kolkata" | "Asia/Krasnoyarsk" | "Asia/Kuala_Lumpur" | "Asia/Kuching" | "Asia/Kuwait" | "Asia/Macao" | "Asia/Macau" | "Asia/Magadan" | "Asia/Makassar" | "Asia/Manila" | "Asia/Muscat" | "Asia/Nicosia" | "Asia/Novokuznetsk" | "Asia/Novosibirsk" | "Asia/Omsk" | "Asia/Oral" | "Asia/Phnom_Penh" | "Asia/Pontianak" | "Asia/Pyongyang" | "Asia/Qatar" | "Asia/Qostanay" | "Asia/Qyzylorda" | "Asia/Rangoon" | "Asia/Riyadh" | "Asia/Saigon" | "Asia/Sakhalin" | "Asia/Samarkand" | "Asia/Seoul" | "Asia/Shanghai" | "Asia/Singapore" | "Asia/Srednekolymsk" | "Asia/Taipei" | "Asia/Tashkent" | "Asia/Tbilisi" | "Asia/Tehran" | "Asia/Tel_Aviv" | "Asia/Thimbu" | "Asia/Thimphu" | "Asia/Tokyo" | "Asia/Tomsk" | "Asia/Ujung_Pandang" | "Asia/Ulaanbaatar" | "Asia/Ulan_Bator" | "Asia/Urumqi" | "Asia/Ust-Nera" | "Asia/Vientiane" | "Asia/Vladivostok" | "Asia/Yakutsk" | "Asia/Yangon" | "Asia/Yekaterinburg" | "Asia/Yerevan" | "Atlantic/Azores" | "Atlantic/Bermuda" | "Atlantic/Canary" | "Atlantic/Cape_Verde" | "Atlantic/Faeroe" | "Atlantic/Faroe" | "Atlantic/Jan_Mayen" | "Atlantic/Madeira" | "Atlantic/Reykjavik" | "Atlantic/South_Georgia" | "Atlantic/St_Helena" | "Atlantic/Stanley" | "Australia/ACT" | "Australia/Adelaide" | "Australia/Brisbane" | "Australia/Broken_Hill" | "Australia/Canberra" | "Australia/Currie" | "Australia/Darwin" | "Australia/Eucla" | "Australia/Hobart" | "Australia/LHI" | "Australia/Lindeman" | "Australia/Lord_Howe" | "Australia/Melbourne" | "Australia/NSW" | "Australia/North" | "Australia/Perth" | "Australia/Queensland" | "Australia/South" | "Australia/Sydney" | "Australia/Tasmania" | "Australia/Victoria" | "Australia/West" | "Australia/Yancowinna" | "Brazil/Acre" | "Brazil/DeNoronha" | "Brazil/East" | "Brazil/West" | "CET" | "CST6CDT" | "Canada/Atlantic" | "Canada/Central" | "Canada/Eastern" | "Canada/Mountain" | "Canada/Newfoundland" | "Canada/Pacific" | "Canada/Saskatchewan" | "Canada/Yukon" | "Chile/Continental" | "Chile/EasterIsland" | "Cuba" | "EET" | "EST" | "EST5EDT" | "Egypt" | "Eire" | "Etc/GMT" | "Etc/GMT+0" | "Etc/GMT+1" | "Etc/GMT+10" | "Etc/GMT+11" | "Etc/GMT+12" | "Etc/GMT+2" | "Etc/GMT+3" | "Etc/GMT+4" | "Etc/GMT+5" | "Etc/GMT+6" | "Etc/GMT+7" | "Etc/GMT+8" | "Etc/GMT+9" | "Etc/GMT-0" | "Etc/GMT-1" | "Etc/GMT-10" | "Etc/GMT-11" | "Etc/GMT-12" | "Etc/GMT-13" | "Etc/GMT-14" | "Etc/GMT-2" | "Etc/GMT-3" | "Etc/GMT-4" | "Etc/GMT-5" | "Etc/GMT-6" | "Etc/GMT-7" | "Etc/GMT-8" | "Etc/GMT-9" | "Etc/GMT0" | "Etc/Greenwich" | "Etc/UCT" | "Etc/UTC" | "Etc/Universal" | "Etc/Zulu" | "Europe/Amsterdam" | "Europe/Andorra" | "Europe/Astrakhan" | "Europe/Athens" | "Europe/Belfast" | "Europe/Belgrade" | "Europe/Berlin" | "Europe/Bratislava" | "Europe/Brussels" | "Europe/Bucharest" | "Europe/Budapest" | "Europe/Busingen" | "Europe/Chisinau" | "Europe/Copenhagen" | "Europe/Dublin" | "Europe/Gibraltar" | "Europe/Guernsey" | "Europe/Helsinki" | "Europe/Isle_of_Man" | "Europe/Istanbul" | "Europe/Jersey" | "Europe/Kaliningrad" | "Europe/Kiev" | "Europe/Kirov" | "Europe/Kyiv" | "Europe/Lisbon" | "Europe/Ljubljana" | "Europe/London" | "Europe/Luxembourg" | "Europe/Madrid" | "Europe/Malta" | "Europe/Mariehamn" | "Europe/Minsk" | "Europe/Monaco" | "Europe/Moscow" | "Europe/Nicosia" | "Europe/Oslo" | "Europe/Paris" | "Europe/Podgorica" | "Europe/Prague" | "Europe/Riga" | "Europe/Rome" | "Europe/Samara" | "Europe/San_Marino" | "Europe/Sarajevo" | "Europe/Saratov" | "Europe/Simferopol" | "Europe/Skopje" | "Europe/Sofia" | "Europe/Stockholm" | "Europe/Tallinn" | "Europe/Tirane" | "Europe/Tiraspol" | "Europe/Ulyanovsk" | "Europe/Uzhgorod" | "Europe/Vaduz" | "Europe/Vatican" | "Europe/Vienna" | "Europe/Vilnius" | "Europe/Volgograd" | "Europe/Warsaw" | "Europe/Zagreb" | "Europe/Zaporozhye" | "Europe/Zurich" | "GB" | "GB-Eire" | "GMT" | "GMT+0" | "GMT-0" | "GMT0" | "Greenwich" | "HST" | "Hongkong" | "Iceland" | "Indian/Antananarivo" | "Indian/Chagos" | "Indian/Christmas" | "Indian/Cocos" | "Indian/Comoro" | "Indian/Kerguelen" | "Indian/Mahe" | "Indian/Maldives" | "Indian/Mauritius" | "Indian/Mayotte" | "Indian/Reunion" | "Iran" | "Israel" | "Jamaica" | "Japan" | "Kwajalein" | "Libya" | "MET" | "MST" | "MST7MDT" | "Mexico/BajaNorte" | "Mexico/BajaSur" | "Mexico/General" | "NZ" | "NZ-CHAT" | "Navajo" | "PRC" | "PST8PDT" | "Pacific/Apia" | "Pacific/Auckland" | "Pacific/Bougainville" | "Pacific/Chatham" | "Pacific/Chuuk" | "Pacific/Easter" | "Pacific/Efate" | "Pacific/Enderbury" | "Pacific/Fakaofo" | "Pacific/Fiji" | "Pacific/Funafuti" | "Pacific/Galapagos" | "Pacific/Gambier" | "Pacific/Guadalcanal" | "Pacific/Guam" | "Pacific/Honolulu" | "Pacific/Johnston" | "Pacific/Kanton" | "Pacific/Kiritimati" | "Pacific/Kosrae" | "Pacific/Kwajalein" | "Pacific/Majuro" | "Pacific/Marquesas" | "Pacific/Midway" | "Pacific/Nauru" | "Pacific/Niue" | "Pacific/Norfolk" | "Pacific/Noumea" | "Pacific/Pago_Pago" | "Pacific/Palau" | "Pacific/Pitcairn" | "Pacific/Pohnpei" | "Pacific/Ponape" | "Pacific/Port_Moresby" | "Pacific/Rarotonga" | "Pacific/Saipan" | "Pacific/Samoa" | "Pacific/Tahiti" | "Pacific/Tarawa" | "Pacific/Tongatapu" | "Pacific/Truk" | "Pacific/Wake" | "Pacific/Wallis" | "Pacific/Yap" | "Poland" | "Portugal" | "ROC" | "ROK" | "Singapore" | "Turkey" | "UCT" | "US/Alaska" | "US/Aleutian" | "US/Arizona" | "US/Central" | "US/East-Indiana" | "US/Eastern" | "US/Hawaii" | "US/Indiana-Starke" | "US/Michigan" | "US/Mountain" | "US/Pacific" | "US/Samoa" | "UTC" | "Universal" | "W-SU" | "WET" | "Zulu";
         /**
          * @description The form of the token endpoint (`application/x-www-form-urlencoded`). Parameters it does
-         *     not know (e.g. `client_secret`) are ignored, as RFC 6749 §3.2 asks; each one may be sent
-         *     once.
+         *     not know are ignored, as RFC 6749 §3.2 asks; each one may be sent once.
          */
         TokenForm: {
-            /** @description Accepted and ignored (public clients). */
+            /**
+             * @description `client_credentials` without HTTP Basic: the service client's id. Ignored by the other
+             *     grants (public clients).
+             */
             client_id?: string | null;
-            /** @description `password` (with `username` and `password`) or `refresh_token` (with `refresh_token`). */
+            /**
+             * Format: password
+             * @description `client_credentials` without HTTP Basic: the service client's secret.
+             */
+            client_secret?: string | null;
+            /**
+             * @description `password` (with `username` and `password`), `refresh_token` (with `refresh_token`) or
+             *     `client_credentials` (a service client: HTTP Basic, or `client_id` and `client_secret`).
+             */
             grant_type: components["schemas"]["GrantType"];
             /** Format: password */
             password?: string | null;
             /** @description Refresh grant. */
             refresh_token?: string | null;
-            /** @description Accepted and ignored (scopes are not used). */
+            /**
+             * @description `client_credentials`: the scopes asked for, space separated (default: all of the
+             *     client's). Ignored by the other grants.
+             */
             scope?: string | null;
             /** @description Email address or username (password grant). */
             username?: string | null;
@@ -2227,7 +2554,13 @@ export interface components {
              * @example 900
              */
             expires_in: number;
-            refresh_token: string;
+            /** @description Not for `client_credentials` (a service asks for a new token instead). */
+            refresh_token?: string | null;
+            /**
+             * @description `client_credentials`: the scopes granted, space separated.
+             * @example tokens:introspect users:read
+             */
+            scope?: string | null;
             token_type: components["schemas"]["TokenType"];
         };
         /**
@@ -2236,6 +2569,13 @@ export interface components {
          * @enum {string}
          */
         TokenType: "Bearer";
+        /** @description A change of a service client: what is given changes. */
+        UpdateServiceClient: {
+            /** @example billing */
+            name?: string | null;
+            /** @description Replaces the scopes (a scope taken away counts at once, for its tokens too). */
+            scopes?: string[] | null;
+        };
         /** @description The apps a user may open: the union of their own grants and their groups', by app key. */
         UserAppList: {
             items: components["schemas"]["UserAppView"][];
@@ -4028,6 +4368,505 @@ export interface operations {
             };
             /** @description `job_state_conflict`: the job is running or succeeded */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_list_service_clients: {
+        parameters: {
+            query?: {
+                /** @description Items per page, 1–100 (default 50). */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceClientPage"];
+                };
+            };
+            /** @description `unauthenticated`: The access token is missing, invalid or expired, or its session or account ended. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: bad `limit` or `cursor` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_create_service_client: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateServiceClient"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    /** @description The new client */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IssuedClientSecret"];
+                };
+            };
+            /** @description `malformed_body`: The body is empty, not valid JSON, or could not be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: The access token is missing, invalid or expired, or its session or account ended. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description `forbidden`: not an admin
+             *
+             *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The body is larger than `MAX_BODY_BYTES`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The body is not of the documented content type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: a bad `name`, no scope or an unknown one (`unknown_scope`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_get_service_client: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Client id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceClientView"];
+                };
+            };
+            /** @description `unauthenticated`: The access token is missing, invalid or expired, or its session or account ended. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no such client */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_revoke_service_client: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Client id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked (or it already was) */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `unauthenticated`: The access token is missing, invalid or expired, or its session or account ended. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description `forbidden`: not an admin
+             *
+             *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no such client */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_update_service_client: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Client id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateServiceClient"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceClientView"];
+                };
+            };
+            /** @description `malformed_body`: The body is empty, not valid JSON, or could not be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: The access token is missing, invalid or expired, or its session or account ended. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description `forbidden`: not an admin
+             *
+             *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no such client */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The body is larger than `MAX_BODY_BYTES`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The body is not of the documented content type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: a bad `name`, no scope or an unknown one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_rotate_service_client_secret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Client id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description Optional */
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RotateSecret"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IssuedClientSecret"];
+                };
+            };
+            /** @description `malformed_body`: The body is empty, not valid JSON, or could not be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: The access token is missing, invalid or expired, or its session or account ended. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description `forbidden`: not an admin
+             *
+             *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no such client, or a revoked one */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The body is larger than `MAX_BODY_BYTES`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The body is not of the documented content type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: `overlap_seconds` out of range */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6935,7 +7774,7 @@ export interface operations {
                     "application/json": components["schemas"]["TokenResponse"];
                 };
             };
-            /** @description `invalid_request` (the form: content type, size, syntax, a missing or repeated parameter, a character it cannot hold), `invalid_grant` (wrong credentials, an account that may not sign in, a bad refresh token) or `unsupported_grant_type` */
+            /** @description `invalid_request` (the form: content type, size, syntax, a missing or repeated parameter, a character it cannot hold), `invalid_grant` (wrong credentials, an account that may not sign in, a bad refresh token), `invalid_scope` (a scope the service client does not hold) or `unsupported_grant_type` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6945,6 +7784,23 @@ export interface operations {
                      * @example {
                      *       "error": "invalid_grant",
                      *       "error_description": "invalid email, username or password"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OAuthError"];
+                };
+            };
+            /** @description `invalid_client`: `client_credentials` without client credentials, with wrong ones, or of a revoked client */
+            401: {
+                headers: {
+                    /** @description `Basic realm="identity"` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": "invalid_client",
+                     *       "error_description": "unknown client, wrong secret or revoked client"
                      *     }
                      */
                     "application/json": components["schemas"]["OAuthError"];
@@ -7715,6 +8571,130 @@ export interface operations {
             };
         };
     };
+    service_get_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Settings namespace (`ai`, …) */
+                namespace: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceSettings"];
+                };
+            };
+            /** @description `unauthenticated`: no service credentials, or wrong ones */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: the client lacks `settings:read:<namespace>` (no client holds one for an unknown namespace) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: No such resource (or not the caller's). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    service_get_user: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description User id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserView"];
+                };
+            };
+            /** @description `unauthenticated`: no service credentials, or wrong ones */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: the client lacks `users:read` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no such user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_sessions: {
         parameters: {
             query?: {
@@ -7810,6 +8790,96 @@ export interface operations {
             };
             /** @description `not_found`: no such live session of the caller's */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    introspect_token: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["IntrospectionForm"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntrospectionAnswer"];
+                };
+            };
+            /** @description `malformed_body`: The body is empty, not valid JSON, or could not be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: no service credentials, or wrong ones (`WWW-Authenticate: Basic`) */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: the client lacks `tokens:introspect` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The body is larger than `MAX_BODY_BYTES`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The body is not of the documented content type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: no `token`, or an unknown or repeated field */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -17,6 +17,7 @@
 //! | [`audit`] | the audit log and its searches |
 //! | [`events`] | domain events, the outbox and its delivery rules |
 //! | [`authz`] | the caller and the one authorization decision |
+//! | [`clients`] | service clients: their scopes, secrets and tokens; introspection and service reads |
 //! | [`jobs`] | durable jobs: the queue's rules, mail, provisioning and retention handlers |
 //! | [`kernel`] | what they share: validation, errors, the unit of work, clock, ids, mail, throttle |
 //!
@@ -28,6 +29,7 @@ pub mod accounts;
 pub mod agents;
 pub mod audit;
 pub mod authz;
+pub mod clients;
 pub mod events;
 pub mod jobs;
 pub mod kernel;
@@ -45,6 +47,7 @@ pub mod domain {
     pub use crate::accounts::domain::*;
     pub use crate::agents::domain::*;
     pub use crate::audit::domain::*;
+    pub use crate::clients::domain::*;
     pub use crate::events::domain::*;
     pub use crate::jobs::domain::*;
     pub use crate::kernel::domain::*;
@@ -60,6 +63,7 @@ pub mod ports {
     pub use crate::accounts::ports::*;
     pub use crate::agents::ports::*;
     pub use crate::audit::ports::*;
+    pub use crate::clients::ports::*;
     pub use crate::events::ports::*;
     pub use crate::jobs::ports::*;
     pub use crate::kernel::ports::*;
@@ -75,8 +79,10 @@ pub mod usecases {
     pub use crate::agents::usecases::*;
     pub use crate::audit::usecases::*;
     pub use crate::authz::{
-        Aal, Assurance, Authenticated, AuthorizationService, Caller, Need, Refusal, authorize, decide,
+        Aal, Assurance, Authenticated, AuthorizationService, Caller, Need, Refusal, authorize, authorize_service,
+        decide, decide_scope,
     };
+    pub use crate::clients::usecases::*;
     pub use crate::jobs::usecases::*;
     pub use crate::kernel::usecases::*;
     pub use crate::services::{AuthSettings, Ports, Services};

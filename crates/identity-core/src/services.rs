@@ -15,6 +15,7 @@
 //! | [`AuditService`] | the caller's audit trail and the admin search |
 //! | [`AgentService`], [`InstanceService`] | the agents catalog, users' instances and their provisioning |
 //! | [`JobService`] | the admins' view of the job queues: listings, retry, cancel |
+//! | [`ServiceClientService`] | service clients, their secrets and tokens; introspection, service reads |
 //!
 //! What several services share lives in components that are not services themselves:
 //! `context` (settings, clock, ids, events, audit entries, mail, revocations), `issuer`
@@ -31,13 +32,14 @@ use crate::agents::ports::AgentsPorts;
 use crate::kernel::{Context, Mailer, Requests, Revoker, Throttle};
 use crate::ports::{
     AccessRepository, AuditRepository, Clock, CodeStore, HttpProbe, IdGenerator, JobQueue, PasswordHasher, RateLimiter,
-    RequestLog, RevocationList, SecretBox, Secrets, SessionRepository, SettingsRepository, TokenIssuer, UnitOfWork,
-    UserRepository,
+    RequestLog, RevocationList, SecretBox, Secrets, ServiceClientRepository, SessionRepository, SettingsRepository,
+    TokenIssuer, UnitOfWork, UserRepository,
 };
 use crate::sessions::SessionIssuer;
 use crate::usecases::{
     AccessService, AdminUserService, AgentService, AuditService, AuthorizationService, InstanceService, JobService,
-    LoginService, MailJobs, PasswordService, ProfileService, RegistrationService, SessionService, SettingsService,
+    LoginService, MailJobs, PasswordService, ProfileService, RegistrationService, ServiceClientService, SessionService,
+    SettingsService,
 };
 
 /// The adapters the use cases run on.
@@ -67,6 +69,7 @@ pub struct Ports {
     pub ids: Arc<dyn IdGenerator>,
     /// Agents and instances: the main store, or one on a database shared with other services.
     pub agents: AgentsPorts,
+    pub service_clients: Arc<dyn ServiceClientRepository>,
 }
 
 /// Settings of the flows (from configuration).
@@ -114,6 +117,8 @@ pub struct AuthSettings {
     pub bootstrap_admin_email: Option<crate::domain::Email>,
     /// Attempts a job gets before it ends dead (mail, provisioning).
     pub job_max_attempts: i32,
+    /// Lifetime of a service client's token (the `client_credentials` grant).
+    pub service_token_ttl: Duration,
 }
 
 impl Default for AuthSettings {
@@ -144,6 +149,7 @@ impl Default for AuthSettings {
             lockout_duration: Duration::minutes(15),
             bootstrap_admin_email: None,
             job_max_attempts: 8,
+            service_token_ttl: Duration::minutes(5),
         }
     }
 }
@@ -164,6 +170,7 @@ pub struct Services {
     pub agents: AgentService,
     pub instances: InstanceService,
     pub jobs: JobService,
+    pub clients: ServiceClientService,
 }
 
 impl Services {
@@ -209,6 +216,15 @@ impl Services {
             secrets: ports.secrets.clone(),
             mailer: mailer.clone(),
         };
+        let sessions = SessionService {
+            ctx: ctx.clone(),
+            users: ports.users.clone(),
+            sessions: ports.sessions.clone(),
+            uow: ports.uow.clone(),
+            tokens: ports.tokens.clone(),
+            revocations: ports.revocations,
+            revoker: revoker.clone(),
+        };
         Self {
             registration: RegistrationService {
                 ctx: ctx.clone(),
@@ -230,14 +246,15 @@ impl Services {
                 throttle: throttle.clone(),
                 revoker: revoker.clone(),
             },
-            sessions: SessionService {
+            sessions: sessions.clone(),
+            clients: ServiceClientService {
                 ctx: ctx.clone(),
+                clients: ports.service_clients,
                 users: ports.users.clone(),
-                sessions: ports.sessions,
                 uow: ports.uow.clone(),
+                secrets: ports.secrets.clone(),
                 tokens: ports.tokens,
-                revocations: ports.revocations,
-                revoker: revoker.clone(),
+                sessions,
             },
             passwords: PasswordService {
                 ctx: ctx.clone(),

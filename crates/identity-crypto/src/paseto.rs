@@ -1,6 +1,6 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use identity_core::ports::{AccessClaims, TokenError, TokenIssuer};
-use identity_core::{SessionId, UserId};
+use identity_core::{ServiceClaims, SessionId, UserId};
 use pasetors::Public;
 use pasetors::keys::{AsymmetricKeyPair, AsymmetricPublicKey, AsymmetricSecretKey, Generate};
 use pasetors::paserk::{FormatAsPaserk, Id};
@@ -188,6 +188,27 @@ struct WireClaims {
     auth_time: Option<String>,
 }
 
+/// A service token's claims as they travel (RFC 3339 times; `scope` space-separated, as in
+/// OAuth2).
+#[derive(Serialize, Deserialize)]
+struct WireServiceClaims {
+    iss: String,
+    aud: String,
+    sub: Uuid,
+    iat: String,
+    nbf: String,
+    exp: String,
+    jti: Uuid,
+    scope: String,
+    /// Says what the token is to a reader; the implicit assertion is what enforces it.
+    typ: String,
+}
+
+/// The implicit assertion (PASETO v4's `i`) of service tokens: signed in, never sent, so a
+/// service token fails a user token's verification and the other way round, whatever its
+/// claims say.
+const SERVICE_ASSERTION: &[u8] = b"identity:service-token";
+
 #[derive(Serialize, Deserialize)]
 struct WireFooter {
     kid: String,
@@ -220,6 +241,34 @@ impl PasetoTokens {
     pub fn keys(&self) -> &PasetoKeys {
         &self.keys
     }
+
+    /// Signs `claims` with the current key, its id in the footer.
+    fn sign(&self, claims: &impl Serialize, assertion: Option<&[u8]>) -> Result<String, TokenError> {
+        let payload = serde_json::to_vec(claims).map_err(|e| TokenError::Internal(e.into()))?;
+        let footer = serde_json::to_vec(&WireFooter { kid: self.keys.signing_kid.clone() })
+            .map_err(|e| TokenError::Internal(e.into()))?;
+        PublicToken::sign(&self.keys.signing, &payload, Some(&footer), assertion)
+            .map_err(|e| TokenError::Internal(anyhow::anyhow!("signing failed: {e}")))
+    }
+
+    /// Checks a token's form, key id and signature (with `assertion`), and returns its
+    /// payload.
+    fn open(&self, token: &str, assertion: Option<&[u8]>) -> Result<String, TokenError> {
+        let untrusted = UntrustedToken::<Public, V4>::try_from(token)
+            .map_err(|_| TokenError::Invalid("not a v4.public token".into()))?;
+        let footer: WireFooter = serde_json::from_slice(untrusted.untrusted_footer())
+            .map_err(|_| TokenError::Invalid("footer has no key id".into()))?;
+        let key = self
+            .keys
+            .verifying
+            .iter()
+            .find(|k| k.kid == footer.kid)
+            .ok_or_else(|| TokenError::Invalid("signed by an unknown or retired key".into()))?;
+        // The footer is covered by the signature, so the key id cannot be swapped.
+        let trusted = PublicToken::verify(&key.key, &untrusted, None, assertion)
+            .map_err(|_| TokenError::Invalid("bad signature".into()))?;
+        Ok(trusted.payload().to_owned())
+    }
 }
 
 impl TokenIssuer for PasetoTokens {
@@ -237,29 +286,13 @@ impl TokenIssuer for PasetoTokens {
             amr: claims.amr.clone(),
             auth_time: Some(time(claims.auth_time)),
         };
-        let payload = serde_json::to_vec(&wire).map_err(|e| TokenError::Internal(e.into()))?;
-        let footer = serde_json::to_vec(&WireFooter { kid: self.keys.signing_kid.clone() })
-            .map_err(|e| TokenError::Internal(e.into()))?;
-        PublicToken::sign(&self.keys.signing, &payload, Some(&footer), None)
-            .map_err(|e| TokenError::Internal(anyhow::anyhow!("signing failed: {e}")))
+        self.sign(&wire, None)
     }
 
     fn verify(&self, token: &str) -> Result<AccessClaims, TokenError> {
-        let untrusted = UntrustedToken::<Public, V4>::try_from(token)
-            .map_err(|_| TokenError::Invalid("not a v4.public token".into()))?;
-        let footer: WireFooter = serde_json::from_slice(untrusted.untrusted_footer())
-            .map_err(|_| TokenError::Invalid("footer has no key id".into()))?;
-        let key = self
-            .keys
-            .verifying
-            .iter()
-            .find(|k| k.kid == footer.kid)
-            .ok_or_else(|| TokenError::Invalid("signed by an unknown or retired key".into()))?;
-        // The footer is covered by the signature, so the key id cannot be swapped.
-        let trusted = PublicToken::verify(&key.key, &untrusted, None, None)
-            .map_err(|_| TokenError::Invalid("bad signature".into()))?;
+        let payload = self.open(token, None)?;
         let wire: WireClaims =
-            serde_json::from_str(trusted.payload()).map_err(|_| TokenError::Invalid("malformed claims".into()))?;
+            serde_json::from_str(&payload).map_err(|_| TokenError::Invalid("malformed claims".into()))?;
         if wire.iss != self.issuer || wire.aud != self.audience {
             return Err(TokenError::Invalid("wrong issuer or audience".into()));
         }
@@ -277,6 +310,40 @@ impl TokenIssuer for PasetoTokens {
             jti: wire.jti,
             roles: wire.roles,
             amr: wire.amr,
+        })
+    }
+
+    fn issue_service(&self, claims: &ServiceClaims) -> Result<String, TokenError> {
+        let wire = WireServiceClaims {
+            iss: claims.iss.clone(),
+            aud: claims.aud.clone(),
+            sub: claims.sub,
+            iat: time(claims.iat),
+            nbf: time(claims.nbf),
+            exp: time(claims.exp),
+            jti: claims.jti,
+            scope: claims.scope.join(" "),
+            typ: "service".into(),
+        };
+        self.sign(&wire, Some(SERVICE_ASSERTION))
+    }
+
+    fn verify_service(&self, token: &str) -> Result<ServiceClaims, TokenError> {
+        let payload = self.open(token, Some(SERVICE_ASSERTION))?;
+        let wire: WireServiceClaims =
+            serde_json::from_str(&payload).map_err(|_| TokenError::Invalid("malformed claims".into()))?;
+        if wire.iss != self.issuer || wire.aud != self.audience || wire.typ != "service" {
+            return Err(TokenError::Invalid("wrong issuer, audience or type".into()));
+        }
+        Ok(ServiceClaims {
+            iat: parse_time("iat", &wire.iat)?,
+            nbf: parse_time("nbf", &wire.nbf)?,
+            exp: parse_time("exp", &wire.exp)?,
+            iss: wire.iss,
+            aud: wire.aud,
+            sub: wire.sub,
+            jti: wire.jti,
+            scope: wire.scope.split_whitespace().map(str::to_owned).collect(),
         })
     }
 }
@@ -320,6 +387,29 @@ mod tests {
         let footer = String::from_utf8(untrusted.untrusted_footer().to_vec()).unwrap();
         assert!(footer.contains(tokens.keys().signing_kid()), "{footer}");
         assert!(tokens.keys().signing_kid().starts_with("k4.pid."));
+    }
+
+    #[test]
+    fn service_tokens_and_user_tokens_never_pass_for_each_other() {
+        let tokens = tokens();
+        let now = DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap();
+        let service = ServiceClaims {
+            iss: "identity".into(),
+            aud: "identity".into(),
+            sub: Uuid::now_v7(),
+            iat: now,
+            nbf: now,
+            exp: now + chrono::Duration::minutes(5),
+            jti: Uuid::now_v7(),
+            scope: vec!["tokens:introspect".into(), "users:read".into()],
+        };
+        let token = tokens.issue_service(&service).unwrap();
+        assert_eq!(tokens.verify_service(&token).unwrap(), service);
+        assert!(tokens.verify(&token).is_err(), "a service token is no user token");
+        let user = tokens.issue(&claims()).unwrap();
+        assert!(tokens.verify_service(&user).is_err(), "a user token is no service token");
+        let other = PasetoTokens::new(PasetoKeys::generate().unwrap(), "identity", "identity");
+        assert!(other.verify_service(&token).is_err());
     }
 
     #[test]

@@ -335,6 +335,7 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
             clock: clock.clone(),
             ids: ids.clone(),
             agents,
+            service_clients: store.service_clients,
         },
         config.auth.clone(),
     );

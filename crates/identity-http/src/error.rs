@@ -144,6 +144,13 @@ impl ApiError {
         }
     }
 
+    /// The same problem with what caused it, for the access line's cause chain (never shown
+    /// to the client).
+    pub fn with_source(mut self, source: anyhow::Error) -> Self {
+        self.source = Some(source);
+        self
+    }
+
     /// Adds a header to the error answer (rate-limit headers on refusals).
     pub fn with_header(mut self, name: &'static str, value: String) -> Self {
         self.headers.push((name, value));
@@ -252,7 +259,10 @@ impl ResponseError for ApiError {
         for (name, value) in &self.headers {
             response.insert_header((*name, value.as_str()));
         }
-        if self.status == StatusCode::UNAUTHORIZED {
+        // A route that takes other credentials (service routes: Basic) says so itself.
+        if self.status == StatusCode::UNAUTHORIZED
+            && !self.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("www-authenticate"))
+        {
             response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
         }
         response.json(self.problem())

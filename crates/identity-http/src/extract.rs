@@ -58,6 +58,53 @@ impl<T: DeserializeOwned + 'static> FromRequest for OptionalJsonBody<T> {
     }
 }
 
+/// A form body (`application/x-www-form-urlencoded`), answered like [`JsonBody`]: 415 for
+/// another content type, 413 past the size limit, 400 for a form that does not parse, 422
+/// naming the field for a missing, repeated or mistyped one or a control character.
+#[derive(Debug)]
+pub struct FormBody<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for FormBody<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req.app_data::<BodyLimit>().copied().unwrap_or(BodyLimit(64 * 1024)).0;
+        let is_form = req.mime_type().ok().flatten().is_some_and(|m| {
+            m.type_() == actix_web::mime::APPLICATION && m.subtype() == actix_web::mime::WWW_FORM_URLENCODED
+        });
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !is_form {
+                return Err(ApiError::new(
+                    crate::error::ProblemCode::UnsupportedMediaType,
+                    "send the body as application/x-www-form-urlencoded",
+                ));
+            }
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|_| ApiError::malformed("the request body could not be read"))?;
+                if body.len() + chunk.len() > limit {
+                    return Err(too_large(limit));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            let raw = std::str::from_utf8(&body).map_err(|_| ApiError::malformed("the form is not UTF-8"))?;
+            let mut seen = std::collections::BTreeSet::new();
+            for (name, _) in form_urlencoded::parse(raw.as_bytes()) {
+                if !seen.insert(name.clone()) {
+                    return Err(ApiError::validation(&[FieldError::new(
+                        name.into_owned(),
+                        "repeated",
+                        "this field may be given once",
+                    )]));
+                }
+            }
+            parse_query(raw).map(FormBody)
+        })
+    }
+}
+
 /// Reads a JSON body within the size limit. `optional`: an empty body is `None` whatever its
 /// content type (a client that sends nothing need not declare a type).
 fn read_json(
@@ -314,6 +361,84 @@ impl FromRequest for CurrentUser {
     }
 }
 
+/// What a service client authenticates with.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ServiceCredentials {
+    /// HTTP Basic (RFC 7617): the client id as user name, the secret as password, each
+    /// form-urlencoded first as RFC 6749 §2.3.1 asks (ids and our secrets need no escaping).
+    Basic { client_id: String, secret: String },
+    /// A token of the `client_credentials` grant.
+    Bearer(String),
+}
+
+/// The service credentials of a request's `Authorization` header, if it holds any.
+pub fn service_credentials(req: &HttpRequest) -> Option<ServiceCredentials> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, rest) = value.split_once(' ')?;
+    let rest = rest.trim();
+    if scheme.eq_ignore_ascii_case("bearer") {
+        return (!rest.is_empty()).then(|| ServiceCredentials::Bearer(rest.to_owned()));
+    }
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    use base64::Engine as _;
+    let decoded = base64::engine::general_purpose::STANDARD.decode(rest).ok()?;
+    let decoded = String::from_utf8(decoded).ok()?;
+    let (id, secret) = decoded.split_once(':')?;
+    let unescape =
+        |raw: &str| form_urlencoded::parse(format!("v={raw}").as_bytes()).next().map(|(_, v)| v.into_owned());
+    Some(ServiceCredentials::Basic { client_id: unescape(id)?, secret: unescape(secret)? })
+}
+
+/// The challenge of a 401 on a service route: which schemes it takes.
+pub const SERVICE_CHALLENGE: &str = "Basic realm=\"identity\", Bearer realm=\"identity\"";
+
+/// The calling service client. Extracting it answers 401 `unauthenticated` (with
+/// `WWW-Authenticate: Basic`) when the credentials are missing, unknown, wrong, expired or the
+/// client's, revoked. Service routes extract it before anything else (`crate::gate`).
+pub struct CurrentService(pub identity_core::domain::ServiceCaller);
+
+impl FromRequest for CurrentService {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let credentials = service_credentials(req);
+        let authenticated =
+            req.extensions().get::<identity_core::usecases::Caller>().and_then(|c| c.service()).cloned();
+        let client = match &state {
+            Some(state) => crate::client::client_info(req, state),
+            None => identity_core::ports::ClientInfo::default(),
+        };
+        Box::pin(async move {
+            if let Some(service) = authenticated {
+                return Ok(CurrentService(service));
+            }
+            let refused = || {
+                ApiError::new(crate::error::ProblemCode::Unauthenticated, "missing or invalid service credentials")
+                    .with_header("www-authenticate", SERVICE_CHALLENGE.to_owned())
+            };
+            let state = state.ok_or_else(|| {
+                ApiError::from(identity_core::usecases::CoreError::Internal(anyhow::anyhow!("no state")))
+            })?;
+            let clients = &state.services.clients;
+            let outcome = match credentials.ok_or_else(refused)? {
+                ServiceCredentials::Basic { client_id, secret } => {
+                    clients.authenticate_secret(&client_id, &secret, client).await
+                }
+                ServiceCredentials::Bearer(token) => clients.authenticate_token(&token, client).await,
+            };
+            match outcome {
+                Ok(service) => Ok(CurrentService(service)),
+                Err(identity_core::usecases::CoreError::Unauthenticated) => Err(refused()),
+                Err(other) => Err(other.into()),
+            }
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde::Deserialize;
@@ -330,6 +455,24 @@ mod tests {
 
     fn problem(body: &str) -> crate::error::Problem {
         parse::<Input>(body.as_bytes()).err().map(|e| e.problem()).unwrap_or_else(|| panic!("{body} parsed"))
+    }
+
+    #[test]
+    fn service_credentials_come_from_basic_or_bearer() {
+        use actix_web::test::TestRequest;
+        let with = |value: &str| {
+            service_credentials(&TestRequest::default().insert_header((header::AUTHORIZATION, value)).to_http_request())
+        };
+        // "id:s3cr%3At" → the secret "s3cr:t" (RFC 6749 §2.3.1 escapes it first).
+        assert_eq!(
+            with("Basic aWQ6czNjciUzQXQ="),
+            Some(ServiceCredentials::Basic { client_id: "id".into(), secret: "s3cr:t".into() })
+        );
+        assert_eq!(with("bearer abc"), Some(ServiceCredentials::Bearer("abc".into())));
+        for bad in ["Basic !!!", "Basic aWQ=", "Digest x", "Bearer ", "Basic"] {
+            assert_eq!(with(bad), None, "{bad}");
+        }
+        assert_eq!(service_credentials(&TestRequest::default().to_http_request()), None);
     }
 
     #[test]

@@ -11,8 +11,11 @@
 //! already failed.
 //!
 //! What each operation needs comes from its handler's annotation (`security(("bearer" = []))`
-//! for any caller, `security(("bearer" = ["admin"]))` for an admin), the same one the OpenAPI
-//! document shows: no URL is matched against a prefix. Paths and methods that reach no handler
+//! for any caller, `security(("bearer" = ["admin"]))` for an admin, `("service_basic" =
+//! ["users:read"])` for a service client holding a scope), the same one the OpenAPI document
+//! shows: no URL is matched against a prefix. A service route authenticates a service client
+//! (`CurrentService`: HTTP Basic or a `client_credentials` token), and its scope's `{name}`
+//! segments take the path's values. Paths and methods that reach no handler
 //! are left alone: they stay 404 and 405.
 
 use actix_web::body::{BoxBody, MessageBody};
@@ -22,7 +25,7 @@ use actix_web::{HttpMessage, web};
 use identity_core::usecases::{Caller, Need};
 
 use crate::error::refuse;
-use crate::extract::CurrentUser;
+use crate::extract::{CurrentService, CurrentUser};
 use crate::state::AppState;
 
 /// The template of the operation `method path` reaches and what it needs, if it reaches one
@@ -41,26 +44,63 @@ pub async fn middleware(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     // The path as the router sees it (percent-encoded letters decoded).
-    let route = secured_route(req.method().as_str(), req.match_info().as_str());
+    let path = req.match_info().as_str().to_owned();
+    let route = secured_route(req.method().as_str(), &path);
     let (Some((template, need)), Some(state)) = (route, req.app_data::<web::Data<AppState>>().cloned()) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
-    let auth = match req.extract::<CurrentUser>().await {
-        Ok(CurrentUser(auth)) => auth,
-        Err(error) => return Ok(refuse(req, error)),
+    let method = req.method().as_str().to_owned();
+    let decision = match need {
+        // A service route: a service client, holding the scope with the path's values filled in.
+        Need::Scope(scope) => {
+            let caller = match req.extract::<CurrentService>().await {
+                Ok(CurrentService(service)) => Caller::from(service),
+                Err(error) => return Ok(refuse(req, error)),
+            };
+            let scope = fill_in(scope, template, &path);
+            (state.services.authz.authorize_scope(&caller, &scope, &method, template).await, caller)
+        }
+        need => {
+            let caller = match req.extract::<CurrentUser>().await {
+                Ok(CurrentUser(auth)) => Caller::from(auth),
+                Err(error) => return Ok(refuse(req, error)),
+            };
+            (state.services.authz.authorize_route(&caller, need, &method, template).await, caller)
+        }
     };
-    let caller = Caller::from(auth);
-    if let Err(error) = state.services.authz.authorize_route(&caller, need, req.method().as_str(), template).await {
-        return Ok(refuse(req, error.into()));
-    }
-    // The handler's `CurrentUser` takes it from here instead of authenticating again.
+    let caller = match decision {
+        (Ok(()), caller) => caller,
+        (Err(error), _) => return Ok(refuse(req, error.into())),
+    };
+    // The handler's `CurrentUser` or `CurrentService` takes it from here instead of
+    // authenticating again.
     req.extensions_mut().insert(caller);
     Ok(next.call(req).await?.map_into_boxed_body())
+}
+
+/// A declared scope with the path's values in place of its `{name}` segments' names:
+/// `settings:read:{namespace}` for `/v1/service/settings/ai` (template
+/// `/v1/service/settings/{namespace}`) is `settings:read:ai`.
+fn fill_in(scope: &str, template: &str, path: &str) -> String {
+    let mut filled = scope.to_owned();
+    for (segment, value) in template.split('/').zip(path.split('/')) {
+        if segment.starts_with('{') && filled.contains(segment) {
+            filled = filled.replace(segment, value);
+        }
+    }
+    filled
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scopes_take_the_values_of_the_path() {
+        let template = "/v1/service/settings/{namespace}";
+        assert_eq!(fill_in("settings:read:{namespace}", template, "/v1/service/settings/ai"), "settings:read:ai");
+        assert_eq!(fill_in("users:read", "/v1/service/users/{id}", "/v1/service/users/x"), "users:read");
+    }
 
     #[test]
     fn finds_what_each_operation_needs() {

@@ -4,7 +4,7 @@
 
 use actix_web::App;
 use utoipa::openapi::security::{
-    ApiKey, ApiKeyValue, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityScheme,
+    ApiKey, ApiKeyValue, ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityScheme,
 };
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
@@ -12,6 +12,10 @@ use utoipa_actix_web::AppExt;
 use crate::error::{Problem, ProblemCode, ProblemField};
 
 struct SecuritySchemes;
+
+/// The security schemes of service routes (service clients, with scopes).
+pub const SERVICE_BASIC: &str = "service_basic";
+pub const SERVICE_TOKEN: &str = "service_token";
 
 impl Modify for SecuritySchemes {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
@@ -35,6 +39,45 @@ impl Modify for SecuritySchemes {
                 "The OAuth2 password grant of `POST /v1/auth/token` (Swagger UI's *Authorize*): the token it \
                  returns is sent as `Authorization: Bearer <token>`, so every operation that takes `bearer` \
                  takes this too.",
+            )),
+        );
+        components.add_security_scheme(
+            SERVICE_BASIC,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Basic)
+                    .description(Some(
+                        "A service client (`/v1/admin/service-clients`): its id as user name, its secret as \
+                         password. Service routes only; the scopes each one needs are listed with it.",
+                    ))
+                    .build(),
+            ),
+        );
+        let scopes = identity_core::domain::Scope::known()
+            .into_iter()
+            .map(|scope| {
+                let what = match scope.as_str() {
+                    identity_core::domain::Scope::INTROSPECT => "introspect tokens".to_owned(),
+                    identity_core::domain::Scope::USERS_READ => "read users".to_owned(),
+                    other => format!(
+                        "read the settings namespace {:?}, secrets in clear",
+                        other.rsplit(':').next().unwrap_or_default()
+                    ),
+                };
+                (scope, what)
+            })
+            .chain([(
+                "settings:read:{namespace}".to_owned(),
+                "what a route reading a settings namespace needs: `settings:read:` and the namespace of its path"
+                    .to_owned(),
+            )])
+            .collect::<Vec<_>>();
+        components.add_security_scheme(
+            SERVICE_TOKEN,
+            SecurityScheme::OAuth2(OAuth2::with_description(
+                [Flow::ClientCredentials(ClientCredentials::new("/v1/auth/token", Scopes::from_iter(scopes)))],
+                "A service client's token from `POST /v1/auth/token` with `grant_type=client_credentials` \
+                 (short-lived, as `Authorization: Bearer <token>`). Service routes only.",
             )),
         );
         components.add_security_scheme(
@@ -73,6 +116,8 @@ impl Modify for SecuritySchemes {
         (name = "instances", description = "Each user's agent instances (versioned: `ETag`/`If-Match`); admins read anyone's"),
         (name = "jobs", description = "Durable background jobs (mail, provisioning, retention): listings, retry, cancel (the `admin` role)"),
         (name = "settings", description = "Namespaced admin settings with encrypted secrets (the `admin` role)"),
+        (name = "service-clients", description = "Other services' credentials: scopes, secrets shown once, rotation, revocation (the `admin` role)"),
+        (name = "service", description = "For other services, with a service client's credentials: token introspection (RFC 7662), user and settings reads"),
         (name = "operations", description = "Health and readiness"),
     )
 )]
@@ -149,26 +194,54 @@ pub fn served_routes() -> &'static [ServedRoute] {
     })
 }
 
-/// The roles each alternative of a security requirement states, but `oauth2`'s: for an OAuth2
-/// scheme the list holds scopes (none: the token of `/v1/auth/token` carries roles, not scopes),
-/// for the others (`bearer`, `cookie`) the roles a caller must hold (OpenAPI 3.1).
+/// The roles each alternative of a security requirement states, but those of OAuth2 and
+/// service schemes: for an OAuth2 scheme the list holds scopes (none for `oauth2`: the token of
+/// the password grant carries roles, not scopes), for a service scheme the scope it needs
+/// ([`declared_scope`]); for the others (`bearer`, `cookie`) the roles a caller must hold
+/// (OpenAPI 3.1).
 fn stated_roles(requirements: &[serde_json::Value]) -> Vec<Vec<&str>> {
     requirements
         .iter()
         .filter_map(|r| r.as_object())
         .flat_map(|r| r.iter())
-        .filter(|(scheme, _)| scheme.as_str() != "oauth2")
+        .filter(|(scheme, _)| !matches!(scheme.as_str(), "oauth2" | SERVICE_BASIC | SERVICE_TOKEN))
         .map(|(_, roles)| roles.as_array().into_iter().flatten().filter_map(|r| r.as_str()).collect())
         .collect()
+}
+
+/// The scope a service route states in its service schemes, as one of the scopes a route may
+/// declare ([`Scope::DECLARABLE`](identity_core::domain::Scope::DECLARABLE)); a scope that is
+/// not one of them is `"undeclarable"`, which no client holds. `None`: not a service route.
+fn declared_scope(requirements: &[serde_json::Value]) -> Option<&'static str> {
+    let stated = requirements
+        .iter()
+        .filter_map(|r| r.as_object())
+        .flat_map(|r| r.iter())
+        .find(|(scheme, _)| matches!(scheme.as_str(), SERVICE_BASIC | SERVICE_TOKEN))?
+        .1
+        .as_array()
+        .and_then(|scopes| scopes.first())
+        .and_then(|scope| scope.as_str())
+        .unwrap_or_default();
+    Some(
+        identity_core::domain::Scope::DECLARABLE
+            .iter()
+            .find(|known| **known == stated)
+            .copied()
+            .unwrap_or("undeclarable"),
+    )
 }
 
 /// What an operation's security requirement declares it needs (`None`: public). Every
 /// alternative states the same roles, and a role core does not know is declared by no route
 /// (both checked by `tests::every_security_requirement_states_a_need`); were one to slip
-/// through, the route needs an admin, never nothing.
+/// through, the route needs an admin, never nothing. A service route needs its scope.
 fn declared_need(operation: &serde_json::Value) -> Option<identity_core::usecases::Need> {
     use identity_core::usecases::Need;
     let requirements = operation["security"].as_array().filter(|r| !r.is_empty())?;
+    if let Some(scope) = declared_scope(requirements) {
+        return Some(Need::Scope(scope));
+    }
     let roles = stated_roles(requirements).into_iter().next().unwrap_or_default();
     Some(Need::from_roles(&roles).unwrap_or(Need::ADMIN))
 }
@@ -202,11 +275,25 @@ mod tests {
     fn every_security_requirement_states_a_need() {
         let doc = openapi();
         let mut admin_operations = 0;
+        let mut service_operations = 0;
         for (path, item) in doc["paths"].as_object().unwrap() {
             for (method, operation) in item.as_object().unwrap() {
                 let Some(requirements) = operation["security"].as_array().filter(|r| !r.is_empty()) else {
                     continue;
                 };
+                if let Some(scope) = declared_scope(requirements) {
+                    // A service route: only service schemes, each stating the one scope.
+                    assert_ne!(scope, "undeclarable", "{method} {path}");
+                    for requirement in requirements {
+                        for (scheme, scopes) in requirement.as_object().unwrap() {
+                            assert!([SERVICE_BASIC, SERVICE_TOKEN].contains(&scheme.as_str()), "{method} {path}");
+                            assert_eq!(scopes, &serde_json::json!([scope]), "{method} {path}");
+                        }
+                    }
+                    assert!(!path.starts_with("/v1/admin/"), "{method} {path}");
+                    service_operations += 1;
+                    continue;
+                }
                 let mut stated = stated_roles(requirements);
                 stated.dedup();
                 assert_eq!(stated.len(), 1, "{method} {path}: its alternatives state different roles: {stated:?}");
@@ -218,6 +305,7 @@ mod tests {
             }
         }
         assert!(admin_operations > 20, "{admin_operations}");
+        assert_eq!(service_operations, 3);
         // What the gate reads is what the document states.
         let routes = served_routes();
         let users = routes.iter().find(|r| r.template == "/v1/admin/users").unwrap();

@@ -27,9 +27,12 @@ pub fn common_codes(path: &str, method: &str, operation: &Value) -> Vec<ProblemC
     }
     // Every operation reads a store (a session, an account, a limit): it can be down.
     let mut codes = vec![ServiceUnavailable];
-    let json_body = operation["requestBody"]["content"]
-        .as_object()
-        .is_some_and(|content| content.keys().any(|t| t == "application/json" || t.ends_with("+json")));
+    // A JSON body, or a form (`FormBody`, which answers the same way).
+    let json_body = operation["requestBody"]["content"].as_object().is_some_and(|content| {
+        content
+            .keys()
+            .any(|t| t == "application/json" || t.ends_with("+json") || t == "application/x-www-form-urlencoded")
+    });
     if json_body {
         codes.extend([MalformedBody, PayloadTooLarge, UnsupportedMediaType, ValidationFailed]);
     }

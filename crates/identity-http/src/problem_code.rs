@@ -78,8 +78,10 @@ problem_codes! {
     Cooldown = "cooldown", TOO_MANY_REQUESTS, "A mail was sent moments ago; see `Retry-After`.";
     LoginThrottled = "login_throttled", TOO_MANY_REQUESTS, "Too many failed sign-ins for this account; see `Retry-After`.";
     InternalError = "internal_error", INTERNAL_SERVER_ERROR, "An unexpected error; nothing about it is disclosed.";
+    BadGateway = "bad_gateway", BAD_GATEWAY, "The built-in proxy could not reach the upstream of the path, or it broke off its answer.";
     ServiceUnavailable = "service_unavailable", SERVICE_UNAVAILABLE, "A dependency is down; see `Retry-After`.";
     Overloaded = "overloaded", SERVICE_UNAVAILABLE, "Password hashing is saturated; see `Retry-After`.";
+    GatewayTimeout = "gateway_timeout", GATEWAY_TIMEOUT, "The upstream of a proxied path did not connect or answer in time (`PROXY_*_TIMEOUT_SECONDS`).";
 }
 
 impl ProblemCode {

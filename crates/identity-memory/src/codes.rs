@@ -216,7 +216,18 @@ impl RateLimiter for MemoryRateLimiter {
         if tats.len() > 100_000 {
             tats.retain(|_, tat| *tat > now);
         }
-        let tat = tats.get(key).copied().filter(|t| *t > now).unwrap_or(now);
+        // A full bucket's TAT is `now + period`; one further ahead means the clock stepped
+        // back. Clamp it (and keep it clamped), so a step back costs at most a full bucket,
+        // never the length of the step.
+        let ceiling = after(now, period);
+        let tat = match tats.get(key).copied().filter(|t| *t > now) {
+            Some(tat) if tat > ceiling => {
+                tats.insert(key.to_owned(), ceiling);
+                ceiling
+            }
+            Some(tat) => tat,
+            None => now,
+        };
         let new_tat = after(tat, emission);
         let allow_at = before(new_tat, period);
         if now < allow_at {
@@ -238,6 +249,36 @@ impl RateLimiter for MemoryRateLimiter {
             reset_after: between(now, new_tat),
             retry_after: Duration::ZERO,
         })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod clock_steps {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use identity_core::ports::RateLimiter;
+    use identity_core::testkit::time::ManualClock;
+
+    use super::MemoryRateLimiter;
+
+    /// The system clock stepping back an hour (an NTP correction) must not refuse a client
+    /// for that hour: the bucket counts as full, and fills as usual from there.
+    #[tokio::test]
+    async fn a_clock_stepping_back_costs_at_most_a_full_bucket() {
+        let clock = ManualClock::default();
+        let limiter = MemoryRateLimiter::new(Arc::new(clock.clone()));
+        let period = Duration::from_secs(60);
+        for _ in 0..3 {
+            assert!(limiter.hit("client", 10, period).await.unwrap().allowed);
+        }
+        clock.shift(chrono::Duration::hours(-1));
+        let full = limiter.hit("client", 10, period).await.unwrap();
+        assert!(!full.allowed);
+        assert!(full.retry_after <= Duration::from_secs(6), "{full:?}");
+        clock.shift(chrono::Duration::seconds(6));
+        assert!(limiter.hit("client", 10, period).await.unwrap().allowed);
     }
 }
 

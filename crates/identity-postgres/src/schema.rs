@@ -307,3 +307,17 @@ diesel::table! {
         result -> Nullable<Jsonb>,
     }
 }
+
+diesel::table! {
+    /// Service clients (`identity_core::clients`).
+    service_clients (id) {
+        id -> Uuid,
+        name -> Text,
+        scopes -> Array<Text>,
+        /// `[{"id", "digest" (hex), "created_at", "expires_at"}]`, newest first.
+        secrets -> Jsonb,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}

@@ -22,7 +22,9 @@ from .audit_page import AuditPage
 from .audit_view import AuditView
 from .audit_view_metadata import AuditViewMetadata
 from .change_password_request import ChangePasswordRequest
+from .client_secret_view import ClientSecretView
 from .confirm_registration_request import ConfirmRegistrationRequest
+from .create_service_client import CreateServiceClient
 from .currency import Currency
 from .delete_account_request import DeleteAccountRequest
 from .dependency_status import DependencyStatus
@@ -49,6 +51,9 @@ from .instance_patch import InstancePatch
 from .instance_patch_config_type_0 import InstancePatchConfigType0
 from .instance_view import InstanceView
 from .instance_view_config import InstanceViewConfig
+from .introspection_answer import IntrospectionAnswer
+from .introspection_form import IntrospectionForm
+from .issued_client_secret import IssuedClientSecret
 from .job_page import JobPage
 from .job_view import JobView
 from .login_request import LoginRequest
@@ -90,6 +95,11 @@ from .register_request import RegisterRequest
 from .registration_pending import RegistrationPending
 from .rename_device_request import RenameDeviceRequest
 from .reset_password_request import ResetPasswordRequest
+from .rotate_secret import RotateSecret
+from .service_client_page import ServiceClientPage
+from .service_client_view import ServiceClientView
+from .service_settings import ServiceSettings
+from .service_settings_values import ServiceSettingsValues
 from .session_list_item import SessionListItem
 from .session_page import SessionPage
 from .session_view import SessionView
@@ -99,6 +109,7 @@ from .time_zone import TimeZone
 from .token_form import TokenForm
 from .token_response import TokenResponse
 from .token_type import TokenType
+from .update_service_client import UpdateServiceClient
 from .user_app_list import UserAppList
 from .user_app_view import UserAppView
 from .user_page import UserPage
@@ -130,7 +141,9 @@ __all__ = (
     "AuditView",
     "AuditViewMetadata",
     "ChangePasswordRequest",
+    "ClientSecretView",
     "ConfirmRegistrationRequest",
+    "CreateServiceClient",
     "Currency",
     "DeleteAccountRequest",
     "DependencyStatus",
@@ -157,6 +170,9 @@ __all__ = (
     "InstancePatchConfigType0",
     "InstanceView",
     "InstanceViewConfig",
+    "IntrospectionAnswer",
+    "IntrospectionForm",
+    "IssuedClientSecret",
     "JobPage",
     "JobView",
     "LoginRequest",
@@ -196,6 +212,11 @@ __all__ = (
     "RegistrationPending",
     "RenameDeviceRequest",
     "ResetPasswordRequest",
+    "RotateSecret",
+    "ServiceClientPage",
+    "ServiceClientView",
+    "ServiceSettings",
+    "ServiceSettingsValues",
     "SessionListItem",
     "SessionPage",
     "SessionView",
@@ -205,6 +226,7 @@ __all__ = (
     "TokenForm",
     "TokenResponse",
     "TokenType",
+    "UpdateServiceClient",
     "UserAppList",
     "UserAppView",
     "UserPage",

@@ -1,8 +1,9 @@
 from typing import Literal
 
-GrantType = Literal["password", "refresh_token"]
+GrantType = Literal["client_credentials", "password", "refresh_token"]
 
 GRANT_TYPE_VALUES: set[GrantType] = {
+    "client_credentials",
     "password",
     "refresh_token",
 }

@@ -1,16 +1,20 @@
 from typing import Literal
 
 OAuthErrorCode = Literal[
+    "invalid_client",
     "invalid_grant",
     "invalid_request",
+    "invalid_scope",
     "server_error",
     "temporarily_unavailable",
     "unsupported_grant_type",
 ]
 
 O_AUTH_ERROR_CODE_VALUES: set[OAuthErrorCode] = {
+    "invalid_client",
     "invalid_grant",
     "invalid_request",
+    "invalid_scope",
     "server_error",
     "temporarily_unavailable",
     "unsupported_grant_type",

@@ -64,8 +64,11 @@ class Problem:
             - `cooldown` (429): A mail was sent moments ago; see `Retry-After`.
             - `login_throttled` (429): Too many failed sign-ins for this account; see `Retry-After`.
             - `internal_error` (500): An unexpected error; nothing about it is disclosed.
+            - `bad_gateway` (502): The built-in proxy could not reach the upstream of the path, or it broke off its answer.
             - `service_unavailable` (503): A dependency is down; see `Retry-After`.
             - `overloaded` (503): Password hashing is saturated; see `Retry-After`.
+            - `gateway_timeout` (504): The upstream of a proxied path did not connect or answer in time
+            (`PROXY_*_TIMEOUT_SECONDS`).
         detail (str): What went wrong, for a human.
         status (int):
         title (str): Short summary (the HTTP reason phrase).

@@ -15,20 +15,24 @@ T = TypeVar("T", bound="TokenForm")
 @_attrs_define
 class TokenForm:
     """The form of the token endpoint (`application/x-www-form-urlencoded`). Parameters it does
-    not know (e.g. `client_secret`) are ignored, as RFC 6749 §3.2 asks; each one may be sent
-    once.
+    not know are ignored, as RFC 6749 §3.2 asks; each one may be sent once.
 
         Attributes:
             grant_type (GrantType): The grants the token endpoint serves.
-            client_id (None | str | Unset): Accepted and ignored (public clients).
+            client_id (None | str | Unset): `client_credentials` without HTTP Basic: the service client's id. Ignored by the
+                other
+                grants (public clients).
+            client_secret (None | str | Unset): `client_credentials` without HTTP Basic: the service client's secret.
             password (None | str | Unset):
             refresh_token (None | str | Unset): Refresh grant.
-            scope (None | str | Unset): Accepted and ignored (scopes are not used).
+            scope (None | str | Unset): `client_credentials`: the scopes asked for, space separated (default: all of the
+                client's). Ignored by the other grants.
             username (None | str | Unset): Email address or username (password grant).
     """
 
     grant_type: GrantType
     client_id: None | str | Unset = UNSET
+    client_secret: None | str | Unset = UNSET
     password: None | str | Unset = UNSET
     refresh_token: None | str | Unset = UNSET
     scope: None | str | Unset = UNSET
@@ -43,6 +47,12 @@ class TokenForm:
             client_id = UNSET
         else:
             client_id = self.client_id
+
+        client_secret: None | str | Unset
+        if isinstance(self.client_secret, Unset):
+            client_secret = UNSET
+        else:
+            client_secret = self.client_secret
 
         password: None | str | Unset
         if isinstance(self.password, Unset):
@@ -77,6 +87,8 @@ class TokenForm:
         )
         if client_id is not UNSET:
             field_dict["client_id"] = client_id
+        if client_secret is not UNSET:
+            field_dict["client_secret"] = client_secret
         if password is not UNSET:
             field_dict["password"] = password
         if refresh_token is not UNSET:
@@ -101,6 +113,15 @@ class TokenForm:
             return cast(None | str | Unset, data)
 
         client_id = _parse_client_id(d.pop("client_id", UNSET))
+
+        def _parse_client_secret(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        client_secret = _parse_client_secret(d.pop("client_secret", UNSET))
 
         def _parse_password(data: object) -> None | str | Unset:
             if data is None:
@@ -141,6 +162,7 @@ class TokenForm:
         token_form = cls(
             grant_type=grant_type,
             client_id=client_id,
+            client_secret=client_secret,
             password=password,
             refresh_token=refresh_token,
             scope=scope,

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.token_type import TokenType, check_token_type
+from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="TokenResponse")
 
@@ -18,15 +19,18 @@ class TokenResponse:
     Attributes:
         access_token (str):
         expires_in (int): Seconds until the access token expires. Example: 900.
-        refresh_token (str):
         token_type (TokenType): How to present the access token: `Authorization: Bearer <token>` (RFC 6750), the same
             from every endpoint that issues one.
+        refresh_token (None | str | Unset): Not for `client_credentials` (a service asks for a new token instead).
+        scope (None | str | Unset): `client_credentials`: the scopes granted, space separated. Example:
+            tokens:introspect users:read.
     """
 
     access_token: str
     expires_in: int
-    refresh_token: str
     token_type: TokenType
+    refresh_token: None | str | Unset = UNSET
+    scope: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -34,9 +38,19 @@ class TokenResponse:
 
         expires_in = self.expires_in
 
-        refresh_token = self.refresh_token
-
         token_type: str = self.token_type
+
+        refresh_token: None | str | Unset
+        if isinstance(self.refresh_token, Unset):
+            refresh_token = UNSET
+        else:
+            refresh_token = self.refresh_token
+
+        scope: None | str | Unset
+        if isinstance(self.scope, Unset):
+            scope = UNSET
+        else:
+            scope = self.scope
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -44,10 +58,13 @@ class TokenResponse:
             {
                 "access_token": access_token,
                 "expires_in": expires_in,
-                "refresh_token": refresh_token,
                 "token_type": token_type,
             }
         )
+        if refresh_token is not UNSET:
+            field_dict["refresh_token"] = refresh_token
+        if scope is not UNSET:
+            field_dict["scope"] = scope
 
         return field_dict
 
@@ -58,15 +75,32 @@ class TokenResponse:
 
         expires_in = d.pop("expires_in")
 
-        refresh_token = d.pop("refresh_token")
-
         token_type = check_token_type(d.pop("token_type"))
+
+        def _parse_refresh_token(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        refresh_token = _parse_refresh_token(d.pop("refresh_token", UNSET))
+
+        def _parse_scope(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        scope = _parse_scope(d.pop("scope", UNSET))
 
         token_response = cls(
             access_token=access_token,
             expires_in=expires_in,
-            refresh_token=refresh_token,
             token_type=token_type,
+            refresh_token=refresh_token,
+            scope=scope,
         )
 
         token_response.additional_properties = d

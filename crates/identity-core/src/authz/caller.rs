@@ -3,15 +3,20 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::{Role, User};
+use crate::domain::{Role, ServiceCaller, User};
 use crate::ports::{AccessClaims, ClientInfo};
 
 /// Who is calling. Every route and use case that needs a caller is asked about one of these
-/// through [`decide`](super::decide); service clients (scopes, no user) join as a variant.
+/// through [`decide`](super::decide).
 #[derive(Debug, Clone)]
+// One per request, made once and moved into the request's extensions: boxing the user would
+// cost an allocation on every authenticated request to save bytes nobody keeps.
+#[allow(clippy::large_enum_variant)]
 pub enum Caller {
     /// A user, through a live session.
     User(Authenticated),
+    /// Another service, through a service client: scopes, no user.
+    Service(ServiceCaller),
 }
 
 impl Caller {
@@ -19,7 +24,22 @@ impl Caller {
     pub fn user(&self) -> Option<&Authenticated> {
         match self {
             Self::User(user) => Some(user),
+            Self::Service(_) => None,
         }
+    }
+
+    /// The service client behind the call, if a service is calling.
+    pub fn service(&self) -> Option<&ServiceCaller> {
+        match self {
+            Self::Service(service) => Some(service),
+            Self::User(_) => None,
+        }
+    }
+}
+
+impl From<ServiceCaller> for Caller {
+    fn from(service: ServiceCaller) -> Self {
+        Self::Service(service)
     }
 }
 

@@ -14,7 +14,7 @@ pub use caller::{Aal, Assurance, Authenticated, Caller};
 use chrono::Duration;
 pub use service::AuthorizationService;
 
-use crate::domain::Role;
+use crate::domain::{Role, ServiceCaller};
 use crate::usecases::CoreError;
 
 /// What an operation needs of its caller.
@@ -28,6 +28,10 @@ pub enum Need {
     SecondFactor,
     /// A user who proved who they are at most this long ago (step-up for sensitive actions).
     Recent(Duration),
+    /// A service client holding this scope ([`Scope`](crate::domain::Scope); one of
+    /// [`Scope::DECLARABLE`](crate::domain::Scope::DECLARABLE), where `{namespace}` stands for
+    /// the path's namespace: [`decide_scope`] takes the scope filled in).
+    Scope(&'static str),
 }
 
 impl Need {
@@ -51,7 +55,7 @@ impl Need {
         match self {
             Self::Caller => Some(Vec::new()),
             Self::Role(role) => Some(vec![role]),
-            Self::SecondFactor | Self::Recent(_) => None,
+            Self::SecondFactor | Self::Recent(_) | Self::Scope(_) => None,
         }
     }
 }
@@ -87,7 +91,29 @@ pub fn decide(caller: Option<&Caller>, need: Need) -> Result<(), Refusal> {
     match caller {
         None => Err(Refusal::Unauthenticated),
         Some(Caller::User(user)) => decide_for_user(user, need),
+        Some(Caller::Service(service)) => match need {
+            Need::Scope(scope) => decide_scope(Some(&Caller::Service(service.clone())), scope),
+            // A service is no user: it has no session, roles or factors.
+            _ => Err(Refusal::Forbidden),
+        },
     }
+}
+
+/// The decision for a scope: may `caller` use what `scope` (filled in: `settings:read:ai`)
+/// opens? Only a service client holding it may; a user never does (user routes and service
+/// routes are apart).
+pub fn decide_scope(caller: Option<&Caller>, scope: &str) -> Result<(), Refusal> {
+    match caller {
+        None => Err(Refusal::Unauthenticated),
+        Some(Caller::Service(service)) if service.has_scope(scope) => Ok(()),
+        Some(_) => Err(Refusal::Forbidden),
+    }
+}
+
+/// [`decide_scope`] for a use case whose caller is a service client: the refusal as a
+/// [`CoreError`].
+pub fn authorize_service(service: &ServiceCaller, scope: &str) -> Result<(), CoreError> {
+    if service.has_scope(scope) { Ok(()) } else { Err(Refusal::Forbidden.into()) }
 }
 
 /// [`decide`] for a user's session.
@@ -100,6 +126,8 @@ fn decide_for_user(user: &Authenticated, need: Need) -> Result<(), Refusal> {
         Need::SecondFactor => Err(Refusal::SecondFactorRequired),
         Need::Recent(within) if user.at - user.assurance().authenticated_at <= within => Ok(()),
         Need::Recent(_) => Err(Refusal::StepUpRequired),
+        // Service routes are for service clients only.
+        Need::Scope(_) => Err(Refusal::Forbidden),
     }
 }
 
@@ -191,6 +219,30 @@ mod tests {
         let mut admin = caller(&[Role::USER, Role::ADMIN]);
         admin.claims.amr = vec!["pwd".into(), "sms".into()];
         assert_eq!(decide(Some(&admin.into()), Need::SecondFactor), Err(Refusal::SecondFactorRequired));
+    }
+
+    #[test]
+    fn scopes_open_service_routes_to_service_clients_only() {
+        let service = ServiceCaller {
+            client_id: uuid::Uuid::now_v7(),
+            name: "billing".into(),
+            scopes: ["users:read".to_owned(), "settings:read:ai".to_owned()].into_iter().collect(),
+            client: ClientInfo::default(),
+        };
+        let client = Caller::from(service.clone());
+        assert_eq!(decide(Some(&client), Need::Scope("users:read")), Ok(()));
+        assert_eq!(decide(Some(&client), Need::Scope("tokens:introspect")), Err(Refusal::Forbidden));
+        assert_eq!(decide_scope(Some(&client), "settings:read:ai"), Ok(()));
+        assert_eq!(decide_scope(Some(&client), "settings:read:documents"), Err(Refusal::Forbidden));
+        assert_eq!(decide_scope(None, "users:read"), Err(Refusal::Unauthenticated));
+        // A service is not a user, and an admin is not a service.
+        assert_eq!(decide(Some(&client), Need::Caller), Err(Refusal::Forbidden));
+        assert_eq!(decide(Some(&client), Need::ADMIN), Err(Refusal::Forbidden));
+        let admin = Caller::from(caller(&[Role::USER, Role::ADMIN]));
+        assert_eq!(decide(Some(&admin), Need::Scope("users:read")), Err(Refusal::Forbidden));
+        assert_eq!(decide_scope(Some(&admin), "users:read"), Err(Refusal::Forbidden));
+        assert!(authorize_service(&service, "users:read").is_ok());
+        assert!(matches!(authorize_service(&service, "tokens:introspect"), Err(CoreError::Forbidden)));
     }
 
     #[test]

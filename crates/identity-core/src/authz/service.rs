@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::{Caller, Need, Refusal, decide};
+use super::{Caller, Need, Refusal, decide, decide_scope};
 use crate::kernel::context::Context;
 use crate::ports::{CodeStore, UnitOfWork};
 use crate::usecases::CoreError;
@@ -31,20 +31,51 @@ impl AuthorizationService {
         method: &str,
         template: &str,
     ) -> Result<(), CoreError> {
-        let Err(refusal) = decide(Some(caller), need) else { return Ok(()) };
-        let Caller::User(auth) = caller;
+        match decide(Some(caller), need) {
+            Ok(()) => Ok(()),
+            Err(refusal) => self.refused(caller, refusal, method, template).await,
+        }
+    }
+
+    /// [`authorize_route`](Self::authorize_route) for a route that needs a scope, filled in
+    /// from its path (`settings:read:ai` for `/v1/service/settings/ai`).
+    pub async fn authorize_scope(
+        &self,
+        caller: &Caller,
+        scope: &str,
+        method: &str,
+        template: &str,
+    ) -> Result<(), CoreError> {
+        match decide_scope(Some(caller), scope) {
+            Ok(()) => Ok(()),
+            Err(refusal) => self.refused(caller, refusal, method, template).await,
+        }
+    }
+
+    /// Audits a refusal (once a minute per caller, method and template) and answers it.
+    async fn refused(&self, caller: &Caller, refusal: Refusal, method: &str, template: &str) -> Result<(), CoreError> {
         let method: String = method.chars().take(16).collect::<String>().to_ascii_uppercase();
         let template: String = template.chars().take(200).collect();
-        let marker = format!("authz:denied-logged:{}:{method}:{template}", auth.user.id);
+        let (who, user, mut metadata) = match caller {
+            Caller::User(auth) => (auth.user.id.to_string(), Some(auth.user.id), serde_json::json!({})),
+            Caller::Service(service) => (
+                format!("service:{}", service.client_id),
+                None,
+                serde_json::json!({ "service_client": service.client_id.to_string() }),
+            ),
+        };
+        let marker = format!("authz:denied-logged:{who}:{method}:{template}");
         if self.codes.put_if_absent(&marker, "1", std::time::Duration::from_secs(60)).await? {
-            let metadata = serde_json::json!({ "method": method, "route": template, "refusal": refusal.as_str() });
-            let entry = self.ctx.audit_entry(
-                "authorization.denied",
-                Some(auth.user.id),
-                Some(auth.user.id),
-                &auth.client,
-                metadata,
-            );
+            if let Some(fields) = metadata.as_object_mut() {
+                fields.insert("method".into(), method.into());
+                fields.insert("route".into(), template.into());
+                fields.insert("refusal".into(), refusal.as_str().into());
+            }
+            let client = match caller {
+                Caller::User(auth) => &auth.client,
+                Caller::Service(service) => &service.client,
+            };
+            let entry = self.ctx.audit_entry("authorization.denied", user, user, client, metadata);
             let tx = self.uow.begin().await?;
             self.ctx.finish(tx, &[], entry).await?;
         }

@@ -122,6 +122,11 @@ pub trait TokenIssuer: Send + Sync + 'static {
     /// Checks format, signature, key id, issuer and audience, and returns the claims. Time
     /// validity (`nbf`, `exp`) is the use case's to check against its [`Clock`](crate::ports::Clock).
     fn verify(&self, token: &str) -> Result<AccessClaims, TokenError>;
+    /// Signs a service client's token (the `client_credentials` grant). Never verifies as a
+    /// user's access token, nor a user's token as a service token.
+    fn issue_service(&self, claims: &crate::domain::ServiceClaims) -> Result<String, TokenError>;
+    /// [`verify`](Self::verify) for service tokens.
+    fn verify_service(&self, token: &str) -> Result<crate::domain::ServiceClaims, TokenError>;
 }
 
 /// Secret values: random tokens and codes, their digests, and the deterministic successor

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 pub use crate::domain::UserFilter;
 use crate::ports::{AccessRepository, AuditRepository, SessionRepository, SettingsRepository, UserRepository};
-use crate::ports::{JobQueue, Outbox, RepoError, Retention, UnitOfWork};
+use crate::ports::{JobQueue, Outbox, RepoError, Retention, ServiceClientRepository, UnitOfWork};
 
 /// A page request: at most `limit` items after the item with id `after` (newest first).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +32,7 @@ pub struct StorePorts {
     pub requests: Arc<dyn RequestLog>,
     pub jobs: Arc<dyn JobQueue>,
     pub retention: Arc<dyn Retention>,
+    pub service_clients: Arc<dyn ServiceClientRepository>,
 }
 
 impl StorePorts {
@@ -48,6 +49,7 @@ impl StorePorts {
             + RequestLog
             + JobQueue
             + Retention
+            + ServiceClientRepository
             + Clone,
     {
         Self {
@@ -60,7 +62,8 @@ impl StorePorts {
             outbox: Arc::new(store.clone()),
             requests: Arc::new(store.clone()),
             jobs: Arc::new(store.clone()),
-            retention: Arc::new(store),
+            retention: Arc::new(store.clone()),
+            service_clients: Arc::new(store),
         }
     }
 }

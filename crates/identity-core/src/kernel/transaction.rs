@@ -1,6 +1,6 @@
 //! Writes: [`UnitOfWork`] begins a [`Transaction`], which hands out the write port of each
 //! aggregate ([`WritePorts`]: `tx.users()` is [`UserWrites`], `tx.sessions()`
-//! [`SessionWrites`], `tx.one_time_tokens()`, `tx.access()`, `tx.settings()`, `tx.journal()`, `tx.jobs()`)
+//! [`SessionWrites`], `tx.one_time_tokens()`, `tx.access()`, `tx.settings()`, `tx.journal()`, `tx.jobs()`, `tx.service_clients()`)
 //! and commits. It is not the sum of its ports: a new aggregate adds its write trait and one
 //! accessor here, and the code of the others does not change.
 
@@ -9,7 +9,8 @@ use async_trait::async_trait;
 use crate::domain::DomainEvent;
 use crate::ports::RepoError;
 use crate::ports::{
-    AccessWrites, JobWrites, LoginAttempt, OneTimeTokenWrites, SessionWrites, SettingsWrites, UserWrites,
+    AccessWrites, JobWrites, LoginAttempt, OneTimeTokenWrites, ServiceClientWrites, SessionWrites, SettingsWrites,
+    UserWrites,
 };
 
 /// Starts transactions. A use case that changes state begins one, makes every write and
@@ -39,11 +40,19 @@ pub trait WritePorts {
     fn journal(&mut self) -> &mut dyn JournalWrites;
     /// Jobs enqueued with the change (a mail the change sends).
     fn jobs(&mut self) -> &mut dyn JobWrites;
+    fn service_clients(&mut self) -> &mut dyn ServiceClientWrites;
 }
 
 impl<T> WritePorts for T
 where
-    T: UserWrites + SessionWrites + OneTimeTokenWrites + AccessWrites + SettingsWrites + JournalWrites + JobWrites,
+    T: UserWrites
+        + SessionWrites
+        + OneTimeTokenWrites
+        + AccessWrites
+        + SettingsWrites
+        + JournalWrites
+        + JobWrites
+        + ServiceClientWrites,
 {
     fn users(&mut self) -> &mut dyn UserWrites {
         self
@@ -70,6 +79,10 @@ where
     }
 
     fn jobs(&mut self) -> &mut dyn JobWrites {
+        self
+    }
+
+    fn service_clients(&mut self) -> &mut dyn ServiceClientWrites {
         self
     }
 }

@@ -129,6 +129,44 @@ impl SettingsService {
         Ok(view(namespace, &stored))
     }
 
+    /// One namespace's settings for another service (`settings:read:<namespace>`): every field
+    /// with its value or default, secrets **in clear** (the only place they are), a secret that
+    /// is not set as `null`. Audited on every read as `settings.read` (namespace and client;
+    /// never a value). A secret that no longer opens (the key changed) is a server error: the
+    /// service must not run on a wrong secret.
+    pub async fn reveal(
+        &self,
+        caller: &crate::domain::ServiceCaller,
+        name: &str,
+    ) -> Result<(Namespace, Map<String, Value>), CoreError> {
+        let namespace = namespace(name);
+        crate::authz::authorize_service(caller, &crate::domain::Scope::settings_read(name))?;
+        let namespace = namespace?;
+        let stored = self.settings.get_settings(namespace.name).await?.unwrap_or_default();
+        let mut values = stored.effective(&namespace);
+        for field in namespace.fields.iter().filter(|f| matches!(f.kind, crate::domain::settings::FieldKind::Secret)) {
+            let value = match stored.secrets.get(field.name) {
+                Some(sealed) => Value::String(
+                    self.secret_box
+                        .open(&sealed.sealed, &context(&namespace, field.name))
+                        .map_err(CoreError::Internal)?
+                        .expose()
+                        .to_owned(),
+                ),
+                None => Value::Null,
+            };
+            values.insert(field.name.to_owned(), value);
+        }
+        let metadata = serde_json::json!({
+            "namespace": namespace.name,
+            "service_client": caller.client_id.to_string(),
+            "name": caller.name,
+        });
+        let tx = self.uow.begin().await?;
+        self.ctx.finish(tx, &[], self.ctx.audit_entry("settings.read", None, None, &caller.client, metadata)).await?;
+        Ok((namespace, values))
+    }
+
     /// Runs the namespace's connection check with the stored settings, or with `patch`
     /// applied over them (to try values before saving them). Nothing is stored.
     pub async fn test_settings(

@@ -52,6 +52,10 @@ macro_rules! store_contract_tests {
             settings {
                 settings_are_stored_locked_and_replaced,
             },
+            service_clients {
+                service_clients_are_inserted_found_and_updated,
+                service_clients_are_listed_newest_first,
+            },
             agents {
                 agents_are_inserted_found_and_updated,
                 agents_are_listed_by_id_with_filters,

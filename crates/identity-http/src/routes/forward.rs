@@ -1,5 +1,5 @@
 //! `GET /v1/auth/verify`: forward-auth for reverse proxies (nginx `auth_request`, Traefik
-//! `ForwardAuth`, Envoy `ext_authz`). The rule is core's ([`AccessService::verify_forwarded`]);
+//! `ForwardAuth`; docs/integration.md). The rule is core's ([`AccessService::verify_forwarded`]);
 //! this is the HTTP shape: the caller's identity as headers and no body.
 //!
 //! [`AccessService::verify_forwarded`]: identity_core::usecases::AccessService::verify_forwarded
@@ -15,9 +15,11 @@ use crate::extract::CurrentUser;
 use crate::state::AppState;
 
 /// What the proxy requires of the caller: put it in the URL the proxy calls (its own
-/// configuration), never taken from the forwarded request.
+/// configuration), never taken from the forwarded request. Any other parameter is refused
+/// (422): a typo in a proxy's configuration must not silently require nothing.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct VerifyQuery {
     /// A role the caller must hold now (`admin`).
     #[param(pattern = "^(admin|user)?$")]

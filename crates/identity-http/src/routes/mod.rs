@@ -12,6 +12,8 @@ pub mod jobs;
 pub mod oauth;
 pub mod passwords;
 pub mod preferences;
+pub mod service;
+pub mod service_clients;
 pub mod sessions;
 pub mod settings;
 pub mod users;
@@ -126,6 +128,15 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(jobs::admin_list_jobs)
             .service(jobs::admin_get_job)
             .service(jobs::admin_retry_job)
-            .service(jobs::admin_cancel_job),
+            .service(jobs::admin_cancel_job)
+            .service(service_clients::create_service_client)
+            .service(service_clients::list_service_clients)
+            .service(service_clients::get_service_client)
+            .service(service_clients::update_service_client)
+            .service(service_clients::rotate_service_client_secret)
+            .service(service_clients::revoke_service_client)
+            .service(service::introspect)
+            .service(service::get_user)
+            .service(service::get_settings),
     );
 }

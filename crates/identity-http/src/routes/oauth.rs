@@ -1,5 +1,6 @@
 //! `POST /v1/auth/token`: the login as an OAuth2 token endpoint (RFC 6749 §4.3 password
-//! grant and §6 refresh), so Swagger UI's *Authorize* and OAuth2 client libraries work.
+//! grant and §6 refresh), so Swagger UI's *Authorize* and OAuth2 client libraries work; and
+//! service clients' tokens (§4.4 `client_credentials`).
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError, post, web};
@@ -22,14 +23,15 @@ use crate::state::AppState;
 pub enum GrantType {
     Password,
     RefreshToken,
+    ClientCredentials,
 }
 
 /// The form of the token endpoint (`application/x-www-form-urlencoded`). Parameters it does
-/// not know (e.g. `client_secret`) are ignored, as RFC 6749 §3.2 asks; each one may be sent
-/// once.
+/// not know are ignored, as RFC 6749 §3.2 asks; each one may be sent once.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct TokenForm {
-    /// `password` (with `username` and `password`) or `refresh_token` (with `refresh_token`).
+    /// `password` (with `username` and `password`), `refresh_token` (with `refresh_token`) or
+    /// `client_credentials` (a service client: HTTP Basic, or `client_id` and `client_secret`).
     #[schema(value_type = GrantType, example = "password")]
     pub grant_type: Option<String>,
     /// Email address or username (password grant).
@@ -38,10 +40,15 @@ pub struct TokenForm {
     pub password: Option<String>,
     /// Refresh grant.
     pub refresh_token: Option<String>,
-    /// Accepted and ignored (scopes are not used).
+    /// `client_credentials`: the scopes asked for, space separated (default: all of the
+    /// client's). Ignored by the other grants.
     pub scope: Option<String>,
-    /// Accepted and ignored (public clients).
+    /// `client_credentials` without HTTP Basic: the service client's id. Ignored by the other
+    /// grants (public clients).
     pub client_id: Option<String>,
+    /// `client_credentials` without HTTP Basic: the service client's secret.
+    #[schema(format = Password)]
+    pub client_secret: Option<String>,
 }
 
 impl TokenForm {
@@ -56,6 +63,7 @@ impl TokenForm {
             ("refresh_token", &self.refresh_token),
             ("scope", &self.scope),
             ("client_id", &self.client_id),
+            ("client_secret", &self.client_secret),
         ]
         .into_iter()
         .find(|(_, value)| control(value))
@@ -74,7 +82,13 @@ pub struct TokenResponse {
     /// Seconds until the access token expires.
     #[schema(example = 900)]
     pub expires_in: i64,
-    pub refresh_token: String,
+    /// Not for `client_credentials` (a service asks for a new token instead).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    /// `client_credentials`: the scopes granted, space separated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "tokens:introspect users:read")]
+    pub scope: Option<String>,
 }
 
 /// The `error` of an RFC 6749 §5.2 answer.
@@ -86,7 +100,11 @@ pub enum OAuthErrorCode {
     InvalidRequest,
     /// Wrong credentials, an account that may not sign in, or a bad refresh token.
     InvalidGrant,
-    /// A `grant_type` other than `password` and `refresh_token`.
+    /// `client_credentials`: no client credentials, wrong ones, or a revoked client (401).
+    InvalidClient,
+    /// `client_credentials`: a scope the client does not hold.
+    InvalidScope,
+    /// A `grant_type` other than `password`, `refresh_token` and `client_credentials`.
     UnsupportedGrantType,
     /// Rate-limited (429), or overloaded or a dependency is down (503); see `Retry-After`.
     TemporarilyUnavailable,
@@ -99,6 +117,8 @@ impl OAuthErrorCode {
         match self {
             Self::InvalidRequest => "invalid_request",
             Self::InvalidGrant => "invalid_grant",
+            Self::InvalidClient => "invalid_client",
+            Self::InvalidScope => "invalid_scope",
             Self::UnsupportedGrantType => "unsupported_grant_type",
             Self::TemporarilyUnavailable => "temporarily_unavailable",
             Self::ServerError => "server_error",
@@ -131,6 +151,16 @@ impl OAuthRefusal {
 
     fn invalid_request(description: impl Into<String>) -> Self {
         Self::bad_request(OAuthErrorCode::InvalidRequest, description)
+    }
+
+    /// 401 `invalid_client` with the challenge of HTTP Basic (RFC 6749 §5.2).
+    fn invalid_client() -> Self {
+        Self {
+            status: StatusCode::UNAUTHORIZED,
+            error: OAuthErrorCode::InvalidClient,
+            description: "unknown client, wrong secret or revoked client".into(),
+            headers: vec![(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Basic realm=\"identity\""))],
+        }
     }
 
     fn response(self) -> HttpResponse {
@@ -204,8 +234,10 @@ async fn read_form(req: &HttpRequest, mut payload: web::Payload) -> Result<Token
         .map_err(|e| OAuthRefusal::invalid_request(format!("the form is invalid: {e}")))
 }
 
-/// OAuth2 token endpoint (RFC 6749): `grant_type=password` (with `username`, `password`) or
-/// `grant_type=refresh_token`, as `application/x-www-form-urlencoded`. Every error, of the
+/// OAuth2 token endpoint (RFC 6749): `grant_type=password` (with `username`, `password`),
+/// `grant_type=refresh_token`, or `grant_type=client_credentials` for a service client (HTTP
+/// Basic, or `client_id` and `client_secret`; a short-lived token with `scope` and no refresh
+/// token), as `application/x-www-form-urlencoded`. Every error, of the
 /// request or of the grant, is an RFC 6749 §5.2 JSON answer (`{"error": "invalid_grant", …}`)
 /// with `Cache-Control: no-store`; rate limits and outages keep their `Retry-After`.
 #[utoipa::path(
@@ -214,8 +246,11 @@ async fn read_form(req: &HttpRequest, mut payload: web::Payload) -> Result<Token
     request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = OK, description = "Tokens", body = TokenResponse),
-        (status = BAD_REQUEST, description = "`invalid_request` (the form: content type, size, syntax, a missing or repeated parameter, a character it cannot hold), `invalid_grant` (wrong credentials, an account that may not sign in, a bad refresh token) or `unsupported_grant_type`", body = OAuthError,
+        (status = BAD_REQUEST, description = "`invalid_request` (the form: content type, size, syntax, a missing or repeated parameter, a character it cannot hold), `invalid_grant` (wrong credentials, an account that may not sign in, a bad refresh token), `invalid_scope` (a scope the service client does not hold) or `unsupported_grant_type`", body = OAuthError,
          example = json!({"error": "invalid_grant", "error_description": "invalid email, username or password"})),
+        (status = UNAUTHORIZED, description = "`invalid_client`: `client_credentials` without client credentials, with wrong ones, or of a revoked client", body = OAuthError,
+         headers(("WWW-Authenticate" = String, description = "`Basic realm=\"identity\"`")),
+         example = json!({"error": "invalid_client", "error_description": "unknown client, wrong secret or revoked client"})),
         (status = TOO_MANY_REQUESTS, description = "`temporarily_unavailable`: rate-limited or throttled; see `Retry-After` and `RateLimit-*`", body = OAuthError,
          headers(("Retry-After" = u32, description = "Seconds to wait")),
          example = json!({"error": "temporarily_unavailable", "error_description": "too many requests; retry later"})),
@@ -255,10 +290,11 @@ async fn grant(req: &HttpRequest, state: &AppState, payload: web::Payload) -> Re
             };
             TokenGrant::RefreshToken(refresh)
         }
+        Some("client_credentials") => return client_credentials(req, state, form).await.map_err(refuse),
         Some(other) => {
             return Err(refuse(OAuthRefusal::bad_request(
                 OAuthErrorCode::UnsupportedGrantType,
-                format!("grant_type {other:?} is not supported; use password or refresh_token"),
+                format!("grant_type {other:?} is not supported; use password, refresh_token or client_credentials"),
             )));
         }
     };
@@ -283,5 +319,54 @@ fn token_response(access_token: String, claims: &AccessClaims, refresh_token: St
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::PRAGMA, "no-cache"))
-        .json(TokenResponse { access_token, token_type: TokenType::Bearer, expires_in, refresh_token })
+        .json(TokenResponse {
+            access_token,
+            token_type: TokenType::Bearer,
+            expires_in,
+            refresh_token: Some(refresh_token),
+            scope: None,
+        })
+}
+
+/// The `client_credentials` grant (RFC 6749 §4.4): the client authenticates with HTTP Basic
+/// or with `client_id` and `client_secret` in the form (one way, not both, §2.3.1).
+async fn client_credentials(
+    req: &HttpRequest,
+    state: &AppState,
+    form: TokenForm,
+) -> Result<HttpResponse, OAuthRefusal> {
+    use crate::extract::{ServiceCredentials, service_credentials};
+    let basic = match service_credentials(req) {
+        Some(ServiceCredentials::Basic { client_id, secret }) => Some((client_id, secret)),
+        _ => None,
+    };
+    let (client_id, secret) = match (basic, form.client_secret) {
+        (Some(_), Some(_)) => {
+            return Err(OAuthRefusal::invalid_request("authenticate the client one way: HTTP Basic or the form"));
+        }
+        (Some(basic), None) => basic,
+        (None, Some(secret)) => (form.client_id.unwrap_or_default(), secret),
+        (None, None) => return Err(OAuthRefusal::invalid_client()),
+    };
+    let client = client_info(req, state);
+    let (access_token, claims) =
+        match state.services.clients.issue_token(&client_id, &secret, form.scope.as_deref(), client).await {
+            Ok(issued) => issued,
+            Err(CoreError::Unauthenticated) => return Err(OAuthRefusal::invalid_client()),
+            Err(CoreError::Validation(errors)) if errors.0.iter().any(|e| e.code == "invalid_scope") => {
+                let message = errors.0.into_iter().map(|e| e.message).collect::<Vec<_>>().join("; ");
+                return Err(OAuthRefusal::bad_request(OAuthErrorCode::InvalidScope, message));
+            }
+            Err(other) => return Err(other.into()),
+        };
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"))
+        .json(TokenResponse {
+            access_token,
+            token_type: TokenType::Bearer,
+            expires_in: (claims.exp - claims.iat).num_seconds().max(0),
+            refresh_token: None,
+            scope: Some(claims.scope.join(" ")),
+        }))
 }

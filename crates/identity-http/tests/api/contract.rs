@@ -52,7 +52,8 @@ fn problem_codes_are_one_enum_generated_from_the_server_list() {
     // Every code is answered by some operation, except the ones no operation chooses: the
     // framework's own refusals, and account states the login hides behind
     // `invalid_credentials` (no account enumeration), and the authorizer's refusals that no
-    // operation's declared need can cause yet (a second factor, a recent sign-in).
+    // operation's declared need can cause yet (a second factor, a recent sign-in), and the
+    // built-in proxy's answers for upstreams.
     let unattached = [
         ProblemCode::SecondFactorRequired,
         ProblemCode::StepUpRequired,
@@ -61,6 +62,9 @@ fn problem_codes_are_one_enum_generated_from_the_server_list() {
         ProblemCode::InternalError,
         ProblemCode::AccountLocked,
         ProblemCode::AccountDisabled,
+        // The built-in proxy's: its paths are other services', not operations of the document.
+        ProblemCode::BadGateway,
+        ProblemCode::GatewayTimeout,
     ];
     let mut used = BTreeSet::new();
     for (_, _, operation) in operations(&doc) {
@@ -293,6 +297,18 @@ impl Probe {
 async fn the_server_answers_only_what_the_document_says() {
     let (app, admin) = spawn_app_with_admin(Backend::Memory).await;
     let (_, user) = app.signed_in_user().await;
+    // The fourth caller: a service client holding every scope, with its token.
+    let body = serde_json::json!({ "name": "contract", "scopes": identity_core::domain::Scope::known() });
+    let client: serde_json::Value =
+        app.post_authed("/v1/admin/service-clients", &admin, Some(&body)).await.json().await.unwrap();
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", client["client_id"].as_str().unwrap()),
+        ("client_secret", client["client_secret"].as_str().unwrap()),
+    ];
+    let service: serde_json::Value =
+        app.client.post(app.url(TOKEN)).form(&form).send().await.unwrap().json().await.unwrap();
+    let service = service["access_token"].as_str().unwrap().to_owned();
     let doc = document();
     let mut undocumented = Vec::new();
     let mut sent = 0;
@@ -301,8 +317,16 @@ async fn the_server_answers_only_what_the_document_says() {
         let has_body = operation["requestBody"].is_object();
         let parameters = operation["parameters"].as_array().cloned().unwrap_or_default();
         let admin_route = path.starts_with("/v1/admin/");
-        // Signed in where a token is needed, as an admin where the route is an admin's.
-        let caller = || secured.then(|| if admin_route { admin.clone() } else { user.clone() });
+        let service_route = path.starts_with("/v1/service/") || path.starts_with("/v1/tokens/");
+        // Signed in where a token is needed, as an admin where the route is an admin's, as a
+        // service client where it is a service's.
+        let caller = || {
+            secured.then(|| match (admin_route, service_route) {
+                (true, _) => admin.clone(),
+                (_, true) => service.clone(),
+                _ => user.clone(),
+            })
+        };
         let mut probes = vec![Probe::new("anonymous")];
         if has_body {
             probes.push(Probe {
@@ -421,12 +445,14 @@ async fn the_token_endpoint_answers_rfc6749_errors_in_every_case() {
     let form = "application/x-www-form-urlencoded";
     let big = format!("grant_type=password&username=a&password={}", "x".repeat(70 * 1024));
     let cases: Vec<(Option<&str>, String, &str)> = vec![
+        (Some(form), "grant_type=client_credentials".into(), "invalid_client"),
+        (Some(form), "grant_type=client_credentials&client_id=x&client_secret=y".into(), "invalid_client"),
+        (Some(form), "grant_type=implicit".into(), "unsupported_grant_type"),
         (Some(form), "username=ada&password=secret".into(), "invalid_request"),
         (Some(form), "grant_type=".into(), "invalid_request"),
         (Some(form), "grant_type=password&grant_type=refresh_token".into(), "invalid_request"),
         (Some(form), "grant_type=password&username=ada".into(), "invalid_request"),
         (Some(form), "grant_type=refresh_token".into(), "invalid_request"),
-        (Some(form), "grant_type=client_credentials".into(), "unsupported_grant_type"),
         (Some(form), big, "invalid_request"),
         (Some(form), String::new(), "invalid_request"),
         (Some("application/json"), r#"{"grant_type":"password"}"#.into(), "invalid_request"),
@@ -442,7 +468,9 @@ async fn the_token_endpoint_answers_rfc6749_errors_in_every_case() {
         }
         let res = request.send().await.unwrap();
         let shown = &body[..body.len().min(60)];
-        assert_eq!(res.status(), 400, "{content_type:?} {shown}");
+        // A client that did not authenticate is 401 (RFC 6749 §5.2), everything else 400.
+        let status = if error == "invalid_client" { 401 } else { 400 };
+        assert_eq!(res.status(), status, "{content_type:?} {shown}");
         assert_eq!(res.headers()["cache-control"], "no-store");
         assert_eq!(res.headers()["content-type"], "application/json");
         let answer: Value = res.json().await.unwrap();

@@ -63,6 +63,8 @@ async fn forward_auth_answers_who_the_caller_is_and_what_they_may_open(backend: 
     assert_eq!(res.headers()["x-user-roles"], "admin,user");
     assert_problem(verify(&app, "?role=wizard", Some(&token)).await, 422, "validation_failed").await;
     assert_problem(verify(&app, "?app=Not%20A%20Key", Some(&token)).await, 422, "validation_failed").await;
+    // A typo in the proxy's configuration is refused, not read as "nothing required".
+    assert_problem(verify(&app, "?ap=docs", Some(&token)).await, 422, "validation_failed").await;
 
     // An app: granted to the user directly, or through a group.
     assert_problem(verify(&app, "?app=docs", Some(&token)).await, 403, "forbidden").await;

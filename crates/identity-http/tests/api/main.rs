@@ -38,6 +38,7 @@ mod registration;
 mod scale_out;
 mod secret_files;
 mod security;
+mod service_clients;
 mod sessions;
 mod settings;
 mod shared_database;

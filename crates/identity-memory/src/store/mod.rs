@@ -7,6 +7,7 @@ mod jobs;
 mod journal;
 mod one_time_tokens;
 mod outbox;
+mod service_clients;
 mod sessions;
 mod settings;
 mod users;
@@ -48,6 +49,7 @@ struct State {
     requests: HashMap<String, identity_core::domain::RequestRecord>,
     agents: Agents,
     jobs: jobs::Jobs,
+    service_clients: HashMap<Uuid, identity_core::domain::ServiceClient>,
 }
 
 /// Newest first (ids are UUIDv7), after the cursor, at most `limit`.

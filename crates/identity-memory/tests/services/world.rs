@@ -154,6 +154,7 @@ impl World {
                 clock: Arc::new(self.clock.clone()),
                 ids: Arc::new(UuidV7Generator),
                 agents: identity_core::ports::AgentsPorts::from_store(self.store.clone()),
+                service_clients: Arc::new(self.store.clone()),
             },
             settings,
         ))

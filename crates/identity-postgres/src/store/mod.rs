@@ -7,6 +7,7 @@ mod jobs;
 mod journal;
 mod one_time_tokens;
 mod outbox;
+mod service_clients;
 mod sessions;
 mod settings;
 mod users;

@@ -42,6 +42,11 @@ def _parse_response(
 
         return response_400
 
+    if response.status_code == 401:
+        response_401 = OAuthError.from_dict(response.json())
+
+        return response_401
+
     if response.status_code == 429:
         response_429 = OAuthError.from_dict(response.json())
 
@@ -79,16 +84,17 @@ def sync_detailed(
     client: AuthenticatedClient | Client,
     body: TokenForm,
 ) -> Response[OAuthError | TokenResponse]:
-    """OAuth2 token endpoint (RFC 6749): `grant_type=password` (with `username`, `password`) or
-    `grant_type=refresh_token`, as `application/x-www-form-urlencoded`. Every error, of the
+    """OAuth2 token endpoint (RFC 6749): `grant_type=password` (with `username`, `password`),
+    `grant_type=refresh_token`, or `grant_type=client_credentials` for a service client (HTTP
+    Basic, or `client_id` and `client_secret`; a short-lived token with `scope` and no refresh
+    token), as `application/x-www-form-urlencoded`. Every error, of the
     request or of the grant, is an RFC 6749 §5.2 JSON answer (`{"error": "invalid_grant", …}`)
     with `Cache-Control: no-store`; rate limits and outages keep their `Retry-After`.
 
     Args:
         body (TokenForm): The form of the token endpoint (`application/x-www-form-urlencoded`).
             Parameters it does
-            not know (e.g. `client_secret`) are ignored, as RFC 6749 §3.2 asks; each one may be sent
-            once.
+            not know are ignored, as RFC 6749 §3.2 asks; each one may be sent once.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -114,16 +120,17 @@ def sync(
     client: AuthenticatedClient | Client,
     body: TokenForm,
 ) -> OAuthError | TokenResponse | None:
-    """OAuth2 token endpoint (RFC 6749): `grant_type=password` (with `username`, `password`) or
-    `grant_type=refresh_token`, as `application/x-www-form-urlencoded`. Every error, of the
+    """OAuth2 token endpoint (RFC 6749): `grant_type=password` (with `username`, `password`),
+    `grant_type=refresh_token`, or `grant_type=client_credentials` for a service client (HTTP
+    Basic, or `client_id` and `client_secret`; a short-lived token with `scope` and no refresh
+    token), as `application/x-www-form-urlencoded`. Every error, of the
     request or of the grant, is an RFC 6749 §5.2 JSON answer (`{"error": "invalid_grant", …}`)
     with `Cache-Control: no-store`; rate limits and outages keep their `Retry-After`.
 
     Args:
         body (TokenForm): The form of the token endpoint (`application/x-www-form-urlencoded`).
             Parameters it does
-            not know (e.g. `client_secret`) are ignored, as RFC 6749 §3.2 asks; each one may be sent
-            once.
+            not know are ignored, as RFC 6749 §3.2 asks; each one may be sent once.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -144,16 +151,17 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
     body: TokenForm,
 ) -> Response[OAuthError | TokenResponse]:
-    """OAuth2 token endpoint (RFC 6749): `grant_type=password` (with `username`, `password`) or
-    `grant_type=refresh_token`, as `application/x-www-form-urlencoded`. Every error, of the
+    """OAuth2 token endpoint (RFC 6749): `grant_type=password` (with `username`, `password`),
+    `grant_type=refresh_token`, or `grant_type=client_credentials` for a service client (HTTP
+    Basic, or `client_id` and `client_secret`; a short-lived token with `scope` and no refresh
+    token), as `application/x-www-form-urlencoded`. Every error, of the
     request or of the grant, is an RFC 6749 §5.2 JSON answer (`{"error": "invalid_grant", …}`)
     with `Cache-Control: no-store`; rate limits and outages keep their `Retry-After`.
 
     Args:
         body (TokenForm): The form of the token endpoint (`application/x-www-form-urlencoded`).
             Parameters it does
-            not know (e.g. `client_secret`) are ignored, as RFC 6749 §3.2 asks; each one may be sent
-            once.
+            not know are ignored, as RFC 6749 §3.2 asks; each one may be sent once.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -177,16 +185,17 @@ async def asyncio(
     client: AuthenticatedClient | Client,
     body: TokenForm,
 ) -> OAuthError | TokenResponse | None:
-    """OAuth2 token endpoint (RFC 6749): `grant_type=password` (with `username`, `password`) or
-    `grant_type=refresh_token`, as `application/x-www-form-urlencoded`. Every error, of the
+    """OAuth2 token endpoint (RFC 6749): `grant_type=password` (with `username`, `password`),
+    `grant_type=refresh_token`, or `grant_type=client_credentials` for a service client (HTTP
+    Basic, or `client_id` and `client_secret`; a short-lived token with `scope` and no refresh
+    token), as `application/x-www-form-urlencoded`. Every error, of the
     request or of the grant, is an RFC 6749 §5.2 JSON answer (`{"error": "invalid_grant", …}`)
     with `Cache-Control: no-store`; rate limits and outages keep their `Retry-After`.
 
     Args:
         body (TokenForm): The form of the token endpoint (`application/x-www-form-urlencoded`).
             Parameters it does
-            not know (e.g. `client_secret`) are ignored, as RFC 6749 §3.2 asks; each one may be sent
-            once.
+            not know are ignored, as RFC 6749 §3.2 asks; each one may be sent once.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -30,6 +30,7 @@ impl StoreUnderTest {
             + AgentsUnitOfWork
             + JobQueue
             + Retention
+            + ServiceClientRepository
             + Clone,
     {
         Self { ports: StorePorts::from_store(store.clone()), agents: AgentsPorts::from_store(store) }
@@ -59,6 +60,8 @@ pub mod one_time_tokens;
 pub mod outbox;
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 pub mod requests;
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+pub mod service_clients;
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 pub mod sessions;
 #[allow(clippy::unwrap_used, clippy::expect_used)]
