@@ -1038,12 +1038,12 @@ export interface paths {
          *     `role` and `app` are what the proxy's configuration requires (see docs/integration.md).
          */
         get: operations["verify_forwarded"];
-        put?: never;
-        post?: never;
-        delete?: never;
+        put: operations["verify_forwarded_put"];
+        post: operations["verify_forwarded_post"];
+        delete: operations["verify_forwarded_delete"];
         options?: never;
         head?: never;
-        patch?: never;
+        patch: operations["verify_forwarded_patch"];
         trace?: never;
     };
     "/v1/devices": {
@@ -7899,6 +7899,310 @@ export interface operations {
                 };
             };
             /** @description `forbidden`: the caller lacks the role or the app */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: `role` names no role, or `app` is no app key (the proxy's configuration is wrong) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    verify_forwarded_put: {
+        parameters: {
+            query?: {
+                /** @description A role the caller must hold now (`admin`). */
+                role?: string;
+                /** @description An app the caller must have been granted, directly or through a group (`docs`). */
+                app?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller may go through; who they are is in the headers (as for `GET`) */
+            200: {
+                headers: {
+                    /** @description The session's id */
+                    "X-Session-Id"?: string;
+                    /** @description `1`, or `2` when the session proved a second factor */
+                    "X-User-Aal"?: string;
+                    /** @description The user's address */
+                    "X-User-Email"?: string;
+                    /** @description The user's id */
+                    "X-User-Id"?: string;
+                    /** @description The user's roles, comma-separated (`admin,user`) */
+                    "X-User-Roles"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `unauthenticated`: no token, or an invalid or expired one, or its session ended */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description `forbidden`: the caller lacks the role or the app
+             *
+             *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: `role` names no role, or `app` is no app key (the proxy's configuration is wrong) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    verify_forwarded_post: {
+        parameters: {
+            query?: {
+                /** @description A role the caller must hold now (`admin`). */
+                role?: string;
+                /** @description An app the caller must have been granted, directly or through a group (`docs`). */
+                app?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller may go through; who they are is in the headers (as for `GET`) */
+            200: {
+                headers: {
+                    /** @description The session's id */
+                    "X-Session-Id"?: string;
+                    /** @description `1`, or `2` when the session proved a second factor */
+                    "X-User-Aal"?: string;
+                    /** @description The user's address */
+                    "X-User-Email"?: string;
+                    /** @description The user's id */
+                    "X-User-Id"?: string;
+                    /** @description The user's roles, comma-separated (`admin,user`) */
+                    "X-User-Roles"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `unauthenticated`: no token, or an invalid or expired one, or its session ended */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description `forbidden`: the caller lacks the role or the app
+             *
+             *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: `role` names no role, or `app` is no app key (the proxy's configuration is wrong) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    verify_forwarded_delete: {
+        parameters: {
+            query?: {
+                /** @description A role the caller must hold now (`admin`). */
+                role?: string;
+                /** @description An app the caller must have been granted, directly or through a group (`docs`). */
+                app?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller may go through; who they are is in the headers (as for `GET`) */
+            200: {
+                headers: {
+                    /** @description The session's id */
+                    "X-Session-Id"?: string;
+                    /** @description `1`, or `2` when the session proved a second factor */
+                    "X-User-Aal"?: string;
+                    /** @description The user's address */
+                    "X-User-Email"?: string;
+                    /** @description The user's id */
+                    "X-User-Id"?: string;
+                    /** @description The user's roles, comma-separated (`admin,user`) */
+                    "X-User-Roles"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `unauthenticated`: no token, or an invalid or expired one, or its session ended */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description `forbidden`: the caller lacks the role or the app
+             *
+             *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: `role` names no role, or `app` is no app key (the proxy's configuration is wrong) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    verify_forwarded_patch: {
+        parameters: {
+            query?: {
+                /** @description A role the caller must hold now (`admin`). */
+                role?: string;
+                /** @description An app the caller must have been granted, directly or through a group (`docs`). */
+                app?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller may go through; who they are is in the headers (as for `GET`) */
+            200: {
+                headers: {
+                    /** @description The session's id */
+                    "X-Session-Id"?: string;
+                    /** @description `1`, or `2` when the session proved a second factor */
+                    "X-User-Aal"?: string;
+                    /** @description The user's address */
+                    "X-User-Email"?: string;
+                    /** @description The user's id */
+                    "X-User-Id"?: string;
+                    /** @description The user's roles, comma-separated (`admin,user`) */
+                    "X-User-Roles"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `unauthenticated`: no token, or an invalid or expired one, or its session ended */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description `forbidden`: the caller lacks the role or the app
+             *
+             *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             */
             403: {
                 headers: {
                     [name: string]: unknown;

@@ -1,11 +1,12 @@
 //! `GET /v1/auth/verify`: forward-auth for reverse proxies (nginx `auth_request`, Traefik
-//! `ForwardAuth`; docs/integration.md). The rule is core's ([`AccessService::verify_forwarded`]);
+//! `ForwardAuth`, and Envoy's `ext_authz`, which checks with the original method: `POST`,
+//! `PUT`, `PATCH` and `DELETE` answer the same; docs/integration.md). The rule is core's ([`AccessService::verify_forwarded`]);
 //! this is the HTTP shape: the caller's identity as headers and no body.
 //!
 //! [`AccessService::verify_forwarded`]: identity_core::usecases::AccessService::verify_forwarded
 
 use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpResponse, delete, get, patch, post, put, web};
 use identity_core::usecases::ForwardCheck;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -58,7 +59,11 @@ pub async fn verify(
     user: CurrentUser,
     query: crate::extract::Query<VerifyQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = query.into_inner();
+    answer(&state, &user, query.into_inner()).await
+}
+
+/// The answer of every method: the caller's identity as headers, no body.
+async fn answer(state: &AppState, user: &CurrentUser, query: VerifyQuery) -> Result<HttpResponse, ApiError> {
     let check = ForwardCheck { role: query.role, app: query.app };
     let identity = state.services.access.verify_forwarded(&user.0, &check).await?;
     let header = |value: &str| {
@@ -75,3 +80,43 @@ pub async fn verify(
         .insert_header(("X-User-Aal", HeaderValue::from(u16::from(identity.aal))));
     Ok(answer.finish())
 }
+
+/// Forward-auth for a proxy that checks with the method of the request it holds: Envoy's HTTP
+/// `ext_authz` does (its `path_override` set to `/v1/auth/verify?app=docs`). The same answer as
+/// `GET`; a body is not read. A cookie-authenticated check must come from an allowed origin
+/// (the browser's `Origin`, which the proxy passes on), as every unsafe request.
+macro_rules! verify_with {
+    ($name:ident, $method:ident, $operation:literal) => {
+        #[utoipa::path(
+            operation_id = $operation,
+            tag = "auth",
+            params(VerifyQuery),
+            security(("bearer" = []), ("cookie" = [])),
+            responses(
+                (status = OK, description = "The caller may go through; who they are is in the headers (as for `GET`)", headers(
+                    ("X-User-Id" = String, description = "The user's id"),
+                    ("X-User-Email" = String, description = "The user's address"),
+                    ("X-User-Roles" = String, description = "The user's roles, comma-separated (`admin,user`)"),
+                    ("X-Session-Id" = String, description = "The session's id"),
+                    ("X-User-Aal" = String, description = "`1`, or `2` when the session proved a second factor"),
+                )),
+                (status = UNAUTHORIZED, description = "`unauthenticated`: no token, or an invalid or expired one, or its session ended", body = Problem, content_type = "application/problem+json"),
+                (status = FORBIDDEN, description = "`forbidden`: the caller lacks the role or the app", body = Problem, content_type = "application/problem+json"),
+                (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: `role` names no role, or `app` is no app key (the proxy's configuration is wrong)", body = Problem, content_type = "application/problem+json"),
+            )
+        )]
+        #[$method("/verify")]
+        pub async fn $name(
+            state: web::Data<AppState>,
+            user: CurrentUser,
+            query: crate::extract::Query<VerifyQuery>,
+        ) -> Result<HttpResponse, ApiError> {
+            answer(&state, &user, query.into_inner()).await
+        }
+    };
+}
+
+verify_with!(verify_post, post, "verify_forwarded_post");
+verify_with!(verify_put, put, "verify_forwarded_put");
+verify_with!(verify_patch, patch, "verify_forwarded_patch");
+verify_with!(verify_delete, delete, "verify_forwarded_delete");

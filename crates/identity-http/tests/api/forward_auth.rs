@@ -88,6 +88,24 @@ async fn forward_auth_answers_who_the_caller_is_and_what_they_may_open(backend: 
     assert_eq!(verify(&app, "?app=chat", Some(&token)).await.status(), 200);
     assert_problem(verify(&app, "?app=chat&role=admin", Some(&token)).await, 403, "forbidden").await;
 
+    // Envoy's `ext_authz` checks with the method of the request it holds, no body, at its
+    // `path_override`: every method answers like GET.
+    for method in [Method::POST, Method::PUT, Method::PATCH, Method::DELETE] {
+        let check = || app.client.request(method.clone(), app.url("/v1/auth/verify?app=chat"));
+        let res = check().bearer_auth(&token).header("content-length", "0").send().await.unwrap();
+        assert_eq!(res.status(), 200, "{method}");
+        assert_eq!(res.headers()["x-user-id"].to_str().unwrap(), user_id, "{method}");
+        assert_problem(check().send().await.unwrap(), 401, "unauthenticated").await;
+        let res = app.client.request(method.clone(), app.url("/v1/auth/verify?app=docs&role=admin"));
+        assert_problem(res.bearer_auth(&token).send().await.unwrap(), 403, "forbidden").await;
+        // With the cookie, the browser's origin must be one the service allows (unsafe method).
+        let cookie = format!("identity_access={token}");
+        let res = check().header("cookie", &cookie).header("origin", "https://evil.example").send().await.unwrap();
+        assert_problem(res, 403, "csrf_rejected").await;
+        let res = check().header("cookie", &cookie).header("origin", app.address.as_str()).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{method}");
+    }
+
     // A session that ended is refused at once.
     assert_eq!(app.post_authed("/v1/auth/logout", &token, None).await.status(), 204);
     assert_problem(verify(&app, "", Some(&token)).await, 401, "unauthenticated").await;
