@@ -9,6 +9,11 @@
 //!   loopback to a server on the embedded default (authenticated read; refresh-token
 //!   rotation; the union of a user's direct and group app grants, 3 groups; a 50-user admin
 //!   page); with `BENCH_DATABASE_URL` and `BENCH_REDIS_URL` set, on PostgreSQL and Redis.
+//! - `http/forward_auth_verify(_app)`: forward-auth as a proxy calls it; `http/introspect`:
+//!   RFC 7662 introspection of a live access token by a service client (HTTP Basic);
+//! - `http/proxy_direct` and `http/proxy_forwarded`: a tiny upstream called directly, and
+//!   through the built-in proxy (`PROXY_ROUTES`, authenticated, no app); then the p50/p99 of
+//!   both and the proxy's added latency, printed.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
@@ -64,8 +69,10 @@ fn paseto(c: &mut Criterion) {
 
 fn http(c: &mut Criterion) {
     let rt = runtime();
-    let (base, client, login) = rt.block_on(async {
+    let upstream = rt.block_on(tiny_upstream());
+    let (base, client, login, service) = rt.block_on(async {
         let mut vars: HashMap<String, String> = HashMap::from([
+            ("PROXY_ROUTES".into(), format!("/bench={upstream}")),
             ("BIND_ADDR".into(), "127.0.0.1".into()),
             ("PORT".into(), "0".into()),
             ("LOG_FORMAT".into(), "json".into()),
@@ -135,7 +142,19 @@ fn http(c: &mut Criterion) {
             let other = json!({ "email": format!("bench-{n}-{}@example.com", uuid::Uuid::now_v7().simple()), "password": "correct horse battery staple" });
             client.post(format!("{base}/v1/admin/users")).bearer_auth(token).json(&other).send().await.unwrap();
         }
-        (base, client, login)
+        // A service client that introspects tokens (RFC 7662).
+        let service: Value = client
+            .post(format!("{base}/v1/admin/service-clients"))
+            .bearer_auth(token)
+            .json(&json!({ "name": "bench", "scopes": ["tokens:introspect"] }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let service = (service["client_id"].as_str().unwrap().to_owned(), service["client_secret"].as_str().unwrap().to_owned());
+        (base, client, login, service)
     });
     let access = login["access_token"].as_str().unwrap().to_owned();
     let refresh = std::sync::Mutex::new(login["refresh_token"].as_str().unwrap().to_owned());
@@ -163,6 +182,37 @@ fn http(c: &mut Criterion) {
             res.bytes().await.unwrap()
         })
     });
+    // Introspection of a live access token by a service client (HTTP Basic).
+    group.bench_function("introspect", |b| {
+        b.to_async(&rt).iter(|| async {
+            let res = client
+                .post(format!("{base}/v1/tokens/introspect"))
+                .basic_auth(&service.0, Some(&service.1))
+                .form(&[("token", access.as_str())])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200);
+            let answer: Value = res.json().await.unwrap();
+            assert_eq!(answer["active"], true);
+        })
+    });
+    // The built-in proxy: the same tiny answer directly and through the proxy.
+    group.bench_function("proxy_direct", |b| {
+        b.to_async(&rt).iter(|| async {
+            let res = client.get(format!("{upstream}/bench/x")).send().await.unwrap();
+            assert_eq!(res.status(), 200);
+            res.bytes().await.unwrap()
+        })
+    });
+    group.bench_function("proxy_forwarded", |b| {
+        b.to_async(&rt).iter(|| async {
+            let res = client.get(format!("{base}/bench/x")).bearer_auth(&access).send().await.unwrap();
+            assert_eq!(res.status(), 200);
+            res.bytes().await.unwrap()
+        })
+    });
+    rt.block_on(proxy_latency(&client, &upstream, &base, &access));
     group.bench_function("my_apps", |b| {
         b.to_async(&rt).iter(|| async {
             let res = client.get(format!("{base}/v1/users/me/apps")).bearer_auth(&access).send().await.unwrap();
@@ -278,6 +328,72 @@ fn saturation(c: &mut Criterion) {
             me.len()
         );
     });
+}
+
+/// An upstream that answers every request `200 {}` at once (HTTP/1.1, keep-alive): what is
+/// measured through it is the proxy. Its base URL.
+async fn tiny_upstream() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let _ = stream.set_nodelay(true);
+                let mut buffer = vec![0u8; 16 * 1024];
+                let mut filled = 0;
+                loop {
+                    // Requests without a body: each ends with an empty line.
+                    while let Some(end) = buffer[..filled].windows(4).position(|w| w == b"\r\n\r\n") {
+                        let answer =
+                            b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}";
+                        if stream.write_all(answer).await.is_err() {
+                            return;
+                        }
+                        buffer.copy_within(end + 4..filled, 0);
+                        filled -= end + 4;
+                    }
+                    match stream.read(&mut buffer[filled..]).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => filled += n,
+                    }
+                }
+            });
+        }
+    });
+    format!("http://127.0.0.1:{port}")
+}
+
+/// p50/p99 of the tiny upstream called directly and through the proxy, one request at a time
+/// (printed, not a criterion measurement: criterion has no percentiles).
+async fn proxy_latency(client: &reqwest::Client, upstream: &str, base: &str, access: &str) {
+    const PROBES: usize = 5000;
+    let mut direct = Vec::with_capacity(PROBES);
+    let mut proxied = Vec::with_capacity(PROBES);
+    for _ in 0..PROBES {
+        let t = std::time::Instant::now();
+        let res = client.get(format!("{upstream}/bench/x")).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        res.bytes().await.unwrap();
+        direct.push(t.elapsed());
+        let t = std::time::Instant::now();
+        let res = client.get(format!("{base}/bench/x")).bearer_auth(access).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        res.bytes().await.unwrap();
+        proxied.push(t.elapsed());
+    }
+    let pct = |v: &mut Vec<Duration>, p: f64| {
+        v.sort();
+        v[((v.len() as f64 - 1.0) * p) as usize]
+    };
+    let (d50, d99, p50, p99) =
+        (pct(&mut direct, 0.5), pct(&mut direct, 0.99), pct(&mut proxied, 0.5), pct(&mut proxied, 0.99));
+    println!(
+        "proxy latency ({PROBES} sequential GETs each): direct p50 {d50:?} p99 {d99:?}; through the proxy p50 {p50:?} \
+         p99 {p99:?}; added p50 {:?} p99 {:?}",
+        p50.saturating_sub(d50),
+        p99.saturating_sub(d99)
+    );
 }
 
 const CREDENTIALS: (&str, &str) = ("saturation@example.com", "correct horse battery staple");

@@ -21,6 +21,7 @@ mod backends;
 mod http;
 mod jobs;
 mod mail;
+mod proxy;
 mod secrets;
 
 pub use auth::KeysConfig;
@@ -28,6 +29,7 @@ pub use backends::{EventsConfig, StoreConfig};
 pub use http::{CookieConfig, HttpConfig};
 pub use jobs::JobsConfig;
 pub use mail::MailConfig;
+pub use proxy::ProxyConfig;
 
 /// A configuration value that could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -97,6 +99,8 @@ pub struct Config {
     /// Argon2id parameters and the hashing concurrency, as the hasher takes them.
     pub hashing: HasherSettings,
     pub log: LogConfig,
+    /// The built-in authenticated reverse proxy (`PROXY_*`); off without `PROXY_ROUTES`.
+    pub proxy: ProxyConfig,
 }
 
 /// Logs (`LOG_FORMAT`, `RUST_LOG`).
@@ -194,6 +198,7 @@ impl Config {
         auth.job_max_attempts = jobs.max_attempts;
         let mail = mail::read(&r)?;
         let hashing = auth::read_hashing(&r)?;
+        let proxy = proxy::read(&r)?;
         let format = match r.string("LOG_FORMAT", "json").to_ascii_lowercase().as_str() {
             "json" => LogFormat::Json,
             "pretty" | "text" => LogFormat::Pretty,
@@ -202,7 +207,7 @@ impl Config {
             }
         };
         let log = LogConfig { format, filter: r.string("RUST_LOG", "info") };
-        Ok(Self { http, store, events, keys, auth, mail, jobs, hashing, log })
+        Ok(Self { http, store, events, keys, auth, mail, jobs, hashing, log, proxy })
     }
 }
 

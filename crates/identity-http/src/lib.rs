@@ -20,6 +20,7 @@ pub mod probe;
 pub mod problem_code;
 pub mod process_stats;
 pub mod provisioner;
+pub mod proxy;
 pub mod rate_headers;
 pub mod relay;
 pub mod routes;

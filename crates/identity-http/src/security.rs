@@ -124,6 +124,9 @@ pub async fn headers(
         _ => API_CSP,
     };
     let mut res = next.call(req).await?;
+    // An upstream's answer through the built-in proxy keeps its own policy (an app's CSP, a
+    // page that may be framed); ours fills in only what it left out.
+    let proxied = res.response().extensions().get::<identity_proxy::Proxied>().is_some();
     let headers = res.headers_mut();
     for (name, value) in [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
@@ -133,7 +136,9 @@ pub async fn headers(
         (HeaderName::from_static("cross-origin-opener-policy"), "same-origin"),
         (HeaderName::from_static("permissions-policy"), "interest-cohort=()"),
     ] {
-        headers.insert(name, HeaderValue::from_static(value));
+        if !(proxied && headers.contains_key(&name)) {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
     }
     Ok(res)
 }

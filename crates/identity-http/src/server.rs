@@ -46,8 +46,11 @@ fn problem_for_framework_errors<B: MessageBody + 'static>(
     res: ServiceResponse<B>,
 ) -> actix_web::Result<ErrorHandlerResponse<B>> {
     // Our handlers always answer with a body and its content type; only the framework's own
-    // bare answers (unknown route, wrong method) are rewritten.
-    if res.headers().contains_key(header::CONTENT_TYPE) {
+    // bare answers (unknown route, wrong method) are rewritten. A proxied answer is the
+    // upstream's, whatever it looks like.
+    if res.headers().contains_key(header::CONTENT_TYPE)
+        || res.response().extensions().get::<identity_proxy::Proxied>().is_some()
+    {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     // actix answers 404 for a known path with another method: tell the two apart.
@@ -120,6 +123,8 @@ impl Application {
         let public_metrics = config.http.metrics_addr.is_none();
         let document = crate::openapi::openapi();
         let pages = web::Data::new(crate::pages::Pages::new(&config.auth.password_policy));
+        // `PROXY_ROUTES`: other services' paths, authenticated here (not in the document).
+        let gateway = crate::proxy::gateway(&config.proxy)?;
         let server = HttpServer::new(move || {
             App::new()
                 .into_utoipa_app()
@@ -131,6 +136,7 @@ impl Application {
                 .route("/docs", web::get().to(docs_redirect))
                 // The pages mailed links open: not API operations, not in the document.
                 .configure(|app| crate::pages::configure(app, &pages))
+                .configure(|app| crate::proxy::configure(app, gateway.as_ref()))
                 .configure(|app| {
                     if public_metrics {
                         app.route("/metrics", web::get().to(crate::metrics::render));

@@ -34,6 +34,7 @@ mod operations;
 mod pages;
 mod passwords;
 mod profile;
+mod proxy;
 mod registration;
 mod scale_out;
 mod secret_files;
