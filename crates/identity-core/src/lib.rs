@@ -19,6 +19,7 @@
 //! | [`authz`] | the caller and the one authorization decision |
 //! | [`clients`] | service clients: their scopes, secrets and tokens; introspection and service reads |
 //! | [`jobs`] | durable jobs: the queue's rules, mail, provisioning and retention handlers |
+//! | [`mfa`] | second factors: TOTP, recovery codes, the check of a factor at sign-in |
 //! | [`kernel`] | what they share: validation, errors, the unit of work, clock, ids, mail, throttle |
 //!
 //! [`domain`], [`ports`] and [`usecases`] are the adapters' view across the contexts: each
@@ -33,6 +34,7 @@ pub mod clients;
 pub mod events;
 pub mod jobs;
 pub mod kernel;
+pub mod mfa;
 pub mod sessions;
 pub mod settings;
 
@@ -51,6 +53,7 @@ pub mod domain {
     pub use crate::events::domain::*;
     pub use crate::jobs::domain::*;
     pub use crate::kernel::domain::*;
+    pub use crate::mfa::domain::*;
     pub use crate::sessions::domain::*;
     pub use crate::settings::domain::*;
 }
@@ -67,6 +70,7 @@ pub mod ports {
     pub use crate::events::ports::*;
     pub use crate::jobs::ports::*;
     pub use crate::kernel::ports::*;
+    pub use crate::mfa::ports::*;
     pub use crate::sessions::ports::*;
     pub use crate::settings::ports::*;
 }
@@ -85,6 +89,7 @@ pub mod usecases {
     pub use crate::clients::usecases::*;
     pub use crate::jobs::usecases::*;
     pub use crate::kernel::usecases::*;
+    pub use crate::mfa::usecases::*;
     pub use crate::services::{AuthSettings, Ports, Services};
     pub use crate::sessions::usecases::*;
     pub use crate::settings::usecases::*;

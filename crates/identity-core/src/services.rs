@@ -15,6 +15,7 @@
 //! | [`AuditService`] | the caller's audit trail and the admin search |
 //! | [`AgentService`], [`InstanceService`] | the agents catalog, users' instances and their provisioning |
 //! | [`JobService`] | the admins' view of the job queues: listings, retry, cancel |
+//! | [`MfaService`](crate::usecases::MfaService) | second factors: TOTP enrolment, recovery codes, the factor checked at sign-in |
 //! | [`ServiceClientService`] | service clients, their secrets and tokens; introspection, service reads |
 //!
 //! What several services share lives in components that are not services themselves:
@@ -70,6 +71,9 @@ pub struct Ports {
     /// Agents and instances: the main store, or one on a database shared with other services.
     pub agents: AgentsPorts,
     pub service_clients: Arc<dyn ServiceClientRepository>,
+    /// Second factors, and the TOTP algorithm.
+    pub mfa: Arc<dyn crate::ports::MfaRepository>,
+    pub otp: Arc<dyn crate::ports::OtpGenerator>,
 }
 
 /// Settings of the flows (from configuration).
@@ -171,6 +175,7 @@ pub struct Services {
     pub instances: InstanceService,
     pub jobs: JobService,
     pub clients: ServiceClientService,
+    pub mfa: crate::usecases::MfaService,
 }
 
 impl Services {
@@ -263,6 +268,16 @@ impl Services {
                 accounts: accounts.clone(),
                 throttle: throttle.clone(),
                 revoker: revoker.clone(),
+                mailer: mailer.clone(),
+            },
+            mfa: crate::usecases::MfaService {
+                ctx: ctx.clone(),
+                mfa: ports.mfa,
+                uow: ports.uow.clone(),
+                secret_box: ports.secret_box.clone(),
+                otp: ports.otp,
+                secrets: ports.secrets.clone(),
+                throttle: throttle.clone(),
                 mailer: mailer.clone(),
             },
             profile: ProfileService {

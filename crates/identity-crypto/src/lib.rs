@@ -1,13 +1,15 @@
 //! Cryptography adapters: Argon2id password hashing on a bounded blocking pool, PASETO
-//! v4.public access tokens with PASERK keys, and the system clock and UUIDv7 ids.
+//! v4.public access tokens with PASERK keys, TOTP, and the system clock and UUIDv7 ids.
 
 mod hasher;
+mod otp;
 mod paseto;
 mod sealing;
 mod secrets;
 mod system;
 
 pub use hasher::{Argon2Hasher, HasherSettings};
+pub use otp::Totp;
 pub use paseto::{KeyError, PasetoKeys, PasetoTokens};
 pub use sealing::SealingKey;
 pub use secrets::{OsSecrets, derive_key};

@@ -11,12 +11,14 @@ use subtle::ConstantTimeEq;
 #[derive(Clone)]
 pub struct OsSecrets {
     successor_key: [u8; 32],
+    /// The key of [`Secrets::keyed_digest`], derived from the successor key.
+    digest_key: [u8; 32],
 }
 
 impl OsSecrets {
     /// `successor_key` must be the same on every replica (derive it from the signing key).
     pub fn new(successor_key: [u8; 32]) -> Self {
-        Self { successor_key }
+        Self { successor_key, digest_key: derive_key(&successor_key, "keyed-digest") }
     }
 
     fn random<const N: usize>() -> [u8; N] {
@@ -46,6 +48,13 @@ impl Secrets for OsSecrets {
 
     fn digest(&self, token: &str) -> TokenDigest {
         TokenDigest(Sha256::digest(token.as_bytes()).into())
+    }
+
+    fn keyed_digest(&self, value: &str) -> TokenDigest {
+        // HMAC accepts keys of any length; 32 bytes cannot fail.
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.digest_key).unwrap_or_else(|_| unreachable!());
+        mac.update(value.as_bytes());
+        TokenDigest(mac.finalize().into_bytes().into())
     }
 
     fn successor(&self, token: &str) -> String {
@@ -121,6 +130,9 @@ mod tests {
         assert!(s.equal("same", "same"));
         assert!(!s.equal("same", "sane"));
         assert!(!s.equal("short", "longer"));
+        assert_eq!(s.keyed_digest("abc"), s.keyed_digest("abc"));
+        assert_ne!(s.keyed_digest("abc"), s.digest("abc"), "keyed, not plain");
+        assert_ne!(s.keyed_digest("abc"), OsSecrets::new([1; 32]).keyed_digest("abc"));
         assert_ne!(derive_key(b"k", "a"), derive_key(b"k", "b"));
     }
 }

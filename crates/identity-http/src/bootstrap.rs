@@ -336,6 +336,8 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
             ids: ids.clone(),
             agents,
             service_clients: store.service_clients,
+            mfa: store.mfa,
+            otp: Arc::new(identity_crypto::Totp),
         },
         config.auth.clone(),
     );

@@ -203,6 +203,10 @@ impl From<CoreError> for ApiError {
             CoreError::PreconditionFailed => Self::new(ProblemCode::PreconditionFailed, detail),
             CoreError::PreconditionRequired => Self::new(ProblemCode::PreconditionRequired, detail),
             CoreError::GroupNameTaken => Self::new(ProblemCode::GroupNameTaken, detail),
+            CoreError::MfaAlreadyEnabled => Self::new(ProblemCode::MfaAlreadyEnabled, detail),
+            CoreError::MfaNotEnabled => Self::new(ProblemCode::MfaNotEnabled, detail),
+            CoreError::MfaRequired => Self::new(ProblemCode::MfaRequired, detail),
+            CoreError::InvalidMfaToken => Self::new(ProblemCode::InvalidMfaToken, detail),
             CoreError::LastAdmin => Self::new(ProblemCode::LastAdmin, detail),
             CoreError::JobStateConflict { .. } => Self::new(ProblemCode::JobStateConflict, detail),
             CoreError::Cooldown { retry_after_secs } => {

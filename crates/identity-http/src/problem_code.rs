@@ -46,10 +46,12 @@ macro_rules! problem_codes {
 problem_codes! {
     MalformedBody = "malformed_body", BAD_REQUEST, "The body is empty, not valid JSON, or could not be read.";
     InvalidToken = "invalid_token", BAD_REQUEST, "The token from the mail is unknown, expired or already used.";
+    InvalidMfaToken = "invalid_mfa_token", UNAUTHORIZED, "The sign-in is no longer waiting for a second factor (expired, finished, or too many wrong codes): sign in again.";
     InvalidCode = "invalid_code", BAD_REQUEST, "The code is wrong or expired; `attempts_left` says how many tries remain.";
     InvalidIdempotencyKey = "invalid_idempotency_key", BAD_REQUEST, "`Idempotency-Key` is not 1–255 visible ASCII characters.";
     BadRequest = "bad_request", BAD_REQUEST, "The HTTP request itself is invalid (refused before reaching an operation).";
     Unauthenticated = "unauthenticated", UNAUTHORIZED, "The access token is missing, invalid or expired, or its session or account ended.";
+    MfaRequired = "mfa_required", FORBIDDEN, "The account needs a second factor, which this way of signing in cannot take.";
     InvalidCredentials = "invalid_credentials", UNAUTHORIZED, "Unknown account, wrong password, or an account that may not sign in.";
     InvalidRefreshToken = "invalid_refresh_token", UNAUTHORIZED, "The refresh token is missing, unknown or expired.";
     RefreshTokenReused = "refresh_token_reused", UNAUTHORIZED, "An already used refresh token was replayed: the session is revoked.";
@@ -67,6 +69,8 @@ problem_codes! {
     EmailTaken = "email_taken", CONFLICT, "The address already has an account.";
     UsernameTaken = "username_taken", CONFLICT, "The username is taken.";
     GroupNameTaken = "group_name_taken", CONFLICT, "A group with this name (regardless of case) exists.";
+    MfaAlreadyEnabled = "mfa_already_enabled", CONFLICT, "An authenticator app is set up already: remove it before setting up another.";
+    MfaNotEnabled = "mfa_not_enabled", CONFLICT, "The account has no second factor to go with this.";
     LastAdmin = "last_admin", CONFLICT, "The last active admin must stay an active admin.";
     JobStateConflict = "job_state_conflict", CONFLICT, "The job's state does not allow this (cancel a running job, retry a succeeded one).";
     IdempotencyInProgress = "idempotency_in_progress", CONFLICT, "A request with this `Idempotency-Key` is still running; see `Retry-After`.";

@@ -38,6 +38,7 @@ pub struct MailTemplates {
     pub password_changed: Template,
     pub account_locked: Template,
     pub invitation: Template,
+    pub security_notice: Template,
 }
 
 impl Default for MailTemplates {
@@ -67,6 +68,10 @@ impl Default for MailTemplates {
                 "You have been invited",
                 "Hello,\n\nan account was created for you ({email}). Open this link to choose your password:\n\n{link}\n\nIt is valid for {minutes} minutes and works once.\n",
             ),
+            security_notice: Template::new(
+                "A security change to your account",
+                "Hello,\n\n{what} ({email}). If this was not you, sign in, change your password and check your second factors now.\n",
+            ),
             password_changed: Template::new(
                 "Your password was changed",
                 "Hello,\n\nthe password of your account {email} was just changed. If this was not you, reset your password now.\n",
@@ -85,7 +90,7 @@ pub struct Rendered {
 
 impl MailTemplates {
     /// Every template with the name of its kind (`registration_code`, …).
-    pub fn all(&self) -> [(&'static str, &Template); 7] {
+    pub fn all(&self) -> [(&'static str, &Template); 8] {
         [
             ("verify_email", &self.verify_email),
             ("registration_code", &self.registration_code),
@@ -94,6 +99,7 @@ impl MailTemplates {
             ("password_changed", &self.password_changed),
             ("account_locked", &self.account_locked),
             ("invitation", &self.invitation),
+            ("security_notice", &self.security_notice),
         ]
     }
 
@@ -116,6 +122,7 @@ impl MailTemplates {
             Mail::Invitation { link, ttl_minutes, .. } => {
                 (&self.invitation, vec![("{link}", link.clone()), ("{minutes}", ttl_minutes.to_string())])
             }
+            Mail::SecurityNotice { what, .. } => (&self.security_notice, vec![("{what}", what.clone())]),
         };
         let fill = |text: &str, secrets: bool| {
             let mut out = text.to_owned();

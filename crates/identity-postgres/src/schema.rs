@@ -321,3 +321,32 @@ diesel::table! {
         revoked_at -> Nullable<Timestamptz>,
     }
 }
+
+diesel::table! {
+    /// Second factors (`identity_core::mfa`), as the initial schema made them.
+    mfa_methods (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        /// `MfaKind::as_str`: `totp` (`webauthn` to come); one TOTP per user (a unique index).
+        #[sql_name = "type"]
+        kind -> Text,
+        label -> Nullable<Text>,
+        /// The sealed TOTP secret (the secret box's text, as bytes).
+        secret -> Nullable<Bytea>,
+        confirmed_at -> Nullable<Timestamptz>,
+        added_at -> Timestamptz,
+        last_used_at -> Nullable<Timestamptz>,
+        last_used_step -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
+    /// Recovery codes: keyed digests (hex), each used once.
+    recovery_codes (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        code_hash -> Text,
+        created_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+    }
+}

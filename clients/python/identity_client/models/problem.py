@@ -30,10 +30,13 @@ class Problem:
 
             - `malformed_body` (400): The body is empty, not valid JSON, or could not be read.
             - `invalid_token` (400): The token from the mail is unknown, expired or already used.
+            - `invalid_mfa_token` (401): The sign-in is no longer waiting for a second factor (expired, finished, or too
+            many wrong codes): sign in again.
             - `invalid_code` (400): The code is wrong or expired; `attempts_left` says how many tries remain.
             - `invalid_idempotency_key` (400): `Idempotency-Key` is not 1–255 visible ASCII characters.
             - `bad_request` (400): The HTTP request itself is invalid (refused before reaching an operation).
             - `unauthenticated` (401): The access token is missing, invalid or expired, or its session or account ended.
+            - `mfa_required` (403): The account needs a second factor, which this way of signing in cannot take.
             - `invalid_credentials` (401): Unknown account, wrong password, or an account that may not sign in.
             - `invalid_refresh_token` (401): The refresh token is missing, unknown or expired.
             - `refresh_token_reused` (401): An already used refresh token was replayed: the session is revoked.
@@ -53,6 +56,8 @@ class Problem:
             - `email_taken` (409): The address already has an account.
             - `username_taken` (409): The username is taken.
             - `group_name_taken` (409): A group with this name (regardless of case) exists.
+            - `mfa_already_enabled` (409): An authenticator app is set up already: remove it before setting up another.
+            - `mfa_not_enabled` (409): The account has no second factor to go with this.
             - `last_admin` (409): The last active admin must stay an active admin.
             - `job_state_conflict` (409): The job's state does not allow this (cancel a running job, retry a succeeded one).
             - `idempotency_in_progress` (409): A request with this `Idempotency-Key` is still running; see `Retry-After`.

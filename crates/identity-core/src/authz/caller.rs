@@ -85,9 +85,9 @@ pub enum Aal {
 }
 
 impl Aal {
-    /// The `amr` values (RFC 8176) of a second factor: a one-time code, a recovery code, a
-    /// hardware or software key, WebAuthn.
-    pub const SECOND_FACTORS: [&'static str; 5] = ["otp", "hwk", "swk", "webauthn", "mfa"];
+    /// The `amr` values (RFC 8176) of a second factor: a one-time code, a hardware or
+    /// software key, WebAuthn, and `recovery` (a recovery code: a look-up secret).
+    pub const SECOND_FACTORS: [&'static str; 6] = ["otp", "hwk", "swk", "webauthn", "mfa", "recovery"];
 
     /// The level the methods of `amr` reach.
     pub fn of(amr: &[String]) -> Self {

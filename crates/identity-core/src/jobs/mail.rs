@@ -28,6 +28,7 @@ enum Sealed {
     PasswordChanged { to: String },
     AccountLocked { to: String, minutes: u64 },
     Invitation { to: String, link: String, ttl_minutes: u64 },
+    SecurityNotice { to: String, what: String },
 }
 
 impl Sealed {
@@ -41,6 +42,7 @@ impl Sealed {
             Mail::PasswordChanged { .. } => Self::PasswordChanged { to },
             Mail::AccountLocked { minutes, .. } => Self::AccountLocked { to, minutes },
             Mail::Invitation { link, ttl_minutes, .. } => Self::Invitation { to, link, ttl_minutes },
+            Mail::SecurityNotice { what, .. } => Self::SecurityNotice { to, what },
         }
     }
 
@@ -56,6 +58,7 @@ impl Sealed {
             Self::PasswordChanged { to } => Mail::PasswordChanged { to: email(to)? },
             Self::AccountLocked { to, minutes } => Mail::AccountLocked { to: email(to)?, minutes },
             Self::Invitation { to, link, ttl_minutes } => Mail::Invitation { to: email(to)?, link, ttl_minutes },
+            Self::SecurityNotice { to, what } => Mail::SecurityNotice { to: email(to)?, what },
         })
     }
 }

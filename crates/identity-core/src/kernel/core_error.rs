@@ -52,6 +52,19 @@ pub enum CoreError {
     EmailNotVerified,
     #[error("another group already has this name")]
     GroupNameTaken,
+    /// The user has a confirmed TOTP already: remove it before enrolling another.
+    #[error("an authenticator app is set up already; remove it first")]
+    MfaAlreadyEnabled,
+    /// Recovery codes without a second factor make no sense.
+    #[error("set up a second factor first")]
+    MfaNotEnabled,
+    /// The password was right, but the account needs a second factor, which this way of
+    /// signing in cannot take (the OAuth2 password grant).
+    #[error("this account needs a second factor: sign in with POST /v1/auth/login, then /v1/auth/login/mfa")]
+    MfaRequired,
+    /// Unknown, expired, used-up or voided `mfa_token`.
+    #[error("the sign-in is no longer waiting for a second factor; sign in again")]
+    InvalidMfaToken,
     /// The change would leave no active admin.
     #[error("this is the last active admin: make someone else admin first")]
     LastAdmin,

@@ -139,6 +139,9 @@ pub trait Secrets: Send + Sync + 'static {
     fn new_code(&self, digits: u32) -> String;
     /// The digest stored and looked up instead of a token.
     fn digest(&self, token: &str) -> TokenDigest;
+    /// A digest under a server key (HMAC): for secrets too short to withstand a search of
+    /// their plain digests once a database leaks (recovery codes: 60 bits).
+    fn keyed_digest(&self, value: &str) -> TokenDigest;
     /// The refresh token that replaces `token`: keyed, deterministic, unguessable.
     fn successor(&self, token: &str) -> String;
     /// Compares two secrets in constant time.

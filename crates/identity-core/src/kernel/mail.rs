@@ -21,6 +21,9 @@ pub enum Mail {
     AccountLocked { to: Email, minutes: u64 },
     /// An admin created the account: a link to choose a password.
     Invitation { to: Email, link: String, ttl_minutes: u64 },
+    /// Something changed about how the account is protected (a second factor added or
+    /// removed, a recovery code used): `what` says it in a sentence, with no secret.
+    SecurityNotice { to: Email, what: String },
 }
 
 impl Mail {
@@ -32,7 +35,8 @@ impl Mail {
             | Self::PasswordReset { to, .. }
             | Self::PasswordChanged { to }
             | Self::AccountLocked { to, .. }
-            | Self::Invitation { to, .. } => to,
+            | Self::Invitation { to, .. }
+            | Self::SecurityNotice { to, .. } => to,
         }
     }
 
@@ -46,6 +50,7 @@ impl Mail {
             Self::PasswordChanged { .. } => "password_changed",
             Self::AccountLocked { .. } => "account_locked",
             Self::Invitation { .. } => "invitation",
+            Self::SecurityNotice { .. } => "security_notice",
         }
     }
 }

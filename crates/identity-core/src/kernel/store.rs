@@ -33,6 +33,7 @@ pub struct StorePorts {
     pub jobs: Arc<dyn JobQueue>,
     pub retention: Arc<dyn Retention>,
     pub service_clients: Arc<dyn ServiceClientRepository>,
+    pub mfa: Arc<dyn crate::ports::MfaRepository>,
 }
 
 impl StorePorts {
@@ -50,6 +51,7 @@ impl StorePorts {
             + JobQueue
             + Retention
             + ServiceClientRepository
+            + crate::ports::MfaRepository
             + Clone,
     {
         Self {
@@ -63,7 +65,8 @@ impl StorePorts {
             requests: Arc::new(store.clone()),
             jobs: Arc::new(store.clone()),
             retention: Arc::new(store.clone()),
-            service_clients: Arc::new(store),
+            service_clients: Arc::new(store.clone()),
+            mfa: Arc::new(store),
         }
     }
 }

@@ -9,8 +9,8 @@ use async_trait::async_trait;
 use crate::domain::DomainEvent;
 use crate::ports::RepoError;
 use crate::ports::{
-    AccessWrites, JobWrites, LoginAttempt, OneTimeTokenWrites, ServiceClientWrites, SessionWrites, SettingsWrites,
-    UserWrites,
+    AccessWrites, JobWrites, LoginAttempt, MfaWrites, OneTimeTokenWrites, ServiceClientWrites, SessionWrites,
+    SettingsWrites, UserWrites,
 };
 
 /// Starts transactions. A use case that changes state begins one, makes every write and
@@ -41,6 +41,7 @@ pub trait WritePorts {
     /// Jobs enqueued with the change (a mail the change sends).
     fn jobs(&mut self) -> &mut dyn JobWrites;
     fn service_clients(&mut self) -> &mut dyn ServiceClientWrites;
+    fn mfa(&mut self) -> &mut dyn MfaWrites;
 }
 
 impl<T> WritePorts for T
@@ -52,7 +53,8 @@ where
         + SettingsWrites
         + JournalWrites
         + JobWrites
-        + ServiceClientWrites,
+        + ServiceClientWrites
+        + MfaWrites,
 {
     fn users(&mut self) -> &mut dyn UserWrites {
         self
@@ -83,6 +85,10 @@ where
     }
 
     fn service_clients(&mut self) -> &mut dyn ServiceClientWrites {
+        self
+    }
+
+    fn mfa(&mut self) -> &mut dyn MfaWrites {
         self
     }
 }

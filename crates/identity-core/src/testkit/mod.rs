@@ -56,6 +56,10 @@ macro_rules! store_contract_tests {
                 service_clients_are_inserted_found_and_updated,
                 service_clients_are_listed_newest_first,
             },
+            mfa {
+                methods_are_inserted_locked_updated_and_deleted,
+                recovery_codes_are_replaced_and_used_once,
+            },
             agents {
                 agents_are_inserted_found_and_updated,
                 agents_are_listed_by_id_with_filters,

@@ -66,6 +66,11 @@ pub(super) fn read(r: &Reader<'_>) -> Result<MailConfig, ConfigError> {
             &defaults.account_locked,
         )?,
         invitation: template("INVITATION_EMAIL_SUBJECT", "INVITATION_EMAIL_BODY", &defaults.invitation)?,
+        security_notice: template(
+            "SECURITY_NOTICE_EMAIL_SUBJECT",
+            "SECURITY_NOTICE_EMAIL_BODY",
+            &defaults.security_notice,
+        )?,
     };
     let smtp_url = r.secret_url("SMTP_URL", "SMTP_URL_FILE", &["smtp", "smtps"])?;
     let notification_url = super::jobs::http_url(r, "NOTIFICATION_URL")?;

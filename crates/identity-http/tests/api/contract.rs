@@ -65,6 +65,11 @@ fn problem_codes_are_one_enum_generated_from_the_server_list() {
         // The built-in proxy's: its paths are other services', not operations of the document.
         ProblemCode::BadGateway,
         ProblemCode::GatewayTimeout,
+        // Second factors: their routes come with the login's second step.
+        ProblemCode::MfaAlreadyEnabled,
+        ProblemCode::MfaNotEnabled,
+        ProblemCode::MfaRequired,
+        ProblemCode::InvalidMfaToken,
     ];
     let mut used = BTreeSet::new();
     for (_, _, operation) in operations(&doc) {

@@ -5,6 +5,7 @@ mod access;
 mod agents;
 mod jobs;
 mod journal;
+mod mfa;
 mod one_time_tokens;
 mod outbox;
 mod service_clients;
@@ -50,6 +51,7 @@ struct State {
     agents: Agents,
     jobs: jobs::Jobs,
     service_clients: HashMap<Uuid, identity_core::domain::ServiceClient>,
+    mfa: mfa::Mfa,
 }
 
 /// Newest first (ids are UUIDv7), after the cursor, at most `limit`.

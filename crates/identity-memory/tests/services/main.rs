@@ -5,6 +5,7 @@
 
 mod admin;
 mod login;
+mod mfa;
 mod passwords;
 mod registration;
 mod sessions;

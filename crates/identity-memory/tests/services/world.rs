@@ -155,6 +155,8 @@ impl World {
                 ids: Arc::new(UuidV7Generator),
                 agents: identity_core::ports::AgentsPorts::from_store(self.store.clone()),
                 service_clients: Arc::new(self.store.clone()),
+                mfa: Arc::new(self.store.clone()),
+                otp: Arc::new(identity_crypto::Totp),
             },
             settings,
         ))
@@ -171,6 +173,10 @@ impl World {
 pub struct Auth(Services);
 
 impl Auth {
+    /// Second factors, as the handlers call them.
+    pub fn mfa(&self) -> &identity_core::usecases::MfaService {
+        &self.0.mfa
+    }
     pub async fn register(&self, input: RegisterInput) -> Result<User, CoreError> {
         self.0.registration.register(input).await.and_then(|l| l.outcome)
     }

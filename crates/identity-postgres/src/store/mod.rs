@@ -5,6 +5,7 @@ mod access;
 mod agents;
 mod jobs;
 mod journal;
+mod mfa;
 mod one_time_tokens;
 mod outbox;
 mod service_clients;

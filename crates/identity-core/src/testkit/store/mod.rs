@@ -31,6 +31,7 @@ impl StoreUnderTest {
             + JobQueue
             + Retention
             + ServiceClientRepository
+            + MfaRepository
             + Clone,
     {
         Self { ports: StorePorts::from_store(store.clone()), agents: AgentsPorts::from_store(store) }
@@ -54,6 +55,8 @@ pub mod agents;
 pub mod audit;
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 pub mod jobs;
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+pub mod mfa;
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 pub mod one_time_tokens;
 #[allow(clippy::unwrap_used, clippy::expect_used)]
