@@ -71,6 +71,7 @@ const STALE_VERSION: &str =
     "an `If-Match` of the documented form that names no current version: which version is current is state, not shape";
 const CONTAINS_EMAIL: &str = "a password that contains the account's email address: no schema relates one field to another (or to the stored address)";
 const UNCHANGED: &str = "a new password that is the account's current one: which password that is, is state";
+const ASTRAL_INVISIBLE: &str = "a name holding a tag or a variation selector of U+E0000-U+E0FFF, which the server refuses like every invisible character: no pattern can state that block portably (identity-core's `invisible_class`: the UTF-16 surrogates a non-Unicode-mode class would need are no valid pattern to Unicode-mode engines)";
 
 const REFUSALS: &[Refusal] = &[
     Refusal { operation: "verify_email", code: "invalid_token", why: NEVER_ISSUED_TOKEN },
@@ -118,6 +119,27 @@ const REFUSALS: &[Refusal] = &[
     Refusal { operation: "reset_password", code: "validation_failed/contains_service_name", why: SERVICE_NAME },
     Refusal { operation: "reset_password", code: "validation_failed/repetitive_password", why: REPETITIVE_PASSWORD },
     Refusal { operation: "reset_password", code: "validation_failed/sequential_password", why: SEQUENTIAL_PASSWORD },
+    Refusal { operation: "admin_create_agent", code: "validation_failed/invalid_characters", why: ASTRAL_INVISIBLE },
+    Refusal { operation: "admin_update_agent", code: "validation_failed/invalid_characters", why: ASTRAL_INVISIBLE },
+    Refusal { operation: "admin_create_group", code: "validation_failed/invalid_characters", why: ASTRAL_INVISIBLE },
+    Refusal { operation: "admin_update_group", code: "validation_failed/invalid_characters", why: ASTRAL_INVISIBLE },
+    Refusal {
+        operation: "admin_create_service_client",
+        code: "validation_failed/invalid_characters",
+        why: ASTRAL_INVISIBLE,
+    },
+    Refusal {
+        operation: "admin_update_service_client",
+        code: "validation_failed/invalid_characters",
+        why: ASTRAL_INVISIBLE,
+    },
+    Refusal { operation: "admin_create_user", code: "validation_failed/invalid_characters", why: ASTRAL_INVISIBLE },
+    Refusal { operation: "create_instance", code: "validation_failed/invalid_characters", why: ASTRAL_INVISIBLE },
+    Refusal { operation: "update_instance", code: "validation_failed/invalid_characters", why: ASTRAL_INVISIBLE },
+    Refusal { operation: "register", code: "validation_failed/invalid_characters", why: ASTRAL_INVISIBLE },
+    Refusal { operation: "register_request", code: "validation_failed/invalid_characters", why: ASTRAL_INVISIBLE },
+    Refusal { operation: "rename_device", code: "validation_failed/invalid_characters", why: ASTRAL_INVISIBLE },
+    Refusal { operation: "update_profile", code: "validation_failed/invalid_characters", why: ASTRAL_INVISIBLE },
 ];
 
 /// Checks that do not apply to an operation, each with the reason: the behaviour is the

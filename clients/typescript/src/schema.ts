@@ -1524,14 +1524,7 @@ export interface components {
              * @example billing
              */
             name: string;
-            /**
-             * @description At least one of `tokens:introspect`, `users:read`, `settings:read:<namespace>`.
-             * @example [
-             *       "tokens:introspect",
-             *       "users:read"
-             *     ]
-             */
-            scopes: string[];
+            scopes: ("tokens:introspect" | "users:read" | "settings:read:ai" | "settings:read:documents")[];
         };
         /**
          * @example USD
@@ -2577,8 +2570,7 @@ export interface components {
         UpdateServiceClient: {
             /** @example billing */
             name?: string | null;
-            /** @description Replaces the scopes (a scope taken away counts at once, for its tokens too). */
-            scopes?: string[] | null;
+            scopes?: ("tokens:introspect" | "users:read" | "settings:read:ai" | "settings:read:documents")[] | null;
         };
         /** @description The apps a user may open: the union of their own grants and their groups', by app key. */
         UserAppList: {
@@ -7869,7 +7861,12 @@ export interface operations {
                 /** @description An app the caller must have been granted, directly or through a group (`docs`). */
                 app?: string;
             };
-            header?: never;
+            header?: {
+                /** @description The forwarded request's URI (Traefik sets it): with `FORWARD_AUTH_ROUTES`, the app of its path is required too */
+                "X-Forwarded-Uri"?: string | null;
+                /** @description The same, as nginx is told to send it (`proxy_set_header X-Original-URI $request_uri`) */
+                "X-Original-URI"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -7902,7 +7899,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `forbidden`: the caller lacks the role or the app */
+            /** @description `forbidden`: the caller lacks the role, the app, or the app of the forwarded path (or that path could be read two ways: a dot segment, an escaped slash) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7941,7 +7938,12 @@ export interface operations {
                 /** @description An app the caller must have been granted, directly or through a group (`docs`). */
                 app?: string;
             };
-            header?: never;
+            header?: {
+                /** @description The forwarded request's URI: with `FORWARD_AUTH_ROUTES`, the app of its path is required too */
+                "X-Forwarded-Uri"?: string | null;
+                /** @description The same, as nginx is told to send it */
+                "X-Original-URI"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -7975,7 +7977,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `forbidden`: the caller lacks the role or the app
+             * @description `forbidden`: the caller lacks the role, the app, or the app of the forwarded path (or that path could be read two ways: a dot segment, an escaped slash)
              *
              *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
              */
@@ -8017,7 +8019,12 @@ export interface operations {
                 /** @description An app the caller must have been granted, directly or through a group (`docs`). */
                 app?: string;
             };
-            header?: never;
+            header?: {
+                /** @description The forwarded request's URI: with `FORWARD_AUTH_ROUTES`, the app of its path is required too */
+                "X-Forwarded-Uri"?: string | null;
+                /** @description The same, as nginx is told to send it */
+                "X-Original-URI"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -8051,7 +8058,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `forbidden`: the caller lacks the role or the app
+             * @description `forbidden`: the caller lacks the role, the app, or the app of the forwarded path (or that path could be read two ways: a dot segment, an escaped slash)
              *
              *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
              */
@@ -8093,7 +8100,12 @@ export interface operations {
                 /** @description An app the caller must have been granted, directly or through a group (`docs`). */
                 app?: string;
             };
-            header?: never;
+            header?: {
+                /** @description The forwarded request's URI: with `FORWARD_AUTH_ROUTES`, the app of its path is required too */
+                "X-Forwarded-Uri"?: string | null;
+                /** @description The same, as nginx is told to send it */
+                "X-Original-URI"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -8127,7 +8139,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `forbidden`: the caller lacks the role or the app
+             * @description `forbidden`: the caller lacks the role, the app, or the app of the forwarded path (or that path could be read two ways: a dot segment, an escaped slash)
              *
              *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
              */
@@ -8169,7 +8181,12 @@ export interface operations {
                 /** @description An app the caller must have been granted, directly or through a group (`docs`). */
                 app?: string;
             };
-            header?: never;
+            header?: {
+                /** @description The forwarded request's URI: with `FORWARD_AUTH_ROUTES`, the app of its path is required too */
+                "X-Forwarded-Uri"?: string | null;
+                /** @description The same, as nginx is told to send it */
+                "X-Original-URI"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -8203,7 +8220,7 @@ export interface operations {
                 };
             };
             /**
-             * @description `forbidden`: the caller lacks the role or the app
+             * @description `forbidden`: the caller lacks the role, the app, or the app of the forwarded path (or that path could be read two ways: a dot segment, an escaped slash)
              *
              *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
              */

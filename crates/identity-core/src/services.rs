@@ -123,6 +123,8 @@ pub struct AuthSettings {
     pub job_max_attempts: i32,
     /// Lifetime of a service client's token (the `client_credentials` grant).
     pub service_token_ttl: Duration,
+    /// The app a forwarded request's path needs at forward-auth (`FORWARD_AUTH_ROUTES`).
+    pub forward_routes: crate::usecases::ForwardRoutes,
 }
 
 impl Default for AuthSettings {
@@ -154,6 +156,7 @@ impl Default for AuthSettings {
             bootstrap_admin_email: None,
             job_max_attempts: 8,
             service_token_ttl: Duration::minutes(5),
+            forward_routes: Default::default(),
         }
     }
 }

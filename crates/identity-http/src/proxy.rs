@@ -60,7 +60,7 @@ async fn forward(
 ) -> Result<HttpResponse, ApiError> {
     // The path as the router matched it (percent-encoded letters decoded).
     let route = gateway.routes.find(req.match_info().as_str()).ok_or_else(ApiError::not_found)?;
-    let check = ForwardCheck { role: None, app: route.app.clone() };
+    let check = ForwardCheck { role: None, app: route.app.clone(), uri: None };
     let caller = state.services.access.verify_forwarded(&user.0, &check).await?;
     let target = route
         .target(req.uri().path(), req.query_string())

@@ -25,6 +25,7 @@ from .change_password_request import ChangePasswordRequest
 from .client_secret_view import ClientSecretView
 from .confirm_registration_request import ConfirmRegistrationRequest
 from .create_service_client import CreateServiceClient
+from .create_service_client_scopes_item import CreateServiceClientScopesItem
 from .currency import Currency
 from .delete_account_request import DeleteAccountRequest
 from .dependency_status import DependencyStatus
@@ -110,6 +111,7 @@ from .token_form import TokenForm
 from .token_response import TokenResponse
 from .token_type import TokenType
 from .update_service_client import UpdateServiceClient
+from .update_service_client_scopes_type_0_item import UpdateServiceClientScopesType0Item
 from .user_app_list import UserAppList
 from .user_app_view import UserAppView
 from .user_page import UserPage
@@ -144,6 +146,7 @@ __all__ = (
     "ClientSecretView",
     "ConfirmRegistrationRequest",
     "CreateServiceClient",
+    "CreateServiceClientScopesItem",
     "Currency",
     "DeleteAccountRequest",
     "DependencyStatus",
@@ -227,6 +230,7 @@ __all__ = (
     "TokenResponse",
     "TokenType",
     "UpdateServiceClient",
+    "UpdateServiceClientScopesType0Item",
     "UserAppList",
     "UserAppView",
     "UserPage",

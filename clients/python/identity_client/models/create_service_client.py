@@ -1,9 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Self, TypeVar, cast
+from typing import Any, Self, TypeVar
 
 from attrs import define as _attrs_define
+
+from ..models.create_service_client_scopes_item import (
+    CreateServiceClientScopesItem,
+    check_create_service_client_scopes_item,
+)
 
 T = TypeVar("T", bound="CreateServiceClient")
 
@@ -14,17 +19,19 @@ class CreateServiceClient:
 
     Attributes:
         name (str): 1–100 characters, one line. Example: billing.
-        scopes (list[str]): At least one of `tokens:introspect`, `users:read`, `settings:read:<namespace>`. Example:
-            ['tokens:introspect', 'users:read'].
+        scopes (list[CreateServiceClientScopesItem]):
     """
 
     name: str
-    scopes: list[str]
+    scopes: list[CreateServiceClientScopesItem]
 
     def to_dict(self) -> dict[str, Any]:
         name = self.name
 
-        scopes = self.scopes
+        scopes = []
+        for scopes_item_data in self.scopes:
+            scopes_item: str = scopes_item_data
+            scopes.append(scopes_item)
 
         field_dict: dict[str, Any] = {}
 
@@ -42,7 +49,12 @@ class CreateServiceClient:
         d = dict(src_dict)
         name = d.pop("name")
 
-        scopes = cast(list[str], d.pop("scopes"))
+        scopes = []
+        _scopes = d.pop("scopes")
+        for scopes_item_data in _scopes:
+            scopes_item = check_create_service_client_scopes_item(scopes_item_data)
+
+            scopes.append(scopes_item)
 
         create_service_client = cls(
             name=name,

@@ -5,6 +5,10 @@ from typing import Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
 
+from ..models.update_service_client_scopes_type_0_item import (
+    UpdateServiceClientScopesType0Item,
+    check_update_service_client_scopes_type_0_item,
+)
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="UpdateServiceClient")
@@ -16,11 +20,11 @@ class UpdateServiceClient:
 
     Attributes:
         name (None | str | Unset):  Example: billing.
-        scopes (list[str] | None | Unset): Replaces the scopes (a scope taken away counts at once, for its tokens too).
+        scopes (list[UpdateServiceClientScopesType0Item] | None | Unset):
     """
 
     name: None | str | Unset = UNSET
-    scopes: list[str] | None | Unset = UNSET
+    scopes: list[UpdateServiceClientScopesType0Item] | None | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         name: None | str | Unset
@@ -33,7 +37,10 @@ class UpdateServiceClient:
         if isinstance(self.scopes, Unset):
             scopes = UNSET
         elif isinstance(self.scopes, list):
-            scopes = self.scopes
+            scopes = []
+            for scopes_type_0_item_data in self.scopes:
+                scopes_type_0_item: str = scopes_type_0_item_data
+                scopes.append(scopes_type_0_item)
 
         else:
             scopes = self.scopes
@@ -61,7 +68,9 @@ class UpdateServiceClient:
 
         name = _parse_name(d.pop("name", UNSET))
 
-        def _parse_scopes(data: object) -> list[str] | None | Unset:
+        def _parse_scopes(
+            data: object,
+        ) -> list[UpdateServiceClientScopesType0Item] | None | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -69,12 +78,19 @@ class UpdateServiceClient:
             try:
                 if not isinstance(data, list):
                     raise TypeError()
-                scopes_type_0 = cast(list[str], data)
+                scopes_type_0 = []
+                _scopes_type_0 = data
+                for scopes_type_0_item_data in _scopes_type_0:
+                    scopes_type_0_item = check_update_service_client_scopes_type_0_item(
+                        scopes_type_0_item_data
+                    )
+
+                    scopes_type_0.append(scopes_type_0_item)
 
                 return scopes_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(list[str] | None | Unset, data)
+            return cast(list[UpdateServiceClientScopesType0Item] | None | Unset, data)
 
         scopes = _parse_scopes(d.pop("scopes", UNSET))
 

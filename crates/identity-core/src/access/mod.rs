@@ -18,6 +18,6 @@ pub mod ports {
 
 /// The access use cases.
 pub mod usecases {
-    pub use super::forward::{ForwardCheck, ForwardedIdentity};
+    pub use super::forward::{AmbiguousPath, ForwardCheck, ForwardRoutes, ForwardedIdentity};
     pub use super::service::{AccessService, GroupChange};
 }

@@ -61,6 +61,7 @@ impl Scope {
 /// A client's name: one line, 1 to 100 characters once trimmed.
 pub fn parse_name(raw: &str) -> Result<String, FieldError> {
     crate::domain::single_line("name", raw)?;
+    crate::domain::no_invisible("name", raw)?;
     let name = raw.trim();
     match name.chars().count() {
         0 => Err(FieldError::new("name", "required", "the name must not be empty")),
@@ -223,6 +224,7 @@ mod tests {
         assert_eq!(parse_name("   ").unwrap_err().code, "required");
         assert_eq!(parse_name(&"x".repeat(101)).unwrap_err().code, "too_long");
         assert!(parse_name("a\nb").is_err());
+        assert_eq!(parse_name("bil\u{200B}ling").unwrap_err().code, "invalid_characters");
     }
 
     #[test]

@@ -77,6 +77,7 @@ impl MfaMethod {
 /// A label for a method: one line, 1–64 characters once trimmed.
 pub fn parse_label(raw: &str) -> Result<String, FieldError> {
     crate::domain::single_line("label", raw)?;
+    crate::domain::no_invisible("label", raw)?;
     let label = raw.trim();
     match label.chars().count() {
         0 => Err(FieldError::new("label", "required", "the label must not be empty")),

@@ -70,6 +70,8 @@ pub(super) fn read_auth(r: &Reader<'_>) -> Result<AuthSettings, ConfigError> {
         audience: r.string("TOKEN_AUDIENCE", "identity"),
         access_token_ttl: r.span("ACCESS_TOKEN_TTL_SECONDS", 900, 30, 86_400)?,
         service_token_ttl: r.span("SERVICE_TOKEN_TTL_SECONDS", 300, 30, 86_400)?,
+        forward_routes: identity_core::usecases::ForwardRoutes::parse(&r.string("FORWARD_AUTH_ROUTES", ""))
+            .map_err(|message| invalid("FORWARD_AUTH_ROUTES", message))?,
         session_ttl: r.span("REFRESH_TOKEN_TTL_SECONDS", 30 * 86_400, 60, 365 * 86_400)?,
         session_idle_timeout: Some(r.span("SESSION_IDLE_TIMEOUT_SECONDS", 0, 0, 365 * 86_400)?)
             .filter(|t| !t.is_zero()),

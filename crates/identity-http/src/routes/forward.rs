@@ -6,7 +6,7 @@
 //! [`AccessService::verify_forwarded`]: identity_core::usecases::AccessService::verify_forwarded
 
 use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
-use actix_web::{HttpResponse, delete, get, patch, post, put, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
 use identity_core::usecases::ForwardCheck;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -38,7 +38,11 @@ pub struct VerifyQuery {
 #[utoipa::path(
     operation_id = "verify_forwarded",
     tag = "auth",
-    params(VerifyQuery),
+    params(
+        VerifyQuery,
+        ("X-Forwarded-Uri" = Option<String>, Header, description = "The forwarded request's URI (Traefik sets it): with `FORWARD_AUTH_ROUTES`, the app of its path is required too"),
+        ("X-Original-URI" = Option<String>, Header, description = "The same, as nginx is told to send it (`proxy_set_header X-Original-URI $request_uri`)"),
+    ),
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = OK, description = "The caller may go through; who they are is in the headers", headers(
@@ -49,22 +53,33 @@ pub struct VerifyQuery {
             ("X-User-Aal" = String, description = "`1`, or `2` when the session proved a second factor"),
         )),
         (status = UNAUTHORIZED, description = "`unauthenticated`: no token, or an invalid or expired one, or its session ended", body = Problem, content_type = "application/problem+json"),
-        (status = FORBIDDEN, description = "`forbidden`: the caller lacks the role or the app", body = Problem, content_type = "application/problem+json"),
+        (status = FORBIDDEN, description = "`forbidden`: the caller lacks the role, the app, or the app of the forwarded path (or that path could be read two ways: a dot segment, an escaped slash)", body = Problem, content_type = "application/problem+json"),
         (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: `role` names no role, or `app` is no app key (the proxy's configuration is wrong)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/verify")]
 pub async fn verify(
+    req: HttpRequest,
     state: web::Data<AppState>,
     user: CurrentUser,
     query: crate::extract::Query<VerifyQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    answer(&state, &user, query.into_inner()).await
+    answer(&req, &state, &user, query.into_inner()).await
 }
 
 /// The answer of every method: the caller's identity as headers, no body.
-async fn answer(state: &AppState, user: &CurrentUser, query: VerifyQuery) -> Result<HttpResponse, ApiError> {
-    let check = ForwardCheck { role: query.role, app: query.app };
+async fn answer(
+    req: &HttpRequest,
+    state: &AppState,
+    user: &CurrentUser,
+    query: VerifyQuery,
+) -> Result<HttpResponse, ApiError> {
+    // Set by the proxy (Traefik: `X-Forwarded-Uri`; nginx: `X-Original-URI $request_uri`).
+    let uri = ["x-forwarded-uri", "x-original-uri"]
+        .iter()
+        .find_map(|name| req.headers().get(*name))
+        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
+    let check = ForwardCheck { role: query.role, app: query.app, uri };
     let identity = state.services.access.verify_forwarded(&user.0, &check).await?;
     let header = |value: &str| {
         HeaderValue::from_str(value)
@@ -90,7 +105,11 @@ macro_rules! verify_with {
         #[utoipa::path(
             operation_id = $operation,
             tag = "auth",
-            params(VerifyQuery),
+            params(
+                VerifyQuery,
+                ("X-Forwarded-Uri" = Option<String>, Header, description = "The forwarded request's URI: with `FORWARD_AUTH_ROUTES`, the app of its path is required too"),
+                ("X-Original-URI" = Option<String>, Header, description = "The same, as nginx is told to send it"),
+            ),
             security(("bearer" = []), ("cookie" = [])),
             responses(
                 (status = OK, description = "The caller may go through; who they are is in the headers (as for `GET`)", headers(
@@ -101,17 +120,18 @@ macro_rules! verify_with {
                     ("X-User-Aal" = String, description = "`1`, or `2` when the session proved a second factor"),
                 )),
                 (status = UNAUTHORIZED, description = "`unauthenticated`: no token, or an invalid or expired one, or its session ended", body = Problem, content_type = "application/problem+json"),
-                (status = FORBIDDEN, description = "`forbidden`: the caller lacks the role or the app", body = Problem, content_type = "application/problem+json"),
+                (status = FORBIDDEN, description = "`forbidden`: the caller lacks the role, the app, or the app of the forwarded path (or that path could be read two ways: a dot segment, an escaped slash)", body = Problem, content_type = "application/problem+json"),
                 (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: `role` names no role, or `app` is no app key (the proxy's configuration is wrong)", body = Problem, content_type = "application/problem+json"),
             )
         )]
         #[$method("/verify")]
         pub async fn $name(
+            req: HttpRequest,
             state: web::Data<AppState>,
             user: CurrentUser,
             query: crate::extract::Query<VerifyQuery>,
         ) -> Result<HttpResponse, ApiError> {
-            answer(&state, &user, query.into_inner()).await
+            answer(&req, &state, &user, query.into_inner()).await
         }
     };
 }

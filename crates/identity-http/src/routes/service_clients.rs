@@ -79,6 +79,24 @@ impl IssuedClientSecret {
     }
 }
 
+/// The scopes a client may hold, at least one (a scope listed twice counts once).
+fn scopes_schema() -> utoipa::openapi::schema::Array {
+    let scope = utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(identity_core::domain::Scope::known()))
+        .examples([serde_json::json!("users:read")])
+        .build();
+    utoipa::openapi::schema::ArrayBuilder::new().items(scope).min_items(Some(1)).build()
+}
+
+/// [`scopes_schema`], or `null` (no change).
+fn nullable_scopes_schema() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{SchemaType, Type};
+    let mut schema = scopes_schema();
+    schema.schema_type = SchemaType::from_iter([Type::Array, Type::Null]);
+    schema
+}
+
 /// A new service client.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -87,7 +105,7 @@ pub struct CreateServiceClient {
     #[schema(example = "billing", min_length = 1, max_length = 100)]
     pub name: String,
     /// At least one of `tokens:introspect`, `users:read`, `settings:read:<namespace>`.
-    #[schema(example = json!(["tokens:introspect", "users:read"]), min_items = 1)]
+    #[schema(schema_with = scopes_schema, example = json!(["tokens:introspect", "users:read"]))]
     pub scopes: Vec<String>,
 }
 
@@ -98,7 +116,7 @@ pub struct UpdateServiceClient {
     #[schema(example = "billing", min_length = 1, max_length = 100)]
     pub name: Option<String>,
     /// Replaces the scopes (a scope taken away counts at once, for its tokens too).
-    #[schema(min_items = 1)]
+    #[schema(schema_with = nullable_scopes_schema)]
     pub scopes: Option<Vec<String>>,
 }
 
@@ -108,8 +126,23 @@ pub struct UpdateServiceClient {
 pub struct RotateSecret {
     /// How long the older secrets keep working, 0–604800 seconds (default 3600): the time to
     /// roll the new secret out. `0` ends them now.
-    #[schema(minimum = 0, maximum = 604800, example = 3600)]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 604800, example = 3600)]
+    #[serde(default, deserialize_with = "integral")]
     pub overlap_seconds: Option<i64>,
+}
+
+/// A whole number, in whichever form JSON writes it (`106` or `106.0`: JSON Schema's
+/// `integer` takes both); anything else is a type error naming the field.
+fn integral<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+    let Some(number) = Option::<serde_json::Number>::deserialize(deserializer)? else { return Ok(None) };
+    if let Some(n) = number.as_i64() {
+        return Ok(Some(n));
+    }
+    match number.as_f64() {
+        // `as` saturates: beyond i64 it is out of range anyway, and the range check says so.
+        Some(f) if f.fract() == 0.0 => Ok(Some(f as i64)),
+        _ => Err(serde::de::Error::custom(format!("{number} is not a whole number"))),
+    }
 }
 
 /// One page of service clients, newest first.

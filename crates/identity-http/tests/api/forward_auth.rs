@@ -11,7 +11,8 @@ use serde_json::{Value, json};
 
 use crate::both_backends;
 use crate::helpers::{
-    Backend, PASSWORD, Process, TestApp, assert_problem, free_port, spawn_app_with_admin, unique_email, wait_until_up,
+    Backend, PASSWORD, Process, TestApp, assert_problem, free_port, spawn_app_with, spawn_app_with_admin, unique_email,
+    wait_until_up,
 };
 use crate::stubs::{Answer, StubHttp};
 
@@ -111,7 +112,43 @@ async fn forward_auth_answers_who_the_caller_is_and_what_they_may_open(backend: 
     assert_problem(verify(&app, "", Some(&token)).await, 401, "unauthenticated").await;
 }
 
-both_backends!(forward_auth_answers_who_the_caller_is_and_what_they_may_open);
+/// One forward-auth URL for every route: the app follows from the forwarded path
+/// (`FORWARD_AUTH_ROUTES`), however it is spelt.
+async fn the_forwarded_path_names_the_app_it_needs(backend: Backend) {
+    let boss = unique_email();
+    let app =
+        spawn_app_with(backend, &[("BOOTSTRAP_ADMIN_EMAIL", &boss), ("FORWARD_AUTH_ROUTES", "/api/documents=docs")])
+            .await;
+    let admin = app.bootstrap_admin(&boss).await;
+    let (_, login) = app.signed_in().await;
+    let token = login["access_token"].as_str().unwrap().to_owned();
+    let user_id = login["user"]["id"].as_str().unwrap().to_owned();
+    let check = |header: &'static str, uri: &str| {
+        app.client.get(app.url("/v1/auth/verify")).bearer_auth(&token).header(header, uri).send()
+    };
+    // Paths of other routes need nothing; the documents' need the grant, however spelt.
+    for uri in ["/api/chat/1", "/api/documentsX", "/"] {
+        assert_eq!(check("x-forwarded-uri", uri).await.unwrap().status(), 200, "{uri}");
+    }
+    for uri in ["/api/documents", "/api/documents/1?x=y", "/api/%64ocuments/1", "//api///documents/1"] {
+        for header in ["x-forwarded-uri", "x-original-uri"] {
+            assert_problem(check(header, uri).await.unwrap(), 403, "forbidden").await;
+        }
+    }
+    admin_put(&app, &admin, &format!("/v1/admin/users/{user_id}/apps/docs")).await;
+    for uri in ["/api/documents", "/api/documents/1?x=y", "/api/%64ocuments/1", "//api///documents/1"] {
+        assert_eq!(check("x-original-uri", uri).await.unwrap().status(), 200, "{uri}");
+    }
+    // A path that could be read two ways goes nowhere, granted or not.
+    for uri in ["/api/documents/../chat", "/api/%2e%2e/documents", "/api%2fdocuments", "/api/x%zz"] {
+        assert_problem(check("x-forwarded-uri", uri).await.unwrap(), 403, "forbidden").await;
+    }
+}
+
+both_backends!(
+    forward_auth_answers_who_the_caller_is_and_what_they_may_open,
+    the_forwarded_path_names_the_app_it_needs
+);
 
 /// nginx in front of an upstream, asking forward-auth for every request of `/docs/` (with
 /// `?app=docs`): no token → 401, no grant → 403, granted → the upstream gets the request

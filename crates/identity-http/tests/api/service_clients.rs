@@ -148,6 +148,24 @@ async fn service_clients_live_rotate_and_end(backend: Backend) {
     let third = rotate(0).await;
     assert_problem(get_basic(&app, &user_path, &id, &second).await, 401, "unauthenticated").await;
     assert_eq!(get_basic(&app, &user_path, &id, &third).await.status(), 200);
+    // JSON's other spelling of a whole number is one too.
+    let res = app
+        .post_authed(
+            &format!("/v1/admin/service-clients/{id}/secrets"),
+            &admin,
+            Some(&json!({ "overlap_seconds": 60.0 })),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let third: String = res.json::<Value>().await.unwrap()["client_secret"].as_str().unwrap().to_owned(); // the newest
+    let res = app
+        .post_authed(
+            &format!("/v1/admin/service-clients/{id}/secrets"),
+            &admin,
+            Some(&json!({ "overlap_seconds": 1.5 })),
+        )
+        .await;
+    assert_problem(res, 422, "validation_failed").await;
     let too_long = json!({ "overlap_seconds": 604_801 });
     let res = app.post_authed(&format!("/v1/admin/service-clients/{id}/secrets"), &admin, Some(&too_long)).await;
     assert_problem(res, 422, "validation_failed").await;

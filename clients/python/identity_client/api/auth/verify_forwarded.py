@@ -13,7 +13,15 @@ def _get_kwargs(
     *,
     role: str | Unset = UNSET,
     app: str | Unset = UNSET,
+    x_forwarded_uri: None | str | Unset = UNSET,
+    x_original_uri: None | str | Unset = UNSET,
 ) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    if not isinstance(x_forwarded_uri, Unset):
+        headers["X-Forwarded-Uri"] = x_forwarded_uri
+
+    if not isinstance(x_original_uri, Unset):
+        headers["X-Original-URI"] = x_original_uri
 
     params: dict[str, Any] = {}
 
@@ -29,6 +37,7 @@ def _get_kwargs(
         "params": params,
     }
 
+    _kwargs["headers"] = headers
     return _kwargs
 
 
@@ -81,6 +90,8 @@ def sync_detailed(
     client: AuthenticatedClient,
     role: str | Unset = UNSET,
     app: str | Unset = UNSET,
+    x_forwarded_uri: None | str | Unset = UNSET,
+    x_original_uri: None | str | Unset = UNSET,
 ) -> Response[Any | Problem]:
     """Whether the caller of a request a reverse proxy holds may go through, and who they are:
     200 with `X-User-Id`, `X-User-Email`, `X-User-Roles` (comma-separated), `X-Session-Id` and
@@ -91,6 +102,8 @@ def sync_detailed(
     Args:
         role (str | Unset):
         app (str | Unset):
+        x_forwarded_uri (None | str | Unset):
+        x_original_uri (None | str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -103,6 +116,8 @@ def sync_detailed(
     kwargs = _get_kwargs(
         role=role,
         app=app,
+        x_forwarded_uri=x_forwarded_uri,
+        x_original_uri=x_original_uri,
     )
 
     response = client.get_httpx_client().request(
@@ -117,6 +132,8 @@ def sync(
     client: AuthenticatedClient,
     role: str | Unset = UNSET,
     app: str | Unset = UNSET,
+    x_forwarded_uri: None | str | Unset = UNSET,
+    x_original_uri: None | str | Unset = UNSET,
 ) -> Any | Problem | None:
     """Whether the caller of a request a reverse proxy holds may go through, and who they are:
     200 with `X-User-Id`, `X-User-Email`, `X-User-Roles` (comma-separated), `X-Session-Id` and
@@ -127,6 +144,8 @@ def sync(
     Args:
         role (str | Unset):
         app (str | Unset):
+        x_forwarded_uri (None | str | Unset):
+        x_original_uri (None | str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -140,6 +159,8 @@ def sync(
         client=client,
         role=role,
         app=app,
+        x_forwarded_uri=x_forwarded_uri,
+        x_original_uri=x_original_uri,
     ).parsed
 
 
@@ -148,6 +169,8 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     role: str | Unset = UNSET,
     app: str | Unset = UNSET,
+    x_forwarded_uri: None | str | Unset = UNSET,
+    x_original_uri: None | str | Unset = UNSET,
 ) -> Response[Any | Problem]:
     """Whether the caller of a request a reverse proxy holds may go through, and who they are:
     200 with `X-User-Id`, `X-User-Email`, `X-User-Roles` (comma-separated), `X-Session-Id` and
@@ -158,6 +181,8 @@ async def asyncio_detailed(
     Args:
         role (str | Unset):
         app (str | Unset):
+        x_forwarded_uri (None | str | Unset):
+        x_original_uri (None | str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -170,6 +195,8 @@ async def asyncio_detailed(
     kwargs = _get_kwargs(
         role=role,
         app=app,
+        x_forwarded_uri=x_forwarded_uri,
+        x_original_uri=x_original_uri,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -182,6 +209,8 @@ async def asyncio(
     client: AuthenticatedClient,
     role: str | Unset = UNSET,
     app: str | Unset = UNSET,
+    x_forwarded_uri: None | str | Unset = UNSET,
+    x_original_uri: None | str | Unset = UNSET,
 ) -> Any | Problem | None:
     """Whether the caller of a request a reverse proxy holds may go through, and who they are:
     200 with `X-User-Id`, `X-User-Email`, `X-User-Roles` (comma-separated), `X-Session-Id` and
@@ -192,6 +221,8 @@ async def asyncio(
     Args:
         role (str | Unset):
         app (str | Unset):
+        x_forwarded_uri (None | str | Unset):
+        x_original_uri (None | str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -206,5 +237,7 @@ async def asyncio(
             client=client,
             role=role,
             app=app,
+            x_forwarded_uri=x_forwarded_uri,
+            x_original_uri=x_original_uri,
         )
     ).parsed

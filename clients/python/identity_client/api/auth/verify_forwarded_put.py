@@ -13,7 +13,15 @@ def _get_kwargs(
     *,
     role: str | Unset = UNSET,
     app: str | Unset = UNSET,
+    x_forwarded_uri: None | str | Unset = UNSET,
+    x_original_uri: None | str | Unset = UNSET,
 ) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    if not isinstance(x_forwarded_uri, Unset):
+        headers["X-Forwarded-Uri"] = x_forwarded_uri
+
+    if not isinstance(x_original_uri, Unset):
+        headers["X-Original-URI"] = x_original_uri
 
     params: dict[str, Any] = {}
 
@@ -29,6 +37,7 @@ def _get_kwargs(
         "params": params,
     }
 
+    _kwargs["headers"] = headers
     return _kwargs
 
 
@@ -81,11 +90,15 @@ def sync_detailed(
     client: AuthenticatedClient,
     role: str | Unset = UNSET,
     app: str | Unset = UNSET,
+    x_forwarded_uri: None | str | Unset = UNSET,
+    x_original_uri: None | str | Unset = UNSET,
 ) -> Response[Any | Problem]:
     """
     Args:
         role (str | Unset):
         app (str | Unset):
+        x_forwarded_uri (None | str | Unset):
+        x_original_uri (None | str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -98,6 +111,8 @@ def sync_detailed(
     kwargs = _get_kwargs(
         role=role,
         app=app,
+        x_forwarded_uri=x_forwarded_uri,
+        x_original_uri=x_original_uri,
     )
 
     response = client.get_httpx_client().request(
@@ -112,11 +127,15 @@ def sync(
     client: AuthenticatedClient,
     role: str | Unset = UNSET,
     app: str | Unset = UNSET,
+    x_forwarded_uri: None | str | Unset = UNSET,
+    x_original_uri: None | str | Unset = UNSET,
 ) -> Any | Problem | None:
     """
     Args:
         role (str | Unset):
         app (str | Unset):
+        x_forwarded_uri (None | str | Unset):
+        x_original_uri (None | str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -130,6 +149,8 @@ def sync(
         client=client,
         role=role,
         app=app,
+        x_forwarded_uri=x_forwarded_uri,
+        x_original_uri=x_original_uri,
     ).parsed
 
 
@@ -138,11 +159,15 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     role: str | Unset = UNSET,
     app: str | Unset = UNSET,
+    x_forwarded_uri: None | str | Unset = UNSET,
+    x_original_uri: None | str | Unset = UNSET,
 ) -> Response[Any | Problem]:
     """
     Args:
         role (str | Unset):
         app (str | Unset):
+        x_forwarded_uri (None | str | Unset):
+        x_original_uri (None | str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -155,6 +180,8 @@ async def asyncio_detailed(
     kwargs = _get_kwargs(
         role=role,
         app=app,
+        x_forwarded_uri=x_forwarded_uri,
+        x_original_uri=x_original_uri,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -167,11 +194,15 @@ async def asyncio(
     client: AuthenticatedClient,
     role: str | Unset = UNSET,
     app: str | Unset = UNSET,
+    x_forwarded_uri: None | str | Unset = UNSET,
+    x_original_uri: None | str | Unset = UNSET,
 ) -> Any | Problem | None:
     """
     Args:
         role (str | Unset):
         app (str | Unset):
+        x_forwarded_uri (None | str | Unset):
+        x_original_uri (None | str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -186,5 +217,7 @@ async def asyncio(
             client=client,
             role=role,
             app=app,
+            x_forwarded_uri=x_forwarded_uri,
+            x_original_uri=x_original_uri,
         )
     ).parsed
