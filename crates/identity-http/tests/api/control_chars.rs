@@ -36,6 +36,9 @@ struct World {
     agent_id: String,
     job_id: String,
     instance_id: String,
+    /// A service client holding every scope, and its token: the service routes' caller.
+    service_client_id: String,
+    service_token: String,
 }
 
 async fn world(backend: Backend) -> World {
@@ -60,7 +63,31 @@ async fn world(backend: Backend) -> World {
     let instance_id = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
     let jobs: Value = app.get_authed("/v1/admin/jobs?limit=1", &token).await.json().await.unwrap();
     let job_id = jobs["items"][0]["id"].as_str().unwrap().to_owned();
-    World { app, admin_email, token, user_id, group_id, session_id, device_id, agent_id, instance_id, job_id }
+    let all = json!({ "name": "everything", "scopes": identity_core::domain::Scope::known() });
+    let client: Value = app.post_authed("/v1/admin/service-clients", &token, Some(&all)).await.json().await.unwrap();
+    let service_client_id = client["client_id"].as_str().unwrap().to_owned();
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", service_client_id.as_str()),
+        ("client_secret", client["client_secret"].as_str().unwrap()),
+    ];
+    let granted: Value =
+        app.client.post(app.url("/v1/auth/token")).form(&form).send().await.unwrap().json().await.unwrap();
+    let service_token = granted["access_token"].as_str().unwrap().to_owned();
+    World {
+        app,
+        admin_email,
+        token,
+        user_id,
+        group_id,
+        session_id,
+        device_id,
+        agent_id,
+        instance_id,
+        job_id,
+        service_client_id,
+        service_token,
+    }
 }
 
 impl World {
@@ -79,6 +106,8 @@ impl World {
                 self.instance_id.clone()
             }
             "id" if path.starts_with("/v1/admin/jobs") => self.job_id.clone(),
+            "id" if path.starts_with("/v1/admin/service-clients") => self.service_client_id.clone(),
+            "id" if path.starts_with("/v1/service/users") => self.user_id.clone(),
             other => panic!("no sample value for path parameter {other} of {path}"),
         }
     }
@@ -278,7 +307,10 @@ async fn nul_in_any_documented_input_is_refused_not_a_500(backend: Backend) {
                     let properties = variants(&doc, schema)[0]["properties"].as_object().unwrap();
                     for field in properties.keys() {
                         let body = Some((content_type.clone(), json!(field)));
-                        cases.push(Case { path_param: None, query: None, body, expect: Expect::OAuth });
+                        // The token endpoint answers RFC 6749 errors; other forms, problems.
+                        let expect =
+                            if template == "/v1/auth/token" { Expect::OAuth } else { Expect::Field(field.clone()) };
+                        cases.push(Case { path_param: None, query: None, body, expect });
                     }
                 } else {
                     let mut places = Vec::new();
@@ -314,12 +346,26 @@ async fn nul_in_any_documented_input_is_refused_not_a_500(backend: Backend) {
                     };
                     path = path.replace(&format!("{{{name}}}"), &value);
                 }
-                let mut req = w.app.client.request(method.clone(), w.app.url(&path)).bearer_auth(&w.token);
+                // Service routes take the service client's token; every other route the admin's.
+                let service = template.starts_with("/v1/service/") || template.starts_with("/v1/tokens/");
+                let token = if service { &w.service_token } else { &w.token };
+                let mut req = w.app.client.request(method.clone(), w.app.url(&path)).bearer_auth(token);
                 if let Some(name) = query {
                     req = req.query(&[(name, NUL)]);
                 }
                 let mut described = format!("{method} {path}");
                 match &body {
+                    Some((content_type, field))
+                        if content_type == "application/x-www-form-urlencoded" && template != "/v1/auth/token" =>
+                    {
+                        // The form's required fields with a value, then the field under test with NUL.
+                        let field = field.as_str().unwrap();
+                        let mut form = vec![("token", "x".to_owned())];
+                        form.retain(|(name, _)| *name != field);
+                        form.push((field, NUL.to_owned()));
+                        described.push_str(&format!(" form {field}"));
+                        req = req.form(&form);
+                    }
                     Some((content_type, field)) if content_type == "application/x-www-form-urlencoded" => {
                         let field = field.as_str().unwrap();
                         let mut form = vec![

@@ -105,7 +105,7 @@ async fn refresh_from_the_cookie_and_token_grant(backend: Backend) {
     let body: Value = wrong.json().await.unwrap();
     assert_eq!(body["error"], "invalid_grant", "{body}");
     let unsupported =
-        app.client.post(app.url("/v1/auth/token")).form(&[("grant_type", "client_credentials")]).send().await.unwrap();
+        app.client.post(app.url("/v1/auth/token")).form(&[("grant_type", "implicit")]).send().await.unwrap();
     assert_eq!(unsupported.json::<Value>().await.unwrap()["error"], "unsupported_grant_type");
     // Every refusal is an RFC 6749 error, the form's own problems included.
     let json_body = app.post_json("/v1/auth/token", &json!({ "grant_type": "password" })).await;
