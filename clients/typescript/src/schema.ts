@@ -1038,11 +1038,15 @@ export interface paths {
          *     `role` and `app` are what the proxy's configuration requires (see docs/integration.md).
          */
         get: operations["verify_forwarded"];
+        /** Forward-auth as Envoy's `ext_authz` asks it for a `PUT`: the same answer as `GET`. */
         put: operations["verify_forwarded_put"];
+        /** Forward-auth as Envoy's `ext_authz` asks it for a `POST`: the same answer as `GET`. */
         post: operations["verify_forwarded_post"];
+        /** Forward-auth as Envoy's `ext_authz` asks it for a `DELETE`: the same answer as `GET`. */
         delete: operations["verify_forwarded_delete"];
         options?: never;
         head?: never;
+        /** Forward-auth as Envoy's `ext_authz` asks it for a `PATCH`: the same answer as `GET`. */
         patch: operations["verify_forwarded_patch"];
         trace?: never;
     };
@@ -7939,9 +7943,9 @@ export interface operations {
                 app?: string;
             };
             header?: {
-                /** @description The forwarded request's URI: with `FORWARD_AUTH_ROUTES`, the app of its path is required too */
+                /** @description The forwarded request's URI (Traefik sets it): with `FORWARD_AUTH_ROUTES`, the app of its path is required too */
                 "X-Forwarded-Uri"?: string | null;
-                /** @description The same, as nginx is told to send it */
+                /** @description The same, as nginx is told to send it (`proxy_set_header X-Original-URI $request_uri`) */
                 "X-Original-URI"?: string | null;
             };
             path?: never;
@@ -7949,7 +7953,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The caller may go through; who they are is in the headers (as for `GET`) */
+            /** @description The caller may go through; who they are is in the headers */
             200: {
                 headers: {
                     /** @description The session's id */
@@ -8020,9 +8024,9 @@ export interface operations {
                 app?: string;
             };
             header?: {
-                /** @description The forwarded request's URI: with `FORWARD_AUTH_ROUTES`, the app of its path is required too */
+                /** @description The forwarded request's URI (Traefik sets it): with `FORWARD_AUTH_ROUTES`, the app of its path is required too */
                 "X-Forwarded-Uri"?: string | null;
-                /** @description The same, as nginx is told to send it */
+                /** @description The same, as nginx is told to send it (`proxy_set_header X-Original-URI $request_uri`) */
                 "X-Original-URI"?: string | null;
             };
             path?: never;
@@ -8030,7 +8034,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The caller may go through; who they are is in the headers (as for `GET`) */
+            /** @description The caller may go through; who they are is in the headers */
             200: {
                 headers: {
                     /** @description The session's id */
@@ -8101,9 +8105,9 @@ export interface operations {
                 app?: string;
             };
             header?: {
-                /** @description The forwarded request's URI: with `FORWARD_AUTH_ROUTES`, the app of its path is required too */
+                /** @description The forwarded request's URI (Traefik sets it): with `FORWARD_AUTH_ROUTES`, the app of its path is required too */
                 "X-Forwarded-Uri"?: string | null;
-                /** @description The same, as nginx is told to send it */
+                /** @description The same, as nginx is told to send it (`proxy_set_header X-Original-URI $request_uri`) */
                 "X-Original-URI"?: string | null;
             };
             path?: never;
@@ -8111,7 +8115,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The caller may go through; who they are is in the headers (as for `GET`) */
+            /** @description The caller may go through; who they are is in the headers */
             200: {
                 headers: {
                     /** @description The session's id */
@@ -8182,9 +8186,9 @@ export interface operations {
                 app?: string;
             };
             header?: {
-                /** @description The forwarded request's URI: with `FORWARD_AUTH_ROUTES`, the app of its path is required too */
+                /** @description The forwarded request's URI (Traefik sets it): with `FORWARD_AUTH_ROUTES`, the app of its path is required too */
                 "X-Forwarded-Uri"?: string | null;
-                /** @description The same, as nginx is told to send it */
+                /** @description The same, as nginx is told to send it (`proxy_set_header X-Original-URI $request_uri`) */
                 "X-Original-URI"?: string | null;
             };
             path?: never;
@@ -8192,7 +8196,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The caller may go through; who they are is in the headers (as for `GET`) */
+            /** @description The caller may go through; who they are is in the headers */
             200: {
                 headers: {
                     /** @description The session's id */

@@ -30,43 +30,6 @@ pub struct VerifyQuery {
     pub app: Option<String>,
 }
 
-/// Whether the caller of a request a reverse proxy holds may go through, and who they are:
-/// 200 with `X-User-Id`, `X-User-Email`, `X-User-Roles` (comma-separated), `X-Session-Id` and
-/// `X-User-Aal` (`1` or `2`) and no body, which the proxy copies onto the request it
-/// forwards. The access token comes as a bearer header or the auth cookie, as on every route.
-/// `role` and `app` are what the proxy's configuration requires (see docs/integration.md).
-#[utoipa::path(
-    operation_id = "verify_forwarded",
-    tag = "auth",
-    params(
-        VerifyQuery,
-        ("X-Forwarded-Uri" = Option<String>, Header, description = "The forwarded request's URI (Traefik sets it): with `FORWARD_AUTH_ROUTES`, the app of its path is required too"),
-        ("X-Original-URI" = Option<String>, Header, description = "The same, as nginx is told to send it (`proxy_set_header X-Original-URI $request_uri`)"),
-    ),
-    security(("bearer" = []), ("cookie" = [])),
-    responses(
-        (status = OK, description = "The caller may go through; who they are is in the headers", headers(
-            ("X-User-Id" = String, description = "The user's id"),
-            ("X-User-Email" = String, description = "The user's address"),
-            ("X-User-Roles" = String, description = "The user's roles, comma-separated (`admin,user`)"),
-            ("X-Session-Id" = String, description = "The session's id"),
-            ("X-User-Aal" = String, description = "`1`, or `2` when the session proved a second factor"),
-        )),
-        (status = UNAUTHORIZED, description = "`unauthenticated`: no token, or an invalid or expired one, or its session ended", body = Problem, content_type = "application/problem+json"),
-        (status = FORBIDDEN, description = "`forbidden`: the caller lacks the role, the app, or the app of the forwarded path (or that path could be read two ways: a dot segment, an escaped slash)", body = Problem, content_type = "application/problem+json"),
-        (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: `role` names no role, or `app` is no app key (the proxy's configuration is wrong)", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/verify")]
-pub async fn verify(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    query: crate::extract::Query<VerifyQuery>,
-) -> Result<HttpResponse, ApiError> {
-    answer(&req, &state, &user, query.into_inner()).await
-}
-
 /// The answer of every method: the caller's identity as headers, no body.
 async fn answer(
     req: &HttpRequest,
@@ -96,23 +59,25 @@ async fn answer(
     Ok(answer.finish())
 }
 
-/// Forward-auth for a proxy that checks with the method of the request it holds: Envoy's HTTP
-/// `ext_authz` does (its `path_override` set to `/v1/auth/verify?app=docs`). The same answer as
-/// `GET`; a body is not read. A cookie-authenticated check must come from an allowed origin
-/// (the browser's `Origin`, which the proxy passes on), as every unsafe request.
+/// Each method of forward-auth: `GET` (nginx, Traefik) and the methods Envoy's HTTP
+/// `ext_authz` checks with (the original request's, its `path_override` set to
+/// `/v1/auth/verify?app=docs`; a body is not read), all with one answer and one annotation.
+/// A cookie-authenticated check of an unsafe method must come from an allowed origin (the
+/// browser's `Origin`, which the proxy passes on), as every unsafe request.
 macro_rules! verify_with {
-    ($name:ident, $method:ident, $operation:literal) => {
+    ($(#[doc = $doc:literal])* $name:ident, $method:ident, $operation:literal) => {
+        $(#[doc = $doc])*
         #[utoipa::path(
             operation_id = $operation,
             tag = "auth",
             params(
                 VerifyQuery,
-                ("X-Forwarded-Uri" = Option<String>, Header, description = "The forwarded request's URI: with `FORWARD_AUTH_ROUTES`, the app of its path is required too"),
-                ("X-Original-URI" = Option<String>, Header, description = "The same, as nginx is told to send it"),
+                ("X-Forwarded-Uri" = Option<String>, Header, description = "The forwarded request's URI (Traefik sets it): with `FORWARD_AUTH_ROUTES`, the app of its path is required too"),
+                ("X-Original-URI" = Option<String>, Header, description = "The same, as nginx is told to send it (`proxy_set_header X-Original-URI $request_uri`)"),
             ),
             security(("bearer" = []), ("cookie" = [])),
             responses(
-                (status = OK, description = "The caller may go through; who they are is in the headers (as for `GET`)", headers(
+                (status = OK, description = "The caller may go through; who they are is in the headers", headers(
                     ("X-User-Id" = String, description = "The user's id"),
                     ("X-User-Email" = String, description = "The user's address"),
                     ("X-User-Roles" = String, description = "The user's roles, comma-separated (`admin,user`)"),
@@ -136,7 +101,27 @@ macro_rules! verify_with {
     };
 }
 
-verify_with!(verify_post, post, "verify_forwarded_post");
-verify_with!(verify_put, put, "verify_forwarded_put");
-verify_with!(verify_patch, patch, "verify_forwarded_patch");
-verify_with!(verify_delete, delete, "verify_forwarded_delete");
+verify_with!(
+    /// Whether the caller of a request a reverse proxy holds may go through, and who they are:
+    /// 200 with `X-User-Id`, `X-User-Email`, `X-User-Roles` (comma-separated), `X-Session-Id` and
+    /// `X-User-Aal` (`1` or `2`) and no body, which the proxy copies onto the request it
+    /// forwards. The access token comes as a bearer header or the auth cookie, as on every route.
+    /// `role` and `app` are what the proxy's configuration requires (see docs/integration.md).
+    verify, get, "verify_forwarded"
+);
+verify_with!(
+    /// Forward-auth as Envoy's `ext_authz` asks it for a `POST`: the same answer as `GET`.
+    verify_post, post, "verify_forwarded_post"
+);
+verify_with!(
+    /// Forward-auth as Envoy's `ext_authz` asks it for a `PUT`: the same answer as `GET`.
+    verify_put, put, "verify_forwarded_put"
+);
+verify_with!(
+    /// Forward-auth as Envoy's `ext_authz` asks it for a `PATCH`: the same answer as `GET`.
+    verify_patch, patch, "verify_forwarded_patch"
+);
+verify_with!(
+    /// Forward-auth as Envoy's `ext_authz` asks it for a `DELETE`: the same answer as `GET`.
+    verify_delete, delete, "verify_forwarded_delete"
+);

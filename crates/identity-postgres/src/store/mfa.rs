@@ -9,7 +9,7 @@ use identity_core::ports::{MfaRepository, MfaWrites, RepoError};
 use identity_core::{TokenDigest, UserId};
 use uuid::Uuid;
 
-use super::{Conn, PgStore, PgTransaction};
+use super::{Conn, PgStore, PgTransaction, hex, unhex};
 use crate::errors::repo_error;
 use crate::schema::{mfa_methods, recovery_codes};
 
@@ -58,21 +58,6 @@ impl MethodRow {
             last_step: self.last_used_step,
         })
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(raw: &str) -> Option<[u8; 32]> {
-    let mut out = [0u8; 32];
-    if raw.len() != 64 {
-        return None;
-    }
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(raw.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(out)
 }
 
 async fn methods_of(conn: &mut Conn, user: UserId, lock: bool) -> Result<Vec<MfaMethod>, RepoError> {

@@ -78,6 +78,23 @@ impl PgStore {
     }
 }
 
+/// A digest as the text columns hold it: lower-case hex.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// [`hex`] back to 32 bytes; `None` for anything else.
+fn unhex(raw: &str) -> Option<[u8; 32]> {
+    let mut out = [0u8; 32];
+    if raw.len() != 64 {
+        return None;
+    }
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(raw.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
 fn limit(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
@@ -168,5 +185,16 @@ impl PgStore {
     pub fn pool_use(&self) -> (usize, usize, usize) {
         let status = self.pool.status();
         (status.size.saturating_sub(status.available), status.available, status.max_size)
+    }
+}
+
+#[cfg(test)]
+mod hex_tests {
+    #[test]
+    fn digests_round_trip_through_hex() {
+        let digest = [0xab_u8; 32];
+        assert_eq!(super::unhex(&super::hex(&digest)), Some(digest));
+        assert_eq!(super::unhex("ab"), None);
+        assert_eq!(super::unhex(&"zz".repeat(32)), None);
     }
 }

@@ -9,7 +9,7 @@ use identity_core::ports::{PageRequest, RepoError, ServiceClientRepository, Serv
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{Conn, PgStore, PgTransaction, limit};
+use super::{Conn, PgStore, PgTransaction, hex, limit, unhex};
 use crate::errors::repo_error;
 use crate::schema::service_clients;
 
@@ -32,21 +32,6 @@ struct SecretJson {
     digest: String,
     created_at: DateTime<Utc>,
     expires_at: Option<DateTime<Utc>>,
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(raw: &str) -> Option<[u8; 32]> {
-    let mut out = [0u8; 32];
-    if raw.len() != 64 {
-        return None;
-    }
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(raw.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(out)
 }
 
 impl ClientRow {
@@ -151,16 +136,5 @@ impl ServiceClientWrites for PgTransaction {
             .await
             .map_err(repo_error)?;
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn digests_round_trip_through_hex() {
-        let digest = [0xab_u8; 32];
-        assert_eq!(super::unhex(&super::hex(&digest)), Some(digest));
-        assert_eq!(super::unhex("ab"), None);
-        assert_eq!(super::unhex(&"zz".repeat(32)), None);
     }
 }

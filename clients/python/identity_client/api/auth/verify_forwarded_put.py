@@ -93,7 +93,8 @@ def sync_detailed(
     x_forwarded_uri: None | str | Unset = UNSET,
     x_original_uri: None | str | Unset = UNSET,
 ) -> Response[Any | Problem]:
-    """
+    """Forward-auth as Envoy's `ext_authz` asks it for a `PUT`: the same answer as `GET`.
+
     Args:
         role (str | Unset):
         app (str | Unset):
@@ -130,7 +131,8 @@ def sync(
     x_forwarded_uri: None | str | Unset = UNSET,
     x_original_uri: None | str | Unset = UNSET,
 ) -> Any | Problem | None:
-    """
+    """Forward-auth as Envoy's `ext_authz` asks it for a `PUT`: the same answer as `GET`.
+
     Args:
         role (str | Unset):
         app (str | Unset):
@@ -162,7 +164,8 @@ async def asyncio_detailed(
     x_forwarded_uri: None | str | Unset = UNSET,
     x_original_uri: None | str | Unset = UNSET,
 ) -> Response[Any | Problem]:
-    """
+    """Forward-auth as Envoy's `ext_authz` asks it for a `PUT`: the same answer as `GET`.
+
     Args:
         role (str | Unset):
         app (str | Unset):
@@ -197,7 +200,8 @@ async def asyncio(
     x_forwarded_uri: None | str | Unset = UNSET,
     x_original_uri: None | str | Unset = UNSET,
 ) -> Any | Problem | None:
-    """
+    """Forward-auth as Envoy's `ext_authz` asks it for a `PUT`: the same answer as `GET`.
+
     Args:
         role (str | Unset):
         app (str | Unset):
