@@ -69,11 +69,11 @@ impl<T: DeserializeOwned + 'static> FromRequest for FormBody<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req.app_data::<BodyLimit>().copied().unwrap_or(BodyLimit(64 * 1024)).0;
+        let (limit, declared) = body_limits(req);
         let is_form = req.mime_type().ok().flatten().is_some_and(|m| {
             m.type_() == actix_web::mime::APPLICATION && m.subtype() == actix_web::mime::WWW_FORM_URLENCODED
         });
-        let mut payload = payload.take();
+        let payload = payload.take();
         Box::pin(async move {
             if !is_form {
                 return Err(ApiError::new(
@@ -81,14 +81,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for FormBody<T> {
                     "send the body as application/x-www-form-urlencoded",
                 ));
             }
-            let mut body = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|_| ApiError::malformed("the request body could not be read"))?;
-                if body.len() + chunk.len() > limit {
-                    return Err(too_large(limit));
-                }
-                body.extend_from_slice(&chunk);
-            }
+            let body = read_limited(payload, limit, declared).await?;
             let raw = std::str::from_utf8(&body).map_err(|_| ApiError::malformed("the form is not UTF-8"))?;
             let mut seen = std::collections::BTreeSet::new();
             for (name, _) in form_urlencoded::parse(raw.as_bytes()) {
@@ -112,31 +105,19 @@ fn read_json(
     payload: &mut Payload,
     optional: bool,
 ) -> impl Future<Output = Result<Option<web::BytesMut>, ApiError>> + 'static {
-    let limit = req.app_data::<BodyLimit>().copied().unwrap_or(BodyLimit(64 * 1024)).0;
+    let (limit, declared) = body_limits(req);
     let is_json = req.mime_type().ok().flatten().is_some_and(|m| {
         m.type_() == actix_web::mime::APPLICATION
             && (m.subtype() == actix_web::mime::JSON || m.suffix() == Some(actix_web::mime::JSON))
     });
-    let declared =
-        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
-    let mut payload = payload.take();
+    let payload = payload.take();
     let unsupported =
         || ApiError::new(crate::error::ProblemCode::UnsupportedMediaType, "send the body as application/json");
     async move {
         if !is_json && !optional {
             return Err(unsupported());
         }
-        if declared.is_some_and(|len| len > limit) {
-            return Err(too_large(limit));
-        }
-        let mut body = web::BytesMut::with_capacity(declared.unwrap_or(0).min(limit));
-        while let Some(chunk) = payload.next().await {
-            let chunk = chunk.map_err(|_| ApiError::malformed("the request body could not be read"))?;
-            if body.len() + chunk.len() > limit {
-                return Err(too_large(limit));
-            }
-            body.extend_from_slice(&chunk);
-        }
+        let body = read_limited(payload, limit, declared).await?;
         if optional && body.iter().all(u8::is_ascii_whitespace) {
             return Ok(None);
         }
@@ -145,6 +126,31 @@ fn read_json(
         }
         Ok(Some(body))
     }
+}
+
+/// The body limit of a request (`MAX_BODY_BYTES`) and the length its `Content-Length` declares.
+fn body_limits(req: &HttpRequest) -> (usize, Option<usize>) {
+    let limit = req.app_data::<BodyLimit>().copied().unwrap_or(BodyLimit(64 * 1024)).0;
+    let declared =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    (limit, declared)
+}
+
+/// Reads a whole body within `limit`: 413 on a declared length past it (before reading) or
+/// once the chunks read pass it, 400 when the body cannot be read.
+async fn read_limited(mut payload: Payload, limit: usize, declared: Option<usize>) -> Result<web::BytesMut, ApiError> {
+    if declared.is_some_and(|len| len > limit) {
+        return Err(too_large(limit));
+    }
+    let mut body = web::BytesMut::with_capacity(declared.unwrap_or(0).min(limit));
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| ApiError::malformed("the request body could not be read"))?;
+        if body.len() + chunk.len() > limit {
+            return Err(too_large(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 fn too_large(limit: usize) -> ApiError {

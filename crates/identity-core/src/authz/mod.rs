@@ -91,8 +91,8 @@ pub fn decide(caller: Option<&Caller>, need: Need) -> Result<(), Refusal> {
     match caller {
         None => Err(Refusal::Unauthenticated),
         Some(Caller::User(user)) => decide_for_user(user, need),
-        Some(Caller::Service(service)) => match need {
-            Need::Scope(scope) => decide_scope(Some(&Caller::Service(service.clone())), scope),
+        Some(service @ Caller::Service(_)) => match need {
+            Need::Scope(scope) => decide_scope(Some(service), scope),
             // A service is no user: it has no session, roles or factors.
             _ => Err(Refusal::Forbidden),
         },

@@ -134,10 +134,10 @@ impl ServiceClientService {
             return Err(CoreError::NotFound);
         }
         let until = now + overlap;
-        client.secrets.retain(|s| s.is_live_at(now));
         for old in &mut client.secrets {
             old.expires_at = Some(old.expires_at.map_or(until, |at| at.min(until)));
         }
+        // Drops what has ended: secrets expired before, and all of them with no overlap.
         client.secrets.retain(|s| s.is_live_at(now));
         let (secret, stored) = self.new_secret();
         client.secrets.insert(0, stored);

@@ -303,17 +303,7 @@ async fn the_server_answers_only_what_the_document_says() {
     let (app, admin) = spawn_app_with_admin(Backend::Memory).await;
     let (_, user) = app.signed_in_user().await;
     // The fourth caller: a service client holding every scope, with its token.
-    let body = serde_json::json!({ "name": "contract", "scopes": identity_core::domain::Scope::known() });
-    let client: serde_json::Value =
-        app.post_authed("/v1/admin/service-clients", &admin, Some(&body)).await.json().await.unwrap();
-    let form = [
-        ("grant_type", "client_credentials"),
-        ("client_id", client["client_id"].as_str().unwrap()),
-        ("client_secret", client["client_secret"].as_str().unwrap()),
-    ];
-    let service: serde_json::Value =
-        app.client.post(app.url(TOKEN)).form(&form).send().await.unwrap().json().await.unwrap();
-    let service = service["access_token"].as_str().unwrap().to_owned();
+    let (_, service) = app.service_client_with_every_scope(&admin).await;
     let doc = document();
     let mut undocumented = Vec::new();
     let mut sent = 0;

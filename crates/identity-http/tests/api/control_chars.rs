@@ -63,17 +63,7 @@ async fn world(backend: Backend) -> World {
     let instance_id = res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
     let jobs: Value = app.get_authed("/v1/admin/jobs?limit=1", &token).await.json().await.unwrap();
     let job_id = jobs["items"][0]["id"].as_str().unwrap().to_owned();
-    let all = json!({ "name": "everything", "scopes": identity_core::domain::Scope::known() });
-    let client: Value = app.post_authed("/v1/admin/service-clients", &token, Some(&all)).await.json().await.unwrap();
-    let service_client_id = client["client_id"].as_str().unwrap().to_owned();
-    let form = [
-        ("grant_type", "client_credentials"),
-        ("client_id", service_client_id.as_str()),
-        ("client_secret", client["client_secret"].as_str().unwrap()),
-    ];
-    let granted: Value =
-        app.client.post(app.url("/v1/auth/token")).form(&form).send().await.unwrap().json().await.unwrap();
-    let service_token = granted["access_token"].as_str().unwrap().to_owned();
+    let (service_client_id, service_token) = app.service_client_with_every_scope(&token).await;
     World {
         app,
         admin_email,

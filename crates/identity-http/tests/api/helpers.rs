@@ -351,6 +351,25 @@ impl TestApp {
         self.client.delete(self.url(path)).bearer_auth(token).send().await.unwrap()
     }
 
+    /// A service client holding every scope, created by `admin`: its id and a token of the
+    /// `client_credentials` grant (the caller of service routes).
+    pub async fn service_client_with_every_scope(&self, admin: &str) -> (String, String) {
+        let all = json!({ "name": "every scope", "scopes": identity_core::domain::Scope::known() });
+        let res = self.post_authed("/v1/admin/service-clients", admin, Some(&all)).await;
+        assert_eq!(res.status(), 201);
+        let client: Value = res.json().await.unwrap();
+        let id = client["client_id"].as_str().unwrap().to_owned();
+        let form = [
+            ("grant_type", "client_credentials"),
+            ("client_id", id.as_str()),
+            ("client_secret", client["client_secret"].as_str().unwrap()),
+        ];
+        let res = self.client.post(self.url("/v1/auth/token")).form(&form).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        let granted: Value = res.json().await.unwrap();
+        (id, granted["access_token"].as_str().unwrap().to_owned())
+    }
+
     /// `POST /v1/auth/token` with the OAuth2 password grant.
     pub async fn password_grant(&self, username: &str, password: &str) -> reqwest::Response {
         let form = [("grant_type", "password"), ("username", username), ("password", password)];
