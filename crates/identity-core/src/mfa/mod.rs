@@ -6,6 +6,7 @@ mod model;
 mod otp;
 mod service;
 mod store;
+mod webauthn;
 
 /// Methods, recovery codes, one-time-code rules and the login's challenge.
 pub mod domain {
@@ -19,6 +20,7 @@ pub mod domain {
 pub mod ports {
     pub use super::otp::OtpGenerator;
     pub use super::store::{MfaRepository, MfaWrites};
+    pub use super::webauthn::{Assertion, Ceremony, PasskeyCredential, PasskeyError, PasskeyVerifier};
 }
 
 /// The second-factor use cases.
