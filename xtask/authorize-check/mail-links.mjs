@@ -7,6 +7,10 @@
 //   STEP=reset   the password link, in German (the browser asks for de-DE): two different
 //                passwords are refused before any request, a common one is refused by the
 //                server next to the field, then NEW_PASSWORD is set and the page says so.
+//   STEP=change  the link that confirms a new address (IDENTITY_EMAIL), in English: the page
+//                offers a button; clicked, it says the account's address is now the new one.
+//                Opened again, the used link says so (and offers no form: a new link is asked
+//                for while signed in).
 //
 // Environment: STEP, LINK, IDENTITY_EMAIL, NEW_PASSWORD (reset), SCREENSHOTS (a directory:
 // each page is photographed there, and on failure), and browser.mjs's CHROMIUM and
@@ -119,6 +123,29 @@ try {
     expect(done.includes("Passwort ist geändert"), `the page says: ${done}`);
     step(`the page says: ${done}`);
     await shoot("reset-password-done");
+  } else if (STEP_NAME === "change") {
+    await page.goto(link);
+    await state("ready");
+    step("the email-change page is ready");
+    await shoot("confirm-email-change");
+    const answer = page.waitForResponse((r) => r.url().endsWith("/v1/users/me/email/confirm"));
+    await page.locator("#submit").click();
+    step(`POST /v1/users/me/email/confirm answered ${(await answer).status()}`);
+    await state("done");
+    const done = await messageText();
+    expect(done.includes("address is now") && done.includes(email), `the page says: ${done}`);
+    expect(await page.locator("#action").isHidden(), "the button is still offered");
+    step(`the page says: ${done}`);
+    await shoot("confirm-email-change-done");
+
+    await page.goto(link);
+    await state("ready");
+    await page.locator("#submit").click();
+    await state("invalid_token");
+    const used = await messageText();
+    expect(used.includes("already used"), `a used link shows: ${used}`);
+    step(`a used link says: ${used}`);
+    await shoot("confirm-email-change-used");
   } else {
     throw new Error(`unknown STEP ${STEP_NAME}`);
   }

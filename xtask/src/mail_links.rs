@@ -8,7 +8,9 @@
 //! (`xtask/authorize-check/mail-links.mjs`, `STEP=verify`), checks `GET /v1/auth/me` says
 //! `email_verified`, asks for a reset link (`POST /v1/auth/password/forgot`), opens it and sets
 //! a new password (`STEP=reset`, in German), then signs in with the new password (200) and the
-//! old one (401). The browser is authorize-check's ([`Browser`]). Screenshots of each page are
+//! old one (401). Signed in, it asks to change the address (`POST /v1/users/me/email`), opens
+//! the link mailed to the new one and confirms it (`STEP=change`), then signs in with the new
+//! address (200). The browser is authorize-check's ([`Browser`]). Screenshots of each page are
 //! left in `target/mail-links-check/`.
 
 use std::net::TcpListener;
@@ -24,6 +26,7 @@ use crate::{Result, root};
 const EMAIL: &str = "mail-links@example.com";
 const PASSWORD: &str = "mail links check passphrase";
 const NEW_PASSWORD: &str = "a fresh passphrase from the mail";
+const NEW_EMAIL: &str = "mail-links-new@example.com";
 
 pub fn check() -> Result {
     let started = Instant::now();
@@ -37,10 +40,12 @@ pub fn check() -> Result {
     let base = format!("http://127.0.0.1:{port}");
     let verify_template = format!("{base}/verify-email?token={{token}}");
     let reset_template = format!("{base}/reset-password?token={{token}}");
+    let change_template = format!("{base}/confirm-email-change?token={{token}}");
     let env = [
         ("PORT", port.as_str()),
         ("EMAIL_VERIFICATION_URL_TEMPLATE", verify_template.as_str()),
         ("PASSWORD_RESET_URL_TEMPLATE", reset_template.as_str()),
+        ("EMAIL_CHANGE_URL_TEMPLATE", change_template.as_str()),
         // The used link asks for a new one right after the first mail.
         ("MAIL_COOLDOWN_SECONDS", "0"),
         // A dozen auth requests from one address within the minute.
@@ -63,7 +68,7 @@ fn flow(server: &Server, browser: &Browser, dir: &Path) -> Result {
     let shots = dir.display().to_string();
     let body = json!({ "email": EMAIL, "password": PASSWORD });
     expect(server.call("POST", "/v1/auth/register", None, Some(&body))?, 201, "registering")?;
-    let link = mailed_link(server, "verify_email")?;
+    let link = mailed_link(server, "verify_email", EMAIL)?;
     in_browser(browser, &[("STEP", "verify"), ("LINK", &link), ("IDENTITY_EMAIL", EMAIL), ("SCREENSHOTS", &shots)])?;
 
     let token = sign_in(server, PASSWORD, 200)?;
@@ -76,7 +81,7 @@ fn flow(server: &Server, browser: &Browser, dir: &Path) -> Result {
 
     let forgot = json!({ "email": EMAIL });
     expect(server.call("POST", "/v1/auth/password/forgot", None, Some(&forgot))?, 202, "password/forgot")?;
-    let link = mailed_link(server, "password_reset")?;
+    let link = mailed_link(server, "password_reset", EMAIL)?;
     in_browser(
         browser,
         &[
@@ -88,9 +93,22 @@ fn flow(server: &Server, browser: &Browser, dir: &Path) -> Result {
         ],
     )?;
 
-    sign_in(server, NEW_PASSWORD, 200)?;
+    let token = sign_in(server, NEW_PASSWORD, 200)?;
     sign_in(server, PASSWORD, 401)?;
     eprintln!("xtask: signing in works with the new password (200), not with the old one (401)");
+
+    // Just signed in: recent enough for the change.
+    let token = token["access_token"].as_str().ok_or("login answered no access_token")?;
+    let change = json!({ "new_email": NEW_EMAIL });
+    expect(server.call("POST", "/v1/users/me/email", Some(token), Some(&change))?, 202, "POST /v1/users/me/email")?;
+    let link = mailed_link(server, "email_change_confirm", NEW_EMAIL)?;
+    in_browser(
+        browser,
+        &[("STEP", "change"), ("LINK", &link), ("IDENTITY_EMAIL", NEW_EMAIL), ("SCREENSHOTS", &shots)],
+    )?;
+    let login = json!({ "email": NEW_EMAIL, "password": NEW_PASSWORD });
+    expect(server.call("POST", "/v1/auth/login", None, Some(&login))?, 200, "signing in with the new address")?;
+    eprintln!("xtask: signing in works with the new address (200)");
     Ok(())
 }
 
@@ -115,10 +133,10 @@ fn sign_in(server: &Server, password: &str, status: u16) -> Result<Value> {
     expect(server.call("POST", "/v1/auth/login", None, Some(&body))?, status, &format!("signing in with {password:?}"))
 }
 
-/// The link in the last mail of `kind` to [`EMAIL`] in the server log, which must lead to the
+/// The link in the last mail of `kind` to `email` in the server log, which must lead to the
 /// server itself.
-fn mailed_link(server: &Server, kind: &str) -> Result<String> {
-    let link = server.mailed_link(kind, EMAIL)?;
+fn mailed_link(server: &Server, kind: &str, email: &str) -> Result<String> {
+    let link = server.mailed_link(kind, email)?;
     if !link.starts_with(&format!("{}/", server.base)) {
         return Err(format!("the {kind} mail links to {link}, not to the server at {}", server.base));
     }

@@ -8,6 +8,7 @@
 //! | [`SessionService`] | access-token authentication, `me`, logout, sessions and devices |
 //! | [`PasswordService`] | forgotten, reset and changed passwords |
 //! | [`ProfileService`] | the caller's profile, deleting the account |
+//! | [`EmailChangeService`](crate::usecases::EmailChangeService) | changing the caller's address with a mailed link |
 //! | [`AdminUserService`] | admin listing, creation and changes of users |
 //! | [`AuthorizationService`] | the route gate: each route's declared need, refusals audited |
 //! | [`AccessService`] | groups, memberships, app grants, a user's apps |
@@ -101,6 +102,9 @@ pub struct AuthSettings {
     pub email_verification_ttl: Duration,
     /// Link in the verification mail; `{token}` is replaced by the token.
     pub email_verification_url_template: String,
+    /// Link in the mail that confirms a new address (`POST /v1/users/me/email`); `{token}` is
+    /// replaced by the token. The link lives `email_verification_ttl`.
+    pub email_change_url_template: String,
     pub password_reset_ttl: Duration,
     /// How long the password link of an admin-created account works.
     pub invitation_ttl: Duration,
@@ -125,6 +129,11 @@ pub struct AuthSettings {
     pub service_token_ttl: Duration,
     /// The app a forwarded request's path needs at forward-auth (`FORWARD_AUTH_ROUTES`).
     pub forward_routes: crate::usecases::ForwardRoutes,
+    /// How recently a user must have proved who they are for a sensitive change (step-up:
+    /// password or email change, second factors, recovery codes, account deletion).
+    pub reauth_max_age: Duration,
+    /// Admin routes answer 403 `mfa_required` to an admin session without a second factor.
+    pub require_mfa_for_admins: bool,
 }
 
 impl Default for AuthSettings {
@@ -144,6 +153,7 @@ impl Default for AuthSettings {
             mail_cooldown: Duration::seconds(60),
             email_verification_ttl: Duration::hours(24),
             email_verification_url_template: "http://localhost:8080/verify-email?token={token}".into(),
+            email_change_url_template: "http://localhost:8080/confirm-email-change?token={token}".into(),
             password_reset_ttl: Duration::hours(1),
             invitation_ttl: Duration::days(7),
             password_reset_url_template: "http://localhost:8080/reset-password?token={token}".into(),
@@ -157,6 +167,8 @@ impl Default for AuthSettings {
             job_max_attempts: 8,
             service_token_ttl: Duration::minutes(5),
             forward_routes: Default::default(),
+            reauth_max_age: Duration::seconds(600),
+            require_mfa_for_admins: false,
         }
     }
 }
@@ -169,6 +181,7 @@ pub struct Services {
     pub sessions: SessionService,
     pub passwords: PasswordService,
     pub profile: ProfileService,
+    pub email_change: crate::usecases::EmailChangeService,
     pub admin: AdminUserService,
     pub access: AccessService,
     pub settings: SettingsService,
@@ -233,6 +246,15 @@ impl Services {
             revocations: ports.revocations,
             revoker: revoker.clone(),
         };
+        let mfa = crate::usecases::MfaService {
+            ctx: ctx.clone(),
+            mfa: ports.mfa,
+            uow: ports.uow.clone(),
+            secret_box: ports.secret_box.clone(),
+            otp: ports.otp,
+            secrets: ports.secrets.clone(),
+            mailer: mailer.clone(),
+        };
         Self {
             registration: RegistrationService {
                 ctx: ctx.clone(),
@@ -253,6 +275,8 @@ impl Services {
                 issuer,
                 throttle: throttle.clone(),
                 revoker: revoker.clone(),
+                mfa: mfa.clone(),
+                codes: ports.codes.clone(),
             },
             sessions: sessions.clone(),
             clients: ServiceClientService {
@@ -273,14 +297,13 @@ impl Services {
                 revoker: revoker.clone(),
                 mailer: mailer.clone(),
             },
-            mfa: crate::usecases::MfaService {
+            mfa,
+            email_change: crate::usecases::EmailChangeService {
                 ctx: ctx.clone(),
-                mfa: ports.mfa,
                 uow: ports.uow.clone(),
-                secret_box: ports.secret_box.clone(),
-                otp: ports.otp,
-                secrets: ports.secrets.clone(),
-                throttle: throttle.clone(),
+                accounts: accounts.clone(),
+                codes: ports.codes.clone(),
+                revoker: revoker.clone(),
                 mailer: mailer.clone(),
             },
             profile: ProfileService {

@@ -186,6 +186,10 @@ struct WireClaims {
     /// Absent from tokens issued before it was added: those count from `iat`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     auth_time: Option<String>,
+    /// The assurance level `amr` reaches (1, or 2 with a second factor), for verifiers that
+    /// do not know which `amr` values are second factors. Read back from `amr`, never this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    aal: Option<u8>,
 }
 
 /// A service token's claims as they travel (RFC 3339 times; `scope` space-separated, as in
@@ -285,6 +289,7 @@ impl TokenIssuer for PasetoTokens {
             roles: claims.roles.clone(),
             amr: claims.amr.clone(),
             auth_time: Some(time(claims.auth_time)),
+            aal: Some(identity_core::usecases::Aal::of(&claims.amr).number()),
         };
         self.sign(&wire, None)
     }
@@ -469,6 +474,7 @@ mod tests {
             roles: claims.roles.clone(),
             amr: claims.amr.clone(),
             auth_time: None,
+            aal: None,
         };
         let payload = serde_json::to_vec(&wire).unwrap();
         let footer = serde_json::to_vec(&WireFooter { kid: tokens.keys.signing_kid.clone() }).unwrap();

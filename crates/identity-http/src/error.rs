@@ -198,8 +198,7 @@ impl From<CoreError> for ApiError {
             }
             CoreError::NotFound => Self::not_found(),
             CoreError::Forbidden => Self::new(ProblemCode::Forbidden, detail),
-            CoreError::SecondFactorRequired => Self::new(ProblemCode::SecondFactorRequired, detail),
-            CoreError::StepUpRequired => Self::new(ProblemCode::StepUpRequired, detail),
+            CoreError::ReauthenticationRequired => Self::new(ProblemCode::ReauthenticationRequired, detail),
             CoreError::PreconditionFailed => Self::new(ProblemCode::PreconditionFailed, detail),
             CoreError::PreconditionRequired => Self::new(ProblemCode::PreconditionRequired, detail),
             CoreError::GroupNameTaken => Self::new(ProblemCode::GroupNameTaken, detail),
@@ -207,6 +206,9 @@ impl From<CoreError> for ApiError {
             CoreError::MfaNotEnabled => Self::new(ProblemCode::MfaNotEnabled, detail),
             CoreError::MfaRequired => Self::new(ProblemCode::MfaRequired, detail),
             CoreError::InvalidMfaToken => Self::new(ProblemCode::InvalidMfaToken, detail),
+            CoreError::InvalidMfaCode { attempts_left } => {
+                Self { attempts_left: Some(attempts_left), ..Self::new(ProblemCode::InvalidMfaCode, detail) }
+            }
             CoreError::LastAdmin => Self::new(ProblemCode::LastAdmin, detail),
             CoreError::JobStateConflict { .. } => Self::new(ProblemCode::JobStateConflict, detail),
             CoreError::Cooldown { retry_after_secs } => {

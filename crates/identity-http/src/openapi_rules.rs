@@ -64,6 +64,18 @@ pub fn common_codes(path: &str, method: &str, operation: &Value) -> Vec<ProblemC
     if path.starts_with("/v1/admin/") {
         codes.push(Forbidden);
     }
+    // The admin gate: with `REQUIRE_MFA_FOR_ADMINS` an admin session without a second factor
+    // is refused (`mfa_required`).
+    let admin = operation["security"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_object)
+        .flat_map(|requirement| requirement.values())
+        .any(|roles| roles.as_array().is_some_and(|roles| roles.iter().any(|r| r == "admin")));
+    if admin {
+        codes.extend([Forbidden, MfaRequired]);
+    }
     codes
 }
 

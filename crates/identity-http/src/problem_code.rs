@@ -51,13 +51,13 @@ problem_codes! {
     InvalidIdempotencyKey = "invalid_idempotency_key", BAD_REQUEST, "`Idempotency-Key` is not 1–255 visible ASCII characters.";
     BadRequest = "bad_request", BAD_REQUEST, "The HTTP request itself is invalid (refused before reaching an operation).";
     Unauthenticated = "unauthenticated", UNAUTHORIZED, "The access token is missing, invalid or expired, or its session or account ended.";
-    MfaRequired = "mfa_required", FORBIDDEN, "The account needs a second factor, which this way of signing in cannot take.";
+    InvalidMfaCode = "invalid_mfa_code", UNAUTHORIZED, "The second factor's code is wrong or was already used; `attempts_left` says how many tries the `mfa_token` has left.";
+    MfaRequired = "mfa_required", FORBIDDEN, "A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or the factor's code with the password.";
     InvalidCredentials = "invalid_credentials", UNAUTHORIZED, "Unknown account, wrong password, or an account that may not sign in.";
     InvalidRefreshToken = "invalid_refresh_token", UNAUTHORIZED, "The refresh token is missing, unknown or expired.";
     RefreshTokenReused = "refresh_token_reused", UNAUTHORIZED, "An already used refresh token was replayed: the session is revoked.";
-    StepUpRequired = "step_up_required", UNAUTHORIZED, "The operation needs a recent sign-in: prove who you are again, then retry.";
     Forbidden = "forbidden", FORBIDDEN, "Signed in, but not allowed to do this (e.g. not an admin).";
-    SecondFactorRequired = "second_factor_required", FORBIDDEN, "The operation needs a session signed in with a second factor.";
+    ReauthenticationRequired = "reauthentication_required", FORBIDDEN, "The operation needs a recent proof of who you are: `POST /v1/auth/reauthenticate` (`REAUTH_MAX_AGE_SECONDS`), then retry.";
     PreconditionFailed = "precondition_failed", PRECONDITION_FAILED, "`If-Match` names a version that is no longer current: read the resource again, then retry.";
     PreconditionRequired = "precondition_required", PRECONDITION_REQUIRED, "A change of a versioned resource needs `If-Match` with the `ETag` it was read with.";
     CsrfRejected = "csrf_rejected", FORBIDDEN, "A cookie-authenticated unsafe request came without an allowed `Origin`.";

@@ -4,7 +4,7 @@
 use identity_core::ports::Mail;
 
 /// Subject and body of one kind of mail. Placeholders: `{email}`, `{link}`, `{token}`,
-/// `{code}`, `{minutes}`; the secret ones ([`Template::SECRET_PLACEHOLDERS`]) in the body only.
+/// `{code}`, `{minutes}`, `{what}`, `{new_email}`; the secret ones ([`Template::SECRET_PLACEHOLDERS`]) in the body only.
 #[derive(Debug, Clone)]
 pub struct Template {
     pub subject: String,
@@ -39,6 +39,8 @@ pub struct MailTemplates {
     pub account_locked: Template,
     pub invitation: Template,
     pub security_notice: Template,
+    pub email_change_confirm: Template,
+    pub email_change_notice: Template,
 }
 
 impl Default for MailTemplates {
@@ -76,6 +78,14 @@ impl Default for MailTemplates {
                 "Your password was changed",
                 "Hello,\n\nthe password of your account {email} was just changed. If this was not you, reset your password now.\n",
             ),
+            email_change_confirm: Template::new(
+                "Confirm your new email address",
+                "Hello,\n\nsomeone (hopefully you) asked to make {email} the address of their account. Open this link to confirm it:\n\n{link}\n\nIt is valid for {minutes} minutes and works once. If you did not ask for it, ignore this mail.\n",
+            ),
+            email_change_notice: Template::new(
+                "Your email address is about to change",
+                "Hello,\n\nsomeone signed in to your account {email} asked to change its address to {new_email}. The change happens only once the link mailed to the new address is opened.\nIf this was not you, sign in and change your password now.\n",
+            ),
         }
     }
 }
@@ -90,7 +100,7 @@ pub struct Rendered {
 
 impl MailTemplates {
     /// Every template with the name of its kind (`registration_code`, …).
-    pub fn all(&self) -> [(&'static str, &Template); 8] {
+    pub fn all(&self) -> [(&'static str, &Template); 10] {
         [
             ("verify_email", &self.verify_email),
             ("registration_code", &self.registration_code),
@@ -100,6 +110,8 @@ impl MailTemplates {
             ("account_locked", &self.account_locked),
             ("invitation", &self.invitation),
             ("security_notice", &self.security_notice),
+            ("email_change_confirm", &self.email_change_confirm),
+            ("email_change_notice", &self.email_change_notice),
         ]
     }
 
@@ -123,6 +135,12 @@ impl MailTemplates {
                 (&self.invitation, vec![("{link}", link.clone()), ("{minutes}", ttl_minutes.to_string())])
             }
             Mail::SecurityNotice { what, .. } => (&self.security_notice, vec![("{what}", what.clone())]),
+            Mail::EmailChangeConfirm { link, ttl_minutes, .. } => {
+                (&self.email_change_confirm, vec![("{link}", link.clone()), ("{minutes}", ttl_minutes.to_string())])
+            }
+            Mail::EmailChangeNotice { new_email, .. } => {
+                (&self.email_change_notice, vec![("{new_email}", new_email.clone())])
+            }
         };
         let fill = |text: &str, secrets: bool| {
             let mut out = text.to_owned();
@@ -174,6 +192,29 @@ mod tests {
         let rendered = custom.render(&reset);
         assert_eq!(rendered.subject, "Reset for ada@example.com");
         assert_eq!(rendered.body, "Go to https://app.example/reset?token=abc within 60 min");
+    }
+
+    #[test]
+    fn email_change_mails_name_the_link_and_the_masked_new_address() {
+        let defaults = MailTemplates::default();
+        let confirm = Mail::EmailChangeConfirm {
+            to: Email::parse("ada@new.example").unwrap(),
+            link: "https://app.example/confirm-email-change?token=abc".into(),
+            ttl_minutes: 1440,
+        };
+        let rendered = defaults.render(&confirm);
+        assert_eq!(rendered.to, "ada@new.example");
+        assert!(!rendered.subject.contains("abc"));
+        assert!(rendered.body.contains("https://app.example/confirm-email-change?token=abc"), "{}", rendered.body);
+        assert!(rendered.body.contains("1440 minutes") && rendered.body.contains("ada@new.example"));
+        let notice = Mail::EmailChangeNotice {
+            to: Email::parse("ada@old.example").unwrap(),
+            new_email: "a***@new.example".into(),
+        };
+        let rendered = defaults.render(&notice);
+        assert_eq!(rendered.to, "ada@old.example");
+        assert!(rendered.body.contains("ada@old.example") && rendered.body.contains("a***@new.example"));
+        assert!(!rendered.body.contains("{"), "{}", rendered.body);
     }
 
     #[test]

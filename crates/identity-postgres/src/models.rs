@@ -156,12 +156,15 @@ pub struct SessionRow {
     pub user_agent: Option<String>,
     pub ip_addr: Option<IpNet>,
     pub amr: Vec<String>,
+    /// The assurance level `amr` reaches (1 or 2), for SQL readers of the table.
+    pub mfa_level: i16,
     pub created_at: DateTime<Utc>,
     pub last_seen_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
     /// `RevocationReason::as_str`, set together with `revoked_at`.
     pub revoked_reason: Option<String>,
+    pub auth_time: DateTime<Utc>,
 }
 
 impl SessionRow {
@@ -173,11 +176,13 @@ impl SessionRow {
             user_agent: session.user_agent.clone(),
             ip_addr: session.ip.map(IpNet::from),
             amr: session.amr.clone(),
+            mfa_level: i16::from(session.aal()),
             created_at: session.created_at,
             last_seen_at: session.last_seen_at,
             expires_at: session.expires_at,
             revoked_at: session.revoked.map(|r| r.at),
             revoked_reason: session.revoked.map(|r| r.reason.as_str().to_owned()),
+            auth_time: session.auth_time,
         }
     }
 
@@ -201,6 +206,7 @@ impl SessionRow {
             user_agent: self.user_agent,
             ip: self.ip_addr.map(|net| -> IpAddr { net.addr() }),
             amr: self.amr,
+            auth_time: self.auth_time,
             created_at: self.created_at,
             last_seen_at: self.last_seen_at,
             expires_at: self.expires_at,

@@ -78,6 +78,7 @@ diesel::table! {
         expires_at -> Timestamptz,
         revoked_at -> Nullable<Timestamptz>,
         revoked_reason -> Nullable<Text>,
+        auth_time -> Timestamptz,
     }
 }
 

@@ -25,6 +25,9 @@ pub struct Claims {
     /// When the user last proved who they are (the login, not a refresh): a service may ask
     /// for a recent one before a sensitive action. Tokens without it count from `iat`.
     pub auth_time: DateTime<Utc>,
+    /// The assurance level of the sign-in (NIST SP 800-63B): 1 for one factor, 2 when a
+    /// second factor was proved (`amr` lists `otp`, `recovery` or `webauthn`).
+    pub aal: u8,
     /// The token's own id.
     pub jti: Uuid,
     /// Who issued the token.
@@ -59,6 +62,9 @@ pub(crate) struct WireClaims {
     /// Absent from tokens issued before the identity service added it: those count from `iat`.
     #[serde(default)]
     auth_time: Option<String>,
+    /// Absent from tokens issued before the identity service added it: level 1.
+    #[serde(default)]
+    aal: Option<u8>,
 }
 
 /// The token's footer: the PASERK id (`k4.pid.…`) of the key that signed it.
@@ -84,6 +90,7 @@ impl WireClaims {
             nbf: time(&self.nbf, "nbf is not an RFC 3339 time")?,
             exp: time(&self.exp, "exp is not an RFC 3339 time")?,
             auth_time,
+            aal: self.aal.unwrap_or(1),
             jti: self.jti,
             iss: self.iss,
             aud: self.aud,

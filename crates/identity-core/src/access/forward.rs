@@ -8,7 +8,7 @@
 
 use super::model::AppKey;
 use super::service::AccessService;
-use crate::authz::{Aal, Authenticated, Caller, Need, Refusal, decide};
+use crate::authz::{Authenticated, Caller, Need, Refusal, decide};
 use crate::domain::{Role, ValidationErrors};
 use crate::usecases::CoreError;
 
@@ -179,10 +179,7 @@ impl AccessService {
             email: auth.user.email.as_str().to_owned(),
             roles,
             session_id: auth.claims.sid.to_string(),
-            aal: match auth.assurance().level {
-                Aal::One => 1,
-                Aal::Two => 2,
-            },
+            aal: auth.assurance().level.number(),
         })
     }
 }

@@ -56,6 +56,15 @@ impl Email {
         self.0.rsplit_once('@').map_or(self.0.as_str(), |(local, _)| local)
     }
 
+    /// The address with its local part hidden but its first character: `ada@example.com` →
+    /// `a***@example.com` (how a job's payload, or a mail to another address, names it).
+    pub fn masked(&self) -> String {
+        match self.0.rsplit_once('@') {
+            Some((local, domain)) => format!("{}***@{domain}", local.chars().next().unwrap_or('*')),
+            None => "***".to_owned(),
+        }
+    }
+
     /// Rebuilds an address that was validated before it was stored. Adapters only.
     pub fn from_trusted(stored: String) -> Self {
         Self(stored)
@@ -96,6 +105,11 @@ mod tests {
         }
         let long = format!("{}@example.com", "a".repeat(250));
         assert_eq!(Email::parse(&long).unwrap_err().code, "too_long");
+    }
+
+    #[test]
+    fn masks_the_local_part() {
+        assert_eq!(Email::parse("ada.lovelace@example.com").unwrap().masked(), "a***@example.com");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 mod admin;
 pub(crate) mod common;
 mod email;
+mod email_change;
 mod listing;
 mod password;
 mod passwords;
@@ -34,6 +35,7 @@ pub mod ports {
 pub mod usecases {
     pub use super::admin::{AdminGrant, AdminGranted, AdminNewUser, AdminUserChange, AdminUserService, UserQuery};
     pub use super::common::RegisterInput;
+    pub use super::email_change::EmailChangeService;
     pub use super::passwords::PasswordService;
     pub use super::profiles::ProfileService;
     pub use super::registration::{ConfirmRegistrationInput, RegistrationRequested, RegistrationService};

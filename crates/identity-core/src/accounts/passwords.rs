@@ -159,6 +159,7 @@ impl PasswordService {
         current: &str,
         new_password: &str,
     ) -> Result<(), CoreError> {
+        crate::authz::authorize(auth, self.ctx.recent_authentication())?;
         let mut errors = ValidationErrors::new();
         if current.is_empty() {
             errors.push(FieldError::new("current_password", "required", "the current password is required"));

@@ -162,6 +162,7 @@ impl ProfileService {
     /// stops working at once (every session ends), its address stays reserved and its data is
     /// kept (an admin can restore it).
     pub async fn delete_account(&self, auth: &Authenticated, password: &str) -> Result<(), CoreError> {
+        crate::authz::authorize(auth, self.ctx.recent_authentication())?;
         if password.is_empty() {
             return Err(ValidationErrors::single(FieldError::new(
                 "password",

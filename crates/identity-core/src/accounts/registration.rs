@@ -272,8 +272,10 @@ impl RegistrationService {
         let entry = self.ctx.audit_entry("user.registered", None, Some(user.id), &input.client, metadata);
         // The mailed code proved the address.
         self.accounts.grant_bootstrap_admin(tx.as_mut(), &mut user, &input.client).await?;
-        let (session, refresh_token) =
-            self.issuer.open_session(tx.as_mut(), &user, &input.client, DeviceChoice::default()).await?;
+        let (session, refresh_token) = self
+            .issuer
+            .open_session(tx.as_mut(), &user, &input.client, DeviceChoice::default(), vec!["pwd".into()])
+            .await?;
         self.ctx.finish(tx, &[], entry).await?;
         self.issuer.signed_in(user, session, refresh_token)
     }

@@ -94,6 +94,14 @@ impl Aal {
         if amr.iter().any(|method| Self::SECOND_FACTORS.contains(&method.as_str())) { Self::Two } else { Self::One }
     }
 
+    /// The level as a number (the `aal` of tokens, sessions and forward-auth): 1 or 2.
+    pub fn number(self) -> u8 {
+        match self {
+            Self::One => 1,
+            Self::Two => 2,
+        }
+    }
+
     /// As forward-auth and the session views show it: `aal1`, `aal2`.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -68,11 +68,11 @@ pub enum Refusal {
     /// A caller who does not hold what the operation needs (403 `forbidden`).
     Forbidden,
     /// A user whose session has one factor where the operation needs two (403
-    /// `second_factor_required`).
+    /// `mfa_required`).
     SecondFactorRequired,
-    /// A user who proved who they are too long ago (401 `step_up_required`: sign in again,
-    /// or prove a factor again, then retry).
-    StepUpRequired,
+    /// A user who proved who they are too long ago (403 `reauthentication_required`:
+    /// `POST /v1/auth/reauthenticate`, then retry).
+    ReauthenticationRequired,
 }
 
 impl From<Refusal> for CoreError {
@@ -80,8 +80,8 @@ impl From<Refusal> for CoreError {
         match refusal {
             Refusal::Unauthenticated => Self::Unauthenticated,
             Refusal::Forbidden => Self::Forbidden,
-            Refusal::SecondFactorRequired => Self::SecondFactorRequired,
-            Refusal::StepUpRequired => Self::StepUpRequired,
+            Refusal::SecondFactorRequired => Self::MfaRequired,
+            Refusal::ReauthenticationRequired => Self::ReauthenticationRequired,
         }
     }
 }
@@ -125,7 +125,7 @@ fn decide_for_user(user: &Authenticated, need: Need) -> Result<(), Refusal> {
         Need::SecondFactor if user.assurance().level >= Aal::Two => Ok(()),
         Need::SecondFactor => Err(Refusal::SecondFactorRequired),
         Need::Recent(within) if user.at - user.assurance().authenticated_at <= within => Ok(()),
-        Need::Recent(_) => Err(Refusal::StepUpRequired),
+        Need::Recent(_) => Err(Refusal::ReauthenticationRequired),
         // Service routes are for service clients only.
         Need::Scope(_) => Err(Refusal::Forbidden),
     }
@@ -209,7 +209,7 @@ mod tests {
         let mut user = caller(&[Role::USER]);
         assert_eq!(user.assurance().level, Aal::One);
         assert_eq!(decide(Some(&user.clone().into()), Need::SecondFactor), Err(Refusal::SecondFactorRequired));
-        assert!(matches!(authorize(&user, Need::SecondFactor), Err(CoreError::SecondFactorRequired)));
+        assert!(matches!(authorize(&user, Need::SecondFactor), Err(CoreError::MfaRequired)));
         user.claims.amr = vec!["pwd".into(), "otp".into()];
         assert_eq!(user.assurance().level, Aal::Two);
         assert_eq!(decide(Some(&user.clone().into()), Need::SecondFactor), Ok(()));
@@ -253,11 +253,11 @@ mod tests {
         let recent = |minutes| Need::Recent(chrono::Duration::minutes(minutes));
         assert_eq!(decide(Some(&user.clone().into()), recent(10)), Ok(()));
         assert_eq!(decide(Some(&user.clone().into()), recent(15)), Ok(()));
-        assert_eq!(decide(Some(&user.clone().into()), recent(9)), Err(Refusal::StepUpRequired));
-        assert!(matches!(authorize(&user, recent(5)), Err(CoreError::StepUpRequired)));
+        assert_eq!(decide(Some(&user.clone().into()), recent(9)), Err(Refusal::ReauthenticationRequired));
+        assert!(matches!(authorize(&user, recent(5)), Err(CoreError::ReauthenticationRequired)));
         // A refresh re-issues the token, not the proof.
         let mut refreshed = user;
         refreshed.claims.iat = refreshed.at;
-        assert_eq!(decide(Some(&refreshed.into()), recent(5)), Err(Refusal::StepUpRequired));
+        assert_eq!(decide(Some(&refreshed.into()), recent(5)), Err(Refusal::ReauthenticationRequired));
     }
 }

@@ -31,7 +31,15 @@ impl AuthorizationService {
         method: &str,
         template: &str,
     ) -> Result<(), CoreError> {
-        match decide(Some(caller), need) {
+        let decision = decide(Some(caller), need).and_then(|()| {
+            // `REQUIRE_MFA_FOR_ADMINS`: the admin routes also need a second factor.
+            if need == Need::ADMIN && self.ctx.settings.require_mfa_for_admins {
+                decide(Some(caller), Need::SecondFactor)
+            } else {
+                Ok(())
+            }
+        });
+        match decision {
             Ok(()) => Ok(()),
             Err(refusal) => self.refused(caller, refusal, method, template).await,
         }
@@ -84,14 +92,14 @@ impl AuthorizationService {
 }
 
 impl Refusal {
-    /// As the audit log records it: `unauthenticated`, `forbidden`, `second_factor_required`,
-    /// `step_up_required` (the problem codes of the answers).
+    /// As the audit log records it: `unauthenticated`, `forbidden`, `mfa_required`,
+    /// `reauthentication_required` (the problem codes of the answers).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Unauthenticated => "unauthenticated",
             Self::Forbidden => "forbidden",
-            Self::SecondFactorRequired => "second_factor_required",
-            Self::StepUpRequired => "step_up_required",
+            Self::SecondFactorRequired => "mfa_required",
+            Self::ReauthenticationRequired => "reauthentication_required",
         }
     }
 }

@@ -10,8 +10,8 @@ mod schema;
 pub mod domain {
     pub use super::delivery::{Delivery, PublishFailure, retry_delay};
     pub use super::model::{
-        AgentData, AgentDeletedData, DomainEvent, EventType, InstanceData, PasswordChangedData, SessionCreatedData,
-        SessionRevokedData, UserDeletedData, UserRegisteredData, UserUpdatedData, UserVerifiedData,
+        AgentData, AgentDeletedData, DomainEvent, EventType, InstanceData, MfaChangedData, PasswordChangedData,
+        SessionCreatedData, SessionRevokedData, UserDeletedData, UserRegisteredData, UserUpdatedData, UserVerifiedData,
     };
 }
 

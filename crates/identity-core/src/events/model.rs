@@ -13,6 +13,8 @@ pub enum EventType {
     SessionCreated,
     SessionRevoked,
     PasswordChanged,
+    MfaEnabled,
+    MfaDisabled,
     AgentCreated,
     AgentUpdated,
     AgentDeleted,
@@ -22,7 +24,7 @@ pub enum EventType {
 }
 
 impl EventType {
-    pub const ALL: [Self; 13] = [
+    pub const ALL: [Self; 15] = [
         Self::UserRegistered,
         Self::UserVerified,
         Self::UserUpdated,
@@ -30,6 +32,8 @@ impl EventType {
         Self::SessionCreated,
         Self::SessionRevoked,
         Self::PasswordChanged,
+        Self::MfaEnabled,
+        Self::MfaDisabled,
         Self::AgentCreated,
         Self::AgentUpdated,
         Self::AgentDeleted,
@@ -47,6 +51,8 @@ impl EventType {
             Self::SessionCreated => "session.created",
             Self::SessionRevoked => "session.revoked",
             Self::PasswordChanged => "password.changed",
+            Self::MfaEnabled => "mfa.enabled",
+            Self::MfaDisabled => "mfa.disabled",
             Self::AgentCreated => "agent.created",
             Self::AgentUpdated => "agent.updated",
             Self::AgentDeleted => "agent.deleted",
@@ -63,7 +69,9 @@ impl EventType {
             | Self::UserVerified
             | Self::UserUpdated
             | Self::UserDeleted
-            | Self::PasswordChanged => "user",
+            | Self::PasswordChanged
+            | Self::MfaEnabled
+            | Self::MfaDisabled => "user",
             Self::SessionCreated | Self::SessionRevoked => "session",
             Self::AgentCreated | Self::AgentUpdated | Self::AgentDeleted => "agent",
             Self::InstanceCreated | Self::InstanceUpdated | Self::InstanceDeleted => "instance",
@@ -106,12 +114,14 @@ mod tests {
                 EventType::SessionCreated => 4,
                 EventType::SessionRevoked => 5,
                 EventType::PasswordChanged => 6,
-                EventType::AgentCreated => 7,
-                EventType::AgentUpdated => 8,
-                EventType::AgentDeleted => 9,
-                EventType::InstanceCreated => 10,
-                EventType::InstanceUpdated => 11,
-                EventType::InstanceDeleted => 12,
+                EventType::MfaEnabled => 7,
+                EventType::MfaDisabled => 8,
+                EventType::AgentCreated => 9,
+                EventType::AgentUpdated => 10,
+                EventType::AgentDeleted => 11,
+                EventType::InstanceCreated => 12,
+                EventType::InstanceUpdated => 13,
+                EventType::InstanceDeleted => 14,
             }
         }
         for (i, event_type) in EventType::ALL.into_iter().enumerate() {
@@ -202,13 +212,32 @@ pub struct PasswordChangedData {
     pub changed_at: DateTime<Utc>,
 }
 
+/// Payload of `mfa.enabled` and `mfa.disabled`: one event per second factor added or
+/// removed.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct MfaChangedData {
+    pub user_id: Uuid,
+    /// The second factor added or removed.
+    pub method_id: Uuid,
+    /// Its kind: `totp` (an authenticator app).
+    pub kind: &'static str,
+    /// Whether an admin removed it (`DELETE /v1/admin/users/{id}/mfa`); `false` when the user
+    /// did, and always for `mfa.enabled`.
+    pub by_admin: bool,
+    /// Whether the account has a second factor after the change: sign-ins need one while it
+    /// does.
+    pub mfa_enabled: bool,
+    pub changed_at: DateTime<Utc>,
+}
+
 /// Payload of `user.updated`.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct UserUpdatedData {
     pub user_id: Uuid,
     /// What changed: profile fields (`name`, `display_name`, `company`, `phone`, `telegram`,
-    /// `avatar_url`, `locale`, `time_zone`, `region`, `currency`, `preferences`), or `roles` /
-    /// `status` (admin changes), or `groups` / `apps` (group membership and app grants: a
+    /// `avatar_url`, `locale`, `time_zone`, `region`, `currency`, `preferences`), or `email`
+    /// (the user changed their address with the link mailed to it: the new one is verified), or
+    /// `roles` / `status` (admin changes), or `groups` / `apps` (group membership and app grants: a
     /// membership change sends `["groups", "apps"]` for that user; a grant or revocation sends
     /// `["apps"]` to the user, or to every member of the group; deleting a group sends
     /// `["groups", "apps"]` to each former member).

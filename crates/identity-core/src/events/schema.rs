@@ -10,8 +10,8 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde_json::{Value, json};
 
 use super::model::{
-    AgentData, AgentDeletedData, EventType, InstanceData, PasswordChangedData, SessionCreatedData, SessionRevokedData,
-    UserDeletedData, UserRegisteredData, UserUpdatedData, UserVerifiedData,
+    AgentData, AgentDeletedData, EventType, InstanceData, MfaChangedData, PasswordChangedData, SessionCreatedData,
+    SessionRevokedData, UserDeletedData, UserRegisteredData, UserUpdatedData, UserVerifiedData,
 };
 use crate::domain::RevocationReason;
 
@@ -40,8 +40,8 @@ fn contract(event_type: EventType) -> Contract {
             ("The account's address was proven by the mailed link.", schema_of::<UserVerifiedData<'static>>)
         }
         EventType::UserUpdated => (
-            "The user changed their profile, an admin changed their roles or status, or their group \
-             memberships or app grants changed.",
+            "The user changed their profile or their address, an admin changed their roles or \
+             status, or their group memberships or app grants changed.",
             schema_of::<UserUpdatedData>,
         ),
         EventType::UserDeleted => (
@@ -60,6 +60,17 @@ fn contract(event_type: EventType) -> Contract {
         EventType::PasswordChanged => (
             "A user's password was changed (with the old one) or reset (by an emailed link).",
             schema_of::<PasswordChangedData>,
+        ),
+        EventType::MfaEnabled => (
+            "A user confirmed a new second factor (an authenticator app): from now on their sign-ins \
+             need it. Aggregate and CloudEvents `subject` are the user.",
+            schema_of::<MfaChangedData>,
+        ),
+        EventType::MfaDisabled => (
+            "A second factor was removed, by the user or by an admin (`by_admin`): one event per \
+             factor. `mfa_enabled: false` when the account has none left (sign-ins need the password \
+             only).",
+            schema_of::<MfaChangedData>,
         ),
         EventType::AgentCreated => {
             ("An admin added an agent to the catalog; `changed` is empty.", schema_of::<AgentData<'static>>)

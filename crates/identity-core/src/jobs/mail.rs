@@ -29,6 +29,8 @@ enum Sealed {
     AccountLocked { to: String, minutes: u64 },
     Invitation { to: String, link: String, ttl_minutes: u64 },
     SecurityNotice { to: String, what: String },
+    EmailChangeConfirm { to: String, link: String, ttl_minutes: u64 },
+    EmailChangeNotice { to: String, new_email: String },
 }
 
 impl Sealed {
@@ -43,6 +45,8 @@ impl Sealed {
             Mail::AccountLocked { minutes, .. } => Self::AccountLocked { to, minutes },
             Mail::Invitation { link, ttl_minutes, .. } => Self::Invitation { to, link, ttl_minutes },
             Mail::SecurityNotice { what, .. } => Self::SecurityNotice { to, what },
+            Mail::EmailChangeConfirm { link, ttl_minutes, .. } => Self::EmailChangeConfirm { to, link, ttl_minutes },
+            Mail::EmailChangeNotice { new_email, .. } => Self::EmailChangeNotice { to, new_email },
         }
     }
 
@@ -59,15 +63,11 @@ impl Sealed {
             Self::AccountLocked { to, minutes } => Mail::AccountLocked { to: email(to)?, minutes },
             Self::Invitation { to, link, ttl_minutes } => Mail::Invitation { to: email(to)?, link, ttl_minutes },
             Self::SecurityNotice { to, what } => Mail::SecurityNotice { to: email(to)?, what },
+            Self::EmailChangeConfirm { to, link, ttl_minutes } => {
+                Mail::EmailChangeConfirm { to: email(to)?, link, ttl_minutes }
+            }
+            Self::EmailChangeNotice { to, new_email } => Mail::EmailChangeNotice { to: email(to)?, new_email },
         })
-    }
-}
-
-/// `ada@example.com` → `a***@example.com`.
-pub(crate) fn masked(address: &str) -> String {
-    match address.split_once('@') {
-        Some((local, domain)) => format!("{}***@{domain}", local.chars().next().unwrap_or('*')),
-        None => "***".to_owned(),
     }
 }
 
@@ -98,7 +98,7 @@ impl MailJobs {
         let sealed = serde_json::to_string(&Sealed::from_mail(mail)).map_err(|e| CoreError::Internal(e.into()))?;
         let sealed =
             self.secret_box.seal(&SecretValue::new(sealed), &Job::sealed_context(id)).map_err(CoreError::Internal)?;
-        let payload = serde_json::json!({ "mail": mail.kind(), "to": masked(mail.to().as_str()) });
+        let payload = serde_json::json!({ "mail": mail.kind(), "to": mail.to().masked() });
         Ok(NewJob::new(id, JobKind::Mail, payload, self.max_attempts, self.clock.now()).with_sealed(sealed))
     }
 

@@ -28,6 +28,12 @@ impl Context {
         self.clock.now()
     }
 
+    /// What a sensitive change needs (step-up, "sudo mode"): a user who proved who they are
+    /// within `REAUTH_MAX_AGE_SECONDS` (at sign-in, or `POST /v1/auth/reauthenticate`).
+    pub fn recent_authentication(&self) -> crate::authz::Need {
+        crate::authz::Need::Recent(self.settings.reauth_max_age)
+    }
+
     pub fn new_id(&self) -> Uuid {
         self.ids.new_id()
     }

@@ -26,12 +26,10 @@ pub enum CoreError {
     /// `If-Match` names a version that is no longer current.
     #[error("the resource changed since it was read: read it again, then retry")]
     PreconditionFailed,
-    /// The session proved one factor where the operation needs two.
-    #[error("this needs a session signed in with a second factor")]
-    SecondFactorRequired,
-    /// The user proved who they are too long ago for this operation.
-    #[error("this needs a recent sign-in: prove who you are again, then retry")]
-    StepUpRequired,
+    /// The user proved who they are too long ago for this operation: `POST
+    /// /v1/auth/reauthenticate`, then retry.
+    #[error("this needs a recent sign-in: prove who you are again (POST /v1/auth/reauthenticate), then retry")]
+    ReauthenticationRequired,
     /// Unknown, expired or revoked refresh token.
     #[error("the refresh token is invalid or expired; sign in again")]
     InvalidRefreshToken,
@@ -58,10 +56,14 @@ pub enum CoreError {
     /// Recovery codes without a second factor make no sense.
     #[error("set up a second factor first")]
     MfaNotEnabled,
-    /// The password was right, but the account needs a second factor, which this way of
-    /// signing in cannot take (the OAuth2 password grant).
-    #[error("this account needs a second factor: sign in with POST /v1/auth/login, then /v1/auth/login/mfa")]
+    /// A second factor is needed and was not given: a session with one factor where the
+    /// operation needs two (an admin with `REQUIRE_MFA_FOR_ADMINS`), or a re-authentication
+    /// of an account with a factor that brought only the password.
+    #[error("this needs a second factor")]
     MfaRequired,
+    /// A wrong code at the second step of a login (counted like a wrong password).
+    #[error("the code is wrong or was already used")]
+    InvalidMfaCode { attempts_left: u32 },
     /// Unknown, expired, used-up or voided `mfa_token`.
     #[error("the sign-in is no longer waiting for a second factor; sign in again")]
     InvalidMfaToken,

@@ -24,6 +24,13 @@ pub enum Mail {
     /// Something changed about how the account is protected (a second factor added or
     /// removed, a recovery code used): `what` says it in a sentence, with no secret.
     SecurityNotice { to: Email, what: String },
+    /// A change of the account's address was asked for: the single-use link that confirms the
+    /// new address, sent to it (`to`); it works for `ttl_minutes`.
+    EmailChangeConfirm { to: Email, link: String, ttl_minutes: u64 },
+    /// A change of the account's address was asked for: the notice to the current address
+    /// (`to`). `new_email` is the new address masked (`a***@example.com`): the old mailbox
+    /// may no longer be only the user's (a former employer's), so it learns the domain only.
+    EmailChangeNotice { to: Email, new_email: String },
 }
 
 impl Mail {
@@ -36,7 +43,9 @@ impl Mail {
             | Self::PasswordChanged { to }
             | Self::AccountLocked { to, .. }
             | Self::Invitation { to, .. }
-            | Self::SecurityNotice { to, .. } => to,
+            | Self::SecurityNotice { to, .. }
+            | Self::EmailChangeConfirm { to, .. }
+            | Self::EmailChangeNotice { to, .. } => to,
         }
     }
 
@@ -51,6 +60,8 @@ impl Mail {
             Self::AccountLocked { .. } => "account_locked",
             Self::Invitation { .. } => "invitation",
             Self::SecurityNotice { .. } => "security_notice",
+            Self::EmailChangeConfirm { .. } => "email_change_confirm",
+            Self::EmailChangeNotice { .. } => "email_change_notice",
         }
     }
 }

@@ -145,6 +145,20 @@ impl Throttle {
         password: &str,
         purpose: &'static str,
     ) -> Result<(), CoreError> {
+        self.check_password(auth, field, password, purpose).await?;
+        self.clear_failures(&AccountKey::of(&auth.user)).await
+    }
+
+    /// [`Self::reauthenticate_with_password`] without forgetting the failures on success: for
+    /// a check a second factor must complete (the failures are forgotten once it does, so a
+    /// known password does not reset the count of wrong codes).
+    pub(crate) async fn check_password(
+        &self,
+        auth: &Authenticated,
+        field: &'static str,
+        password: &str,
+        purpose: &'static str,
+    ) -> Result<(), CoreError> {
         let account = AccountKey::of(&auth.user);
         if let Some(wait) = self.backoff(&account).await? {
             self.audit_reauth_failure(auth, purpose, "throttled").await?;
@@ -153,10 +167,7 @@ impl Throttle {
         // A hash stored before passwords were normalised matches too; it is upgraded at the
         // next login, not here.
         match self.hasher.verify_typed(password, &auth.user.password_hash).await?.1 {
-            Verification::Valid { .. } => {
-                self.clear_failures(&account).await?;
-                Ok(())
-            }
+            Verification::Valid { .. } => Ok(()),
             Verification::Invalid => {
                 self.audit_reauth_failure(auth, purpose, "invalid_password").await?;
                 self.count_failure(&account, Some(&auth.user), &auth.client).await?;
@@ -165,7 +176,7 @@ impl Throttle {
         }
     }
 
-    async fn audit_reauth_failure(
+    pub(crate) async fn audit_reauth_failure(
         &self,
         auth: &Authenticated,
         purpose: &'static str,

@@ -162,8 +162,6 @@ pub struct TotpEnrolment {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct MfaChallenge {
     pub user_id: Uuid,
-    /// Wrong codes so far: the fifth voids the challenge.
-    pub attempts: u32,
     /// The device the login named (`device_name`, or a known device's id).
     pub device_name: Option<String>,
     pub device_id: Option<Uuid>,

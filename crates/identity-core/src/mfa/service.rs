@@ -15,9 +15,8 @@ use super::otp::OtpGenerator;
 use super::store::MfaRepository;
 use crate::authz::{Need, authorize};
 use crate::domain::settings::SecretValue;
-use crate::domain::{FieldError, TokenDigest, User, UserId, ValidationErrors};
+use crate::domain::{DomainEvent, EventType, FieldError, MfaChangedData, TokenDigest, User, UserId, ValidationErrors};
 use crate::kernel::context::{Context, Mailer};
-use crate::kernel::throttle::Throttle;
 use crate::ports::{Mail, SecretBox, Secrets, Transaction, UnitOfWork};
 use crate::usecases::{Authenticated, CoreError};
 
@@ -56,24 +55,16 @@ pub struct MfaService {
     pub(crate) secret_box: Arc<dyn SecretBox>,
     pub(crate) otp: Arc<dyn OtpGenerator>,
     pub(crate) secrets: Arc<dyn Secrets>,
-    /// Re-authentication with the password before a factor changes.
-    pub(crate) throttle: Throttle,
     pub(crate) mailer: Mailer,
 }
 
 impl MfaService {
-    /// Begins a TOTP enrolment (the current `password` first): a new secret, shown this once
-    /// as base32, an `otpauth://` URI and its QR code. A user has one TOTP: with a confirmed
-    /// one this is a conflict (remove it first); an unconfirmed one is replaced.
-    pub async fn enrol_totp(
-        &self,
-        auth: &Authenticated,
-        password: &str,
-        label: Option<&str>,
-    ) -> Result<TotpEnrolment, CoreError> {
-        authorize(auth, Need::Caller)?;
+    /// Begins a TOTP enrolment (step-up: a recent authentication): a new secret, shown this
+    /// once as base32, an `otpauth://` URI and its QR code. A user has one TOTP: with a
+    /// confirmed one this is a conflict (remove it first); an unconfirmed one is replaced.
+    pub async fn enrol_totp(&self, auth: &Authenticated, label: Option<&str>) -> Result<TotpEnrolment, CoreError> {
+        authorize(auth, self.ctx.recent_authentication())?;
         let label = parse_label(label.unwrap_or("Authenticator app")).map_err(ValidationErrors::single)?;
-        self.throttle.reauthenticate_with_password(auth, "password", password, "mfa.enrol").await?;
         let now = self.ctx.now();
         let secret = self.otp.new_secret();
         let encoded = self.otp.encode(&secret);
@@ -110,7 +101,7 @@ impl MfaService {
 
     /// Confirms the pending TOTP enrolment with a code from the app: from now on sign-ins
     /// need a second factor. The first factor of an account also answers its recovery codes,
-    /// shown this once. Audited as `mfa.enabled`; the user is mailed.
+    /// shown this once. Audited and emitted as `mfa.enabled`; the user is mailed.
     pub async fn confirm_totp(
         &self,
         auth: &Authenticated,
@@ -140,9 +131,10 @@ impl MfaService {
         self.mailer
             .send_in(tx.as_mut(), notice(&auth.user, "An authenticator app was added as a second factor"))
             .await?;
+        let event = self.changed(EventType::MfaEnabled, &auth.user, &method, false, true);
         let metadata = serde_json::json!({ "method": method.id, "kind": method.kind.as_str() });
         let entry = self.ctx.audit_entry("mfa.enabled", Some(auth.user.id), Some(auth.user.id), &auth.client, metadata);
-        self.ctx.finish(tx, &[], entry).await?;
+        self.ctx.finish(tx, &[event], entry).await?;
         Ok((method, codes))
     }
 
@@ -171,11 +163,11 @@ impl MfaService {
         Ok(method)
     }
 
-    /// Removes one of the caller's methods (the current `password` first); removing the last
-    /// one voids the recovery codes. Audited as `mfa.disabled`; the user is mailed.
-    pub async fn remove(&self, auth: &Authenticated, id: Uuid, password: &str) -> Result<(), CoreError> {
-        authorize(auth, Need::Caller)?;
-        self.throttle.reauthenticate_with_password(auth, "password", password, "mfa.remove").await?;
+    /// Removes one of the caller's methods (step-up: a recent authentication); removing the
+    /// last one voids the recovery codes. Audited and emitted as `mfa.disabled`; the user is
+    /// mailed.
+    pub async fn remove(&self, auth: &Authenticated, id: Uuid) -> Result<(), CoreError> {
+        authorize(auth, self.ctx.recent_authentication())?;
         let mut tx = self.uow.begin().await?;
         let methods = tx.mfa().lock_methods_of(auth.user.id).await?;
         let method = methods.iter().find(|m| m.id == id && m.is_confirmed()).ok_or(CoreError::NotFound)?;
@@ -185,22 +177,18 @@ impl MfaService {
             tx.mfa().replace_recovery_codes(auth.user.id, &[]).await?;
         }
         self.mailer.send_in(tx.as_mut(), notice(&auth.user, "A second factor was removed from your account")).await?;
+        let event = self.changed(EventType::MfaDisabled, &auth.user, method, false, !last);
         let metadata = serde_json::json!({ "method": method.id, "kind": method.kind.as_str(), "last": last });
         let entry =
             self.ctx.audit_entry("mfa.disabled", Some(auth.user.id), Some(auth.user.id), &auth.client, metadata);
-        self.ctx.finish(tx, &[], entry).await
+        self.ctx.finish(tx, &[event], entry).await
     }
 
-    /// New recovery codes (the current `password` first), shown this once; the old ones are
-    /// void. Only for an account with a second factor. Audited as
+    /// New recovery codes (step-up: a recent authentication), shown this once; the old ones
+    /// are void. Only for an account with a second factor. Audited as
     /// `mfa.recovery_codes_regenerated`.
-    pub async fn regenerate_recovery_codes(
-        &self,
-        auth: &Authenticated,
-        password: &str,
-    ) -> Result<Vec<String>, CoreError> {
-        authorize(auth, Need::Caller)?;
-        self.throttle.reauthenticate_with_password(auth, "password", password, "mfa.recovery_codes").await?;
+    pub async fn regenerate_recovery_codes(&self, auth: &Authenticated) -> Result<Vec<String>, CoreError> {
+        authorize(auth, self.ctx.recent_authentication())?;
         let mut tx = self.uow.begin().await?;
         if !tx.mfa().lock_methods_of(auth.user.id).await?.iter().any(MfaMethod::is_confirmed) {
             return Err(CoreError::MfaNotEnabled);
@@ -218,7 +206,9 @@ impl MfaService {
     }
 
     /// An admin removes every factor of a user (who can no longer prove theirs) and their
-    /// recovery codes. Audited as `mfa.disabled` with `by_admin`; the user is mailed.
+    /// recovery codes. Audited as `mfa.disabled` with `by_admin`, and emitted as one
+    /// `mfa.disabled` (`by_admin`) per confirmed factor; the user is mailed. Nothing happens
+    /// (no audit entry, no event, no mail) for a user without a confirmed factor.
     pub async fn admin_remove_all(&self, auth: &Authenticated, user: &User) -> Result<(), CoreError> {
         authorize(auth, Need::ADMIN)?;
         let mut tx = self.uow.begin().await?;
@@ -233,9 +223,14 @@ impl MfaService {
         self.mailer
             .send_in(tx.as_mut(), notice(user, "An administrator removed the second factors of your account"))
             .await?;
+        let events: Vec<DomainEvent> = methods
+            .iter()
+            .filter(|m| m.is_confirmed())
+            .map(|m| self.changed(EventType::MfaDisabled, user, m, true, false))
+            .collect();
         let metadata = serde_json::json!({ "by_admin": true, "methods": methods.len() });
         let entry = self.ctx.audit_entry("mfa.disabled", Some(auth.user.id), Some(user.id), &auth.client, metadata);
-        self.ctx.finish(tx, &[], entry).await
+        self.ctx.finish(tx, &events, entry).await
     }
 
     /// The kinds of second factor `user` can prove at sign-in (none: the password is enough).
@@ -244,6 +239,22 @@ impl MfaService {
             self.mfa.methods_of(user).await?.iter().filter(|m| m.is_confirmed()).map(|m| m.kind).collect();
         kinds.dedup();
         Ok(kinds)
+    }
+
+    /// The `method`s [`Self::prove`] takes for `user` (`totp`, `recovery_code` while codes are
+    /// left); empty when the account has no second factor.
+    pub async fn sign_in_methods(&self, user: UserId) -> Result<Vec<&'static str>, CoreError> {
+        let overview = self.overview_of(user).await?;
+        let mut methods: Vec<&'static str> = Vec::new();
+        for method in &overview.methods {
+            if !methods.contains(&method.kind.as_str()) {
+                methods.push(method.kind.as_str());
+            }
+        }
+        if !methods.is_empty() && overview.recovery_codes_left > 0 {
+            methods.push(RECOVERY_METHOD);
+        }
+        Ok(methods)
     }
 
     /// Checks a second factor of `user` at sign-in, in `tx` (the transaction that opens the
@@ -273,7 +284,7 @@ impl MfaService {
                 }
                 Ok(None)
             }
-            "recovery_code" => {
+            RECOVERY_METHOD => {
                 let digest = self.recovery_digest(user.id, code);
                 let Some(left) = tx.mfa().use_recovery_code(user.id, &digest, now).await? else {
                     return Ok(None);
@@ -298,6 +309,27 @@ impl MfaService {
             ))
             .into()),
         }
+    }
+
+    /// An `mfa.enabled` or `mfa.disabled` event about `method` of `user` (the aggregate);
+    /// `enabled_after`: whether the account has a second factor once the change is made.
+    fn changed(
+        &self,
+        event_type: EventType,
+        user: &User,
+        method: &MfaMethod,
+        by_admin: bool,
+        enabled_after: bool,
+    ) -> DomainEvent {
+        let data = MfaChangedData {
+            user_id: user.id.as_uuid(),
+            method_id: method.id,
+            kind: method.kind.as_str(),
+            by_admin,
+            mfa_enabled: enabled_after,
+            changed_at: self.ctx.now(),
+        };
+        self.ctx.event(event_type, user.id.as_uuid(), user, &data)
     }
 
     /// The step `code` is accepted for under `method`'s secret, if any.
@@ -342,6 +374,9 @@ impl MfaService {
         self.secrets.keyed_digest(&format!("recovery-code:{user}:{}", normalise_recovery_code(code)))
     }
 }
+
+/// The `method` of a recovery code at sign-in.
+const RECOVERY_METHOD: &str = "recovery_code";
 
 const BASE64URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 

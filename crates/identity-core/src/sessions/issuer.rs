@@ -47,15 +47,16 @@ pub(crate) struct SessionIssuer {
 }
 
 impl SessionIssuer {
-    /// Opens a session for `user` in `tx`: the device (an existing one of the user's, or a
-    /// new one), the session row, its first refresh token and `session.created`. Returns the
-    /// session and the refresh token's plain text.
+    /// Opens a session for `user` in `tx`, signed in with the methods of `amr`: the device
+    /// (an existing one of the user's, or a new one), the session row, its first refresh
+    /// token and `session.created`. Returns the session and the refresh token's plain text.
     pub async fn open_session(
         &self,
         tx: &mut dyn Transaction,
         user: &User,
         client: &ClientInfo,
         device: DeviceChoice,
+        amr: Vec<String>,
     ) -> Result<(Session, String), CoreError> {
         let now = self.ctx.now();
         let user_agent = client.user_agent.as_deref().map(Session::clip_user_agent);
@@ -88,7 +89,8 @@ impl SessionIssuer {
             device_id: Some(device.id),
             user_agent,
             ip: client.ip,
-            amr: vec!["pwd".into()],
+            amr,
+            auth_time: now,
             created_at: now,
             last_seen_at: now,
             expires_at: now + self.ctx.settings.session_ttl,
@@ -140,7 +142,7 @@ impl SessionIssuer {
             jti: self.ctx.new_id(),
             roles: user.role_names(),
             amr: session.amr.clone(),
-            auth_time: session.created_at,
+            auth_time: session.auth_time,
         }
     }
 

@@ -6,17 +6,18 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::domain::{
-    Device, DeviceId, Email, FieldError, RefreshToken, RefreshTokenId, RevocationReason, Session, User, UserId,
-    UserStatus, Username, ValidationErrors,
+    Device, DeviceId, Email, FieldError, RefreshToken, RefreshTokenId, RevocationReason, User, UserId, UserStatus,
+    Username, ValidationErrors,
 };
 use crate::kernel::context::{Context, Revoker};
 use crate::kernel::throttle::{AuthFlow, Limited, Throttle};
 use crate::ports::{
-    ClientInfo, LoginAttempt, PasswordHasher, SessionRepository, SessionSelector, Transaction, UnitOfWork,
-    UserRepository, Verification,
+    ClientInfo, CodeStore, PasswordHasher, SessionRepository, SessionSelector, Transaction, UnitOfWork, UserRepository,
+    Verification,
 };
 use crate::sessions::issuer::{DeviceChoice, DeviceInput, LoginOutput, SessionIssuer};
-use crate::usecases::CoreError;
+use crate::sessions::second_factor::SignIn;
+use crate::usecases::{CoreError, MfaService};
 
 /// A login, as sent by the client: `identifier` is an email address or a username.
 #[derive(Debug, Clone, Default)]
@@ -67,12 +68,16 @@ pub struct LoginService {
     pub(crate) issuer: SessionIssuer,
     pub(crate) throttle: Throttle,
     pub(crate) revoker: Revoker,
+    /// The second factors a sign-in may need, and proves.
+    pub(crate) mfa: MfaService,
+    /// Sign-ins waiting for their second factor.
+    pub(crate) codes: Arc<dyn CodeStore>,
 }
 
 impl LoginService {
     /// `POST /v1/auth/login`: the `auth` bucket of the client and the account first (a refusal
     /// is recorded as a `rate_limited` attempt), then [`Self::sign_in`].
-    pub async fn login(&self, input: LoginInput) -> Result<Limited<LoginOutput>, CoreError> {
+    pub async fn login(&self, input: LoginInput) -> Result<Limited<SignIn>, CoreError> {
         let identifier = input.identifier.clone();
         let client = input.client.clone();
         match self.throttle.guard(AuthFlow::Login, &client, Some(&identifier), self.sign_in(input)).await {
@@ -85,11 +90,23 @@ impl LoginService {
     }
 
     /// `POST /v1/auth/token`: a password grant is a login (the same bucket, the same
-    /// recording, the same answers); a refresh grant is a refresh under the client's bucket.
+    /// recording, the same answers) that cannot take a second factor: an account with one is
+    /// refused with [`CoreError::MfaRequired`] after its right password. A refresh grant is a
+    /// refresh under the client's bucket.
     pub async fn token(&self, grant: TokenGrant, client: ClientInfo) -> Result<Limited<LoginOutput>, CoreError> {
         match grant {
             TokenGrant::Password { username, password } => {
-                self.login(LoginInput { identifier: username, password, device: None, client }).await
+                let Limited { decision, outcome } =
+                    self.login(LoginInput { identifier: username, password, device: None, client }).await?;
+                let outcome = match outcome {
+                    Ok(SignIn::Complete(out)) => Ok(out),
+                    Ok(SignIn::SecondFactor(pending)) => {
+                        self.forget_second_factor(&pending.mfa_token).await?;
+                        Err(CoreError::MfaRequired)
+                    }
+                    Err(error) => Err(error),
+                };
+                Ok(Limited { decision, outcome })
             }
             TokenGrant::RefreshToken(token) => {
                 self.throttle.guard(AuthFlow::Login, &client, None, self.rotate(&token, &client)).await
@@ -106,7 +123,8 @@ impl LoginService {
 
     /// Password login. Unknown accounts, wrong passwords and deleted accounts all answer
     /// [`CoreError::InvalidCredentials`] after the same hashing work. Every attempt is recorded.
-    async fn sign_in(&self, input: LoginInput) -> Result<LoginOutput, CoreError> {
+    /// An account with a second factor answers [`SignIn::SecondFactor`] to the right password.
+    async fn sign_in(&self, input: LoginInput) -> Result<SignIn, CoreError> {
         let mut errors = ValidationErrors::new();
         if input.identifier.trim().is_empty() {
             errors.push(FieldError::new("email", "required", "an email address or username is required"));
@@ -128,12 +146,12 @@ impl LoginService {
         let account = self.throttle.account_key(found.as_ref(), &input.identifier);
         if let Some(wait) = self.throttle.backoff(&account).await? {
             // Refused before any hashing: the attacker pays nothing, and neither do we.
-            self.record_failure(found.as_ref().map(|u| u.id), &input, "throttled").await?;
+            self.record_failure(found.as_ref().map(|u| u.id), &input.identifier, &input.client, "throttled").await?;
             return Err(CoreError::LoginThrottled { retry_after_secs: wait.as_secs().max(1) });
         }
         let Some(mut user) = found else {
             self.hasher.verify_typed_dummy(&input.password).await?;
-            self.record_failure(None, &input, "unknown_account").await?;
+            self.record_failure(None, &input.identifier, &input.client, "unknown_account").await?;
             self.throttle.count_failure(&account, None, &input.client).await?;
             return Err(CoreError::InvalidCredentials);
         };
@@ -157,18 +175,24 @@ impl LoginService {
             (_, UserStatus::Active) => None,
         };
         if let Some(reason) = refusal {
-            self.record_failure(Some(user.id), &input, reason).await?;
+            self.record_failure(Some(user.id), &input.identifier, &input.client, reason).await?;
             self.throttle.count_failure(&account, Some(&user), &input.client).await?;
             return Err(CoreError::InvalidCredentials);
         }
         let needs_rehash = matches!(verified, Verification::Valid { needs_rehash: true });
         // Only someone who knows the password of an active account learns it is unverified.
         if self.ctx.settings.require_verified_email && !user.email_verified {
-            self.record_failure(Some(user.id), &input, "email_not_verified").await?;
+            self.record_failure(Some(user.id), &input.identifier, &input.client, "email_not_verified").await?;
             return Err(CoreError::EmailNotVerified);
         }
         if needs_rehash {
             user.password_hash = self.hasher.hash(&password).await?;
+        }
+        let methods = self.mfa.sign_in_methods(user.id).await?;
+        if !methods.is_empty() {
+            // Nothing is issued yet, and the failures are not forgotten: only a finished
+            // sign-in does that.
+            return self.await_second_factor(&user, &input, lock_expired || needs_rehash, methods).await;
         }
 
         user.last_login_at = Some(now);
@@ -181,18 +205,9 @@ impl LoginService {
         let mut tx = self.uow.begin().await?;
         tx.users().update_user(&user).await?;
         let device = DeviceChoice { known, name: device_name };
-        let (session, refresh_token) = self.issuer.open_session(tx.as_mut(), &user, &input.client, device).await?;
-        tx.journal()
-            .record_login_attempt(&LoginAttempt {
-                user_id: Some(user.id),
-                identifier: user.email.as_str().to_owned(),
-                ip: input.client.ip,
-                user_agent: input.client.user_agent.as_deref().map(Session::clip_user_agent),
-                success: true,
-                reason: "ok",
-                at: now,
-            })
-            .await?;
+        let amr = vec!["pwd".to_owned()];
+        let (session, refresh_token) = self.issuer.open_session(tx.as_mut(), &user, &input.client, device, amr).await?;
+        tx.journal().record_login_attempt(&self.attempt(Some(&user), user.email.as_str(), &input.client, "ok")).await?;
         let metadata = serde_json::json!({ "session_id": session.id.as_uuid(), "unlocked": lock_expired });
         self.ctx
             .finish(
@@ -204,32 +219,32 @@ impl LoginService {
         // A success forgets the failures.
         self.throttle.clear_failures(&account).await?;
 
-        self.issuer.signed_in(user, session, refresh_token)
+        self.issuer.signed_in(user, session, refresh_token).map(SignIn::Complete)
     }
 
-    async fn record_failure(
+    /// Records a failed attempt (a `login_attempts` row and `login.failed` in the audit log).
+    pub(crate) async fn record_failure(
         &self,
         user: Option<UserId>,
-        input: &LoginInput,
+        identifier: &str,
+        client: &ClientInfo,
         reason: &'static str,
     ) -> Result<(), CoreError> {
-        let identifier = Email::parse(&input.identifier)
+        let identifier = Email::parse(identifier)
             .map(|e| e.as_str().to_owned())
-            .unwrap_or_else(|_| input.identifier.trim().chars().take(254).collect());
+            .unwrap_or_else(|_| identifier.trim().chars().take(254).collect());
         let mut tx = self.uow.begin().await?;
-        tx.journal()
-            .record_login_attempt(&LoginAttempt {
-                user_id: user,
-                identifier,
-                ip: input.client.ip,
-                user_agent: input.client.user_agent.as_deref().map(Session::clip_user_agent),
-                success: false,
-                reason,
-                at: self.ctx.now(),
-            })
-            .await?;
+        let mut attempt = self.attempt(None, &identifier, client, reason);
+        attempt.user_id = user;
+        tx.journal().record_login_attempt(&attempt).await?;
         let metadata = serde_json::json!({ "reason": reason });
-        self.ctx.finish(tx, &[], self.ctx.audit_entry("login.failed", None, user, &input.client, metadata)).await?;
+        self.ctx.finish(tx, &[], self.ctx.audit_entry("login.failed", None, user, client, metadata)).await?;
+        Ok(())
+    }
+
+    /// Drops a waiting sign-in nobody can finish (the password grant's).
+    async fn forget_second_factor(&self, mfa_token: &str) -> Result<(), CoreError> {
+        self.codes.delete(&self.challenge_key(mfa_token)).await?;
         Ok(())
     }
 

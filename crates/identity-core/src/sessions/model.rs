@@ -103,8 +103,12 @@ pub struct Session {
     pub device_id: Option<DeviceId>,
     pub user_agent: Option<String>,
     pub ip: Option<IpAddr>,
-    /// How the user proved who they are (`pwd`, later `otp`, `webauthn`).
+    /// How the user proved who they are (`pwd`, `otp`, `recovery`, `webauthn`): at sign-in,
+    /// or at the latest re-authentication.
     pub amr: Vec<String>,
+    /// When they last proved it (OIDC's `auth_time`): the sign-in, or the latest
+    /// `POST /v1/auth/reauthenticate`. What step-up freshness is measured from.
+    pub auth_time: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
     pub last_seen_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
@@ -115,6 +119,11 @@ pub struct Session {
 impl Session {
     /// Longest user agent kept; the rest is cut (on a character boundary).
     pub const USER_AGENT_MAX_CHARS: usize = 512;
+
+    /// The assurance level its `amr` reaches: 1, or 2 with a second factor.
+    pub fn aal(&self) -> u8 {
+        crate::authz::Aal::of(&self.amr).number()
+    }
 
     /// Whether the session still counts at `now`: not revoked, not past its absolute
     /// lifetime and, with an idle timeout, used (signed in or refreshed) less than
@@ -238,6 +247,7 @@ mod tests {
             user_agent: None,
             ip: None,
             amr: vec!["pwd".into()],
+            auth_time: last_seen_at,
             created_at: last_seen_at,
             last_seen_at,
             expires_at: last_seen_at + Duration::days(30),

@@ -47,7 +47,9 @@ pub struct LoginAttempt {
     pub ip: Option<IpAddr>,
     pub user_agent: Option<String>,
     pub success: bool,
-    /// `ok`, `invalid_password`, `unknown_account`, `locked`, `disabled`, `email_not_verified`.
+    /// `ok`, `invalid_password`, `unknown_account`, `locked`, `disabled`, `email_not_verified`,
+    /// `throttled`, `rate_limited`, `mfa_required` (the password was right; a second factor
+    /// is awaited), `invalid_mfa_code`.
     pub reason: &'static str,
     pub at: DateTime<Utc>,
 }
@@ -59,6 +61,14 @@ pub trait SessionWrites: Send {
     async fn session(&mut self, id: SessionId) -> Result<Option<Session>, RepoError>;
     /// Writes `last_seen_at` (the rest of a session does not change).
     async fn touch_session(&mut self, id: SessionId, at: DateTime<Utc>) -> Result<(), RepoError>;
+    /// Writes a re-authentication: the methods proved (`amr`, and the level they reach) and
+    /// `auth_time`.
+    async fn reauthenticate_session(
+        &mut self,
+        id: SessionId,
+        amr: &[String],
+        at: DateTime<Utc>,
+    ) -> Result<(), RepoError>;
     /// Revokes the user's live sessions picked by `selector` together with their refresh
     /// tokens, and returns the sessions it revoked.
     async fn revoke_sessions(

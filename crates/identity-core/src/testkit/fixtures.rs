@@ -51,6 +51,7 @@ pub fn session(user: &User) -> Session {
         user_agent: Some("Mozilla/5.0 (contract test)".into()),
         ip: Some("203.0.113.7".parse().unwrap_or(std::net::IpAddr::from([127, 0, 0, 1]))),
         amr: vec!["pwd".into()],
+        auth_time: now,
         created_at: now,
         last_seen_at: now,
         expires_at: now + Duration::days(30),

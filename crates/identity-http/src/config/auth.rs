@@ -65,6 +65,8 @@ pub(super) fn read_auth(r: &Reader<'_>) -> Result<AuthSettings, ConfigError> {
         url_template("EMAIL_VERIFICATION_URL_TEMPLATE", "http://localhost:8080/verify-email?token={token}")?;
     let password_reset_url_template =
         url_template("PASSWORD_RESET_URL_TEMPLATE", "http://localhost:8080/reset-password?token={token}")?;
+    let email_change_url_template =
+        url_template("EMAIL_CHANGE_URL_TEMPLATE", "http://localhost:8080/confirm-email-change?token={token}")?;
     let settings = AuthSettings {
         issuer: r.string("TOKEN_ISSUER", "identity"),
         audience: r.string("TOKEN_AUDIENCE", "identity"),
@@ -84,6 +86,7 @@ pub(super) fn read_auth(r: &Reader<'_>) -> Result<AuthSettings, ConfigError> {
         mail_cooldown: r.span("MAIL_COOLDOWN_SECONDS", 60, 0, 3_600)?,
         email_verification_ttl: r.span("EMAIL_VERIFICATION_TTL_SECONDS", 86_400, 300, 30 * 86_400)?,
         email_verification_url_template,
+        email_change_url_template,
         password_reset_ttl: r.span("PASSWORD_RESET_TTL_SECONDS", 3_600, 300, 7 * 86_400)?,
         invitation_ttl: r.span("INVITATION_TTL_SECONDS", 7 * 86_400, 3_600, 30 * 86_400)?,
         password_reset_url_template,
@@ -102,6 +105,8 @@ pub(super) fn read_auth(r: &Reader<'_>) -> Result<AuthSettings, ConfigError> {
         },
         // Read with the jobs section (`JOB_MAX_ATTEMPTS`).
         job_max_attempts: AuthSettings::default().job_max_attempts,
+        reauth_max_age: r.span("REAUTH_MAX_AGE_SECONDS", 600, 30, 86_400)?,
+        require_mfa_for_admins: r.boolean("REQUIRE_MFA_FOR_ADMINS", false)?,
     };
     if settings.session_ttl < settings.access_token_ttl {
         return Err(invalid("REFRESH_TOKEN_TTL_SECONDS", "must not be shorter than ACCESS_TOKEN_TTL_SECONDS"));

@@ -71,6 +71,16 @@ pub(super) fn read(r: &Reader<'_>) -> Result<MailConfig, ConfigError> {
             "SECURITY_NOTICE_EMAIL_BODY",
             &defaults.security_notice,
         )?,
+        email_change_confirm: template(
+            "EMAIL_CHANGE_EMAIL_SUBJECT",
+            "EMAIL_CHANGE_EMAIL_BODY",
+            &defaults.email_change_confirm,
+        )?,
+        email_change_notice: template(
+            "EMAIL_CHANGE_NOTICE_EMAIL_SUBJECT",
+            "EMAIL_CHANGE_NOTICE_EMAIL_BODY",
+            &defaults.email_change_notice,
+        )?,
     };
     let smtp_url = r.secret_url("SMTP_URL", "SMTP_URL_FILE", &["smtp", "smtps"])?;
     let notification_url = super::jobs::http_url(r, "NOTIFICATION_URL")?;

@@ -8,7 +8,7 @@ use identity_proxy::Routes;
 use super::{ConfigError, Reader, invalid};
 
 /// The paths this service serves itself: no proxy route may take them or lie below them.
-const RESERVED: [&str; 10] = [
+const RESERVED: [&str; 11] = [
     "/v1",
     "/.well-known",
     "/health",
@@ -20,6 +20,7 @@ const RESERVED: [&str; 10] = [
     // The pages mailed links open (`crate::pages`).
     "/verify-email",
     "/reset-password",
+    "/confirm-email-change",
 ];
 
 /// Where requests are forwarded (`PROXY_ROUTES`) and how long upstreams may take.

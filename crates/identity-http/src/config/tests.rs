@@ -42,6 +42,8 @@ fn registration_codes_live_ten_minutes_and_no_subject_carries_a_secret() {
         "PASSWORD_CHANGED_EMAIL_SUBJECT",
         "ACCOUNT_LOCKED_EMAIL_SUBJECT",
         "INVITATION_EMAIL_SUBJECT",
+        "EMAIL_CHANGE_EMAIL_SUBJECT",
+        "EMAIL_CHANGE_NOTICE_EMAIL_SUBJECT",
     ] {
         for secret in ["{code}", "{token}", "{link}"] {
             let err = load(&[(var, &format!("Your code is {secret}"))]).err().unwrap();

@@ -1,7 +1,8 @@
-//! The two pages the mailed links open by default (`EMAIL_VERIFICATION_URL_TEMPLATE`,
-//! `PASSWORD_RESET_URL_TEMPLATE`): `GET /verify-email` (a button that posts the token to
-//! `POST /v1/auth/email/verify`) and `GET /reset-password` (a form that posts the token and the
-//! new password to `POST /v1/auth/password/reset`). Plain HTML with one script and one style
+//! The pages the mailed links open by default (`EMAIL_VERIFICATION_URL_TEMPLATE`,
+//! `PASSWORD_RESET_URL_TEMPLATE`, `EMAIL_CHANGE_URL_TEMPLATE`): `GET /verify-email` (a button
+//! that posts the token to `POST /v1/auth/email/verify`), `GET /reset-password` (a form that
+//! posts the token and the new password to `POST /v1/auth/password/reset`) and `GET
+//! /confirm-email-change` (a button that posts the token to `POST /v1/users/me/email/confirm`). Plain HTML with one script and one style
 //! sheet, all compiled into the binary and served from the same origin under their own strict
 //! CSP ([`CSP`]): nothing inline, nothing from elsewhere. The server renders them in the
 //! request's language ([`texts::Lang::of_request`]); the script reads the token from the link,
@@ -23,12 +24,14 @@ use self::texts::{Lang, TEXTS};
 pub const VERIFY_EMAIL: &str = "/verify-email";
 /// The password link's page (reset and invitation mails).
 pub const RESET_PASSWORD: &str = "/reset-password";
+/// The email-change link's page.
+pub const CONFIRM_EMAIL_CHANGE: &str = "/confirm-email-change";
 /// The pages' script.
 pub const SCRIPT: &str = "/pages/pages.js";
 /// The pages' style sheet.
 pub const STYLE: &str = "/pages/pages.css";
 /// Every path this module serves (`GET` only).
-pub const ROUTES: [&str; 4] = [VERIFY_EMAIL, RESET_PASSWORD, SCRIPT, STYLE];
+pub const ROUTES: [&str; 5] = [VERIFY_EMAIL, RESET_PASSWORD, CONFIRM_EMAIL_CHANGE, SCRIPT, STYLE];
 
 /// The pages' Content-Security-Policy: their own script, style sheet and API calls, nothing
 /// else; no inline script or style, no framing, forms post nowhere else.
@@ -42,6 +45,7 @@ pub fn serves(path: &str) -> bool {
 
 const VERIFY_EMAIL_HTML: &str = include_str!("verify-email.html");
 const RESET_PASSWORD_HTML: &str = include_str!("reset-password.html");
+const CONFIRM_EMAIL_CHANGE_HTML: &str = include_str!("confirm-email-change.html");
 const SCRIPT_JS: &str = include_str!("pages.js");
 const STYLE_CSS: &str = include_str!("pages.css");
 
@@ -53,15 +57,20 @@ const COMMON: [&str; 6] = ["missing_token", "rate_limited", "unavailable", "netw
 pub struct Pages {
     verify_email: Vec<String>,
     reset_password: Vec<String>,
+    confirm_email_change: Vec<String>,
 }
 
 impl Pages {
-    /// Renders both pages in every language; `policy` gives the password lengths they state.
+    /// Renders every page in every language; `policy` gives the password lengths they state.
     pub fn new(policy: &PasswordPolicy) -> Self {
         let render_all = |template: &str| -> Vec<String> {
             Lang::ALL.iter().map(|&lang| render(template, lang, policy).0).collect()
         };
-        Self { verify_email: render_all(VERIFY_EMAIL_HTML), reset_password: render_all(RESET_PASSWORD_HTML) }
+        Self {
+            verify_email: render_all(VERIFY_EMAIL_HTML),
+            reset_password: render_all(RESET_PASSWORD_HTML),
+            confirm_email_change: render_all(CONFIRM_EMAIL_CHANGE_HTML),
+        }
     }
 }
 
@@ -72,6 +81,7 @@ pub fn configure(cfg: &mut utoipa_actix_web::service_config::ServiceConfig, page
     cfg.app_data(pages.clone())
         .route(VERIFY_EMAIL, read().to(verify_email))
         .route(RESET_PASSWORD, read().to(reset_password))
+        .route(CONFIRM_EMAIL_CHANGE, read().to(confirm_email_change))
         .route(SCRIPT, read().to(script))
         .route(STYLE, read().to(style));
     for path in ROUTES {
@@ -104,6 +114,10 @@ fn page(req: &HttpRequest, rendered: &[String]) -> HttpResponse {
         .insert_header((header::CONTENT_LANGUAGE, lang.tag()))
         .insert_header((header::VARY, "Accept-Language"))
         .body(html)
+}
+
+async fn confirm_email_change(req: HttpRequest, pages: web::Data<Pages>) -> HttpResponse {
+    page(&req, &pages.confirm_email_change)
 }
 
 async fn script() -> HttpResponse {
@@ -194,7 +208,7 @@ mod tests {
     #[test]
     fn every_placeholder_has_a_text_in_every_language() {
         let policy = PasswordPolicy::default();
-        for template in [VERIFY_EMAIL_HTML, RESET_PASSWORD_HTML] {
+        for template in [VERIFY_EMAIL_HTML, RESET_PASSWORD_HTML, CONFIRM_EMAIL_CHANGE_HTML] {
             for lang in Lang::ALL {
                 let (html, unknown) = render(template, lang, &policy);
                 assert!(unknown.is_empty(), "{lang:?}: no text for {unknown:?}");
@@ -209,7 +223,7 @@ mod tests {
     /// The CSP allows no inline script or style: the pages have none.
     #[test]
     fn nothing_inline() {
-        for html in [VERIFY_EMAIL_HTML, RESET_PASSWORD_HTML] {
+        for html in [VERIFY_EMAIL_HTML, RESET_PASSWORD_HTML, CONFIRM_EMAIL_CHANGE_HTML] {
             assert_eq!(html.matches("<script").count(), 1);
             assert!(html.contains(&format!("<script src=\"{SCRIPT}\" defer></script>")));
             assert!(html.contains(&format!("<link rel=\"stylesheet\" href=\"{STYLE}\">")));

@@ -87,11 +87,13 @@
     return { status: response.status, body: data, retryAfter: response.headers.get("retry-after") };
   };
 
+  // The page has a form for a new link (verify, reset) or not (an email change: asked for
+  // again while signed in).
   const invalidLink = () => {
     action.hidden = true;
     show("error", text("invalid_token"));
     setState("invalid_token");
-    renew.hidden = false;
+    if (renew) renew.hidden = false;
   };
 
   // Shows a refused request in words: an expired or used link, field errors next to their
@@ -154,7 +156,7 @@
 
   // The form under an expired or used link: a new link to the address typed.
   const renewPath = page === "verify-email" ? "/v1/auth/email/verify/resend" : "/v1/auth/password/forgot";
-  renew.addEventListener("submit", async (event) => {
+  renew?.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearFieldErrors(renew);
     const email = renew.elements.email.value.trim();
@@ -184,15 +186,22 @@
     event.preventDefault();
     clearFieldErrors(action);
     let answer;
-    if (page === "verify-email") {
+    if (page === "verify-email" || page === "confirm-email-change") {
+      const path = page === "verify-email" ? "/v1/auth/email/verify" : "/v1/users/me/email/confirm";
       busy(action, true);
       show("pending", text("working"));
-      answer = await post("/v1/auth/email/verify", { token });
+      answer = await post(path, { token });
       busy(action, false);
       if (answer.status === 200) {
         action.hidden = true;
         show("ok", text("done", { email: (answer.body && answer.body.email) || "" }));
         setState("done");
+        return;
+      }
+      if (answer.status === 409 && answer.body && answer.body.code === "email_taken") {
+        action.hidden = true;
+        show("error", text("email_taken"));
+        setState("email_taken");
         return;
       }
     } else {

@@ -145,9 +145,46 @@ pub const TEXTS: &[(&str, [&str; 2])] = &[
             "Falls zu {email} ein Konto besteht, ist ein neuer Link unterwegs. Sehen Sie in Ihrem Posteingang nach.",
         ],
     ),
+    // Confirm a new address (an email change).
+    ("change_title", ["Confirm your new email address", "Neue E-Mail-Adresse bestätigen"]),
+    (
+        "change_lead",
+        [
+            "Confirm that this address is yours to make it the address of your account.",
+            "Bestätigen Sie, dass diese Adresse Ihnen gehört, um sie zur Adresse Ihres Kontos zu machen.",
+        ],
+    ),
+    ("change_button", ["Use this email address", "Diese E-Mail-Adresse verwenden"]),
+    ("change_working", ["Changing …", "Wird geändert …"]),
+    (
+        "change_done",
+        [
+            "Your account's address is now {email}. Your other sessions were signed out: sign in there with the new \
+             address.",
+            "Die Adresse Ihres Kontos ist jetzt {email}. Ihre anderen Sitzungen wurden abgemeldet: Melden Sie sich \
+             dort mit der neuen Adresse an.",
+        ],
+    ),
+    (
+        "change_invalid_token",
+        [
+            "This link has expired, was already used, or a newer one was sent: only the latest link works, once. \
+             To change the address, ask again in your account's settings.",
+            "Dieser Link ist abgelaufen, wurde bereits verwendet, oder ein neuerer wurde gesendet: Nur der neueste \
+             Link funktioniert, und nur einmal. Um die Adresse zu ändern, fordern Sie in den Einstellungen Ihres \
+             Kontos einen neuen an.",
+        ],
+    ),
+    (
+        "change_email_taken",
+        [
+            "Another account already uses this address, so it cannot become the address of yours.",
+            "Ein anderes Konto verwendet diese Adresse bereits, daher kann sie nicht die Adresse Ihres Kontos werden.",
+        ],
+    ),
     ("resend_button", ["Send me a new link", "Neuen Link senden"]),
     ("mismatch", ["The two passwords differ.", "Die beiden Passwörter stimmen nicht überein."]),
-    // Answers both pages may get.
+    // Answers every page may get.
     (
         "missing_token",
         [

@@ -299,6 +299,33 @@ pub async fn revoke_sessions(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// Removes every second factor of a user and their recovery codes (admins only): for a user
+/// who lost their authenticator app and their codes; they then sign in with the password
+/// alone. Emits `mfa.disabled` (`by_admin`) per factor and audits it; the user is mailed. A
+/// user without a factor: nothing changes, still 204.
+#[utoipa::path(
+    operation_id = "admin_delete_user_mfa",
+    tag = "admin",
+    params(("id" = Uuid, Path, description = "User id")),
+    security(("bearer" = ["admin"]), ("cookie" = ["admin"])),
+    responses(
+        (status = NO_CONTENT, description = "The user has no second factor any more"),
+        (status = UNAUTHORIZED, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
+        (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = NOT_FOUND, description = "`not_found`: no such user", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/admin/users/{id}/mfa")]
+pub async fn delete_user_mfa(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let target = state.services.admin.get_user(&user.0, id.into_inner()).await?;
+    state.services.mfa.admin_remove_all(&user.0, &target).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
 /// Mails the user a password reset link (admins only); the answer carries nothing.
 ///
 /// As `password/forgot` does (and Keycloak's "credential reset"): the admin never sees the

@@ -17,7 +17,7 @@ pub struct AuditView {
     pub id: i64,
     /// `user.registered`, `user.verified`, `login.succeeded`, `login.failed`, `account.locked`,
     /// `session.revoked`, `session.refresh_reused`, `device.removed`, `password.changed`,
-    /// `password.reset`, `password.reset_requested`.
+    /// `password.reset`, `password.reset_requested`, `email.change_requested`, `email.changed`.
     #[schema(example = "login.failed")]
     pub action: String,
     /// Who did it (`null`: not signed in, or the system).

@@ -3,7 +3,10 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, get, post, web};
 use chrono::{DateTime, Utc};
 use identity_core::ports::ClientInfo;
-use identity_core::usecases::{ConfirmRegistrationInput, DeviceInput, LoginInput, LoginOutput, RegisterInput};
+use identity_core::usecases::{
+    ConfirmRegistrationInput, DeviceInput, FactorInput, LoginInput, LoginOutput, MfaLoginInput, MfaPending,
+    RegisterInput, SignIn,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -368,17 +371,78 @@ fn signed_out(mut builder: HttpResponseBuilder, cookies: &CookieSettings) -> Htt
         .finish()
 }
 
+/// A second factor the second step of a sign-in takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MfaMethodName {
+    /// A code from the authenticator app (each code works once).
+    Totp,
+    /// One of the recovery codes shown when the first factor was confirmed (each works once).
+    RecoveryCode,
+}
+
+impl MfaMethodName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Totp => "totp",
+            Self::RecoveryCode => "recovery_code",
+        }
+    }
+
+    fn parse(raw: &str) -> Option<Self> {
+        [Self::Totp, Self::RecoveryCode].into_iter().find(|m| m.as_str() == raw)
+    }
+}
+
+/// The right password of an account with a second factor: nothing is issued yet. Send the
+/// `mfa_token` with a code to `POST /v1/auth/login/mfa`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MfaRequiredResponse {
+    /// Always `true`: what tells this answer from a signed-in one.
+    #[schema(example = true)]
+    pub mfa_required: bool,
+    /// For `POST /v1/auth/login/mfa` only (never a bearer token); works for `expires_in`
+    /// seconds and five wrong codes.
+    pub mfa_token: String,
+    /// The methods the second step takes for this account.
+    pub methods: Vec<MfaMethodName>,
+    #[schema(example = 300)]
+    pub expires_in: i64,
+}
+
+impl From<&MfaPending> for MfaRequiredResponse {
+    fn from(pending: &MfaPending) -> Self {
+        Self {
+            mfa_required: true,
+            mfa_token: pending.mfa_token.clone(),
+            methods: pending.methods.iter().filter_map(|m| MfaMethodName::parse(m)).collect(),
+            expires_in: pending.expires_in,
+        }
+    }
+}
+
+/// What a login answers: signed in, or waiting for a second factor (`mfa_required: true`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+// Made once per login and serialised at once: boxing would only add an allocation.
+#[allow(clippy::large_enum_variant)]
+pub enum LoginAnswer {
+    SignedIn(LoginResponse),
+    MfaRequired(MfaRequiredResponse),
+}
+
 /// Signs in: answers the tokens in the body, the access token as `X-Auth-Token`, and both as
 /// `HttpOnly` cookies. Unknown accounts and wrong passwords get the same 401
-/// `invalid_credentials`.
+/// `invalid_credentials`. An account with a second factor answers `mfa_required: true` with an
+/// `mfa_token` instead (no token, no cookie): `POST /v1/auth/login/mfa` completes the sign-in.
 #[utoipa::path(
     operation_id = "login",
     tag = "auth",
     request_body = LoginRequest,
     responses(
-        (status = OK, description = "Signed in", body = LoginResponse,
-         headers(("X-Auth-Token" = String, description = "The access token"),
-                 ("Set-Cookie" = String, description = "Access token (path /) and refresh token (path /v1/auth) as HttpOnly cookies"))),
+        (status = OK, description = "Signed in (`LoginResponse`, with the tokens also as `X-Auth-Token` and cookies), or waiting for a second factor (`MfaRequiredResponse`: no token, no cookie)", body = LoginAnswer,
+         headers(("X-Auth-Token" = String, description = "The access token (signed in only)"),
+                 ("Set-Cookie" = String, description = "Access token (path /) and refresh token (path /v1/auth) as HttpOnly cookies (signed in only)"))),
         (status = UNAUTHORIZED, description = "`invalid_credentials`: unknown account, wrong password, or a locked, disabled or deleted account (whatever the password)", body = Problem, content_type = "application/problem+json"),
         (status = FORBIDDEN, description = "`email_not_verified` (with `REQUIRE_VERIFIED_EMAIL`, only after the right password of an active account)", body = Problem, content_type = "application/problem+json"),
         (status = TOO_MANY_REQUESTS, description = "`rate_limited` (see `Retry-After` and `RateLimit-*`), or `login_throttled` after repeated failures", body = Problem, content_type = "application/problem+json"),
@@ -397,7 +461,146 @@ pub async fn login(
     let device = body.device.map(|d| DeviceInput { id: d.id, name: d.name });
     let input = LoginInput { identifier, password: body.password, device, client: client_info(&req, &state) };
     let answer = state.services.login.login(input).await;
+    limited(answer, |out| match out {
+        SignIn::Complete(out) => signed_in(HttpResponse::Ok(), &state.cookies, &out),
+        SignIn::SecondFactor(pending) => HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .insert_header((header::PRAGMA, "no-cache"))
+            .json(MfaRequiredResponse::from(&pending)),
+    })
+}
+
+/// The second step of a sign-in.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MfaLoginRequest {
+    /// From the login's `mfa_required` answer.
+    #[schema(min_length = 1)]
+    pub mfa_token: String,
+    pub method: MfaMethodName,
+    /// The 6 digits of the authenticator app, or a recovery code (`XXXX-XXXX-XXXX`; case,
+    /// dashes and spaces do not matter).
+    #[schema(example = "123456", min_length = 1, max_length = 64)]
+    pub code: String,
+}
+
+/// Completes a sign-in that answered `mfa_required`: the same answer as a login (tokens in
+/// the body, `X-Auth-Token`, cookies), with `amr` `["pwd", "otp"]` or `["pwd", "recovery"]`.
+/// A TOTP code works once; a recovery code works once (the account's owner is mailed, and
+/// the audit log says how many are left). Wrong codes count against the account like wrong
+/// passwords; the fifth voids the `mfa_token`.
+#[utoipa::path(
+    operation_id = "login_mfa",
+    tag = "auth",
+    request_body = MfaLoginRequest,
+    responses(
+        (status = OK, description = "Signed in", body = LoginResponse,
+         headers(("X-Auth-Token" = String, description = "The access token"),
+                 ("Set-Cookie" = String, description = "Access token (path /) and refresh token (path /v1/auth) as HttpOnly cookies"))),
+        (status = UNAUTHORIZED, description = "`invalid_mfa_code` (wrong or used code; `attempts_left`), or `invalid_mfa_token` (unknown, expired, finished, or voided by five wrong codes: sign in again)", body = Problem, content_type = "application/problem+json"),
+        (status = TOO_MANY_REQUESTS, description = "`rate_limited` (see `Retry-After` and `RateLimit-*`), or `login_throttled` after repeated failures", body = Problem, content_type = "application/problem+json"),
+        (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/login/mfa")]
+pub async fn login_mfa(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: JsonBody<MfaLoginRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let JsonBody(body) = body;
+    let input = MfaLoginInput {
+        mfa_token: body.mfa_token,
+        method: body.method.as_str().to_owned(),
+        code: body.code,
+        client: client_info(&req, &state),
+    };
+    let answer = state.services.login.login_mfa(input).await;
     limited(answer, |out| signed_in(HttpResponse::Ok(), &state.cookies, &out))
+}
+
+/// Proving who you are again, for the sensitive changes of the next
+/// `REAUTH_MAX_AGE_SECONDS`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReauthenticateRequest {
+    #[schema(format = Password, min_length = 1)]
+    pub password: String,
+    /// With `code`: required when the account has a second factor.
+    #[serde(default)]
+    pub method: Option<MfaMethodName>,
+    #[serde(default)]
+    #[schema(example = "123456", min_length = 1, max_length = 64)]
+    pub code: Option<String>,
+}
+
+/// A session whose user just proved who they are again.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReauthenticateResponse {
+    /// A new access token carrying the new `auth_time` (and `amr`); also `X-Auth-Token` and
+    /// the access cookie. The refresh token does not change.
+    pub access_token: String,
+    pub token_type: TokenType,
+    #[schema(example = 900)]
+    pub expires_in: i64,
+    pub expires_at: DateTime<Utc>,
+    pub session: SessionView,
+}
+
+/// Step-up ("sudo mode"): the password again, and a second factor when the account has one.
+/// Changing the password or the email, adding or removing a factor, new recovery codes and
+/// deleting the account need this within `REAUTH_MAX_AGE_SECONDS` of the sign-in or of the
+/// last re-authentication (403 `reauthentication_required` otherwise). Answers a new access
+/// token with the new `auth_time`. Failures count like failed logins.
+#[utoipa::path(
+    operation_id = "reauthenticate",
+    tag = "auth",
+    security(("bearer" = []), ("cookie" = [])),
+    request_body = ReauthenticateRequest,
+    responses(
+        (status = OK, body = ReauthenticateResponse,
+         headers(("X-Auth-Token" = String, description = "The new access token"),
+                 ("Set-Cookie" = String, description = "The new access token as an HttpOnly cookie (path /)"))),
+        (status = UNAUTHORIZED, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
+        (status = FORBIDDEN, description = "`mfa_required`: the account has a second factor; send `method` and `code` with the password, or `csrf_rejected`", body = Problem, content_type = "application/problem+json"),
+        (status = TOO_MANY_REQUESTS, description = "`login_throttled` after repeated failures", body = Problem, content_type = "application/problem+json"),
+        (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: a wrong password (field `password`), a wrong or used code (field `code`), or `method` without `code`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/reauthenticate")]
+pub async fn reauthenticate(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    body: JsonBody<ReauthenticateRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let JsonBody(body) = body;
+    let factor = match (body.method, body.code) {
+        (None, None) => None,
+        (Some(method), Some(code)) => Some(FactorInput { method: method.as_str().to_owned(), code }),
+        (method, _) => {
+            let (field, missing) = if method.is_some() { ("code", "code") } else { ("method", "method") };
+            return Err(identity_core::domain::ValidationErrors::single(identity_core::domain::FieldError::new(
+                field,
+                "required",
+                format!("`method` and `code` go together: `{missing}` is missing"),
+            ))
+            .into());
+        }
+    };
+    let out = state.services.login.reauthenticate(&user.0, &body.password, factor).await?;
+    let cookies = &state.cookies;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"))
+        .insert_header(("X-Auth-Token", out.access_token.as_str()))
+        .cookie(cookie(cookies, &cookies.access_name, &out.access_token, "/", cookies.access_max_age))
+        .json(ReauthenticateResponse {
+            access_token: out.access_token.clone(),
+            token_type: TokenType::Bearer,
+            expires_in: out.claims.lifetime_secs(),
+            expires_at: out.claims.exp,
+            session: SessionView::from(&out.session),
+        }))
 }
 
 /// A refresh token in the body; without one the refresh cookie is used.

@@ -9,6 +9,7 @@ pub mod groups;
 pub mod health;
 pub mod instances;
 pub mod jobs;
+pub mod mfa;
 pub mod oauth;
 pub mod passwords;
 pub mod preferences;
@@ -58,6 +59,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(auth::verify_email)
             .service(auth::resend_verification)
             .service(auth::login)
+            .service(auth::login_mfa)
+            .service(auth::reauthenticate)
             .service(oauth::token)
             .service(auth::refresh)
             .service(auth::logout)
@@ -80,9 +83,17 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(sessions::list_devices)
             .service(sessions::rename_device)
             .service(sessions::delete_device)
+            .service(mfa::enroll_totp)
+            .service(mfa::confirm_totp)
+            .service(mfa::list_mfa_methods)
+            .service(mfa::rename_mfa_method)
+            .service(mfa::delete_mfa_method)
+            .service(mfa::regenerate_recovery_codes)
             .service(users::get_me)
             .service(users::patch_me)
             .service(users::delete_me)
+            .service(users::request_email_change)
+            .service(users::confirm_email_change)
             .service(audit::own)
             .service(audit::search)
             .service(admin::list_users)
@@ -94,6 +105,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(admin::delete_user)
             .service(admin::restore_user)
             .service(admin::revoke_sessions)
+            .service(admin::delete_user_mfa)
             .service(admin::request_password_reset)
             .service(groups::my_apps)
             .service(groups::list_groups)

@@ -205,6 +205,11 @@ impl From<CoreError> for OAuthRefusal {
                     answer.headers().iter().filter(|(n, _)| keep(n)).map(|(n, v)| (n.clone(), v.clone())).collect();
                 Self { status, error, description: problem.problem().detail, headers }
             }
+            // Only after the right password: the grant cannot take the second factor.
+            CoreError::MfaRequired => Self::bad_request(
+                OAuthErrorCode::InvalidGrant,
+                "mfa_required: the account has a second factor; sign in with POST /v1/auth/login, then POST /v1/auth/login/mfa",
+            ),
             // Credentials, account state and refresh tokens: one answer, no oracle.
             _ => Self::bad_request(OAuthErrorCode::InvalidGrant, description),
         }

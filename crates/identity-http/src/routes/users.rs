@@ -1,8 +1,9 @@
-use actix_web::{HttpResponse, delete, get, patch, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::views::UserView;
+use crate::client::client_info;
 use crate::error::{ApiError, Problem};
 use crate::extract::{CurrentUser, JsonBody};
 use crate::state::AppState;
@@ -145,4 +146,77 @@ pub async fn delete_me(
 ) -> Result<HttpResponse, ApiError> {
     state.services.profile.delete_account(&user.0, &body.0.password).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// The address the account should have.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmailChangeRequest {
+    #[schema(example = "ada@new.example", format = Email, min_length = 3, max_length = 254)]
+    pub new_email: String,
+}
+
+/// Asks to change the caller's address (step-up: needs a sign-in or `POST
+/// /v1/auth/reauthenticate` within `REAUTH_MAX_AGE_SECONDS`). Mails a single-use link to the
+/// new address (valid `EMAIL_VERIFICATION_TTL_SECONDS`, `EMAIL_CHANGE_URL_TEMPLATE`) and a
+/// notice naming the new address masked to the current one; nothing changes until the link is
+/// used (`POST /v1/users/me/email/confirm`). A new request voids the earlier link. An address
+/// that already has an account gets the same answer and the same mails: only the confirmation
+/// tells. Audited as `email.change_requested`.
+#[utoipa::path(
+    operation_id = "request_email_change",
+    tag = "users",
+    request_body = EmailChangeRequest,
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = ACCEPTED, description = "The link is on its way to the new address"),
+        (status = UNAUTHORIZED, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
+        (status = FORBIDDEN, description = "`reauthentication_required`: the last sign-in is older than `REAUTH_MAX_AGE_SECONDS`; `POST /v1/auth/reauthenticate`, then retry with its token", body = Problem, content_type = "application/problem+json"),
+        (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: `new_email` missing or not an address (`invalid_email`), or the account's address already (`unchanged`)", body = Problem, content_type = "application/problem+json"),
+        (status = TOO_MANY_REQUESTS, description = "`cooldown`: one request per account, and one per new address, per `MAIL_COOLDOWN_SECONDS`; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/users/me/email")]
+pub async fn request_email_change(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    body: JsonBody<EmailChangeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    state.services.email_change.request_email_change(&user.0, &body.0.new_email).await?;
+    Ok(HttpResponse::Accepted().finish())
+}
+
+/// The token from the email-change link.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmEmailChangeRequest {
+    /// The token from the mail (URL-safe base64).
+    #[schema(min_length = 1, max_length = 256, pattern = "^[A-Za-z0-9_-]+$")]
+    pub token: String,
+}
+
+/// Makes the change of address with the token from the link mailed to the new address (single
+/// use; no sign-in needed, the token proves it, so the link works on any device). The new
+/// address is verified; every session of the account ends except the one that asked for the
+/// change (reason `revoked_by_user`). Emits `user.updated` (`changed: ["email"]`); audited as
+/// `email.changed`.
+#[utoipa::path(
+    operation_id = "confirm_email_change",
+    tag = "users",
+    request_body = ConfirmEmailChangeRequest,
+    responses(
+        (status = OK, description = "The account with its new address", body = UserView),
+        (status = BAD_REQUEST, description = "`invalid_token`: unknown, expired, used or superseded by a later request, or the account's address changed since", body = Problem, content_type = "application/problem+json"),
+        (status = CONFLICT, description = "`email_taken`: another account has the new address", body = Problem, content_type = "application/problem+json"),
+        (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: no token", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/users/me/email/confirm")]
+pub async fn confirm_email_change(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: JsonBody<ConfirmEmailChangeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let user = state.services.email_change.confirm_email_change(&body.0.token, &client_info(&req, &state)).await?;
+    Ok(super::private_json(UserView::from(&user)))
 }

@@ -187,9 +187,16 @@ pub struct SessionView {
     pub user_agent: Option<String>,
     #[schema(example = "203.0.113.7")]
     pub ip: Option<String>,
-    /// How the user signed in (`pwd`, `otp`, `webauthn`).
-    #[schema(example = json!(["pwd"]))]
+    /// How the user proved who they are (RFC 8176: `pwd`, `otp`, `recovery`, `webauthn`), at
+    /// sign-in or at the latest re-authentication.
+    #[schema(example = json!(["pwd", "otp"]))]
     pub amr: Vec<String>,
+    /// The assurance level `amr` reaches: 1 (one factor) or 2 (a second factor).
+    #[schema(minimum = 1, maximum = 2, example = 2)]
+    pub aal: u8,
+    /// When the user last proved who they are (sign-in or re-authentication); sensitive
+    /// changes need this within `REAUTH_MAX_AGE_SECONDS`.
+    pub auth_time: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
     pub last_seen_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
@@ -203,6 +210,8 @@ impl From<&Session> for SessionView {
             user_agent: session.user_agent.clone(),
             ip: session.ip.map(|ip| ip.to_string()),
             amr: session.amr.clone(),
+            aal: session.aal(),
+            auth_time: session.auth_time,
             created_at: session.created_at,
             last_seen_at: session.last_seen_at,
             expires_at: session.expires_at,

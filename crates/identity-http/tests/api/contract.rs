@@ -55,8 +55,6 @@ fn problem_codes_are_one_enum_generated_from_the_server_list() {
     // operation's declared need can cause yet (a second factor, a recent sign-in), and the
     // built-in proxy's answers for upstreams.
     let unattached = [
-        ProblemCode::SecondFactorRequired,
-        ProblemCode::StepUpRequired,
         ProblemCode::BadRequest,
         ProblemCode::MethodNotAllowed,
         ProblemCode::InternalError,
@@ -65,11 +63,6 @@ fn problem_codes_are_one_enum_generated_from_the_server_list() {
         // The built-in proxy's: its paths are other services', not operations of the document.
         ProblemCode::BadGateway,
         ProblemCode::GatewayTimeout,
-        // Second factors: their routes come with the login's second step.
-        ProblemCode::MfaAlreadyEnabled,
-        ProblemCode::MfaNotEnabled,
-        ProblemCode::MfaRequired,
-        ProblemCode::InvalidMfaToken,
     ];
     let mut used = BTreeSet::new();
     for (_, _, operation) in operations(&doc) {

@@ -187,6 +187,7 @@ fn driven_here(event_type: EventType) -> bool {
     match event_type {
         EventType::UserRegistered | EventType::UserVerified | EventType::UserUpdated | EventType::UserDeleted => true,
         EventType::SessionCreated | EventType::SessionRevoked | EventType::PasswordChanged => true,
+        EventType::MfaEnabled | EventType::MfaDisabled => true,
         EventType::AgentCreated | EventType::AgentUpdated | EventType::AgentDeleted => true,
         EventType::InstanceCreated | EventType::InstanceUpdated | EventType::InstanceDeleted => true,
     }
@@ -262,6 +263,13 @@ async fn agents_flow(app: &TestApp, admin: &str) {
     assert_eq!(app.client.delete(app.url(&path)).bearer_auth(admin).send().await.unwrap().status(), 204);
 }
 
+/// A user sets up an authenticator app and removes it.
+async fn mfa_flow(app: &TestApp) {
+    let (_, token) = app.signed_in_user().await;
+    let method = crate::mfa::enable_totp(app, &token).await;
+    assert_eq!(app.delete_authed(&format!("/v1/mfa/methods/{method}"), &token).await.status(), 204);
+}
+
 both_backends!(every_event_type_the_server_emits_matches_its_schema);
 
 /// Drives every flow that emits an event type and checks each message as it is published,
@@ -272,6 +280,7 @@ async fn every_event_type_the_server_emits_matches_its_schema(backend: Backend) 
     let admin = app.bootstrap_admin(&boss).await;
     account_flow(&app, &admin).await;
     agents_flow(&app, &admin).await;
+    mfa_flow(&app).await;
 
     let expected: BTreeSet<&str> = EventType::ALL.into_iter().filter(|t| driven_here(*t)).map(|t| t.as_str()).collect();
     let seen = || -> BTreeSet<&str> { app.events.events().iter().map(|e| e.event_type.as_str()).collect() };

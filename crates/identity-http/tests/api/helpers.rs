@@ -120,6 +120,11 @@ impl TestClock {
         }
     }
 
+    /// What the server's clock says now.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        identity_core::ports::Clock::now(&self.now)
+    }
+
     /// Sets the server's clock off by `by` (either way) while no time passes: a clock that
     /// is wrong, not time going by. Redis is left alone.
     pub fn skew(&self, by: chrono::Duration) {

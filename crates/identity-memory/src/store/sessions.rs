@@ -107,6 +107,20 @@ impl SessionWrites for MemoryTransaction {
         self.put_session(session)
     }
 
+    async fn reauthenticate_session(
+        &mut self,
+        id: SessionId,
+        amr: &[String],
+        at: DateTime<Utc>,
+    ) -> Result<(), RepoError> {
+        let Some(mut session) = self.state()?.sessions.get(&id).cloned() else {
+            return Ok(());
+        };
+        session.amr = amr.to_vec();
+        session.auth_time = at;
+        self.put_session(session)
+    }
+
     async fn revoke_sessions(
         &mut self,
         user: UserId,

@@ -45,7 +45,7 @@ async fn the_gate_refuses_with_the_reason_and_audits_it() {
     let authed = auth.authenticate(&out.access_token).await.unwrap();
     assert_eq!(authed.assurance().level, identity_core::usecases::Aal::One);
     let refused = auth.authorize_route(&authed, Need::SecondFactor, "POST", "/v1/x").await;
-    assert!(matches!(refused, Err(CoreError::SecondFactorRequired)), "{refused:?}");
+    assert!(matches!(refused, Err(CoreError::MfaRequired)), "{refused:?}");
 
     let five_minutes = Need::Recent(chrono::Duration::minutes(5));
     assert!(auth.authorize_route(&authed, five_minutes, "POST", "/v1/y").await.is_ok());
@@ -54,7 +54,7 @@ async fn the_gate_refuses_with_the_reason_and_audits_it() {
     let later = auth.authenticate(&refreshed.access_token).await.unwrap();
     assert_eq!(later.assurance().authenticated_at, authed.assurance().authenticated_at);
     let refused = auth.authorize_route(&later, five_minutes, "POST", "/v1/y").await;
-    assert!(matches!(refused, Err(CoreError::StepUpRequired)), "{refused:?}");
+    assert!(matches!(refused, Err(CoreError::ReauthenticationRequired)), "{refused:?}");
 
     let filter = identity_core::AuditFilter {
         action: Some("authorization.denied".into()),
@@ -66,5 +66,5 @@ async fn the_gate_refuses_with_the_reason_and_audits_it() {
         .iter()
         .map(|e| (e.metadata["route"].as_str().unwrap(), e.metadata["refusal"].as_str().unwrap()))
         .collect();
-    assert_eq!(seen, vec![("/v1/y", "step_up_required"), ("/v1/x", "second_factor_required")]);
+    assert_eq!(seen, vec![("/v1/y", "reauthentication_required"), ("/v1/x", "mfa_required")]);
 }

@@ -122,6 +122,22 @@ impl SessionWrites for PgTransaction {
         Ok(())
     }
 
+    async fn reauthenticate_session(
+        &mut self,
+        id: SessionId,
+        amr: &[String],
+        at: chrono::DateTime<Utc>,
+    ) -> Result<(), RepoError> {
+        let conn = self.conn()?;
+        let level = i16::from(identity_core::usecases::Aal::of(amr).number());
+        diesel::update(sessions::table.find(id.as_uuid()))
+            .set((sessions::amr.eq(amr), sessions::mfa_level.eq(level), sessions::auth_time.eq(at)))
+            .execute(conn)
+            .await
+            .map_err(repo_error)?;
+        Ok(())
+    }
+
     async fn revoke_sessions(
         &mut self,
         user: UserId,

@@ -1,0 +1,272 @@
+//! The second step of a sign-in (`POST /v1/auth/login/mfa`) and re-authentication of a
+//! signed-in user (`POST /v1/auth/reauthenticate`, step-up).
+//!
+//! A right password for an account with a second factor issues nothing: it answers an
+//! `mfa_token`, a random value whose digest names the waiting sign-in in the code store for
+//! [`MFA_TOKEN_TTL`]. It is no access token (no route takes it as one) and works for the
+//! second step only, until a factor is proved or [`MFA_MAX_ATTEMPTS`] wrong codes void it.
+//! Wrong codes also count against the account like wrong passwords (back-off, lock-out), and
+//! the password step never forgets those failures: only a finished sign-in does.
+
+use std::time::Duration as StdDuration;
+
+use crate::authz::{Need, authorize};
+use crate::domain::{DeviceId, FieldError, Session, User, UserId, ValidationErrors};
+use crate::kernel::throttle::{AccountKey, AuthFlow, Limited};
+use crate::mfa::domain::{MFA_MAX_ATTEMPTS, MFA_TOKEN_TTL, MfaChallenge};
+use crate::ports::{AccessClaims, ClientInfo, LoginAttempt};
+use crate::sessions::issuer::{DeviceChoice, LoginOutput};
+use crate::sessions::login::{LoginInput, LoginService};
+use crate::usecases::{Authenticated, CoreError};
+
+/// What a right password answers.
+#[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)]
+pub enum SignIn {
+    /// Signed in: a session and its tokens.
+    Complete(LoginOutput),
+    /// The account has a second factor: nothing is issued until it is proved.
+    SecondFactor(MfaPending),
+}
+
+/// A sign-in waiting for its second factor.
+#[derive(Debug, Clone)]
+pub struct MfaPending {
+    /// For `POST /v1/auth/login/mfa` only; shown once, kept only as a digest.
+    pub mfa_token: String,
+    /// The `method`s the second step takes (`totp`, `recovery_code`).
+    pub methods: Vec<&'static str>,
+    /// Seconds the token works.
+    pub expires_in: i64,
+}
+
+/// The second step of a sign-in, as sent by the client.
+#[derive(Debug, Clone, Default)]
+pub struct MfaLoginInput {
+    pub mfa_token: String,
+    /// `totp` or `recovery_code`.
+    pub method: String,
+    pub code: String,
+    pub client: ClientInfo,
+}
+
+/// A second factor offered with a re-authentication.
+#[derive(Debug, Clone)]
+pub struct FactorInput {
+    pub method: String,
+    pub code: String,
+}
+
+/// A session whose user just proved who they are again: a fresh access token that says so.
+#[derive(Debug, Clone)]
+pub struct Reauthenticated {
+    pub access_token: String,
+    pub claims: AccessClaims,
+    pub session: Session,
+}
+
+impl LoginService {
+    /// After a right password for an account with a second factor: the waiting sign-in is
+    /// stored under the digest of a new `mfa_token`, the attempt recorded as `mfa_required`.
+    /// A lock-out that ran out, or a hash upgrade, is written now.
+    pub(crate) async fn await_second_factor(
+        &self,
+        user: &User,
+        input: &LoginInput,
+        user_changed: bool,
+        methods: Vec<&'static str>,
+    ) -> Result<SignIn, CoreError> {
+        let mfa_token = self.issuer.secrets.new_token();
+        let challenge = MfaChallenge {
+            user_id: user.id.as_uuid(),
+            device_name: input.device.as_ref().and_then(|d| d.name.clone()),
+            device_id: input.device.as_ref().and_then(|d| d.id),
+        };
+        let value = serde_json::to_string(&challenge).map_err(|e| CoreError::Internal(e.into()))?;
+        self.codes.put(&self.challenge_key(&mfa_token), &value, ttl()).await?;
+        let mut tx = self.uow.begin().await?;
+        if user_changed {
+            tx.users().update_user(user).await?;
+        }
+        tx.journal()
+            .record_login_attempt(&self.attempt(Some(user), user.email.as_str(), &input.client, "mfa_required"))
+            .await?;
+        tx.commit().await?;
+        Ok(SignIn::SecondFactor(MfaPending { mfa_token, methods, expires_in: MFA_TOKEN_TTL.num_seconds() }))
+    }
+
+    /// `POST /v1/auth/login/mfa`: the `auth` bucket of the client first, then the second step.
+    pub async fn login_mfa(&self, input: MfaLoginInput) -> Result<Limited<LoginOutput>, CoreError> {
+        let client = input.client.clone();
+        self.throttle.guard(AuthFlow::Login, &client, None, self.second_step(input)).await
+    }
+
+    /// Completes a sign-in with a second factor: a TOTP code (once per time step) or an unused
+    /// recovery code. Opens the session with `amr` `[pwd, otp]` or `[pwd, recovery]`.
+    async fn second_step(&self, input: MfaLoginInput) -> Result<LoginOutput, CoreError> {
+        let mut errors = ValidationErrors::new();
+        for (field, value) in [("mfa_token", &input.mfa_token), ("method", &input.method), ("code", &input.code)] {
+            if value.trim().is_empty() {
+                errors.push(FieldError::new(field, "required", "may not be blank"));
+            }
+            errors.collect(crate::domain::single_line(field, value));
+        }
+        errors.into_result()?;
+        let key = self.challenge_key(&input.mfa_token);
+        let challenge: MfaChallenge = match self.codes.get(&key).await? {
+            Some(raw) => serde_json::from_str(&raw).map_err(|_| CoreError::InvalidMfaToken)?,
+            None => return Err(CoreError::InvalidMfaToken),
+        };
+        let user = self.users.find_by_id(UserId::from_uuid(challenge.user_id)).await?;
+        let Some(mut user) = user.filter(User::is_active) else {
+            // Locked, disabled or deleted meanwhile: the sign-in is over.
+            self.codes.delete(&key).await?;
+            return Err(CoreError::InvalidMfaToken);
+        };
+        let account = AccountKey::of(&user);
+        if let Some(wait) = self.throttle.backoff(&account).await? {
+            self.record_failure(Some(user.id), user.email.as_str(), &input.client, "throttled").await?;
+            return Err(CoreError::LoginThrottled { retry_after_secs: wait.as_secs().max(1) });
+        }
+        let known = match challenge.device_id {
+            Some(id) => self.devices.find_device(DeviceId::from_uuid(id)).await?.filter(|d| d.user_id == user.id),
+            None => None,
+        };
+        let mut tx = self.uow.begin().await?;
+        let proof = self.mfa.prove(tx.as_mut(), &user, &input.method, &input.code, &input.client).await?;
+        let Some(proof) = proof else {
+            // Nothing of the transaction is kept.
+            drop(tx);
+            self.record_failure(Some(user.id), user.email.as_str(), &input.client, "invalid_mfa_code").await?;
+            self.throttle.count_failure(&account, Some(&user), &input.client).await?;
+            let attempts_key = format!("{key}:attempts");
+            let attempts = self.codes.increment(&attempts_key, ttl()).await?;
+            let attempts = u32::try_from(attempts).unwrap_or(u32::MAX);
+            if attempts >= MFA_MAX_ATTEMPTS {
+                self.codes.delete(&key).await?;
+                self.codes.delete(&attempts_key).await?;
+            }
+            return Err(CoreError::InvalidMfaCode { attempts_left: MFA_MAX_ATTEMPTS.saturating_sub(attempts) });
+        };
+        // The waiting sign-in is used up by this request only (of two racing, one wins).
+        if self.codes.take(&key).await?.is_none() {
+            return Err(CoreError::InvalidMfaToken);
+        }
+        self.codes.delete(&format!("{key}:attempts")).await?;
+        let now = self.ctx.now();
+        user.last_login_at = Some(now);
+        user.updated_at = now;
+        tx.users().update_user(&user).await?;
+        let device = DeviceChoice { known, name: challenge.device_name };
+        let amr = vec!["pwd".to_owned(), proof.amr().to_owned()];
+        let (session, refresh_token) = self.issuer.open_session(tx.as_mut(), &user, &input.client, device, amr).await?;
+        tx.journal().record_login_attempt(&self.attempt(Some(&user), user.email.as_str(), &input.client, "ok")).await?;
+        let metadata = serde_json::json!({ "session_id": session.id.as_uuid(), "second_factor": proof.amr() });
+        self.ctx
+            .finish(
+                tx,
+                &[],
+                self.ctx.audit_entry("login.succeeded", Some(user.id), Some(user.id), &input.client, metadata),
+            )
+            .await?;
+        self.throttle.clear_failures(&account).await?;
+        self.issuer.signed_in(user, session, refresh_token)
+    }
+
+    /// `POST /v1/auth/reauthenticate` (step-up, "sudo mode"): the caller proves who they are
+    /// again — the password, and a second factor when the account has one — and the session
+    /// records it (`auth_time`, and `amr`). Answers a fresh access token saying so; sensitive
+    /// changes then work for `REAUTH_MAX_AGE_SECONDS`. Failures count like failed logins.
+    pub async fn reauthenticate(
+        &self,
+        auth: &Authenticated,
+        password: &str,
+        factor: Option<FactorInput>,
+    ) -> Result<Reauthenticated, CoreError> {
+        authorize(auth, Need::Caller)?;
+        let mut errors = ValidationErrors::new();
+        if password.is_empty() {
+            errors.push(FieldError::new("password", "required", "a password is required"));
+        }
+        if let Some(factor) = &factor {
+            for (field, value) in [("method", &factor.method), ("code", &factor.code)] {
+                if value.trim().is_empty() {
+                    errors.push(FieldError::new(field, "required", "may not be blank"));
+                }
+                errors.collect(crate::domain::single_line(field, value));
+            }
+        }
+        errors.into_result()?;
+        let methods = self.mfa.sign_in_methods(auth.user.id).await?;
+        self.throttle.check_password(auth, "password", password, "reauthenticate").await?;
+        let account = AccountKey::of(&auth.user);
+        let mut tx = self.uow.begin().await?;
+        let mut amr = vec!["pwd".to_owned()];
+        if !methods.is_empty() {
+            let Some(factor) = factor else {
+                return Err(CoreError::MfaRequired);
+            };
+            let proof = self.mfa.prove(tx.as_mut(), &auth.user, &factor.method, &factor.code, &auth.client).await?;
+            let Some(proof) = proof else {
+                drop(tx);
+                self.throttle.audit_reauth_failure(auth, "reauthenticate", "invalid_mfa_code").await?;
+                self.throttle.count_failure(&account, Some(&auth.user), &auth.client).await?;
+                return Err(ValidationErrors::single(FieldError::new(
+                    "code",
+                    "invalid_code",
+                    "the code is wrong or was already used",
+                ))
+                .into());
+            };
+            amr.push(proof.amr().to_owned());
+        }
+        let now = self.ctx.now();
+        let mut session = tx.sessions().session(auth.claims.sid).await?.ok_or(CoreError::Unauthenticated)?;
+        if !session.is_live(now, self.ctx.settings.session_idle_timeout) {
+            return Err(CoreError::Unauthenticated);
+        }
+        tx.sessions().reauthenticate_session(session.id, &amr, now).await?;
+        session.amr = amr;
+        session.auth_time = now;
+        let metadata = serde_json::json!({ "session_id": session.id.as_uuid(), "amr": session.amr });
+        let entry = self.ctx.audit_entry(
+            "session.reauthenticated",
+            Some(auth.user.id),
+            Some(auth.user.id),
+            &auth.client,
+            metadata,
+        );
+        self.ctx.finish(tx, &[], entry).await?;
+        self.throttle.clear_failures(&account).await?;
+        let claims = self.issuer.claims_for(&auth.user, &session);
+        let access_token = self.issuer.tokens.issue(&claims)?;
+        Ok(Reauthenticated { access_token, claims, session })
+    }
+
+    /// Where a waiting sign-in is kept: under the digest of its token, never the token.
+    pub(crate) fn challenge_key(&self, mfa_token: &str) -> String {
+        format!("mfa:login:{}", crate::kernel::hex(&self.issuer.secrets.digest(mfa_token).0))
+    }
+
+    pub(crate) fn attempt(
+        &self,
+        user: Option<&User>,
+        identifier: &str,
+        client: &ClientInfo,
+        reason: &'static str,
+    ) -> LoginAttempt {
+        LoginAttempt {
+            user_id: user.map(|u| u.id),
+            identifier: identifier.to_owned(),
+            ip: client.ip,
+            user_agent: client.user_agent.as_deref().map(Session::clip_user_agent),
+            success: reason == "ok",
+            reason,
+            at: self.ctx.now(),
+        }
+    }
+}
+
+fn ttl() -> StdDuration {
+    MFA_TOKEN_TTL.to_std().unwrap_or(StdDuration::from_secs(300))
+}
