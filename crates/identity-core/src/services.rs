@@ -75,6 +75,8 @@ pub struct Ports {
     /// Second factors, and the TOTP algorithm.
     pub mfa: Arc<dyn crate::ports::MfaRepository>,
     pub otp: Arc<dyn crate::ports::OtpGenerator>,
+    /// The WebAuthn relying party (passkeys).
+    pub passkeys: Arc<dyn crate::ports::PasskeyVerifier>,
 }
 
 /// Settings of the flows (from configuration).
@@ -254,6 +256,8 @@ impl Services {
             otp: ports.otp,
             secrets: ports.secrets.clone(),
             mailer: mailer.clone(),
+            passkeys: ports.passkeys,
+            codes: ports.codes.clone(),
         };
         Self {
             registration: RegistrationService {

@@ -338,6 +338,14 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
             service_clients: store.service_clients,
             mfa: store.mfa,
             otp: Arc::new(identity_crypto::Totp),
+            passkeys: Arc::new(
+                identity_crypto::WebAuthnRp::new(
+                    &config.webauthn.rp_id,
+                    &config.webauthn.origin,
+                    &config.webauthn.name,
+                )
+                .map_err(|e| ConfigError { var: "WEBAUTHN_RP_ORIGIN", message: format!("{e:#}") })?,
+            ),
         },
         config.auth.clone(),
     );

@@ -23,6 +23,7 @@ mod jobs;
 mod mail;
 mod proxy;
 mod secrets;
+mod webauthn;
 
 pub use auth::KeysConfig;
 pub use backends::{EventsConfig, StoreConfig};
@@ -30,6 +31,7 @@ pub use http::{CookieConfig, HttpConfig};
 pub use jobs::JobsConfig;
 pub use mail::MailConfig;
 pub use proxy::ProxyConfig;
+pub use webauthn::WebAuthnConfig;
 
 /// A configuration value that could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -101,6 +103,8 @@ pub struct Config {
     pub log: LogConfig,
     /// The built-in authenticated reverse proxy (`PROXY_*`); off without `PROXY_ROUTES`.
     pub proxy: ProxyConfig,
+    /// Passkeys' relying party (`WEBAUTHN_*`).
+    pub webauthn: WebAuthnConfig,
 }
 
 /// Logs (`LOG_FORMAT`, `RUST_LOG`).
@@ -199,6 +203,7 @@ impl Config {
         let mail = mail::read(&r)?;
         let hashing = auth::read_hashing(&r)?;
         let proxy = proxy::read(&r)?;
+        let webauthn = webauthn::read(&r)?;
         let format = match r.string("LOG_FORMAT", "json").to_ascii_lowercase().as_str() {
             "json" => LogFormat::Json,
             "pretty" | "text" => LogFormat::Pretty,
@@ -207,7 +212,7 @@ impl Config {
             }
         };
         let log = LogConfig { format, filter: r.string("RUST_LOG", "info") };
-        Ok(Self { http, store, events, keys, auth, mail, jobs, hashing, log, proxy })
+        Ok(Self { http, store, events, keys, auth, mail, jobs, hashing, log, proxy, webauthn })
     }
 }
 

@@ -9,6 +9,7 @@ pub fn repo_error(error: DieselError) -> RepoError {
             Some("users_email_key") => RepoError::Conflict(Conflict::Email),
             Some("users_username_key") => RepoError::Conflict(Conflict::Username),
             Some("groups_name_key") => RepoError::Conflict(Conflict::GroupName),
+            Some("mfa_methods_passkey_id_key") => RepoError::Conflict(Conflict::Passkey),
             _ => RepoError::Unknown(error.into()),
         },
         DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) | DieselError::BrokenTransactionManager => {

@@ -328,7 +328,7 @@ diesel::table! {
     mfa_methods (id) {
         id -> Uuid,
         user_id -> Uuid,
-        /// `MfaKind::as_str`: `totp` (`webauthn` to come); one TOTP per user (a unique index).
+        /// `MfaKind::as_str`: `totp` or `webauthn`; one TOTP per user (a unique index).
         #[sql_name = "type"]
         kind -> Text,
         label -> Nullable<Text>,
@@ -338,6 +338,9 @@ diesel::table! {
         added_at -> Timestamptz,
         last_used_at -> Nullable<Timestamptz>,
         last_used_step -> Nullable<Int8>,
+        /// A passkey: `{"id": credential id, "credential": the adapter's serialised passkey}`
+        /// (the id unique among passkeys: an index).
+        webauthn_credential -> Nullable<Jsonb>,
     }
 }
 

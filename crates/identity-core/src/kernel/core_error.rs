@@ -105,6 +105,13 @@ impl From<RepoError> for CoreError {
             RepoError::Conflict(Conflict::Email) => Self::EmailTaken,
             RepoError::Conflict(Conflict::Username) => Self::UsernameTaken,
             RepoError::Conflict(Conflict::GroupName) => Self::GroupNameTaken,
+            RepoError::Conflict(Conflict::Passkey) => {
+                Self::Validation(crate::domain::ValidationErrors::single(crate::domain::FieldError::new(
+                    "credential",
+                    "already_registered",
+                    "this passkey is registered already",
+                )))
+            }
             RepoError::Unavailable(e) => Self::Unavailable(e),
             RepoError::Unknown(e) => Self::Internal(e),
         }

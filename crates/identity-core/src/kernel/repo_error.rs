@@ -21,4 +21,7 @@ pub enum Conflict {
     Username,
     /// Another group has this name (names are unique regardless of case).
     GroupName,
+    /// A passkey with this credential id is registered already (one authenticator's key
+    /// belongs to one account).
+    Passkey,
 }

@@ -4,6 +4,7 @@
 
 mod model;
 mod otp;
+mod passkeys;
 mod service;
 mod store;
 mod webauthn;
@@ -11,8 +12,9 @@ mod webauthn;
 /// Methods, recovery codes, one-time-code rules and the login's challenge.
 pub mod domain {
     pub use super::model::{
-        ENROLMENT_TTL, MFA_MAX_ATTEMPTS, MFA_TOKEN_TTL, MfaChallenge, MfaKind, MfaMethod, RECOVERY_CODES, RecoveryCode,
-        TOTP_PERIOD_SECS, TotpEnrolment, accepted_step, normalise_recovery_code, parse_label, recovery_code, totp_step,
+        ENROLMENT_TTL, MFA_MAX_ATTEMPTS, MFA_TOKEN_TTL, MfaChallenge, MfaKind, MfaMethod, PASSKEY_CEREMONY_TTL,
+        PasskeyChallenge, RECOVERY_CODES, RecoveryCode, TOTP_PERIOD_SECS, TotpEnrolment, accepted_step,
+        normalise_recovery_code, parse_label, recovery_code, totp_step,
     };
 }
 

@@ -1,28 +1,33 @@
-//! Second factors: a user's methods (TOTP today), their recovery codes, and the rules of a
-//! one-time code (its time step, used once).
+//! Second factors: a user's methods (TOTP, passkeys), their recovery codes, and the rules of
+//! a one-time code (its time step, used once).
 
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
 use crate::domain::{FieldError, TokenDigest, UserId};
+use crate::ports::PasskeyCredential;
 
 /// The kinds of second factor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MfaKind {
     /// A time-based one-time password (RFC 6238: HMAC-SHA-1, 6 digits, 30 s).
     Totp,
+    /// A passkey (WebAuthn, with user verification): a second factor, and a sign-in of its own.
+    WebAuthn,
 }
 
 impl MfaKind {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Totp => "totp",
+            Self::WebAuthn => "webauthn",
         }
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
         match raw {
             "totp" => Some(Self::Totp),
+            "webauthn" => Some(Self::WebAuthn),
             _ => None,
         }
     }
@@ -31,6 +36,7 @@ impl MfaKind {
     pub fn amr(self) -> &'static str {
         match self {
             Self::Totp => "otp",
+            Self::WebAuthn => "webauthn",
         }
     }
 }
@@ -44,8 +50,10 @@ pub struct MfaMethod {
     /// The user's name for it (`phone`), 1–64 characters.
     pub label: String,
     /// The TOTP secret, sealed with the method's id as associated data; never shown again
-    /// once confirmed.
+    /// once confirmed. Empty for a passkey.
     pub sealed_secret: String,
+    /// A passkey's credential (its id and public key, counter): `None` for TOTP.
+    pub passkey: Option<PasskeyCredential>,
     /// `None` while the enrolment waits for its first code: it proves nothing yet, and
     /// expires after [`ENROLMENT_TTL`].
     pub confirmed_at: Option<DateTime<Utc>>,
@@ -54,6 +62,17 @@ pub struct MfaMethod {
     /// The last time step a code was accepted for: only a later one is accepted again.
     pub last_step: Option<i64>,
 }
+
+/// A passkey ceremony begun: its id (the client sends it back with the answer) and the options
+/// for `navigator.credentials.create()` / `.get()` (`publicKey`). Its state stays server-side.
+#[derive(Debug, Clone)]
+pub struct PasskeyChallenge {
+    pub challenge_id: Uuid,
+    pub options: serde_json::Value,
+}
+
+/// How long a passkey ceremony waits for the browser's answer.
+pub const PASSKEY_CEREMONY_TTL: Duration = Duration::minutes(5);
 
 /// How long an unconfirmed enrolment waits for its first code.
 pub const ENROLMENT_TTL: Duration = Duration::minutes(10);
@@ -162,6 +181,10 @@ pub struct TotpEnrolment {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct MfaChallenge {
     pub user_id: Uuid,
+    /// The state of the passkey assertion offered with the second step, when the account has
+    /// passkeys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passkey_state: Option<String>,
     /// The device the login named (`device_name`, or a known device's id).
     pub device_name: Option<String>,
     pub device_id: Option<Uuid>,
@@ -219,6 +242,7 @@ mod tests {
             kind: MfaKind::Totp,
             label: "phone".into(),
             sealed_secret: "sealed".into(),
+            passkey: None,
             confirmed_at: None,
             created_at: now,
             last_used_at: None,

@@ -35,6 +35,8 @@ pub enum Proof {
     Totp,
     /// A recovery code (`amr`: `recovery`); this many are left.
     RecoveryCode { left: usize },
+    /// A passkey's assertion (`amr`: `webauthn`).
+    Passkey,
 }
 
 impl Proof {
@@ -42,6 +44,7 @@ impl Proof {
         match self {
             Self::Totp => MfaKind::Totp.amr(),
             Self::RecoveryCode { .. } => "recovery",
+            Self::Passkey => MfaKind::WebAuthn.amr(),
         }
     }
 }
@@ -56,6 +59,10 @@ pub struct MfaService {
     pub(crate) otp: Arc<dyn OtpGenerator>,
     pub(crate) secrets: Arc<dyn Secrets>,
     pub(crate) mailer: Mailer,
+    /// The WebAuthn relying party.
+    pub(crate) passkeys: Arc<dyn crate::ports::PasskeyVerifier>,
+    /// Passkey ceremonies' states between start and finish.
+    pub(crate) codes: Arc<dyn crate::ports::CodeStore>,
 }
 
 impl MfaService {
@@ -79,6 +86,7 @@ impl MfaService {
             kind: MfaKind::Totp,
             label,
             sealed_secret: sealed,
+            passkey: None,
             confirmed_at: None,
             created_at: now,
             last_used_at: None,
@@ -313,7 +321,7 @@ impl MfaService {
 
     /// An `mfa.enabled` or `mfa.disabled` event about `method` of `user` (the aggregate);
     /// `enabled_after`: whether the account has a second factor once the change is made.
-    fn changed(
+    pub(super) fn changed(
         &self,
         event_type: EventType,
         user: &User,
@@ -353,7 +361,11 @@ impl MfaService {
     }
 
     /// Ten new recovery codes for `user`, stored as keyed digests in `tx` (the old ones void).
-    async fn new_recovery_codes(&self, tx: &mut dyn Transaction, user: UserId) -> Result<Vec<String>, CoreError> {
+    pub(super) async fn new_recovery_codes(
+        &self,
+        tx: &mut dyn Transaction,
+        user: UserId,
+    ) -> Result<Vec<String>, CoreError> {
         let codes: Vec<String> = (0..RECOVERY_CODES)
             .map(|_| {
                 // A token's characters are uniform over the 64 symbols of base64url: each one's
@@ -384,6 +396,6 @@ fn invalid_code() -> CoreError {
     ValidationErrors::single(FieldError::new("code", "invalid_code", "the code is wrong or was already used")).into()
 }
 
-fn notice(user: &User, what: &str) -> Mail {
+pub(super) fn notice(user: &User, what: &str) -> Mail {
     Mail::SecurityNotice { to: user.email.clone(), what: what.to_owned() }
 }

@@ -4,6 +4,7 @@
 pub(crate) mod issuer;
 mod login;
 mod model;
+mod passkey_login;
 mod revocation;
 mod second_factor;
 mod service;
@@ -29,6 +30,8 @@ pub mod usecases {
     pub use super::issuer::{DeviceInput, LoginOutput};
     pub use super::login::{LoginInput, LoginService, TokenGrant};
     pub use super::revocation::SessionStoreRevocations;
-    pub use super::second_factor::{FactorInput, MfaLoginInput, MfaPending, Reauthenticated, SignIn};
+    pub use super::second_factor::{
+        FactorInput, MfaLoginInput, MfaPending, PasskeySignInInput, Reauthenticated, SignIn,
+    };
     pub use super::service::{MAX_PAGE, PAGE_CURSOR_PATTERN, Page, SessionService, page_request};
 }

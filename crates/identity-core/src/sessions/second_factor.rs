@@ -34,28 +34,49 @@ pub enum SignIn {
 pub struct MfaPending {
     /// For `POST /v1/auth/login/mfa` only; shown once, kept only as a digest.
     pub mfa_token: String,
-    /// The `method`s the second step takes (`totp`, `recovery_code`).
+    /// The `method`s the second step takes (`totp`, `webauthn`, `recovery_code`).
     pub methods: Vec<&'static str>,
     /// Seconds the token works.
     pub expires_in: i64,
+    /// With passkeys: the options of the assertion the second step takes
+    /// (`navigator.credentials.get({publicKey})`).
+    pub passkey_options: Option<serde_json::Value>,
 }
 
 /// The second step of a sign-in, as sent by the client.
 #[derive(Debug, Clone, Default)]
 pub struct MfaLoginInput {
     pub mfa_token: String,
-    /// `totp` or `recovery_code`.
+    /// `totp`, `recovery_code` or `webauthn`.
     pub method: String,
+    /// The code (`totp`, `recovery_code`).
     pub code: String,
+    /// The passkey's answer (`webauthn`): the `PublicKeyCredential` as JSON.
+    pub credential: Option<serde_json::Value>,
     pub client: ClientInfo,
 }
 
-/// A second factor offered with a re-authentication.
-#[derive(Debug, Clone)]
+/// A second factor offered with a re-authentication: a code, or a passkey's answer to the
+/// ceremony `challenge_id` (from `POST /v1/auth/reauthenticate/passkey`).
+#[derive(Debug, Clone, Default)]
 pub struct FactorInput {
     pub method: String,
     pub code: String,
+    pub challenge_id: Option<uuid::Uuid>,
+    pub credential: Option<serde_json::Value>,
 }
+
+/// A sign-in with a passkey alone (`POST /v1/auth/passkey/finish`).
+#[derive(Debug, Clone)]
+pub struct PasskeySignInInput {
+    pub challenge_id: uuid::Uuid,
+    /// The browser's answer: the `PublicKeyCredential` as JSON.
+    pub credential: serde_json::Value,
+    pub client: ClientInfo,
+}
+
+/// The method name of a passkey at the second step.
+const PASSKEY_METHOD: &str = "webauthn";
 
 /// A session whose user just proved who they are again: a fresh access token that says so.
 #[derive(Debug, Clone)]
@@ -77,8 +98,12 @@ impl LoginService {
         methods: Vec<&'static str>,
     ) -> Result<SignIn, CoreError> {
         let mfa_token = self.issuer.secrets.new_token();
+        let assertion =
+            if methods.contains(&PASSKEY_METHOD) { self.mfa.start_passkey_assertion(user.id).await? } else { None };
+        let (passkey_state, passkey_options) = assertion.map(|c| (c.state, c.options)).unzip();
         let challenge = MfaChallenge {
             user_id: user.id.as_uuid(),
+            passkey_state,
             device_name: input.device.as_ref().and_then(|d| d.name.clone()),
             device_id: input.device.as_ref().and_then(|d| d.id),
         };
@@ -92,7 +117,12 @@ impl LoginService {
             .record_login_attempt(&self.attempt(Some(user), user.email.as_str(), &input.client, "mfa_required"))
             .await?;
         tx.commit().await?;
-        Ok(SignIn::SecondFactor(MfaPending { mfa_token, methods, expires_in: MFA_TOKEN_TTL.num_seconds() }))
+        Ok(SignIn::SecondFactor(MfaPending {
+            mfa_token,
+            methods,
+            expires_in: MFA_TOKEN_TTL.num_seconds(),
+            passkey_options,
+        }))
     }
 
     /// `POST /v1/auth/login/mfa`: the `auth` bucket of the client first, then the second step.
@@ -105,12 +135,13 @@ impl LoginService {
     /// recovery code. Opens the session with `amr` `[pwd, otp]` or `[pwd, recovery]`.
     async fn second_step(&self, input: MfaLoginInput) -> Result<LoginOutput, CoreError> {
         let mut errors = ValidationErrors::new();
-        for (field, value) in [("mfa_token", &input.mfa_token), ("method", &input.method), ("code", &input.code)] {
+        for (field, value) in [("mfa_token", &input.mfa_token), ("method", &input.method)] {
             if value.trim().is_empty() {
                 errors.push(FieldError::new(field, "required", "may not be blank"));
             }
             errors.collect(crate::domain::single_line(field, value));
         }
+        check_answer(&mut errors, &input.method, &input.code, input.credential.as_ref());
         errors.into_result()?;
         let key = self.challenge_key(&input.mfa_token);
         let challenge: MfaChallenge = match self.codes.get(&key).await? {
@@ -133,7 +164,14 @@ impl LoginService {
             None => None,
         };
         let mut tx = self.uow.begin().await?;
-        let proof = self.mfa.prove(tx.as_mut(), &user, &input.method, &input.code, &input.client).await?;
+        let proof = match (input.method.as_str(), &challenge.passkey_state, &input.credential) {
+            (PASSKEY_METHOD, Some(state), Some(answer)) => {
+                self.mfa.prove_passkey(tx.as_mut(), &user, state, answer, false).await?
+            }
+            // An account without passkeys proves nothing with one.
+            (PASSKEY_METHOD, _, _) => None,
+            (method, _, _) => self.mfa.prove(tx.as_mut(), &user, method, &input.code, &input.client).await?,
+        };
         let Some(proof) = proof else {
             // Nothing of the transaction is kept.
             drop(tx);
@@ -189,11 +227,10 @@ impl LoginService {
             errors.push(FieldError::new("password", "required", "a password is required"));
         }
         if let Some(factor) = &factor {
-            for (field, value) in [("method", &factor.method), ("code", &factor.code)] {
-                if value.trim().is_empty() {
-                    errors.push(FieldError::new(field, "required", "may not be blank"));
-                }
-                errors.collect(crate::domain::single_line(field, value));
+            errors.collect(crate::domain::single_line("method", &factor.method));
+            check_answer(&mut errors, &factor.method, &factor.code, factor.credential.as_ref());
+            if factor.method == PASSKEY_METHOD && factor.challenge_id.is_none() {
+                errors.push(FieldError::new("challenge_id", "required", "a passkey answers a challenge_id"));
             }
         }
         errors.into_result()?;
@@ -206,15 +243,23 @@ impl LoginService {
             let Some(factor) = factor else {
                 return Err(CoreError::MfaRequired);
             };
-            let proof = self.mfa.prove(tx.as_mut(), &auth.user, &factor.method, &factor.code, &auth.client).await?;
+            let proof = match (factor.method.as_str(), factor.challenge_id, &factor.credential) {
+                (PASSKEY_METHOD, Some(challenge_id), Some(answer)) => {
+                    let state = self.mfa.take_reauthentication(auth.user.id, challenge_id).await?;
+                    self.mfa.prove_passkey(tx.as_mut(), &auth.user, &state, answer, false).await?
+                }
+                (PASSKEY_METHOD, _, _) => None,
+                (method, _, _) => self.mfa.prove(tx.as_mut(), &auth.user, method, &factor.code, &auth.client).await?,
+            };
             let Some(proof) = proof else {
                 drop(tx);
                 self.throttle.audit_reauth_failure(auth, "reauthenticate", "invalid_mfa_code").await?;
                 self.throttle.count_failure(&account, Some(&auth.user), &auth.client).await?;
+                let field = if factor.method == PASSKEY_METHOD { "credential" } else { "code" };
                 return Err(ValidationErrors::single(FieldError::new(
-                    "code",
+                    field,
                     "invalid_code",
-                    "the code is wrong or was already used",
+                    "the code is wrong or was already used, or the passkey was refused",
                 ))
                 .into());
             };
@@ -264,6 +309,21 @@ impl LoginService {
             reason,
             at: self.ctx.now(),
         }
+    }
+}
+
+/// A second factor's answer fits its method: a code for `totp` and `recovery_code` (one
+/// line), a passkey's answer (an object) for `webauthn`.
+fn check_answer(errors: &mut ValidationErrors, method: &str, code: &str, credential: Option<&serde_json::Value>) {
+    if method == PASSKEY_METHOD {
+        if !credential.is_some_and(serde_json::Value::is_object) {
+            errors.push(FieldError::new("credential", "required", "a passkey's answer (an object) is required"));
+        }
+    } else {
+        if code.trim().is_empty() {
+            errors.push(FieldError::new("code", "required", "may not be blank"));
+        }
+        errors.collect(crate::domain::single_line("code", code));
     }
 }
 

@@ -59,6 +59,7 @@ macro_rules! store_contract_tests {
             mfa {
                 methods_are_inserted_locked_updated_and_deleted,
                 recovery_codes_are_replaced_and_used_once,
+                passkeys_keep_their_credential_and_belong_to_one_account,
             },
             agents {
                 agents_are_inserted_found_and_updated,

@@ -379,6 +379,8 @@ pub enum MfaMethodName {
     Totp,
     /// One of the recovery codes shown when the first factor was confirmed (each works once).
     RecoveryCode,
+    /// A passkey (WebAuthn): its answer to the assertion offered with the `mfa_token`.
+    Webauthn,
 }
 
 impl MfaMethodName {
@@ -386,11 +388,12 @@ impl MfaMethodName {
         match self {
             Self::Totp => "totp",
             Self::RecoveryCode => "recovery_code",
+            Self::Webauthn => "webauthn",
         }
     }
 
     fn parse(raw: &str) -> Option<Self> {
-        [Self::Totp, Self::RecoveryCode].into_iter().find(|m| m.as_str() == raw)
+        [Self::Totp, Self::RecoveryCode, Self::Webauthn].into_iter().find(|m| m.as_str() == raw)
     }
 }
 
@@ -408,6 +411,11 @@ pub struct MfaRequiredResponse {
     pub methods: Vec<MfaMethodName>,
     #[schema(example = 300)]
     pub expires_in: i64,
+    /// With passkeys (`methods` lists `webauthn`): the `publicKey` options for
+    /// `navigator.credentials.get()`; send its answer as `credential`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub webauthn: Option<serde_json::Value>,
 }
 
 impl From<&MfaPending> for MfaRequiredResponse {
@@ -417,6 +425,7 @@ impl From<&MfaPending> for MfaRequiredResponse {
             mfa_token: pending.mfa_token.clone(),
             methods: pending.methods.iter().filter_map(|m| MfaMethodName::parse(m)).collect(),
             expires_in: pending.expires_in,
+            webauthn: pending.passkey_options.clone(),
         }
     }
 }
@@ -478,10 +487,16 @@ pub struct MfaLoginRequest {
     #[schema(min_length = 1)]
     pub mfa_token: String,
     pub method: MfaMethodName,
-    /// The 6 digits of the authenticator app, or a recovery code (`XXXX-XXXX-XXXX`; case,
-    /// dashes and spaces do not matter).
+    /// `totp`: the 6 digits of the authenticator app; `recovery_code`: a recovery code
+    /// (`XXXX-XXXX-XXXX`; case, dashes and spaces do not matter).
+    #[serde(default)]
     #[schema(example = "123456", min_length = 1, max_length = 64)]
-    pub code: String,
+    pub code: Option<String>,
+    /// `webauthn`: the `PublicKeyCredential` `navigator.credentials.get()` answered to the
+    /// login's `webauthn` options, as JSON.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub credential: Option<serde_json::Value>,
 }
 
 /// Completes a sign-in that answered `mfa_required`: the same answer as a login (tokens in
@@ -512,7 +527,8 @@ pub async fn login_mfa(
     let input = MfaLoginInput {
         mfa_token: body.mfa_token,
         method: body.method.as_str().to_owned(),
-        code: body.code,
+        code: body.code.unwrap_or_default(),
+        credential: body.credential,
         client: client_info(&req, &state),
     };
     let answer = state.services.login.login_mfa(input).await;
@@ -526,12 +542,19 @@ pub async fn login_mfa(
 pub struct ReauthenticateRequest {
     #[schema(format = Password, min_length = 1)]
     pub password: String,
-    /// With `code`: required when the account has a second factor.
+    /// Required when the account has a second factor: with `code` (`totp`,
+    /// `recovery_code`), or with `challenge_id` and `credential` (`webauthn`: the answer to
+    /// `POST /v1/auth/reauthenticate/passkey`).
     #[serde(default)]
     pub method: Option<MfaMethodName>,
     #[serde(default)]
     #[schema(example = "123456", min_length = 1, max_length = 64)]
     pub code: Option<String>,
+    #[serde(default)]
+    pub challenge_id: Option<Uuid>,
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub credential: Option<serde_json::Value>,
 }
 
 /// A session whose user just proved who they are again.
@@ -574,18 +597,23 @@ pub async fn reauthenticate(
     body: JsonBody<ReauthenticateRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let JsonBody(body) = body;
-    let factor = match (body.method, body.code) {
-        (None, None) => None,
-        (Some(method), Some(code)) => Some(FactorInput { method: method.as_str().to_owned(), code }),
-        (method, _) => {
-            let (field, missing) = if method.is_some() { ("code", "code") } else { ("method", "method") };
+    let answered = body.code.is_some() || body.challenge_id.is_some() || body.credential.is_some();
+    let factor = match body.method {
+        None if !answered => None,
+        None => {
             return Err(identity_core::domain::ValidationErrors::single(identity_core::domain::FieldError::new(
-                field,
+                "method",
                 "required",
-                format!("`method` and `code` go together: `{missing}` is missing"),
+                "a code or a passkey's answer goes with its `method`",
             ))
             .into());
         }
+        Some(method) => Some(FactorInput {
+            method: method.as_str().to_owned(),
+            code: body.code.unwrap_or_default(),
+            challenge_id: body.challenge_id,
+            credential: body.credential,
+        }),
     };
     let out = state.services.login.reauthenticate(&user.0, &body.password, factor).await?;
     let cookies = &state.cookies;

@@ -22,12 +22,15 @@ use crate::state::AppState;
 pub enum MfaMethodType {
     /// An authenticator app: time-based one-time passwords (RFC 6238, 6 digits, 30 s).
     Totp,
+    /// A passkey (WebAuthn).
+    Webauthn,
 }
 
 impl From<MfaKind> for MfaMethodType {
     fn from(kind: MfaKind) -> Self {
         match kind {
             MfaKind::Totp => Self::Totp,
+            MfaKind::WebAuthn => Self::Webauthn,
         }
     }
 }

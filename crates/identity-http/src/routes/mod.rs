@@ -11,6 +11,7 @@ pub mod instances;
 pub mod jobs;
 pub mod mfa;
 pub mod oauth;
+pub mod passkeys;
 pub mod passwords;
 pub mod preferences;
 pub mod service;
@@ -61,6 +62,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(auth::login)
             .service(auth::login_mfa)
             .service(auth::reauthenticate)
+            .service(passkeys::start_passkey_reauthentication)
+            .service(passkeys::start_passkey_sign_in)
+            .service(passkeys::finish_passkey_sign_in)
             .service(oauth::token)
             .service(auth::refresh)
             .service(auth::logout)
@@ -89,6 +93,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(mfa::rename_mfa_method)
             .service(mfa::delete_mfa_method)
             .service(mfa::regenerate_recovery_codes)
+            .service(passkeys::start_passkey_registration)
+            .service(passkeys::finish_passkey_registration)
             .service(users::get_me)
             .service(users::patch_me)
             .service(users::delete_me)

@@ -35,6 +35,7 @@ mod modules;
 mod openapi;
 mod operations;
 mod pages;
+mod passkeys;
 mod passwords;
 mod profile;
 mod proxy;

@@ -37,6 +37,12 @@ impl MfaRepository for MemoryStore {
 #[async_trait]
 impl MfaWrites for MemoryTransaction {
     async fn insert_method(&mut self, method: &MfaMethod) -> Result<(), RepoError> {
+        let id_of = |m: &MfaMethod| m.passkey.as_ref().map(|p| p.credential_id.clone());
+        if let Some(id) = id_of(method)
+            && self.state()?.mfa.methods.values().any(|m| id_of(m).as_ref() == Some(&id))
+        {
+            return Err(RepoError::Conflict(identity_core::ports::Conflict::Passkey));
+        }
         let method = method.clone();
         self.write(|state| {
             let id = method.id;
@@ -58,6 +64,7 @@ impl MfaWrites for MemoryTransaction {
         after.confirmed_at = method.confirmed_at;
         after.last_used_at = method.last_used_at;
         after.last_step = method.last_step;
+        after.passkey = method.passkey.clone();
         self.write(|state| {
             state.mfa.methods.insert(after.id, after);
             Box::new(move |state: &mut State| {

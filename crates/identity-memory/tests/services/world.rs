@@ -157,6 +157,9 @@ impl World {
                 service_clients: Arc::new(self.store.clone()),
                 mfa: Arc::new(self.store.clone()),
                 otp: Arc::new(identity_crypto::Totp),
+                passkeys: Arc::new(
+                    identity_crypto::WebAuthnRp::new("localhost", "http://localhost:8080", "identity").unwrap(),
+                ),
             },
             settings,
         ))

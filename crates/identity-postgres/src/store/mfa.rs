@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use identity_core::domain::{MfaKind, MfaMethod, RecoveryCode};
-use identity_core::ports::{MfaRepository, MfaWrites, RepoError};
+use identity_core::ports::{MfaRepository, MfaWrites, PasskeyCredential, RepoError};
 use identity_core::{TokenDigest, UserId};
 use uuid::Uuid;
 
@@ -25,6 +25,18 @@ struct MethodRow {
     added_at: DateTime<Utc>,
     last_used_at: Option<DateTime<Utc>>,
     last_used_step: Option<i64>,
+    webauthn_credential: Option<serde_json::Value>,
+}
+
+/// A passkey as `webauthn_credential` holds it.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredPasskey {
+    id: String,
+    credential: String,
+}
+
+fn passkey_json(passkey: Option<&PasskeyCredential>) -> Option<serde_json::Value> {
+    passkey.map(|p| serde_json::json!({ "id": p.credential_id, "credential": p.credential }))
 }
 
 impl MethodRow {
@@ -34,24 +46,38 @@ impl MethodRow {
             user_id: method.user_id.as_uuid(),
             kind: method.kind.as_str().to_owned(),
             label: Some(method.label.clone()),
-            secret: Some(method.sealed_secret.as_bytes().to_vec()),
+            // A passkey has no secret of ours: its public key is in `webauthn_credential`.
+            secret: method.passkey.is_none().then(|| method.sealed_secret.as_bytes().to_vec()),
             confirmed_at: method.confirmed_at,
             added_at: method.created_at,
             last_used_at: method.last_used_at,
             last_used_step: method.last_step,
+            webauthn_credential: passkey_json(method.passkey.as_ref()),
         }
     }
 
     fn into_domain(self) -> Result<MfaMethod, RepoError> {
         let broken = |what: &str| RepoError::Unknown(anyhow::anyhow!("mfa method {}: {what}", self.id));
         let kind = MfaKind::parse(&self.kind).ok_or_else(|| broken("unknown kind"))?;
-        let secret = self.secret.clone().ok_or_else(|| broken("no secret"))?;
+        let passkey = match self.webauthn_credential.clone() {
+            Some(json) => {
+                let stored: StoredPasskey = serde_json::from_value(json).map_err(|_| broken("unreadable passkey"))?;
+                Some(PasskeyCredential { credential_id: stored.id, credential: stored.credential })
+            }
+            None => None,
+        };
+        let secret = match (&self.secret, &passkey) {
+            (Some(secret), _) => secret.clone(),
+            (None, Some(_)) => Vec::new(),
+            (None, None) => return Err(broken("no secret")),
+        };
         Ok(MfaMethod {
             id: self.id,
             user_id: UserId::from_uuid(self.user_id),
             kind,
             label: self.label.unwrap_or_default(),
             sealed_secret: String::from_utf8(secret).map_err(|_| broken("the sealed secret is not text"))?,
+            passkey,
             confirmed_at: self.confirmed_at,
             created_at: self.added_at,
             last_used_at: self.last_used_at,
@@ -127,6 +153,7 @@ impl MfaWrites for PgTransaction {
                 mfa_methods::confirmed_at.eq(method.confirmed_at),
                 mfa_methods::last_used_at.eq(method.last_used_at),
                 mfa_methods::last_used_step.eq(method.last_step),
+                mfa_methods::webauthn_credential.eq(passkey_json(method.passkey.as_ref())),
             ))
             .execute(self.conn()?)
             .await

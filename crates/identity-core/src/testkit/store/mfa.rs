@@ -14,6 +14,7 @@ fn method(user: crate::domain::UserId) -> MfaMethod {
         kind: MfaKind::Totp,
         label: "phone".into(),
         sealed_secret: "v1.kid.sealed".into(),
+        passkey: None,
         confirmed_at: None,
         created_at: fixtures::now(),
         last_used_at: None,
@@ -78,4 +79,42 @@ pub async fn recovery_codes_are_replaced_and_used_once(store: &StoreUnderTest) {
     assert_eq!(unknown, None);
     in_tx(store, async |tx| tx.mfa().replace_recovery_codes(user.id, &[]).await.unwrap()).await;
     assert!(store.mfa.recovery_codes_of(user.id).await.unwrap().is_empty());
+}
+
+pub async fn passkeys_keep_their_credential_and_belong_to_one_account(store: &StoreUnderTest) {
+    use crate::ports::{Conflict, PasskeyCredential, RepoError};
+    let user = fixtures::user(unique_email());
+    insert(store, &user, &[]).await.unwrap();
+    let credential = PasskeyCredential {
+        credential_id: format!("cred-{}", uuid::Uuid::now_v7().simple()),
+        credential: r#"{"cred":{"counter":0}}"#.into(),
+    };
+    let mut passkey = MfaMethod {
+        kind: MfaKind::WebAuthn,
+        label: "laptop".into(),
+        sealed_secret: String::new(),
+        passkey: Some(credential.clone()),
+        confirmed_at: Some(fixtures::now()),
+        ..method(user.id)
+    };
+    in_tx(store, async |tx| tx.mfa().insert_method(&passkey).await.unwrap()).await;
+    assert_eq!(store.mfa.methods_of(user.id).await.unwrap(), vec![passkey.clone()]);
+    // A use moves its counter on: the credential is written back.
+    in_tx(store, async |tx| {
+        passkey.passkey =
+            Some(PasskeyCredential { credential: r#"{"cred":{"counter":7}}"#.into(), ..credential.clone() });
+        passkey.last_used_at = Some(fixtures::now());
+        tx.mfa().update_method(&passkey).await.unwrap();
+    })
+    .await;
+    assert_eq!(store.mfa.methods_of(user.id).await.unwrap(), vec![passkey.clone()]);
+    // The same authenticator key cannot be another account's (nor this one's twice).
+    let other = fixtures::user(unique_email());
+    insert(store, &other, &[]).await.unwrap();
+    let twin = MfaMethod { id: uuid::Uuid::now_v7(), user_id: other.id, ..passkey.clone() };
+    let mut tx = store.uow.begin().await.unwrap();
+    let refused = tx.mfa().insert_method(&twin).await;
+    assert!(matches!(refused, Err(RepoError::Conflict(Conflict::Passkey))), "{refused:?}");
+    drop(tx);
+    assert!(store.mfa.methods_of(other.id).await.unwrap().is_empty());
 }

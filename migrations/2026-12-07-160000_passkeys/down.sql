@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS mfa_methods_passkey_id_key;
