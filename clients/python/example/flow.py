@@ -4,7 +4,9 @@
 clients/python into a fresh virtual environment, then checks this file with `mypy --strict` and
 runs it from a directory outside the source tree (no PYTHONPATH): register → verify the
 address → login → me → profile and preferences → refresh → sessions → logout → forgot and
-reset the password → login with the new one, and an admin's user listing.
+reset the password → login with the new one, an admin's user listing, the agent catalog and an
+instance; last, TOTP: enrol and confirm it, then a login that answers `mfa_required` and its
+second step with the app's code.
 
 The server runs without SMTP_URL and with MAIL_LOG_BODIES=true: its mails, links included, are
 JSON lines of its log (IDENTITY_MAIL_LOG).
@@ -12,9 +14,13 @@ JSON lines of its log (IDENTITY_MAIL_LOG).
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import os
 import re
+import struct
 import time
 from urllib.parse import unquote
 
@@ -22,7 +28,8 @@ from identity_client import AuthenticatedClient, Client
 from identity_client.api.admin import admin_list_users
 from identity_client.api.agents import admin_create_agent, list_agents
 from identity_client.api.instances import create_instance, get_instance, update_instance
-from identity_client.api.auth import current_user, login, logout, refresh, register, verify_email
+from identity_client.api.auth import current_user, login, login_mfa, logout, refresh, register, verify_email
+from identity_client.api.mfa import confirm_totp, enroll_totp
 from identity_client.api.passwords import forgot_password, reset_password
 from identity_client.api.sessions import list_sessions
 from identity_client.api.users import update_profile
@@ -30,7 +37,10 @@ from identity_client.models import (
     NewAgent,
     AgentPage,
     AgentView,
+    ConfirmedTotp,
+    ConfirmTotpRequest,
     EmailRequest,
+    EnrollTotpRequest,
     InstanceInput,
     InstancePatch,
     InstancePatchConfigType0,
@@ -38,12 +48,15 @@ from identity_client.models import (
     LoginRequest,
     LoginResponse,
     MeResponse,
+    MfaLoginRequest,
+    MfaRequiredResponse,
     ProfilePatch,
     PreferencesPatch,
     RefreshRequest,
     RegisterRequest,
     ResetPasswordRequest,
     SessionPage,
+    TotpEnrollment,
     UserPage,
     UserView,
     VerifyEmailRequest,
@@ -89,6 +102,20 @@ def mailed_token(kind: str, to: str, after: int) -> str:
     raise SystemExit(f"no {kind} mail to {to} in the log")
 
 
+def totp_step() -> int:
+    """The current TOTP time step (RFC 6238: 30 s since the epoch)."""
+    return int(time.time()) // 30
+
+
+def totp(secret: str, step: int) -> str:
+    """The 6-digit TOTP code of `step` (RFC 6238: HMAC-SHA-1, dynamic truncation)."""
+    key = base64.b32decode(secret.upper() + "=" * (-len(secret) % 8))
+    mac = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
+    offset = mac[-1] & 0x0F
+    value = struct.unpack(">I", mac[offset : offset + 4])[0] & 0x7FFFFFFF
+    return f"{value % 1_000_000:06d}"
+
+
 def main() -> None:
     base_url = env("IDENTITY_BASE_URL")
     email = f"py-{time.time_ns()}@example.com"
@@ -107,7 +134,8 @@ def main() -> None:
     )
     check(isinstance(verified, UserView) and verified.email_verified, "verify email")
 
-    # Login, me.
+    # Login, me. A login answers either a session (LoginResponse) or a request for a second
+    # factor (MfaRequiredResponse): narrow with isinstance.
     session = login.sync(client=anonymous, body=LoginRequest(email=email, password=password))
     check(isinstance(session, LoginResponse), "login")
     assert isinstance(session, LoginResponse)
@@ -213,6 +241,44 @@ def main() -> None:
         isinstance(restored, UserView) and restored.profile.region == "US",
         "region reset to its default with null",
     )
+
+    # TOTP, after everything else (from now on every login of this account asks for a code).
+    # Enrolling is a sensitive change: the login above is recent enough (else
+    # `POST /v1/auth/reauthenticate`).
+    enrolled = enroll_totp.sync(client=user, body=EnrollTotpRequest(label="Python example"))
+    check(
+        isinstance(enrolled, TotpEnrollment) and enrolled.otpauth_uri.startswith("otpauth://totp/"),
+        "enrol TOTP",
+    )
+    assert isinstance(enrolled, TotpEnrollment)
+    # A code works once: confirm with this step's code, sign in with the next one's (the server
+    # takes a step either way, so it stays good for about a minute).
+    step = totp_step()
+    confirmed = confirm_totp.sync(client=user, body=ConfirmTotpRequest(code=totp(enrolled.secret, step)))
+    check(
+        isinstance(confirmed, ConfirmedTotp)
+        and isinstance(confirmed.recovery_codes, list)
+        and len(confirmed.recovery_codes) == 10,
+        "confirm TOTP",
+    )
+    pending = login.sync(client=anonymous, body=LoginRequest(email=email, password=new_password))
+    check(
+        isinstance(pending, MfaRequiredResponse) and pending.mfa_required and "totp" in pending.methods,
+        "login asks for a second factor",
+    )
+    assert isinstance(pending, MfaRequiredResponse)
+    second = login_mfa.sync(
+        client=anonymous,
+        body=MfaLoginRequest(mfa_token=pending.mfa_token, method="totp", code=totp(enrolled.secret, step + 1)),
+    )
+    check(isinstance(second, LoginResponse) and second.user.email == email, "login with the TOTP code")
+    assert isinstance(second, LoginResponse)
+    check(
+        "otp" in second.session.amr and second.session.aal == 2,
+        "the session has two factors (amr otp, aal 2)",
+    )
+    strong = current_user.sync(client=AuthenticatedClient(base_url=base_url, token=second.access_token))
+    check(isinstance(strong, MeResponse) and strong.session.aal == 2, "me: aal 2")
 
     print("python example: every step passed")
 

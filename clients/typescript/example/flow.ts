@@ -2,10 +2,13 @@
 // clients --check` packs the client, installs the tarball into an empty npm project with this
 // file and example/tsconfig.json, type-checks and runs it there, against a server it starts):
 // register → verify the address → login → me → profile and preferences → refresh → sessions →
-// logout → forgot and reset the password → login with the new one, and an admin's user listing.
+// logout → forgot and reset the password → login with the new one, an admin's user listing, the
+// agent catalog and an instance; last, TOTP: enrol and confirm it, then a login that answers
+// `mfa_required` and its second step with the app's code.
 //
 // The server runs without SMTP_URL and with MAIL_LOG_BODIES=true: its mails, links included,
 // are JSON lines of its log (IDENTITY_MAIL_LOG).
+import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 
@@ -60,6 +63,53 @@ function logLength(): number {
   return readFileSync(env("IDENTITY_MAIL_LOG"), "utf8").split("\n").length - 1;
 }
 
+type LoginAnswer = Schemas["LoginAnswer"];
+
+/** A login's answer when it signed in (no second factor asked). */
+function signedIn(answer: LoginAnswer | undefined): Schemas["LoginResponse"] | undefined {
+  return answer === undefined || "mfa_required" in answer ? undefined : answer;
+}
+
+/** A login's answer when it waits for a second factor (`mfa_required: true`). */
+function mfaRequired(answer: LoginAnswer | undefined): Schemas["MfaRequiredResponse"] | undefined {
+  return answer !== undefined && "mfa_required" in answer ? answer : undefined;
+}
+
+/** RFC 4648 base32 (the TOTP secret), padding optional. */
+function base32(text: string): Buffer {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  const bytes: number[] = [];
+  let bits = 0;
+  let value = 0;
+  for (const char of text.replace(/=+$/, "").toUpperCase()) {
+    const index = alphabet.indexOf(char);
+    if (index < 0) {
+      throw new Error(`not base32: ${char}`);
+    }
+    value = ((value << 5) | index) & 0xffff;
+    bits += 5;
+    if (bits >= 8) {
+      bits -= 8;
+      bytes.push((value >>> bits) & 0xff);
+    }
+  }
+  return Buffer.from(bytes);
+}
+
+/** The current TOTP time step (RFC 6238: 30 s since the epoch). */
+function totpStep(): number {
+  return Math.floor(Date.now() / 1000 / 30);
+}
+
+/** The 6-digit TOTP code of `step` (RFC 6238: HMAC-SHA-1, dynamic truncation). */
+function totp(secret: string, step: number): string {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const mac = createHmac("sha1", base32(secret)).update(counter).digest();
+  const offset = mac.readUInt8(mac.length - 1) & 0x0f;
+  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, "0");
+}
+
 const baseUrl = env("IDENTITY_BASE_URL");
 const email = `ts-${Date.now()}@example.com`;
 const password = "typescript example passphrase";
@@ -78,9 +128,10 @@ const verified = await api.POST("/v1/auth/email/verify", {
 check(verified.data?.email_verified === true, "verify email");
 
 // Login, me.
+// A login answers either a session or `mfa_required`: narrow on `"mfa_required" in data`.
 const login = await api.POST("/v1/auth/login", { body: { email, password } });
-check(login.response.status === 200 && login.data !== undefined, "login");
-let session: Schemas["LoginResponse"] | undefined = login.data;
+check(login.response.status === 200 && signedIn(login.data) !== undefined, "login");
+let session: Schemas["LoginResponse"] | undefined = signedIn(login.data);
 accessToken = session?.access_token;
 const me = await api.GET("/v1/auth/me");
 check(me.data?.user.email === email, "me");
@@ -120,15 +171,14 @@ const reset = await api.POST("/v1/auth/password/reset", {
 });
 check(reset.response.status === 204, "reset password");
 const again = await api.POST("/v1/auth/login", { body: { email, password: newPassword } });
-check(again.response.status === 200 && again.data?.user.email === email, "login with the new password");
-
-const renewed = again.data;
+const renewed = signedIn(again.data);
+check(again.response.status === 200 && renewed?.user.email === email, "login with the new password");
 
 // An admin lists users.
 const admin = await api.POST("/v1/auth/login", {
   body: { email: env("IDENTITY_ADMIN_EMAIL"), password: env("IDENTITY_ADMIN_PASSWORD") },
 });
-accessToken = admin.data?.access_token;
+accessToken = signedIn(admin.data)?.access_token;
 const users = await api.GET("/v1/admin/users", { params: { query: { query: email } } });
 check(users.data?.items.some((user) => user.email === email) === true, "admin lists users");
 
@@ -170,5 +220,35 @@ check(stale.response.status === 412, "a stale If-Match is refused");
 // Last (it changes nothing the steps above read): `region: null` restores the default.
 const restored = await api.PATCH("/v1/users/me", { body: { region: null } });
 check(restored.data?.profile.region === "US", "region reset to its default with null");
+
+// TOTP, after everything else (from now on every login of this account asks for a code).
+// Enrolling is a sensitive change: the login above is recent enough (else
+// `POST /v1/auth/reauthenticate`).
+const enrolled = await api.POST("/v1/mfa/totp/enroll", { body: { label: "TypeScript example" } });
+const secret = enrolled.data?.secret ?? "";
+check(
+  enrolled.response.status === 200 && secret !== "" && enrolled.data?.otpauth_uri.startsWith("otpauth://totp/") === true,
+  "enrol TOTP",
+);
+// A code works once: confirm with this step's code, sign in with the next one's (the server
+// takes a step either way, so it stays good for about a minute).
+const step = totpStep();
+const confirmed = await api.POST("/v1/mfa/totp/confirm", { body: { code: totp(secret, step) } });
+check(confirmed.response.status === 200 && confirmed.data?.recovery_codes?.length === 10, "confirm TOTP");
+accessToken = undefined;
+const first = await api.POST("/v1/auth/login", { body: { email, password: newPassword } });
+const pending = mfaRequired(first.data);
+check(
+  first.response.status === 200 && pending?.mfa_required === true && pending.methods.includes("totp"),
+  "login asks for a second factor",
+);
+const second = await api.POST("/v1/auth/login/mfa", {
+  body: { mfa_token: pending?.mfa_token ?? "", method: "totp", code: totp(secret, step + 1) },
+});
+check(second.response.status === 200 && second.data?.user.email === email, "login with the TOTP code");
+const strong = second.data?.session;
+check(strong?.amr.includes("otp") === true && strong.aal === 2, "the session has two factors (amr otp, aal 2)");
+accessToken = second.data?.access_token;
+check((await api.GET("/v1/auth/me")).data?.session.aal === 2, "me: aal 2");
 
 console.log("typescript example: every step passed");

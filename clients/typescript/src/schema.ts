@@ -628,6 +628,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/users/{id}/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Removes every second factor of a user and their recovery codes (admins only): for a user
+         *     who lost their authenticator app and their codes; they then sign in with the password
+         *     alone. Emits `mfa.disabled` (`by_admin`) per factor and audits it; the user is mailed. A
+         *     user without a factor: nothing changes, still 204.
+         */
+        delete: operations["admin_delete_user_mfa"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/users/{id}/password-reset": {
         parameters: {
             query?: never;
@@ -787,9 +809,33 @@ export interface paths {
         /**
          * Signs in: answers the tokens in the body, the access token as `X-Auth-Token`, and both as
          *     `HttpOnly` cookies. Unknown accounts and wrong passwords get the same 401
-         *     `invalid_credentials`.
+         *     `invalid_credentials`. An account with a second factor answers `mfa_required: true` with an
+         *     `mfa_token` instead (no token, no cookie): `POST /v1/auth/login/mfa` completes the sign-in.
          */
         post: operations["login"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/login/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Completes a sign-in that answered `mfa_required`: the same answer as a login (tokens in
+         *     the body, `X-Auth-Token`, cookies), with `amr` `["pwd", "otp"]` or `["pwd", "recovery"]`.
+         *     A TOTP code works once; a recovery code works once (the account's owner is mailed, and
+         *     the audit log says how many are left). Wrong codes count against the account like wrong
+         *     passwords; the fifth voids the `mfa_token`.
+         */
+        post: operations["login_mfa"];
         delete?: never;
         options?: never;
         head?: never;
@@ -841,6 +887,49 @@ export interface paths {
         get: operations["current_user"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/passkey/finish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Finishes a sign-in with a passkey: the same answer as a login with a password and a second
+         *     factor (tokens in the body, `X-Auth-Token`, cookies), with `amr` `["webauthn"]` and `aal`
+         *     2. An unknown or used challenge, a passkey of no account (or of one that may not sign in)
+         *     and a refused answer are the same 401 `invalid_credentials`.
+         */
+        post: operations["finish_passkey_sign_in"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/passkey/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Begins a sign-in with a passkey alone (discoverable credentials: the browser offers the
+         *     user's passkeys for this site, no account named first; `mediation: "conditional"` for
+         *     autofill is the caller's choice).
+         */
+        post: operations["start_passkey_sign_in"];
         delete?: never;
         options?: never;
         head?: never;
@@ -912,6 +1001,49 @@ export interface paths {
         put?: never;
         /** Mails a reset link to the signed-in caller's own address. */
         post: operations["request_password_reset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/reauthenticate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Step-up ("sudo mode"): the password again, and a second factor when the account has one.
+         *     Changing the password or the email, adding or removing a factor, new recovery codes and
+         *     deleting the account need this within `REAUTH_MAX_AGE_SECONDS` of the sign-in or of the
+         *     last re-authentication (403 `reauthentication_required` otherwise). Answers a new access
+         *     token with the new `auth_time`. Failures count like failed logins.
+         */
+        post: operations["reauthenticate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/reauthenticate/passkey": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Begins the passkey assertion of a re-authentication: answer it with
+         *     `POST /v1/auth/reauthenticate` (`method: "webauthn"`, `challenge_id`, `credential`).
+         */
+        post: operations["start_passkey_reauthentication"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1132,6 +1264,150 @@ export interface paths {
         patch: operations["update_instance"];
         trace?: never;
     };
+    "/v1/mfa/methods": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's second factors (never their secrets) and how many recovery codes are left. */
+        get: operations["list_mfa_methods"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/mfa/methods/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Removes one of the caller's factors; removing the last one voids the recovery codes (and
+         *     sign-ins need the password only). Needs a recent authentication. Emits `mfa.disabled`; the
+         *     user is mailed.
+         */
+        delete: operations["delete_mfa_method"];
+        options?: never;
+        head?: never;
+        /** Renames one of the caller's factors. */
+        patch: operations["rename_mfa_method"];
+        trace?: never;
+    };
+    "/v1/mfa/recovery-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * New recovery codes, shown this once; the older ones stop working. Needs a recent
+         *     authentication and a second factor.
+         */
+        post: operations["regenerate_recovery_codes"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/mfa/totp/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirms the pending enrolment with the app's current code: from now on sign-ins need a
+         *     second factor. The account's first factor also answers its recovery codes, shown this
+         *     once. Emits `mfa.enabled`; the user is mailed.
+         */
+        post: operations["confirm_totp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/mfa/totp/enroll": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Begins enrolling an authenticator app (TOTP): a new secret, shown this once, as base32, an
+         *     `otpauth://` URI and its QR code. It becomes a factor once confirmed with a first code
+         *     (`POST /v1/mfa/totp/confirm`, within 10 minutes); an unconfirmed enrolment is replaced by
+         *     the next one. One authenticator app per account. Needs a recent authentication.
+         */
+        post: operations["enroll_totp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/mfa/webauthn/register/finish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Finishes registering a passkey with the browser's answer: it is a factor at once (sign-ins
+         *     then need a second factor, which it is). The account's first factor also answers its
+         *     recovery codes. Emits `mfa.enabled`; the user is mailed.
+         */
+        post: operations["finish_passkey_registration"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/mfa/webauthn/register/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Begins registering a passkey of the caller (a factor, and a sign-in of its own: the
+         *     credential is discoverable). Needs a recent authentication. The caller's passkeys are
+         *     excluded, so one authenticator is not registered twice.
+         */
+        post: operations["start_passkey_registration"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/service/settings/{namespace}": {
         parameters: {
             query?: never;
@@ -1283,6 +1559,54 @@ export interface paths {
         get: operations["list_own_audit"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/me/email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Asks to change the caller's address (step-up: needs a sign-in or `POST
+         *     /v1/auth/reauthenticate` within `REAUTH_MAX_AGE_SECONDS`). Mails a single-use link to the
+         *     new address (valid `EMAIL_VERIFICATION_TTL_SECONDS`, `EMAIL_CHANGE_URL_TEMPLATE`) and a
+         *     notice naming the new address masked to the current one; nothing changes until the link is
+         *     used (`POST /v1/users/me/email/confirm`). A new request voids the earlier link. An address
+         *     that already has an account gets the same answer and the same mails: only the confirmation
+         *     tells. Audited as `email.change_requested`.
+         */
+        post: operations["request_email_change"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/me/email/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Makes the change of address with the token from the link mailed to the new address (single
+         *     use; no sign-in needed, the token proves it, so the link works on any device). The new
+         *     address is verified; every session of the account ends except the one that asked for the
+         *     change (reason `revoked_by_user`). Emits `user.updated` (`changed: ["email"]`); audited as
+         *     `email.changed`.
+         */
+        post: operations["confirm_email_change"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1456,7 +1780,7 @@ export interface components {
             /**
              * @description `user.registered`, `user.verified`, `login.succeeded`, `login.failed`, `account.locked`,
              *     `session.revoked`, `session.refresh_reused`, `device.removed`, `password.changed`,
-             *     `password.reset`, `password.reset_requested`.
+             *     `password.reset`, `password.reset_requested`, `email.change_requested`, `email.changed`.
              * @example login.failed
              */
             action: string;
@@ -1508,6 +1832,11 @@ export interface components {
             /** Format: uuid */
             id: string;
         };
+        /** @description The token from the email-change link. */
+        ConfirmEmailChangeRequest: {
+            /** @description The token from the mail (URL-safe base64). */
+            token: string;
+        };
         /** @description Step two of two-step registration. */
         ConfirmRegistrationRequest: {
             /**
@@ -1520,6 +1849,27 @@ export interface components {
              * @example ada@example.com
              */
             email: string;
+        };
+        /** @description The first code of the app being enrolled. */
+        ConfirmTotpRequest: {
+            /**
+             * @description The 6 digits the app shows now.
+             * @example 123456
+             */
+            code: string;
+        };
+        /** @description A confirmed factor, and the recovery codes when it is the account's first. */
+        ConfirmedTotp: {
+            method: components["schemas"]["MfaMethodView"];
+            /**
+             * @description Ten single-use codes that sign in when the app is lost, shown this once (store them
+             *     safely): only when this is the account's first factor, `null` otherwise.
+             * @example [
+             *       "7KQ2-M4ZD-1X9P",
+             *       "0C5T-WB8E-NH3R"
+             *     ]
+             */
+            recovery_codes?: string[] | null;
         };
         /** @description A new service client. */
         CreateServiceClient: {
@@ -1603,6 +1953,14 @@ export interface components {
             /** @description Largest upload accepted, in MiB */
             max_upload_size_mb?: number | null;
         };
+        /** @description The address the account should have. */
+        EmailChangeRequest: {
+            /**
+             * Format: email
+             * @example ada@new.example
+             */
+            new_email: string;
+        };
         /** @description An address to send a mail to. */
         EmailRequest: {
             /**
@@ -1610,6 +1968,14 @@ export interface components {
              * @example ada@example.com
              */
             email: string;
+        };
+        /** @description Optional: a name for the authenticator app. */
+        EnrollTotpRequest: {
+            /**
+             * @description 1–64 characters, one line (default `Authenticator app`).
+             * @example Phone
+             */
+            label?: string | null;
         };
         FocusPreferencesPatch: {
             break_minutes?: number | null;
@@ -1899,6 +2265,8 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
+        /** @description What a login answers: signed in, or waiting for a second factor (`mfa_required: true`). */
+        LoginAnswer: components["schemas"]["LoginResponse"] | components["schemas"]["MfaRequiredResponse"];
         /** @description Password login with an email address or a username. */
         LoginRequest: {
             device?: components["schemas"]["DeviceRequest"] | null;
@@ -1962,6 +2330,89 @@ export interface components {
             status: "active" | "locked" | "disabled" | "deleted";
             /** Format: uuid */
             user_id: string;
+        };
+        /** @description The second step of a sign-in. */
+        MfaLoginRequest: {
+            /**
+             * @description `totp`: the 6 digits of the authenticator app; `recovery_code`: a recovery code
+             *     (`XXXX-XXXX-XXXX`; case, dashes and spaces do not matter).
+             * @example 123456
+             */
+            code?: string | null;
+            /**
+             * @description `webauthn`: the `PublicKeyCredential` `navigator.credentials.get()` answered to the
+             *     login's `webauthn` options, as JSON.
+             */
+            credential?: Record<string, never> | null;
+            method: components["schemas"]["MfaMethodName"];
+            /** @description From the login's `mfa_required` answer. */
+            mfa_token: string;
+        };
+        /**
+         * @description A second factor the second step of a sign-in takes.
+         * @enum {string}
+         */
+        MfaMethodName: "totp" | "recovery_code" | "webauthn";
+        /**
+         * @description The kinds of second factor.
+         * @enum {string}
+         */
+        MfaMethodType: "totp" | "webauthn";
+        /** @description One of the caller's second factors (never its secret). */
+        MfaMethodView: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description The user's name for it.
+             * @example Phone
+             */
+            label: string;
+            /**
+             * Format: date-time
+             * @description When a code of it was last accepted; `null`: never since it was confirmed.
+             */
+            last_used_at?: string | null;
+            type: components["schemas"]["MfaMethodType"];
+        };
+        /** @description The caller's second factors and how many recovery codes are left. */
+        MfaMethods: {
+            /** @description Confirmed factors, oldest first; empty: sign-ins need the password only. */
+            methods: components["schemas"]["MfaMethodView"][];
+            /**
+             * @description Unused recovery codes (0 without a factor).
+             * @example 10
+             */
+            recovery_codes_left: number;
+        };
+        /**
+         * @description The right password of an account with a second factor: nothing is issued yet. Send the
+         *     `mfa_token` with a code to `POST /v1/auth/login/mfa`.
+         */
+        MfaRequiredResponse: {
+            /**
+             * Format: int64
+             * @example 300
+             */
+            expires_in: number;
+            /** @description The methods the second step takes for this account. */
+            methods: components["schemas"]["MfaMethodName"][];
+            /**
+             * @description Always `true`: what tells this answer from a signed-in one.
+             * @example true
+             */
+            mfa_required: boolean;
+            /**
+             * @description For `POST /v1/auth/login/mfa` only (never a bearer token); works for `expires_in`
+             *     seconds and five wrong codes.
+             */
+            mfa_token: string;
+            /**
+             * @description With passkeys (`methods` lists `webauthn`): the `publicKey` options for
+             *     `navigator.credentials.get()`; send its answer as `credential`.
+             */
+            webauthn?: Record<string, never> | null;
         };
         /** @description Every settings namespace. */
         NamespaceList: {
@@ -2046,6 +2497,29 @@ export interface components {
              * @example 0
              */
             parked: number;
+        };
+        /** @description The browser's answer to a passkey ceremony. */
+        PasskeyAnswer: {
+            /**
+             * Format: uuid
+             * @description From the ceremony's `start`.
+             */
+            challenge_id: string;
+            /** @description The `PublicKeyCredential` the browser answered, as JSON (binary fields base64url). */
+            credential: Record<string, never>;
+        };
+        /** @description A passkey ceremony begun. */
+        PasskeyChallengeResponse: {
+            /**
+             * Format: uuid
+             * @description Send it back with the browser's answer (within 5 minutes, once).
+             */
+            challenge_id: string;
+            /**
+             * @description The `publicKey` options for `navigator.credentials.create()` (registration) or `.get()`
+             *     (sign-in), with binary fields as base64url strings.
+             */
+            public_key: Record<string, never>;
         };
         /**
          * @description The user's preferences: sections of known keys; keys never set are absent.
@@ -2143,13 +2617,13 @@ export interface components {
          *     - `invalid_idempotency_key` (400): `Idempotency-Key` is not 1–255 visible ASCII characters.
          *     - `bad_request` (400): The HTTP request itself is invalid (refused before reaching an operation).
          *     - `unauthenticated` (401): The access token is missing, invalid or expired, or its session or account ended.
-         *     - `mfa_required` (403): The account needs a second factor, which this way of signing in cannot take.
+         *     - `invalid_mfa_code` (401): The second factor's code is wrong or was already used; `attempts_left` says how many tries the `mfa_token` has left.
+         *     - `mfa_required` (403): A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or the factor's code with the password.
          *     - `invalid_credentials` (401): Unknown account, wrong password, or an account that may not sign in.
          *     - `invalid_refresh_token` (401): The refresh token is missing, unknown or expired.
          *     - `refresh_token_reused` (401): An already used refresh token was replayed: the session is revoked.
-         *     - `step_up_required` (401): The operation needs a recent sign-in: prove who you are again, then retry.
          *     - `forbidden` (403): Signed in, but not allowed to do this (e.g. not an admin).
-         *     - `second_factor_required` (403): The operation needs a session signed in with a second factor.
+         *     - `reauthentication_required` (403): The operation needs a recent proof of who you are: `POST /v1/auth/reauthenticate` (`REAUTH_MAX_AGE_SECONDS`), then retry.
          *     - `precondition_failed` (412): `If-Match` names a version that is no longer current: read the resource again, then retry.
          *     - `precondition_required` (428): A change of a versioned resource needs `If-Match` with the `ETag` it was read with.
          *     - `csrf_rejected` (403): A cookie-authenticated unsafe request came without an allowed `Origin`.
@@ -2181,7 +2655,7 @@ export interface components {
          * @example validation_failed
          * @enum {string}
          */
-        ProblemCode: "malformed_body" | "invalid_token" | "invalid_mfa_token" | "invalid_code" | "invalid_idempotency_key" | "bad_request" | "unauthenticated" | "mfa_required" | "invalid_credentials" | "invalid_refresh_token" | "refresh_token_reused" | "step_up_required" | "forbidden" | "second_factor_required" | "precondition_failed" | "precondition_required" | "csrf_rejected" | "account_locked" | "account_disabled" | "email_not_verified" | "not_found" | "method_not_allowed" | "email_taken" | "username_taken" | "group_name_taken" | "mfa_already_enabled" | "mfa_not_enabled" | "last_admin" | "job_state_conflict" | "idempotency_in_progress" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "idempotency_key_reused" | "rate_limited" | "cooldown" | "login_throttled" | "internal_error" | "bad_gateway" | "service_unavailable" | "overloaded" | "gateway_timeout";
+        ProblemCode: "malformed_body" | "invalid_token" | "invalid_mfa_token" | "invalid_code" | "invalid_idempotency_key" | "bad_request" | "unauthenticated" | "invalid_mfa_code" | "mfa_required" | "invalid_credentials" | "invalid_refresh_token" | "refresh_token_reused" | "forbidden" | "reauthentication_required" | "precondition_failed" | "precondition_required" | "csrf_rejected" | "account_locked" | "account_disabled" | "email_not_verified" | "not_found" | "method_not_allowed" | "email_taken" | "username_taken" | "group_name_taken" | "mfa_already_enabled" | "mfa_not_enabled" | "last_admin" | "job_state_conflict" | "idempotency_in_progress" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "idempotency_key_reused" | "rate_limited" | "cooldown" | "login_throttled" | "internal_error" | "bad_gateway" | "service_unavailable" | "overloaded" | "gateway_timeout";
         /** @description One invalid field. */
         ProblemField: {
             /**
@@ -2295,6 +2769,49 @@ export interface components {
              */
             status: string;
         };
+        /**
+         * @description Proving who you are again, for the sensitive changes of the next
+         *     `REAUTH_MAX_AGE_SECONDS`.
+         */
+        ReauthenticateRequest: {
+            /** Format: uuid */
+            challenge_id?: string | null;
+            /** @example 123456 */
+            code?: string | null;
+            credential?: Record<string, never> | null;
+            method?: components["schemas"]["MfaMethodName"] | null;
+            /** Format: password */
+            password: string;
+        };
+        /** @description A session whose user just proved who they are again. */
+        ReauthenticateResponse: {
+            /**
+             * @description A new access token carrying the new `auth_time` (and `amr`); also `X-Auth-Token` and
+             *     the access cookie. The refresh token does not change.
+             */
+            access_token: string;
+            /** Format: date-time */
+            expires_at: string;
+            /**
+             * Format: int64
+             * @example 900
+             */
+            expires_in: number;
+            session: components["schemas"]["SessionView"];
+            token_type: components["schemas"]["TokenType"];
+        };
+        /** @description New recovery codes, shown this once; the older ones no longer work. */
+        RecoveryCodes: {
+            /**
+             * @description Ten single-use codes (`xxxx-xxxx-xxxx`; case, dashes and spaces do not matter when
+             *     typed back).
+             * @example [
+             *       "7KQ2-M4ZD-1X9P",
+             *       "0C5T-WB8E-NH3R"
+             *     ]
+             */
+            recovery_codes: string[];
+        };
         /** @description A refresh token in the body; without one the refresh cookie is used. */
         RefreshRequest: {
             refresh_token?: string | null;
@@ -2304,6 +2821,18 @@ export interface components {
          * @enum {string}
          */
         Region: "US" | "CA" | "MX" | "BR" | "AR" | "GB" | "IE" | "DE" | "FR" | "ES" | "IT" | "NL" | "BE" | "CH" | "AT" | "SE" | "NO" | "DK" | "FI" | "PL" | "CZ" | "PT" | "UA" | "TR" | "IL" | "AE" | "SA" | "IN" | "CN" | "JP" | "KR" | "SG" | "AU" | "NZ" | "ZA" | "NG" | "EG";
+        /** @description The browser's answer to a registration, and a name for the passkey. */
+        RegisterPasskeyRequest: {
+            /** Format: uuid */
+            challenge_id: string;
+            /** @description The `PublicKeyCredential` `navigator.credentials.create()` answered, as JSON. */
+            credential: Record<string, never>;
+            /**
+             * @description 1–64 characters, one line (default `Passkey`).
+             * @example Laptop
+             */
+            label?: string | null;
+        };
         /** @description Registration (one-step, and step one of two-step). */
         RegisterRequest: {
             /**
@@ -2332,6 +2861,15 @@ export interface components {
              */
             username?: string | null;
         };
+        /** @description A registered passkey, and the recovery codes when it is the account's first factor. */
+        RegisteredPasskey: {
+            method: components["schemas"]["MfaMethodView"];
+            /**
+             * @description Ten single-use codes, shown this once: only with the account's first factor, `null`
+             *     otherwise.
+             */
+            recovery_codes?: string[] | null;
+        };
         /** @description The answer of step one: the same for free and taken addresses. */
         RegistrationPending: {
             /**
@@ -2347,6 +2885,14 @@ export interface components {
         RenameDeviceRequest: {
             /** @example Work laptop */
             name: string;
+        };
+        /** @description A new name for a factor. */
+        RenameMfaMethod: {
+            /**
+             * @description 1–64 characters, one line.
+             * @example Work phone
+             */
+            label: string;
         };
         /** @description A reset token from the mail and the new password. */
         ResetPasswordRequest: {
@@ -2434,12 +2980,26 @@ export interface components {
         /** @description A signed-in session. */
         SessionView: {
             /**
-             * @description How the user signed in (`pwd`, `otp`, `webauthn`).
+             * Format: int32
+             * @description The assurance level `amr` reaches: 1 (one factor) or 2 (a second factor).
+             * @example 2
+             */
+            aal: number;
+            /**
+             * @description How the user proved who they are (RFC 8176: `pwd`, `otp`, `recovery`, `webauthn`), at
+             *     sign-in or at the latest re-authentication.
              * @example [
-             *       "pwd"
+             *       "pwd",
+             *       "otp"
              *     ]
              */
             amr: string[];
+            /**
+             * Format: date-time
+             * @description When the user last proved who they are (sign-in or re-authentication); sensitive
+             *     changes need this within `REAUTH_MAX_AGE_SECONDS`.
+             */
+            auth_time: string;
             /** Format: date-time */
             created_at: string;
             /**
@@ -2570,6 +3130,27 @@ export interface components {
          * @enum {string}
          */
         TokenType: "Bearer";
+        /**
+         * @description A TOTP enrolment just begun. The secret is shown this once: the app takes it from the QR
+         *     code, the URI or typed in; then `POST /v1/mfa/totp/confirm` with the first code (within
+         *     10 minutes).
+         */
+        TotpEnrollment: {
+            /** @description The factor, pending until confirmed (not listed before). */
+            method: components["schemas"]["MfaMethodView"];
+            /**
+             * @description The `otpauth://totp/…` URI apps read (the QR code holds it).
+             * @example otpauth://totp/identity:ada%40example.com?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=identity
+             */
+            otpauth_uri: string;
+            /** @description The QR code of `otpauth_uri`, as an SVG document. */
+            qr_svg: string;
+            /**
+             * @description The shared secret, base32 (RFC 4648, no padding), to type in.
+             * @example JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
+             */
+            secret: string;
+        };
         /** @description A change of a service client: what is given changes. */
         UpdateServiceClient: {
             /** @example billing */
@@ -2740,7 +3321,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `forbidden`: not an admin */
+            /**
+             * @description `forbidden`: not an admin
+             *
+             *     Also `mfa_required`: A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or the factor's code with the password.
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2825,6 +3410,8 @@ export interface operations {
              * @description `forbidden`: not an admin
              *
              *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             *
+             *     `mfa_required`: A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or the factor's code with the password.
              */
             403: {
                 headers: {
@@ -2920,7 +3507,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `forbidden`: not an admin */
+            /**
+             * @description `forbidden`: not an admin
+             *
+             *     Also `mfa_required`: A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or the factor's code with the password.
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2984,6 +3575,8 @@ export interface operations {
              * @description `forbidden`: not an admin
              *
              *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             *
+             *     `mfa_required`: A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or the factor's code with the password.
              */
             403: {
                 headers: {
@@ -3063,6 +3656,8 @@ export interface operations {
              * @description `forbidden`: not an admin
              *
              *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             *
+             *     `mfa_required`: A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or the factor's code with the password.
              */
             403: {
                 headers: {
@@ -3164,7 +3759,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `forbidden`: not an admin */
+            /**
+             * @description `forbidden`: not an admin
+             *
+             *     Also `mfa_required`: A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or the factor's code with the password.
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3230,7 +3829,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `forbidden`: not an admin */
+            /**
+             * @description `forbidden`: not an admin
+             *
+             *     Also `mfa_required`: A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or the factor's code with the password.
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3315,6 +3918,8 @@ export interface operations {
              * @description `forbidden`: not an admin
              *
              *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             *
+             *     `mfa_required`: A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or the factor's code with the password.
              */
             403: {
                 headers: {
@@ -3414,7 +4019,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `forbidden`: not an admin */
+            /**
+             * @description `forbidden`: not an admin
+             *
+             *     Also `mfa_required`: A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or the factor's code with the password.
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3478,6 +4087,8 @@ export interface operations {
              * @description `forbidden`: not an admin
              *
              *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             *
+             *     `mfa_required`: A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or the factor's code with the password.
              */
             403: {
                 headers: {
@@ -3557,6 +4168,8 @@ export interface operations {
              * @description `forbidden`: not an admin
              *
              *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             *
+             *     `mfa_required`: A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or the factor's code with the password.
              */
             403: {
                 headers: {
@@ -3655,7 +4268,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `forbidden`: not an admin */
+            /**
+             * @description `forbidden`: not an admin
+             *
+             *     Also `mfa_required`: A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or the factor's code with the password.
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3721,6 +4338,8 @@ export interface operations {
              * @description `forbidden`: not an admin
              *
              *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             *
+             *     `mfa_required`: A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or the factor's code with the password.
              */
             403: {
                 headers: {
@@ -3796,6 +4415,8 @@ export interface operations {
              * @description `forbidden`: not an admin
              *
              *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             *
+             *     `mfa_required`: A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or the factor's code with the password.
              */
             403: {
                 headers: {
@@ -3872,7 +4493,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `forbidden`: not an admin */
+            /**
+             * @description `forbidden`: not an admin
+             *
+             *     Also `mfa_required`: A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or the factor's code with the password.
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3947,6 +4572,8 @@ export interface operations {
              * @description `forbidden`: not an admin
              *
              *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             *
+             *     `mfa_required`: A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or the factor's code with the password.
              */
             403: {
                 headers: {
@@ -4013,6 +4640,8 @@ export interface operations {
              * @description `forbidden`: not an admin
              *
              *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             *
+             *     `mfa_required`: A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or the factor's code with the password.
              */
             403: {
                 headers: {
@@ -4077,7 +4706,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `forbidden`: not an admin */
+            /**
+             * @description `forbidden`: not an admin
+             *
+             *     Also `mfa_required`: A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or the factor's code with the password.
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4145,7 +4778,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `forbidden`: not an admin */
+            /**
+             * @description `forbidden`: not an admin
+             *
+             *     Also `mfa_required`: A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or the factor's code with the password.
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4207,7 +4844,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `forbidden`: not an admin */
+            /**
+             * @description `forbidden`: not an admin
+             *
+             *     Also `mfa_required`: A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or the factor's code with the password.
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4273,6 +4914,8 @@ export interface operations {
              * @description `forbidden`: not an admin
              *
              *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             *
+             *     `mfa_required`: A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or the factor's code with the password.
              */
             403: {
                 headers: {
@@ -4348,6 +4991,8 @@ export interface operations {
              * @description `forbidden`: not an admin
              *
              *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             *
+             *     `mfa_required`: A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or the factor's code with the password.
              */
             403: {
                 headers: {
@@ -4421,7 +5066,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `forbidden`: not an admin */
+            /**
+             * @description `forbidden`: not an admin
+             *
+             *     Also `mfa_required`: A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or the factor's code with the password.
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4499,6 +5148,8 @@ export interface operations {
              * @description `forbidden`: not an admin
              *
              *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             *
+             *     `mfa_required`: A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or the factor's code with the password.
              */
             403: {
                 headers: {
@@ -4579,7 +5230,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `forbidden`: not an admin */
+            /**
+             * @description `forbidden`: not an admin
+             *
+             *     Also `mfa_required`: A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or the factor's code with the password.
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4643,6 +5298,8 @@ export interface operations {
              * @description `forbidden`: not an admin
              *
              *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             *
+             *     `mfa_required`: A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or the factor's code with the password.
              */
             403: {
                 headers: {
@@ -4722,6 +5379,8 @@ export interface operations {
              * @description `forbidden`: not an admin
              *
              *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             *
+             *     `mfa_required`: A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or the factor's code with the password.
              */
             403: {
                 headers: {
@@ -4829,6 +5488,8 @@ export interface operations {
              * @description `forbidden`: not an admin
              *
              *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             *
+             *     `mfa_required`: A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or the factor's code with the password.
              */
             403: {
                 headers: {
@@ -4915,7 +5576,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `forbidden`: not an admin */
+            /**
+             * @description `forbidden`: not an admin
+             *
+             *     Also `mfa_required`: A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or the factor's code with the password.
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4965,7 +5630,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `forbidden`: not an admin */
+            /**
+             * @description `forbidden`: not an admin
+             *
+             *     Also `mfa_required`: A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or the factor's code with the password.
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5033,6 +5702,8 @@ export interface operations {
              * @description `forbidden`: not an admin
              *
              *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             *
+             *     `mfa_required`: A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or the factor's code with the password.
              */
             403: {
                 headers: {
@@ -5128,6 +5799,8 @@ export interface operations {
              * @description `forbidden`: not an admin
              *
              *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             *
+             *     `mfa_required`: A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or the factor's code with the password.
              */
             403: {
                 headers: {
@@ -5205,7 +5878,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `forbidden`: not an admin */
+            /**
+             * @description `forbidden`: not an admin
+             *
+             *     Also `mfa_required`: A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or the factor's code with the password.
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5273,6 +5950,8 @@ export interface operations {
              * @description `forbidden`: not an admin
              *
              *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             *
+             *     `mfa_required`: A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or the factor's code with the password.
              */
             403: {
                 headers: {
@@ -5368,6 +6047,8 @@ export interface operations {
              * @description `forbidden`: not an admin
              *
              *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             *
+             *     `mfa_required`: A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or the factor's code with the password.
              */
             403: {
                 headers: {
@@ -5455,7 +6136,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `forbidden`: not an admin */
+            /**
+             * @description `forbidden`: not an admin
+             *
+             *     Also `mfa_required`: A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or the factor's code with the password.
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5540,6 +6225,8 @@ export interface operations {
              * @description `forbidden`: not an admin
              *
              *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             *
+             *     `mfa_required`: A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or the factor's code with the password.
              */
             403: {
                 headers: {
@@ -5643,7 +6330,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `forbidden`: not an admin */
+            /**
+             * @description `forbidden`: not an admin
+             *
+             *     Also `mfa_required`: A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or the factor's code with the password.
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5707,6 +6398,8 @@ export interface operations {
              * @description `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
              *
              *     `forbidden`: Signed in, but not allowed to do this (e.g. not an admin).
+             *
+             *     `mfa_required`: A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or the factor's code with the password.
              */
             403: {
                 headers: {
@@ -5795,6 +6488,8 @@ export interface operations {
              * @description `forbidden`: not an admin
              *
              *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             *
+             *     `mfa_required`: A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or the factor's code with the password.
              */
             403: {
                 headers: {
@@ -5893,7 +6588,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `forbidden`: not an admin */
+            /**
+             * @description `forbidden`: not an admin
+             *
+             *     Also `mfa_required`: A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or the factor's code with the password.
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5959,6 +6658,8 @@ export interface operations {
              * @description `forbidden`: not an admin
              *
              *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             *
+             *     `mfa_required`: A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or the factor's code with the password.
              */
             403: {
                 headers: {
@@ -6034,6 +6735,8 @@ export interface operations {
              * @description `forbidden`: not an admin
              *
              *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             *
+             *     `mfa_required`: A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or the factor's code with the password.
              */
             403: {
                 headers: {
@@ -6105,7 +6808,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `forbidden`: not an admin */
+            /**
+             * @description `forbidden`: not an admin
+             *
+             *     Also `mfa_required`: A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or the factor's code with the password.
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6174,7 +6881,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `forbidden`: not an admin */
+            /**
+             * @description `forbidden`: not an admin
+             *
+             *     Also `mfa_required`: A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or the factor's code with the password.
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6249,6 +6960,8 @@ export interface operations {
              * @description `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
              *
              *     `forbidden`: Signed in, but not allowed to do this (e.g. not an admin).
+             *
+             *     `mfa_required`: A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or the factor's code with the password.
              */
             403: {
                 headers: {
@@ -6269,6 +6982,72 @@ export interface operations {
             };
             /** @description `last_admin`: the last active admin stays active */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    admin_delete_user_mfa: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description User id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user has no second factor any more */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `unauthenticated` */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description `forbidden`: not an admin
+             *
+             *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             *
+             *     `mfa_required`: A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or the factor's code with the password.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no such user */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6322,6 +7101,8 @@ export interface operations {
              * @description `forbidden`: not an admin; `account_disabled` or `account_locked`: the account is disabled or locked by an admin, so a link could not be used (a lock-out after failed sign-ins is mailed: the reset ends it)
              *
              *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             *
+             *     `mfa_required`: A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or the factor's code with the password.
              */
             403: {
                 headers: {
@@ -6399,6 +7180,8 @@ export interface operations {
              * @description `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
              *
              *     `forbidden`: Signed in, but not allowed to do this (e.g. not an admin).
+             *
+             *     `mfa_required`: A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or the factor's code with the password.
              */
             403: {
                 headers: {
@@ -6463,6 +7246,8 @@ export interface operations {
              * @description `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
              *
              *     `forbidden`: Signed in, but not allowed to do this (e.g. not an admin).
+             *
+             *     `mfa_required`: A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or the factor's code with the password.
              */
             403: {
                 headers: {
@@ -6529,6 +7314,8 @@ export interface operations {
              * @description `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
              *
              *     `forbidden`: Signed in, but not allowed to do this (e.g. not an admin).
+             *
+             *     `mfa_required`: A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or the factor's code with the password.
              */
             403: {
                 headers: {
@@ -6842,17 +7629,17 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Signed in */
+            /** @description Signed in (`LoginResponse`, with the tokens also as `X-Auth-Token` and cookies), or waiting for a second factor (`MfaRequiredResponse`: no token, no cookie) */
             200: {
                 headers: {
-                    /** @description Access token (path /) and refresh token (path /v1/auth) as HttpOnly cookies */
+                    /** @description Access token (path /) and refresh token (path /v1/auth) as HttpOnly cookies (signed in only) */
                     "Set-Cookie"?: string;
-                    /** @description The access token */
+                    /** @description The access token (signed in only) */
                     "X-Auth-Token"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["LoginResponse"];
+                    "application/json": components["schemas"]["LoginAnswer"];
                 };
             };
             /** @description `malformed_body`: The body is empty, not valid JSON, or could not be read. */
@@ -6922,6 +7709,102 @@ export interface operations {
                 };
             };
             /** @description `overloaded`: password hashing is saturated, or `service_unavailable`: a dependency is down; see `Retry-After` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    login_mfa: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MfaLoginRequest"];
+            };
+        };
+        responses: {
+            /** @description Signed in */
+            200: {
+                headers: {
+                    /** @description Access token (path /) and refresh token (path /v1/auth) as HttpOnly cookies */
+                    "Set-Cookie"?: string;
+                    /** @description The access token */
+                    "X-Auth-Token"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginResponse"];
+                };
+            };
+            /** @description `malformed_body`: The body is empty, not valid JSON, or could not be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `invalid_mfa_code` (wrong or used code; `attempts_left`), or `invalid_mfa_token` (unknown, expired, finished, or voided by five wrong codes: sign in again) */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The body is larger than `MAX_BODY_BYTES`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The body is not of the documented content type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited` (see `Retry-After` and `RateLimit-*`), or `login_throttled` after repeated failures */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -7052,6 +7935,153 @@ export interface operations {
             401: {
                 headers: {
                     "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    finish_passkey_sign_in: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasskeyAnswer"];
+            };
+        };
+        responses: {
+            /** @description Signed in */
+            200: {
+                headers: {
+                    /** @description Access token (path /) and refresh token (path /v1/auth) as HttpOnly cookies */
+                    "Set-Cookie"?: string;
+                    /** @description The access token */
+                    "X-Auth-Token"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginResponse"];
+                };
+            };
+            /** @description `malformed_body`: The body is empty, not valid JSON, or could not be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `invalid_credentials`: an unknown, expired or used challenge, or an answer that proves no account's passkey */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `email_not_verified` (with `REQUIRE_VERIFIED_EMAIL`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The body is larger than `MAX_BODY_BYTES`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The body is not of the documented content type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: Fields or parameters are missing, unknown or invalid; `errors` names each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited` (see `Retry-After` and `RateLimit-*`) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    start_passkey_sign_in: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasskeyChallengeResponse"];
+                };
+            };
+            /** @description `rate_limited` (see `Retry-After` and `RateLimit-*`) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7363,6 +8393,170 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reauthenticate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReauthenticateRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The new access token as an HttpOnly cookie (path /) */
+                    "Set-Cookie"?: string;
+                    /** @description The new access token */
+                    "X-Auth-Token"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReauthenticateResponse"];
+                };
+            };
+            /** @description `malformed_body`: The body is empty, not valid JSON, or could not be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated` */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `mfa_required`: the account has a second factor; send `method` and `code` with the password, or `csrf_rejected` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The body is larger than `MAX_BODY_BYTES`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The body is not of the documented content type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: a wrong password (field `password`), a wrong or used code (field `code`), or `method` without `code` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `login_throttled` after repeated failures */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    start_passkey_reauthentication: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasskeyChallengeResponse"];
+                };
+            };
+            /** @description `unauthenticated` */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `csrf_rejected` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `mfa_not_enabled`: the account has no passkey */
+            409: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -8900,6 +10094,607 @@ export interface operations {
             };
         };
     };
+    list_mfa_methods: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MfaMethods"];
+                };
+            };
+            /** @description `unauthenticated` */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_mfa_method: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Factor id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `unauthenticated` */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `reauthentication_required`: no authentication within `REAUTH_MAX_AGE_SECONDS` (`POST /v1/auth/reauthenticate`, then retry), or `csrf_rejected` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no such factor of the caller's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rename_mfa_method: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Factor id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RenameMfaMethod"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MfaMethodView"];
+                };
+            };
+            /** @description `malformed_body`: The body is empty, not valid JSON, or could not be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated` */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `csrf_rejected` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no such factor of the caller's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The body is larger than `MAX_BODY_BYTES`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The body is not of the documented content type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: a bad `label` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    regenerate_recovery_codes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodes"];
+                };
+            };
+            /** @description `unauthenticated` */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `reauthentication_required`: no authentication within `REAUTH_MAX_AGE_SECONDS` (`POST /v1/auth/reauthenticate`, then retry), or `csrf_rejected` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `mfa_not_enabled`: the account has no second factor */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    confirm_totp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConfirmTotpRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfirmedTotp"];
+                };
+            };
+            /** @description `malformed_body`: The body is empty, not valid JSON, or could not be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated` */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `csrf_rejected` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no enrolment waiting for its first code (none begun, or it expired after 10 minutes) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The body is larger than `MAX_BODY_BYTES`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The body is not of the documented content type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: a wrong or already used code (the error names the field `code`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    enroll_totp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Optional: leave the body out (no `null`) for the default label */
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["EnrollTotpRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TotpEnrollment"];
+                };
+            };
+            /** @description `malformed_body`: The body is empty, not valid JSON, or could not be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated` */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `reauthentication_required`: no authentication within `REAUTH_MAX_AGE_SECONDS` (`POST /v1/auth/reauthenticate`, then retry), or `csrf_rejected` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `mfa_already_enabled`: an authenticator app is set up already (remove it first) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The body is larger than `MAX_BODY_BYTES`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The body is not of the documented content type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: a bad `label` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    finish_passkey_registration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegisterPasskeyRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegisteredPasskey"];
+                };
+            };
+            /** @description `malformed_body`: The body is empty, not valid JSON, or could not be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated` */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `csrf_rejected` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The body is larger than `MAX_BODY_BYTES`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The body is not of the documented content type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: an unknown, expired or used `challenge_id`, an answer that was refused (another origin or RP ID, another challenge, a bad signature), a passkey registered already, or a bad `label` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    start_passkey_registration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasskeyChallengeResponse"];
+                };
+            };
+            /** @description `unauthenticated` */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `reauthentication_required`: no authentication within `REAUTH_MAX_AGE_SECONDS`, or `csrf_rejected` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     service_get_settings: {
         parameters: {
             query?: never;
@@ -9543,6 +11338,193 @@ export interface operations {
                 };
             };
             /** @description `validation_failed`: bad `limit` or `cursor` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    request_email_change: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmailChangeRequest"];
+            };
+        };
+        responses: {
+            /** @description The link is on its way to the new address */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `malformed_body`: The body is empty, not valid JSON, or could not be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated` */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description `reauthentication_required`: the last sign-in is older than `REAUTH_MAX_AGE_SECONDS`; `POST /v1/auth/reauthenticate`, then retry with its token
+             *
+             *     Also `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The body is larger than `MAX_BODY_BYTES`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The body is not of the documented content type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: `new_email` missing or not an address (`invalid_email`), or the account's address already (`unchanged`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `cooldown`: one request per account, and one per new address, per `MAIL_COOLDOWN_SECONDS`; see `Retry-After` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    confirm_email_change: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConfirmEmailChangeRequest"];
+            };
+        };
+        responses: {
+            /** @description The account with its new address */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserView"];
+                };
+            };
+            /**
+             * @description `invalid_token`: unknown, expired, used or superseded by a later request, or the account's address changed since
+             *
+             *     Also `malformed_body`: The body is empty, not valid JSON, or could not be read.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `email_taken`: another account has the new address */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: The body is larger than `MAX_BODY_BYTES`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: The body is not of the documented content type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: no token */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -23,7 +23,10 @@ from .audit_view import AuditView
 from .audit_view_metadata import AuditViewMetadata
 from .change_password_request import ChangePasswordRequest
 from .client_secret_view import ClientSecretView
+from .confirm_email_change_request import ConfirmEmailChangeRequest
 from .confirm_registration_request import ConfirmRegistrationRequest
+from .confirm_totp_request import ConfirmTotpRequest
+from .confirmed_totp import ConfirmedTotp
 from .create_service_client import CreateServiceClient
 from .create_service_client_scopes_item import CreateServiceClientScopesItem
 from .currency import Currency
@@ -36,7 +39,9 @@ from .documents_settings import DocumentsSettings
 from .documents_settings_document import DocumentsSettingsDocument
 from .documents_settings_document_namespace import DocumentsSettingsDocumentNamespace
 from .documents_settings_patch import DocumentsSettingsPatch
+from .email_change_request import EmailChangeRequest
 from .email_request import EmailRequest
+from .enroll_totp_request import EnrollTotpRequest
 from .focus_preferences_patch import FocusPreferencesPatch
 from .grant_type import GrantType
 from .group_list import GroupList
@@ -63,6 +68,14 @@ from .me_response import MeResponse
 from .member_page import MemberPage
 from .member_view import MemberView
 from .member_view_status import MemberViewStatus
+from .mfa_login_request import MfaLoginRequest
+from .mfa_login_request_credential_type_0 import MfaLoginRequestCredentialType0
+from .mfa_method_name import MfaMethodName
+from .mfa_method_type import MfaMethodType
+from .mfa_method_view import MfaMethodView
+from .mfa_methods import MfaMethods
+from .mfa_required_response import MfaRequiredResponse
+from .mfa_required_response_webauthn_type_0 import MfaRequiredResponseWebauthnType0
 from .namespace_list import NamespaceList
 from .namespace_view import NamespaceView
 from .new_agent import NewAgent
@@ -74,6 +87,10 @@ from .notifications_preferences_patch_digest_type_0 import (
 from .o_auth_error import OAuthError
 from .o_auth_error_code import OAuthErrorCode
 from .outbox_status import OutboxStatus
+from .passkey_answer import PasskeyAnswer
+from .passkey_answer_credential import PasskeyAnswerCredential
+from .passkey_challenge_response import PasskeyChallengeResponse
+from .passkey_challenge_response_public_key import PasskeyChallengeResponsePublicKey
 from .preferences import Preferences
 from .preferences_ai import PreferencesAi
 from .preferences_focus import PreferencesFocus
@@ -90,11 +107,21 @@ from .profile_view_region import ProfileViewRegion
 from .public_key import PublicKey
 from .public_keys import PublicKeys
 from .readiness import Readiness
+from .reauthenticate_request import ReauthenticateRequest
+from .reauthenticate_request_credential_type_0 import (
+    ReauthenticateRequestCredentialType0,
+)
+from .reauthenticate_response import ReauthenticateResponse
+from .recovery_codes import RecoveryCodes
 from .refresh_request import RefreshRequest
 from .region import Region
+from .register_passkey_request import RegisterPasskeyRequest
+from .register_passkey_request_credential import RegisterPasskeyRequestCredential
 from .register_request import RegisterRequest
+from .registered_passkey import RegisteredPasskey
 from .registration_pending import RegistrationPending
 from .rename_device_request import RenameDeviceRequest
+from .rename_mfa_method import RenameMfaMethod
 from .reset_password_request import ResetPasswordRequest
 from .rotate_secret import RotateSecret
 from .service_client_page import ServiceClientPage
@@ -110,6 +137,7 @@ from .time_zone import TimeZone
 from .token_form import TokenForm
 from .token_response import TokenResponse
 from .token_type import TokenType
+from .totp_enrollment import TotpEnrollment
 from .update_service_client import UpdateServiceClient
 from .update_service_client_scopes_type_0_item import UpdateServiceClientScopesType0Item
 from .user_app_list import UserAppList
@@ -144,7 +172,10 @@ __all__ = (
     "AuditViewMetadata",
     "ChangePasswordRequest",
     "ClientSecretView",
+    "ConfirmEmailChangeRequest",
     "ConfirmRegistrationRequest",
+    "ConfirmTotpRequest",
+    "ConfirmedTotp",
     "CreateServiceClient",
     "CreateServiceClientScopesItem",
     "Currency",
@@ -157,7 +188,9 @@ __all__ = (
     "DocumentsSettingsDocument",
     "DocumentsSettingsDocumentNamespace",
     "DocumentsSettingsPatch",
+    "EmailChangeRequest",
     "EmailRequest",
+    "EnrollTotpRequest",
     "FocusPreferencesPatch",
     "GrantType",
     "GroupList",
@@ -184,6 +217,14 @@ __all__ = (
     "MemberPage",
     "MemberView",
     "MemberViewStatus",
+    "MfaLoginRequest",
+    "MfaLoginRequestCredentialType0",
+    "MfaMethodName",
+    "MfaMethodType",
+    "MfaMethodView",
+    "MfaMethods",
+    "MfaRequiredResponse",
+    "MfaRequiredResponseWebauthnType0",
     "NamespaceList",
     "NamespaceView",
     "NewAgent",
@@ -193,6 +234,10 @@ __all__ = (
     "OAuthError",
     "OAuthErrorCode",
     "OutboxStatus",
+    "PasskeyAnswer",
+    "PasskeyAnswerCredential",
+    "PasskeyChallengeResponse",
+    "PasskeyChallengeResponsePublicKey",
     "Preferences",
     "PreferencesAi",
     "PreferencesFocus",
@@ -209,11 +254,19 @@ __all__ = (
     "PublicKey",
     "PublicKeys",
     "Readiness",
+    "ReauthenticateRequest",
+    "ReauthenticateRequestCredentialType0",
+    "ReauthenticateResponse",
+    "RecoveryCodes",
     "RefreshRequest",
     "Region",
+    "RegisterPasskeyRequest",
+    "RegisterPasskeyRequestCredential",
     "RegisterRequest",
+    "RegisteredPasskey",
     "RegistrationPending",
     "RenameDeviceRequest",
+    "RenameMfaMethod",
     "ResetPasswordRequest",
     "RotateSecret",
     "ServiceClientPage",
@@ -229,6 +282,7 @@ __all__ = (
     "TokenForm",
     "TokenResponse",
     "TokenType",
+    "TotpEnrollment",
     "UpdateServiceClient",
     "UpdateServiceClientScopesType0Item",
     "UserAppList",

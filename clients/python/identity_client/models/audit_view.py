@@ -24,7 +24,7 @@ class AuditView:
     Attributes:
         action (str): `user.registered`, `user.verified`, `login.succeeded`, `login.failed`, `account.locked`,
             `session.revoked`, `session.refresh_reused`, `device.removed`, `password.changed`,
-            `password.reset`, `password.reset_requested`. Example: login.failed.
+            `password.reset`, `password.reset_requested`, `email.change_requested`, `email.changed`. Example: login.failed.
         created_at (datetime.datetime):
         id (int):
         metadata (AuditViewMetadata): Details of the event, by action (e.g. `{"reason": "wrong_password"}` for

@@ -36,13 +36,16 @@ class Problem:
             - `invalid_idempotency_key` (400): `Idempotency-Key` is not 1–255 visible ASCII characters.
             - `bad_request` (400): The HTTP request itself is invalid (refused before reaching an operation).
             - `unauthenticated` (401): The access token is missing, invalid or expired, or its session or account ended.
-            - `mfa_required` (403): The account needs a second factor, which this way of signing in cannot take.
+            - `invalid_mfa_code` (401): The second factor's code is wrong or was already used; `attempts_left` says how many
+            tries the `mfa_token` has left.
+            - `mfa_required` (403): A second factor is needed: a session signed in with one (`REQUIRE_MFA_FOR_ADMINS`), or
+            the factor's code with the password.
             - `invalid_credentials` (401): Unknown account, wrong password, or an account that may not sign in.
             - `invalid_refresh_token` (401): The refresh token is missing, unknown or expired.
             - `refresh_token_reused` (401): An already used refresh token was replayed: the session is revoked.
-            - `step_up_required` (401): The operation needs a recent sign-in: prove who you are again, then retry.
             - `forbidden` (403): Signed in, but not allowed to do this (e.g. not an admin).
-            - `second_factor_required` (403): The operation needs a session signed in with a second factor.
+            - `reauthentication_required` (403): The operation needs a recent proof of who you are: `POST
+            /v1/auth/reauthenticate` (`REAUTH_MAX_AGE_SECONDS`), then retry.
             - `precondition_failed` (412): `If-Match` names a version that is no longer current: read the resource again,
             then retry.
             - `precondition_required` (428): A change of a versioned resource needs `If-Match` with the `ETag` it was read

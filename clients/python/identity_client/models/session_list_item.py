@@ -18,7 +18,11 @@ class SessionListItem:
     """A session in a list, marked when it is the caller's own.
 
     Attributes:
-        amr (list[str]): How the user signed in (`pwd`, `otp`, `webauthn`). Example: ['pwd'].
+        aal (int): The assurance level `amr` reaches: 1 (one factor) or 2 (a second factor). Example: 2.
+        amr (list[str]): How the user proved who they are (RFC 8176: `pwd`, `otp`, `recovery`, `webauthn`), at
+            sign-in or at the latest re-authentication. Example: ['pwd', 'otp'].
+        auth_time (datetime.datetime): When the user last proved who they are (sign-in or re-authentication); sensitive
+            changes need this within `REAUTH_MAX_AGE_SECONDS`.
         created_at (datetime.datetime):
         expires_at (datetime.datetime):
         id (UUID):
@@ -31,7 +35,9 @@ class SessionListItem:
         user_agent (None | str | Unset):
     """
 
+    aal: int
     amr: list[str]
+    auth_time: datetime.datetime
     created_at: datetime.datetime
     expires_at: datetime.datetime
     id: UUID
@@ -43,7 +49,11 @@ class SessionListItem:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        aal = self.aal
+
         amr = self.amr
+
+        auth_time = self.auth_time.isoformat()
 
         created_at = self.created_at.isoformat()
 
@@ -79,7 +89,9 @@ class SessionListItem:
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
+                "aal": aal,
                 "amr": amr,
+                "auth_time": auth_time,
                 "created_at": created_at,
                 "expires_at": expires_at,
                 "id": id,
@@ -99,7 +111,11 @@ class SessionListItem:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
+        aal = d.pop("aal")
+
         amr = cast(list[str], d.pop("amr"))
+
+        auth_time = datetime.datetime.fromisoformat(d.pop("auth_time"))
 
         created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
 
@@ -147,7 +163,9 @@ class SessionListItem:
         user_agent = _parse_user_agent(d.pop("user_agent", UNSET))
 
         session_list_item = cls(
+            aal=aal,
             amr=amr,
+            auth_time=auth_time,
             created_at=created_at,
             expires_at=expires_at,
             id=id,

@@ -18,7 +18,11 @@ class SessionView:
     """A signed-in session.
 
     Attributes:
-        amr (list[str]): How the user signed in (`pwd`, `otp`, `webauthn`). Example: ['pwd'].
+        aal (int): The assurance level `amr` reaches: 1 (one factor) or 2 (a second factor). Example: 2.
+        amr (list[str]): How the user proved who they are (RFC 8176: `pwd`, `otp`, `recovery`, `webauthn`), at
+            sign-in or at the latest re-authentication. Example: ['pwd', 'otp'].
+        auth_time (datetime.datetime): When the user last proved who they are (sign-in or re-authentication); sensitive
+            changes need this within `REAUTH_MAX_AGE_SECONDS`.
         created_at (datetime.datetime):
         expires_at (datetime.datetime):
         id (UUID):
@@ -30,7 +34,9 @@ class SessionView:
         user_agent (None | str | Unset):
     """
 
+    aal: int
     amr: list[str]
+    auth_time: datetime.datetime
     created_at: datetime.datetime
     expires_at: datetime.datetime
     id: UUID
@@ -41,7 +47,11 @@ class SessionView:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        aal = self.aal
+
         amr = self.amr
+
+        auth_time = self.auth_time.isoformat()
 
         created_at = self.created_at.isoformat()
 
@@ -75,7 +85,9 @@ class SessionView:
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
+                "aal": aal,
                 "amr": amr,
+                "auth_time": auth_time,
                 "created_at": created_at,
                 "expires_at": expires_at,
                 "id": id,
@@ -94,7 +106,11 @@ class SessionView:
     @classmethod
     def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
+        aal = d.pop("aal")
+
         amr = cast(list[str], d.pop("amr"))
+
+        auth_time = datetime.datetime.fromisoformat(d.pop("auth_time"))
 
         created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
 
@@ -140,7 +156,9 @@ class SessionView:
         user_agent = _parse_user_agent(d.pop("user_agent", UNSET))
 
         session_view = cls(
+            aal=aal,
             amr=amr,
+            auth_time=auth_time,
             created_at=created_at,
             expires_at=expires_at,
             id=id,

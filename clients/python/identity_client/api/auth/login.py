@@ -7,6 +7,7 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.login_request import LoginRequest
 from ...models.login_response import LoginResponse
+from ...models.mfa_required_response import MfaRequiredResponse
 from ...models.problem import Problem
 from ...types import Response
 
@@ -32,9 +33,25 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> LoginResponse | Problem | None:
+) -> LoginResponse | MfaRequiredResponse | Problem | None:
     if response.status_code == 200:
-        response_200 = LoginResponse.from_dict(response.json())
+
+        def _parse_response_200(data: object) -> LoginResponse | MfaRequiredResponse:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_login_answer_type_0 = LoginResponse.from_dict(data)
+
+                return componentsschemas_login_answer_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            componentsschemas_login_answer_type_1 = MfaRequiredResponse.from_dict(data)
+
+            return componentsschemas_login_answer_type_1
+
+        response_200 = _parse_response_200(response.json())
 
         return response_200
 
@@ -86,7 +103,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[LoginResponse | Problem]:
+) -> Response[LoginResponse | MfaRequiredResponse | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -99,10 +116,11 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: LoginRequest,
-) -> Response[LoginResponse | Problem]:
+) -> Response[LoginResponse | MfaRequiredResponse | Problem]:
     """Signs in: answers the tokens in the body, the access token as `X-Auth-Token`, and both as
     `HttpOnly` cookies. Unknown accounts and wrong passwords get the same 401
-    `invalid_credentials`.
+    `invalid_credentials`. An account with a second factor answers `mfa_required: true` with an
+    `mfa_token` instead (no token, no cookie): `POST /v1/auth/login/mfa` completes the sign-in.
 
     Args:
         body (LoginRequest): Password login with an email address or a username.
@@ -112,7 +130,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[LoginResponse | Problem]
+        Response[LoginResponse | MfaRequiredResponse | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -130,10 +148,11 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: LoginRequest,
-) -> LoginResponse | Problem | None:
+) -> LoginResponse | MfaRequiredResponse | Problem | None:
     """Signs in: answers the tokens in the body, the access token as `X-Auth-Token`, and both as
     `HttpOnly` cookies. Unknown accounts and wrong passwords get the same 401
-    `invalid_credentials`.
+    `invalid_credentials`. An account with a second factor answers `mfa_required: true` with an
+    `mfa_token` instead (no token, no cookie): `POST /v1/auth/login/mfa` completes the sign-in.
 
     Args:
         body (LoginRequest): Password login with an email address or a username.
@@ -143,7 +162,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        LoginResponse | Problem
+        LoginResponse | MfaRequiredResponse | Problem
     """
 
     return sync_detailed(
@@ -156,10 +175,11 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: LoginRequest,
-) -> Response[LoginResponse | Problem]:
+) -> Response[LoginResponse | MfaRequiredResponse | Problem]:
     """Signs in: answers the tokens in the body, the access token as `X-Auth-Token`, and both as
     `HttpOnly` cookies. Unknown accounts and wrong passwords get the same 401
-    `invalid_credentials`.
+    `invalid_credentials`. An account with a second factor answers `mfa_required: true` with an
+    `mfa_token` instead (no token, no cookie): `POST /v1/auth/login/mfa` completes the sign-in.
 
     Args:
         body (LoginRequest): Password login with an email address or a username.
@@ -169,7 +189,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[LoginResponse | Problem]
+        Response[LoginResponse | MfaRequiredResponse | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -185,10 +205,11 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: LoginRequest,
-) -> LoginResponse | Problem | None:
+) -> LoginResponse | MfaRequiredResponse | Problem | None:
     """Signs in: answers the tokens in the body, the access token as `X-Auth-Token`, and both as
     `HttpOnly` cookies. Unknown accounts and wrong passwords get the same 401
-    `invalid_credentials`.
+    `invalid_credentials`. An account with a second factor answers `mfa_required: true` with an
+    `mfa_token` instead (no token, no cookie): `POST /v1/auth/login/mfa` completes the sign-in.
 
     Args:
         body (LoginRequest): Password login with an email address or a username.
@@ -198,7 +219,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        LoginResponse | Problem
+        LoginResponse | MfaRequiredResponse | Problem
     """
 
     return (

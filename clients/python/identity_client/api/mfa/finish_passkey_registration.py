@@ -1,0 +1,208 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.problem import Problem
+from ...models.register_passkey_request import RegisterPasskeyRequest
+from ...models.registered_passkey import RegisteredPasskey
+from ...types import Response
+
+
+def _get_kwargs(
+    *,
+    body: RegisterPasskeyRequest,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/v1/mfa/webauthn/register/finish",
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Problem | RegisteredPasskey | None:
+    if response.status_code == 200:
+        response_200 = RegisteredPasskey.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Problem.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Problem | RegisteredPasskey]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: RegisterPasskeyRequest,
+) -> Response[Problem | RegisteredPasskey]:
+    """Finishes registering a passkey with the browser's answer: it is a factor at once (sign-ins
+    then need a second factor, which it is). The account's first factor also answers its
+    recovery codes. Emits `mfa.enabled`; the user is mailed.
+
+    Args:
+        body (RegisterPasskeyRequest): The browser's answer to a registration, and a name for the
+            passkey.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | RegisteredPasskey]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+    body: RegisterPasskeyRequest,
+) -> Problem | RegisteredPasskey | None:
+    """Finishes registering a passkey with the browser's answer: it is a factor at once (sign-ins
+    then need a second factor, which it is). The account's first factor also answers its
+    recovery codes. Emits `mfa.enabled`; the user is mailed.
+
+    Args:
+        body (RegisterPasskeyRequest): The browser's answer to a registration, and a name for the
+            passkey.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | RegisteredPasskey
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: RegisterPasskeyRequest,
+) -> Response[Problem | RegisteredPasskey]:
+    """Finishes registering a passkey with the browser's answer: it is a factor at once (sign-ins
+    then need a second factor, which it is). The account's first factor also answers its
+    recovery codes. Emits `mfa.enabled`; the user is mailed.
+
+    Args:
+        body (RegisterPasskeyRequest): The browser's answer to a registration, and a name for the
+            passkey.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | RegisteredPasskey]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+    body: RegisterPasskeyRequest,
+) -> Problem | RegisteredPasskey | None:
+    """Finishes registering a passkey with the browser's answer: it is a factor at once (sign-ins
+    then need a second factor, which it is). The account's first factor also answers its
+    recovery codes. Emits `mfa.enabled`; the user is mailed.
+
+    Args:
+        body (RegisterPasskeyRequest): The browser's answer to a registration, and a name for the
+            passkey.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | RegisteredPasskey
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+        )
+    ).parsed
