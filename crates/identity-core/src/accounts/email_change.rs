@@ -153,7 +153,7 @@ impl EmailChangeService {
         user.updated_at = now;
         tx.users().update_user(&user).await?;
         let keep = SessionId::from_uuid(pending.session_id);
-        let reason = RevocationReason::RevokedByUser;
+        let reason = RevocationReason::EmailChanged;
         let revoked = tx.sessions().revoke_sessions(user.id, SessionSelector::AllExcept(keep), now, reason).await?;
         let mut events = self.ctx.revoked_events(&user, &revoked, reason);
         events.push(self.ctx.event(

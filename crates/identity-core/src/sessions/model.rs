@@ -36,10 +36,12 @@ pub enum RevocationReason {
     RevokedByAdmin,
     /// Unused for longer than `SESSION_IDLE_TIMEOUT_SECONDS`.
     IdleTimeout,
+    /// The account's address changed (every session but the one that asked for it ends).
+    EmailChanged,
 }
 
 impl RevocationReason {
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 11] = [
         Self::Logout,
         Self::LogoutAll,
         Self::RevokedByUser,
@@ -50,6 +52,7 @@ impl RevocationReason {
         Self::AccountDeleted,
         Self::RevokedByAdmin,
         Self::IdleTimeout,
+        Self::EmailChanged,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -64,6 +67,7 @@ impl RevocationReason {
             Self::AccountDeleted => "account_deleted",
             Self::RevokedByAdmin => "revoked_by_admin",
             Self::IdleTimeout => "idle_timeout",
+            Self::EmailChanged => "email_changed",
         }
     }
 }

@@ -261,6 +261,46 @@ pub fn login_names_an_account(doc: &mut serde_json::Value) {
     }
 }
 
+/// What a second factor's answer holds depends on its `method`: a code (`totp`,
+/// `recovery_code`), or the passkey's `credential` object (`webauthn`, with the
+/// `challenge_id` of its ceremony at re-authentication); without a `method` (re-authentication
+/// of an account without a factor), none of them. Added to the generated schemas, which have
+/// no way to relate one field to another.
+pub fn second_factor_answers(doc: &mut serde_json::Value) {
+    use serde_json::json;
+    let webauthn = json!({ "required": ["method"], "properties": { "method": { "const": "webauthn" } } });
+    let answer = |passkey: serde_json::Value| {
+        json!({
+            "if": webauthn,
+            "then": passkey,
+            "else": { "required": ["code"], "properties": { "code": { "type": "string" } } },
+        })
+    };
+    let at_login = answer(json!({ "required": ["credential"], "properties": { "credential": { "type": "object" } } }));
+    let step_up = answer(json!({
+        "required": ["challenge_id", "credential"],
+        "properties": { "challenge_id": { "type": "string" }, "credential": { "type": "object" } },
+    }));
+    if let Some(schema) = doc.pointer_mut("/components/schemas/MfaLoginRequest").and_then(|s| s.as_object_mut()) {
+        for (key, value) in at_login.as_object().into_iter().flatten() {
+            schema.insert(key.clone(), value.clone());
+        }
+    }
+    if let Some(schema) = doc.pointer_mut("/components/schemas/ReauthenticateRequest").and_then(|s| s.as_object_mut())
+    {
+        let absent = json!({ "type": "null" });
+        schema.insert(
+            "if".to_owned(),
+            json!({ "required": ["method"], "properties": { "method": { "type": "string" } } }),
+        );
+        schema.insert("then".to_owned(), step_up);
+        schema.insert(
+            "else".to_owned(),
+            json!({ "properties": { "code": absent, "challenge_id": absent, "credential": absent } }),
+        );
+    }
+}
+
 /// A nested object of a body: serde would also take a struct from an array (`[id, name]`);
 /// the document says object, so that is refused (422) like any other type.
 fn object_or_null<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>

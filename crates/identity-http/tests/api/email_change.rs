@@ -129,7 +129,7 @@ async fn the_link_switches_the_address_once_and_ends_the_other_sessions(backend:
             db.outbox_for(id).await.into_iter().filter(|row| row.event_type == "user.updated").collect();
         assert_eq!(updated.len(), 1, "{updated:?}");
         assert_eq!(updated[0].payload["changed"], json!(["email"]), "{:?}", updated[0].payload);
-        let reason = "sessions WHERE revoked_reason = 'revoked_by_user'";
+        let reason = "sessions WHERE revoked_reason = 'email_changed'";
         assert_eq!(db.count(&format!("{reason} AND user_id = '{id}'")).await, 1);
     }
 }

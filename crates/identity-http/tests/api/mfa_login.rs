@@ -15,6 +15,8 @@ struct Enrolled {
     email: String,
     token: String,
     secret: Vec<u8>,
+    /// The secret as the enrolment answered it (base32).
+    secret_text: String,
     recovery_codes: Vec<String>,
 }
 
@@ -31,7 +33,8 @@ async fn enrolled(app: &TestApp, clock: &TestClock) -> Enrolled {
     let res = app.post_authed("/v1/mfa/totp/enroll", &token, Some(&json!({ "label": "phone" }))).await;
     assert!(res.status().is_success(), "{}", res.status());
     let enrolment: Value = res.json().await.unwrap();
-    let secret = identity_crypto::Totp.decode(enrolment["secret"].as_str().unwrap()).unwrap();
+    let secret_text = enrolment["secret"].as_str().unwrap().to_owned();
+    let secret = identity_crypto::Totp.decode(&secret_text).unwrap();
     let res = app.post_authed("/v1/mfa/totp/confirm", &token, Some(&json!({ "code": code(clock, &secret, 0) }))).await;
     assert_eq!(res.status(), 200);
     let confirmed: Value = res.json().await.unwrap();
@@ -39,7 +42,7 @@ async fn enrolled(app: &TestApp, clock: &TestClock) -> Enrolled {
         confirmed["recovery_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
     assert_eq!(recovery_codes.len(), 10);
     clock.elapse(std::time::Duration::from_secs(30)).await;
-    Enrolled { email, token, secret, recovery_codes }
+    Enrolled { email, token, secret, secret_text, recovery_codes }
 }
 
 /// Logs in with the password of an account with a second factor: the `mfa_token`.
@@ -127,6 +130,15 @@ async fn a_password_is_not_enough_once_a_factor_is_confirmed(backend: Backend) {
     }
     assert_problem(second_step(&app, &doomed, "totp", &code(&clock, &user.secret, 0)).await, 401, "invalid_mfa_token")
         .await;
+
+    // No secret reaches a log line: the TOTP secret, the mfa_tokens, the codes, the recovery codes.
+    let logs = crate::helpers::captured_logs();
+    for secret in [&user.secret_text, &mfa_token, &again, &doomed].into_iter().chain(&user.recovery_codes) {
+        assert!(!logs.contains(secret.as_str()), "a secret was logged");
+    }
+    // And no answer after the one that made it shows the secret again.
+    let listed = app.get_authed("/v1/mfa/methods", &user.token).await.text().await.unwrap();
+    assert!(!listed.contains(&user.secret_text) && !listed.contains("secret"), "{listed}");
 
     // Garbage tokens and unknown methods.
     assert_problem(second_step(&app, "nope", "totp", "123456").await, 401, "invalid_mfa_token").await;
