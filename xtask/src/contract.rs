@@ -74,11 +74,9 @@ const UNCHANGED: &str = "a new password that is the account's current one: which
 const ASTRAL_INVISIBLE: &str = "a name holding a tag or a variation selector of U+E0000-U+E0FFF, which the server refuses like every invisible character: no pattern can state that block portably (identity-core's `invisible_class`: the UTF-16 surrogates a non-Unicode-mode class would need are no valid pattern to Unicode-mode engines)";
 
 const WRONG_CODE: &str = "a one-time code of the documented form that is not the one the authenticator shows now (or was used): the code is state, not shape";
-const NEVER_ISSUED_CHALLENGE: &str =
-    "a `challenge_id` of the documented form that no `start` answered (or that was finished): the ceremony is state, not shape";
+const NEVER_ISSUED_CHALLENGE: &str = "a `challenge_id` of the documented form that no `start` answered (or that was finished): the ceremony is state, not shape";
 const OPAQUE_CREDENTIAL: &str = "the passkey's answer is the browser's `PublicKeyCredential`, an object the document leaves open (its fields are the authenticator's); like every string of a body, its strings may not hold NUL, which no schema of an open object can state";
-const REFUSED_CREDENTIAL: &str =
-    "a passkey answer of the documented form that no authenticator made for this ceremony: a signature is state, not shape";
+const REFUSED_CREDENTIAL: &str = "a passkey answer of the documented form that no authenticator made for this ceremony: a signature is state, not shape";
 
 const REFUSALS: &[Refusal] = &[
     Refusal { operation: "confirm_email_change", code: "invalid_token", why: NEVER_ISSUED_TOKEN },
@@ -97,7 +95,11 @@ const REFUSALS: &[Refusal] = &[
         code: "validation_failed/invalid_characters",
         why: OPAQUE_CREDENTIAL,
     },
-    Refusal { operation: "finish_passkey_sign_in", code: "validation_failed/invalid_characters", why: OPAQUE_CREDENTIAL },
+    Refusal {
+        operation: "finish_passkey_sign_in",
+        code: "validation_failed/invalid_characters",
+        why: OPAQUE_CREDENTIAL,
+    },
     Refusal { operation: "login_mfa", code: "validation_failed/invalid_characters", why: OPAQUE_CREDENTIAL },
     Refusal { operation: "reauthenticate", code: "validation_failed/invalid_characters", why: OPAQUE_CREDENTIAL },
     Refusal { operation: "verify_email", code: "invalid_token", why: NEVER_ISSUED_TOKEN },

@@ -21,6 +21,8 @@ pub struct LoginOutput {
     pub refresh_token: String,
     pub session: Session,
     pub user: User,
+    /// After a sign-in with a recovery code: how many unused ones are left.
+    pub recovery_codes_left: Option<usize>,
 }
 
 /// The device a login comes from: a known device's id (from an earlier login) and/or a name.
@@ -150,6 +152,6 @@ impl SessionIssuer {
     pub fn signed_in(&self, user: User, session: Session, refresh_token: String) -> Result<LoginOutput, CoreError> {
         let claims = self.claims_for(&user, &session);
         let access_token = self.tokens.issue(&claims)?;
-        Ok(LoginOutput { access_token, claims, refresh_token, session, user })
+        Ok(LoginOutput { access_token, claims, refresh_token, session, user, recovery_codes_left: None })
     }
 }

@@ -10,7 +10,7 @@ use crate::domain::{
     Username, ValidationErrors,
 };
 use crate::kernel::context::{Context, Revoker};
-use crate::kernel::throttle::{AuthFlow, Limited, Throttle};
+use crate::kernel::throttle::{AccountKey, AuthFlow, Limited, Throttle};
 use crate::ports::{
     ClientInfo, CodeStore, PasswordHasher, SessionRepository, SessionSelector, Transaction, UnitOfWork, UserRepository,
     Verification,
@@ -195,31 +195,43 @@ impl LoginService {
             return self.await_second_factor(&user, &input, lock_expired || needs_rehash, methods).await;
         }
 
-        user.last_login_at = Some(now);
-        user.updated_at = now;
         // Reads outside the transaction happen before it begins.
         let known = match input.device.as_ref().and_then(|d| d.id) {
             Some(id) => self.devices.find_device(DeviceId::from_uuid(id)).await?.filter(|d| d.user_id == user.id),
             None => None,
         };
-        let mut tx = self.uow.begin().await?;
-        tx.users().update_user(&user).await?;
+        let tx = self.uow.begin().await?;
         let device = DeviceChoice { known, name: device_name };
-        let amr = vec!["pwd".to_owned()];
-        let (session, refresh_token) = self.issuer.open_session(tx.as_mut(), &user, &input.client, device, amr).await?;
-        tx.journal().record_login_attempt(&self.attempt(Some(&user), user.email.as_str(), &input.client, "ok")).await?;
-        let metadata = serde_json::json!({ "session_id": session.id.as_uuid(), "unlocked": lock_expired });
-        self.ctx
-            .finish(
-                tx,
-                &[],
-                self.ctx.audit_entry("login.succeeded", Some(user.id), Some(user.id), &input.client, metadata),
-            )
-            .await?;
-        // A success forgets the failures.
-        self.throttle.clear_failures(&account).await?;
+        let metadata = serde_json::json!({ "unlocked": lock_expired });
+        let out = self.complete_sign_in(tx, user, &input.client, device, vec!["pwd".to_owned()], metadata).await?;
+        Ok(SignIn::Complete(out))
+    }
 
-        self.issuer.signed_in(user, session, refresh_token).map(SignIn::Complete)
+    /// The end of every sign-in, in `tx`: the user's last login, the session (signed in with
+    /// the methods of `amr`), the successful attempt and `login.succeeded` (`metadata` with the
+    /// session's id added), committed; then the account's failures are forgotten.
+    pub(crate) async fn complete_sign_in(
+        &self,
+        mut tx: Box<dyn Transaction>,
+        mut user: User,
+        client: &ClientInfo,
+        device: DeviceChoice,
+        amr: Vec<String>,
+        mut metadata: serde_json::Value,
+    ) -> Result<LoginOutput, CoreError> {
+        let now = self.ctx.now();
+        user.last_login_at = Some(now);
+        user.updated_at = now;
+        tx.users().update_user(&user).await?;
+        let (session, refresh_token) = self.issuer.open_session(tx.as_mut(), &user, client, device, amr).await?;
+        tx.journal().record_login_attempt(&self.attempt(Some(&user), user.email.as_str(), client, "ok")).await?;
+        if let Some(fields) = metadata.as_object_mut() {
+            fields.insert("session_id".to_owned(), session.id.to_string().into());
+        }
+        let entry = self.ctx.audit_entry("login.succeeded", Some(user.id), Some(user.id), client, metadata);
+        self.ctx.finish(tx, &[], entry).await?;
+        self.throttle.clear_failures(&AccountKey::of(&user)).await?;
+        self.issuer.signed_in(user, session, refresh_token)
     }
 
     /// Records a failed attempt (a `login_attempts` row and `login.failed` in the audit log).

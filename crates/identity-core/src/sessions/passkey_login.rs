@@ -4,7 +4,7 @@
 //! `[webauthn]` and assurance level 2, the same answer as a password and a second factor.
 
 use crate::domain::User;
-use crate::kernel::throttle::{AccountKey, AuthFlow, Limited};
+use crate::kernel::throttle::{AuthFlow, Limited};
 use crate::mfa::domain::PasskeyChallenge;
 use crate::sessions::issuer::{DeviceChoice, LoginOutput};
 use crate::sessions::login::LoginService;
@@ -39,7 +39,7 @@ impl LoginService {
             Some(id) => self.users.find_by_id(id).await?,
             None => None,
         };
-        let Some(mut user) = user.filter(User::is_active) else {
+        let Some(user) = user.filter(User::is_active) else {
             self.record_failure(None, "", &input.client, "invalid_passkey").await?;
             return Err(CoreError::InvalidCredentials);
         };
@@ -55,18 +55,8 @@ impl LoginService {
             self.record_failure(Some(user.id), user.email.as_str(), &input.client, "email_not_verified").await?;
             return Err(CoreError::EmailNotVerified);
         }
-        let now = self.ctx.now();
-        user.last_login_at = Some(now);
-        user.updated_at = now;
-        tx.users().update_user(&user).await?;
         let amr = vec![proof.amr().to_owned()];
-        let (session, refresh_token) =
-            self.issuer.open_session(tx.as_mut(), &user, &input.client, DeviceChoice::default(), amr).await?;
-        tx.journal().record_login_attempt(&self.attempt(Some(&user), user.email.as_str(), &input.client, "ok")).await?;
-        let metadata = serde_json::json!({ "session_id": session.id.as_uuid(), "method": "passkey" });
-        let entry = self.ctx.audit_entry("login.succeeded", Some(user.id), Some(user.id), &input.client, metadata);
-        self.ctx.finish(tx, &[], entry).await?;
-        self.throttle.clear_failures(&AccountKey::of(&user)).await?;
-        self.issuer.signed_in(user, session, refresh_token)
+        let metadata = serde_json::json!({ "method": "passkey" });
+        self.complete_sign_in(tx, user, &input.client, DeviceChoice::default(), amr, metadata).await
     }
 }

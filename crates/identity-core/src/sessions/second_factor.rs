@@ -17,7 +17,7 @@ use crate::mfa::domain::{MFA_MAX_ATTEMPTS, MFA_TOKEN_TTL, MfaChallenge};
 use crate::ports::{AccessClaims, ClientInfo, LoginAttempt};
 use crate::sessions::issuer::{DeviceChoice, LoginOutput};
 use crate::sessions::login::{LoginInput, LoginService};
-use crate::usecases::{Authenticated, CoreError};
+use crate::usecases::{Authenticated, CoreError, Proof};
 
 /// What a right password answers.
 #[derive(Debug, Clone)]
@@ -149,7 +149,7 @@ impl LoginService {
             None => return Err(CoreError::InvalidMfaToken),
         };
         let user = self.users.find_by_id(UserId::from_uuid(challenge.user_id)).await?;
-        let Some(mut user) = user.filter(User::is_active) else {
+        let Some(user) = user.filter(User::is_active) else {
             // Locked, disabled or deleted meanwhile: the sign-in is over.
             self.codes.delete(&key).await?;
             return Err(CoreError::InvalidMfaToken);
@@ -191,24 +191,14 @@ impl LoginService {
             return Err(CoreError::InvalidMfaToken);
         }
         self.codes.delete(&format!("{key}:attempts")).await?;
-        let now = self.ctx.now();
-        user.last_login_at = Some(now);
-        user.updated_at = now;
-        tx.users().update_user(&user).await?;
         let device = DeviceChoice { known, name: challenge.device_name };
         let amr = vec!["pwd".to_owned(), proof.amr().to_owned()];
-        let (session, refresh_token) = self.issuer.open_session(tx.as_mut(), &user, &input.client, device, amr).await?;
-        tx.journal().record_login_attempt(&self.attempt(Some(&user), user.email.as_str(), &input.client, "ok")).await?;
-        let metadata = serde_json::json!({ "session_id": session.id.as_uuid(), "second_factor": proof.amr() });
-        self.ctx
-            .finish(
-                tx,
-                &[],
-                self.ctx.audit_entry("login.succeeded", Some(user.id), Some(user.id), &input.client, metadata),
-            )
-            .await?;
-        self.throttle.clear_failures(&account).await?;
-        self.issuer.signed_in(user, session, refresh_token)
+        let metadata = serde_json::json!({ "second_factor": proof.amr() });
+        let mut out = self.complete_sign_in(tx, user, &input.client, device, amr, metadata).await?;
+        if let Proof::RecoveryCode { left } = proof {
+            out.recovery_codes_left = Some(left);
+        }
+        Ok(out)
     }
 
     /// `POST /v1/auth/reauthenticate` (step-up, "sudo mode"): the caller proves who they are

@@ -286,8 +286,7 @@ pub fn second_factor_answers(doc: &mut serde_json::Value) {
             schema.insert(key.clone(), value.clone());
         }
     }
-    if let Some(schema) = doc.pointer_mut("/components/schemas/ReauthenticateRequest").and_then(|s| s.as_object_mut())
-    {
+    if let Some(schema) = doc.pointer_mut("/components/schemas/ReauthenticateRequest").and_then(|s| s.as_object_mut()) {
         let absent = json!({ "type": "null" });
         schema.insert(
             "if".to_owned(),
@@ -348,6 +347,11 @@ pub struct LoginResponse {
     pub refresh_token: String,
     pub user: UserView,
     pub session: SessionView,
+    /// Only after a sign-in with a recovery code: how many unused ones are left (new ones:
+    /// `POST /v1/mfa/recovery-codes`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = 9)]
+    pub recovery_codes_left: Option<usize>,
 }
 
 fn cookie(
@@ -398,6 +402,7 @@ pub(crate) fn signed_in(mut builder: HttpResponseBuilder, cookies: &CookieSettin
             refresh_token: out.refresh_token.clone(),
             user: UserView::from(&out.user),
             session: SessionView::from(&out.session),
+            recovery_codes_left: out.recovery_codes_left,
         })
 }
 

@@ -99,6 +99,7 @@ async fn a_password_is_not_enough_once_a_factor_is_confirmed(backend: Backend) {
     assert!(res.headers().get("x-auth-token").is_some());
     let signed_in: Value = res.json().await.unwrap();
     assert_eq!(signed_in["session"]["amr"], json!(["pwd", "otp"]), "{signed_in}");
+    assert!(signed_in.get("recovery_codes_left").is_none(), "{signed_in}");
     assert_eq!(signed_in["session"]["aal"], 2);
     let access = signed_in["access_token"].as_str().unwrap();
     let me: Value = app.me_with_bearer(access).await.json().await.unwrap();
@@ -180,6 +181,7 @@ async fn a_recovery_code_signs_in_once(backend: Backend) {
     assert_eq!(res.status(), 200);
     let signed_in: Value = res.json().await.unwrap();
     assert_eq!(signed_in["session"]["amr"], json!(["pwd", "recovery"]));
+    assert_eq!(signed_in["recovery_codes_left"], 9);
     assert_eq!(signed_in["session"]["aal"], 2);
     let mails = app.mails_to(&user.email).await;
     assert!(

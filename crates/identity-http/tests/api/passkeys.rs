@@ -138,7 +138,16 @@ async fn a_passkey_steps_up_and_registering_one_needs_a_recent_sign_in(backend: 
     let (app, clock) = spawn_app_with_clock(backend, &[]).await;
     let mut authenticator = SoftPasskey::new(true);
     let (_, token, _, _) = with_passkey(&app, &mut authenticator).await;
-    clock.elapse(std::time::Duration::from_secs(11 * 60)).await;
+    // A ceremony waits 5 minutes for its answer, no longer.
+    let start: Value = app.post_authed("/v1/mfa/webauthn/register/start", &token, None).await.json().await.unwrap();
+    let mut second = SoftPasskey::new(true);
+    let credential = create(&mut second, ORIGIN, &start["public_key"]);
+    clock.elapse(std::time::Duration::from_secs(5 * 60 + 1)).await;
+    let late = json!({ "challenge_id": start["challenge_id"], "credential": credential });
+    let res = app.post_authed("/v1/mfa/webauthn/register/finish", &token, Some(&late)).await;
+    let body = assert_problem(res, 422, "validation_failed").await;
+    assert_eq!(body["errors"][0]["code"], "unknown_challenge", "{body}");
+    clock.elapse(std::time::Duration::from_secs(6 * 60)).await;
     let res = app.post_authed("/v1/mfa/webauthn/register/start", &token, None).await;
     assert_problem(res, 403, "reauthentication_required").await;
     let res = app.post_authed("/v1/auth/reauthenticate", &token, Some(&json!({ "password": PASSWORD }))).await;
