@@ -78,7 +78,10 @@ const NEVER_ISSUED_CHALLENGE: &str = "a `challenge_id` of the documented form th
 const OPAQUE_CREDENTIAL: &str = "the passkey's answer is the browser's `PublicKeyCredential`, an object the document leaves open (its fields are the authenticator's); like every string of a body, its strings may not hold NUL, which no schema of an open object can state";
 const REFUSED_CREDENTIAL: &str = "a passkey answer of the documented form that no authenticator made for this ceremony: a signature is state, not shape";
 
+const NO_UPGRADE: &str = "a GET of the socket endpoint without the WebSocket handshake's headers (RFC 6455 §4.1: `Upgrade`, `Connection`, `Sec-WebSocket-Key`, `Sec-WebSocket-Version`), which are the protocol's, not parameters of the operation: schemathesis speaks HTTP, not WebSocket (the sockets are tested by tests/api/realtime.rs)";
+
 const REFUSALS: &[Refusal] = &[
+    Refusal { operation: "open_socket", code: "bad_request", why: NO_UPGRADE },
     Refusal { operation: "confirm_email_change", code: "invalid_token", why: NEVER_ISSUED_TOKEN },
     Refusal { operation: "confirm_totp", code: "validation_failed/invalid_code", why: WRONG_CODE },
     Refusal { operation: "reauthenticate", code: "validation_failed/invalid_code", why: WRONG_CODE },

@@ -1613,6 +1613,49 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/ws": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Opens the caller's real-time socket (WebSocket, `101 Switching Protocols`). The request is
+         *     authenticated before the upgrade by a one-time `?ticket=` (`POST /v1/ws/ticket`), an
+         *     `Authorization: Bearer` header, or the access cookie (then the `Origin` must be the API's
+         *     own or one of `ALLOWED_ORIGINS`). An access token in the URL is never accepted. Frames,
+         *     close codes and resynchronisation: `docs/realtime.md`.
+         */
+        get: operations["open_socket"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ws/ticket": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A one-time ticket for `GET /v1/ws?ticket=…`: valid 30 seconds, used once, bound to the
+         *     caller's session. For browsers, whose WebSocket API cannot send an `Authorization` header.
+         */
+        post: operations["create_socket_ticket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1898,6 +1941,11 @@ export interface components {
              * @example ok
              */
             status: string;
+            /**
+             * @description The variable that points at it, when there is one (what to check when it is down).
+             * @example DATABASE_URL
+             */
+            variable?: string | null;
         };
         /** @description One page of devices. */
         DevicePage: {
@@ -2296,6 +2344,12 @@ export interface components {
              */
             expires_in: number;
             /**
+             * @description Only after a sign-in with a recovery code: how many unused ones are left (new ones:
+             *     `POST /v1/mfa/recovery-codes`).
+             * @example 9
+             */
+            recovery_codes_left?: number | null;
+            /**
              * @description Opaque refresh token for `POST /v1/auth/refresh` (also an `HttpOnly` cookie scoped to
              *     `/v1/auth`). Single use: every refresh returns a new one.
              */
@@ -2651,11 +2705,12 @@ export interface components {
          *     - `bad_gateway` (502): The built-in proxy could not reach the upstream of the path, or it broke off its answer.
          *     - `service_unavailable` (503): A dependency is down; see `Retry-After`.
          *     - `overloaded` (503): Password hashing is saturated; see `Retry-After`.
+         *     - `too_many_sockets` (503): The user's or the replica's WebSocket limit is reached, or the replica is stopping; see `Retry-After`.
          *     - `gateway_timeout` (504): The upstream of a proxied path did not connect or answer in time (`PROXY_*_TIMEOUT_SECONDS`).
          * @example validation_failed
          * @enum {string}
          */
-        ProblemCode: "malformed_body" | "invalid_token" | "invalid_mfa_token" | "invalid_code" | "invalid_idempotency_key" | "bad_request" | "unauthenticated" | "invalid_mfa_code" | "mfa_required" | "invalid_credentials" | "invalid_refresh_token" | "refresh_token_reused" | "forbidden" | "reauthentication_required" | "precondition_failed" | "precondition_required" | "csrf_rejected" | "account_locked" | "account_disabled" | "email_not_verified" | "not_found" | "method_not_allowed" | "email_taken" | "username_taken" | "group_name_taken" | "mfa_already_enabled" | "mfa_not_enabled" | "last_admin" | "job_state_conflict" | "idempotency_in_progress" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "idempotency_key_reused" | "rate_limited" | "cooldown" | "login_throttled" | "internal_error" | "bad_gateway" | "service_unavailable" | "overloaded" | "gateway_timeout";
+        ProblemCode: "malformed_body" | "invalid_token" | "invalid_mfa_token" | "invalid_code" | "invalid_idempotency_key" | "bad_request" | "unauthenticated" | "invalid_mfa_code" | "mfa_required" | "invalid_credentials" | "invalid_refresh_token" | "refresh_token_reused" | "forbidden" | "reauthentication_required" | "precondition_failed" | "precondition_required" | "csrf_rejected" | "account_locked" | "account_disabled" | "email_not_verified" | "not_found" | "method_not_allowed" | "email_taken" | "username_taken" | "group_name_taken" | "mfa_already_enabled" | "mfa_not_enabled" | "last_admin" | "job_state_conflict" | "idempotency_in_progress" | "payload_too_large" | "unsupported_media_type" | "validation_failed" | "idempotency_key_reused" | "rate_limited" | "cooldown" | "login_throttled" | "internal_error" | "bad_gateway" | "service_unavailable" | "overloaded" | "too_many_sockets" | "gateway_timeout";
         /** @description One invalid field. */
         ProblemField: {
             /**
@@ -3203,6 +3258,16 @@ export interface components {
         VerifyEmailRequest: {
             /** @description The token from the mail (URL-safe base64). */
             token: string;
+        };
+        /** @description A one-time ticket that opens one socket of the caller's session. */
+        WsTicketView: {
+            /**
+             * Format: int64
+             * @description Seconds the ticket stays valid (30).
+             */
+            expires_in: number;
+            /** @description Give it as `GET /v1/ws?ticket=…` within `expires_in` seconds; it works once. */
+            ticket: string;
         };
     };
     responses: never;
@@ -11526,6 +11591,129 @@ export interface operations {
             };
             /** @description `validation_failed`: no token */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    open_socket: {
+        parameters: {
+            query?: {
+                /** @description A one-time ticket from `POST /v1/ws/ticket` */
+                ticket?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The socket is open: JSON frames `{type, id, time, data}` */
+            101: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `bad_request`: not a WebSocket upgrade */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated`: no credential, an invalid, expired or revoked one, a used or expired ticket, or an access token in the URL */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `csrf_rejected`: the access cookie without an allowed `Origin` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: Fields or parameters are missing, unknown or invalid; `errors` names each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /**
+             * @description `too_many_sockets`: the user's or this replica's socket limit is reached, or the replica is stopping; see `Retry-After`
+             *
+             *     Also `service_unavailable`: A dependency is down; see `Retry-After`.
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_socket_ticket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WsTicketView"];
+                };
+            };
+            /** @description `unauthenticated` */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `csrf_rejected`: A cookie-authenticated unsafe request came without an allowed `Origin`. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -88,6 +88,12 @@ impl AmqpPublisher {
         Ok(publisher)
     }
 
+    /// A publisher that connects on its first publish (or readiness check), for a broker that
+    /// is down at start-up: events wait in the outbox until it answers.
+    pub fn lazy(settings: AmqpSettings) -> Self {
+        Self { settings, link: Mutex::new(None) }
+    }
+
     async fn open(&self) -> anyhow::Result<Link> {
         let timeout = self.settings.timeout;
         tokio::time::timeout(timeout, self.open_unbounded()).await.map_err(|_| {

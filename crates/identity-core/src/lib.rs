@@ -20,6 +20,7 @@
 //! | [`clients`] | service clients: their scopes, secrets and tokens; introspection and service reads |
 //! | [`jobs`] | durable jobs: the queue's rules, mail, provisioning and retention handlers |
 //! | [`mfa`] | second factors: TOTP, recovery codes, the check of a factor at sign-in |
+//! | [`realtime`] | what the WebSocket gateway pushes to whom, close codes, socket tickets |
 //! | [`kernel`] | what they share: validation, errors, the unit of work, clock, ids, mail, throttle |
 //!
 //! [`domain`], [`ports`] and [`usecases`] are the adapters' view across the contexts: each
@@ -35,6 +36,7 @@ pub mod events;
 pub mod jobs;
 pub mod kernel;
 pub mod mfa;
+pub mod realtime;
 pub mod sessions;
 pub mod settings;
 
@@ -54,6 +56,7 @@ pub mod domain {
     pub use crate::jobs::domain::*;
     pub use crate::kernel::domain::*;
     pub use crate::mfa::domain::*;
+    pub use crate::realtime::domain::*;
     pub use crate::sessions::domain::*;
     pub use crate::settings::domain::*;
 }
@@ -90,6 +93,7 @@ pub mod usecases {
     pub use crate::jobs::usecases::*;
     pub use crate::kernel::usecases::*;
     pub use crate::mfa::usecases::*;
+    pub use crate::realtime::usecases::*;
     pub use crate::services::{AuthSettings, Ports, Services};
     pub use crate::sessions::usecases::*;
     pub use crate::settings::usecases::*;

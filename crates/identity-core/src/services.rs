@@ -194,6 +194,7 @@ pub struct Services {
     pub jobs: JobService,
     pub clients: ServiceClientService,
     pub mfa: crate::usecases::MfaService,
+    pub realtime: crate::usecases::RealtimeService,
 }
 
 impl Services {
@@ -248,6 +249,12 @@ impl Services {
             revocations: ports.revocations,
             revoker: revoker.clone(),
         };
+        let realtime = crate::usecases::RealtimeService {
+            ctx: ctx.clone(),
+            sessions: sessions.clone(),
+            codes: ports.codes.clone(),
+            secrets: ports.secrets.clone(),
+        };
         let mfa = crate::usecases::MfaService {
             ctx: ctx.clone(),
             mfa: ports.mfa,
@@ -260,6 +267,7 @@ impl Services {
             codes: ports.codes.clone(),
         };
         Self {
+            realtime,
             registration: RegistrationService {
                 ctx: ctx.clone(),
                 uow: ports.uow.clone(),

@@ -16,6 +16,9 @@ use identity_postgres::{PgStore, PoolSettings};
 use secrecy::ExposeSecret;
 
 use crate::config::{Config, ConfigError, OutboxRelay};
+use crate::dependencies::{
+    Dependency, Migrated, Migrations, POSTGRES, RABBITMQ, REDIS, Retry, SHARED_POSTGRES, first_attempt,
+};
 use crate::gauges::{JobGauges, OutboxGauges, PoolGauges, ScrapeGauges};
 use crate::state::{AppState, CookieSettings};
 use crate::workers::{JobParts, StoreJobs};
@@ -83,57 +86,48 @@ pub struct Overrides {
     pub clock: Option<Arc<dyn Clock>>,
 }
 
-/// A dependency the service connects to, and the variable that names it.
-struct Dependency {
-    name: &'static str,
-    var: &'static str,
+/// Logs the migrations start-up applied to `database`.
+fn log_migrations(database: Dependency, applied: &[String]) {
+    match (database.var, applied) {
+        ("DATABASE_URL", []) => tracing::info!("database migrations: none pending, the schema is up to date"),
+        ("DATABASE_URL", applied) => tracing::info!(applied = ?applied, "database migrations applied"),
+        (_, applied) => tracing::info!(applied = ?applied, "shared database migrations"),
+    }
 }
 
-const POSTGRES: Dependency = Dependency { name: "PostgreSQL", var: "DATABASE_URL" };
-const SHARED_POSTGRES: Dependency = Dependency { name: "the shared PostgreSQL", var: "SHARED_DATABASE_URL" };
-const REDIS: Dependency = Dependency { name: "Redis", var: "REDIS_URL" };
-const RABBITMQ: Dependency = Dependency { name: "RabbitMQ", var: "AMQP_URL" };
-
-/// How often a start-up still waiting for a dependency says so, at most.
-const STILL_WAITING_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// Waits at most `timeout` for `connecting`, saying in the log what it waits for (and again
-/// every few seconds while it does). A failure names the dependency and its variable, never
-/// its URL (which may hold a password).
-async fn within<T>(
-    dependency: Dependency,
-    timeout: std::time::Duration,
-    connecting: impl std::future::Future<Output = anyhow::Result<T>>,
-) -> anyhow::Result<T> {
-    let Dependency { name, var } = dependency;
-    tracing::info!(dependency = name, variable = var, timeout_s = timeout.as_secs(), "connecting to {name} ({var})");
-    let started = tokio::time::Instant::now();
-    let deadline = tokio::time::sleep(timeout);
-    let every = (timeout / 2).min(STILL_WAITING_EVERY);
-    let mut still_waiting = tokio::time::interval_at(started + every, every);
-    tokio::pin!(connecting, deadline);
-    loop {
-        tokio::select! {
-            result = &mut connecting => {
-                return result.map_err(|error| anyhow::anyhow!("{name} ({var}) is not reachable: {error:#}"));
-            }
-            () = &mut deadline => {
-                return Err(anyhow::anyhow!(
-                    "{name} ({var}) did not answer within {}s (DEPENDENCY_TIMEOUT_SECONDS): check that it is up and \
-                     that {var} points at it",
-                    timeout.as_secs()
-                ));
-            }
-            _ = still_waiting.tick() => {
-                tracing::warn!(
-                    dependency = name,
-                    variable = var,
-                    waited_s = started.elapsed().as_secs(),
-                    "still waiting for {name} ({var}) to answer"
-                );
-            }
-        }
+/// Runs the main database's migrations, then the shared one's: start-up's, when the database
+/// was down at first.
+async fn migrate(main: String, shared: Option<String>) -> anyhow::Result<()> {
+    let applied = identity_postgres::run_migrations(&main)
+        .await
+        .map_err(|e| anyhow::anyhow!("{} ({}): {e:#}", POSTGRES.name, POSTGRES.var))?;
+    log_migrations(POSTGRES, &applied);
+    if let Some(shared) = shared {
+        let applied = identity_postgres::run_shared_migrations(&shared)
+            .await
+            .map_err(|e| anyhow::anyhow!("{} ({}): {e:#}", SHARED_POSTGRES.name, SHARED_POSTGRES.var))?;
+        log_migrations(SHARED_POSTGRES, &applied);
     }
+    Ok(())
+}
+
+/// Gives `BOOTSTRAP_ADMIN_EMAIL`'s account the admin role if it is verified already.
+async fn grant_bootstrap_admin(services: &identity_core::usecases::Services, email: &str) -> anyhow::Result<()> {
+    use identity_core::usecases::{AdminGrant, AdminGranted};
+    match services.admin.grant_admin(email, AdminGrant::Bootstrap).await {
+        Ok(AdminGranted::Granted | AdminGranted::AlreadyAdmin) => {
+            tracing::info!("BOOTSTRAP_ADMIN_EMAIL has the admin role")
+        }
+        Ok(AdminGranted::NoAccount | AdminGranted::Unverified) => tracing::info!(
+            "BOOTSTRAP_ADMIN_EMAIL gets the admin role once its account has verified the address (the mailed \
+             link or code); `identity create-admin EMAIL` grants it at once"
+        ),
+        Ok(AdminGranted::Inactive) => {
+            tracing::warn!("BOOTSTRAP_ADMIN_EMAIL's account is not active: it does not get the admin role")
+        }
+        Err(error) => return Err(anyhow::anyhow!("granting admin to BOOTSTRAP_ADMIN_EMAIL failed: {error}")),
+    }
+    Ok(())
 }
 
 /// A span of core's clock as a standard duration (cookie lifetimes); negative spans are zero.
@@ -145,38 +139,50 @@ fn std_duration(d: Duration) -> std::time::Duration {
 pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wiring> {
     let mut checks: Vec<Arc<dyn HealthCheck>> = Vec::new();
     let timeout = config.store.dependency_timeout;
+    let retry = Retry { timeout, max_backoff: config.store.dependency_retry_max };
     let mut gauges: Vec<Arc<dyn ScrapeGauges>> = Vec::new();
+    // A database down at start-up: migrations run (and requests are served) once it answers.
+    let mut migrations = Migrations::default();
+    let mut database_down = None;
 
     // The outbox of the shared database, when agents and instances live there.
     let mut shared_outbox: Option<Arc<dyn Outbox>> = None;
     let (store, agents) = match &config.store.database_url {
         Some(url) => {
-            let applied = within(POSTGRES, timeout, identity_postgres::run_migrations(url.expose_secret())).await?;
-            match applied.as_slice() {
-                [] => tracing::info!("database migrations: none pending, the schema is up to date"),
-                applied => tracing::info!(applied = ?applied, "database migrations applied"),
+            let main_url = url.expose_secret().to_owned();
+            let shared_url = config.store.shared_database_url.as_ref().map(|u| u.expose_secret().to_owned());
+            let mut down = None;
+            match first_attempt(POSTGRES, retry, identity_postgres::run_migrations(&main_url)).await? {
+                Some(applied) => log_migrations(POSTGRES, &applied),
+                None => down = Some(POSTGRES),
             }
+            if let (None, Some(shared)) = (down, &shared_url) {
+                match first_attempt(SHARED_POSTGRES, retry, identity_postgres::run_shared_migrations(shared)).await? {
+                    Some(applied) => log_migrations(SHARED_POSTGRES, &applied),
+                    None => down = Some(SHARED_POSTGRES),
+                }
+            }
+            migrations = Migrations::new(down.is_none());
+            database_down = down.map(|down| (down, main_url, shared_url));
             let settings = PoolSettings {
                 max_size: config.store.database_pool_size,
                 connect_timeout: timeout,
                 ..PoolSettings::default()
             };
-            let pg = within(POSTGRES, timeout, PgStore::connect(url.expose_secret(), &settings)).await?;
-            checks.push(Arc::new(pg.clone()));
+            let pool_error = |var: &'static str| move |e: anyhow::Error| ConfigError { var, message: format!("{e:#}") };
+            let pg = PgStore::lazy(url.expose_secret(), &settings).map_err(pool_error(POSTGRES.var))?;
+            checks.push(Arc::new(Migrated { check: pg.clone(), migrations: migrations.clone(), dependency: POSTGRES }));
             let pool = pg.clone();
             gauges.push(Arc::new(PoolGauges { pool: "postgres", read: Box::new(move || pool.pool_use()) }));
             let agents = match &config.store.shared_database_url {
                 Some(shared) => {
-                    let applied = within(
-                        SHARED_POSTGRES,
-                        timeout,
-                        identity_postgres::run_shared_migrations(shared.expose_secret()),
-                    )
-                    .await?;
-                    tracing::info!(applied = ?applied, "shared database migrations");
                     let shared =
-                        within(SHARED_POSTGRES, timeout, PgStore::connect(shared.expose_secret(), &settings)).await?;
-                    checks.push(Arc::new(Named { name: "postgres_shared", check: shared.clone() }));
+                        PgStore::lazy(shared.expose_secret(), &settings).map_err(pool_error(SHARED_POSTGRES.var))?;
+                    checks.push(Arc::new(Migrated {
+                        check: Named { name: "postgres_shared", check: shared.clone() },
+                        migrations: migrations.clone(),
+                        dependency: SHARED_POSTGRES,
+                    }));
                     let pool = shared.clone();
                     gauges.push(Arc::new(PoolGauges {
                         pool: "postgres_shared",
@@ -203,16 +209,21 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
     type Shared = (Arc<dyn CodeStore>, Arc<dyn RevocationList>, Arc<dyn RateLimiter>);
     let (codes, revocations, limiter): Shared = match &config.store.redis_url {
         Some(url) => {
-            let redis = within(
-                REDIS,
-                timeout,
-                identity_redis::RedisStore::connect_within(
-                    url.expose_secret(),
-                    config.store.redis_key_prefix.clone(),
-                    timeout,
-                ),
-            )
-            .await?;
+            let redis =
+                identity_redis::RedisStore::lazy(url.expose_secret(), config.store.redis_key_prefix.clone(), timeout)
+                    .map_err(|e| ConfigError { var: REDIS.var, message: format!("{e:#}") })?;
+            if first_attempt(REDIS, retry, redis.ping()).await?.is_none() {
+                let probe = redis.clone();
+                crate::dependencies::retry_in_background(
+                    REDIS,
+                    retry,
+                    move || {
+                        let probe = probe.clone();
+                        async move { probe.ping().await }
+                    },
+                    |()| async {},
+                );
+            }
             checks.push(Arc::new(redis.clone()));
             let pool = redis.clone();
             gauges.push(Arc::new(PoolGauges { pool: "redis", read: Box::new(move || pool.pool_use()) }));
@@ -271,7 +282,20 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
                 source: config.events.source.clone(),
                 timeout,
             };
-            let amqp = Arc::new(within(RABBITMQ, timeout, identity_amqp::AmqpPublisher::connect(settings)).await?);
+            // Never gates start-up nor readiness: events wait in the outbox while it is down.
+            let amqp = Arc::new(identity_amqp::AmqpPublisher::lazy(settings));
+            if first_attempt(RABBITMQ, retry, amqp.check()).await?.is_none() {
+                let probe = amqp.clone();
+                crate::dependencies::retry_in_background(
+                    RABBITMQ,
+                    retry,
+                    move || {
+                        let probe = probe.clone();
+                        async move { probe.check().await }
+                    },
+                    |()| async {},
+                );
+            }
             checks.push(amqp.clone());
             (Some(amqp), None)
         }
@@ -359,20 +383,30 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
         services.agents.seed_demo().await.map_err(|e| anyhow::anyhow!("seeding the demo agents: {e}"))?;
     }
 
-    if let Some(email) = &config.auth.bootstrap_admin_email {
-        use identity_core::usecases::{AdminGrant, AdminGranted};
-        match services.admin.grant_admin(email.as_str(), AdminGrant::Bootstrap).await {
-            Ok(AdminGranted::Granted | AdminGranted::AlreadyAdmin) => {
-                tracing::info!("BOOTSTRAP_ADMIN_EMAIL has the admin role")
+    let admin_email = config.auth.bootstrap_admin_email.as_ref().map(|email| email.as_str().to_owned());
+    match database_down {
+        None => {
+            if let Some(email) = &admin_email {
+                grant_bootstrap_admin(&services, email).await?;
             }
-            Ok(AdminGranted::NoAccount | AdminGranted::Unverified) => tracing::info!(
-                "BOOTSTRAP_ADMIN_EMAIL gets the admin role once its account has verified the address (the mailed \
-                 link or code); `identity create-admin EMAIL` grants it at once"
-            ),
-            Ok(AdminGranted::Inactive) => {
-                tracing::warn!("BOOTSTRAP_ADMIN_EMAIL's account is not active: it does not get the admin role")
-            }
-            Err(error) => return Err(anyhow::anyhow!("granting admin to BOOTSTRAP_ADMIN_EMAIL failed: {error}")),
+        }
+        // Migrations (then the bootstrap admin's grant) once the database answers.
+        Some((down, main, shared)) => {
+            let (migrations, services) = (migrations.clone(), services.clone());
+            crate::dependencies::retry_in_background(
+                down,
+                retry,
+                move || migrate(main.clone(), shared.clone()),
+                move |()| async move {
+                    migrations.finish();
+                    tracing::info!("the database is migrated: serving every request");
+                    if let Some(email) = admin_email
+                        && let Err(error) = grant_bootstrap_admin(&services, &email).await
+                    {
+                        tracing::error!(error = format!("{error:#}"), "BOOTSTRAP_ADMIN_EMAIL");
+                    }
+                },
+            );
         }
     }
 
@@ -393,6 +427,7 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
             allowed_origins: config.http.allowed_origins.clone(),
             codes: idempotency_codes,
             draining: Arc::default(),
+            migrations,
             gauges: {
                 gauges.push(Arc::new(OutboxGauges { outbox: store.outbox.clone(), label: None, clock: clock.clone() }));
                 if let Some(shared) = &shared_outbox {
@@ -405,6 +440,7 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
                 gauges
             },
             outbox: store.outbox.clone(),
+            gateway: identity_gateway::Gateway::new(config.realtime.clone()),
         },
         outbox: store.outbox,
         shared_outbox,

@@ -22,6 +22,7 @@ mod http;
 mod jobs;
 mod mail;
 mod proxy;
+mod realtime;
 mod secrets;
 mod webauthn;
 
@@ -31,6 +32,7 @@ pub use http::{CookieConfig, HttpConfig};
 pub use jobs::JobsConfig;
 pub use mail::MailConfig;
 pub use proxy::ProxyConfig;
+pub use realtime::RealtimeConfig;
 pub use webauthn::WebAuthnConfig;
 
 /// A configuration value that could not be used.
@@ -105,6 +107,8 @@ pub struct Config {
     pub proxy: ProxyConfig,
     /// Passkeys' relying party (`WEBAUTHN_*`).
     pub webauthn: WebAuthnConfig,
+    /// The WebSocket gateway's bounds (`WS_*`).
+    pub realtime: RealtimeConfig,
 }
 
 /// Logs (`LOG_FORMAT`, `RUST_LOG`).
@@ -204,6 +208,7 @@ impl Config {
         let hashing = auth::read_hashing(&r)?;
         let proxy = proxy::read(&r)?;
         let webauthn = webauthn::read(&r)?;
+        let realtime = realtime::read(&r)?;
         let format = match r.string("LOG_FORMAT", "json").to_ascii_lowercase().as_str() {
             "json" => LogFormat::Json,
             "pretty" | "text" => LogFormat::Pretty,
@@ -212,7 +217,7 @@ impl Config {
             }
         };
         let log = LogConfig { format, filter: r.string("RUST_LOG", "info") };
-        Ok(Self { http, store, events, keys, auth, mail, jobs, hashing, log, proxy, webauthn })
+        Ok(Self { http, store, events, keys, auth, mail, jobs, hashing, log, proxy, webauthn, realtime })
     }
 }
 

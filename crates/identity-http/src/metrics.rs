@@ -56,6 +56,17 @@ fn describe() {
         identity_amqp::REFUSED,
         "Events RabbitMQ did not take (returned unroutable, or nacked) by reason and type; each is retried"
     );
+    describe_gauge!(identity_gateway::metric::CONNECTIONS, "Open WebSockets (GET /v1/ws)");
+    describe_counter!(identity_gateway::metric::FRAMES_SENT, "Frames written to WebSockets");
+    describe_counter!(
+        identity_gateway::metric::FRAMES_DROPPED,
+        "Frames not delivered to a WebSocket (its send buffer was full, or the gateway fell behind the bus)"
+    );
+    describe_counter!(
+        identity_gateway::metric::SLOW_CONSUMERS,
+        "WebSockets closed (1008) because they did not read fast enough"
+    );
+    describe_counter!(identity_gateway::metric::REFUSED, "WebSocket upgrades refused by a limit, by reason");
     describe_gauge!("identity_pool_connections", "Connections of a pool by pool and state (in_use, idle, max)");
     describe_gauge!("process_resident_memory_bytes", Unit::Bytes, "Resident memory");
     describe_gauge!("process_virtual_memory_bytes", Unit::Bytes, "Virtual memory");

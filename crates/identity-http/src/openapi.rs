@@ -108,6 +108,7 @@ impl Modify for SecuritySchemes {
         (name = "tokens", description = "Keys for services that verify access tokens"),
         (name = "passwords", description = "Forgotten, reset and changed passwords"),
         (name = "sessions", description = "The caller's sessions and devices"),
+        (name = "realtime", description = "The WebSocket gateway: pushes of the caller's user, instance and session changes (docs/realtime.md)"),
         (name = "mfa", description = "The caller's second factors: an authenticator app (TOTP) and recovery codes"),
         (name = "users", description = "The caller's account and profile"),
         (name = "audit", description = "Security events"),

@@ -85,6 +85,7 @@ problem_codes! {
     BadGateway = "bad_gateway", BAD_GATEWAY, "The built-in proxy could not reach the upstream of the path, or it broke off its answer.";
     ServiceUnavailable = "service_unavailable", SERVICE_UNAVAILABLE, "A dependency is down; see `Retry-After`.";
     Overloaded = "overloaded", SERVICE_UNAVAILABLE, "Password hashing is saturated; see `Retry-After`.";
+    TooManySockets = "too_many_sockets", SERVICE_UNAVAILABLE, "The user's or the replica's WebSocket limit is reached, or the replica is stopping; see `Retry-After`.";
     GatewayTimeout = "gateway_timeout", GATEWAY_TIMEOUT, "The upstream of a proxied path did not connect or answer in time (`PROXY_*_TIMEOUT_SECONDS`).";
 }
 

@@ -38,6 +38,8 @@ pub struct Application {
     /// Every job queue (tests wait on them).
     queues: Vec<std::sync::Arc<dyn identity_core::ports::JobQueue>>,
     bus: Option<InProcessBus>,
+    /// The WebSocket gateway: its sockets close (1001) when the replica stops.
+    sockets: std::sync::Arc<identity_gateway::Gateway>,
 }
 
 /// Turns error answers produced outside our handlers (unknown route, wrong method) into
@@ -115,6 +117,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         let draining = wiring.state.draining.clone();
         let instances = wiring.state.services.instances.clone();
+        let sockets = wiring.state.gateway.clone();
         let state = web::Data::new(wiring.state);
         let metrics_state = state.clone();
         let limit = BodyLimit(config.http.max_body_bytes);
@@ -150,6 +153,7 @@ impl Application {
                 .map(|app| {
                     app.wrap(ErrorHandlers::new().default_handler(problem_for_framework_errors))
                         .wrap(from_fn(crate::gate::middleware))
+                        .wrap(from_fn(crate::starting::gate))
                         .wrap(from_fn(crate::security::headers))
                         .wrap(crate::security::cors(origins.clone()))
                         .wrap(from_fn(crate::security::cors_lists))
@@ -187,6 +191,10 @@ impl Application {
             let handler = crate::consumer::InstanceUpdates::handler(instances, config.events.source.clone());
             relays.push(identity_amqp::spawn_consumer(settings, handler, stop.clone()));
         }
+        // The gateway's events: the in-process bus (stops with the relays).
+        if let Some(bus) = &wiring.bus {
+            relays.push(identity_gateway::spawn_bus_feed(sockets.clone(), bus.subscribe(), stop.clone()));
+        }
         let (stop_workers, stopping) = watch::channel(false);
         let queues = wiring.queues.iter().map(|queue| queue.queue.clone()).collect();
         let workers = spawn_workers(&config.jobs, wiring.queues, &stopping);
@@ -203,6 +211,7 @@ impl Application {
             stop_workers,
             queues,
             bus: wiring.bus,
+            sockets,
         })
     }
 
@@ -234,7 +243,7 @@ impl Application {
 
     /// Serves until `stop` completes, then shuts down in order: `/ready` answers 503
     /// `draining` for `SHUTDOWN_DRAIN_SECONDS` while requests are still served (load
-    /// balancers take the replica out), then the listener closes and in-flight requests get
+    /// balancers take the replica out), then WebSockets close (1001), then the listener closes and in-flight requests get
     /// up to `SHUTDOWN_TIMEOUT_SECONDS` to finish, then the job workers stop (running jobs get
     /// `JOB_SHUTDOWN_GRACE_SECONDS`, then are handed back), then the outbox relay flushes once
     /// and stops.
@@ -247,6 +256,8 @@ impl Application {
                 tracing::info!(drain_seconds = self.drain.as_secs(), "stopping: readiness is 503 from now on");
                 self.draining.store(true, std::sync::atomic::Ordering::SeqCst);
                 tokio::time::sleep(self.drain).await;
+                // Sockets never finish on their own: close them (1001) so clients reconnect elsewhere.
+                self.sockets.close_all(std::time::Duration::from_secs(2)).await;
                 tracing::info!("stopping: no new connections; finishing in-flight requests");
                 // The server future does the stopping: poll it while the stop is pending.
                 let (_, served) = tokio::join!(handle.stop(true), server);

@@ -36,8 +36,13 @@ pub struct AppState {
     pub codes: Arc<dyn identity_core::ports::CodeStore>,
     /// Set when the process was told to stop: `/ready` answers 503 from then on.
     pub draining: Arc<std::sync::atomic::AtomicBool>,
+    /// Whether the database's migrations have run (PostgreSQL down at start-up: not yet, and
+    /// requests that need it answer 503).
+    pub migrations: crate::dependencies::Migrations,
     /// Gauges `GET /metrics` reads when scraped (pools, the outbox).
     pub gauges: Vec<Arc<dyn crate::gauges::ScrapeGauges>>,
     /// The outbox, for the parked-row count `GET /ready` reports.
     pub outbox: Arc<dyn identity_core::ports::Outbox>,
+    /// This replica's WebSocket sockets (`GET /v1/ws`).
+    pub gateway: Arc<identity_gateway::Gateway>,
 }

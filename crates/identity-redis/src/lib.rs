@@ -34,6 +34,15 @@ impl RedisStore {
     /// a Redis that accepts TCP but never answers fails requests with 503 instead of hanging
     /// them. Each command has the Redis client's own response timeout (500 ms).
     pub async fn connect_within(url: &str, prefix: impl Into<String>, timeout: Duration) -> anyhow::Result<Self> {
+        let store = Self::lazy(url, prefix, timeout)?;
+        store.ping().await?;
+        Ok(store)
+    }
+
+    /// [`RedisStore::connect_within`] without the check: the pool opens connections when
+    /// commands need them, so a Redis that is down at start-up fails those commands (503) and
+    /// the readiness check until it answers. A malformed URL is still an error here.
+    pub fn lazy(url: &str, prefix: impl Into<String>, timeout: Duration) -> anyhow::Result<Self> {
         let connection = deadpool_redis::redis::AsyncConnectionConfig::new().set_connection_timeout(Some(timeout));
         let manager = deadpool_redis::Manager::new_with_config(url, connection)?;
         let pool = Pool::builder(manager)
@@ -42,9 +51,7 @@ impl RedisStore {
             .create_timeout(Some(timeout))
             .recycle_timeout(Some(timeout))
             .build()?;
-        let store = Self { pool, prefix: prefix.into() };
-        store.ping().await?;
-        Ok(store)
+        Ok(Self { pool, prefix: prefix.into() })
     }
 
     /// `prefix` + `key`: the only way keys are built.

@@ -147,6 +147,7 @@ from .user_view import UserView
 from .user_view_roles_item import UserViewRolesItem
 from .user_view_status import UserViewStatus
 from .verify_email_request import VerifyEmailRequest
+from .ws_ticket_view import WsTicketView
 
 __all__ = (
     "AccountStatus",
@@ -292,4 +293,5 @@ __all__ = (
     "UserViewRolesItem",
     "UserViewStatus",
     "VerifyEmailRequest",
+    "WsTicketView",
 )

@@ -2,12 +2,13 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.token_type import TokenType, check_token_type
+from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.session_view import SessionView
@@ -31,6 +32,9 @@ class LoginResponse:
         token_type (TokenType): How to present the access token: `Authorization: Bearer <token>` (RFC 6750), the same
             from every endpoint that issues one.
         user (UserView): A user account as its owner sees it.
+        recovery_codes_left (int | None | Unset): Only after a sign-in with a recovery code: how many unused ones are
+            left (new ones:
+            `POST /v1/mfa/recovery-codes`). Example: 9.
     """
 
     access_token: str
@@ -40,6 +44,7 @@ class LoginResponse:
     session: SessionView
     token_type: TokenType
     user: UserView
+    recovery_codes_left: int | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -57,6 +62,12 @@ class LoginResponse:
 
         user = self.user.to_dict()
 
+        recovery_codes_left: int | None | Unset
+        if isinstance(self.recovery_codes_left, Unset):
+            recovery_codes_left = UNSET
+        else:
+            recovery_codes_left = self.recovery_codes_left
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -70,6 +81,8 @@ class LoginResponse:
                 "user": user,
             }
         )
+        if recovery_codes_left is not UNSET:
+            field_dict["recovery_codes_left"] = recovery_codes_left
 
         return field_dict
 
@@ -93,6 +106,17 @@ class LoginResponse:
 
         user = UserView.from_dict(d.pop("user"))
 
+        def _parse_recovery_codes_left(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        recovery_codes_left = _parse_recovery_codes_left(
+            d.pop("recovery_codes_left", UNSET)
+        )
+
         login_response = cls(
             access_token=access_token,
             expires_at=expires_at,
@@ -101,6 +125,7 @@ class LoginResponse:
             session=session,
             token_type=token_type,
             user=user,
+            recovery_codes_left=recovery_codes_left,
         )
 
         login_response.additional_properties = d

@@ -75,6 +75,8 @@ class Problem:
             - `bad_gateway` (502): The built-in proxy could not reach the upstream of the path, or it broke off its answer.
             - `service_unavailable` (503): A dependency is down; see `Retry-After`.
             - `overloaded` (503): Password hashing is saturated; see `Retry-After`.
+            - `too_many_sockets` (503): The user's or the replica's WebSocket limit is reached, or the replica is stopping;
+            see `Retry-After`.
             - `gateway_timeout` (504): The upstream of a proxied path did not connect or answer in time
             (`PROXY_*_TIMEOUT_SECONDS`).
         detail (str): What went wrong, for a human.

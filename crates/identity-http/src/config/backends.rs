@@ -20,6 +20,9 @@ pub struct StoreConfig {
     /// How long connecting to PostgreSQL, Redis or RabbitMQ may take, at start-up and when a
     /// connection is re-opened later (`DEPENDENCY_TIMEOUT_SECONDS`).
     pub dependency_timeout: Duration,
+    /// The longest pause between two attempts to reach a dependency that was down at
+    /// start-up (`DEPENDENCY_RETRY_MAX_SECONDS`).
+    pub dependency_retry_max: Duration,
 }
 
 /// Where committed events go.
@@ -52,6 +55,7 @@ pub(super) fn read_store(r: &Reader<'_>) -> Result<StoreConfig, ConfigError> {
         redis_url: r.secret_url("REDIS_URL", "REDIS_URL_FILE", &["redis", "rediss", "redis+unix", "unix"])?,
         redis_key_prefix: r.string("REDIS_KEY_PREFIX", "identity:"),
         dependency_timeout: r.seconds("DEPENDENCY_TIMEOUT_SECONDS", 10, 1, 600)?,
+        dependency_retry_max: r.seconds("DEPENDENCY_RETRY_MAX_SECONDS", 30, 1, 600)?,
     };
     if store.shared_database_url.is_some() && store.database_url.is_none() {
         return Err(invalid(

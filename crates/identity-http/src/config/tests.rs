@@ -145,6 +145,8 @@ fn the_outbox_relay_follows_the_broker() {
     }
     assert_eq!(load(&[]).unwrap().store.dependency_timeout, Duration::from_secs(10));
     assert_eq!(load(&[("DEPENDENCY_TIMEOUT_SECONDS", "0")]).unwrap_err().var, "DEPENDENCY_TIMEOUT_SECONDS");
+    assert_eq!(load(&[]).unwrap().store.dependency_retry_max, Duration::from_secs(30));
+    assert_eq!(load(&[("DEPENDENCY_RETRY_MAX_SECONDS", "0")]).unwrap_err().var, "DEPENDENCY_RETRY_MAX_SECONDS");
 }
 
 #[test]

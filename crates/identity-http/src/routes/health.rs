@@ -21,6 +21,10 @@ pub async fn health() -> web::Json<Health> {
 pub struct DependencyStatus {
     #[schema(example = "postgres")]
     pub name: &'static str,
+    /// The variable that points at it, when there is one (what to check when it is down).
+    #[schema(example = "DATABASE_URL")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variable: Option<&'static str>,
     /// `ok`, `unavailable`, or `degraded` (RabbitMQ only: events wait in the outbox).
     #[schema(example = "ok")]
     pub status: &'static str,
@@ -74,7 +78,7 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
             (false, true) => "unavailable",
             (false, false) => "degraded",
         };
-        DependencyStatus { name: check.name(), status }
+        DependencyStatus { name: check.name(), variable: crate::dependencies::variable(check.name()), status }
     });
     let parked = tokio::time::timeout(std::time::Duration::from_secs(2), state.outbox.parked_count());
     let (dependencies, parked) = futures_util::future::join(futures_util::future::join_all(checks), parked).await;

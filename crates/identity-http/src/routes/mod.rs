@@ -14,6 +14,7 @@ pub mod oauth;
 pub mod passkeys;
 pub mod passwords;
 pub mod preferences;
+pub mod realtime;
 pub mod service;
 pub mod service_clients;
 pub mod sessions;
@@ -82,6 +83,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
     );
     cfg.service(
         utoipa_actix_web::scope("/v1")
+            .service(realtime::open_socket)
+            .service(realtime::create_socket_ticket)
             .service(sessions::list_sessions)
             .service(sessions::delete_session)
             .service(sessions::list_devices)

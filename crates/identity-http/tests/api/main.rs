@@ -39,6 +39,7 @@ mod passkeys;
 mod passwords;
 mod profile;
 mod proxy;
+mod realtime;
 mod registration;
 mod scale_out;
 mod secret_files;

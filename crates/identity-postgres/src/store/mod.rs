@@ -53,6 +53,14 @@ pub struct PgStore {
 impl PgStore {
     /// Builds the pool (connections open lazily) and checks that one connection works.
     pub async fn connect(url: &str, settings: &PoolSettings) -> anyhow::Result<Self> {
+        let store = Self::lazy(url, settings)?;
+        store.ping().await?;
+        Ok(store)
+    }
+
+    /// Builds the pool without opening a connection: a database that is down at start-up
+    /// fails the requests (503) and the readiness check until it answers.
+    pub fn lazy(url: &str, settings: &PoolSettings) -> anyhow::Result<Self> {
         let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
         let pool = Pool::builder(manager)
             .max_size(settings.max_size)
@@ -61,9 +69,7 @@ impl PgStore {
             .recycle_timeout(Some(settings.connect_timeout))
             .runtime(deadpool::Runtime::Tokio1)
             .build()?;
-        let store = Self { pool };
-        store.ping().await?;
-        Ok(store)
+        Ok(Self { pool })
     }
 
     async fn conn(&self) -> Result<Conn, RepoError> {
