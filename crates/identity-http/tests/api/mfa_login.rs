@@ -102,6 +102,15 @@ async fn a_password_is_not_enough_once_a_factor_is_confirmed(backend: Backend) {
     assert!(signed_in.get("recovery_codes_left").is_none(), "{signed_in}");
     assert_eq!(signed_in["session"]["aal"], 2);
     let access = signed_in["access_token"].as_str().unwrap();
+    // The token itself says so, to a service verifying it offline (the test clock runs a
+    // minute ahead of real time here: the verifier is given the leeway for it).
+    let verifier = identity_verifier::Verifier::new(identity_verifier::Config {
+        leeway: std::time::Duration::from_secs(120),
+        ..identity_verifier::Config::new(&app.address, "identity", "identity")
+    })
+    .unwrap();
+    let claims = verifier.verify(access).await.unwrap();
+    assert_eq!((claims.aal, claims.amr.as_slice()), (2, ["pwd".to_owned(), "otp".to_owned()].as_slice()));
     let me: Value = app.me_with_bearer(access).await.json().await.unwrap();
     assert_eq!(me["session"]["aal"], 2);
     assert_eq!(me["session"]["amr"], json!(["pwd", "otp"]));

@@ -29,6 +29,9 @@ async fn tokens_of_a_real_login_verify_until_they_expire() {
     assert_eq!(claims.sub.to_string(), login["user"]["id"].as_str().unwrap());
     assert!(claims.has_role("user"), "{claims:?}");
     assert_eq!(claims.amr, ["pwd"]);
+    // The token says the level its `amr` reaches, for verifiers that do not know which methods
+    // are second factors.
+    assert_eq!(claims.aal, 1);
     assert_eq!((claims.iss.as_str(), claims.aud.as_str()), ("identity", "identity"));
     assert_eq!(claims.exp - claims.iat, chrono::Duration::minutes(15));
     let other_audience = Verifier::new(Config::new(&app.address, "identity", "billing")).unwrap();
