@@ -25,6 +25,30 @@ pub struct LoginOutput {
     pub recovery_codes_left: Option<usize>,
 }
 
+/// What a right password answers.
+#[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)]
+pub enum SignIn {
+    /// Signed in: a session and its tokens.
+    Complete(LoginOutput),
+    /// The account has a second factor: nothing is issued until it is proved.
+    SecondFactor(MfaPending),
+}
+
+/// A sign-in waiting for its second factor.
+#[derive(Debug, Clone)]
+pub struct MfaPending {
+    /// For `POST /v1/auth/login/mfa` only; shown once, kept only as a digest.
+    pub mfa_token: String,
+    /// The `method`s the second step takes (`totp`, `webauthn`, `recovery_code`).
+    pub methods: Vec<&'static str>,
+    /// Seconds the token works.
+    pub expires_in: i64,
+    /// With passkeys: the options of the assertion the second step takes
+    /// (`navigator.credentials.get({publicKey})`).
+    pub passkey_options: Option<serde_json::Value>,
+}
+
 /// The device a login comes from: a known device's id (from an earlier login) and/or a name.
 #[derive(Debug, Clone, Default)]
 pub struct DeviceInput {

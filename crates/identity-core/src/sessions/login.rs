@@ -15,8 +15,8 @@ use crate::ports::{
     ClientInfo, CodeStore, PasswordHasher, SessionRepository, SessionSelector, Transaction, UnitOfWork, UserRepository,
     Verification,
 };
-use crate::sessions::issuer::{DeviceChoice, DeviceInput, LoginOutput, SessionIssuer};
-use crate::sessions::second_factor::SignIn;
+use crate::sessions::issuer::{DeviceChoice, DeviceInput, LoginOutput, SessionIssuer, SignIn};
+
 use crate::usecases::{CoreError, MfaService};
 
 /// A login, as sent by the client: `identifier` is an email address or a username.

@@ -27,11 +27,9 @@ pub mod ports {
 
 /// The sessions' use cases.
 pub mod usecases {
-    pub use super::issuer::{DeviceInput, LoginOutput};
+    pub use super::issuer::{DeviceInput, LoginOutput, MfaPending, SignIn};
     pub use super::login::{LoginInput, LoginService, TokenGrant};
     pub use super::revocation::SessionStoreRevocations;
-    pub use super::second_factor::{
-        FactorInput, MfaLoginInput, MfaPending, PasskeySignInInput, Reauthenticated, SignIn,
-    };
+    pub use super::second_factor::{FactorInput, MfaLoginInput, PasskeySignInInput, Reauthenticated};
     pub use super::service::{MAX_PAGE, PAGE_CURSOR_PATTERN, Page, SessionService, page_request};
 }

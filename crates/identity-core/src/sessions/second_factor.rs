@@ -15,33 +15,9 @@ use crate::domain::{DeviceId, FieldError, Session, User, UserId, ValidationError
 use crate::kernel::throttle::{AccountKey, AuthFlow, Limited};
 use crate::mfa::domain::{MFA_MAX_ATTEMPTS, MFA_TOKEN_TTL, MfaChallenge};
 use crate::ports::{AccessClaims, ClientInfo, LoginAttempt};
-use crate::sessions::issuer::{DeviceChoice, LoginOutput};
+use crate::sessions::issuer::{DeviceChoice, LoginOutput, MfaPending, SignIn};
 use crate::sessions::login::{LoginInput, LoginService};
 use crate::usecases::{Authenticated, CoreError, Proof};
-
-/// What a right password answers.
-#[derive(Debug, Clone)]
-#[allow(clippy::large_enum_variant)]
-pub enum SignIn {
-    /// Signed in: a session and its tokens.
-    Complete(LoginOutput),
-    /// The account has a second factor: nothing is issued until it is proved.
-    SecondFactor(MfaPending),
-}
-
-/// A sign-in waiting for its second factor.
-#[derive(Debug, Clone)]
-pub struct MfaPending {
-    /// For `POST /v1/auth/login/mfa` only; shown once, kept only as a digest.
-    pub mfa_token: String,
-    /// The `method`s the second step takes (`totp`, `webauthn`, `recovery_code`).
-    pub methods: Vec<&'static str>,
-    /// Seconds the token works.
-    pub expires_in: i64,
-    /// With passkeys: the options of the assertion the second step takes
-    /// (`navigator.credentials.get({publicKey})`).
-    pub passkey_options: Option<serde_json::Value>,
-}
 
 /// The second step of a sign-in, as sent by the client.
 #[derive(Debug, Clone, Default)]
