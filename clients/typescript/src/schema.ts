@@ -530,7 +530,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One user (admins only; deleted accounts too). */
+        /** One user (admins only; deleted accounts too), with their presence. */
         get: operations["admin_get_user"];
         put?: never;
         post?: never;
@@ -1613,6 +1613,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/users/me/presence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's devices active lately: those whose sockets sent a `presence:active`
+         *     heartbeat within `WS_PRESENCE_TTL_SECONDS` (`docs/realtime.md`).
+         */
+        get: operations["get_presence"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/ws": {
         parameters: {
             query?: never;
@@ -1688,6 +1708,11 @@ export interface components {
              * @example grace
              */
             username?: string | null;
+        };
+        /** @description One user as an admin sees it: the account, and whether the user is online. */
+        AdminUserDetail: components["schemas"]["UserView"] & {
+            /** @description Whether one of the user's devices sent a `presence:active` heartbeat lately. */
+            presence: components["schemas"]["PresenceSummary"];
         };
         /** @description What an admin changes: roles and/or status. */
         AdminUserPatch: {
@@ -1952,6 +1977,21 @@ export interface components {
             items: components["schemas"]["DeviceView"][];
             /** @description Pass as `cursor` to get the next page; `null` on the last page. */
             next_cursor?: string | null;
+        };
+        /** @description A device of the caller's that was active lately. */
+        DevicePresenceView: {
+            /**
+             * Format: uuid
+             * @description The device (`GET /v1/devices`).
+             */
+            device_id: string;
+            /** @example Work laptop */
+            device_name?: string | null;
+            /**
+             * Format: date-time
+             * @description Its latest `presence:active` heartbeat.
+             */
+            last_active_at: string;
         };
         /** @description The device a login comes from. */
         DeviceRequest: {
@@ -2623,6 +2663,23 @@ export interface components {
             ai?: components["schemas"]["AiPreferencesPatch"] | null;
             focus?: components["schemas"]["FocusPreferencesPatch"] | null;
             notifications?: components["schemas"]["NotificationsPreferencesPatch"] | null;
+        };
+        /** @description A user's presence at a glance (the admin user view). */
+        PresenceSummary: {
+            /**
+             * Format: date-time
+             * @description The latest heartbeat within the TTL; `null` when offline.
+             */
+            last_active_at?: string | null;
+            /** @description Whether any of the user's devices was active within `WS_PRESENCE_TTL_SECONDS`. */
+            online: boolean;
+        };
+        /** @description Which of the caller's devices were active within `WS_PRESENCE_TTL_SECONDS`. */
+        PresenceView: {
+            /** @description The most recently active first. */
+            devices: components["schemas"]["DevicePresenceView"][];
+            /** @description Whether any device was active within the TTL. */
+            online: boolean;
         };
         /**
          * @description An RFC 9457 problem document.
@@ -6382,7 +6439,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UserView"];
+                    "application/json": components["schemas"]["AdminUserDetail"];
                 };
             };
             /** @description `unauthenticated`: The access token is missing, invalid or expired, or its session or account ended. */
@@ -11592,6 +11649,47 @@ export interface operations {
             /** @description `validation_failed`: no token */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `service_unavailable`: A dependency is down; see `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_presence: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PresenceView"];
+                };
+            };
+            /** @description `unauthenticated` */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
                     [name: string]: unknown;
                 };
                 content: {

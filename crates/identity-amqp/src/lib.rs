@@ -2,10 +2,14 @@
 //! JSON to a topic exchange, routing key = event type, message id = event id, with publisher
 //! confirms, persistent and `mandatory`: a message no bound queue takes is returned and its
 //! event retried, not dropped. A lost connection is re-opened on the next publish, so a broker
-//! restart only delays events (they stay in the outbox until confirmed).
+//! restart only delays events (they stay in the outbox until confirmed). [`decode`] reads such
+//! a message back; [`spawn_broadcast`] feeds a replica's WebSocket gateway from a transient
+//! queue of its own on the exchange.
 
+mod broadcast;
 mod consumer;
 
+pub use broadcast::{BroadcastSettings, Deliver, MAX_QUEUED, spawn_broadcast};
 pub use consumer::{CONSUMED, ConsumerSettings, DEAD_LETTERED, Message, MessageHandler, spawn_consumer};
 
 use async_trait::async_trait;
@@ -14,7 +18,7 @@ use identity_core::ports::{EventPublisher, HealthCheck, PublishError};
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions};
 use lapin::types::FieldTable;
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
 /// Events RabbitMQ did not take, by `reason` (`unroutable`: returned, no bound queue takes the
@@ -63,6 +67,46 @@ impl<'a> CloudEvent<'a> {
             data: &event.payload,
         }
     }
+}
+
+/// A CloudEvents message read back: who published it and the event it carries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Received {
+    /// The CloudEvents `source` (this service's `EVENT_SOURCE`, or another service's).
+    pub source: String,
+    /// The event as it was recorded, but for `aggregate_id`, which the message does not carry:
+    /// the subject's (nil without one).
+    pub event: DomainEvent,
+}
+
+/// The envelope [`CloudEvent`] writes, as read back.
+#[derive(Deserialize)]
+struct Envelope {
+    id: uuid::Uuid,
+    #[serde(rename = "type")]
+    event_type: String,
+    source: String,
+    time: chrono::DateTime<chrono::Utc>,
+    subject: Option<uuid::Uuid>,
+    #[serde(default)]
+    data: serde_json::Value,
+}
+
+/// The inverse of the publisher's encoding ([`CloudEvent::from_event`]): the event a message's
+/// body carries, `Ok(None)` for a type this service does not know, `Err` for a body that is
+/// not such a CloudEvent.
+pub fn decode(body: &[u8]) -> Result<Option<Received>, serde_json::Error> {
+    let envelope: Envelope = serde_json::from_slice(body)?;
+    let Some(event_type) = identity_core::EventType::parse(&envelope.event_type) else { return Ok(None) };
+    let event = DomainEvent {
+        id: envelope.id,
+        event_type,
+        aggregate_id: envelope.subject.unwrap_or_default(),
+        subject: envelope.subject,
+        occurred_at: envelope.time,
+        payload: envelope.data,
+    };
+    Ok(Some(Received { source: envelope.source, event }))
 }
 
 struct Link {
@@ -350,6 +394,30 @@ mod tests {
         let rest = channel.basic_get(queue.name().clone(), BasicGetOptions { no_ack: true }).await.unwrap();
         assert!(rest.is_none());
         channel.exchange_delete(exchange.as_str().into(), ExchangeDeleteOptions::default()).await.unwrap();
+    }
+
+    #[test]
+    fn decode_reads_back_what_the_publisher_writes() {
+        let event = fixtures::event(EventType::SessionRevoked, uuid::Uuid::now_v7());
+        let body = serde_json::to_vec(&CloudEvent::from_event(&event, "/identity")).unwrap();
+        let received = decode(&body).unwrap().unwrap();
+        assert_eq!(received.source, "/identity");
+        assert_eq!(
+            (received.event.id, received.event.event_type, received.event.subject),
+            (event.id, event.event_type, event.subject)
+        );
+        assert_eq!(received.event.payload, event.payload);
+        assert_eq!(received.event.occurred_at.timestamp_micros(), event.occurred_at.timestamp_micros());
+        let unknown = serde_json::json!({
+            "specversion": "1.0", "id": uuid::Uuid::now_v7(), "type": "provisioner.started",
+            "source": "/provisioner", "time": "2026-01-01T00:00:00Z", "data": {}
+        });
+        assert_eq!(decode(unknown.to_string().as_bytes()).unwrap(), None);
+        assert!(decode(b"{ not json").is_err());
+        assert!(
+            decode(br#"{"id":"not-a-uuid","type":"user.updated","source":"/x","time":"2026-01-01T00:00:00Z"}"#)
+                .is_err()
+        );
     }
 
     #[tokio::test]

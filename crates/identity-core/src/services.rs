@@ -136,6 +136,9 @@ pub struct AuthSettings {
     pub reauth_max_age: Duration,
     /// Admin routes answer 403 `mfa_required` to an admin session without a second factor.
     pub require_mfa_for_admins: bool,
+    /// How long a device counts as present after its latest `presence:active` heartbeat
+    /// (`WS_PRESENCE_TTL_SECONDS`).
+    pub presence_ttl: Duration,
 }
 
 impl Default for AuthSettings {
@@ -171,6 +174,7 @@ impl Default for AuthSettings {
             forward_routes: Default::default(),
             reauth_max_age: Duration::seconds(600),
             require_mfa_for_admins: false,
+            presence_ttl: Duration::seconds(60),
         }
     }
 }

@@ -82,7 +82,7 @@ pub struct Gateway {
 /// takes the socket out.
 pub struct Admission {
     id: u64,
-    gateway: Arc<Gateway>,
+    pub(crate) gateway: Arc<Gateway>,
     pub(crate) owner: SocketOwner,
     pub(crate) frames: mpsc::Receiver<Arc<str>>,
     pub(crate) control: watch::Receiver<Option<CloseCode>>,
@@ -152,10 +152,16 @@ impl Gateway {
     /// At most once: a frame not queued now is not retried.
     pub fn dispatch(&self, event: &DomainEvent) {
         let Some(push) = Push::of(event) else { return };
+        self.deliver(&push);
+    }
+
+    /// Delivers `push` to the sockets it reaches, as [`dispatch`](Self::dispatch) does: for
+    /// pushes that come from a socket rather than an event (`presence:updated`).
+    pub fn deliver(&self, push: &Push) {
         let frame: Arc<str> = match serde_json::to_string(&push.frame) {
             Ok(text) => text.into(),
             Err(error) => {
-                tracing::warn!(%error, event_id = %event.id, "a frame could not be written");
+                tracing::warn!(%error, frame_id = %push.frame.id, "a frame could not be written");
                 return;
             }
         };

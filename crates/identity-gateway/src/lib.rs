@@ -14,7 +14,7 @@ mod feed;
 mod hub;
 mod socket;
 
-pub use feed::spawn_bus_feed;
+pub use feed::{EVENT_TYPES, spawn_bus_feed};
 pub use hub::{Admission, Gateway, GatewaySettings, Refused};
 pub use socket::upgrade;
 

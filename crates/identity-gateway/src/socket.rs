@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use actix_ws::{CloseReason, Message, MessageStream, Session};
-use identity_core::domain::{ClientMessage, CloseCode, SocketGrant};
+use identity_core::domain::{ClientMessage, CloseCode, Heartbeats, SocketGrant};
 use identity_core::usecases::RealtimeService;
 use tokio::time::{Instant, sleep, timeout};
 
@@ -52,6 +52,7 @@ async fn run(
 ) {
     let mut ping = tokio::time::interval_at(Instant::now() + ping_interval, ping_interval);
     let mut last_pong = Instant::now();
+    let mut heartbeats = Heartbeats::default();
     let expiry = sleep(realtime.lifetime(&grant));
     tokio::pin!(expiry);
     let end = loop {
@@ -92,7 +93,12 @@ async fn run(
                         }
                         Err(_) => break End::Close(CloseCode::TokenExpired),
                     },
-                    Some(ClientMessage::PresenceActive) => {}
+                    // Presence is a hint: a store that fails leaves the socket open.
+                    Some(ClientMessage::PresenceActive) => match realtime.heartbeat(&grant, &mut heartbeats).await {
+                        Ok(Some(push)) => admission.gateway.deliver(&push),
+                        Ok(None) => {}
+                        Err(error) => tracing::warn!(%error, "a presence heartbeat was not kept"),
+                    },
                     None => break End::Close(CloseCode::PolicyViolation),
                 },
                 Some(Ok(Message::Ping(bytes))) => {

@@ -194,6 +194,21 @@ impl Application {
         // The gateway's events: the in-process bus (stops with the relays).
         if let Some(bus) = &wiring.bus {
             relays.push(identity_gateway::spawn_bus_feed(sockets.clone(), bus.subscribe(), stop.clone()));
+        } else if let Some(url) = &config.events.amqp_url {
+            // With a broker, only from this replica's own queue on the events exchange (every
+            // event once, whichever replica committed it; there is no in-process bus then).
+            let settings = identity_amqp::BroadcastSettings {
+                url: secrecy::ExposeSecret::expose_secret(url).to_owned(),
+                exchange: config.events.exchange.clone(),
+                // The types that push something: the others stay unroutable until a consumer
+                // of their own binds them (they wait in the outbox, `mandatory`).
+                routing_keys: identity_gateway::EVENT_TYPES.iter().map(|t| t.as_str().to_owned()).collect(),
+                source: config.events.source.clone(),
+                timeout: config.store.dependency_timeout,
+            };
+            let gateway = sockets.clone();
+            let deliver: identity_amqp::Deliver = std::sync::Arc::new(move |event| gateway.dispatch(event));
+            relays.push(identity_amqp::spawn_broadcast(settings, deliver, stop.clone()));
         }
         let (stop_workers, stopping) = watch::channel(false);
         let queues = wiring.queues.iter().map(|queue| queue.queue.clone()).collect();

@@ -4,6 +4,7 @@ from .account_status import AccountStatus
 from .admin_create_user import AdminCreateUser
 from .admin_create_user_roles_type_0_item import AdminCreateUserRolesType0Item
 from .admin_list_users_status import AdminListUsersStatus
+from .admin_user_detail import AdminUserDetail
 from .admin_user_patch import AdminUserPatch
 from .admin_user_patch_roles_type_0_item import AdminUserPatchRolesType0Item
 from .agent_page import AgentPage
@@ -33,6 +34,7 @@ from .currency import Currency
 from .delete_account_request import DeleteAccountRequest
 from .dependency_status import DependencyStatus
 from .device_page import DevicePage
+from .device_presence_view import DevicePresenceView
 from .device_request import DeviceRequest
 from .device_view import DeviceView
 from .documents_settings import DocumentsSettings
@@ -97,6 +99,8 @@ from .preferences_focus import PreferencesFocus
 from .preferences_notifications import PreferencesNotifications
 from .preferences_notifications_digest import PreferencesNotificationsDigest
 from .preferences_patch import PreferencesPatch
+from .presence_summary import PresenceSummary
+from .presence_view import PresenceView
 from .problem import Problem
 from .problem_code import ProblemCode
 from .problem_field import ProblemField
@@ -154,6 +158,7 @@ __all__ = (
     "AdminCreateUser",
     "AdminCreateUserRolesType0Item",
     "AdminListUsersStatus",
+    "AdminUserDetail",
     "AdminUserPatch",
     "AdminUserPatchRolesType0Item",
     "AgentPage",
@@ -183,6 +188,7 @@ __all__ = (
     "DeleteAccountRequest",
     "DependencyStatus",
     "DevicePage",
+    "DevicePresenceView",
     "DeviceRequest",
     "DeviceView",
     "DocumentsSettings",
@@ -245,6 +251,8 @@ __all__ = (
     "PreferencesNotifications",
     "PreferencesNotificationsDigest",
     "PreferencesPatch",
+    "PresenceSummary",
+    "PresenceView",
     "Problem",
     "ProblemCode",
     "ProblemField",

@@ -85,6 +85,8 @@ pub enum Audience {
     User(UserId),
     /// The sockets of one session only.
     Session(SessionId),
+    /// Every socket of the user but those of one session (the one a change came from).
+    UserExcept(UserId, SessionId),
 }
 
 /// A frame for an audience, and whether the sockets that get it close after it.
@@ -146,13 +148,14 @@ impl Push {
         match self.audience {
             Audience::User(user) => owner.user_id == user,
             Audience::Session(session) => owner.session_id == session,
+            Audience::UserExcept(user, session) => owner.user_id == user && owner.session_id != session,
         }
     }
 
     /// The user whose sockets may get it (`None`: look at every socket's session).
     pub fn user(&self) -> Option<UserId> {
         match self.audience {
-            Audience::User(user) => Some(user),
+            Audience::User(user) | Audience::UserExcept(user, _) => Some(user),
             Audience::Session(_) => None,
         }
     }
@@ -260,6 +263,20 @@ mod tests {
         assert_eq!(push.close.unwrap().code(), 4001);
         assert!(push.reaches(&owner(user, session)));
         assert!(!push.reaches(&owner(user, other_session)));
+    }
+
+    #[test]
+    fn a_push_to_a_user_but_one_session_skips_that_session_and_other_users() {
+        let (user, other, session) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let push = Push {
+            audience: Audience::UserExcept(UserId::from_uuid(user), SessionId::from_uuid(session)),
+            frame: Frame { kind: "presence:updated", id: Uuid::now_v7(), time: Utc::now(), data: json!({}) },
+            close: None,
+        };
+        assert_eq!(push.user(), Some(UserId::from_uuid(user)));
+        assert!(push.reaches(&owner(user, Uuid::now_v7())));
+        assert!(!push.reaches(&owner(user, session)));
+        assert!(!push.reaches(&owner(other, Uuid::now_v7())));
     }
 
     #[test]

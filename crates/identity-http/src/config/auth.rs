@@ -107,6 +107,8 @@ pub(super) fn read_auth(r: &Reader<'_>) -> Result<AuthSettings, ConfigError> {
         job_max_attempts: AuthSettings::default().job_max_attempts,
         reauth_max_age: r.span("REAUTH_MAX_AGE_SECONDS", 600, 30, 86_400)?,
         require_mfa_for_admins: r.boolean("REQUIRE_MFA_FOR_ADMINS", false)?,
+        // The gateway's (`WS_*`), but kept by core's presence rules.
+        presence_ttl: r.span("WS_PRESENCE_TTL_SECONDS", 60, 15, 3_600)?,
     };
     if settings.session_ttl < settings.access_token_ttl {
         return Err(invalid("REFRESH_TOKEN_TTL_SECONDS", "must not be shorter than ACCESS_TOKEN_TTL_SECONDS"));

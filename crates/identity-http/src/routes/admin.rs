@@ -121,14 +121,23 @@ pub async fn create_user(
     Ok(super::created(format!("/v1/admin/users/{}", created.id), UserView::from(&created)))
 }
 
-/// One user (admins only; deleted accounts too).
+/// One user as an admin sees it: the account, and whether the user is online.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdminUserDetail {
+    #[serde(flatten)]
+    pub user: UserView,
+    /// Whether one of the user's devices sent a `presence:active` heartbeat lately.
+    pub presence: super::realtime::PresenceSummary,
+}
+
+/// One user (admins only; deleted accounts too), with their presence.
 #[utoipa::path(
     operation_id = "admin_get_user",
     tag = "admin",
     params(("id" = Uuid, Path, description = "User id")),
     security(("bearer" = ["admin"]), ("cookie" = ["admin"])),
     responses(
-        (status = OK, body = UserView),
+        (status = OK, body = AdminUserDetail),
         (status = FORBIDDEN, description = "`forbidden`: not an admin", body = Problem, content_type = "application/problem+json"),
         (status = NOT_FOUND, description = "`not_found`: no such user", body = Problem, content_type = "application/problem+json"),
     )
@@ -140,7 +149,12 @@ pub async fn get_user(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let found = state.services.admin.get_user(&user.0, id.into_inner()).await?;
-    Ok(super::private_json(UserView::from(&found)))
+    // Asked only once the caller is known to be an admin (`get_user` checked).
+    let presence = state.services.realtime.presence(found.id).await?;
+    Ok(super::private_json(AdminUserDetail {
+        user: UserView::from(&found),
+        presence: super::realtime::PresenceSummary::from(&presence),
+    }))
 }
 
 /// What an admin changes: roles and/or status.

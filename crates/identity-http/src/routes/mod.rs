@@ -85,6 +85,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         utoipa_actix_web::scope("/v1")
             .service(realtime::open_socket)
             .service(realtime::create_socket_ticket)
+            .service(realtime::get_presence)
             .service(sessions::list_sessions)
             .service(sessions::delete_session)
             .service(sessions::list_devices)

@@ -1,13 +1,16 @@
-//! The WebSocket gateway's two routes (`docs/realtime.md`): the upgrade, authenticated before
-//! it happens, and the one-time tickets of browsers that cannot send a header. Which
+//! The WebSocket gateway's routes (`docs/realtime.md`): the upgrade, authenticated before it
+//! happens, the one-time tickets of browsers that cannot send a header, and the caller's
+//! presence (kept by the sockets' heartbeats). Which
 //! credential a request carries and the socket's life are `identity-gateway`'s; who it is and
 //! what a ticket opens, core's (`RealtimeService`).
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use identity_core::domain::TICKET_TTL;
+use chrono::{DateTime, Utc};
+use identity_core::domain::{Presence, TICKET_TTL};
 use identity_gateway::{Credential, NoCredential, Refused};
 use serde::Serialize;
 use utoipa::ToSchema;
+use uuid::Uuid;
 
 use crate::error::{ApiError, Problem, ProblemCode};
 use crate::extract::CurrentUser;
@@ -99,4 +102,71 @@ pub async fn open_socket(
 pub async fn create_socket_ticket(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, ApiError> {
     let ticket = state.services.realtime.issue_ticket(&user.0).await?;
     Ok(super::private_json(WsTicketView { ticket: ticket.ticket, expires_in: TICKET_TTL.as_secs() }))
+}
+
+/// A device of the caller's that was active lately.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DevicePresenceView {
+    /// The device (`GET /v1/devices`).
+    pub device_id: Uuid,
+    #[schema(example = "Work laptop")]
+    pub device_name: Option<String>,
+    /// Its latest `presence:active` heartbeat.
+    pub last_active_at: DateTime<Utc>,
+}
+
+/// Which of the caller's devices were active within `WS_PRESENCE_TTL_SECONDS`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PresenceView {
+    /// The most recently active first.
+    pub devices: Vec<DevicePresenceView>,
+    /// Whether any device was active within the TTL.
+    pub online: bool,
+}
+
+impl From<&Presence> for PresenceView {
+    fn from(presence: &Presence) -> Self {
+        let devices = presence
+            .devices
+            .iter()
+            .map(|d| DevicePresenceView {
+                device_id: d.device_id.as_uuid(),
+                device_name: d.device_name.clone(),
+                last_active_at: d.last_active_at,
+            })
+            .collect();
+        Self { devices, online: presence.online() }
+    }
+}
+
+/// A user's presence at a glance (the admin user view).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PresenceSummary {
+    /// Whether any of the user's devices was active within `WS_PRESENCE_TTL_SECONDS`.
+    pub online: bool,
+    /// The latest heartbeat within the TTL; `null` when offline.
+    pub last_active_at: Option<DateTime<Utc>>,
+}
+
+impl From<&Presence> for PresenceSummary {
+    fn from(presence: &Presence) -> Self {
+        Self { online: presence.online(), last_active_at: presence.last_active_at() }
+    }
+}
+
+/// The caller's devices active lately: those whose sockets sent a `presence:active`
+/// heartbeat within `WS_PRESENCE_TTL_SECONDS` (`docs/realtime.md`).
+#[utoipa::path(
+    operation_id = "get_presence",
+    tag = "realtime",
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = OK, body = PresenceView),
+        (status = UNAUTHORIZED, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/users/me/presence")]
+pub async fn get_presence(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, ApiError> {
+    let presence = state.services.realtime.presence(user.0.user.id).await?;
+    Ok(super::private_json(PresenceView::from(&presence)))
 }

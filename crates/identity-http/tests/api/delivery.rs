@@ -34,7 +34,7 @@ fn amqp_url() -> String {
 }
 
 /// Where the proxy forwards: RabbitMQ's host and port from `TEST_AMQP_URL`.
-async fn rabbit_address() -> SocketAddr {
+pub(crate) async fn rabbit_address() -> SocketAddr {
     let url = amqp_url();
     let authority = url.split("://").nth(1).unwrap().split('/').next().unwrap();
     let host_port = authority.rsplit('@').next().unwrap();
@@ -44,7 +44,7 @@ async fn rabbit_address() -> SocketAddr {
 /// A TCP proxy to RabbitMQ the test can cut: every connection through it is closed and new
 /// ones are closed as soon as they are accepted, as when the broker is stopped, until it is
 /// restored. Stops (with every connection) when dropped.
-struct Cuttable {
+pub(crate) struct Cuttable {
     port: u16,
     up: watch::Sender<bool>,
     /// Connections forwarded so far.
@@ -53,7 +53,7 @@ struct Cuttable {
 }
 
 impl Cuttable {
-    async fn start(upstream: SocketAddr) -> Self {
+    pub(crate) async fn start(upstream: SocketAddr) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let (up, state) = watch::channel(true);
@@ -83,11 +83,11 @@ impl Cuttable {
         Self { port, up, forwarded, task }
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("amqp://guest:guest@127.0.0.1:{}/%2f", self.port)
     }
 
-    fn set_up(&self, up: bool) {
+    pub(crate) fn set_up(&self, up: bool) {
         self.up.send_replace(up);
     }
 

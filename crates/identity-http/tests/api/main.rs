@@ -40,6 +40,7 @@ mod passwords;
 mod profile;
 mod proxy;
 mod realtime;
+mod realtime_replicas;
 mod registration;
 mod scale_out;
 mod secret_files;

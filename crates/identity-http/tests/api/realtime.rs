@@ -1,6 +1,7 @@
 //! The WebSocket gateway (`GET /v1/ws`, `POST /v1/ws/ticket`, docs/realtime.md) with a real
 //! client: refusals before the upgrade, pushes to the right user's sockets only, a revoked
-//! session's socket closed with 4001, a client that stops reading closed with 1008.
+//! session's socket closed with 4001, a client that stops reading closed with 1008, presence
+//! heartbeats, and sockets closed with 1001 when the server stops.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -14,9 +15,9 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::both_backends;
-use crate::helpers::{Backend, TestApp, spawn_app_with, spawn_app_with_clock};
+use crate::helpers::{Backend, PASSWORD, TestApp, eventually, spawn_app_with, spawn_app_with_clock, unique_email};
 
-type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
+pub(crate) type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// The PostgreSQL backend relays to its in-process bus only when told (the gateway's feed
 /// across replicas is RabbitMQ's).
@@ -56,7 +57,7 @@ async fn bearer_socket(app: &TestApp, token: &str) -> Socket {
 }
 
 /// The next data frame within `within`, skipping pings; `None` when none came.
-async fn next_frame(socket: &mut Socket, within: Duration) -> Option<Value> {
+pub(crate) async fn next_frame(socket: &mut Socket, within: Duration) -> Option<Value> {
     let deadline = tokio::time::Instant::now() + within;
     loop {
         let message = tokio::time::timeout_at(deadline, socket.next()).await.ok()??;
@@ -69,7 +70,7 @@ async fn next_frame(socket: &mut Socket, within: Duration) -> Option<Value> {
 }
 
 /// The close code the server ends the socket with within `within` (frames before it skipped).
-async fn close_code(socket: &mut Socket, within: Duration) -> Option<u16> {
+pub(crate) async fn close_code(socket: &mut Socket, within: Duration) -> Option<u16> {
     let deadline = tokio::time::Instant::now() + within;
     loop {
         match tokio::time::timeout_at(deadline, socket.next()).await.ok()? {
@@ -99,6 +100,9 @@ both_backends!(
     a_ticket_opens_one_socket_once,
     a_profile_change_reaches_the_users_sockets_only,
     a_revoked_session_s_socket_closes_with_4001,
+    a_new_instance_reaches_its_owners_sockets_only,
+    a_heartbeat_keeps_the_device_present_for_the_ttl,
+    a_device_becoming_active_is_pushed_to_the_users_other_sockets_only,
 );
 
 async fn no_token_a_bad_token_or_a_token_in_the_url_are_refused_before_the_upgrade(backend: Backend) {
@@ -289,4 +293,129 @@ async fn a_client_that_stops_reading_is_disconnected_with_1008() {
     let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("identity_ws_slow_consumer_disconnects_total"), "counted");
     assert!(metrics.contains("identity_ws_frames_dropped_total"), "counted");
+}
+
+async fn heartbeat(socket: &mut Socket) {
+    socket.send(Message::text(json!({"type": "presence:active"}).to_string())).await.unwrap();
+}
+
+async fn presence(app: &TestApp, token: &str) -> Value {
+    let res = app.get_authed("/v1/users/me/presence", token).await;
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+/// The caller's current session, as `GET /v1/sessions` lists it.
+async fn current_session(app: &TestApp, token: &str) -> Value {
+    let sessions: Value = app.get_authed("/v1/sessions", token).await.json().await.unwrap();
+    sessions["items"].as_array().unwrap().iter().find(|s| s["current"] == true).cloned().expect("the current session")
+}
+
+async fn a_new_instance_reaches_its_owners_sockets_only(backend: Backend) {
+    let boss = unique_email();
+    let app = spawn_app_with(backend, &[("OUTBOX_RELAY", "in-process"), ("BOOTSTRAP_ADMIN_EMAIL", &boss)]).await;
+    let admin = app.bootstrap_admin(&boss).await;
+    let agent =
+        app.post_authed("/v1/admin/agents", &admin, Some(&json!({"name": "Writer", "category": "writing"}))).await;
+    assert_eq!(agent.status(), 201);
+    let agent: Value = agent.json().await.unwrap();
+    let (_, owner) = app.signed_in_user().await;
+    let (_, stranger) = app.signed_in_user().await;
+    let mut owners = bearer_socket(&app, &owner).await;
+    let mut strangers = bearer_socket(&app, &stranger).await;
+    let res = app.post_authed("/v1/instances", &owner, Some(&json!({"agent_id": agent["id"], "name": "Mine"}))).await;
+    assert_eq!(res.status(), 201);
+    let created: Value = res.json().await.unwrap();
+    let frame = next_frame(&mut owners, Duration::from_secs(2)).await.expect("the owner's socket gets the instance");
+    assert_eq!(frame["type"], "instance.created", "{frame}");
+    assert_eq!(frame["data"]["instance_id"], created["id"], "{frame}");
+    assert_eq!(frame["data"]["user_id"], created["user_id"], "{frame}");
+    assert!(frame["id"].is_string() && frame["time"].is_string(), "{frame}");
+    assert_eq!(
+        next_frame(&mut strangers, Duration::from_millis(500)).await,
+        None,
+        "another user's socket gets nothing"
+    );
+}
+
+async fn a_heartbeat_keeps_the_device_present_for_the_ttl(backend: Backend) {
+    let boss = unique_email();
+    let (app, clock) =
+        spawn_app_with_clock(backend, &[("OUTBOX_RELAY", "in-process"), ("BOOTSTRAP_ADMIN_EMAIL", &boss)]).await;
+    let admin = app.bootstrap_admin(&boss).await;
+    let (_, login) = app.signed_in().await;
+    let token = login["access_token"].as_str().unwrap();
+    let user_id = login["user"]["id"].as_str().unwrap();
+    assert_eq!(presence(&app, token).await, json!({"devices": [], "online": false}));
+    let session = current_session(&app, token).await;
+    let mut socket = bearer_socket(&app, token).await;
+    clock.elapse(Duration::from_secs(30)).await;
+    heartbeat(&mut socket).await;
+    let seen = eventually("the heartbeat to be kept", Duration::from_secs(2), async || {
+        let seen = presence(&app, token).await;
+        (seen["online"] == true).then_some(seen)
+    })
+    .await;
+    let devices = seen["devices"].as_array().unwrap();
+    assert_eq!(devices.len(), 1, "{seen}");
+    assert_eq!(devices[0]["device_id"], session["device_id"], "{seen}");
+    assert!(devices[0].get("device_name").is_some(), "{seen}");
+    let last_active_at: chrono::DateTime<chrono::Utc> = devices[0]["last_active_at"].as_str().unwrap().parse().unwrap();
+    assert_eq!(last_active_at, clock.now());
+    // The heartbeat touched the session.
+    let touched: chrono::DateTime<chrono::Utc> =
+        current_session(&app, token).await["last_seen_at"].as_str().unwrap().parse().unwrap();
+    assert!((clock.now() - touched).num_milliseconds().abs() < 1, "the session's last-seen time is the heartbeat's");
+    // The admin user view shows it too.
+    let viewed: Value = app.get_authed(&format!("/v1/admin/users/{user_id}"), &admin).await.json().await.unwrap();
+    assert_eq!(viewed["presence"]["online"], true, "{viewed}");
+    assert_eq!(viewed["email"], login["user"]["email"], "the account is still there: {viewed}");
+    // Past the TTL (60 s) without another heartbeat: gone.
+    clock.elapse(Duration::from_secs(61)).await;
+    assert_eq!(presence(&app, token).await, json!({"devices": [], "online": false}));
+    let viewed: Value = app.get_authed(&format!("/v1/admin/users/{user_id}"), &admin).await.json().await.unwrap();
+    assert_eq!(viewed["presence"], json!({"online": false, "last_active_at": null}), "{viewed}");
+    // Without a caller, nothing.
+    assert_eq!(app.client.get(app.url("/v1/users/me/presence")).send().await.unwrap().status(), 401);
+}
+
+async fn a_device_becoming_active_is_pushed_to_the_users_other_sockets_only(backend: Backend) {
+    let app = spawn_app_with(backend, IN_PROCESS).await;
+    let email = unique_email();
+    assert_eq!(app.register(&email, PASSWORD).await.status(), 201);
+    // Two sign-ins: two sessions, two devices.
+    let phone = app.login_ok(&email, PASSWORD).await["access_token"].as_str().unwrap().to_owned();
+    let laptop = app.login_ok(&email, PASSWORD).await["access_token"].as_str().unwrap().to_owned();
+    let (_, bob) = app.signed_in_user().await;
+    let mut phones = bearer_socket(&app, &phone).await;
+    let mut laptops = bearer_socket(&app, &laptop).await;
+    let mut bobs = bearer_socket(&app, &bob).await;
+    heartbeat(&mut phones).await;
+    let frame = next_frame(&mut laptops, Duration::from_secs(2)).await.expect("the other device hears of it");
+    assert_eq!(frame["type"], "presence:updated", "{frame}");
+    assert_eq!(frame["data"]["device_id"], current_session(&app, &phone).await["device_id"], "{frame}");
+    assert_eq!(frame["data"]["status"], "active", "{frame}");
+    assert!(frame["id"].is_string() && frame["time"].is_string(), "{frame}");
+    assert_eq!(next_frame(&mut phones, Duration::from_millis(300)).await, None, "not the socket it came from");
+    assert_eq!(next_frame(&mut bobs, Duration::from_millis(300)).await, None, "another user's socket gets nothing");
+    // Still present: a later heartbeat (here within the 10 s per socket, ignored) says nothing new.
+    heartbeat(&mut phones).await;
+    assert_eq!(next_frame(&mut laptops, Duration::from_millis(300)).await, None, "already active");
+    // The laptop becoming active is the phone's news.
+    heartbeat(&mut laptops).await;
+    let frame = next_frame(&mut phones, Duration::from_secs(2)).await.expect("the phone hears of the laptop");
+    assert_eq!(frame["data"]["device_id"], current_session(&app, &laptop).await["device_id"], "{frame}");
+    let listed = presence(&app, &phone).await;
+    assert_eq!(listed["devices"].as_array().unwrap().len(), 2, "{listed}");
+}
+
+/// The server stopping closes its sockets with 1001 (reconnect elsewhere).
+#[tokio::test]
+async fn stopping_the_server_closes_its_sockets_with_1001() {
+    let app = spawn_app_with(Backend::Memory, &[]).await;
+    let (_, token) = app.signed_in_user().await;
+    let mut socket = bearer_socket(&app, &token).await;
+    // Dropping the app stops its server (`SHUTDOWN_DRAIN_SECONDS=0` in tests).
+    drop(app);
+    assert_eq!(close_code(&mut socket, Duration::from_secs(5)).await, Some(1001));
 }

@@ -7,8 +7,8 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.admin_user_detail import AdminUserDetail
 from ...models.problem import Problem
-from ...models.user_view import UserView
 from ...types import Response
 
 
@@ -28,9 +28,9 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Problem | UserView | None:
+) -> AdminUserDetail | Problem | None:
     if response.status_code == 200:
-        response_200 = UserView.from_dict(response.json())
+        response_200 = AdminUserDetail.from_dict(response.json())
 
         return response_200
 
@@ -62,7 +62,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Problem | UserView]:
+) -> Response[AdminUserDetail | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -75,8 +75,8 @@ def sync_detailed(
     id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Response[Problem | UserView]:
-    """One user (admins only; deleted accounts too).
+) -> Response[AdminUserDetail | Problem]:
+    """One user (admins only; deleted accounts too), with their presence.
 
     Args:
         id (UUID):
@@ -86,7 +86,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem | UserView]
+        Response[AdminUserDetail | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -104,8 +104,8 @@ def sync(
     id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Problem | UserView | None:
-    """One user (admins only; deleted accounts too).
+) -> AdminUserDetail | Problem | None:
+    """One user (admins only; deleted accounts too), with their presence.
 
     Args:
         id (UUID):
@@ -115,7 +115,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem | UserView
+        AdminUserDetail | Problem
     """
 
     return sync_detailed(
@@ -128,8 +128,8 @@ async def asyncio_detailed(
     id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Response[Problem | UserView]:
-    """One user (admins only; deleted accounts too).
+) -> Response[AdminUserDetail | Problem]:
+    """One user (admins only; deleted accounts too), with their presence.
 
     Args:
         id (UUID):
@@ -139,7 +139,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem | UserView]
+        Response[AdminUserDetail | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -155,8 +155,8 @@ async def asyncio(
     id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Problem | UserView | None:
-    """One user (admins only; deleted accounts too).
+) -> AdminUserDetail | Problem | None:
+    """One user (admins only; deleted accounts too), with their presence.
 
     Args:
         id (UUID):
@@ -166,7 +166,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem | UserView
+        AdminUserDetail | Problem
     """
 
     return (
