@@ -14,9 +14,8 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use identity_core::DomainEvent;
-use lapin::options::{BasicConsumeOptions, ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions};
+use lapin::options::{BasicConsumeOptions, QueueBindOptions, QueueDeclareOptions};
 use lapin::types::{AMQPValue, FieldTable};
-use lapin::{Connection, ConnectionProperties, ExchangeKind};
 use tokio::sync::watch;
 
 use crate::Received;
@@ -80,15 +79,8 @@ async fn consume(
     stop: &mut watch::Receiver<bool>,
     backoff: &mut Duration,
 ) -> anyhow::Result<()> {
-    let connection =
-        tokio::time::timeout(settings.timeout, Connection::connect(&settings.url, ConnectionProperties::default()))
-            .await
-            .map_err(|_| anyhow::anyhow!("no AMQP connection within {}s", settings.timeout.as_secs()))??;
-    let channel = connection.create_channel().await?;
-    let durable = ExchangeDeclareOptions { durable: true, ..ExchangeDeclareOptions::default() };
-    channel
-        .exchange_declare(settings.exchange.as_str().into(), ExchangeKind::Topic, durable, FieldTable::default())
-        .await?;
+    let (_connection, channel) =
+        crate::consumer::open_topic(&settings.url, settings.timeout, &settings.exchange).await?;
     let mut arguments = FieldTable::default();
     arguments.insert("x-max-length".into(), AMQPValue::LongInt(MAX_QUEUED));
     // Server-named, this connection's only, gone with it.
@@ -141,6 +133,8 @@ mod tests {
     use lapin::options::{BasicPublishOptions, ExchangeDeleteOptions};
 
     use super::*;
+    use lapin::{Connection, ConnectionProperties};
+
     use crate::{AmqpPublisher, AmqpSettings};
 
     fn url() -> String {

@@ -96,20 +96,30 @@ fn queue_arguments(settings: &ConsumerSettings) -> FieldTable {
     arguments
 }
 
+/// A connection (within `timeout`) and a channel on which the durable topic `exchange` is
+/// declared: where every consumer of the events starts. Keep the connection as long as the
+/// channel.
+pub(crate) async fn open_topic(
+    url: &str,
+    timeout: Duration,
+    exchange: &str,
+) -> anyhow::Result<(lapin::Connection, lapin::Channel)> {
+    let connection = tokio::time::timeout(timeout, Connection::connect(url, ConnectionProperties::default()))
+        .await
+        .map_err(|_| anyhow::anyhow!("no AMQP connection within {}s", timeout.as_secs()))??;
+    let channel = connection.create_channel().await?;
+    let durable = ExchangeDeclareOptions { durable: true, ..ExchangeDeclareOptions::default() };
+    channel.exchange_declare(exchange.into(), ExchangeKind::Topic, durable, FieldTable::default()).await?;
+    Ok((connection, channel))
+}
+
 async fn consume(
     settings: &ConsumerSettings,
     handler: &dyn MessageHandler,
     stop: &mut watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let connection =
-        tokio::time::timeout(settings.timeout, Connection::connect(&settings.url, ConnectionProperties::default()))
-            .await
-            .map_err(|_| anyhow::anyhow!("no AMQP connection within {}s", settings.timeout.as_secs()))??;
-    let channel = connection.create_channel().await?;
+    let (_connection, channel) = open_topic(&settings.url, settings.timeout, &settings.exchange).await?;
     let durable = ExchangeDeclareOptions { durable: true, ..ExchangeDeclareOptions::default() };
-    channel
-        .exchange_declare(settings.exchange.as_str().into(), ExchangeKind::Topic, durable, FieldTable::default())
-        .await?;
     // Dead letters: a fanout exchange and a quorum queue that keeps them for an operator.
     let dlx = format!("{}.dlx", settings.queue);
     let dead = format!("{}.dead", settings.queue);
