@@ -139,7 +139,7 @@ pub fn openapi() -> serde_json::Value {
     let mut doc = annotations(ApiDoc::openapi());
     crate::routes::settings::document_namespaces(&mut doc);
     crate::routes::auth::login_names_an_account(&mut doc);
-    crate::routes::auth::second_factor_answers(&mut doc);
+    crate::routes::second_factor::second_factor_answers(&mut doc);
     crate::openapi_rules::apply(&mut doc);
     doc
 }

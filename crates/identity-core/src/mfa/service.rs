@@ -241,25 +241,17 @@ impl MfaService {
         self.ctx.finish(tx, &events, entry).await
     }
 
-    /// The kinds of second factor `user` can prove at sign-in (none: the password is enough).
-    pub async fn factors_of(&self, user: UserId) -> Result<Vec<MfaKind>, CoreError> {
-        let mut kinds: Vec<MfaKind> =
-            self.mfa.methods_of(user).await?.iter().filter(|m| m.is_confirmed()).map(|m| m.kind).collect();
-        kinds.dedup();
-        Ok(kinds)
-    }
-
-    /// The `method`s [`Self::prove`] takes for `user` (`totp`, `recovery_code` while codes are
-    /// left); empty when the account has no second factor.
+    /// The `method`s [`Self::prove`] takes for `user` (`totp`, `webauthn`, `recovery_code` while
+    /// codes are left); empty when the account has no second factor, which every password
+    /// login asks: then the recovery codes are not read.
     pub async fn sign_in_methods(&self, user: UserId) -> Result<Vec<&'static str>, CoreError> {
-        let overview = self.overview_of(user).await?;
         let mut methods: Vec<&'static str> = Vec::new();
-        for method in &overview.methods {
+        for method in self.mfa.methods_of(user).await?.iter().filter(|m| m.is_confirmed()) {
             if !methods.contains(&method.kind.as_str()) {
                 methods.push(method.kind.as_str());
             }
         }
-        if !methods.is_empty() && overview.recovery_codes_left > 0 {
+        if !methods.is_empty() && self.mfa.recovery_codes_of(user).await?.iter().any(|c| c.used_at.is_none()) {
             methods.push(RECOVERY_METHOD);
         }
         Ok(methods)

@@ -193,6 +193,13 @@ impl LoginService {
             errors.push(FieldError::new("password", "required", "a password is required"));
         }
         if let Some(factor) = &factor {
+            if factor.method.trim().is_empty() {
+                errors.push(FieldError::new(
+                    "method",
+                    "required",
+                    "a code or a passkey's answer goes with its `method`",
+                ));
+            }
             errors.collect(crate::domain::single_line("method", &factor.method));
             check_answer(&mut errors, &factor.method, &factor.code, factor.credential.as_ref());
             if factor.method == PASSKEY_METHOD && factor.challenge_id.is_none() {

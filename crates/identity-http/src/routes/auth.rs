@@ -3,15 +3,12 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, get, post, web};
 use chrono::{DateTime, Utc};
 use identity_core::ports::ClientInfo;
-use identity_core::usecases::{
-    ConfirmRegistrationInput, DeviceInput, FactorInput, LoginInput, LoginOutput, MfaLoginInput, MfaPending,
-    RegisterInput, SignIn,
-};
+use identity_core::usecases::{ConfirmRegistrationInput, DeviceInput, LoginInput, LoginOutput, RegisterInput, SignIn};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::views::{SessionView, UserView};
+use super::views::{MfaRequiredResponse, SessionView, UserView};
 use crate::client::client_info;
 use crate::config::SameSite;
 use crate::error::{ApiError, Problem};
@@ -261,45 +258,6 @@ pub fn login_names_an_account(doc: &mut serde_json::Value) {
     }
 }
 
-/// What a second factor's answer holds depends on its `method`: a code (`totp`,
-/// `recovery_code`), or the passkey's `credential` object (`webauthn`, with the
-/// `challenge_id` of its ceremony at re-authentication); without a `method` (re-authentication
-/// of an account without a factor), none of them. Added to the generated schemas, which have
-/// no way to relate one field to another.
-pub fn second_factor_answers(doc: &mut serde_json::Value) {
-    use serde_json::json;
-    let webauthn = json!({ "required": ["method"], "properties": { "method": { "const": "webauthn" } } });
-    let answer = |passkey: serde_json::Value| {
-        json!({
-            "if": webauthn,
-            "then": passkey,
-            "else": { "required": ["code"], "properties": { "code": { "type": "string" } } },
-        })
-    };
-    let at_login = answer(json!({ "required": ["credential"], "properties": { "credential": { "type": "object" } } }));
-    let step_up = answer(json!({
-        "required": ["challenge_id", "credential"],
-        "properties": { "challenge_id": { "type": "string" }, "credential": { "type": "object" } },
-    }));
-    if let Some(schema) = doc.pointer_mut("/components/schemas/MfaLoginRequest").and_then(|s| s.as_object_mut()) {
-        for (key, value) in at_login.as_object().into_iter().flatten() {
-            schema.insert(key.clone(), value.clone());
-        }
-    }
-    if let Some(schema) = doc.pointer_mut("/components/schemas/ReauthenticateRequest").and_then(|s| s.as_object_mut()) {
-        let absent = json!({ "type": "null" });
-        schema.insert(
-            "if".to_owned(),
-            json!({ "required": ["method"], "properties": { "method": { "type": "string" } } }),
-        );
-        schema.insert("then".to_owned(), step_up);
-        schema.insert(
-            "else".to_owned(),
-            json!({ "properties": { "code": absent, "challenge_id": absent, "credential": absent } }),
-        );
-    }
-}
-
 /// A nested object of a body: serde would also take a struct from an array (`[id, name]`);
 /// the document says object, so that is refused (422) like any other type.
 fn object_or_null<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
@@ -382,11 +340,7 @@ const REFRESH_COOKIE_PATH: &str = "/v1/auth";
 /// the access token as `X-Auth-Token`, both as `HttpOnly` cookies.
 pub(crate) fn signed_in(mut builder: HttpResponseBuilder, cookies: &CookieSettings, out: &LoginOutput) -> HttpResponse {
     let expires_in = out.claims.lifetime_secs();
-    builder
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((header::PRAGMA, "no-cache"))
-        .insert_header(("X-Auth-Token", out.access_token.as_str()))
-        .cookie(cookie(cookies, &cookies.access_name, &out.access_token, "/", cookies.access_max_age))
+    with_access_token(&mut builder, cookies, &out.access_token)
         .cookie(cookie(
             cookies,
             &cookies.refresh_name,
@@ -406,6 +360,20 @@ pub(crate) fn signed_in(mut builder: HttpResponseBuilder, cookies: &CookieSettin
         })
 }
 
+/// What every answer that hands out an access token carries: no caching, the token as
+/// `X-Auth-Token` and as the `HttpOnly` access cookie.
+pub(crate) fn with_access_token<'a>(
+    builder: &'a mut HttpResponseBuilder,
+    cookies: &CookieSettings,
+    access_token: &str,
+) -> &'a mut HttpResponseBuilder {
+    builder
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"))
+        .insert_header(("X-Auth-Token", access_token))
+        .cookie(cookie(cookies, &cookies.access_name, access_token, "/", cookies.access_max_age))
+}
+
 /// Both auth cookies, expired.
 fn signed_out(mut builder: HttpResponseBuilder, cookies: &CookieSettings) -> HttpResponse {
     let zero = std::time::Duration::ZERO;
@@ -414,65 +382,6 @@ fn signed_out(mut builder: HttpResponseBuilder, cookies: &CookieSettings) -> Htt
         .cookie(cookie(cookies, &cookies.access_name, "", "/", zero))
         .cookie(cookie(cookies, &cookies.refresh_name, "", REFRESH_COOKIE_PATH, zero))
         .finish()
-}
-
-/// A second factor the second step of a sign-in takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum MfaMethodName {
-    /// A code from the authenticator app (each code works once).
-    Totp,
-    /// One of the recovery codes shown when the first factor was confirmed (each works once).
-    RecoveryCode,
-    /// A passkey (WebAuthn): its answer to the assertion offered with the `mfa_token`.
-    Webauthn,
-}
-
-impl MfaMethodName {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Totp => "totp",
-            Self::RecoveryCode => "recovery_code",
-            Self::Webauthn => "webauthn",
-        }
-    }
-
-    fn parse(raw: &str) -> Option<Self> {
-        [Self::Totp, Self::RecoveryCode, Self::Webauthn].into_iter().find(|m| m.as_str() == raw)
-    }
-}
-
-/// The right password of an account with a second factor: nothing is issued yet. Send the
-/// `mfa_token` with a code to `POST /v1/auth/login/mfa`.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MfaRequiredResponse {
-    /// Always `true`: what tells this answer from a signed-in one.
-    #[schema(example = true)]
-    pub mfa_required: bool,
-    /// For `POST /v1/auth/login/mfa` only (never a bearer token); works for `expires_in`
-    /// seconds and five wrong codes.
-    pub mfa_token: String,
-    /// The methods the second step takes for this account.
-    pub methods: Vec<MfaMethodName>,
-    #[schema(example = 300)]
-    pub expires_in: i64,
-    /// With passkeys (`methods` lists `webauthn`): the `publicKey` options for
-    /// `navigator.credentials.get()`; send its answer as `credential`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
-    pub webauthn: Option<serde_json::Value>,
-}
-
-impl From<&MfaPending> for MfaRequiredResponse {
-    fn from(pending: &MfaPending) -> Self {
-        Self {
-            mfa_required: true,
-            mfa_token: pending.mfa_token.clone(),
-            methods: pending.methods.iter().filter_map(|m| MfaMethodName::parse(m)).collect(),
-            expires_in: pending.expires_in,
-            webauthn: pending.passkey_options.clone(),
-        }
-    }
 }
 
 /// What a login answers: signed in, or waiting for a second factor (`mfa_required: true`).
@@ -522,158 +431,6 @@ pub async fn login(
             .insert_header((header::PRAGMA, "no-cache"))
             .json(MfaRequiredResponse::from(&pending)),
     })
-}
-
-/// The second step of a sign-in.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct MfaLoginRequest {
-    /// From the login's `mfa_required` answer.
-    #[schema(min_length = 1)]
-    pub mfa_token: String,
-    pub method: MfaMethodName,
-    /// `totp`: the 6 digits of the authenticator app; `recovery_code`: a recovery code
-    /// (`XXXX-XXXX-XXXX`; case, dashes and spaces do not matter).
-    #[serde(default)]
-    #[schema(example = "123456", min_length = 1, max_length = 64)]
-    pub code: Option<String>,
-    /// `webauthn`: the `PublicKeyCredential` `navigator.credentials.get()` answered to the
-    /// login's `webauthn` options, as JSON.
-    #[serde(default)]
-    #[schema(value_type = Option<Object>)]
-    pub credential: Option<serde_json::Value>,
-}
-
-/// Completes a sign-in that answered `mfa_required`: the same answer as a login (tokens in
-/// the body, `X-Auth-Token`, cookies), with `amr` `["pwd", "otp"]` or `["pwd", "recovery"]`.
-/// A TOTP code works once; a recovery code works once (the account's owner is mailed, and
-/// the audit log says how many are left). Wrong codes count against the account like wrong
-/// passwords; the fifth voids the `mfa_token`.
-#[utoipa::path(
-    operation_id = "login_mfa",
-    tag = "auth",
-    request_body = MfaLoginRequest,
-    responses(
-        (status = OK, description = "Signed in", body = LoginResponse,
-         headers(("X-Auth-Token" = String, description = "The access token"),
-                 ("Set-Cookie" = String, description = "Access token (path /) and refresh token (path /v1/auth) as HttpOnly cookies"))),
-        (status = UNAUTHORIZED, description = "`invalid_mfa_code` (wrong or used code; `attempts_left`), or `invalid_mfa_token` (unknown, expired, finished, or voided by five wrong codes: sign in again)", body = Problem, content_type = "application/problem+json"),
-        (status = TOO_MANY_REQUESTS, description = "`rate_limited` (see `Retry-After` and `RateLimit-*`), or `login_throttled` after repeated failures", body = Problem, content_type = "application/problem+json"),
-        (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[post("/login/mfa")]
-pub async fn login_mfa(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: JsonBody<MfaLoginRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let JsonBody(body) = body;
-    let input = MfaLoginInput {
-        mfa_token: body.mfa_token,
-        method: body.method.as_str().to_owned(),
-        code: body.code.unwrap_or_default(),
-        credential: body.credential,
-        client: client_info(&req, &state),
-    };
-    let answer = state.services.login.login_mfa(input).await;
-    limited(answer, |out| signed_in(HttpResponse::Ok(), &state.cookies, &out))
-}
-
-/// Proving who you are again, for the sensitive changes of the next
-/// `REAUTH_MAX_AGE_SECONDS`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReauthenticateRequest {
-    #[schema(format = Password, min_length = 1)]
-    pub password: String,
-    /// Required when the account has a second factor: with `code` (`totp`,
-    /// `recovery_code`), or with `challenge_id` and `credential` (`webauthn`: the answer to
-    /// `POST /v1/auth/reauthenticate/passkey`).
-    #[serde(default)]
-    pub method: Option<MfaMethodName>,
-    #[serde(default)]
-    #[schema(example = "123456", min_length = 1, max_length = 64)]
-    pub code: Option<String>,
-    #[serde(default)]
-    pub challenge_id: Option<Uuid>,
-    #[serde(default)]
-    #[schema(value_type = Option<Object>)]
-    pub credential: Option<serde_json::Value>,
-}
-
-/// A session whose user just proved who they are again.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ReauthenticateResponse {
-    /// A new access token carrying the new `auth_time` (and `amr`); also `X-Auth-Token` and
-    /// the access cookie. The refresh token does not change.
-    pub access_token: String,
-    pub token_type: TokenType,
-    #[schema(example = 900)]
-    pub expires_in: i64,
-    pub expires_at: DateTime<Utc>,
-    pub session: SessionView,
-}
-
-/// Step-up ("sudo mode"): the password again, and a second factor when the account has one.
-/// Changing the password or the email, adding or removing a factor, new recovery codes and
-/// deleting the account need this within `REAUTH_MAX_AGE_SECONDS` of the sign-in or of the
-/// last re-authentication (403 `reauthentication_required` otherwise). Answers a new access
-/// token with the new `auth_time`. Failures count like failed logins.
-#[utoipa::path(
-    operation_id = "reauthenticate",
-    tag = "auth",
-    security(("bearer" = []), ("cookie" = [])),
-    request_body = ReauthenticateRequest,
-    responses(
-        (status = OK, body = ReauthenticateResponse,
-         headers(("X-Auth-Token" = String, description = "The new access token"),
-                 ("Set-Cookie" = String, description = "The new access token as an HttpOnly cookie (path /)"))),
-        (status = UNAUTHORIZED, description = "`unauthenticated`", body = Problem, content_type = "application/problem+json"),
-        (status = FORBIDDEN, description = "`mfa_required`: the account has a second factor; send `method` and `code` with the password, or `csrf_rejected`", body = Problem, content_type = "application/problem+json"),
-        (status = TOO_MANY_REQUESTS, description = "`login_throttled` after repeated failures", body = Problem, content_type = "application/problem+json"),
-        (status = UNPROCESSABLE_ENTITY, description = "`validation_failed`: a wrong password (field `password`), a wrong or used code (field `code`), or `method` without `code`", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[post("/reauthenticate")]
-pub async fn reauthenticate(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    body: JsonBody<ReauthenticateRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let JsonBody(body) = body;
-    let answered = body.code.is_some() || body.challenge_id.is_some() || body.credential.is_some();
-    let factor = match body.method {
-        None if !answered => None,
-        None => {
-            return Err(identity_core::domain::ValidationErrors::single(identity_core::domain::FieldError::new(
-                "method",
-                "required",
-                "a code or a passkey's answer goes with its `method`",
-            ))
-            .into());
-        }
-        Some(method) => Some(FactorInput {
-            method: method.as_str().to_owned(),
-            code: body.code.unwrap_or_default(),
-            challenge_id: body.challenge_id,
-            credential: body.credential,
-        }),
-    };
-    let out = state.services.login.reauthenticate(&user.0, &body.password, factor).await?;
-    let cookies = &state.cookies;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((header::PRAGMA, "no-cache"))
-        .insert_header(("X-Auth-Token", out.access_token.as_str()))
-        .cookie(cookie(cookies, &cookies.access_name, &out.access_token, "/", cookies.access_max_age))
-        .json(ReauthenticateResponse {
-            access_token: out.access_token.clone(),
-            token_type: TokenType::Bearer,
-            expires_in: out.claims.lifetime_secs(),
-            expires_at: out.claims.exp,
-            session: SessionView::from(&out.session),
-        }))
 }
 
 /// A refresh token in the body; without one the refresh cookie is used.

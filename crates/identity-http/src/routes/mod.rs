@@ -15,6 +15,7 @@ pub mod passkeys;
 pub mod passwords;
 pub mod preferences;
 pub mod realtime;
+pub mod second_factor;
 pub mod service;
 pub mod service_clients;
 pub mod sessions;
@@ -61,8 +62,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .service(auth::verify_email)
             .service(auth::resend_verification)
             .service(auth::login)
-            .service(auth::login_mfa)
-            .service(auth::reauthenticate)
+            .service(second_factor::login_mfa)
+            .service(second_factor::reauthenticate)
             .service(passkeys::start_passkey_reauthentication)
             .service(passkeys::start_passkey_sign_in)
             .service(passkeys::finish_passkey_sign_in)

@@ -1,9 +1,9 @@
 //! Response bodies: what clients see of the domain. Never a hash, never a secret.
 
 use chrono::{DateTime, Utc};
-use identity_core::usecases::Page;
+use identity_core::usecases::{MfaPending, Page};
 use identity_core::{Device, Session, User};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -282,4 +282,63 @@ pub struct PageQuery {
     pub limit: Option<usize>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
+}
+
+/// A second factor the second step of a sign-in takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MfaMethodName {
+    /// A code from the authenticator app (each code works once).
+    Totp,
+    /// One of the recovery codes shown when the first factor was confirmed (each works once).
+    RecoveryCode,
+    /// A passkey (WebAuthn): its answer to the assertion offered with the `mfa_token`.
+    Webauthn,
+}
+
+impl MfaMethodName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Totp => "totp",
+            Self::RecoveryCode => "recovery_code",
+            Self::Webauthn => "webauthn",
+        }
+    }
+
+    fn parse(raw: &str) -> Option<Self> {
+        [Self::Totp, Self::RecoveryCode, Self::Webauthn].into_iter().find(|m| m.as_str() == raw)
+    }
+}
+
+/// The right password of an account with a second factor: nothing is issued yet. Send the
+/// `mfa_token` with a code to `POST /v1/auth/login/mfa`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MfaRequiredResponse {
+    /// Always `true`: what tells this answer from a signed-in one.
+    #[schema(example = true)]
+    pub mfa_required: bool,
+    /// For `POST /v1/auth/login/mfa` only (never a bearer token); works for `expires_in`
+    /// seconds and five wrong codes.
+    pub mfa_token: String,
+    /// The methods the second step takes for this account.
+    pub methods: Vec<MfaMethodName>,
+    #[schema(example = 300)]
+    pub expires_in: i64,
+    /// With passkeys (`methods` lists `webauthn`): the `publicKey` options for
+    /// `navigator.credentials.get()`; send its answer as `credential`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub webauthn: Option<serde_json::Value>,
+}
+
+impl From<&MfaPending> for MfaRequiredResponse {
+    fn from(pending: &MfaPending) -> Self {
+        Self {
+            mfa_required: true,
+            mfa_token: pending.mfa_token.clone(),
+            methods: pending.methods.iter().filter_map(|m| MfaMethodName::parse(m)).collect(),
+            expires_in: pending.expires_in,
+            webauthn: pending.passkey_options.clone(),
+        }
+    }
 }
