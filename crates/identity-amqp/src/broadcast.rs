@@ -38,6 +38,8 @@ pub struct BroadcastSettings {
     pub source: String,
     /// How long opening a connection may take.
     pub timeout: Duration,
+    /// Roots trusted for `amqps://` besides the system's (`AMQP_CA_FILE`).
+    pub ca: Option<identity_tls::CaBundle>,
 }
 
 /// What receives each event (the gateway's `dispatch`); it must not block.
@@ -55,6 +57,15 @@ pub fn spawn_broadcast(
         while !*stop.borrow() {
             match consume(&settings, &deliver, &mut stop, &mut backoff).await {
                 Ok(()) => break,
+                Err(error) if crate::connect::untrusted(&error) => {
+                    tracing::error!(
+                        %error,
+                        exchange = %settings.exchange,
+                        retry_in_s = backoff.as_secs(),
+                        "the WebSocket feed: {}",
+                        crate::connect::UNTRUSTED
+                    );
+                }
                 Err(error) => {
                     tracing::warn!(
                         %error,
@@ -80,7 +91,7 @@ async fn consume(
     backoff: &mut Duration,
 ) -> anyhow::Result<()> {
     let (_connection, channel) =
-        crate::consumer::open_topic(&settings.url, settings.timeout, &settings.exchange).await?;
+        crate::consumer::open_topic(&settings.url, settings.ca.as_ref(), settings.timeout, &settings.exchange).await?;
     let mut arguments = FieldTable::default();
     arguments.insert("x-max-length".into(), AMQPValue::LongInt(MAX_QUEUED));
     // Server-named, this connection's only, gone with it.
@@ -156,6 +167,7 @@ mod tests {
                 routing_keys: vec!["user.updated".into(), "instance.*".into()],
                 source: "/identity/test".into(),
                 timeout: Duration::from_secs(10),
+                ca: None,
             };
             let deliver: Deliver = Arc::new(move |event: &DomainEvent| {
                 let _ = tx.send(event.clone());
@@ -168,6 +180,7 @@ mod tests {
             exchange: exchange.clone(),
             source: "/identity/test".into(),
             timeout: Duration::from_secs(10),
+            ca: None,
         })
         .await
         .unwrap();

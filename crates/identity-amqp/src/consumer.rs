@@ -9,14 +9,15 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use futures_util::StreamExt;
+use lapin::ExchangeKind;
 use lapin::message::Delivery;
 use lapin::options::{
     BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions, ExchangeDeclareOptions, QueueBindOptions,
     QueueDeclareOptions,
 };
 use lapin::types::{AMQPValue, FieldTable};
-use lapin::{Connection, ConnectionProperties, ExchangeKind};
 use tokio::sync::watch;
+use tracing::Instrument;
 
 /// Messages consumed, by `queue` and `outcome` (what the handler said: `applied`, `duplicate`,
 /// `stale`, `unknown`, `ignored`; `failed` when it could not handle the message).
@@ -38,6 +39,8 @@ pub struct ConsumerSettings {
     pub delivery_limit: u32,
     /// How long opening a connection may take.
     pub timeout: Duration,
+    /// Roots trusted for `amqps://` besides the system's (`AMQP_CA_FILE`).
+    pub ca: Option<identity_tls::CaBundle>,
 }
 
 /// One message as the handler sees it.
@@ -69,6 +72,9 @@ pub fn spawn_consumer(
         while !*stop.borrow() {
             match consume(&settings, handler.as_ref(), &mut stop).await {
                 Ok(()) => break,
+                Err(error) if crate::connect::untrusted(&error) => {
+                    tracing::error!(%error, queue = %settings.queue, retry_in_s = backoff.as_secs(), "event consumer: {}", crate::connect::UNTRUSTED);
+                }
                 Err(error) => {
                     tracing::warn!(%error, queue = %settings.queue, retry_in_s = backoff.as_secs(), "event consumer lost the broker");
                 }
@@ -101,10 +107,11 @@ fn queue_arguments(settings: &ConsumerSettings) -> FieldTable {
 /// channel.
 pub(crate) async fn open_topic(
     url: &str,
+    ca: Option<&identity_tls::CaBundle>,
     timeout: Duration,
     exchange: &str,
 ) -> anyhow::Result<(lapin::Connection, lapin::Channel)> {
-    let connection = tokio::time::timeout(timeout, Connection::connect(url, ConnectionProperties::default()))
+    let connection = tokio::time::timeout(timeout, crate::connect::connect(url, ca))
         .await
         .map_err(|_| anyhow::anyhow!("no AMQP connection within {}s", timeout.as_secs()))??;
     let channel = connection.create_channel().await?;
@@ -118,7 +125,8 @@ async fn consume(
     handler: &dyn MessageHandler,
     stop: &mut watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let (_connection, channel) = open_topic(&settings.url, settings.timeout, &settings.exchange).await?;
+    let (_connection, channel) =
+        open_topic(&settings.url, settings.ca.as_ref(), settings.timeout, &settings.exchange).await?;
     let durable = ExchangeDeclareOptions { durable: true, ..ExchangeDeclareOptions::default() };
     // Dead letters: a fanout exchange and a quorum queue that keeps them for an operator.
     let dlx = format!("{}.dlx", settings.queue);
@@ -187,7 +195,9 @@ async fn handle(settings: &ConsumerSettings, handler: &dyn MessageHandler, deliv
         redeliveries: redeliveries(&delivery),
     };
     let queue = settings.queue.clone();
-    match handler.handle(&message).await {
+    // The handler runs in a span whose parent is the trace the message carries (crate::trace).
+    let span = crate::trace::consume_span(&settings.queue, delivery.properties.headers().as_ref());
+    match handler.handle(&message).instrument(span).await {
         Ok(outcome) => {
             metrics::counter!(CONSUMED, "queue" => queue, "outcome" => outcome).increment(1);
             delivery.ack(BasicAckOptions::default()).await?;

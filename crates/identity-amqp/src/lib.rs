@@ -7,19 +7,22 @@
 //! queue of its own on the exchange.
 
 mod broadcast;
+mod connect;
 mod consumer;
+mod trace;
 
 pub use broadcast::{BroadcastSettings, Deliver, MAX_QUEUED, spawn_broadcast};
 pub use consumer::{CONSUMED, ConsumerSettings, DEAD_LETTERED, Message, MessageHandler, spawn_consumer};
 
 use async_trait::async_trait;
 use identity_core::DomainEvent;
-use identity_core::ports::{EventPublisher, HealthCheck, PublishError};
+use identity_core::ports::{EventPublisher, HealthCheck, PublishError, TraceContext};
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions};
 use lapin::types::FieldTable;
-use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind};
+use lapin::{BasicProperties, Channel, Connection, ExchangeKind};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
+use tracing::Instrument;
 
 /// Events RabbitMQ did not take, by `reason` (`unroutable`: returned, no bound queue takes the
 /// routing key; `nack`: refused) and `event_type`. Each stays in the outbox and is retried.
@@ -37,6 +40,8 @@ pub struct AmqpSettings {
     /// confirms may take: a broker that accepts TCP but never answers fails the attempt
     /// instead of stalling the relay and `/ready`.
     pub timeout: std::time::Duration,
+    /// Roots trusted for `amqps://` besides the system's (`AMQP_CA_FILE`).
+    pub ca: Option<identity_tls::CaBundle>,
 }
 
 /// The CloudEvents 1.0 JSON envelope.
@@ -149,7 +154,7 @@ impl AmqpPublisher {
     }
 
     async fn open_unbounded(&self) -> anyhow::Result<Link> {
-        let connection = Connection::connect(&self.settings.url, ConnectionProperties::default()).await?;
+        let connection = connect::connect(&self.settings.url, self.settings.ca.as_ref()).await?;
         let channel = connection.create_channel().await?;
         channel.confirm_select(ConfirmSelectOptions::default()).await?;
         channel
@@ -181,10 +186,17 @@ impl AmqpPublisher {
 
     /// Publishes every event (persistent, `mandatory`), then waits for every confirm. A nack
     /// or a return names its event ([`PublishError::Rejected`]); anything else says nothing
-    /// about the events.
-    async fn publish_on(&self, channel: &Channel, events: &[DomainEvent]) -> Result<(), PublishError> {
+    /// about the events. Each message carries the trace context of its `publish` span, a child
+    /// of the trace its event was recorded in (`traces`, parallel to `events`).
+    async fn publish_on(
+        &self,
+        channel: &Channel,
+        events: &[DomainEvent],
+        traces: &[Option<TraceContext>],
+    ) -> Result<(), PublishError> {
         let mut confirms = Vec::with_capacity(events.len());
-        for event in events {
+        for (i, event) in events.iter().enumerate() {
+            let span = trace::publish_span(&self.settings.exchange, event, traces.get(i).and_then(Option::as_ref));
             let body = serde_json::to_vec(&CloudEvent::from_event(event, &self.settings.source))
                 .map_err(|e| PublishError::Unavailable(e.into()))?;
             let properties = BasicProperties::default()
@@ -193,6 +205,10 @@ impl AmqpPublisher {
                 .with_content_type("application/cloudevents+json".into())
                 .with_delivery_mode(2)
                 .with_timestamp(u64::try_from(event.occurred_at.timestamp()).unwrap_or_default());
+            let properties = match trace::headers(&span) {
+                Some(headers) => properties.with_headers(headers),
+                None => properties,
+            };
             let confirm = channel
                 .basic_publish(
                     self.settings.exchange.as_str().into(),
@@ -202,6 +218,7 @@ impl AmqpPublisher {
                     &body,
                     properties,
                 )
+                .instrument(span)
                 .await
                 .map_err(|e| PublishError::Unavailable(e.into()))?;
             confirms.push((event.id, confirm));
@@ -296,8 +313,16 @@ impl AmqpPublisher {
 #[async_trait]
 impl EventPublisher for AmqpPublisher {
     async fn publish(&self, events: &[DomainEvent]) -> Result<(), PublishError> {
+        self.publish_traced(events, &[]).await
+    }
+
+    async fn publish_traced(
+        &self,
+        events: &[DomainEvent],
+        traces: &[Option<TraceContext>],
+    ) -> Result<(), PublishError> {
         let channel = self.channel().await.map_err(PublishError::Unavailable)?;
-        let result = self.publish_on(&channel, events).await;
+        let result = self.publish_on(&channel, events, traces).await;
         if let Err(PublishError::Unavailable(_)) = &result {
             // Start from a fresh connection next time (a nack leaves the channel usable).
             *self.link.lock().await = None;
@@ -327,6 +352,7 @@ impl HealthCheck for AmqpPublisher {
 mod tests {
     use identity_core::EventType;
     use identity_core::testkit::fixtures;
+    use lapin::ConnectionProperties;
     use lapin::options::{BasicGetOptions, ExchangeDeleteOptions, QueueBindOptions, QueueDeclareOptions};
 
     use super::*;
@@ -356,6 +382,7 @@ mod tests {
             exchange: exchange.clone(),
             source: "/identity/test".into(),
             timeout: std::time::Duration::from_secs(10),
+            ca: None,
         };
         let publisher = AmqpPublisher::connect(settings)
             .await
@@ -428,6 +455,7 @@ mod tests {
             exchange: exchange.clone(),
             source: "/identity/test".into(),
             timeout: std::time::Duration::from_secs(10),
+            ca: None,
         };
         let publisher = AmqpPublisher::connect(settings).await.unwrap();
 
@@ -467,6 +495,7 @@ mod tests {
             exchange: exchange.clone(),
             source: "/identity/test".into(),
             timeout: std::time::Duration::from_secs(10),
+            ca: None,
         };
         let publisher = AmqpPublisher::connect(settings).await.unwrap();
         let conn = Connection::connect(&url(), ConnectionProperties::default()).await.unwrap();

@@ -8,6 +8,7 @@ use identity_core::ports::{HashError, PasswordHasher, Verification};
 use identity_core::{Password, PasswordHash};
 use subtle::ConstantTimeEq;
 use tokio::sync::Semaphore;
+use tracing::Instrument;
 
 /// Argon2id parameters and the bounds of the hashing pool.
 #[derive(Debug, Clone)]
@@ -195,21 +196,34 @@ fn verify_blocking(params: &Params, scratch: &Scratch, password: &str, phc: &str
 impl PasswordHasher for Argon2Hasher {
     async fn hash(&self, password: &Password) -> Result<PasswordHash, HashError> {
         let password = password.expose().to_owned();
-        let phc = self.run(move |params, scratch| hash_blocking(params, scratch, &password)).await?;
+        let phc = self
+            .run(move |params, scratch| hash_blocking(params, scratch, &password))
+            .instrument(span("password hash"))
+            .await?;
         Ok(PasswordHash::from_phc(phc))
     }
 
     async fn verify(&self, password: &Password, hash: &PasswordHash) -> Result<Verification, HashError> {
         let password = password.expose().to_owned();
         let phc = hash.as_phc().to_owned();
-        self.run(move |params, scratch| verify_blocking(params, scratch, &password, &phc)).await
+        self.run(move |params, scratch| verify_blocking(params, scratch, &password, &phc))
+            .instrument(span("password verify"))
+            .await
     }
 
     async fn verify_dummy(&self, password: &Password) -> Result<(), HashError> {
         let password = password.expose().to_owned();
         let dummy = self.dummy.clone();
-        self.run(move |params, scratch| verify_blocking(params, scratch, &password, &dummy).map(|_| ())).await
+        // Named as a real verification: a trace does not tell an unknown account apart.
+        self.run(move |params, scratch| verify_blocking(params, scratch, &password, &dummy).map(|_| ()))
+            .instrument(span("password verify"))
+            .await
     }
+}
+
+/// The span of one hashing (waiting for a slot included), for traces (docs/operations.md).
+fn span(name: &'static str) -> tracing::Span {
+    tracing::info_span!("password", otel.name = name)
 }
 
 #[cfg(test)]

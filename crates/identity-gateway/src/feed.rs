@@ -13,12 +13,13 @@ use crate::{Gateway, metric};
 /// [`Push::of`](identity_core::domain::Push::of) turns into frames): the routing keys a
 /// replica's queue binds. Only these: every other event type stays unroutable until a consumer
 /// of its own binds it (the relay's `mandatory` publishing keeps it in the outbox meanwhile).
-pub const EVENT_TYPES: [EventType; 5] = [
+pub const EVENT_TYPES: [EventType; 6] = [
     EventType::UserUpdated,
     EventType::SessionRevoked,
     EventType::InstanceCreated,
     EventType::InstanceUpdated,
     EventType::InstanceDeleted,
+    EventType::PresenceUpdated,
 ];
 
 /// Delivers every event of `events` (a subscription to the in-process bus) to the gateway's

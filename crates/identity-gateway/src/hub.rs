@@ -155,9 +155,8 @@ impl Gateway {
         self.deliver(&push);
     }
 
-    /// Delivers `push` to the sockets it reaches, as [`dispatch`](Self::dispatch) does: for
-    /// pushes that come from a socket rather than an event (`presence:updated`).
-    pub fn deliver(&self, push: &Push) {
+    /// Delivers `push` to the sockets it reaches, as [`dispatch`](Self::dispatch) says.
+    fn deliver(&self, push: &Push) {
         let frame: Arc<str> = match serde_json::to_string(&push.frame) {
             Ok(text) => text.into(),
             Err(error) => {

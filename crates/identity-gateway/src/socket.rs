@@ -94,11 +94,11 @@ async fn run(
                         Err(_) => break End::Close(CloseCode::TokenExpired),
                     },
                     // Presence is a hint: a store that fails leaves the socket open.
-                    Some(ClientMessage::PresenceActive) => match realtime.heartbeat(&grant, &mut heartbeats).await {
-                        Ok(Some(push)) => admission.gateway.deliver(&push),
-                        Ok(None) => {}
-                        Err(error) => tracing::warn!(%error, "a presence heartbeat was not kept"),
-                    },
+                    Some(ClientMessage::PresenceActive) => {
+                        if let Err(error) = realtime.heartbeat(&grant, &mut heartbeats).await {
+                            tracing::warn!(%error, "a presence heartbeat was not kept");
+                        }
+                    }
                     None => break End::Close(CloseCode::PolicyViolation),
                 },
                 Some(Ok(Message::Ping(bytes))) => {

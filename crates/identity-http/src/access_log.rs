@@ -8,7 +8,9 @@
 //! requests that match no route are `unmatched`), status, duration and client address. Client
 //! errors (4xx) are ordinary answers and log at INFO; server errors log at ERROR with the
 //! cause chain. A request whose head does not parse never gets here (actix-http answers it 400,
-//! or 431 for a head too large): `crate::telemetry` writes its access line.
+//! or 431 for a head too large): `crate::telemetry` writes its access line. With traces
+//! exported (`crate::otel`), the `request` span is the request's server span, a child of the
+//! caller's `traceparent`.
 
 use std::time::Instant;
 
@@ -58,7 +60,25 @@ pub async fn middleware(
         .map(|ip| ip.to_string())
         .unwrap_or_default();
     let method = req.method().to_string();
-    let span = tracing::info_span!("request", request_id = %id);
+    let traced = crate::otel::exporting();
+    let span = if traced {
+        // A server span of the trace the request's `traceparent` names (or of a new one),
+        // named `METHOD /route/{template}` once the route is known.
+        let span = tracing::info_span!(
+            "request",
+            request_id = %id,
+            otel.name = %method,
+            otel.kind = "server",
+            otel.status_code = tracing::field::Empty,
+            http.request.method = %method,
+            http.route = tracing::field::Empty,
+            http.response.status_code = tracing::field::Empty,
+        );
+        crate::otel::continue_trace(&span, req.headers());
+        span
+    } else {
+        tracing::info_span!("request", request_id = %id)
+    };
     let started = Instant::now();
     let outcome = next.call(req).instrument(span.clone()).await;
     let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -74,6 +94,14 @@ pub async fn middleware(
                 .map(ApiError::code)
                 .or_else(|| res.response().extensions().get::<Outcome>().map(|o| o.0));
             crate::metrics::record_request(&method, &route, status, duration_ms / 1000.0, code);
+            if traced {
+                crate::otel::rename(&span, format!("{method} {route}"));
+                span.record("http.route", route.as_str());
+                span.record("http.response.status_code", status);
+                if res.status().is_server_error() {
+                    span.record("otel.status_code", "ERROR");
+                }
+            }
             // `/ready` answering 503 reports a state (a dependency down, or draining), it is not
             // a failure of the request: the readiness check logs what is down.
             if res.status().is_server_error() && route != "/ready" {
@@ -93,6 +121,13 @@ pub async fn middleware(
             let cause = cause_chain(&error);
             let code = error.as_error::<ApiError>().map(ApiError::code);
             crate::metrics::record_request(&method, "unmatched", status, duration_ms / 1000.0, code);
+            if traced {
+                crate::otel::rename(&span, format!("{method} unmatched"));
+                span.record("http.response.status_code", status);
+                if status >= 500 {
+                    span.record("otel.status_code", "ERROR");
+                }
+            }
             if status >= 500 {
                 tracing::error!(target: "access", method, route = "unmatched", status, duration_ms, client, cause, "request failed");
             } else {

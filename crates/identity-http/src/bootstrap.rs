@@ -209,9 +209,13 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
     type Shared = (Arc<dyn CodeStore>, Arc<dyn RevocationList>, Arc<dyn RateLimiter>);
     let (codes, revocations, limiter): Shared = match &config.store.redis_url {
         Some(url) => {
-            let redis =
-                identity_redis::RedisStore::lazy(url.expose_secret(), config.store.redis_key_prefix.clone(), timeout)
-                    .map_err(|e| ConfigError { var: REDIS.var, message: format!("{e:#}") })?;
+            let redis = identity_redis::RedisStore::lazy_with_ca(
+                url.expose_secret(),
+                config.store.redis_key_prefix.clone(),
+                timeout,
+                config.store.redis_ca.as_ref(),
+            )
+            .map_err(|e| ConfigError { var: REDIS.var, message: format!("{e:#}") })?;
             if first_attempt(REDIS, retry, redis.ping()).await?.is_none() {
                 let probe = redis.clone();
                 crate::dependencies::retry_in_background(
@@ -281,6 +285,7 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
                 exchange: config.events.exchange.clone(),
                 source: config.events.source.clone(),
                 timeout,
+                ca: config.events.amqp_ca.clone(),
             };
             // Never gates start-up nor readiness: events wait in the outbox while it is down.
             let amqp = Arc::new(identity_amqp::AmqpPublisher::lazy(settings));

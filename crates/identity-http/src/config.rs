@@ -21,9 +21,11 @@ mod backends;
 mod http;
 mod jobs;
 mod mail;
+mod otel;
 mod proxy;
 mod realtime;
 mod secrets;
+mod tls;
 mod webauthn;
 
 pub use auth::KeysConfig;
@@ -31,6 +33,7 @@ pub use backends::{EventsConfig, StoreConfig};
 pub use http::{CookieConfig, HttpConfig};
 pub use jobs::JobsConfig;
 pub use mail::MailConfig;
+pub use otel::OtelConfig;
 pub use proxy::ProxyConfig;
 pub use realtime::RealtimeConfig;
 pub use webauthn::WebAuthnConfig;
@@ -109,6 +112,8 @@ pub struct Config {
     pub webauthn: WebAuthnConfig,
     /// The WebSocket gateway's bounds (`WS_*`).
     pub realtime: RealtimeConfig,
+    /// Traces over OTLP (`OTEL_*`); off without an endpoint.
+    pub otel: OtelConfig,
 }
 
 /// Logs (`LOG_FORMAT`, `RUST_LOG`).
@@ -209,6 +214,7 @@ impl Config {
         let proxy = proxy::read(&r)?;
         let webauthn = webauthn::read(&r)?;
         let realtime = realtime::read(&r)?;
+        let otel = otel::read(&r)?;
         let format = match r.string("LOG_FORMAT", "json").to_ascii_lowercase().as_str() {
             "json" => LogFormat::Json,
             "pretty" | "text" => LogFormat::Pretty,
@@ -217,7 +223,7 @@ impl Config {
             }
         };
         let log = LogConfig { format, filter: r.string("RUST_LOG", "info") };
-        Ok(Self { http, store, events, keys, auth, mail, jobs, hashing, log, proxy, webauthn, realtime })
+        Ok(Self { http, store, events, keys, auth, mail, jobs, hashing, log, proxy, webauthn, realtime, otel })
     }
 }
 

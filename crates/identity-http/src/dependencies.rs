@@ -83,7 +83,13 @@ pub async fn within<T>(
         tokio::select! {
             result = &mut connecting => {
                 return result.map_err(|error| {
-                    let what = if is_down(&error) { "is not reachable" } else { "refused the connection; check it" };
+                    let what = if untrusted(&error) {
+                        UNTRUSTED
+                    } else if is_down(&error) {
+                        "is not reachable"
+                    } else {
+                        "refused the connection; check it"
+                    };
                     anyhow::anyhow!("{name} ({var}) {what}: {error:#}")
                 });
             }
@@ -100,6 +106,17 @@ pub async fn within<T>(
             }
         }
     }
+}
+
+/// What a certificate that failed verification is: a configuration error, never an outage.
+const UNTRUSTED: &str = "showed a TLS certificate that failed verification (check the host name it is reached by, \
+                         and the CA: sslrootcert, REDIS_CA_FILE, AMQP_CA_FILE; docs/configuration.md, TLS to the \
+                         stores)";
+
+/// Whether the server's TLS certificate failed verification (wrong CA, wrong host name,
+/// expired): start-up stops on it, and a retry in the background logs it at ERROR.
+pub fn untrusted(error: &anyhow::Error) -> bool {
+    error.chain().any(identity_tls::is_certificate_error)
 }
 
 /// Whether `error` says the dependency is down (worth waiting for) rather than misconfigured.
@@ -131,6 +148,9 @@ pub fn is_down(error: &anyhow::Error) -> bool {
         "the database system is in recovery mode",
         "too many clients already",
     ];
+    if untrusted(error) {
+        return false;
+    }
     error.chain().any(|cause| {
         if cause.downcast_ref::<NoAnswer>().is_some() {
             return true;
@@ -248,6 +268,13 @@ where
                     then(answer).await;
                     return;
                 }
+                Err(error) if untrusted(&error) => tracing::error!(
+                    dependency = name,
+                    variable = var,
+                    attempts,
+                    error = format!("{error:#}"),
+                    "{name} ({var}) {UNTRUSTED}; /ready names it until it is fixed. Retrying"
+                ),
                 Err(error) if is_down(&error) => tracing::warn!(
                     dependency = name,
                     variable = var,
@@ -338,6 +365,9 @@ mod tests {
         assert!(is_down(&anyhow::anyhow!("PostgreSQL (DATABASE_URL) is not reachable: error connecting to server")));
         assert!(!is_down(&anyhow::anyhow!("password authentication failed for user \"postgres\"")));
         assert!(!is_down(&anyhow::anyhow!("invalid peer certificate: UnknownIssuer")));
+        // A certificate failure is never "down", whatever else its text says.
+        let untrusted = anyhow::anyhow!("connection closed: invalid peer certificate: NotValidForName");
+        assert!(!is_down(&untrusted) && super::untrusted(&untrusted));
         assert!(!is_down(&anyhow::anyhow!("database \"nope\" does not exist")));
     }
 

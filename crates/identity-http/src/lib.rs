@@ -16,6 +16,7 @@ pub mod limits;
 pub mod metrics;
 pub mod openapi;
 pub mod openapi_rules;
+pub mod otel;
 pub mod pages;
 pub mod probe;
 pub mod problem_code;

@@ -33,6 +33,8 @@ Configuration comes from environment variables (empty counts as unset); the main
   ALLOWED_ORIGINS         browser origins allowed to call (CORS, CSRF check)
   BOOTSTRAP_ADMIN_EMAIL   the account that becomes the first admin
   LOG_FORMAT, RUST_LOG    json or pretty; the log filter (info)
+  OTEL_EXPORTER_OTLP_ENDPOINT
+                          http://collector:4318: traces over OTLP/HTTP (unset: none)
 Each secret may be read from a file instead: NAME_FILE (e.g. PASETO_SECRET_KEY_FILE).
 Every variable, with its default: docs/configuration.md.
 ";
@@ -83,15 +85,33 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Err(error) = telemetry::init(config.log.format, &config.log.filter) {
+    // Traces only where requests are served: `migrate` and `create-admin` export none.
+    let traces = match command.as_str() {
+        "serve" => match identity_http::otel::start(&config.otel) {
+            Ok(traces) => traces,
+            Err(error) => {
+                eprintln!("identity: {error:#}");
+                return ExitCode::from(2);
+            }
+        },
+        _ => None,
+    };
+    if let Err(error) = telemetry::init(config.log.format, &config.log.filter, traces.as_ref().map(|t| t.tracer())) {
         eprintln!("identity: cannot set up logging: {error}");
         return ExitCode::FAILURE;
+    }
+    if let Some((var, endpoint)) = config.otel.endpoint.as_ref().filter(|_| traces.is_some()) {
+        tracing::info!(variable = var, endpoint = %endpoint, "traces: exported over OTLP (http/protobuf)");
     }
     let result = match command.as_str() {
         "migrate" => migrate(&config).await,
         "create-admin" => create_admin(&config, std::env::args().nth(2)).await,
         _ => serve(&config).await,
     };
+    // The graceful stop is over (the relays published their last events): export the last spans.
+    if let Some(traces) = traces {
+        traces.shutdown();
+    }
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

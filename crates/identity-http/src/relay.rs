@@ -1,6 +1,8 @@
 //! The outbox relay: moves committed events from the outbox to the broker (or the
 //! in-process bus). Every replica runs one; the store's claim (`FOR UPDATE SKIP LOCKED`)
-//! keeps them from publishing the same event twice. What a pass does to each row (publish,
+//! keeps them from publishing the same event twice. A pass runs every 200 ms when idle, and at
+//! once when a transaction of this process recorded events (`Outbox::committed`), so a change
+//! reaches the broker in milliseconds. What a pass does to each row (publish,
 //! record a failure, park an undecodable row) is the store's contract (`Outbox`); this task
 //! paces the passes and logs what they did.
 
@@ -50,8 +52,9 @@ pub fn spawn(
             let wait = match outbox.relay(BATCH, publisher.as_ref(), clock.now()).await {
                 Ok(report) => {
                     log(&report);
-                    if report.failed > 0 && report.published == 0 {
-                        // Nothing went out: the broker is likely down. Back off.
+                    if report.unavailable && report.published == 0 {
+                        // Nothing went out: the broker is down. Back off. (Refused rows wait
+                        // their own retry time: the next pass takes the rows after them.)
                         let wait = backoff;
                         backoff = (backoff * 2).min(MAX_BACKOFF);
                         wait
@@ -71,8 +74,11 @@ pub fn spawn(
                 break;
             }
             if !wait.is_zero() {
+                // Idle, a commit of this process wakes it at once; backing off, only the time.
+                let idle = wait == IDLE;
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => {}
+                    _ = outbox.committed(), if idle => {}
                     _ = stop.changed() => {}
                 }
             }

@@ -187,6 +187,7 @@ impl Application {
                 queue: config.events.instance_queue.clone(),
                 delivery_limit: config.events.delivery_limit,
                 timeout: config.store.dependency_timeout,
+                ca: config.events.amqp_ca.clone(),
             };
             let handler = crate::consumer::InstanceUpdates::handler(instances, config.events.source.clone());
             relays.push(identity_amqp::spawn_consumer(settings, handler, stop.clone()));
@@ -205,6 +206,7 @@ impl Application {
                 routing_keys: identity_gateway::EVENT_TYPES.iter().map(|t| t.as_str().to_owned()).collect(),
                 source: config.events.source.clone(),
                 timeout: config.store.dependency_timeout,
+                ca: config.events.amqp_ca.clone(),
             };
             let gateway = sockets.clone();
             let deliver: identity_amqp::Deliver = std::sync::Arc::new(move |event| gateway.dispatch(event));

@@ -15,6 +15,21 @@ pub fn subscriber<W>(format: LogFormat, filter: &str, writer: W) -> Box<dyn Subs
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
+    traced_subscriber(format, filter, writer, None)
+}
+
+/// [`subscriber`], whose spans also go to `tracer` when there is one (`crate::otel`): spans
+/// only, the service's own (libraries' spans, lapin's connection loop say, are not exported),
+/// as the filter lets them through (`RUST_LOG`; they are at INFO); log events stay logs.
+pub fn traced_subscriber<W>(
+    format: LogFormat,
+    filter: &str,
+    writer: W,
+    tracer: Option<opentelemetry_sdk::trace::SdkTracer>,
+) -> Box<dyn Subscriber + Send + Sync>
+where
+    W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+{
     // tokio-postgres logs bind parameters (password hashes among them) at debug level: it is
     // held at info whatever RUST_LOG says, so no log level can leak a secret.
     let filter = EnvFilter::try_new(filter)
@@ -28,7 +43,14 @@ where
                 .parse()
                 .unwrap_or_else(|_| tracing_subscriber::filter::LevelFilter::INFO.into()),
         );
-    let registry = tracing_subscriber::registry().with(filter).with(MalformedRequests);
+    let spans = tracer.map(|tracer| {
+        tracing_opentelemetry::layer().with_tracer(tracer).with_threads(false).with_filter(
+            tracing_subscriber::filter::filter_fn(|metadata| {
+                metadata.is_span() && metadata.target().starts_with("identity")
+            }),
+        )
+    });
+    let registry = tracing_subscriber::registry().with(filter).with(MalformedRequests).with(spans);
     match format {
         LogFormat::Json => Box::new(registry.with(
             tracing_subscriber::fmt::layer().json().with_current_span(true).with_span_list(false).with_writer(writer),
@@ -95,8 +117,12 @@ fn quiet(target: &str) -> tracing_subscriber::filter::Directive {
     format!("{target}=info").parse().unwrap_or_else(|_| tracing_subscriber::filter::LevelFilter::INFO.into())
 }
 
-/// Installs the global subscriber writing to stdout.
-pub fn init(format: LogFormat, filter: &str) -> anyhow::Result<()> {
-    tracing::subscriber::set_global_default(subscriber(format, filter, std::io::stdout))?;
+/// Installs the global subscriber writing to stdout (and its spans to `tracer`, if any).
+pub fn init(
+    format: LogFormat,
+    filter: &str,
+    tracer: Option<opentelemetry_sdk::trace::SdkTracer>,
+) -> anyhow::Result<()> {
+    tracing::subscriber::set_global_default(traced_subscriber(format, filter, std::io::stdout, tracer))?;
     Ok(())
 }

@@ -8,6 +8,9 @@ mod schema;
 mod store;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+mod tls;
+mod trace;
 
 pub use migrate::{run_migrations, run_shared_migrations};
 pub use store::{PgStore, PoolSettings};
+pub use tls::{PgTarget, SslMode};

@@ -1,7 +1,8 @@
-use diesel::Connection;
 use diesel_async::AsyncPgConnection;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::tls::PgTarget;
 
 /// The migrations of the top-level `migrations/` folder, compiled into the binary.
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations");
@@ -30,11 +31,16 @@ pub async fn run_shared_migrations(url: &str) -> anyhow::Result<Vec<String>> {
 }
 
 async fn run(url: &str, migrations: EmbeddedMigrations) -> anyhow::Result<Vec<String>> {
-    let url = url.to_owned();
+    let target = PgTarget::parse(url).map_err(anyhow::Error::msg)?;
     let (tx, rx) = tokio::sync::oneshot::channel();
     std::thread::Builder::new().name("migrations".into()).spawn(move || {
         let result = (|| -> anyhow::Result<Vec<String>> {
-            let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::establish(&url)?;
+            // The connection (TLS as the URL says) is opened on a runtime of this thread's own,
+            // whose worker drives it while the synchronous harness blocks on its queries.
+            let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
+            let conn = runtime.block_on(target.connect())?;
+            let _entered = runtime.enter();
+            let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::from(conn);
             diesel::RunQueryDsl::execute(
                 diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK})")),
                 &mut conn,

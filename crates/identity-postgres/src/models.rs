@@ -11,7 +11,7 @@ use diesel::pg::{Pg, PgValue};
 use diesel::prelude::*;
 use diesel::serialize::{self, IsNull, Output, ToSql};
 use diesel::sql_types::Text;
-use identity_core::ports::{LoginAttempt, OutboxEntry, ParkedEntry};
+use identity_core::ports::{LoginAttempt, OutboxEntry, ParkedEntry, TraceContext};
 use identity_core::{
     Delivery, Device, DeviceId, DomainEvent, Email, EventType, OneTimePurpose, OneTimeToken, PasswordHash, Profile,
     RefreshToken, RefreshTokenId, Revocation, Session, SessionId, TokenDigest, User, UserId, UserStatus, Username,
@@ -225,10 +225,14 @@ pub struct NewOutboxRow {
     pub event_type: &'static str,
     pub payload: serde_json::Value,
     pub occurred_at: DateTime<Utc>,
+    /// The trace context the event is recorded in (crate::trace), when traces are exported.
+    pub traceparent: Option<String>,
+    pub tracestate: Option<String>,
 }
 
 impl NewOutboxRow {
     pub fn from_domain(event: &DomainEvent) -> Self {
+        let trace = crate::trace::current();
         Self {
             id: event.id,
             aggregate_type: event.event_type.aggregate_type(),
@@ -237,6 +241,8 @@ impl NewOutboxRow {
             event_type: event.event_type.as_str(),
             payload: event.payload.clone(),
             occurred_at: event.occurred_at,
+            tracestate: trace.as_ref().and_then(|t| t.tracestate.clone()),
+            traceparent: trace.map(|t| t.traceparent),
         }
     }
 }
@@ -253,6 +259,8 @@ pub struct OutboxRow {
     pub occurred_at: DateTime<Utc>,
     #[diesel(embed)]
     pub delivery: DeliveryRow,
+    pub traceparent: Option<String>,
+    pub tracestate: Option<String>,
 }
 
 /// The relay's columns of an outbox row: core's [`Delivery`], stored as core computed it
@@ -292,6 +300,11 @@ impl From<&Delivery> for DeliveryRow {
 }
 
 impl OutboxRow {
+    /// The trace context the event was recorded in, if it was recorded in one.
+    pub fn trace(&self) -> Option<TraceContext> {
+        Some(TraceContext { traceparent: self.traceparent.clone()?, tracestate: self.tracestate.clone() })
+    }
+
     /// The stored event, or why this row cannot be published (the relay parks it).
     pub fn into_domain(self) -> Result<OutboxEntry, String> {
         let event_type = EventType::parse(&self.event_type)

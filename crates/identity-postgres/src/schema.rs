@@ -99,6 +99,8 @@ diesel::table! {
         last_error -> Nullable<Text>,
         parked_at -> Nullable<Timestamptz>,
         next_attempt_at -> Nullable<Timestamptz>,
+        traceparent -> Nullable<Text>,
+        tracestate -> Nullable<Text>,
     }
 }
 

@@ -16,7 +16,10 @@
 
 use std::ops::Deref;
 
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+mod tls_server;
+pub use tls_server::TlsPostgres;
+
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use tokio::sync::OnceCell;
 
 /// The server tests use: `TEST_DATABASE_URL` (a URL of any database on it), by default the
@@ -32,8 +35,14 @@ fn database_url(admin_url: &str, name: &str) -> String {
     }
 }
 
+/// One connection to `url`, with TLS as its `sslmode` says (as the service connects).
+pub async fn connect(url: &str) -> Result<AsyncPgConnection, String> {
+    let target = crate::PgTarget::parse(url)?;
+    target.connect().await.map_err(|e| e.to_string())
+}
+
 async fn admin_connection(admin_url: &str) -> AsyncPgConnection {
-    AsyncPgConnection::establish(admin_url).await.unwrap_or_else(|e| {
+    connect(admin_url).await.unwrap_or_else(|e| {
         panic!("PostgreSQL is not reachable at {admin_url} ({e}); start it (cargo xtask test does) or set TEST_DATABASE_URL")
     })
 }
@@ -253,7 +262,7 @@ impl Drop for TestDatabase {
 
 /// Leasing a copy of the template: the lease thread's side.
 mod lease {
-    use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+    use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
     use tokio::sync::oneshot;
 
     use super::{TEMPLATE_LOCK, admin_connection, database_url, execute, server_url};
@@ -272,7 +281,7 @@ mod lease {
         released: oneshot::Receiver<bool>,
     ) {
         let admin_url = server_url();
-        let mut admin = match AsyncPgConnection::establish(&admin_url).await {
+        let mut admin = match super::connect(&admin_url).await {
             Ok(admin) => admin,
             Err(e) => {
                 let _ = ready.send(Err(format!(

@@ -23,6 +23,7 @@ use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::{Stream, StreamExt};
 use tokio::time::Instant;
+use tracing::Instrument;
 use url::Url;
 
 /// How the proxy talks to upstreams.
@@ -96,6 +97,16 @@ impl Proxy {
     ) -> Result<HttpResponse, ProxyError> {
         let upstream = origin(&target);
         let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes()).unwrap_or(reqwest::Method::GET);
+        let span = tracing::info_span!(
+            "proxy",
+            otel.name = %format_args!("{method} {upstream}"),
+            otel.kind = "client",
+            http.request.method = %method,
+            server.address = %upstream,
+            http.response.status_code = tracing::field::Empty,
+        );
+        let mut headers = headers;
+        trace_context(&mut headers, &span);
         let started = Instant::now();
         let activity = Arc::new(Activity::default());
         let client_failed = Arc::new(AtomicBool::new(false));
@@ -108,7 +119,7 @@ impl Proxy {
                 client_failed.clone(),
             )));
         }
-        let send = request.send();
+        let send = request.send().instrument(span.clone());
         tokio::pin!(send);
         // The upstream must answer within `timeout` of the last chunk of the body it took.
         let answer = loop {
@@ -131,6 +142,7 @@ impl Proxy {
             Err(source) => return Err(ProxyError::Unreachable { upstream, source }),
         };
         let status = StatusCode::from_u16(answer.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+        span.record("http.response.status_code", status.as_u16());
         let mut response = HttpResponse::build(status);
         for header in crate::headers::response_headers(answer.headers()) {
             response.append_header(header);
@@ -224,4 +236,26 @@ fn idle_timeout(body: impl Stream<Item = reqwest::Result<Bytes>> + Send + 'stati
             Err(_) => Some((Err(io::Error::new(io::ErrorKind::TimedOut, "the upstream went silent")), None)),
         }
     }))
+}
+
+/// With exported traces, the upstream gets the trace context of the `proxy` span (a child of
+/// the request's) instead of the caller's `traceparent`/`tracestate`; without, the headers are
+/// left as they are (the caller's pass through).
+fn trace_context(headers: &mut reqwest::header::HeaderMap, span: &tracing::Span) {
+    use opentelemetry::trace::TraceContextExt;
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
+    let cx = span.context();
+    if !cx.span().span_context().is_valid() {
+        return;
+    }
+    let mut fields: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    opentelemetry::global::get_text_map_propagator(|propagator| propagator.inject_context(&cx, &mut fields));
+    headers.remove("tracestate");
+    for (name, value) in fields {
+        if let (Ok(name), Ok(value)) =
+            (reqwest::header::HeaderName::from_bytes(name.as_bytes()), reqwest::header::HeaderValue::from_str(&value))
+        {
+            headers.insert(name, value);
+        }
+    }
 }

@@ -15,6 +15,11 @@ use deadpool_redis::{Connection, Pool, Runtime};
 use identity_core::SessionId;
 use identity_core::ports::{CodeStore, HealthCheck, RateDecision, RateLimiter, RepoError, RevocationList};
 
+mod trace;
+
+#[cfg(any(test, feature = "testkit"))]
+pub mod tls_server;
+
 /// A pooled Redis connection with a key prefix.
 #[derive(Clone)]
 pub struct RedisStore {
@@ -43,8 +48,36 @@ impl RedisStore {
     /// commands need them, so a Redis that is down at start-up fails those commands (503) and
     /// the readiness check until it answers. A malformed URL is still an error here.
     pub fn lazy(url: &str, prefix: impl Into<String>, timeout: Duration) -> anyhow::Result<Self> {
+        Self::lazy_with_ca(url, prefix, timeout, None)
+    }
+
+    /// [`RedisStore::lazy`] trusting `ca` (`REDIS_CA_FILE`) instead of the system's roots for a
+    /// `rediss://` URL. TLS is rustls: the certificate must be issued for the URL's host and
+    /// chain up to a root; the redis crate's `rediss://…#insecure` skips both.
+    pub fn lazy_with_ca(
+        url: &str,
+        prefix: impl Into<String>,
+        timeout: Duration,
+        ca: Option<&identity_tls::CaBundle>,
+    ) -> anyhow::Result<Self> {
         let connection = deadpool_redis::redis::AsyncConnectionConfig::new().set_connection_timeout(Some(timeout));
-        let manager = deadpool_redis::Manager::new_with_config(url, connection)?;
+        let tls = url.starts_with("rediss://");
+        if tls {
+            // The redis crate builds its TLS configuration on the process's default provider.
+            identity_tls::provider();
+        }
+        let client = match ca {
+            Some(ca) if tls => {
+                let certificates = deadpool_redis::redis::TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(ca.pem().as_bytes().to_vec()),
+                };
+                deadpool_redis::redis::Client::build_with_tls(url, certificates)?
+            }
+            Some(_) => anyhow::bail!("a CA file applies to a rediss:// URL only"),
+            None => deadpool_redis::redis::Client::open(url)?,
+        };
+        let manager = deadpool_redis::Manager::new_with_config(client.get_connection_info().clone(), connection)?;
         let pool = Pool::builder(manager)
             .runtime(Runtime::Tokio1)
             .wait_timeout(Some(timeout))
@@ -108,8 +141,8 @@ fn millis(ttl: Duration) -> u64 {
 }
 
 impl RedisStore {
-    async fn conn(&self) -> Result<Connection, RepoError> {
-        self.pool.get().await.map_err(unavailable)
+    async fn conn(&self) -> Result<trace::Traced, RepoError> {
+        self.pool.get().await.map(trace::Traced).map_err(unavailable)
     }
 }
 

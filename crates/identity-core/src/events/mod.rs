@@ -11,11 +11,14 @@ pub mod domain {
     pub use super::delivery::{Delivery, PublishFailure, retry_delay};
     pub use super::model::{
         AgentData, AgentDeletedData, DomainEvent, EventType, InstanceData, MfaChangedData, PasswordChangedData,
-        SessionCreatedData, SessionRevokedData, UserDeletedData, UserRegisteredData, UserUpdatedData, UserVerifiedData,
+        PresenceUpdatedData, SessionCreatedData, SessionRevokedData, UserDeletedData, UserRegisteredData,
+        UserUpdatedData, UserVerifiedData,
     };
 }
 
 /// The outbox and the publisher.
 pub mod ports {
-    pub use super::outbox::{Backlog, EventPublisher, Outbox, OutboxEntry, ParkedEntry, PublishError, RelayReport};
+    pub use super::outbox::{
+        Backlog, EventPublisher, Outbox, OutboxEntry, ParkedEntry, PublishError, RelayReport, TraceContext,
+    };
 }

@@ -21,10 +21,11 @@ pub enum EventType {
     InstanceCreated,
     InstanceUpdated,
     InstanceDeleted,
+    PresenceUpdated,
 }
 
 impl EventType {
-    pub const ALL: [Self; 15] = [
+    pub const ALL: [Self; 16] = [
         Self::UserRegistered,
         Self::UserVerified,
         Self::UserUpdated,
@@ -40,6 +41,7 @@ impl EventType {
         Self::InstanceCreated,
         Self::InstanceUpdated,
         Self::InstanceDeleted,
+        Self::PresenceUpdated,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -59,6 +61,7 @@ impl EventType {
             Self::InstanceCreated => "instance.created",
             Self::InstanceUpdated => "instance.updated",
             Self::InstanceDeleted => "instance.deleted",
+            Self::PresenceUpdated => "presence.updated",
         }
     }
 
@@ -71,7 +74,8 @@ impl EventType {
             | Self::UserDeleted
             | Self::PasswordChanged
             | Self::MfaEnabled
-            | Self::MfaDisabled => "user",
+            | Self::MfaDisabled
+            | Self::PresenceUpdated => "user",
             Self::SessionCreated | Self::SessionRevoked => "session",
             Self::AgentCreated | Self::AgentUpdated | Self::AgentDeleted => "agent",
             Self::InstanceCreated | Self::InstanceUpdated | Self::InstanceDeleted => "instance",
@@ -122,6 +126,7 @@ mod tests {
                 EventType::InstanceCreated => 12,
                 EventType::InstanceUpdated => 13,
                 EventType::InstanceDeleted => 14,
+                EventType::PresenceUpdated => 15,
             }
         }
         for (i, event_type) in EventType::ALL.into_iter().enumerate() {
@@ -201,6 +206,20 @@ pub struct SessionRevokedData {
     /// Why the session ended.
     pub reason: crate::domain::RevocationReason,
     pub revoked_at: DateTime<Utc>,
+}
+
+/// Payload of `presence.updated`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PresenceUpdatedData<'a> {
+    pub user_id: Uuid,
+    /// The session whose socket sent the heartbeat (its own sockets are not told).
+    pub session_id: Uuid,
+    /// The device that became active.
+    pub device_id: Uuid,
+    pub device_name: Option<&'a str>,
+    /// `active`: the device's first heartbeat after being absent for the presence TTL.
+    pub status: &'static str,
+    pub last_active_at: DateTime<Utc>,
 }
 
 /// Payload of `password.changed`.

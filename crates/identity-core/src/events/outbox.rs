@@ -41,6 +41,10 @@ pub struct RelayReport {
     pub failed: usize,
     /// The publisher's error when `failed > 0`.
     pub error: Option<String>,
+    /// Whether the publisher could not reach the broker ([`PublishError::Unavailable`]): the
+    /// relay then backs off. Refused rows wait their own retry time and hold nothing back,
+    /// so a pass that only had refusals is followed by the next at once.
+    pub unavailable: bool,
     /// Rows parked by this pass (each row is reported once: parked rows are not claimed again).
     pub parked: Vec<ParkedEntry>,
 }
@@ -86,6 +90,14 @@ pub trait Outbox: Send + Sync + 'static {
     /// The rows waiting to be published ([`Delivery::is_waiting`]: due or not)
     /// and when the oldest of them happened: what `/metrics` reports as the relay's lag.
     async fn backlog(&self) -> Result<Backlog, RepoError>;
+    /// Resolves once a transaction of this process that recorded events has committed since
+    /// the last time it resolved: the relay then runs a pass at once instead of at its next
+    /// tick, so a change reaches the broker (and the sockets) in milliseconds. Commits of
+    /// other processes are not seen: their own relay takes them, or this one at its tick.
+    /// The default never resolves (the relay polls).
+    async fn committed(&self) {
+        std::future::pending::<()>().await
+    }
 }
 
 /// The outbox rows still to be published.
@@ -124,9 +136,30 @@ impl PublishError {
     }
 }
 
+/// The W3C trace context (`traceparent`, `tracestate`) an event was recorded in, kept with it
+/// in the outbox so that its message continues the trace of the request that caused it.
+/// Opaque here: the adapters write and read it (docs/operations.md, traces).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceContext {
+    pub traceparent: String,
+    pub tracestate: Option<String>,
+}
+
 /// Delivers events to the message broker (or the in-process bus).
 #[async_trait]
 pub trait EventPublisher: Send + Sync {
     /// Publishes every event, in order, and returns once the broker confirmed all of them.
     async fn publish(&self, events: &[DomainEvent]) -> Result<(), PublishError>;
+
+    /// [`publish`](Self::publish), with the trace context each event was recorded in (`traces`
+    /// is parallel to `events`; `None` where there was none). A publisher whose messages carry
+    /// trace context continues it; the default drops it.
+    async fn publish_traced(
+        &self,
+        events: &[DomainEvent],
+        traces: &[Option<TraceContext>],
+    ) -> Result<(), PublishError> {
+        let _ = traces;
+        self.publish(events).await
+    }
 }

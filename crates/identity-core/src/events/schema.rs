@@ -10,8 +10,8 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde_json::{Value, json};
 
 use super::model::{
-    AgentData, AgentDeletedData, EventType, InstanceData, MfaChangedData, PasswordChangedData, SessionCreatedData,
-    SessionRevokedData, UserDeletedData, UserRegisteredData, UserUpdatedData, UserVerifiedData,
+    AgentData, AgentDeletedData, EventType, InstanceData, MfaChangedData, PasswordChangedData, PresenceUpdatedData,
+    SessionCreatedData, SessionRevokedData, UserDeletedData, UserRegisteredData, UserUpdatedData, UserVerifiedData,
 };
 use crate::domain::RevocationReason;
 
@@ -98,6 +98,12 @@ fn contract(event_type: EventType) -> Contract {
              `[\"state\"]`. `version` grows by one with every change: a consumer ignores a lower \
              version than one it has seen.",
             schema_of::<InstanceData<'static>>,
+        ),
+        EventType::PresenceUpdated => (
+            "One of a user's devices became active: its first WebSocket heartbeat \
+             (`presence:active`) after being absent for the presence TTL. A hint for the user's \
+             other sockets (`presence:updated`); a device going away is not an event.",
+            schema_of::<PresenceUpdatedData<'static>>,
         ),
     };
     Contract { summary, data }

@@ -101,8 +101,9 @@ impl Push {
     /// What `event` pushes, if anything: `user.updated` → `entity:updated` to the user's
     /// sockets (`{entity: "user", id, changed, updated_at}`); `instance.created|updated|deleted`
     /// → the same type, with the instance as the event carries it, to its owner's sockets;
-    /// `session.revoked` → to that session's sockets, which then close (4001). Nothing else
-    /// reaches a socket.
+    /// `session.revoked` → to that session's sockets, which then close (4001);
+    /// `presence.updated` → `presence:updated` to the user's sockets but those of the session
+    /// whose heartbeat it was. Nothing else reaches a socket.
     pub fn of(event: &DomainEvent) -> Option<Self> {
         let user = || user_of(event);
         match event.event_type {
@@ -128,6 +129,19 @@ impl Push {
                 });
                 let audience = Audience::Session(SessionId::from_uuid(session));
                 Some(Self::to(audience, "session.revoked", event, data, Some(CloseCode::SessionRevoked)))
+            }
+            EventType::PresenceUpdated => {
+                let user = user()?;
+                let session = event.payload.get("session_id").and_then(|v| v.as_str()).and_then(|v| v.parse().ok())?;
+                let field = |name: &str| event.payload.get(name).cloned().unwrap_or(serde_json::Value::Null);
+                let data = serde_json::json!({
+                    "device_id": field("device_id"),
+                    "device_name": field("device_name"),
+                    "status": field("status"),
+                    "last_active_at": field("last_active_at"),
+                });
+                let audience = Audience::UserExcept(user, SessionId::from_uuid(session));
+                Some(Self::to(audience, "presence:updated", event, data, None))
             }
             _ => None,
         }
@@ -266,13 +280,22 @@ mod tests {
     }
 
     #[test]
-    fn a_push_to_a_user_but_one_session_skips_that_session_and_other_users() {
-        let (user, other, session) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
-        let push = Push {
-            audience: Audience::UserExcept(UserId::from_uuid(user), SessionId::from_uuid(session)),
-            frame: Frame { kind: "presence:updated", id: Uuid::now_v7(), time: Utc::now(), data: json!({}) },
-            close: None,
-        };
+    fn a_presence_update_reaches_the_users_other_sessions_only() {
+        let (user, other, session, device) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let updated = event(
+            EventType::PresenceUpdated,
+            Some(user),
+            json!({"user_id": user, "session_id": session, "device_id": device, "device_name": "phone",
+                   "status": "active", "last_active_at": "2026-01-01T00:00:00Z"}),
+        );
+        let push = Push::of(&updated).unwrap();
+        assert_eq!(push.frame.kind, "presence:updated");
+        assert_eq!(push.frame.id, updated.id);
+        assert_eq!(
+            push.frame.data,
+            json!({"device_id": device, "device_name": "phone", "status": "active",
+                   "last_active_at": "2026-01-01T00:00:00Z"})
+        );
         assert_eq!(push.user(), Some(UserId::from_uuid(user)));
         assert!(push.reaches(&owner(user, Uuid::now_v7())));
         assert!(!push.reaches(&owner(user, session)));

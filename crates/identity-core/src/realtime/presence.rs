@@ -1,7 +1,8 @@
 //! Presence: which of a user's devices were active lately. A socket's `presence:active`
 //! heartbeats keep its device present for `presence_ttl` (`WS_PRESENCE_TTL_SECONDS`) in the
-//! code store, touch its session's last-seen time, and tell the user's other sockets when the
-//! device becomes active (`presence:updated`).
+//! code store, touch its session's last-seen time, and, when the device becomes active, record
+//! a `presence.updated` event that every replica's gateway pushes to the user's other sockets
+//! (`presence:updated`).
 //!
 //! The code store cannot list keys: a user's presence is one key holding every device seen
 //! within the TTL (device → last heartbeat), read, changed and written back. Two devices
@@ -15,9 +16,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::model::{Audience, Frame, Push, SocketGrant};
+use super::model::SocketGrant;
 use super::service::RealtimeService;
-use crate::domain::{DeviceId, UserId};
+use crate::domain::{DeviceId, EventType, PresenceUpdatedData, UserId};
 use crate::usecases::CoreError;
 
 /// Heartbeats of one socket closer together than this are ignored.
@@ -74,22 +75,18 @@ impl RealtimeService {
     /// A `presence:active` heartbeat from a socket of `grant`. Ignored when the socket's last
     /// one counted less than [`HEARTBEAT_MIN_INTERVAL`] ago; else the session's last-seen time
     /// is written (at most every [`SESSION_TOUCH_INTERVAL`]) and the session's device is
-    /// present for the TTL. When the device was not present before, the push to the user's
-    /// other sockets (`presence:updated`) is returned for the gateway to deliver.
-    pub async fn heartbeat(&self, grant: &SocketGrant, beats: &mut Heartbeats) -> Result<Option<Push>, CoreError> {
+    /// present for the TTL. When the device was not present before, a `presence.updated`
+    /// event is recorded: every replica's gateway pushes it to the user's sockets there
+    /// (`presence:updated`), but those of the heartbeat's own session.
+    pub async fn heartbeat(&self, grant: &SocketGrant, beats: &mut Heartbeats) -> Result<(), CoreError> {
         let now = self.ctx.now();
         let since = |at: Option<DateTime<Utc>>| at.map(|at| (now - at).to_std().unwrap_or_default());
         if since(beats.last).is_some_and(|elapsed| elapsed < HEARTBEAT_MIN_INTERVAL) {
-            return Ok(None);
+            return Ok(());
         }
         beats.last = Some(now);
         let owner = grant.owner;
-        if since(beats.touched).is_none_or(|elapsed| elapsed >= SESSION_TOUCH_INTERVAL) {
-            let mut tx = self.sessions.uow.begin().await?;
-            tx.sessions().touch_session(owner.session_id, now).await?;
-            tx.commit().await?;
-            beats.touched = Some(now);
-        }
+        let touch = since(beats.touched).is_none_or(|elapsed| elapsed >= SESSION_TOUCH_INTERVAL);
         if beats.device.is_none() {
             let session = self.sessions.sessions.find_session(owner.session_id).await?;
             let device = match session.and_then(|s| s.device_id) {
@@ -102,27 +99,43 @@ impl RealtimeService {
             beats.device = Some(device);
         }
         // A session without a device (none is opened so today) has no presence to keep.
-        let Some(Some((device_id, device_name))) = beats.device.clone() else { return Ok(None) };
-        let key = presence_key(owner.user_id);
-        let mut seen = self.seen(&key, now).await?;
-        let became_active = !seen.contains_key(&device_id.as_uuid());
-        seen.insert(device_id.as_uuid(), Seen { name: device_name.clone(), at: now });
-        let value = serde_json::to_string(&seen).map_err(|e| CoreError::Internal(e.into()))?;
-        self.codes.put(&key, &value, self.presence_ttl()).await?;
-        if !became_active {
-            return Ok(None);
+        let event = match beats.device.clone() {
+            Some(Some((device_id, device_name))) => {
+                let key = presence_key(owner.user_id);
+                let mut seen = self.seen(&key, now).await?;
+                let became_active = !seen.contains_key(&device_id.as_uuid());
+                seen.insert(device_id.as_uuid(), Seen { name: device_name.clone(), at: now });
+                let value = serde_json::to_string(&seen).map_err(|e| CoreError::Internal(e.into()))?;
+                self.codes.put(&key, &value, self.presence_ttl()).await?;
+                became_active.then(|| {
+                    let data = PresenceUpdatedData {
+                        user_id: owner.user_id.as_uuid(),
+                        session_id: owner.session_id.as_uuid(),
+                        device_id: device_id.as_uuid(),
+                        device_name: device_name.as_deref(),
+                        status: "active",
+                        last_active_at: now,
+                    };
+                    let user = owner.user_id.as_uuid();
+                    self.ctx.event_about(EventType::PresenceUpdated, user, Some(user), &data)
+                })
+            }
+            _ => None,
+        };
+        if touch || event.is_some() {
+            let mut tx = self.sessions.uow.begin().await?;
+            if touch {
+                tx.sessions().touch_session(owner.session_id, now).await?;
+            }
+            if let Some(event) = &event {
+                tx.journal().record_events(std::slice::from_ref(event)).await?;
+            }
+            tx.commit().await?;
+            if touch {
+                beats.touched = Some(now);
+            }
         }
-        let data = serde_json::json!({
-            "device_id": device_id.as_uuid(),
-            "device_name": device_name,
-            "status": "active",
-            "last_active_at": now,
-        });
-        Ok(Some(Push {
-            audience: Audience::UserExcept(owner.user_id, owner.session_id),
-            frame: Frame { kind: "presence:updated", id: self.ctx.new_id(), time: now, data },
-            close: None,
-        }))
+        Ok(())
     }
 
     /// The user's devices seen within the TTL (one code store read). For the user's own

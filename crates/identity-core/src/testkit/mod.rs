@@ -87,6 +87,7 @@ macro_rules! store_contract_tests {
                 publish_failure_keeps_events_pending_with_attempts_recorded,
                 refused_event_waits_for_its_retry_time_without_blocking_others,
                 backlog_counts_waiting_rows_and_the_oldest,
+                a_commit_that_recorded_events_wakes_the_relay_once,
             },
             jobs {
                 enqueued_jobs_are_found_and_written_with_their_transaction,

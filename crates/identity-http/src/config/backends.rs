@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
-use super::{ConfigError, OutboxRelay, Reader, invalid};
+use super::{ConfigError, OutboxRelay, Reader, invalid, tls};
 
 /// Where the store's ports live: unset URLs mean the embedded default.
 #[derive(Debug, Clone)]
@@ -16,6 +16,8 @@ pub struct StoreConfig {
     pub shared_database_url: Option<SecretString>,
     pub database_pool_size: usize,
     pub redis_url: Option<SecretString>,
+    /// Roots trusted for `rediss://` instead of the system's (`REDIS_CA_FILE`).
+    pub redis_ca: Option<identity_tls::CaBundle>,
     pub redis_key_prefix: String,
     /// How long connecting to PostgreSQL, Redis or RabbitMQ may take, at start-up and when a
     /// connection is re-opened later (`DEPENDENCY_TIMEOUT_SECONDS`).
@@ -29,6 +31,8 @@ pub struct StoreConfig {
 #[derive(Debug, Clone)]
 pub struct EventsConfig {
     pub amqp_url: Option<SecretString>,
+    /// Roots trusted for `amqps://` besides the system's (`AMQP_CA_FILE`).
+    pub amqp_ca: Option<identity_tls::CaBundle>,
     pub exchange: String,
     /// CloudEvents `source` of every event.
     pub source: String,
@@ -44,15 +48,20 @@ pub struct EventsConfig {
 }
 
 pub(super) fn read_store(r: &Reader<'_>) -> Result<StoreConfig, ConfigError> {
+    let libpq = tls::libpq_defaults(r)?;
+    let redis_url = r.secret_url("REDIS_URL", "REDIS_URL_FILE", &["redis", "rediss", "redis+unix", "unix"])?;
+    let redis_ca = tls::ca_file(r, "REDIS_CA_FILE")?;
+    tls::needs_tls(&redis_ca, "REDIS_CA_FILE", &redis_url, "rediss", "REDIS_URL")?;
     let store = StoreConfig {
-        database_url: r.database_url()?,
-        shared_database_url: r.secret_url(
+        database_url: tls::database_url("DATABASE_URL", r.database_url()?, &libpq)?,
+        shared_database_url: tls::database_url(
             "SHARED_DATABASE_URL",
-            "SHARED_DATABASE_URL_FILE",
-            &["postgres", "postgresql"],
+            r.secret_url("SHARED_DATABASE_URL", "SHARED_DATABASE_URL_FILE", &["postgres", "postgresql"])?,
+            &libpq,
         )?,
         database_pool_size: r.number("DATABASE_POOL_SIZE", 16, 1, 1000)?,
-        redis_url: r.secret_url("REDIS_URL", "REDIS_URL_FILE", &["redis", "rediss", "redis+unix", "unix"])?,
+        redis_url,
+        redis_ca,
         redis_key_prefix: r.string("REDIS_KEY_PREFIX", "identity:"),
         dependency_timeout: r.seconds("DEPENDENCY_TIMEOUT_SECONDS", 10, 1, 600)?,
         dependency_retry_max: r.seconds("DEPENDENCY_RETRY_MAX_SECONDS", 30, 1, 600)?,
@@ -69,6 +78,8 @@ pub(super) fn read_store(r: &Reader<'_>) -> Result<StoreConfig, ConfigError> {
 /// The relay's default depends on the store: on PostgreSQL the outbox is shared.
 pub(super) fn read_events(r: &Reader<'_>, store: &StoreConfig) -> Result<EventsConfig, ConfigError> {
     let amqp_url = r.secret_url("AMQP_URL", "AMQP_URL_FILE", &["amqp", "amqps"])?;
+    let amqp_ca = tls::ca_file(r, "AMQP_CA_FILE")?;
+    tls::needs_tls(&amqp_ca, "AMQP_CA_FILE", &amqp_url, "amqps", "AMQP_URL")?;
     let outbox_relay = match (r.string("OUTBOX_RELAY", "auto").to_ascii_lowercase().as_str(), &amqp_url) {
         ("auto", Some(_)) | ("broker", Some(_)) => OutboxRelay::Broker,
         ("auto", None) if store.database_url.is_some() => OutboxRelay::Off,
@@ -94,6 +105,7 @@ pub(super) fn read_events(r: &Reader<'_>, store: &StoreConfig) -> Result<EventsC
     }
     Ok(EventsConfig {
         amqp_url,
+        amqp_ca,
         exchange: r.string("AMQP_EXCHANGE", "identity.events"),
         source: r.string("EVENT_SOURCE", "/identity"),
         relay: outbox_relay,

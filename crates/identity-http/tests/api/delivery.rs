@@ -385,3 +385,57 @@ async fn an_unroutable_event_is_reported_counted_and_retried_until_a_queue_takes
     drop(app);
     channel.exchange_delete(exchange.as_str().into(), ExchangeDeleteOptions::default()).await.unwrap();
 }
+
+/// Events no queue takes do not hold back those a queue does: a pass whose rows were all
+/// refused (unroutable) is followed by the next at once, without the backoff meant for a
+/// broker that is down. 1,000 unroutable rows ahead of a `user.updated` (10 full passes):
+/// with the backoff (200 ms doubling to 10 s) it would come out after about 20 s.
+#[tokio::test]
+async fn unroutable_events_do_not_hold_back_the_events_a_queue_takes() {
+    let exchange = format!("identity.test.{}", uuid::Uuid::now_v7().simple());
+    let url = amqp_url();
+    let app = spawn_app_with(Backend::Postgres, &[("AMQP_URL", &url), ("AMQP_EXCHANGE", &exchange)]).await;
+    let connection = lapin::Connection::connect(&url, lapin::ConnectionProperties::default()).await.unwrap();
+    let channel = connection.create_channel().await.unwrap();
+    let durable = lapin::options::ExchangeDeclareOptions { durable: true, ..Default::default() };
+    channel
+        .exchange_declare(exchange.as_str().into(), lapin::ExchangeKind::Topic, durable, FieldTable::default())
+        .await
+        .unwrap();
+    let options = QueueDeclareOptions { exclusive: true, auto_delete: true, ..Default::default() };
+    let queue = channel.queue_declare("".into(), options, FieldTable::default()).await.unwrap();
+    let bind = QueueBindOptions::default();
+    channel
+        .queue_bind(queue.name().clone(), exchange.as_str().into(), "user.updated".into(), bind, FieldTable::default())
+        .await
+        .unwrap();
+    let (_, token) = app.signed_in_user().await;
+    let mut db = crate::helpers::Db::connect(app.database_url.as_deref().unwrap()).await;
+    db.execute(
+        "INSERT INTO outbox (id, aggregate_type, aggregate_id, type, payload, occurred_at, created_at, attempts) \
+         SELECT gen_random_uuid(), o.aggregate_type, o.aggregate_id, o.type, o.payload, now(), now(), 0 \
+         FROM outbox o, generate_series(1, 1000) WHERE o.type = 'user.registered'",
+    )
+    .await
+    .unwrap();
+
+    let res = app
+        .client
+        .patch(app.url("/v1/users/me"))
+        .bearer_auth(&token)
+        .header("Content-Type", "application/merge-patch+json")
+        .body(serde_json::json!({ "name": "Past the queue" }).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    eventually("the user.updated to reach its queue", Duration::from_secs(6), async || {
+        let get = lapin::options::BasicGetOptions { no_ack: true };
+        channel.basic_get(queue.name().clone(), get).await.unwrap().map(|_| ())
+    })
+    .await;
+    let unroutable = db.count("outbox WHERE type = 'user.registered' AND attempts >= 1").await;
+    assert!(unroutable >= 1000, "the rows ahead of it were offered and refused: {unroutable}");
+    drop(app);
+    channel.exchange_delete(exchange.as_str().into(), ExchangeDeleteOptions::default()).await.unwrap();
+}

@@ -190,6 +190,7 @@ fn driven_here(event_type: EventType) -> bool {
         EventType::MfaEnabled | EventType::MfaDisabled => true,
         EventType::AgentCreated | EventType::AgentUpdated | EventType::AgentDeleted => true,
         EventType::InstanceCreated | EventType::InstanceUpdated | EventType::InstanceDeleted => true,
+        EventType::PresenceUpdated => true,
     }
 }
 
@@ -270,6 +271,14 @@ async fn mfa_flow(app: &TestApp) {
     assert_eq!(app.delete_authed(&format!("/v1/mfa/methods/{method}"), &token).await.status(), 204);
 }
 
+/// A user's device becomes active: a socket's first heartbeat.
+async fn presence_flow(app: &TestApp) {
+    let (_, token) = app.signed_in_user().await;
+    let mut socket = crate::realtime::bearer_socket(app, &token).await;
+    // Sent and flushed: the server reads it before it sees the socket go.
+    crate::realtime::heartbeat(&mut socket).await;
+}
+
 both_backends!(every_event_type_the_server_emits_matches_its_schema);
 
 /// Drives every flow that emits an event type and checks each message as it is published,
@@ -281,6 +290,7 @@ async fn every_event_type_the_server_emits_matches_its_schema(backend: Backend) 
     account_flow(&app, &admin).await;
     agents_flow(&app, &admin).await;
     mfa_flow(&app).await;
+    presence_flow(&app).await;
 
     let expected: BTreeSet<&str> = EventType::ALL.into_iter().filter(|t| driven_here(*t)).map(|t| t.as_str()).collect();
     let seen = || -> BTreeSet<&str> { app.events.events().iter().map(|e| e.event_type.as_str()).collect() };

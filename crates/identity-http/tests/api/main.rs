@@ -51,4 +51,6 @@ mod settings;
 mod shared_database;
 mod shutdown;
 mod stubs;
+mod tls;
+mod traces;
 mod verifier;

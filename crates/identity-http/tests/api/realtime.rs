@@ -52,7 +52,7 @@ async fn connect(app: &TestApp, query: &str, headers: &[(&str, &str)]) -> Result
     }
 }
 
-async fn bearer_socket(app: &TestApp, token: &str) -> Socket {
+pub(crate) async fn bearer_socket(app: &TestApp, token: &str) -> Socket {
     connect(app, "", &[("authorization", &format!("Bearer {token}"))]).await.expect("the socket opens")
 }
 
@@ -295,7 +295,7 @@ async fn a_client_that_stops_reading_is_disconnected_with_1008() {
     assert!(metrics.contains("identity_ws_frames_dropped_total"), "counted");
 }
 
-async fn heartbeat(socket: &mut Socket) {
+pub(crate) async fn heartbeat(socket: &mut Socket) {
     socket.send(Message::text(json!({"type": "presence:active"}).to_string())).await.unwrap();
 }
 

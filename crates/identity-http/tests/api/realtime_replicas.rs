@@ -1,20 +1,22 @@
 //! The WebSocket gateway across replicas: two server processes on one PostgreSQL, Redis and
 //! RabbitMQ, each feeding its sockets from its own queue on the events exchange. A change made
 //! through replica A reaches the user's socket on replica B (and no one else's), another
-//! service's `instance.updated` reaches the owner's socket, a logout on A closes the session's
-//! socket on B with 4001.
+//! service's `instance.updated` reaches the owner's socket, a device becoming active on A is
+//! told to the user's socket on B, a logout on A closes the session's socket on B with 4001.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::process::Stdio;
 use std::time::Duration;
 
+use futures_util::SinkExt;
 use lapin::options::{
     BasicPublishOptions, ExchangeDeclareOptions, ExchangeDeleteOptions, QueueDeclareOptions, QueueDeleteOptions,
 };
 use lapin::types::FieldTable;
 use lapin::{BasicProperties, Connection, ConnectionProperties, ExchangeKind};
 use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use crate::events::Broker;
@@ -47,15 +49,16 @@ fn start(port: u16, vars: &[(&str, &str)]) -> Replica {
     Replica { base: format!("http://127.0.0.1:{port}"), process: Process::group(&mut command) }
 }
 
-/// Registers and signs in a new account on `base`: (user id, access token).
-async fn signed_in(http: &reqwest::Client, base: &str) -> (String, String) {
-    let credentials = json!({ "email": unique_email(), "password": PASSWORD });
+/// Registers and signs in a new account on `base`: (user id, access token, email).
+async fn signed_in(http: &reqwest::Client, base: &str) -> (String, String, String) {
+    let email = unique_email();
+    let credentials = json!({ "email": email, "password": PASSWORD });
     let res = http.post(format!("{base}/v1/auth/register")).json(&credentials).send().await.unwrap();
     assert_eq!(res.status(), 201);
     let res = http.post(format!("{base}/v1/auth/login")).json(&credentials).send().await.unwrap();
     assert_eq!(res.status(), 200);
     let login: Value = res.json().await.unwrap();
-    (login["user"]["id"].as_str().unwrap().to_owned(), login["access_token"].as_str().unwrap().to_owned())
+    (login["user"]["id"].as_str().unwrap().to_owned(), login["access_token"].as_str().unwrap().to_owned(), email)
 }
 
 async fn socket(base: &str, token: &str) -> Socket {
@@ -115,8 +118,8 @@ async fn a_change_through_one_replica_reaches_the_sockets_of_another() {
     }
     let http = reqwest::Client::new();
 
-    let (alice_id, alice) = signed_in(&http, &a.base).await;
-    let (_, bob) = signed_in(&http, &a.base).await;
+    let (alice_id, alice, alice_email) = signed_in(&http, &a.base).await;
+    let (_, bob, _) = signed_in(&http, &a.base).await;
     let mut alices = socket(&b.base, &alice).await;
     let mut bobs = socket(&b.base, &bob).await;
 
@@ -187,6 +190,24 @@ async fn a_change_through_one_replica_reaches_the_sockets_of_another() {
     assert_eq!(frame["data"]["instance_id"], instance.to_string(), "{frame}");
     assert_eq!((frame["data"]["version"].as_i64(), frame["data"]["state"].as_str()), (Some(3), Some("failed")));
     assert_eq!(next_frame(&mut alices, Duration::from_millis(300)).await, None, "once");
+    assert_eq!(next_frame(&mut bobs, Duration::from_millis(300)).await, None, "bob's socket gets nothing");
+
+    // Alice's phone (a second session) becomes active on A: her socket on B hears of it,
+    // within 1 s, once; the phone's own socket and bob's hear nothing.
+    let credentials = json!({ "email": alice_email, "password": PASSWORD });
+    let res = http.post(format!("{}/v1/auth/login", a.base)).json(&credentials).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let phone: Value = res.json().await.unwrap();
+    let mut phones = socket(&a.base, phone["access_token"].as_str().unwrap()).await;
+    let started = std::time::Instant::now();
+    phones.send(Message::text(json!({"type": "presence:active"}).to_string())).await.unwrap();
+    let frame = next_frame(&mut alices, Duration::from_secs(1)).await.expect("alice's socket on B hears of the phone");
+    assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
+    assert_eq!(frame["type"], "presence:updated", "{frame}");
+    assert_eq!(frame["data"]["status"], "active", "{frame}");
+    assert!(frame["data"]["device_id"].is_string(), "{frame}");
+    assert_eq!(next_frame(&mut alices, Duration::from_millis(300)).await, None, "once, not once per replica");
+    assert_eq!(next_frame(&mut phones, Duration::from_millis(300)).await, None, "not the socket it came from");
     assert_eq!(next_frame(&mut bobs, Duration::from_millis(300)).await, None, "bob's socket gets nothing");
 
     // Logging out through A closes the session's socket on B with 4001 within 2 s.

@@ -57,8 +57,7 @@ impl InstanceRepository for MemoryStore {
 #[async_trait]
 impl AgentsUnitOfWork for MemoryStore {
     async fn begin_agents(&self) -> Result<Box<dyn AgentsTransaction>, RepoError> {
-        let guard = self.state.clone().lock_owned().await;
-        Ok(Box::new(MemoryTransaction { state: Some(guard), undo: Vec::new() }))
+        Ok(Box::new(self.transaction().await))
     }
 }
 

@@ -68,6 +68,7 @@ impl JournalWrites for MemoryTransaction {
     }
 
     async fn record_events(&mut self, events: &[DomainEvent]) -> Result<(), RepoError> {
+        self.recorded |= !events.is_empty();
         let events = events.to_vec();
         self.write(|state| {
             let (len, seq) = (state.outbox.len(), state.next_seq);

@@ -23,7 +23,7 @@ use identity_core::{
     AuditRecord, Device, DeviceId, OneTimePurpose, OneTimeToken, RefreshToken, RefreshTokenId, Session, SessionId,
     TokenDigest, User, UserId,
 };
-use tokio::sync::{Mutex, OwnedMutexGuard};
+use tokio::sync::{Mutex, Notify, OwnedMutexGuard};
 use uuid::Uuid;
 
 use access::Access;
@@ -71,6 +71,8 @@ fn page<T: Clone>(mut items: Vec<&T>, id: impl Fn(&T) -> Uuid, request: PageRequ
 #[derive(Clone, Default)]
 pub struct MemoryStore {
     state: Arc<Mutex<State>>,
+    /// Rung when a transaction that recorded events commits (`Outbox::committed`).
+    committed: Arc<Notify>,
 }
 
 impl MemoryStore {
@@ -82,8 +84,15 @@ impl MemoryStore {
 #[async_trait]
 impl UnitOfWork for MemoryStore {
     async fn begin(&self) -> Result<Box<dyn Transaction>, RepoError> {
+        Ok(Box::new(self.transaction().await))
+    }
+}
+
+impl MemoryStore {
+    /// Every port's transaction: the state, locked until it ends.
+    async fn transaction(&self) -> MemoryTransaction {
         let guard = self.state.clone().lock_owned().await;
-        Ok(Box::new(MemoryTransaction { state: Some(guard), undo: Vec::new() }))
+        MemoryTransaction { state: Some(guard), undo: Vec::new(), recorded: false, committed: self.committed.clone() }
     }
 }
 
@@ -95,6 +104,9 @@ type Undo = Box<dyn FnOnce(&mut State) + Send>;
 struct MemoryTransaction {
     state: Option<OwnedMutexGuard<State>>,
     undo: Vec<Undo>,
+    /// Whether it recorded events: its commit then rings `committed`.
+    recorded: bool,
+    committed: Arc<Notify>,
 }
 
 fn finished() -> RepoError {
@@ -120,6 +132,9 @@ impl Transaction for MemoryTransaction {
     async fn commit(mut self: Box<Self>) -> Result<(), RepoError> {
         self.undo.clear();
         self.state = None;
+        if self.recorded {
+            self.committed.notify_one();
+        }
         Ok(())
     }
 }

@@ -3,7 +3,9 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use identity_core::DomainEvent;
-use identity_core::ports::{Backlog, EventPublisher, Outbox, OutboxEntry, ParkedEntry, RelayReport, RepoError};
+use identity_core::ports::{
+    Backlog, EventPublisher, Outbox, OutboxEntry, ParkedEntry, PublishError, RelayReport, RepoError,
+};
 
 use super::MemoryStore;
 
@@ -44,6 +46,7 @@ impl Outbox for MemoryStore {
             }
         }
         report.error = message;
+        report.unavailable = matches!(error, Some(PublishError::Unavailable(_)));
         // Published entries stay until retention deletes them (`Retention::purge`), as on
         // PostgreSQL.
         Ok(report)
@@ -55,6 +58,10 @@ impl Outbox for MemoryStore {
 
     async fn parked_count(&self) -> Result<u64, RepoError> {
         Ok(0)
+    }
+
+    async fn committed(&self) {
+        self.committed.notified().await;
     }
 
     async fn backlog(&self) -> Result<Backlog, RepoError> {

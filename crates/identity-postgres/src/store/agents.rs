@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncConnection, RunQueryDsl, TransactionManager};
+use diesel_async::RunQueryDsl;
 use identity_core::ports::{
     AgentRepository, AgentWrites, AgentsTransaction, AgentsUnitOfWork, InstanceRepository, InstanceWrites, JobWrites,
     JournalWrites, RepoError, Transaction,
@@ -290,9 +290,7 @@ impl InstanceRepository for PgStore {
 impl AgentsUnitOfWork for PgStore {
     /// A transaction like [`UnitOfWork::begin`](identity_core::ports::UnitOfWork::begin)'s.
     async fn begin_agents(&self) -> Result<Box<dyn AgentsTransaction>, RepoError> {
-        let mut conn = self.conn().await?;
-        <Conn as AsyncConnection>::TransactionManager::begin_transaction(&mut conn).await.map_err(repo_error)?;
-        Ok(Box::new(PgTransaction { conn: Some(conn) }))
+        Ok(Box::new(self.transaction().await?))
     }
 }
 

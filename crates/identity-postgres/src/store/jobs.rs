@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Timestamptz};
 use diesel::upsert::DecoratableTarget;
-use diesel_async::{AsyncConnection, RunQueryDsl, TransactionManager};
+use diesel_async::RunQueryDsl;
 use identity_core::domain::{
     Job, JobFilter, JobId, JobKind, JobState, NewJob, Purged, QueueDepth, REQUEST_KEY_TTL, RetentionPolicy, Transition,
 };
@@ -128,9 +128,7 @@ async fn store_job(conn: &mut Conn, job: &Job) -> Result<(), RepoError> {
 
 /// A transaction of its own on a connection of the pool (rolled back if dropped).
 async fn begin(store: &PgStore) -> Result<PgTransaction, RepoError> {
-    let mut conn = store.conn().await?;
-    <Conn as AsyncConnection>::TransactionManager::begin_transaction(&mut conn).await.map_err(repo_error)?;
-    Ok(PgTransaction { conn: Some(conn) })
+    store.transaction().await
 }
 
 #[async_trait]

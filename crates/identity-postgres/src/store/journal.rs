@@ -70,6 +70,7 @@ impl JournalWrites for PgTransaction {
         if events.is_empty() {
             return Ok(());
         }
+        self.recorded = true;
         let conn = self.conn()?;
         let rows: Vec<NewOutboxRow> = events.iter().map(NewOutboxRow::from_domain).collect();
         diesel::insert_into(outbox::table).values(rows).execute(conn).await.map_err(repo_error)?;

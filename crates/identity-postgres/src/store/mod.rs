@@ -13,16 +13,19 @@ mod sessions;
 mod settings;
 mod users;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, TransactionManager};
 use identity_core::SearchPrefix;
 use identity_core::ports::{HealthCheck, RepoError, Transaction, UnitOfWork};
+use tokio::sync::Notify;
 
 use crate::errors::{pool_error, repo_error};
+use crate::tls::PgTarget;
 
 pub(crate) type Conn = Object<AsyncPgConnection>;
 type Tm = <Conn as AsyncConnection>::TransactionManager;
@@ -48,6 +51,8 @@ impl Default for PoolSettings {
 #[derive(Clone)]
 pub struct PgStore {
     pool: Pool<AsyncPgConnection>,
+    /// Rung when a transaction that recorded events commits (`Outbox::committed`).
+    committed: Arc<Notify>,
 }
 
 impl PgStore {
@@ -60,8 +65,15 @@ impl PgStore {
 
     /// Builds the pool without opening a connection: a database that is down at start-up
     /// fails the requests (503) and the readiness check until it answers.
+    /// The URL's `sslmode` and `sslrootcert` are honoured as libpq does ([`PgTarget`]).
     pub fn lazy(url: &str, settings: &PoolSettings) -> anyhow::Result<Self> {
-        let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+        let target = PgTarget::parse(url).map_err(anyhow::Error::msg)?;
+        let mut config = ManagerConfig::default();
+        config.custom_setup = Box::new(move |_url| {
+            let target = target.clone();
+            Box::pin(async move { target.connect().await })
+        });
+        let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
         let pool = Pool::builder(manager)
             .max_size(settings.max_size)
             .wait_timeout(Some(settings.wait_timeout))
@@ -69,11 +81,16 @@ impl PgStore {
             .recycle_timeout(Some(settings.connect_timeout))
             .runtime(deadpool::Runtime::Tokio1)
             .build()?;
-        Ok(Self { pool })
+        Ok(Self { pool, committed: Arc::default() })
     }
 
     async fn conn(&self) -> Result<Conn, RepoError> {
-        self.pool.get().await.map_err(pool_error)
+        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        // Within an exported trace, a span per query (crate::trace); otherwise nothing.
+        if crate::trace::traced() {
+            AsyncConnection::set_instrumentation(&mut *conn, crate::trace::QuerySpans::default());
+        }
+        Ok(conn)
     }
 
     /// Runs `SELECT 1`.
@@ -115,9 +132,16 @@ fn like_prefix(search: &SearchPrefix) -> String {
 #[async_trait]
 impl UnitOfWork for PgStore {
     async fn begin(&self) -> Result<Box<dyn Transaction>, RepoError> {
+        Ok(Box::new(self.transaction().await?))
+    }
+}
+
+impl PgStore {
+    /// A transaction on a connection of the pool (rolled back if dropped): every port's.
+    async fn transaction(&self) -> Result<PgTransaction, RepoError> {
         let mut conn = self.conn().await?;
         Tm::begin_transaction(&mut conn).await.map_err(repo_error)?;
-        Ok(Box::new(PgTransaction { conn: Some(conn) }))
+        Ok(PgTransaction { conn: Some(conn), recorded: false, committed: self.committed.clone() })
     }
 }
 
@@ -125,6 +149,9 @@ impl UnitOfWork for PgStore {
 /// if even that cannot run, the pool discards the connection rather than reuse it).
 struct PgTransaction {
     conn: Option<Conn>,
+    /// Whether it recorded events: its commit then rings `committed`.
+    recorded: bool,
+    committed: Arc<Notify>,
 }
 
 impl PgTransaction {
@@ -138,7 +165,11 @@ impl Transaction for PgTransaction {
     async fn commit(mut self: Box<Self>) -> Result<(), RepoError> {
         let mut conn =
             self.conn.take().ok_or_else(|| RepoError::Unknown(anyhow::anyhow!("transaction already finished")))?;
-        Tm::commit_transaction(&mut conn).await.map_err(repo_error)
+        Tm::commit_transaction(&mut conn).await.map_err(repo_error)?;
+        if self.recorded {
+            self.committed.notify_one();
+        }
+        Ok(())
     }
 }
 

@@ -3,14 +3,14 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{RunQueryDsl, TransactionManager};
+use diesel_async::RunQueryDsl;
 use identity_core::ports::{
-    Backlog, EventPublisher, Outbox, OutboxEntry, ParkedEntry, RelayReport, RepoError, Transaction,
+    Backlog, EventPublisher, Outbox, OutboxEntry, ParkedEntry, PublishError, RelayReport, RepoError, Transaction,
 };
 use identity_core::{Delivery, DomainEvent};
 use uuid::Uuid;
 
-use super::{Conn, PgStore, PgTransaction, Tm};
+use super::{Conn, PgStore};
 use crate::errors::repo_error;
 use crate::models::{DeliveryRow, OutboxRow, ParkedRow};
 use crate::schema::outbox;
@@ -45,9 +45,7 @@ impl Outbox for PgStore {
         publisher: &dyn EventPublisher,
         now: DateTime<Utc>,
     ) -> Result<RelayReport, RepoError> {
-        let mut conn = self.conn().await?;
-        Tm::begin_transaction(&mut conn).await.map_err(repo_error)?;
-        let mut tx = PgTransaction { conn: Some(conn) };
+        let mut tx = self.transaction().await?;
         let conn = tx.conn()?;
         // `Delivery::is_due`, in SQL (`next_attempt_at` is core's, stored by `store_delivery`).
         // SKIP LOCKED: concurrent relays (one per replica) each take different rows.
@@ -68,11 +66,16 @@ impl Outbox for PgStore {
             return Ok(report);
         }
         let mut entries = Vec::with_capacity(rows.len());
+        let mut traces = Vec::with_capacity(rows.len());
         for row in rows {
             let (id, seq, event_type) = (row.id, row.seq, row.event_type.clone());
+            let trace = row.trace();
             let mut delivery = Delivery::from(row.delivery.clone());
             match row.into_domain() {
-                Ok(entry) => entries.push(entry),
+                Ok(entry) => {
+                    entries.push(entry);
+                    traces.push(trace);
+                }
                 Err(reason) => {
                     delivery.park(reason, now);
                     store_delivery(conn, id, &delivery).await?;
@@ -89,7 +92,7 @@ impl Outbox for PgStore {
         }
         if !entries.is_empty() {
             let events: Vec<DomainEvent> = entries.iter().map(|e| e.event.clone()).collect();
-            let error = publisher.publish(&events).await.err();
+            let error = publisher.publish_traced(&events, &traces).await.err();
             let message = error.as_ref().map(ToString::to_string);
             let conn = tx.conn()?;
             let mut confirmed = Vec::new();
@@ -119,6 +122,7 @@ impl Outbox for PgStore {
             }
             report.published = confirmed.len();
             report.error = message;
+            report.unavailable = matches!(error, Some(PublishError::Unavailable(_)));
         }
         Box::new(tx).commit().await?;
         Ok(report)
@@ -148,6 +152,10 @@ impl Outbox for PgStore {
             .await
             .map_err(repo_error)?;
         Ok(u64::try_from(n).unwrap_or_default())
+    }
+
+    async fn committed(&self) {
+        self.committed.notified().await;
     }
 
     async fn backlog(&self) -> Result<Backlog, RepoError> {

@@ -47,6 +47,32 @@ pub async fn backlog_counts_waiting_rows_and_the_oldest(store: &StoreUnderTest) 
     assert_eq!(store.outbox.backlog().await.unwrap(), Backlog::default());
 }
 
+/// Whether [`Outbox::committed`] resolves now (polled once: it holds a wake-up or it does not).
+fn rung(store: &StoreUnderTest) -> bool {
+    let mut committed = store.outbox.committed();
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    committed.as_mut().poll(&mut cx).is_ready()
+}
+
+pub async fn a_commit_that_recorded_events_wakes_the_relay_once(store: &StoreUnderTest) {
+    let _ = rung(store);
+    // A commit without events, and a transaction with events that is rolled back: no.
+    insert(store, &fixtures::user(unique_email()), &[]).await.unwrap();
+    assert!(!rung(store), "a commit without events woke the relay");
+    let mut tx = store.uow.begin().await.unwrap();
+    tx.journal().record_events(&[fixtures::event(EventType::SessionCreated, uuid::Uuid::now_v7())]).await.unwrap();
+    drop(tx);
+    assert!(!rung(store), "a rolled-back transaction woke the relay");
+    // Committed with events: once, however many commits came before the relay looked.
+    let user = fixtures::user(unique_email());
+    insert(store, &user, &[fixtures::event(EventType::UserRegistered, user.id.as_uuid())]).await.unwrap();
+    let mut tx = store.uow.begin().await.unwrap();
+    tx.journal().record_events(&[fixtures::event(EventType::SessionCreated, uuid::Uuid::now_v7())]).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(rung(store), "a commit with events did not wake the relay");
+    assert!(!rung(store), "one wake-up for what was committed before the relay looked");
+}
+
 /// How a [`RecordingPublisher`] answers.
 enum Answer {
     Confirm,
@@ -142,7 +168,10 @@ pub async fn every_event_type_is_recorded_and_relayed_in_order(store: &StoreUnde
 
     let publisher = RecordingPublisher::new(Answer::Confirm);
     let report = store.outbox.relay(1000, &publisher, fixtures::now()).await.unwrap();
-    assert_eq!(report, RelayReport { published: EventType::ALL.len(), failed: 0, error: None, parked: Vec::new() },);
+    assert_eq!(
+        report,
+        RelayReport { published: EventType::ALL.len(), failed: 0, error: None, unavailable: false, parked: Vec::new() },
+    );
     assert_eq!(*publisher.seen.lock().unwrap(), events, "every type, in order, as recorded");
     assert!(store.outbox.pending(1000).await.unwrap().is_empty());
     assert!(store.outbox.parked(1000).await.unwrap().is_empty());
@@ -165,6 +194,7 @@ pub async fn publish_failure_keeps_events_pending_with_attempts_recorded(store: 
         let report = store.outbox.relay(1000, &down, now).await.unwrap();
         assert_eq!((report.published, report.failed, report.parked.len()), (0, 2, 0), "{report:?}");
         assert!(report.error.as_deref().unwrap().contains("connection refused"), "{report:?}");
+        assert!(report.unavailable, "the relay is told to back off: {report:?}");
         expected.fail(PublishFailure::Unavailable, report.error.as_deref().unwrap(), now);
         let pending = store.outbox.pending(1000).await.unwrap();
         for event in &events {
@@ -198,6 +228,7 @@ pub async fn refused_event_waits_for_its_retry_time_without_blocking_others(stor
     let picky = RecordingPublisher::new(Answer::Refuse(vec![events[0].id]));
     let report = store.outbox.relay(1000, &picky, now).await.unwrap();
     assert_eq!((report.published, report.failed, report.parked.len()), (2, 1, 0), "{report:?}");
+    assert!(!report.unavailable, "a refusal is no reason to back off: {report:?}");
     assert_eq!(picky.seen_ids(), vec![events[1].id, events[2].id]);
     let pending = store.outbox.pending(1000).await.unwrap();
     assert_eq!(pending.len(), 1, "{pending:?}");
