@@ -12,6 +12,8 @@
    its URLs pointing at them.
 3. Dockerfile (deploy/Dockerfile), parsed with BuildKit's parser: multi-stage, the toolchain
    of rust-toolchain.toml, `cargo build --release --locked`, a non-root user, no shell needed.
+4. deploy/Containerfile.local (`cargo xtask image`): FROM scratch, a numeric non-root USER, and
+   the same USER, ENV, EXPOSE, ENTRYPOINT and CMD as the Dockerfile's runtime stage.
 
 A self-test then breaks each rule on a copy of the inputs and expects the checks to fail, so
 no check passes vacuously. Exit status 1 on any failure.
@@ -29,7 +31,7 @@ import dockerfile
 import yaml
 
 from compose import check_compose
-from docker import check_dockerfile
+from docker import check_containerfile, check_dockerfile
 from kube import CUSTOM_SCHEMAS, check_kubernetes, name_of
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -47,6 +49,8 @@ class Inputs:
                 self.k8s[rel] = [d for d in yaml.safe_load_all(path.read_text()) if d is not None]
         self.compose = yaml.safe_load((root / "deploy" / "compose.yaml").read_text())
         self.dockerfile = list(dockerfile.parse_file(str(root / "deploy" / "Dockerfile")))
+        local = root / "deploy" / "Containerfile.local"
+        self.containerfile = list(dockerfile.parse_file(str(local))) if local.exists() else None
         ignore = root / ".dockerignore"
         self.dockerignore = ignore.read_text() if ignore.exists() else None
         toolchain = tomllib.loads((root / "rust-toolchain.toml").read_text())
@@ -87,6 +91,10 @@ def first_stage(commands):
 
 def set_user(inputs, user):
     inputs.dockerfile = [c._replace(value=(user,)) if c.cmd == "USER" else c for c in inputs.dockerfile]
+
+
+def set_local(inputs, cmd, value):
+    inputs.containerfile = [c._replace(value=value) if c.cmd == cmd else c for c in inputs.containerfile]
 
 
 BREAKAGES = [
@@ -218,6 +226,11 @@ BREAKAGES = [
     ("a root user", "dockerfile", "non-root", lambda i: set_user(i, "root")),
     ("another toolchain", "dockerfile", "rust-toolchain.toml", lambda i: setattr(i, "toolchain", "1.0.0")),
     ("one stage", "dockerfile", "multi-stage", lambda i: setattr(i, "dockerfile", first_stage(i.dockerfile))),
+    ("a root user in Containerfile.local", "containerfile", "non-root", lambda i: set_local(i, "USER", ("0:0",))),
+    ("a user by name in Containerfile.local", "containerfile", "numeric", lambda i: set_local(i, "USER", ("nonroot",))),
+    ("another entry point locally", "containerfile", "ENTRYPOINT", lambda i: set_local(i, "ENTRYPOINT", ("/bin/sh",))),
+    ("another base locally", "containerfile", "FROM scratch", lambda i: set_local(i, "FROM", ("debian:12",))),
+    ("no Containerfile.local", "containerfile", "missing", lambda i: setattr(i, "containerfile", None)),
 ]
 
 
@@ -226,6 +239,8 @@ def run_checks(inputs, version, part):
         return check_kubernetes(inputs, version)[0]
     if part == "compose":
         return check_compose(inputs.compose)
+    if part == "containerfile":
+        return check_containerfile(inputs.containerfile, inputs.dockerfile)
     return check_dockerfile(inputs.dockerfile, inputs.toolchain, inputs.dockerignore)
 
 
@@ -264,7 +279,9 @@ def main():
     print(f"deploy-check: deploy/compose.yaml, {len((inputs.compose or {}).get('services') or {})} services")
     docker_errors = check_dockerfile(inputs.dockerfile, inputs.toolchain, inputs.dockerignore)
     print(f"deploy-check: deploy/Dockerfile, {len(inputs.dockerfile)} instructions")
-    errors += compose_errors + docker_errors
+    local_errors = check_containerfile(inputs.containerfile, inputs.dockerfile)
+    print(f"deploy-check: deploy/Containerfile.local, {len(inputs.containerfile or [])} instructions")
+    errors += compose_errors + docker_errors + local_errors
     if not errors:
         errors += self_test(inputs, args.kubernetes_version)
         print(f"deploy-check: self-test, {len(BREAKAGES)} broken copies")

@@ -71,3 +71,39 @@ def check_dockerfile(commands, toolchain, dockerignore):
     elif not {"target", ".git"} <= ignored:
         errors.append(".dockerignore: must exclude target and .git")
     return errors
+
+
+# The instructions of the runtime stage that deploy/Containerfile.local must repeat.
+RUNTIME_SETTINGS = ("USER", "ENV", "EXPOSE", "ENTRYPOINT", "CMD")
+
+
+def runtime_settings(commands):
+    """The last USER, ENV, … of the last stage, each as (JSON form, values)."""
+    froms = [n for n, c in enumerate(commands) if c.cmd == "FROM"]
+    final = commands[froms[-1] :] if froms else commands
+    return {c.cmd: (c.json, c.value) for c in final if c.cmd in RUNTIME_SETTINGS}
+
+
+def check_containerfile(commands, dockerfile_commands):
+    """deploy/Containerfile.local (`cargo xtask image`): one stage from scratch, a numeric
+    non-root USER, and the Dockerfile's runtime USER, ENV, EXPOSE, ENTRYPOINT and CMD."""
+    if commands is None:
+        return ["Containerfile.local: missing (deploy/Containerfile.local, built by `cargo xtask image`)"]
+    errors = []
+    froms = [c for c in commands if c.cmd == "FROM"]
+    if len(froms) != 1 or list(froms[0].value) != ["scratch"]:
+        errors.append("Containerfile.local: one stage, FROM scratch (the staged tree is the whole image)")
+    if any(c.cmd == "RUN" for c in commands):
+        errors.append("Containerfile.local: no RUN (buildah cannot run containers here)")
+    ours, theirs = runtime_settings(commands), runtime_settings(dockerfile_commands)
+    user = ours.get("USER", (False, ("",)))[1][0]
+    uid, _, gid = user.partition(":")
+    if not uid.isdigit() or uid == "0" or (gid and (not gid.isdigit() or gid == "0")):
+        errors.append(f"Containerfile.local: USER {user or '(none)'}: needs a numeric non-root uid:gid")
+    for cmd in RUNTIME_SETTINGS:
+        if ours.get(cmd) != theirs.get(cmd):
+            errors.append(
+                f"Containerfile.local: {cmd} {ours.get(cmd, (0, ('(none)',)))[1]} differs from deploy/Dockerfile's "
+                f"runtime stage {theirs.get(cmd, (0, ('(none)',)))[1]}"
+            )
+    return errors

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo xtask run [ARGS]      start the server (embedded default unless DATABASE_URL etc. are set)
-//! cargo xtask test            start local services if down, install test tools (nginx), then fmt check, deploy-check, audit, clippy -D warnings, all tests, contract, clients --check, authorize-check, mail-links-check
+//! cargo xtask test            start local services if down, install test tools (nginx), then fmt check, deploy-check, audit, clippy -D warnings, all tests, contract, clients --check, authorize-check, mail-links-check, image
 //! cargo xtask contract [--backend embedded|postgres] [--role anonymous|user|admin] [--seed N] [--max-examples N]
 //!                             schemathesis against a running server, as each role, on each backend
 //! cargo xtask clients [--check]  regenerate clients/ (or fail if stale; type-check and run the examples)
@@ -11,6 +11,9 @@
 //! cargo xtask mail-links-check  the mailed verification and reset links' pages, in headless Chromium
 //! cargo xtask tools           install what tests drive besides our code when missing (nginx-light from Debian)
 //! cargo xtask deploy-check    validate deploy/ offline: Kubernetes manifests, compose file, Dockerfile
+//! cargo xtask image           build the runtime image (buildah, from scratch: release binary, its libraries,
+//!                             CA bundle) and run it by chroot as 65532 on a read-only root: /ready, register
+//!                             + login, SIGTERM → exit 0, on the embedded default and the local stores; < 40 MB
 //! cargo xtask audit           cargo deny check: advisories (offline RustSec snapshot), licences, bans, sources
 //! cargo xtask sbom [--target TRIPLE] [PATH]  CycloneDX SBOM of the binary (default target/sbom/identity.cdx.json)
 //! cargo xtask services        start local PostgreSQL, Redis and RabbitMQ if they are down
@@ -21,7 +24,8 @@
 //! cargo xtask events [--check]   write docs/events/*.json and docs/events.md's type sections (or fail if stale)
 //! cargo xtask bench [FILTER]  criterion benchmarks (hashing, tokens, HTTP round trips), then the
 //!                             outbox relay's throughput on the local PostgreSQL and RabbitMQ (`relay`)
-//!                             and the job queue's, enqueue to done (`jobs`)
+//!                             and the job queue's, enqueue to done (`jobs`), and the WebSocket
+//!                             gateway's memory per idle socket and fan-out latency (`gateway`)
 //! ```
 //!
 //! Every cargo command xtask runs (and the `cargo xtask` alias) passes `--locked`: Cargo.lock
@@ -34,6 +38,7 @@ mod clients;
 mod contract;
 mod deploy;
 mod events;
+mod image;
 mod mail_links;
 mod server;
 mod supply;
@@ -52,6 +57,7 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("services") => services(),
         Some("deploy-check") => deploy::check(),
+        Some("image") => image::image(),
         Some("tools") => tools(),
         Some("contract") => contract::contract(&args[1..]),
         Some("clients") => clients::clients(args.get(1).is_some_and(|a| a == "--check")),
@@ -67,12 +73,25 @@ fn main() -> ExitCode {
         Some("openapi") => openapi(args.get(1).is_some_and(|a| a == "--check")),
         Some("events") => events::events(args.get(1).is_some_and(|a| a == "--check")),
         Some("bench") => cargo(
-            &["bench", "-p", "identity-http", "--bench", "identity", "--bench", "relay", "--bench", "jobs", "--"],
+            &[
+                "bench",
+                "-p",
+                "identity-http",
+                "--bench",
+                "identity",
+                "--bench",
+                "relay",
+                "--bench",
+                "jobs",
+                "--bench",
+                "gateway",
+                "--",
+            ],
             &args[1..],
         ),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run|test|services|tools|contract [--backend B] [--role R] [--seed N] [--max-examples N]|clients [--check]|authorize-check|mail-links-check|deploy-check|audit|sbom [--target TRIPLE] [PATH]|migrate|create-admin EMAIL|keygen|openapi [--check]|events [--check]|bench [FILTER]>"
+                "usage: cargo xtask <run|test|services|tools|contract [--backend B] [--role R] [--seed N] [--max-examples N]|clients [--check]|authorize-check|mail-links-check|deploy-check|image|audit|sbom [--target TRIPLE] [PATH]|migrate|create-admin EMAIL|keygen|openapi [--check]|events [--check]|bench [FILTER]>"
             );
             return ExitCode::from(2);
         }
@@ -160,13 +179,16 @@ fn test() -> Result {
     // Seconds once Chromium is installed (the first run installs it with apt-get).
     let authorize = authorize::check();
     let mail_links = mail_links::check();
+    // The image, built and run (release build: minutes cold, seconds warm).
+    let image = image::image();
     if failed > 0 || passed == 0 {
         return Err(format!("{failed} tests failed, {passed} passed"));
     }
     contract?;
     clients?;
     authorize?;
-    mail_links
+    mail_links?;
+    image
 }
 
 /// Runs `cargo test …`, echoing its output, and adds up the `test result:` lines.
