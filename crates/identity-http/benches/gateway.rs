@@ -11,6 +11,8 @@
 //!   request and the commit) to the moment the frame is read on the socket. p50, p99 and max
 //!   over every frame (5 per change).
 //!
+//! `cargo test --all-targets` runs it as a smoke test: 100 idle sockets, 50 for 20 changes.
+//!
 //! Two set-ups: `embedded` (the default store and the in-process bus) and `broker`
 //! (PostgreSQL, Redis and RabbitMQ: the outbox relay publishes to the exchange and the
 //! replica's own queue feeds its sockets; a queue of the bench's own takes every event, as
@@ -178,9 +180,11 @@ fn ms(d: Duration) -> String {
 }
 
 async fn run(name: &str, vars: Vec<(String, String)>) {
-    let idle = env_number("GATEWAY_BENCH_IDLE", 5_000);
-    let fanout = env_number("GATEWAY_BENCH_FANOUT", 1_000);
-    let changes = env_number("GATEWAY_BENCH_CHANGES", 300);
+    // `cargo test --all-targets` runs benches without `--bench`: a smoke run, small.
+    let smoke = !std::env::args().any(|a| a == "--bench");
+    let idle = env_number("GATEWAY_BENCH_IDLE", if smoke { 100 } else { 5_000 });
+    let fanout = env_number("GATEWAY_BENCH_FANOUT", if smoke { 50 } else { 1_000 });
+    let changes = env_number("GATEWAY_BENCH_CHANGES", if smoke { 20 } else { 300 });
     let server = Server::start(&vars);
     let http = reqwest::Client::builder().pool_max_idle_per_host(32).build().unwrap();
     wait_ready(&http, &server.base).await;

@@ -15,10 +15,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use futures_util::{SinkExt, StreamExt};
 use identity_core::DomainEvent;
 use identity_core::domain::EventType;
 use identity_memory::InProcessBus;
 use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
 
 use crate::both_backends;
 use crate::helpers::{Backend, PASSWORD, TestApp, spawn_app_with, token_from_link, unique_email};
@@ -275,8 +277,19 @@ async fn mfa_flow(app: &TestApp) {
 async fn presence_flow(app: &TestApp) {
     let (_, token) = app.signed_in_user().await;
     let mut socket = crate::realtime::bearer_socket(app, &token).await;
-    // Sent and flushed: the server reads it before it sees the socket go.
     crate::realtime::heartbeat(&mut socket).await;
+    // The socket handles its messages in order: once the ping after the heartbeat is
+    // answered, the heartbeat was handled (and its event recorded) before the socket goes.
+    socket.send(Message::Ping(b"after".to_vec().into())).await.unwrap();
+    let answered = tokio::time::timeout(Duration::from_secs(5), async {
+        while let Some(message) = socket.next().await {
+            if matches!(message, Ok(Message::Pong(_))) {
+                return true;
+            }
+        }
+        false
+    });
+    assert!(answered.await.unwrap_or(false), "the socket answers the ping after the heartbeat");
 }
 
 both_backends!(every_event_type_the_server_emits_matches_its_schema);
