@@ -445,3 +445,35 @@ async fn a_broker_that_stalls_later_delays_events_without_hanging_the_relay() {
     drop(app);
     broker.delete().await;
 }
+
+/// Redis is down at start-up, then answers on `rediss://` with a certificate `REDIS_CA_FILE`
+/// does not vouch for: the replica keeps serving what needs no Redis, says so at ERROR naming
+/// `REDIS_URL` on every retry, and `/ready` stays 503 naming it: never a downgrade, never
+/// "ready" on an unverified store.
+#[tokio::test]
+async fn redis_back_with_an_untrusted_certificate_keeps_the_replica_unready_naming_redis_url() {
+    let pki = identity_tls::testing::TestPki::generate();
+    let plain = tokio::net::lookup_host(redis_url().replace("redis://", "")).await.unwrap().next().unwrap();
+    let terminator = identity_tls::testing::TlsTerminator::start(&pki, plain).await;
+    let mut redis = Late::down();
+    let url = format!("rediss://localhost:{}", redis.port);
+    let server = Serving::start(&[("REDIS_URL", &url), ("REDIS_CA_FILE", &pki.file("other-ca.pem"))]).await;
+    let (status, ready) = server.ready().await;
+    assert_eq!(status, 503, "{ready}");
+
+    redis.forward(&format!("127.0.0.1:{}", terminator.port())).await;
+    eventually("the log to name REDIS_URL's certificate", Duration::from_secs(20), async || {
+        let log = server.log();
+        let line = log.lines().find(|l| {
+            l.contains("Redis (REDIS_URL) showed a TLS certificate that failed verification")
+                && l.contains("\"level\":\"ERROR\"")
+        });
+        line.map(|_| ())
+    })
+    .await;
+    let (status, ready) = server.ready().await;
+    assert_eq!(status, 503, "{ready}");
+    let entry = dependency(&ready, "redis");
+    assert_eq!((entry["status"].as_str(), entry["variable"].as_str()), (Some("unavailable"), Some("REDIS_URL")));
+    assert!(!server.log().contains("Redis (REDIS_URL) answers"), "{}", server.log());
+}
