@@ -34,12 +34,18 @@ pub(crate) fn publish_span(
         if let Some(state) = &recorded.tracestate {
             fields.insert("tracestate".to_owned(), state.clone());
         }
-        let parent = opentelemetry::global::get_text_map_propagator(|propagator| propagator.extract(&fields));
-        if parent.span().span_context().is_valid() {
-            let _ = span.set_parent(parent);
-        }
+        continue_trace(&span, &fields);
     }
     span
+}
+
+/// Makes the trace `fields` (W3C `traceparent`, `tracestate`) carry the parent of `span`, when
+/// they hold a valid one.
+fn continue_trace(span: &tracing::Span, fields: &HashMap<String, String>) {
+    let parent = opentelemetry::global::get_text_map_propagator(|propagator| propagator.extract(fields));
+    if parent.span().span_context().is_valid() {
+        let _ = span.set_parent(parent);
+    }
 }
 
 /// `span`'s trace context as message headers; empty outside an exported trace.
@@ -81,10 +87,7 @@ pub(crate) fn consume_span(queue: &str, headers: Option<&FieldTable>) -> tracing
         })
         .unwrap_or_default();
     if !fields.is_empty() {
-        let parent = opentelemetry::global::get_text_map_propagator(|propagator| propagator.extract(&fields));
-        if parent.span().span_context().is_valid() {
-            let _ = span.set_parent(parent);
-        }
+        continue_trace(&span, &fields);
     }
     span
 }

@@ -20,7 +20,7 @@ fn redis_url() -> String {
 
 /// Runs `identity serve` with `env` and a 2 s dependency timeout; it must stop by itself within
 /// 30 s (it is killed and the test fails otherwise). Its output, stdout (the log) and stderr.
-async fn serve_until_it_gives_up(env: &[(&str, &str)]) -> (ExitStatus, String, String) {
+pub(crate) async fn serve_until_it_gives_up(env: &[(&str, &str)]) -> (ExitStatus, String, String) {
     let mut command = server_command(0);
     command
         .arg("serve")

@@ -7,7 +7,6 @@
 //! dependency waited for. The adapters' own tests go through every mode (identity-postgres
 //! `tests/tls.rs`, identity-redis `tls_server`, identity-amqp `connect`).
 
-use std::io::Read;
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
 
@@ -17,32 +16,12 @@ use identity_tls::testing::{TestPki, TlsTerminator, WRONG_HOST};
 
 use crate::helpers::{Process, eventually, free_port, server_command};
 
-/// Runs `identity serve` with `env`; it must stop by itself within 60 s. Its exit status and
-/// everything it wrote (log and stderr).
+/// Runs `identity serve` with `env` (each attempt may take 5 s); it must stop by itself. Its
+/// exit status and everything it wrote (log and stderr).
 async fn serve_until_it_stops(env: &[(&str, &str)]) -> (ExitStatus, String) {
-    let mut command = server_command(free_port());
-    command
-        .arg("serve")
-        .env("LOG_FORMAT", "json")
-        .env("RUST_LOG", "info")
-        .env("DEPENDENCY_TIMEOUT_SECONDS", "5")
-        .envs(env.iter().copied())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut process = Process(command.spawn().unwrap());
-    let drain = |pipe: Option<Box<dyn Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut text = String::new();
-            if let Some(mut pipe) = pipe {
-                let _ = pipe.read_to_string(&mut text);
-            }
-            text
-        })
-    };
-    let stdout = drain(process.0.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
-    let stderr = drain(process.0.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
-    let status = eventually("identity to stop", Duration::from_secs(60), async || process.0.try_wait().unwrap()).await;
-    (status, stdout.join().unwrap() + &stderr.join().unwrap())
+    let env = [env, &[("DEPENDENCY_TIMEOUT_SECONDS", "5")]].concat();
+    let (status, log, stderr) = crate::dependencies::serve_until_it_gives_up(&env).await;
+    (status, log + &stderr)
 }
 
 /// The message start-up stops with for `var`'s certificate.
