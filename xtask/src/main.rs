@@ -9,7 +9,7 @@
 //! cargo xtask clients [--check]  regenerate clients/ (or fail if stale; type-check and run the examples)
 //! cargo xtask authorize-check Swagger UI's Authorize (OAuth2 password flow) in headless Chromium
 //! cargo xtask mail-links-check  the mailed verification and reset links' pages, in headless Chromium
-//! cargo xtask tools           install what tests drive besides our code when missing (nginx-light from Debian)
+//! cargo xtask tools           install what tests drive besides our code when missing (nginx-light from Debian, moto from PyPI)
 //! cargo xtask deploy-check    validate deploy/ offline: Kubernetes manifests, compose file, Dockerfile
 //! cargo xtask image           build the runtime image (buildah, from scratch: release binary, its libraries,
 //!                             CA bundle) and run it by chroot as 65532 on a read-only root: /ready, register
@@ -253,8 +253,10 @@ fn listening(port: u16) -> bool {
 
 /// Starts every service that does not answer on its port, and waits until it does.
 /// The programs tests drive besides our own: nginx (the scale-out test's load balancer), from
-/// Debian's `nginx-light` when it is missing.
+/// Debian's `nginx-light` when it is missing, and moto's server (the local AWS Secrets Manager
+/// of the `DATABASE_SECRET_ARN` tests), from PyPI into a virtual environment.
 fn tools() -> Result {
+    deploy::venv("moto", &root().join("xtask/moto/requirements.txt"))?;
     let present = ["/usr/sbin/nginx", "/usr/bin/nginx"].iter().any(|p| std::path::Path::new(p).exists());
     if present {
         return Ok(());

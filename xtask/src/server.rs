@@ -55,10 +55,11 @@ pub fn build() -> Result<PathBuf> {
 }
 
 /// Variables of the developer's shell that would change what the server runs on.
-const CLEARED: [&str; 12] = [
+const CLEARED: [&str; 13] = [
     "DATABASE_URL",
     "DATABASE_URL_FILE",
     "DATABASE_SECRET_FILE",
+    "DATABASE_SECRET_ARN",
     "REDIS_URL",
     "REDIS_URL_FILE",
     "REDIS_KEY_PREFIX",

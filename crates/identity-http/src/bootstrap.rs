@@ -12,12 +12,12 @@ use identity_core::ports::{
 use identity_core::usecases::{Ports, Services, SessionStoreRevocations};
 use identity_crypto::{Argon2Hasher, OsSecrets, PasetoKeys, PasetoTokens, SealingKey, SystemClock, UuidV7Generator};
 use identity_memory::{InProcessBus, MemoryCodeStore, MemoryRateLimiter, MemoryRevocations, MemoryStore};
-use identity_postgres::{PgStore, PoolSettings};
+use identity_postgres::{DatabaseUrl, PgStore, PoolSettings};
 use secrecy::ExposeSecret;
 
 use crate::config::{Config, ConfigError, OutboxRelay};
 use crate::dependencies::{
-    Dependency, Migrated, Migrations, POSTGRES, RABBITMQ, REDIS, Retry, SHARED_POSTGRES, first_attempt,
+    Dependency, Migrated, Migrations, RABBITMQ, REDIS, ReadyCheck, Retry, SHARED_POSTGRES, first_attempt,
 };
 use crate::gauges::{JobGauges, OutboxGauges, PoolGauges, ScrapeGauges};
 use crate::state::{AppState, CookieSettings};
@@ -88,20 +88,20 @@ pub struct Overrides {
 
 /// Logs the migrations start-up applied to `database`.
 fn log_migrations(database: Dependency, applied: &[String]) {
-    match (database.var, applied) {
-        ("DATABASE_URL", []) => tracing::info!("database migrations: none pending, the schema is up to date"),
-        ("DATABASE_URL", applied) => tracing::info!(applied = ?applied, "database migrations applied"),
-        (_, applied) => tracing::info!(applied = ?applied, "shared database migrations"),
+    match (database.var == SHARED_POSTGRES.var, applied) {
+        (false, []) => tracing::info!("database migrations: none pending, the schema is up to date"),
+        (false, applied) => tracing::info!(applied = ?applied, "database migrations applied"),
+        (true, applied) => tracing::info!(applied = ?applied, "shared database migrations"),
     }
 }
 
 /// Runs the main database's migrations, then the shared one's: start-up's, when the database
 /// was down at first.
-async fn migrate(main: String, shared: Option<String>) -> anyhow::Result<()> {
-    let applied = identity_postgres::run_migrations(&main)
+async fn migrate(main: DatabaseUrl, main_dependency: Dependency, shared: Option<String>) -> anyhow::Result<()> {
+    let applied = identity_postgres::run_migrations_at(&main)
         .await
-        .map_err(|e| anyhow::anyhow!("{} ({}): {e:#}", POSTGRES.name, POSTGRES.var))?;
-    log_migrations(POSTGRES, &applied);
+        .map_err(|e| anyhow::anyhow!("{} ({}): {e:#}", main_dependency.name, main_dependency.var))?;
+    log_migrations(main_dependency, &applied);
     if let Some(shared) = shared {
         let applied = identity_postgres::run_shared_migrations(&shared)
             .await
@@ -137,7 +137,7 @@ fn std_duration(d: Duration) -> std::time::Duration {
 
 /// Connects every configured dependency (running migrations first) and builds the state.
 pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wiring> {
-    let mut checks: Vec<Arc<dyn HealthCheck>> = Vec::new();
+    let mut checks: Vec<ReadyCheck> = Vec::new();
     let timeout = config.store.dependency_timeout;
     let retry = Retry { timeout, max_backoff: config.store.dependency_retry_max };
     let mut gauges: Vec<Arc<dyn ScrapeGauges>> = Vec::new();
@@ -147,14 +147,13 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
 
     // The outbox of the shared database, when agents and instances live there.
     let mut shared_outbox: Option<Arc<dyn Outbox>> = None;
-    let (store, agents) = match &config.store.database_url {
-        Some(url) => {
-            let main_url = url.expose_secret().to_owned();
+    let (store, agents) = match crate::database::main_database(&config.store)? {
+        Some((main, main_dependency)) => {
             let shared_url = config.store.shared_database_url.as_ref().map(|u| u.expose_secret().to_owned());
             let mut down = None;
-            match first_attempt(POSTGRES, retry, identity_postgres::run_migrations(&main_url)).await? {
-                Some(applied) => log_migrations(POSTGRES, &applied),
-                None => down = Some(POSTGRES),
+            match first_attempt(main_dependency, retry, identity_postgres::run_migrations_at(&main)).await? {
+                Some(applied) => log_migrations(main_dependency, &applied),
+                None => down = Some(main_dependency),
             }
             if let (None, Some(shared)) = (down, &shared_url) {
                 match first_attempt(SHARED_POSTGRES, retry, identity_postgres::run_shared_migrations(shared)).await? {
@@ -163,26 +162,32 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
                 }
             }
             migrations = Migrations::new(down.is_none());
-            database_down = down.map(|down| (down, main_url, shared_url));
+            database_down = down.map(|down| (down, main.clone(), main_dependency, shared_url));
             let settings = PoolSettings {
                 max_size: config.store.database_pool_size,
                 connect_timeout: timeout,
                 ..PoolSettings::default()
             };
             let pool_error = |var: &'static str| move |e: anyhow::Error| ConfigError { var, message: format!("{e:#}") };
-            let pg = PgStore::lazy(url.expose_secret(), &settings).map_err(pool_error(POSTGRES.var))?;
-            checks.push(Arc::new(Migrated { check: pg.clone(), migrations: migrations.clone(), dependency: POSTGRES }));
+            let pg = PgStore::lazy_at(main, &settings).map_err(pool_error(main_dependency.var))?;
+            checks.push(ReadyCheck::new(
+                Migrated { check: pg.clone(), migrations: migrations.clone(), dependency: main_dependency },
+                main_dependency,
+            ));
             let pool = pg.clone();
             gauges.push(Arc::new(PoolGauges { pool: "postgres", read: Box::new(move || pool.pool_use()) }));
             let agents = match &config.store.shared_database_url {
                 Some(shared) => {
                     let shared =
                         PgStore::lazy(shared.expose_secret(), &settings).map_err(pool_error(SHARED_POSTGRES.var))?;
-                    checks.push(Arc::new(Migrated {
-                        check: Named { name: "postgres_shared", check: shared.clone() },
-                        migrations: migrations.clone(),
-                        dependency: SHARED_POSTGRES,
-                    }));
+                    checks.push(ReadyCheck::new(
+                        Migrated {
+                            check: Named { name: "postgres_shared", check: shared.clone() },
+                            migrations: migrations.clone(),
+                            dependency: SHARED_POSTGRES,
+                        },
+                        SHARED_POSTGRES,
+                    ));
                     let pool = shared.clone();
                     gauges.push(Arc::new(PoolGauges {
                         pool: "postgres_shared",
@@ -228,12 +233,12 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
                     |()| async {},
                 );
             }
-            checks.push(Arc::new(redis.clone()));
+            checks.push(ReadyCheck::new(redis.clone(), REDIS));
             let pool = redis.clone();
             gauges.push(Arc::new(PoolGauges { pool: "redis", read: Box::new(move || pool.pool_use()) }));
             (Arc::new(redis.clone()), Arc::new(redis.clone()), Arc::new(redis))
         }
-        None if config.store.database_url.is_some() => {
+        None if config.store.has_database() => {
             tracing::warn!(
                 "REDIS_URL is not set: one-time codes, cooldowns and rate limits live in this process only, and \
                  revocations are checked against PostgreSQL on every request. Set REDIS_URL when running several \
@@ -301,14 +306,14 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
                     |()| async {},
                 );
             }
-            checks.push(amqp.clone());
+            checks.push(ReadyCheck { check: amqp.clone(), variable: RABBITMQ.var });
             (Some(amqp), None)
         }
         (OutboxRelay::Broker, None) => {
             return Err(ConfigError { var: "OUTBOX_RELAY", message: "\"broker\" needs AMQP_URL".into() }.into());
         }
         (OutboxRelay::InProcess, _) => {
-            if config.store.database_url.is_some() {
+            if config.store.has_database() {
                 tracing::warn!(
                     "OUTBOX_RELAY=in-process: this instance marks the shared outbox's events published once they reach \
                      its in-process bus. They never reach RabbitMQ or any other service."
@@ -383,7 +388,7 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
     for queue in &queues {
         gauges.push(Arc::new(JobGauges { queue: queue.queue.clone(), label: queue.label, clock: clock.clone() }));
     }
-    if config.store.database_url.is_none() {
+    if !config.store.has_database() {
         // The embedded default starts with a few demo agents; a real database starts empty.
         services.agents.seed_demo().await.map_err(|e| anyhow::anyhow!("seeding the demo agents: {e}"))?;
     }
@@ -396,12 +401,12 @@ pub async fn wire(config: &Config, overrides: Overrides) -> anyhow::Result<Wirin
             }
         }
         // Migrations (then the bootstrap admin's grant) once the database answers.
-        Some((down, main, shared)) => {
+        Some((down, main, main_dependency, shared)) => {
             let (migrations, services) = (migrations.clone(), services.clone());
             crate::dependencies::retry_in_background(
                 down,
                 retry,
-                move || migrate(main.clone(), shared.clone()),
+                move || migrate(main.clone(), main_dependency, shared.clone()),
                 move |()| async move {
                     migrations.finish();
                     tracing::info!("the database is migrated: serving every request");

@@ -36,6 +36,7 @@ pub use mail::MailConfig;
 pub use otel::OtelConfig;
 pub use proxy::ProxyConfig;
 pub use realtime::RealtimeConfig;
+pub use secrets::{DatabaseSecret, SECRET_ARN};
 pub use webauthn::WebAuthnConfig;
 
 /// A configuration value that could not be used.

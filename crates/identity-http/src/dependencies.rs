@@ -35,14 +35,16 @@ pub const SHARED_POSTGRES: Dependency = Dependency { name: "the shared PostgreSQ
 pub const REDIS: Dependency = Dependency { name: "Redis", var: "REDIS_URL" };
 pub const RABBITMQ: Dependency = Dependency { name: "RabbitMQ", var: "AMQP_URL" };
 
-/// The variable naming the dependency a readiness check (by its name) checks.
-pub fn variable(check: &str) -> Option<&'static str> {
-    match check {
-        "postgres" => Some(POSTGRES.var),
-        "postgres_shared" => Some(SHARED_POSTGRES.var),
-        "redis" => Some(REDIS.var),
-        "rabbitmq" => Some(RABBITMQ.var),
-        _ => None,
+/// A readiness check and the variable naming what it checks (`/ready` says both).
+#[derive(Clone)]
+pub struct ReadyCheck {
+    pub check: Arc<dyn HealthCheck>,
+    pub variable: &'static str,
+}
+
+impl ReadyCheck {
+    pub fn new(check: impl HealthCheck, dependency: Dependency) -> Self {
+        Self { check: Arc::new(check), variable: dependency.var }
     }
 }
 
@@ -154,6 +156,10 @@ pub fn is_down(error: &anyhow::Error) -> bool {
     error.chain().any(|cause| {
         if cause.downcast_ref::<NoAnswer>().is_some() {
             return true;
+        }
+        // Secrets Manager (DATABASE_SECRET_ARN) says itself whether it was an outage.
+        if let Some(fetch) = cause.downcast_ref::<identity_aws::FetchError>() {
+            return fetch.is_transient();
         }
         if let Some(io) = cause.downcast_ref::<std::io::Error>() {
             use std::io::ErrorKind::*;

@@ -6,6 +6,7 @@ pub mod bootstrap;
 pub mod client;
 pub mod config;
 pub mod consumer;
+pub mod database;
 pub mod dependencies;
 pub mod error;
 pub mod extract;

@@ -14,7 +14,7 @@ Commands:
   serve               serve the API (the default)
   migrate             apply the pending database migrations to DATABASE_URL and exit
   openapi             print the OpenAPI document (docs/openapi.json) and exit
-  create-admin EMAIL  give the account with EMAIL the admin role (needs DATABASE_URL)
+  create-admin EMAIL  give the account with EMAIL the admin role (needs DATABASE_URL or DATABASE_SECRET_ARN)
   keygen              print a new signing key for PASETO_SECRET_KEY, its public key and kid
   help                print this help (also -h, --help)
 
@@ -156,12 +156,15 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
 }
 
 async fn migrate(config: &Config) -> anyhow::Result<()> {
-    let url = config.store.database_url.as_ref().ok_or_else(|| {
+    let (database, dependency) = identity_http::database::main_database(&config.store)?.ok_or_else(|| {
         anyhow::anyhow!(
-            "none of DATABASE_URL, DATABASE_URL_FILE, DATABASE_SECRET_FILE is set: there is no database to migrate"
+            "none of DATABASE_URL, DATABASE_URL_FILE, DATABASE_SECRET_FILE, DATABASE_SECRET_ARN is set: there is no \
+             database to migrate"
         )
     })?;
-    let applied = identity_postgres::run_migrations(url.expose_secret()).await?;
+    let applied = identity_postgres::run_migrations_at(&database)
+        .await
+        .map_err(|e| anyhow::anyhow!("{} ({}): {e:#}", dependency.name, dependency.var))?;
     match applied.as_slice() {
         [] => tracing::info!("database migrations: none pending, the schema is up to date"),
         applied => tracing::info!(applied = ?applied, "database migrations applied"),
@@ -176,8 +179,8 @@ async fn migrate(config: &Config) -> anyhow::Result<()> {
 async fn create_admin(config: &Config, email: Option<String>) -> anyhow::Result<()> {
     let email = email.ok_or_else(|| anyhow::anyhow!("usage: identity create-admin EMAIL"))?;
     anyhow::ensure!(
-        config.store.database_url.is_some(),
-        "DATABASE_URL is not set: an in-memory admin would vanish at exit"
+        config.store.has_database(),
+        "DATABASE_URL (or DATABASE_SECRET_ARN) is not set: an in-memory admin would vanish at exit"
     );
     let wiring = identity_http::bootstrap::wire(config, Default::default()).await?;
     use identity_core::usecases::{AdminGrant, AdminGranted};

@@ -3,7 +3,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use identity_core::ports::HealthCheck;
 use identity_core::usecases::Services;
 
 use crate::config::SameSite;
@@ -25,7 +24,7 @@ pub struct AppState {
     pub services: Services,
     pub cookies: CookieSettings,
     /// The dependencies `GET /ready` checks (empty in the embedded mode).
-    pub checks: Vec<Arc<dyn HealthCheck>>,
+    pub checks: Vec<crate::dependencies::ReadyCheck>,
     /// Public keys for `GET /.well-known/paserk`: `(kid, k4.public.…)`.
     pub public_keys: Vec<(String, String)>,
     /// Proxies whose `X-Forwarded-For` is believed.

@@ -2,7 +2,8 @@ use diesel_async::AsyncPgConnection;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
-use crate::tls::PgTarget;
+use crate::credentials::{CredentialsRefused, DatabaseUrl};
+use crate::tls::{Failure, PgTarget};
 
 /// The migrations of the top-level `migrations/` folder, compiled into the binary.
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations");
@@ -22,23 +23,36 @@ const MIGRATION_LOCK: i64 = 0x0069_645f_6d69_6772;
 /// Diesel's migration harness is synchronous; it runs on its own thread (with a runtime of
 /// its own), so this works from any async runtime flavour.
 pub async fn run_migrations(url: &str) -> anyhow::Result<Vec<String>> {
-    run(url, MIGRATIONS).await
+    run(PgTarget::parse(url).map_err(anyhow::Error::msg)?, MIGRATIONS).await
 }
 
 /// [`run_migrations`] for the shared database: [`SHARED_MIGRATIONS`].
 pub async fn run_shared_migrations(url: &str) -> anyhow::Result<Vec<String>> {
-    run(url, SHARED_MIGRATIONS).await
+    run(PgTarget::parse(url).map_err(anyhow::Error::msg)?, SHARED_MIGRATIONS).await
 }
 
-async fn run(url: &str, migrations: EmbeddedMigrations) -> anyhow::Result<Vec<String>> {
-    let target = PgTarget::parse(url).map_err(anyhow::Error::msg)?;
+/// [`run_migrations`] at a [`DatabaseUrl`]: credentials the server refuses are fetched again
+/// (a rotated secret) and the run is tried once more.
+pub async fn run_migrations_at(database: &DatabaseUrl) -> anyhow::Result<Vec<String>> {
+    database.with_target(|target| run(target, MIGRATIONS)).await
+}
+
+/// [`run_shared_migrations`] at a [`DatabaseUrl`].
+pub async fn run_shared_migrations_at(database: &DatabaseUrl) -> anyhow::Result<Vec<String>> {
+    database.with_target(|target| run(target, SHARED_MIGRATIONS)).await
+}
+
+async fn run(target: PgTarget, migrations: EmbeddedMigrations) -> anyhow::Result<Vec<String>> {
     let (tx, rx) = tokio::sync::oneshot::channel();
     std::thread::Builder::new().name("migrations".into()).spawn(move || {
         let result = (|| -> anyhow::Result<Vec<String>> {
             // The connection (TLS as the URL says) is opened on a runtime of this thread's own,
             // whose worker drives it while the synchronous harness blocks on its queries.
             let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
-            let conn = runtime.block_on(target.connect())?;
+            let conn = runtime.block_on(target.try_connect()).map_err(|failure| match failure {
+                Failure::CredentialsRefused(text) => anyhow::Error::new(CredentialsRefused(text)),
+                Failure::Other(error) => error.into(),
+            })?;
             let _entered = runtime.enter();
             let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::from(conn);
             diesel::RunQueryDsl::execute(

@@ -16,8 +16,8 @@
 
 use std::ops::Deref;
 
-mod tls_server;
-pub use tls_server::TlsPostgres;
+mod private_server;
+pub use private_server::PrivatePostgres;
 
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use tokio::sync::OnceCell;

@@ -140,12 +140,38 @@ impl PgTarget {
     /// connection errors are text): "error performing TLS handshake: invalid peer certificate:
     /// UnknownIssuer", "error connecting to server: Connection refused (os error 111)".
     pub async fn connect(&self) -> Result<AsyncPgConnection, ConnectionError> {
-        let (client, connection) = self
-            .config
-            .connect(MakeRustls { config: self.tls.clone() })
-            .await
-            .map_err(|e| ConnectionError::BadConnection(chain(&e)))?;
-        AsyncPgConnection::try_from_client_and_connection(client, connection).await
+        self.try_connect().await.map_err(Failure::into_connection_error)
+    }
+
+    /// [`Self::connect`], telling credentials the server refused from other failures.
+    pub(crate) async fn try_connect(&self) -> Result<AsyncPgConnection, Failure> {
+        let (client, connection) = self.config.connect(MakeRustls { config: self.tls.clone() }).await.map_err(|e| {
+            // SQLSTATE class 28, invalid authorization: a wrong password, an unknown user, a
+            // user who may not log in.
+            if e.code().is_some_and(|code| code.code().starts_with("28")) {
+                Failure::CredentialsRefused(chain(&e))
+            } else {
+                Failure::Other(ConnectionError::BadConnection(chain(&e)))
+            }
+        })?;
+        AsyncPgConnection::try_from_client_and_connection(client, connection).await.map_err(Failure::Other)
+    }
+}
+
+/// Why a connection could not be opened.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// The server refused the credentials (SQLSTATE class 28).
+    CredentialsRefused(String),
+    Other(ConnectionError),
+}
+
+impl Failure {
+    pub(crate) fn into_connection_error(self) -> ConnectionError {
+        match self {
+            Self::CredentialsRefused(text) => ConnectionError::BadConnection(text),
+            Self::Other(error) => error,
+        }
     }
 }
 

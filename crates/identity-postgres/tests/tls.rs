@@ -1,11 +1,11 @@
 //! TLS to PostgreSQL as libpq users expect it, against a throwaway server that speaks TLS only
-//! (`TlsPostgres`), with a throwaway CA: each `sslmode` connects or refuses as libpq's does,
+//! (`PrivatePostgres`), with a throwaway CA: each `sslmode` connects or refuses as libpq's does,
 //! through one connection, the pool and the migrations alike.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use diesel::sql_types::Bool;
 use diesel_async::RunQueryDsl;
-use identity_postgres::testkit::{TlsPostgres, connect};
+use identity_postgres::testkit::{PrivatePostgres, connect};
 use identity_postgres::{PgStore, PoolSettings};
 use identity_tls::testing::{TestPki, WRONG_HOST};
 
@@ -28,7 +28,7 @@ async fn encrypted(url: &str) -> Result<bool, String> {
 #[tokio::test]
 async fn each_sslmode_connects_or_refuses_as_libpq_does() {
     let pki = TestPki::generate();
-    let server = TlsPostgres::start(&pki);
+    let server = PrivatePostgres::tls(&pki);
     let (ca, other_ca) = (pki.file("ca.pem"), pki.file("other-ca.pem"));
 
     let connects = [
@@ -92,7 +92,7 @@ async fn each_sslmode_connects_or_refuses_as_libpq_does() {
 #[tokio::test]
 async fn the_pool_and_the_migrations_verify_the_certificate_too() {
     let pki = TestPki::generate();
-    let server = TlsPostgres::start(&pki);
+    let server = PrivatePostgres::tls(&pki);
     let good = server.url("localhost", &format!("sslmode=verify-full&sslrootcert={}", pki.file("ca.pem")));
     let applied = identity_postgres::run_migrations(&good).await.unwrap();
     assert!(!applied.is_empty());

@@ -5,12 +5,17 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
+use super::secrets::DatabaseSecret;
 use super::{ConfigError, OutboxRelay, Reader, invalid, tls};
 
 /// Where the store's ports live: unset URLs mean the embedded default.
 #[derive(Debug, Clone)]
 pub struct StoreConfig {
+    /// The main database (`DATABASE_URL`, `DATABASE_URL_FILE`, `DATABASE_SECRET_FILE`).
     pub database_url: Option<SecretString>,
+    /// The main database's secret in AWS Secrets Manager (`DATABASE_SECRET_ARN`), instead of
+    /// `database_url`.
+    pub database_secret: Option<DatabaseSecret>,
     /// A database shared with other services for agents and instances, with their own
     /// migrations and outbox (`SHARED_DATABASE_URL`); unset: the main database.
     pub shared_database_url: Option<SecretString>,
@@ -25,6 +30,13 @@ pub struct StoreConfig {
     /// The longest pause between two attempts to reach a dependency that was down at
     /// start-up (`DEPENDENCY_RETRY_MAX_SECONDS`).
     pub dependency_retry_max: Duration,
+}
+
+impl StoreConfig {
+    /// Whether the store is PostgreSQL (a URL, or a secret to fetch it from).
+    pub fn has_database(&self) -> bool {
+        self.database_url.is_some() || self.database_secret.is_some()
+    }
 }
 
 /// Where committed events go.
@@ -54,6 +66,7 @@ pub(super) fn read_store(r: &Reader<'_>) -> Result<StoreConfig, ConfigError> {
     tls::needs_tls(&redis_ca, "REDIS_CA_FILE", &redis_url, "rediss", "REDIS_URL")?;
     let store = StoreConfig {
         database_url: tls::database_url("DATABASE_URL", r.database_url()?, &libpq)?,
+        database_secret: r.database_secret(libpq.clone())?,
         shared_database_url: tls::database_url(
             "SHARED_DATABASE_URL",
             r.secret_url("SHARED_DATABASE_URL", "SHARED_DATABASE_URL_FILE", &["postgres", "postgresql"])?,
@@ -66,10 +79,11 @@ pub(super) fn read_store(r: &Reader<'_>) -> Result<StoreConfig, ConfigError> {
         dependency_timeout: r.seconds("DEPENDENCY_TIMEOUT_SECONDS", 10, 1, 600)?,
         dependency_retry_max: r.seconds("DEPENDENCY_RETRY_MAX_SECONDS", 30, 1, 600)?,
     };
-    if store.shared_database_url.is_some() && store.database_url.is_none() {
+    if store.shared_database_url.is_some() && !store.has_database() {
         return Err(invalid(
             "SHARED_DATABASE_URL",
-            "needs DATABASE_URL: the embedded store keeps agents and instances in memory with everything else",
+            "needs DATABASE_URL (or DATABASE_SECRET_ARN): the embedded store keeps agents and instances in memory \
+             with everything else",
         ));
     }
     Ok(store)
@@ -82,7 +96,7 @@ pub(super) fn read_events(r: &Reader<'_>, store: &StoreConfig) -> Result<EventsC
     tls::needs_tls(&amqp_ca, "AMQP_CA_FILE", &amqp_url, "amqps", "AMQP_URL")?;
     let outbox_relay = match (r.string("OUTBOX_RELAY", "auto").to_ascii_lowercase().as_str(), &amqp_url) {
         ("auto", Some(_)) | ("broker", Some(_)) => OutboxRelay::Broker,
-        ("auto", None) if store.database_url.is_some() => OutboxRelay::Off,
+        ("auto", None) if store.has_database() => OutboxRelay::Off,
         ("auto", None) => OutboxRelay::InProcess,
         ("broker", None) => {
             return Err(invalid("OUTBOX_RELAY", "\"broker\" needs AMQP_URL (or AMQP_URL_FILE)"));

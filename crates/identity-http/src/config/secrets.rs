@@ -1,6 +1,8 @@
 //! Secrets: each from its variable or from the file named by `<VARIABLE>_FILE` (a Kubernetes
 //! Secret or the Secrets Store CSI driver mounts them as files), and the database URL also
-//! from `DATABASE_SECRET_FILE`, the JSON that AWS Secrets Manager keeps for a database.
+//! from `DATABASE_SECRET_FILE`, the JSON that AWS Secrets Manager keeps for a database, or
+//! from that secret itself, fetched from Secrets Manager (`DATABASE_SECRET_ARN`,
+//! [`DatabaseSecret`]).
 //!
 //! Two forms of one secret are refused, naming both. Errors name the variable and the file,
 //! never a secret's content.
@@ -10,6 +12,7 @@ use std::io::Read;
 use secrecy::SecretString;
 use serde_json::{Map, Value};
 
+use super::tls::{self, LibpqDefaults};
 use super::{ConfigError, Reader, invalid};
 
 /// Largest secret file read: a path that is no secret (a device, a log) fails instead of
@@ -71,8 +74,8 @@ fn read_file(var: &'static str, path: &str) -> Result<String, ConfigError> {
 /// `postgres://user:password@host:port/dbname` from the JSON shape AWS Secrets Manager keeps
 /// for a database (`username`, `password`, `host`, `port`, `dbname`, `engine`; other keys such
 /// as `dbInstanceIdentifier` are ignored).
-fn database_url_from_secret(var: &'static str, path: &str, text: &str) -> Result<String, ConfigError> {
-    let bad = |reason: &str| invalid(var, format!("the file {path}: {reason}"));
+fn database_url_from_secret(var: &'static str, source: &str, text: &str) -> Result<String, ConfigError> {
+    let bad = |reason: &str| invalid(var, format!("{source}: {reason}"));
     // serde_json's type errors quote the value they met; only its syntax errors (a position)
     // are passed on, and the fields are checked here by name.
     let json: Value =
@@ -175,10 +178,11 @@ impl Reader<'_> {
         })
     }
 
-    /// The database URL: `DATABASE_URL`, `DATABASE_URL_FILE` or `DATABASE_SECRET_FILE` (JSON).
+    /// The database URL: `DATABASE_URL`, `DATABASE_URL_FILE` or `DATABASE_SECRET_FILE` (JSON);
+    /// `DATABASE_SECRET_ARN` excludes them all (it is read by [`Self::database_secret`]).
     pub(super) fn database_url(&self) -> Result<Option<SecretString>, ConfigError> {
         const SECRET_FILE: &str = "DATABASE_SECRET_FILE";
-        let set: Vec<&'static str> = ["DATABASE_URL", "DATABASE_URL_FILE", SECRET_FILE]
+        let set: Vec<&'static str> = ["DATABASE_URL", "DATABASE_URL_FILE", SECRET_FILE, SECRET_ARN]
             .into_iter()
             .filter(|var| self.get(var).is_some())
             .collect();
@@ -189,7 +193,67 @@ impl Reader<'_> {
             return self.secret_url("DATABASE_URL", "DATABASE_URL_FILE", &["postgres", "postgresql"]);
         };
         let text = read_file(SECRET_FILE, &path)?;
-        Ok(Some(SecretString::from(database_url_from_secret(SECRET_FILE, &path, &text)?)))
+        Ok(Some(SecretString::from(database_url_from_secret(SECRET_FILE, &format!("the file {path}"), &text)?)))
+    }
+
+    /// `DATABASE_SECRET_ARN`: the ARN or name of a Secrets Manager secret.
+    pub(super) fn database_secret(&self, libpq: LibpqDefaults) -> Result<Option<DatabaseSecret>, ConfigError> {
+        let Some(id) = self.get(SECRET_ARN) else { return Ok(None) };
+        let id = id.trim().to_owned();
+        // Secrets Manager's rule for a SecretId: 1 to 2048 characters; a name is letters,
+        // digits and /_+=.@- ("!" too in the secrets RDS manages, `rds!db-…`; an ARN adds the
+        // colons).
+        let valid = !id.is_empty()
+            && id.len() <= 2048
+            && id.chars().all(|c| c.is_ascii_alphanumeric() || "/_+=.@-!:".contains(c))
+            && (!id.contains(':') || id.starts_with("arn:"));
+        if !valid {
+            return Err(invalid(SECRET_ARN, "expected a secret's ARN (arn:aws:secretsmanager:…) or its name"));
+        }
+        let aws_settings = AWS_VARIABLES.into_iter().filter(|var| self.get(var).is_some()).collect();
+        Ok(Some(DatabaseSecret { id, libpq, aws_settings }))
+    }
+}
+
+/// The AWS SDK's own variables, which its standard chain reads (docs/configuration.md). Which
+/// of them are set is logged, by name only, when the Secrets Manager client is made: it tells an
+/// operator where the chain looked for credentials (static keys, a web identity, a profile) and
+/// for the region.
+const AWS_VARIABLES: [&str; 11] = [
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+    "AWS_PROFILE",
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_REGION",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+];
+
+/// The variable naming the database's secret in AWS Secrets Manager.
+pub const SECRET_ARN: &str = "DATABASE_SECRET_ARN";
+
+/// The database's secret in AWS Secrets Manager (`DATABASE_SECRET_ARN`): the JSON of
+/// `DATABASE_SECRET_FILE`, fetched at start-up and again when the database refuses it.
+#[derive(Debug, Clone)]
+pub struct DatabaseSecret {
+    /// The secret's ARN or name.
+    pub id: String,
+    libpq: LibpqDefaults,
+    /// Which of [`AWS_VARIABLES`] are set (names only).
+    pub aws_settings: Vec<&'static str>,
+}
+
+impl DatabaseSecret {
+    /// The database URL the secret's text describes, with `PGSSLMODE` and `PGSSLROOTCERT`
+    /// applied. Errors name `DATABASE_SECRET_ARN` and the secret, never its content.
+    pub fn url_from(&self, text: &str) -> Result<SecretString, ConfigError> {
+        let url = database_url_from_secret(SECRET_ARN, &format!("the secret {}", self.id), text)?;
+        let url = tls::database_url(SECRET_ARN, Some(SecretString::from(url)), &self.libpq)?;
+        url.ok_or_else(|| invalid(SECRET_ARN, "no URL"))
     }
 }
 
@@ -400,5 +464,41 @@ mod tests {
             load(&[("DATABASE_URL", "postgres://u:p@db/x"), ("DATABASE_SECRET_FILE", &secret)]).unwrap_err().var,
             "DATABASE_SECRET_FILE"
         );
+    }
+
+    #[test]
+    fn database_secret_arn_excludes_the_other_forms_and_takes_an_arn_or_a_name() {
+        let arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/identity/db-AbCdEf";
+        for other in ["DATABASE_URL", "DATABASE_URL_FILE", "DATABASE_SECRET_FILE"] {
+            let err = load(&[(other, "postgres://u:p@db/x"), ("DATABASE_SECRET_ARN", arn)]).unwrap_err();
+            assert_eq!(err.var, "DATABASE_SECRET_ARN", "{other}");
+            assert!(err.to_string().contains(other), "{err}");
+        }
+        for id in [arn, "prod/identity/db", "rds!db-0123-4567"] {
+            let config = load(&[("DATABASE_SECRET_ARN", id)]).unwrap();
+            assert_eq!(config.store.database_secret.as_ref().unwrap().id, id);
+            assert!(config.store.database_url.is_none() && config.store.has_database());
+            // On PostgreSQL without a broker, the relay is left to an instance that has one.
+            assert_eq!(config.events.relay, super::super::OutboxRelay::Off);
+        }
+        for bad in ["secret:db", "arn:aws:s3:::bucket x", "a b"] {
+            assert_eq!(load(&[("DATABASE_SECRET_ARN", bad)]).unwrap_err().var, "DATABASE_SECRET_ARN", "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_fetched_secret_becomes_a_url_with_pgsslmode_and_its_errors_name_the_secret_not_its_content() {
+        let config = load(&[("DATABASE_SECRET_ARN", "prod/db"), ("PGSSLMODE", "require")]).unwrap();
+        let secret = config.store.database_secret.unwrap();
+        let url = secret
+            .url_from(
+                r#"{"username": "app", "password": "p@ss", "host": "db.example", "port": 5432, "dbname": "identity"}"#,
+            )
+            .unwrap();
+        assert_eq!(url.expose_secret(), "postgres://app:p%40ss@db.example:5432/identity?sslmode=require");
+        let err = secret.url_from(r#"{"username": "app", "password": "hunter2"}"#).unwrap_err();
+        assert_eq!(err.var, "DATABASE_SECRET_ARN");
+        let message = err.to_string();
+        assert!(message.contains("the secret prod/db") && !message.contains("hunter2"), "{message}");
     }
 }

@@ -17,6 +17,7 @@ pub(super) fn ca_file(r: &Reader<'_>, var: &'static str) -> Result<Option<CaBund
 
 /// libpq's defaults for what a database URL does not say itself: `PGSSLMODE` and
 /// `PGSSLROOTCERT` (a URL built from `DATABASE_SECRET_FILE` says neither).
+#[derive(Debug, Clone)]
 pub(super) struct LibpqDefaults {
     sslmode: Option<String>,
     sslrootcert: Option<String>,

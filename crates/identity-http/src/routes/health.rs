@@ -2,6 +2,7 @@ use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::dependencies::ReadyCheck;
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -63,7 +64,7 @@ pub struct Readiness {
 )]
 #[get("/ready")]
 pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
-    let checks = state.checks.iter().map(|check| async move {
+    let checks = state.checks.iter().map(|ReadyCheck { check, variable }| async move {
         let outcome = tokio::time::timeout(std::time::Duration::from_secs(2), check.check()).await;
         let ok = matches!(outcome, Ok(Ok(())));
         if !ok {
@@ -78,7 +79,7 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
             (false, true) => "unavailable",
             (false, false) => "degraded",
         };
-        DependencyStatus { name: check.name(), variable: crate::dependencies::variable(check.name()), status }
+        DependencyStatus { name: check.name(), variable: Some(*variable), status }
     });
     let parked = tokio::time::timeout(std::time::Duration::from_secs(2), state.outbox.parked_count());
     let (dependencies, parked) = futures_util::future::join(futures_util::future::join_all(checks), parked).await;

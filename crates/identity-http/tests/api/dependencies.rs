@@ -114,7 +114,7 @@ impl Drop for Late {
 
 /// `identity serve` started with `env`, small timeouts and back-off, its log (JSON lines) kept;
 /// killed with its process group when dropped.
-struct Serving {
+pub(crate) struct Serving {
     _process: Process,
     base: String,
     log: std::sync::Arc<std::sync::Mutex<String>>,
@@ -122,7 +122,7 @@ struct Serving {
 }
 
 impl Serving {
-    async fn start(env: &[(&str, &str)]) -> Self {
+    pub(crate) async fn start(env: &[(&str, &str)]) -> Self {
         let port = free_port();
         let mut command = server_command(port);
         command
@@ -161,20 +161,20 @@ impl Serving {
         serving
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         self.log.lock().unwrap().clone()
     }
 
-    async fn ready(&self) -> (u16, serde_json::Value) {
+    pub(crate) async fn ready(&self) -> (u16, serde_json::Value) {
         let res = self.client.get(self.url("/ready")).send().await.unwrap();
         (res.status().as_u16(), res.json().await.unwrap())
     }
 
-    async fn register(&self) -> reqwest::Response {
+    pub(crate) async fn register(&self) -> reqwest::Response {
         let body = serde_json::json!({
             "email": crate::helpers::unique_email(),
             "password": crate::helpers::PASSWORD,
@@ -183,7 +183,7 @@ impl Serving {
     }
 
     /// Waits until `/ready` answers `status`, and returns its body.
-    async fn ready_turns(&self, status: u16) -> serde_json::Value {
+    pub(crate) async fn ready_turns(&self, status: u16) -> serde_json::Value {
         eventually(&format!("/ready to answer {status}"), Duration::from_secs(30), async || {
             let (got, body) = self.ready().await;
             (got == status).then_some(body)
@@ -193,7 +193,7 @@ impl Serving {
 }
 
 /// The entry of `/ready`'s body for the dependency `name`.
-fn dependency<'a>(ready: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+pub(crate) fn dependency<'a>(ready: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
     ready["dependencies"].as_array().unwrap().iter().find(|d| d["name"] == name).unwrap_or_else(|| panic!("{ready}"))
 }
 

@@ -44,6 +44,7 @@ mod realtime_replicas;
 mod registration;
 mod scale_out;
 mod secret_files;
+mod secrets_manager;
 mod security;
 mod service_clients;
 mod sessions;

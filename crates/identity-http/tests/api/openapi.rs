@@ -43,10 +43,22 @@ async fn served_document_and_swagger_ui() {
     assert_eq!(res.headers()["location"], "/docs/");
     let res = app.client.get(app.url("/docs/")).send().await.unwrap();
     assert_eq!(res.status(), 200);
-    assert!(res.text().await.unwrap().contains("swagger-ui"));
+    assert!(gunzipped(res).await.contains("swagger-ui"));
     // Served from the binary: the bundle is there without any network.
     let res = app.client.get(app.url("/docs/swagger-ui-bundle.js")).send().await.unwrap();
     assert_eq!(res.status(), 200);
+    assert!(gunzipped(res).await.contains("SwaggerUIBundle"));
+}
+
+/// The body of a Swagger UI asset: kept gzipped in the binary and served as it is, with
+/// `Content-Encoding: gzip`, which browsers undo.
+async fn gunzipped(res: reqwest::Response) -> String {
+    use std::io::Read;
+    assert_eq!(res.headers()["content-encoding"], "gzip");
+    let bytes = res.bytes().await.unwrap();
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(&bytes[..]).read_to_string(&mut text).unwrap();
+    text
 }
 
 /// What generated clients rely on, for every operation: a unique operation id and a tag;

@@ -10,7 +10,7 @@
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
 
-use identity_postgres::testkit::TlsPostgres;
+use identity_postgres::testkit::PrivatePostgres;
 use identity_redis::tls_server::TlsRedis;
 use identity_tls::testing::{TestPki, TlsTerminator, WRONG_HOST};
 
@@ -34,7 +34,7 @@ fn untrusted(output: &str, name: &str, var: &str) -> bool {
 #[tokio::test]
 async fn a_database_certificate_that_fails_verification_stops_start_up_naming_database_url() {
     let pki = TestPki::generate();
-    let database = TlsPostgres::start(&pki);
+    let database = PrivatePostgres::tls(&pki);
 
     let good = database.url("localhost", &format!("sslmode=verify-full&sslrootcert={}", pki.file("ca.pem")));
     let port = free_port();

@@ -24,8 +24,8 @@ use identity_core::SearchPrefix;
 use identity_core::ports::{HealthCheck, RepoError, Transaction, UnitOfWork};
 use tokio::sync::Notify;
 
+use crate::credentials::DatabaseUrl;
 use crate::errors::{pool_error, repo_error};
-use crate::tls::PgTarget;
 
 pub(crate) type Conn = Object<AsyncPgConnection>;
 type Tm = <Conn as AsyncConnection>::TransactionManager;
@@ -67,13 +67,19 @@ impl PgStore {
     /// fails the requests (503) and the readiness check until it answers.
     /// The URL's `sslmode` and `sslrootcert` are honoured as libpq does ([`PgTarget`]).
     pub fn lazy(url: &str, settings: &PoolSettings) -> anyhow::Result<Self> {
-        let target = PgTarget::parse(url).map_err(anyhow::Error::msg)?;
+        Self::lazy_at(DatabaseUrl::fixed(url).map_err(anyhow::Error::msg)?, settings)
+    }
+
+    /// [`Self::lazy`] at a [`DatabaseUrl`]: a new connection the server refuses for its
+    /// credentials fetches them again (a rotated secret).
+    pub fn lazy_at(database: DatabaseUrl, settings: &PoolSettings) -> anyhow::Result<Self> {
         let mut config = ManagerConfig::default();
         config.custom_setup = Box::new(move |_url| {
-            let target = target.clone();
-            Box::pin(async move { target.connect().await })
+            let database = database.clone();
+            Box::pin(async move { database.connect().await })
         });
-        let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
+        // The URL given here is never used: `custom_setup` connects.
+        let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config("postgres://", config);
         let pool = Pool::builder(manager)
             .max_size(settings.max_size)
             .wait_timeout(Some(settings.wait_timeout))

@@ -1,8 +1,13 @@
-//! A throwaway PostgreSQL server that speaks TLS only (`hostssl` lines alone in its
-//! `pg_hba.conf`), for the tests of `sslmode`: Debian's server binaries, a fresh cluster in a
-//! temporary directory, trust authentication, on a free port of `127.0.0.1` and
-//! [`WRONG_HOST`] (whose name the certificate does not carry). Stopped (with its children) and
-//! removed when dropped.
+//! A throwaway PostgreSQL server of a test's own: Debian's server binaries, a fresh cluster in
+//! a temporary directory, on a free port. Two kinds:
+//!
+//! - [`PrivatePostgres::tls`] speaks TLS only (`hostssl` lines alone in its `pg_hba.conf`),
+//!   trust authentication, on `127.0.0.1` and [`WRONG_HOST`] (whose name the certificate does
+//!   not carry): the tests of `sslmode`;
+//! - [`PrivatePostgres::with_passwords`] checks passwords (SCRAM) on `127.0.0.1`, which the
+//!   machine's own server (trust) does not: the tests of rotated credentials.
+//!
+//! Stopped (with its children) and removed when dropped.
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
@@ -12,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use identity_tls::testing::{TestPki, WRONG_HOST, free_port};
 
-pub struct TlsPostgres {
+pub struct PrivatePostgres {
     port: u16,
     dir: PathBuf,
     child: Option<Child>,
@@ -63,49 +68,80 @@ fn own(path: &Path, ids: Option<(u32, u32)>) {
     }
 }
 
-impl TlsPostgres {
+/// What a [`PrivatePostgres`] checks.
+#[derive(Clone, Copy)]
+enum Kind<'a> {
+    Tls(&'a TestPki),
+    Passwords(&'a str),
+}
+
+impl PrivatePostgres {
     /// Starts a server showing the PKI's `server.pem` (a few seconds: `initdb`).
-    pub fn start(pki: &TestPki) -> Self {
+    pub fn tls(pki: &TestPki) -> Self {
+        Self::launch(Kind::Tls(pki))
+    }
+
+    /// Starts a server that checks passwords (SCRAM) on `127.0.0.1`; `postgres`'s is
+    /// `password` ([`Self::url_as`]).
+    pub fn with_passwords(password: &str) -> Self {
+        Self::launch(Kind::Passwords(password))
+    }
+
+    fn launch(kind: Kind<'_>) -> Self {
         let bin = bin_dir();
         let ids = postgres_ids();
-        let dir = std::env::temp_dir().join(format!("identity-pg-tls-{}", uuid::Uuid::now_v7().simple()));
+        let dir = std::env::temp_dir().join(format!("identity-pg-{}", uuid::Uuid::now_v7().simple()));
         std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
         own(&dir, ids);
         // From here on, dropping the value removes the directory (and stops the server).
         let mut server = Self { port: free_port(), dir, child: None };
         let data = server.dir.join("data");
-        let output = as_postgres(&mut Command::new(bin.join("initdb")), ids)
-            .args(["--auth=trust", "--username=postgres", "--no-sync", "--no-instructions", "-D"])
-            .arg(&data)
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run initdb: {e}"));
-        assert!(output.status.success(), "initdb failed: {}", String::from_utf8_lossy(&output.stderr));
-        for name in ["server.pem", "server.key"] {
-            let copy = server.dir.join(name);
-            std::fs::copy(pki.path(name), &copy).unwrap_or_else(|e| panic!("copy {name}: {e}"));
-            own(&copy, ids);
-            // PostgreSQL refuses a key that others may read.
-            std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o600))
-                .unwrap_or_else(|e| panic!("chmod {name}: {e}"));
+        let mut initdb = Command::new(bin.join("initdb"));
+        initdb.args(["--auth=trust", "--username=postgres", "--no-sync", "--no-instructions"]);
+        if let Kind::Passwords(password) = kind {
+            let pwfile = server.dir.join("pwfile");
+            std::fs::write(&pwfile, password).unwrap_or_else(|e| panic!("pwfile: {e}"));
+            own(&pwfile, ids);
+            initdb.arg(format!("--pwfile={}", pwfile.display()));
         }
-        // TLS only: a plain connection finds no line that lets it in.
-        let hba = "local all all trust\nhostssl all all 127.0.0.0/8 trust\n";
+        let output =
+            as_postgres(initdb.arg("-D").arg(&data), ids).output().unwrap_or_else(|e| panic!("cannot run initdb: {e}"));
+        assert!(output.status.success(), "initdb failed: {}", String::from_utf8_lossy(&output.stderr));
+        let setting = |name: &str, value: &str| ["-c".to_owned(), format!("{name}={value}")];
+        let dir_text = server.dir.display().to_string();
+        let mut settings = vec![setting("fsync", "off"), setting("max_connections", "20")];
+        let hba = match kind {
+            Kind::Tls(pki) => {
+                for name in ["server.pem", "server.key"] {
+                    let copy = server.dir.join(name);
+                    std::fs::copy(pki.path(name), &copy).unwrap_or_else(|e| panic!("copy {name}: {e}"));
+                    own(&copy, ids);
+                    // PostgreSQL refuses a key that others may read.
+                    std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o600))
+                        .unwrap_or_else(|e| panic!("chmod {name}: {e}"));
+                }
+                settings.push(setting("listen_addresses", &format!("127.0.0.1,{WRONG_HOST}")));
+                settings.push(setting("ssl", "on"));
+                settings.push(setting("ssl_cert_file", &format!("{dir_text}/server.pem")));
+                settings.push(setting("ssl_key_file", &format!("{dir_text}/server.key")));
+                // TLS only: a plain connection finds no line that lets it in.
+                "local all all trust\nhostssl all all 127.0.0.0/8 trust\n"
+            }
+            Kind::Passwords(_) => {
+                settings.push(setting("listen_addresses", "127.0.0.1"));
+                settings.push(setting("password_encryption", "scram-sha-256"));
+                "local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\n"
+            }
+        };
         std::fs::write(data.join("pg_hba.conf"), hba).unwrap_or_else(|e| panic!("pg_hba.conf: {e}"));
         let log = std::fs::File::create(server.dir.join("server.log")).unwrap_or_else(|e| panic!("server.log: {e}"));
         let log_err = log.try_clone().unwrap_or_else(|e| panic!("server.log: {e}"));
-        let setting = |name: &str, value: &str| ["-c".to_owned(), format!("{name}={value}")];
-        let dir_text = server.dir.display().to_string();
         let mut command = Command::new(bin.join("postgres"));
         command
             .arg("-D")
             .arg(&data)
             .args(["-p", &server.port.to_string(), "-k", &dir_text])
-            .args(setting("listen_addresses", &format!("127.0.0.1,{WRONG_HOST}")))
-            .args(setting("ssl", "on"))
-            .args(setting("ssl_cert_file", &format!("{dir_text}/server.pem")))
-            .args(setting("ssl_key_file", &format!("{dir_text}/server.key")))
-            .args(setting("fsync", "off"))
-            .args(setting("max_connections", "20"))
+            .args(settings.concat())
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(log_err);
@@ -127,7 +163,7 @@ impl TlsPostgres {
             let exited = self.child.as_mut().and_then(|child| child.try_wait().ok().flatten());
             if exited.is_some() || started.elapsed() > Duration::from_secs(30) {
                 let log = std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default();
-                panic!("the TLS PostgreSQL did not start ({exited:?}):\n{log}");
+                panic!("the private PostgreSQL did not start ({exited:?}):\n{log}");
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -142,9 +178,14 @@ impl TlsPostgres {
         let query = if params.is_empty() { String::new() } else { format!("?{params}") };
         format!("postgres://postgres@{host}:{}/postgres{query}", self.port)
     }
+
+    /// `postgres://USER:PASSWORD@127.0.0.1:PORT/postgres` (no TLS).
+    pub fn url_as(&self, user: &str, password: &str) -> String {
+        format!("postgres://{user}:{password}@127.0.0.1:{}/postgres?sslmode=disable", self.port)
+    }
 }
 
-impl Drop for TlsPostgres {
+impl Drop for PrivatePostgres {
     fn drop(&mut self) {
         if let Some(mut child) = self.child.take() {
             // A fast shutdown: the postmaster stops its children, then exits.
