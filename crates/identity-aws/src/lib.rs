@@ -16,8 +16,11 @@ pub use aws_sdk_secretsmanager::error::DisplayErrorContext;
 use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 use secrecy::SecretString;
 
+mod http;
 #[cfg(feature = "testing")]
 pub mod testing;
+
+pub use http::http_client;
 
 /// The longest a connection to the endpoint may take to open.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -57,7 +60,8 @@ impl SecretsManager {
     /// A client configured by the standard chain (see the crate's documentation). `secret_id`
     /// is the secret the client is for: when it is an ARN, its region is the one used.
     pub async fn from_env(secret_id: &str) -> Result<Self, FetchError> {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(
+        let http = http_client(CONNECT_TIMEOUT).map_err(|e| FetchError::Refused(format!("the HTTP client: {e}")))?;
+        let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(http).timeout_config(
             aws_config::timeout::TimeoutConfig::builder()
                 .connect_timeout(CONNECT_TIMEOUT)
                 .operation_attempt_timeout(ATTEMPT_TIMEOUT)

@@ -102,6 +102,7 @@ impl Moto {
         SecretsManager::with_config(
             aws_sdk_secretsmanager::Config::builder()
                 .behavior_version(BehaviorVersion::latest())
+                .http_client(crate::http_client(Duration::from_secs(3)).unwrap_or_else(|e| panic!("{e}")))
                 .endpoint_url(self.endpoint())
                 .region(Region::new(REGION))
                 .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))

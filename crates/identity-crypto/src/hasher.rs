@@ -84,7 +84,10 @@ impl Argon2Hasher {
             .map_err(|e| anyhow::anyhow!("invalid Argon2 parameters: {e}"))?;
         let scratch = Arc::new(Scratch { block_count: params.block_count(), free: Mutex::new(Vec::new()) });
         let secret = hex_string(&crate::random_bytes::<32>()?);
-        let dummy = hash_blocking(&params, &scratch, &secret)?;
+        // The dummy hash's working memory is not kept (a scratch that keeps nothing): an idle
+        // process holds no hashing buffer (19 MiB at the default cost), the first hashes
+        // allocate theirs.
+        let dummy = hash_blocking(&params, &Scratch { block_count: 0, free: Mutex::new(Vec::new()) }, &secret)?;
         Ok(Self {
             params,
             permits: Arc::new(Semaphore::new(settings.max_concurrency.max(1))),
@@ -274,6 +277,7 @@ mod tests {
         let salt = SaltString::encode_b64(b"sixteen byte salt").unwrap();
         let reference = Argon2::default().hash_password(b"a long passphrase", &salt).unwrap().to_string();
         let hasher = Argon2Hasher::new(&HasherSettings::default()).unwrap();
+        assert!(hasher.scratch.free.lock().unwrap().is_empty(), "an idle hasher holds no working memory");
         let stored = PasswordHash::from_phc(reference);
         let pw = PasswordPolicy::candidate("a long passphrase");
         assert_eq!(hasher.verify(&pw, &stored).await.unwrap(), Verification::Valid { needs_rehash: false });

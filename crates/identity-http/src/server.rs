@@ -102,6 +102,16 @@ async fn docs_redirect() -> actix_web::HttpResponse {
     actix_web::HttpResponse::PermanentRedirect().insert_header((header::LOCATION, "/docs/")).finish()
 }
 
+/// The OpenAPI document, serialized once at start-up and shared by every worker.
+#[derive(Clone)]
+struct Document(web::Bytes);
+
+/// `GET /openapi.json`: the bytes made at start-up (not a JSON tree per worker, serialized
+/// again on every request, as Swagger UI's own route would: some 680 KB each time).
+async fn openapi_json(document: web::Data<Document>) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok().content_type(header::ContentType::json()).body(document.0.clone())
+}
+
 impl Application {
     /// Wires the dependencies and binds `BIND_ADDR:PORT` (port 0 picks a free one).
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
@@ -124,7 +134,7 @@ impl Application {
         let origins = config.http.allowed_origins.clone();
         // With `METRICS_ADDR`, `/metrics` is served there only: not on the public listener.
         let public_metrics = config.http.metrics_addr.is_none();
-        let document = crate::openapi::openapi();
+        let document = web::Data::new(Document(serde_json::to_vec(&crate::openapi::openapi())?.into()));
         let pages = web::Data::new(crate::pages::Pages::new(&config.auth.password_policy));
         // `PROXY_ROUTES`: other services' paths, authenticated here (not in the document).
         let gateway = crate::proxy::gateway(&config.proxy)?;
@@ -137,6 +147,8 @@ impl Application {
                 .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::not_found().into()))
                 .configure(crate::routes::configure)
                 .route("/docs", web::get().to(docs_redirect))
+                .app_data(document.clone())
+                .route("/openapi.json", web::get().to(openapi_json))
                 // The pages mailed links open: not API operations, not in the document.
                 .configure(|app| crate::pages::configure(app, &pages))
                 .configure(|app| crate::proxy::configure(app, gateway.as_ref()))
@@ -145,10 +157,11 @@ impl Application {
                         app.route("/metrics", web::get().to(crate::metrics::render));
                     }
                 })
-                // The document served is `openapi()`'s as a whole: the routes registered above
-                // add their raw annotations to `api`, which the rules have not seen.
+                // The document served is `openapi()`'s as a whole (`/openapi.json` above): the
+                // routes registered above add their raw annotations to `api`, which the rules
+                // have not seen.
                 .openapi_service(|_api| {
-                    SwaggerUi::new("/docs/{_:.*}").external_url_unchecked("/openapi.json", document.clone())
+                    SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::from("/openapi.json"))
                 })
                 .map(|app| {
                     app.wrap(ErrorHandlers::new().default_handler(problem_for_framework_errors))
