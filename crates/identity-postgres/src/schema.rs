@@ -133,6 +133,12 @@ diesel::table! {
     }
 }
 
+// A rotation reads the token with its session and the session's user in one statement.
+diesel::joinable!(refresh_tokens -> sessions (session_id));
+diesel::allow_tables_to_appear_in_same_query!(refresh_tokens, sessions);
+diesel::allow_tables_to_appear_in_same_query!(refresh_tokens, users);
+diesel::allow_tables_to_appear_in_same_query!(refresh_tokens, user_profiles);
+
 diesel::table! {
     use diesel::sql_types::*;
     use super::sql_types::Citext;

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::{Role, ServiceCaller, User};
+use crate::domain::{Role, ServiceCaller, Session, User};
 use crate::ports::{AccessClaims, ClientInfo};
 
 /// Who is calling. Every route and use case that needs a caller is asked about one of these
@@ -54,6 +54,8 @@ impl From<Authenticated> for Caller {
 pub struct Authenticated {
     /// The user as the store holds it now (a role taken away counts at once).
     pub user: User,
+    /// The token's session as the store holds it now, read with the user.
+    pub session: Session,
     pub claims: AccessClaims,
     /// Where the request came from (for the audit log).
     pub client: ClientInfo,

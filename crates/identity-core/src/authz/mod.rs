@@ -142,7 +142,7 @@ mod tests {
     use std::collections::BTreeSet;
 
     use super::*;
-    use crate::domain::{Email, PasswordHash, Profile, SessionId, User, UserId, UserStatus};
+    use crate::domain::{Email, PasswordHash, Profile, Session, SessionId, User, UserId, UserStatus};
     use crate::ports::{AccessClaims, ClientInfo};
 
     fn caller(roles: &[&'static str]) -> Authenticated {
@@ -176,7 +176,20 @@ mod tests {
             amr: vec!["pwd".into()],
             auth_time: now - chrono::Duration::minutes(10),
         };
-        Authenticated { user, claims, client: ClientInfo::default(), at: now }
+        let session = Session {
+            id: claims.sid,
+            user_id: user.id,
+            device_id: None,
+            user_agent: None,
+            ip: None,
+            amr: claims.amr.clone(),
+            auth_time: claims.auth_time,
+            created_at: now,
+            last_seen_at: now,
+            expires_at: now + chrono::Duration::days(1),
+            revoked: None,
+        };
+        Authenticated { user, session, claims, client: ClientInfo::default(), at: now }
     }
 
     #[test]

@@ -284,11 +284,10 @@ impl LoginService {
         }
         let digest = self.issuer.secrets.digest(token);
         let mut tx = self.uow.begin().await?;
-        let Some(mut current) = tx.sessions().lock_refresh_token(&digest).await? else {
+        let Some((mut current, session, user)) = tx.sessions().lock_refresh_token(&digest).await? else {
             return Err(CoreError::InvalidRefreshToken);
         };
         let now = self.ctx.now();
-        let session = tx.sessions().session(current.session_id).await?.ok_or(CoreError::InvalidRefreshToken)?;
         if current.revoked_at.is_some() || !session.is_live(now, None) || current.expires_at <= now {
             return Err(CoreError::InvalidRefreshToken);
         }
@@ -296,7 +295,6 @@ impl LoginService {
             self.revoker.end_idle_session(tx, &session, client).await?;
             return Err(CoreError::InvalidRefreshToken);
         }
-        let user = tx.users().lock_user(session.user_id).await?.ok_or(CoreError::InvalidRefreshToken)?;
         if !user.is_active() {
             return Err(CoreError::InvalidRefreshToken);
         }
@@ -314,11 +312,9 @@ impl LoginService {
                     replaced_by: None,
                     revoked_at: None,
                 };
-                tx.sessions().insert_refresh_token(&next).await?;
                 current.consumed_at = Some(now);
                 current.replaced_by = Some(next.id);
-                tx.sessions().update_refresh_token(&current).await?;
-                tx.sessions().touch_session(session.id, now).await?;
+                tx.sessions().rotate_refresh_token(&current, &next, now).await?;
                 plain
             }
             Some(consumed_at) if now - consumed_at <= self.ctx.settings.refresh_reuse_grace => {

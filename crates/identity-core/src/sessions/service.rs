@@ -94,30 +94,38 @@ impl SessionService {
     }
 
     /// Checks an access token: it must verify, have coherent times and be within its validity
-    /// window, belong to a session that was not revoked, and to an active user.
+    /// window, belong to a live session (not revoked, expired or idle: [`Session::is_live`])
+    /// of the token's user, who must be active.
+    ///
+    /// The session is read with its user in one read ([`SessionRepository::find_session_with_user`]):
+    /// the store's `revoked_at` is the revocation check, exact on every replica the moment the
+    /// revocation commits, and it costs no round trip beyond the user's read.
     pub async fn authenticate(&self, token: &str) -> Result<Authenticated, CoreError> {
         let claims = self.tokens.verify(token)?;
         let now = self.ctx.now();
         if !self.token_times_acceptable(&claims, now) {
             return Err(CoreError::Unauthenticated);
         }
-        if self.revocations.is_revoked(claims.sid).await? {
+        let (session, user) =
+            self.sessions.find_session_with_user(claims.sid).await?.ok_or(CoreError::Unauthenticated)?;
+        if session.user_id != claims.sub
+            || !session.is_live(now, self.ctx.settings.session_idle_timeout)
+            || !user.is_active()
+        {
             return Err(CoreError::Unauthenticated);
         }
-        let user = self.users.find_by_id(claims.sub).await?.ok_or(CoreError::Unauthenticated)?;
-        if !user.is_active() {
-            return Err(CoreError::Unauthenticated);
-        }
-        Ok(Authenticated { user, claims, client: ClientInfo::default(), at: now })
+        Ok(Authenticated { user, session, claims, client: ClientInfo::default(), at: now })
     }
 
-    /// `GET /v1/auth/me`: the caller with its current session.
+    /// `GET /v1/auth/me`: the caller's current session, as [`Self::authenticate`] read it,
+    /// still live now.
     pub async fn current_user(&self, auth: &Authenticated) -> Result<Session, CoreError> {
-        let session = self.sessions.find_session(auth.claims.sid).await?.ok_or(CoreError::Unauthenticated)?;
-        if session.user_id != auth.user.id || !session.is_live(self.ctx.now(), self.ctx.settings.session_idle_timeout) {
+        if auth.session.user_id != auth.user.id
+            || !auth.session.is_live(self.ctx.now(), self.ctx.settings.session_idle_timeout)
+        {
             return Err(CoreError::Unauthenticated);
         }
-        Ok(session)
+        Ok(auth.session.clone())
     }
 
     /// Ends the caller's current session.

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::domain::{
-    Device, DeviceId, RefreshToken, RefreshTokenId, RevocationReason, Session, SessionId, TokenDigest, UserId,
+    Device, DeviceId, RefreshToken, RefreshTokenId, RevocationReason, Session, SessionId, TokenDigest, User, UserId,
 };
 use crate::ports::{PageRequest, RepoError};
 
@@ -15,6 +15,10 @@ use crate::ports::{PageRequest, RepoError};
 #[async_trait]
 pub trait SessionRepository: Send + Sync + 'static {
     async fn find_session(&self, id: SessionId) -> Result<Option<Session>, RepoError>;
+    /// The session with its user as [`crate::ports::UserRepository::find_by_id`] reads it
+    /// (profile and roles), in one read: what every authenticated request asks (one round trip
+    /// on a database). `None` when there is no such session.
+    async fn find_session_with_user(&self, id: SessionId) -> Result<Option<(Session, User)>, RepoError>;
     /// The user's sessions that are live at `now` by [`Session::is_live`] (neither revoked
     /// nor expired, nor idle for `idle_timeout` when there is one), newest first.
     async fn list_live_sessions(
@@ -83,10 +87,22 @@ pub trait SessionWrites: Send {
     async fn update_device(&mut self, device: &Device) -> Result<(), RepoError>;
     async fn delete_device(&mut self, id: DeviceId) -> Result<(), RepoError>;
     async fn insert_refresh_token(&mut self, token: &RefreshToken) -> Result<(), RepoError>;
-    /// The refresh token with this digest, locked until commit: concurrent rotations of one
-    /// token run one after the other.
-    async fn lock_refresh_token(&mut self, digest: &TokenDigest) -> Result<Option<RefreshToken>, RepoError>;
+    /// The refresh token with this digest with its session and the session's user (profile
+    /// and roles), the three locked until commit: concurrent rotations of one token run one
+    /// after the other, and a rotation decides on the latest session and user. One read.
+    async fn lock_refresh_token(
+        &mut self,
+        digest: &TokenDigest,
+    ) -> Result<Option<(RefreshToken, Session, User)>, RepoError>;
     async fn refresh_token(&mut self, id: RefreshTokenId) -> Result<Option<RefreshToken>, RepoError>;
     /// Writes `consumed_at`, `replaced_by` and `revoked_at`.
     async fn update_refresh_token(&mut self, token: &RefreshToken) -> Result<(), RepoError>;
+    /// A rotation's writes, at once: inserts `next`, writes `consumed` as
+    /// [`Self::update_refresh_token`] does, and the session's `last_seen_at` (`seen_at`).
+    async fn rotate_refresh_token(
+        &mut self,
+        consumed: &RefreshToken,
+        next: &RefreshToken,
+        seen_at: DateTime<Utc>,
+    ) -> Result<(), RepoError>;
 }

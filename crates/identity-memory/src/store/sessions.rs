@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use identity_core::ports::{PageRequest, RepoError, SessionRepository, SessionSelector, SessionWrites};
 use identity_core::{
     Device, DeviceId, RefreshToken, RefreshTokenId, Revocation, RevocationReason, Session, SessionId, TokenDigest,
-    UserId,
+    User, UserId,
 };
 
 use super::{MemoryStore, MemoryTransaction, State, page};
@@ -14,6 +14,14 @@ use super::{MemoryStore, MemoryTransaction, State, page};
 impl SessionRepository for MemoryStore {
     async fn find_session(&self, id: SessionId) -> Result<Option<Session>, RepoError> {
         Ok(self.state.lock().await.sessions.get(&id).cloned())
+    }
+
+    async fn find_session_with_user(&self, id: SessionId) -> Result<Option<(Session, User)>, RepoError> {
+        let state = self.state.lock().await;
+        Ok(state
+            .sessions
+            .get(&id)
+            .and_then(|session| Some((session.clone(), state.users.get(&session.user_id)?.clone()))))
     }
 
     async fn list_live_sessions(
@@ -196,9 +204,16 @@ impl SessionWrites for MemoryTransaction {
         self.put_refresh_token(token.clone())
     }
 
-    async fn lock_refresh_token(&mut self, digest: &TokenDigest) -> Result<Option<RefreshToken>, RepoError> {
+    async fn lock_refresh_token(
+        &mut self,
+        digest: &TokenDigest,
+    ) -> Result<Option<(RefreshToken, Session, User)>, RepoError> {
         let state = self.state()?;
-        Ok(state.refresh_by_digest.get(digest).and_then(|id| state.refresh_tokens.get(id)).cloned())
+        Ok(state.refresh_by_digest.get(digest).and_then(|id| state.refresh_tokens.get(id)).and_then(|token| {
+            let session = state.sessions.get(&token.session_id)?;
+            let user = state.users.get(&session.user_id)?;
+            Some((token.clone(), session.clone(), user.clone()))
+        }))
     }
 
     async fn refresh_token(&mut self, id: RefreshTokenId) -> Result<Option<RefreshToken>, RepoError> {
@@ -210,5 +225,16 @@ impl SessionWrites for MemoryTransaction {
             return Err(RepoError::Unknown(anyhow::anyhow!("no refresh token {} to update", token.id)));
         }
         self.put_refresh_token(token.clone())
+    }
+
+    async fn rotate_refresh_token(
+        &mut self,
+        consumed: &RefreshToken,
+        next: &RefreshToken,
+        seen_at: DateTime<Utc>,
+    ) -> Result<(), RepoError> {
+        self.insert_refresh_token(next).await?;
+        self.update_refresh_token(consumed).await?;
+        self.touch_session(next.session_id, seen_at).await
     }
 }

@@ -30,6 +30,46 @@ use crate::errors::{pool_error, repo_error};
 pub(crate) type Conn = Object<AsyncPgConnection>;
 type Tm = <Conn as AsyncConnection>::TransactionManager;
 
+/// `query FOR UPDATE OF tables`: locks the rows of the tables named only. Diesel's
+/// `for_update()` locks every table of a join, which PostgreSQL refuses for the nullable side
+/// of an outer join (a user's profile). The locked rows are read as their latest committed
+/// versions, as a `SELECT … FOR UPDATE` on its own reads them.
+#[derive(Debug, Clone)]
+pub(crate) struct ForUpdateOf<Q> {
+    query: Q,
+    tables: &'static str,
+}
+
+impl<Q> ForUpdateOf<Q> {
+    pub(crate) fn new(query: Q, tables: &'static str) -> Self {
+        Self { query, tables }
+    }
+}
+
+impl<Q: diesel::query_builder::QueryFragment<diesel::pg::Pg>> diesel::query_builder::QueryFragment<diesel::pg::Pg>
+    for ForUpdateOf<Q>
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> diesel::QueryResult<()> {
+        self.query.walk_ast(out.reborrow())?;
+        out.push_sql(" FOR UPDATE OF ");
+        out.push_sql(self.tables);
+        Ok(())
+    }
+}
+
+impl<Q> diesel::query_builder::QueryId for ForUpdateOf<Q> {
+    type QueryId = ();
+    // Cached by its SQL text, as every statement without a static id.
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q: diesel::query_builder::Query> diesel::query_builder::Query for ForUpdateOf<Q> {
+    type SqlType = Q::SqlType;
+}
+
 /// Pool sizing and timeouts.
 #[derive(Debug, Clone)]
 pub struct PoolSettings {

@@ -7,13 +7,14 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use identity_core::ports::{PageRequest, RepoError, SessionRepository, SessionSelector, SessionWrites};
 use identity_core::{
-    Device, DeviceId, RefreshToken, RefreshTokenId, RevocationReason, Session, SessionId, TokenDigest, UserId,
+    Device, DeviceId, RefreshToken, RefreshTokenId, RevocationReason, Session, SessionId, TokenDigest, User, UserId,
 };
 
-use super::{PgStore, PgTransaction, limit};
+use super::users::role_names;
+use super::{ForUpdateOf, PgStore, PgTransaction, limit};
 use crate::errors::repo_error;
-use crate::models::{DeviceRow, RefreshTokenRow, SessionRow};
-use crate::schema::{devices, refresh_tokens, sessions};
+use crate::models::{DeviceRow, ProfileRow, RefreshTokenRow, SessionRow, UserRow};
+use crate::schema::{devices, refresh_tokens, sessions, user_profiles, users};
 
 #[async_trait]
 impl SessionRepository for PgStore {
@@ -27,6 +28,22 @@ impl SessionRepository for PgStore {
             .optional()
             .map_err(repo_error)?;
         row.map(SessionRow::into_domain).transpose().map_err(RepoError::Unknown)
+    }
+
+    /// One statement: the session joined to its user, profile and roles.
+    async fn find_session_with_user(&self, id: SessionId) -> Result<Option<(Session, User)>, RepoError> {
+        let mut conn = self.conn().await?;
+        let row = sessions::table
+            .inner_join(users::table.left_join(user_profiles::table))
+            .filter(sessions::id.eq(id.as_uuid()))
+            .select((SessionRow::as_select(), UserRow::as_select(), Option::<ProfileRow>::as_select(), role_names()))
+            .first::<(SessionRow, UserRow, Option<ProfileRow>, Vec<String>)>(&mut conn)
+            .await
+            .optional()
+            .map_err(repo_error)?;
+        row.map(|(session, user, profile, roles)| Ok((session.into_domain()?, user.into_domain(profile, roles)?)))
+            .transpose()
+            .map_err(RepoError::Unknown)
     }
 
     async fn list_live_sessions(
@@ -221,17 +238,33 @@ impl SessionWrites for PgTransaction {
         Ok(())
     }
 
-    async fn lock_refresh_token(&mut self, digest: &TokenDigest) -> Result<Option<RefreshToken>, RepoError> {
+    /// One statement: the token joined to its session, user, profile and roles; the token,
+    /// session and user rows locked.
+    async fn lock_refresh_token(
+        &mut self,
+        digest: &TokenDigest,
+    ) -> Result<Option<(RefreshToken, Session, User)>, RepoError> {
         let conn = self.conn()?;
-        let row: Option<RefreshTokenRow> = refresh_tokens::table
+        let query = refresh_tokens::table
+            .inner_join(sessions::table.inner_join(users::table.left_join(user_profiles::table)))
             .filter(refresh_tokens::token_hash.eq(digest.0.as_slice()))
-            .select(RefreshTokenRow::as_select())
-            .for_update()
-            .first(conn)
+            .select((
+                RefreshTokenRow::as_select(),
+                SessionRow::as_select(),
+                UserRow::as_select(),
+                Option::<ProfileRow>::as_select(),
+                role_names(),
+            ));
+        let row = ForUpdateOf::new(query, "refresh_tokens, sessions, users")
+            .get_result::<(RefreshTokenRow, SessionRow, UserRow, Option<ProfileRow>, Vec<String>)>(conn)
             .await
             .optional()
             .map_err(repo_error)?;
-        row.map(RefreshTokenRow::into_domain).transpose().map_err(RepoError::Unknown)
+        row.map(|(token, session, user, profile, roles)| {
+            Ok((token.into_domain()?, session.into_domain()?, user.into_domain(profile, roles)?))
+        })
+        .transpose()
+        .map_err(RepoError::Unknown)
     }
 
     async fn refresh_token(&mut self, id: RefreshTokenId) -> Result<Option<RefreshToken>, RepoError> {
@@ -259,6 +292,49 @@ impl SessionWrites for PgTransaction {
             .map_err(repo_error)?;
         if updated != 1 {
             return Err(RepoError::Unknown(anyhow::anyhow!("no refresh token {} to update", token.id)));
+        }
+        Ok(())
+    }
+
+    /// One statement: the insert and the two updates as data-modifying CTEs. It reports the
+    /// session's update, which happens only when the consumed token was updated.
+    async fn rotate_refresh_token(
+        &mut self,
+        consumed: &RefreshToken,
+        next: &RefreshToken,
+        seen_at: chrono::DateTime<Utc>,
+    ) -> Result<(), RepoError> {
+        use diesel::sql_types::{Bytea, Nullable, Timestamptz, Uuid as SqlUuid};
+        let conn = self.conn()?;
+        let next = RefreshTokenRow::from_domain(next);
+        let updated = diesel::sql_query(
+            "WITH inserted AS (\
+               INSERT INTO refresh_tokens \
+                 (id, session_id, token_hash, issued_at, expires_at, consumed_at, replaced_by, revoked_at) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8)), \
+             consumed AS (\
+               UPDATE refresh_tokens SET consumed_at = $9, replaced_by = $10, revoked_at = $11 \
+               WHERE id = $12 RETURNING session_id) \
+             UPDATE sessions SET last_seen_at = $13 WHERE id = (SELECT session_id FROM consumed)",
+        )
+        .bind::<SqlUuid, _>(next.id)
+        .bind::<SqlUuid, _>(next.session_id)
+        .bind::<Bytea, _>(next.token_hash)
+        .bind::<Timestamptz, _>(next.issued_at)
+        .bind::<Timestamptz, _>(next.expires_at)
+        .bind::<Nullable<Timestamptz>, _>(next.consumed_at)
+        .bind::<Nullable<SqlUuid>, _>(next.replaced_by)
+        .bind::<Nullable<Timestamptz>, _>(next.revoked_at)
+        .bind::<Nullable<Timestamptz>, _>(consumed.consumed_at)
+        .bind::<Nullable<SqlUuid>, _>(consumed.replaced_by.map(|id| id.as_uuid()))
+        .bind::<Nullable<Timestamptz>, _>(consumed.revoked_at)
+        .bind::<SqlUuid, _>(consumed.id.as_uuid())
+        .bind::<Timestamptz, _>(seen_at)
+        .execute(conn)
+        .await
+        .map_err(repo_error)?;
+        if updated != 1 {
+            return Err(RepoError::Unknown(anyhow::anyhow!("no refresh token {} to rotate", consumed.id)));
         }
         Ok(())
     }

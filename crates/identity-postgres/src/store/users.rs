@@ -8,25 +8,10 @@ use diesel_async::RunQueryDsl;
 use identity_core::ports::{RepoError, UserRepository, UserWrites};
 use identity_core::{Email, Role, User, UserFilter, UserId, UserStatus, Username};
 
-use super::{Conn, PgStore, PgTransaction, like_prefix, limit};
+use super::{Conn, ForUpdateOf, PgStore, PgTransaction, like_prefix, limit};
 use crate::errors::repo_error;
 use crate::models::{CiText, ProfileRow, UserRow};
 use crate::schema::{roles, user_profiles, user_roles, users};
-
-async fn load_user(conn: &mut Conn, row: Option<(UserRow, Option<ProfileRow>)>) -> Result<Option<User>, RepoError> {
-    let Some((user, profile)) = row else {
-        return Ok(None);
-    };
-    let role_names: Vec<String> = user_roles::table
-        .inner_join(roles::table)
-        .filter(user_roles::user_id.eq(user.id))
-        .select(roles::name)
-        .order(roles::name)
-        .load(conn)
-        .await
-        .map_err(repo_error)?;
-    Ok(Some(user.into_domain(profile, role_names)?))
-}
 
 type UserQuery = diesel::dsl::IntoBoxed<'static, diesel::dsl::LeftJoin<users::table, user_profiles::table>, Pg>;
 
@@ -35,14 +20,23 @@ fn user_query() -> UserQuery {
     users::table.left_join(user_profiles::table).into_boxed()
 }
 
+/// The names of the user's roles, sorted, as a column of the user's row: a user is read with
+/// its profile and roles in one statement (one round trip).
+pub(super) fn role_names() -> diesel::expression::SqlLiteral<Array<Text>> {
+    diesel::dsl::sql::<Array<Text>>(
+        "ARRAY(SELECT roles.name FROM user_roles JOIN roles ON roles.id = user_roles.role_id \
+         WHERE user_roles.user_id = users.id ORDER BY roles.name)",
+    )
+}
+
 async fn find_user(conn: &mut Conn, query: UserQuery) -> Result<Option<User>, RepoError> {
     let row = query
-        .select((UserRow::as_select(), Option::<ProfileRow>::as_select()))
-        .first::<(UserRow, Option<ProfileRow>)>(conn)
+        .select((UserRow::as_select(), Option::<ProfileRow>::as_select(), role_names()))
+        .first::<(UserRow, Option<ProfileRow>, Vec<String>)>(conn)
         .await
         .optional()
         .map_err(repo_error)?;
-    load_user(conn, row).await
+    row.map(|(user, profile, roles)| user.into_domain(profile, roles)).transpose().map_err(RepoError::Unknown)
 }
 
 #[async_trait]
@@ -88,28 +82,15 @@ impl UserRepository for PgStore {
         if let Some(after) = filter.after {
             query = query.filter(users::id.gt(after));
         }
-        let rows: Vec<(UserRow, Option<ProfileRow>)> = query
+        let rows: Vec<(UserRow, Option<ProfileRow>, Vec<String>)> = query
             .order(users::id.asc())
             .limit(limit(filter.limit))
-            .select((UserRow::as_select(), Option::<ProfileRow>::as_select()))
-            .load(&mut conn)
-            .await
-            .map_err(repo_error)?;
-        // Every page's roles in one query.
-        let ids: Vec<uuid::Uuid> = rows.iter().map(|(u, _)| u.id).collect();
-        let pairs: Vec<(uuid::Uuid, String)> = user_roles::table
-            .inner_join(roles::table)
-            .filter(user_roles::user_id.eq_any(&ids))
-            .select((user_roles::user_id, roles::name))
-            .order(roles::name)
+            .select((UserRow::as_select(), Option::<ProfileRow>::as_select(), role_names()))
             .load(&mut conn)
             .await
             .map_err(repo_error)?;
         rows.into_iter()
-            .map(|(user, profile)| {
-                let names = pairs.iter().filter(|(id, _)| *id == user.id).map(|(_, n)| n.clone()).collect();
-                user.into_domain(profile, names).map_err(RepoError::Unknown)
-            })
+            .map(|(user, profile, roles)| user.into_domain(profile, roles).map_err(RepoError::Unknown))
             .collect()
     }
 }
@@ -189,18 +170,17 @@ impl UserWrites for PgTransaction {
 
     async fn lock_user(&mut self, id: UserId) -> Result<Option<User>, RepoError> {
         let conn = self.conn()?;
-        let locked: Option<uuid::Uuid> = users::table
-            .find(id.as_uuid())
-            .select(users::id)
-            .for_update()
-            .first(conn)
+        let query = user_query().filter(users::id.eq(id.as_uuid())).select((
+            UserRow::as_select(),
+            Option::<ProfileRow>::as_select(),
+            role_names(),
+        ));
+        let row = ForUpdateOf::new(query, "users")
+            .get_result::<(UserRow, Option<ProfileRow>, Vec<String>)>(conn)
             .await
             .optional()
             .map_err(repo_error)?;
-        if locked.is_none() {
-            return Ok(None);
-        }
-        find_user(conn, user_query().filter(users::id.eq(id.as_uuid()))).await
+        row.map(|(user, profile, roles)| user.into_domain(profile, roles)).transpose().map_err(RepoError::Unknown)
     }
 }
 

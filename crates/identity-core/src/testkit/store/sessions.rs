@@ -41,6 +41,34 @@ pub async fn inserted_session_is_found(store: &StoreUnderTest) {
     assert_eq!(store.sessions.find_session(anonymous.id).await.unwrap(), Some(anonymous));
 }
 
+/// `find_session_with_user`: the session and its user as `find_by_id` reads it (profile and
+/// every role), in one read; a revoked session comes back as it is (the caller judges it).
+pub async fn session_is_read_with_its_user(store: &StoreUnderTest) {
+    let mut user = fixtures::user(unique_email());
+    user.profile.name = Some("Ada".into());
+    insert(store, &user, &[]).await.unwrap();
+    user.roles = std::collections::BTreeSet::from([Role::new(Role::ADMIN), Role::new(Role::USER)]);
+    let session = fixtures::session(&user);
+    let mut tx = store.uow.begin().await.unwrap();
+    tx.users().set_roles(user.id, &user.roles).await.unwrap();
+    tx.sessions().insert_session(&session).await.unwrap();
+    tx.commit().await.unwrap();
+    let read = store.sessions.find_session_with_user(session.id).await.unwrap();
+    assert_eq!(read, Some((session.clone(), user.clone())));
+    assert_eq!(read.map(|(_, u)| u), store.users.find_by_id(user.id).await.unwrap(), "the same user as find_by_id");
+
+    let mut tx = store.uow.begin().await.unwrap();
+    tx.sessions()
+        .revoke_sessions(user.id, SessionSelector::One(session.id), fixtures::now(), RevocationReason::Logout)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let (revoked, _) = store.sessions.find_session_with_user(session.id).await.unwrap().unwrap();
+    assert!(revoked.revoked.is_some(), "the revocation is read with the user");
+    let unknown = SessionId::from_uuid(uuid::Uuid::now_v7());
+    assert_eq!(store.sessions.find_session_with_user(unknown).await.unwrap(), None);
+}
+
 pub async fn live_sessions_are_listed_newest_first_and_paged(store: &StoreUnderTest) {
     let (user, sessions) = with_sessions(store, 4).await;
     let (_, others) = with_sessions(store, 1).await;
@@ -195,7 +223,7 @@ pub async fn devices_are_stored_listed_renamed_and_deleted(store: &StoreUnderTes
 }
 
 pub async fn refresh_tokens_are_found_by_digest_and_updated(store: &StoreUnderTest) {
-    let (_, sessions) = with_sessions(store, 1).await;
+    let (user, sessions) = with_sessions(store, 1).await;
     let token = fixtures::refresh_token(&sessions[0]);
     let next = fixtures::refresh_token(&sessions[0]);
     let mut tx = store.uow.begin().await.unwrap();
@@ -204,8 +232,10 @@ pub async fn refresh_tokens_are_found_by_digest_and_updated(store: &StoreUnderTe
     tx.commit().await.unwrap();
 
     let mut tx = store.uow.begin().await.unwrap();
-    let mut found = tx.sessions().lock_refresh_token(&token.digest).await.unwrap().unwrap();
+    let (mut found, session, owner) = tx.sessions().lock_refresh_token(&token.digest).await.unwrap().unwrap();
     assert_eq!(found, token);
+    assert_eq!(session, sessions[0], "the token's session comes with it");
+    assert_eq!(owner, user, "and the session's user, as find_by_id reads it");
     assert_eq!(tx.sessions().lock_refresh_token(&fixtures::digest()).await.unwrap(), None);
     found.consumed_at = Some(fixtures::now());
     found.replaced_by = Some(next.id);
@@ -215,6 +245,39 @@ pub async fn refresh_tokens_are_found_by_digest_and_updated(store: &StoreUnderTe
     let mut tx = store.uow.begin().await.unwrap();
     assert_eq!(tx.sessions().refresh_token(token.id).await.unwrap(), Some(found));
     assert_eq!(tx.sessions().refresh_token(next.id).await.unwrap(), Some(next));
+}
+
+/// `rotate_refresh_token`: the successor stored, the token consumed and replaced by it, the
+/// session seen, in one step; a token that is not there fails it and the transaction, dropped,
+/// leaves nothing.
+pub async fn a_rotation_writes_the_successor_the_consumed_token_and_the_session(store: &StoreUnderTest) {
+    let (_, sessions) = with_sessions(store, 1).await;
+    let mut token = fixtures::refresh_token(&sessions[0]);
+    let next = fixtures::refresh_token(&sessions[0]);
+    let mut tx = store.uow.begin().await.unwrap();
+    tx.sessions().insert_refresh_token(&token).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let seen = fixtures::now() + Duration::seconds(90);
+    token.consumed_at = Some(seen);
+    token.replaced_by = Some(next.id);
+    let mut tx = store.uow.begin().await.unwrap();
+    tx.sessions().rotate_refresh_token(&token, &next, seen).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.uow.begin().await.unwrap();
+    assert_eq!(tx.sessions().refresh_token(token.id).await.unwrap(), Some(token.clone()));
+    assert_eq!(tx.sessions().refresh_token(next.id).await.unwrap(), Some(next.clone()));
+    let session = tx.sessions().session(sessions[0].id).await.unwrap().unwrap();
+    assert_eq!(session.last_seen_at, seen);
+    drop(tx);
+
+    let unknown = fixtures::refresh_token(&sessions[0]);
+    let orphan = fixtures::refresh_token(&sessions[0]);
+    let mut tx = store.uow.begin().await.unwrap();
+    assert!(tx.sessions().rotate_refresh_token(&unknown, &orphan, seen).await.is_err(), "no such token");
+    drop(tx);
+    let mut tx = store.uow.begin().await.unwrap();
+    assert_eq!(tx.sessions().refresh_token(orphan.id).await.unwrap(), None, "nothing half-written");
 }
 
 pub async fn sessions_are_read_and_touched_in_a_transaction(store: &StoreUnderTest) {
