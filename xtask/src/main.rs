@@ -25,7 +25,12 @@
 //! cargo xtask bench [FILTER]  criterion benchmarks (hashing, tokens, HTTP round trips), then the
 //!                             outbox relay's throughput on the local PostgreSQL and RabbitMQ (`relay`)
 //!                             and the job queue's, enqueue to done (`jobs`), and the WebSocket
-//!                             gateway's memory per idle socket and fan-out latency (`gateway`)
+//!                             gateway's memory per idle socket and fan-out latency (`gateway`), and
+//!                             one request's pieces on PostgreSQL, Redis and in memory (`pieces`)
+//! cargo xtask bench load [ARGS]  build the release binary, then drive register, login, refresh and
+//!                             /me with N concurrent clients on PostgreSQL + Redis and embedded: rps,
+//!                             p50, p99 and errors per phase beside raw Argon2id hashes/s
+//!                             (ARGS: --clients N --secs N --users N --backend pg|embedded|both --hash-secs N)
 //! ```
 //!
 //! Every cargo command xtask runs (and the `cargo xtask` alias) passes `--locked`: Cargo.lock
@@ -72,6 +77,7 @@ fn main() -> ExitCode {
         Some("keygen") => cargo(&["run", "-q", "-p", "identity-http", "--bin", "identity", "--", "keygen"], &[]),
         Some("openapi") => openapi(args.get(1).is_some_and(|a| a == "--check")),
         Some("events") => events::events(args.get(1).is_some_and(|a| a == "--check")),
+        Some("bench") if args.get(1).is_some_and(|a| a == "load") => bench_load(&args[2..]),
         Some("bench") => cargo(
             &[
                 "bench",
@@ -85,13 +91,15 @@ fn main() -> ExitCode {
                 "jobs",
                 "--bench",
                 "gateway",
+                "--bench",
+                "pieces",
                 "--",
             ],
             &args[1..],
         ),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run|test|services|tools|contract [--backend B] [--role R] [--seed N] [--max-examples N]|clients [--check]|authorize-check|mail-links-check|deploy-check|image|audit|sbom [--target TRIPLE] [PATH]|migrate|create-admin EMAIL|keygen|openapi [--check]|events [--check]|bench [FILTER]>"
+                "usage: cargo xtask <run|test|services|tools|contract [--backend B] [--role R] [--seed N] [--max-examples N]|clients [--check]|authorize-check|mail-links-check|deploy-check|image|audit|sbom [--target TRIPLE] [PATH]|migrate|create-admin EMAIL|keygen|openapi [--check]|events [--check]|bench [FILTER]|bench load [ARGS]>"
             );
             return ExitCode::from(2);
         }
@@ -159,6 +167,61 @@ fn cargo(args: &[&str], extra: &[String]) -> Result {
     eprintln!("$ cargo {}", all.join(" "));
     let status = cargo_command().args(&all).status().map_err(|e| format!("cannot run cargo: {e}"))?;
     if status.success() { Ok(()) } else { Err(format!("`cargo {}` failed ({status})", all.join(" "))) }
+}
+
+/// `cargo xtask bench load [ARGS]`: the release binary, built, then the load bench
+/// (crates/identity-http/benches/load.rs) against it with ARGS (a leading `--` is optional).
+/// `cargo bench` builds `identity` once more, with the dev-dependencies' features (`testkit`),
+/// into the same path: the bench gets a copy of the release build as `IDENTITY_BIN`, so the
+/// server measured is the one deployed. An `IDENTITY_BIN` of the caller's own is used as is.
+fn bench_load(args: &[String]) -> Result {
+    let binary = match std::env::var_os("IDENTITY_BIN") {
+        Some(binary) => PathBuf::from(binary),
+        None => {
+            let built = release_binary()?;
+            let copy = built.with_file_name("identity-load");
+            std::fs::copy(&built, &copy)
+                .map_err(|e| format!("cannot copy {} to {}: {e}", built.display(), copy.display()))?;
+            copy
+        }
+    };
+    let args = if args.first().is_some_and(|a| a == "--") { &args[1..] } else { args };
+    let mut all = vec!["bench", "--locked", "-p", "identity-http", "--bench", "load", "--"];
+    all.extend(args.iter().map(String::as_str));
+    eprintln!("$ IDENTITY_BIN={} cargo {}", binary.display(), all.join(" "));
+    let status = cargo_command()
+        .env("IDENTITY_BIN", &binary)
+        .args(&all)
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("`cargo {}` failed ({status})", all.join(" "))) }
+}
+
+/// `cargo build --release --locked -p identity-http --bin identity`: the executable's path, as
+/// cargo reports it (whatever the target directory).
+fn release_binary() -> Result<PathBuf> {
+    let args = [
+        "build",
+        "--release",
+        "--locked",
+        "-p",
+        "identity-http",
+        "--bin",
+        "identity",
+        "--message-format=json-render-diagnostics",
+    ];
+    eprintln!("$ cargo {}", args.join(" "));
+    let output =
+        cargo_command().args(args).stderr(Stdio::inherit()).output().map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !output.status.success() {
+        return Err("the release build of identity failed".into());
+    }
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "identity")
+        .find_map(|m| m["executable"].as_str().map(PathBuf::from))
+        .ok_or_else(|| "cargo built no `identity` executable".into())
 }
 
 fn test() -> Result {
