@@ -135,6 +135,9 @@ impl Application {
         // With `METRICS_ADDR`, `/metrics` is served there only: not on the public listener.
         let public_metrics = config.http.metrics_addr.is_none();
         let document = web::Data::new(Document(serde_json::to_vec(&crate::openapi::openapi())?.into()));
+        // The routes' needs, read from their annotations once, here: not by the first request in a
+        // worker (its latency, and the scaffolding left in that worker's arena after the trim).
+        crate::openapi::served_routes();
         let pages = web::Data::new(crate::pages::Pages::new(&config.auth.password_policy));
         // `PROXY_ROUTES`: other services' paths, authenticated here (not in the document).
         let gateway = crate::proxy::gateway(&config.proxy)?;
@@ -280,19 +283,22 @@ impl Application {
     pub async fn run_until(self, stop: impl std::future::Future<Output = ()>) -> anyhow::Result<()> {
         let handle = self.server.handle();
         let mut server = std::pin::pin!(self.server);
-        let served = tokio::select! {
-            served = &mut server => served,
-            () = stop => {
-                tracing::info!(drain_seconds = self.drain.as_secs(), "stopping: readiness is 503 from now on");
-                self.draining.store(true, std::sync::atomic::Ordering::SeqCst);
-                tokio::time::sleep(self.drain).await;
-                // Sockets never finish on their own: close them (1001) so clients reconnect elsewhere.
-                self.sockets.close_all(std::time::Duration::from_secs(2)).await;
-                tracing::info!("stopping: no new connections; finishing in-flight requests");
-                // The server future does the stopping: poll it while the stop is pending.
-                let (_, served) = tokio::join!(handle.stop(true), server);
-                served
-            }
+        let served = match started(&mut server).await {
+            Some(served) => served,
+            None => tokio::select! {
+                served = &mut server => served,
+                () = stop => {
+                    tracing::info!(drain_seconds = self.drain.as_secs(), "stopping: readiness is 503 from now on");
+                    self.draining.store(true, std::sync::atomic::Ordering::SeqCst);
+                    tokio::time::sleep(self.drain).await;
+                    // Sockets never finish on their own: close them (1001) so clients reconnect elsewhere.
+                    self.sockets.close_all(std::time::Duration::from_secs(2)).await;
+                    tracing::info!("stopping: no new connections; finishing in-flight requests");
+                    // The server future does the stopping: poll it while the stop is pending.
+                    let (_, served) = tokio::join!(handle.stop(true), server);
+                    served
+                }
+            },
         };
         // Metrics are served until the rest has stopped (a scrape during the drain sees it).
         if let Some((_, handle, running)) = self.metrics {
@@ -309,6 +315,21 @@ impl Application {
         }
         tracing::info!("stopped");
         Ok(served?)
+    }
+}
+
+/// Polls the HTTP server once, then gives the memory freed meanwhile back to the system; its
+/// output if it ended already. The first poll starts the workers, and each builds its routes
+/// before the poll returns (actix-server waits for them), dropping most of what that took: the
+/// OpenAPI annotations each route carries. glibc would keep those pages (a third of an idle
+/// replica's resident memory).
+async fn started<F: std::future::Future + Unpin>(server: &mut F) -> Option<F::Output> {
+    let first = std::future::poll_fn(|cx| std::task::Poll::Ready(std::pin::Pin::new(&mut *server).poll(cx))).await;
+    let released = identity_allocator::release_free_memory();
+    tracing::debug!(released, "the HTTP workers are up; freed memory handed back to the system");
+    match first {
+        std::task::Poll::Ready(served) => Some(served),
+        std::task::Poll::Pending => None,
     }
 }
 
