@@ -21,12 +21,35 @@ fn user_query() -> UserQuery {
 }
 
 /// The names of the user's roles, sorted, as a column of the user's row: a user is read with
-/// its profile and roles in one statement (one round trip).
-pub(super) fn role_names() -> diesel::expression::SqlLiteral<Array<Text>> {
-    diesel::dsl::sql::<Array<Text>>(
-        "ARRAY(SELECT roles.name FROM user_roles JOIN roles ON roles.id = user_roles.role_id \
-         WHERE user_roles.user_id = users.id ORDER BY roles.name)",
-    )
+/// its profile and roles in one statement (one round trip). An expression of its own, not
+/// `dsl::sql`: diesel never caches a statement holding an SQL literal, and a statement planned
+/// again on every request cost PostgreSQL more than the read itself.
+#[derive(Debug, Clone, Copy, diesel::query_builder::QueryId)]
+pub(super) struct RoleNames;
+
+pub(super) fn role_names() -> RoleNames {
+    RoleNames
+}
+
+impl diesel::expression::Expression for RoleNames {
+    type SqlType = Array<Text>;
+}
+
+impl diesel::query_builder::QueryFragment<Pg> for RoleNames {
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, Pg>) -> diesel::QueryResult<()> {
+        out.push_sql(
+            "ARRAY(SELECT roles.name FROM user_roles JOIN roles ON roles.id = user_roles.role_id \
+             WHERE user_roles.user_id = users.id ORDER BY roles.name)",
+        );
+        Ok(())
+    }
+}
+
+// It names `users.id`: selected only from queries on `users` (every caller joins it).
+impl<QS> diesel::expression::AppearsOnTable<QS> for RoleNames {}
+impl<QS> diesel::expression::SelectableExpression<QS> for RoleNames {}
+impl<GB> diesel::expression::ValidGrouping<GB> for RoleNames {
+    type IsAggregate = diesel::expression::is_aggregate::No;
 }
 
 async fn find_user(conn: &mut Conn, query: UserQuery) -> Result<Option<User>, RepoError> {
