@@ -27,6 +27,9 @@
 //!                             and the job queue's, enqueue to done (`jobs`), and the WebSocket
 //!                             gateway's memory per idle socket and fan-out latency (`gateway`), and
 //!                             one request's pieces on PostgreSQL, Redis and in memory (`pieces`)
+//! cargo xtask bench hash [FILTER]  the Argon2id implementations side by side (1 thread, 2 threads;
+//!                             RustCrypto 0.5 and 0.6, argon2-rust, the reference C code), after
+//!                             checking that their PHC strings and tags are interchangeable
 //! cargo xtask bench load [ARGS]  build the release binary, then drive register, login, refresh and
 //!                             /me with N concurrent clients on PostgreSQL + Redis and embedded: rps,
 //!                             p50, p99 and errors per phase beside raw Argon2id hashes/s
@@ -78,6 +81,9 @@ fn main() -> ExitCode {
         Some("openapi") => openapi(args.get(1).is_some_and(|a| a == "--check")),
         Some("events") => events::events(args.get(1).is_some_and(|a| a == "--check")),
         Some("bench") if args.get(1).is_some_and(|a| a == "load") => bench_load(&args[2..]),
+        Some("bench") if args.get(1).is_some_and(|a| a == "hash") => {
+            cargo(&["bench", "-p", "identity-crypto", "--bench", "argon2_impls", "--"], &args[2..])
+        }
         Some("bench") => cargo(
             &[
                 "bench",
@@ -99,7 +105,7 @@ fn main() -> ExitCode {
         ),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run|test|services|tools|contract [--backend B] [--role R] [--seed N] [--max-examples N]|clients [--check]|authorize-check|mail-links-check|deploy-check|image|audit|sbom [--target TRIPLE] [PATH]|migrate|create-admin EMAIL|keygen|openapi [--check]|events [--check]|bench [FILTER]|bench load [ARGS]>"
+                "usage: cargo xtask <run|test|services|tools|contract [--backend B] [--role R] [--seed N] [--max-examples N]|clients [--check]|authorize-check|mail-links-check|deploy-check|image|audit|sbom [--target TRIPLE] [PATH]|migrate|create-admin EMAIL|keygen|openapi [--check]|events [--check]|bench [FILTER]|bench hash [FILTER]|bench load [ARGS]>"
             );
             return ExitCode::from(2);
         }
