@@ -17,7 +17,7 @@ async fn sigterm_lets_a_slow_request_finish_after_readiness_turns_503() {
         server_command(port)
             // A login that takes a while: the request in flight when the signal comes.
             .env("ARGON2_MEMORY_KIB", "65536")
-            .env("ARGON2_ITERATIONS", "6")
+            .env("ARGON2_ITERATIONS", "24")
             .env("SHUTDOWN_DRAIN_SECONDS", "1")
             .env("SHUTDOWN_TIMEOUT_SECONDS", "30")
             .env("RUST_LOG", "warn")
