@@ -181,8 +181,9 @@ fn ensure_buildah() -> Result {
     if status.success() { Ok(()) } else { Err(format!("installing buildah failed ({status})")) }
 }
 
-/// `cargo build --release --locked -p identity-http --bin identity`: the executable's path.
-fn build_release() -> Result<PathBuf> {
+/// `cargo build --release --locked -p identity-http --bin identity`: the executable's path, as
+/// cargo reports it (whatever the target directory). Also `cargo xtask bench load`'s.
+pub(crate) fn build_release() -> Result<PathBuf> {
     let args = [
         "build",
         "--release",

@@ -184,7 +184,7 @@ fn bench_load(args: &[String]) -> Result {
     let binary = match std::env::var_os("IDENTITY_BIN") {
         Some(binary) => PathBuf::from(binary),
         None => {
-            let built = release_binary()?;
+            let built = image::build_release()?;
             let copy = built.with_file_name("identity-load");
             std::fs::copy(&built, &copy)
                 .map_err(|e| format!("cannot copy {} to {}: {e}", built.display(), copy.display()))?;
@@ -201,33 +201,6 @@ fn bench_load(args: &[String]) -> Result {
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     if status.success() { Ok(()) } else { Err(format!("`cargo {}` failed ({status})", all.join(" "))) }
-}
-
-/// `cargo build --release --locked -p identity-http --bin identity`: the executable's path, as
-/// cargo reports it (whatever the target directory).
-fn release_binary() -> Result<PathBuf> {
-    let args = [
-        "build",
-        "--release",
-        "--locked",
-        "-p",
-        "identity-http",
-        "--bin",
-        "identity",
-        "--message-format=json-render-diagnostics",
-    ];
-    eprintln!("$ cargo {}", args.join(" "));
-    let output =
-        cargo_command().args(args).stderr(Stdio::inherit()).output().map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !output.status.success() {
-        return Err("the release build of identity failed".into());
-    }
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "identity")
-        .find_map(|m| m["executable"].as_str().map(PathBuf::from))
-        .ok_or_else(|| "cargo built no `identity` executable".into())
 }
 
 fn test() -> Result {
