@@ -8,6 +8,7 @@ mod paseto;
 mod sealing;
 mod secrets;
 mod system;
+mod verified;
 mod webauthn;
 
 pub use hasher::{Argon2Hasher, HasherSettings};

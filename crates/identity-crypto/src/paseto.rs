@@ -7,7 +7,10 @@ use pasetors::paserk::{FormatAsPaserk, Id};
 use pasetors::token::UntrustedToken;
 use pasetors::version4::{PublicToken, V4};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use uuid::Uuid;
+
+use crate::verified::VerifiedTokens;
 
 /// A key that cannot be used, said in words (never with the key's value: it may be secret).
 #[derive(Debug, thiserror::Error)]
@@ -230,16 +233,25 @@ fn parse_time(name: &str, raw: &str) -> Result<DateTime<Utc>, TokenError> {
 
 /// Issues and verifies PASETO v4.public access tokens. Only `v4.public.` tokens are ever
 /// accepted: v1–v3 and local tokens fail at parsing, before any key is touched.
+///
+/// An access token that verified is answered from memory the next times it is shown
+/// ([`VerifiedTokens`]: the same claims, without a second signature check). Clones share it.
 #[derive(Clone)]
 pub struct PasetoTokens {
     keys: PasetoKeys,
     issuer: String,
     audience: String,
+    verified: Arc<VerifiedTokens>,
 }
 
 impl PasetoTokens {
+    /// How many verified access tokens are remembered: a few MiB at most, far more than the
+    /// tokens in use on one replica within an access token's lifetime at our loads.
+    pub const VERIFIED_TOKENS: usize = 4096;
+
     pub fn new(keys: PasetoKeys, issuer: impl Into<String>, audience: impl Into<String>) -> Self {
-        Self { keys, issuer: issuer.into(), audience: audience.into() }
+        let verified = Arc::new(VerifiedTokens::new(Self::VERIFIED_TOKENS));
+        Self { keys, issuer: issuer.into(), audience: audience.into(), verified }
     }
 
     pub fn keys(&self) -> &PasetoKeys {
@@ -273,6 +285,32 @@ impl PasetoTokens {
             .map_err(|_| TokenError::Invalid("bad signature".into()))?;
         Ok(trusted.payload().to_owned())
     }
+
+    /// [`TokenIssuer::verify`] without the memory of verified tokens: the signature, then
+    /// the claims.
+    fn verify_signed(&self, token: &str) -> Result<AccessClaims, TokenError> {
+        let payload = self.open(token, None)?;
+        let wire: WireClaims =
+            serde_json::from_str(&payload).map_err(|_| TokenError::Invalid("malformed claims".into()))?;
+        if wire.iss != self.issuer || wire.aud != self.audience {
+            return Err(TokenError::Invalid("wrong issuer or audience".into()));
+        }
+        let iat = parse_time("iat", &wire.iat)?;
+        let auth_time = wire.auth_time.as_deref().map(|raw| parse_time("auth_time", raw)).transpose()?.unwrap_or(iat);
+        Ok(AccessClaims {
+            iat,
+            auth_time,
+            nbf: parse_time("nbf", &wire.nbf)?,
+            exp: parse_time("exp", &wire.exp)?,
+            iss: wire.iss,
+            aud: wire.aud,
+            sub: UserId::from_uuid(wire.sub),
+            sid: SessionId::from_uuid(wire.sid),
+            jti: wire.jti,
+            roles: wire.roles,
+            amr: wire.amr,
+        })
+    }
 }
 
 impl TokenIssuer for PasetoTokens {
@@ -295,27 +333,12 @@ impl TokenIssuer for PasetoTokens {
     }
 
     fn verify(&self, token: &str) -> Result<AccessClaims, TokenError> {
-        let payload = self.open(token, None)?;
-        let wire: WireClaims =
-            serde_json::from_str(&payload).map_err(|_| TokenError::Invalid("malformed claims".into()))?;
-        if wire.iss != self.issuer || wire.aud != self.audience {
-            return Err(TokenError::Invalid("wrong issuer or audience".into()));
+        if let Some(claims) = self.verified.get(token) {
+            return Ok(claims);
         }
-        let iat = parse_time("iat", &wire.iat)?;
-        let auth_time = wire.auth_time.as_deref().map(|raw| parse_time("auth_time", raw)).transpose()?.unwrap_or(iat);
-        Ok(AccessClaims {
-            iat,
-            auth_time,
-            nbf: parse_time("nbf", &wire.nbf)?,
-            exp: parse_time("exp", &wire.exp)?,
-            iss: wire.iss,
-            aud: wire.aud,
-            sub: UserId::from_uuid(wire.sub),
-            sid: SessionId::from_uuid(wire.sid),
-            jti: wire.jti,
-            roles: wire.roles,
-            amr: wire.amr,
-        })
+        let claims = self.verify_signed(token)?;
+        self.verified.put(token, &claims);
+        Ok(claims)
     }
 
     fn issue_service(&self, claims: &ServiceClaims) -> Result<String, TokenError> {
@@ -432,6 +455,46 @@ mod tests {
         assert!(matches!(tokens.verify("v4.local.abc"), Err(TokenError::Invalid(_))));
         assert!(matches!(tokens.verify("v2.public.abc"), Err(TokenError::Invalid(_))));
         assert!(matches!(tokens.verify(""), Err(TokenError::Invalid(_))));
+    }
+
+    #[test]
+    fn a_verified_token_is_remembered_and_nothing_else_is() {
+        let tokens = tokens();
+        let claims = claims();
+        let token = tokens.issue(&claims).unwrap();
+        assert_eq!(tokens.verified.len(), 0, "issuing remembers nothing");
+        assert_eq!(tokens.verify(&token).unwrap(), claims);
+        assert_eq!(tokens.verified.len(), 1);
+        let clone = tokens.clone();
+        assert_eq!(clone.verify(&token).unwrap(), claims, "answered again, with the same claims");
+        assert_eq!(tokens.verified.len(), 1, "clones share what they remember");
+
+        // What fails is never remembered, and a remembered token does not vouch for its
+        // neighbours: a token differing in its last character is checked and refused.
+        let mut tampered = token.clone();
+        let last = tampered.pop().unwrap();
+        tampered.push(if last == 'A' { 'B' } else { 'A' });
+        assert!(matches!(tokens.verify(&tampered), Err(TokenError::Invalid(_))));
+        assert!(matches!(tokens.verify(&token[..token.len() - 1]), Err(TokenError::Invalid(_))));
+        assert_eq!(tokens.verified.len(), 1);
+        // Another issuer's memory is its own: the same keys with another audience refuse it.
+        let keys = tokens.keys().clone();
+        assert!(PasetoTokens::new(keys, "identity", "other-service").verify(&token).is_err());
+    }
+
+    #[test]
+    fn the_memory_of_verified_tokens_is_bounded_and_keeps_the_tokens_in_use() {
+        let memory = VerifiedTokens::new(8);
+        let claims = claims();
+        memory.put("in use", &claims);
+        for i in 0..100 {
+            memory.put(&format!("token {i}"), &claims);
+            assert!(memory.len() <= 8, "{} held", memory.len());
+            assert_eq!(memory.get("in use"), Some(claims.clone()), "lost after {i} others");
+        }
+        assert_eq!(memory.get("token 99"), Some(claims.clone()));
+        assert_eq!(memory.get("token 0"), None, "long unused, long gone");
+        assert_eq!(memory.get("never seen"), None);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! `cargo xtask bench pieces`: what one request costs, piece by piece, on the real stores
 //! (PostgreSQL at `TEST_DATABASE_URL`, by default the local server, in a test database of its
 //! own; Redis at `BENCH_REDIS_URL`, by default the local one, under a key prefix of its own),
-//! beside the in-memory store (an access token's verification is `paseto/verify` in
+//! beside the in-memory store (an access token's signature check is `paseto/verify_signature` in
 //! `benches/identity.rs`):
 //!
 //! - `pieces/{pg,memory}/session_with_user`: what every authenticated request reads, the
