@@ -17,7 +17,7 @@ use identity_core::ports::{JobQueue, JobWrites, RepoError, Retention, Transactio
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{Conn, PgStore, PgTransaction, limit};
+use super::{Conn, PgStore, PgTransaction, Prepare, limit};
 use crate::errors::repo_error;
 use crate::schema::jobs;
 
@@ -110,6 +110,7 @@ async fn insert_job(conn: &mut Conn, job: &NewJob) -> Result<bool, RepoError> {
         .on_conflict(jobs::unique_key)
         .filter_target(jobs::unique_key.is_not_null())
         .do_nothing()
+        .prepared()
         .execute(conn)
         .await
         .map_err(repo_error)?;
@@ -120,6 +121,7 @@ async fn insert_job(conn: &mut Conn, job: &NewJob) -> Result<bool, RepoError> {
 async fn store_job(conn: &mut Conn, job: &Job) -> Result<(), RepoError> {
     diesel::update(jobs::table.find(job.id.as_uuid()))
         .set(JobRow::from_domain(job))
+        .prepared()
         .execute(conn)
         .await
         .map_err(repo_error)?;
@@ -172,6 +174,7 @@ impl JobQueue for PgStore {
             .select(JobRow::as_select())
             .for_update()
             .skip_locked()
+            .prepared()
             .load(conn)
             .await
             .map_err(repo_error)?;

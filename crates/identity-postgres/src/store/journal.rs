@@ -7,7 +7,7 @@ use identity_core::DomainEvent;
 use identity_core::domain::{REQUEST_KEY_TTL, RequestRecord};
 use identity_core::ports::{AuditRepository, JournalWrites, LoginAttempt, RepoError, RequestLog};
 
-use super::{PgStore, PgTransaction, limit};
+use super::{PgStore, PgTransaction, Prepare, limit};
 use crate::errors::repo_error;
 use crate::models::{NewLoginAttemptRow, NewOutboxRow};
 use crate::schema::{login_attempts, outbox, request_keys};
@@ -18,6 +18,7 @@ impl JournalWrites for PgTransaction {
         let conn = self.conn()?;
         diesel::insert_into(login_attempts::table)
             .values(NewLoginAttemptRow::from_domain(attempt))
+            .prepared()
             .execute(conn)
             .await
             .map_err(repo_error)?;
@@ -73,7 +74,10 @@ impl JournalWrites for PgTransaction {
         self.recorded = true;
         let conn = self.conn()?;
         let rows: Vec<NewOutboxRow> = events.iter().map(NewOutboxRow::from_domain).collect();
-        diesel::insert_into(outbox::table).values(rows).execute(conn).await.map_err(repo_error)?;
+        let insert = diesel::insert_into(outbox::table).values(rows);
+        // One event, the usual case, is a statement kept prepared; a batch's text grows with it.
+        if events.len() == 1 { insert.prepared().execute(conn).await } else { insert.execute(conn).await }
+            .map_err(repo_error)?;
         Ok(())
     }
 }

@@ -86,13 +86,16 @@ impl MethodRow {
     }
 }
 
-async fn methods_of(conn: &mut Conn, user: UserId, lock: bool) -> Result<Vec<MfaMethod>, RepoError> {
+async fn method_rows(conn: &mut Conn, user: UserId, lock: bool) -> QueryResult<Vec<MethodRow>> {
     let query = mfa_methods::table
         .filter(mfa_methods::user_id.eq(user.as_uuid()))
         .order(mfa_methods::id.asc())
         .select(MethodRow::as_select());
-    let rows: Vec<MethodRow> =
-        if lock { query.for_update().load(conn).await } else { query.load(conn).await }.map_err(repo_error)?;
+    if lock { query.for_update().load(conn).await } else { query.load(conn).await }
+}
+
+async fn methods_of(conn: &mut Conn, user: UserId, lock: bool) -> Result<Vec<MfaMethod>, RepoError> {
+    let rows = method_rows(conn, user, lock).await.map_err(repo_error)?;
     rows.into_iter().map(MethodRow::into_domain).collect()
 }
 
@@ -115,8 +118,10 @@ async fn codes_of(conn: &mut Conn, user: UserId) -> Result<Vec<RecoveryCode>, Re
 
 #[async_trait]
 impl MfaRepository for PgStore {
+    /// Read at every password sign-in: the read checks its own connection ([`PgStore::read`]).
     async fn methods_of(&self, user: UserId) -> Result<Vec<MfaMethod>, RepoError> {
-        methods_of(&mut self.conn().await?, user, false).await
+        let rows = self.read(|conn| Box::pin(method_rows(conn, user, false))).await?;
+        rows.into_iter().map(MethodRow::into_domain).collect()
     }
 
     async fn recovery_codes_of(&self, user: UserId) -> Result<Vec<RecoveryCode>, RepoError> {

@@ -8,6 +8,7 @@ mod journal;
 mod mfa;
 mod one_time_tokens;
 mod outbox;
+mod pool;
 mod service_clients;
 mod sessions;
 mod settings;
@@ -17,7 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use deadpool::managed::{Object, Pool};
 use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, TransactionManager};
 use identity_core::SearchPrefix;
@@ -27,7 +28,7 @@ use tokio::sync::Notify;
 use crate::credentials::DatabaseUrl;
 use crate::errors::{pool_error, repo_error};
 
-pub(crate) type Conn = Object<AsyncPgConnection>;
+pub(crate) type Conn = Object<pool::Manager>;
 type Tm = <Conn as AsyncConnection>::TransactionManager;
 
 /// `query FOR UPDATE OF tables`: locks the rows of the tables named only. Diesel's
@@ -70,6 +71,47 @@ impl<Q: diesel::query_builder::Query> diesel::query_builder::Query for ForUpdate
     type SqlType = Q::SqlType;
 }
 
+/// `query`, kept prepared by PostgreSQL like every other statement: diesel never caches an
+/// `UPDATE`, nor an `INSERT` with an optional column (`DEFAULT` or a bind, so its text
+/// varies), and so has the server parse and plan them again each time, which costs more than
+/// running them. Wrapped, the statement is cached under its SQL text and bind types, so each
+/// shape it takes is a prepared statement of its own: exact whatever the values. For the
+/// statements of the hot paths (a sign-in's, a registration's, a job's), not for ones whose
+/// text grows with their input (a batch of any size).
+#[derive(Debug, Clone)]
+pub(crate) struct Prepared<Q>(pub(crate) Q);
+
+/// `.prepared()` on any statement: [`Prepared`].
+pub(crate) trait Prepare: Sized {
+    fn prepared(self) -> Prepared<Self> {
+        Prepared(self)
+    }
+}
+
+impl<Q> Prepare for Q {}
+
+impl<Q: diesel::query_builder::QueryFragment<diesel::pg::Pg>> diesel::query_builder::QueryFragment<diesel::pg::Pg>
+    for Prepared<Q>
+{
+    fn walk_ast<'b>(&'b self, out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>) -> diesel::QueryResult<()> {
+        self.0.walk_ast(out)
+    }
+
+    fn is_safe_to_cache_prepared(&self, _backend: &diesel::pg::Pg) -> diesel::QueryResult<bool> {
+        Ok(true)
+    }
+}
+
+impl<Q> diesel::query_builder::QueryId for Prepared<Q> {
+    type QueryId = ();
+    // Cached by its SQL text and bind types, never by its Rust type (whose text can vary).
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q: diesel::query_builder::Query> diesel::query_builder::Query for Prepared<Q> {
+    type SqlType = Q::SqlType;
+}
+
 /// Pool sizing and timeouts.
 #[derive(Debug, Clone)]
 pub struct PoolSettings {
@@ -90,7 +132,7 @@ impl Default for PoolSettings {
 /// Every store port on PostgreSQL.
 #[derive(Clone)]
 pub struct PgStore {
-    pool: Pool<AsyncPgConnection>,
+    pool: Pool<pool::Manager>,
     /// Rung when a transaction that recorded events commits (`Outbox::committed`).
     committed: Arc<Notify>,
 }
@@ -120,7 +162,7 @@ impl PgStore {
         });
         // The URL given here is never used: `custom_setup` connects.
         let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config("postgres://", config);
-        let pool = Pool::builder(manager)
+        let pool = Pool::builder(pool::Manager(manager))
             .max_size(settings.max_size)
             .wait_timeout(Some(settings.wait_timeout))
             .create_timeout(Some(settings.connect_timeout))
@@ -184,9 +226,15 @@ impl UnitOfWork for PgStore {
 
 impl PgStore {
     /// A transaction on a connection of the pool (rolled back if dropped): every port's.
+    /// Its `BEGIN` is the connection's check ([`pool`]): if it fails on an unchecked
+    /// connection, the transaction begins on a checked one.
     async fn transaction(&self) -> Result<PgTransaction, RepoError> {
-        let mut conn = self.conn().await?;
-        Tm::begin_transaction(&mut conn).await.map_err(repo_error)?;
+        let mut conn = self.unchecked_conn().await?;
+        if Tm::begin_transaction(&mut conn).await.is_err() {
+            drop(conn);
+            conn = self.conn().await?;
+            Tm::begin_transaction(&mut conn).await.map_err(repo_error)?;
+        }
         Ok(PgTransaction { conn: Some(conn), recorded: false, committed: self.committed.clone() })
     }
 }
@@ -279,5 +327,88 @@ mod hex_tests {
         assert_eq!(super::unhex(&super::hex(&digest)), Some(digest));
         assert_eq!(super::unhex("ab"), None);
         assert_eq!(super::unhex(&"zz".repeat(32)), None);
+    }
+}
+
+#[cfg(all(test, feature = "testkit"))]
+#[allow(clippy::unwrap_used)]
+mod prepared_tests {
+    use diesel::prelude::*;
+    use diesel::sql_types::Text;
+    use diesel_async::RunQueryDsl;
+
+    use super::{Conn, PgStore, PoolSettings, Prepare};
+    use crate::models::{CiText, NewLoginAttemptRow};
+    use crate::schema::login_attempts;
+    use crate::testkit::TestDatabase;
+
+    /// What PostgreSQL holds prepared for this connection, by text.
+    async fn prepared(conn: &mut Conn) -> Vec<String> {
+        #[derive(QueryableByName)]
+        struct Statement {
+            #[diesel(sql_type = Text)]
+            statement: String,
+        }
+        let rows: Vec<Statement> =
+            diesel::sql_query("SELECT statement FROM pg_prepared_statements").load(conn).await.unwrap();
+        rows.into_iter().map(|row| row.statement).collect()
+    }
+
+    fn attempt(email: Option<&str>) -> NewLoginAttemptRow {
+        NewLoginAttemptRow {
+            user_id: None,
+            email: email.map(|e| CiText(e.to_owned())),
+            ip_addr: None,
+            user_agent: None,
+            success: false,
+            reason: Some("invalid_password"),
+            created_at: chrono::Utc::now(),
+        }
+    }
+
+    #[tokio::test]
+    async fn updates_and_inserts_with_optional_columns_stay_prepared_one_statement_per_shape() {
+        let database = TestDatabase::create().await;
+        let store =
+            PgStore::connect(database.url(), &PoolSettings { max_size: 1, ..PoolSettings::default() }).await.unwrap();
+        let mut conn = store.conn().await.unwrap();
+        let count = |statements: &[String], start: &str| statements.iter().filter(|s| s.starts_with(start)).count();
+        for _ in 0..3 {
+            // `None` is written as `DEFAULT`, `Some` as a bind: two texts, two statements.
+            for email in [None, Some("ada@example.com")] {
+                diesel::insert_into(login_attempts::table)
+                    .values(attempt(email))
+                    .prepared()
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
+            }
+            diesel::update(login_attempts::table.filter(login_attempts::email.is_null()))
+                .set(login_attempts::reason.eq("unknown_account"))
+                .prepared()
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
+        let statements = prepared(&mut conn).await;
+        assert_eq!(count(&statements, "INSERT INTO \"login_attempts\""), 2, "{statements:#?}");
+        assert_eq!(count(&statements, "UPDATE \"login_attempts\""), 1, "{statements:#?}");
+        // Unwrapped, diesel has the server parse them each time: nothing more is kept.
+        diesel::insert_into(login_attempts::table).values(attempt(None)).execute(&mut conn).await.unwrap();
+        assert_eq!(prepared(&mut conn).await.len(), statements.len());
+
+        // And each shape wrote what it was given.
+        let written: Vec<(Option<CiText>, Option<String>)> = login_attempts::table
+            .select((login_attempts::email, login_attempts::reason))
+            .order(login_attempts::id)
+            .load(&mut conn)
+            .await
+            .unwrap();
+        let emails: Vec<Option<String>> = written.iter().map(|(e, _)| e.clone().map(|e| e.0)).collect();
+        assert_eq!(emails.iter().filter(|e| e.is_none()).count(), 4);
+        assert_eq!(emails.iter().filter(|e| e.as_deref() == Some("ada@example.com")).count(), 3);
+        let reasons: Vec<&str> =
+            written.iter().filter(|(e, _)| e.is_none()).map(|(_, r)| r.as_deref().unwrap()).collect();
+        assert_eq!(reasons, ["unknown_account", "unknown_account", "unknown_account", "invalid_password"]);
     }
 }

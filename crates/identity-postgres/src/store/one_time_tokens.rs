@@ -7,7 +7,7 @@ use diesel_async::RunQueryDsl;
 use identity_core::ports::{OneTimeTokenWrites, RepoError};
 use identity_core::{OneTimePurpose, OneTimeToken, TokenDigest, UserId};
 
-use super::PgTransaction;
+use super::{PgTransaction, Prepare};
 use crate::errors::repo_error;
 use crate::models::{CiText, OneTimeRow};
 use crate::schema::{email_verifications, password_resets};
@@ -34,6 +34,7 @@ impl OneTimeTokenWrites for PgTransaction {
                         password_resets::expires_at.eq(token.expires_at),
                         password_resets::consumed_at.eq(token.consumed_at),
                     ))
+                    .prepared()
                     .execute(conn)
                     .await
             }
@@ -48,6 +49,7 @@ impl OneTimeTokenWrites for PgTransaction {
                         email_verifications::expires_at.eq(token.expires_at),
                         email_verifications::consumed_at.eq(token.consumed_at),
                     ))
+                    .prepared()
                     .execute(conn)
                     .await
             }
@@ -117,6 +119,7 @@ impl OneTimeTokenWrites for PgTransaction {
                         .filter(password_resets::consumed_at.is_null()),
                 )
                 .set(password_resets::consumed_at.eq(at))
+                .prepared()
                 .execute(conn)
                 .await
             }
@@ -127,6 +130,7 @@ impl OneTimeTokenWrites for PgTransaction {
                         .filter(email_verifications::consumed_at.is_null()),
                 )
                 .set(email_verifications::consumed_at.eq(at))
+                .prepared()
                 .execute(conn)
                 .await
             }

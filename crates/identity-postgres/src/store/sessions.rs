@@ -11,7 +11,7 @@ use identity_core::{
 };
 
 use super::users::role_names;
-use super::{ForUpdateOf, PgStore, PgTransaction, limit};
+use super::{ForUpdateOf, PgStore, PgTransaction, Prepare, limit};
 use crate::errors::repo_error;
 use crate::models::{DeviceRow, ProfileRow, RefreshTokenRow, SessionRow, UserRow};
 use crate::schema::{devices, refresh_tokens, sessions, user_profiles, users};
@@ -32,15 +32,25 @@ impl SessionRepository for PgStore {
 
     /// One statement: the session joined to its user, profile and roles.
     async fn find_session_with_user(&self, id: SessionId) -> Result<Option<(Session, User)>, RepoError> {
-        let mut conn = self.conn().await?;
-        let row = sessions::table
-            .inner_join(users::table.left_join(user_profiles::table))
-            .filter(sessions::id.eq(id.as_uuid()))
-            .select((SessionRow::as_select(), UserRow::as_select(), Option::<ProfileRow>::as_select(), role_names()))
-            .first::<(SessionRow, UserRow, Option<ProfileRow>, Vec<String>)>(&mut conn)
-            .await
-            .optional()
-            .map_err(repo_error)?;
+        // Every authenticated request's one statement: it checks its own connection (`pool`).
+        let row = self
+            .read(|conn| {
+                Box::pin(async move {
+                    sessions::table
+                        .inner_join(users::table.left_join(user_profiles::table))
+                        .filter(sessions::id.eq(id.as_uuid()))
+                        .select((
+                            SessionRow::as_select(),
+                            UserRow::as_select(),
+                            Option::<ProfileRow>::as_select(),
+                            role_names(),
+                        ))
+                        .first::<(SessionRow, UserRow, Option<ProfileRow>, Vec<String>)>(conn)
+                        .await
+                        .optional()
+                })
+            })
+            .await?;
         row.map(|(session, user, profile, roles)| Ok((session.into_domain()?, user.into_domain(profile, roles)?)))
             .transpose()
             .map_err(RepoError::Unknown)
@@ -111,6 +121,7 @@ impl SessionWrites for PgTransaction {
         let conn = self.conn()?;
         diesel::insert_into(sessions::table)
             .values(SessionRow::from_domain(session))
+            .prepared()
             .execute(conn)
             .await
             .map_err(repo_error)?;
@@ -133,6 +144,7 @@ impl SessionWrites for PgTransaction {
         let conn = self.conn()?;
         diesel::update(sessions::table.find(id.as_uuid()))
             .set(sessions::last_seen_at.eq(at))
+            .prepared()
             .execute(conn)
             .await
             .map_err(repo_error)?;
@@ -149,6 +161,7 @@ impl SessionWrites for PgTransaction {
         let level = i16::from(identity_core::usecases::Aal::of(amr).number());
         diesel::update(sessions::table.find(id.as_uuid()))
             .set((sessions::amr.eq(amr), sessions::mfa_level.eq(level), sessions::auth_time.eq(at)))
+            .prepared()
             .execute(conn)
             .await
             .map_err(repo_error)?;
@@ -180,6 +193,7 @@ impl SessionWrites for PgTransaction {
         // `SessionRow::into_domain`).
         .set((sessions::revoked_at.eq(at), sessions::revoked_reason.eq(reason.as_str())))
         .returning(SessionRow::as_returning())
+        .prepared()
         .get_results(conn)
         .await
         .map_err(repo_error)?;
@@ -192,6 +206,7 @@ impl SessionWrites for PgTransaction {
                     .filter(refresh_tokens::revoked_at.is_null()),
             )
             .set(refresh_tokens::revoked_at.eq(at))
+            .prepared()
             .execute(conn)
             .await
             .map_err(repo_error)?;
@@ -203,6 +218,7 @@ impl SessionWrites for PgTransaction {
         let conn = self.conn()?;
         diesel::insert_into(devices::table)
             .values(DeviceRow::from_domain(device))
+            .prepared()
             .execute(conn)
             .await
             .map_err(repo_error)?;
@@ -213,6 +229,7 @@ impl SessionWrites for PgTransaction {
         let conn = self.conn()?;
         let updated = diesel::update(devices::table.find(device.id.as_uuid()))
             .set((devices::name.eq(&device.name), devices::last_seen_at.eq(device.last_seen_at)))
+            .prepared()
             .execute(conn)
             .await
             .map_err(repo_error)?;
@@ -232,6 +249,7 @@ impl SessionWrites for PgTransaction {
         let conn = self.conn()?;
         diesel::insert_into(refresh_tokens::table)
             .values(RefreshTokenRow::from_domain(token))
+            .prepared()
             .execute(conn)
             .await
             .map_err(repo_error)?;
@@ -287,6 +305,7 @@ impl SessionWrites for PgTransaction {
                 refresh_tokens::replaced_by.eq(token.replaced_by.map(|id| id.as_uuid())),
                 refresh_tokens::revoked_at.eq(token.revoked_at),
             ))
+            .prepared()
             .execute(conn)
             .await
             .map_err(repo_error)?;

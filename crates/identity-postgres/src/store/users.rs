@@ -8,7 +8,7 @@ use diesel_async::RunQueryDsl;
 use identity_core::ports::{RepoError, UserRepository, UserWrites};
 use identity_core::{Email, Role, User, UserFilter, UserId, UserStatus, Username};
 
-use super::{Conn, ForUpdateOf, PgStore, PgTransaction, like_prefix, limit};
+use super::{ForUpdateOf, PgStore, PgTransaction, Prepare, like_prefix, limit};
 use crate::errors::repo_error;
 use crate::models::{CiText, ProfileRow, UserRow};
 use crate::schema::{roles, user_profiles, user_roles, users};
@@ -52,31 +52,38 @@ impl<GB> diesel::expression::ValidGrouping<GB> for RoleNames {
     type IsAggregate = diesel::expression::is_aggregate::No;
 }
 
-async fn find_user(conn: &mut Conn, query: UserQuery) -> Result<Option<User>, RepoError> {
-    let row = query
-        .select((UserRow::as_select(), Option::<ProfileRow>::as_select(), role_names()))
-        .first::<(UserRow, Option<ProfileRow>, Vec<String>)>(conn)
-        .await
-        .optional()
-        .map_err(repo_error)?;
-    row.map(|(user, profile, roles)| user.into_domain(profile, roles)).transpose().map_err(RepoError::Unknown)
+impl PgStore {
+    /// The user `query` finds, with profile and roles, in one statement (a read that checks
+    /// its own connection: [`PgStore::read`]).
+    async fn find_user(&self, query: impl Fn() -> UserQuery + Send + Sync) -> Result<Option<User>, RepoError> {
+        let row = self
+            .read(|conn| {
+                let query = query();
+                Box::pin(async move {
+                    query
+                        .select((UserRow::as_select(), Option::<ProfileRow>::as_select(), role_names()))
+                        .first::<(UserRow, Option<ProfileRow>, Vec<String>)>(conn)
+                        .await
+                        .optional()
+                })
+            })
+            .await?;
+        row.map(|(user, profile, roles)| user.into_domain(profile, roles)).transpose().map_err(RepoError::Unknown)
+    }
 }
 
 #[async_trait]
 impl UserRepository for PgStore {
     async fn find_by_id(&self, id: UserId) -> Result<Option<User>, RepoError> {
-        let mut conn = self.conn().await?;
-        find_user(&mut conn, user_query().filter(users::id.eq(id.as_uuid()))).await
+        self.find_user(|| user_query().filter(users::id.eq(id.as_uuid()))).await
     }
 
     async fn find_by_email(&self, email: &Email) -> Result<Option<User>, RepoError> {
-        let mut conn = self.conn().await?;
-        find_user(&mut conn, user_query().filter(users::email.eq(CiText(email.as_str().to_owned())))).await
+        self.find_user(|| user_query().filter(users::email.eq(CiText(email.as_str().to_owned())))).await
     }
 
     async fn find_by_username(&self, username: &Username) -> Result<Option<User>, RepoError> {
-        let mut conn = self.conn().await?;
-        find_user(&mut conn, user_query().filter(users::username.eq(CiText(username.as_str().to_owned())))).await
+        self.find_user(|| user_query().filter(users::username.eq(CiText(username.as_str().to_owned())))).await
     }
 
     /// `UserFilter::matches`, in SQL.
@@ -122,9 +129,15 @@ impl UserRepository for PgStore {
 impl UserWrites for PgTransaction {
     async fn insert_user(&mut self, user: &User) -> Result<(), RepoError> {
         let conn = self.conn()?;
-        diesel::insert_into(users::table).values(UserRow::from_domain(user)).execute(conn).await.map_err(repo_error)?;
+        diesel::insert_into(users::table)
+            .values(UserRow::from_domain(user))
+            .prepared()
+            .execute(conn)
+            .await
+            .map_err(repo_error)?;
         diesel::insert_into(user_profiles::table)
             .values(ProfileRow::from_domain(user))
+            .prepared()
             .execute(conn)
             .await
             .map_err(repo_error)?;
@@ -135,6 +148,7 @@ impl UserWrites for PgTransaction {
         let conn = self.conn()?;
         let updated = diesel::update(users::table.find(user.id.as_uuid()))
             .set(UserRow::from_domain(user))
+            .prepared()
             .execute(conn)
             .await
             .map_err(repo_error)?;
@@ -147,6 +161,7 @@ impl UserWrites for PgTransaction {
             .on_conflict(user_profiles::user_id)
             .do_update()
             .set(&profile)
+            .prepared()
             .execute(conn)
             .await
             .map_err(repo_error)?;
@@ -218,6 +233,7 @@ async fn grant_roles(
         diesel::sql_query("INSERT INTO user_roles (user_id, role_id) SELECT $1, id FROM roles WHERE name = ANY($2)")
             .bind::<SqlUuid, _>(user.as_uuid())
             .bind::<Array<Text>, _>(names)
+            .prepared()
             .execute(conn)
             .await
             .map_err(repo_error)?;
