@@ -36,9 +36,36 @@ fn moto_server() -> PathBuf {
     server
 }
 
-/// A port nothing listens on (yet).
+/// A port nothing listens on (yet), below the ports the kernel hands out for `127.0.0.1:0`
+/// (Linux's default `ip_local_port_range` starts at 32768): a server started on it later
+/// cannot find it taken by one of the other tests' servers, which all ask for any port.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or_else(|e| panic!("{e}"))
+    use std::sync::atomic::{AtomicU32, Ordering};
+    const FIRST: u32 = 20_000;
+    const PORTS: u32 = 12_000;
+    // Each call of this process takes the next port after a start of its own.
+    static NEXT: AtomicU32 = AtomicU32::new(u32::MAX);
+    let seed = std::process::id().wrapping_mul(7919) % PORTS;
+    let _ = NEXT.compare_exchange(u32::MAX, seed, Ordering::SeqCst, Ordering::SeqCst);
+    for _ in 0..PORTS {
+        let port = u16::try_from(FIRST + NEXT.fetch_add(1, Ordering::SeqCst) % PORTS).unwrap_or(u16::MAX);
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port in {FIRST}..{}", FIRST + PORTS)
+}
+
+/// Whether what listens at `addr` is a moto server: it answers its own API.
+fn is_moto(addr: SocketAddr) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) else { return false };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    if stream.write_all(b"GET /moto-api/data.json HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").is_err() {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.") && head.ends_with(b"200")
 }
 
 impl Moto {
@@ -61,9 +88,10 @@ impl Moto {
         let mut moto = Self { port, child };
         let started = Instant::now();
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+        // Its own API, not merely an open port: another process may have taken the port.
+        while !is_moto(addr) {
             if let Ok(Some(status)) = moto.child.try_wait() {
-                panic!("moto_server exited at start-up ({status})");
+                panic!("moto_server exited at start-up ({status}): is port {port} taken?");
             }
             assert!(started.elapsed() < Duration::from_secs(60), "moto_server did not listen within 60 s");
             std::thread::sleep(Duration::from_millis(50));
