@@ -12,9 +12,10 @@ pub fn repo_error(error: DieselError) -> RepoError {
             Some("mfa_methods_passkey_id_key") => RepoError::Conflict(Conflict::Passkey),
             _ => RepoError::Unknown(error.into()),
         },
-        DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) | DieselError::BrokenTransactionManager => {
-            RepoError::Unavailable(error.into())
-        }
+        // diesel-async reports a connection that closed under a statement (the server
+        // stopped, the network dropped) as a command it could not send.
+        DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _)
+        | DieselError::BrokenTransactionManager => RepoError::Unavailable(error.into()),
         _ => RepoError::Unknown(error.into()),
     }
 }
@@ -22,4 +23,21 @@ pub fn repo_error(error: DieselError) -> RepoError {
 /// The pool could not hand out a connection: the database is down or saturated.
 pub fn pool_error(error: impl std::error::Error + Send + Sync + 'static) -> RepoError {
     RepoError::Unavailable(anyhow::Error::new(error).context("no database connection"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_connection_lost_under_a_statement_is_unavailable_not_unexpected() {
+        // What diesel-async makes of a tokio-postgres error without a SQLSTATE (`closed`).
+        let lost = DieselError::DatabaseError(
+            DatabaseErrorKind::UnableToSendCommand,
+            Box::new("connection closed".to_owned()),
+        );
+        assert!(matches!(repo_error(lost), RepoError::Unavailable(_)));
+        let other = DieselError::DatabaseError(DatabaseErrorKind::CheckViolation, Box::new("check".to_owned()));
+        assert!(matches!(repo_error(other), RepoError::Unknown(_)));
+    }
 }

@@ -1,15 +1,16 @@
 //! The pool's connections, and when they are checked before use.
 //!
 //! diesel-async's pool sends `SELECT 1` on every checkout, so that a connection the server
-//! has closed (a restart, a fail-over, `pg_terminate_backend`, a rotated password) is found
-//! and replaced before a request uses it. That check is a round trip of its own: half of
-//! the statements an authenticated request sends.
+//! has closed (a restart, a fail-over, `pg_terminate_backend`) is found and replaced before a
+//! request uses it. That check is a round trip of its own: half of the statements an
+//! authenticated request sends.
 //!
 //! Work that can simply run again makes that check itself: a read, or the `BEGIN` of a
-//! transaction, runs on a connection taken without the `SELECT 1` ([`Unchecked`]); if it
-//! fails, it runs once more on a checked connection, exactly as it would have run before.
-//! Running a read or a `BEGIN` twice changes nothing, so the answer is the same as with the
-//! check; a connection known to be closed (`is_broken`) is never handed out either way.
+//! transaction, runs on a connection taken without the `SELECT 1`
+//! ([`PgStore::unchecked_conn`]); if it fails, it runs once more on a checked connection,
+//! exactly as it would have run before. Running a read or a `BEGIN` twice changes nothing, so
+//! the answer is the same as with the check; a connection known to be closed (`is_broken`) is
+//! never handed out either way.
 
 use std::pin::Pin;
 
