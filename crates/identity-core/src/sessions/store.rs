@@ -95,10 +95,9 @@ pub trait SessionWrites: Send {
         digest: &TokenDigest,
     ) -> Result<Option<(RefreshToken, Session, User)>, RepoError>;
     async fn refresh_token(&mut self, id: RefreshTokenId) -> Result<Option<RefreshToken>, RepoError>;
-    /// Writes `consumed_at`, `replaced_by` and `revoked_at`.
-    async fn update_refresh_token(&mut self, token: &RefreshToken) -> Result<(), RepoError>;
-    /// A rotation's writes, at once: inserts `next`, writes `consumed` as
-    /// [`Self::update_refresh_token`] does, and the session's `last_seen_at` (`seen_at`).
+    /// A rotation's writes, at once: inserts `next`, writes `consumed`'s `consumed_at`,
+    /// `replaced_by` and `revoked_at` (an error if it is not stored), and the session's
+    /// `last_seen_at` (`seen_at`).
     async fn rotate_refresh_token(
         &mut self,
         consumed: &RefreshToken,

@@ -37,7 +37,7 @@ macro_rules! store_contract_tests {
                 live_sessions_are_listed_newest_first_and_paged,
                 revoking_picks_sessions_and_revokes_their_refresh_tokens,
                 devices_are_stored_listed_renamed_and_deleted,
-                refresh_tokens_are_found_by_digest_and_updated,
+                refresh_tokens_are_found_by_digest_with_their_session_and_user,
                 a_rotation_writes_the_successor_the_consumed_token_and_the_session,
                 sessions_are_read_and_touched_in_a_transaction,
             },

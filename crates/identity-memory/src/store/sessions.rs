@@ -220,21 +220,17 @@ impl SessionWrites for MemoryTransaction {
         Ok(self.state()?.refresh_tokens.get(&id).cloned())
     }
 
-    async fn update_refresh_token(&mut self, token: &RefreshToken) -> Result<(), RepoError> {
-        if !self.state()?.refresh_tokens.contains_key(&token.id) {
-            return Err(RepoError::Unknown(anyhow::anyhow!("no refresh token {} to update", token.id)));
-        }
-        self.put_refresh_token(token.clone())
-    }
-
     async fn rotate_refresh_token(
         &mut self,
         consumed: &RefreshToken,
         next: &RefreshToken,
         seen_at: DateTime<Utc>,
     ) -> Result<(), RepoError> {
+        if !self.state()?.refresh_tokens.contains_key(&consumed.id) {
+            return Err(RepoError::Unknown(anyhow::anyhow!("no refresh token {} to rotate", consumed.id)));
+        }
         self.insert_refresh_token(next).await?;
-        self.update_refresh_token(consumed).await?;
+        self.put_refresh_token(consumed.clone())?;
         self.touch_session(next.session_id, seen_at).await
     }
 }

@@ -297,24 +297,6 @@ impl SessionWrites for PgTransaction {
         row.map(RefreshTokenRow::into_domain).transpose().map_err(RepoError::Unknown)
     }
 
-    async fn update_refresh_token(&mut self, token: &RefreshToken) -> Result<(), RepoError> {
-        let conn = self.conn()?;
-        let updated = diesel::update(refresh_tokens::table.find(token.id.as_uuid()))
-            .set((
-                refresh_tokens::consumed_at.eq(token.consumed_at),
-                refresh_tokens::replaced_by.eq(token.replaced_by.map(|id| id.as_uuid())),
-                refresh_tokens::revoked_at.eq(token.revoked_at),
-            ))
-            .prepared()
-            .execute(conn)
-            .await
-            .map_err(repo_error)?;
-        if updated != 1 {
-            return Err(RepoError::Unknown(anyhow::anyhow!("no refresh token {} to update", token.id)));
-        }
-        Ok(())
-    }
-
     /// One statement: the insert and the two updates as data-modifying CTEs ([`Rotation`]). It
     /// reports the session's update, which happens only when the consumed token was updated.
     async fn rotate_refresh_token(
