@@ -297,7 +297,7 @@ impl SessionWrites for PgTransaction {
         row.map(RefreshTokenRow::into_domain).transpose().map_err(RepoError::Unknown)
     }
 
-    /// One statement: the insert and the two updates as data-modifying CTEs ([`Rotation`]). It
+    /// One statement ([`ROTATION`]): the insert and the two updates as data-modifying CTEs. It
     /// reports the session's update, which happens only when the consumed token was updated.
     async fn rotate_refresh_token(
         &mut self,
@@ -305,13 +305,28 @@ impl SessionWrites for PgTransaction {
         next: &RefreshToken,
         seen_at: chrono::DateTime<Utc>,
     ) -> Result<(), RepoError> {
+        use diesel::sql_types::{Bytea, Nullable, Timestamptz, Uuid as SqlUuid};
         let conn = self.conn()?;
-        let rotation = Rotation {
-            next: RefreshTokenRow::from_domain(next),
-            consumed: RefreshTokenRow::from_domain(consumed),
-            seen_at,
-        };
-        let updated = rotation.execute(conn).await.map_err(repo_error)?;
+        let (next, consumed) = (RefreshTokenRow::from_domain(next), RefreshTokenRow::from_domain(consumed));
+        let updated = diesel::sql_query(ROTATION)
+            .bind::<SqlUuid, _>(next.id)
+            .bind::<SqlUuid, _>(next.session_id)
+            .bind::<Bytea, _>(next.token_hash)
+            .bind::<Timestamptz, _>(next.issued_at)
+            .bind::<Timestamptz, _>(next.expires_at)
+            .bind::<Nullable<Timestamptz>, _>(next.consumed_at)
+            .bind::<Nullable<SqlUuid>, _>(next.replaced_by)
+            .bind::<Nullable<Timestamptz>, _>(next.revoked_at)
+            .bind::<Nullable<Timestamptz>, _>(consumed.consumed_at)
+            .bind::<Nullable<SqlUuid>, _>(consumed.replaced_by)
+            .bind::<Nullable<Timestamptz>, _>(consumed.revoked_at)
+            .bind::<SqlUuid, _>(consumed.id)
+            .bind::<Timestamptz, _>(seen_at)
+            // Every refresh runs it: planned once per connection, not once per refresh.
+            .prepared()
+            .execute(conn)
+            .await
+            .map_err(repo_error)?;
         if updated != 1 {
             return Err(RepoError::Unknown(anyhow::anyhow!("no refresh token {} to rotate", consumed.id)));
         }
@@ -319,55 +334,12 @@ impl SessionWrites for PgTransaction {
     }
 }
 
-/// A rotation's writes as one statement: `next` inserted, `consumed`'s `consumed_at`,
-/// `replaced_by` and `revoked_at` written, and its session's `last_seen_at`. A query of its own
-/// rather than `sql_query`, which diesel never caches: every refresh runs it, and planning it
-/// again each time cost PostgreSQL more than running it.
-struct Rotation {
-    next: RefreshTokenRow,
-    consumed: RefreshTokenRow,
-    seen_at: chrono::DateTime<Utc>,
-}
-
-impl diesel::query_builder::QueryId for Rotation {
-    type QueryId = Rotation;
-    const HAS_STATIC_QUERY_ID: bool = true;
-}
-
-impl diesel::query_builder::QueryFragment<Pg> for Rotation {
-    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, Pg>) -> diesel::QueryResult<()> {
-        use diesel::sql_types::{Bytea, Nullable, Timestamptz, Uuid as SqlUuid};
-        let next = &self.next;
-        out.push_sql(
-            "WITH inserted AS (INSERT INTO refresh_tokens \
-             (id, session_id, token_hash, issued_at, expires_at, consumed_at, replaced_by, revoked_at) VALUES (",
-        );
-        out.push_bind_param::<SqlUuid, _>(&next.id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<SqlUuid, _>(&next.session_id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Bytea, _>(&next.token_hash)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Timestamptz, _>(&next.issued_at)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Timestamptz, _>(&next.expires_at)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Nullable<Timestamptz>, _>(&next.consumed_at)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Nullable<SqlUuid>, _>(&next.replaced_by)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Nullable<Timestamptz>, _>(&next.revoked_at)?;
-        out.push_sql(")), consumed AS (UPDATE refresh_tokens SET consumed_at = ");
-        out.push_bind_param::<Nullable<Timestamptz>, _>(&self.consumed.consumed_at)?;
-        out.push_sql(", replaced_by = ");
-        out.push_bind_param::<Nullable<SqlUuid>, _>(&self.consumed.replaced_by)?;
-        out.push_sql(", revoked_at = ");
-        out.push_bind_param::<Nullable<Timestamptz>, _>(&self.consumed.revoked_at)?;
-        out.push_sql(" WHERE id = ");
-        out.push_bind_param::<SqlUuid, _>(&self.consumed.id)?;
-        out.push_sql(" RETURNING session_id) UPDATE sessions SET last_seen_at = ");
-        out.push_bind_param::<Timestamptz, _>(&self.seen_at)?;
-        out.push_sql(" WHERE id = (SELECT session_id FROM consumed)");
-        Ok(())
-    }
-}
+/// A rotation's writes as one statement: `next` inserted ($1–$8), `consumed`'s `consumed_at`,
+/// `replaced_by` and `revoked_at` written ($9–$11, where its id is $12), and its session's
+/// `last_seen_at` ($13).
+const ROTATION: &str = "WITH inserted AS (INSERT INTO refresh_tokens \
+     (id, session_id, token_hash, issued_at, expires_at, consumed_at, replaced_by, revoked_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)), \
+     consumed AS (UPDATE refresh_tokens SET consumed_at = $9, replaced_by = $10, revoked_at = $11 \
+     WHERE id = $12 RETURNING session_id) \
+     UPDATE sessions SET last_seen_at = $13 WHERE id = (SELECT session_id FROM consumed)";
