@@ -2,13 +2,14 @@
 //! `cargo xtask tools` into `~/.cache/identity-tools/moto` (or `$IDENTITY_TOOLS_DIR/moto`).
 //! Started on a free port of `127.0.0.1`; stopped when dropped.
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region};
+use identity_tls::testing::free_port;
 
 use crate::SecretsManager;
 
@@ -34,26 +35,6 @@ fn moto_server() -> PathBuf {
         server.display()
     );
     server
-}
-
-/// A port nothing listens on (yet), below the ports the kernel hands out for `127.0.0.1:0`
-/// (Linux's default `ip_local_port_range` starts at 32768): a server started on it later
-/// cannot find it taken by one of the other tests' servers, which all ask for any port.
-pub fn free_port() -> u16 {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    const FIRST: u32 = 20_000;
-    const PORTS: u32 = 12_000;
-    // Each call of this process takes the next port after a start of its own.
-    static NEXT: AtomicU32 = AtomicU32::new(u32::MAX);
-    let seed = std::process::id().wrapping_mul(7919) % PORTS;
-    let _ = NEXT.compare_exchange(u32::MAX, seed, Ordering::SeqCst, Ordering::SeqCst);
-    for _ in 0..PORTS {
-        let port = u16::try_from(FIRST + NEXT.fetch_add(1, Ordering::SeqCst) % PORTS).unwrap_or(u16::MAX);
-        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
-    panic!("no free port in {FIRST}..{}", FIRST + PORTS)
 }
 
 /// Whether what listens at `addr` is a moto server: it answers its own API.

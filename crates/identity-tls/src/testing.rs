@@ -196,10 +196,22 @@ impl Drop for TlsTerminator {
     }
 }
 
-/// A port that was free a moment ago on `127.0.0.1`.
+/// A port nothing listens on (yet), below the ports the kernel hands out for `127.0.0.1:0`
+/// (Linux's default `ip_local_port_range` starts at 32768): a server started on it later
+/// cannot find it taken by one of the other tests' servers, which all ask for any port.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|address| address.port())
-        .unwrap_or_else(|e| panic!("no free port: {e}"))
+    use std::sync::atomic::{AtomicU32, Ordering};
+    const FIRST: u32 = 20_000;
+    const PORTS: u32 = 12_000;
+    // Each call of this process takes the next port after a start of its own.
+    static NEXT: AtomicU32 = AtomicU32::new(u32::MAX);
+    let seed = std::process::id().wrapping_mul(7919) % PORTS;
+    let _ = NEXT.compare_exchange(u32::MAX, seed, Ordering::SeqCst, Ordering::SeqCst);
+    for _ in 0..PORTS {
+        let port = u16::try_from(FIRST + NEXT.fetch_add(1, Ordering::SeqCst) % PORTS).unwrap_or(u16::MAX);
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port in {FIRST}..{}", FIRST + PORTS)
 }

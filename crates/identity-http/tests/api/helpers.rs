@@ -549,10 +549,9 @@ pub fn token_from_link(link: &str) -> String {
 }
 
 /// A loopback port nothing listens on now: for a server process a test starts (or, left
-/// unused, one whose connections are refused).
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
+/// unused, one whose connections are refused). Below the kernel's ephemeral ports, so no
+/// other test's connection or `:0` bind takes it before the server binds it.
+pub use identity_tls::testing::free_port;
 
 /// The `identity` binary on `127.0.0.1:port`, with nothing of the developer's environment and
 /// no standard input: the test adds its own variables, log level and output.

@@ -7,8 +7,9 @@
 //! waited for like a database that is down.
 
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use identity_aws::testing::{Moto, free_port};
+use identity_aws::testing::Moto;
 use identity_postgres::testkit::{PrivatePostgres, TestDatabase};
+use identity_tls::testing::free_port;
 use serde_json::json;
 
 use crate::dependencies::{Serving, dependency, serve_until_it_gives_up};
